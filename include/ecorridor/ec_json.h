@@ -1,0 +1,57 @@
+/* ec_json.h - reading JSON (over jansson) and writing it (a streaming writer).
+ *
+ * Only src/base/json.c knows jansson; the rest of ecorridor sees ec_json as an
+ * opaque handle.
+ */
+#ifndef EC_JSON_H
+#define EC_JSON_H
+
+#include "ecorridor/ec_base.h"
+
+typedef struct ec_json ec_json;
+
+/* Parses a file of at most max_bytes. Returns new (free with ec_json_free).
+ * On failure the message names the file, line and column. */
+ec_err ec_json_load_file(const char *path, size_t max_bytes, ec_json **out);
+ec_err ec_json_load_str(const char *text, const char *name, ec_json **out);
+void ec_json_free(ec_json *j);
+
+int ec_json_is_object(const ec_json *j);
+/* Borrowed child of an object, or NULL. */
+ec_json *ec_json_get(const ec_json *obj, const char *key);
+/* Typed getters for an object's member. When the member is absent and
+ * required is 0, *out is left unchanged and EC_OK returned. A wrong type is
+ * EC_EPARSE with a message naming `where` and the key. */
+ec_err ec_json_get_number(const ec_json *obj, const char *key, int required, const char *where,
+                          double *out);
+ec_err ec_json_get_bool(const ec_json *obj, const char *key, int required, const char *where,
+                        int *out);
+/* *out is borrowed from obj. */
+ec_err ec_json_get_string(const ec_json *obj, const char *key, int required, const char *where,
+                          const char **out);
+/* Iterates keys: returns NULL when done. */
+const char *ec_json_key_at(const ec_json *obj, size_t i);
+
+/* Streaming writer into an ec_buf. Commas are placed automatically. */
+typedef struct {
+    ec_buf *out;
+    int depth;
+    uint64_t need_comma; /* bit per depth */
+    int after_key;
+} ec_jw;
+
+void ec_jw_init(ec_jw *w, ec_buf *out);
+void ec_jw_obj_begin(ec_jw *w);
+void ec_jw_obj_end(ec_jw *w);
+void ec_jw_arr_begin(ec_jw *w);
+void ec_jw_arr_end(ec_jw *w);
+void ec_jw_key(ec_jw *w, const char *key);
+void ec_jw_str(ec_jw *w, const char *s);
+void ec_jw_num(ec_jw *w, double v, int decimals);
+void ec_jw_int(ec_jw *w, int64_t v);
+void ec_jw_bool(ec_jw *w, int v);
+void ec_jw_null(ec_jw *w);
+/* Appends already-encoded JSON text as one value. */
+void ec_jw_raw(ec_jw *w, const char *json);
+
+#endif

@@ -1,0 +1,222 @@
+/* json.c - the one file that knows jansson, plus a streaming JSON writer. */
+#include "ecorridor/ec_json.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <string.h>
+
+struct ec_json; /* an ec_json * is a json_t * */
+
+#define J(p) ((json_t *)(p))
+
+static ec_err from_error(const json_error_t *e, const char *name)
+{
+    return ec_fail(EC_EPARSE, "%s:%d:%d: invalid JSON: %s", name, e->line, e->column, e->text);
+}
+
+ec_err ec_json_load_str(const char *text, const char *name, ec_json **out)
+{
+    json_error_t e;
+    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &e);
+    if (!j) return from_error(&e, name);
+    *out = (ec_json *)j;
+    return EC_OK;
+}
+
+ec_err ec_json_load_file(const char *path, size_t max_bytes, ec_json **out)
+{
+    char *text;
+    ec_err rc = ec_read_file(path, max_bytes, &text, NULL);
+    if (rc) return rc;
+    rc = ec_json_load_str(text, path, out);
+    ec_free(text);
+    return rc;
+}
+
+void ec_json_free(ec_json *j)
+{
+    if (j) json_decref(J(j));
+}
+
+int ec_json_is_object(const ec_json *j)
+{
+    return j && json_is_object(J(j));
+}
+
+ec_json *ec_json_get(const ec_json *obj, const char *key)
+{
+    if (!ec_json_is_object(obj)) return NULL;
+    return (ec_json *)json_object_get(J(obj), key);
+}
+
+const char *ec_json_key_at(const ec_json *obj, size_t i)
+{
+    if (!ec_json_is_object(obj)) return NULL;
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(J(obj), key, v)
+    {
+        (void)v;
+        if (k++ == i) return key;
+    }
+    return NULL;
+}
+
+static ec_err missing(const char *where, const char *key)
+{
+    return ec_fail(EC_EPARSE, "%s: missing required field \"%s\"", where, key);
+}
+
+ec_err ec_json_get_number(const ec_json *obj, const char *key, int required, const char *where,
+                          double *out)
+{
+    json_t *v = J(ec_json_get(obj, key));
+    if (!v) return required ? missing(where, key) : EC_OK;
+    if (!json_is_number(v))
+        return ec_fail(EC_EPARSE, "%s: field \"%s\" must be a number", where, key);
+    *out = json_number_value(v);
+    return EC_OK;
+}
+
+ec_err ec_json_get_bool(const ec_json *obj, const char *key, int required, const char *where,
+                        int *out)
+{
+    json_t *v = J(ec_json_get(obj, key));
+    if (!v) return required ? missing(where, key) : EC_OK;
+    if (!json_is_boolean(v))
+        return ec_fail(EC_EPARSE, "%s: field \"%s\" must be true or false", where, key);
+    *out = json_is_true(v);
+    return EC_OK;
+}
+
+ec_err ec_json_get_string(const ec_json *obj, const char *key, int required, const char *where,
+                          const char **out)
+{
+    json_t *v = J(ec_json_get(obj, key));
+    if (!v) return required ? missing(where, key) : EC_OK;
+    if (!json_is_string(v))
+        return ec_fail(EC_EPARSE, "%s: field \"%s\" must be a string", where, key);
+    *out = json_string_value(v);
+    return EC_OK;
+}
+
+/* ---- writer ------------------------------------------------------------ */
+
+void ec_jw_init(ec_jw *w, ec_buf *out)
+{
+    w->out = out;
+    w->depth = 0;
+    w->need_comma = 0;
+    w->after_key = 0;
+}
+
+/* Emits the separator a new value needs at the current depth. */
+static void before_value(ec_jw *w)
+{
+    if (w->after_key) {
+        w->after_key = 0;
+        return;
+    }
+    uint64_t bit = 1ULL << (w->depth & 63);
+    if (w->need_comma & bit) ec_buf_append(w->out, ",", 1);
+    w->need_comma |= bit;
+}
+
+static void open_(ec_jw *w, char c)
+{
+    before_value(w);
+    ec_buf_append(w->out, &c, 1);
+    w->depth++;
+    w->need_comma &= ~(1ULL << (w->depth & 63));
+}
+
+static void close_(ec_jw *w, char c)
+{
+    w->depth--;
+    ec_buf_append(w->out, &c, 1);
+}
+
+void ec_jw_obj_begin(ec_jw *w)
+{
+    open_(w, '{');
+}
+void ec_jw_obj_end(ec_jw *w)
+{
+    close_(w, '}');
+}
+void ec_jw_arr_begin(ec_jw *w)
+{
+    open_(w, '[');
+}
+void ec_jw_arr_end(ec_jw *w)
+{
+    close_(w, ']');
+}
+
+static void put_string(ec_buf *b, const char *s)
+{
+    ec_buf_append(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': ec_buf_append(b, "\\\"", 2); break;
+        case '\\': ec_buf_append(b, "\\\\", 2); break;
+        case '\n': ec_buf_append(b, "\\n", 2); break;
+        case '\r': ec_buf_append(b, "\\r", 2); break;
+        case '\t': ec_buf_append(b, "\\t", 2); break;
+        default:
+            if (*p < 0x20)
+                ec_buf_printf(b, "\\u%04x", *p);
+            else
+                ec_buf_append(b, p, 1);
+        }
+    }
+    ec_buf_append(b, "\"", 1);
+}
+
+void ec_jw_key(ec_jw *w, const char *key)
+{
+    before_value(w);
+    put_string(w->out, key);
+    ec_buf_append(w->out, ":", 1);
+    w->after_key = 1;
+}
+
+void ec_jw_str(ec_jw *w, const char *s)
+{
+    before_value(w);
+    put_string(w->out, s);
+}
+
+void ec_jw_num(ec_jw *w, double v, int decimals)
+{
+    before_value(w);
+    if (!isfinite(v))
+        ec_buf_puts(w->out, "null");
+    else
+        ec_buf_printf(w->out, "%.*f", decimals, v);
+}
+
+void ec_jw_int(ec_jw *w, int64_t v)
+{
+    before_value(w);
+    ec_buf_printf(w->out, "%lld", (long long)v);
+}
+
+void ec_jw_bool(ec_jw *w, int v)
+{
+    before_value(w);
+    ec_buf_puts(w->out, v ? "true" : "false");
+}
+
+void ec_jw_null(ec_jw *w)
+{
+    before_value(w);
+    ec_buf_puts(w->out, "null");
+}
+
+void ec_jw_raw(ec_jw *w, const char *json)
+{
+    before_value(w);
+    ec_buf_puts(w->out, json);
+}

@@ -1,0 +1,45 @@
+/* cli.h - shared by the subcommands: options declared once, used for parsing and help. */
+#ifndef EC_CLI_H
+#define EC_CLI_H
+
+#include "ecorridor/ec_base.h"
+
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+typedef struct {
+    const char *name; /* without the leading "--" */
+    const char *arg;  /* placeholder of its value, or NULL for a flag */
+    const char *help;
+} cli_opt;
+
+typedef struct {
+    const char *name;    /* "graph build" */
+    const char *usage;   /* one line */
+    const char *summary; /* one sentence */
+    const cli_opt *opts; /* NULL-name terminated */
+    int (*run)(int argc, char **argv);
+} cli_cmd;
+
+#define CLI_MAX_OPTS 24
+
+typedef struct {
+    const cli_opt *spec;
+    const char *val[CLI_MAX_OPTS]; /* value, or "" for a flag that was given */
+} cli_args;
+
+/* Parses argv against cmd's options. Prints the error or the help and
+ * returns EXIT_USAGE / EXIT_OK+1 (help shown) when the caller should stop;
+ * -1 when parsing succeeded. */
+int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a);
+const char *cli_get(const cli_args *a, const char *name);
+int cli_flag(const cli_args *a, const char *name);
+void cli_help(const cli_cmd *cmd, FILE *f);
+/* Prints "ecorridor: <message>" for an error and returns EXIT_FAIL. */
+int cli_error(ec_err rc);
+int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+extern const cli_cmd cmd_graph_build, cmd_graph_export, cmd_graph_info, cmd_route;
+
+#endif

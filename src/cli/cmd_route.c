@@ -1,0 +1,284 @@
+/* cmd_route.c - `ecorridor route`: fastest truck-legal paths, one or a batch. */
+#include "cli.h"
+#include "ecorridor/ec_csv.h"
+#include "ecorridor/ec_graph.h"
+#include "ecorridor/ec_json.h"
+
+#include <string.h>
+
+static const cli_opt route_opts[] = {
+    {"graph", "G.ecg", "graph file from `ecorridor graph build`"},
+    {"from", "LAT,LON", "start point (WGS84 degrees)"},
+    {"to", "LAT,LON", "destination point"},
+    {"batch", "PAIRS.csv", "CSV with from_lat,from_lon,to_lat,to_lon; one JSON line per row"},
+    {"algo", "ch|dijkstra", "contraction hierarchy (default) or plain Dijkstra"},
+    {"snap-radius", "M", "farthest a point may lie from a usable road (default 5000 m)"},
+    {"geometry", NULL, "include the route as a GeoJSON LineString"},
+    {"json", NULL, "print JSON instead of a table"},
+    {NULL, NULL, NULL},
+};
+
+static int run_route(int argc, char **argv);
+
+const cli_cmd cmd_route = {
+    "route",
+    "route --graph G.ecg (--from LAT,LON --to LAT,LON | --batch PAIRS.csv) [--algo ch|dijkstra] "
+    "[--geometry] [--json]",
+    "Fastest route for the graph's vehicle class between two points.", route_opts, run_route};
+
+#define MAX_BATCH_ROWS 10000000
+#define MAX_BATCH_BYTES (512u << 20)
+
+typedef struct {
+    ec_graph *g;
+    ec_query *q;
+    double snap_m;
+    int geometry;
+    const char *algo;
+} ctx;
+
+static void put_point(ec_jw *w, const char *key, ec_latlon_t p)
+{
+    ec_jw_key(w, key);
+    ec_jw_arr_begin(w);
+    ec_jw_num(w, p.lat, 7);
+    ec_jw_num(w, p.lon, 7);
+    ec_jw_arr_end(w);
+}
+
+/* Routes one pair; on success writes the JSON object members into w. */
+static ec_err route_one(ctx *c, ec_latlon_t a, ec_latlon_t b, ec_snap_t *sa, ec_snap_t *sb,
+                        ec_path_t *p, double *us)
+{
+    ec_err rc;
+    if ((rc = ec_graph_snap(c->g, a, c->snap_m, sa)) || (rc = ec_graph_snap(c->g, b, c->snap_m, sb)))
+        return rc;
+    int64_t t0 = ec_time_mono_ns();
+    rc = ec_query_route(c->q, sa, sb, p);
+    *us = (double)(ec_time_mono_ns() - t0) / 1e3;
+    if (rc == EC_EUNREACHABLE)
+        return ec_fail(rc, "no %s route from %.6f,%.6f to %.6f,%.6f for vehicle class %s",
+                       c->g->metric == EC_METRIC_TIME ? "drivable" : "drivable", a.lat, a.lon,
+                       b.lat, b.lon, c->g->vehicle.name);
+    return rc;
+}
+
+static void json_route(ctx *c, ec_jw *w, const ec_snap_t *sa, const ec_snap_t *sb,
+                       const ec_path_t *p, double us)
+{
+    const ec_graph *g = c->g;
+    ec_jw_key(w, "distance_m"), ec_jw_num(w, p->distance_m, 2);
+    ec_jw_key(w, "duration_s"), ec_jw_num(w, p->duration_s, 3);
+    ec_jw_key(w, "algo"), ec_jw_str(w, c->algo);
+    ec_jw_key(w, "vehicle"), ec_jw_str(w, g->vehicle.name);
+    put_point(w, "from_snapped", sa->point);
+    put_point(w, "to_snapped", sb->point);
+    ec_jw_key(w, "query_us"), ec_jw_num(w, us, 1);
+    if (g->way_ids) {
+        ec_jw_key(w, "osm_way_ids");
+        ec_jw_arr_begin(w);
+        uint32_t last = EC_NO_WAY;
+        uint32_t first_way = g->arcs[sa->arc].way;
+        if (first_way != EC_NO_WAY && (p->n_arcs == 0 || g->arcs[p->arcs[0]].way != first_way)) {
+            ec_jw_int(w, g->way_ids[first_way]);
+            last = first_way;
+        }
+        for (uint32_t i = 0; i < p->n_arcs; i++) {
+            uint32_t way = g->arcs[p->arcs[i]].way;
+            if (way != EC_NO_WAY && way != last) ec_jw_int(w, g->way_ids[way]);
+            last = way;
+        }
+        uint32_t end_way = g->arcs[sb->arc].way;
+        if (end_way != EC_NO_WAY && end_way != last) ec_jw_int(w, g->way_ids[end_way]);
+        ec_jw_arr_end(w);
+    }
+    if (c->geometry) {
+        ec_jw_key(w, "geometry");
+        ec_path_geojson(g, sa, sb, p, w);
+    }
+}
+
+static void fmt_duration(double s, char *out, size_t n)
+{
+    long t = (long)(s + 0.5);
+    snprintf(out, n, "%ld:%02ld", t / 3600, (t / 60) % 60);
+}
+
+/* The readable table: the places passed (named nodes) with running totals. */
+static void print_table(ctx *c, ec_latlon_t a, ec_latlon_t b, const ec_snap_t *sa,
+                        const ec_snap_t *sb, const ec_path_t *p)
+{
+    const ec_graph *g = c->g;
+    char dur[32];
+    fmt_duration(p->duration_s, dur, sizeof dur);
+    printf("route %.5f,%.5f -> %.5f,%.5f   vehicle %s   algo %s\n", a.lat, a.lon, b.lat, b.lon,
+           g->vehicle.name, c->algo);
+    printf("distance %.1f km   duration %s h:mm   (start %.0f m, end %.0f m from the road)\n\n",
+           p->distance_m / 1000.0, dur, sa->offset_m, sb->offset_m);
+    if (p->first_node == UINT32_MAX) return;
+    printf("  %-28s %10s %10s\n", "via", "km", "h:mm");
+    double km = 0, s = 0;
+    uint32_t v = p->first_node;
+    for (uint32_t i = 0;; i++) {
+        const char *name = ec_graph_node_name(g, v);
+        int last = i == p->n_arcs;
+        if (name || i == 0 || last || g->n_nodes < 2000) {
+            char label[64];
+            if (name) snprintf(label, sizeof label, "%s", name);
+            else snprintf(label, sizeof label, "node %lld", (long long)g->ext_id[v]);
+            fmt_duration(s, dur, sizeof dur);
+            printf("  %-28s %10.1f %10s\n", label, km, dur);
+        }
+        if (last) break;
+        const ec_arc_t *arc = &g->arcs[p->arcs[i]];
+        km += arc->length_cm / 1e5;
+        s += arc->duration_ms / 1e3;
+        v = arc->to;
+    }
+}
+
+static int run_batch(ctx *c, const char *path)
+{
+    char *text;
+    size_t len;
+    ec_err rc = ec_read_file(path, MAX_BATCH_BYTES, &text, &len);
+    if (rc) return cli_error(rc);
+    ec_csv r;
+    ec_csv_init(&r, path, text, len, ',');
+    ec_vec pairs;
+    ec_vec_init(&pairs, sizeof(ec_latlon_t) * 2);
+    int fl[4] = {-1, -1, -1, -1};
+    static const char *const cols[4] = {"from_lat", "from_lon", "to_lat", "to_lon"};
+    if ((rc = ec_csv_next(&r))) {
+        if (rc == EC_EOF) rc = ec_fail(EC_EPARSE, "%s: empty file, expected a header", path);
+        goto fail;
+    }
+    for (int k = 0; k < 4; k++)
+        if ((fl[k] = ec_csv_find(&r, cols[k])) < 0) {
+            rc = ec_fail(EC_EPARSE, "%s:1: header lacks column %s", path, cols[k]);
+            goto fail;
+        }
+    /* Read and check every row before routing any, so bad input prints nothing. */
+    while ((rc = ec_csv_next(&r)) == EC_OK) {
+        double v[4];
+        for (int k = 0; k < 4; k++)
+            if ((size_t)fl[k] >= r.nfields || ec_parse_double(r.fields[fl[k]], &v[k])) {
+                rc = ec_fail(EC_EPARSE, "%s:%ld: %s is not a number", path, r.line, cols[k]);
+                goto fail;
+            }
+        ec_latlon_t pr[2] = {{v[0], v[1]}, {v[2], v[3]}};
+        if (!ec_geo_valid(pr[0]) || !ec_geo_valid(pr[1])) {
+            rc = ec_fail(EC_ERANGE, "%s:%ld: coordinates outside WGS84 range", path, r.line);
+            goto fail;
+        }
+        if (pairs.len >= MAX_BATCH_ROWS) {
+            rc = ec_fail(EC_ELIMIT, "%s: more than %d rows", path, MAX_BATCH_ROWS);
+            goto fail;
+        }
+        if ((rc = ec_vec_push(&pairs, pr))) goto fail;
+    }
+    if (rc != EC_EOF) goto fail;
+    ec_buf b;
+    ec_buf_init(&b, 64u << 20);
+    const ec_latlon_t *pp = pairs.data;
+    for (size_t i = 0; i < pairs.len; i++) {
+        ec_snap_t sa, sb;
+        ec_path_t p;
+        double us;
+        ec_buf_reset(&b);
+        ec_jw w;
+        ec_jw_init(&w, &b);
+        ec_jw_obj_begin(&w);
+        ec_jw_key(&w, "row"), ec_jw_int(&w, (int64_t)i + 1);
+        ec_errclear();
+        rc = route_one(c, pp[2 * i], pp[2 * i + 1], &sa, &sb, &p, &us);
+        if (rc) {
+            ec_jw_key(&w, "error"), ec_jw_str(&w, rc == EC_ENOMEM ? ec_strerror(rc) : ec_errmsg());
+        } else {
+            json_route(c, &w, &sa, &sb, &p, us);
+        }
+        ec_jw_obj_end(&w);
+        puts(b.data);
+    }
+    ec_buf_free(&b);
+    ec_csv_free(&r);
+    ec_vec_free(&pairs);
+    ec_free(text);
+    return EXIT_OK;
+fail:
+    ec_csv_free(&r);
+    ec_vec_free(&pairs);
+    ec_free(text);
+    return cli_error(rc);
+}
+
+static int run_route(int argc, char **argv)
+{
+    cli_args a;
+    int st = cli_parse(&cmd_route, argc, argv, &a);
+    if (st >= 0) return st == EXIT_OK + 1 ? EXIT_OK : st;
+    const char *gp = cli_get(&a, "graph"), *from = cli_get(&a, "from"), *to = cli_get(&a, "to"),
+               *batch = cli_get(&a, "batch"), *algo = cli_get(&a, "algo");
+    if (!gp) return cli_usage_error(&cmd_route, "--graph is required");
+    if (batch ? (from || to) : !(from && to))
+        return cli_usage_error(&cmd_route, "give --from and --to, or --batch");
+    ec_latlon_t pa = {0, 0}, pb = {0, 0};
+    if (from && ec_geo_parse(from, &pa))
+        return cli_usage_error(&cmd_route, "--from \"%s\" is not LAT,LON in degrees", from);
+    if (to && ec_geo_parse(to, &pb))
+        return cli_usage_error(&cmd_route, "--to \"%s\" is not LAT,LON in degrees", to);
+    ec_algo al = EC_ALGO_CH;
+    if (algo && !strcmp(algo, "dijkstra")) al = EC_ALGO_DIJKSTRA;
+    else if (algo && strcmp(algo, "ch"))
+        return cli_usage_error(&cmd_route, "--algo must be ch or dijkstra, not \"%s\"", algo);
+    ctx c = {NULL, NULL, 5000.0, cli_flag(&a, "geometry"), al == EC_ALGO_CH ? "ch" : "dijkstra"};
+    const char *sr = cli_get(&a, "snap-radius");
+    if (sr && (ec_parse_double(sr, &c.snap_m) || c.snap_m <= 0 || c.snap_m > 1e6))
+        return cli_usage_error(&cmd_route, "--snap-radius must be 0..1000000 metres");
+    ec_err rc = ec_graph_open(gp, &c.g);
+    if (rc) return cli_error(rc);
+    int code = EXIT_OK;
+    if ((rc = ec_graph_snap_prepare(c.g)) || (rc = ec_query_new(c.g, al, &c.q))) {
+        code = cli_error(rc);
+        goto done;
+    }
+    if (batch) {
+        code = run_batch(&c, batch);
+        goto done;
+    }
+    ec_snap_t sa, sb;
+    ec_path_t p;
+    double us;
+    if ((rc = route_one(&c, pa, pb, &sa, &sb, &p, &us))) {
+        code = cli_error(rc);
+        goto done;
+    }
+    if (cli_flag(&a, "json")) {
+        ec_buf b;
+        ec_buf_init(&b, 256u << 20);
+        ec_jw w;
+        ec_jw_init(&w, &b);
+        ec_jw_obj_begin(&w);
+        put_point(&w, "from", pa);
+        put_point(&w, "to", pb);
+        json_route(&c, &w, &sa, &sb, &p, us);
+        ec_jw_obj_end(&w);
+        puts(b.data);
+        ec_buf_free(&b);
+    } else {
+        print_table(&c, pa, pb, &sa, &sb, &p);
+        if (c.geometry) {
+            ec_buf b;
+            ec_buf_init(&b, 256u << 20);
+            ec_jw w;
+            ec_jw_init(&w, &b);
+            ec_path_geojson(c.g, &sa, &sb, &p, &w);
+            printf("\ngeometry %s\n", b.data);
+            ec_buf_free(&b);
+        }
+    }
+done:
+    ec_query_free(c.q);
+    ec_graph_free(c.g);
+    return code;
+}

@@ -1,0 +1,85 @@
+/* opts.c - option parsing and help text from the commands' option tables. */
+#include "cli.h"
+
+#include <string.h>
+
+void cli_help(const cli_cmd *cmd, FILE *f)
+{
+    fprintf(f, "usage: ecorridor %s\n\n%s\n", cmd->usage, cmd->summary);
+    if (!cmd->opts || !cmd->opts[0].name) return;
+    fprintf(f, "\noptions:\n");
+    for (const cli_opt *o = cmd->opts; o->name; o++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(f, "  %-26s %s\n", left, o->help);
+    }
+    fprintf(f, "  %-26s %s\n", "--quiet", "no progress bars or informational messages");
+    fprintf(f, "  %-26s %s\n", "--help", "show this help");
+}
+
+int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "ecorridor %s: ", cmd->name);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see `ecorridor help %s`)\n", cmd->name);
+    return EXIT_USAGE;
+}
+
+int cli_error(ec_err rc)
+{
+    fprintf(stderr, "ecorridor: %s\n", rc == EC_ENOMEM ? ec_strerror(rc) : ec_errmsg());
+    return EXIT_FAIL;
+}
+
+int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->spec = cmd->opts;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
+            cli_help(cmd, stdout);
+            return EXIT_OK + 1;
+        }
+        if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) {
+            ec_progress_set_enabled(0);
+            ec_log_set_level(EC_LOG_WARN);
+            continue;
+        }
+        if (strncmp(s, "--", 2) != 0) return cli_usage_error(cmd, "unexpected argument \"%s\"", s);
+        int k = 0;
+        const cli_opt *o = cmd->opts;
+        for (; o && o->name; o++, k++)
+            if (!strcmp(o->name, s + 2)) break;
+        if (!o || !o->name) return cli_usage_error(cmd, "unknown option %s", s);
+        if (a->val[k]) return cli_usage_error(cmd, "%s given twice", s);
+        if (o->arg) {
+            if (i + 1 >= argc) return cli_usage_error(cmd, "%s needs a value (%s)", s, o->arg);
+            a->val[k] = argv[++i];
+        } else {
+            a->val[k] = "";
+        }
+    }
+    return -1;
+}
+
+static int index_of(const cli_args *a, const char *name)
+{
+    for (int k = 0; a->spec && a->spec[k].name; k++)
+        if (!strcmp(a->spec[k].name, name)) return k;
+    return -1;
+}
+
+const char *cli_get(const cli_args *a, const char *name)
+{
+    int k = index_of(a, name);
+    return k >= 0 ? a->val[k] : NULL;
+}
+
+int cli_flag(const cli_args *a, const char *name)
+{
+    return cli_get(a, name) != NULL;
+}

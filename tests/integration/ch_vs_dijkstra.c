@@ -1,0 +1,114 @@
+/* ch_vs_dijkstra.c - the contraction hierarchy answers exactly what plain
+ * Dijkstra answers, on a real network, after a save and reopen:
+ * node-to-node, point-to-point (snapped), one-to-many and many-to-many.
+ *
+ * usage: ch_vs_dijkstra osm|corridor PATH PAIRS SEED   (exit 77: data absent)
+ */
+#include "ecorridor/ec_graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static uint64_t rng_state;
+static uint32_t rnd(uint32_t n)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)((rng_state >> 33) % n);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 5) return 2;
+    if (access(argv[2], R_OK)) {
+        printf("SKIP: %s not present\n", argv[2]);
+        return 77;
+    }
+    int pairs = atoi(argv[3]);
+    rng_state = strtoull(argv[4], NULL, 10);
+    ec_load_opts_t o = {.metric = EC_METRIC_TIME};
+    ec_vehicle_class_builtin("truck-40t", &o.vehicle);
+    ec_graph *built, *g;
+    ec_err rc = !strcmp(argv[1], "osm") ? ec_graph_load_osm(argv[2], &o, &built)
+                                        : ec_graph_load_corridor(argv[2], &o, &built);
+    if (rc || (rc = ec_ch_build(built, NULL))) {
+        fprintf(stderr, "build failed: %s\n", ec_errmsg());
+        return 1;
+    }
+    char tmp[] = "/tmp/ec_chtestXXXXXX";
+    int fd = mkstemp(tmp);
+    close(fd);
+    if ((rc = ec_graph_save(built, tmp)) || (rc = ec_graph_open(tmp, &g))) {
+        fprintf(stderr, "save/open failed: %s\n", ec_errmsg());
+        return 1;
+    }
+    unlink(tmp);
+    ec_graph_free(built);
+    ec_graph_snap_prepare(g);
+    ec_query *ch, *dj;
+    ec_query_new(g, EC_ALGO_CH, &ch);
+    ec_query_new(g, EC_ALGO_DIJKSTRA, &dj);
+    int passed = 0, failed = 0, reachable = 0;
+    for (int i = 0; i < pairs; i++) {
+        uint32_t s = rnd(g->n_nodes), t = rnd(g->n_nodes);
+        ec_path_t a, b;
+        ec_err r1 = ec_query_route_nodes(ch, s, t, &a), r2 = ec_query_route_nodes(dj, s, t, &b);
+        int ok = r1 == r2 && (r1 || a.weight == b.weight);
+        /* The unpacked CH path must be a real path of that weight. */
+        if (ok && !r1) {
+            uint64_t sum = 0;
+            uint32_t v = s;
+            for (uint32_t k = 0; k < a.n_arcs; k++) {
+                const ec_arc_t *arc = &g->arcs[a.arcs[k]];
+                if (a.arcs[k] < g->first_out[v] || a.arcs[k] >= g->first_out[v + 1]) ok = 0;
+                sum += ec_arc_weight(g, arc);
+                v = arc->to;
+            }
+            ok = ok && v == t && sum == a.weight;
+            reachable++;
+        }
+        if (!ok) printf("FAIL nodes %u -> %u: ch %u (%d), dijkstra %u (%d)\n", s, t, a.weight, r1, b.weight, r2);
+        ok ? passed++ : failed++;
+    }
+    /* Snapped points anywhere in the bounding box of the graph. */
+    for (int i = 0; i < pairs / 4; i++) {
+        ec_latlon_t p[2];
+        for (int k = 0; k < 2; k++) {
+            ec_latlon_t c = ec_graph_point(g, rnd(g->n_nodes));
+            p[k].lat = c.lat + ((int)rnd(2001) - 1000) * 1e-5;
+            p[k].lon = c.lon + ((int)rnd(2001) - 1000) * 1e-5;
+        }
+        ec_snap_t sa, sb;
+        if (ec_graph_snap(g, p[0], 50000, &sa) || ec_graph_snap(g, p[1], 50000, &sb)) {
+            printf("FAIL snap: %s\n", ec_errmsg());
+            failed++;
+            continue;
+        }
+        ec_path_t a, b;
+        ec_err r1 = ec_query_route(ch, &sa, &sb, &a), r2 = ec_query_route(dj, &sa, &sb, &b);
+        int ok = r1 == r2 && (r1 || (a.weight == b.weight && a.distance_m > 0));
+        if (!ok) printf("FAIL points: ch %u (%d), dijkstra %u (%d)\n", a.weight, r1, b.weight, r2);
+        ok ? passed++ : failed++;
+    }
+    /* Many-to-many against one-to-one Dijkstra. */
+    enum { K = 40 };
+    uint32_t src[K], dst[K], m_ch[K * K], m_dj[K * K];
+    for (int i = 0; i < K; i++) src[i] = rnd(g->n_nodes), dst[i] = rnd(g->n_nodes);
+    ec_query_many_to_many(ch, src, K, dst, K, m_ch);
+    ec_query_many_to_many(dj, src, K, dst, K, m_dj);
+    int m2m_bad = 0;
+    for (int i = 0; i < K * K; i++) m2m_bad += m_ch[i] != m_dj[i];
+    uint32_t one[K];
+    ec_query_one_to_many(ch, src[0], dst, K, one);
+    for (int j = 0; j < K; j++) m2m_bad += one[j] != m_dj[j];
+    if (m2m_bad) printf("FAIL many-to-many: %d of %d cells differ\n", m2m_bad, K * K + K);
+    m2m_bad ? failed++ : passed++;
+    printf("%s: %d node pairs (%d reachable), %d point pairs, %dx%d matrix\n", argv[2], pairs,
+           reachable, pairs / 4, K, K);
+    printf("%d passed, %d failed\n", passed, failed);
+    ec_query_free(ch);
+    ec_query_free(dj);
+    ec_graph_free(g);
+    return failed ? 1 : 0;
+}
