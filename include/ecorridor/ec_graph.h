@@ -85,6 +85,9 @@ typedef struct ec_graph {
     const ec_ch_arc_t *up;       /* arcs to higher ranks, at their tail */
     const uint32_t *down_first;  /* [n_nodes + 1] */
     const ec_ch_arc_t *down;     /* arcs from higher ranks, at their head; `to` = tail */
+    /* For each shortcut, its two halves: [2i] indexes down (tail -> mid),
+     * [2i+1] indexes up (mid -> head); UINT32_MAX for original arcs. */
+    const uint32_t *up_child, *down_child;
     /* snapping index (built on demand by ec_graph_snap_prepare) */
     ec_grid grid;
     uint32_t *grid_tail; /* [n_arcs]: tail node of each arc, for the grid */
@@ -216,6 +219,8 @@ void ec_query_free(ec_query *q);
 ec_err ec_query_route(ec_query *q, const ec_snap_t *from, const ec_snap_t *to, ec_path_t *out);
 /* Between two nodes. */
 ec_err ec_query_route_nodes(ec_query *q, uint32_t s, uint32_t t, ec_path_t *out);
+/* Only the weight from s to t (no path): the classic distance query. */
+ec_err ec_query_weight_nodes(ec_query *q, uint32_t s, uint32_t t, uint32_t *weight);
 /* Weights from s to each of targets (EC_INF_WEIGHT when unreachable). */
 ec_err ec_query_one_to_many(ec_query *q, uint32_t s, const uint32_t *targets, uint32_t n,
                             uint32_t *out);

@@ -31,10 +31,10 @@ typedef struct {
     /* contraction order heap, with positions for key updates */
     uint32_t *heap, *pos, heap_n;
     /* witness search */
-    uint32_t *dist, *stamp, cur;
+    uint32_t *dist, *stamp, *target, cur;
     uint64_t *wheap;
     size_t wheap_n, wheap_cap;
-    uint32_t settle_limit;
+    uint32_t settle_limit, sim_limit;
     /* shortcuts found while contracting one node */
     dedge *sc;
     uint32_t *sc_from;
@@ -128,12 +128,9 @@ static uint64_t wpop(builder *b)
 
 /* Bounded Dijkstra from s that avoids node skip. Distances found are in
  * b->dist where b->stamp == b->cur. */
-static ec_err witness(builder *b, uint32_t s, uint32_t skip, uint32_t max_w, uint32_t limit)
+static ec_err witness(builder *b, uint32_t s, uint32_t skip, uint32_t max_w, uint32_t limit,
+                      uint32_t targets)
 {
-    if (++b->cur == 0) {
-        memset(b->stamp, 0, (size_t)b->n * sizeof *b->stamp);
-        b->cur = 1;
-    }
     b->wheap_n = 0;
     b->dist[s] = 0;
     b->stamp[s] = b->cur;
@@ -144,6 +141,8 @@ static ec_err witness(builder *b, uint32_t s, uint32_t skip, uint32_t max_w, uin
         uint32_t d = (uint32_t)(it >> 32), x = (uint32_t)it;
         if (d > b->dist[x]) continue;
         if (d > max_w || ++settled > limit) break;
+        /* Every target settled: nothing more to learn. */
+        if (b->target[x] == b->cur && --targets == 0) break;
         const dlist *l = &b->out[x];
         for (uint32_t i = 0; i < l->n; i++) {
             uint32_t y = l->e[i].other;
@@ -174,7 +173,18 @@ static ec_err find_shortcuts(builder *b, uint32_t v, uint32_t limit)
         if (max_w == 0) continue;
         if (max_w >= EC_INF_WEIGHT)
             return ec_fail(EC_ERANGE, "path weight overflows 32 bits while contracting");
-        ec_err rc = witness(b, u, v, (uint32_t)max_w, limit);
+        if (++b->cur == 0) {
+            memset(b->stamp, 0, (size_t)b->n * sizeof *b->stamp);
+            memset(b->target, 0, (size_t)b->n * sizeof *b->target);
+            b->cur = 1;
+        }
+        uint32_t targets = 0;
+        for (uint32_t j = 0; j < out->n; j++)
+            if (out->e[j].other != u) {
+                b->target[out->e[j].other] = b->cur;
+                targets++;
+            }
+        ec_err rc = witness(b, u, v, (uint32_t)max_w, limit, targets);
         if (rc) return rc;
         for (uint32_t j = 0; j < out->n; j++) {
             uint32_t x = out->e[j].other, w = w1 + out->e[j].weight;
@@ -200,7 +210,7 @@ static ec_err find_shortcuts(builder *b, uint32_t v, uint32_t limit)
 
 static ec_err priority(builder *b, uint32_t v, float *out)
 {
-    ec_err rc = find_shortcuts(b, v, b->settle_limit / 4 + 1);
+    ec_err rc = find_shortcuts(b, v, b->sim_limit);
     if (rc) return rc;
     uint32_t removed = b->in[v].n + b->out[v].n, removed_hops = 0, added_hops = 0;
     for (uint32_t i = 0; i < b->in[v].n; i++) removed_hops += b->in[v].e[i].hops;
@@ -268,6 +278,7 @@ static void builder_free(builder *b)
     ec_free(b->pos);
     ec_free(b->dist);
     ec_free(b->stamp);
+    ec_free(b->target);
     ec_free(b->wheap);
     ec_free(b->sc);
     ec_free(b->sc_from);
@@ -293,6 +304,33 @@ static void *own(ec_graph *g, void *p)
     return p;
 }
 
+static uint32_t find_at(const uint32_t *first, const ec_ch_arc_t *arcs, uint32_t at, uint32_t to)
+{
+    for (uint32_t i = first[at]; i < first[at + 1]; i++)
+        if (arcs[i].to == to) return i;
+    return UINT32_MAX;
+}
+
+/* Records for every shortcut the indices of its two halves, both stored at
+ * the middle node: tail -> mid among mid's down arcs, mid -> head among its
+ * up arcs. Unpacking then follows indices instead of searching. */
+static void link_children(uint32_t n, const uint32_t *up_first, const ec_ch_arc_t *up,
+                          const uint32_t *down_first, const ec_ch_arc_t *down, int is_up,
+                          uint32_t *child)
+{
+    const uint32_t *first = is_up ? up_first : down_first;
+    const ec_ch_arc_t *arcs = is_up ? up : down;
+    for (uint32_t r = 0; r < n; r++)
+        for (uint32_t i = first[r]; i < first[r + 1]; i++) {
+            child[2 * i] = child[2 * i + 1] = UINT32_MAX;
+            if (!(arcs[i].data & EC_CH_SHORTCUT)) continue;
+            uint32_t m = arcs[i].data & ~EC_CH_SHORTCUT;
+            uint32_t tail = is_up ? r : arcs[i].to, head = is_up ? arcs[i].to : r;
+            child[2 * i] = find_at(down_first, down, m, tail);
+            child[2 * i + 1] = find_at(up_first, up, m, head);
+        }
+}
+
 ec_err ec_ch_build(ec_graph *g, const ec_ch_opts_t *opts)
 {
     int64_t t0 = ec_time_mono_ns();
@@ -301,6 +339,8 @@ ec_err ec_ch_build(ec_graph *g, const ec_ch_opts_t *opts)
     uint32_t n = g->n_nodes;
     b.n = n;
     b.settle_limit = opts && opts->witness_settle_limit ? opts->witness_settle_limit : 500;
+    /* Rating a node only needs a count of shortcuts, so its searches are cut shorter. */
+    b.sim_limit = b.settle_limit / 4 + 1;
     ec_vec up, down;
     ec_vec_init(&up, sizeof(ec_ch_arc_t));
     ec_vec_init(&down, sizeof(ec_ch_arc_t));
@@ -316,12 +356,13 @@ ec_err ec_ch_build(ec_graph *g, const ec_ch_opts_t *opts)
     b.pos = ec_malloc((size_t)n * sizeof *b.pos);
     b.dist = ec_malloc((size_t)n * sizeof *b.dist);
     b.stamp = ec_calloc(n, sizeof *b.stamp);
+    b.target = ec_calloc(n, sizeof *b.target);
     rank = ec_malloc((size_t)n * sizeof *rank);
     node_at = ec_malloc((size_t)n * sizeof *node_at);
     up_first = ec_malloc(((size_t)n + 1) * sizeof *up_first);
     down_first = ec_malloc(((size_t)n + 1) * sizeof *down_first);
     if (!b.out || !b.in || !b.done || !b.level || !b.deleted || !b.prio || !b.heap || !b.pos ||
-        !b.dist || !b.stamp || !rank || !node_at || !up_first || !down_first)
+        !b.dist || !b.stamp || !b.target || !rank || !node_at || !up_first || !down_first)
         goto fail;
     if (ec_vec_reserve(&up, g->n_arcs) || ec_vec_reserve(&down, g->n_arcs)) goto fail;
 
@@ -391,6 +432,18 @@ ec_err ec_ch_build(ec_graph *g, const ec_ch_opts_t *opts)
         if (da[i].data & EC_CH_SHORTCUT) da[i].data = rank[da[i].data & ~EC_CH_SHORTCUT] | EC_CH_SHORTCUT;
     }
     builder_free(&b);
+    uint32_t *up_child = ec_malloc(((size_t)up.len + 1) * 2 * sizeof *up_child);
+    uint32_t *down_child = ec_malloc(((size_t)down.len + 1) * 2 * sizeof *down_child);
+    if (!up_child || !down_child) {
+        ec_free(up_child);
+        ec_free(down_child);
+        rc = EC_ENOMEM;
+        goto fail_arrays;
+    }
+    link_children(n, up_first, ua, down_first, da, 1, up_child);
+    link_children(n, up_first, ua, down_first, da, 0, down_child);
+    g->up_child = own(g, up_child);
+    g->down_child = own(g, down_child);
     g->rank = own(g, rank);
     g->node_at = own(g, node_at);
     g->up_first = own(g, up_first);
@@ -404,6 +457,7 @@ ec_err ec_ch_build(ec_graph *g, const ec_ch_opts_t *opts)
     return EC_OK;
 fail:
     builder_free(&b);
+fail_arrays:
     ec_vec_free(&up);
     ec_vec_free(&down);
     ec_free(rank);

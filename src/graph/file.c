@@ -21,11 +21,11 @@
 #define MAGIC "ECGRAPH\0"
 #define FORMAT_VERSION 1u
 #define ENDIAN_MARK 0x01020304u
-#define N_SECTIONS 13
+#define N_SECTIONS 15
 #define MAX_COUNT 1000000000u
 
 enum { S_COORD, S_FIRST, S_ARCS, S_EXT, S_WAYS, S_NAME_OFF, S_NAMES, S_RANK, S_NODE_AT,
-       S_UP_FIRST, S_UP, S_DOWN_FIRST, S_DOWN };
+       S_UP_FIRST, S_UP, S_DOWN_FIRST, S_DOWN, S_UP_CHILD, S_DOWN_CHILD };
 
 typedef struct {
     uint64_t offset, size;
@@ -129,6 +129,8 @@ ec_err ec_graph_save(const ec_graph *g, const char *path)
         {g->up, (uint64_t)g->n_up * sizeof(ec_ch_arc_t)},
         {g->down_first, (n + 1) * 4},
         {g->down, (uint64_t)g->n_down * sizeof(ec_ch_arc_t)},
+        {g->up_child, (uint64_t)g->n_up * 8},
+        {g->down_child, (uint64_t)g->n_down * 8},
     };
     uint64_t off = sizeof h;
     for (int i = 0; i < N_SECTIONS; i++) {
@@ -198,7 +200,15 @@ static int ch_arcs_ok(const ec_graph *g, int up)
             uint32_t x = arcs[i].to, d = arcs[i].data;
             if (x >= g->n_nodes || x <= r) return 0;
             if (d & EC_CH_SHORTCUT) {
-                if ((d & ~EC_CH_SHORTCUT) >= r) return 0;
+                /* Halves live at the middle node, which ranks below r: unpacking
+                 * descends strictly and ends. */
+                uint32_t m = d & ~EC_CH_SHORTCUT, tail = up ? r : x, head = up ? x : r;
+                const uint32_t *child = up ? g->up_child : g->down_child;
+                uint32_t c0 = child[2 * i], c1 = child[2 * i + 1];
+                if (m >= r || c0 < g->down_first[m] || c0 >= g->down_first[m + 1] ||
+                    c1 < g->up_first[m] || c1 >= g->up_first[m + 1] || g->down[c0].to != tail ||
+                    g->up[c1].to != head)
+                    return 0;
                 continue;
             }
             uint32_t tail = g->node_at[up ? r : x], head = g->node_at[up ? x : r];
@@ -230,7 +240,7 @@ static ec_err from_image(ec_graph *g, const uint8_t *base, uint64_t len, const c
         n * sizeof(ec_coord_t), (n + 1) * 4, (uint64_t)h.n_arcs * sizeof(ec_arc_t), n * 8,
         (uint64_t)h.n_ways * 8, h.has_names ? (n + 1) * 4 : 0, h.names_len, n * 4, n * 4,
         (n + 1) * 4, (uint64_t)h.n_up * sizeof(ec_ch_arc_t), (n + 1) * 4,
-        (uint64_t)h.n_down * sizeof(ec_ch_arc_t)};
+        (uint64_t)h.n_down * sizeof(ec_ch_arc_t), (uint64_t)h.n_up * 8, (uint64_t)h.n_down * 8};
     const void *p[N_SECTIONS];
     for (int i = 0; i < N_SECTIONS; i++) {
         const section *s = &h.sections[i];
@@ -257,6 +267,8 @@ static ec_err from_image(ec_graph *g, const uint8_t *base, uint64_t len, const c
     g->up = p[S_UP];
     g->down_first = p[S_DOWN_FIRST];
     g->down = p[S_DOWN];
+    g->up_child = p[S_UP_CHILD];
+    g->down_child = p[S_DOWN_CHILD];
     g->has_ch = 1;
     g->metric = (ec_metric)h.metric;
     g->source_kind = (ec_source_kind)h.source_kind;

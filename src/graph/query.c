@@ -21,7 +21,7 @@ typedef struct {
 } bucket;
 
 typedef struct {
-    uint32_t tail, head, weight, data;
+    uint32_t tail, head, weight, data; /* tail: 1 = up array, 0 = down; head: index */
 } unpack_item;
 
 struct ec_query {
@@ -226,35 +226,25 @@ static uint32_t ch_p2p(ec_query *q, const seed *src, int ns, const seed *dst, in
     return best;
 }
 
-/* Finds the CH arc from tail to head stored at mid's lists. */
-static const ec_ch_arc_t *ch_find(const ec_graph *g, int up, uint32_t at, uint32_t other)
-{
-    const uint32_t *first = up ? g->up_first : g->down_first;
-    const ec_ch_arc_t *arcs = up ? g->up : g->down;
-    for (uint32_t i = first[at]; i < first[at + 1]; i++)
-        if (arcs[i].to == other) return &arcs[i];
-    return NULL;
-}
-
-/* Unpacks one CH arc (tail -> head, in ranks) into base arcs appended to q->path. */
-static ec_err ch_unpack(ec_query *q, uint32_t tail, uint32_t head, const ec_ch_arc_t *a)
+/* Unpacks one CH arc (up or down array, index i) into base arcs appended to
+ * q->path, following the recorded halves of each shortcut. */
+static ec_err ch_unpack(ec_query *q, int up, uint32_t i)
 {
     const ec_graph *g = q->g;
     size_t sp = 0;
-    q->stack[sp++] = (unpack_item){tail, head, a->weight, a->data};
+    q->stack[sp++] = (unpack_item){(uint32_t)up, i, 0, 0};
     while (sp) {
         unpack_item it = q->stack[--sp];
-        if (!(it.data & EC_CH_SHORTCUT)) {
+        const ec_ch_arc_t *a = it.tail ? &g->up[it.head] : &g->down[it.head];
+        if (!(a->data & EC_CH_SHORTCUT)) {
             if (q->n_path >= q->path_cap) return ec_fail(EC_ECORRUPT, "path longer than the graph");
-            q->path[q->n_path++] = it.data;
+            q->path[q->n_path++] = a->data;
             continue;
         }
-        uint32_t m = it.data & ~EC_CH_SHORTCUT;
-        const ec_ch_arc_t *first = ch_find(g, 0, m, it.tail), *second = ch_find(g, 1, m, it.head);
-        if (!first || !second || sp + 2 > q->stack_cap)
-            return ec_fail(EC_ECORRUPT, "a shortcut of the hierarchy cannot be unpacked");
-        q->stack[sp++] = (unpack_item){m, it.head, second->weight, second->data};
-        q->stack[sp++] = (unpack_item){it.tail, m, first->weight, first->data};
+        const uint32_t *child = it.tail ? g->up_child : g->down_child;
+        if (sp + 2 > q->stack_cap) return ec_fail(EC_ECORRUPT, "shortcuts nested too deeply");
+        q->stack[sp++] = (unpack_item){1, child[2 * it.head + 1], 0, 0};
+        q->stack[sp++] = (unpack_item){0, child[2 * it.head], 0, 0};
     }
     return EC_OK;
 }
@@ -262,7 +252,6 @@ static ec_err ch_unpack(ec_query *q, uint32_t tail, uint32_t head, const ec_ch_a
 /* Rebuilds the base arcs of the CH route through meet; returns the seed ranks. */
 static ec_err ch_path(ec_query *q, uint32_t meet, uint32_t *src_rank, uint32_t *dst_rank)
 {
-    const ec_graph *g = q->g;
     uint32_t nc = 0, r = meet;
     while (q->pred_node[0][r] != NONE) {
         if (nc >= q->chain_cap) return ec_fail(EC_ECORRUPT, "route loops");
@@ -272,19 +261,13 @@ static ec_err ch_path(ec_query *q, uint32_t meet, uint32_t *src_rank, uint32_t *
     *src_rank = r;
     q->n_path = 0;
     ec_err rc;
-    uint32_t tail = r;
-    for (uint32_t i = nc; i-- > 0;) {
-        const ec_ch_arc_t *a = &g->up[q->chain[i]];
-        if ((rc = ch_unpack(q, tail, a->to, a))) return rc;
-        tail = a->to;
-    }
+    for (uint32_t i = nc; i-- > 0;)
+        if ((rc = ch_unpack(q, 1, q->chain[i]))) return rc;
     r = meet;
     while (q->pred_node[1][r] != NONE) {
-        const ec_ch_arc_t *a = &g->down[q->pred_arc[1][r]];
-        uint32_t next = q->pred_node[1][r];
-        /* The down arc is stored at its head `next`; it runs r -> next. */
-        if ((rc = ch_unpack(q, r, next, a))) return rc;
-        r = next;
+        /* A down arc stored at the next node; it runs r -> next. */
+        if ((rc = ch_unpack(q, 0, q->pred_arc[1][r]))) return rc;
+        r = q->pred_node[1][r];
     }
     *dst_rank = r;
     return EC_OK;
@@ -383,6 +366,15 @@ ec_err ec_query_route_nodes(ec_query *q, uint32_t s, uint32_t t, ec_path_t *out)
     if (s >= q->n || t >= q->n) return ec_fail(EC_EINVAL, "node out of range");
     seed a = {s, 0, 0, 0}, b = {t, 0, 0, 0};
     return route(q, &a, 1, &b, 1, out);
+}
+
+ec_err ec_query_weight_nodes(ec_query *q, uint32_t s, uint32_t t, uint32_t *weight)
+{
+    if (s >= q->n || t >= q->n) return ec_fail(EC_EINVAL, "node out of range");
+    seed a = {s, 0, 0, 0}, b = {t, 0, 0, 0};
+    uint32_t meet;
+    *weight = q->algo == EC_ALGO_CH ? ch_p2p(q, &a, 1, &b, 1, &meet) : dij_p2p(q, &a, 1, &b, 1, &meet);
+    return *weight == EC_INF_WEIGHT ? EC_EUNREACHABLE : EC_OK;
 }
 
 /* Part of arc `arc` between fractions f0 and f1, rounded to whole units. */
