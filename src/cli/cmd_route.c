@@ -104,37 +104,75 @@ static void fmt_duration(double s, char *out, size_t n)
     snprintf(out, n, "%ld:%02ld", t / 3600, (t / 60) % 60);
 }
 
+/* Name for a snapped end: the named node it lies on, else its coordinates. */
+static void end_label(const ec_graph *g, const ec_snap_t *sn, char *out, size_t n)
+{
+    uint32_t v = sn->frac < 0.001 ? sn->tail : sn->frac > 0.999 ? sn->head : UINT32_MAX;
+    const char *name = v != UINT32_MAX ? ec_graph_node_name(g, v) : NULL;
+    if (name) snprintf(out, n, "%s", name);
+    else snprintf(out, n, "%.5f,%.5f", sn->point.lat, sn->point.lon);
+}
+
+/* Length and time from a snapped point to the first node of the path. */
+static void lead(const ec_graph *g, const ec_snap_t *sn, uint32_t node, int at_start, double *km,
+                 double *s)
+{
+    uint32_t arc = sn->arc;
+    double f = at_start ? 1.0 - sn->frac : sn->frac;
+    if ((at_start && node != sn->head) || (!at_start && node != sn->tail)) {
+        arc = sn->rev_arc;
+        f = 1.0 - f;
+    }
+    if (arc == UINT32_MAX) return;
+    *km += g->arcs[arc].length_cm / 1e5 * f;
+    *s += g->arcs[arc].duration_ms / 1e3 * f;
+}
+
+static void row(const char *label, double km, double s)
+{
+    char dur[32];
+    fmt_duration(s, dur, sizeof dur);
+    printf("  %-28s %10.1f %10s\n", label, km, dur);
+}
+
 /* The readable table: the places passed (named nodes) with running totals. */
 static void print_table(ctx *c, ec_latlon_t a, ec_latlon_t b, const ec_snap_t *sa,
                         const ec_snap_t *sb, const ec_path_t *p)
 {
     const ec_graph *g = c->g;
-    char dur[32];
+    char dur[32], label[64];
     fmt_duration(p->duration_s, dur, sizeof dur);
     printf("route %.5f,%.5f -> %.5f,%.5f   vehicle %s   algo %s\n", a.lat, a.lon, b.lat, b.lon,
            g->vehicle.name, c->algo);
     printf("distance %.1f km   duration %s h:mm   (start %.0f m, end %.0f m from the road)\n\n",
            p->distance_m / 1000.0, dur, sa->offset_m, sb->offset_m);
-    if (p->first_node == UINT32_MAX) return;
     printf("  %-28s %10s %10s\n", "via", "km", "h:mm");
-    double km = 0, s = 0;
-    uint32_t v = p->first_node;
-    for (uint32_t i = 0;; i++) {
-        const char *name = ec_graph_node_name(g, v);
-        int last = i == p->n_arcs;
-        if (name || i == 0 || last || g->n_nodes < 2000) {
-            char label[64];
-            if (name) snprintf(label, sizeof label, "%s", name);
-            else snprintf(label, sizeof label, "node %lld", (long long)g->ext_id[v]);
-            fmt_duration(s, dur, sizeof dur);
-            printf("  %-28s %10.1f %10s\n", label, km, dur);
+    end_label(g, sa, label, sizeof label);
+    row(label, 0, 0);
+    if (p->first_node != UINT32_MAX) {
+        double km = 0, s = 0;
+        lead(g, sa, p->first_node, 1, &km, &s);
+        uint32_t v = p->first_node;
+        for (uint32_t i = 0;; i++) {
+            const char *name = ec_graph_node_name(g, v);
+            /* Small graphs list every node; large ones only named places. */
+            if (name || g->n_nodes < 2000) {
+                if (name) snprintf(label, sizeof label, "%s", name);
+                else snprintf(label, sizeof label, "node %lld", (long long)g->ext_id[v]);
+                /* A node the route starts or ends on is already a row of its own. */
+                int is_end = (i == 0 && km < 0.0005) ||
+                             (i == p->n_arcs && p->distance_m / 1000.0 - km < 0.0005);
+                if (!is_end) row(label, km, s);
+            }
+            if (i == p->n_arcs) break;
+            const ec_arc_t *arc = &g->arcs[p->arcs[i]];
+            km += arc->length_cm / 1e5;
+            s += arc->duration_ms / 1e3;
+            v = arc->to;
         }
-        if (last) break;
-        const ec_arc_t *arc = &g->arcs[p->arcs[i]];
-        km += arc->length_cm / 1e5;
-        s += arc->duration_ms / 1e3;
-        v = arc->to;
     }
+    end_label(g, sb, label, sizeof label);
+    row(label, p->distance_m / 1000.0, p->duration_s);
 }
 
 static int run_batch(ctx *c, const char *path)

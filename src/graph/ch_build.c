@@ -266,8 +266,10 @@ static void heap_update(builder *b, uint32_t v, float p)
 
 static void builder_free(builder *b)
 {
-    if (b->out)
-        for (uint32_t v = 0; v < b->n; v++) ec_free(b->out[v].e), ec_free(b->in[v].e);
+    for (uint32_t v = 0; v < b->n; v++) {
+        if (b->out) ec_free(b->out[v].e);
+        if (b->in) ec_free(b->in[v].e);
+    }
     ec_free(b->out);
     ec_free(b->in);
     ec_free(b->done);

@@ -242,13 +242,21 @@ static ec_err from_image(ec_graph *g, const uint8_t *base, uint64_t len, const c
         (n + 1) * 4, (uint64_t)h.n_up * sizeof(ec_ch_arc_t), (n + 1) * 4,
         (uint64_t)h.n_down * sizeof(ec_ch_arc_t), (uint64_t)h.n_up * 8, (uint64_t)h.n_down * 8};
     const void *p[N_SECTIONS];
+    uint64_t end = sizeof h;
     for (int i = 0; i < N_SECTIONS; i++) {
         const section *s = &h.sections[i];
-        if (s->size != want[i] || s->offset % 8 || s->offset > len || s->size > len - s->offset)
+        /* Sections follow each other in order, each padded with zeros to 8 bytes,
+         * so every byte of the file is covered by a checksum or a zero check. */
+        if (s->size != want[i] || s->offset != end || s->size > len - s->offset)
             return corrupt(name, "a section lies outside the file or has the wrong size");
         p[i] = base + s->offset;
         if (crc(p[i], s->size) != s->crc) return corrupt(name, "section checksum mismatch");
+        end = s->offset + ((s->size + 7) & ~7ull);
+        if (end > len) return corrupt(name, "file is truncated");
+        for (uint64_t k = s->offset + s->size; k < end; k++)
+            if (base[k]) return corrupt(name, "non-zero padding");
     }
+    if (end != len) return corrupt(name, "trailing bytes after the last section");
     g->n_nodes = h.n_nodes;
     g->n_arcs = h.n_arcs;
     g->n_ways = h.n_ways;

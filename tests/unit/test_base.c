@@ -1,0 +1,215 @@
+/* test_base.c - errors, allocation, buffers, containers, CSV, JSON, time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "ecorridor/ec_base.h"
+#include "ecorridor/ec_csv.h"
+#include "ecorridor/ec_json.h"
+
+#include <string.h>
+
+static void test_strerror(void **state)
+{
+    (void)state;
+    for (int e = 0; e < EC_ERR_COUNT; e++) assert_non_null(ec_strerror((ec_err)e));
+    assert_string_equal(ec_strerror(EC_ENOMEM), "out of memory");
+    assert_string_equal(ec_strerror((ec_err)999), "unknown error");
+    assert_int_equal(ec_fail(EC_EPARSE, "x:%d: bad", 3), EC_EPARSE);
+    assert_string_equal(ec_errmsg(), "x:3: bad");
+}
+
+static void test_alloc_counts_and_fails(void **state)
+{
+    (void)state;
+    ec_alloc_stats_t a = ec_alloc_stats();
+    void *p = ec_malloc(10);
+    char *s = ec_strdup("abc");
+    ec_free(p);
+    ec_free(s);
+    ec_alloc_stats_t b = ec_alloc_stats();
+    assert_int_equal(b.allocs - a.allocs, 2);
+    assert_int_equal(b.frees - a.frees, 2);
+    ec_alloc_fail_after(1);
+    p = ec_malloc(1);
+    assert_non_null(p);
+    assert_null(ec_malloc(1));
+    assert_null(ec_calloc(1, 1));
+    ec_alloc_fail_after(-1);
+    ec_free(p);
+}
+
+static void test_buf_limit(void **state)
+{
+    (void)state;
+    ec_buf b;
+    ec_buf_init(&b, 8);
+    assert_int_equal(ec_buf_puts(&b, "abcd"), EC_OK);
+    assert_int_equal(ec_buf_printf(&b, "%d", 1234), EC_OK);
+    assert_string_equal(b.data, "abcd1234");
+    assert_int_equal(ec_buf_puts(&b, "x"), EC_ELIMIT);
+    assert_int_equal(b.len, 8); /* unchanged by the refused append */
+    ec_buf_reset(&b);
+    assert_int_equal(b.len, 0);
+    ec_buf_free(&b);
+}
+
+static void test_vec_and_map(void **state)
+{
+    (void)state;
+    ec_vec v;
+    ec_vec_init(&v, sizeof(int));
+    for (int i = 0; i < 1000; i++) assert_int_equal(ec_vec_push(&v, &i), EC_OK);
+    assert_int_equal(v.len, 1000);
+    assert_int_equal(EC_VEC_AT(&v, int, 999), 999);
+    ec_vec_free(&v);
+    ec_map m;
+    assert_int_equal(ec_map_init(&m, 4), EC_OK);
+    for (uint64_t k = 0; k < 50000; k++) assert_int_equal(ec_map_put(&m, k * 7919, k), EC_OK);
+    uint64_t val;
+    for (uint64_t k = 0; k < 50000; k++) {
+        assert_true(ec_map_get(&m, k * 7919, &val));
+        assert_int_equal(val, k);
+    }
+    assert_false(ec_map_get(&m, 3, &val));
+    ec_map_put(&m, 7919, 42);
+    assert_true(ec_map_get(&m, 7919, &val));
+    assert_int_equal(val, 42);
+    assert_int_equal(m.len, 50000);
+    ec_map_free(&m);
+}
+
+static void test_csv_rfc4180(void **state)
+{
+    (void)state;
+    const char *src = "a,b,c\r\n1,\"x, \"\"y\"\"\",\n\n\"multi\nline\",2,3";
+    ec_csv r;
+    ec_csv_init(&r, "t.csv", src, strlen(src), ',');
+    assert_int_equal(ec_csv_next(&r), EC_OK);
+    assert_int_equal(r.nfields, 3);
+    assert_int_equal(ec_csv_find(&r, "c"), 2);
+    assert_int_equal(ec_csv_find(&r, "z"), -1);
+    assert_int_equal(ec_csv_next(&r), EC_OK);
+    assert_string_equal(r.fields[1], "x, \"y\"");
+    assert_string_equal(r.fields[2], "");
+    assert_int_equal(ec_csv_next(&r), EC_OK);
+    assert_string_equal(r.fields[0], "multi\nline");
+    assert_int_equal(ec_csv_next(&r), EC_EOF);
+    ec_csv_free(&r);
+}
+
+static void test_csv_errors_name_line_and_column(void **state)
+{
+    (void)state;
+    const char *bad[] = {"a,b\n1,\"open", "a,b\n1,x\"y", "a\n\"q\"x"};
+    const char *want[] = {"t.csv:2:3: unterminated", "t.csv:2:4: quote inside",
+                          "t.csv:2:4: unexpected character"};
+    for (int i = 0; i < 3; i++) {
+        ec_csv r;
+        ec_csv_init(&r, "t.csv", bad[i], strlen(bad[i]), ',');
+        assert_int_equal(ec_csv_next(&r), EC_OK);
+        assert_int_equal(ec_csv_next(&r), EC_EPARSE);
+        assert_non_null(strstr(ec_errmsg(), want[i]));
+        ec_csv_free(&r);
+    }
+    /* Too many fields is refused, not truncated. */
+    char many[2000];
+    size_t n = 0;
+    for (int i = 0; i < 300; i++) many[n++] = 'x', many[n++] = ',';
+    many[n] = '\0';
+    ec_csv r;
+    ec_csv_init(&r, "m.csv", many, n, ',');
+    assert_int_equal(ec_csv_next(&r), EC_ELIMIT);
+    ec_csv_free(&r);
+}
+
+static void test_json_read_and_write(void **state)
+{
+    (void)state;
+    ec_json *j;
+    assert_int_equal(ec_json_load_str("{\"a\": 1.5, \"s\": \"x\", \"b\": true}", "t", &j), EC_OK);
+    double d = 0;
+    const char *s = NULL;
+    int b = 0;
+    assert_int_equal(ec_json_get_number(j, "a", 1, "t", &d), EC_OK);
+    assert_true(d == 1.5);
+    assert_int_equal(ec_json_get_string(j, "s", 1, "t", &s), EC_OK);
+    assert_string_equal(s, "x");
+    assert_int_equal(ec_json_get_bool(j, "b", 1, "t", &b), EC_OK);
+    assert_int_equal(b, 1);
+    assert_int_equal(ec_json_get_number(j, "s", 1, "t", &d), EC_EPARSE);
+    assert_non_null(strstr(ec_errmsg(), "\"s\" must be a number"));
+    assert_int_equal(ec_json_get_number(j, "zz", 1, "t", &d), EC_EPARSE);
+    assert_int_equal(ec_json_get_number(j, "zz", 0, "t", &d), EC_OK);
+    ec_json_free(j);
+    assert_int_equal(ec_json_load_str("{\n  \"a\": }", "f.json", &j), EC_EPARSE);
+    assert_non_null(strstr(ec_errmsg(), "f.json:2:"));
+
+    ec_buf out;
+    ec_buf_init(&out, 1024);
+    ec_jw w;
+    ec_jw_init(&w, &out);
+    ec_jw_obj_begin(&w);
+    ec_jw_key(&w, "q\"k");
+    ec_jw_str(&w, "a\nb");
+    ec_jw_key(&w, "arr");
+    ec_jw_arr_begin(&w);
+    ec_jw_int(&w, 1);
+    ec_jw_num(&w, 2.25, 2);
+    ec_jw_null(&w);
+    ec_jw_arr_end(&w);
+    ec_jw_obj_end(&w);
+    assert_string_equal(out.data, "{\"q\\\"k\":\"a\\nb\",\"arr\":[1,2.25,null]}");
+    /* What the writer writes, the reader reads. */
+    assert_int_equal(ec_json_load_str(out.data, "w", &j), EC_OK);
+    ec_json_free(j);
+    ec_buf_free(&out);
+}
+
+static void test_time_and_numbers(void **state)
+{
+    (void)state;
+    char s[32];
+    ec_time_format_iso(1700000000, s, sizeof s);
+    assert_string_equal(s, "2023-11-14T22:13:20Z");
+    double d;
+    int64_t i;
+    assert_int_equal(ec_parse_double("1.25", &d), 0);
+    assert_int_not_equal(ec_parse_double("1.25x", &d), 0);
+    assert_int_not_equal(ec_parse_double("nan", &d), 0);
+    assert_int_not_equal(ec_parse_double("", &d), 0);
+    assert_int_equal(ec_parse_i64("-42", &i), 0);
+    assert_int_equal(i, -42);
+    assert_int_not_equal(ec_parse_i64("99999999999999999999", &i), 0);
+    assert_true(ec_time_mono_ns() > 0);
+}
+
+static void test_read_file_limit(void **state)
+{
+    (void)state;
+    char *text;
+    size_t len;
+    assert_int_equal(ec_read_file("/nonexistent/x", 100, &text, &len), EC_EIO);
+    assert_non_null(strstr(ec_errmsg(), "/nonexistent/x"));
+    assert_int_equal(ec_read_file(EC_DEMO "/rhine_alpine/segments.csv", 10, &text, &len), EC_ELIMIT);
+    assert_int_equal(ec_read_file(EC_DEMO "/rhine_alpine/segments.csv", 1 << 20, &text, &len), EC_OK);
+    assert_true(len > 100);
+    ec_free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_alloc_counts_and_fails),
+        cmocka_unit_test(test_buf_limit),
+        cmocka_unit_test(test_vec_and_map),
+        cmocka_unit_test(test_csv_rfc4180),
+        cmocka_unit_test(test_csv_errors_name_line_and_column),
+        cmocka_unit_test(test_json_read_and_write),
+        cmocka_unit_test(test_time_and_numbers),
+        cmocka_unit_test(test_read_file_limit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
