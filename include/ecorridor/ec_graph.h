@@ -32,6 +32,8 @@ const char *const *ec_vehicle_class_names(void);
 ec_err ec_vehicle_class_builtin(const char *name, ec_vehicle_class_t *out);
 /* A user class from a JSON file; fields as in the struct, see docs/vehicles.md. */
 ec_err ec_vehicle_class_load(const char *path, ec_vehicle_class_t *out);
+/* The same from JSON text; path names the source in messages. */
+ec_err ec_vehicle_class_parse(const char *text, const char *path, ec_vehicle_class_t *out);
 /* A built-in name, else a JSON file path. */
 ec_err ec_vehicle_class_resolve(const char *name_or_path, ec_vehicle_class_t *out);
 
@@ -148,9 +150,6 @@ ec_err ec_graph_load_dimacs(const char *gr_path, const char *co_path, const ec_l
                             ec_graph **out);
 
 /* Parsers over memory, used by the loaders and the fuzz targets. They add to nb. */
-typedef struct {
-    ec_map node_index; /* ext id hash -> node index */
-} ec_idmap;
 ec_err ec_graphml_parse(const char *name, const char *text, size_t len, ec_netbuild *nb,
                         const ec_load_opts_t *o, const char *segments_name,
                         const char *segments, size_t segments_len);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define MAX_LINE 1024
-#define MAX_NODES 100000000LL
+#define MAX_NODES 30000000LL /* the full USA road graph has 23.9 M */
 #define MAX_ARCS 500000000LL
 #define MAX_WEIGHT 40000000LL /* 40,000 km, or 46 days in 0.1 s: fits the ms units */
 
@@ -84,7 +84,15 @@ ec_err ec_dimacs_parse(const char *gr_name, const char *gr, size_t gr_len, const
                 rc = bad(&r, "node or arc count out of range");
                 goto done;
             }
-            if (ec_vec_reserve(&arcs, (size_t)m)) { rc = EC_ENOMEM; goto done; }
+            /* Every node of a road graph touches an arc. */
+            if (n > 2 * m + 2) {
+                rc = ec_fail(EC_ERANGE, "%s:%ld: %lld nodes but only %lld arcs to join them",
+                             r.name, r.line, n, m);
+                goto done;
+            }
+            /* Reserve no more than the file can hold: an arc line has at least 8 bytes. */
+            size_t fit = gr_len / 8 + 1;
+            if (ec_vec_reserve(&arcs, (size_t)m < fit ? (size_t)m : fit)) { rc = EC_ENOMEM; goto done; }
         } else if (r.buf[0] == 'a') {
             if (n < 0) { rc = bad(&r, "arc before the problem line"); goto done; }
             if (ints(r.buf + 1, 3, v)) { rc = bad(&r, "expected \"a FROM TO WEIGHT\""); goto done; }

@@ -48,8 +48,18 @@ static ec_err field(const ec_json *j, const char *key, double lo, double hi, con
 
 ec_err ec_vehicle_class_load(const char *path, ec_vehicle_class_t *out)
 {
+    char *text;
+    ec_err rc = ec_read_file(path, 64 * 1024, &text, NULL);
+    if (rc) return rc;
+    rc = ec_vehicle_class_parse(text, path, out);
+    ec_free(text);
+    return rc;
+}
+
+ec_err ec_vehicle_class_parse(const char *text, const char *path, ec_vehicle_class_t *out)
+{
     ec_json *j = NULL;
-    ec_err rc = ec_json_load_file(path, 64 * 1024, &j);
+    ec_err rc = ec_json_load_str(text, path, &j);
     if (rc) return rc;
     ec_vehicle_class_t v;
     memset(&v, 0, sizeof v);
