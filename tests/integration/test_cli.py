@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""CLI tests: help and exit codes, bad input that names what is wrong and changes
+nothing, batch routing, and the exported graph checked by an independent
+Dijkstra written here in Python (standard library only).
+
+usage: test_cli.py ECORRIDOR_BINARY PROJECT_DIR DATA_DIR
+"""
+import csv, gzip, heapq, json, os, random, shutil, subprocess, sys, tempfile
+
+exe, root, data = sys.argv[1], sys.argv[2], sys.argv[3]
+demo = os.path.join(root, "data/demo/rhine_alpine")
+tmp = tempfile.mkdtemp(prefix="ec_cli_")
+passed = failed = 0
+
+
+def run(*args, stdin=None):
+    p = subprocess.run([exe, *args], capture_output=True, text=True, input=stdin)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}")
+
+
+def expect(name, args, code, err_has=None, out_has=None):
+    rc, out, err = run(*args)
+    ok = rc == code and (err_has is None or err_has in err) and (out_has is None or out_has in out)
+    check(name, ok, f"\n  exit {rc} (want {code})\n  stderr: {err.strip()[:300]}\n  stdout: {out.strip()[:300]}")
+    return out
+
+
+def t(*parts):
+    return os.path.join(tmp, *parts)
+
+
+# --- help and usage -------------------------------------------------------------
+expect("help", ["help"], 0, out_has="graph build")
+expect("--help", ["--help"], 0, out_has="route")
+expect("no args", [], 2)
+expect("help route", ["help", "route"], 0, out_has="--algo ch|dijkstra")
+for cmd in (["graph", "build"], ["graph", "export"], ["graph", "info"], ["route"]):
+    expect(f"{' '.join(cmd)} --help", [*cmd, "--help"], 0, out_has="usage: ecorridor " + " ".join(cmd))
+expect("unknown command", ["fly"], 2, err_has='unknown command "fly"')
+expect("graph alone", ["graph"], 2, err_has="expected build, export or info")
+expect("unknown option", ["route", "--grph", "x"], 2, err_has="unknown option --grph")
+expect("missing value", ["route", "--graph"], 2, err_has="--graph needs a value")
+expect("two sources", ["graph", "build", "--osm", "a.pbf", "--corridor", demo, "--out", t("x.ecg")], 2,
+       err_has="exactly one of")
+expect("bad metric", ["graph", "build", "--corridor", demo, "--metric", "fuel", "--out", t("x.ecg")], 2)
+expect("bad vehicle", ["graph", "build", "--corridor", demo, "--vehicle", "bicycle", "--out", t("x.ecg")], 1,
+       err_has='unknown vehicle class "bicycle"')
+check("nothing written on bad usage", not os.path.exists(t("x.ecg")))
+
+# --- the demo region end to end -----------------------------------------------------
+g = t("demo.ecg")
+expect("build demo", ["graph", "build", "--corridor", demo, "--out", g], 0, out_has="21 nodes")
+info = json.loads(expect("info json", ["graph", "info", "--graph", g, "--json"], 0))
+check("info fields", info["nodes"] == 21 and info["vehicle"]["name"] == "truck-40t" and info["source_kind"] == "corridor",
+      str(info))
+out = expect("route table", ["route", "--graph", g, "--from", "51.9225,4.4792", "--to", "47.5596,7.5886"], 0,
+             out_has="Basel")
+check("route table lists places", "Rotterdam" in out and "Karlsruhe" in out and "836.0" in out, out)
+r = json.loads(expect("route json", ["route", "--graph", g, "--from", "51.9225,4.4792", "--to", "47.5596,7.5886",
+                                     "--json", "--geometry"], 0))
+check("route json", abs(r["distance_m"] - 836000) < 1 and r["geometry"]["type"] == "LineString"
+      and len(r["geometry"]["coordinates"]) >= 10, str(r)[:300])
+rd = json.loads(expect("route dijkstra", ["route", "--graph", g, "--from", "51.9225,4.4792", "--to", "47.5596,7.5886",
+                                          "--json", "--algo", "dijkstra"], 0))
+check("dijkstra equals ch", rd["duration_s"] == r["duration_s"] and rd["distance_m"] == r["distance_m"])
+expect("off the map", ["route", "--graph", g, "--from", "40.0,-3.7", "--to", "47.5596,7.5886"], 1,
+       err_has="40.000000,-3.700000 is off the map")
+expect("bad coordinate", ["route", "--graph", g, "--from", "95,4", "--to", "47.5,7.5"], 2,
+       err_has='--from "95,4" is not LAT,LON')
+
+# batch: one JSON line per row; bad files print nothing
+pairs = t("pairs.csv")
+with open(pairs, "w") as f:
+    f.write("from_lat,from_lon,to_lat,to_lon\n51.9225,4.4792,47.5596,7.5886\n50.9375,6.9603,50.1109,8.6821\n"
+            "10.0,10.0,50.1109,8.6821\n")
+rc, out, err = run("route", "--graph", g, "--batch", pairs, "--json")
+lines = [json.loads(x) for x in out.splitlines()]
+check("batch", rc == 0 and len(lines) == 3 and lines[0]["row"] == 1 and abs(lines[1]["distance_m"] - 180000) < 1
+      and "off the map" in lines[2]["error"], out)
+with open(pairs, "w") as f:
+    f.write("from_lat,from_lon,to_lat,to_lon\n51.9,4.4,47.5,7.5\n51.9,four,47.5,7.5\n")
+rc, out, err = run("route", "--graph", g, "--batch", pairs, "--json")
+check("batch bad row", rc == 1 and out == "" and "pairs.csv:3: from_lon is not a number" in err, err)
+
+# --- bad input files: clear error naming the file, exit 1, nothing half-written -------
+def model(name, graphml, segments=None):
+    d = t(name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "graph.graphml"), "w") as f:
+        f.write(graphml)
+    if segments is not None:
+        with open(os.path.join(d, "segments.csv"), "w") as f:
+            f.write(segments)
+    return d
+
+head = ('<graphml><key id="x" for="node" attr.name="position_x"/><key id="y" for="node" attr.name="position_y"/>'
+        '<key id="d" for="edge" attr.name="distance"/><graph>\n')
+n12 = '<node id="1"><data key="x">6.9</data><data key="y">50.9</data></node>\n<node id="2"><data key="x">7</data><data key="y">51</data></node>\n'
+cases = [
+    ("missing attribute", model("m1", head + '<node id="1"><data key="x">6.9</data></node></graph></graphml>'),
+     "graph.graphml:2: node \"1\" lacks position_x or position_y"),
+    ("unknown node", model("m2", head + n12 + '<edge source="1" target="7"><data key="d">3</data></edge></graph></graphml>'),
+     "refers to an unknown node \"7\""),
+    ("negative length", model("m3", head + n12 + '<edge source="1" target="2"><data key="d">-3</data></edge></graph></graphml>'),
+     "distance -3 km, expected 0..1000 km"),
+    ("absurd length", model("m4", head + n12 + '<edge source="1" target="2"><data key="d">40000</data></edge></graph></graphml>'),
+     "distance 40000 km"),
+    ("truncated xml", model("m5", head + n12[:60]), "malformed XML"),
+    ("bad speed", model("m6", head + n12 + '<edge source="1" target="2"><data key="d">3</data></edge></graph></graphml>',
+                        "source,target,travel_speed\n1,2,fast\n"), "segments.csv:2: travel_speed \"fast\""),
+]
+for name, d, msg in cases:
+    out_path = t(name.replace(" ", "_") + ".ecg")
+    expect(name, ["graph", "build", "--corridor", d, "--out", out_path], 1, err_has=msg)
+    check(name + " leaves nothing", not os.path.exists(out_path) and not any(
+        x.startswith(os.path.basename(out_path)) for x in os.listdir(tmp)))
+
+pbf = os.path.join(data, "roads/heidelberg/heidelberg.test.pbf")
+if os.path.exists(pbf):
+    blob = open(pbf, "rb").read()
+    for name, content in (("truncated pbf", blob[: len(blob) // 3]), ("corrupt pbf", blob[:4000] + bytes(5000) + blob[9000:20000])):
+        bad = t(name.replace(" ", "_") + ".osm.pbf")
+        with open(bad, "wb") as f:
+            f.write(content)
+        expect(name, ["graph", "build", "--osm", bad, "--out", t("bad.ecg")], 1, err_has=bad)
+        check(name + " leaves nothing", not os.path.exists(t("bad.ecg")))
+else:
+    print("SKIP: truncated/corrupt PBF cases (no ../shared/data)")
+
+# a graph file from another version, and a corrupted one
+blob = bytearray(open(g, "rb").read())
+old = t("old.ecg")
+blob2 = bytearray(blob); blob2[8] = 9
+open(old, "wb").write(blob2)
+expect("other version", ["graph", "info", "--graph", old], 1, err_has="graph file format version 9")
+cor = t("corrupt.ecg")
+blob3 = bytearray(blob); blob3[len(blob3) // 2] ^= 0xFF
+open(cor, "wb").write(blob3)
+expect("corrupt graph", ["route", "--graph", cor, "--from", "51.9,4.4", "--to", "47.5,7.5"], 1,
+       err_has="corrupt graph file")
+expect("not a graph", ["graph", "info", "--graph", pairs], 1)
+
+# --- export, checked by an independent Dijkstra ------------------------------------------
+def dijkstra(adj, s):
+    dist = {s: 0.0}
+    pq = [(0.0, s)]
+    while pq:
+        d, u = heapq.heappop(pq)
+        if d > dist.get(u, float("inf")):
+            continue
+        for v, w in adj.get(u, ()):
+            nd = d + w
+            if nd < dist.get(v, float("inf")):
+                dist[v] = nd
+                heapq.heappush(pq, (nd, v))
+    return dist
+
+
+def export_and_compare(name, graph, n_pairs, seed):
+    d = t("export_" + name)
+    expect("export " + name, ["graph", "export", "--graph", graph, "--out-dir", d], 0)
+    nodes = {}
+    with open(os.path.join(d, "nodes.csv")) as f:
+        for row in csv.DictReader(f):
+            nodes[int(row["id"])] = (float(row["lat"]), float(row["lon"]))
+    adj = {}
+    with open(os.path.join(d, "edges.csv")) as f:
+        for row in csv.DictReader(f):
+            adj.setdefault(int(row["from"]), []).append((int(row["to"]), float(row["duration_s"])))
+    rnd = random.Random(seed)
+    ids = sorted(nodes)
+    src = rnd.sample(ids, n_pairs)
+    with open(t(name + "_pairs.csv"), "w") as f:
+        f.write("from_lat,from_lon,to_lat,to_lon\n")
+        want = []
+        for s in src:
+            dist = dijkstra(adj, s)
+            reach = [v for v in dist if v != s]
+            if not reach:
+                continue
+            tgt = rnd.choice(reach)
+            f.write("%.7f,%.7f,%.7f,%.7f\n" % (*nodes[s], *nodes[tgt]))
+            want.append(dist[tgt])
+    rc, out, err = run("route", "--graph", graph, "--batch", t(name + "_pairs.csv"), "--json", "--snap-radius", "1")
+    got = [json.loads(x) for x in out.splitlines()]
+    bad = [(w, r) for w, r in zip(want, got) if "duration_s" not in r or abs(r["duration_s"] - w) > 0.0015]
+    check(f"export {name}: {len(want)} routes equal an independent Dijkstra", rc == 0 and len(got) == len(want)
+          and not bad, str(bad[:3]))
+    return len(want)
+
+
+n = export_and_compare("demo", g, 15, 1)
+hd = t("hd.ecg")
+if os.path.exists(pbf):
+    expect("build heidelberg", ["graph", "build", "--osm", pbf, "--out", hd, "--quiet"], 0)
+    r = json.loads(expect("route osm ways", ["route", "--graph", hd, "--from", "49.4093,8.6942", "--to", "49.3790,8.6725",
+                                              "--json", "--geometry"], 0))
+    check("osm way ids", len(r.get("osm_way_ids", [])) > 3 and all(isinstance(w, int) for w in r["osm_way_ids"]), str(r)[:200])
+    n += export_and_compare("heidelberg", hd, 25, 2)
+else:
+    print("SKIP: Heidelberg export check (no ../shared/data)")
+
+shutil.rmtree(tmp)
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
