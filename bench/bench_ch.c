@@ -143,7 +143,15 @@ int main(int argc, char **argv)
         char path[4096];
         snprintf(path, sizeof path, "%s/pairs.csv", exp);
         FILE *f = fopen(path, "w");
-        for (int i = 0; i < pairs; i++) fprintf(f, "%u,%u\n", s[i], t[i]);
+        fputs("source,target,ch_duration_s\n", f);
+        for (int i = 0; i < pairs; i++) {
+            ec_query *q0;
+            ec_path_t p;
+            ec_query_new(g, EC_ALGO_CH, &q0);
+            if (ec_query_route_nodes(q0, s[i], t[i], &p) == EC_OK)
+                fprintf(f, "%u,%u,%.3f\n", s[i], t[i], p.duration_s);
+            ec_query_free(q0);
+        }
         fclose(f);
     }
     ec_query *qc, *qd;

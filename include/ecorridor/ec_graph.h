@@ -30,7 +30,7 @@ typedef struct {
 /* Names of the built-in classes, NULL-terminated. */
 const char *const *ec_vehicle_class_names(void);
 ec_err ec_vehicle_class_builtin(const char *name, ec_vehicle_class_t *out);
-/* A user class from a JSON file; fields as in the struct, see docs/vehicles.md. */
+/* A user class from a JSON file; fields as in the struct, see docs/networks.md. */
 ec_err ec_vehicle_class_load(const char *path, ec_vehicle_class_t *out);
 /* The same from JSON text; path names the source in messages. */
 ec_err ec_vehicle_class_parse(const char *text, const char *path, ec_vehicle_class_t *out);
@@ -62,6 +62,7 @@ typedef struct {
     uint32_t data;
 } ec_ch_arc_t;
 #define EC_CH_SHORTCUT 0x80000000u
+#define EC_CH_ORIGINAL 0x80000000u
 
 typedef struct ec_graph {
     uint32_t n_nodes, n_arcs, n_ways;
@@ -87,8 +88,9 @@ typedef struct ec_graph {
     const ec_ch_arc_t *up;       /* arcs to higher ranks, at their tail */
     const uint32_t *down_first;  /* [n_nodes + 1] */
     const ec_ch_arc_t *down;     /* arcs from higher ranks, at their head; `to` = tail */
-    /* For each shortcut, its two halves: [2i] indexes down (tail -> mid),
-     * [2i+1] indexes up (mid -> head); UINT32_MAX for original arcs. */
+    /* Unpacking data per hierarchy arc, all that path unpacking reads: for a
+     * shortcut [2i] indexes down (tail -> mid) and [2i+1] up (mid -> head);
+     * for an original arc [2i] is its base arc | EC_CH_ORIGINAL. */
     const uint32_t *up_child, *down_child;
     /* snapping index (built on demand by ec_graph_snap_prepare) */
     ec_grid grid;

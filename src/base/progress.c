@@ -13,6 +13,13 @@ void ec_progress_set_enabled(int on)
 
 static void draw(ec_progress *p, int final)
 {
+    if (!p->total) { /* size unknown: a running count */
+        double secs = (double)(ec_time_mono_ns() - p->start_ns) / 1e9;
+        fprintf(stderr, "\r%-24s %12llu %6.1fs%s", p->label, (unsigned long long)p->done, secs,
+                final ? "\n" : "");
+        fflush(stderr);
+        return;
+    }
     double frac = p->total ? (double)p->done / (double)p->total : 0.0;
     if (frac > 1.0) frac = 1.0;
     int width = 30, fill = (int)(frac * width + 0.5);
@@ -49,7 +56,7 @@ void ec_progress_update(ec_progress *p, uint64_t done)
 void ec_progress_finish(ec_progress *p)
 {
     if (p->enabled && p->last_draw_ns) {
-        p->done = p->total;
+        if (p->total) p->done = p->total;
         draw(p, 1);
     }
 }

@@ -324,7 +324,8 @@ static void link_children(uint32_t n, const uint32_t *up_first, const ec_ch_arc_
     const ec_ch_arc_t *arcs = is_up ? up : down;
     for (uint32_t r = 0; r < n; r++)
         for (uint32_t i = first[r]; i < first[r + 1]; i++) {
-            child[2 * i] = child[2 * i + 1] = UINT32_MAX;
+            child[2 * i] = arcs[i].data | EC_CH_ORIGINAL;
+            child[2 * i + 1] = UINT32_MAX;
             if (!(arcs[i].data & EC_CH_SHORTCUT)) continue;
             uint32_t m = arcs[i].data & ~EC_CH_SHORTCUT;
             uint32_t tail = is_up ? r : arcs[i].to, head = is_up ? arcs[i].to : r;

@@ -212,7 +212,9 @@ static int ch_arcs_ok(const ec_graph *g, int up)
                 continue;
             }
             uint32_t tail = g->node_at[up ? r : x], head = g->node_at[up ? x : r];
-            if (d < g->first_out[tail] || d >= g->first_out[tail + 1] || g->arcs[d].to != head)
+            const uint32_t *child = up ? g->up_child : g->down_child;
+            if (d < g->first_out[tail] || d >= g->first_out[tail + 1] || g->arcs[d].to != head ||
+                child[2 * i] != (d | EC_CH_ORIGINAL) || child[2 * i + 1] != UINT32_MAX)
                 return 0;
         }
     return 1;

@@ -235,16 +235,15 @@ static ec_err ch_unpack(ec_query *q, int up, uint32_t i)
     q->stack[sp++] = (unpack_item){(uint32_t)up, i, 0, 0};
     while (sp) {
         unpack_item it = q->stack[--sp];
-        const ec_ch_arc_t *a = it.tail ? &g->up[it.head] : &g->down[it.head];
-        if (!(a->data & EC_CH_SHORTCUT)) {
+        const uint32_t *child = (it.tail ? g->up_child : g->down_child) + 2 * (size_t)it.head;
+        if (child[0] & EC_CH_ORIGINAL) {
             if (q->n_path >= q->path_cap) return ec_fail(EC_ECORRUPT, "path longer than the graph");
-            q->path[q->n_path++] = a->data;
+            q->path[q->n_path++] = child[0] & ~EC_CH_ORIGINAL;
             continue;
         }
-        const uint32_t *child = it.tail ? g->up_child : g->down_child;
         if (sp + 2 > q->stack_cap) return ec_fail(EC_ECORRUPT, "shortcuts nested too deeply");
-        q->stack[sp++] = (unpack_item){1, child[2 * it.head + 1], 0, 0};
-        q->stack[sp++] = (unpack_item){0, child[2 * it.head], 0, 0};
+        q->stack[sp++] = (unpack_item){1, child[1], 0, 0};
+        q->stack[sp++] = (unpack_item){0, child[0], 0, 0};
     }
     return EC_OK;
 }
