@@ -98,7 +98,7 @@ typedef struct ec_graph {
     /* storage */
     void *map;
     size_t map_len;
-    void *owned[16];
+    void *owned[32];
     int n_owned;
 } ec_graph;
 

@@ -3,6 +3,7 @@
 #define EC_CLI_H
 
 #include "ecorridor/ec_base.h"
+#include "ecorridor/ec_json.h"
 
 #define EXIT_OK 0
 #define EXIT_FAIL 1
@@ -39,6 +40,16 @@ void cli_help(const cli_cmd *cmd, FILE *f);
 /* Prints "ecorridor: <message>" for an error and returns EXIT_FAIL. */
 int cli_error(ec_err rc);
 int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* JSON output: a writer over a buffer, printed as one line. */
+typedef struct {
+    ec_buf buf;
+    ec_jw w;
+} cli_json;
+
+void cli_json_begin(cli_json *j);
+/* Prints the text and a newline to stdout, then frees the buffer. */
+void cli_json_print(cli_json *j);
 
 extern const cli_cmd cmd_graph_build, cmd_graph_export, cmd_graph_info, cmd_route;
 

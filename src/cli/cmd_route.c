@@ -292,27 +292,22 @@ static int run_route(int argc, char **argv)
         goto done;
     }
     if (cli_flag(&a, "json")) {
-        ec_buf b;
-        ec_buf_init(&b, 256u << 20);
-        ec_jw w;
-        ec_jw_init(&w, &b);
-        ec_jw_obj_begin(&w);
-        put_point(&w, "from", pa);
-        put_point(&w, "to", pb);
-        json_route(&c, &w, &sa, &sb, &p, us);
-        ec_jw_obj_end(&w);
-        puts(b.data);
-        ec_buf_free(&b);
+        cli_json j;
+        cli_json_begin(&j);
+        ec_jw_obj_begin(&j.w);
+        put_point(&j.w, "from", pa);
+        put_point(&j.w, "to", pb);
+        json_route(&c, &j.w, &sa, &sb, &p, us);
+        ec_jw_obj_end(&j.w);
+        cli_json_print(&j);
     } else {
         print_table(&c, pa, pb, &sa, &sb, &p);
         if (c.geometry) {
-            ec_buf b;
-            ec_buf_init(&b, 256u << 20);
-            ec_jw w;
-            ec_jw_init(&w, &b);
-            ec_path_geojson(c.g, &sa, &sb, &p, &w);
-            printf("\ngeometry %s\n", b.data);
-            ec_buf_free(&b);
+            cli_json j;
+            cli_json_begin(&j);
+            ec_path_geojson(c.g, &sa, &sb, &p, &j.w);
+            printf("\ngeometry ");
+            cli_json_print(&j);
         }
     }
 done:

@@ -83,3 +83,15 @@ int cli_flag(const cli_args *a, const char *name)
 {
     return cli_get(a, name) != NULL;
 }
+
+void cli_json_begin(cli_json *j)
+{
+    ec_buf_init(&j->buf, 256u << 20);
+    ec_jw_init(&j->w, &j->buf);
+}
+
+void cli_json_print(cli_json *j)
+{
+    puts(j->buf.data ? j->buf.data : "");
+    ec_buf_free(&j->buf);
+}

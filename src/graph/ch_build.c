@@ -300,12 +300,6 @@ static ec_err emit(builder *b, uint32_t v, ec_vec *up, ec_vec *down)
     return EC_OK;
 }
 
-static void *own(ec_graph *g, void *p)
-{
-    if (p && g->n_owned < (int)(sizeof g->owned / sizeof g->owned[0])) g->owned[g->n_owned++] = p;
-    return p;
-}
-
 static uint32_t find_at(const uint32_t *first, const ec_ch_arc_t *arcs, uint32_t at, uint32_t to)
 {
     for (uint32_t i = first[at]; i < first[at + 1]; i++)
@@ -445,14 +439,14 @@ ec_err ec_ch_build(ec_graph *g, const ec_ch_opts_t *opts)
     }
     link_children(n, up_first, ua, down_first, da, 1, up_child);
     link_children(n, up_first, ua, down_first, da, 0, down_child);
-    g->up_child = own(g, up_child);
-    g->down_child = own(g, down_child);
-    g->rank = own(g, rank);
-    g->node_at = own(g, node_at);
-    g->up_first = own(g, up_first);
-    g->down_first = own(g, down_first);
-    g->up = own(g, up.data);
-    g->down = own(g, down.data);
+    g->up_child = graph__own(g, up_child);
+    g->down_child = graph__own(g, down_child);
+    g->rank = graph__own(g, rank);
+    g->node_at = graph__own(g, node_at);
+    g->up_first = graph__own(g, up_first);
+    g->down_first = graph__own(g, down_first);
+    g->up = graph__own(g, up.data);
+    g->down = graph__own(g, down.data);
     g->n_up = (uint32_t)up.len;
     g->n_down = (uint32_t)down.len;
     g->has_ch = 1;

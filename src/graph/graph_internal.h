@@ -26,4 +26,7 @@ int graph__osm_way_usable(const osm_tags *t, const ec_vehicle_class_t *veh, osm_
 ec_err graph__arc_units(double length_m, double speed_kmh, uint32_t *length_cm,
                         uint32_t *duration_ms);
 
+/* Records p to be freed with the graph; returns p. */
+void *graph__own(ec_graph *g, void *p);
+
 #endif

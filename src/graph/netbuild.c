@@ -1,5 +1,5 @@
 /* netbuild.c - collects nodes and arcs from a loader, then lays out the CSR graph. */
-#include "ecorridor/ec_graph.h"
+#include "graph_internal.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -96,8 +96,7 @@ ec_err ec_netbuild_arc(ec_netbuild *nb, uint32_t from, uint32_t to, uint32_t len
     return ec_vec_push(&nb->arcs, &r) ? EC_ENOMEM : EC_OK;
 }
 
-/* Keeps a pointer to free with the graph. */
-static void *own(ec_graph *g, void *p)
+void *graph__own(ec_graph *g, void *p)
 {
     if (p && g->n_owned < (int)(sizeof g->owned / sizeof g->owned[0])) g->owned[g->n_owned++] = p;
     return p;
@@ -119,8 +118,8 @@ ec_err ec_netbuild_finish(ec_netbuild *nb, ec_metric metric, ec_source_kind kind
     g->built_at_s = ec_time_now_s();
     snprintf(g->source, sizeof g->source, "%s", source);
 
-    uint32_t *first = own(g, ec_calloc((size_t)n + 1, sizeof *first));
-    ec_arc_t *arcs = own(g, ec_malloc((size_t)(m ? m : 1) * sizeof *arcs));
+    uint32_t *first = graph__own(g, ec_calloc((size_t)n + 1, sizeof *first));
+    ec_arc_t *arcs = graph__own(g, ec_malloc((size_t)(m ? m : 1) * sizeof *arcs));
     if (!first || !arcs) goto fail;
     const raw_arc *ra = nb->arcs.data;
     for (uint32_t i = 0; i < m; i++) first[ra[i].from + 1]++;
@@ -134,16 +133,16 @@ ec_err ec_netbuild_finish(ec_netbuild *nb, ec_metric metric, ec_source_kind kind
     g->arcs = arcs;
 
     /* The loader's vectors become the graph's arrays without copying. */
-    g->ext_id = own(g, nb->ext.data);
+    g->ext_id = graph__own(g, nb->ext.data);
     nb->ext.data = NULL;
-    g->coord = own(g, nb->coord.data);
+    g->coord = graph__own(g, nb->coord.data);
     nb->coord.data = NULL;
     if (g->n_ways) {
-        g->way_ids = own(g, nb->ways.data);
+        g->way_ids = graph__own(g, nb->ways.data);
         nb->ways.data = NULL;
     }
     if (nb->any_name) {
-        uint32_t *off = own(g, ec_malloc(((size_t)n + 1) * sizeof *off));
+        uint32_t *off = graph__own(g, ec_malloc(((size_t)n + 1) * sizeof *off));
         ec_buf packed;
         ec_buf_init(&packed, 1u << 30);
         if (!off) goto fail;
@@ -159,7 +158,7 @@ ec_err ec_netbuild_finish(ec_netbuild *nb, ec_metric metric, ec_source_kind kind
         off[n] = (uint32_t)packed.len;
         if (ec_buf_append(&packed, "", 0)) goto fail;
         g->name_off = off;
-        g->names = own(g, packed.data);
+        g->names = graph__own(g, packed.data);
     }
     ec_netbuild_free(nb);
     *out = g;

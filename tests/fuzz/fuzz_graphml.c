@@ -1,5 +1,5 @@
 /* fuzz_graphml.c - a corridor model's GraphML; what loads must contract and route. */
-#include "ecorridor/ec_graph.h"
+#include "fuzz_common.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +15,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ec_netbuild_free(nb);
         return 0;
     }
-    ec_graph *g;
-    if (ec_netbuild_finish(nb, o.metric, EC_SRC_CORRIDOR, &o.vehicle, "fuzz", &g)) return 0;
-    ec_query *q = NULL;
-    ec_path_t p;
-    if (!ec_ch_build(g, NULL) && !ec_query_new(g, EC_ALGO_CH, &q))
-        ec_query_route_nodes(q, 0, g->n_nodes - 1, &p);
-    ec_query_free(q);
-    ec_graph_free(g);
+    fuzz_contract_and_route(nb, &o, EC_SRC_CORRIDOR);
     return 0;
 }
