@@ -397,14 +397,15 @@ ec_err ec_query_route(ec_query *q, const ec_snap_t *from, const ec_snap_t *to, e
     dst[nt++] = part(g, to->tail, to->arc, 0.0, to->frac);
     if (to->rev_arc != UINT32_MAX) dst[nt++] = part(g, to->head, to->rev_arc, 0.0, 1.0 - to->frac);
 
-    /* Both points on the same road piece: driving along it may be shortest. */
+    /* Both points on the same road piece: driving along it, forwards on the
+     * start's arc or backwards on its opposite, may be shortest. */
     seed direct = {0, EC_INF_WEIGHT, 0, 0};
-    if (from->arc == to->arc && from->frac <= to->frac)
-        direct = part(g, 0, from->arc, from->frac, to->frac);
-    else if (from->rev_arc != UINT32_MAX && from->rev_arc == to->arc && 1.0 - from->frac <= to->frac)
-        direct = part(g, 0, to->arc, 1.0 - from->frac, to->frac);
-    else if (from->arc == to->rev_arc && to->rev_arc != UINT32_MAX && from->frac <= 1.0 - to->frac)
-        direct = part(g, 0, from->arc, from->frac, 1.0 - to->frac);
+    double s_pos = from->frac, t_pos = -1.0;
+    if (to->arc == from->arc) t_pos = to->frac;
+    else if (from->rev_arc != UINT32_MAX && to->arc == from->rev_arc) t_pos = 1.0 - to->frac;
+    if (t_pos >= s_pos) direct = part(g, 0, from->arc, s_pos, t_pos);
+    else if (t_pos >= 0.0 && from->rev_arc != UINT32_MAX)
+        direct = part(g, 0, from->rev_arc, 1.0 - s_pos, 1.0 - t_pos);
 
     ec_err rc = route(q, src, ns, dst, nt, out);
     if (rc && rc != EC_EUNREACHABLE) return rc;

@@ -162,6 +162,22 @@ static void test_demo_region(void **state)
     /* Rotterdam-Utrecht-Arnhem-Emmerich-...-Heidelberg-Karlsruhe-...-Basel, all at 80 km/h. */
     assert_true(fabs(p.distance_m - 836000) < 1.0);
     assert_true(fabs(p.duration_s - 836000 / (80 / 3.6)) < 1.0);
+    /* Two points on one two-way road, the destination behind the start: the
+     * route drives straight back along the road (Utrecht -> Arnhem is 64 km). */
+    ec_latlon_t ut = {52.0907, 5.1214}, ar = {51.9851, 5.8987};
+    ec_latlon_t p1 = {ut.lat + (ar.lat - ut.lat) * 0.7, ut.lon + (ar.lon - ut.lon) * 0.7};
+    ec_latlon_t p2 = {ut.lat + (ar.lat - ut.lat) * 0.2, ut.lon + (ar.lon - ut.lon) * 0.2};
+    for (int algo = 0; algo < 2; algo++) {
+        ec_query *q2;
+        assert_int_equal(ec_query_new(g, algo ? EC_ALGO_DIJKSTRA : EC_ALGO_CH, &q2), EC_OK);
+        assert_int_equal(ec_graph_snap(g, p1, 5000, &a), EC_OK);
+        assert_int_equal(ec_graph_snap(g, p2, 5000, &b), EC_OK);
+        assert_int_equal(ec_query_route(q2, &a, &b, &p), EC_OK);
+        assert_true(fabs(p.distance_m - 0.5 * 64000) < 50.0);
+        assert_int_equal(ec_query_route(q2, &b, &a, &p), EC_OK);
+        assert_true(fabs(p.distance_m - 0.5 * 64000) < 50.0);
+        ec_query_free(q2);
+    }
     ec_query_free(q);
     ec_graph_free(g);
 }
