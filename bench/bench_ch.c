@@ -112,7 +112,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_ch osm FILE [PAIRS] | synth NODES [PAIRS]\n");
         return 2;
     }
-    int pairs = argc > 3 ? atoi(argv[3]) : 1000;
+    int64_t n_arg = 0, pairs_arg = 1000;
+    if ((argc > 3 && (ec_parse_i64(argv[3], &pairs_arg) || pairs_arg < 10 || pairs_arg > 10000000)) ||
+        (strcmp(argv[1], "osm") && (ec_parse_i64(argv[2], &n_arg) || n_arg < 100 || n_arg > 50000000))) {
+        fprintf(stderr, "bench_ch: PAIRS must be 10..1e7 and NODES 100..5e7\n");
+        return 2;
+    }
+    int pairs = (int)pairs_arg;
     ec_log_set_level(EC_LOG_WARN);
     int64_t t0 = ec_time_mono_ns();
     ec_graph *g = NULL;
@@ -124,7 +130,7 @@ int main(int argc, char **argv)
             return 1;
         }
     } else {
-        g = synth((uint32_t)atol(argv[2]));
+        g = synth((uint32_t)n_arg);
     }
     double load_s = (double)(ec_time_mono_ns() - t0) / 1e9;
     ec_ch_opts_t co = {0, 0};
@@ -152,7 +158,6 @@ int main(int argc, char **argv)
     unlink(ecg);
     ec_graph_free(g);
     g = opened;
-    if (pairs < 10) pairs = 10;
     uint32_t *s = calloc(pairs, sizeof *s), *t = calloc(pairs, sizeof *t);
     uint32_t *w_ch = malloc(pairs * sizeof *w_ch), *w_dj = malloc(pairs * sizeof *w_dj);
     double *us_ch = malloc(pairs * sizeof *us_ch), *us_dj = malloc(pairs * sizeof *us_dj);

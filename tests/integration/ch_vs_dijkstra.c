@@ -25,7 +25,9 @@ int main(int argc, char **argv)
         printf("SKIP: %s not present\n", argv[2]);
         return 77;
     }
-    int pairs = atoi(argv[3]);
+    int64_t pairs_arg;
+    if (ec_parse_i64(argv[3], &pairs_arg) || pairs_arg < 1 || pairs_arg > 1000000) return 2;
+    int pairs = (int)pairs_arg;
     rng_state = strtoull(argv[4], NULL, 10);
     ec_load_opts_t o = {.metric = EC_METRIC_TIME};
     ec_vehicle_class_builtin("truck-40t", &o.vehicle);
