@@ -29,6 +29,12 @@ ec_err ec_json_get_bool(const ec_json *obj, const char *key, int required, const
 /* *out is borrowed from obj. */
 ec_err ec_json_get_string(const ec_json *obj, const char *key, int required, const char *where,
                           const char **out);
+/* Arrays: size (0 for a non-array) and borrowed element. */
+int ec_json_is_array(const ec_json *j);
+size_t ec_json_array_size(const ec_json *j);
+ec_json *ec_json_array_get(const ec_json *j, size_t i);
+/* 0 and the value when j is a number. */
+int ec_json_number(const ec_json *j, double *out);
 /* Iterates keys: returns NULL when done. */
 const char *ec_json_key_at(const ec_json *obj, size_t i);
 

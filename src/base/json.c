@@ -63,6 +63,28 @@ const char *ec_json_key_at(const ec_json *obj, size_t i)
     return NULL;
 }
 
+int ec_json_is_array(const ec_json *j)
+{
+    return j && json_is_array(J(j));
+}
+
+size_t ec_json_array_size(const ec_json *j)
+{
+    return ec_json_is_array(j) ? json_array_size(J(j)) : 0;
+}
+
+ec_json *ec_json_array_get(const ec_json *j, size_t i)
+{
+    return ec_json_is_array(j) ? (ec_json *)json_array_get(J(j), i) : NULL;
+}
+
+int ec_json_number(const ec_json *j, double *out)
+{
+    if (!j || !json_is_number(J(j))) return -1;
+    *out = json_number_value(J(j));
+    return 0;
+}
+
 static ec_err missing(const char *where, const char *key)
 {
     return ec_fail(EC_EPARSE, "%s: missing required field \"%s\"", where, key);

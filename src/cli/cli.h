@@ -21,6 +21,7 @@ typedef struct {
     const char *summary; /* one sentence */
     const cli_opt *opts; /* NULL-name terminated */
     int (*run)(int argc, char **argv);
+    const char *positional; /* name of the one positional argument, or NULL for none */
 } cli_cmd;
 
 #define CLI_MAX_OPTS 24
@@ -28,6 +29,7 @@ typedef struct {
 typedef struct {
     const cli_opt *spec;
     const char *val[CLI_MAX_OPTS]; /* value, or "" for a flag that was given */
+    const char *pos;               /* the positional argument, if the command takes one */
 } cli_args;
 
 /* Parses argv against cmd's options. Prints the error or the help and
@@ -51,6 +53,7 @@ void cli_json_begin(cli_json *j);
 /* Prints the text and a newline to stdout, then frees the buffer. */
 void cli_json_print(cli_json *j);
 
-extern const cli_cmd cmd_graph_build, cmd_graph_export, cmd_graph_info, cmd_route;
+extern const cli_cmd cmd_graph_build, cmd_graph_export, cmd_graph_info, cmd_route,
+    cmd_vehicle_list, cmd_vehicle_show;
 
 #endif

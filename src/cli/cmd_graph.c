@@ -32,7 +32,7 @@ const cli_cmd cmd_graph_build = {
     "graph build (--osm FILE | --corridor DIR | --dimacs FILE.gr [--co FILE.co]) [--vehicle "
     "NAME|FILE] --out G.ecg",
     "Load a road network, keep what the vehicle class may use, contract it and save it.",
-    build_opts, run_build};
+    build_opts, run_build, NULL};
 
 static int run_build(int argc, char **argv)
 {
@@ -112,7 +112,7 @@ const cli_cmd cmd_graph_export = {
     "graph export", "graph export --graph G.ecg --out-dir DIR",
     "Write the vehicle-legal graph as nodes.csv (id,lat,lon) and edges.csv "
     "(from,to,length_m,duration_s) so other tools can check answers.",
-    export_opts, run_export};
+    export_opts, run_export, NULL};
 
 /* Writes one file through a temporary name, so a failure leaves no half file. */
 static ec_err write_csv(const ec_graph *g, const char *dir, int edges)
@@ -180,7 +180,7 @@ static int run_info(int argc, char **argv);
 
 const cli_cmd cmd_graph_info = {"graph info", "graph info --graph G.ecg [--json]",
                                 "Show a graph file's counts, extent, vehicle class and build time.",
-                                info_opts, run_info};
+                                info_opts, run_info, NULL};
 
 static const char *source_kind_name(ec_source_kind k)
 {

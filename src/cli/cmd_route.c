@@ -24,7 +24,7 @@ const cli_cmd cmd_route = {
     "route",
     "route --graph G.ecg (--from LAT,LON --to LAT,LON | --batch PAIRS.csv) [--algo ch|dijkstra] "
     "[--geometry] [--json]",
-    "Fastest route for the graph's vehicle class between two points.", route_opts, run_route};
+    "Fastest route for the graph's vehicle class between two points.", route_opts, run_route, NULL};
 
 #define MAX_BATCH_ROWS 10000000
 #define MAX_BATCH_BYTES (512u << 20)

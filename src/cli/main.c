@@ -8,7 +8,8 @@
 #endif
 
 static const cli_cmd *const commands[] = {&cmd_graph_build, &cmd_graph_export, &cmd_graph_info,
-                                          &cmd_route, NULL};
+                                          &cmd_route,       &cmd_vehicle_list, &cmd_vehicle_show,
+                                          NULL};
 
 static void overview(FILE *f)
 {
@@ -66,6 +67,8 @@ int main(int argc, char **argv)
     if (!c) {
         if (!strcmp(argv[1], "graph")) {
             fprintf(stderr, "ecorridor graph: expected build, export or info\n");
+        } else if (!strcmp(argv[1], "vehicle")) {
+            fprintf(stderr, "ecorridor vehicle: expected list or show\n");
         } else {
             fprintf(stderr, "ecorridor: unknown command \"%s\" (try `ecorridor help`)\n", argv[1]);
         }

@@ -49,7 +49,11 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
             ec_log_set_level(EC_LOG_WARN);
             continue;
         }
-        if (strncmp(s, "--", 2) != 0) return cli_usage_error(cmd, "unexpected argument \"%s\"", s);
+        if (strncmp(s, "--", 2) != 0) {
+            if (!cmd->positional || a->pos) return cli_usage_error(cmd, "unexpected argument \"%s\"", s);
+            a->pos = s;
+            continue;
+        }
         int k = 0;
         const cli_opt *o = cmd->opts;
         for (; o && o->name; o++, k++)

@@ -43,7 +43,7 @@ expect("help", ["help"], 0, out_has="graph build")
 expect("--help", ["--help"], 0, out_has="route")
 expect("no args", [], 2)
 expect("help route", ["help", "route"], 0, out_has="--algo ch|dijkstra")
-for cmd in (["graph", "build"], ["graph", "export"], ["graph", "info"], ["route"]):
+for cmd in (["graph", "build"], ["graph", "export"], ["graph", "info"], ["route"], ["vehicle", "list"], ["vehicle", "show"]):
     expect(f"{' '.join(cmd)} --help", [*cmd, "--help"], 0, out_has="usage: ecorridor " + " ".join(cmd))
 expect("unknown command", ["fly"], 2, err_has='unknown command "fly"')
 expect("graph alone", ["graph"], 2, err_has="expected build, export or info")
@@ -55,6 +55,27 @@ expect("bad metric", ["graph", "build", "--corridor", demo, "--metric", "fuel", 
 expect("bad vehicle", ["graph", "build", "--corridor", demo, "--vehicle", "bicycle", "--out", t("x.ecg")], 1,
        err_has='unknown vehicle class "bicycle"')
 check("nothing written on bad usage", not os.path.exists(t("x.ecg")))
+
+# --- electric truck profiles ------------------------------------------------------
+out = expect("vehicle list", ["vehicle", "list"], 0, out_has="eactros600")
+check("vehicle list table", "fh-aero-electric" in out and "etgx" in out and "generic-500" in out, out)
+names = [p["name"] for p in json.loads(expect("vehicle list json", ["vehicle", "list", "--json"], 0))]
+check("vehicle list names", names == ["eactros600", "fh-aero-electric", "etgx", "generic-500"], str(names))
+p = json.loads(expect("vehicle show json", ["vehicle", "show", "eactros600", "--json"], 0))
+check("vehicle show figures", abs(p["kwh_per_100km"] - 103) <= 10.3 and 27 <= p["charge_20_80_min"] <= 33
+      and p["plugs"] == {"MCS": 1000.0, "CCS2": 400.0}, str(p))
+cold = json.loads(expect("vehicle show cold", ["vehicle", "show", "eactros600", "--temp-c", "-2", "--json"], 0))
+check("cold costs more", cold["kwh_per_100km"] > 1.2 * p["kwh_per_100km"])
+user = json.loads(expect("vehicle show file", ["vehicle", "show", os.path.join(root, "tests/fixtures/profile_560.json"), "--json"], 0))
+check("user profile", user["name"] == "my-truck" and user["battery_kwh"] == 560.0, str(user))
+expect("vehicle show unknown", ["vehicle", "show", "tesla"], 1, err_has='unknown vehicle profile "tesla"')
+expect("vehicle show no name", ["vehicle", "show"], 2, err_has="name a profile")
+expect("vehicle show bad payload", ["vehicle", "show", "etgx", "--payload-kg", "99999"], 2, err_has="--payload-kg must be 0..21500")
+expect("vehicle alone", ["vehicle"], 2, err_has="expected list or show")
+bad_profile = t("bad_profile.json")
+with open(bad_profile, "w") as f:
+    f.write('{"name": "x", "empty_mass_kg": 18000, "max_payload_kg": 1, "battery_kwh": 9999}')
+expect("vehicle show bad file", ["vehicle", "show", bad_profile], 1, err_has=bad_profile + ': "battery_kwh" is 9999')
 
 # --- the demo region end to end -----------------------------------------------------
 g = t("demo.ecg")
