@@ -133,6 +133,9 @@ int64_t ec_time_mono_ns(void); /* monotonic clock for measuring */
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */
 void ec_time_format_iso(int64_t t_s, char *out, size_t n);
 
+/* Parses "YYYY-MM-DDTHH:MM[:SS][Z]" (UTC) into *t_s; 0 on success. */
+int ec_time_parse_iso(const char *s, int64_t *t_s);
+
 /* ---- progress bar ------------------------------------------------------ */
 
 typedef struct {

@@ -53,3 +53,26 @@ void ec_time_format_iso(int64_t t_s, char *out, size_t n)
     }
     strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+int ec_time_parse_iso(const char *s, int64_t *t_s)
+{
+    int y, mo, d, h, mi, sec = 0, n = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5) return -1;
+    const char *rest = s + n;
+    if (*rest == ':') {
+        int m = 0;
+        if (sscanf(rest, ":%2d%n", &sec, &m) != 1) return -1;
+        rest += m;
+    }
+    if (*rest == 'Z') rest++;
+    if (*rest || y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        sec > 60 || h < 0 || mi < 0 || sec < 0)
+        return -1;
+    struct tm tm = {0};
+    tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d, tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = sec;
+    time_t t = timegm(&tm);
+    struct tm back;
+    if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d) return -1; /* 31 Feb */
+    *t_s = (int64_t)t;
+    return 0;
+}

@@ -13,6 +13,7 @@ typedef struct {
     const char *name; /* without the leading "--" */
     const char *arg;  /* placeholder of its value, or NULL for a flag */
     const char *help;
+    int repeat; /* may be given more than once (values in cli_args.list) */
 } cli_opt;
 
 typedef struct {
@@ -30,6 +31,8 @@ typedef struct {
     const cli_opt *spec;
     const char *val[CLI_MAX_OPTS]; /* value, or "" for a flag that was given */
     const char *pos;               /* the positional argument, if the command takes one */
+    const char *list[64];          /* values of the repeatable option */
+    size_t n_list;
 } cli_args;
 
 /* Parses argv against cmd's options. Prints the error or the help and

@@ -3,6 +3,7 @@
 #include "ecorridor/ec_csv.h"
 #include "ecorridor/ec_graph.h"
 #include "ecorridor/ec_json.h"
+#include "ecorridor/ec_route.h"
 
 #include <string.h>
 
@@ -15,6 +16,19 @@ static const cli_opt route_opts[] = {
     {"snap-radius", "M", "farthest a point may lie from a usable road (default 5000 m)"},
     {"geometry", NULL, "include the route as a GeoJSON LineString"},
     {"json", NULL, "print JSON instead of a table"},
+    {"sites", "SITES.csv", "plan charging stops at these sites (docs/sites.md)"},
+    {"vehicle", "NAME|FILE", "electric truck profile with --sites (default eactros600)"},
+    {"soc", "F", "state of charge at departure, 0..1 (with --sites; default 0.9)"},
+    {"min-soc", "F", "never below this state of charge (default 0.1)"},
+    {"arrival-soc", "F", "at least this at the destination (default: --min-soc)"},
+    {"payload-kg", "N", "payload (default: the profile's)"},
+    {"temp-c", "N", "outside temperature (default 20)"},
+    {"rules", "eu|us|none", "driver rules: EU 561/2006 (default), US HOS, or none"},
+    {"driven-h", "H", "hours driven since the last break (default 0)"},
+    {"depart", "ISO8601", "departure time, UTC (default now)"},
+    {"objective", "time|cost", "earliest arrival (default) or lowest charging cost"},
+    {"avoid-site", "ID", "do not use this site (repeatable)", 1},
+    {"stop-overhead-min", "M", "minutes to pull in, plug in and pay at each charging stop (default 5)"},
     {NULL, NULL, NULL},
 };
 
@@ -250,6 +264,8 @@ fail:
     return cli_error(rc);
 }
 
+#include "trip.h"
+
 static int run_route(int argc, char **argv)
 {
     cli_args a;
@@ -258,6 +274,12 @@ static int run_route(int argc, char **argv)
     const char *gp = cli_get(&a, "graph"), *from = cli_get(&a, "from"), *to = cli_get(&a, "to"),
                *batch = cli_get(&a, "batch"), *algo = cli_get(&a, "algo");
     if (!gp) return cli_usage_error(&cmd_route, "--graph is required");
+    if (cli_get(&a, "sites")) return cli_trip(&cmd_route, &a);
+    static const char *const trip_only[] = {"vehicle", "soc", "min-soc", "arrival-soc", "payload-kg", "temp-c",
+                                            "rules", "driven-h", "depart", "objective", "avoid-site",
+                                            "stop-overhead-min", NULL};
+    for (int k = 0; trip_only[k]; k++)
+        if (cli_get(&a, trip_only[k])) return cli_usage_error(&cmd_route, "--%s goes with --sites", trip_only[k]);
     if (batch ? (from || to) : !(from && to))
         return cli_usage_error(&cmd_route, "give --from and --to, or --batch");
     ec_latlon_t pa = {0, 0}, pb = {0, 0};

@@ -59,10 +59,15 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
         for (; o && o->name; o++, k++)
             if (!strcmp(o->name, s + 2)) break;
         if (!o || !o->name) return cli_usage_error(cmd, "unknown option %s", s);
-        if (a->val[k]) return cli_usage_error(cmd, "%s given twice", s);
+        if (a->val[k] && !o->repeat) return cli_usage_error(cmd, "%s given twice", s);
         if (o->arg) {
             if (i + 1 >= argc) return cli_usage_error(cmd, "%s needs a value (%s)", s, o->arg);
             a->val[k] = argv[++i];
+            if (o->repeat) {
+                if (a->n_list == sizeof a->list / sizeof a->list[0])
+                    return cli_usage_error(cmd, "%s given more than 64 times", s);
+                a->list[a->n_list++] = a->val[k];
+            }
         } else {
             a->val[k] = "";
         }

@@ -1,0 +1,253 @@
+/* cmd_trip.c - routes with charging stops and driver breaks, one or a batch. */
+#include "trip.h"
+#include "ecorridor/ec_csv.h"
+#include "ecorridor/ec_route.h"
+
+#include <math.h>
+#include <string.h>
+
+static void iso(int64_t t, char *out, size_t n)
+{
+    ec_time_format_iso(t, out, n);
+}
+
+static void hm(double s, char *out, size_t n)
+{
+    long t = lround(s / 60.0);
+    snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void money(int64_t v, char *out, size_t n)
+{
+    snprintf(out, n, "%lld.%02lld", (long long)(v / 10000), (long long)((v % 10000) / 100));
+}
+
+static void json_plan(ec_jw *w, const ec_trip_plan_t *p)
+{
+    char t[32];
+    ec_jw_key(w, "feasible"), ec_jw_bool(w, p->feasible);
+    if (!p->feasible) {
+        ec_jw_key(w, "reason"), ec_jw_str(w, p->reason);
+        return;
+    }
+    iso(p->departure_s, t, sizeof t), ec_jw_key(w, "departure"), ec_jw_str(w, t);
+    iso(p->arrival_s, t, sizeof t), ec_jw_key(w, "arrival"), ec_jw_str(w, t);
+    ec_jw_key(w, "distance_m"), ec_jw_num(w, p->distance_m, 1);
+    ec_jw_key(w, "duration_s"), ec_jw_num(w, p->duration_s, 0);
+    ec_jw_key(w, "drive_s"), ec_jw_num(w, p->drive_s, 0);
+    ec_jw_key(w, "charge_s"), ec_jw_num(w, p->charge_s, 0);
+    ec_jw_key(w, "wait_s"), ec_jw_num(w, p->wait_s, 0);
+    ec_jw_key(w, "overhead_s"), ec_jw_num(w, p->overhead_s, 0);
+    ec_jw_key(w, "break_s"), ec_jw_num(w, p->break_s, 0);
+    ec_jw_key(w, "rest_s"), ec_jw_num(w, p->rest_s, 0);
+    ec_jw_key(w, "energy_kwh"), ec_jw_num(w, p->energy_kwh, 1);
+    ec_jw_key(w, "soc_arrival"), ec_jw_num(w, p->soc_arrival, 3);
+    ec_jw_key(w, "cost"), ec_jw_num(w, (double)p->cost / 10000.0, 2);
+    ec_jw_key(w, "currency"), ec_jw_str(w, p->currency);
+    ec_jw_key(w, "stops");
+    ec_jw_arr_begin(w);
+    for (int i = 0; i < p->n_stops; i++) {
+        const ec_trip_stop_t *s = &p->stops[i];
+        ec_jw_obj_begin(w);
+        ec_jw_key(w, "site_id"), ec_jw_str(w, s->site_id);
+        ec_jw_key(w, "name"), ec_jw_str(w, s->name);
+        if (s->charge_s > 0) ec_jw_key(w, "plug"), ec_jw_str(w, ec_plug_name(s->plug));
+        iso(s->arrival_s, t, sizeof t), ec_jw_key(w, "arrival"), ec_jw_str(w, t);
+        iso(s->departure_s, t, sizeof t), ec_jw_key(w, "departure"), ec_jw_str(w, t);
+        ec_jw_key(w, "soc_in"), ec_jw_num(w, s->soc_in, 3);
+        ec_jw_key(w, "soc_out"), ec_jw_num(w, s->soc_out, 3);
+        ec_jw_key(w, "energy_kwh"), ec_jw_num(w, s->energy_kwh, 1);
+        ec_jw_key(w, "charge_s"), ec_jw_num(w, s->charge_s, 0);
+        ec_jw_key(w, "wait_s"), ec_jw_num(w, s->wait_s, 0);
+        ec_jw_key(w, "overhead_s"), ec_jw_num(w, s->overhead_s, 0);
+        ec_jw_key(w, "break"), ec_jw_bool(w, s->brk);
+        ec_jw_key(w, "cost"), ec_jw_num(w, (double)s->cost / 10000.0, 2);
+        ec_jw_obj_end(w);
+    }
+    ec_jw_arr_end(w);
+}
+
+static void print_plan(const ec_trip_plan_t *p, const ec_trip_request_t *r)
+{
+    char a[32], b[32], c[32], d[32];
+    if (!p->feasible) {
+        printf("not feasible: %s\n", p->reason);
+        return;
+    }
+    iso(p->departure_s, a, sizeof a), iso(p->arrival_s, b, sizeof b);
+    hm(p->duration_s, c, sizeof c);
+    printf("%s with %.0f kg payload at %.0f C, leaving at %.0f %% charge, %s rules\n", r->vehicle->name,
+           r->cond.payload_kg, r->cond.temp_c, r->soc_start * 100,
+           r->rules == EC_RULES_EU ? "EU" : r->rules == EC_RULES_US ? "US" : "no");
+    printf("depart %s   arrive %s   %s h:mm   %.1f km   %.0f kWh   arrive at %.0f %%\n", a, b, c,
+           p->distance_m / 1000, p->energy_kwh, p->soc_arrival * 100);
+    hm(p->drive_s, a, sizeof a), hm(p->charge_s, b, sizeof b), hm(p->break_s, c, sizeof c), hm(p->rest_s, d, sizeof d);
+    char cost[32];
+    money(p->cost, cost, sizeof cost);
+    printf("driving %s   charging %s   breaks %s   rest %s   charging cost %s %s\n\n", a, b, c, d, cost, p->currency);
+    if (!p->n_stops) {
+        printf("no charging stop needed\n");
+        return;
+    }
+    printf("  %-34s %-6s %6s %6s %8s %9s %6s %5s %9s\n", "stop", "plug", "arrive", "leave", "SoC in", "SoC out", "kWh", "break", "cost");
+    for (int i = 0; i < p->n_stops; i++) {
+        const ec_trip_stop_t *s = &p->stops[i];
+        char ta[32], td[32];
+        iso(s->arrival_s, ta, sizeof ta), iso(s->departure_s, td, sizeof td);
+        money(s->cost, cost, sizeof cost);
+        printf("  %-34.34s %-6s %6.5s %6.5s %7.0f%% %8.0f%% %6.0f %5s %9s\n", s->name[0] ? s->name : s->site_id,
+               s->charge_s > 0 ? ec_plug_name(s->plug) : "-", ta + 11, td + 11, s->soc_in * 100, s->soc_out * 100,
+               s->energy_kwh, s->brk ? "yes" : "", cost);
+    }
+}
+
+static int frac_opt(const cli_cmd *cmd, const cli_args *a, const char *name, double def, double *out)
+{
+    const char *v = cli_get(a, name);
+    *out = def;
+    if (v && (ec_parse_double(v, out) || *out < 0 || *out > 1))
+        return cli_usage_error(cmd, "--%s must be a fraction 0..1, not \"%s\"", name, v);
+    return -1;
+}
+
+int cli_trip(const cli_cmd *cmd, const cli_args *a)
+{
+    const char *from = cli_get(a, "from"), *to = cli_get(a, "to"), *batch = cli_get(a, "batch");
+    if (batch ? (from || to) : !(from && to)) return cli_usage_error(cmd, "give --from and --to, or --batch");
+    if (cli_get(a, "algo")) return cli_usage_error(cmd, "--algo does not apply with --sites");
+    ec_latlon_t pa = {0, 0}, pb = {0, 0};
+    if (from && ec_geo_parse(from, &pa)) return cli_usage_error(cmd, "--from \"%s\" is not LAT,LON in degrees", from);
+    if (to && ec_geo_parse(to, &pb)) return cli_usage_error(cmd, "--to \"%s\" is not LAT,LON in degrees", to);
+    ec_vehicle_profile v;
+    ec_trip_request_t r;
+    memset(&r, 0, sizeof r);
+    int st;
+    if ((st = frac_opt(cmd, a, "soc", 0.9, &r.soc_start)) >= 0 || (st = frac_opt(cmd, a, "min-soc", 0.1, &r.soc_min)) >= 0 ||
+        (st = frac_opt(cmd, a, "arrival-soc", r.soc_min, &r.soc_min_arrival)) >= 0)
+        return st;
+    const char *rules = cli_get(a, "rules"), *obj = cli_get(a, "objective"), *dep = cli_get(a, "depart");
+    r.rules = EC_RULES_EU;
+    if (rules && !strcmp(rules, "us")) r.rules = EC_RULES_US;
+    else if (rules && !strcmp(rules, "none")) r.rules = EC_RULES_NONE;
+    else if (rules && strcmp(rules, "eu")) return cli_usage_error(cmd, "--rules must be eu, us or none");
+    r.objective = EC_OBJ_TIME;
+    if (obj && !strcmp(obj, "cost")) r.objective = EC_OBJ_COST;
+    else if (obj && strcmp(obj, "time")) return cli_usage_error(cmd, "--objective must be time or cost");
+    r.depart_s = ec_time_now_s();
+    if (dep && ec_time_parse_iso(dep, &r.depart_s))
+        return cli_usage_error(cmd, "--depart \"%s\" is not an ISO 8601 UTC time like 2026-11-24T06:00Z", dep);
+    const char *dh = cli_get(a, "driven-h");
+    if (dh && (ec_parse_double(dh, &r.driven_since_break_s) || r.driven_since_break_s < 0 || r.driven_since_break_s > 24))
+        return cli_usage_error(cmd, "--driven-h must be 0..24 hours");
+    r.driven_since_break_s *= 3600.0;
+    ec_err rc = ec_vehicle_profile_resolve(cli_get(a, "vehicle") ? cli_get(a, "vehicle") : "eactros600", &v);
+    if (rc) return cli_error(rc);
+    r.vehicle = &v;
+    r.cond = ec_conditions_default(&v);
+    const char *pl = cli_get(a, "payload-kg"), *tc = cli_get(a, "temp-c");
+    if (pl && ec_parse_double(pl, &r.cond.payload_kg)) return cli_usage_error(cmd, "--payload-kg must be a number");
+    if (tc && ec_parse_double(tc, &r.cond.temp_c)) return cli_usage_error(cmd, "--temp-c must be a number");
+    const char *so = cli_get(a, "stop-overhead-min");
+    r.stop_overhead_s = 5;
+    if (so && (ec_parse_double(so, &r.stop_overhead_s) || r.stop_overhead_s < 0 || r.stop_overhead_s > 60))
+        return cli_usage_error(cmd, "--stop-overhead-min must be 0..60");
+    r.stop_overhead_s *= 60.0;
+    r.avoid = a->list;
+    r.n_avoid = a->n_list;
+
+    ec_sites sites = {0};
+    ec_graph *g = NULL;
+    ec_trip_planner *pl_ = NULL;
+    int code = EXIT_OK;
+    if ((rc = ec_sites_load(cli_get(a, "sites"), &sites)) || (rc = ec_graph_open(cli_get(a, "graph"), &g)) ||
+        (rc = ec_graph_snap_prepare(g)) || (rc = ec_trip_planner_new(g, &sites, &pl_))) {
+        code = cli_error(rc);
+        goto done;
+    }
+    for (size_t i = 0; i < r.n_avoid; i++) {
+        int known = 0;
+        for (size_t k = 0; k < sites.n; k++) known |= !strcmp(sites.groups[k].site_id, r.avoid[i]);
+        if (!known) {
+            code = cli_error(ec_fail(EC_ENOTFOUND, "--avoid-site %s: no such site in %s", r.avoid[i], cli_get(a, "sites")));
+            goto done;
+        }
+    }
+    size_t skipped;
+    ec_trip_planner_sites(pl_, &skipped);
+    if (skipped) ec_log(EC_LOG_WARN, "%zu sites lie more than 5 km from a usable road and were left out", skipped);
+    ec_trip_plan_t plan;
+    if (!batch) {
+        if ((rc = ec_trip_plan(pl_, &r, pa, pb, &plan))) {
+            code = cli_error(rc);
+            goto done;
+        }
+        if (cli_flag(a, "json")) {
+            cli_json j;
+            cli_json_begin(&j);
+            ec_jw_obj_begin(&j.w);
+            json_plan(&j.w, &plan);
+            if (plan.feasible && cli_flag(a, "geometry")) {
+                ec_jw_key(&j.w, "geometry");
+                ec_trip_geojson(pl_, &plan, &j.w);
+            }
+            ec_jw_obj_end(&j.w);
+            cli_json_print(&j);
+        } else {
+            print_plan(&plan, &r);
+        }
+        code = plan.feasible ? EXIT_OK : EXIT_FAIL;
+        goto done;
+    }
+    /* Batch: every row checked first, then one JSON line per row. */
+    char *text = NULL;
+    size_t len;
+    ec_csv csv;
+    ec_vec pairs;
+    ec_vec_init(&pairs, sizeof(ec_latlon_t) * 2);
+    if ((rc = ec_read_file(batch, 512u << 20, &text, &len))) {
+        code = cli_error(rc);
+        goto done;
+    }
+    ec_csv_init(&csv, batch, text, len, ',');
+    static const char *const cols[4] = {"from_lat", "from_lon", "to_lat", "to_lon"};
+    int at[4];
+    if ((rc = ec_csv_next(&csv)) == EC_OK)
+        for (int k = 0; k < 4; k++)
+            if ((at[k] = ec_csv_find(&csv, cols[k])) < 0) rc = ec_fail(EC_EPARSE, "%s:1: header lacks column %s", batch, cols[k]);
+    if (rc == EC_EOF) rc = ec_fail(EC_EPARSE, "%s: empty file, expected a header", batch);
+    while (!rc && (rc = ec_csv_next(&csv)) == EC_OK) {
+        double x[4];
+        for (int k = 0; k < 4 && !rc; k++)
+            if ((size_t)at[k] >= csv.nfields || ec_parse_double(csv.fields[at[k]], &x[k]))
+                rc = ec_fail(EC_EPARSE, "%s:%ld: %s is not a number", batch, csv.line, cols[k]);
+        ec_latlon_t pr[2] = {{x[0], x[1]}, {x[2], x[3]}};
+        if (!rc && (!ec_geo_valid(pr[0]) || !ec_geo_valid(pr[1])))
+            rc = ec_fail(EC_ERANGE, "%s:%ld: coordinates outside WGS84 range", batch, csv.line);
+        if (!rc) rc = ec_vec_push(&pairs, pr);
+    }
+    if (rc != EC_EOF) {
+        code = cli_error(rc);
+    } else {
+        const ec_latlon_t *pp = pairs.data;
+        for (size_t i = 0; i < pairs.len; i++) {
+            cli_json j;
+            cli_json_begin(&j);
+            ec_jw_obj_begin(&j.w);
+            ec_jw_key(&j.w, "row"), ec_jw_int(&j.w, (int64_t)i + 1);
+            ec_errclear();
+            rc = ec_trip_plan(pl_, &r, pp[2 * i], pp[2 * i + 1], &plan);
+            if (rc) ec_jw_key(&j.w, "error"), ec_jw_str(&j.w, ec_errmsg());
+            else json_plan(&j.w, &plan);
+            ec_jw_obj_end(&j.w);
+            cli_json_print(&j);
+        }
+    }
+    ec_csv_free(&csv);
+    ec_vec_free(&pairs);
+    ec_free(text);
+done:
+    ec_trip_planner_free(pl_);
+    ec_graph_free(g);
+    ec_sites_free(&sites);
+    return code;
+}
