@@ -264,10 +264,13 @@ static double drive_with_rules(const rules_t *ru, double drive, double *since, d
 
 /* ---- the search --------------------------------------------------------------------------- */
 
-static int dominates(const label *a, const label *b)
+/* a is at least as good as b on everything that can still matter: time,
+ * charge, the driving clocks, and cost when cost is the objective (for the
+ * earliest arrival, cost changes nothing that follows). */
+static int dominates(const label *a, const label *b, ec_objective obj)
 {
     return a->t <= b->t + 1e-6 && a->soc >= b->soc - 1e-9 && a->since <= b->since + 1e-6 &&
-           a->day <= b->day + 1e-6 && a->cost <= b->cost + 1e-6;
+           a->day <= b->day + 1e-6 && (obj == EC_OBJ_TIME || a->cost <= b->cost + 1e-6);
 }
 
 static ec_err heap_push(ec_trip_planner *p, double key, int idx)
@@ -310,11 +313,16 @@ static int heap_pop(ec_trip_planner *p)
 /* Adds a label unless another at its point beats it; kills those it beats. */
 static ec_err add_label(ec_trip_planner *p, const label *l)
 {
-    for (int k = p->at_head[l->point]; k >= 0; k = p->next[k]) {
-        label *o = &p->labels[k];
-        if (o->dead) continue;
-        if (dominates(o, l)) return EC_OK;
-        if (dominates(l, o)) o->dead = 1;
+    /* Scan the point's live labels, unlinking those that are dead. */
+    for (int *link = &p->at_head[l->point]; *link >= 0;) {
+        label *o = &p->labels[*link];
+        if (!o->dead && dominates(o, l, p->r->objective)) return EC_OK;
+        if (!o->dead && dominates(l, o, p->r->objective)) o->dead = 1;
+        if (o->dead) {
+            *link = p->next[*link];
+            continue;
+        }
+        link = &p->next[*link];
     }
     size_t limit = p->r->max_labels ? p->r->max_labels : 500000;
     if (p->n_labels >= limit)
@@ -364,13 +372,24 @@ static int departures(ec_trip_planner *p, const label *l, departure *out, int ma
             if (need > l->soc + 0.0005 && need <= v->soc_max + EPS) targets[nt++] = fmin(need, v->soc_max);
         }
     }
+    /* Ascending targets, so each charge time extends the previous one. */
+    for (int i = 1; i < nt; i++)
+        for (int k = i; k > 0 && targets[k] < targets[k - 1]; k--) {
+            double t = targets[k];
+            targets[k] = targets[k - 1];
+            targets[k - 1] = t;
+        }
+    double acc_s = 0, acc_wh = 0, acc_soc = l->soc;
     for (int i = 0; i < nt && n < max - 1; i++) {
         departure d = {targets[i], 0, 0, 0, 0, 0};
         if (targets[i] > l->soc) {
             const site_choice *c = &p->choice[l->point];
             const ec_connector_group_t *gr = &p->sites->groups[c->group];
-            if (ec_charge_time_s(v, gr->standard, gr->power_w, l->soc, targets[i], &d.charge_s, &d.grid_wh))
-                continue;
+            double ds, dwh;
+            if (ec_charge_time_s(v, gr->standard, gr->power_w, acc_soc, targets[i], &ds, &dwh)) continue;
+            acc_s += ds, acc_wh += dwh, acc_soc = targets[i];
+            d.charge_s = acc_s;
+            d.grid_wh = acc_wh;
             d.stop_s = d.charge_s + r->stop_overhead_s;
             d.cost = d.grid_wh / 1000.0 * (double)gr->price_per_kwh + d.charge_s / 60.0 * (double)gr->price_per_min;
         }

@@ -112,6 +112,48 @@ with open(pairs, "w") as f:
 rc, out, err = run("route", "--graph", g, "--batch", pairs, "--json")
 check("batch bad row", rc == 1 and out == "" and "pairs.csv:3: from_lon is not a number" in err, err)
 
+# --- routes with charging stops ----------------------------------------------------
+sites = os.path.join(demo, "sites.csv")
+trip = ["route", "--graph", g, "--sites", sites, "--from", "51.9225,4.4792", "--to", "47.5596,7.5886",
+        "--vehicle", "eactros600", "--soc", "0.85", "--depart", "2026-11-24T06:00Z"]
+out = expect("trip table", trip, 0, out_has="Frankfurter Kreuz")
+check("trip table shows stops", "SoC in" in out and "depart 2026-11-24T06:00:00Z" in out, out)
+p = json.loads(expect("trip json", trip + ["--json", "--geometry"], 0))
+keys = ["feasible", "departure", "arrival", "distance_m", "duration_s", "drive_s", "charge_s", "wait_s", "break_s",
+        "rest_s", "energy_kwh", "cost", "currency", "stops"]
+check("trip json fields", all(k in p for k in keys) and p["feasible"] and p["stops"]
+      and all(k in p["stops"][0] for k in ["site_id", "arrival", "departure", "soc_in", "soc_out", "energy_kwh",
+                                             "charge_s", "wait_s", "break", "cost"])
+      and p["geometry"]["type"] == "LineString", str(p)[:400])
+check("trip times add up", abs(p["duration_s"] - sum(p[k] for k in ["drive_s", "charge_s", "wait_s", "overhead_s", "break_s", "rest_s"])) <= 2)
+used = p["stops"][0]["site_id"]
+pa = json.loads(expect("trip avoid", trip + ["--json", "--avoid-site", used], 0))
+check("avoided site unused", pa["feasible"] and used not in [s["site_id"] for s in pa["stops"]], str(pa)[:300])
+expect("avoid unknown", trip + ["--avoid-site", "NOPE"], 1, err_has="--avoid-site NOPE: no such site")
+bad_trip = ["route", "--graph", g, "--sites", sites, "--from", "51.9225,4.4792", "--to", "47.5596,7.5886"]
+expect("trip bad soc", bad_trip + ["--soc", "1.5"], 2, err_has="--soc must be a fraction 0..1")
+expect("trip bad rules", bad_trip + ["--rules", "mars"], 2, err_has="--rules must be eu, us or none")
+expect("trip bad depart", bad_trip + ["--depart", "tomorrow"], 2, err_has='--depart "tomorrow"')
+expect("trip unknown vehicle", bad_trip + ["--vehicle", "tesla"], 1, err_has='unknown vehicle profile "tesla"')
+expect("vehicle without sites", ["route", "--graph", g, "--from", "51.9,4.4", "--to", "47.5,7.5", "--soc", "0.5"], 2,
+       err_has="--soc goes with --sites")
+one_site = t("one_site.csv")
+with open(one_site, "w") as f:
+    f.write("site_id,name,lat,lon,standard,power_kw,count\nX,Rotterdam,51.918,4.49,CCS2,150,1\n")
+rc, out, err = run(*(bad_trip[:4] + [one_site] + bad_trip[5:] + ["--vehicle", "etgx", "--soc", "0.9", "--json"]))
+pi = json.loads(out)
+check("infeasible trip", rc == 1 and pi["feasible"] is False and "km short" in pi["reason"], out + err)
+bad_sites = t("bad_sites.csv")
+with open(bad_sites, "w") as f:
+    f.write("site_id,name,lat,lon,standard,power_kw,count\nX,Rotterdam,51.918,4.49,CCS9,150,1\n")
+expect("bad sites file", bad_trip[:4] + [bad_sites] + bad_trip[5:], 1, err_has="bad_sites.csv:2: standard \"CCS9\"")
+with open(pairs, "w") as f:
+    f.write("from_lat,from_lon,to_lat,to_lon\n51.9225,4.4792,47.5596,7.5886\n50.9375,6.9603,50.1109,8.6821\n")
+rc, out, err = run("route", "--graph", g, "--sites", sites, "--batch", pairs, "--soc", "0.85", "--json")
+rows = [json.loads(x) for x in out.splitlines()]
+check("trip batch", rc == 0 and len(rows) == 2 and rows[0]["feasible"] and rows[1]["feasible"] and rows[1]["stops"] == [],
+      out[:300])
+
 # --- bad input files: clear error naming the file, exit 1, nothing half-written -------
 def model(name, graphml, segments=None):
     d = t(name)
