@@ -510,12 +510,16 @@ static void explain_infeasible(ec_trip_planner *p, ec_trip_plan_t *plan)
         snprintf(plan->reason, sizeof plan->reason, "no charging plan reaches the destination within the limits asked for");
 }
 
-static void fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
+static ec_err fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
 {
     const ec_trip_request_t *r = p->r;
     const label *end = &p->labels[li];
     int chain[EC_TRIP_MAX_STOPS + 2], n = 0;
-    for (int k = li; k >= 0 && n < EC_TRIP_MAX_STOPS + 2; k = p->labels[k].parent) chain[n++] = k;
+    for (int k = li; k >= 0; k = p->labels[k].parent) {
+        if (n == EC_TRIP_MAX_STOPS + 2)
+            return ec_fail(EC_ELIMIT, "the best plan has more than %d charging stops", EC_TRIP_MAX_STOPS);
+        chain[n++] = k;
+    }
     plan->feasible = 1;
     plan->departure_s = r->depart_s;
     plan->arrival_s = r->depart_s + (int64_t)llround(end->t);
@@ -555,6 +559,7 @@ static void fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
         cost += after->stop_cost;
     }
     plan->cost = (int64_t)llround(cost);
+    return EC_OK;
 }
 
 ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t from, ec_latlon_t to,
@@ -576,9 +581,8 @@ ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t 
         int li = heap_pop(p);
         if (p->labels[li].dead) continue;
         if (p->labels[li].point == 1) {
-            fill_plan(p, li, plan);
             plan->labels = p->n_labels;
-            return EC_OK;
+            return fill_plan(p, li, plan);
         }
         label cur = p->labels[li];
         int nd = departures(p, &cur, deps, 40);
