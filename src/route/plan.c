@@ -337,9 +337,18 @@ static ec_err add_label(ec_trip_planner *p, const label *l)
         p->next = b;
         p->cap_labels = cap;
     }
+    /* Earliest arrival settles by time plus the driving time still ahead: a
+     * lower bound that never decreases along a leg (legs are shortest paths),
+     * so the first label settled at the destination stays the best (A*). */
+    double ahead = 0;
+    if (l->point != 1) {
+        const leg *to_d = get_leg(p, l->point, 1);
+        if (to_d->state != 1) return EC_OK; /* no road on to the destination */
+        ahead = to_d->dur_s;
+    }
     int idx = (int)p->n_labels++;
     p->labels[idx] = *l;
-    p->labels[idx].key = p->r->objective == EC_OBJ_COST ? l->cost + l->t * 1e-6 : l->t;
+    p->labels[idx].key = p->r->objective == EC_OBJ_COST ? l->cost + l->t * 1e-6 : l->t + ahead;
     p->next[idx] = p->at_head[l->point];
     p->at_head[l->point] = idx;
     return heap_push(p, p->labels[idx].key, idx);
