@@ -56,6 +56,11 @@ void cli_json_begin(cli_json *j);
 /* Prints the text and a newline to stdout, then frees the buffer. */
 void cli_json_print(cli_json *j);
 
+/* Reads a batch CSV with columns from_lat,from_lon,to_lat,to_lon into pairs
+ * (ec_latlon_t[2] per row, initialised by the caller). Every row is checked
+ * before any is used; the message names file, line and column. */
+ec_err cli_read_pairs(const char *path, ec_vec *pairs);
+
 extern const cli_cmd cmd_graph_build, cmd_graph_export, cmd_graph_info, cmd_route,
     cmd_vehicle_list, cmd_vehicle_show;
 

@@ -1,6 +1,5 @@
 /* cmd_route.c - `ecorridor route`: fastest truck-legal paths, one or a batch. */
 #include "cli.h"
-#include "ecorridor/ec_csv.h"
 #include "ecorridor/ec_graph.h"
 #include "ecorridor/ec_json.h"
 #include "ecorridor/ec_route.h"
@@ -40,8 +39,6 @@ const cli_cmd cmd_route = {
     "[--geometry] [--json]",
     "Fastest route for the graph's vehicle class between two points.", route_opts, run_route, NULL};
 
-#define MAX_BATCH_ROWS 10000000
-#define MAX_BATCH_BYTES (512u << 20)
 
 typedef struct {
     ec_graph *g;
@@ -191,45 +188,13 @@ static void print_table(ctx *c, ec_latlon_t a, ec_latlon_t b, const ec_snap_t *s
 
 static int run_batch(ctx *c, const char *path)
 {
-    char *text;
-    size_t len;
-    ec_err rc = ec_read_file(path, MAX_BATCH_BYTES, &text, &len);
-    if (rc) return cli_error(rc);
-    ec_csv r;
-    ec_csv_init(&r, path, text, len, ',');
     ec_vec pairs;
     ec_vec_init(&pairs, sizeof(ec_latlon_t) * 2);
-    int fl[4] = {-1, -1, -1, -1};
-    static const char *const cols[4] = {"from_lat", "from_lon", "to_lat", "to_lon"};
-    if ((rc = ec_csv_next(&r))) {
-        if (rc == EC_EOF) rc = ec_fail(EC_EPARSE, "%s: empty file, expected a header", path);
-        goto fail;
+    ec_err rc = cli_read_pairs(path, &pairs);
+    if (rc) {
+        ec_vec_free(&pairs);
+        return cli_error(rc);
     }
-    for (int k = 0; k < 4; k++)
-        if ((fl[k] = ec_csv_find(&r, cols[k])) < 0) {
-            rc = ec_fail(EC_EPARSE, "%s:1: header lacks column %s", path, cols[k]);
-            goto fail;
-        }
-    /* Read and check every row before routing any, so bad input prints nothing. */
-    while ((rc = ec_csv_next(&r)) == EC_OK) {
-        double v[4];
-        for (int k = 0; k < 4; k++)
-            if ((size_t)fl[k] >= r.nfields || ec_parse_double(r.fields[fl[k]], &v[k])) {
-                rc = ec_fail(EC_EPARSE, "%s:%ld: %s is not a number", path, r.line, cols[k]);
-                goto fail;
-            }
-        ec_latlon_t pr[2] = {{v[0], v[1]}, {v[2], v[3]}};
-        if (!ec_geo_valid(pr[0]) || !ec_geo_valid(pr[1])) {
-            rc = ec_fail(EC_ERANGE, "%s:%ld: coordinates outside WGS84 range", path, r.line);
-            goto fail;
-        }
-        if (pairs.len >= MAX_BATCH_ROWS) {
-            rc = ec_fail(EC_ELIMIT, "%s: more than %d rows", path, MAX_BATCH_ROWS);
-            goto fail;
-        }
-        if ((rc = ec_vec_push(&pairs, pr))) goto fail;
-    }
-    if (rc != EC_EOF) goto fail;
     ec_buf b;
     ec_buf_init(&b, 64u << 20);
     const ec_latlon_t *pp = pairs.data;
@@ -253,15 +218,8 @@ static int run_batch(ctx *c, const char *path)
         puts(b.data);
     }
     ec_buf_free(&b);
-    ec_csv_free(&r);
     ec_vec_free(&pairs);
-    ec_free(text);
     return EXIT_OK;
-fail:
-    ec_csv_free(&r);
-    ec_vec_free(&pairs);
-    ec_free(text);
-    return cli_error(rc);
 }
 
 #include "trip.h"

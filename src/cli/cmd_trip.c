@@ -1,6 +1,5 @@
 /* cmd_trip.c - routes with charging stops and driver breaks, one or a batch. */
 #include "trip.h"
-#include "ecorridor/ec_csv.h"
 #include "ecorridor/ec_route.h"
 
 #include <math.h>
@@ -199,33 +198,9 @@ int cli_trip(const cli_cmd *cmd, const cli_args *a)
         goto done;
     }
     /* Batch: every row checked first, then one JSON line per row. */
-    char *text = NULL;
-    size_t len;
-    ec_csv csv;
     ec_vec pairs;
     ec_vec_init(&pairs, sizeof(ec_latlon_t) * 2);
-    if ((rc = ec_read_file(batch, 512u << 20, &text, &len))) {
-        code = cli_error(rc);
-        goto done;
-    }
-    ec_csv_init(&csv, batch, text, len, ',');
-    static const char *const cols[4] = {"from_lat", "from_lon", "to_lat", "to_lon"};
-    int at[4];
-    if ((rc = ec_csv_next(&csv)) == EC_OK)
-        for (int k = 0; k < 4; k++)
-            if ((at[k] = ec_csv_find(&csv, cols[k])) < 0) rc = ec_fail(EC_EPARSE, "%s:1: header lacks column %s", batch, cols[k]);
-    if (rc == EC_EOF) rc = ec_fail(EC_EPARSE, "%s: empty file, expected a header", batch);
-    while (!rc && (rc = ec_csv_next(&csv)) == EC_OK) {
-        double x[4];
-        for (int k = 0; k < 4 && !rc; k++)
-            if ((size_t)at[k] >= csv.nfields || ec_parse_double(csv.fields[at[k]], &x[k]))
-                rc = ec_fail(EC_EPARSE, "%s:%ld: %s is not a number", batch, csv.line, cols[k]);
-        ec_latlon_t pr[2] = {{x[0], x[1]}, {x[2], x[3]}};
-        if (!rc && (!ec_geo_valid(pr[0]) || !ec_geo_valid(pr[1])))
-            rc = ec_fail(EC_ERANGE, "%s:%ld: coordinates outside WGS84 range", batch, csv.line);
-        if (!rc) rc = ec_vec_push(&pairs, pr);
-    }
-    if (rc != EC_EOF) {
+    if ((rc = cli_read_pairs(batch, &pairs))) {
         code = cli_error(rc);
     } else {
         const ec_latlon_t *pp = pairs.data;
@@ -242,9 +217,7 @@ int cli_trip(const cli_cmd *cmd, const cli_args *a)
             cli_json_print(&j);
         }
     }
-    ec_csv_free(&csv);
     ec_vec_free(&pairs);
-    ec_free(text);
 done:
     ec_trip_planner_free(pl_);
     ec_graph_free(g);

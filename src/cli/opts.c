@@ -1,5 +1,7 @@
 /* opts.c - option parsing and help text from the commands' option tables. */
 #include "cli.h"
+#include "ecorridor/ec_csv.h"
+#include "ecorridor/ec_geo.h"
 
 #include <string.h>
 
@@ -103,4 +105,51 @@ void cli_json_print(cli_json *j)
 {
     puts(j->buf.data ? j->buf.data : "");
     ec_buf_free(&j->buf);
+}
+
+#define MAX_BATCH_ROWS 10000000
+#define MAX_BATCH_BYTES (512u << 20)
+
+ec_err cli_read_pairs(const char *path, ec_vec *pairs)
+{
+    static const char *const cols[4] = {"from_lat", "from_lon", "to_lat", "to_lon"};
+    char *text;
+    size_t len;
+    ec_err rc = ec_read_file(path, MAX_BATCH_BYTES, &text, &len);
+    if (rc) return rc;
+    ec_csv r;
+    ec_csv_init(&r, path, text, len, ',');
+    int at[4] = {-1, -1, -1, -1};
+    if ((rc = ec_csv_next(&r))) {
+        if (rc == EC_EOF) rc = ec_fail(EC_EPARSE, "%s: empty file, expected a header", path);
+        goto done;
+    }
+    for (int k = 0; k < 4; k++)
+        if ((at[k] = ec_csv_find(&r, cols[k])) < 0) {
+            rc = ec_fail(EC_EPARSE, "%s:1: header lacks column %s", path, cols[k]);
+            goto done;
+        }
+    while ((rc = ec_csv_next(&r)) == EC_OK) {
+        double v[4];
+        for (int k = 0; k < 4; k++)
+            if ((size_t)at[k] >= r.nfields || ec_parse_double(r.fields[at[k]], &v[k])) {
+                rc = ec_fail(EC_EPARSE, "%s:%ld: %s is not a number", path, r.line, cols[k]);
+                goto done;
+            }
+        ec_latlon_t pr[2] = {{v[0], v[1]}, {v[2], v[3]}};
+        if (!ec_geo_valid(pr[0]) || !ec_geo_valid(pr[1])) {
+            rc = ec_fail(EC_ERANGE, "%s:%ld: coordinates outside WGS84 range", path, r.line);
+            goto done;
+        }
+        if (pairs->len >= MAX_BATCH_ROWS) {
+            rc = ec_fail(EC_ELIMIT, "%s: more than %d rows", path, MAX_BATCH_ROWS);
+            goto done;
+        }
+        if ((rc = ec_vec_push(pairs, pr))) goto done;
+    }
+    if (rc == EC_EOF) rc = EC_OK;
+done:
+    ec_csv_free(&r);
+    ec_free(text);
+    return rc;
 }

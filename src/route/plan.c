@@ -453,6 +453,18 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
     return 1;
 }
 
+/* The label of the truck at the origin before it leaves. */
+static label start_label(const ec_trip_request_t *r)
+{
+    label start;
+    memset(&start, 0, sizeof start);
+    start.soc = r->soc_start;
+    start.since = r->driven_since_break_s;
+    start.parent = -1;
+    start.plug = start.group = -1;
+    return start;
+}
+
 static ec_err check_request(const ec_trip_request_t *r)
 {
     const ec_vehicle_profile *v = r->vehicle;
@@ -577,12 +589,7 @@ ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t 
     memset(plan, 0, sizeof *plan);
     ec_err rc = prepare(p, r, from, to);
     if (rc) return rc;
-    label start;
-    memset(&start, 0, sizeof start);
-    start.soc = r->soc_start;
-    start.since = r->driven_since_break_s;
-    start.parent = -1;
-    start.plug = start.group = -1;
+    label start = start_label(r);
     if ((rc = add_label(p, &start))) return rc;
     size_t np = n_points(p);
     departure deps[40];
@@ -663,12 +670,7 @@ ec_err ec_trip_plan_reference(ec_trip_planner *p, const ec_trip_request_t *r, ec
     if (rc) return rc;
     ref_ctx c = {INFINITY, 0, ec_calloc(n_points(p), 1), 20000000};
     if (!c.used) return EC_ENOMEM;
-    label start;
-    memset(&start, 0, sizeof start);
-    start.soc = r->soc_start;
-    start.since = r->driven_since_break_s;
-    start.parent = -1;
-    start.plug = start.group = -1;
+    label start = start_label(r);
     if (p->cap_labels == 0) {
         void *a = NULL;
         if (ec_grow(&a, &p->cap_labels, 64, sizeof *p->labels)) {
