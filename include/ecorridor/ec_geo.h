@@ -41,7 +41,7 @@ void ec_grid_free(ec_grid *g);
 void ec_grid_visit(const ec_grid *g, ec_latlon_t p, double radius_m,
                    void (*visit)(void *ctx, uint32_t id), void *ctx);
 
-/* Writes a GeoJSON LineString geometry of n points. */
-void ec_geojson_linestring(ec_jw *w, const ec_latlon_t *pts, size_t n);
+/* Writes one GeoJSON position, [lon, lat], to 7 decimals (about 1 cm). */
+void ec_geojson_position(ec_jw *w, ec_latlon_t p);
 
 #endif

@@ -232,7 +232,11 @@ ec_err ec_query_many_to_many(ec_query *q, const uint32_t *sources, uint32_t n_sr
 /* Nodes settled by the last query (for benchmarks). */
 uint64_t ec_query_settled(const ec_query *q);
 
-/* Writes the route's geometry (snapped points and the nodes between). */
+/* Writes the route's positions into an open JSON array: the start point, the
+ * nodes between, and the end point when with_end. */
+void ec_path_positions(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to,
+                       const ec_path_t *p, int with_end, ec_jw *w);
+/* Writes the route's geometry as a GeoJSON LineString. */
 void ec_path_geojson(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to,
                      const ec_path_t *p, ec_jw *w);
 

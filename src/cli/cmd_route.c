@@ -68,9 +68,8 @@ static ec_err route_one(ctx *c, ec_latlon_t a, ec_latlon_t b, ec_snap_t *sa, ec_
     rc = ec_query_route(c->q, sa, sb, p);
     *us = (double)(ec_time_mono_ns() - t0) / 1e3;
     if (rc == EC_EUNREACHABLE)
-        return ec_fail(rc, "no %s route from %.6f,%.6f to %.6f,%.6f for vehicle class %s",
-                       c->g->metric == EC_METRIC_TIME ? "drivable" : "drivable", a.lat, a.lon,
-                       b.lat, b.lon, c->g->vehicle.name);
+        return ec_fail(rc, "no drivable route from %.6f,%.6f to %.6f,%.6f for vehicle class %s",
+                       a.lat, a.lon, b.lat, b.lon, c->g->vehicle.name);
     return rc;
 }
 

@@ -52,19 +52,10 @@ double ec_geo_point_segment_m(ec_latlon_t p, ec_latlon_t a, ec_latlon_t b, doubl
     return sqrt(x * x + y * y);
 }
 
-void ec_geojson_linestring(ec_jw *w, const ec_latlon_t *pts, size_t n)
+void ec_geojson_position(ec_jw *w, ec_latlon_t p)
 {
-    ec_jw_obj_begin(w);
-    ec_jw_key(w, "type");
-    ec_jw_str(w, "LineString");
-    ec_jw_key(w, "coordinates");
     ec_jw_arr_begin(w);
-    for (size_t i = 0; i < n; i++) {
-        ec_jw_arr_begin(w);
-        ec_jw_num(w, pts[i].lon, 7);
-        ec_jw_num(w, pts[i].lat, 7);
-        ec_jw_arr_end(w);
-    }
+    ec_jw_num(w, p.lon, 7);
+    ec_jw_num(w, p.lat, 7);
     ec_jw_arr_end(w);
-    ec_jw_obj_end(w);
 }

@@ -421,6 +421,17 @@ ec_err ec_query_route(ec_query *q, const ec_snap_t *from, const ec_snap_t *to, e
     return rc;
 }
 
+void ec_path_positions(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to,
+                       const ec_path_t *p, int with_end, ec_jw *w)
+{
+    ec_geojson_position(w, from->point);
+    if (p->first_node != UINT32_MAX) {
+        ec_geojson_position(w, ec_graph_point(g, p->first_node));
+        for (uint32_t i = 0; i < p->n_arcs; i++) ec_geojson_position(w, ec_graph_point(g, g->arcs[p->arcs[i]].to));
+    }
+    if (with_end) ec_geojson_position(w, to->point);
+}
+
 void ec_path_geojson(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to,
                      const ec_path_t *p, ec_jw *w)
 {
@@ -429,25 +440,7 @@ void ec_path_geojson(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *
     ec_jw_str(w, "LineString");
     ec_jw_key(w, "coordinates");
     ec_jw_arr_begin(w);
-    ec_latlon_t pt;
-#define POINT(P)                                                                                   \
-    do {                                                                                           \
-        ec_jw_arr_begin(w);                                                                        \
-        ec_jw_num(w, (P).lon, 7);                                                                  \
-        ec_jw_num(w, (P).lat, 7);                                                                  \
-        ec_jw_arr_end(w);                                                                          \
-    } while (0)
-    if (from) POINT(from->point);
-    if (p->first_node != UINT32_MAX) {
-        pt = ec_graph_point(g, p->first_node);
-        POINT(pt);
-        for (uint32_t i = 0; i < p->n_arcs; i++) {
-            pt = ec_graph_point(g, g->arcs[p->arcs[i]].to);
-            POINT(pt);
-        }
-    }
-    if (to) POINT(to->point);
-#undef POINT
+    ec_path_positions(g, from, to, p, 1, w);
     ec_jw_arr_end(w);
     ec_jw_obj_end(w);
 }

@@ -273,7 +273,7 @@ static int dominates(const label *a, const label *b, ec_objective obj)
            a->day <= b->day + 1e-6 && (obj == EC_OBJ_TIME || a->cost <= b->cost + 1e-6);
 }
 
-static ec_err heap_push(ec_trip_planner *p, double key, int idx)
+static ec_err heap_push(ec_trip_planner *p, int idx)
 {
     if (p->heap_n == p->heap_cap) {
         void *h = p->heap;
@@ -281,7 +281,6 @@ static ec_err heap_push(ec_trip_planner *p, double key, int idx)
         p->heap = h;
     }
     /* The heap holds label indices and orders them by the labels' keys. */
-    (void)key;
     size_t i = p->heap_n++;
     while (i > 0) {
         size_t par = (i - 1) / 2;
@@ -351,7 +350,7 @@ static ec_err add_label(ec_trip_planner *p, const label *l)
     p->labels[idx].key = p->r->objective == EC_OBJ_COST ? l->cost + l->t * 1e-6 : l->t + ahead;
     p->next[idx] = p->at_head[l->point];
     p->at_head[l->point] = idx;
-    return heap_push(p, p->labels[idx].key, idx);
+    return heap_push(p, idx);
 }
 
 typedef struct {
@@ -558,7 +557,6 @@ static ec_err fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
     double cost = 0;
     for (int i = n - 2; i >= 1; i--) {
         const label *at = &p->labels[chain[i]], *after = &p->labels[chain[i - 1]];
-        if (plan->n_stops >= EC_TRIP_MAX_STOPS) break;
         ec_trip_stop_t *s = &plan->stops[plan->n_stops++];
         memset(s, 0, sizeof *s);
         const site *st = &p->s[at->point - 2];
@@ -608,7 +606,6 @@ ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t 
                 label next;
                 if (!apply_leg(p, li, &deps[d], (int)j, &next)) continue;
                 if ((rc = add_label(p, &next))) return rc;
-                if (p->labels[li].dead) break; /* cannot happen: kept for clarity */
             }
     }
     plan->feasible = 0;
@@ -700,19 +697,8 @@ ec_err ec_trip_geojson(ec_trip_planner *p, const ec_trip_plan_t *plan, ec_jw *w)
         const ec_snap_t *a = point_snap(p, plan->points[i]), *b = point_snap(p, plan->points[i + 1]);
         ec_err rc = ec_query_route(p->q, a, b, &path);
         if (rc) return rc;
-        ec_latlon_t pts[2] = {a->point, b->point};
-        /* The leg's points: start, the nodes between, end. */
-        ec_jw_arr_begin(w), ec_jw_num(w, pts[0].lon, 7), ec_jw_num(w, pts[0].lat, 7), ec_jw_arr_end(w);
-        if (path.first_node != UINT32_MAX) {
-            ec_latlon_t q = ec_graph_point(p->g, path.first_node);
-            ec_jw_arr_begin(w), ec_jw_num(w, q.lon, 7), ec_jw_num(w, q.lat, 7), ec_jw_arr_end(w);
-            for (uint32_t k = 0; k < path.n_arcs; k++) {
-                q = ec_graph_point(p->g, p->g->arcs[path.arcs[k]].to);
-                ec_jw_arr_begin(w), ec_jw_num(w, q.lon, 7), ec_jw_num(w, q.lat, 7), ec_jw_arr_end(w);
-            }
-        }
-        if (i + 2 == plan->n_points)
-            ec_jw_arr_begin(w), ec_jw_num(w, pts[1].lon, 7), ec_jw_num(w, pts[1].lat, 7), ec_jw_arr_end(w);
+        /* Each leg's end is the next leg's start: write it once, at the last leg. */
+        ec_path_positions(p->g, a, b, &path, i + 2 == plan->n_points, w);
     }
     ec_jw_arr_end(w);
     ec_jw_obj_end(w);
