@@ -120,6 +120,7 @@ int main(int argc, char **argv)
         od x = {(uint32_t)a, (uint32_t)b, total};
         ec_vec_push(&ods, &x);
     }
+    const od *all = ods.data;
     ec_vehicle_profile v;
     ec_vehicle_profile_builtin("eactros600", &v);
     ec_trip_request_t q;
@@ -132,11 +133,16 @@ int main(int argc, char **argv)
     q.rules = EC_RULES_EU;
     q.depart_s = 1795500000;
     q.stop_overhead_s = 300;
+    /* The first plan for a vehicle computes the legs between all sites for
+     * it: timed apart, as the planner's preparation. */
+    ec_trip_plan_t warm;
+    int64_t t_prep = ec_time_mono_ns();
+    ec_trip_plan(pl, &q, ec_graph_point(g, all[0].a), ec_graph_point(g, all[0].b), &warm);
+    double prep_ms = (double)(ec_time_mono_ns() - t_prep) / 1e6;
     double *ms = malloc((size_t)npairs * sizeof *ms);
     int feasible = 0, errors = 0;
     uint64_t labels = 0;
     double stops = 0;
-    const od *all = ods.data;
     int64_t t_all = ec_time_mono_ns();
     for (int64_t i = 0; i < npairs; i++) {
         double x = urand() * total;
@@ -160,9 +166,9 @@ int main(int argc, char **argv)
     size_t used = ec_trip_planner_sites(pl, &skipped);
     printf("{\"network\":\"germany\",\"nodes\":%u,\"sites\":%zu,\"sites_skipped\":%zu,\"pairs\":%lld,"
            "\"feasible\":%d,\"errors\":%d,\"mean_stops\":%.2f,\"mean_labels\":%.0f,"
-           "\"median_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,\"total_s\":%.2f}\n",
+           "\"prepare_ms\":%.1f,\"median_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,\"total_s\":%.2f}\n",
            g->n_nodes, used, skipped, (long long)npairs, feasible, errors, feasible ? stops / feasible : 0,
-           (double)labels / (double)npairs, ms[npairs / 2], ms[(int64_t)(npairs * 0.99)], ms[npairs - 1], wall);
+           (double)labels / (double)npairs, prep_ms, ms[npairs / 2], ms[(int64_t)(npairs * 0.99)], ms[npairs - 1], wall);
     free(ms);
     ec_trip_planner_free(pl);
     ec_map_free(&node_of);

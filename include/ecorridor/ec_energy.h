@@ -87,4 +87,21 @@ double ec_charge_power_w(const ec_vehicle_profile *v, ec_plug plug, double limit
 ec_err ec_charge_time_s(const ec_vehicle_profile *v, ec_plug plug, double limit_w,
                         double soc_from, double soc_to, double *seconds, double *grid_wh);
 
+/* Charging times tabulated for fast repeated use: the time from SoC 0 to each
+ * step of 0.1 %, integrated as ec_charge_time_s does; times between steps
+ * are interpolated linearly (exact when the power is constant in a step). */
+#define EC_CHARGE_STEPS 1000
+typedef struct {
+    double t_s[EC_CHARGE_STEPS + 1]; /* INFINITY from the first step with no power */
+    double grid_wh_per_soc;          /* grid energy for a charge of 1.0 SoC */
+} ec_charge_table_t;
+
+/* EC_EINVAL when the vehicle has no inlet for the plug. */
+ec_err ec_charge_table_init(const ec_vehicle_profile *v, ec_plug plug, double limit_w, ec_charge_table_t *t);
+/* Seconds from soc_from to soc_to (soc_from <= soc_to); INFINITY when the
+ * vehicle accepts no power on the way. */
+double ec_charge_table_time_s(const ec_charge_table_t *t, double soc_from, double soc_to);
+/* The SoC reached charging `seconds` from soc_from (at most 1.0). */
+double ec_charge_table_soc_after(const ec_charge_table_t *t, double soc_from, double seconds);
+
 #endif

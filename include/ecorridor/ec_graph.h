@@ -218,6 +218,12 @@ ec_err ec_query_new(const ec_graph *g, ec_algo algo, ec_query **out);
 void ec_query_free(ec_query *q);
 /* Between two snapped points. EC_EUNREACHABLE when no path exists. */
 ec_err ec_query_route(ec_query *q, const ec_snap_t *from, const ec_snap_t *to, ec_path_t *out);
+/* Many routes sharing one end: ec_query_fix searches once from `at` (as the
+ * source, or as the target when as_target), then ec_query_route_fixed routes
+ * between it and each other point, searching only from that side. Any other
+ * query forgets the fixed end. */
+ec_err ec_query_fix(ec_query *q, const ec_snap_t *at, int as_target);
+ec_err ec_query_route_fixed(ec_query *q, const ec_snap_t *other, ec_path_t *out);
 /* Between two nodes. */
 ec_err ec_query_route_nodes(ec_query *q, uint32_t s, uint32_t t, ec_path_t *out);
 /* Only the weight from s to t (no path): the classic distance query. */

@@ -43,7 +43,8 @@ typedef struct {
     double energy_kwh;         /* drawn from the grid */
     double charge_s, wait_s;
     double overhead_s;         /* pulling in, plugging in, paying */
-    int brk;                   /* the mandatory break was taken here */
+    int brk;                   /* the mandatory break (or the daily rest) was taken here */
+    int rest;                  /* the daily rest was taken here */
     int64_t cost;              /* 1e-4 currency units */
 } ec_trip_stop_t;
 

@@ -60,6 +60,7 @@ static void json_plan(ec_jw *w, const ec_trip_plan_t *p)
         ec_jw_key(w, "wait_s"), ec_jw_num(w, s->wait_s, 0);
         ec_jw_key(w, "overhead_s"), ec_jw_num(w, s->overhead_s, 0);
         ec_jw_key(w, "break"), ec_jw_bool(w, s->brk);
+        ec_jw_key(w, "rest"), ec_jw_bool(w, s->rest);
         ec_jw_key(w, "cost"), ec_jw_num(w, (double)s->cost / 10000.0, 2);
         ec_jw_obj_end(w);
     }
@@ -96,7 +97,7 @@ static void print_plan(const ec_trip_plan_t *p, const ec_trip_request_t *r)
         money(s->cost, cost, sizeof cost);
         printf("  %-34.34s %-6s %6.5s %6.5s %7.0f%% %8.0f%% %6.0f %5s %9s\n", s->name[0] ? s->name : s->site_id,
                s->charge_s > 0 ? ec_plug_name(s->plug) : "-", ta + 11, td + 11, s->soc_in * 100, s->soc_out * 100,
-               s->energy_kwh, s->brk ? "yes" : "", cost);
+               s->energy_kwh, s->rest ? "rest" : s->brk ? "yes" : "", cost);
     }
 }
 

@@ -104,3 +104,56 @@ ec_err ec_charge_time_s(const ec_vehicle_profile *v, ec_plug plug, double limit_
     if (grid_wh) *grid_wh = v->battery_wh * span / v->charge_eff;
     return EC_OK;
 }
+
+ec_err ec_charge_table_init(const ec_vehicle_profile *v, ec_plug plug, double limit_w, ec_charge_table_t *t)
+{
+    if ((int)plug < 0 || plug >= EC_PLUG_COUNT || v->plug_max_w[plug] <= 0)
+        return ec_fail(EC_EINVAL, "%s cannot charge on %s", v->name,
+                       ec_plug_name(plug) ? ec_plug_name(plug) : "an unknown plug");
+    double h = 1.0 / EC_CHARGE_STEPS;
+    t->t_s[0] = 0.0;
+    for (int i = 0; i < EC_CHARGE_STEPS; i++) {
+        double p = ec_charge_power_w(v, plug, limit_w, (i + 0.5) * h);
+        t->t_s[i + 1] = p > 0 ? t->t_s[i] + v->battery_wh * h * 3600.0 / (p * v->charge_eff) : INFINITY;
+    }
+    t->grid_wh_per_soc = v->battery_wh / v->charge_eff;
+    return EC_OK;
+}
+
+/* Time from SoC 0 to soc. */
+static double table_at(const ec_charge_table_t *t, double soc)
+{
+    if (soc <= 0) return 0.0;
+    if (soc >= 1) return t->t_s[EC_CHARGE_STEPS];
+    double x = soc * EC_CHARGE_STEPS;
+    int i = (int)x;
+    if (i >= EC_CHARGE_STEPS) i = EC_CHARGE_STEPS - 1;
+    double a = t->t_s[i], b = t->t_s[i + 1];
+    if (isinf(b)) return x - i > 0 ? INFINITY : a;
+    return a + (x - i) * (b - a);
+}
+
+double ec_charge_table_time_s(const ec_charge_table_t *t, double soc_from, double soc_to)
+{
+    if (soc_to <= soc_from) return 0.0;
+    double b = table_at(t, soc_to);
+    return isinf(b) ? INFINITY : b - table_at(t, soc_from);
+}
+
+double ec_charge_table_soc_after(const ec_charge_table_t *t, double soc_from, double seconds)
+{
+    double goal = table_at(t, soc_from) + seconds;
+    if (isinf(goal)) return soc_from;
+    /* The last step whose start is reached, then linear within it. */
+    int lo = 0, hi = EC_CHARGE_STEPS;
+    if (!(t->t_s[hi] > goal)) return 1.0;
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (t->t_s[mid] <= goal) lo = mid;
+        else hi = mid;
+    }
+    double a = t->t_s[lo], b = t->t_s[hi];
+    if (isinf(b)) return (double)lo / EC_CHARGE_STEPS;
+    double soc = (lo + (goal - a) / (b - a)) / EC_CHARGE_STEPS;
+    return soc < soc_from ? soc_from : soc;
+}

@@ -27,7 +27,7 @@ typedef struct {
 struct ec_query {
     const ec_graph *g;
     ec_algo algo;
-    uint32_t n, cur;
+    uint32_t n, cur[2]; /* stamp of the current search, per direction */
     uint32_t *dist[2], *stamp[2], *pred_node[2], *pred_arc[2];
     uint64_t *heap[2];
     size_t heap_n[2], heap_cap;
@@ -38,6 +38,9 @@ struct ec_query {
     bucket *buckets;
     size_t n_buckets, buckets_cap;
     uint64_t settled;
+    /* one end kept between queries (ec_query_fix): 0 source, 1 target, -1 none */
+    int fixed, fixed_end; /* the kept search's direction; the fixed end (also for Dijkstra) */
+    ec_snap_t fixed_snap;
 };
 
 static void qfree_arrays(ec_query *q)
@@ -63,6 +66,7 @@ ec_err ec_query_new(const ec_graph *g, ec_algo algo, ec_query **out)
     if (!q) return EC_ENOMEM;
     q->g = g;
     q->algo = algo;
+    q->fixed = q->fixed_end = -1;
     q->n = g->n_nodes;
     size_t n = (size_t)q->n + 1;
     size_t arcs = g->n_arcs;
@@ -108,15 +112,21 @@ uint64_t ec_query_settled(const ec_query *q)
 
 /* ---- heap and labels --------------------------------------------------------- */
 
+static void next_round_dir(ec_query *q, int d)
+{
+    if (++q->cur[d] == 0) {
+        if (q->stamp[d]) memset(q->stamp[d], 0, ((size_t)q->n + 1) * sizeof(uint32_t));
+        q->cur[d] = 1;
+    }
+    q->heap_n[d] = 0;
+}
+
 static void next_round(ec_query *q)
 {
-    if (++q->cur == 0) {
-        for (int d = 0; d < 2; d++)
-            if (q->stamp[d]) memset(q->stamp[d], 0, ((size_t)q->n + 1) * sizeof(uint32_t));
-        q->cur = 1;
-    }
-    q->heap_n[0] = q->heap_n[1] = 0;
+    next_round_dir(q, 0);
+    next_round_dir(q, 1);
     q->settled = 0;
+    q->fixed = q->fixed_end = -1;
 }
 
 static void hpush(ec_query *q, int d, uint32_t key, uint32_t v)
@@ -152,9 +162,9 @@ static uint64_t hpop(ec_query *q, int d)
 static inline int relax(ec_query *q, int d, uint32_t v, uint64_t nd, uint32_t from, uint32_t arc)
 {
     if (nd >= EC_INF_WEIGHT) return 0;
-    if (q->stamp[d][v] == q->cur && q->dist[d][v] <= nd) return 0;
+    if (q->stamp[d][v] == q->cur[d] && q->dist[d][v] <= nd) return 0;
     if (q->heap_n[d] >= q->heap_cap) return 0; /* cannot happen on a checked graph */
-    q->stamp[d][v] = q->cur;
+    q->stamp[d][v] = q->cur[d];
     q->dist[d][v] = (uint32_t)nd;
     q->pred_node[d][v] = from;
     q->pred_arc[d][v] = arc;
@@ -164,7 +174,7 @@ static inline int relax(ec_query *q, int d, uint32_t v, uint64_t nd, uint32_t fr
 
 static inline uint32_t label(const ec_query *q, int d, uint32_t v)
 {
-    return q->stamp[d][v] == q->cur ? q->dist[d][v] : EC_INF_WEIGHT;
+    return q->stamp[d][v] == q->cur[d] ? q->dist[d][v] : EC_INF_WEIGHT;
 }
 
 /* ---- CH search ----------------------------------------------------------------- */
@@ -326,13 +336,38 @@ static const seed *find_seed(const seed *s, int n, uint32_t node)
     return NULL;
 }
 
+/* Searches up from the free end against the fixed end's finished search
+ * (direction d is the free one); returns best weight and meeting rank. */
+static uint32_t ch_one_side(ec_query *q, int d, const seed *s, int ns, uint32_t *meet)
+{
+    next_round_dir(q, d);
+    ch_seed(q, d, s, ns);
+    uint32_t best = EC_INF_WEIGHT;
+    *meet = NONE;
+    while (q->heap_n[d] && (uint32_t)(q->heap[d][0] >> 32) < best) {
+        uint64_t it = hpop(q, d);
+        uint32_t dr = (uint32_t)(it >> 32), r = (uint32_t)it;
+        if (dr != q->dist[d][r]) continue;
+        q->settled++;
+        uint32_t lo = label(q, d ^ 1, r);
+        if (lo != EC_INF_WEIGHT && (uint64_t)dr + lo < best) {
+            best = dr + lo;
+            *meet = r;
+        }
+        if (!ch_stalled(q, d, r, dr)) ch_expand(q, d, r, dr);
+    }
+    return best;
+}
+
 static ec_err route(ec_query *q, const seed *src, int ns, const seed *dst, int nt, ec_path_t *out)
 {
     const ec_graph *g = q->g;
     uint32_t meet, first = NONE, last = NONE;
     ec_err rc;
-    uint32_t best = q->algo == EC_ALGO_CH ? ch_p2p(q, src, ns, dst, nt, &meet)
-                                          : dij_p2p(q, src, ns, dst, nt, &meet);
+    uint32_t best;
+    if (q->fixed == 0) best = ch_one_side(q, 1, dst, nt, &meet);
+    else if (q->fixed == 1) best = ch_one_side(q, 0, src, ns, &meet);
+    else best = q->algo == EC_ALGO_CH ? ch_p2p(q, src, ns, dst, nt, &meet) : dij_p2p(q, src, ns, dst, nt, &meet);
     if (best == EC_INF_WEIGHT || meet == NONE) return EC_EUNREACHABLE;
     if (q->algo == EC_ALGO_CH) {
         uint32_t sr = 0, dr = 0;
@@ -386,16 +421,26 @@ static seed part(const ec_graph *g, uint32_t node, uint32_t arc, double f0, doub
     return s;
 }
 
-ec_err ec_query_route(ec_query *q, const ec_snap_t *from, const ec_snap_t *to, ec_path_t *out)
+/* The nodes a snapped point leaves by (as a source: forwards to its arc's
+ * head, or backwards on the opposite arc) or is reached from (as a target). */
+static int snap_seeds(const ec_graph *g, const ec_snap_t *p, int target, seed *out)
+{
+    int n = 0;
+    if (!target) {
+        out[n++] = part(g, p->head, p->arc, p->frac, 1.0);
+        if (p->rev_arc != UINT32_MAX) out[n++] = part(g, p->tail, p->rev_arc, 1.0 - p->frac, 1.0);
+    } else {
+        out[n++] = part(g, p->tail, p->arc, 0.0, p->frac);
+        if (p->rev_arc != UINT32_MAX) out[n++] = part(g, p->head, p->rev_arc, 0.0, 1.0 - p->frac);
+    }
+    return n;
+}
+
+static ec_err snap_route(ec_query *q, const ec_snap_t *from, const ec_snap_t *to, ec_path_t *out)
 {
     const ec_graph *g = q->g;
     seed src[2], dst[2];
-    int ns = 0, nt = 0;
-    /* Leave the start arc forwards to its head, or backwards on the opposite arc. */
-    src[ns++] = part(g, from->head, from->arc, from->frac, 1.0);
-    if (from->rev_arc != UINT32_MAX) src[ns++] = part(g, from->tail, from->rev_arc, 1.0 - from->frac, 1.0);
-    dst[nt++] = part(g, to->tail, to->arc, 0.0, to->frac);
-    if (to->rev_arc != UINT32_MAX) dst[nt++] = part(g, to->head, to->rev_arc, 0.0, 1.0 - to->frac);
+    int ns = snap_seeds(g, from, 0, src), nt = snap_seeds(g, to, 1, dst);
 
     /* Both points on the same road piece: driving along it, forwards on the
      * start's arc or backwards on its opposite, may be shortest. */
@@ -418,6 +463,43 @@ ec_err ec_query_route(ec_query *q, const ec_snap_t *from, const ec_snap_t *to, e
         out->first_node = out->last_node = UINT32_MAX;
         return EC_OK;
     }
+    return rc;
+}
+
+ec_err ec_query_route(ec_query *q, const ec_snap_t *from, const ec_snap_t *to, ec_path_t *out)
+{
+    q->fixed = q->fixed_end = -1;
+    return snap_route(q, from, to, out);
+}
+
+ec_err ec_query_fix(ec_query *q, const ec_snap_t *at, int as_target)
+{
+    int d = as_target ? 1 : 0;
+    q->fixed = -1;
+    q->fixed_end = d;
+    q->fixed_snap = *at;
+    if (q->algo != EC_ALGO_CH) return EC_OK; /* plain Dijkstra routes search from the source anyway */
+    seed s[2];
+    int ns = snap_seeds(q->g, at, d, s);
+    next_round_dir(q, d);
+    ch_seed(q, d, s, ns);
+    while (q->heap_n[d]) {
+        uint64_t it = hpop(q, d);
+        uint32_t dr = (uint32_t)(it >> 32), r = (uint32_t)it;
+        if (dr != q->dist[d][r]) continue;
+        q->settled++;
+        if (!ch_stalled(q, d, r, dr)) ch_expand(q, d, r, dr);
+    }
+    q->fixed = d;
+    return EC_OK;
+}
+
+ec_err ec_query_route_fixed(ec_query *q, const ec_snap_t *other, ec_path_t *out)
+{
+    int end = q->fixed_end;
+    if (end < 0) return ec_fail(EC_EINVAL, "no end fixed");
+    ec_err rc = end == 0 ? snap_route(q, &q->fixed_snap, other, out) : snap_route(q, other, &q->fixed_snap, out);
+    q->fixed_end = end; /* a Dijkstra route starts a new round */
     return rc;
 }
 

@@ -2,19 +2,24 @@
  *
  * Points are the origin (0), the destination (1) and the sites (2..). A leg
  * between two points is the fastest road route; its energy is summed arc by
- * arc through the energy model and cached. A label is an arrival at a point:
- * time, state of charge, driving since the last break, driving today, cost.
- * From a site a label departs after charging to one of a few levels (every
- * 10 %, or exactly what the destination needs), with or without taking the
- * mandatory break there. Breaks and daily rests that fall due on the road are
- * taken where they fall. Labels beaten on every criterion by another label at
- * the same point are dropped; labels are settled in order of the objective,
- * so the first label settled at the destination is optimal among the plans
- * these charging choices can make.
+ * arc through the energy model and cached for the vehicle. A label is an
+ * arrival at a point: time, state of charge, driving since the last break,
+ * driving today, cost. From a site a label departs after charging to one of a
+ * few levels: every 10 %, exactly what the destination needs, what the
+ * mandatory break or the daily rest gives when the driver takes it there.
+ * Breaks and rests that fall due on the road are taken where they fall.
+ * Labels beaten on every criterion by another label at the same point are
+ * dropped. Labels are settled in order of the objective plus a lower bound of
+ * what is still to come (A*): the fastest driving time left, the energy still
+ * to charge at the best power any usable site gives, and the breaks and rests
+ * the driving left makes due. So the first label settled at the destination
+ * is optimal among the plans these charging choices can make. From a site
+ * only the sites within the charge's reach are tried, nearest in energy first.
  */
 #include "ecorridor/ec_route.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SITE_SNAP_M 5000.0
@@ -24,7 +29,7 @@ typedef struct {
     char id[64];
     char name[128];
     ec_snap_t snap;
-    size_t first_group, n_groups; /* rows of the sites file, grouped */
+    int first_row, last_row; /* rows of the sites file, linked by row_next */
 } site;
 
 typedef struct {
@@ -38,7 +43,7 @@ typedef struct {
     int dead;
     /* what happened at the parent's point before this leg */
     double dep_soc, charge_s, stop_s, grid_wh, stop_cost;
-    int brk, plug, group;
+    int brk, rest, plug, group;
     /* running totals */
     double drive_s, break_s, rest_s, dist_m, energy_wh;
 } label;
@@ -47,7 +52,15 @@ typedef struct {
     int plug, group; /* best connector for the vehicle, or plug -1 */
     double power_w;
     int avoid;
+    int usable;      /* has a connector for the vehicle and is not avoided */
+    int tab;         /* charging table of the connector */
 } site_choice;
+
+typedef struct {
+    ec_plug plug;
+    double limit_w;
+    ec_charge_table_t t;
+} charge_tab;
 
 struct ec_trip_planner {
     const ec_graph *g;
@@ -55,12 +68,24 @@ struct ec_trip_planner {
     ec_query *q;
     site *s;
     size_t n_sites, skipped;
+    int *row_next;  /* [sites->n]: the site's next row, or -1 */
     ec_snap_t od[2];
     leg *legs; /* (n_sites + 2)^2 */
     site_choice *choice;
     /* what the site-to-site legs were computed for */
     char cached_vehicle[64];
     double cached_payload, cached_temp;
+    /* per vehicle: charging tables; per site, the other sites by leg energy */
+    charge_tab *tabs;
+    size_t n_tabs, cap_tabs;
+    int *near;      /* [np * np]: near[i * np + k] */
+    int *near_n;    /* [np]: -1 until built */
+    /* per request: bounds for A* */
+    double *lb_e;   /* least energy (Wh) from each point to the destination */
+    double *e_into; /* [np * np]: e_into[u * np + i] = leg energy i -> u (INFINITY: none) */
+    int e_into_ok;  /* filled for the sites (not origin, destination) for this vehicle */
+    uint8_t *settled;
+    double pmax_batt_w, min_price_kwh, best_dest_key;
     /* search */
     label *labels;
     size_t n_labels, cap_labels;
@@ -96,32 +121,48 @@ ec_err ec_trip_planner_new(const ec_graph *g, const ec_sites *sites, ec_trip_pla
     ec_err rc = ec_query_new(g, EC_ALGO_CH, &p->q);
     if (rc) goto fail;
     p->s = ec_calloc(sites->n + 1, sizeof *p->s);
-    if (!p->s) {
+    p->row_next = ec_malloc((sites->n + 1) * sizeof *p->row_next);
+    int *site_of = ec_malloc((sites->n + 1) * sizeof *site_of);
+    if (!p->s || !p->row_next || !site_of) {
+        ec_free(site_of);
         rc = EC_ENOMEM;
         goto fail;
     }
-    /* Rows with the same site id, in any order, make one site. */
+    /* Rows with the same site id, in any order, make one site; the first
+     * row's position places it (-2: too far from a road). */
     for (size_t i = 0; i < sites->n; i++) {
         const ec_connector_group_t *c = &sites->groups[i];
-        size_t k = 0;
-        while (k < p->n_sites && strcmp(p->s[k].id, c->site_id)) k++;
-        if (k < p->n_sites) continue;
+        p->row_next[i] = -1;
+        size_t j = 0;
+        while (j < i && strcmp(sites->groups[j].site_id, c->site_id)) j++;
+        if (j < i) {
+            int k = site_of[i] = site_of[j];
+            if (k >= 0) p->row_next[p->s[k].last_row] = (int)i, p->s[k].last_row = (int)i;
+            continue;
+        }
         site *st = &p->s[p->n_sites];
         memset(st, 0, sizeof *st);
         snprintf(st->id, sizeof st->id, "%s", c->site_id);
         snprintf(st->name, sizeof st->name, "%s", c->name);
-        st->first_group = i;
+        st->first_row = st->last_row = (int)i;
         if (ec_graph_snap(g, c->pos, SITE_SNAP_M, &st->snap)) {
+            site_of[i] = -2;
             p->skipped++;
             continue;
         }
-        p->n_sites++;
+        site_of[i] = (int)p->n_sites++;
     }
+    ec_free(site_of);
     size_t np = n_points(p);
     p->legs = ec_calloc(np * np, sizeof *p->legs);
     p->choice = ec_calloc(np, sizeof *p->choice);
     p->at_head = ec_malloc(np * sizeof *p->at_head);
-    if (!p->legs || !p->choice || !p->at_head) {
+    p->near = ec_malloc(np * np * sizeof *p->near);
+    p->near_n = ec_malloc(np * sizeof *p->near_n);
+    p->lb_e = ec_malloc(np * sizeof *p->lb_e);
+    p->e_into = ec_malloc(np * np * sizeof *p->e_into);
+    p->settled = ec_malloc(np);
+    if (!p->legs || !p->choice || !p->at_head || !p->near || !p->near_n || !p->lb_e || !p->e_into || !p->settled) {
         rc = EC_ENOMEM;
         goto fail;
     }
@@ -137,9 +178,16 @@ void ec_trip_planner_free(ec_trip_planner *p)
     if (!p) return;
     ec_query_free(p->q);
     ec_free(p->s);
+    ec_free(p->row_next);
     ec_free(p->legs);
     ec_free(p->choice);
     ec_free(p->at_head);
+    ec_free(p->near);
+    ec_free(p->near_n);
+    ec_free(p->lb_e);
+    ec_free(p->e_into);
+    ec_free(p->settled);
+    ec_free(p->tabs);
     ec_free(p->labels);
     ec_free(p->heap);
     ec_free(p->next);
@@ -154,32 +202,54 @@ size_t ec_trip_planner_sites(const ec_trip_planner *p, size_t *skipped)
 
 /* ---- legs ------------------------------------------------------------------------ */
 
-static const leg *get_leg(ec_trip_planner *p, int a, int b)
+/* A leg from the route found (or not: rc) between its points. */
+static void set_leg(ec_trip_planner *p, leg *l, ec_err rc, const ec_path_t *path)
 {
-    leg *l = &p->legs[(size_t)a * n_points(p) + (size_t)b];
-    if (l->state) return l;
-    ec_path_t path;
-    if (ec_query_route(p->q, point_snap(p, a), point_snap(p, b), &path)) {
+    if (rc) {
         l->state = 2;
-        return l;
+        return;
     }
     const ec_graph *g = p->g;
     const ec_vehicle_profile *v = p->r->vehicle;
     double e = 0, len = 0, dur = 0;
-    for (uint32_t i = 0; i < path.n_arcs; i++) {
-        const ec_arc_t *arc = &g->arcs[path.arcs[i]];
+    for (uint32_t i = 0; i < path->n_arcs; i++) {
+        const ec_arc_t *arc = &g->arcs[path->arcs[i]];
         double lm = arc->length_cm / 100.0, ds = arc->duration_ms / 1000.0;
         e += ec_energy_wh(v, &p->r->cond, lm, ds, 0.0);
         len += lm;
         dur += ds;
     }
     /* The partial arcs at both ends, at their average speed. */
-    if (path.distance_m > len) e += ec_energy_wh(v, &p->r->cond, path.distance_m - len, path.duration_s - dur, 0.0);
+    if (path->distance_m > len) e += ec_energy_wh(v, &p->r->cond, path->distance_m - len, path->duration_s - dur, 0.0);
     l->state = 1;
-    l->dur_s = path.duration_s;
-    l->dist_m = path.distance_m;
+    l->dur_s = path->duration_s;
+    l->dist_m = path->distance_m;
     l->energy_wh = e;
+}
+
+static const leg *get_leg(ec_trip_planner *p, int a, int b)
+{
+    leg *l = &p->legs[(size_t)a * n_points(p) + (size_t)b];
+    if (l->state) return l;
+    ec_path_t path;
+    set_leg(p, l, ec_query_route(p->q, point_snap(p, a), point_snap(p, b), &path), &path);
     return l;
+}
+
+/* The legs from every point to the destination and from the origin to every
+ * point, each batch with one search kept at its shared end. */
+static void od_legs(ec_trip_planner *p)
+{
+    size_t np = n_points(p);
+    ec_path_t path;
+    ec_query_fix(p->q, &p->od[1], 1);
+    for (size_t i = 0; i < np; i++) {
+        if (i == 1) continue;
+        set_leg(p, &p->legs[i * np + 1], ec_query_route_fixed(p->q, point_snap(p, (int)i), &path), &path);
+    }
+    ec_query_fix(p->q, &p->od[0], 0);
+    for (size_t j = 2; j < np; j++)
+        set_leg(p, &p->legs[j], ec_query_route_fixed(p->q, point_snap(p, (int)j), &path), &path);
 }
 
 /* Forgets legs that depend on the request: all of them when the vehicle or
@@ -190,6 +260,9 @@ static void reset_legs(ec_trip_planner *p, const ec_trip_request_t *r)
     if (strcmp(p->cached_vehicle, r->vehicle->name) || p->cached_payload != r->cond.payload_kg ||
         p->cached_temp != r->cond.temp_c) {
         memset(p->legs, 0, np * np * sizeof *p->legs);
+        for (size_t i = 0; i < np; i++) p->near_n[i] = -1;
+        p->n_tabs = 0;
+        p->e_into_ok = 0;
         snprintf(p->cached_vehicle, sizeof p->cached_vehicle, "%s", r->vehicle->name);
         p->cached_payload = r->cond.payload_kg;
         p->cached_temp = r->cond.temp_c;
@@ -200,29 +273,136 @@ static void reset_legs(ec_trip_planner *p, const ec_trip_request_t *r)
             memset(&p->legs[i * np + k], 0, sizeof(leg));
             memset(&p->legs[k * np + i], 0, sizeof(leg));
         }
+    p->near_n[0] = -1;
 }
 
-/* The best connector at each site for this vehicle: the most power it can take. */
-static void choose_connectors(ec_trip_planner *p, const ec_trip_request_t *r)
+/* The other usable sites from point i, nearest in leg energy first. */
+typedef struct {
+    double e;
+    int j;
+} by_energy;
+
+static int cmp_energy(const void *a, const void *b)
 {
+    const by_energy *x = a, *y = b;
+    return x->e < y->e ? -1 : x->e > y->e ? 1 : x->j - y->j;
+}
+
+static ec_err build_near(ec_trip_planner *p, int i)
+{
+    size_t np = n_points(p);
+    by_energy *tmp = ec_malloc(np * sizeof *tmp);
+    if (!tmp) return EC_ENOMEM;
+    int n = 0;
+    for (size_t j = 2; j < np; j++) {
+        if ((int)j == i) continue;
+        const leg *lg = get_leg(p, i, (int)j);
+        if (lg->state == 1) tmp[n++] = (by_energy){lg->energy_wh, (int)j};
+    }
+    qsort(tmp, (size_t)n, sizeof *tmp, cmp_energy);
+    for (int k = 0; k < n; k++) p->near[(size_t)i * np + (size_t)k] = tmp[k].j;
+    p->near_n[i] = n;
+    ec_free(tmp);
+    return EC_OK;
+}
+
+/* The charging table for a connector, made once per vehicle. */
+static int charge_tab_of(ec_trip_planner *p, ec_plug plug, double limit_w)
+{
+    for (size_t i = 0; i < p->n_tabs; i++)
+        if (p->tabs[i].plug == plug && p->tabs[i].limit_w == limit_w) return (int)i;
+    if (p->n_tabs == p->cap_tabs) {
+        void *a = p->tabs;
+        if (ec_grow(&a, &p->cap_tabs, p->n_tabs + 1, sizeof *p->tabs)) return -1;
+        p->tabs = a;
+    }
+    charge_tab *t = &p->tabs[p->n_tabs];
+    t->plug = plug;
+    t->limit_w = limit_w;
+    if (ec_charge_table_init(p->r->vehicle, plug, limit_w, &t->t)) return -1;
+    return (int)p->n_tabs++;
+}
+
+/* The best connector at each site for this vehicle: the most power it can
+ * take. Also the most power any usable site gives into the battery and the
+ * lowest energy price, for the bounds. */
+static ec_err choose_connectors(ec_trip_planner *p, const ec_trip_request_t *r)
+{
+    const ec_vehicle_profile *v = r->vehicle;
+    double curve_max = 0;
+    for (int i = 0; i < v->n_curve; i++) curve_max = fmax(curve_max, v->curve[i].power_w);
+    p->pmax_batt_w = 0;
+    p->min_price_kwh = INFINITY;
     for (size_t k = 0; k < p->n_sites; k++) {
         site_choice *c = &p->choice[k + 2];
         c->plug = -1;
         c->power_w = 0;
         c->avoid = 0;
+        c->usable = 0;
         for (size_t a = 0; a < r->n_avoid; a++)
             if (!strcmp(r->avoid[a], p->s[k].id)) c->avoid = 1;
-        for (size_t i = p->s[k].first_group; i < p->sites->n; i++) {
+        for (int i = p->s[k].first_row; i >= 0; i = p->row_next[i]) {
             const ec_connector_group_t *gr = &p->sites->groups[i];
-            if (strcmp(gr->site_id, p->s[k].id)) continue;
             double w = ec_charge_power_w(r->vehicle, gr->standard, gr->power_w, 0.5);
             if (w > c->power_w) {
                 c->power_w = w;
                 c->plug = gr->standard;
-                c->group = (int)i;
+                c->group = i;
             }
         }
+        if (c->plug < 0 || c->avoid) continue;
+        const ec_connector_group_t *gr = &p->sites->groups[c->group];
+        if ((c->tab = charge_tab_of(p, gr->standard, gr->power_w)) < 0) return EC_ENOMEM;
+        c->usable = 1;
+        double most = fmin(curve_max, v->plug_max_w[gr->standard]);
+        if (gr->power_w > 0) most = fmin(most, gr->power_w);
+        p->pmax_batt_w = fmax(p->pmax_batt_w, most * v->charge_eff);
+        p->min_price_kwh = fmin(p->min_price_kwh, (double)gr->price_per_kwh);
     }
+    if (!isfinite(p->min_price_kwh)) p->min_price_kwh = 0;
+    return EC_OK;
+}
+
+/* The least energy from every point to the destination over legs through
+ * usable sites: Dijkstra on the complete graph of points, by leg energy
+ * (legs use energy on level roads: no leg is negative). */
+static void energy_bounds(ec_trip_planner *p)
+{
+    size_t np = n_points(p);
+    /* Leg energies by head, so that relaxing into a point reads one row. */
+    if (!p->e_into_ok) {
+        for (size_t u = 2; u < np; u++)
+            for (size_t i = 2; i < np; i++) {
+                const leg *lg = i == u ? NULL : get_leg(p, (int)i, (int)u);
+                p->e_into[u * np + i] = lg && lg->state == 1 ? lg->energy_wh : INFINITY;
+            }
+        p->e_into_ok = 1;
+    }
+    for (size_t u = 2; u < np; u++) {
+        const leg *lg = &p->legs[u];
+        p->e_into[u * np] = lg->state == 1 ? lg->energy_wh : INFINITY;
+    }
+    for (size_t i = 0; i < np; i++) {
+        const leg *lg = &p->legs[i * np + 1];
+        p->e_into[np + i] = i != 1 && lg->state == 1 ? lg->energy_wh : INFINITY;
+        p->lb_e[i] = INFINITY;
+        p->settled[i] = i >= 2 && !p->choice[i].usable;
+    }
+    p->lb_e[1] = 0;
+    for (;;) {
+        size_t u = 0;
+        double best = INFINITY;
+        for (size_t i = 1; i < np; i++)
+            if (!p->settled[i] && p->lb_e[i] < best) best = p->lb_e[i], u = i;
+        if (u == 0) break;
+        p->settled[u] = 1;
+        const double *row = &p->e_into[u * np];
+        for (size_t i = 0; i < np; i++) {
+            double e = row[i] + best;
+            if (e < p->lb_e[i] && !p->settled[i]) p->lb_e[i] = e;
+        }
+    }
+    p->lb_e[1] = 0;
 }
 
 /* ---- driver rules --------------------------------------------------------------------- */
@@ -265,8 +445,8 @@ static double drive_with_rules(const rules_t *ru, double drive, double *since, d
 /* ---- the search --------------------------------------------------------------------------- */
 
 /* a is at least as good as b on everything that can still matter: time,
- * charge, the driving clocks, and cost when cost is the objective (for the
- * earliest arrival, cost changes nothing that follows). */
+ * charge, the driving clocks (under rules), and cost when cost is the
+ * objective (for the earliest arrival, cost changes nothing that follows). */
 static int dominates(const label *a, const label *b, ec_objective obj)
 {
     return a->t <= b->t + 1e-6 && a->soc >= b->soc - 1e-9 && a->since <= b->since + 1e-6 &&
@@ -309,9 +489,51 @@ static int heap_pop(ec_trip_planner *p)
     return top;
 }
 
-/* Adds a label unless another at its point beats it; kills those it beats. */
+/* How many times a driving clock at `clock` must be reset before `drive`
+ * more seconds of driving fit under `limit`. */
+static double resets_needed(double clock, double drive, double limit)
+{
+    if (!isfinite(limit) || clock + drive <= limit + EPS) return 0;
+    return ceil((clock + drive) / limit - 1e-9) - 1;
+}
+
+/* A lower bound of what is still to come from label l: the objective's part
+ * of it (seconds for time; money, plus seconds * 1e-6, for cost). INFINITY
+ * when the destination cannot be reached from l's point. The driving left is
+ * at least the fastest leg on; the energy left at least the least-energy
+ * chain of legs; charging it takes at least its energy at the best power any
+ * usable site gives, plus one stop's overhead; the breaks and rests the
+ * driving left makes due cost their length, and overlap with charging. */
+static double bound(const ec_trip_planner *p, const label *l)
+{
+    if (l->point == 1) return 0;
+    if (!isfinite(p->lb_e[l->point])) return INFINITY;
+    const ec_trip_request_t *r = p->r;
+    const leg *to_d = &p->legs[(size_t)l->point * n_points(p) + 1];
+    double drive = to_d->dur_s;
+    rules_t ru = rules_of(r->rules);
+    double nb = resets_needed(l->since, drive, ru.break_after_s), nr = resets_needed(l->day, drive, ru.day_limit_s);
+    double pauses = nr * ru.rest_s + fmax(0, nb - nr) * ru.break_s;
+    double need_wh = p->lb_e[l->point] + fmax(r->soc_min, r->soc_min_arrival) * r->vehicle->battery_wh -
+                     l->soc * r->vehicle->battery_wh;
+    double charge = 0, money = 0;
+    if (need_wh > EPS) {
+        if (p->pmax_batt_w <= 0) return INFINITY;
+        charge = need_wh * 3600.0 / p->pmax_batt_w + r->stop_overhead_s;
+        money = need_wh / r->vehicle->charge_eff / 1000.0 * p->min_price_kwh;
+    }
+    double secs = drive + fmax(pauses, charge);
+    return r->objective == EC_OBJ_COST ? money + secs * 1e-6 : secs;
+}
+
+/* Adds a label unless another at its point beats it, or it cannot beat the
+ * best arrival found so far; kills those it beats. */
 static ec_err add_label(ec_trip_planner *p, const label *l)
 {
+    double h = bound(p, l);
+    if (!isfinite(h)) return EC_OK;
+    double key = (p->r->objective == EC_OBJ_COST ? l->cost + l->t * 1e-6 : l->t) + h;
+    if (key >= p->best_dest_key) return EC_OK;
     /* Scan the point's live labels, unlinking those that are dead. */
     for (int *link = &p->at_head[l->point]; *link >= 0;) {
         label *o = &p->labels[*link];
@@ -336,18 +558,10 @@ static ec_err add_label(ec_trip_planner *p, const label *l)
         p->next = b;
         p->cap_labels = cap;
     }
-    /* Earliest arrival settles by time plus the driving time still ahead: a
-     * lower bound that never decreases along a leg (legs are shortest paths),
-     * so the first label settled at the destination stays the best (A*). */
-    double ahead = 0;
-    if (l->point != 1) {
-        const leg *to_d = get_leg(p, l->point, 1);
-        if (to_d->state != 1) return EC_OK; /* no road on to the destination */
-        ahead = to_d->dur_s;
-    }
+    if (l->point == 1) p->best_dest_key = key;
     int idx = (int)p->n_labels++;
     p->labels[idx] = *l;
-    p->labels[idx].key = p->r->objective == EC_OBJ_COST ? l->cost + l->t * 1e-6 : l->t + ahead;
+    p->labels[idx].key = key;
     p->next[idx] = p->at_head[l->point];
     p->at_head[l->point] = idx;
     return heap_push(p, idx);
@@ -355,63 +569,92 @@ static ec_err add_label(ec_trip_planner *p, const label *l)
 
 typedef struct {
     double soc, charge_s, stop_s, grid_wh, cost;
-    int brk;
+    int brk, rest;
 } departure;
 
-/* The departures a label at a site can make: charge to each 10 % level above
- * its SoC or exactly to what the destination needs, with or without the break. */
-static int departures(ec_trip_planner *p, const label *l, departure *out, int max)
+#define MAX_DEPARTURES 96
+
+/* The departures a label at a site can make. The charge levels: every 10 %
+ * above its SoC, exactly what the destination needs, the full window, and
+ * what the mandatory break or the daily rest gives when charging through it.
+ * The fast search (all == 0) leaves out departures another one beats: a
+ * break with less charge than the break gives (for the earliest arrival,
+ * where charging costs no time while the driver rests), a break or rest
+ * without charging (the road one, taken later, is as good). The exhaustive
+ * reference (all == 1) tries every level plain, with the break and with the
+ * rest. */
+static int departures(ec_trip_planner *p, const label *l, departure *out, int all)
 {
     const ec_trip_request_t *r = p->r;
     const ec_vehicle_profile *v = r->vehicle;
-    rules_t ru = rules_of(r->rules);
-    int n = 0;
-    double targets[16];
-    int nt = 0;
-    targets[nt++] = l->soc;
-    if (l->point >= 2 && p->choice[l->point].plug >= 0 && !p->choice[l->point].avoid) {
-        for (int k = 1; k <= 10; k++) {
-            double s = k / 10.0;
-            if (s > l->soc + 0.005 && s <= v->soc_max + EPS) targets[nt++] = fmin(s, v->soc_max);
-        }
-        const leg *d = get_leg(p, l->point, 1);
-        if (d->state == 1) {
-            double need = ceil((d->energy_wh / v->battery_wh + r->soc_min_arrival) * 1000.0) / 1000.0;
-            if (need > l->soc + 0.0005 && need <= v->soc_max + EPS) targets[nt++] = fmin(need, v->soc_max);
-        }
+    if (l->point < 2) {
+        memset(out, 0, sizeof *out);
+        out->soc = l->soc;
+        return l->point == 0;
     }
-    /* Ascending targets, so each charge time extends the previous one. */
-    for (int i = 1; i < nt; i++)
-        for (int k = i; k > 0 && targets[k] < targets[k - 1]; k--) {
-            double t = targets[k];
-            targets[k] = targets[k - 1];
-            targets[k - 1] = t;
+    const site_choice *c = &p->choice[l->point];
+    if (!c->usable) return 0;
+    const ec_charge_table_t *tab = &p->tabs[c->tab].t;
+    const ec_connector_group_t *gr = &p->sites->groups[c->group];
+    rules_t ru = rules_of(r->rules);
+    int ruled = r->rules != EC_RULES_NONE, time_obj = r->objective == EC_OBJ_TIME;
+    double top = v->soc_max, lv[20];
+    int n_lv = 0;
+    if (all) lv[n_lv++] = l->soc;
+    for (int k = 1; k <= 10; k++)
+        if (k / 10.0 < top - EPS) lv[n_lv++] = k / 10.0;
+    lv[n_lv++] = top;
+    const leg *d = &p->legs[(size_t)l->point * n_points(p) + 1];
+    if (d->state == 1)
+        lv[n_lv++] = ceil((d->energy_wh / v->battery_wh + fmax(r->soc_min, r->soc_min_arrival)) * 1000.0) / 1000.0;
+    double brk_soc = -1, rest_soc = -1;
+    if (ruled) {
+        brk_soc = lv[n_lv++] = ec_charge_table_soc_after(tab, l->soc, fmax(0, ru.break_s - r->stop_overhead_s));
+        rest_soc = lv[n_lv++] = ec_charge_table_soc_after(tab, l->soc, fmax(0, ru.rest_s - r->stop_overhead_s));
+    }
+    /* Ascending, within the window, once each. */
+    for (int i = 1; i < n_lv; i++)
+        for (int k = i; k > 0 && lv[k] < lv[k - 1]; k--) {
+            double t = lv[k];
+            lv[k] = lv[k - 1];
+            lv[k - 1] = t;
         }
-    double acc_s = 0, acc_wh = 0, acc_soc = l->soc;
-    for (int i = 0; i < nt && n < max - 1; i++) {
-        departure d = {targets[i], 0, 0, 0, 0, 0};
-        if (targets[i] > l->soc) {
-            const site_choice *c = &p->choice[l->point];
-            const ec_connector_group_t *gr = &p->sites->groups[c->group];
-            double ds, dwh;
-            if (ec_charge_time_s(v, gr->standard, gr->power_w, acc_soc, targets[i], &ds, &dwh)) continue;
-            acc_s += ds, acc_wh += dwh, acc_soc = targets[i];
-            d.charge_s = acc_s;
-            d.grid_wh = acc_wh;
-            d.stop_s = d.charge_s + r->stop_overhead_s;
-            d.cost = d.grid_wh / 1000.0 * (double)gr->price_per_kwh + d.charge_s / 60.0 * (double)gr->price_per_min;
+    int n = 0;
+    double prev = -1;
+    for (int i = 0; i < n_lv; i++) {
+        double soc = fmin(lv[i], top);
+        if (soc < l->soc - EPS || soc <= prev + 1e-7) continue;
+        if (soc < l->soc) soc = l->soc;
+        prev = soc;
+        departure dp = {soc, 0, 0, 0, 0, 0, 0};
+        if (soc > l->soc) {
+            dp.charge_s = ec_charge_table_time_s(tab, l->soc, soc);
+            if (!isfinite(dp.charge_s)) break; /* the vehicle takes no more here */
+            dp.grid_wh = (soc - l->soc) * tab->grid_wh_per_soc;
+            dp.stop_s = dp.charge_s + r->stop_overhead_s;
+            dp.cost = dp.grid_wh / 1000.0 * (double)gr->price_per_kwh + dp.charge_s / 60.0 * (double)gr->price_per_min;
         }
-        /* A charge at least as long as the break counts as the break. */
-        d.brk = r->rules != EC_RULES_NONE && d.stop_s >= ru.break_s - EPS && d.charge_s > 0;
-        /* Leaving a site as one arrived is never needed: the direct leg from
-         * the previous point is at least as fast. At the origin it is the start. */
-        if (l->point < 2 ? i == 0 : targets[i] > l->soc) out[n++] = d;
-        if (l->point >= 2 && r->rules != EC_RULES_NONE && !d.brk && l->since > 0) {
-            departure b = d;
+        /* A stop at least as long as the break (the rest) counts as one. */
+        int charged = soc > l->soc;
+        dp.brk = ruled && charged && dp.stop_s >= ru.break_s - 1e-6;
+        dp.rest = ruled && charged && dp.stop_s >= ru.rest_s - 1e-6;
+        if (charged && n < MAX_DEPARTURES) out[n++] = dp;
+        if (!ruled) continue;
+        int last = soc >= top - EPS; /* the level the break or rest would charge to, when clamped */
+        if (!dp.brk && (all || (charged && (!time_obj || last) && l->since > 0)) && n < MAX_DEPARTURES) {
+            departure b = dp;
             b.brk = 1;
-            b.stop_s = fmax(d.stop_s, ru.break_s);
+            b.stop_s = ru.break_s;
             out[n++] = b;
         }
+        if (!dp.rest && (all || (charged && (!time_obj || last || soc >= rest_soc - 1e-7) && l->day > 0)) &&
+            n < MAX_DEPARTURES) {
+            departure b = dp;
+            b.brk = b.rest = 1;
+            b.stop_s = ru.rest_s;
+            out[n++] = b;
+        }
+        (void)brk_soc;
     }
     return n;
 }
@@ -436,18 +679,21 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
     n.grid_wh = d->grid_wh;
     n.stop_cost = d->cost;
     n.brk = d->brk;
+    n.rest = d->rest;
     n.plug = l->point >= 2 ? p->choice[l->point].plug : -1;
     n.group = l->point >= 2 ? p->choice[l->point].group : -1;
-    if (d->brk) n.since = 0;
-    if (d->stop_s >= ru.rest_s && ru.rest_s > 0) n.day = 0, n.since = 0;
-    double extra = drive_with_rules(&ru, lg->dur_s, &n.since, &n.day, &n.break_s, &n.rest_s);
+    /* What the stop held beyond charging and its overhead was the pause. */
+    double pause = fmax(0, d->stop_s - d->charge_s - (d->charge_s > 0 ? r->stop_overhead_s : 0));
+    if (d->rest) n.day = 0, n.since = 0, n.rest_s += pause;
+    else if (d->brk) n.since = 0, n.break_s += pause;
+    double extra = 0;
+    if (r->rules != EC_RULES_NONE) extra = drive_with_rules(&ru, lg->dur_s, &n.since, &n.day, &n.break_s, &n.rest_s);
     n.t = l->t + d->stop_s + lg->dur_s + extra;
     n.soc = soc;
     n.cost = l->cost + d->cost;
     n.drive_s += lg->dur_s;
     n.dist_m += lg->dist_m;
     n.energy_wh += lg->energy_wh;
-    if (d->brk) n.break_s += fmax(0, d->stop_s - d->charge_s - (d->charge_s > 0 ? r->stop_overhead_s : 0));
     *out = n;
     return 1;
 }
@@ -458,7 +704,7 @@ static label start_label(const ec_trip_request_t *r)
     label start;
     memset(&start, 0, sizeof start);
     start.soc = r->soc_start;
-    start.since = r->driven_since_break_s;
+    start.since = r->rules == EC_RULES_NONE ? 0 : r->driven_since_break_s;
     start.parent = -1;
     start.plug = start.group = -1;
     return start;
@@ -491,7 +737,10 @@ static ec_err prepare(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_
         return rc;
     p->r = r;
     reset_legs(p, r);
-    choose_connectors(p, r);
+    if ((rc = choose_connectors(p, r))) return rc;
+    od_legs(p);
+    energy_bounds(p);
+    p->best_dest_key = INFINITY;
     p->n_labels = 0;
     p->heap_n = 0;
     for (size_t i = 0; i < n_points(p); i++) p->at_head[i] = -1;
@@ -571,6 +820,7 @@ static ec_err fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
         s->energy_kwh = after->grid_wh / 1000.0;
         s->charge_s = after->charge_s;
         s->brk = after->brk;
+        s->rest = after->rest;
         s->overhead_s = after->charge_s > 0 ? r->stop_overhead_s : 0;
         plan->overhead_s += s->overhead_s;
         s->cost = (int64_t)llround(after->stop_cost);
@@ -590,7 +840,9 @@ ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t 
     label start = start_label(r);
     if ((rc = add_label(p, &start))) return rc;
     size_t np = n_points(p);
-    departure deps[40];
+    double cap = r->vehicle->battery_wh;
+    int time_obj = r->objective == EC_OBJ_TIME;
+    departure deps[MAX_DEPARTURES];
     while (p->heap_n) {
         int li = heap_pop(p);
         if (p->labels[li].dead) continue;
@@ -599,14 +851,25 @@ ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t 
             return fill_plan(p, li, plan);
         }
         label cur = p->labels[li];
-        int nd = departures(p, &cur, deps, 40);
-        for (int d = 0; d < nd; d++)
-            for (size_t j = 1; j < np; j++) {
-                if ((int)j == cur.point || (j >= 2 && (p->choice[j].avoid || p->choice[j].plug < 0))) continue;
-                label next;
-                if (!apply_leg(p, li, &deps[d], (int)j, &next)) continue;
-                if ((rc = add_label(p, &next))) return rc;
+        if (p->near_n[cur.point] < 0 && (rc = build_near(p, cur.point))) return rc;
+        const int *near = &p->near[(size_t)cur.point * np];
+        int nd = departures(p, &cur, deps, 0);
+        for (int d = 0; d < nd; d++) {
+            label next;
+            if (apply_leg(p, li, &deps[d], 1, &next) && (rc = add_label(p, &next))) return rc;
+            /* Only the sites this charge reaches, nearest in energy first. */
+            double reach_wh = (deps[d].soc - r->soc_min) * cap + EPS;
+            double leave = cur.t + deps[d].stop_s;
+            const leg *row = &p->legs[(size_t)cur.point * np];
+            for (int k = 0; k < p->near_n[cur.point]; k++) {
+                int j = near[k];
+                if (row[j].energy_wh > reach_wh) break;
+                /* No better than the best arrival found even driving straight on: skip. */
+                if (!p->choice[j].usable || (time_obj && leave + row[j].dur_s + p->legs[(size_t)j * np + 1].dur_s >= p->best_dest_key))
+                    continue;
+                if (apply_leg(p, li, &deps[d], j, &next) && (rc = add_label(p, &next))) return rc;
             }
+        }
     }
     plan->feasible = 0;
     plan->departure_s = r->depart_s;
@@ -636,11 +899,11 @@ static ec_err ref_dfs(ec_trip_planner *p, int li, ref_ctx *c)
         c->found = 1;
         return EC_OK;
     }
-    departure deps[40];
-    int nd = departures(p, &cur, deps, 40);
+    departure deps[MAX_DEPARTURES];
+    int nd = departures(p, &cur, deps, 1);
     for (int d = 0; d < nd; d++)
         for (size_t j = 1; j < n_points(p); j++) {
-            if (j >= 2 && (c->used[j] || p->choice[j].avoid || p->choice[j].plug < 0)) continue;
+            if (j >= 2 && (c->used[j] || !p->choice[j].usable)) continue;
             label next;
             if (!apply_leg(p, li, &deps[d], (int)j, &next)) continue;
             /* Labels here are a stack, not a search frontier: reuse the slot above li. */

@@ -6,6 +6,7 @@
  */
 #include "ecorridor/ec_graph.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,27 @@ int main(int argc, char **argv)
         if (!ok) printf("FAIL points: ch %u (%d), dijkstra %u (%d)\n", a.weight, r1, b.weight, r2);
         ok ? passed++ : failed++;
     }
+    /* Routes sharing an end (the search at the fixed end kept) against plain
+     * Dijkstra, both ways, with other queries in between that must not disturb it. */
+    ec_snap_t pts[21];
+    int n_pts = 0;
+    while (n_pts < 21) {
+        if (ec_graph_snap(g, ec_graph_point(g, rnd(g->n_nodes)), 50000, &pts[n_pts])) continue;
+        n_pts++;
+    }
+    int fixed_bad = 0;
+    for (int end = 0; end < 2; end++) {
+        ec_query_fix(ch, &pts[0], end);
+        for (int k = 1; k < n_pts; k++) {
+            ec_path_t a, b;
+            ec_err r1 = ec_query_route_fixed(ch, &pts[k], &a);
+            ec_err r2 = end ? ec_query_route(dj, &pts[k], &pts[0], &b) : ec_query_route(dj, &pts[0], &pts[k], &b);
+            if (r1 != r2 || (!r1 && (a.weight != b.weight || !(a.distance_m >= 0))))
+                fixed_bad++;
+        }
+    }
+    if (fixed_bad) printf("FAIL fixed-end routes: %d of %d differ\n", fixed_bad, 2 * (n_pts - 1));
+    fixed_bad ? failed++ : passed++;
     /* Many-to-many against one-to-one Dijkstra. */
     enum { K = 40 };
     uint32_t src[K], dst[K], m_ch[K * K], m_dj[K * K];

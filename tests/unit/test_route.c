@@ -61,7 +61,9 @@ static void check_invariants(const ec_trip_plan_t *p, const ec_trip_request_t *r
         assert_true(s->soc_out >= s->soc_in - 1e-9);
         assert_true(s->soc_out <= r->vehicle->soc_max + 1e-9);
         assert_true((double)s->arrival_s >= t_prev - 1);
-        assert_true(fabs((double)(s->departure_s - s->arrival_s) - fmax(s->charge_s + s->overhead_s, s->brk ? (r->rules == EC_RULES_EU ? 2700 : 1800) : 0)) <= 2);
+        double pause = s->rest ? (r->rules == EC_RULES_EU ? 11 * 3600 : 10 * 3600) : s->brk ? (r->rules == EC_RULES_EU ? 2700 : 1800) : 0;
+        assert_true(!s->rest || s->brk);
+        assert_true(fabs((double)(s->departure_s - s->arrival_s) - fmax(s->charge_s + s->overhead_s, pause)) <= 2);
         assert_true(fabs(s->energy_kwh - (s->soc_out - s->soc_in) * cap_kwh / r->vehicle->charge_eff) < 0.05);
         charged_kwh += s->energy_kwh * r->vehicle->charge_eff;
         t_prev = (double)s->departure_s;
@@ -76,12 +78,21 @@ static void check_invariants(const ec_trip_plan_t *p, const ec_trip_request_t *r
     if (r->rules != EC_RULES_NONE) {
         double block = r->rules == EC_RULES_EU ? 4.5 * 3600 : 8 * 3600, brk = r->rules == EC_RULES_EU ? 2700 : 1800;
         double day = r->rules == EC_RULES_EU ? 9 * 3600 : 11 * 3600, rest = r->rules == EC_RULES_EU ? 11 * 3600 : 10 * 3600;
-        int stop_breaks = 0;
-        for (int i = 0; i < p->n_stops; i++) stop_breaks += p->stops[i].brk;
-        double pauses = floor(p->break_s / brk + 1e-6) + floor(p->rest_s / rest + 1e-6);
+        /* Pauses at stops overlap charging; what is left of break_s and rest_s was taken on the road. */
+        int stop_breaks = 0, stop_rests = 0;
+        double road_break = p->break_s, road_rest = p->rest_s;
+        for (int i = 0; i < p->n_stops; i++) {
+            const ec_trip_stop_t *s = &p->stops[i];
+            double pause = (double)(s->departure_s - s->arrival_s) - s->charge_s - s->overhead_s;
+            if (s->rest) stop_rests++, road_rest -= pause;
+            else if (s->brk) stop_breaks++, road_break -= pause;
+        }
+        assert_true(road_break > -3 && road_rest > -3);
+        double road_rests = floor(road_rest / rest + 1e-3);
+        double pauses = floor(road_break / brk + 1e-3) + road_rests;
         double need = ceil((p->drive_s + r->driven_since_break_s) / block - 1e-9) - 1;
-        assert_true(pauses + stop_breaks >= need);
-        assert_true(floor(p->rest_s / rest + 1e-6) >= ceil(p->drive_s / day - 1e-9) - 1);
+        assert_true(pauses + stop_breaks + stop_rests >= need);
+        assert_true(road_rests + stop_rests >= ceil(p->drive_s / day - 1e-9) - 1);
     }
 }
 
@@ -164,8 +175,9 @@ static void test_against_exhaustive_reference(void **state)
 {
     (void)state;
     const char *names[] = {"eactros600", "etgx", "generic-500", "fh-aero-electric"};
-    int cases = 0, feasible = 0;
-    for (int round = 0; round < 300; round++) {
+    int cases = 0, feasible = 0, with_break = 0, with_rest = 0;
+    /* 300 random pairs, then 100 end to end of the corridor, where daily rests fall due. */
+    for (int round = 0; round < 400; round++) {
         ec_vehicle_profile v;
         ec_vehicle_profile_builtin(names[rnd(4)], &v);
         /* 1..3 random sites. */
@@ -184,6 +196,7 @@ static void test_against_exhaustive_reference(void **state)
         r.soc_min_arrival = r.soc_min + rnd(2) * 0.1;
         r.driven_since_break_s = rnd(4) * 3600.0;
         ec_latlon_t a = ec_graph_point(g, rnd(g->n_nodes)), b = ec_graph_point(g, rnd(g->n_nodes));
+        if (round >= 300) a = round % 2 ? ROTTERDAM : BASEL, b = round % 2 ? BASEL : ROTTERDAM;
         ec_trip_plan_t p;
         assert_int_equal(ec_trip_plan(pl, &r, a, b, &p), EC_OK);
         double best;
@@ -197,12 +210,15 @@ static void test_against_exhaustive_reference(void **state)
                 fail_msg("case %d: fast %.3f, reference %.3f", round, key, ref);
             check_invariants(&p, &r);
             feasible++;
+            for (int i = 0; i < p.n_stops; i++) with_break += p.stops[i].brk && !p.stops[i].rest, with_rest += p.stops[i].rest;
         }
         cases++;
         ec_trip_planner_free(pl);
     }
-    print_message("%d cases, %d feasible, all equal to the exhaustive search\n", cases, feasible);
+    print_message("%d cases, %d feasible, all equal to the exhaustive search; %d breaks and %d rests at stops\n", cases,
+                  feasible, with_break, with_rest);
     assert_true(feasible > 100);
+    assert_true(with_break > 10 && with_rest > 0);
 }
 
 static void test_sites_file(void **state)
