@@ -22,6 +22,10 @@ typedef struct {
     int count;
     int64_t price_per_kwh; /* 1e-4 currency units per kWh */
     int64_t price_per_min; /* 1e-4 currency units per minute */
+    int available;         /* connectors free now (0..count; count when not given) */
+    double wait_s;         /* expected wait for a free connector */
+    int64_t reservable_from, reservable_to; /* a window in which a connector can be
+                                               reserved (Unix s); both 0: none */
     long line;             /* where it was read */
 } ec_connector_group_t;
 
@@ -32,7 +36,8 @@ typedef struct {
 } ec_sites;
 
 /* Parses a sites CSV (docs/sites.md): header
- * site_id,name,lat,lon,standard,power_kw,count[,price_per_kwh,price_per_min,operator].
+ * site_id,name,lat,lon,standard,power_kw,count[,price_per_kwh,price_per_min,operator,
+ * available,wait_min,reservable_from,reservable_to].
  * All or nothing: on error *out is untouched and the message names line and field. */
 ec_err ec_sites_parse(const char *name, const char *text, size_t len, ec_sites *out);
 ec_err ec_sites_load(const char *path, ec_sites *out);

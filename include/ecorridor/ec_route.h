@@ -28,7 +28,7 @@ typedef struct {
     const char *const *avoid; /* site ids that must not be used */
     size_t n_avoid;
     double stop_overhead_s; /* pulling in, plugging in, paying: added to every charging stop */
-    size_t max_labels; /* search limit; 0: 500,000 */
+    size_t max_labels; /* search limit; 0: 500,000 labels (the reference: 20 M steps) */
 } ec_trip_request_t;
 
 #define EC_TRIP_MAX_STOPS 48
@@ -45,6 +45,7 @@ typedef struct {
     double overhead_s;         /* pulling in, plugging in, paying */
     int brk;                   /* the mandatory break (or the daily rest) was taken here */
     int rest;                  /* the daily rest was taken here */
+    int reserved;              /* the site's reservable window serves this stop: reserve it */
     int64_t cost;              /* 1e-4 currency units */
 } ec_trip_stop_t;
 

@@ -61,6 +61,7 @@ static void json_plan(ec_jw *w, const ec_trip_plan_t *p)
         ec_jw_key(w, "overhead_s"), ec_jw_num(w, s->overhead_s, 0);
         ec_jw_key(w, "break"), ec_jw_bool(w, s->brk);
         ec_jw_key(w, "rest"), ec_jw_bool(w, s->rest);
+        ec_jw_key(w, "reserved"), ec_jw_bool(w, s->reserved);
         ec_jw_key(w, "cost"), ec_jw_num(w, (double)s->cost / 10000.0, 2);
         ec_jw_obj_end(w);
     }
@@ -89,15 +90,26 @@ static void print_plan(const ec_trip_plan_t *p, const ec_trip_request_t *r)
         printf("no charging stop needed\n");
         return;
     }
-    printf("  %-34s %-6s %6s %6s %8s %9s %6s %5s %9s\n", "stop", "plug", "arrive", "leave", "SoC in", "SoC out", "kWh", "break", "cost");
+    printf("  %-34s %-6s %6s %5s %6s %8s %9s %6s %5s %9s\n", "stop", "plug", "arrive", "wait", "leave", "SoC in", "SoC out",
+           "kWh", "break", "cost");
     for (int i = 0; i < p->n_stops; i++) {
         const ec_trip_stop_t *s = &p->stops[i];
         char ta[32], td[32];
         iso(s->arrival_s, ta, sizeof ta), iso(s->departure_s, td, sizeof td);
         money(s->cost, cost, sizeof cost);
-        printf("  %-34.34s %-6s %6.5s %6.5s %7.0f%% %8.0f%% %6.0f %5s %9s\n", s->name[0] ? s->name : s->site_id,
-               s->charge_s > 0 ? ec_plug_name(s->plug) : "-", ta + 11, td + 11, s->soc_in * 100, s->soc_out * 100,
+        char wait[32];
+        if (s->wait_s > 0) hm(s->wait_s, wait, sizeof wait);
+        else snprintf(wait, sizeof wait, "-");
+        printf("  %-34.34s %-6s %6.5s %5s %6.5s %7.0f%% %8.0f%% %6.0f %5s %9s\n", s->name[0] ? s->name : s->site_id,
+               s->charge_s > 0 ? ec_plug_name(s->plug) : "-", ta + 11, wait, td + 11, s->soc_in * 100, s->soc_out * 100,
                s->energy_kwh, s->rest ? "rest" : s->brk ? "yes" : "", cost);
+    }
+    for (int i = 0; i < p->n_stops; i++) {
+        const ec_trip_stop_t *s = &p->stops[i];
+        char ta[32];
+        iso(s->arrival_s + (int64_t)llround(s->wait_s), ta, sizeof ta);
+        if (s->reserved)
+            printf("  reserve a connector at %s for %s (inside its reservable window)\n", s->name[0] ? s->name : s->site_id, ta);
     }
 }
 

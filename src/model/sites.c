@@ -41,8 +41,9 @@ ec_err ec_sites_parse(const char *name, const char *text, size_t len, ec_sites *
 {
     static const char *const cols[] = {"site_id", "name",  "lat",           "lon",
                                        "standard", "power_kw", "count", "price_per_kwh",
-                                       "price_per_min", "operator"};
-    enum { C_ID, C_NAME, C_LAT, C_LON, C_STD, C_KW, C_COUNT, C_PKWH, C_PMIN, C_OP, N_COLS };
+                                       "price_per_min", "operator", "available", "wait_min",
+                                       "reservable_from", "reservable_to"};
+    enum { C_ID, C_NAME, C_LAT, C_LON, C_STD, C_KW, C_COUNT, C_PKWH, C_PMIN, C_OP, C_AVAIL, C_WAIT, C_RFROM, C_RTO, N_COLS };
     int at[N_COLS];
     ec_csv r;
     ec_vec rows;
@@ -96,6 +97,27 @@ ec_err ec_sites_parse(const char *name, const char *text, size_t len, ec_sites *
             (*f[C_PMIN] && ec_money_parse(f[C_PMIN], &g.price_per_min))) {
             rc = ec_fail(EC_EPARSE, "%s:%ld: prices must be amounts like 0.45 (at most 4 decimals)", name, r.line);
             goto fail;
+        }
+        int64_t avail = count;
+        if (*f[C_AVAIL] && (ec_parse_i64(f[C_AVAIL], &avail) || avail < 0 || avail > count)) {
+            rc = ec_fail(EC_ERANGE, "%s:%ld: available \"%s\" is not 0..count (%lld)", name, r.line, f[C_AVAIL],
+                         (long long)count);
+            goto fail;
+        }
+        g.available = (int)avail;
+        double wait_min = 0;
+        if (*f[C_WAIT] && (ec_parse_double(f[C_WAIT], &wait_min) || !(wait_min >= 0 && wait_min <= 1440))) {
+            rc = ec_fail(EC_ERANGE, "%s:%ld: wait_min \"%s\" is not 0..1440", name, r.line, f[C_WAIT]);
+            goto fail;
+        }
+        g.wait_s = wait_min * 60.0;
+        if (*f[C_RFROM] || *f[C_RTO]) {
+            if (ec_time_parse_iso(f[C_RFROM], &g.reservable_from) || ec_time_parse_iso(f[C_RTO], &g.reservable_to) ||
+                g.reservable_to <= g.reservable_from) {
+                rc = ec_fail(EC_EPARSE, "%s:%ld: reservable_from,reservable_to \"%s,%s\" is not a window of two ISO 8601 "
+                             "UTC times, the first earlier", name, r.line, f[C_RFROM], f[C_RTO]);
+                goto fail;
+            }
         }
         if (rows.len >= EC_SITES_MAX_ROWS) {
             rc = ec_fail(EC_ELIMIT, "%s: more than %d rows", name, EC_SITES_MAX_ROWS);

@@ -42,10 +42,10 @@ typedef struct {
     int point, parent;
     int dead;
     /* what happened at the parent's point before this leg */
-    double dep_soc, charge_s, stop_s, grid_wh, stop_cost;
-    int brk, rest, plug, group;
+    double dep_soc, charge_s, stop_s, wait_s, grid_wh, stop_cost;
+    int brk, rest, reserved, plug, group;
     /* running totals */
-    double drive_s, break_s, rest_s, dist_m, energy_wh;
+    double drive_s, break_s, rest_s, waited_s, dist_m, energy_wh;
 } label;
 
 typedef struct {
@@ -54,6 +54,9 @@ typedef struct {
     int avoid;
     int usable;      /* has a connector for the vehicle and is not avoided */
     int tab;         /* charging table of the connector */
+    int available;   /* connectors free now */
+    double wait_s;   /* expected wait */
+    double res_from, res_to; /* reservable window, Unix s (equal: none) */
 } site_choice;
 
 typedef struct {
@@ -343,8 +346,10 @@ static ec_err choose_connectors(ec_trip_planner *p, const ec_trip_request_t *r)
             if (!strcmp(r->avoid[a], p->s[k].id)) c->avoid = 1;
         for (int i = p->s[k].first_row; i >= 0; i = p->row_next[i]) {
             const ec_connector_group_t *gr = &p->sites->groups[i];
+            int window = gr->reservable_to > gr->reservable_from;
+            if (gr->available <= 0 && !window) continue; /* none free now, none to reserve */
             double w = ec_charge_power_w(r->vehicle, gr->standard, gr->power_w, 0.5);
-            if (w > c->power_w) {
+            if (w > c->power_w || (w > 0 && w == c->power_w && gr->wait_s < p->sites->groups[c->group].wait_s)) {
                 c->power_w = w;
                 c->plug = gr->standard;
                 c->group = i;
@@ -354,6 +359,10 @@ static ec_err choose_connectors(ec_trip_planner *p, const ec_trip_request_t *r)
         const ec_connector_group_t *gr = &p->sites->groups[c->group];
         if ((c->tab = charge_tab_of(p, gr->standard, gr->power_w)) < 0) return EC_ENOMEM;
         c->usable = 1;
+        c->available = gr->available;
+        c->wait_s = gr->wait_s;
+        c->res_from = (double)gr->reservable_from;
+        c->res_to = (double)gr->reservable_to;
         double most = fmin(curve_max, v->plug_max_w[gr->standard]);
         if (gr->power_w > 0) most = fmin(most, gr->power_w);
         p->pmax_batt_w = fmax(p->pmax_batt_w, most * v->charge_eff);
@@ -568,9 +577,24 @@ static ec_err add_label(ec_trip_planner *p, const label *l)
 }
 
 typedef struct {
-    double soc, charge_s, stop_s, grid_wh, cost;
-    int brk, rest;
+    double soc, charge_s, stop_s, wait_s, grid_wh, cost;
+    int brk, rest, reserved;
 } departure;
+
+/* The wait for a connector on arriving at Unix time `at`: the expected wait,
+ * or none inside the reservable window, or until the window opens when that
+ * is sooner. So arriving later never means leaving earlier. INFINITY when no
+ * connector can be had. */
+static double site_wait(const site_choice *c, double at, int *reserved)
+{
+    double w = c->available > 0 ? c->wait_s : INFINITY;
+    *reserved = 0;
+    if (c->res_to > c->res_from) {
+        if (at >= c->res_from && at < c->res_to) w = 0, *reserved = 1;
+        else if (at < c->res_from && c->res_from - at < w) w = c->res_from - at, *reserved = 1;
+    }
+    return w;
+}
 
 #define MAX_DEPARTURES 96
 
@@ -594,6 +618,9 @@ static int departures(ec_trip_planner *p, const label *l, departure *out, int al
     }
     const site_choice *c = &p->choice[l->point];
     if (!c->usable) return 0;
+    int reserved;
+    double wait = site_wait(c, (double)r->depart_s + l->t, &reserved);
+    if (!isfinite(wait)) return 0;
     const ec_charge_table_t *tab = &p->tabs[c->tab].t;
     const ec_connector_group_t *gr = &p->sites->groups[c->group];
     rules_t ru = rules_of(r->rules);
@@ -626,7 +653,7 @@ static int departures(ec_trip_planner *p, const label *l, departure *out, int al
         if (soc < l->soc - EPS || soc <= prev + 1e-7) continue;
         if (soc < l->soc) soc = l->soc;
         prev = soc;
-        departure dp = {soc, 0, 0, 0, 0, 0, 0};
+        departure dp = {soc, 0, 0, wait, 0, 0, 0, 0, reserved};
         if (soc > l->soc) {
             dp.charge_s = ec_charge_table_time_s(tab, l->soc, soc);
             if (!isfinite(dp.charge_s)) break; /* the vehicle takes no more here */
@@ -634,24 +661,26 @@ static int departures(ec_trip_planner *p, const label *l, departure *out, int al
             dp.stop_s = dp.charge_s + r->stop_overhead_s;
             dp.cost = dp.grid_wh / 1000.0 * (double)gr->price_per_kwh + dp.charge_s / 60.0 * (double)gr->price_per_min;
         }
-        /* A stop at least as long as the break (the rest) counts as one. */
+        /* A charge at least as long as the break (the rest) counts as one;
+         * waiting for a connector does not. */
         int charged = soc > l->soc;
         dp.brk = ruled && charged && dp.stop_s >= ru.break_s - 1e-6;
         dp.rest = ruled && charged && dp.stop_s >= ru.rest_s - 1e-6;
+        dp.stop_s += wait;
         if (charged && n < MAX_DEPARTURES) out[n++] = dp;
         if (!ruled) continue;
         int last = soc >= top - EPS; /* the level the break or rest would charge to, when clamped */
         if (!dp.brk && (all || (charged && (!time_obj || last) && l->since > 0)) && n < MAX_DEPARTURES) {
             departure b = dp;
             b.brk = 1;
-            b.stop_s = ru.break_s;
+            b.stop_s = wait + ru.break_s;
             out[n++] = b;
         }
         if (!dp.rest && (all || (charged && (!time_obj || last || soc >= rest_soc - 1e-7) && l->day > 0)) &&
             n < MAX_DEPARTURES) {
             departure b = dp;
             b.brk = b.rest = 1;
-            b.stop_s = ru.rest_s;
+            b.stop_s = wait + ru.rest_s;
             out[n++] = b;
         }
         (void)brk_soc;
@@ -676,6 +705,9 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
     n.dep_soc = d->soc;
     n.charge_s = d->charge_s;
     n.stop_s = d->stop_s;
+    n.wait_s = d->wait_s;
+    n.reserved = d->reserved;
+    n.waited_s += d->wait_s;
     n.grid_wh = d->grid_wh;
     n.stop_cost = d->cost;
     n.brk = d->brk;
@@ -683,7 +715,7 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
     n.plug = l->point >= 2 ? p->choice[l->point].plug : -1;
     n.group = l->point >= 2 ? p->choice[l->point].group : -1;
     /* What the stop held beyond charging and its overhead was the pause. */
-    double pause = fmax(0, d->stop_s - d->charge_s - (d->charge_s > 0 ? r->stop_overhead_s : 0));
+    double pause = fmax(0, d->stop_s - d->wait_s - d->charge_s - (d->charge_s > 0 ? r->stop_overhead_s : 0));
     if (d->rest) n.day = 0, n.since = 0, n.rest_s += pause;
     else if (d->brk) n.since = 0, n.break_s += pause;
     double extra = 0;
@@ -763,9 +795,11 @@ static void explain_infeasible(ec_trip_planner *p, ec_trip_plan_t *plan)
         const leg *lg = get_leg(p, p->labels[i].point, 1);
         if (lg->state == 1 && lg->dist_m < best_d) best_d = lg->dist_m, best = (int)i;
     }
-    const label *l = &p->labels[best];
+    /* No label kept at all: the start itself cannot reach the destination. */
+    label start = start_label(r);
+    const label *l = best >= 0 ? &p->labels[best] : &start;
     const leg *lg = get_leg(p, l->point, 1);
-    double avail = l->point >= 2 && p->choice[l->point].plug >= 0 && !p->choice[l->point].avoid ? r->vehicle->soc_max : l->soc;
+    double avail = l->point >= 2 && p->choice[l->point].usable ? r->vehicle->soc_max : l->soc;
     double need = lg->energy_wh / r->vehicle->battery_wh + fmax(r->soc_min, r->soc_min_arrival);
     double short_wh = (need - avail) * r->vehicle->battery_wh;
     double km_short = short_wh / (lg->energy_wh / lg->dist_m) / 1000.0;
@@ -797,6 +831,7 @@ static ec_err fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
     plan->drive_s = end->drive_s;
     plan->break_s = end->break_s;
     plan->rest_s = end->rest_s;
+    plan->wait_s = end->waited_s;
     plan->energy_kwh = end->energy_wh / 1000.0;
     plan->soc_arrival = end->soc;
     memcpy(plan->currency, p->sites->currency, 4);
@@ -821,6 +856,8 @@ static ec_err fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
         s->charge_s = after->charge_s;
         s->brk = after->brk;
         s->rest = after->rest;
+        s->wait_s = after->wait_s;
+        s->reserved = after->reserved;
         s->overhead_s = after->charge_s > 0 ? r->stop_overhead_s : 0;
         plan->overhead_s += s->overhead_s;
         s->cost = (int64_t)llround(after->stop_cost);
@@ -888,14 +925,18 @@ typedef struct {
     long budget;
 } ref_ctx;
 
-/* Tries every sequence of distinct usable sites, with every departure, from label li. */
+/* Tries every sequence of distinct usable sites, with every departure, from label li
+ * (depth first, cutting branches already worse than the best plan found). */
 static ec_err ref_dfs(ec_trip_planner *p, int li, ref_ctx *c)
 {
     if (--c->budget < 0) return ec_fail(EC_ELIMIT, "reference search too large");
     const label cur = p->labels[li];
+    /* Time and cost only grow along a plan: a branch already no better than
+     * the best whole plan found cannot end better. */
+    double key = p->r->objective == EC_OBJ_COST ? cur.cost + cur.t * 1e-6 : cur.t;
+    if (key >= c->best) return EC_OK;
     if (cur.point == 1) {
-        double key = p->r->objective == EC_OBJ_COST ? cur.cost + cur.t * 1e-6 : cur.t;
-        if (key < c->best) c->best = key;
+        c->best = key;
         c->found = 1;
         return EC_OK;
     }
@@ -928,7 +969,7 @@ ec_err ec_trip_plan_reference(ec_trip_planner *p, const ec_trip_request_t *r, ec
 {
     ec_err rc = prepare(p, r, from, to);
     if (rc) return rc;
-    ref_ctx c = {INFINITY, 0, ec_calloc(n_points(p), 1), 20000000};
+    ref_ctx c = {INFINITY, 0, ec_calloc(n_points(p), 1), r->max_labels ? (long)r->max_labels : 20000000};
     if (!c.used) return EC_ENOMEM;
     label start = start_label(r);
     if (p->cap_labels == 0) {

@@ -147,6 +147,36 @@ bad_sites = t("bad_sites.csv")
 with open(bad_sites, "w") as f:
     f.write("site_id,name,lat,lon,standard,power_kw,count\nX,Rotterdam,51.918,4.49,CCS9,150,1\n")
 expect("bad sites file", bad_trip[:4] + [bad_sites] + bad_trip[5:], 1, err_has="bad_sites.csv:2: standard \"CCS9\"")
+# Live state in the sites file: the stop used, made busy (no connector free, none to
+# reserve), is avoided; given a 40 min queue, the plan waits there or goes elsewhere;
+# given a reservable window around the arrival, the stop is marked for reservation.
+with open(sites) as f:
+    rows = list(csv.reader(f))
+def sites_with(extra, name):
+    path = t(name)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(rows[0] + ["available", "wait_min", "reservable_from", "reservable_to"])
+        for r in rows[1:]:
+            w.writerow(r + (extra if r[0] == used else ["", "", "", ""]))
+    return path
+arrive = p["stops"][0]["arrival"]
+pb = json.loads(expect("trip busy site", [x if x != sites else sites_with(["0", "", "", ""], "busy.csv") for x in trip] + ["--json"], 0))
+check("busy site unused", pb["feasible"] and used not in [s["site_id"] for s in pb["stops"]], str(pb)[:300])
+pw = json.loads(expect("trip queue", [x if x != sites else sites_with(["", "40", "", ""], "queue.csv") for x in trip] + ["--json"], 0))
+check("queue waited or avoided", pw["feasible"] and pw["duration_s"] >= p["duration_s"] - 1
+      and all(s["wait_s"] == 2400 for s in pw["stops"] if s["site_id"] == used), str(pw)[:400])
+h = int(arrive[11:13])
+window = ["0", "", arrive[:11] + "%02d:00Z" % (h - 1), arrive[:11] + "%02d:00Z" % (h + 2)]
+pr = json.loads(expect("trip reservable", [x if x != sites else sites_with(window, "window.csv") for x in trip] + ["--json"], 0))
+check("reserved stop", pr["feasible"] and abs(pr["duration_s"] - p["duration_s"]) < 1
+      and any(s["reserved"] for s in pr["stops"] if s["site_id"] == used), str(pr)[:400])
+bad = sites_with(["0", "", "2026-11-24T12:00Z", "2026-11-24T10:00Z"], "bad_window.csv")
+expect("bad reservable window", [x if x != sites else bad for x in trip], 1, err_has="reservable_from,reservable_to")
+bad = sites_with(["9", "", "", ""], "bad_available.csv")
+expect("bad available", [x if x != sites else bad for x in trip], 1, err_has="available \"9\" is not 0..count")
+bad = sites_with(["", "-5", "", ""], "bad_wait.csv")
+expect("bad wait", [x if x != sites else bad for x in trip], 1, err_has="wait_min \"-5\" is not 0..1440")
 with open(pairs, "w") as f:
     f.write("from_lat,from_lon,to_lat,to_lon\n51.9225,4.4792,47.5596,7.5886\n50.9375,6.9603,50.1109,8.6821\n")
 rc, out, err = run("route", "--graph", g, "--sites", sites, "--batch", pairs, "--soc", "0.85", "--json")

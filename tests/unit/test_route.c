@@ -63,7 +63,8 @@ static void check_invariants(const ec_trip_plan_t *p, const ec_trip_request_t *r
         assert_true((double)s->arrival_s >= t_prev - 1);
         double pause = s->rest ? (r->rules == EC_RULES_EU ? 11 * 3600 : 10 * 3600) : s->brk ? (r->rules == EC_RULES_EU ? 2700 : 1800) : 0;
         assert_true(!s->rest || s->brk);
-        assert_true(fabs((double)(s->departure_s - s->arrival_s) - fmax(s->charge_s + s->overhead_s, pause)) <= 2);
+        assert_true(s->wait_s >= 0 && (s->wait_s == 0 || s->charge_s > 0));
+        assert_true(fabs((double)(s->departure_s - s->arrival_s) - s->wait_s - fmax(s->charge_s + s->overhead_s, pause)) <= 2);
         assert_true(fabs(s->energy_kwh - (s->soc_out - s->soc_in) * cap_kwh / r->vehicle->charge_eff) < 0.05);
         charged_kwh += s->energy_kwh * r->vehicle->charge_eff;
         t_prev = (double)s->departure_s;
@@ -83,7 +84,7 @@ static void check_invariants(const ec_trip_plan_t *p, const ec_trip_request_t *r
         double road_break = p->break_s, road_rest = p->rest_s;
         for (int i = 0; i < p->n_stops; i++) {
             const ec_trip_stop_t *s = &p->stops[i];
-            double pause = (double)(s->departure_s - s->arrival_s) - s->charge_s - s->overhead_s;
+            double pause = (double)(s->departure_s - s->arrival_s) - s->wait_s - s->charge_s - s->overhead_s;
             if (s->rest) stop_rests++, road_rest -= pause;
             else if (s->brk) stop_breaks++, road_break -= pause;
         }
@@ -175,7 +176,7 @@ static void test_against_exhaustive_reference(void **state)
 {
     (void)state;
     const char *names[] = {"eactros600", "etgx", "generic-500", "fh-aero-electric"};
-    int cases = 0, feasible = 0, with_break = 0, with_rest = 0;
+    int cases = 0, feasible = 0, with_break = 0, with_rest = 0, with_wait = 0, with_reserved = 0;
     /* 300 random pairs, then 100 end to end of the corridor, where daily rests fall due. */
     for (int round = 0; round < 400; round++) {
         ec_vehicle_profile v;
@@ -186,6 +187,13 @@ static void test_against_exhaustive_reference(void **state)
         for (int i = 0; i < ns; i++) {
             groups[i] = all_sites.groups[rnd((uint32_t)all_sites.n)];
             snprintf(groups[i].site_id, sizeof groups[i].site_id, "S%d", i);
+            /* Queues, busy sites and reservable windows around the trip. */
+            if (rnd(3) == 0) groups[i].wait_s = rnd(60) * 60.0;
+            if (rnd(4) == 0) groups[i].available = 0;
+            if (rnd(3) == 0) {
+                groups[i].reservable_from = 1795500000 + rnd(12) * 3600;
+                groups[i].reservable_to = groups[i].reservable_from + (1 + rnd(4)) * 3600;
+            }
         }
         ec_sites s = {groups, (size_t)ns, "EUR"};
         ec_trip_planner *pl;
@@ -210,15 +218,18 @@ static void test_against_exhaustive_reference(void **state)
                 fail_msg("case %d: fast %.3f, reference %.3f", round, key, ref);
             check_invariants(&p, &r);
             feasible++;
-            for (int i = 0; i < p.n_stops; i++) with_break += p.stops[i].brk && !p.stops[i].rest, with_rest += p.stops[i].rest;
+            for (int i = 0; i < p.n_stops; i++) {
+                with_break += p.stops[i].brk && !p.stops[i].rest, with_rest += p.stops[i].rest;
+                with_wait += p.stops[i].wait_s > 0, with_reserved += p.stops[i].reserved;
+            }
         }
         cases++;
         ec_trip_planner_free(pl);
     }
-    print_message("%d cases, %d feasible, all equal to the exhaustive search; %d breaks and %d rests at stops\n", cases,
-                  feasible, with_break, with_rest);
+    print_message("%d cases, %d feasible, all equal to the exhaustive search; at stops: %d breaks, %d rests, %d waits, "
+                  "%d reserved\n", cases, feasible, with_break, with_rest, with_wait, with_reserved);
     assert_true(feasible > 100);
-    assert_true(with_break > 10 && with_rest > 0);
+    assert_true(with_break > 10 && with_rest > 0 && with_wait > 0 && with_reserved > 0);
 }
 
 static void test_sites_file(void **state)
