@@ -46,6 +46,7 @@ typedef struct {
     int brk;                   /* the mandatory break (or the daily rest) was taken here */
     int rest;                  /* the daily rest was taken here */
     int reserved;              /* the site's reservable window serves this stop: reserve it */
+    int break_part;            /* EU split break: 1 its first 15 min, 2 its last 30 min taken here */
     int64_t cost;              /* 1e-4 currency units */
 } ec_trip_stop_t;
 
@@ -54,6 +55,7 @@ typedef struct {
     char reason[512];          /* why not, when not feasible */
     int64_t departure_s, arrival_s;
     double distance_m, duration_s, drive_s, charge_s, wait_s, overhead_s, break_s, rest_s;
+    int road_breaks, road_rests; /* breaks and rests taken on the road where they fell due */
     double energy_kwh;         /* drawn by driving, from the battery */
     double soc_arrival;
     int64_t cost;

@@ -39,6 +39,8 @@ static void json_plan(ec_jw *w, const ec_trip_plan_t *p)
     ec_jw_key(w, "overhead_s"), ec_jw_num(w, p->overhead_s, 0);
     ec_jw_key(w, "break_s"), ec_jw_num(w, p->break_s, 0);
     ec_jw_key(w, "rest_s"), ec_jw_num(w, p->rest_s, 0);
+    ec_jw_key(w, "road_breaks"), ec_jw_int(w, p->road_breaks);
+    ec_jw_key(w, "road_rests"), ec_jw_int(w, p->road_rests);
     ec_jw_key(w, "energy_kwh"), ec_jw_num(w, p->energy_kwh, 1);
     ec_jw_key(w, "soc_arrival"), ec_jw_num(w, p->soc_arrival, 3);
     ec_jw_key(w, "cost"), ec_jw_num(w, (double)p->cost / 10000.0, 2);
@@ -62,6 +64,7 @@ static void json_plan(ec_jw *w, const ec_trip_plan_t *p)
         ec_jw_key(w, "break"), ec_jw_bool(w, s->brk);
         ec_jw_key(w, "rest"), ec_jw_bool(w, s->rest);
         ec_jw_key(w, "reserved"), ec_jw_bool(w, s->reserved);
+        ec_jw_key(w, "break_part"), ec_jw_int(w, s->break_part);
         ec_jw_key(w, "cost"), ec_jw_num(w, (double)s->cost / 10000.0, 2);
         ec_jw_obj_end(w);
     }
@@ -85,7 +88,12 @@ static void print_plan(const ec_trip_plan_t *p, const ec_trip_request_t *r)
     hm(p->drive_s, a, sizeof a), hm(p->charge_s, b, sizeof b), hm(p->break_s, c, sizeof c), hm(p->rest_s, d, sizeof d);
     char cost[32];
     money(p->cost, cost, sizeof cost);
-    printf("driving %s   charging %s   breaks %s   rest %s   charging cost %s %s\n\n", a, b, c, d, cost, p->currency);
+    printf("driving %s   charging %s   breaks %s   rest %s   charging cost %s %s\n", a, b, c, d, cost, p->currency);
+    if (p->wait_s > 0) hm(p->wait_s, a, sizeof a), printf("waiting for a connector %s\n", a);
+    if (p->road_breaks || p->road_rests)
+        printf("on the road, where they fall due: %d break%s, %d daily rest%s\n", p->road_breaks, p->road_breaks == 1 ? "" : "s",
+               p->road_rests, p->road_rests == 1 ? "" : "s");
+    printf("\n");
     if (!p->n_stops) {
         printf("no charging stop needed\n");
         return;
@@ -102,7 +110,7 @@ static void print_plan(const ec_trip_plan_t *p, const ec_trip_request_t *r)
         else snprintf(wait, sizeof wait, "-");
         printf("  %-34.34s %-6s %6.5s %5s %6.5s %7.0f%% %8.0f%% %6.0f %5s %9s\n", s->name[0] ? s->name : s->site_id,
                s->charge_s > 0 ? ec_plug_name(s->plug) : "-", ta + 11, wait, td + 11, s->soc_in * 100, s->soc_out * 100,
-               s->energy_kwh, s->rest ? "rest" : s->brk ? "yes" : "", cost);
+               s->energy_kwh, s->rest ? "rest" : s->break_part == 1 ? "15m" : s->break_part == 2 ? "30m" : s->brk ? "yes" : "", cost);
     }
     for (int i = 0; i < p->n_stops; i++) {
         const ec_trip_stop_t *s = &p->stops[i];

@@ -24,6 +24,7 @@
 
 #define SITE_SNAP_M 5000.0
 #define EPS 1e-9
+#define TIE 1e-6 /* objective values this close are equally good */
 
 typedef struct {
     char id[64];
@@ -38,14 +39,16 @@ typedef struct {
 } leg;
 
 typedef struct {
-    double key, t, soc, since, day, cost;
+    double key, t, soc, since, day, duty, cost;
+    int part; /* the first part of a split break was taken since the last break */
     int point, parent;
     int dead;
     /* what happened at the parent's point before this leg */
     double dep_soc, charge_s, stop_s, wait_s, grid_wh, stop_cost;
-    int brk, rest, reserved, plug, group;
+    int brk, rest, reserved, split, plug, group;
     /* running totals */
     double drive_s, break_s, rest_s, waited_s, dist_m, energy_wh;
+    int road_breaks, road_rests;
 } label;
 
 typedef struct {
@@ -416,37 +419,55 @@ static void energy_bounds(ec_trip_planner *p)
 
 /* ---- driver rules --------------------------------------------------------------------- */
 
+/* The driving clocks: driving since the last break (`since`), driving since
+ * the last daily rest (`day`), time since the duty period began (`duty`:
+ * after the last daily rest, or at departure). EU: a 45 min break after 4.5 h
+ * of driving, which may be split into 15 min and then 30 min; 9 h of driving
+ * a day; an 11 h rest that must end within 24 h of the last, so it starts at
+ * most 13 h into the duty period. US (hours of service): a 30 min break after
+ * 8 h of driving, 11 h of driving, nothing after the 14th hour on duty, a 10 h
+ * rest. */
 typedef struct {
-    double break_after_s, break_s, day_limit_s, rest_s;
+    double break_after_s, break_s, split_first_s, split_second_s, day_limit_s, rest_s, window_s;
 } rules_t;
 
 static rules_t rules_of(ec_rules r)
 {
-    rules_t x = {INFINITY, 0, INFINITY, 0};
-    if (r == EC_RULES_EU) x = (rules_t){4.5 * 3600, 45 * 60, 9 * 3600, 11 * 3600};
-    if (r == EC_RULES_US) x = (rules_t){8 * 3600, 30 * 60, 11 * 3600, 10 * 3600};
+    rules_t x = {INFINITY, 0, 0, 0, INFINITY, 0, INFINITY};
+    if (r == EC_RULES_EU) x = (rules_t){4.5 * 3600, 45 * 60, 15 * 60, 30 * 60, 9 * 3600, 11 * 3600, 13 * 3600};
+    if (r == EC_RULES_US) x = (rules_t){8 * 3600, 30 * 60, 0, 0, 11 * 3600, 10 * 3600, 14 * 3600};
     return x;
 }
 
-/* Drives `drive` seconds from state (since, day), taking breaks and daily rests
- * on the road when they fall due. Returns the extra time spent resting. */
-static double drive_with_rules(const rules_t *ru, double drive, double *since, double *day,
-                               double *break_s, double *rest_s)
+/* The break that resets the driving clock now: the second part of a split
+ * break when the first was taken, else the whole break. */
+static double break_due_s(const rules_t *ru, const label *l)
+{
+    return l->part ? ru->split_second_s : ru->break_s;
+}
+
+/* Drives `drive` seconds from l's clocks, taking breaks and daily rests on the
+ * road when they fall due. Returns the extra time spent resting. */
+static double drive_with_rules(const rules_t *ru, double drive, label *l)
 {
     double extra = 0, rem = drive;
     for (int guard = 0; rem > EPS && guard < 10000; guard++) {
-        if (*day >= ru->day_limit_s - EPS) {
-            extra += ru->rest_s, *rest_s += ru->rest_s, *day = 0, *since = 0;
+        if (l->day >= ru->day_limit_s - EPS || l->duty >= ru->window_s - EPS) {
+            extra += ru->rest_s, l->rest_s += ru->rest_s, l->road_rests++;
+            l->day = l->since = l->duty = 0, l->part = 0;
             continue;
         }
-        if (*since >= ru->break_after_s - EPS) {
-            extra += ru->break_s, *break_s += ru->break_s, *since = 0;
+        if (l->since >= ru->break_after_s - EPS) {
+            double b = break_due_s(ru, l);
+            extra += b, l->break_s += b, l->duty += b, l->road_breaks++;
+            l->since = 0, l->part = 0;
             continue;
         }
-        double chunk = fmin(rem, fmin(ru->break_after_s - *since, ru->day_limit_s - *day));
+        double chunk = fmin(fmin(rem, ru->break_after_s - l->since), fmin(ru->day_limit_s - l->day, ru->window_s - l->duty));
         rem -= chunk;
-        *since += chunk;
-        *day += chunk;
+        l->since += chunk;
+        l->day += chunk;
+        l->duty += chunk;
     }
     return extra;
 }
@@ -458,8 +479,20 @@ static double drive_with_rules(const rules_t *ru, double drive, double *since, d
  * objective (for the earliest arrival, cost changes nothing that follows). */
 static int dominates(const label *a, const label *b, ec_objective obj)
 {
+    /* At the destination only the arrival and the cost count: among equally
+     * early plans the search keeps the cheapest. */
+    if (a->point == 1) return a->t <= b->t + 1e-6 && a->cost <= b->cost + 1e-6;
     return a->t <= b->t + 1e-6 && a->soc >= b->soc - 1e-9 && a->since <= b->since + 1e-6 &&
-           a->day <= b->day + 1e-6 && (obj == EC_OBJ_TIME || a->cost <= b->cost + 1e-6);
+           a->day <= b->day + 1e-6 && a->duty <= b->duty + 1e-6 && a->part >= b->part &&
+           (obj == EC_OBJ_TIME || a->cost <= b->cost + 1e-6);
+}
+
+/* Heap order: by key; among equal keys the label further on (later) first,
+ * so that on a plateau of equally good labels the search goes deep and meets
+ * the destination soon. */
+static int before(const label *a, const label *b)
+{
+    return a->key < b->key || (a->key == b->key && a->t > b->t);
 }
 
 static ec_err heap_push(ec_trip_planner *p, int idx)
@@ -473,7 +506,7 @@ static ec_err heap_push(ec_trip_planner *p, int idx)
     size_t i = p->heap_n++;
     while (i > 0) {
         size_t par = (i - 1) / 2;
-        if (p->labels[p->heap[par]].key <= p->labels[idx].key) break;
+        if (!before(&p->labels[idx], &p->labels[p->heap[par]])) break;
         p->heap[i] = p->heap[par];
         i = par;
     }
@@ -489,8 +522,8 @@ static int heap_pop(ec_trip_planner *p)
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= n) break;
-        if (c + 1 < n && p->labels[p->heap[c + 1]].key < p->labels[p->heap[c]].key) c++;
-        if (p->labels[p->heap[c]].key >= p->labels[last].key) break;
+        if (c + 1 < n && before(&p->labels[p->heap[c + 1]], &p->labels[p->heap[c]])) c++;
+        if (!before(&p->labels[p->heap[c]], &p->labels[last])) break;
         p->heap[i] = p->heap[c];
         i = c;
     }
@@ -521,8 +554,11 @@ static double bound(const ec_trip_planner *p, const label *l)
     const leg *to_d = &p->legs[(size_t)l->point * n_points(p) + 1];
     double drive = to_d->dur_s;
     rules_t ru = rules_of(r->rules);
-    double nb = resets_needed(l->since, drive, ru.break_after_s), nr = resets_needed(l->day, drive, ru.day_limit_s);
-    double pauses = nr * ru.rest_s + fmax(0, nb - nr) * ru.break_s;
+    double nb = resets_needed(l->since, drive, ru.break_after_s);
+    double nr = fmax(resets_needed(l->day, drive, ru.day_limit_s), resets_needed(l->duty, drive, ru.window_s));
+    /* Every break is whole or both parts of a split one, but the first may
+     * only lack its second part. */
+    double pauses = nr * ru.rest_s + fmax(0, nb - nr) * ru.break_s - (nb > nr && l->part ? ru.split_first_s : 0);
     double need_wh = p->lb_e[l->point] + fmax(r->soc_min, r->soc_min_arrival) * r->vehicle->battery_wh -
                      l->soc * r->vehicle->battery_wh;
     double charge = 0, money = 0;
@@ -542,7 +578,7 @@ static ec_err add_label(ec_trip_planner *p, const label *l)
     double h = bound(p, l);
     if (!isfinite(h)) return EC_OK;
     double key = (p->r->objective == EC_OBJ_COST ? l->cost + l->t * 1e-6 : l->t) + h;
-    if (key >= p->best_dest_key) return EC_OK;
+    if (key >= p->best_dest_key + TIE) return EC_OK;
     /* Scan the point's live labels, unlinking those that are dead. */
     for (int *link = &p->at_head[l->point]; *link >= 0;) {
         label *o = &p->labels[*link];
@@ -567,7 +603,7 @@ static ec_err add_label(ec_trip_planner *p, const label *l)
         p->next = b;
         p->cap_labels = cap;
     }
-    if (l->point == 1) p->best_dest_key = key;
+    if (l->point == 1 && key < p->best_dest_key) p->best_dest_key = key;
     int idx = (int)p->n_labels++;
     p->labels[idx] = *l;
     p->labels[idx].key = key;
@@ -579,6 +615,7 @@ static ec_err add_label(ec_trip_planner *p, const label *l)
 typedef struct {
     double soc, charge_s, stop_s, wait_s, grid_wh, cost;
     int brk, rest, reserved;
+    int split; /* 1: the first part of a split break, 2: its second part */
 } departure;
 
 /* The wait for a connector on arriving at Unix time `at`: the expected wait,
@@ -634,11 +671,13 @@ static int departures(ec_trip_planner *p, const label *l, departure *out, int al
     const leg *d = &p->legs[(size_t)l->point * n_points(p) + 1];
     if (d->state == 1)
         lv[n_lv++] = ceil((d->energy_wh / v->battery_wh + fmax(r->soc_min, r->soc_min_arrival)) * 1000.0) / 1000.0;
-    double brk_soc = -1, rest_soc = -1;
+    double brk_need = break_due_s(&ru, l), rest_soc = -1;
+    int can_split = ruled && ru.split_first_s > 0 && !l->part;
     if (ruled) {
-        brk_soc = lv[n_lv++] = ec_charge_table_soc_after(tab, l->soc, fmax(0, ru.break_s - r->stop_overhead_s));
+        lv[n_lv++] = ec_charge_table_soc_after(tab, l->soc, fmax(0, brk_need - r->stop_overhead_s));
         rest_soc = lv[n_lv++] = ec_charge_table_soc_after(tab, l->soc, fmax(0, ru.rest_s - r->stop_overhead_s));
     }
+    if (can_split) lv[n_lv++] = ec_charge_table_soc_after(tab, l->soc, fmax(0, ru.split_first_s - r->stop_overhead_s));
     /* Ascending, within the window, once each. */
     for (int i = 1; i < n_lv; i++)
         for (int k = i; k > 0 && lv[k] < lv[k - 1]; k--) {
@@ -653,7 +692,7 @@ static int departures(ec_trip_planner *p, const label *l, departure *out, int al
         if (soc < l->soc - EPS || soc <= prev + 1e-7) continue;
         if (soc < l->soc) soc = l->soc;
         prev = soc;
-        departure dp = {soc, 0, 0, wait, 0, 0, 0, 0, reserved};
+        departure dp = {soc, 0, 0, wait, 0, 0, 0, 0, reserved, 0};
         if (soc > l->soc) {
             dp.charge_s = ec_charge_table_time_s(tab, l->soc, soc);
             if (!isfinite(dp.charge_s)) break; /* the vehicle takes no more here */
@@ -661,29 +700,46 @@ static int departures(ec_trip_planner *p, const label *l, departure *out, int al
             dp.stop_s = dp.charge_s + r->stop_overhead_s;
             dp.cost = dp.grid_wh / 1000.0 * (double)gr->price_per_kwh + dp.charge_s / 60.0 * (double)gr->price_per_min;
         }
-        /* A charge at least as long as the break (the rest) counts as one;
-         * waiting for a connector does not. */
+        /* A charge at least as long as the break due (the rest, the first
+         * part of a split break) counts as one; waiting for a connector does not. */
         int charged = soc > l->soc;
-        dp.brk = ruled && charged && dp.stop_s >= ru.break_s - 1e-6;
+        dp.brk = ruled && charged && dp.stop_s >= brk_need - 1e-6;
         dp.rest = ruled && charged && dp.stop_s >= ru.rest_s - 1e-6;
+        if (dp.rest) dp.split = 0;
+        else if (dp.brk) dp.split = l->part ? 2 : 0;
+        else if (can_split && charged && dp.stop_s >= ru.split_first_s - 1e-6) dp.split = 1;
         dp.stop_s += wait;
+        /* The daily rest must begin within the duty window: a stop that would
+         * run past it can only be the rest. */
+        double room = ru.window_s - l->duty + 1e-6;
+        if (charged && !dp.rest && dp.stop_s > room) charged = 0;
         if (charged && n < MAX_DEPARTURES) out[n++] = dp;
+        charged = soc > l->soc;
         if (!ruled) continue;
         int last = soc >= top - EPS; /* the level the break or rest would charge to, when clamped */
-        if (!dp.brk && (all || (charged && (!time_obj || last) && l->since > 0)) && n < MAX_DEPARTURES) {
+        if (!dp.brk && wait + brk_need <= room && (all || (charged && (!time_obj || last) && l->since > 0)) &&
+            n < MAX_DEPARTURES) {
             departure b = dp;
             b.brk = 1;
-            b.stop_s = wait + ru.break_s;
+            b.split = l->part ? 2 : 0;
+            b.stop_s = wait + brk_need;
             out[n++] = b;
         }
-        if (!dp.rest && (all || (charged && (!time_obj || last || soc >= rest_soc - 1e-7) && l->day > 0)) &&
+        if (can_split && !dp.brk && !dp.split && wait + ru.split_first_s <= room &&
+            (all || (charged && (!time_obj || last))) && n < MAX_DEPARTURES) {
+            departure b = dp;
+            b.split = 1;
+            b.stop_s = wait + ru.split_first_s;
+            out[n++] = b;
+        }
+        if (!dp.rest && wait <= room && (all || (charged && (!time_obj || last || soc >= rest_soc - 1e-7) && l->day > 0)) &&
             n < MAX_DEPARTURES) {
             departure b = dp;
             b.brk = b.rest = 1;
+            b.split = 0;
             b.stop_s = wait + ru.rest_s;
             out[n++] = b;
         }
-        (void)brk_soc;
     }
     return n;
 }
@@ -716,10 +772,13 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
     n.group = l->point >= 2 ? p->choice[l->point].group : -1;
     /* What the stop held beyond charging and its overhead was the pause. */
     double pause = fmax(0, d->stop_s - d->wait_s - d->charge_s - (d->charge_s > 0 ? r->stop_overhead_s : 0));
-    if (d->rest) n.day = 0, n.since = 0, n.rest_s += pause;
-    else if (d->brk) n.since = 0, n.break_s += pause;
+    n.split = d->split;
+    n.duty += d->stop_s;
+    if (d->rest) n.day = n.since = n.duty = 0, n.part = 0, n.rest_s += pause;
+    else if (d->brk) n.since = 0, n.part = 0, n.break_s += pause;
+    else if (d->split == 1) n.part = 1, n.break_s += pause;
     double extra = 0;
-    if (r->rules != EC_RULES_NONE) extra = drive_with_rules(&ru, lg->dur_s, &n.since, &n.day, &n.break_s, &n.rest_s);
+    if (r->rules != EC_RULES_NONE) extra = drive_with_rules(&ru, lg->dur_s, &n);
     n.t = l->t + d->stop_s + lg->dur_s + extra;
     n.soc = soc;
     n.cost = l->cost + d->cost;
@@ -832,6 +891,8 @@ static ec_err fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
     plan->break_s = end->break_s;
     plan->rest_s = end->rest_s;
     plan->wait_s = end->waited_s;
+    plan->road_breaks = end->road_breaks;
+    plan->road_rests = end->road_rests;
     plan->energy_kwh = end->energy_wh / 1000.0;
     plan->soc_arrival = end->soc;
     memcpy(plan->currency, p->sites->currency, 4);
@@ -857,6 +918,7 @@ static ec_err fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
         s->brk = after->brk;
         s->rest = after->rest;
         s->wait_s = after->wait_s;
+        s->break_part = after->split;
         s->reserved = after->reserved;
         s->overhead_s = after->charge_s > 0 ? r->stop_overhead_s : 0;
         plan->overhead_s += s->overhead_s;
@@ -880,12 +942,19 @@ ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t 
     double cap = r->vehicle->battery_wh;
     int time_obj = r->objective == EC_OBJ_TIME;
     departure deps[MAX_DEPARTURES];
+    int found = -1;
     while (p->heap_n) {
         int li = heap_pop(p);
         if (p->labels[li].dead) continue;
+        /* The first arrival settled is the best; of the arrivals found as
+         * good (within TIE), the cheapest. */
         if (p->labels[li].point == 1) {
-            plan->labels = p->n_labels;
-            return fill_plan(p, li, plan);
+            found = li;
+            for (int k = p->at_head[1]; k >= 0; k = p->next[k]) {
+                const label *o = &p->labels[k];
+                if (!o->dead && o->key <= p->labels[li].key + TIE && o->cost < p->labels[found].cost) found = k;
+            }
+            break;
         }
         label cur = p->labels[li];
         if (p->near_n[cur.point] < 0 && (rc = build_near(p, cur.point))) return rc;
@@ -902,16 +971,17 @@ ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t 
                 int j = near[k];
                 if (row[j].energy_wh > reach_wh) break;
                 /* No better than the best arrival found even driving straight on: skip. */
-                if (!p->choice[j].usable || (time_obj && leave + row[j].dur_s + p->legs[(size_t)j * np + 1].dur_s >= p->best_dest_key))
+                if (!p->choice[j].usable || (time_obj && leave + row[j].dur_s + p->legs[(size_t)j * np + 1].dur_s >= p->best_dest_key + TIE))
                     continue;
                 if (apply_leg(p, li, &deps[d], j, &next) && (rc = add_label(p, &next))) return rc;
             }
         }
     }
+    plan->labels = p->n_labels;
+    if (found >= 0) return fill_plan(p, found, plan);
     plan->feasible = 0;
     plan->departure_s = r->depart_s;
     memcpy(plan->currency, p->sites->currency, 4);
-    plan->labels = p->n_labels;
     explain_infeasible(p, plan);
     return EC_OK;
 }

@@ -61,7 +61,11 @@ static void check_invariants(const ec_trip_plan_t *p, const ec_trip_request_t *r
         assert_true(s->soc_out >= s->soc_in - 1e-9);
         assert_true(s->soc_out <= r->vehicle->soc_max + 1e-9);
         assert_true((double)s->arrival_s >= t_prev - 1);
-        double pause = s->rest ? (r->rules == EC_RULES_EU ? 11 * 3600 : 10 * 3600) : s->brk ? (r->rules == EC_RULES_EU ? 2700 : 1800) : 0;
+        int eu = r->rules == EC_RULES_EU;
+        double pause = s->rest ? (eu ? 11 * 3600 : 10 * 3600)
+                       : s->brk ? (s->break_part == 2 ? 1800 : eu ? 2700 : 1800)
+                       : s->break_part == 1 ? 900 : 0;
+        assert_true(s->break_part == 0 || (eu && (s->break_part == 1) == !s->brk));
         assert_true(!s->rest || s->brk);
         assert_true(s->wait_s >= 0 && (s->wait_s == 0 || s->charge_s > 0));
         assert_true(fabs((double)(s->departure_s - s->arrival_s) - s->wait_s - fmax(s->charge_s + s->overhead_s, pause)) <= 2);
@@ -87,13 +91,19 @@ static void check_invariants(const ec_trip_plan_t *p, const ec_trip_request_t *r
             double pause = (double)(s->departure_s - s->arrival_s) - s->wait_s - s->charge_s - s->overhead_s;
             if (s->rest) stop_rests++, road_rest -= pause;
             else if (s->brk) stop_breaks++, road_break -= pause;
+            else if (s->break_part == 1) road_break -= pause;
         }
-        assert_true(road_break > -3 && road_rest > -3);
-        double road_rests = floor(road_rest / rest + 1e-3);
-        double pauses = floor(road_break / brk + 1e-3) + road_rests;
+        /* The road's pauses are whole breaks (or second parts) and rests. */
+        double half = r->rules == EC_RULES_EU ? 1800 : brk;
+        assert_true(road_break >= p->road_breaks * half - 3 && road_break <= p->road_breaks * brk + 3);
+        assert_true(fabs(road_rest - p->road_rests * rest) < 3);
+        int resets = p->road_breaks + p->road_rests + stop_breaks + stop_rests, rests = p->road_rests + stop_rests;
         double need = ceil((p->drive_s + r->driven_since_break_s) / block - 1e-9) - 1;
-        assert_true(pauses + stop_breaks + stop_rests >= need);
-        assert_true(road_rests + stop_rests >= ceil(p->drive_s / day - 1e-9) - 1);
+        assert_true(resets >= need);
+        assert_true(rests >= ceil(p->drive_s / day - 1e-9) - 1);
+        /* Each duty period ends in a rest within the window (13 h EU, 14 h US). */
+        double window = r->rules == EC_RULES_EU ? 13 * 3600 : 14 * 3600;
+        assert_true(p->duration_s <= (rests + 1) * window + rests * rest + 2);
     }
 }
 
@@ -176,7 +186,7 @@ static void test_against_exhaustive_reference(void **state)
 {
     (void)state;
     const char *names[] = {"eactros600", "etgx", "generic-500", "fh-aero-electric"};
-    int cases = 0, feasible = 0, with_break = 0, with_rest = 0, with_wait = 0, with_reserved = 0;
+    int cases = 0, feasible = 0, with_break = 0, with_split = 0, with_rest = 0, with_wait = 0, with_reserved = 0;
     /* 300 random pairs, then 100 end to end of the corridor, where daily rests fall due. */
     for (int round = 0; round < 400; round++) {
         ec_vehicle_profile v;
@@ -221,15 +231,16 @@ static void test_against_exhaustive_reference(void **state)
             for (int i = 0; i < p.n_stops; i++) {
                 with_break += p.stops[i].brk && !p.stops[i].rest, with_rest += p.stops[i].rest;
                 with_wait += p.stops[i].wait_s > 0, with_reserved += p.stops[i].reserved;
+                with_split += p.stops[i].break_part != 0;
             }
         }
         cases++;
         ec_trip_planner_free(pl);
     }
-    print_message("%d cases, %d feasible, all equal to the exhaustive search; at stops: %d breaks, %d rests, %d waits, "
-                  "%d reserved\n", cases, feasible, with_break, with_rest, with_wait, with_reserved);
+    print_message("%d cases, %d feasible, all equal to the exhaustive search; at stops: %d breaks, %d split, %d rests, "
+                  "%d waits, %d reserved\n", cases, feasible, with_break, with_split, with_rest, with_wait, with_reserved);
     assert_true(feasible > 100);
-    assert_true(with_break > 10 && with_rest > 0 && with_wait > 0 && with_reserved > 0);
+    assert_true(with_break > 10 && with_split > 0 && with_rest > 0 && with_wait > 0 && with_reserved > 0);
 }
 
 static void test_sites_file(void **state)
