@@ -11,7 +11,7 @@
  * truck volume, keeping those over 300 km apart; an eactros600 leaving at 80 %
  * under the EU rules.
  * osm: the OSM network in PBF (truck-40t), SITES (default 200) sites on
- * random nodes, random node pairs; the truck leaves at 14 % so that most
+ * random nodes, random pairs of nodes with a road between them; the truck leaves at 11 % so that most
  * trips across the city need a stop.
  * The first plan for the vehicle computes the legs between all sites and is
  * timed apart. The exhaustive reference runs on the first REF_PAIRS (default
@@ -147,10 +147,16 @@ int main(int argc, char **argv)
         }
     } else {
         for (int k = 0; k < (int)param; k++) add_site(&groups, k, ec_graph_point(g, (uint32_t)(urand() * g->n_nodes)));
-        for (int i = 0; i < 4 * npairs; i++) {
-            od x = {(uint32_t)(urand() * g->n_nodes), (uint32_t)(urand() * g->n_nodes), i + 1.0};
-            ec_vec_push(&ods, &x);
+        /* Pairs the truck can drive between (a city extract has one-way
+         * streets leaving it, and roads closed to trucks). */
+        ec_query *cq;
+        if (ec_query_new(g, EC_ALGO_CH, &cq)) return 1;
+        while (ods.len < (size_t)(4 * npairs)) {
+            od x = {(uint32_t)(urand() * g->n_nodes), (uint32_t)(urand() * g->n_nodes), ods.len + 1.0};
+            uint32_t w;
+            if (ec_query_weight_nodes(cq, x.a, x.b, &w) == EC_OK) ec_vec_push(&ods, &x);
         }
+        ec_query_free(cq);
     }
     ec_sites sites = {groups.data, groups.len, "EUR"};
     ec_trip_planner *pl;
@@ -166,7 +172,7 @@ int main(int argc, char **argv)
     memset(&q, 0, sizeof q);
     q.vehicle = &v;
     q.cond = ec_conditions_default(&v);
-    q.soc_start = germany ? 0.8 : 0.14;
+    q.soc_start = germany ? 0.8 : 0.11;
     q.soc_min = 0.1;
     q.soc_min_arrival = 0.1;
     q.rules = EC_RULES_EU;

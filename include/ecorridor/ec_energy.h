@@ -76,6 +76,13 @@ ec_conditions_t ec_conditions_default(const ec_vehicle_profile *v);
 double ec_energy_wh(const ec_vehicle_profile *v, const ec_conditions_t *c, double length_m,
                     double duration_s, double rise_m);
 
+/* The same over a whole route on level roads, from its sums: length, time and
+ * the sum over its pieces of length x speed^2 (the work against the air
+ * grows with it). Equal to summing ec_energy_wh over the pieces, which never
+ * recover energy on the level. */
+double ec_energy_route_wh(const ec_vehicle_profile *v, const ec_conditions_t *c, double length_m,
+                          double duration_s, double length_speed2_sum);
+
 /* Power the connector delivers at soc: the least of the vehicle's curve, its
  * inlet for the plug, and limit_w (what the site can give; <= 0: no limit).
  * 0 when the vehicle has no inlet for the plug. */

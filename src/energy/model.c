@@ -37,16 +37,13 @@ ec_conditions_t ec_conditions_default(const ec_vehicle_profile *v)
  * wheel work is negative downhill, recovered at the regeneration efficiency),
  * plus the auxiliaries over the time driven. Cold adds battery and cabin
  * losses, modelled as a share per degree below 20 C; colder air is also denser. */
-double ec_energy_wh(const ec_vehicle_profile *v, const ec_conditions_t *c, double length_m,
-                    double duration_s, double rise_m)
+static double energy_wh(const ec_vehicle_profile *v, const ec_conditions_t *c, double length_m,
+                        double duration_s, double length_speed2, double rise_m)
 {
-    if (length_m <= 0) return 0.0;
-    if (duration_s <= 0) duration_s = length_m / 22.0;
     double mass = v->empty_mass_kg + c->payload_kg;
-    double speed = length_m / duration_s;
     double rho = P_AIR / (R_AIR * (c->temp_c + 273.15));
     double roll_j = mass * G * v->crr * length_m;
-    double aero_j = 0.5 * rho * v->cda_m2 * speed * speed * length_m;
+    double aero_j = 0.5 * rho * v->cda_m2 * length_speed2;
     double climb_j = mass * G * rise_m;
     double wheel_j = roll_j + aero_j + climb_j;
     double battery_j = wheel_j >= 0 ? wheel_j / v->drivetrain_eff : wheel_j * v->regen_eff;
@@ -54,6 +51,22 @@ double ec_energy_wh(const ec_vehicle_profile *v, const ec_conditions_t *c, doubl
     double aux_j = v->aux_w * duration_s;
     if (battery_j > 0) battery_j *= 1.0 + cold;
     return (battery_j + aux_j * (1.0 + cold)) / 3600.0;
+}
+
+double ec_energy_wh(const ec_vehicle_profile *v, const ec_conditions_t *c, double length_m,
+                    double duration_s, double rise_m)
+{
+    if (length_m <= 0) return 0.0;
+    if (duration_s <= 0) duration_s = length_m / 22.0;
+    double speed = length_m / duration_s;
+    return energy_wh(v, c, length_m, duration_s, length_m * speed * speed, rise_m);
+}
+
+double ec_energy_route_wh(const ec_vehicle_profile *v, const ec_conditions_t *c, double length_m,
+                          double duration_s, double length_speed2_sum)
+{
+    if (length_m <= 0) return 0.0;
+    return energy_wh(v, c, length_m, duration_s, length_speed2_sum, 0.0);
 }
 
 /* The vehicle's curve at soc, linear between points. */

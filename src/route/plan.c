@@ -217,16 +217,27 @@ static void set_leg(ec_trip_planner *p, leg *l, ec_err rc, const ec_path_t *path
     }
     const ec_graph *g = p->g;
     const ec_vehicle_profile *v = p->r->vehicle;
-    double e = 0, len = 0, dur = 0;
+    /* Level roads: the energy follows from the sums of length, time and
+     * length x speed^2 (arcs without time are taken at 22 m/s, as the model does). */
+    double len = 0, dur = 0, lv2 = 0;
     for (uint32_t i = 0; i < path->n_arcs; i++) {
         const ec_arc_t *arc = &g->arcs[path->arcs[i]];
         double lm = arc->length_cm / 100.0, ds = arc->duration_ms / 1000.0;
-        e += ec_energy_wh(v, &p->r->cond, lm, ds, 0.0);
+        if (lm <= 0) continue;
+        if (ds <= 0) ds = lm / 22.0;
+        lv2 += lm * lm * lm / (ds * ds);
         len += lm;
         dur += ds;
     }
     /* The partial arcs at both ends, at their average speed. */
-    if (path->distance_m > len) e += ec_energy_wh(v, &p->r->cond, path->distance_m - len, path->duration_s - dur, 0.0);
+    double rl = path->distance_m - len, rd = path->duration_s - dur;
+    if (rl > 0) {
+        if (rd <= 0) rd = rl / 22.0;
+        lv2 += rl * rl * rl / (rd * rd);
+        len += rl;
+        dur += rd;
+    }
+    double e = ec_energy_route_wh(v, &p->r->cond, len, dur, lv2);
     l->state = 1;
     l->dur_s = path->duration_s;
     l->dist_m = path->distance_m;

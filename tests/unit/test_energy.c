@@ -132,6 +132,36 @@ static void test_physics(void **state)
     assert_true(ec_energy_wh(&v, &c, 0, 0, 0) == 0);
 }
 
+/* A route's energy from its sums equals the sum over its pieces; charging
+ * tables agree with the direct integral. */
+static void test_route_sums_and_tables(void **state)
+{
+    (void)state;
+    ec_vehicle_profile v;
+    ec_vehicle_profile_builtin("fh-aero-electric", &v);
+    ec_conditions_t c = {15000, -5};
+    double len[] = {1200, 35000, 800, 15000, 4000}, speed[] = {13.9, 23.6, 8.3, 22.2, 16.7};
+    double sum = 0, L = 0, T = 0, lv2 = 0;
+    for (int i = 0; i < 5; i++) {
+        sum += ec_energy_wh(&v, &c, len[i], len[i] / speed[i], 0);
+        L += len[i], T += len[i] / speed[i], lv2 += len[i] * speed[i] * speed[i];
+    }
+    assert_true(fabs(ec_energy_route_wh(&v, &c, L, T, lv2) - sum) < 1e-6 * sum);
+    ec_charge_table_t t;
+    assert_int_equal(ec_charge_table_init(&v, EC_PLUG_MCS, 7e5, &t), EC_OK);
+    double pairs[][2] = {{0.2, 0.8}, {0.1, 0.9}, {0.437, 0.612}, {0.5, 0.5005}};
+    for (int i = 0; i < 4; i++) {
+        double direct;
+        assert_int_equal(ec_charge_time_s(&v, EC_PLUG_MCS, 7e5, pairs[i][0], pairs[i][1], &direct, NULL), EC_OK);
+        double tab = ec_charge_table_time_s(&t, pairs[i][0], pairs[i][1]);
+        if (fabs(tab - direct) > 1e-3 * direct + 0.5) fail_msg("%.3f..%.3f: table %.2f s, direct %.2f s", pairs[i][0], pairs[i][1], tab, direct);
+        /* And back: the SoC reached in that time. */
+        assert_true(fabs(ec_charge_table_soc_after(&t, pairs[i][0], tab) - pairs[i][1]) < 1e-6);
+    }
+    assert_true(ec_charge_table_soc_after(&t, 0.3, 1e9) == 1.0);
+    assert_int_equal(ec_charge_table_init(&v, EC_PLUG_TYPE2, 0, &t), EC_EINVAL);
+}
+
 static void test_profile_files(void **state)
 {
     (void)state;
@@ -183,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_man_limits),
         cmocka_unit_test(test_curve_shape),
         cmocka_unit_test(test_physics),
+        cmocka_unit_test(test_route_sums_and_tables),
         cmocka_unit_test(test_profile_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
