@@ -73,6 +73,8 @@ typedef struct ec_graph {
     const int64_t *way_ids;      /* [n_ways]: OSM way ids (NULL without ways) */
     const uint32_t *name_off;    /* [n_nodes + 1] into names, or NULL */
     const char *names;
+    const float *elev_m;         /* [n_nodes]: metres above sea level; NULL when the
+                                    source gave none (corridor models may give them) */
     ec_metric metric;
     ec_source_kind source_kind;
     ec_vehicle_class_t vehicle;
@@ -113,6 +115,12 @@ static inline ec_latlon_t ec_graph_point(const ec_graph *g, uint32_t node)
     return p;
 }
 
+/* Elevation of a node in metres (0 without elevations). */
+static inline double ec_graph_elev_m(const ec_graph *g, uint32_t node)
+{
+    return g->elev_m ? g->elev_m[node] : 0.0;
+}
+
 /* Name of a node (corridor models may name places), or NULL. */
 const char *ec_graph_node_name(const ec_graph *g, uint32_t node);
 
@@ -128,6 +136,9 @@ void ec_netbuild_free(ec_netbuild *nb);
 ec_err ec_netbuild_node(ec_netbuild *nb, int64_t ext_id, ec_latlon_t p, const char *name,
                         uint32_t *idx);
 ec_err ec_netbuild_way(ec_netbuild *nb, int64_t way_id, uint32_t *idx);
+/* Sets a node's elevation (metres, -500..9000); EC_ERANGE outside. A graph
+ * keeps elevations only when every node has one. */
+ec_err ec_netbuild_node_elevation(ec_netbuild *nb, uint32_t idx, double elev_m);
 ec_err ec_netbuild_arc(ec_netbuild *nb, uint32_t from, uint32_t to, uint32_t length_cm,
                        uint32_t duration_ms, uint32_t way);
 uint32_t ec_netbuild_n_nodes(const ec_netbuild *nb);

@@ -19,13 +19,13 @@
 #include <zlib.h>
 
 #define MAGIC "ECGRAPH\0"
-#define FORMAT_VERSION 1u
+#define FORMAT_VERSION 2u /* 2: node elevations */
 #define ENDIAN_MARK 0x01020304u
-#define N_SECTIONS 15
+#define N_SECTIONS 16
 #define MAX_COUNT 1000000000u
 
 enum { S_COORD, S_FIRST, S_ARCS, S_EXT, S_WAYS, S_NAME_OFF, S_NAMES, S_RANK, S_NODE_AT,
-       S_UP_FIRST, S_UP, S_DOWN_FIRST, S_DOWN, S_UP_CHILD, S_DOWN_CHILD };
+       S_UP_FIRST, S_UP, S_DOWN_FIRST, S_DOWN, S_UP_CHILD, S_DOWN_CHILD, S_ELEV };
 
 typedef struct {
     uint64_t offset, size;
@@ -41,10 +41,10 @@ typedef struct {
     double build_seconds;
     char vehicle_name[64];
     double height_m, width_m, length_m, weight_t, axle_load_t, max_speed_kmh;
-    uint32_t hazmat, ignore_access;
+    uint32_t hazmat, ignore_access, has_elev;
     char source[256];
     section sections[N_SECTIONS];
-    uint8_t reserved[1024 - 8 - 14 * 4 - 16 - 64 - 48 - 8 - 256 - N_SECTIONS * 24 - 4];
+    uint8_t reserved[1024 - 8 - 16 * 4 - 16 - 64 - 48 - 8 - 256 - N_SECTIONS * 24 - 4];
     uint32_t header_crc;
 } file_header;
 
@@ -110,6 +110,7 @@ ec_err ec_graph_save(const ec_graph *g, const char *path)
     h.max_speed_kmh = g->vehicle.max_speed_kmh;
     h.hazmat = (uint32_t)g->vehicle.hazmat;
     h.ignore_access = (uint32_t)g->vehicle.ignore_access;
+    h.has_elev = g->elev_m != NULL;
     snprintf(h.source, sizeof h.source, "%s", g->source);
     size_t n = g->n_nodes;
     const struct {
@@ -131,6 +132,7 @@ ec_err ec_graph_save(const ec_graph *g, const char *path)
         {g->down, (uint64_t)g->n_down * sizeof(ec_ch_arc_t)},
         {g->up_child, (uint64_t)g->n_up * 8},
         {g->down_child, (uint64_t)g->n_down * 8},
+        {g->elev_m, g->elev_m ? n * 4 : 0},
     };
     uint64_t off = sizeof h;
     for (int i = 0; i < N_SECTIONS; i++) {
@@ -242,7 +244,8 @@ static ec_err from_image(ec_graph *g, const uint8_t *base, uint64_t len, const c
         n * sizeof(ec_coord_t), (n + 1) * 4, (uint64_t)h.n_arcs * sizeof(ec_arc_t), n * 8,
         (uint64_t)h.n_ways * 8, h.has_names ? (n + 1) * 4 : 0, h.names_len, n * 4, n * 4,
         (n + 1) * 4, (uint64_t)h.n_up * sizeof(ec_ch_arc_t), (n + 1) * 4,
-        (uint64_t)h.n_down * sizeof(ec_ch_arc_t), (uint64_t)h.n_up * 8, (uint64_t)h.n_down * 8};
+        (uint64_t)h.n_down * sizeof(ec_ch_arc_t), (uint64_t)h.n_up * 8, (uint64_t)h.n_down * 8,
+        h.has_elev ? n * 4 : 0};
     const void *p[N_SECTIONS];
     uint64_t end = sizeof h;
     for (int i = 0; i < N_SECTIONS; i++) {
@@ -279,6 +282,7 @@ static ec_err from_image(ec_graph *g, const uint8_t *base, uint64_t len, const c
     g->down = p[S_DOWN];
     g->up_child = p[S_UP_CHILD];
     g->down_child = p[S_DOWN_CHILD];
+    g->elev_m = h.has_elev ? p[S_ELEV] : NULL;
     g->has_ch = 1;
     g->metric = (ec_metric)h.metric;
     g->source_kind = (ec_source_kind)h.source_kind;
@@ -308,6 +312,11 @@ static ec_err from_image(ec_graph *g, const uint8_t *base, uint64_t len, const c
         if (g->rank[v] >= h.n_nodes || g->node_at[g->rank[v]] != v)
             return corrupt(name, "node order is not a permutation");
     }
+    if (h.has_elev)
+        for (uint32_t v = 0; v < h.n_nodes; v++) {
+            float e = g->elev_m[v];
+            if (!(e >= -500 && e <= 9000)) return corrupt(name, "an elevation out of range");
+        }
     if (h.has_names) {
         if (h.names_len == 0 || g->names[h.names_len - 1] != '\0' ||
             !monotonic(g->name_off, h.n_nodes, g->name_off[h.n_nodes]) ||

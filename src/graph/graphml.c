@@ -14,7 +14,7 @@
 #define MAX_EDGE_KM 1000.0
 #define DEFAULT_SPEED_KMH 100.0 /* the corridor models' default travel_speed */
 
-enum { F_NONE, F_X, F_Y, F_NAME, F_DIST };
+enum { F_NONE, F_X, F_Y, F_NAME, F_DIST, F_ELEV };
 
 typedef struct {
     char id[MAX_ID];
@@ -23,8 +23,8 @@ typedef struct {
 
 typedef struct {
     char id[MAX_ID];
-    double x, y;
-    int has_x, has_y;
+    double x, y, elev;
+    int has_x, has_y, has_elev;
     char name[MAX_NAME];
     long line;
 } gnode;
@@ -95,6 +95,7 @@ static void on_start(void *ud, const char *el, const char **atts)
                    : !strcmp(nm, "position_y") ? F_Y
                    : !strcmp(nm, "name")       ? F_NAME
                    : !strcmp(nm, "distance")   ? F_DIST
+                   : !strcmp(nm, "elevation")  ? F_ELEV
                                                : F_NONE;
     } else if (strcmp(el, "graph") == 0) {
         const char *d = attr(atts, "edgedefault");
@@ -150,6 +151,13 @@ static void on_end(void *ud, const char *el)
         if (g->in_node) {
             if (g->data_field == F_X) g->node.x = v, g->node.has_x = 1;
             if (g->data_field == F_Y) g->node.y = v, g->node.has_y = 1;
+            if (g->data_field == F_ELEV) {
+                if (!(v >= -500 && v <= 9000)) {
+                    snprintf(msg, sizeof msg, "node \"%s\" has elevation %g m, expected -500..9000 m", g->node.id, v);
+                    return failf(g, EC_ERANGE, msg);
+                }
+                g->node.elev = v, g->node.has_elev = 1;
+            }
             if (g->data_field == F_NAME) {
                 if (g->text_len >= MAX_NAME) return failf(g, EC_ELIMIT, "node name too long");
                 memcpy(g->node.name, g->text, g->text_len + 1);
@@ -278,6 +286,15 @@ ec_err ec_graphml_parse(const char *name, const char *text, size_t len, ec_netbu
     /* Nodes: ids are unique strings; numeric ones become the external id. */
     uint32_t base = ec_netbuild_n_nodes(nb);
     const gnode *gn = g.nodes.data;
+    /* Elevations for every node or for none: grades need both ends of a road. */
+    size_t with_elev = 0;
+    for (size_t i = 0; i < g.nodes.len; i++) with_elev += gn[i].has_elev;
+    for (size_t i = 0; with_elev && with_elev < g.nodes.len && i < g.nodes.len; i++)
+        if (!gn[i].has_elev) {
+            rc = ec_fail(EC_EPARSE, "%s:%ld: node \"%s\" has no elevation while %zu others have one: give every node "
+                         "one or none", name, gn[i].line, gn[i].id, with_elev);
+            goto done;
+        }
     for (size_t i = 0; i < g.nodes.len; i++) {
         uint64_t h = hash_id(gn[i].id), prev;
         if (ec_map_get(&ids, h, &prev)) {
@@ -290,7 +307,7 @@ ec_err ec_graphml_parse(const char *name, const char *text, size_t len, ec_netbu
         uint32_t idx;
         ec_latlon_t p = {gn[i].y, gn[i].x};
         if ((rc = ec_netbuild_node(nb, ext, p, gn[i].name[0] ? gn[i].name : NULL, &idx)) ||
-            (rc = ec_map_put(&ids, h, idx)))
+            (rc = ec_map_put(&ids, h, idx)) || (gn[i].has_elev && (rc = ec_netbuild_node_elevation(nb, idx, gn[i].elev))))
             goto done;
     }
     (void)base;

@@ -1,6 +1,7 @@
 /* netbuild.c - collects nodes and arcs from a loader, then lays out the CSR graph. */
 #include "graph_internal.h"
 
+#include <math.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -15,6 +16,8 @@ struct ec_netbuild {
     ec_vec name_off; /* uint32_t, start of each node's name; UINT32_MAX for none */
     ec_buf names;
     int any_name;
+    ec_vec elev;   /* float, NAN for unknown */
+    int any_elev;
     ec_vec ways;   /* int64_t */
     ec_vec arcs;   /* raw_arc */
 };
@@ -32,6 +35,7 @@ ec_err ec_netbuild_new(ec_netbuild **out)
     ec_buf_init(&nb->names, 1u << 30);
     ec_vec_init(&nb->ways, sizeof(int64_t));
     ec_vec_init(&nb->arcs, sizeof(raw_arc));
+    ec_vec_init(&nb->elev, sizeof(float));
     *out = nb;
     return EC_OK;
 }
@@ -45,6 +49,7 @@ void ec_netbuild_free(ec_netbuild *nb)
     ec_buf_free(&nb->names);
     ec_vec_free(&nb->ways);
     ec_vec_free(&nb->arcs);
+    ec_vec_free(&nb->elev);
     ec_free(nb);
 }
 
@@ -71,8 +76,9 @@ ec_err ec_netbuild_node(ec_netbuild *nb, int64_t ext_id, ec_latlon_t p, const ch
         if (ec_buf_append(&nb->names, name, strlen(name) + 1)) return EC_ENOMEM;
         nb->any_name = 1;
     }
+    float unknown = NAN;
     if (ec_vec_push(&nb->ext, &ext_id) || ec_vec_push(&nb->coord, &c) ||
-        ec_vec_push(&nb->name_off, &off))
+        ec_vec_push(&nb->name_off, &off) || ec_vec_push(&nb->elev, &unknown))
         return EC_ENOMEM;
     *idx = (uint32_t)nb->ext.len - 1;
     return EC_OK;
@@ -94,6 +100,15 @@ ec_err ec_netbuild_arc(ec_netbuild *nb, uint32_t from, uint32_t to, uint32_t len
     if (nb->arcs.len >= MAX_ARCS) return ec_fail(EC_ELIMIT, "more than %u arcs", MAX_ARCS);
     raw_arc r = {from, {to, length_cm, duration_ms ? duration_ms : 1, way}};
     return ec_vec_push(&nb->arcs, &r) ? EC_ENOMEM : EC_OK;
+}
+
+ec_err ec_netbuild_node_elevation(ec_netbuild *nb, uint32_t idx, double elev_m)
+{
+    if (idx >= nb->elev.len) return ec_fail(EC_EINVAL, "node %u does not exist", idx);
+    if (!(elev_m >= -500 && elev_m <= 9000)) return EC_ERANGE;
+    ((float *)nb->elev.data)[idx] = (float)elev_m;
+    nb->any_elev = 1;
+    return EC_OK;
 }
 
 void *graph__own(ec_graph *g, void *p)
@@ -140,6 +155,17 @@ ec_err ec_netbuild_finish(ec_netbuild *nb, ec_metric metric, ec_source_kind kind
     if (g->n_ways) {
         g->way_ids = graph__own(g, nb->ways.data);
         nb->ways.data = NULL;
+    }
+    if (nb->any_elev && n) {
+        const float *e = nb->elev.data;
+        uint32_t unknown = 0;
+        for (uint32_t v = 0; v < n; v++) unknown += e[v] != e[v];
+        if (unknown) {
+            ec_log(EC_LOG_WARN, "%s: %u of %u nodes have no elevation: elevations ignored", source, unknown, n);
+        } else {
+            g->elev_m = graph__own(g, nb->elev.data);
+            nb->elev.data = NULL;
+        }
     }
     if (nb->any_name) {
         uint32_t *off = graph__own(g, ec_malloc(((size_t)n + 1) * sizeof *off));

@@ -36,6 +36,7 @@ typedef struct {
 typedef struct {
     uint8_t state; /* 0 unknown, 1 known, 2 no route */
     double dur_s, dist_m, energy_wh;
+    double peak_wh; /* the most drawn from the battery at any point on the way (>= energy_wh) */
 } leg;
 
 typedef struct {
@@ -208,8 +209,16 @@ size_t ec_trip_planner_sites(const ec_trip_planner *p, size_t *skipped)
 
 /* ---- legs ------------------------------------------------------------------------ */
 
-/* A leg from the route found (or not: rc) between its points. */
-static void set_leg(ec_trip_planner *p, leg *l, ec_err rc, const ec_path_t *path)
+/* Elevation of a point: along its snapped road piece. */
+static double point_elev(const ec_trip_planner *p, int i)
+{
+    const ec_snap_t *s = point_snap(p, i);
+    double a = ec_graph_elev_m(p->g, s->tail), b = ec_graph_elev_m(p->g, s->head);
+    return a + s->frac * (b - a);
+}
+
+/* A leg from the route found (or not: rc) between points a and b. */
+static void set_leg(ec_trip_planner *p, leg *l, ec_err rc, const ec_path_t *path, int a, int b)
 {
     if (rc) {
         l->state = 2;
@@ -217,31 +226,60 @@ static void set_leg(ec_trip_planner *p, leg *l, ec_err rc, const ec_path_t *path
     }
     const ec_graph *g = p->g;
     const ec_vehicle_profile *v = p->r->vehicle;
-    /* Level roads: the energy follows from the sums of length, time and
-     * length x speed^2 (arcs without time are taken at 22 m/s, as the model does). */
-    double len = 0, dur = 0, lv2 = 0;
-    for (uint32_t i = 0; i < path->n_arcs; i++) {
-        const ec_arc_t *arc = &g->arcs[path->arcs[i]];
-        double lm = arc->length_cm / 100.0, ds = arc->duration_ms / 1000.0;
-        if (lm <= 0) continue;
-        if (ds <= 0) ds = lm / 22.0;
-        lv2 += lm * lm * lm / (ds * ds);
-        len += lm;
-        dur += ds;
+    const ec_conditions_t *c = &p->r->cond;
+    double len = 0, dur = 0, e = 0, peak = 0;
+    if (g->elev_m) {
+        /* Grades: arc by arc, so that braking downhill recovers energy only
+         * where it happens, and the lowest charge on the way is known. The
+         * partial arcs at both ends go first, as one piece. */
+        double pl = path->distance_m, pd = path->duration_s;
+        for (uint32_t i = 0; i < path->n_arcs; i++) {
+            const ec_arc_t *arc = &g->arcs[path->arcs[i]];
+            pl -= arc->length_cm / 100.0, pd -= arc->duration_ms / 1000.0;
+        }
+        double rise = path->first_node == UINT32_MAX
+                          ? point_elev(p, b) - point_elev(p, a)
+                          : ec_graph_elev_m(g, path->first_node) - point_elev(p, a) + point_elev(p, b) -
+                                ec_graph_elev_m(g, path->last_node);
+        if (pl > 0) e = ec_energy_wh(v, c, pl, pd, rise), peak = fmax(0, e);
+        uint32_t at = path->first_node;
+        for (uint32_t i = 0; i < path->n_arcs; i++) {
+            const ec_arc_t *arc = &g->arcs[path->arcs[i]];
+            e += ec_energy_wh(v, c, arc->length_cm / 100.0, arc->duration_ms / 1000.0,
+                              ec_graph_elev_m(g, arc->to) - ec_graph_elev_m(g, at));
+            peak = fmax(peak, e);
+            at = arc->to;
+        }
+        len = path->distance_m, dur = path->duration_s;
+    } else {
+        /* Level roads: the energy follows from the sums of length, time and
+         * length x speed^2 (arcs without time are taken at 22 m/s, as the model does). */
+        double lv2 = 0;
+        for (uint32_t i = 0; i < path->n_arcs; i++) {
+            const ec_arc_t *arc = &g->arcs[path->arcs[i]];
+            double lm = arc->length_cm / 100.0, ds = arc->duration_ms / 1000.0;
+            if (lm <= 0) continue;
+            if (ds <= 0) ds = lm / 22.0;
+            lv2 += lm * lm * lm / (ds * ds);
+            len += lm;
+            dur += ds;
+        }
+        /* The partial arcs at both ends, at their average speed. */
+        double rl = path->distance_m - len, rd = path->duration_s - dur;
+        if (rl > 0) {
+            if (rd <= 0) rd = rl / 22.0;
+            lv2 += rl * rl * rl / (rd * rd);
+            len += rl;
+            dur += rd;
+        }
+        e = ec_energy_route_wh(v, c, len, dur, lv2);
+        peak = e;
     }
-    /* The partial arcs at both ends, at their average speed. */
-    double rl = path->distance_m - len, rd = path->duration_s - dur;
-    if (rl > 0) {
-        if (rd <= 0) rd = rl / 22.0;
-        lv2 += rl * rl * rl / (rd * rd);
-        len += rl;
-        dur += rd;
-    }
-    double e = ec_energy_route_wh(v, &p->r->cond, len, dur, lv2);
     l->state = 1;
     l->dur_s = path->duration_s;
     l->dist_m = path->distance_m;
     l->energy_wh = e;
+    l->peak_wh = peak;
 }
 
 static const leg *get_leg(ec_trip_planner *p, int a, int b)
@@ -249,7 +287,7 @@ static const leg *get_leg(ec_trip_planner *p, int a, int b)
     leg *l = &p->legs[(size_t)a * n_points(p) + (size_t)b];
     if (l->state) return l;
     ec_path_t path;
-    set_leg(p, l, ec_query_route(p->q, point_snap(p, a), point_snap(p, b), &path), &path);
+    set_leg(p, l, ec_query_route(p->q, point_snap(p, a), point_snap(p, b), &path), &path, a, b);
     return l;
 }
 
@@ -262,11 +300,11 @@ static void od_legs(ec_trip_planner *p)
     ec_query_fix(p->q, &p->od[1], 1);
     for (size_t i = 0; i < np; i++) {
         if (i == 1) continue;
-        set_leg(p, &p->legs[i * np + 1], ec_query_route_fixed(p->q, point_snap(p, (int)i), &path), &path);
+        set_leg(p, &p->legs[i * np + 1], ec_query_route_fixed(p->q, point_snap(p, (int)i), &path), &path, (int)i, 1);
     }
     ec_query_fix(p->q, &p->od[0], 0);
     for (size_t j = 2; j < np; j++)
-        set_leg(p, &p->legs[j], ec_query_route_fixed(p->q, point_snap(p, (int)j), &path), &path);
+        set_leg(p, &p->legs[j], ec_query_route_fixed(p->q, point_snap(p, (int)j), &path), &path, 0, (int)j);
 }
 
 /* Forgets legs that depend on the request: all of them when the vehicle or
@@ -389,25 +427,39 @@ static ec_err choose_connectors(ec_trip_planner *p, const ec_trip_request_t *r)
 /* The least energy from every point to the destination over legs through
  * usable sites: Dijkstra on the complete graph of points, by leg energy
  * (legs use energy on level roads: no leg is negative). */
+/* The battery energy (Wh) of lifting the truck to point i: no leg from i to j
+ * draws less than phi(j) - phi(i) (see energy_bounds). */
+static double phi(const ec_trip_planner *p, int i)
+{
+    if (!p->g->elev_m) return 0.0;
+    const ec_trip_request_t *r = p->r;
+    return (r->vehicle->empty_mass_kg + r->cond.payload_kg) * 9.80665 * point_elev(p, i) / 3600.0;
+}
+
+/* A leg's energy less what climbing took (and plus what descending gave):
+ * never negative, so Dijkstra may add them up. */
+static double reduced(const ec_trip_planner *p, const leg *lg, int i, int j)
+{
+    return lg->state == 1 ? fmax(0.0, lg->energy_wh - phi(p, j) + phi(p, i)) : INFINITY;
+}
+
 static void energy_bounds(ec_trip_planner *p)
 {
     size_t np = n_points(p);
-    /* Leg energies by head, so that relaxing into a point reads one row. */
+    /* Leg energies by head, so that relaxing into a point reads one row.
+     * With grades a leg downhill may give energy back; but per road piece
+     * the battery draws at least the work of lifting the truck (it brakes
+     * back less than gravity gives), so the least energy is found on
+     * energies reduced by the potential phi and restored at the end. */
     if (!p->e_into_ok) {
         for (size_t u = 2; u < np; u++)
-            for (size_t i = 2; i < np; i++) {
-                const leg *lg = i == u ? NULL : get_leg(p, (int)i, (int)u);
-                p->e_into[u * np + i] = lg && lg->state == 1 ? lg->energy_wh : INFINITY;
-            }
+            for (size_t i = 2; i < np; i++)
+                p->e_into[u * np + i] = i == u ? INFINITY : reduced(p, get_leg(p, (int)i, (int)u), (int)i, (int)u);
         p->e_into_ok = 1;
     }
-    for (size_t u = 2; u < np; u++) {
-        const leg *lg = &p->legs[u];
-        p->e_into[u * np] = lg->state == 1 ? lg->energy_wh : INFINITY;
-    }
+    for (size_t u = 2; u < np; u++) p->e_into[u * np] = reduced(p, &p->legs[u], 0, (int)u);
     for (size_t i = 0; i < np; i++) {
-        const leg *lg = &p->legs[i * np + 1];
-        p->e_into[np + i] = i != 1 && lg->state == 1 ? lg->energy_wh : INFINITY;
+        p->e_into[np + i] = i != 1 ? reduced(p, &p->legs[i * np + 1], (int)i, 1) : INFINITY;
         p->lb_e[i] = INFINITY;
         p->settled[i] = i >= 2 && !p->choice[i].usable;
     }
@@ -425,6 +477,9 @@ static void energy_bounds(ec_trip_planner *p)
             if (e < p->lb_e[i] && !p->settled[i]) p->lb_e[i] = e;
         }
     }
+    double dest = phi(p, 1);
+    for (size_t i = 0; i < np; i++)
+        if (isfinite(p->lb_e[i])) p->lb_e[i] += dest - phi(p, (int)i);
     p->lb_e[1] = 0;
 }
 
@@ -762,7 +817,11 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
     const label *l = &p->labels[li];
     const leg *lg = get_leg(p, l->point, j);
     if (lg->state != 1) return 0;
-    double soc = d->soc - lg->energy_wh / r->vehicle->battery_wh;
+    /* Never below the minimum on the way, nor at the end below the arrival
+     * minimum; braking downhill cannot fill the battery beyond full. */
+    double cap = r->vehicle->battery_wh;
+    if (d->soc - lg->peak_wh / cap < r->soc_min - EPS) return 0;
+    double soc = fmin(1.0, d->soc - lg->energy_wh / cap);
     if (soc < (j == 1 ? fmax(r->soc_min, r->soc_min_arrival) : r->soc_min) - EPS) return 0;
     rules_t ru = rules_of(r->rules);
     label n = *l;

@@ -195,6 +195,9 @@ static void test_file_roundtrip_and_corruption(void **state)
     assert_int_equal(h->n_up, g->n_up);
     assert_string_equal(h->vehicle.name, "truck-40t");
     assert_string_equal(ec_graph_node_name(h, 20), "Basel");
+    /* Elevations come back as written in the GraphML. */
+    assert_non_null(h->elev_m);
+    assert_true(h->elev_m[20] == 260.0f && h->elev_m[11] == 230.0f);
     ec_graph_free(h);
     char *img;
     size_t len;
@@ -210,10 +213,10 @@ static void test_file_roundtrip_and_corruption(void **state)
     for (size_t cut = 0; cut < len; cut += len / 13 + 1)
         assert_int_not_equal(ec_graph_open_mem(img, cut, "x.ecg", &h), EC_OK);
     /* Another format version. */
-    img[8] = 2;
-    assert_int_equal(ec_graph_open_mem(img, len, "old.ecg", &h), EC_EVERSION);
-    assert_non_null(strstr(ec_errmsg(), "old.ecg: graph file format version 2"));
     img[8] = 1;
+    assert_int_equal(ec_graph_open_mem(img, len, "old.ecg", &h), EC_EVERSION);
+    assert_non_null(strstr(ec_errmsg(), "old.ecg: graph file format version 1"));
+    img[8] = 2;
     assert_int_equal(ec_graph_open_mem(img, len, "x.ecg", &h), EC_OK);
     ec_graph_free(h);
     assert_int_equal(ec_graph_open_mem("hello world", 11, "t.txt", &h), EC_ECORRUPT);
@@ -261,6 +264,15 @@ static void test_graphml_errors(void **state)
                          EC_EPARSE, "node id \"1\" defined twice");
     expect_graphml_error(KEYS N("1", "abc", "50") "</graph></graphml>", NULL, EC_EPARSE, "\"abc\" is not a number");
     expect_graphml_error(KEYS "<node id=\"1\">", NULL, EC_EPARSE, "malformed XML");
+#define E(id, lon, lat, ele) \
+    "<node id=\"" id "\"><data key=\"x\">" lon "</data><data key=\"y\">" lat "</data><data key=\"e\">" ele "</data></node>\n"
+#define KEYS_E                                                                                     \
+    "<graphml><key id=\"e\" for=\"node\" attr.name=\"elevation\"/><key id=\"x\" for=\"node\" "         \
+    "attr.name=\"position_x\"/><key id=\"y\" for=\"node\" attr.name=\"position_y\"/><graph>"
+    expect_graphml_error(KEYS_E E("1", "6.9", "50.9", "120") N("2", "7", "51") "</graph></graphml>", NULL, EC_EPARSE,
+                         "m.graphml:2: node \"2\" has no elevation while 1 others have one");
+    expect_graphml_error(KEYS_E E("1", "6.9", "50.9", "12000") "</graph></graphml>", NULL, EC_ERANGE,
+                         "node \"1\" has elevation 12000 m, expected -500..9000 m");
     expect_graphml_error(KEYS N("1", "6.9", "50.9") "</graph></graphml>",
                          "source,target,travel_speed\n1,2,900\n", EC_ERANGE,
                          "s.csv:2: travel_speed \"900\" is not 1..200 km/h");
