@@ -424,9 +424,6 @@ static ec_err choose_connectors(ec_trip_planner *p, const ec_trip_request_t *r)
     return EC_OK;
 }
 
-/* The least energy from every point to the destination over legs through
- * usable sites: Dijkstra on the complete graph of points, by leg energy
- * (legs use energy on level roads: no leg is negative). */
 /* The battery energy (Wh) of lifting the truck to point i: no leg from i to j
  * draws less than phi(j) - phi(i) (see energy_bounds). */
 static double phi(const ec_trip_planner *p, int i)
@@ -443,6 +440,8 @@ static double reduced(const ec_trip_planner *p, const leg *lg, int i, int j)
     return lg->state == 1 ? fmax(0.0, lg->energy_wh - phi(p, j) + phi(p, i)) : INFINITY;
 }
 
+/* The least energy from every point to the destination over legs through
+ * usable sites: Dijkstra on the complete graph of points. */
 static void energy_bounds(ec_trip_planner *p)
 {
     size_t np = n_points(p);
@@ -701,15 +700,16 @@ static double site_wait(const site_choice *c, double at, int *reserved)
 
 #define MAX_DEPARTURES 96
 
-/* The departures a label at a site can make. The charge levels: every 10 %
- * above its SoC, exactly what the destination needs, the full window, and
- * what the mandatory break or the daily rest gives when charging through it.
- * The fast search (all == 0) leaves out departures another one beats: a
- * break with less charge than the break gives (for the earliest arrival,
- * where charging costs no time while the driver rests), a break or rest
- * without charging (the road one, taken later, is as good). The exhaustive
- * reference (all == 1) tries every level plain, with the break and with the
- * rest. */
+/* The departures a label at a site can make, after waiting for a connector.
+ * The charge levels: every 10 % above its SoC, exactly what the destination
+ * needs, the top of the window, and what charging through the break due, the
+ * first part of a split break or the daily rest gives. The fast search
+ * (all == 0) leaves out departures another one beats: a pause with less
+ * charge than the pause gives (for the earliest arrival, charging costs no
+ * time while the driver rests), a pause without charging (the one on the
+ * road, taken later, is as good). The exhaustive reference (all == 1) tries
+ * every level plain, with the break, with the first part of a split break
+ * and with the rest, charging or not. */
 static int departures(ec_trip_planner *p, const label *l, departure *out, int all)
 {
     const ec_trip_request_t *r = p->r;
@@ -778,9 +778,7 @@ static int departures(ec_trip_planner *p, const label *l, departure *out, int al
         /* The daily rest must begin within the duty window: a stop that would
          * run past it can only be the rest. */
         double room = ru.window_s - l->duty + 1e-6;
-        if (charged && !dp.rest && dp.stop_s > room) charged = 0;
-        if (charged && n < MAX_DEPARTURES) out[n++] = dp;
-        charged = soc > l->soc;
+        if (charged && (dp.rest || dp.stop_s <= room) && n < MAX_DEPARTURES) out[n++] = dp;
         if (!ruled) continue;
         int last = soc >= top - EPS; /* the level the break or rest would charge to, when clamped */
         if (!dp.brk && wait + brk_need <= room && (all || (charged && (!time_obj || last) && l->since > 0)) &&
