@@ -120,10 +120,11 @@ out = expect("trip table", trip, 0, out_has="truck hub")
 check("trip table shows stops", "SoC in" in out and "depart 2026-11-24T06:00:00Z" in out, out)
 p = json.loads(expect("trip json", trip + ["--json", "--geometry"], 0))
 keys = ["feasible", "departure", "arrival", "distance_m", "duration_s", "drive_s", "charge_s", "wait_s", "break_s",
-        "rest_s", "energy_kwh", "cost", "currency", "stops"]
+        "rest_s", "energy_kwh", "cost", "currency", "stops", "road_breaks", "road_rests"]
 check("trip json fields", all(k in p for k in keys) and p["feasible"] and p["stops"]
       and all(k in p["stops"][0] for k in ["site_id", "arrival", "departure", "soc_in", "soc_out", "energy_kwh",
-                                             "charge_s", "wait_s", "break", "cost"])
+                                             "charge_s", "wait_s", "break", "cost", "rest", "reserved",
+                                             "break_part"])
       and p["geometry"]["type"] == "LineString", str(p)[:400])
 check("trip times add up", abs(p["duration_s"] - sum(p[k] for k in ["drive_s", "charge_s", "wait_s", "overhead_s", "break_s", "rest_s"])) <= 2)
 used = p["stops"][0]["site_id"]
