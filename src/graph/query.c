@@ -207,6 +207,24 @@ static void ch_seed(ec_query *q, int d, const seed *s, int ns)
         relax(q, d, q->g->rank[s[i].node], s[i].cost, NONE, NONE);
 }
 
+/* Settles the next node of direction d's search: a meeting with the other
+ * direction below *best is recorded, the node expanded unless stalled.
+ * Returns 0 for a stale heap entry. */
+static int ch_step(ec_query *q, int d, uint32_t *best, uint32_t *meet)
+{
+    uint64_t it = hpop(q, d);
+    uint32_t dr = (uint32_t)(it >> 32), r = (uint32_t)it;
+    if (dr != q->dist[d][r]) return 0;
+    q->settled++;
+    uint32_t lo = label(q, d ^ 1, r);
+    if (lo != EC_INF_WEIGHT && (uint64_t)dr + lo < *best) {
+        *best = dr + lo;
+        *meet = r;
+    }
+    if (!ch_stalled(q, d, r, dr)) ch_expand(q, d, r, dr);
+    return 1;
+}
+
 /* Bidirectional search; returns best weight and meeting rank. */
 static uint32_t ch_p2p(ec_query *q, const seed *src, int ns, const seed *dst, int nt, uint32_t *meet)
 {
@@ -221,17 +239,7 @@ static uint32_t ch_p2p(ec_query *q, const seed *src, int ns, const seed *dst, in
             if (q->heap_n[k] && (uint32_t)(q->heap[k][0] >> 32) >= best) q->heap_n[k] = 0;
         if (!q->heap_n[d]) d ^= 1;
         if (!q->heap_n[d]) break;
-        uint64_t it = hpop(q, d);
-        uint32_t dr = (uint32_t)(it >> 32), r = (uint32_t)it;
-        if (dr != q->dist[d][r]) continue;
-        q->settled++;
-        uint32_t lo = label(q, d ^ 1, r);
-        if (lo != EC_INF_WEIGHT && (uint64_t)dr + lo < best) {
-            best = dr + lo;
-            *meet = r;
-        }
-        if (!ch_stalled(q, d, r, dr)) ch_expand(q, d, r, dr);
-        d ^= 1;
+        if (ch_step(q, d, &best, meet)) d ^= 1;
     }
     return best;
 }
@@ -344,18 +352,7 @@ static uint32_t ch_one_side(ec_query *q, int d, const seed *s, int ns, uint32_t 
     ch_seed(q, d, s, ns);
     uint32_t best = EC_INF_WEIGHT;
     *meet = NONE;
-    while (q->heap_n[d] && (uint32_t)(q->heap[d][0] >> 32) < best) {
-        uint64_t it = hpop(q, d);
-        uint32_t dr = (uint32_t)(it >> 32), r = (uint32_t)it;
-        if (dr != q->dist[d][r]) continue;
-        q->settled++;
-        uint32_t lo = label(q, d ^ 1, r);
-        if (lo != EC_INF_WEIGHT && (uint64_t)dr + lo < best) {
-            best = dr + lo;
-            *meet = r;
-        }
-        if (!ch_stalled(q, d, r, dr)) ch_expand(q, d, r, dr);
-    }
+    while (q->heap_n[d] && (uint32_t)(q->heap[d][0] >> 32) < best) ch_step(q, d, &best, meet);
     return best;
 }
 
@@ -483,13 +480,10 @@ ec_err ec_query_fix(ec_query *q, const ec_snap_t *at, int as_target)
     int ns = snap_seeds(q->g, at, d, s);
     next_round_dir(q, d);
     ch_seed(q, d, s, ns);
-    while (q->heap_n[d]) {
-        uint64_t it = hpop(q, d);
-        uint32_t dr = (uint32_t)(it >> 32), r = (uint32_t)it;
-        if (dr != q->dist[d][r]) continue;
-        q->settled++;
-        if (!ch_stalled(q, d, r, dr)) ch_expand(q, d, r, dr);
-    }
+    /* The whole upward search; the other side is empty, so nothing meets. */
+    next_round_dir(q, d ^ 1);
+    uint32_t best = EC_INF_WEIGHT, meet;
+    while (q->heap_n[d]) ch_step(q, d, &best, &meet);
     q->fixed = d;
     return EC_OK;
 }
