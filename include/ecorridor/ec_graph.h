@@ -246,6 +246,39 @@ ec_err ec_query_one_to_many(ec_query *q, uint32_t s, const uint32_t *targets, ui
  * CH. The bucket store grows with the problem size only. */
 ec_err ec_query_many_to_many(ec_query *q, const uint32_t *sources, uint32_t n_src,
                              const uint32_t *targets, uint32_t n_dst, uint32_t *out);
+/* Many-to-many with sums: the upward search space of each point, kept, and
+ * any two met by rank. Besides the weight, a route carries its length, time
+ * and the sum of length x speed^2 over its road arcs (what the energy of
+ * driving it on level roads follows from). Partial arcs at snapped points
+ * count at their average speed. */
+typedef struct {
+    uint32_t weight; /* in the graph's metric */
+    double len_m, dur_s, len_v2;
+} ec_route_sums_t;
+
+/* The sums of every hierarchy arc (arrays of n_up and n_down; free both). */
+ec_err ec_graph_ch_sums(const ec_graph *g, ec_route_sums_t **up, ec_route_sums_t **down);
+
+typedef struct {
+    uint32_t rank, dist;
+    double len_m, dur_s, len_v2;
+} ec_space_entry_t;
+
+typedef struct {
+    ec_space_entry_t *e; /* by rank */
+    uint32_t n;
+    ec_snap_t snap;
+    int target;
+} ec_space_t;
+
+/* The search space of a snapped point as a source (or as the target). */
+ec_err ec_query_space(ec_query *q, const ec_route_sums_t *up, const ec_route_sums_t *down,
+                      const ec_snap_t *at, int as_target, ec_space_t *out);
+void ec_space_free(ec_space_t *s);
+/* The best route from fw's point to bw's (a source's and a target's space);
+ * 0 when there is none. */
+int ec_space_meet(const ec_graph *g, const ec_space_t *fw, const ec_space_t *bw, ec_route_sums_t *out);
+
 /* Nodes settled by the last query (for benchmarks). */
 uint64_t ec_query_settled(const ec_query *q);
 

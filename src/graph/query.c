@@ -37,6 +37,7 @@ struct ec_query {
     size_t stack_cap;
     bucket *buckets;
     size_t n_buckets, buckets_cap;
+    ec_route_sums_t *space_sums; /* per rank, for ec_query_space */
     uint64_t settled;
     /* one end kept between queries (ec_query_fix): 0 source, 1 target, -1 none */
     int fixed, fixed_end; /* the kept search's direction; the fixed end (also for Dijkstra) */
@@ -56,6 +57,7 @@ static void qfree_arrays(ec_query *q)
     ec_free(q->chain);
     ec_free(q->stack);
     ec_free(q->buckets);
+    ec_free(q->space_sums);
 }
 
 ec_err ec_query_new(const ec_graph *g, ec_algo algo, ec_query **out)
@@ -433,6 +435,21 @@ static int snap_seeds(const ec_graph *g, const ec_snap_t *p, int target, seed *o
     return n;
 }
 
+/* Both points on the same road piece: driving along it, forwards on the
+ * start's arc or backwards on its opposite, may be shortest. Cost
+ * EC_INF_WEIGHT when they are not. */
+static seed direct_seed(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to)
+{
+    seed direct = {0, EC_INF_WEIGHT, 0, 0};
+    double s_pos = from->frac, t_pos = -1.0;
+    if (to->arc == from->arc) t_pos = to->frac;
+    else if (from->rev_arc != UINT32_MAX && to->arc == from->rev_arc) t_pos = 1.0 - to->frac;
+    if (t_pos >= s_pos) direct = part(g, 0, from->arc, s_pos, t_pos);
+    else if (t_pos >= 0.0 && from->rev_arc != UINT32_MAX)
+        direct = part(g, 0, from->rev_arc, 1.0 - s_pos, 1.0 - t_pos);
+    return direct;
+}
+
 static ec_err snap_route(ec_query *q, const ec_snap_t *from, const ec_snap_t *to, ec_path_t *out)
 {
     const ec_graph *g = q->g;
@@ -441,14 +458,7 @@ static ec_err snap_route(ec_query *q, const ec_snap_t *from, const ec_snap_t *to
 
     /* Both points on the same road piece: driving along it, forwards on the
      * start's arc or backwards on its opposite, may be shortest. */
-    seed direct = {0, EC_INF_WEIGHT, 0, 0};
-    double s_pos = from->frac, t_pos = -1.0;
-    if (to->arc == from->arc) t_pos = to->frac;
-    else if (from->rev_arc != UINT32_MAX && to->arc == from->rev_arc) t_pos = 1.0 - to->frac;
-    if (t_pos >= s_pos) direct = part(g, 0, from->arc, s_pos, t_pos);
-    else if (t_pos >= 0.0 && from->rev_arc != UINT32_MAX)
-        direct = part(g, 0, from->rev_arc, 1.0 - s_pos, 1.0 - t_pos);
-
+    seed direct = direct_seed(g, from, to);
     ec_err rc = route(q, src, ns, dst, nt, out);
     if (rc && rc != EC_EUNREACHABLE) return rc;
     if (direct.cost != EC_INF_WEIGHT && (rc == EC_EUNREACHABLE || direct.cost <= out->weight)) {
@@ -619,4 +629,139 @@ ec_err ec_query_one_to_many(ec_query *q, uint32_t s, const uint32_t *targets, ui
                             uint32_t *out)
 {
     return ec_query_many_to_many(q, &s, 1, targets, n, out);
+}
+
+/* ---- search spaces: many-to-many with sums along the routes ------------------------ */
+
+static ec_route_sums_t base_sums(double len_m, double dur_s)
+{
+    ec_route_sums_t x = {0, len_m, dur_s, dur_s > 0 ? len_m * len_m * len_m / (dur_s * dur_s) : 0};
+    return x;
+}
+
+static void add_sums(ec_route_sums_t *a, const ec_route_sums_t *b)
+{
+    a->len_m += b->len_m, a->dur_s += b->dur_s, a->len_v2 += b->len_v2;
+}
+
+ec_err ec_graph_ch_sums(const ec_graph *g, ec_route_sums_t **up_out, ec_route_sums_t **down_out)
+{
+    if (!g->has_ch) return ec_fail(EC_EINVAL, "the graph has no contraction hierarchy");
+    ec_route_sums_t *up = ec_malloc(((size_t)g->n_up + 1) * sizeof *up);
+    ec_route_sums_t *down = ec_malloc(((size_t)g->n_down + 1) * sizeof *down);
+    if (!up || !down) {
+        ec_free(up);
+        ec_free(down);
+        return EC_ENOMEM;
+    }
+    /* A shortcut's halves sit at its middle node, which ranks below it: by
+     * rank, they are summed before it. */
+    for (uint32_t r = 0; r < g->n_nodes; r++)
+        for (int dir = 0; dir < 2; dir++) {
+            const uint32_t *first = dir ? g->down_first : g->up_first;
+            const uint32_t *child = dir ? g->down_child : g->up_child;
+            ec_route_sums_t *out = dir ? down : up;
+            for (uint32_t i = first[r]; i < first[r + 1]; i++) {
+                uint32_t c0 = child[2 * i], c1 = child[2 * i + 1];
+                if (c0 & EC_CH_ORIGINAL) {
+                    const ec_arc_t *a = &g->arcs[c0 & ~EC_CH_ORIGINAL];
+                    out[i] = base_sums(a->length_cm / 100.0, a->duration_ms / 1000.0);
+                } else {
+                    out[i] = down[c0];
+                    add_sums(&out[i], &up[c1]);
+                }
+                out[i].weight = dir ? g->down[i].weight : g->up[i].weight;
+            }
+        }
+    *up_out = up;
+    *down_out = down;
+    return EC_OK;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    uint32_t x = ((const ec_space_entry_t *)a)->rank, y = ((const ec_space_entry_t *)b)->rank;
+    return x < y ? -1 : x > y;
+}
+
+ec_err ec_query_space(ec_query *q, const ec_route_sums_t *up_s, const ec_route_sums_t *down_s,
+                      const ec_snap_t *at, int as_target, ec_space_t *out)
+{
+    if (q->algo != EC_ALGO_CH) return ec_fail(EC_EINVAL, "search spaces need the contraction hierarchy");
+    const ec_graph *g = q->g;
+    int d = as_target ? 1 : 0;
+    const ec_route_sums_t *arc_s = d ? down_s : up_s;
+    if (!q->space_sums) {
+        q->space_sums = ec_malloc(((size_t)q->n + 1) * sizeof *q->space_sums);
+        if (!q->space_sums) return EC_ENOMEM;
+    }
+    ec_route_sums_t *sums = q->space_sums;
+    seed s[2];
+    int ns = snap_seeds(g, at, d, s);
+    next_round(q);
+    for (int i = 0; i < ns; i++) {
+        uint32_t r = g->rank[s[i].node];
+        if (relax(q, d, r, s[i].cost, NONE, NONE)) sums[r] = base_sums(s[i].len_cm / 100.0, s[i].dur_ms / 1000.0);
+    }
+    ec_vec v;
+    ec_vec_init(&v, sizeof(ec_space_entry_t));
+    while (q->heap_n[d]) {
+        uint64_t it = hpop(q, d);
+        uint32_t dr = (uint32_t)(it >> 32), r = (uint32_t)it;
+        if (dr != q->dist[d][r]) continue;
+        q->settled++;
+        /* The route to r is the route to its predecessor and one hierarchy arc. */
+        if (q->pred_node[d][r] != NONE) {
+            sums[r] = sums[q->pred_node[d][r]];
+            add_sums(&sums[r], &arc_s[q->pred_arc[d][r]]);
+        }
+        if (ch_stalled(q, d, r, dr)) continue;
+        ec_space_entry_t e = {r, dr, sums[r].len_m, sums[r].dur_s, sums[r].len_v2};
+        if (ec_vec_push(&v, &e)) {
+            ec_vec_free(&v);
+            return EC_ENOMEM;
+        }
+        ch_expand(q, d, r, dr);
+    }
+    qsort(v.data, v.len, sizeof(ec_space_entry_t), cmp_entry);
+    out->e = v.data;
+    out->n = (uint32_t)v.len;
+    out->snap = *at;
+    out->target = as_target;
+    return EC_OK;
+}
+
+void ec_space_free(ec_space_t *s)
+{
+    ec_free(s->e);
+    s->e = NULL;
+    s->n = 0;
+}
+
+int ec_space_meet(const ec_graph *g, const ec_space_t *fw, const ec_space_t *bw, ec_route_sums_t *out)
+{
+    uint64_t best = EC_INF_WEIGHT;
+    const ec_space_entry_t *a = fw->e, *b = bw->e;
+    for (uint32_t i = 0, k = 0; i < fw->n && k < bw->n;) {
+        if (a[i].rank < b[k].rank) i++;
+        else if (a[i].rank > b[k].rank) k++;
+        else {
+            uint64_t w = (uint64_t)a[i].dist + b[k].dist;
+            if (w < best) {
+                best = w;
+                out->len_m = a[i].len_m + b[k].len_m;
+                out->dur_s = a[i].dur_s + b[k].dur_s;
+                out->len_v2 = a[i].len_v2 + b[k].len_v2;
+            }
+            i++, k++;
+        }
+    }
+    seed direct = direct_seed(g, &fw->snap, &bw->snap);
+    if (direct.cost != EC_INF_WEIGHT && direct.cost <= best) {
+        best = direct.cost;
+        *out = base_sums(direct.len_cm / 100.0, direct.dur_ms / 1000.0);
+    }
+    if (best >= EC_INF_WEIGHT) return 0;
+    out->weight = (uint32_t)best;
+    return 1;
 }

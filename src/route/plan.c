@@ -77,6 +77,11 @@ struct ec_trip_planner {
     size_t n_sites, skipped;
     int *row_next;  /* [sites->n]: the site's next row, or -1 */
     ec_snap_t od[2];
+    /* On level roads legs come from search spaces met by rank (the
+     * hierarchy's many-to-many): each point's as a source (fw) and as a target
+     * (bw), with the sums the energy follows from. NULL with grades. */
+    ec_route_sums_t *up_s, *down_s;
+    ec_space_t *fw, *bw;
     leg *legs; /* (n_sites + 2)^2 */
     site_choice *choice;
     /* what the site-to-site legs were computed for */
@@ -173,6 +178,19 @@ ec_err ec_trip_planner_new(const ec_graph *g, const ec_sites *sites, ec_trip_pla
         rc = EC_ENOMEM;
         goto fail;
     }
+    if (!g->elev_m) {
+        p->fw = ec_calloc(np, sizeof *p->fw);
+        p->bw = ec_calloc(np, sizeof *p->bw);
+        if (!p->fw || !p->bw) {
+            rc = EC_ENOMEM;
+            goto fail;
+        }
+        if ((rc = ec_graph_ch_sums(g, &p->up_s, &p->down_s))) goto fail;
+        for (size_t i = 2; i < np; i++)
+            if ((rc = ec_query_space(p->q, p->up_s, p->down_s, point_snap(p, (int)i), 0, &p->fw[i])) ||
+                (rc = ec_query_space(p->q, p->up_s, p->down_s, point_snap(p, (int)i), 1, &p->bw[i])))
+                goto fail;
+    }
     *out = p;
     return EC_OK;
 fail:
@@ -184,6 +202,12 @@ void ec_trip_planner_free(ec_trip_planner *p)
 {
     if (!p) return;
     ec_query_free(p->q);
+    if (p->fw)
+        for (size_t i = 0; i < n_points(p); i++) ec_space_free(&p->fw[i]), ec_space_free(&p->bw[i]);
+    ec_free(p->fw);
+    ec_free(p->bw);
+    ec_free(p->up_s);
+    ec_free(p->down_s);
     ec_free(p->s);
     ec_free(p->row_next);
     ec_free(p->legs);
@@ -282,10 +306,28 @@ static void set_leg(ec_trip_planner *p, leg *l, ec_err rc, const ec_path_t *path
     l->peak_wh = peak;
 }
 
+/* A leg on level roads from the sums of its route (found or not). */
+static void set_leg_sums(ec_trip_planner *p, leg *l, int found, const ec_route_sums_t *s)
+{
+    if (!found) {
+        l->state = 2;
+        return;
+    }
+    l->state = 1;
+    l->dur_s = s->dur_s;
+    l->dist_m = s->len_m;
+    l->energy_wh = l->peak_wh = ec_energy_route_wh(p->r->vehicle, &p->r->cond, s->len_m, s->dur_s, s->len_v2);
+}
+
 static const leg *get_leg(ec_trip_planner *p, int a, int b)
 {
     leg *l = &p->legs[(size_t)a * n_points(p) + (size_t)b];
     if (l->state) return l;
+    if (p->fw) {
+        ec_route_sums_t s;
+        set_leg_sums(p, l, ec_space_meet(p->g, &p->fw[a], &p->bw[b], &s), &s);
+        return l;
+    }
     ec_path_t path;
     set_leg(p, l, ec_query_route(p->q, point_snap(p, a), point_snap(p, b), &path), &path, a, b);
     return l;
@@ -293,9 +335,24 @@ static const leg *get_leg(ec_trip_planner *p, int a, int b)
 
 /* The legs from every point to the destination and from the origin to every
  * point, each batch with one search kept at its shared end. */
-static void od_legs(ec_trip_planner *p)
+static ec_err od_legs(ec_trip_planner *p)
 {
     size_t np = n_points(p);
+    if (p->fw) {
+        /* The origin's space as a source and the destination's as a target;
+         * the legs are met from them when first needed. */
+        ec_space_free(&p->fw[0]);
+        ec_space_free(&p->bw[1]);
+        ec_err rc;
+        if ((rc = ec_query_space(p->q, p->up_s, p->down_s, &p->od[0], 0, &p->fw[0])) ||
+            (rc = ec_query_space(p->q, p->up_s, p->down_s, &p->od[1], 1, &p->bw[1])))
+            return rc;
+        for (size_t i = 0; i < np; i++) {
+            if (i != 1) get_leg(p, (int)i, 1);
+            if (i >= 2) get_leg(p, 0, (int)i);
+        }
+        return EC_OK;
+    }
     ec_path_t path;
     ec_query_fix(p->q, &p->od[1], 1);
     for (size_t i = 0; i < np; i++) {
@@ -305,6 +362,7 @@ static void od_legs(ec_trip_planner *p)
     ec_query_fix(p->q, &p->od[0], 0);
     for (size_t j = 2; j < np; j++)
         set_leg(p, &p->legs[j], ec_query_route_fixed(p->q, point_snap(p, (int)j), &path), &path, 0, (int)j);
+    return EC_OK;
 }
 
 /* Forgets legs that depend on the request: all of them when the vehicle or
@@ -897,7 +955,7 @@ static ec_err prepare(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_
     p->r = r;
     reset_legs(p, r);
     if ((rc = choose_connectors(p, r))) return rc;
-    od_legs(p);
+    if ((rc = od_legs(p))) return rc;
     energy_bounds(p);
     p->best_dest_key = INFINITY;
     p->n_labels = 0;

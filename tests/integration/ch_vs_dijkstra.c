@@ -115,6 +115,31 @@ int main(int argc, char **argv)
     }
     if (fixed_bad) printf("FAIL fixed-end routes: %d of %d differ\n", fixed_bad, 2 * (n_pts - 1));
     fixed_bad ? failed++ : passed++;
+    /* Search spaces met by rank, every pair of the points: Dijkstra's weight,
+     * and sums that add up to it (the weight is the sum of the arcs' times or
+     * lengths). */
+    ec_route_sums_t *up_s, *down_s;
+    ec_space_t fw[21], bw[21];
+    int space_bad = 0;
+    if (ec_graph_ch_sums(g, &up_s, &down_s)) return 1;
+    for (int k = 0; k < n_pts; k++)
+        if (ec_query_space(ch, up_s, down_s, &pts[k], 0, &fw[k]) || ec_query_space(ch, up_s, down_s, &pts[k], 1, &bw[k]))
+            return 1;
+    for (int i = 0; i < n_pts; i++)
+        for (int k = 0; k < n_pts; k++) {
+            ec_route_sums_t m;
+            ec_path_t b;
+            int found = ec_space_meet(g, &fw[i], &bw[k], &m);
+            ec_err r2 = ec_query_route(dj, &pts[i], &pts[k], &b);
+            double sum = g->metric == EC_METRIC_TIME ? m.dur_s * 1000 : m.len_m * 100;
+            if (found != (r2 == EC_OK) || (found && (m.weight != b.weight || fabs(sum - m.weight) > 1e-6 * (1 + m.weight))))
+                space_bad++;
+        }
+    for (int k = 0; k < n_pts; k++) ec_space_free(&fw[k]), ec_space_free(&bw[k]);
+    ec_free(up_s);
+    ec_free(down_s);
+    if (space_bad) printf("FAIL search spaces: %d of %d pairs differ\n", space_bad, n_pts * n_pts);
+    space_bad ? failed++ : passed++;
     /* Many-to-many against one-to-one Dijkstra. */
     enum { K = 40 };
     uint32_t src[K], dst[K], m_ch[K * K], m_dj[K * K];
