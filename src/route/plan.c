@@ -241,7 +241,10 @@ static double point_elev(const ec_trip_planner *p, int i)
     return a + s->frac * (b - a);
 }
 
-/* A leg from the route found (or not: rc) between points a and b. */
+/* A leg from the route found (or not: rc) between points a and b, on a
+ * graph with elevations: arc by arc with each arc's grade, so that braking
+ * downhill recovers energy only where it happens and the lowest charge on
+ * the way is known. The partial arcs at both ends go first, as one piece. */
 static void set_leg(ec_trip_planner *p, leg *l, ec_err rc, const ec_path_t *path, int a, int b)
 {
     if (rc) {
@@ -251,53 +254,23 @@ static void set_leg(ec_trip_planner *p, leg *l, ec_err rc, const ec_path_t *path
     const ec_graph *g = p->g;
     const ec_vehicle_profile *v = p->r->vehicle;
     const ec_conditions_t *c = &p->r->cond;
-    double len = 0, dur = 0, e = 0, peak = 0;
-    if (g->elev_m) {
-        /* Grades: arc by arc, so that braking downhill recovers energy only
-         * where it happens, and the lowest charge on the way is known. The
-         * partial arcs at both ends go first, as one piece. */
-        double pl = path->distance_m, pd = path->duration_s;
-        for (uint32_t i = 0; i < path->n_arcs; i++) {
-            const ec_arc_t *arc = &g->arcs[path->arcs[i]];
-            pl -= arc->length_cm / 100.0, pd -= arc->duration_ms / 1000.0;
-        }
-        double rise = path->first_node == UINT32_MAX
-                          ? point_elev(p, b) - point_elev(p, a)
-                          : ec_graph_elev_m(g, path->first_node) - point_elev(p, a) + point_elev(p, b) -
-                                ec_graph_elev_m(g, path->last_node);
-        if (pl > 0) e = ec_energy_wh(v, c, pl, pd, rise), peak = fmax(0, e);
-        uint32_t at = path->first_node;
-        for (uint32_t i = 0; i < path->n_arcs; i++) {
-            const ec_arc_t *arc = &g->arcs[path->arcs[i]];
-            e += ec_energy_wh(v, c, arc->length_cm / 100.0, arc->duration_ms / 1000.0,
-                              ec_graph_elev_m(g, arc->to) - ec_graph_elev_m(g, at));
-            peak = fmax(peak, e);
-            at = arc->to;
-        }
-        len = path->distance_m, dur = path->duration_s;
-    } else {
-        /* Level roads: the energy follows from the sums of length, time and
-         * length x speed^2 (arcs without time are taken at 22 m/s, as the model does). */
-        double lv2 = 0;
-        for (uint32_t i = 0; i < path->n_arcs; i++) {
-            const ec_arc_t *arc = &g->arcs[path->arcs[i]];
-            double lm = arc->length_cm / 100.0, ds = arc->duration_ms / 1000.0;
-            if (lm <= 0) continue;
-            if (ds <= 0) ds = lm / 22.0;
-            lv2 += lm * lm * lm / (ds * ds);
-            len += lm;
-            dur += ds;
-        }
-        /* The partial arcs at both ends, at their average speed. */
-        double rl = path->distance_m - len, rd = path->duration_s - dur;
-        if (rl > 0) {
-            if (rd <= 0) rd = rl / 22.0;
-            lv2 += rl * rl * rl / (rd * rd);
-            len += rl;
-            dur += rd;
-        }
-        e = ec_energy_route_wh(v, c, len, dur, lv2);
-        peak = e;
+    double e = 0, peak = 0, pl = path->distance_m, pd = path->duration_s;
+    for (uint32_t i = 0; i < path->n_arcs; i++) {
+        const ec_arc_t *arc = &g->arcs[path->arcs[i]];
+        pl -= arc->length_cm / 100.0, pd -= arc->duration_ms / 1000.0;
+    }
+    double rise = path->first_node == UINT32_MAX
+                      ? point_elev(p, b) - point_elev(p, a)
+                      : ec_graph_elev_m(g, path->first_node) - point_elev(p, a) + point_elev(p, b) -
+                            ec_graph_elev_m(g, path->last_node);
+    if (pl > 0) e = ec_energy_wh(v, c, pl, pd, rise), peak = fmax(0, e);
+    uint32_t at = path->first_node;
+    for (uint32_t i = 0; i < path->n_arcs; i++) {
+        const ec_arc_t *arc = &g->arcs[path->arcs[i]];
+        e += ec_energy_wh(v, c, arc->length_cm / 100.0, arc->duration_ms / 1000.0,
+                          ec_graph_elev_m(g, arc->to) - ec_graph_elev_m(g, at));
+        peak = fmax(peak, e);
+        at = arc->to;
     }
     l->state = 1;
     l->dur_s = path->duration_s;
