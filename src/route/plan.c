@@ -1,12 +1,14 @@
 /* plan.c - charging-stop planning: a label-setting search over charging sites.
  *
  * Points are the origin (0), the destination (1) and the sites (2..). A leg
- * between two points is the fastest road route; its energy is summed arc by
- * arc through the energy model and cached for the vehicle. A label is an
- * arrival at a point: time, state of charge, driving since the last break,
- * driving today, cost. From a site a label departs after charging to one of a
- * few levels: every 10 %, exactly what the destination needs, what the
- * mandatory break or the daily rest gives when the driver takes it there.
+ * between two points is the fastest road route; on level roads it is met
+ * from the points' kept hierarchy search spaces with the sums its energy
+ * follows from, with grades summed arc by arc along the route; legs are
+ * cached for the vehicle. A label is an arrival at a point: time, state of
+ * charge, the driving clocks, cost. From a site a label departs, after any
+ * wait for a connector, charging to one of a few levels: every 10 %, exactly
+ * what the destination needs, what the break, the first part of a split break
+ * or the daily rest gives when the driver takes it there.
  * Breaks and rests that fall due on the road are taken where they fall.
  * Labels beaten on every criterion by another label at the same point are
  * dropped. Labels are settled in order of the objective plus a lower bound of
