@@ -14,6 +14,8 @@ typedef struct ec_json ec_json;
  * On failure the message names the file, line and column. */
 ec_err ec_json_load_file(const char *path, size_t max_bytes, ec_json **out);
 ec_err ec_json_load_str(const char *text, const char *name, ec_json **out);
+/* Parses exactly len bytes (a NUL inside is an error, not the end). */
+ec_err ec_json_load_buf(const char *text, size_t len, const char *name, ec_json **out);
 void ec_json_free(ec_json *j);
 
 int ec_json_is_object(const ec_json *j);
@@ -38,6 +40,31 @@ int ec_json_number(const ec_json *j, double *out);
 /* Iterates keys: returns NULL when done. */
 const char *ec_json_key_at(const ec_json *obj, size_t i);
 
+/* The kind of a value, for validators that must name what they found. */
+typedef enum {
+    EC_JSON_NULL,
+    EC_JSON_BOOL,
+    EC_JSON_INTEGER, /* a number written without fraction or exponent */
+    EC_JSON_REAL,
+    EC_JSON_STRING,
+    EC_JSON_ARRAY,
+    EC_JSON_OBJECT
+} ec_json_type;
+
+ec_json_type ec_json_typeof(const ec_json *j);
+const char *ec_json_type_name(ec_json_type t);
+/* The string of a string value (borrowed), else NULL. */
+const char *ec_json_str(const ec_json *j);
+/* The truth of a boolean value; 0 for anything else. */
+int ec_json_true(const ec_json *j);
+/* Number of members of an object (0 for anything else). */
+size_t ec_json_object_size(const ec_json *j);
+/* Iterates an object's members in their order: *key and *val borrowed; the
+ * iterator starts as NULL and the call returns 0 when done. */
+int ec_json_object_next(const ec_json *obj, void **iter, const char **key, ec_json **val);
+/* Sets obj[key] to a string (obj must be an object the caller owns). */
+ec_err ec_json_set_str(ec_json *obj, const char *key, const char *val);
+
 /* Streaming writer into an ec_buf. Commas are placed automatically. */
 typedef struct {
     ec_buf *out;
@@ -59,5 +86,8 @@ void ec_jw_bool(ec_jw *w, int v);
 void ec_jw_null(ec_jw *w);
 /* Appends already-encoded JSON text as one value. */
 void ec_jw_raw(ec_jw *w, const char *json);
+/* Writes a value as compact JSON into the writer (as one value). */
+void ec_jw_value(ec_jw *w, const ec_json *j);
+
 
 #endif

@@ -84,6 +84,9 @@ ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t 
  * tests on small instances). Only the objective value is filled in. */
 ec_err ec_trip_plan_reference(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t from,
                               ec_latlon_t to, double *best_key, int *feasible);
+/* The plan's members (feasible, departure, arrival, ..., stops) written into
+ * an object the caller has opened. */
+void ec_trip_plan_json(ec_jw *w, const ec_trip_plan_t *p);
 /* The plan's road geometry as a GeoJSON LineString. */
 ec_err ec_trip_geojson(ec_trip_planner *p, const ec_trip_plan_t *plan, ec_jw *w);
 

@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct ec_json; /* an ec_json * is a json_t * */
@@ -18,6 +19,15 @@ ec_err ec_json_load_str(const char *text, const char *name, ec_json **out)
 {
     json_error_t e;
     json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &e);
+    if (!j) return from_error(&e, name);
+    *out = (ec_json *)j;
+    return EC_OK;
+}
+
+ec_err ec_json_load_buf(const char *text, size_t len, const char *name, ec_json **out)
+{
+    json_error_t e;
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
     if (!j) return from_error(&e, name);
     *out = (ec_json *)j;
     return EC_OK;
@@ -121,6 +131,53 @@ ec_err ec_json_get_string(const ec_json *obj, const char *key, int required, con
         return ec_fail(EC_EPARSE, "%s: field \"%s\" must be a string", where, key);
     *out = json_string_value(v);
     return EC_OK;
+}
+
+ec_json_type ec_json_typeof(const ec_json *j)
+{
+    switch (json_typeof(J(j))) {
+    case JSON_OBJECT: return EC_JSON_OBJECT;
+    case JSON_ARRAY: return EC_JSON_ARRAY;
+    case JSON_STRING: return EC_JSON_STRING;
+    case JSON_INTEGER: return EC_JSON_INTEGER;
+    case JSON_REAL: return EC_JSON_REAL;
+    case JSON_TRUE:
+    case JSON_FALSE: return EC_JSON_BOOL;
+    default: return EC_JSON_NULL;
+    }
+}
+
+const char *ec_json_type_name(ec_json_type t)
+{
+    static const char *const names[] = {"null",   "boolean", "integer", "number",
+                                        "string", "array",   "object"};
+    return names[t];
+}
+
+const char *ec_json_str(const ec_json *j)
+{
+    return j && json_is_string(J(j)) ? json_string_value(J(j)) : NULL;
+}
+
+int ec_json_true(const ec_json *j)
+{
+    return j && json_is_true(J(j));
+}
+
+size_t ec_json_object_size(const ec_json *j)
+{
+    return ec_json_is_object(j) ? json_object_size(J(j)) : 0;
+}
+
+int ec_json_object_next(const ec_json *obj, void **iter, const char **key, ec_json **val)
+{
+    if (!ec_json_is_object(obj)) return 0;
+    void *it = *iter ? json_object_iter_next(J(obj), *iter) : json_object_iter(J(obj));
+    if (!it) return 0;
+    *iter = it;
+    *key = json_object_iter_key(it);
+    *val = (ec_json *)json_object_iter_value(it);
+    return 1;
 }
 
 /* ---- writer ------------------------------------------------------------ */
@@ -241,4 +298,21 @@ void ec_jw_raw(ec_jw *w, const char *json)
 {
     before_value(w);
     ec_buf_puts(w->out, json);
+}
+
+void ec_jw_value(ec_jw *w, const ec_json *j)
+{
+    char *text = json_dumps(J(j), JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    if (!text) {
+        ec_jw_null(w);
+        return;
+    }
+    ec_jw_raw(w, text);
+    free(text);
+}
+
+ec_err ec_json_set_str(ec_json *obj, const char *key, const char *val)
+{
+    if (!ec_json_is_object(obj)) return EC_EINVAL;
+    return json_object_set_new(J(obj), key, json_string(val)) == 0 ? EC_OK : EC_ENOMEM;
 }

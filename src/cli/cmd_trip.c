@@ -21,56 +21,6 @@ static void money(int64_t v, char *out, size_t n)
     snprintf(out, n, "%lld.%02lld", (long long)(v / 10000), (long long)((v % 10000) / 100));
 }
 
-static void json_plan(ec_jw *w, const ec_trip_plan_t *p)
-{
-    char t[32];
-    ec_jw_key(w, "feasible"), ec_jw_bool(w, p->feasible);
-    if (!p->feasible) {
-        ec_jw_key(w, "reason"), ec_jw_str(w, p->reason);
-        return;
-    }
-    iso(p->departure_s, t, sizeof t), ec_jw_key(w, "departure"), ec_jw_str(w, t);
-    iso(p->arrival_s, t, sizeof t), ec_jw_key(w, "arrival"), ec_jw_str(w, t);
-    ec_jw_key(w, "distance_m"), ec_jw_num(w, p->distance_m, 1);
-    ec_jw_key(w, "duration_s"), ec_jw_num(w, p->duration_s, 0);
-    ec_jw_key(w, "drive_s"), ec_jw_num(w, p->drive_s, 0);
-    ec_jw_key(w, "charge_s"), ec_jw_num(w, p->charge_s, 0);
-    ec_jw_key(w, "wait_s"), ec_jw_num(w, p->wait_s, 0);
-    ec_jw_key(w, "overhead_s"), ec_jw_num(w, p->overhead_s, 0);
-    ec_jw_key(w, "break_s"), ec_jw_num(w, p->break_s, 0);
-    ec_jw_key(w, "rest_s"), ec_jw_num(w, p->rest_s, 0);
-    ec_jw_key(w, "road_breaks"), ec_jw_int(w, p->road_breaks);
-    ec_jw_key(w, "road_rests"), ec_jw_int(w, p->road_rests);
-    ec_jw_key(w, "energy_kwh"), ec_jw_num(w, p->energy_kwh, 1);
-    ec_jw_key(w, "soc_arrival"), ec_jw_num(w, p->soc_arrival, 3);
-    ec_jw_key(w, "cost"), ec_jw_num(w, (double)p->cost / 10000.0, 2);
-    ec_jw_key(w, "currency"), ec_jw_str(w, p->currency);
-    ec_jw_key(w, "stops");
-    ec_jw_arr_begin(w);
-    for (int i = 0; i < p->n_stops; i++) {
-        const ec_trip_stop_t *s = &p->stops[i];
-        ec_jw_obj_begin(w);
-        ec_jw_key(w, "site_id"), ec_jw_str(w, s->site_id);
-        ec_jw_key(w, "name"), ec_jw_str(w, s->name);
-        if (s->charge_s > 0) ec_jw_key(w, "plug"), ec_jw_str(w, ec_plug_name(s->plug));
-        iso(s->arrival_s, t, sizeof t), ec_jw_key(w, "arrival"), ec_jw_str(w, t);
-        iso(s->departure_s, t, sizeof t), ec_jw_key(w, "departure"), ec_jw_str(w, t);
-        ec_jw_key(w, "soc_in"), ec_jw_num(w, s->soc_in, 3);
-        ec_jw_key(w, "soc_out"), ec_jw_num(w, s->soc_out, 3);
-        ec_jw_key(w, "energy_kwh"), ec_jw_num(w, s->energy_kwh, 1);
-        ec_jw_key(w, "charge_s"), ec_jw_num(w, s->charge_s, 0);
-        ec_jw_key(w, "wait_s"), ec_jw_num(w, s->wait_s, 0);
-        ec_jw_key(w, "overhead_s"), ec_jw_num(w, s->overhead_s, 0);
-        ec_jw_key(w, "break"), ec_jw_bool(w, s->brk);
-        ec_jw_key(w, "rest"), ec_jw_bool(w, s->rest);
-        ec_jw_key(w, "reserved"), ec_jw_bool(w, s->reserved);
-        ec_jw_key(w, "break_part"), ec_jw_int(w, s->break_part);
-        ec_jw_key(w, "cost"), ec_jw_num(w, (double)s->cost / 10000.0, 2);
-        ec_jw_obj_end(w);
-    }
-    ec_jw_arr_end(w);
-}
-
 static void print_plan(const ec_trip_plan_t *p, const ec_trip_request_t *r)
 {
     char a[32], b[32], c[32], d[32];
@@ -205,7 +155,7 @@ int cli_trip(const cli_cmd *cmd, const cli_args *a)
             cli_json j;
             cli_json_begin(&j);
             ec_jw_obj_begin(&j.w);
-            json_plan(&j.w, &plan);
+            ec_trip_plan_json(&j.w, &plan);
             if (plan.feasible && cli_flag(a, "geometry")) {
                 ec_jw_key(&j.w, "geometry");
                 ec_trip_geojson(pl_, &plan, &j.w);
@@ -233,7 +183,7 @@ int cli_trip(const cli_cmd *cmd, const cli_args *a)
             ec_errclear();
             rc = ec_trip_plan(pl_, &r, pp[2 * i], pp[2 * i + 1], &plan);
             if (rc) ec_jw_key(&j.w, "error"), ec_jw_str(&j.w, ec_errmsg());
-            else json_plan(&j.w, &plan);
+            else ec_trip_plan_json(&j.w, &plan);
             ec_jw_obj_end(&j.w);
             cli_json_print(&j);
         }

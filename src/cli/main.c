@@ -7,9 +7,10 @@
 #define EC_VERSION "dev"
 #endif
 
-static const cli_cmd *const commands[] = {&cmd_graph_build, &cmd_graph_export, &cmd_graph_info,
-                                          &cmd_route,       &cmd_vehicle_list, &cmd_vehicle_show,
-                                          NULL};
+static const cli_cmd *const commands[] = {
+    &cmd_serve,       &cmd_import,       &cmd_keys_create,  &cmd_keys_list,
+    &cmd_keys_revoke, &cmd_graph_build,  &cmd_graph_export, &cmd_graph_info,
+    &cmd_route,       &cmd_vehicle_list, &cmd_vehicle_show, NULL};
 
 static void overview(FILE *f)
 {
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "ecorridor graph: expected build, export or info\n");
         } else if (!strcmp(argv[1], "vehicle")) {
             fprintf(stderr, "ecorridor vehicle: expected list or show\n");
+        } else if (!strcmp(argv[1], "keys")) {
+            fprintf(stderr, "ecorridor keys: expected create, list or revoke\n");
         } else {
             fprintf(stderr, "ecorridor: unknown command \"%s\" (try `ecorridor help`)\n", argv[1]);
         }

@@ -1,0 +1,131 @@
+/* ec_register.h - the shared register's kinds of object, their shapes and validation.
+ *
+ * Every kind (jurisdictions, organisations, sites with their EVSEs and
+ * connectors, substations, renewables, tariffs) is declared once as a table of
+ * fields; validation, PATCH merging, defaults and the canonical JSON document
+ * stored and served are all derived from that table. Shapes follow OCPI 2.2.1
+ * where one exists (Location, EVSE, Connector, Tariff). No I/O here: references
+ * to other objects are returned for the caller to check against its store.
+ */
+#ifndef EC_REGISTER_H
+#define EC_REGISTER_H
+
+#include "ecorridor/ec_base.h"
+#include "ecorridor/ec_json.h"
+
+typedef enum {
+    EC_KIND_JURISDICTION,
+    EC_KIND_ORGANISATION,
+    EC_KIND_SITE,
+    EC_KIND_SUBSTATION,
+    EC_KIND_RENEWABLE,
+    EC_KIND_TARIFF,
+    EC_KIND_COUNT
+} ec_kind;
+
+#define EC_REG_ID_MAX 36        /* OCPI's limit on location and tariff ids */
+#define EC_REG_DOC_MAX (1u << 20) /* bytes of one stored document */
+#define EC_REG_MAX_REFS 8
+
+/* The kind's plural name as in the API path ("sites"), or NULL. */
+const char *ec_kind_name(ec_kind k);
+/* 0 and *out for a plural name ("sites"), -1 for none. */
+int ec_kind_parse(const char *name, ec_kind *out);
+
+/* What a validation error names: an error code for the API, the field path
+ * ("evses[0].connectors[1].standard") and a sentence. */
+typedef struct {
+    char code[32];   /* "invalid_field", "unknown_field", "missing_field", "wrong_type" */
+    char field[128];
+    char message[256];
+} ec_reg_error_t;
+
+/* What the store indexes and checks for one document. */
+typedef struct {
+    char operator_id[EC_REG_ID_MAX + 1];     /* "" when none */
+    char jurisdiction_id[EC_REG_ID_MAX + 1]; /* "" when none */
+    int has_pos;
+    double lat, lon;
+    char standards[256]; /* sites: ",MCS,IEC_62196_T2_COMBO," */
+    char statuses[128];  /* sites: ",AVAILABLE,CHARGING," */
+    double max_power_w;  /* sites: the largest connector */
+    int truck;           /* sites: a truck may use it */
+    int n_refs;          /* other objects this one names, which must exist */
+    struct {
+        ec_kind kind;
+        char id[EC_REG_ID_MAX + 1];
+        char field[64];
+    } refs[EC_REG_MAX_REFS];
+} ec_reg_index_t;
+
+/* Validates `input` as a `k` and writes its canonical document into doc
+ * (which the caller has initialised). With `base` (the stored document, for
+ * PATCH) fields absent from input keep base's value; without it, absent fields
+ * take their defaults. `id` is the object's id; `now_s` sets last_updated.
+ * Unknown fields, wrong types, out-of-range values and missing required
+ * fields are EC_EINVAL with *err filled in; nothing is written then. */
+ec_err ec_reg_normalize(ec_kind k, const ec_json *input, const ec_json *base, const char *id,
+                        int64_t now_s, ec_buf *doc, ec_reg_index_t *idx, ec_reg_error_t *err);
+
+/* 1 when s is a valid object id: 1..36 of [A-Za-z0-9._-]. */
+int ec_reg_id_valid(const char *s);
+
+/* The connector standards the register knows (OCPI ConnectorType values and
+ * MCS), NULL-terminated. */
+extern const char *const ec_reg_standards[];
+
+/* ---- import ------------------------------------------------------------ */
+
+#include "ecorridor/ec_model.h"
+
+typedef enum { EC_IMPORT_CSV, EC_IMPORT_GEOJSON, EC_IMPORT_OCM, EC_IMPORT_AFDC } ec_import_format;
+
+#define EC_IMPORT_MAX_BYTES (256u << 20)
+#define EC_IMPORT_MAX_RECORDS 200000
+
+/* One object read from a file: what to store, under which import key. */
+typedef struct {
+    ec_kind kind;
+    char source[80];            /* "ocm:1234": the same record imported again */
+    char id[EC_REG_ID_MAX + 1]; /* the id it gets when new */
+    char where[160];             /* "line 12", "record 3" for messages */
+    ec_json *input;             /* the object, as the API would accept it */
+} ec_import_record_t;
+
+typedef struct {
+    char where[160];
+    char reason[160];
+} ec_import_skip_t;
+
+typedef struct {
+    ec_vec records; /* ec_import_record_t */
+    ec_vec skipped; /* ec_import_skip_t: records or parts left out, and why */
+} ec_import_set;
+
+/* 0 and *out for "csv", "geojson", "ocm", "afdc"; -1 otherwise. */
+int ec_import_format_parse(const char *s, ec_import_format *out);
+const char *ec_import_format_name(ec_import_format f);
+/* The format a file's name and first bytes suggest. */
+ec_import_format ec_import_guess(const char *name, const char *text, size_t len);
+
+/* Reads a whole file of the given format into records. operator_id (may be
+ * NULL) becomes every site's and tariff's operator. All or nothing: a
+ * malformed file is an error naming line or record and field, and *out is
+ * left empty; records that are well-formed but carry nothing we can use are
+ * skipped with a reason. */
+ec_err ec_import_parse(ec_import_format f, const char *name, const char *text, size_t len,
+                       const char *operator_id, ec_import_set *out);
+void ec_import_set_free(ec_import_set *s);
+
+/* The OCPI connector standard for a routing plug, and back (-1: none). */
+const char *ec_reg_plug_standard(ec_plug p);
+int ec_reg_standard_plug(const char *standard, ec_plug *out);
+
+/* Connector groups for routing from stored site documents and the tariffs
+ * that name them (site_id): one group per (site, standard, power), connectors
+ * AVAILABLE counted as free, price from the site's ENERGY and TIME
+ * components. Documents are JSON texts; unusable connectors are left out. */
+ec_err ec_reg_sites_for_routing(const char *const *site_docs, size_t n_sites,
+                                const char *const *tariff_docs, size_t n_tariffs, ec_sites *out);
+
+#endif

@@ -1,0 +1,125 @@
+/* ec_store.h - persistence of the register and the API keys behind one interface.
+ *
+ * SQLite (one file, WAL, synchronous=FULL) is the implementation today: a
+ * function that returns EC_OK after a write has made it durable, so a reply
+ * sent after it survives kill -9 and power loss. The schema is versioned and
+ * migrated when the store opens. Not thread-safe: one store per thread.
+ */
+#ifndef EC_STORE_H
+#define EC_STORE_H
+
+#include "ecorridor/ec_base.h"
+#include "ecorridor/ec_register.h"
+
+typedef struct ec_store ec_store;
+
+/* The schema version this build writes. */
+int ec_store_schema_version(void);
+
+/* Opens (creating when absent) the database at path and applies pending
+ * migrations. Errors name the file: unwritable, not a database, or written
+ * by a newer ecorridor (EC_EVERSION). Returns new (free with ec_store_close). */
+ec_err ec_store_open(const char *path, ec_store **out);
+void ec_store_close(ec_store *s);
+
+/* Transactions group writes (an import is all or nothing). Outside one, each
+ * write is its own durable transaction. */
+ec_err ec_store_begin(ec_store *s);
+ec_err ec_store_commit(ec_store *s);
+void ec_store_rollback(ec_store *s);
+
+/* ---- objects ----------------------------------------------------------- */
+
+/* Appends the stored document of (k, id) to doc; EC_ENOTFOUND when none. */
+ec_err ec_store_get(ec_store *s, ec_kind k, const char *id, ec_buf *doc);
+/* 1 when (k, id) exists, 0 when not, -1 on a store error. */
+int ec_store_exists(ec_store *s, ec_kind k, const char *id);
+
+typedef enum { EC_PUT_CREATE, EC_PUT_REPLACE } ec_put_mode;
+/* Stores a normalized document (ec_reg_normalize) with its index. CREATE
+ * fails with EC_EINVAL when the id is taken; REPLACE with EC_ENOTFOUND when it
+ * is not. source (may be NULL) is an import's key for the record ("ocm:1234"). */
+ec_err ec_store_put(ec_store *s, ec_kind k, const char *id, ec_put_mode mode, const char *doc,
+                    const ec_reg_index_t *idx, const char *source);
+ec_err ec_store_delete(ec_store *s, ec_kind k, const char *id);
+/* The id and document of the object imported under source; EC_ENOTFOUND when none. */
+ec_err ec_store_find_source(ec_store *s, ec_kind k, const char *source, char *id, size_t id_len,
+                            ec_buf *doc);
+/* Number of objects that name (k, id) in one of their references. */
+ec_err ec_store_count_referrers(ec_store *s, ec_kind k, const char *id, int64_t *n);
+
+typedef struct {
+    int has_bbox;
+    double min_lon, min_lat, max_lon, max_lat;
+    const char *operator_id;     /* NULL: any */
+    const char *jurisdiction_id;
+    const char *standard;        /* sites with a connector of this standard */
+    const char *status;          /* sites with an EVSE in this status */
+    double min_power_w;          /* sites with a connector of at least this power; 0: any */
+    int truck;                   /* 1: truck-accessible sites only */
+    int64_t offset, limit;       /* limit < 0: all */
+} ec_store_filter_t;
+
+/* Calls row(ctx, doc) for each object matching f in id order, then sets
+ * *total to the number matching regardless of paging. doc is borrowed for
+ * the call. A non-zero return from row stops the walk with that error. */
+typedef ec_err (*ec_store_row_fn)(void *ctx, const char *doc, size_t len);
+ec_err ec_store_list(ec_store *s, ec_kind k, const ec_store_filter_t *f, ec_store_row_fn row,
+                     void *ctx, int64_t *total);
+ec_err ec_store_count(ec_store *s, ec_kind k, int64_t *n);
+/* Changes with every write, for caches built from the register. */
+int64_t ec_store_generation(const ec_store *s);
+
+/* Checks that every object idx names exists; EC_EINVAL with *err naming the
+ * field otherwise. */
+ec_err ec_store_check_refs(ec_store *s, const ec_reg_index_t *idx, ec_reg_error_t *err);
+
+/* ---- import ------------------------------------------------------------ */
+
+typedef struct {
+    int64_t added, updated, unchanged;
+    char where[160];      /* on error: the record */
+    ec_reg_error_t err;  /* on error: what was wrong with it */
+} ec_import_summary_t;
+
+/* Stores an import set in one transaction: records seen before (by their
+ * source key) are updated when they changed and left alone when not, new
+ * ones added. All or nothing: on error nothing is stored and sum->where and
+ * sum->err name the record and field. */
+ec_err ec_store_import(ec_store *s, const ec_import_set *set, int64_t now_s, ec_import_summary_t *sum);
+/* Reads, parses and stores a register file in one go. format NULL: guessed
+ * from the name and first bytes. set receives the parsed records and the
+ * skipped list (free with ec_import_set_free, also on error). */
+ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, size_t len,
+                            const char *format, const char *operator_id, ec_import_set *set,
+                            ec_import_summary_t *sum);
+ec_err ec_store_import_file(ec_store *s, const char *path, const char *format,
+                            const char *operator_id, ec_import_set *set, ec_import_summary_t *sum);
+
+/* ---- API keys ---------------------------------------------------------- */
+
+typedef enum { EC_ROLE_PUBLIC, EC_ROLE_FLEET, EC_ROLE_OPERATOR, EC_ROLE_AGENCY, EC_ROLE_ADMIN } ec_role;
+const char *ec_role_name(ec_role r);
+int ec_role_parse(const char *s, ec_role *out);
+
+typedef struct {
+    int64_t id;
+    ec_role role;
+    char org[EC_REG_ID_MAX + 1];
+    char prefix[16];   /* the key's first characters, to tell keys apart */
+    int64_t created_s;
+    int revoked;
+} ec_key_info_t;
+
+/* Makes a new key for role and org: 32 random bytes shown once as text in
+ * key_out (at least 64 bytes); only a hash of it is stored. */
+ec_err ec_store_key_create(ec_store *s, ec_role role, const char *org, char *key_out,
+                           size_t key_len, ec_key_info_t *info);
+/* Looks up a presented key: EC_OK with *info for a live key, EC_ENOTFOUND
+ * for an unknown or revoked one. */
+ec_err ec_store_key_check(ec_store *s, const char *key, ec_key_info_t *info);
+typedef void (*ec_key_fn)(void *ctx, const ec_key_info_t *info);
+ec_err ec_store_key_list(ec_store *s, ec_key_fn fn, void *ctx);
+ec_err ec_store_key_revoke(ec_store *s, int64_t id);
+
+#endif

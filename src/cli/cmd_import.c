@@ -1,0 +1,76 @@
+/* cmd_import.c - `ecorridor import`: register files into the database. */
+#include "cli.h"
+#include "ecorridor/ec_store.h"
+
+#include <string.h>
+
+static int run(int argc, char **argv);
+
+static const cli_opt opts[] = {
+    {"db", "FILE", "the register's database (default ./ecorridor.db)"},
+    {"format", "F", "csv (ours), geojson, ocm (Open Charge Map POI JSON) or afdc (default: guessed)"},
+    {"operator", "ORG", "organisation id every imported site and tariff belongs to"},
+    {"json", NULL, "print the summary as JSON"},
+    {NULL, NULL, NULL},
+};
+
+const cli_cmd cmd_import = {"import", "import [--db FILE] PATH [--format csv|geojson|ocm|afdc] [--operator ORG] [--json]",
+                            "Import a register file: all or nothing, and importing it again changes nothing.",
+                            opts, run, "PATH"};
+
+static int run(int argc, char **argv)
+{
+    cli_args a;
+    int st = cli_parse(&cmd_import, argc, argv, &a);
+    if (st >= 0) return st == EXIT_OK + 1 ? EXIT_OK : st;
+    if (!a.pos) return cli_usage_error(&cmd_import, "name the file to import");
+    const char *format = cli_get(&a, "format");
+    ec_import_format f;
+    if (format && ec_import_format_parse(format, &f))
+        return cli_usage_error(&cmd_import, "--format must be csv, geojson, ocm or afdc, not \"%s\"", format);
+    ec_store *s;
+    ec_err rc = ec_store_open(cli_get(&a, "db") ? cli_get(&a, "db") : "ecorridor.db", &s);
+    if (rc) return cli_error(rc);
+    ec_import_set set;
+    ec_import_summary_t sum;
+    ec_progress p;
+    ec_progress_start(&p, "import", 1);
+    rc = ec_store_import_file(s, a.pos, format, cli_get(&a, "operator"), &set, &sum);
+    ec_progress_finish(&p);
+    int code = EXIT_OK;
+    if (rc) {
+        code = cli_error(rc);
+    } else if (cli_flag(&a, "json")) {
+        cli_json j;
+        cli_json_begin(&j);
+        ec_jw_obj_begin(&j.w);
+        ec_jw_key(&j.w, "file"), ec_jw_str(&j.w, a.pos);
+        ec_jw_key(&j.w, "records"), ec_jw_int(&j.w, (int64_t)set.records.len);
+        ec_jw_key(&j.w, "added"), ec_jw_int(&j.w, sum.added);
+        ec_jw_key(&j.w, "updated"), ec_jw_int(&j.w, sum.updated);
+        ec_jw_key(&j.w, "unchanged"), ec_jw_int(&j.w, sum.unchanged);
+        ec_jw_key(&j.w, "skipped");
+        ec_jw_arr_begin(&j.w);
+        for (size_t i = 0; i < set.skipped.len; i++) {
+            const ec_import_skip_t *k = &EC_VEC_AT(&set.skipped, ec_import_skip_t, i);
+            ec_jw_obj_begin(&j.w);
+            ec_jw_key(&j.w, "where"), ec_jw_str(&j.w, k->where);
+            ec_jw_key(&j.w, "reason"), ec_jw_str(&j.w, k->reason);
+            ec_jw_obj_end(&j.w);
+        }
+        ec_jw_arr_end(&j.w);
+        ec_jw_obj_end(&j.w);
+        cli_json_print(&j);
+    } else {
+        printf("%s: %zu records: %lld added, %lld updated, %lld unchanged, %zu notes\n", a.pos, set.records.len,
+               (long long)sum.added, (long long)sum.updated, (long long)sum.unchanged, set.skipped.len);
+        for (size_t i = 0; i < set.skipped.len && i < 20; i++) {
+            const ec_import_skip_t *k = &EC_VEC_AT(&set.skipped, ec_import_skip_t, i);
+            printf("  skipped %s: %s\n", k->where, k->reason);
+        }
+        if (set.skipped.len > 20) printf("  ... and %zu more (see --json)\n", set.skipped.len - 20);
+    }
+    ec_import_set_free(&set);
+    ec_store_close(s);
+    return code;
+}

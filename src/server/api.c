@@ -1,0 +1,529 @@
+/* api.c - the REST API /api/v1: the register's objects, lists, GeoJSON, routes
+ * and import, with keys and roles (policy.c). Handlers parse, call one
+ * function below and write the answer. */
+#include "api_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void api__error(ec_http_response *res, int status, const char *code, const char *field,
+                const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ec_buf_reset(&res->body);
+    res->status = status;
+    res->content_type = "application/json";
+    ec_jw w;
+    ec_jw_init(&w, &res->body);
+    ec_jw_obj_begin(&w);
+    ec_jw_key(&w, "error");
+    ec_jw_obj_begin(&w);
+    ec_jw_key(&w, "code"), ec_jw_str(&w, code);
+    ec_jw_key(&w, "message"), ec_jw_str(&w, msg);
+    ec_jw_key(&w, "field"), ec_jw_str(&w, field ? field : "");
+    ec_jw_obj_end(&w);
+    ec_jw_obj_end(&w);
+}
+
+static void reg_error(ec_http_response *res, const ec_reg_error_t *e)
+{
+    api__error(res, 400, e->code[0] ? e->code : "invalid_field", e->field, "%s", e->message);
+}
+
+static void store_error(ec_api *a, ec_http_response *res, ec_err rc)
+{
+    a->metrics.store_write_errors++;
+    ec_log(EC_LOG_ERROR, "store: %s", ec_errmsg());
+    api__error(res, 500, "store_error", NULL, "the register could not be read or written");
+}
+
+size_t api__body_limit(void *ctx, ec_http_method m, const char *path)
+{
+    (void)ctx, (void)m;
+    return strcmp(path, "/api/v1/import") == 0 ? EC_API_IMPORT_MAX : EC_API_BODY_MAX;
+}
+
+void api__done(void *ctx, ec_http_method m, int status, double seconds)
+{
+    metrics__observe(&((ec_api *)ctx)->metrics, m, status, seconds);
+}
+
+/* Parses a JSON body; answers 400 and returns NULL when it is not JSON. */
+static ec_json *body_json(const ec_http_request *req, ec_http_response *res)
+{
+    ec_json *j = NULL;
+    if (!req->body_len) {
+        api__error(res, 400, "invalid_json", NULL, "the request needs a JSON body");
+        return NULL;
+    }
+    if (ec_json_load_buf(req->body, req->body_len, "body", &j)) {
+        api__error(res, 400, "invalid_json", NULL, "%s", ec_errmsg());
+        return NULL;
+    }
+    return j;
+}
+
+/* ---- lists -------------------------------------------------------------- */
+
+typedef struct {
+    ec_jw *w;
+} rows_ctx;
+
+static ec_err row_raw(void *ctx, const char *doc, size_t len)
+{
+    (void)len;
+    ec_jw_raw(((rows_ctx *)ctx)->w, doc);
+    return EC_OK;
+}
+
+/* Reads the list arguments a kind accepts into f; answers 400 for unknown
+ * or malformed ones. */
+static int list_filter(const ec_http_request *req, ec_http_response *res, ec_kind k, int paged,
+                       ec_store_filter_t *f)
+{
+    memset(f, 0, sizeof *f);
+    f->limit = paged ? 50 : -1;
+    if (req->args_overflow) {
+        api__error(res, 400, "invalid_parameter", NULL, "too many or too long query parameters");
+        return -1;
+    }
+    for (size_t i = 0; i < req->n_args; i++) {
+        char name[64];
+        const char *eq = strchr(req->args[i], '=');
+        size_t n = eq ? (size_t)(eq - req->args[i]) : strlen(req->args[i]);
+        snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), req->args[i]);
+        const char *v = eq ? eq + 1 : "";
+        int site = k == EC_KIND_SITE, ok = 1;
+        int64_t iv;
+        double d;
+        if (!strcmp(name, "offset") && paged)
+            ok = !ec_parse_i64(v, &iv) && iv >= 0 && (f->offset = iv, 1);
+        else if (!strcmp(name, "limit") && paged)
+            ok = !ec_parse_i64(v, &iv) && iv >= 1 && iv <= 1000 && (f->limit = iv, 1);
+        else if (!strcmp(name, "operator") || !strcmp(name, "operator_id"))
+            ok = ec_reg_id_valid(v) && (f->operator_id = v, 1);
+        else if (!strcmp(name, "jurisdiction") || !strcmp(name, "jurisdiction_id"))
+            ok = ec_reg_id_valid(v) && (f->jurisdiction_id = v, 1);
+        else if (!strcmp(name, "bbox") && (site || k == EC_KIND_SUBSTATION || k == EC_KIND_RENEWABLE)) {
+            char *end;
+            double x[4];
+            const char *p = v;
+            int got = 0;
+            for (; got < 4; got++) {
+                x[got] = strtod(p, &end);
+                if (end == p) break;
+                p = end;
+                if (got < 3 && *p++ != ',') {
+                    got = -1;
+                    break;
+                }
+            }
+            ok = got == 4 && !*p && x[0] >= -180 && x[2] <= 180 && x[1] >= -90 && x[3] <= 90 && x[0] <= x[2] &&
+                 x[1] <= x[3];
+            if (ok) f->has_bbox = 1, f->min_lon = x[0], f->min_lat = x[1], f->max_lon = x[2], f->max_lat = x[3];
+            if (!ok) {
+                api__error(res, 400, "invalid_parameter", "bbox",
+                           "bbox \"%.60s\" must be min_lon,min_lat,max_lon,max_lat in WGS84 degrees", v);
+                return -1;
+            }
+        } else if (!strcmp(name, "standard") && site) {
+            ok = 0;
+            for (const char *const *s = ec_reg_standards; *s; s++) ok |= !strcmp(*s, v);
+            if (ok) f->standard = v;
+        } else if (!strcmp(name, "status") && site)
+            ok = strlen(v) > 0 && strlen(v) < 16 && (f->status = v, 1);
+        else if (!strcmp(name, "min_power_kw") && site)
+            ok = !ec_parse_double(v, &d) && d >= 0 && d <= 10000 && (f->min_power_w = d * 1000.0, 1);
+        else if (!strcmp(name, "truck") && site)
+            ok = (!strcmp(v, "true") && (f->truck = 1)) || !strcmp(v, "false");
+        else {
+            api__error(res, 400, "unknown_parameter", name, "%s does not take the query parameter \"%s\"",
+                       ec_kind_name(k), name);
+            return -1;
+        }
+        if (!ok) {
+            api__error(res, 400, "invalid_parameter", name, "query parameter %s=\"%.60s\" is not valid", name, v);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void list(ec_api *a, const api_principal *p, ec_kind k, const ec_http_request *req,
+                 ec_http_response *res)
+{
+    ec_store_filter_t f;
+    if (list_filter(req, res, k, 1, &f)) return;
+    /* Fleets and operators see their own organisation only. */
+    if (k == EC_KIND_ORGANISATION && (p->role == EC_ROLE_FLEET || p->role == EC_ROLE_OPERATOR)) {
+        ec_buf_puts(&res->body, "{\"data\":[");
+        int64_t total = 0;
+        if (ec_store_get(a->store, k, p->org, &res->body) == EC_OK) total = 1;
+        ec_buf_printf(&res->body, "],\"total\":%lld,\"offset\":0,\"limit\":%lld}", (long long)total, (long long)f.limit);
+        res->status = 200;
+        return;
+    }
+    ec_jw w;
+    ec_jw_init(&w, &res->body);
+    rows_ctx rc_ = {&w};
+    ec_jw_obj_begin(&w);
+    ec_jw_key(&w, "data");
+    ec_jw_arr_begin(&w);
+    int64_t total = 0;
+    ec_err rc = ec_store_list(a->store, k, &f, row_raw, &rc_, &total);
+    if (rc) return store_error(a, res, rc);
+    ec_jw_arr_end(&w);
+    ec_jw_key(&w, "total"), ec_jw_int(&w, total);
+    ec_jw_key(&w, "offset"), ec_jw_int(&w, f.offset);
+    ec_jw_key(&w, "limit"), ec_jw_int(&w, f.limit);
+    ec_jw_obj_end(&w);
+    res->status = 200;
+}
+
+/* ---- GeoJSON ------------------------------------------------------------ */
+
+static ec_err row_feature(void *ctx, const char *doc, size_t len)
+{
+    ec_jw *w = ((rows_ctx *)ctx)->w;
+    ec_json *j;
+    double lat, lon;
+    if (ec_json_load_buf(doc, len, "site", &j)) return EC_OK;
+    const ec_json *c = ec_json_get(j, "coordinates");
+    if (ec_parse_double(ec_json_str(ec_json_get(c, "latitude")), &lat) ||
+        ec_parse_double(ec_json_str(ec_json_get(c, "longitude")), &lon)) {
+        ec_json_free(j);
+        return EC_OK;
+    }
+    ec_jw_obj_begin(w);
+    ec_jw_key(w, "type"), ec_jw_str(w, "Feature");
+    ec_jw_key(w, "id"), ec_jw_str(w, ec_json_str(ec_json_get(j, "id")));
+    ec_jw_key(w, "geometry");
+    ec_jw_obj_begin(w);
+    ec_jw_key(w, "type"), ec_jw_str(w, "Point");
+    ec_jw_key(w, "coordinates");
+    ec_jw_arr_begin(w);
+    ec_jw_num(w, lon, 7), ec_jw_num(w, lat, 7);
+    ec_jw_arr_end(w);
+    ec_jw_obj_end(w);
+    ec_jw_key(w, "properties");
+    ec_jw_obj_begin(w);
+    ec_jw_key(w, "id"), ec_jw_str(w, ec_json_str(ec_json_get(j, "id")));
+    ec_jw_key(w, "name"), ec_jw_str(w, ec_json_str(ec_json_get(j, "name")));
+    const char *op = ec_json_str(ec_json_get(ec_json_get(j, "operator"), "name"));
+    const char *op_id = ec_json_str(ec_json_get(j, "operator_id"));
+    ec_jw_key(w, "operator");
+    op ? ec_jw_str(w, op) : op_id ? ec_jw_str(w, op_id) : ec_jw_null(w);
+    ec_jw_key(w, "operator_id");
+    op_id ? ec_jw_str(w, op_id) : ec_jw_null(w);
+    const ec_json *evses = ec_json_get(j, "evses");
+    ec_jw_key(w, "evses"), ec_jw_int(w, (int64_t)ec_json_array_size(evses));
+    ec_jw_key(w, "connectors");
+    ec_jw_arr_begin(w);
+    double max_w = 0;
+    for (size_t e = 0; e < ec_json_array_size(evses); e++) {
+        const ec_json *ev = ec_json_array_get(evses, e);
+        const ec_json *cs = ec_json_get(ev, "connectors");
+        for (size_t i = 0; i < ec_json_array_size(cs); i++) {
+            const ec_json *cn = ec_json_array_get(cs, i);
+            double pw = 0;
+            ec_json_number(ec_json_get(cn, "max_electric_power"), &pw);
+            if (pw > max_w) max_w = pw;
+            ec_jw_obj_begin(w);
+            ec_jw_key(w, "evse_uid"), ec_jw_str(w, ec_json_str(ec_json_get(ev, "uid")));
+            ec_jw_key(w, "standard"), ec_jw_str(w, ec_json_str(ec_json_get(cn, "standard")));
+            ec_jw_key(w, "power_kw"), ec_jw_num(w, pw / 1000.0, 1);
+            ec_jw_key(w, "status"), ec_jw_str(w, ec_json_str(ec_json_get(ev, "status")));
+            ec_jw_obj_end(w);
+        }
+    }
+    ec_jw_arr_end(w);
+    ec_jw_key(w, "max_power_kw"), ec_jw_num(w, max_w / 1000.0, 1);
+    ec_jw_obj_end(w);
+    ec_jw_obj_end(w);
+    ec_json_free(j);
+    return EC_OK;
+}
+
+static void geojson(ec_api *a, const ec_http_request *req, ec_http_response *res)
+{
+    ec_store_filter_t f;
+    if (list_filter(req, res, EC_KIND_SITE, 0, &f)) return;
+    ec_jw w;
+    ec_jw_init(&w, &res->body);
+    rows_ctx ctx = {&w};
+    ec_jw_obj_begin(&w);
+    ec_jw_key(&w, "type"), ec_jw_str(&w, "FeatureCollection");
+    ec_jw_key(&w, "features");
+    ec_jw_arr_begin(&w);
+    int64_t total;
+    ec_err rc = ec_store_list(a->store, EC_KIND_SITE, &f, row_feature, &ctx, &total);
+    if (rc) return store_error(a, res, rc);
+    ec_jw_arr_end(&w);
+    ec_jw_obj_end(&w);
+    res->status = 200;
+    res->content_type = "application/geo+json";
+}
+
+/* ---- one object ----------------------------------------------------------- */
+
+/* A new id: the kind's first letters and 12 hex digits of the clock and a counter. */
+static void new_id(ec_kind k, char *out, size_t n)
+{
+    static uint64_t counter;
+    uint64_t v = ((uint64_t)ec_time_mono_ns() ^ ((uint64_t)ec_time_now_s() << 20)) + ++counter * 0x9E3779B97F4A7C15ull;
+    snprintf(out, n, "%.4s-%012llx", ec_kind_name(k), (unsigned long long)(v & 0xFFFFFFFFFFFFull));
+}
+
+static void write_object(ec_api *a, const api_principal *p, ec_kind k, const char *id_in,
+                         ec_http_method m, const ec_http_request *req, ec_http_response *res)
+{
+    char id[EC_REG_ID_MAX + 1];
+    ec_json *in = body_json(req, res), *base = NULL;
+    if (!in) return;
+    ec_buf old, doc;
+    ec_buf_init(&old, EC_REG_DOC_MAX);
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    ec_reg_index_t idx_old, idx_new;
+    ec_reg_error_t err;
+    int exists = 0;
+    if (id_in) {
+        snprintf(id, sizeof id, "%s", id_in);
+    } else {
+        const char *given = ec_json_str(ec_json_get(in, "id"));
+        if (ec_json_get(in, "id") && (!given || !ec_reg_id_valid(given))) {
+            api__error(res, 400, "invalid_field", "id", "id must be 1 to 36 letters, digits, '.', '_' or '-'");
+            goto done;
+        }
+        if (given) snprintf(id, sizeof id, "%s", given);
+        else new_id(k, id, sizeof id);
+    }
+    ec_err rc = ec_store_get(a->store, k, id, &old);
+    if (rc && rc != EC_ENOTFOUND) {
+        store_error(a, res, rc);
+        goto done;
+    }
+    exists = rc == EC_OK;
+    if (m == EC_HTTP_POST && exists) {
+        api__error(res, 409, "conflict", "id", "%s \"%s\" already exists", ec_kind_name(k), id);
+        goto done;
+    }
+    if (m == EC_HTTP_PATCH && !exists) {
+        api__error(res, 404, "not_found", NULL, "no %s with id \"%s\"", ec_kind_name(k), id);
+        goto done;
+    }
+    if (exists) {
+        if (ec_json_load_buf(old.data, old.len, "stored", &base) ||
+            ec_reg_normalize(k, base, NULL, id, 0, &doc, &idx_old, &err)) {
+            store_error(a, res, EC_ECORRUPT);
+            goto done;
+        }
+    }
+    if (api__default_owner(p, k, in, exists ? &idx_old : NULL)) {
+        store_error(a, res, EC_ENOMEM);
+        goto done;
+    }
+    if (ec_reg_normalize(k, in, m == EC_HTTP_PATCH ? base : NULL, id, ec_time_now_s(), &doc, &idx_new, &err)) {
+        reg_error(res, &err);
+        goto done;
+    }
+    if (api__may_write(a, p, k, exists ? &idx_old : NULL, &idx_new, res)) goto done;
+    rc = ec_store_check_refs(a->store, &idx_new, &err);
+    if (rc == EC_EINVAL) {
+        reg_error(res, &err);
+        goto done;
+    }
+    if (!rc) rc = ec_store_put(a->store, k, id, exists ? EC_PUT_REPLACE : EC_PUT_CREATE, doc.data, &idx_new, NULL);
+    if (rc) {
+        store_error(a, res, rc);
+        goto done;
+    }
+    a->metrics.store_writes++;
+    ec_buf_append(&res->body, doc.data, doc.len);
+    res->status = exists ? 200 : 201;
+done:
+    ec_json_free(in);
+    ec_json_free(base);
+    ec_buf_free(&old);
+    ec_buf_free(&doc);
+}
+
+static void delete_object(ec_api *a, const api_principal *p, ec_kind k, const char *id,
+                          ec_http_response *res)
+{
+    ec_buf old, doc;
+    ec_buf_init(&old, EC_REG_DOC_MAX);
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    ec_json *base = NULL;
+    ec_reg_index_t idx;
+    ec_reg_error_t err;
+    int64_t refs = 0;
+    ec_err rc = ec_store_get(a->store, k, id, &old);
+    if (rc == EC_ENOTFOUND) {
+        api__error(res, 404, "not_found", NULL, "no %s with id \"%s\"", ec_kind_name(k), id);
+        goto done;
+    }
+    if (rc || ec_json_load_buf(old.data, old.len, "stored", &base) ||
+        ec_reg_normalize(k, base, NULL, id, 0, &doc, &idx, &err)) {
+        store_error(a, res, rc ? rc : EC_ECORRUPT);
+        goto done;
+    }
+    if (api__may_write(a, p, k, &idx, NULL, res)) goto done;
+    if ((rc = ec_store_count_referrers(a->store, k, id, &refs))) {
+        store_error(a, res, rc);
+        goto done;
+    }
+    if (refs) {
+        api__error(res, 409, "in_use", NULL, "%s \"%s\" is named by %lld other objects; change or delete them first",
+                   ec_kind_name(k), id, (long long)refs);
+        goto done;
+    }
+    if ((rc = ec_store_delete(a->store, k, id))) {
+        store_error(a, res, rc);
+        goto done;
+    }
+    a->metrics.store_writes++;
+    res->status = 204;
+done:
+    ec_json_free(base);
+    ec_buf_free(&old);
+    ec_buf_free(&doc);
+}
+
+static void object(ec_api *a, const api_principal *p, ec_kind k, const char *id,
+                   const ec_http_request *req, ec_http_response *res)
+{
+    if (!ec_reg_id_valid(id)) {
+        api__error(res, 404, "not_found", NULL, "\"%.40s\" is not a valid id", id);
+        return;
+    }
+    if (req->n_args) {
+        api__error(res, 400, "unknown_parameter", NULL, "a single %s takes no query parameters", ec_kind_name(k));
+        return;
+    }
+    switch (req->method) {
+    case EC_HTTP_GET:
+    case EC_HTTP_HEAD:
+        if (api__may_read_object(p, k, id, res)) return;
+        {
+            ec_err rc = ec_store_get(a->store, k, id, &res->body);
+            if (rc == EC_ENOTFOUND) return api__error(res, 404, "not_found", NULL, "no %s with id \"%s\"", ec_kind_name(k), id);
+            if (rc) return store_error(a, res, rc);
+            res->status = 200;
+        }
+        return;
+    case EC_HTTP_PUT:
+    case EC_HTTP_PATCH: return write_object(a, p, k, id, req->method, req, res);
+    case EC_HTTP_DELETE: return delete_object(a, p, k, id, res);
+    default:
+        api__error(res, 405, "method_not_allowed", NULL, "%s is not allowed on one %s (GET, PUT, PATCH, DELETE)",
+                   ec_http_method_name(req->method), ec_kind_name(k));
+    }
+}
+
+/* ---- import ---------------------------------------------------------------- */
+
+static void import(ec_api *a, const api_principal *p, const ec_http_request *req, ec_http_response *res)
+{
+    const char *format = NULL, *op = NULL;
+    for (size_t i = 0; i < req->n_args; i++) {
+        if (!strncmp(req->args[i], "format=", 7)) format = req->args[i] + 7;
+        else if (!strncmp(req->args[i], "operator=", 9)) op = req->args[i] + 9;
+        else return api__error(res, 400, "unknown_parameter", NULL, "import takes format and operator, not \"%.40s\"", req->args[i]);
+    }
+    if (p->role == EC_ROLE_OPERATOR) {
+        if (op && strcmp(op, p->org))
+            return api__error(res, 403, "forbidden", "operator", "an operator imports sites for its own organisation only");
+        op = p->org;
+    } else if (p->role != EC_ROLE_ADMIN) {
+        return api__error(res, 403, "forbidden", NULL, "only operators and admins import register files");
+    }
+    if (!req->body_len) return api__error(res, 400, "invalid_body", NULL, "send the register file as the request body");
+    ec_import_set set;
+    ec_import_summary_t sum;
+    ec_errclear();
+    ec_err rc = ec_store_import_text(a->store, "request body", req->body, req->body_len, format, op, &set, &sum);
+    if (rc == EC_EIO) {
+        store_error(a, res, rc);
+    } else if (rc) {
+        api__error(res, 400, sum.err.code[0] ? sum.err.code : "invalid_file", sum.err.field, "%s", ec_errmsg());
+    } else {
+        a->metrics.store_writes++;
+        api__import_summary(&res->body, &set, &sum);
+        res->status = 200;
+    }
+    ec_import_set_free(&set);
+}
+
+/* ---- dispatch -------------------------------------------------------------- */
+
+void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
+{
+    ec_api *a = ctx;
+    const char *path = req->path;
+    res->status = 500;
+    if (!strcmp(path, "/healthz")) {
+        int64_t n;
+        ec_err rc = ec_store_count(a->store, EC_KIND_SITE, &n);
+        if (rc) return api__error(res, 503, "store_error", NULL, "the register cannot be read");
+        ec_buf_printf(&res->body, "{\"status\":\"ok\",\"schema_version\":%d,\"sites\":%lld}", ec_store_schema_version(),
+                      (long long)n);
+        res->status = 200;
+        return;
+    }
+    if (!strcmp(path, "/metrics")) {
+        ec_http_stats_t st = ec_http_stats(a->http);
+        metrics__write(&a->metrics, &st, a->store, a->db_path, &res->body);
+        res->content_type = "text/plain; version=0.0.4";
+        res->status = 200;
+        return;
+    }
+    if (!strcmp(path, "/") || !strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/")) return api__index(res);
+    if (strncmp(path, "/api/v1/", 8) != 0)
+        return api__error(res, 404, "not_found", NULL, "no such resource: %.200s", path);
+    api_principal p;
+    if (api__authenticate(a, req, res, &p)) return;
+    const char *rest = path + 8;
+    if (!strcmp(rest, "routes")) {
+        if (req->method != EC_HTTP_POST) return api__error(res, 405, "method_not_allowed", NULL, "routes takes POST");
+        if (api__may(p.role, API_ROUTES, res)) return;
+        return api__route(a, req, res);
+    }
+    if (!strcmp(rest, "import")) {
+        if (req->method != EC_HTTP_POST) return api__error(res, 405, "method_not_allowed", NULL, "import takes POST");
+        return import(a, &p, req, res);
+    }
+    if (!strcmp(rest, "sites.geojson")) {
+        if (req->method != EC_HTTP_GET && req->method != EC_HTTP_HEAD)
+            return api__error(res, 405, "method_not_allowed", NULL, "sites.geojson takes GET");
+        return geojson(a, req, res);
+    }
+    char kind_name[32];
+    const char *slash = strchr(rest, '/');
+    size_t kn = slash ? (size_t)(slash - rest) : strlen(rest);
+    snprintf(kind_name, sizeof kind_name, "%.*s", (int)(kn < 31 ? kn : 31), rest);
+    ec_kind k;
+    if (kn >= 31 || ec_kind_parse(kind_name, &k))
+        return api__error(res, 404, "not_found", NULL, "no such resource: %.200s", path);
+    if (api__may_read_kind(&p, k, res)) return;
+    if (slash && slash[1] && !strchr(slash + 1, '/')) return object(a, &p, k, slash + 1, req, res);
+    if (slash && slash[1]) return api__error(res, 404, "not_found", NULL, "no such resource: %.200s", path);
+    if (req->method == EC_HTTP_GET || req->method == EC_HTTP_HEAD) return list(a, &p, k, req, res);
+    if (req->method == EC_HTTP_POST) {
+        if (req->n_args) return api__error(res, 400, "unknown_parameter", NULL, "creating takes no query parameters");
+        return write_object(a, &p, k, NULL, EC_HTTP_POST, req, res);
+    }
+    api__error(res, 405, "method_not_allowed", NULL, "%s is not allowed on %s (GET, POST)",
+               ec_http_method_name(req->method), ec_kind_name(k));
+}
+
+void api__free(ec_api *a)
+{
+    ec_trip_planner_free(a->planner);
+    ec_sites_free(&a->planner_sites);
+    a->planner = NULL;
+}

@@ -1,0 +1,308 @@
+/* http.c - the one file that knows libwebsockets: HTTP/1.1 on our libuv loop. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libwebsockets.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CHUNK 16384
+
+struct ec_http_server {
+    struct lws_context *ctx;
+    ec_http_handler h;
+    int port;
+    ec_http_stats_t stats;
+    void *loops[1];
+};
+
+/* Per connection, reused by each request on a kept-alive connection. */
+typedef struct {
+    ec_http_request req;
+    ec_buf body;
+    size_t limit;
+    int too_big;
+    int dispatched;
+    int64_t t0_ns;
+    ec_http_response res;
+    size_t sent;
+    int counted;
+    int close_after; /* the body was refused unread: the connection cannot be reused */
+} conn;
+
+static const char *const method_names[EC_HTTP_N_METHODS] = {"GET", "POST", "PUT", "PATCH",
+                                                            "DELETE", "OPTIONS", "HEAD", "OTHER"};
+
+const char *ec_http_method_name(ec_http_method m)
+{
+    return (int)m >= 0 && m < EC_HTTP_N_METHODS ? method_names[m] : "OTHER";
+}
+
+const char *ec_http_arg(const ec_http_request *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < r->n_args; i++)
+        if (!strncmp(r->args[i], name, n) && r->args[i][n] == '=') return r->args[i] + n + 1;
+    return NULL;
+}
+
+static ec_http_method method_of(struct lws *wsi)
+{
+    static const struct {
+        enum lws_token_indexes tok;
+        ec_http_method m;
+    } map[] = {{WSI_TOKEN_GET_URI, EC_HTTP_GET},     {WSI_TOKEN_POST_URI, EC_HTTP_POST},
+               {WSI_TOKEN_PUT_URI, EC_HTTP_PUT},     {WSI_TOKEN_PATCH_URI, EC_HTTP_PATCH},
+               {WSI_TOKEN_DELETE_URI, EC_HTTP_DELETE}, {WSI_TOKEN_OPTIONS_URI, EC_HTTP_OPTIONS},
+               {WSI_TOKEN_HEAD_URI, EC_HTTP_HEAD}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (lws_hdr_total_length(wsi, map[i].tok)) return map[i].m;
+    return EC_HTTP_OTHER;
+}
+
+static void read_request(struct lws *wsi, conn *c, const char *uri)
+{
+    ec_http_request *r = &c->req;
+    r->method = method_of(wsi);
+    snprintf(r->path, sizeof r->path, "%s", uri ? uri : "/");
+    r->n_args = 0;
+    r->args_overflow = 0;
+    for (int i = 0;; i++) {
+        char tmp[EC_HTTP_MAX_ARG];
+        int n = lws_hdr_copy_fragment(wsi, tmp, sizeof tmp, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0) {
+            /* -1: no such fragment; other negatives: it did not fit. */
+            if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i) > 0) r->args_overflow = 1;
+            else break;
+            continue;
+        }
+        if (r->n_args == EC_HTTP_MAX_ARGS) {
+            r->args_overflow = 1;
+            break;
+        }
+        memcpy(r->args[r->n_args++], tmp, (size_t)n + 1);
+    }
+    r->authorization[0] = 0;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+        lws_hdr_copy(wsi, r->authorization, sizeof r->authorization, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+        snprintf(r->authorization, sizeof r->authorization, "?");
+}
+
+static int begin_response(struct lws *wsi, conn *c)
+{
+    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    ec_http_response *res = &c->res;
+    if (lws_add_http_common_headers(wsi, (unsigned int)res->status,
+                                    res->content_type ? res->content_type : "application/json",
+                                    res->body.len, &p, end))
+        return -1;
+    if (res->www_authenticate[0] &&
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE,
+                                     (const unsigned char *)res->www_authenticate,
+                                     (int)strlen(res->www_authenticate), &p, end))
+        return -1;
+    if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)"no-store", 8, &p, end))
+        return -1;
+    if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+    c->sent = 0;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static void dispatch(struct lws *wsi, ec_http_server *s, conn *c)
+{
+    c->dispatched = 1;
+    ec_buf_reset(&c->res.body);
+    c->res.status = 500;
+    c->res.content_type = "application/json";
+    c->res.www_authenticate[0] = 0;
+    if (c->too_big) {
+        c->res.status = 413;
+        ec_buf_printf(&c->res.body,
+                      "{\"error\":{\"code\":\"body_too_large\",\"message\":\"the request body is larger than %zu bytes\",\"field\":\"\"}}",
+                      c->limit);
+    } else {
+        c->req.body = c->body.data ? c->body.data : "";
+        c->req.body_len = c->body.len;
+        s->h.handle(s->h.ctx, &c->req, &c->res);
+    }
+}
+
+static int write_body(struct lws *wsi, ec_http_server *s, conn *c)
+{
+    size_t left = c->res.body.len - c->sent;
+    size_t n = left > CHUNK ? CHUNK : left;
+    unsigned char buf[LWS_PRE + CHUNK];
+    int final = n == left;
+    if (c->req.method != EC_HTTP_HEAD && n) {
+        memcpy(buf + LWS_PRE, c->res.body.data + c->sent, n);
+        if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+            return -1;
+        c->sent += n;
+    } else {
+        final = 1;
+    }
+    if (!final) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (s->h.done)
+        s->h.done(s->h.ctx, c->req.method, c->res.status, (double)(ec_time_mono_ns() - c->t0_ns) / 1e9);
+    c->dispatched = 0;
+    ec_buf_free(&c->body);
+    if (c->close_after || lws_http_transaction_completed(wsi)) return -1;
+    return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct lws_context *ctx = lws_get_context(wsi);
+    ec_http_server *s = ctx ? lws_context_user(ctx) : NULL;
+    conn *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
+        if (s && c && !c->counted) {
+            c->counted = 1;
+            s->stats.open++;
+            s->stats.total++;
+        }
+        return 0;
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (c) {
+            if (c->counted && s) s->stats.open--;
+            c->counted = 0;
+            ec_buf_free(&c->body);
+            ec_buf_free(&c->res.body);
+        }
+        return 0;
+    case LWS_CALLBACK_HTTP: {
+        if (!c) return -1;
+        c->t0_ns = ec_time_mono_ns();
+        read_request(wsi, c, in);
+        c->too_big = 0;
+        c->close_after = 0;
+        c->dispatched = 0;
+        c->limit = s->h.body_limit ? s->h.body_limit(s->h.ctx, c->req.method, c->req.path) : 1u << 20;
+        ec_buf_init(&c->body, c->limit);
+        if (!c->res.body.max) ec_buf_init(&c->res.body, 512u << 20);
+        char cl[32] = "";
+        int64_t clen = 0;
+        if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) ec_parse_i64(cl, &clen);
+        if (clen > (int64_t)c->limit) {
+            /* Refuse before reading it; the connection closes after the answer. */
+            c->too_big = 1;
+            c->close_after = 1;
+            dispatch(wsi, s, c);
+            return begin_response(wsi, c);
+        }
+        if (clen > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) return 0; /* body follows */
+        dispatch(wsi, s, c);
+        return begin_response(wsi, c);
+    }
+    case LWS_CALLBACK_HTTP_BODY:
+        if (!c->too_big && ec_buf_append(&c->body, in, len)) c->too_big = 1;
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (c->dispatched) return 0;
+        dispatch(wsi, s, c);
+        return begin_response(wsi, c);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (!c || !c->dispatched) return 0;
+        return write_body(wsi, s, c);
+    case LWS_CALLBACK_CLOSED_HTTP:
+        return 0;
+    default: break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", callback, sizeof(conn), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* lws reports a failed bind only in its log; a bind of our own first gives
+ * the user the reason. */
+static ec_err probe(const char *host, int port)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
+        return ec_fail(EC_EINVAL, "--listen %s:%d: %s is not an IPv4 address", host, port, host);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return ec_fail(EC_EIO, "cannot make a socket: %s", strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int r = bind(fd, (struct sockaddr *)&a, sizeof a), e = errno;
+    close(fd);
+    if (r == 0) return EC_OK;
+    if (e == EADDRINUSE) return ec_fail(EC_EIO, "%s:%d is already in use by another program", host, port);
+    if (e == EACCES) return ec_fail(EC_EIO, "%s:%d: not permitted to listen there", host, port);
+    if (e == EADDRNOTAVAIL) return ec_fail(EC_EIO, "%s:%d: %s is not an address of this machine", host, port, host);
+    return ec_fail(EC_EIO, "%s:%d: cannot listen: %s", host, port, strerror(e));
+}
+
+static void lws_to_ec_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+    ec_log(level == LLL_ERR ? EC_LOG_ERROR : EC_LOG_WARN, "http: %.*s", (int)n, line);
+}
+
+ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_handler *h,
+                     ec_http_server **out)
+{
+    ec_err rc = probe(host, port);
+    if (rc) return rc;
+    ec_http_server *s = ec_calloc(1, sizeof *s);
+    if (!s) return EC_ENOMEM;
+    s->h = *h;
+    s->loops[0] = loop;
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_to_ec_log);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = port;
+    info.iface = host;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6 |
+                   LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.foreign_loops = s->loops;
+    info.user = s;
+    info.keepalive_timeout = 30;
+    info.timeout_secs = 30;
+    info.max_http_header_data = 4096;
+    info.max_http_header_pool = 1024;
+    info.count_threads = 1;
+    s->ctx = lws_create_context(&info);
+    if (!s->ctx) {
+        ec_free(s);
+        return ec_fail(EC_EIO, "%s:%d: the HTTP server could not start (see the log above)", host, port);
+    }
+    struct lws_vhost *vh = lws_get_vhost_by_name(s->ctx, "default");
+    s->port = vh ? lws_get_vhost_listen_port(vh) : port;
+    *out = s;
+    return EC_OK;
+}
+
+int ec_http_port(const ec_http_server *s)
+{
+    return s->port;
+}
+
+ec_http_stats_t ec_http_stats(const ec_http_server *s)
+{
+    return s->stats;
+}
+
+void ec_http_stop(ec_http_server *s)
+{
+    if (!s) return;
+    lws_context_destroy(s->ctx);
+    ec_free(s);
+}

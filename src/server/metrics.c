@@ -1,0 +1,70 @@
+/* metrics.c - request counts and latencies, written in the Prometheus text format. */
+#include "server.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+static const double bucket_s[EC_METRIC_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                   0.01,   0.025,   0.05,   0.1,   0.25,   1.0};
+
+void metrics__observe(ec_metrics *m, ec_http_method method, int status, double seconds)
+{
+    if (status < 100 || status > 599) status = 599;
+    m->requests[method][status]++;
+    for (int i = 0; i < EC_METRIC_BUCKETS; i++)
+        if (seconds <= bucket_s[i]) m->latency_buckets[i]++;
+    m->latency_count++;
+    m->latency_sum_s += seconds;
+}
+
+void metrics__write(const ec_metrics *m, const ec_http_stats_t *http, ec_store *store,
+                    const char *db_path, ec_buf *out)
+{
+    ec_buf_puts(out, "# HELP ecorridor_http_requests_total HTTP requests answered, by method and status.\n"
+                     "# TYPE ecorridor_http_requests_total counter\n");
+    for (int k = 0; k < EC_HTTP_N_METHODS; k++)
+        for (int s = 100; s < 600; s++)
+            if (m->requests[k][s])
+                ec_buf_printf(out, "ecorridor_http_requests_total{method=\"%s\",code=\"%d\"} %lld\n",
+                              ec_http_method_name((ec_http_method)k), s, (long long)m->requests[k][s]);
+    ec_buf_puts(out, "# HELP ecorridor_http_request_duration_seconds Time from a request's arrival to its answer.\n"
+                     "# TYPE ecorridor_http_request_duration_seconds histogram\n");
+    for (int i = 0; i < EC_METRIC_BUCKETS; i++)
+        ec_buf_printf(out, "ecorridor_http_request_duration_seconds_bucket{le=\"%g\"} %lld\n", bucket_s[i],
+                      (long long)m->latency_buckets[i]);
+    ec_buf_printf(out,
+                  "ecorridor_http_request_duration_seconds_bucket{le=\"+Inf\"} %lld\n"
+                  "ecorridor_http_request_duration_seconds_sum %.6f\n"
+                  "ecorridor_http_request_duration_seconds_count %lld\n",
+                  (long long)m->latency_count, m->latency_sum_s, (long long)m->latency_count);
+    ec_buf_printf(out,
+                  "# HELP ecorridor_http_connections_open HTTP connections open now.\n"
+                  "# TYPE ecorridor_http_connections_open gauge\n"
+                  "ecorridor_http_connections_open %lld\n"
+                  "# HELP ecorridor_http_connections_total HTTP connections accepted since start.\n"
+                  "# TYPE ecorridor_http_connections_total counter\n"
+                  "ecorridor_http_connections_total %lld\n",
+                  (long long)http->open, (long long)http->total);
+    ec_buf_puts(out, "# HELP ecorridor_store_objects Objects in the register, by kind.\n"
+                     "# TYPE ecorridor_store_objects gauge\n");
+    for (int k = 0; k < EC_KIND_COUNT; k++) {
+        int64_t n = 0;
+        ec_store_count(store, (ec_kind)k, &n);
+        ec_buf_printf(out, "ecorridor_store_objects{kind=\"%s\"} %lld\n", ec_kind_name((ec_kind)k), (long long)n);
+    }
+    ec_buf_printf(out,
+                  "# HELP ecorridor_store_writes_total Durable writes acknowledged.\n"
+                  "# TYPE ecorridor_store_writes_total counter\n"
+                  "ecorridor_store_writes_total %lld\n"
+                  "# HELP ecorridor_store_write_errors_total Writes the store refused or failed.\n"
+                  "# TYPE ecorridor_store_write_errors_total counter\n"
+                  "ecorridor_store_write_errors_total %lld\n",
+                  (long long)m->store_writes, (long long)m->store_write_errors);
+    struct stat st;
+    if (db_path && stat(db_path, &st) == 0)
+        ec_buf_printf(out,
+                      "# HELP ecorridor_store_file_bytes Size of the database file.\n"
+                      "# TYPE ecorridor_store_file_bytes gauge\n"
+                      "ecorridor_store_file_bytes %lld\n",
+                      (long long)st.st_size);
+}

@@ -1,0 +1,120 @@
+/* policy.c - API keys and what each role may do.
+ *
+ *   public   (no key) reads sites (with their live status) and tariffs
+ *   fleet    public, plus routes and its own organisation
+ *   operator fleet, plus grid assets and jurisdictions; writes its own sites and tariffs
+ *   agency   reads everything; writes sites, substations and renewables of its jurisdiction
+ *   admin    everything: organisations, jurisdictions, any object, imports for anyone
+ */
+#include "api_internal.h"
+
+#include <string.h>
+
+static int unauthorized(ec_http_response *res, const char *msg)
+{
+    api__error(res, 401, "unauthorized", NULL, "%s", msg);
+    snprintf(res->www_authenticate, sizeof res->www_authenticate, "Bearer realm=\"ecorridor\"");
+    return -1;
+}
+
+static int forbidden(ec_http_response *res, const char *fmt, const char *a, const char *b)
+{
+    api__error(res, 403, "forbidden", NULL, fmt, a, b);
+    return -1;
+}
+
+int api__authenticate(ec_api *a, const ec_http_request *req, ec_http_response *res, api_principal *p)
+{
+    memset(p, 0, sizeof *p);
+    p->role = EC_ROLE_PUBLIC;
+    if (!req->authorization[0]) return 0;
+    if (strncmp(req->authorization, "Bearer ", 7) != 0)
+        return unauthorized(res, "the Authorization header must be \"Bearer <key>\"");
+    ec_key_info_t info;
+    ec_err rc = ec_store_key_check(a->store, req->authorization + 7, &info);
+    if (rc == EC_ENOTFOUND) return unauthorized(res, "the key is unknown or revoked");
+    if (rc) {
+        api__error(res, 500, "store_error", NULL, "keys cannot be checked now");
+        return -1;
+    }
+    p->role = info.role;
+    snprintf(p->org, sizeof p->org, "%s", info.org);
+    if (p->role == EC_ROLE_AGENCY) {
+        ec_buf doc;
+        ec_json *j;
+        ec_buf_init(&doc, EC_REG_DOC_MAX);
+        if (ec_store_get(a->store, EC_KIND_ORGANISATION, p->org, &doc) == EC_OK &&
+            ec_json_load_buf(doc.data, doc.len, "organisation", &j) == EC_OK) {
+            const char *jid = ec_json_str(ec_json_get(j, "jurisdiction_id"));
+            snprintf(p->jurisdiction, sizeof p->jurisdiction, "%s", jid ? jid : "");
+            ec_json_free(j);
+        }
+        ec_buf_free(&doc);
+    }
+    return 0;
+}
+
+int api__may(ec_role role, api_action act, ec_http_response *res)
+{
+    (void)act; /* routes: every role with a key */
+    if (role == EC_ROLE_PUBLIC) return unauthorized(res, "routes need a key");
+    return 0;
+}
+
+int api__may_read_kind(const api_principal *p, ec_kind k, ec_http_response *res)
+{
+    if (k == EC_KIND_SITE || k == EC_KIND_TARIFF) return 0;
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "this resource needs a key");
+    if ((k == EC_KIND_SUBSTATION || k == EC_KIND_RENEWABLE) && p->role == EC_ROLE_FLEET)
+        return forbidden(res, "a %s key may not read %s", ec_role_name(p->role), ec_kind_name(k));
+    return 0;
+}
+
+int api__may_read_object(const api_principal *p, ec_kind k, const char *id, ec_http_response *res)
+{
+    if (k == EC_KIND_ORGANISATION && (p->role == EC_ROLE_FLEET || p->role == EC_ROLE_OPERATOR) &&
+        strcmp(id, p->org) != 0)
+        return forbidden(res, "a %s key reads its own organisation only, not %s", ec_role_name(p->role), id);
+    return 0;
+}
+
+static int owns(const api_principal *p, ec_kind k, const ec_reg_index_t *x)
+{
+    if (!x) return 1;
+    switch (p->role) {
+    case EC_ROLE_ADMIN: return 1;
+    case EC_ROLE_OPERATOR:
+        return (k == EC_KIND_SITE || k == EC_KIND_TARIFF) && !strcmp(x->operator_id, p->org);
+    case EC_ROLE_AGENCY:
+        return (k == EC_KIND_SITE || k == EC_KIND_SUBSTATION || k == EC_KIND_RENEWABLE) && p->jurisdiction[0] &&
+               !strcmp(x->jurisdiction_id, p->jurisdiction);
+    default: return 0;
+    }
+}
+
+int api__may_write(ec_api *a, const api_principal *p, ec_kind k, const ec_reg_index_t *old,
+                   const ec_reg_index_t *new_, ec_http_response *res)
+{
+    (void)a;
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "changing the register needs a key");
+    if (!owns(p, k, old) || !owns(p, k, new_)) {
+        const char *whose = p->role == EC_ROLE_OPERATOR ? "its own organisation's"
+                            : p->role == EC_ROLE_AGENCY  ? "its own jurisdiction's"
+                                                         : "no";
+        return forbidden(res, "this key may change %s %s only", whose, ec_kind_name(k));
+    }
+    return 0;
+}
+
+ec_err api__default_owner(const api_principal *p, ec_kind k, ec_json *in, const ec_reg_index_t *old)
+{
+    if (!ec_json_is_object(in)) return EC_OK;
+    if (p->role == EC_ROLE_OPERATOR && (k == EC_KIND_SITE || k == EC_KIND_TARIFF) && !ec_json_get(in, "operator_id") &&
+        (!old || !old->operator_id[0] || !strcmp(old->operator_id, p->org)))
+        return ec_json_set_str(in, "operator_id", p->org);
+    if (p->role == EC_ROLE_AGENCY && p->jurisdiction[0] &&
+        (k == EC_KIND_SITE || k == EC_KIND_SUBSTATION || k == EC_KIND_RENEWABLE) &&
+        !ec_json_get(in, "jurisdiction_id") && !old)
+        return ec_json_set_str(in, "jurisdiction_id", p->jurisdiction);
+    return EC_OK;
+}

@@ -1,0 +1,124 @@
+/* server.c - `ecorridor serve`: the store, the demo region, the road graph and
+ * the HTTP server on one libuv loop, until SIGINT or SIGTERM. */
+#include "server.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct {
+    uv_signal_t sig[2];
+    ec_api *api;
+    int stopping;
+} serve_loop;
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    serve_loop *L = h->data;
+    if (L->stopping) return;
+    L->stopping = 1;
+    ec_log(EC_LOG_INFO, "signal %d: shutting down", signum);
+    for (int i = 0; i < 2; i++) {
+        uv_signal_stop(&L->sig[i]);
+        uv_close((uv_handle_t *)&L->sig[i], NULL);
+    }
+    ec_http_stop(L->api->http);
+    L->api->http = NULL;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The demo region's register files go into an empty database, once. */
+static ec_err load_region(ec_store *s, const char *dir)
+{
+    int64_t n = 0;
+    ec_err rc = ec_store_count(s, EC_KIND_SITE, &n);
+    if (rc || n > 0) return rc;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/sites.csv", dir);
+    ec_import_set set;
+    ec_import_summary_t sum;
+    rc = ec_store_import_file(s, path, "csv", NULL, &set, &sum);
+    if (!rc)
+        ec_log(EC_LOG_INFO, "region %s: %lld sites and tariffs loaded into the empty register", dir,
+               (long long)sum.added);
+    ec_import_set_free(&set);
+    return rc;
+}
+
+static ec_err load_graph(const ec_serve_opts_t *o, ec_graph **g)
+{
+    ec_err rc;
+    *g = NULL;
+    if (o->graph_path) {
+        rc = ec_graph_open(o->graph_path, g);
+    } else {
+        char gml[4096];
+        struct stat st;
+        snprintf(gml, sizeof gml, "%s/graph.graphml", o->region_dir ? o->region_dir : "");
+        if (!o->region_dir || stat(gml, &st) != 0) return EC_OK; /* no routes */
+        ec_load_opts_t lo;
+        memset(&lo, 0, sizeof lo);
+        ec_ch_opts_t co;
+        memset(&co, 0, sizeof co);
+        if ((rc = ec_vehicle_class_builtin("truck-40t", &lo.vehicle)) ||
+            (rc = ec_graph_load_corridor(o->region_dir, &lo, g)) || (rc = ec_ch_build(*g, &co)))
+            goto fail;
+    }
+    if (!rc) rc = ec_graph_snap_prepare(*g);
+    if (!rc) return EC_OK;
+fail:
+    ec_graph_free(*g);
+    *g = NULL;
+    return rc;
+}
+
+ec_err ec_serve(const ec_serve_opts_t *o)
+{
+    if (o->region_dir && !is_dir(o->region_dir))
+        return ec_fail(EC_ENOTFOUND, "--region %s: no such directory", o->region_dir);
+    ec_api *api = ec_calloc(1, sizeof *api);
+    if (!api) return EC_ENOMEM;
+    uv_loop_t loop;
+    serve_loop L;
+    memset(&L, 0, sizeof L);
+    L.api = api;
+    api->db_path = o->db_path;
+    ec_err rc = ec_store_open(o->db_path, &api->store);
+    if (!rc && o->region_dir) rc = load_region(api->store, o->region_dir);
+    if (!rc) rc = load_graph(o, &api->graph);
+    if (rc) goto fail_store;
+    if (uv_loop_init(&loop)) {
+        rc = ec_fail(EC_EIO, "cannot start the event loop");
+        goto fail_store;
+    }
+    ec_http_handler h = {api__handle, api__body_limit, api__done, api};
+    if ((rc = ec_http_start(&loop, o->host, o->port, &h, &api->http))) {
+        uv_loop_close(&loop);
+        goto fail_store;
+    }
+    int sigs[2] = {SIGINT, SIGTERM};
+    for (int i = 0; i < 2; i++) {
+        uv_signal_init(&loop, &L.sig[i]);
+        L.sig[i].data = &L;
+        uv_signal_start(&L.sig[i], on_signal, sigs[i]);
+    }
+    printf("ecorridor hub listening on http://%s:%d/ (database %s%s)\n", o->host, ec_http_port(api->http),
+           o->db_path, api->graph ? ", routes on" : ", no road graph: routes off");
+    printf("try: curl http://%s:%d/api/v1/sites.geojson\n", o->host, ec_http_port(api->http));
+    fflush(stdout);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (api->http) ec_http_stop(api->http);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&loop)) ec_log(EC_LOG_WARN, "event loop closed with handles open");
+    ec_log(EC_LOG_INFO, "stopped");
+fail_store:
+    api__free(api);
+    ec_graph_free(api->graph);
+    ec_store_close(api->store);
+    ec_free(api);
+    return rc;
+}

@@ -1,0 +1,59 @@
+/* server.h - the regional hub: state shared by the REST handlers, the metrics
+ * and the serve loop (server.c). */
+#ifndef EC_SERVER_SERVER_H
+#define EC_SERVER_SERVER_H
+
+#include "ecorridor/ec_graph.h"
+#include "ecorridor/ec_register.h"
+#include "ecorridor/ec_route.h"
+#include "ecorridor/ec_store.h"
+#include "http.h"
+
+#define EC_METRIC_BUCKETS 12
+#define EC_API_BODY_MAX (1u << 20)        /* JSON request bodies */
+#define EC_API_IMPORT_MAX (64u << 20)     /* a register file sent to /api/v1/import */
+
+typedef struct {
+    int64_t requests[EC_HTTP_N_METHODS][600];
+    int64_t latency_buckets[EC_METRIC_BUCKETS];
+    int64_t latency_count;
+    double latency_sum_s;
+    int64_t store_writes, store_write_errors;
+} ec_metrics;
+
+void metrics__observe(ec_metrics *m, ec_http_method method, int status, double seconds);
+void metrics__write(const ec_metrics *m, const ec_http_stats_t *http, ec_store *store,
+                    const char *db_path, ec_buf *out);
+
+typedef struct {
+    ec_store *store;
+    const char *db_path;
+    ec_graph *graph;           /* NULL: routes are not offered */
+    ec_trip_planner *planner;  /* built from the register, rebuilt when it changes */
+    ec_sites planner_sites;
+    int64_t planner_generation;
+    ec_http_server *http;
+    ec_metrics metrics;
+} ec_api;
+
+/* The ec_http_handler functions over an ec_api. */
+void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res);
+size_t api__body_limit(void *ctx, ec_http_method m, const char *path);
+void api__done(void *ctx, ec_http_method m, int status, double seconds);
+void api__free(ec_api *a);
+
+/* ---- serve -------------------------------------------------------------- */
+
+typedef struct {
+    const char *db_path;
+    const char *host;
+    int port;
+    const char *region_dir; /* loaded into an empty database; NULL: none */
+    const char *graph_path; /* NULL: built from region_dir's corridor model when it has one */
+} ec_serve_opts_t;
+
+/* Runs the hub until SIGINT or SIGTERM. Prints the address it listens on to
+ * stdout once it does. */
+ec_err ec_serve(const ec_serve_opts_t *o);
+
+#endif
