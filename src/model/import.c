@@ -222,7 +222,7 @@ static ec_err import_csv(const char *name, const char *text, size_t len, const c
         } else if ((rc = ec_map_put(&first, h, i))) {
             break;
         }
-        char where[48], src[80], tid[2][EC_REG_ID_MAX + 8];
+        char where[160], src[80], tid[2][EC_REG_ID_MAX + 8];
         snprintf(where, sizeof where, "%s:%ld", name, g0->line);
         if (!ec_reg_id_valid(g0->site_id)) {
             rc = ec_fail(EC_EPARSE, "%s: site_id \"%s\" must be 1 to 36 letters, digits, '.', '_' or '-'",
@@ -440,7 +440,7 @@ static ec_err import_geojson(const char *name, const char *text, size_t len,
     for (size_t i = 0; i < ec_json_array_size(features) && !rc; i++) {
         const ec_json *f = ec_json_array_get(features, i);
         const ec_json *props = ec_json_get(f, "properties");
-        char where[48], ext[64] = "", id[EC_REG_ID_MAX + 1], src[80];
+        char where[160], ext[64] = "", id[EC_REG_ID_MAX + 1], src[80];
         snprintf(where, sizeof where, "%s: feature %zu", name, i);
         double lat, lon;
         if (!ec_json_is_object(f) || (props && !ec_json_is_object(props))) {
@@ -565,7 +565,7 @@ static ec_err import_ocm(const char *name, const char *text, size_t len, const c
     for (size_t i = 0; i < ec_json_array_size(root) && !rc; i++) {
         const ec_json *p = ec_json_array_get(root, i);
         const ec_json *a = ec_json_get(p, "AddressInfo");
-        char where[48], src[80], id[EC_REG_ID_MAX + 1];
+        char where[160], src[80], id[EC_REG_ID_MAX + 1];
         double poi, lat, lon;
         if (ec_json_number(ec_json_get(p, "ID"), &poi)) {
             rc = ec_fail(EC_EPARSE, "%s: record %zu: ID must be a number", name, i);
@@ -677,7 +677,7 @@ static ec_err import_afdc(const char *name, const char *text, size_t len, const 
     while ((rc = ec_csv_next(&r)) == EC_OK) {
         const char *f[N_COLS];
         for (int k = 0; k < N_COLS; k++) f[k] = at[k] >= 0 && (size_t)at[k] < r.nfields ? r.fields[at[k]] : "";
-        char where[48], src[80], id[EC_REG_ID_MAX + 1];
+        char where[160], src[80], id[EC_REG_ID_MAX + 1];
         snprintf(where, sizeof where, "%s:%ld", name, r.line);
         if (strcmp(f[C_FUEL], "ELEC")) {
             skip(out, where, "fuel type %.8s is not electric", f[C_FUEL]);

@@ -435,6 +435,11 @@ static void import(ec_api *a, const api_principal *p, const ec_http_request *req
         else if (!strncmp(req->args[i], "operator=", 9)) op = req->args[i] + 9;
         else return api__error(res, 400, "unknown_parameter", NULL, "import takes format and operator, not \"%.40s\"", req->args[i]);
     }
+    if (p->role == EC_ROLE_PUBLIC) {
+        api__error(res, 401, "unauthorized", NULL, "importing needs a key");
+        snprintf(res->www_authenticate, sizeof res->www_authenticate, "Bearer realm=\"ecorridor\"");
+        return;
+    }
     if (p->role == EC_ROLE_OPERATOR) {
         if (op && strcmp(op, p->org))
             return api__error(res, 403, "forbidden", "operator", "an operator imports sites for its own organisation only");

@@ -192,6 +192,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         char cl[32] = "";
         int64_t clen = 0;
         if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) ec_parse_i64(cl, &clen);
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
+            /* libwebsockets does not read chunked request bodies: say so. */
+            c->close_after = 1;
+            c->dispatched = 1;
+            c->res.status = 411;
+            c->res.content_type = "application/json";
+            ec_buf_reset(&c->res.body);
+            ec_buf_puts(&c->res.body, "{\"error\":{\"code\":\"length_required\",\"message\":\"send the body with a Content-Length, not chunked\",\"field\":\"\"}}");
+            return begin_response(wsi, c);
+        }
         if (clen > (int64_t)c->limit) {
             /* Refuse before reading it; the connection closes after the answer. */
             c->too_big = 1;
@@ -199,7 +209,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             dispatch(wsi, s, c);
             return begin_response(wsi, c);
         }
-        if (clen > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) return 0; /* body follows */
+        if (clen > 0) return 0; /* the body follows */
         dispatch(wsi, s, c);
         return begin_response(wsi, c);
     }

@@ -38,7 +38,7 @@ static const char *const migrations[] = {
 
 /* Filters a list can combine; each combination gets its own cached statement. */
 enum { FL_BBOX = 1, FL_OPERATOR = 2, FL_JURISDICTION = 4, FL_STANDARD = 8, FL_STATUS = 16,
-       FL_POWER = 32, FL_TRUCK = 64, FL_PAGE = 128, FL_COUNT };
+       FL_POWER = 32, FL_TRUCK = 64, FL_PAGE = 128, FL_COUNT = 256 /* every combination */ };
 
 struct ec_store {
     sqlite3 *db;

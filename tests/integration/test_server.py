@@ -1,0 +1,538 @@
+#!/usr/bin/env python3
+"""The regional hub end to end: the real `ecorridor serve` on a free port, spoken
+to with curl (and, for the kill -9 stream, Python's http.client).
+
+usage: test_server.py ECORRIDOR SOURCE_DIR DATA_DIR
+"""
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ECORRIDOR, SRC, DATA = sys.argv[1], sys.argv[2], sys.argv[3]
+FIX = os.path.join(SRC, "tests", "fixtures")
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+
+
+class Hub:
+    """One `ecorridor serve` process on a port the kernel picked."""
+
+    def __init__(self, db, extra=()):
+        self.db = db
+        self.proc = subprocess.Popen(
+            [ECORRIDOR, "serve", "--db", db, "--listen", "127.0.0.1:0", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if "listening on http://" not in line:
+            err = self.proc.stderr.read()
+            raise RuntimeError("hub did not start: %r %s" % (line, err))
+        self.base = line.split("listening on ")[1].split("/ ")[0]
+        self.port = int(self.base.rsplit(":", 1)[1])
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout=20)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return rc
+
+
+def curl(hub, method, path, body=None, key=None, raw=None):
+    """(status, parsed JSON or text) through the curl command line tool."""
+    cmd = ["curl", "-s", "-X", method, "-o", "-", "-w", "\n%{http_code}", hub.base + path]
+    if key:
+        cmd += ["-H", "Authorization: Bearer " + key]
+    if method == "HEAD":
+        cmd = [c for c in cmd if c not in ("-X", "HEAD")] + ["-I"]
+    data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+    if data is not None:
+        cmd += ["-H", "Content-Type: application/json", "--data-binary", "@-"]
+    out = subprocess.run(cmd, input=data.encode() if isinstance(data, str) else data,
+                         capture_output=True, timeout=60).stdout.decode()
+    text, _, code = out.rpartition("\n")
+    try:
+        parsed = json.loads(text) if text else None
+    except ValueError:
+        parsed = text
+    return int(code), parsed
+
+
+def key(db, role, org):
+    out = subprocess.run([ECORRIDOR, "keys", "create", "--db", db, "--role", role, "--org", org],
+                         capture_output=True, text=True, check=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+def is_error(body, code=None):
+    e = isinstance(body, dict) and body.get("error")
+    return bool(e) and set(e) == {"code", "message", "field"} and (code is None or e["code"] == code)
+
+
+def setup_register(hub, db):
+    admin = key(db, "admin", "hub-admin")
+    for body in [
+        {"id": "city-a", "name": "City A", "kind": "city"},
+        {"id": "city-b", "name": "City B", "kind": "city"},
+    ]:
+        s, _ = curl(hub, "POST", "/api/v1/jurisdictions", body, admin)
+        check(s == 201, "create jurisdiction %s: %s" % (body["id"], s))
+    for body in [
+        {"id": "op-a", "name": "Operator A", "kind": "operator"},
+        {"id": "op-b", "name": "Operator B", "kind": "operator"},
+        {"id": "agency-a", "name": "Agency A", "kind": "agency", "jurisdiction_id": "city-a"},
+        {"id": "fleet-a", "name": "Fleet A", "kind": "fleet"},
+        {"id": "util-a", "name": "Utility A", "kind": "utility", "jurisdiction_id": "city-a"},
+    ]:
+        s, _ = curl(hub, "POST", "/api/v1/organisations", body, admin)
+        check(s == 201, "create organisation %s: %s" % (body["id"], s))
+    keys = {"public": None, "admin": admin}
+    for role, org in [("operator", "op-a"), ("agency", "agency-a"), ("fleet", "fleet-a")]:
+        keys[role] = key(db, role, org)
+    keys["operator_b"] = key(db, "operator", "op-b")
+    return keys
+
+
+SITE = {"name": "Matrix site", "coordinates": {"latitude": "50.5", "longitude": "7.5"}}
+
+
+def test_role_matrix(hub, keys):
+    """Every endpoint x role, allowed and refused, against the policy in docs/api.md."""
+    admin = keys["admin"]
+    s, b = curl(hub, "POST", "/api/v1/sites", dict(SITE, id="site-op-a", operator_id="op-a",
+                                                   jurisdiction_id="city-a"), admin)
+    check(s == 201, "admin creates site-op-a: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/sites", dict(SITE, id="site-op-b", operator_id="op-b",
+                                                   jurisdiction_id="city-b"), admin)
+    check(s == 201, "admin creates site-op-b: %s" % s)
+    s, _ = curl(hub, "POST", "/api/v1/substations", {"id": "sub-a", "name": "Sub A", "capacity_kw": 4000,
+                                                     "jurisdiction_id": "city-a"}, admin)
+    check(s == 201, "admin creates a substation: %s" % s)
+    s, _ = curl(hub, "POST", "/api/v1/substations", {"id": "sub-b", "name": "Sub B", "capacity_kw": 4000,
+                                                     "jurisdiction_id": "city-b"}, admin)
+    check(s == 201, "admin creates a second substation: %s" % s)
+    s, _ = curl(hub, "POST", "/api/v1/tariffs", {"id": "tar-a", "currency": "EUR", "operator_id": "op-a",
+                                                 "elements": [{"price_components": [
+                                                     {"type": "ENERGY", "price": 0.45}]}]}, admin)
+    check(s == 201, "admin creates a tariff: %s" % s)
+    route = {"from": {"latitude": "51.9225", "longitude": "4.4792"},
+             "to": {"latitude": "50.94", "longitude": "6.96"}, "soc": 0.8}
+    tariff = {"currency": "EUR", "elements": [{"price_components": [{"type": "ENERGY", "price": 0.5}]}]}
+    A, O, G, F, P = "admin", "operator", "agency", "fleet", "public"
+    ALL = [A, O, G, F, P]
+    # (method, path, body, roles allowed, status when allowed, status for a refused key)
+    rows = [
+        ("GET", "/api/v1/sites", None, ALL, 200),
+        ("GET", "/api/v1/sites/site-op-a", None, ALL, 200),
+        ("GET", "/api/v1/sites.geojson", None, ALL, 200),
+        ("GET", "/api/v1/tariffs", None, ALL, 200),
+        ("GET", "/api/v1/tariffs/tar-a", None, ALL, 200),
+        ("GET", "/api/v1/jurisdictions", None, [A, O, G, F], 200),
+        ("GET", "/api/v1/organisations", None, [A, O, G, F], 200),
+        ("GET", "/api/v1/organisations/op-b", None, [A, G], 200),
+        ("GET", "/api/v1/substations", None, [A, O, G], 200),
+        ("GET", "/api/v1/renewables", None, [A, O, G], 200),
+        ("POST", "/api/v1/routes", route, [A, O, G, F], 200),
+        ("POST", "/api/v1/jurisdictions", {"name": "C", "kind": "city"}, [A], 201),
+        ("POST", "/api/v1/organisations", {"name": "X", "kind": "fleet"}, [A], 201),
+        ("POST", "/api/v1/sites", dict(SITE, jurisdiction_id="city-a"), [A, O, G], 201),
+        ("POST", "/api/v1/sites", dict(SITE, operator_id="op-b"), [A, G], 201),
+        ("POST", "/api/v1/sites", dict(SITE, operator_id="op-b", jurisdiction_id="city-b"), [A], 201),
+        ("POST", "/api/v1/sites", dict(SITE, jurisdiction_id="city-b"), [A, O], 201),
+        ("PATCH", "/api/v1/sites/site-op-a", {"name": "Renamed"}, [A, O, G], 200),
+        ("PATCH", "/api/v1/sites/site-op-b", {"name": "Renamed"}, [A], 200),
+        ("POST", "/api/v1/tariffs", tariff, [A, O], 201),
+        ("PATCH", "/api/v1/tariffs/tar-a", {"currency": "EUR"}, [A, O], 200),
+        ("POST", "/api/v1/substations", {"name": "S", "capacity_kw": 100}, [A, G], 201),
+        ("PATCH", "/api/v1/substations/sub-a", {"capacity_kw": 4100}, [A, G], 200),
+        ("PATCH", "/api/v1/substations/sub-b", {"capacity_kw": 4100}, [A], 200),
+        ("POST", "/api/v1/renewables", {"name": "PV", "kind": "solar", "capacity_kw": 50}, [A, G], 201),
+        ("POST", "/api/v1/import?format=geojson", None, [A, O], 200),
+    ]
+    geo = open(os.path.join(FIX, "register_sites.geojson")).read()
+    for method, path, body, allowed, ok_status in rows:
+        for role in ALL:
+            raw = geo if "import" in path else None
+            s, b = curl(hub, method, path, body, keys[role], raw=raw)
+            if role in allowed:
+                check(s == ok_status, "%s %s as %s: expected %d, got %d %s" % (method, path, role, ok_status, s,
+                                                                               str(b)[:200]))
+            else:
+                want = 401 if role == P else 403
+                check(s == want and is_error(b), "%s %s as %s: expected %d, got %d %s" % (
+                    method, path, role, want, s, str(b)[:200]))
+    # Deletes last, each on an object of its own so that order does not matter.
+    for role in ALL:
+        s, b = curl(hub, "POST", "/api/v1/sites", dict(SITE, operator_id="op-a", jurisdiction_id="city-a"), admin)
+        sid = b["id"]
+        s, b = curl(hub, "DELETE", "/api/v1/sites/" + sid, None, keys[role])
+        want = 204 if role in (A, O, G) else 401 if role == P else 403
+        check(s == want, "DELETE a site of op-a as %s: expected %d, got %d" % (role, want, s))
+    s, _ = curl(hub, "DELETE", "/api/v1/sites/site-op-a", None, keys["operator_b"])
+    check(s == 403, "operator B may not delete operator A's site: %d" % s)
+    s, b = curl(hub, "GET", "/api/v1/organisations", None, keys["fleet"])
+    check(s == 200 and [o["id"] for o in b["data"]] == ["fleet-a"], "a fleet lists only its own organisation")
+    s, b = curl(hub, "POST", "/api/v1/import?format=geojson&operator=op-b", None, keys["operator"], raw=geo)
+    check(s == 403, "an operator may not import for another: %d" % s)
+    s, b = curl(hub, "GET", "/api/v1/sites", None, "eck_not-a-real-key")
+    check(s == 401 and is_error(b, "unauthorized"), "an unknown key is 401 even where none is needed")
+
+
+def test_crud_and_errors(hub, keys):
+    admin, op = keys["admin"], keys["operator"]
+    s, b = curl(hub, "POST", "/api/v1/sites", {"name": "Min", "coordinates": {"latitude": "50.99",
+                                                                           "longitude": "6.95"}}, op)
+    check(s == 201 and b.get("id") and b["operator_id"] == "op-a" and b["evses"] == [] and
+          b["opening_times"] == {"twentyfourseven": True}, "minimal site gets an id and defaults: %s" % b)
+    sid = b["id"]
+    s, g = curl(hub, "GET", "/api/v1/sites/" + sid)
+    check(s == 200 and g == b, "GET returns what POST answered")
+    full = {"name": "Full", "coordinates": {"latitude": "51.0", "longitude": "7.0"},
+            "evses": [{"uid": "E1", "status": "AVAILABLE", "connectors": [
+                {"id": "1", "standard": "MCS", "power_type": "DC", "max_voltage": 1250, "max_amperage": 3000,
+                 "max_electric_power": 3750000}]}],
+            "truck_access": {"vehicle_types": ["SEMI_TRACTOR"], "max_height_m": 4.2, "drive_through_bays": 2},
+            "facilities": ["TRUCK_PARKING"], "planning": {"rail_interchange_km": 3.5}}
+    s, p = curl(hub, "PUT", "/api/v1/sites/" + sid, full, op)
+    check(s == 200 and p["name"] == "Full" and p["evses"][0]["connectors"][0]["standard"] == "MCS",
+          "PUT replaces: %s %s" % (s, p))
+    before = curl(hub, "GET", "/api/v1/sites/" + sid)[1]
+    bad = [
+        ({"name": 5}, "wrong_type", "name"),
+        ({"colour": "red"}, "unknown_field", "colour"),
+        ({"coordinates": {"latitude": "91.0", "longitude": "7"}}, "invalid_field", "coordinates.latitude"),
+        ({"coordinates": {"latitude": 50.1, "longitude": "7"}}, "wrong_type", "coordinates.latitude"),
+        ({"evses": [{"uid": "E1", "connectors": [{"id": "1", "standard": "PLUG9"}]}]}, "invalid_field",
+         "evses[0].connectors[0].standard"),
+        ({"evses": [{"uid": "E1"}]}, "missing_field", "evses[0].connectors"),
+        ({"name": None}, "missing_field", "name"),
+        ({"operator_id": "op-b"}, "forbidden", ""),
+        ({"substation_id": "no-such"}, "unknown_reference", "substation_id"),
+        ({"id": "other"}, "invalid_field", "id"),
+    ]
+    for body, code, field in bad:
+        s, b = curl(hub, "PATCH", "/api/v1/sites/" + sid, body, op)
+        check(s in (400, 403) and is_error(b, code) and b["error"]["field"] == field,
+              "PATCH %s: expected %s on %s, got %s %s" % (body, code, field, s, b))
+    check(curl(hub, "GET", "/api/v1/sites/" + sid)[1] == before, "refused writes change nothing")
+    for raw, what in [("{", "truncated JSON"), ("[1,2]", "an array"), ("", "no body"),
+                      ('{"name":"a","name":"b"}', "a duplicate key")]:
+        s, b = curl(hub, "POST", "/api/v1/sites", None, op, raw=raw)
+        check(s == 400 and is_error(b), "POST %s: %s %s" % (what, s, b))
+    s, b = curl(hub, "POST", "/api/v1/sites", None, op, raw="x" * (2 << 20))
+    check(s == 413 and is_error(b, "body_too_large"), "a 2 MiB body is refused: %s" % s)
+    s, b = curl(hub, "POST", "/api/v1/sites", dict(SITE, id=sid), op)
+    check(s == 409 and is_error(b, "conflict"), "POST with a taken id is 409: %s" % s)
+    s, b = curl(hub, "GET", "/api/v1/sites/nope")
+    check(s == 404 and is_error(b, "not_found"), "unknown id is 404")
+    s, b = curl(hub, "GET", "/api/v1/nothing")
+    check(s == 404 and is_error(b), "unknown kind is 404")
+    s, b = curl(hub, "DELETE", "/api/v1/sites", None, admin)
+    check(s == 405 and is_error(b), "DELETE on a list is 405: %s" % s)
+    s, b = curl(hub, "GET", "/api/v1/sites?colour=red")
+    check(s == 400 and is_error(b, "unknown_parameter"), "unknown query parameter is 400")
+    s, b = curl(hub, "GET", "/api/v1/sites?bbox=1,2,3")
+    check(s == 400 and b["error"]["field"] == "bbox", "a short bbox is 400")
+    s, b = curl(hub, "POST", "/api/v1/substations", {"id": "sub-x", "name": "X", "capacity_kw": 100}, admin)
+    s, b = curl(hub, "PATCH", "/api/v1/sites/" + sid, {"substation_id": "sub-x"}, op)
+    check(s == 200 and b["substation_id"] == "sub-x", "a site names the substation behind it")
+    s, b = curl(hub, "DELETE", "/api/v1/substations/sub-x", None, admin)
+    check(s == 409 and is_error(b, "in_use"), "a substation a site names cannot be deleted: %s" % s)
+    s, b = curl(hub, "HEAD", "/api/v1/sites")
+    check(s == 200, "HEAD works")
+    s, b = curl(hub, "GET", "/healthz")
+    check(s == 200 and b["status"] == "ok", "healthz")
+    s, m = curl(hub, "GET", "/metrics")
+    check(s == 200 and "ecorridor_http_requests_total{" in m and "ecorridor_store_objects{kind=\"sites\"}" in m
+          and "ecorridor_http_request_duration_seconds_bucket" in m and "ecorridor_http_connections_open" in m,
+          "metrics in Prometheus text format")
+
+
+def test_lists(hub, keys):
+    s, allsites = curl(hub, "GET", "/api/v1/sites?limit=1000")
+    check(s == 200 and allsites["total"] == len(allsites["data"]), "the whole list fits in one page")
+    sites = allsites["data"]
+    ids = [x["id"] for x in sites]
+    check(ids == sorted(ids), "lists come in id order")
+    page = []
+    off = 0
+    while True:
+        s, b = curl(hub, "GET", "/api/v1/sites?limit=7&offset=%d" % off)
+        check(b["limit"] == 7 and b["offset"] == off and b["total"] == len(sites), "paging fields")
+        if not b["data"]:
+            break
+        page += b["data"]
+        off += 7
+    check([x["id"] for x in page] == ids, "pages walk the whole list once")
+
+    def inside(x, box):
+        la, lo = float(x["coordinates"]["latitude"]), float(x["coordinates"]["longitude"])
+        return box[0] <= lo <= box[2] and box[1] <= la <= box[3]
+
+    for box in [(4, 51, 6, 53), (6, 49, 9, 51.5), (-98, 30, -97, 31), (0, 0, 1, 1)]:
+        q = ",".join(str(v) for v in box)
+        want = sorted(x["id"] for x in sites if inside(x, box))
+        s, b = curl(hub, "GET", "/api/v1/sites?limit=1000&bbox=" + q)
+        check(sorted(x["id"] for x in b["data"]) == want and b["total"] == len(want), "bbox %s list" % q)
+        s, g = curl(hub, "GET", "/api/v1/sites.geojson?bbox=" + q)
+        check(s == 200 and g["type"] == "FeatureCollection" and
+              sorted(f["properties"]["id"] for f in g["features"]) == want, "bbox %s geojson" % q)
+        for f in g["features"]:
+            lon, lat = f["geometry"]["coordinates"]
+            check(box[0] <= lon <= box[2] and box[1] <= lat <= box[3] and "connectors" in f["properties"]
+                  and "operator" in f["properties"] and "name" in f["properties"], "feature inside its bbox")
+
+    def conns(x):
+        return [c for e in x["evses"] for c in e["connectors"]]
+
+    for q, pred in [
+        ("standard=MCS", lambda x: any(c["standard"] == "MCS" for c in conns(x))),
+        ("min_power_kw=400", lambda x: any(c.get("max_electric_power", 0) >= 400000 for c in conns(x))),
+        ("truck=true", lambda x: any(v in ("RIGID", "SEMI_TRACTOR", "TRUCK_WITH_TRAILER")
+                                     for v in x.get("truck_access", {}).get("vehicle_types", []))),
+        ("status=AVAILABLE", lambda x: any(e["status"] == "AVAILABLE" for e in x["evses"])),
+        ("operator=op-a", lambda x: x.get("operator_id") == "op-a"),
+        ("jurisdiction=city-a", lambda x: x.get("jurisdiction_id") == "city-a"),
+        ("standard=MCS&min_power_kw=900&truck=true",
+         lambda x: any(c["standard"] == "MCS" for c in conns(x)) and
+         any(c.get("max_electric_power", 0) >= 900000 for c in conns(x)) and
+         any(v in ("RIGID", "SEMI_TRACTOR") for v in x.get("truck_access", {}).get("vehicle_types", []))),
+    ]:
+        want = sorted(x["id"] for x in sites if pred(x))
+        s, b = curl(hub, "GET", "/api/v1/sites?limit=1000&" + q)
+        check(s == 200 and sorted(x["id"] for x in b["data"]) == want, "filter %s: %d sites" % (q, len(want)))
+        check(len(want) > 0 or q.startswith("jurisdiction"), "filter %s matches something" % q)
+
+
+def test_import(hub, keys):
+    admin = keys["admin"]
+    n0 = curl(hub, "GET", "/api/v1/sites?limit=1")[1]["total"]
+    ocm = os.path.join(DATA, "register", "ocm_austin_north_poi.json")
+    if os.path.exists(ocm):
+        raw = open(ocm, "rb").read()
+        s, b = curl(hub, "POST", "/api/v1/import?format=ocm", None, admin, raw=raw)
+        check(s == 200 and b["added"] == 247 and b["records"] == 247, "OCM import adds 247 sites: %s %s" % (
+            s, str(b)[:300]))
+        s, b = curl(hub, "POST", "/api/v1/import", None, admin, raw=raw)
+        check(s == 200 and b["added"] == 0 and b["updated"] == 0 and b["unchanged"] == 247,
+              "OCM import again changes nothing: %s" % str(b)[:200])
+        s, x = curl(hub, "GET", "/api/v1/sites/ocm-26442")
+        check(s == 200 and x["name"] == "RPP GARAGE" and x["city"] == "Austin" and len(x["evses"]) >= 1,
+              "an imported OCM record: %s" % str(x)[:300])
+        n0 += 247
+    else:
+        print("skip: OCM import (%s absent)" % ocm)
+    osm = os.path.join(DATA, "register", "osm_charging_stations_2015.geojson")
+    if os.path.exists(osm):
+        s, b = curl(hub, "POST", "/api/v1/import", None, admin, raw=open(osm, "rb").read())
+        check(s == 200 and b["added"] == 82, "OSM GeoJSON import adds 82 sites: %s" % str(b)[:200])
+        n0 += 82
+    else:
+        print("skip: OSM GeoJSON import (%s absent)" % osm)
+    s, b = curl(hub, "POST", "/api/v1/import?format=afdc", None, admin,
+                raw=open(os.path.join(FIX, "afdc_stations.csv"), "rb").read())
+    check(s == 200 and b["added"] == 3 and any("CNG" in k["reason"] for k in b["skipped"]),
+          "AFDC import: 3 electric stations, the CNG one skipped with its reason: %s" % b)
+    n0 += 3
+    s, b = curl(hub, "POST", "/api/v1/import?format=geojson", None, admin,
+                raw=open(os.path.join(FIX, "register_bad.geojson"), "rb").read())
+    check(s == 400 and is_error(b) and "feature 1" in b["error"]["message"], "a bad file names its record: %s" % b)
+    s, b = curl(hub, "GET", "/api/v1/sites/GOOD-1")
+    check(s == 404, "all or nothing: the good record of a bad file is not stored")
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv", None, admin, raw="site_id,name\nX,Y\n")
+    check(s == 400 and "lat" in b["error"]["message"], "a CSV without columns names the column: %s" % b)
+    s, b = curl(hub, "POST", "/api/v1/import?format=xml", None, admin, raw="<x/>")
+    check(s == 400 and is_error(b), "an unknown format is 400")
+    s, b = curl(hub, "GET", "/api/v1/sites?limit=1")
+    check(b["total"] == n0, "the register holds exactly what the good imports added: %d vs %d" % (b["total"], n0))
+
+
+def test_routes(hub, keys):
+    body = {"from": {"latitude": "51.9225", "longitude": "4.4792"},
+            "to": {"latitude": "47.5596", "longitude": "7.5886"},
+            "soc": 0.85, "vehicle": "eactros600", "rules": "eu", "depart": "2026-11-24T06:00Z"}
+    s, b = curl(hub, "POST", "/api/v1/routes", body, keys["fleet"])
+    check(s == 200 and b["feasible"] and len(b["stops"]) >= 1, "route Rotterdam -> Basel: %s" % str(b)[:200])
+    sites = {x["id"] for x in curl(hub, "GET", "/api/v1/sites?limit=1000")[1]["data"]}
+    check(all(st["site_id"] in sites for st in b["stops"]), "every stop is a register site")
+    first = b["stops"][0]["site_id"]
+    s, b2 = curl(hub, "POST", "/api/v1/routes", dict(body, avoid=[first]), keys["fleet"])
+    check(s == 200 and all(st["site_id"] != first for st in b2["stops"]), "avoid leaves a site out")
+    # A site taken out of service in the register is no longer used.
+    s, site = curl(hub, "GET", "/api/v1/sites/" + first)
+    evses = [dict(e, status="OUTOFORDER") for e in site["evses"]]
+    s, _ = curl(hub, "PATCH", "/api/v1/sites/" + first, {"evses": evses}, keys["admin"])
+    s, b3 = curl(hub, "POST", "/api/v1/routes", dict(body, geometry=True), keys["fleet"])
+    check(s == 200 and all(st["site_id"] != first for st in b3["stops"]) and
+          b3["geometry"]["type"] == "LineString", "routing follows the register's live status")
+    for bad in [{"from": {"latitude": "x"}}, dict(body, soc=2), dict(body, rules="mars"), dict(body, wings=1)]:
+        s, e = curl(hub, "POST", "/api/v1/routes", bad, keys["fleet"])
+        check(s == 400 and is_error(e), "bad route request %s: %s" % (str(bad)[:60], s))
+
+
+def test_durability(tmp):
+    """Writes streamed over one keep-alive connection; kill -9 at a random moment;
+    every acknowledged write must be there after a restart."""
+    db = os.path.join(tmp, "durable.db")
+    hub = Hub(db, ["--region", os.path.join(SRC, "data", "demo", "rhine_alpine")])
+    admin = key(db, "admin", "hub")
+    hub.stop()
+    rng = random.Random(7)
+    acked = []
+    for round_ in range(4):
+        hub = Hub(db)
+        stop = threading.Event()
+
+        def writer():
+            conn = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=10)
+            i = 0
+            while not stop.is_set():
+                sid = "dur-%d-%d" % (round_, i)
+                body = json.dumps(dict(SITE, id=sid, name="durable %d" % i))
+                try:
+                    conn.request("POST", "/api/v1/sites", body, {"Authorization": "Bearer " + admin,
+                                                                 "Content-Type": "application/json"})
+                    r = conn.getresponse()
+                    r.read()
+                except (OSError, http.client.HTTPException):
+                    return
+                if r.status == 201:
+                    acked.append(sid)
+                i += 1
+
+        t = threading.Thread(target=writer)
+        t.start()
+        time.sleep(0.3 + rng.random() * 0.7)
+        hub.proc.send_signal(signal.SIGKILL)
+        hub.proc.wait()
+        stop.set()
+        t.join()
+        hub.proc.stdout.close()
+        hub.proc.stderr.close()
+    check(len(acked) > 20, "the stream acknowledged writes (%d)" % len(acked))
+    hub = Hub(db)
+    have, off = set(), 0
+    while True:
+        s, b = curl(hub, "GET", "/api/v1/sites?limit=1000&bbox=7.4,50.4,7.6,50.6&offset=%d" % off)
+        if s != 200 or not b["data"]:
+            break
+        have |= {x["id"] for x in b["data"]}
+        off += 1000
+    lost = [x for x in acked if x not in have]
+    check(not lost, "every acknowledged write survived kill -9 (%d acked, %d lost)" % (len(acked), len(lost)))
+    check(hub.stop() == 0, "SIGTERM stops the hub with exit code 0")
+
+
+def test_start_errors(tmp):
+    db = os.path.join(tmp, "errs.db")
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    port = busy.getsockname()[1]
+    r = subprocess.run([ECORRIDOR, "serve", "--db", db, "--listen", "127.0.0.1:%d" % port],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 1 and "already in use" in r.stderr, "a busy port: %d %s" % (r.returncode, r.stderr))
+    busy.close()
+    # A database where none can be written (root writes read-only files, so
+    # a folder that does not exist stands for one).
+    bad = os.path.join(tmp, "no-such-folder", "x.db")
+    r = subprocess.run([ECORRIDOR, "serve", "--db", bad, "--listen", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 1 and "x.db" in r.stderr, "an unwritable database: %s" % r.stderr)
+    notdb = os.path.join(tmp, "not.db")
+    open(notdb, "w").write("this is not a database, it is text" * 100)
+    r = subprocess.run([ECORRIDOR, "serve", "--db", notdb, "--listen", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 1 and "not.db" in r.stderr, "a file that is not a database: %s" % r.stderr)
+    newer = os.path.join(tmp, "newer.db")
+    c = sqlite3.connect(newer)
+    c.execute("PRAGMA user_version = 99")
+    c.commit()
+    c.close()
+    r = subprocess.run([ECORRIDOR, "serve", "--db", newer, "--listen", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 1 and "newer" in r.stderr and "99" in r.stderr, "a newer database: %s" % r.stderr)
+    r = subprocess.run([ECORRIDOR, "serve", "--listen", "nonsense"], capture_output=True, text=True)
+    check(r.returncode == 2, "a bad --listen is a usage error")
+    r = subprocess.run([ECORRIDOR, "keys", "create", "--db", db, "--role", "king", "--org", "x"],
+                       capture_output=True, text=True)
+    check(r.returncode == 2 and "--role" in r.stderr, "keys create with an unknown role")
+
+
+def test_keys_cli(tmp):
+    db = os.path.join(tmp, "keys.db")
+    k = key(db, "fleet", "fleet-z")
+    check(k.startswith("eck_") and len(k) == 47, "a key is eck_ and 43 base64url characters")
+    out = subprocess.run([ECORRIDOR, "keys", "list", "--db", db, "--json"], capture_output=True, text=True).stdout
+    rows = json.loads(out)
+    check(len(rows) == 1 and rows[0]["role"] == "fleet" and k not in out, "keys list shows no key")
+    c = sqlite3.connect(db)
+    stored = [r[0] for r in c.execute("SELECT hash FROM api_keys")]
+    c.close()
+    check(len(stored) == 1 and k not in stored[0] and len(stored[0]) == 64, "only a hash is stored")
+    hub = Hub(db, ["--region", os.path.join(SRC, "data", "demo", "rhine_alpine")])
+    s, _ = curl(hub, "GET", "/api/v1/jurisdictions", None, k)
+    check(s == 200, "the new key works")
+    r = subprocess.run([ECORRIDOR, "keys", "revoke", "--db", db, str(rows[0]["id"])], capture_output=True, text=True)
+    check(r.returncode == 0, "keys revoke")
+    s, _ = curl(hub, "GET", "/api/v1/jurisdictions", None, k)
+    check(s == 401, "a revoked key is refused at once: %d" % s)
+    hub.stop()
+
+
+def test_cli_import(tmp):
+    db = os.path.join(tmp, "cli.db")
+    csv = os.path.join(SRC, "data", "demo", "rhine_alpine", "sites.csv")
+    r = subprocess.run([ECORRIDOR, "import", "--db", db, csv, "--json"], capture_output=True, text=True)
+    first = json.loads(r.stdout)
+    check(r.returncode == 0 and first["added"] > 0, "CLI import of our CSV")
+    r = subprocess.run([ECORRIDOR, "import", "--db", db, csv, "--json"], capture_output=True, text=True)
+    again = json.loads(r.stdout)
+    check(again["added"] == 0 and again["updated"] == 0 and again["unchanged"] == first["added"],
+          "CLI import is idempotent")
+    r = subprocess.run([ECORRIDOR, "import", "--db", db, os.path.join(FIX, "register_bad.geojson")],
+                       capture_output=True, text=True)
+    check(r.returncode == 1 and "feature 1" in r.stderr, "CLI import error names the record: %s" % r.stderr)
+    r = subprocess.run([ECORRIDOR, "import", "--db", db, csv, "--format", "pdf"], capture_output=True, text=True)
+    check(r.returncode == 2, "unknown --format is a usage error")
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "hub.db")
+        hub = Hub(db, ["--region", os.path.join(SRC, "data", "demo", "rhine_alpine")])
+        try:
+            keys = setup_register(hub, db)
+            test_role_matrix(hub, keys)
+            test_crud_and_errors(hub, keys)
+            test_import(hub, keys)
+            test_lists(hub, keys)
+            test_routes(hub, keys)
+        finally:
+            check(hub.stop() == 0, "the hub stops cleanly on SIGTERM")
+        test_durability(tmp)
+        test_start_errors(tmp)
+        test_keys_cli(tmp)
+        test_cli_import(tmp)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
