@@ -233,10 +233,39 @@ void ec_jw_arr_end(ec_jw *w)
     close_(w, ']');
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one. */
+static int utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    int n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (n <= 1) return n;
+    uint32_t cp = c & (0x7F >> n);
+    for (int i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+
+/* Writes s as a JSON string. Bytes that are not UTF-8 (input echoed in an
+ * error message, say) become U+FFFD, so the output is always valid JSON. */
 static void put_string(ec_buf *b, const char *s)
 {
     ec_buf_append(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = utf8_len(p);
+        if (n == 0) {
+            ec_buf_append(b, "\\ufffd", 6);
+            p++;
+            continue;
+        }
+        if (n > 1) {
+            ec_buf_append(b, p, (size_t)n);
+            p += n;
+            continue;
+        }
         switch (*p) {
         case '"': ec_buf_append(b, "\\\"", 2); break;
         case '\\': ec_buf_append(b, "\\\\", 2); break;
@@ -249,6 +278,7 @@ static void put_string(ec_buf *b, const char *s)
             else
                 ec_buf_append(b, p, 1);
         }
+        p++;
     }
     ec_buf_append(b, "\"", 1);
 }

@@ -481,7 +481,8 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
         return;
     }
     if (!strcmp(path, "/metrics")) {
-        ec_http_stats_t st = ec_http_stats(a->http);
+        ec_http_stats_t st = {0, 0};
+        if (a->http) st = ec_http_stats(a->http);
         metrics__write(&a->metrics, &st, a->store, a->db_path, &res->body);
         res->content_type = "text/plain; version=0.0.4";
         res->status = 200;

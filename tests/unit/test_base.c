@@ -167,6 +167,31 @@ static void test_json_read_and_write(void **state)
     ec_buf_free(&out);
 }
 
+/* Strings that are not UTF-8 still make valid JSON: the bad bytes become U+FFFD,
+ * good multi-byte characters pass through, and jansson reads the result back. */
+static void test_json_writer_utf8(void **state)
+{
+    (void)state;
+    ec_buf b;
+    ec_buf_init(&b, 1024);
+    ec_jw w;
+    ec_jw_init(&w, &b);
+    ec_jw_arr_begin(&w);
+    ec_jw_str(&w, "K\xc3\xb6ln");         /* Koeln with an o-umlaut */
+    ec_jw_str(&w, "a\x8d" "b");            /* a lone continuation byte */
+    ec_jw_str(&w, "\xc0\xaf");            /* an overlong '/' */
+    ec_jw_str(&w, "\xed\xa0\x80");        /* a UTF-16 surrogate */
+    ec_jw_str(&w, "\xe2\x82");            /* cut short */
+    ec_jw_arr_end(&w);
+    assert_string_equal(b.data, "[\"K\xc3\xb6ln\",\"a\\ufffdb\",\"\\ufffd\\ufffd\",\"\\ufffd\\ufffd\\ufffd\","
+                                "\"\\ufffd\\ufffd\"]");
+    ec_json *j;
+    assert_int_equal(ec_json_load_buf(b.data, b.len, "t", &j), EC_OK);
+    assert_int_equal(ec_json_array_size(j), 5);
+    ec_json_free(j);
+    ec_buf_free(&b);
+}
+
 static void test_time_and_numbers(void **state)
 {
     (void)state;
@@ -208,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_csv_rfc4180),
         cmocka_unit_test(test_csv_errors_name_line_and_column),
         cmocka_unit_test(test_json_read_and_write),
+        cmocka_unit_test(test_json_writer_utf8),
         cmocka_unit_test(test_time_and_numbers),
         cmocka_unit_test(test_read_file_limit),
     };
