@@ -222,7 +222,7 @@ static ec_err import_csv(const char *name, const char *text, size_t len, const c
         } else if ((rc = ec_map_put(&first, h, i))) {
             break;
         }
-        char where[160], src[80], tid[2][EC_REG_ID_MAX + 8];
+        char where[160], src[80], tid[2][80];
         snprintf(where, sizeof where, "%s:%ld", name, g0->line);
         if (!ec_reg_id_valid(g0->site_id)) {
             rc = ec_fail(EC_EPARSE, "%s: site_id \"%s\" must be 1 to 36 letters, digits, '.', '_' or '-'",

@@ -283,6 +283,7 @@ ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6 |
                    LWS_SERVER_OPTION_VALIDATE_UTF8;
     info.foreign_loops = s->loops;
+    info.pcontext = &s->ctx; /* lws sets it to NULL once the context is wholly gone */
     info.user = s;
     info.keepalive_timeout = 30;
     info.timeout_secs = 30;
@@ -312,7 +313,14 @@ ec_http_stats_t ec_http_stats(const ec_http_server *s)
 
 void ec_http_stop(ec_http_server *s)
 {
+    if (s && s->ctx) lws_context_destroy(s->ctx);
+}
+
+void ec_http_free(ec_http_server *s)
+{
     if (!s) return;
-    lws_context_destroy(s->ctx);
+    /* On a foreign loop the first destroy only starts closing; once the loop
+     * has run the closes, a second one finishes the context. */
+    if (s->ctx) lws_context_destroy(s->ctx);
     ec_free(s);
 }

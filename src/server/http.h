@@ -71,7 +71,10 @@ ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_
 int ec_http_port(const ec_http_server *s);
 ec_http_stats_t ec_http_stats(const ec_http_server *s);
 /* Stops listening and closes every connection; the loop then ends once the
- * caller's own handles are closed. Frees s. */
+ * caller's own handles are closed. Call ec_http_free after that loop run. */
 void ec_http_stop(ec_http_server *s);
+/* Finishes what ec_http_stop began (the loop must have run since) and frees s;
+ * run the loop once more afterwards for the last closes. */
+void ec_http_free(ec_http_server *s);
 
 #endif

@@ -37,15 +37,15 @@ static ec_err planner(ec_api *a)
         ec_vec_free(&docs[i]);
     }
     if (rc) return rc;
-    ec_trip_planner *p = NULL;
-    if ((rc = ec_trip_planner_new(a->graph, &sites, &p))) {
-        ec_sites_free(&sites);
+    /* The planner borrows its sites: they live in a, beside it. */
+    ec_trip_planner_free(a->planner);
+    a->planner = NULL;
+    ec_sites_free(&a->planner_sites);
+    a->planner_sites = sites;
+    if ((rc = ec_trip_planner_new(a->graph, &a->planner_sites, &a->planner))) {
+        a->planner = NULL;
         return rc;
     }
-    ec_trip_planner_free(a->planner);
-    ec_sites_free(&a->planner_sites);
-    a->planner = p;
-    a->planner_sites = sites;
     a->planner_generation = ec_store_generation(a->store);
     return EC_OK;
 }

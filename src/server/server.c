@@ -22,7 +22,6 @@ static void on_signal(uv_signal_t *h, int signum)
         uv_close((uv_handle_t *)&L->sig[i], NULL);
     }
     ec_http_stop(L->api->http);
-    L->api->http = NULL;
 }
 
 static int is_dir(const char *p)
@@ -111,7 +110,8 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     printf("try: curl http://%s:%d/api/v1/sites.geojson\n", o->host, ec_http_port(api->http));
     fflush(stdout);
     uv_run(&loop, UV_RUN_DEFAULT);
-    if (api->http) ec_http_stop(api->http);
+    ec_http_free(api->http);
+    api->http = NULL;
     uv_run(&loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&loop)) ec_log(EC_LOG_WARN, "event loop closed with handles open");
     ec_log(EC_LOG_INFO, "stopped");

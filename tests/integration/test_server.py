@@ -36,21 +36,33 @@ class Hub:
 
     def __init__(self, db, extra=()):
         self.db = db
+        # The hub's log goes to a file beside its database, shown when it dies.
+        self.log_path = db + ".log"
+        self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [ECORRIDOR, "serve", "--db", db, "--listen", "127.0.0.1:0", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
         if "listening on http://" not in line:
-            err = self.proc.stderr.read()
-            raise RuntimeError("hub did not start: %r %s" % (line, err))
+            raise RuntimeError("hub did not start: %r %s" % (line, open(self.log_path).read()))
         self.base = line.split("listening on ")[1].split("/ ")[0]
         self.port = int(self.base.rsplit(":", 1)[1])
 
+    def alive(self):
+        if self.proc.poll() is None:
+            return True
+        print("hub exited with %s; its log:\n%s" % (self.proc.returncode, open(self.log_path).read()[-4000:]))
+        return False
+
     def stop(self, sig=signal.SIGTERM):
+        if not self.alive():
+            return self.proc.returncode
         self.proc.send_signal(sig)
         rc = self.proc.wait(timeout=20)
         self.proc.stdout.close()
-        self.proc.stderr.close()
+        self.log.close()
+        if rc != 0:
+            print("hub log:\n" + open(self.log_path).read()[-4000:])
         return rc
 
 
@@ -67,6 +79,8 @@ def curl(hub, method, path, body=None, key=None, raw=None):
     out = subprocess.run(cmd, input=data.encode() if isinstance(data, str) else data,
                          capture_output=True, timeout=60).stdout.decode()
     text, _, code = out.rpartition("\n")
+    if code == "000" and not hub.alive():
+        raise RuntimeError("the hub died during %s %s" % (method, path))
     try:
         parsed = json.loads(text) if text else None
     except ValueError:
@@ -424,7 +438,7 @@ def test_durability(tmp):
         stop.set()
         t.join()
         hub.proc.stdout.close()
-        hub.proc.stderr.close()
+        hub.log.close()
     check(len(acked) > 20, "the stream acknowledged writes (%d)" % len(acked))
     hub = Hub(db)
     have, off = set(), 0
