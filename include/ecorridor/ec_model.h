@@ -9,7 +9,7 @@
 #include "ecorridor/ec_energy.h"
 #include "ecorridor/ec_geo.h"
 
-#define EC_SITES_MAX_ROWS 100000
+#define EC_SITES_MAX_ROWS 500000
 
 /* One row of a sites file: a group of identical connectors at a site. */
 typedef struct {

@@ -63,7 +63,8 @@ typedef struct {
  * PATCH) fields absent from input keep base's value; without it, absent fields
  * take their defaults. `id` is the object's id; `now_s` sets last_updated.
  * Unknown fields, wrong types, out-of-range values and missing required
- * fields are EC_EINVAL with *err filled in; nothing is written then. */
+ * fields are EC_EINVAL with *err filled in, and doc is left as it was; a
+ * document over EC_REG_DOC_MAX bytes is EC_EINVAL too and leaves doc empty. */
 ec_err ec_reg_normalize(ec_kind k, const ec_json *input, const ec_json *base, const char *id,
                         int64_t now_s, ec_buf *doc, ec_reg_index_t *idx, ec_reg_error_t *err);
 
@@ -81,7 +82,7 @@ extern const char *const ec_reg_standards[];
 typedef enum { EC_IMPORT_CSV, EC_IMPORT_GEOJSON, EC_IMPORT_OCM, EC_IMPORT_AFDC } ec_import_format;
 
 #define EC_IMPORT_MAX_BYTES (256u << 20)
-#define EC_IMPORT_MAX_RECORDS 200000
+#define EC_IMPORT_MAX_RECORDS 1000000
 
 /* One object read from a file: what to store, under which import key. */
 typedef struct {
@@ -98,9 +99,13 @@ typedef struct {
 } ec_import_skip_t;
 
 typedef struct {
-    ec_vec records; /* ec_import_record_t */
-    ec_vec skipped; /* ec_import_skip_t: records or parts left out, and why */
+    size_t n_records; /* records handed to the sink */
+    ec_vec skipped;   /* ec_import_skip_t: records or parts left out, and why */
 } ec_import_set;
+
+/* Receives each record as it is read; r and r->input are borrowed for the
+ * call. A non-zero return stops the reading with that error. */
+typedef ec_err (*ec_import_sink)(void *ctx, const ec_import_record_t *r);
 
 /* 0 and *out for "csv", "geojson", "ocm", "afdc"; -1 otherwise. */
 int ec_import_format_parse(const char *s, ec_import_format *out);
@@ -108,13 +113,15 @@ const char *ec_import_format_name(ec_import_format f);
 /* The format a file's name and first bytes suggest. */
 ec_import_format ec_import_guess(const char *name, const char *text, size_t len);
 
-/* Reads a whole file of the given format into records. operator_id (may be
- * NULL) becomes every site's and tariff's operator. All or nothing: a
- * malformed file is an error naming line or record and field, and *out is
- * left empty; records that are well-formed but carry nothing we can use are
- * skipped with a reason. */
+/* Reads a whole file of the given format, handing each record to sink (may
+ * be NULL: only check) in file order, one at a time, so a large file is never
+ * held parsed in memory. operator_id (may be NULL) becomes every site's and
+ * tariff's operator. A malformed file is an error naming line or record and
+ * field; the caller makes that all or nothing (ec_store_import_* run the sink
+ * inside one transaction). Records that are well-formed but carry nothing
+ * we can use are skipped with a reason in out->skipped. */
 ec_err ec_import_parse(ec_import_format f, const char *name, const char *text, size_t len,
-                       const char *operator_id, ec_import_set *out);
+                       const char *operator_id, ec_import_sink sink, void *ctx, ec_import_set *out);
 void ec_import_set_free(ec_import_set *s);
 
 /* The OCPI connector standard for a routing plug, and back (-1: none). */

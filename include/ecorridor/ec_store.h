@@ -22,6 +22,12 @@ int ec_store_schema_version(void);
 ec_err ec_store_open(const char *path, ec_store **out);
 void ec_store_close(ec_store *s);
 
+/* Reads outside a write transaction share one read transaction (one file
+ * lock for a burst of reads) until this is called; the server calls it once
+ * per turn of its event loop, so a read never sees data older than that
+ * turn. Every write ends it first. */
+void ec_store_release(ec_store *s);
+
 /* Transactions group writes (an import is all or nothing). Outside one, each
  * write is its own durable transaction. */
 ec_err ec_store_begin(ec_store *s);
@@ -82,13 +88,11 @@ typedef struct {
     ec_reg_error_t err;  /* on error: what was wrong with it */
 } ec_import_summary_t;
 
-/* Stores an import set in one transaction: records seen before (by their
- * source key) are updated when they changed and left alone when not, new
- * ones added. All or nothing: on error nothing is stored and sum->where and
- * sum->err name the record and field. */
-ec_err ec_store_import(ec_store *s, const ec_import_set *set, int64_t now_s, ec_import_summary_t *sum);
-/* Reads, parses and stores a register file in one go. format NULL: guessed
- * from the name and first bytes. set receives the parsed records and the
+/* Reads and stores a register file in one transaction: records seen before
+ * (by their source key) are updated when they changed and left alone when
+ * not, new ones added. All or nothing: on error nothing is stored and
+ * sum->where and sum->err name the record and field. format NULL: guessed
+ * from the name and first bytes. set receives the record count and the
  * skipped list (free with ec_import_set_free, also on error). */
 ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, size_t len,
                             const char *format, const char *operator_id, ec_import_set *set,

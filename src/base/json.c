@@ -254,32 +254,34 @@ static int utf8_len(const unsigned char *p)
 static void put_string(ec_buf *b, const char *s)
 {
     ec_buf_append(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        int n = utf8_len(p);
-        if (n == 0) {
-            ec_buf_append(b, "\\ufffd", 6);
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    /* Plain bytes go out in runs; only escapes and bad bytes stop a run. */
+    while (*p) {
+        if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
             p++;
             continue;
         }
+        int n = *p >= 0x80 ? utf8_len(p) : 1;
         if (n > 1) {
-            ec_buf_append(b, p, (size_t)n);
             p += n;
             continue;
         }
-        switch (*p) {
-        case '"': ec_buf_append(b, "\\\"", 2); break;
-        case '\\': ec_buf_append(b, "\\\\", 2); break;
-        case '\n': ec_buf_append(b, "\\n", 2); break;
-        case '\r': ec_buf_append(b, "\\r", 2); break;
-        case '\t': ec_buf_append(b, "\\t", 2); break;
-        default:
-            if (*p < 0x20)
-                ec_buf_printf(b, "\\u%04x", *p);
-            else
-                ec_buf_append(b, p, 1);
+        if (p > run) ec_buf_append(b, run, (size_t)(p - run));
+        if (n == 0) {
+            ec_buf_append(b, "\\ufffd", 6);
+        } else {
+            switch (*p) {
+            case '"': ec_buf_append(b, "\\\"", 2); break;
+            case '\\': ec_buf_append(b, "\\\\", 2); break;
+            case '\n': ec_buf_append(b, "\\n", 2); break;
+            case '\r': ec_buf_append(b, "\\r", 2); break;
+            case '\t': ec_buf_append(b, "\\t", 2); break;
+            default: ec_buf_printf(b, "\\u%04x", *p);
+            }
         }
-        p++;
+        run = ++p;
     }
+    if (p > run) ec_buf_append(b, run, (size_t)(p - run));
     ec_buf_append(b, "\"", 1);
 }
 
@@ -330,15 +332,52 @@ void ec_jw_raw(ec_jw *w, const char *json)
     ec_buf_puts(w->out, json);
 }
 
+/* The shortest of %.15g..%.17g that reads back as the same double: 0.45
+ * stays 0.45, and every double survives a round trip. */
+static void put_real(ec_buf *b, double v)
+{
+    char t[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(t, sizeof t, "%.*g", prec, v);
+        if (strtod(t, NULL) == v) break;
+    }
+    ec_buf_puts(b, t); /* %g writes valid JSON numbers ("1e-07", "0.45") */
+}
+
 void ec_jw_value(ec_jw *w, const ec_json *j)
 {
-    char *text = json_dumps(J(j), JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
-    if (!text) {
-        ec_jw_null(w);
+    const char *key;
+    json_t *v;
+    size_t i;
+    switch (json_typeof(J(j))) {
+    case JSON_OBJECT:
+        ec_jw_obj_begin(w);
+        json_object_foreach(J(j), key, v)
+        {
+            ec_jw_key(w, key);
+            ec_jw_value(w, (const ec_json *)v);
+        }
+        ec_jw_obj_end(w);
         return;
+    case JSON_ARRAY:
+        ec_jw_arr_begin(w);
+        json_array_foreach(J(j), i, v) ec_jw_value(w, (const ec_json *)v);
+        ec_jw_arr_end(w);
+        return;
+    case JSON_STRING: ec_jw_str(w, json_string_value(J(j))); return;
+    case JSON_INTEGER: ec_jw_int(w, json_integer_value(J(j))); return;
+    case JSON_REAL:
+        if (!isfinite(json_real_value(J(j)))) {
+            ec_jw_null(w);
+            return;
+        }
+        before_value(w);
+        put_real(w->out, json_real_value(J(j)));
+        return;
+    case JSON_TRUE:
+    case JSON_FALSE: ec_jw_bool(w, json_is_true(J(j))); return;
+    default: ec_jw_null(w);
     }
-    ec_jw_raw(w, text);
-    free(text);
 }
 
 ec_err ec_json_set_str(ec_json *obj, const char *key, const char *val)

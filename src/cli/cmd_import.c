@@ -45,7 +45,7 @@ static int run(int argc, char **argv)
         cli_json_begin(&j);
         ec_jw_obj_begin(&j.w);
         ec_jw_key(&j.w, "file"), ec_jw_str(&j.w, a.pos);
-        ec_jw_key(&j.w, "records"), ec_jw_int(&j.w, (int64_t)set.records.len);
+        ec_jw_key(&j.w, "records"), ec_jw_int(&j.w, (int64_t)set.n_records);
         ec_jw_key(&j.w, "added"), ec_jw_int(&j.w, sum.added);
         ec_jw_key(&j.w, "updated"), ec_jw_int(&j.w, sum.updated);
         ec_jw_key(&j.w, "unchanged"), ec_jw_int(&j.w, sum.unchanged);
@@ -62,7 +62,7 @@ static int run(int argc, char **argv)
         ec_jw_obj_end(&j.w);
         cli_json_print(&j);
     } else {
-        printf("%s: %zu records: %lld added, %lld updated, %lld unchanged, %zu notes\n", a.pos, set.records.len,
+        printf("%s: %zu records: %lld added, %lld updated, %lld unchanged, %zu notes\n", a.pos, set.n_records,
                (long long)sum.added, (long long)sum.updated, (long long)sum.unchanged, set.skipped.len);
         for (size_t i = 0; i < set.skipped.len && i < 20; i++) {
             const ec_import_skip_t *k = &EC_VEC_AT(&set.skipped, ec_import_skip_t, i);

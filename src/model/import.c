@@ -9,6 +9,7 @@
 #include "ecorridor/ec_register.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const format_names[] = {"csv", "geojson", "ocm", "afdc"};
@@ -48,18 +49,21 @@ ec_import_format ec_import_guess(const char *name, const char *text, size_t len)
 
 void ec_import_set_free(ec_import_set *s)
 {
-    for (size_t i = 0; i < s->records.len; i++)
-        ec_json_free(EC_VEC_AT(&s->records, ec_import_record_t, i).input);
-    ec_vec_free(&s->records);
     ec_vec_free(&s->skipped);
 }
 
 /* ---- shared pieces ----------------------------------------------------- */
 
-static void skip(ec_import_set *s, const char *where, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Where records go while a file is read. */
+typedef struct {
+    ec_import_set *set;
+    ec_import_sink sink;
+    void *ctx;
+} out_t;
 
-static void skip(ec_import_set *s, const char *where, const char *fmt, ...)
+static void skip(out_t *o, const char *where, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void skip(out_t *o, const char *where, const char *fmt, ...)
 {
     ec_import_skip_t k;
     va_list ap;
@@ -67,14 +71,14 @@ static void skip(ec_import_set *s, const char *where, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(k.reason, sizeof k.reason, fmt, ap);
     va_end(ap);
-    ec_vec_push(&s->skipped, &k);
+    ec_vec_push(&o->set->skipped, &k);
 }
 
-/* Parses the JSON the writer built and adds it as a record. */
-static ec_err emit(ec_import_set *s, ec_kind kind, const char *source, const char *id,
+/* Parses the JSON the writer built and hands it to the sink as a record. */
+static ec_err emit(out_t *o, ec_kind kind, const char *source, const char *id,
                    const char *where, ec_buf *json)
 {
-    if (s->records.len >= EC_IMPORT_MAX_RECORDS)
+    if (o->set->n_records >= EC_IMPORT_MAX_RECORDS)
         return ec_fail(EC_ELIMIT, "%s: more than %d records in one file", where, EC_IMPORT_MAX_RECORDS);
     if (!json->data) return EC_ENOMEM;
     ec_import_record_t r;
@@ -85,7 +89,9 @@ static ec_err emit(ec_import_set *s, ec_kind kind, const char *source, const cha
     snprintf(r.where, sizeof r.where, "%s", where);
     ec_err rc = ec_json_load_buf(json->data, json->len, where, &r.input);
     if (rc) return rc;
-    if ((rc = ec_vec_push(&s->records, &r))) ec_json_free(r.input);
+    o->set->n_records++;
+    if (o->sink) rc = o->sink(o->ctx, &r);
+    ec_json_free(r.input);
     return rc;
 }
 
@@ -203,35 +209,118 @@ static void money_text(int64_t v, char *out, size_t n)
     snprintf(out, n, "%lld.%04lld", (long long)(v / 10000), (long long)(v % 10000));
 }
 
+/* Rows as pointers into one array: their order is the file's row order. */
+static int by_site_then_row(const void *a, const void *b)
+{
+    const ec_connector_group_t *x = *(const ec_connector_group_t *const *)a;
+    const ec_connector_group_t *y = *(const ec_connector_group_t *const *)b;
+    int c = strcmp(x->site_id, y->site_id);
+    return c ? c : (x > y) - (x < y);
+}
+
+/* The id of the tariff a row's operator and prices make: "t-" and a hash. */
+static void tariff_id(const ec_connector_group_t *g, char *out)
+{
+    char key[160];
+    int n = snprintf(key, sizeof key, "%s|%lld|%lld", g->operator_name, (long long)g->price_per_kwh,
+                     (long long)g->price_per_min);
+    snprintf(out, EC_REG_ID_MAX + 1, "t-%016llx", (unsigned long long)ec_hash_bytes(key, (size_t)n));
+}
+
+static ec_err csv_tariffs(const char *name, const ec_sites *sites, const char *operator_id, out_t *out,
+                          ec_buf *b)
+{
+    ec_map seen;
+    ec_err rc = ec_map_init(&seen, 64);
+    for (size_t i = 0; i < sites->n && !rc; i++) {
+        const ec_connector_group_t *g = &sites->groups[i];
+        if (!g->price_per_kwh && !g->price_per_min) continue;
+        char tid[EC_REG_ID_MAX + 1], src[80], where[160], amount[32];
+        tariff_id(g, tid);
+        uint64_t h = ec_hash_bytes(tid, strlen(tid)), first;
+        if (ec_map_get(&seen, h, &first)) {
+            const ec_connector_group_t *f = &sites->groups[first];
+            if (f->price_per_kwh == g->price_per_kwh && f->price_per_min == g->price_per_min &&
+                !strcmp(f->operator_name, g->operator_name))
+                continue;
+            rc = ec_fail(EC_EPARSE, "%s:%ld: two prices hash to one tariff id %s", name, g->line, tid);
+            break;
+        }
+        if ((rc = ec_map_put(&seen, h, i))) break;
+        ec_jw w;
+        ec_buf_reset(b);
+        ec_jw_init(&w, b);
+        ec_jw_obj_begin(&w);
+        ec_jw_key(&w, "currency"), ec_jw_str(&w, sites->currency);
+        if (operator_id) ec_jw_key(&w, "operator_id"), ec_jw_str(&w, operator_id);
+        if (*g->operator_name) {
+            ec_jw_key(&w, "tariff_alt_text");
+            ec_jw_arr_begin(&w);
+            ec_jw_obj_begin(&w);
+            ec_jw_key(&w, "language"), ec_jw_str(&w, "en");
+            key_clip(&w, "text", g->operator_name, 512);
+            ec_jw_obj_end(&w);
+            ec_jw_arr_end(&w);
+        }
+        ec_jw_key(&w, "elements");
+        ec_jw_arr_begin(&w);
+        ec_jw_obj_begin(&w);
+        ec_jw_key(&w, "price_components");
+        ec_jw_arr_begin(&w);
+        static const char *const types[2] = {"ENERGY", "TIME"};
+        for (int k = 0; k < 2; k++) {
+            if (k == 1 && !g->price_per_min) continue;
+            /* OCPI prices TIME per hour; the CSV gives it per minute. */
+            money_text(k == 0 ? g->price_per_kwh : g->price_per_min * 60, amount, sizeof amount);
+            ec_jw_obj_begin(&w);
+            ec_jw_key(&w, "type"), ec_jw_str(&w, types[k]);
+            ec_jw_key(&w, "price"), ec_jw_raw(&w, amount);
+            ec_jw_key(&w, "step_size"), ec_jw_int(&w, 1);
+            ec_jw_obj_end(&w);
+        }
+        ec_jw_arr_end(&w);
+        ec_jw_obj_end(&w);
+        ec_jw_arr_end(&w);
+        ec_jw_obj_end(&w);
+        snprintf(src, sizeof src, "csv:tariff:%s", tid + 2);
+        snprintf(where, sizeof where, "%s:%ld", name, g->line);
+        rc = emit(out, EC_KIND_TARIFF, src, tid, where, b);
+    }
+    ec_map_free(&seen);
+    return rc;
+}
+
 static ec_err import_csv(const char *name, const char *text, size_t len, const char *operator_id,
-                         ec_import_set *out)
+                         out_t *out)
 {
     ec_sites sites;
     ec_err rc = ec_sites_parse(name, text, len, &sites);
     if (rc) return rc;
     ec_buf b;
     ec_buf_init(&b, EC_REG_DOC_MAX);
-    /* Rows of one site need not be adjacent: walk each site once, at its first row. */
-    ec_map first;
-    if ((rc = ec_map_init(&first, sites.n))) goto done;
-    for (size_t i = 0; i < sites.n && !rc; i++) {
-        const ec_connector_group_t *g0 = &sites.groups[i];
-        uint64_t h = ec_hash_bytes(g0->site_id, strlen(g0->site_id)), seen;
-        if (ec_map_get(&first, h, &seen)) {
-            if (strcmp(sites.groups[seen].site_id, g0->site_id) == 0) continue;
-        } else if ((rc = ec_map_put(&first, h, i))) {
-            break;
-        }
-        char where[160], src[80], tid[2][80];
+    /* Rows of one site need not be adjacent: sort row numbers by (site, row)
+     * and walk each run of one site once. */
+    const ec_connector_group_t **order = ec_malloc((sites.n ? sites.n : 1) * sizeof *order);
+    if (!order) {
+        rc = EC_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < sites.n; i++) order[i] = &sites.groups[i];
+    /* Tariffs first, one per operator and price, shared by the sites that
+     * charge it (as OCPI tariffs are); sites then name theirs. */
+    if ((rc = csv_tariffs(name, &sites, operator_id, out, &b))) goto done;
+    qsort(order, sites.n, sizeof *order, by_site_then_row);
+    for (size_t run = 0, run_end; run < sites.n && !rc; run = run_end) {
+        run_end = run + 1;
+        while (run_end < sites.n && !strcmp(order[run_end]->site_id, order[run]->site_id)) run_end++;
+        const ec_connector_group_t *g0 = order[run];
+        char where[160], src[80];
         snprintf(where, sizeof where, "%s:%ld", name, g0->line);
         if (!ec_reg_id_valid(g0->site_id)) {
             rc = ec_fail(EC_EPARSE, "%s: site_id \"%s\" must be 1 to 36 letters, digits, '.', '_' or '-'",
                          where, g0->site_id);
             break;
         }
-        /* Up to two price pairs per site become tariffs; connectors name theirs. */
-        int64_t prices[2][2];
-        int n_prices = 0;
         ec_jw w;
         ec_buf_reset(&b);
         ec_jw_init(&w, &b);
@@ -240,84 +329,31 @@ static ec_err import_csv(const char *name, const char *text, size_t len, const c
         coordinates(&w, g0->pos.lat, g0->pos.lon);
         operator_fields(&w, operator_id, g0->operator_name);
         ec_jw_key(&w, "truck_access");
-        ec_jw_obj_begin(&w);
-        ec_jw_key(&w, "vehicle_types");
-        ec_jw_arr_begin(&w);
-        ec_jw_str(&w, "RIGID"), ec_jw_str(&w, "SEMI_TRACTOR");
-        ec_jw_arr_end(&w);
-        ec_jw_obj_end(&w);
+        ec_jw_raw(&w, "{\"vehicle_types\":[\"RIGID\",\"SEMI_TRACTOR\"]}");
         ec_jw_key(&w, "evses");
         ec_jw_arr_begin(&w);
-        for (size_t j = i, gi = 0; j < sites.n; j++) {
-            const ec_connector_group_t *g = &sites.groups[j];
-            if (strcmp(g->site_id, g0->site_id)) continue;
+        for (size_t j = run, gi = 0; j < run_end; j++) {
+            const ec_connector_group_t *g = order[j];
+            char tid[EC_REG_ID_MAX + 1];
+            int priced = g->price_per_kwh || g->price_per_min;
+            if (priced) tariff_id(g, tid);
             gi++;
-            int t = -1;
-            if (g->price_per_kwh || g->price_per_min) {
-                for (int k = 0; k < n_prices; k++)
-                    if (prices[k][0] == g->price_per_kwh && prices[k][1] == g->price_per_min) t = k;
-                if (t < 0 && n_prices < 2) {
-                    t = n_prices++;
-                    prices[t][0] = g->price_per_kwh, prices[t][1] = g->price_per_min;
-                    snprintf(tid[t], sizeof tid[t], "%s-t%d", g0->site_id, t + 1);
-                }
-                if (t < 0) {
-                    rc = ec_fail(EC_EPARSE, "%s:%ld: site %s has more than two prices", name, g->line, g->site_id);
-                    break;
-                }
-            }
             const char *std = ec_reg_plug_standard(g->standard);
             int ac = g->standard == EC_PLUG_TYPE2;
             for (int c = 0; c < g->count; c++) {
                 char uid[48];
                 snprintf(uid, sizeof uid, "E%zu-%d", gi, c + 1);
                 evse(&w, uid, c < g->available ? "AVAILABLE" : "CHARGING", std, "CABLE",
-                     ac ? "AC_3_PHASE" : "DC", g->power_w, 0, 0, t >= 0 ? tid[t] : NULL);
+                     ac ? "AC_3_PHASE" : "DC", g->power_w, 0, 0, priced ? tid : NULL);
             }
         }
         ec_jw_arr_end(&w);
         ec_jw_obj_end(&w);
-        if (rc) break;
         snprintf(src, sizeof src, "csv:%s", g0->site_id);
-        if ((rc = emit(out, EC_KIND_SITE, src, g0->site_id, where, &b))) break;
-        for (int t = 0; t < n_prices && !rc; t++) {
-            char amount[32];
-            if (!ec_reg_id_valid(tid[t])) {
-                rc = ec_fail(EC_EPARSE, "%s: site_id \"%s\" too long to name its tariff", where, g0->site_id);
-                break;
-            }
-            ec_buf_reset(&b);
-            ec_jw_init(&w, &b);
-            ec_jw_obj_begin(&w);
-            ec_jw_key(&w, "currency"), ec_jw_str(&w, sites.currency);
-            if (operator_id) ec_jw_key(&w, "operator_id"), ec_jw_str(&w, operator_id);
-            ec_jw_key(&w, "site_id"), ec_jw_str(&w, g0->site_id);
-            ec_jw_key(&w, "elements");
-            ec_jw_arr_begin(&w);
-            ec_jw_obj_begin(&w);
-            ec_jw_key(&w, "price_components");
-            ec_jw_arr_begin(&w);
-            const char *types[2] = {"ENERGY", "TIME"};
-            for (int k = 0; k < 2; k++) {
-                if (!prices[t][k] && k == 1) continue;
-                /* OCPI prices TIME per hour; the CSV gives it per minute. */
-                money_text(k == 0 ? prices[t][0] : prices[t][1] * 60, amount, sizeof amount);
-                ec_jw_obj_begin(&w);
-                ec_jw_key(&w, "type"), ec_jw_str(&w, types[k]);
-                ec_jw_key(&w, "price"), ec_jw_raw(&w, amount);
-                ec_jw_key(&w, "step_size"), ec_jw_int(&w, 1);
-                ec_jw_obj_end(&w);
-            }
-            ec_jw_arr_end(&w);
-            ec_jw_obj_end(&w);
-            ec_jw_arr_end(&w);
-            ec_jw_obj_end(&w);
-            snprintf(src, sizeof src, "csv:%s:t%d", g0->site_id, t + 1);
-            rc = emit(out, EC_KIND_TARIFF, src, tid[t], where, &b);
-        }
+        rc = emit(out, EC_KIND_SITE, src, g0->site_id, where, &b);
     }
-    ec_map_free(&first);
 done:
+    ec_free((void *)order);
     ec_buf_free(&b);
     ec_sites_free(&sites);
     return rc;
@@ -424,7 +460,7 @@ static void osm_connectors(ec_jw *w, const ec_json *props, int *n_evse)
 }
 
 static ec_err import_geojson(const char *name, const char *text, size_t len,
-                             const char *operator_id, ec_import_set *out)
+                             const char *operator_id, out_t *out)
 {
     ec_json *root;
     ec_err rc = ec_json_load_buf(text, len, name, &root);
@@ -551,7 +587,7 @@ static double num_or(const ec_json *obj, const char *key, double dflt)
 }
 
 static ec_err import_ocm(const char *name, const char *text, size_t len, const char *operator_id,
-                         ec_import_set *out)
+                         out_t *out)
 {
     ec_json *root;
     ec_err rc = ec_json_load_buf(text, len, name, &root);
@@ -648,7 +684,7 @@ static ec_err import_ocm(const char *name, const char *text, size_t len, const c
  * 50 kW and level 2 ports 7.2 kW, the common ratings, unless the AFDC
  * "EV DC Fast Count" is zero. */
 static ec_err import_afdc(const char *name, const char *text, size_t len, const char *operator_id,
-                          ec_import_set *out)
+                          out_t *out)
 {
     static const char *const cols[] = {"Fuel Type Code", "Station Name", "Street Address", "City",
                                        "State",          "ZIP",          "Latitude",       "Longitude",
@@ -760,10 +796,11 @@ done:
 }
 
 ec_err ec_import_parse(ec_import_format f, const char *name, const char *text, size_t len,
-                       const char *operator_id, ec_import_set *out)
+                       const char *operator_id, ec_import_sink sink, void *ctx, ec_import_set *set)
 {
-    ec_vec_init(&out->records, sizeof(ec_import_record_t));
-    ec_vec_init(&out->skipped, sizeof(ec_import_skip_t));
+    set->n_records = 0;
+    ec_vec_init(&set->skipped, sizeof(ec_import_skip_t));
+    out_t o = {set, sink, ctx}, *out = &o;
     if (len > EC_IMPORT_MAX_BYTES) return ec_fail(EC_ELIMIT, "%s: larger than %u MiB", name, EC_IMPORT_MAX_BYTES >> 20);
     if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) text += 3, len -= 3; /* a UTF-8 byte order mark */
     ec_err rc;
@@ -774,6 +811,5 @@ ec_err ec_import_parse(ec_import_format f, const char *name, const char *text, s
     case EC_IMPORT_AFDC: rc = import_afdc(name, text, len, operator_id, out); break;
     default: rc = EC_EINVAL;
     }
-    if (rc) ec_import_set_free(out);
     return rc;
 }

@@ -446,13 +446,22 @@ static void add_token(char *list, size_t n, const char *tok)
     if (len + strlen(tok) + 2 < n) snprintf(list + len, n - len, "%s,", tok);
 }
 
-static void index_site(const ec_json *doc, ec_reg_index_t *idx)
+/* A top-level member as the document will have it: v's, else base's (a
+ * null in v clears it). Nested values are replaced whole, never merged. */
+static const ec_json *eff(const ec_json *v, const ec_json *base, const char *key)
 {
-    const ec_json *evses = ec_json_get(doc, "evses");
+    const ec_json *x = ec_json_get(v, key);
+    if (!x && base) x = ec_json_get(base, key);
+    return x && ec_json_typeof(x) != EC_JSON_NULL ? x : NULL;
+}
+
+static void index_site(const ec_json *v, const ec_json *base, ec_reg_index_t *idx)
+{
+    const ec_json *evses = eff(v, base, "evses");
     for (size_t i = 0; i < ec_json_array_size(evses); i++) {
         const ec_json *ev = ec_json_array_get(evses, i);
         const char *st = ec_json_str(ec_json_get(ev, "status"));
-        if (st) add_token(idx->statuses, sizeof idx->statuses, st);
+        add_token(idx->statuses, sizeof idx->statuses, st ? st : "UNKNOWN"); /* evse's default */
         const ec_json *cs = ec_json_get(ev, "connectors");
         for (size_t k = 0; k < ec_json_array_size(cs); k++) {
             const ec_json *c = ec_json_array_get(cs, k);
@@ -463,7 +472,7 @@ static void index_site(const ec_json *doc, ec_reg_index_t *idx)
                 idx->max_power_w = p;
         }
     }
-    const ec_json *vt = ec_json_get(ec_json_get(doc, "truck_access"), "vehicle_types");
+    const ec_json *vt = ec_json_get(eff(v, base, "truck_access"), "vehicle_types");
     for (size_t i = 0; i < ec_json_array_size(vt); i++) {
         const char *s = ec_json_str(ec_json_array_get(vt, i));
         if (s && (!strcmp(s, "RIGID") || !strcmp(s, "SEMI_TRACTOR") || !strcmp(s, "TRUCK_WITH_TRAILER")))
@@ -471,32 +480,32 @@ static void index_site(const ec_json *doc, ec_reg_index_t *idx)
     }
 }
 
-static void index_doc(const field *fields, ec_kind k, const ec_json *doc, ec_reg_index_t *idx)
+static void index_doc(const field *fields, ec_kind k, const ec_json *v, const ec_json *base,
+                      ec_reg_index_t *idx)
 {
     memset(idx, 0, sizeof *idx);
-    copy_id(idx->operator_id, ec_json_get(doc, "operator_id"));
-    copy_id(idx->jurisdiction_id, ec_json_get(doc, "jurisdiction_id"));
-    const ec_json *c = ec_json_get(doc, "coordinates");
+    copy_id(idx->operator_id, eff(v, base, "operator_id"));
+    copy_id(idx->jurisdiction_id, eff(v, base, "jurisdiction_id"));
+    const ec_json *c = eff(v, base, "coordinates");
     if (c) {
         idx->has_pos = ec_parse_double(ec_json_str(ec_json_get(c, "latitude")), &idx->lat) == 0 &&
                        ec_parse_double(ec_json_str(ec_json_get(c, "longitude")), &idx->lon) == 0;
     }
     for (const field *f = fields; f->name; f++) {
-        const char *s = f->type == F_REF ? ec_json_str(ec_json_get(doc, f->name)) : NULL;
+        const char *s = f->type == F_REF ? ec_json_str(eff(v, base, f->name)) : NULL;
         if (!s || idx->n_refs == EC_REG_MAX_REFS) continue;
         idx->refs[idx->n_refs].kind = (ec_kind)f->ref;
         snprintf(idx->refs[idx->n_refs].id, sizeof idx->refs[0].id, "%s", s);
         snprintf(idx->refs[idx->n_refs].field, sizeof idx->refs[0].field, "%s", f->name);
         idx->n_refs++;
     }
-    if (k == EC_KIND_SITE) index_site(doc, idx);
+    if (k == EC_KIND_SITE) index_site(v, base, idx);
 }
 
 /* Connector ids unique within an EVSE and EVSE uids unique within a site,
  * as OCPI requires. */
-static ec_err check_site_uniques(const ec_json *doc, ec_reg_error_t *e)
+static ec_err check_site_uniques(const ec_json *evses, ec_reg_error_t *e)
 {
-    const ec_json *evses = ec_json_get(doc, "evses");
     size_t n = ec_json_array_size(evses);
     for (size_t i = 0; i < n; i++) {
         const ec_json *ev = ec_json_array_get(evses, i);
@@ -538,27 +547,24 @@ ec_err ec_reg_normalize(ec_kind k, const ec_json *input, const ec_json *base, co
         return bad(err, "invalid_field", "id", "id \"%.40s\" does not match the object's id \"%s\"",
                    given ? given : "(not a string)", id);
     ec_err rc = check_obj(fields, input, base, "", err);
+    if (!rc && k == EC_KIND_SITE) rc = check_site_uniques(eff(input, base, "evses"), err);
     if (rc) return rc;
 
-    ec_buf out;
-    ec_buf_init(&out, EC_REG_DOC_MAX);
+    /* Written straight into doc (a caller's buffer keeps its capacity from
+     * one object to the next). Appends past the limit fail and leave the text
+     * short: anything that comes near the limit is refused whole. */
+    size_t max = doc->max;
+    if (!max || max > EC_REG_DOC_MAX) doc->max = EC_REG_DOC_MAX;
+    ec_buf_reset(doc);
     ec_jw w;
-    ec_jw_init(&w, &out);
+    ec_jw_init(&w, doc);
     write_doc(&w, fields, input, base, id, now_s);
-    ec_json *parsed = NULL;
-    if (!out.data || ec_json_load_buf(out.data, out.len, "document", &parsed)) {
-        ec_buf_free(&out);
+    int too_big = !doc->data || doc->len + 64 > doc->max;
+    doc->max = max;
+    if (too_big) {
+        ec_buf_reset(doc);
         return bad(err, "invalid_field", "", "the document is larger than %u bytes", EC_REG_DOC_MAX);
     }
-    if (k == EC_KIND_SITE && (rc = check_site_uniques(parsed, err))) {
-        ec_json_free(parsed);
-        ec_buf_free(&out);
-        return rc;
-    }
-    index_doc(fields, k, parsed, idx);
-    ec_json_free(parsed);
-    ec_buf_reset(doc);
-    rc = ec_buf_append(doc, out.data, out.len);
-    ec_buf_free(&out);
-    return rc;
+    index_doc(fields, k, input, base, idx);
+    return EC_OK;
 }

@@ -91,9 +91,14 @@ static void read_request(struct lws *wsi, conn *c, const char *uri)
         snprintf(r->authorization, sizeof r->authorization, "?");
 }
 
+static int write_body(struct lws *wsi, ec_http_server *s, conn *c);
+
 static int begin_response(struct lws *wsi, conn *c)
 {
-    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    /* Headers, and a body that fits one chunk right behind them, so that a
+     * small answer is one send; a longer body follows in writable callbacks. */
+    unsigned char buf[LWS_PRE + 1024 + CHUNK], *start = buf + LWS_PRE, *p = start;
+    unsigned char *end = buf + LWS_PRE + 1024 - 1;
     ec_http_response *res = &c->res;
     if (lws_add_http_common_headers(wsi, (unsigned int)res->status,
                                     res->content_type ? res->content_type : "application/json",
@@ -107,8 +112,19 @@ static int begin_response(struct lws *wsi, conn *c)
     if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                     (const unsigned char *)"no-store", 8, &p, end))
         return -1;
-    if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+    if (lws_finalize_http_header(wsi, &p, end)) return -1;
     c->sent = 0;
+    if (res->body.len <= CHUNK) {
+        if (c->req.method != EC_HTTP_HEAD && res->body.len) {
+            memcpy(p, res->body.data, res->body.len);
+            p += res->body.len;
+        }
+        c->sent = res->body.len;
+        /* One raw write (HTTP/1 has no framing); the transaction ends below. */
+        if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) != (int)(p - start)) return -1;
+        return write_body(wsi, lws_context_user(lws_get_context(wsi)), c);
+    }
+    if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) != (int)(p - start)) return -1;
     lws_callback_on_writable(wsi);
     return 0;
 }
@@ -290,6 +306,8 @@ ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_
     info.max_http_header_data = 4096;
     info.max_http_header_pool = 1024;
     info.count_threads = 1;
+    /* lws sends at most this much per write: one chunk of ours, in one send. */
+    info.pt_serv_buf_size = CHUNK + LWS_PRE + 1024;
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
         ec_free(s);

@@ -17,7 +17,7 @@ void api__import_summary(ec_buf *out, const ec_import_set *set, const ec_import_
     ec_jw w;
     ec_jw_init(&w, out);
     ec_jw_obj_begin(&w);
-    ec_jw_key(&w, "records"), ec_jw_int(&w, (int64_t)set->records.len);
+    ec_jw_key(&w, "records"), ec_jw_int(&w, (int64_t)set->n_records);
     ec_jw_key(&w, "added"), ec_jw_int(&w, sum->added);
     ec_jw_key(&w, "updated"), ec_jw_int(&w, sum->updated);
     ec_jw_key(&w, "unchanged"), ec_jw_int(&w, sum->unchanged);

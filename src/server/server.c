@@ -7,6 +7,7 @@
 
 typedef struct {
     uv_signal_t sig[2];
+    uv_check_t release; /* after each turn's I/O: the store's shared read ends */
     ec_api *api;
     int stopping;
 } serve_loop;
@@ -21,7 +22,15 @@ static void on_signal(uv_signal_t *h, int signum)
         uv_signal_stop(&L->sig[i]);
         uv_close((uv_handle_t *)&L->sig[i], NULL);
     }
+    uv_check_stop(&L->release);
+    uv_close((uv_handle_t *)&L->release, NULL);
     ec_http_stop(L->api->http);
+}
+
+static void on_turn_end(uv_check_t *h)
+{
+    serve_loop *L = h->data;
+    ec_store_release(L->api->store);
 }
 
 static int is_dir(const char *p)
@@ -105,6 +114,9 @@ ec_err ec_serve(const ec_serve_opts_t *o)
         L.sig[i].data = &L;
         uv_signal_start(&L.sig[i], on_signal, sigs[i]);
     }
+    uv_check_init(&loop, &L.release);
+    L.release.data = &L;
+    uv_check_start(&L.release, on_turn_end);
     printf("ecorridor hub listening on http://%s:%d/ (database %s%s)\n", o->host, ec_http_port(api->http),
            o->db_path, api->graph ? ", routes on" : ", no road graph: routes off");
     printf("try: curl http://%s:%d/api/v1/sites.geojson\n", o->host, ec_http_port(api->http));

@@ -65,26 +65,19 @@ static ec_err import_one(ec_store *s, const ec_import_record_t *r, int64_t now_s
     return rc;
 }
 
-ec_err ec_store_import(ec_store *s, const ec_import_set *set, int64_t now_s, ec_import_summary_t *sum)
-{
-    memset(sum, 0, sizeof *sum);
+/* The sink of an import: each record stored as it is read. */
+typedef struct {
+    ec_store *s;
+    int64_t now_s;
     ec_buf old, doc;
-    ec_buf_init(&old, EC_REG_DOC_MAX);
-    ec_buf_init(&doc, EC_REG_DOC_MAX);
-    ec_err rc = ec_store_begin(s);
-    for (size_t i = 0; i < set->records.len && !rc; i++) {
-        const ec_import_record_t *r = &EC_VEC_AT(&set->records, ec_import_record_t, i);
-        rc = import_one(s, r, now_s, &old, &doc, sum);
-        if (rc) snprintf(sum->where, sizeof sum->where, "%s", r->where);
-    }
-    if (!rc) {
-        rc = ec_store_commit(s);
-    } else {
-        ec_store_rollback(s);
-        sum->added = sum->updated = sum->unchanged = 0;
-    }
-    ec_buf_free(&old);
-    ec_buf_free(&doc);
+    ec_import_summary_t *sum;
+} import_ctx;
+
+static ec_err store_record(void *ctx, const ec_import_record_t *r)
+{
+    import_ctx *c = ctx;
+    ec_err rc = import_one(c->s, r, c->now_s, &c->old, &c->doc, c->sum);
+    if (rc) snprintf(c->sum->where, sizeof c->sum->where, "%s", r->where);
     return rc;
 }
 
@@ -93,14 +86,25 @@ ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, siz
                             ec_import_summary_t *sum)
 {
     memset(sum, 0, sizeof *sum);
-    ec_vec_init(&set->records, sizeof(ec_import_record_t));
+    set->n_records = 0;
     ec_vec_init(&set->skipped, sizeof(ec_import_skip_t));
     ec_import_format f = ec_import_guess(name, text, len);
     if (format && ec_import_format_parse(format, &f))
         return ec_fail(EC_EINVAL, "format \"%s\" is not csv, geojson, ocm or afdc", format);
-    ec_err rc = ec_import_parse(f, name, text, len, operator_id, set);
-    if (rc) return rc;
-    rc = ec_store_import(s, set, ec_time_now_s(), sum);
+    import_ctx c = {s, ec_time_now_s(), {0}, {0}, sum};
+    ec_buf_init(&c.old, EC_REG_DOC_MAX);
+    ec_buf_init(&c.doc, EC_REG_DOC_MAX);
+    /* One transaction around the whole file: all of it or none. */
+    ec_err rc = ec_store_begin(s);
+    if (!rc) rc = ec_import_parse(f, name, text, len, operator_id, store_record, &c, set);
+    if (!rc) {
+        rc = ec_store_commit(s);
+    } else {
+        ec_store_rollback(s);
+        sum->added = sum->updated = sum->unchanged = 0;
+    }
+    ec_buf_free(&c.old);
+    ec_buf_free(&c.doc);
     if (rc == EC_EINVAL && sum->err.message[0])
         rc = ec_fail(EC_EINVAL, "%s: %s", sum->where, sum->err.message);
     return rc;
@@ -111,7 +115,7 @@ ec_err ec_store_import_file(ec_store *s, const char *path, const char *format,
 {
     char *text;
     size_t len;
-    ec_vec_init(&set->records, sizeof(ec_import_record_t));
+    set->n_records = 0;
     ec_vec_init(&set->skipped, sizeof(ec_import_skip_t));
     ec_err rc = ec_read_file(path, EC_IMPORT_MAX_BYTES, &text, &len);
     if (rc) return rc;

@@ -33,6 +33,19 @@ static const char *const migrations[] = {
     "  org TEXT NOT NULL,"
     "  created INTEGER NOT NULL,"
     "  revoked INTEGER NOT NULL DEFAULT 0);",
+
+    /* 2: a spatial index for bounding-box lists. R*Tree bounds are 32-bit
+     * floats rounded outward, so it finds candidates and the exact test stays
+     * on lat and lon; triggers keep it in step with every write. */
+    "CREATE VIRTUAL TABLE objects_geo USING rtree(seq, min_lat, max_lat, min_lon, max_lon);"
+    "INSERT INTO objects_geo SELECT seq, lat, lat, lon, lon FROM objects WHERE lat IS NOT NULL;"
+    "CREATE TRIGGER objects_geo_insert AFTER INSERT ON objects WHEN new.lat IS NOT NULL BEGIN"
+    "  INSERT INTO objects_geo VALUES (new.seq, new.lat, new.lat, new.lon, new.lon); END;"
+    "CREATE TRIGGER objects_geo_update AFTER UPDATE OF lat, lon ON objects BEGIN"
+    "  DELETE FROM objects_geo WHERE seq = old.seq;"
+    "  INSERT INTO objects_geo SELECT new.seq, new.lat, new.lat, new.lon, new.lon WHERE new.lat IS NOT NULL; END;"
+    "CREATE TRIGGER objects_geo_delete AFTER DELETE ON objects BEGIN"
+    "  DELETE FROM objects_geo WHERE seq = old.seq; END;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -44,11 +57,16 @@ struct ec_store {
     sqlite3 *db;
     char *path;
     int in_tx;
+    int reading; /* a read transaction shared by reads until ec_store_release */
     int64_t generation;
     sqlite3_stmt *get, *exists, *insert, *update, *del, *by_source, *count_kind, *referrers;
+    sqlite3_stmt *read_begin, *read_end;
     sqlite3_stmt *key_insert, *key_lookup, *key_list, *key_revoke;
     sqlite3_stmt *list[FL_COUNT], *total[FL_COUNT];
 };
+
+static ec_err begin_read(ec_store *s);
+static void end_read(ec_store *s);
 
 int ec_store_schema_version(void)
 {
@@ -107,6 +125,7 @@ static ec_err prepare_all(ec_store *s)
 {
     ec_err rc;
     if ((rc = prepare(s, &s->get, "SELECT doc FROM objects WHERE kind=? AND id=?")) ||
+        (rc = prepare(s, &s->read_begin, "BEGIN")) || (rc = prepare(s, &s->read_end, "COMMIT")) ||
         (rc = prepare(s, &s->exists, "SELECT 1 FROM objects WHERE kind=? AND id=?")) ||
         (rc = prepare(s, &s->insert,
                       "INSERT INTO objects (kind,id,doc,operator_id,jurisdiction_id,lat,lon,standards,"
@@ -164,7 +183,8 @@ ec_err ec_store_open(const char *path, ec_store **out)
         goto fail;
     }
     sqlite3_finalize(st);
-    if ((rc = exec(s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON")) || (rc = migrate(s)) ||
+    if ((rc = exec(s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON")) ||
+        (rc = migrate(s)) ||
         (rc = prepare_all(s)))
         goto fail;
     *out = s;
@@ -177,7 +197,9 @@ fail:
 void ec_store_close(ec_store *s)
 {
     if (!s) return;
-    sqlite3_stmt **fixed[] = {&s->get,        &s->exists,     &s->insert,   &s->update,
+    if (s->read_end) end_read(s);
+    sqlite3_stmt **fixed[] = {&s->read_begin, &s->read_end,
+                              &s->get,        &s->exists,     &s->insert,   &s->update,
                               &s->del,        &s->by_source,  &s->count_kind, &s->referrers,
                               &s->key_insert, &s->key_lookup, &s->key_list, &s->key_revoke};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) sqlite3_finalize(*fixed[i]);
@@ -192,6 +214,7 @@ void ec_store_close(ec_store *s)
 
 ec_err ec_store_begin(ec_store *s)
 {
+    end_read(s);
     ec_err rc = exec(s, "BEGIN IMMEDIATE");
     if (!rc) s->in_tx = 1;
     return rc;
@@ -229,6 +252,29 @@ static ec_err step_done(ec_store *s, sqlite3_stmt *st, const char *what)
     return rc;
 }
 
+/* Reads outside a write transaction share one read transaction, so a burst
+ * of them takes SQLite's file lock once; every write ends it first, so a
+ * write is always its own durable commit. */
+static ec_err begin_read(ec_store *s)
+{
+    if (s->reading || s->in_tx || !sqlite3_get_autocommit(s->db)) return EC_OK;
+    ec_err rc = step_done(s, s->read_begin, "starting a read");
+    if (!rc) s->reading = 1;
+    return rc;
+}
+
+static void end_read(ec_store *s)
+{
+    if (!s->reading) return;
+    s->reading = 0;
+    step_done(s, s->read_end, "ending a read");
+}
+
+void ec_store_release(ec_store *s)
+{
+    end_read(s);
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v && *v)
@@ -239,6 +285,8 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 
 ec_err ec_store_get(ec_store *s, ec_kind k, const char *id, ec_buf *doc)
 {
+    ec_err rc0 = begin_read(s);
+    if (rc0) return rc0;
     sqlite3_bind_int(s->get, 1, (int)k);
     sqlite3_bind_text(s->get, 2, id, -1, SQLITE_STATIC);
     int r = sqlite3_step(s->get);
@@ -255,6 +303,7 @@ ec_err ec_store_get(ec_store *s, ec_kind k, const char *id, ec_buf *doc)
 
 int ec_store_exists(ec_store *s, ec_kind k, const char *id)
 {
+    if (begin_read(s)) return -1;
     sqlite3_bind_int(s->exists, 1, (int)k);
     sqlite3_bind_text(s->exists, 2, id, -1, SQLITE_STATIC);
     int r = sqlite3_step(s->exists);
@@ -275,6 +324,7 @@ static void refs_text(const ec_reg_index_t *idx, char *out, size_t n)
 ec_err ec_store_put(ec_store *s, ec_kind k, const char *id, ec_put_mode mode, const char *doc,
                     const ec_reg_index_t *idx, const char *source)
 {
+    end_read(s);
     sqlite3_stmt *st = mode == EC_PUT_CREATE ? s->insert : s->update;
     char refs[EC_REG_MAX_REFS * 64];
     refs_text(idx, refs, sizeof refs);
@@ -313,6 +363,7 @@ ec_err ec_store_put(ec_store *s, ec_kind k, const char *id, ec_put_mode mode, co
 
 ec_err ec_store_delete(ec_store *s, ec_kind k, const char *id)
 {
+    end_read(s);
     sqlite3_bind_int(s->del, 1, (int)k);
     sqlite3_bind_text(s->del, 2, id, -1, SQLITE_STATIC);
     ec_err rc = step_done(s, s->del, "deleting an object");
@@ -378,10 +429,14 @@ static ec_err list_stmt(ec_store *s, int mask, int count, sqlite3_stmt **out)
         return EC_OK;
     }
     char sql[1024];
-    size_t n = (size_t)snprintf(sql, sizeof sql, "SELECT %s FROM objects WHERE kind=?1",
-                                count ? "count(*)" : "doc");
+    /* With a box, the R*Tree drives (CROSS JOIN keeps it the outer loop) and
+     * each candidate is one rowid lookup. */
+    size_t n = (size_t)snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE kind=?1", count ? "count(*)" : "doc",
+                                mask & FL_BBOX ? "objects_geo AS g CROSS JOIN objects AS o ON o.seq = g.seq" : "objects");
 #define ADD(cond) n += (size_t)snprintf(sql + n, sizeof sql - n, " AND " cond)
-    if (mask & FL_BBOX) ADD("lat BETWEEN ?2 AND ?4 AND lon BETWEEN ?3 AND ?5");
+    if (mask & FL_BBOX)
+        ADD("g.max_lat >= ?2 AND g.min_lat <= ?4 AND g.max_lon >= ?3 AND g.min_lon <= ?5 AND "
+            "lat BETWEEN ?2 AND ?4 AND lon BETWEEN ?3 AND ?5");
     if (mask & FL_OPERATOR) ADD("operator_id=?6");
     if (mask & FL_JURISDICTION) ADD("jurisdiction_id=?7");
     if (mask & FL_STANDARD) ADD("instr(standards, ?8) > 0");
@@ -389,7 +444,7 @@ static ec_err list_stmt(ec_store *s, int mask, int count, sqlite3_stmt **out)
     if (mask & FL_POWER) ADD("max_power_w >= ?10");
     if (mask & FL_TRUCK) ADD("truck=1");
 #undef ADD
-    if (!count) n += (size_t)snprintf(sql + n, sizeof sql - n, " ORDER BY id");
+    if (!count) n += (size_t)snprintf(sql + n, sizeof sql - n, mask & FL_BBOX ? " ORDER BY o.id" : " ORDER BY id");
     if (!count && (mask & FL_PAGE)) snprintf(sql + n, sizeof sql - n, " LIMIT ?12 OFFSET ?11");
     ec_err rc = prepare(s, slot, sql);
     *out = *slot;
@@ -427,22 +482,31 @@ ec_err ec_store_list(ec_store *s, ec_kind k, const ec_store_filter_t *f, ec_stor
     char std_tok[80], status_tok[80];
     snprintf(std_tok, sizeof std_tok, ",%s,", f->standard ? f->standard : "");
     snprintf(status_tok, sizeof status_tok, ",%s,", f->status ? f->status : "");
+    /* The page and its total see one snapshot. */
+    if ((rc = begin_read(s))) return rc;
     bind_filter(st, k, f, std_tok, status_tok);
     int r;
+    int64_t rows = 0;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        rows++;
         rc = row(ctx, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
         if (rc) break;
     }
     if (!rc && r != SQLITE_DONE) rc = db_fail(s, "listing objects");
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (rc) return rc;
-    bind_filter(ct, k, f, std_tok, status_tok);
-    r = sqlite3_step(ct);
-    *total = r == SQLITE_ROW ? sqlite3_column_int64(ct, 0) : 0;
-    rc = r == SQLITE_ROW ? EC_OK : db_fail(s, "counting a list");
-    sqlite3_reset(ct);
-    sqlite3_clear_bindings(ct);
+    /* A page that is not full ends the list: its end is the total, and the
+     * count query is needed only for a full page or one past the end. */
+    if (!rc && (f->limit < 0 || (rows < f->limit && (rows > 0 || f->offset == 0)))) {
+        *total = (f->limit < 0 ? 0 : f->offset) + rows;
+    } else if (!rc) {
+        bind_filter(ct, k, f, std_tok, status_tok);
+        r = sqlite3_step(ct);
+        *total = r == SQLITE_ROW ? sqlite3_column_int64(ct, 0) : 0;
+        rc = r == SQLITE_ROW ? EC_OK : db_fail(s, "counting a list");
+        sqlite3_reset(ct);
+        sqlite3_clear_bindings(ct);
+    }
     return rc;
 }
 
@@ -461,6 +525,7 @@ static void read_key(sqlite3_stmt *st, ec_key_info_t *info)
 
 ec_err store__key_insert(ec_store *s, const char *hash, ec_key_info_t *info)
 {
+    end_read(s);
     sqlite3_stmt *st = s->key_insert;
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, info->prefix, -1, SQLITE_STATIC);
@@ -501,6 +566,7 @@ ec_err ec_store_key_list(ec_store *s, ec_key_fn fn, void *ctx)
 
 ec_err ec_store_key_revoke(ec_store *s, int64_t id)
 {
+    end_read(s);
     sqlite3_bind_int64(s->key_revoke, 1, id);
     ec_err rc = step_done(s, s->key_revoke, "revoking a key");
     if (!rc && sqlite3_changes(s->db) == 0) rc = ec_fail(EC_ENOTFOUND, "no key with id %lld", (long long)id);

@@ -382,57 +382,96 @@ static void load(const char *name, char **text, size_t *len)
     assert_int_equal(ec_read_file(path, 1u << 24, text, len), EC_OK);
 }
 
+/* What a test keeps of each record the importer hands over. */
+typedef struct {
+    int n;
+    struct {
+        ec_kind kind;
+        char id[EC_REG_ID_MAX + 1], source[80], name[64], operator_id[40];
+        size_t evses;
+    } r[8];
+} kept;
+
+static ec_err keep(void *ctx, const ec_import_record_t *r)
+{
+    kept *k = ctx;
+    if (k->n == 8) return EC_OK;
+    k->r[k->n].kind = r->kind;
+    snprintf(k->r[k->n].id, sizeof k->r[0].id, "%s", r->id);
+    snprintf(k->r[k->n].source, sizeof k->r[0].source, "%s", r->source);
+    const char *nm = ec_json_str(ec_json_get(r->input, "name"));
+    const char *op = ec_json_str(ec_json_get(r->input, "operator_id"));
+    snprintf(k->r[k->n].name, sizeof k->r[0].name, "%s", nm ? nm : "");
+    snprintf(k->r[k->n].operator_id, sizeof k->r[0].operator_id, "%s", op ? op : "");
+    k->r[k->n].evses = ec_json_array_size(ec_json_get(r->input, "evses"));
+    k->n++;
+    return EC_OK;
+}
+
+static ec_err refuse_second(void *ctx, const ec_import_record_t *r)
+{
+    (void)r;
+    return ++*(int *)ctx == 2 ? ec_fail(EC_EINVAL, "the sink said no") : EC_OK;
+}
+
 static void test_import_formats(void **state)
 {
     (void)state;
     char *text;
     size_t len;
     ec_import_set set;
+    kept k = {0};
     load("afdc_stations.csv", &text, &len);
     assert_int_equal(ec_import_guess("x.csv", text, len), EC_IMPORT_AFDC);
-    assert_int_equal(ec_import_parse(EC_IMPORT_AFDC, "afdc", text, len, NULL, &set), EC_OK);
-    assert_int_equal(set.records.len, 3);
+    assert_int_equal(ec_import_parse(EC_IMPORT_AFDC, "afdc", text, len, NULL, keep, &k, &set), EC_OK);
+    assert_int_equal(set.n_records, 3);
+    assert_int_equal(k.n, 3);
     assert_int_equal(set.skipped.len, 2);
-    const ec_import_record_t *r = &EC_VEC_AT(&set.records, ec_import_record_t, 0);
-    assert_string_equal(r->id, "afdc-900001");
-    assert_string_equal(r->source, "afdc:900001");
+    assert_string_equal(k.r[0].id, "afdc-900001");
+    assert_string_equal(k.r[0].source, "afdc:900001");
     /* 2 DC ports over the station's two DC connector kinds, then 4 level 2 ports. */
-    assert_int_equal(ec_json_array_size(ec_json_get(r->input, "evses")), 6);
-    r = &EC_VEC_AT(&set.records, ec_import_record_t, 1);
-    assert_string_equal(ec_json_str(ec_json_get(r->input, "name")), "Depot, North Gate");
+    assert_int_equal(k.r[0].evses, 6);
+    assert_string_equal(k.r[1].name, "Depot, North Gate");
+    ec_import_set_free(&set);
+    /* A sink's error stops the reading and is returned. */
+    int calls = 0;
+    assert_int_equal(ec_import_parse(EC_IMPORT_AFDC, "afdc", text, len, NULL, refuse_second, &calls, &set), EC_EINVAL);
+    assert_int_equal(calls, 2);
     ec_import_set_free(&set);
     ec_free(text);
 
+    memset(&k, 0, sizeof k);
     load("register_sites.geojson", &text, &len);
     assert_int_equal(ec_import_guess("x", text, len), EC_IMPORT_GEOJSON);
-    assert_int_equal(ec_import_parse(EC_IMPORT_GEOJSON, "g", text, len, "op-1", &set), EC_OK);
-    assert_int_equal(set.records.len, 3);
-    r = &EC_VEC_AT(&set.records, ec_import_record_t, 0);
-    assert_string_equal(r->id, "KLN-TRUCK-1");
-    assert_int_equal(ec_json_array_size(ec_json_get(r->input, "evses")), 6);
-    assert_string_equal(ec_json_str(ec_json_get(r->input, "operator_id")), "op-1");
-    r = &EC_VEC_AT(&set.records, ec_import_record_t, 2);
-    assert_string_equal(r->id, "osm-node-12345");
+    assert_int_equal(ec_import_parse(EC_IMPORT_GEOJSON, "g", text, len, "op-1", keep, &k, &set), EC_OK);
+    assert_int_equal(k.n, 3);
+    assert_string_equal(k.r[0].id, "KLN-TRUCK-1");
+    assert_int_equal(k.r[0].evses, 6);
+    assert_string_equal(k.r[0].operator_id, "op-1");
+    assert_string_equal(k.r[2].id, "osm-node-12345");
     ec_import_set_free(&set);
     ec_free(text);
 
     load("register_bad.geojson", &text, &len);
-    assert_int_equal(ec_import_parse(EC_IMPORT_GEOJSON, "bad", text, len, NULL, &set), EC_EPARSE);
+    assert_int_equal(ec_import_parse(EC_IMPORT_GEOJSON, "bad", text, len, NULL, NULL, NULL, &set), EC_EPARSE);
     assert_non_null(strstr(ec_errmsg(), "feature 1"));
-    assert_int_equal(set.records.len, 0);
+    ec_import_set_free(&set);
     ec_free(text);
 
     const char *ocm = "[{\"ID\":7,\"AddressInfo\":{\"Title\":\"T\",\"Latitude\":30.1,\"Longitude\":-97.1},"
                       "\"Connections\":[{\"ConnectionTypeID\":33,\"PowerKW\":150,\"Quantity\":2,\"CurrentTypeID\":30},"
                       "{\"ConnectionTypeID\":999}]},{\"ID\":8,\"AddressInfo\":{\"Latitude\":30,\"Longitude\":-97},"
                       "\"StatusTypeID\":200}]";
-    assert_int_equal(ec_import_parse(EC_IMPORT_OCM, "ocm", ocm, strlen(ocm), NULL, &set), EC_OK);
-    assert_int_equal(set.records.len, 1);
+    memset(&k, 0, sizeof k);
+    assert_int_equal(ec_import_parse(EC_IMPORT_OCM, "ocm", ocm, strlen(ocm), NULL, keep, &k, &set), EC_OK);
+    assert_int_equal(k.n, 1);
+    assert_int_equal(k.r[0].evses, 2);
     assert_int_equal(set.skipped.len, 2); /* the unknown connection type and the removed POI */
     ec_import_set_free(&set);
     const char *ocm_bad = "[{\"ID\":7,\"AddressInfo\":{\"Latitude\":\"north\",\"Longitude\":-97.1}}]";
-    assert_int_equal(ec_import_parse(EC_IMPORT_OCM, "ocm", ocm_bad, strlen(ocm_bad), NULL, &set), EC_EPARSE);
+    assert_int_equal(ec_import_parse(EC_IMPORT_OCM, "ocm", ocm_bad, strlen(ocm_bad), NULL, NULL, NULL, &set), EC_EPARSE);
     assert_non_null(strstr(ec_errmsg(), "record 0 (ID 7)"));
+    ec_import_set_free(&set);
 }
 
 static void test_import_idempotent(void **state)
