@@ -2,6 +2,7 @@
  * the HTTP server on one libuv loop, until SIGINT or SIGTERM. */
 #include "server.h"
 
+#include <malloc.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -86,6 +87,12 @@ fail:
 
 ec_err ec_serve(const ec_serve_opts_t *o)
 {
+    /* Each list query makes SQLite allocate and free some 100 kB (the IN list
+     * of longitude bands, the ORDER BY sorter); with glibc's default 128 kB
+     * trim threshold the heap top then goes back to the kernel on every
+     * request, two brk calls each. A server keeps up to 64 MiB instead. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_TOP_PAD, 1 << 20);
     if (o->region_dir && !is_dir(o->region_dir))
         return ec_fail(EC_ENOTFOUND, "--region %s: no such directory", o->region_dir);
     ec_api *api = ec_calloc(1, sizeof *api);

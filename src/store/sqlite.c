@@ -5,6 +5,7 @@
  * synchronous=FULL: a commit that returned has reached the disk. */
 #include "store_internal.h"
 
+#include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,11 @@ static const char *const migrations[] = {
     "  lat REAL, lon REAL,"
     "  standards TEXT, statuses TEXT, max_power_w REAL, truck INTEGER,"
     "  refs TEXT, source TEXT, updated INTEGER NOT NULL,"
+    "  lon_band INTEGER,"
     "  UNIQUE (kind, id));"
-    "CREATE INDEX objects_pos ON objects (kind, lat, lon);"
+    /* Boxes: a lat range searched in each 0.25-degree band of longitude the
+     * box spans (a plain B-tree: cheap to keep up to date, unlike an R*Tree). */
+    "CREATE INDEX objects_band ON objects (kind, lon_band, lat);"
     "CREATE INDEX objects_operator ON objects (kind, operator_id);"
     "CREATE INDEX objects_jurisdiction ON objects (kind, jurisdiction_id);"
     "CREATE UNIQUE INDEX objects_source ON objects (kind, source) WHERE source IS NOT NULL;"
@@ -34,18 +38,6 @@ static const char *const migrations[] = {
     "  created INTEGER NOT NULL,"
     "  revoked INTEGER NOT NULL DEFAULT 0);",
 
-    /* 2: a spatial index for bounding-box lists. R*Tree bounds are 32-bit
-     * floats rounded outward, so it finds candidates and the exact test stays
-     * on lat and lon; triggers keep it in step with every write. */
-    "CREATE VIRTUAL TABLE objects_geo USING rtree(seq, min_lat, max_lat, min_lon, max_lon);"
-    "INSERT INTO objects_geo SELECT seq, lat, lat, lon, lon FROM objects WHERE lat IS NOT NULL;"
-    "CREATE TRIGGER objects_geo_insert AFTER INSERT ON objects WHEN new.lat IS NOT NULL BEGIN"
-    "  INSERT INTO objects_geo VALUES (new.seq, new.lat, new.lat, new.lon, new.lon); END;"
-    "CREATE TRIGGER objects_geo_update AFTER UPDATE OF lat, lon ON objects BEGIN"
-    "  DELETE FROM objects_geo WHERE seq = old.seq;"
-    "  INSERT INTO objects_geo SELECT new.seq, new.lat, new.lat, new.lon, new.lon WHERE new.lat IS NOT NULL; END;"
-    "CREATE TRIGGER objects_geo_delete AFTER DELETE ON objects BEGIN"
-    "  DELETE FROM objects_geo WHERE seq = old.seq; END;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -129,11 +121,12 @@ static ec_err prepare_all(ec_store *s)
         (rc = prepare(s, &s->exists, "SELECT 1 FROM objects WHERE kind=? AND id=?")) ||
         (rc = prepare(s, &s->insert,
                       "INSERT INTO objects (kind,id,doc,operator_id,jurisdiction_id,lat,lon,standards,"
-                      "statuses,max_power_w,truck,refs,source,updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) ||
+                      "statuses,max_power_w,truck,refs,source,updated,lon_band) "
+                      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)")) ||
         (rc = prepare(s, &s->update,
                       "UPDATE objects SET doc=?3,operator_id=?4,jurisdiction_id=?5,lat=?6,lon=?7,"
                       "standards=?8,statuses=?9,max_power_w=?10,truck=?11,refs=?12,"
-                      "source=coalesce(?13,source),updated=?14 WHERE kind=?1 AND id=?2")) ||
+                      "source=coalesce(?13,source),updated=?14,lon_band=?15 WHERE kind=?1 AND id=?2")) ||
         (rc = prepare(s, &s->del, "DELETE FROM objects WHERE kind=? AND id=?")) ||
         (rc = prepare(s, &s->by_source, "SELECT id, doc FROM objects WHERE kind=? AND source=?")) ||
         (rc = prepare(s, &s->count_kind, "SELECT count(*) FROM objects WHERE kind=?")) ||
@@ -311,6 +304,11 @@ int ec_store_exists(ec_store *s, ec_kind k, const char *id)
     return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
+static int lon_band(double lon)
+{
+    return (int)floor(lon * 4.0);
+}
+
 /* ",organisations/op-1,substations/s-2," for the referrer check. */
 static void refs_text(const ec_reg_index_t *idx, char *out, size_t n)
 {
@@ -336,9 +334,11 @@ ec_err ec_store_put(ec_store *s, ec_kind k, const char *id, ec_put_mode mode, co
     if (idx->has_pos) {
         sqlite3_bind_double(st, 6, idx->lat);
         sqlite3_bind_double(st, 7, idx->lon);
+        sqlite3_bind_int(st, 15, lon_band(idx->lon));
     } else {
         sqlite3_bind_null(st, 6);
         sqlite3_bind_null(st, 7);
+        sqlite3_bind_null(st, 15);
     }
     bind_text(st, 8, idx->standards);
     bind_text(st, 9, idx->statuses);
@@ -429,14 +429,15 @@ static ec_err list_stmt(ec_store *s, int mask, int count, sqlite3_stmt **out)
         return EC_OK;
     }
     char sql[1024];
-    /* With a box, the R*Tree drives (CROSS JOIN keeps it the outer loop) and
-     * each candidate is one rowid lookup. */
-    size_t n = (size_t)snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE kind=?1", count ? "count(*)" : "doc",
-                                mask & FL_BBOX ? "objects_geo AS g CROSS JOIN objects AS o ON o.seq = g.seq" : "objects");
+    /* With a box: one lat range per longitude band it spans (?13..?14). */
+    size_t n = (size_t)snprintf(sql, sizeof sql, "%sSELECT %s FROM objects%s WHERE kind=?1",
+                                mask & FL_BBOX ? "WITH RECURSIVE bands(b) AS (SELECT ?13 UNION ALL SELECT b + 1 "
+                                                 "FROM bands WHERE b < ?14) "
+                                               : "",
+                                count ? "count(*)" : "doc", mask & FL_BBOX ? " INDEXED BY objects_band" : "");
 #define ADD(cond) n += (size_t)snprintf(sql + n, sizeof sql - n, " AND " cond)
     if (mask & FL_BBOX)
-        ADD("g.max_lat >= ?2 AND g.min_lat <= ?4 AND g.max_lon >= ?3 AND g.min_lon <= ?5 AND "
-            "lat BETWEEN ?2 AND ?4 AND lon BETWEEN ?3 AND ?5");
+        ADD("lon_band IN bands AND lat BETWEEN ?2 AND ?4 AND lon BETWEEN ?3 AND ?5");
     if (mask & FL_OPERATOR) ADD("operator_id=?6");
     if (mask & FL_JURISDICTION) ADD("jurisdiction_id=?7");
     if (mask & FL_STANDARD) ADD("instr(standards, ?8) > 0");
@@ -444,7 +445,7 @@ static ec_err list_stmt(ec_store *s, int mask, int count, sqlite3_stmt **out)
     if (mask & FL_POWER) ADD("max_power_w >= ?10");
     if (mask & FL_TRUCK) ADD("truck=1");
 #undef ADD
-    if (!count) n += (size_t)snprintf(sql + n, sizeof sql - n, mask & FL_BBOX ? " ORDER BY o.id" : " ORDER BY id");
+    if (!count) n += (size_t)snprintf(sql + n, sizeof sql - n, " ORDER BY id");
     if (!count && (mask & FL_PAGE)) snprintf(sql + n, sizeof sql - n, " LIMIT ?12 OFFSET ?11");
     ec_err rc = prepare(s, slot, sql);
     *out = *slot;
@@ -460,6 +461,8 @@ static void bind_filter(sqlite3_stmt *st, ec_kind k, const ec_store_filter_t *f,
         sqlite3_bind_double(st, 3, f->min_lon);
         sqlite3_bind_double(st, 4, f->max_lat);
         sqlite3_bind_double(st, 5, f->max_lon);
+        sqlite3_bind_int(st, 13, lon_band(f->min_lon));
+        sqlite3_bind_int(st, 14, lon_band(f->max_lon));
     }
     if (f->operator_id) sqlite3_bind_text(st, 6, f->operator_id, -1, SQLITE_STATIC);
     if (f->jurisdiction_id) sqlite3_bind_text(st, 7, f->jurisdiction_id, -1, SQLITE_STATIC);
