@@ -50,6 +50,7 @@ typedef struct {
     char statuses[128];  /* sites: ",AVAILABLE,CHARGING," */
     double max_power_w;  /* sites: the largest connector */
     int truck;           /* sites: a truck may use it */
+    char feature[8192];  /* sites: the GeoJSON Feature served for it ("" when too large) */
     int n_refs;          /* other objects this one names, which must exist */
     struct {
         ec_kind kind;
@@ -67,6 +68,10 @@ typedef struct {
  * document over EC_REG_DOC_MAX bytes is EC_EINVAL too and leaves doc empty. */
 ec_err ec_reg_normalize(ec_kind k, const ec_json *input, const ec_json *base, const char *id,
                         int64_t now_s, ec_buf *doc, ec_reg_index_t *idx, ec_reg_error_t *err);
+
+/* Writes a site document's GeoJSON Feature (properties: id, name, operator,
+ * operator_id, evses, connectors, max_power_kw) as one JSON value. */
+ec_err ec_reg_site_feature(const ec_json *site, ec_jw *w);
 
 /* 1 when s is a valid object id: 1..36 of [A-Za-z0-9._-]. */
 int ec_reg_id_valid(const char *s);

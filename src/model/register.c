@@ -480,6 +480,84 @@ static void index_site(const ec_json *v, const ec_json *base, ec_reg_index_t *id
     }
 }
 
+/* The feature from the merged view: members from v, else from base. */
+static void write_feature(ec_jw *w, const char *id, const ec_json *v, const ec_json *base)
+{
+    double lat = 0, lon = 0;
+    const ec_json *c = eff(v, base, "coordinates");
+    ec_parse_double(ec_json_str(ec_json_get(c, "latitude")), &lat);
+    ec_parse_double(ec_json_str(ec_json_get(c, "longitude")), &lon);
+    ec_jw_obj_begin(w);
+    ec_jw_key(w, "type"), ec_jw_str(w, "Feature");
+    ec_jw_key(w, "id"), ec_jw_str(w, id);
+    ec_jw_key(w, "geometry");
+    ec_jw_obj_begin(w);
+    ec_jw_key(w, "type"), ec_jw_str(w, "Point");
+    ec_jw_key(w, "coordinates");
+    ec_jw_arr_begin(w);
+    ec_jw_num(w, lon, 7), ec_jw_num(w, lat, 7);
+    ec_jw_arr_end(w);
+    ec_jw_obj_end(w);
+    ec_jw_key(w, "properties");
+    ec_jw_obj_begin(w);
+    ec_jw_key(w, "id"), ec_jw_str(w, id);
+    const char *name = ec_json_str(eff(v, base, "name"));
+    ec_jw_key(w, "name"), name ? ec_jw_str(w, name) : ec_jw_null(w);
+    const char *op = ec_json_str(ec_json_get(eff(v, base, "operator"), "name"));
+    const char *op_id = ec_json_str(eff(v, base, "operator_id"));
+    ec_jw_key(w, "operator");
+    op ? ec_jw_str(w, op) : op_id ? ec_jw_str(w, op_id) : ec_jw_null(w);
+    ec_jw_key(w, "operator_id");
+    op_id ? ec_jw_str(w, op_id) : ec_jw_null(w);
+    const ec_json *evses = eff(v, base, "evses");
+    ec_jw_key(w, "evses"), ec_jw_int(w, (int64_t)ec_json_array_size(evses));
+    ec_jw_key(w, "connectors");
+    ec_jw_arr_begin(w);
+    double max_w = 0;
+    for (size_t e = 0; e < ec_json_array_size(evses); e++) {
+        const ec_json *ev = ec_json_array_get(evses, e);
+        const ec_json *cs = ec_json_get(ev, "connectors");
+        const char *st = ec_json_str(ec_json_get(ev, "status"));
+        for (size_t i = 0; i < ec_json_array_size(cs); i++) {
+            const ec_json *cn = ec_json_array_get(cs, i);
+            double pw = 0;
+            ec_json_number(ec_json_get(cn, "max_electric_power"), &pw);
+            if (pw > max_w) max_w = pw;
+            ec_jw_obj_begin(w);
+            ec_jw_key(w, "evse_uid"), ec_jw_str(w, ec_json_str(ec_json_get(ev, "uid")));
+            ec_jw_key(w, "standard"), ec_jw_str(w, ec_json_str(ec_json_get(cn, "standard")));
+            ec_jw_key(w, "power_kw"), ec_jw_num(w, pw / 1000.0, 1);
+            ec_jw_key(w, "status"), ec_jw_str(w, st ? st : "UNKNOWN");
+            ec_jw_obj_end(w);
+        }
+    }
+    ec_jw_arr_end(w);
+    ec_jw_key(w, "max_power_kw"), ec_jw_num(w, max_w / 1000.0, 1);
+    ec_jw_obj_end(w);
+    ec_jw_obj_end(w);
+}
+
+ec_err ec_reg_site_feature(const ec_json *site, ec_jw *w)
+{
+    const char *id = ec_json_str(ec_json_get(site, "id"));
+    if (!ec_json_is_object(site) || !id || !ec_json_get(site, "coordinates")) return EC_EINVAL;
+    write_feature(w, id, site, NULL);
+    return EC_OK;
+}
+
+/* The site's feature into idx->feature, or "" when it does not fit. */
+static void index_feature(const char *id, const ec_json *v, const ec_json *base, ec_reg_index_t *idx)
+{
+    ec_buf b;
+    ec_buf_init(&b, sizeof idx->feature - 1);
+    ec_jw w;
+    ec_jw_init(&w, &b);
+    write_feature(&w, id, v, base);
+    /* Appends past the limit fail and leave the text short. */
+    if (b.data && b.len + 16 < sizeof idx->feature) memcpy(idx->feature, b.data, b.len + 1);
+    ec_buf_free(&b);
+}
+
 static void index_doc(const field *fields, ec_kind k, const ec_json *v, const ec_json *base,
                       ec_reg_index_t *idx)
 {
@@ -566,5 +644,6 @@ ec_err ec_reg_normalize(ec_kind k, const ec_json *input, const ec_json *base, co
         return bad(err, "invalid_field", "", "the document is larger than %u bytes", EC_REG_DOC_MAX);
     }
     index_doc(fields, k, input, base, idx);
+    if (k == EC_KIND_SITE) index_feature(id, input, base, idx);
     return EC_OK;
 }

@@ -187,64 +187,19 @@ static void list(ec_api *a, const api_principal *p, ec_kind k, const ec_http_req
 
 /* ---- GeoJSON ------------------------------------------------------------ */
 
-static ec_err row_feature(void *ctx, const char *doc, size_t len)
+/* A stored feature as it is; a site whose feature was too large to keep
+ * comes as its document and is written from it. */
+static ec_err row_feature(void *ctx, const char *text, size_t len)
 {
     ec_jw *w = ((rows_ctx *)ctx)->w;
-    ec_json *j;
-    double lat, lon;
-    if (ec_json_load_buf(doc, len, "site", &j)) return EC_OK;
-    const ec_json *c = ec_json_get(j, "coordinates");
-    if (ec_parse_double(ec_json_str(ec_json_get(c, "latitude")), &lat) ||
-        ec_parse_double(ec_json_str(ec_json_get(c, "longitude")), &lon)) {
-        ec_json_free(j);
+    static const char prefix[] = "{\"type\":\"Feature\"";
+    if (len >= sizeof prefix - 1 && !memcmp(text, prefix, sizeof prefix - 1)) {
+        ec_jw_raw(w, text);
         return EC_OK;
     }
-    ec_jw_obj_begin(w);
-    ec_jw_key(w, "type"), ec_jw_str(w, "Feature");
-    ec_jw_key(w, "id"), ec_jw_str(w, ec_json_str(ec_json_get(j, "id")));
-    ec_jw_key(w, "geometry");
-    ec_jw_obj_begin(w);
-    ec_jw_key(w, "type"), ec_jw_str(w, "Point");
-    ec_jw_key(w, "coordinates");
-    ec_jw_arr_begin(w);
-    ec_jw_num(w, lon, 7), ec_jw_num(w, lat, 7);
-    ec_jw_arr_end(w);
-    ec_jw_obj_end(w);
-    ec_jw_key(w, "properties");
-    ec_jw_obj_begin(w);
-    ec_jw_key(w, "id"), ec_jw_str(w, ec_json_str(ec_json_get(j, "id")));
-    ec_jw_key(w, "name"), ec_jw_str(w, ec_json_str(ec_json_get(j, "name")));
-    const char *op = ec_json_str(ec_json_get(ec_json_get(j, "operator"), "name"));
-    const char *op_id = ec_json_str(ec_json_get(j, "operator_id"));
-    ec_jw_key(w, "operator");
-    op ? ec_jw_str(w, op) : op_id ? ec_jw_str(w, op_id) : ec_jw_null(w);
-    ec_jw_key(w, "operator_id");
-    op_id ? ec_jw_str(w, op_id) : ec_jw_null(w);
-    const ec_json *evses = ec_json_get(j, "evses");
-    ec_jw_key(w, "evses"), ec_jw_int(w, (int64_t)ec_json_array_size(evses));
-    ec_jw_key(w, "connectors");
-    ec_jw_arr_begin(w);
-    double max_w = 0;
-    for (size_t e = 0; e < ec_json_array_size(evses); e++) {
-        const ec_json *ev = ec_json_array_get(evses, e);
-        const ec_json *cs = ec_json_get(ev, "connectors");
-        for (size_t i = 0; i < ec_json_array_size(cs); i++) {
-            const ec_json *cn = ec_json_array_get(cs, i);
-            double pw = 0;
-            ec_json_number(ec_json_get(cn, "max_electric_power"), &pw);
-            if (pw > max_w) max_w = pw;
-            ec_jw_obj_begin(w);
-            ec_jw_key(w, "evse_uid"), ec_jw_str(w, ec_json_str(ec_json_get(ev, "uid")));
-            ec_jw_key(w, "standard"), ec_jw_str(w, ec_json_str(ec_json_get(cn, "standard")));
-            ec_jw_key(w, "power_kw"), ec_jw_num(w, pw / 1000.0, 1);
-            ec_jw_key(w, "status"), ec_jw_str(w, ec_json_str(ec_json_get(ev, "status")));
-            ec_jw_obj_end(w);
-        }
-    }
-    ec_jw_arr_end(w);
-    ec_jw_key(w, "max_power_kw"), ec_jw_num(w, max_w / 1000.0, 1);
-    ec_jw_obj_end(w);
-    ec_jw_obj_end(w);
+    ec_json *j;
+    if (ec_json_load_buf(text, len, "site", &j)) return EC_OK;
+    ec_reg_site_feature(j, w);
     ec_json_free(j);
     return EC_OK;
 }
@@ -253,6 +208,7 @@ static void geojson(ec_api *a, const ec_http_request *req, ec_http_response *res
 {
     ec_store_filter_t f;
     if (list_filter(req, res, EC_KIND_SITE, 0, &f)) return;
+    f.features = 1;
     ec_jw w;
     ec_jw_init(&w, &res->body);
     rows_ctx ctx = {&w};

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define CHUNK 16384
+#define HEADERS_MAX 1024
 
 struct ec_http_server {
     struct lws_context *ctx;
@@ -28,7 +28,8 @@ typedef struct {
     int dispatched;
     int64_t t0_ns;
     ec_http_response res;
-    size_t sent;
+    unsigned char *wire; /* LWS_PRE, headers and body as they go out */
+    size_t wire_cap;
     int counted;
     int close_after; /* the body was refused unread: the connection cannot be reused */
 } conn;
@@ -91,15 +92,16 @@ static void read_request(struct lws *wsi, conn *c, const char *uri)
         snprintf(r->authorization, sizeof r->authorization, "?");
 }
 
-static int write_body(struct lws *wsi, ec_http_server *s, conn *c);
-
-static int begin_response(struct lws *wsi, conn *c)
+/* Headers and body in one buffer and one write: lws sends what the socket
+ * takes, keeps the rest and completes the transaction once it has drained. */
+static int respond(struct lws *wsi, ec_http_server *s, conn *c)
 {
-    /* Headers, and a body that fits one chunk right behind them, so that a
-     * small answer is one send; a longer body follows in writable callbacks. */
-    unsigned char buf[LWS_PRE + 1024 + CHUNK], *start = buf + LWS_PRE, *p = start;
-    unsigned char *end = buf + LWS_PRE + 1024 - 1;
     ec_http_response *res = &c->res;
+    size_t body = c->req.method == EC_HTTP_HEAD ? 0 : res->body.len;
+    void *wire = c->wire;
+    if (ec_grow(&wire, &c->wire_cap, LWS_PRE + HEADERS_MAX + body, 1)) return -1;
+    c->wire = wire;
+    unsigned char *start = c->wire + LWS_PRE, *p = start, *end = start + HEADERS_MAX - 1;
     if (lws_add_http_common_headers(wsi, (unsigned int)res->status,
                                     res->content_type ? res->content_type : "application/json",
                                     res->body.len, &p, end))
@@ -113,19 +115,19 @@ static int begin_response(struct lws *wsi, conn *c)
                                     (const unsigned char *)"no-store", 8, &p, end))
         return -1;
     if (lws_finalize_http_header(wsi, &p, end)) return -1;
-    c->sent = 0;
-    if (res->body.len <= CHUNK) {
-        if (c->req.method != EC_HTTP_HEAD && res->body.len) {
-            memcpy(p, res->body.data, res->body.len);
-            p += res->body.len;
-        }
-        c->sent = res->body.len;
-        /* One raw write (HTTP/1 has no framing); the transaction ends below. */
-        if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) != (int)(p - start)) return -1;
-        return write_body(wsi, lws_context_user(lws_get_context(wsi)), c);
-    }
+    if (body) memcpy(p, res->body.data, body), p += body;
+    /* HTTP/1 has no framing: headers and body go out as one raw write. */
     if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) != (int)(p - start)) return -1;
-    lws_callback_on_writable(wsi);
+    if (s->h.done) s->h.done(s->h.ctx, c->req.method, res->status, (double)(ec_time_mono_ns() - c->t0_ns) / 1e9);
+    c->dispatched = 0;
+    ec_buf_free(&c->body);
+    if (res->body.cap > (1u << 20)) ec_buf_free(&res->body); /* keep small buffers for the next request */
+    if (c->wire_cap > (1u << 20)) {
+        ec_free(c->wire);
+        c->wire = NULL;
+        c->wire_cap = 0;
+    }
+    if (c->close_after || lws_http_transaction_completed(wsi)) return -1;
     return 0;
 }
 
@@ -148,32 +150,6 @@ static void dispatch(struct lws *wsi, ec_http_server *s, conn *c)
     }
 }
 
-static int write_body(struct lws *wsi, ec_http_server *s, conn *c)
-{
-    size_t left = c->res.body.len - c->sent;
-    size_t n = left > CHUNK ? CHUNK : left;
-    unsigned char buf[LWS_PRE + CHUNK];
-    int final = n == left;
-    if (c->req.method != EC_HTTP_HEAD && n) {
-        memcpy(buf + LWS_PRE, c->res.body.data + c->sent, n);
-        if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
-            return -1;
-        c->sent += n;
-    } else {
-        final = 1;
-    }
-    if (!final) {
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
-    if (s->h.done)
-        s->h.done(s->h.ctx, c->req.method, c->res.status, (double)(ec_time_mono_ns() - c->t0_ns) / 1e9);
-    c->dispatched = 0;
-    ec_buf_free(&c->body);
-    if (c->close_after || lws_http_transaction_completed(wsi)) return -1;
-    return 0;
-}
-
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct lws_context *ctx = lws_get_context(wsi);
@@ -193,6 +169,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             c->counted = 0;
             ec_buf_free(&c->body);
             ec_buf_free(&c->res.body);
+            ec_free(c->wire);
+            c->wire = NULL;
+            c->wire_cap = 0;
         }
         return 0;
     case LWS_CALLBACK_HTTP: {
@@ -216,18 +195,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             c->res.content_type = "application/json";
             ec_buf_reset(&c->res.body);
             ec_buf_puts(&c->res.body, "{\"error\":{\"code\":\"length_required\",\"message\":\"send the body with a Content-Length, not chunked\",\"field\":\"\"}}");
-            return begin_response(wsi, c);
+            return respond(wsi, s, c);
         }
         if (clen > (int64_t)c->limit) {
             /* Refuse before reading it; the connection closes after the answer. */
             c->too_big = 1;
             c->close_after = 1;
             dispatch(wsi, s, c);
-            return begin_response(wsi, c);
+            return respond(wsi, s, c);
         }
         if (clen > 0) return 0; /* the body follows */
         dispatch(wsi, s, c);
-        return begin_response(wsi, c);
+        return respond(wsi, s, c);
     }
     case LWS_CALLBACK_HTTP_BODY:
         if (!c->too_big && ec_buf_append(&c->body, in, len)) c->too_big = 1;
@@ -235,10 +214,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (c->dispatched) return 0;
         dispatch(wsi, s, c);
-        return begin_response(wsi, c);
-    case LWS_CALLBACK_HTTP_WRITEABLE:
-        if (!c || !c->dispatched) return 0;
-        return write_body(wsi, s, c);
+        return respond(wsi, s, c);
     case LWS_CALLBACK_CLOSED_HTTP:
         return 0;
     default: break;
@@ -306,8 +282,8 @@ ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_
     info.max_http_header_data = 4096;
     info.max_http_header_pool = 1024;
     info.count_threads = 1;
-    /* lws sends at most this much per write: one chunk of ours, in one send. */
-    info.pt_serv_buf_size = CHUNK + LWS_PRE + 1024;
+    /* lws's own buffer for a write: 16 KiB lets a typical answer go in one send. */
+    info.pt_serv_buf_size = 16384 + LWS_PRE + HEADERS_MAX;
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
         ec_free(s);

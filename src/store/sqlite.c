@@ -22,10 +22,12 @@ static const char *const migrations[] = {
     "  standards TEXT, statuses TEXT, max_power_w REAL, truck INTEGER,"
     "  refs TEXT, source TEXT, updated INTEGER NOT NULL,"
     "  lon_band INTEGER,"
+    "  feature TEXT," /* sites: the GeoJSON Feature sites.geojson serves */
     "  UNIQUE (kind, id));"
     /* Boxes: a lat range searched in each 0.25-degree band of longitude the
-     * box spans (a plain B-tree: cheap to keep up to date, unlike an R*Tree). */
-    "CREATE INDEX objects_band ON objects (kind, lon_band, lat);"
+     * box spans (a plain B-tree: cheap to keep up to date, unlike an R*Tree),
+     * covering lon and id so a page is picked without reading documents. */
+    "CREATE INDEX objects_band ON objects (kind, lon_band, lat, lon, id);"
     "CREATE INDEX objects_operator ON objects (kind, operator_id);"
     "CREATE INDEX objects_jurisdiction ON objects (kind, jurisdiction_id);"
     "CREATE UNIQUE INDEX objects_source ON objects (kind, source) WHERE source IS NOT NULL;"
@@ -43,7 +45,7 @@ static const char *const migrations[] = {
 
 /* Filters a list can combine; each combination gets its own cached statement. */
 enum { FL_BBOX = 1, FL_OPERATOR = 2, FL_JURISDICTION = 4, FL_STANDARD = 8, FL_STATUS = 16,
-       FL_POWER = 32, FL_TRUCK = 64, FL_PAGE = 128, FL_COUNT = 256 /* every combination */ };
+       FL_POWER = 32, FL_TRUCK = 64, FL_PAGE = 128, FL_FEATURE = 256, FL_COUNT = 512 /* every combination */ };
 
 struct ec_store {
     sqlite3 *db;
@@ -121,12 +123,13 @@ static ec_err prepare_all(ec_store *s)
         (rc = prepare(s, &s->exists, "SELECT 1 FROM objects WHERE kind=? AND id=?")) ||
         (rc = prepare(s, &s->insert,
                       "INSERT INTO objects (kind,id,doc,operator_id,jurisdiction_id,lat,lon,standards,"
-                      "statuses,max_power_w,truck,refs,source,updated,lon_band) "
-                      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)")) ||
+                      "statuses,max_power_w,truck,refs,source,updated,lon_band,feature) "
+                      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)")) ||
         (rc = prepare(s, &s->update,
                       "UPDATE objects SET doc=?3,operator_id=?4,jurisdiction_id=?5,lat=?6,lon=?7,"
                       "standards=?8,statuses=?9,max_power_w=?10,truck=?11,refs=?12,"
-                      "source=coalesce(?13,source),updated=?14,lon_band=?15 WHERE kind=?1 AND id=?2")) ||
+                      "source=coalesce(?13,source),updated=?14,lon_band=?15,feature=?16 "
+                      "WHERE kind=?1 AND id=?2")) ||
         (rc = prepare(s, &s->del, "DELETE FROM objects WHERE kind=? AND id=?")) ||
         (rc = prepare(s, &s->by_source, "SELECT id, doc FROM objects WHERE kind=? AND source=?")) ||
         (rc = prepare(s, &s->count_kind, "SELECT count(*) FROM objects WHERE kind=?")) ||
@@ -346,6 +349,7 @@ ec_err ec_store_put(ec_store *s, ec_kind k, const char *id, ec_put_mode mode, co
     sqlite3_bind_int(st, 11, idx->truck);
     bind_text(st, 12, refs);
     bind_text(st, 13, source);
+    bind_text(st, 16, idx->feature);
     sqlite3_bind_int64(st, 14, ec_time_now_s());
     int r = sqlite3_step(st);
     ec_err rc = EC_OK;
@@ -417,27 +421,21 @@ static int filter_mask(const ec_store_filter_t *f)
     return (f->has_bbox ? FL_BBOX : 0) | (f->operator_id ? FL_OPERATOR : 0) |
            (f->jurisdiction_id ? FL_JURISDICTION : 0) | (f->standard ? FL_STANDARD : 0) |
            (f->status ? FL_STATUS : 0) | (f->min_power_w > 0 ? FL_POWER : 0) |
-           (f->truck ? FL_TRUCK : 0) | (f->limit >= 0 ? FL_PAGE : 0);
+           (f->truck ? FL_TRUCK : 0) | (f->limit >= 0 ? FL_PAGE : 0) | (f->features ? FL_FEATURE : 0);
 }
 
 /* Parameters are numbered so one binding routine serves every combination. */
 static ec_err list_stmt(ec_store *s, int mask, int count, sqlite3_stmt **out)
 {
-    sqlite3_stmt **slot = count ? &s->total[mask & ~FL_PAGE] : &s->list[mask];
+    sqlite3_stmt **slot = count ? &s->total[mask & ~(FL_PAGE | FL_FEATURE)] : &s->list[mask];
     if (*slot) {
         *out = *slot;
         return EC_OK;
     }
-    char sql[1024];
-    /* With a box: one lat range per longitude band it spans (?13..?14). */
-    size_t n = (size_t)snprintf(sql, sizeof sql, "%sSELECT %s FROM objects%s WHERE kind=?1",
-                                mask & FL_BBOX ? "WITH RECURSIVE bands(b) AS (SELECT ?13 UNION ALL SELECT b + 1 "
-                                                 "FROM bands WHERE b < ?14) "
-                                               : "",
-                                count ? "count(*)" : "doc", mask & FL_BBOX ? " INDEXED BY objects_band" : "");
-#define ADD(cond) n += (size_t)snprintf(sql + n, sizeof sql - n, " AND " cond)
-    if (mask & FL_BBOX)
-        ADD("lon_band IN bands AND lat BETWEEN ?2 AND ?4 AND lon BETWEEN ?3 AND ?5");
+    char where[512], sql[1024];
+    size_t n = (size_t)snprintf(where, sizeof where, "kind=?1");
+#define ADD(cond) n += (size_t)snprintf(where + n, sizeof where - n, " AND " cond)
+    if (mask & FL_BBOX) ADD("lon_band IN bands AND lat BETWEEN ?2 AND ?4 AND lon BETWEEN ?3 AND ?5");
     if (mask & FL_OPERATOR) ADD("operator_id=?6");
     if (mask & FL_JURISDICTION) ADD("jurisdiction_id=?7");
     if (mask & FL_STANDARD) ADD("instr(standards, ?8) > 0");
@@ -445,8 +443,25 @@ static ec_err list_stmt(ec_store *s, int mask, int count, sqlite3_stmt **out)
     if (mask & FL_POWER) ADD("max_power_w >= ?10");
     if (mask & FL_TRUCK) ADD("truck=1");
 #undef ADD
-    if (!count) n += (size_t)snprintf(sql + n, sizeof sql - n, " ORDER BY id");
-    if (!count && (mask & FL_PAGE)) snprintf(sql + n, sizeof sql - n, " LIMIT ?12 OFFSET ?11");
+    const char *page = mask & FL_PAGE ? " LIMIT ?12 OFFSET ?11" : "";
+    const char *what = mask & FL_FEATURE ? "coalesce(feature, doc)" : "doc";
+    if (!(mask & FL_BBOX)) {
+        /* The (kind, id) index gives id order with no sort. */
+        snprintf(sql, sizeof sql, count ? "SELECT count(*) FROM objects WHERE %s" : "SELECT %s FROM objects WHERE %s ORDER BY id%s",
+                 count ? where : what, where, page);
+    } else {
+        /* A box: one lat range per 0.25-degree longitude band it spans
+         * (?13..?14), in the covering band index; the page's rows are chosen
+         * there, so only their documents are read and sorted. */
+        const char *bands = "WITH RECURSIVE bands(b) AS (SELECT ?13 UNION ALL SELECT b + 1 FROM bands WHERE b < ?14) ";
+        if (count)
+            snprintf(sql, sizeof sql, "%sSELECT count(*) FROM objects INDEXED BY objects_band WHERE %s", bands, where);
+        else
+            snprintf(sql, sizeof sql,
+                     "%sSELECT %s FROM objects WHERE seq IN (SELECT seq FROM objects INDEXED BY objects_band "
+                     "WHERE %s ORDER BY id%s) ORDER BY id",
+                     bands, what, where, page);
+    }
     ec_err rc = prepare(s, slot, sql);
     *out = *slot;
     return rc;

@@ -268,6 +268,19 @@ def test_crud_and_errors(hub, keys):
     check(s == 200 and b["substation_id"] == "sub-x", "a site names the substation behind it")
     s, b = curl(hub, "DELETE", "/api/v1/substations/sub-x", None, admin)
     check(s == 409 and is_error(b, "in_use"), "a substation a site names cannot be deleted: %s" % s)
+    # A site too large for a precomputed feature is served from its document.
+    big = {"name": "Depot", "coordinates": {"latitude": "10.5", "longitude": "10.5"},
+           "evses": [{"uid": "E%d" % i, "status": "AVAILABLE", "connectors": [
+               {"id": "1", "standard": "IEC_62196_T2_COMBO", "max_electric_power": 150000}]} for i in range(200)]}
+    s, b = curl(hub, "POST", "/api/v1/sites", dict(big, id="big-depot"), admin)
+    check(s == 201, "a 200-EVSE site: %s" % s)
+    for q in ("bbox=10,10,11,11", "bbox=10.4,10.4,10.6,10.6"):
+        s, g = curl(hub, "GET", "/api/v1/sites.geojson?" + q)
+        f = [x for x in g["features"] if x["id"] == "big-depot"]
+        check(s == 200 and len(f) == 1 and len(f[0]["properties"]["connectors"]) == 200 and
+              f[0]["properties"]["max_power_kw"] == 150.0 and f[0]["geometry"]["coordinates"] == [10.5, 10.5],
+              "the large site's feature: %s" % str(f)[:200])
+    s, _ = curl(hub, "DELETE", "/api/v1/sites/big-depot", None, admin)
     s, b = curl(hub, "HEAD", "/api/v1/sites")
     check(s == 200, "HEAD works")
     s, b = curl(hub, "GET", "/healthz")
