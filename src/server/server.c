@@ -124,9 +124,16 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     uv_check_init(&loop, &L.release);
     L.release.data = &L;
     uv_check_start(&L.release, on_turn_end);
-    printf("ecorridor hub listening on http://%s:%d/ (database %s%s)\n", o->host, ec_http_port(api->http),
-           o->db_path, api->graph ? ", routes on" : ", no road graph: routes off");
-    printf("try: curl http://%s:%d/api/v1/sites.geojson\n", o->host, ec_http_port(api->http));
+    int port = ec_http_port(api->http);
+    int64_t n_sites = 0;
+    ec_store_count(api->store, EC_KIND_SITE, &n_sites);
+    printf("ecorridor hub listening on http://%s:%d/ (database %s, %lld sites%s)\n", o->host, port, o->db_path,
+           (long long)n_sites, api->graph ? ", truck routes on" : ", no road graph: routes off");
+    printf("  open  http://%s:%d/api/v1/sites.geojson   (the register on a map: a browser, or QGIS > Add Vector Layer)\n"
+           "        http://%s:%d/api/v1/sites?limit=5   http://%s:%d/healthz   http://%s:%d/metrics\n"
+           "  keys  ecorridor keys create --db %s --role admin --org hub   (then: Authorization: Bearer <key>)\n"
+           "  stop  Ctrl-C\n",
+           o->host, port, o->host, port, o->host, port, o->host, port, o->db_path);
     fflush(stdout);
     uv_run(&loop, UV_RUN_DEFAULT);
     ec_http_free(api->http);

@@ -413,6 +413,49 @@ def test_routes(hub, keys):
         check(s == 400 and is_error(e), "bad route request %s: %s" % (str(bad)[:60], s))
 
 
+def test_openapi(hub, keys):
+    """docs/openapi.json against the server: every documented path and method is
+    answered (not 404/405), and every field an object comes back with is in its schema."""
+    doc = json.load(open(os.path.join(SRC, "docs", "openapi.json")))
+    schemas = doc["components"]["schemas"]
+    ids = {}
+    for path in doc["paths"]:
+        if path.endswith("{id}"):
+            s, b = curl(hub, "GET", path[:-len("/{id}")] + "?limit=1", None, keys["admin"])
+            ids[path] = b["data"][0]["id"] if s == 200 and b["data"] else "none"
+    for path, ops in doc["paths"].items():
+        for method in ops:
+            if method == "parameters":
+                continue
+            url = path.replace("{id}", ids.get(path, ""))
+            m = method.upper()
+            body = None if m in ("GET", "DELETE") else {}
+            if m == "DELETE":
+                url = path.replace("{id}", "no-such-id")
+            s, b = curl(hub, m, url, body, keys["admin"])
+            check(s not in (404, 405) or (m == "DELETE" and s == 404 and is_error(b, "not_found")),
+                  "documented %s %s is answered: %d" % (m, url, s))
+
+    def fields_in(obj, schema, where):
+        if "$ref" in schema:
+            schema = schemas[schema["$ref"].split("/")[-1]]
+        if isinstance(obj, dict) and schema.get("type") == "object" and "properties" in schema:
+            for k, v in obj.items():
+                check(k in schema["properties"], "%s.%s is in the OpenAPI schema" % (where, k))
+                if k in schema["properties"]:
+                    fields_in(v, schema["properties"][k], where + "." + k)
+        if isinstance(obj, list) and "items" in schema:
+            for i, v in enumerate(obj[:3]):
+                fields_in(v, schema["items"], "%s[%d]" % (where, i))
+
+    for plural, name in [("jurisdictions", "Jurisdiction"), ("organisations", "Organisation"), ("sites", "Site"),
+                         ("substations", "Substation"), ("renewables", "Renewable"), ("tariffs", "Tariff")]:
+        s, b = curl(hub, "GET", "/api/v1/%s?limit=20" % plural, None, keys["admin"])
+        check(s == 200 and b["data"], "some %s to hold to the schema" % plural)
+        for o in b["data"]:
+            fields_in(o, {"$ref": "#/components/schemas/" + name}, plural)
+
+
 def test_durability(tmp):
     """Writes streamed over one keep-alive connection; kill -9 at a random moment;
     every acknowledged write must be there after a restart."""
@@ -551,6 +594,7 @@ def main():
             test_import(hub, keys)
             test_lists(hub, keys)
             test_routes(hub, keys)
+            test_openapi(hub, keys)
         finally:
             check(hub.stop() == 0, "the hub stops cleanly on SIGTERM")
         test_durability(tmp)
