@@ -95,6 +95,7 @@ typedef struct {
     char source[80];            /* "ocm:1234": the same record imported again */
     char id[EC_REG_ID_MAX + 1]; /* the id it gets when new */
     char where[160];             /* "line 12", "record 3" for messages */
+    double done;                /* share of the file read so far, 0..1, for progress */
     ec_json *input;             /* the object, as the API would accept it */
 } ec_import_record_t;
 

@@ -75,8 +75,9 @@ typedef ec_err (*ec_store_row_fn)(void *ctx, const char *doc, size_t len);
 ec_err ec_store_list(ec_store *s, ec_kind k, const ec_store_filter_t *f, ec_store_row_fn row,
                      void *ctx, int64_t *total);
 ec_err ec_store_count(ec_store *s, ec_kind k, int64_t *n);
-/* Changes with every write, for caches built from the register. */
-int64_t ec_store_generation(const ec_store *s);
+/* Changes with every write, this process's or another's (SQLite's
+ * data_version), for caches built from the register. */
+int64_t ec_store_generation(ec_store *s);
 
 /* Checks that every object idx names exists; EC_EINVAL with *err naming the
  * field otherwise. */
@@ -95,12 +96,14 @@ typedef struct {
  * not, new ones added. All or nothing: on error nothing is stored and
  * sum->where and sum->err name the record and field. format NULL: guessed
  * from the name and first bytes. set receives the record count and the
- * skipped list (free with ec_import_set_free, also on error). */
+ * skipped list (free with ec_import_set_free, also on error). progress (may
+ * be NULL, borrowed) is advanced from 0 to its total as the file is read. */
 ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, size_t len,
                             const char *format, const char *operator_id, ec_import_set *set,
-                            ec_import_summary_t *sum);
+                            ec_import_summary_t *sum, ec_progress *progress);
 ec_err ec_store_import_file(ec_store *s, const char *path, const char *format,
-                            const char *operator_id, ec_import_set *set, ec_import_summary_t *sum);
+                            const char *operator_id, ec_import_set *set, ec_import_summary_t *sum,
+                            ec_progress *progress);
 
 /* ---- API keys ---------------------------------------------------------- */
 

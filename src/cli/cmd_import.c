@@ -34,8 +34,8 @@ static int run(int argc, char **argv)
     ec_import_set set;
     ec_import_summary_t sum;
     ec_progress p;
-    ec_progress_start(&p, "import", 1);
-    rc = ec_store_import_file(s, a.pos, format, cli_get(&a, "operator"), &set, &sum);
+    ec_progress_start(&p, "import", 1000);
+    rc = ec_store_import_file(s, a.pos, format, cli_get(&a, "operator"), &set, &sum, &p);
     ec_progress_finish(&p);
     int code = EXIT_OK;
     if (rc) {

@@ -59,6 +59,7 @@ typedef struct {
     ec_import_set *set;
     ec_import_sink sink;
     void *ctx;
+    double done; /* how far the reader is, for the records it emits */
 } out_t;
 
 static void skip(out_t *o, const char *where, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -87,6 +88,7 @@ static ec_err emit(out_t *o, ec_kind kind, const char *source, const char *id,
     snprintf(r.source, sizeof r.source, "%s", source);
     snprintf(r.id, sizeof r.id, "%s", id);
     snprintf(r.where, sizeof r.where, "%s", where);
+    r.done = o->done;
     ec_err rc = ec_json_load_buf(json->data, json->len, where, &r.input);
     if (rc) return rc;
     o->set->n_records++;
@@ -314,6 +316,7 @@ static ec_err import_csv(const char *name, const char *text, size_t len, const c
         run_end = run + 1;
         while (run_end < sites.n && !strcmp(order[run_end]->site_id, order[run]->site_id)) run_end++;
         const ec_connector_group_t *g0 = order[run];
+        out->done = (double)run_end / (double)sites.n;
         char where[160], src[80];
         snprintf(where, sizeof where, "%s:%ld", name, g0->line);
         if (!ec_reg_id_valid(g0->site_id)) {
@@ -478,6 +481,7 @@ static ec_err import_geojson(const char *name, const char *text, size_t len,
         const ec_json *props = ec_json_get(f, "properties");
         char where[160], ext[64] = "", id[EC_REG_ID_MAX + 1], src[80];
         snprintf(where, sizeof where, "%s: feature %zu", name, i);
+        out->done = (double)(i + 1) / (double)ec_json_array_size(features);
         double lat, lon;
         if (!ec_json_is_object(f) || (props && !ec_json_is_object(props))) {
             rc = ec_fail(EC_EPARSE, "%s: expected a Feature object with object properties", where);
@@ -608,6 +612,7 @@ static ec_err import_ocm(const char *name, const char *text, size_t len, const c
             break;
         }
         snprintf(where, sizeof where, "%s: record %zu (ID %.0f)", name, i, poi);
+        out->done = (double)(i + 1) / (double)ec_json_array_size(root);
         if (ec_json_number(ec_json_get(a, "Latitude"), &lat) || ec_json_number(ec_json_get(a, "Longitude"), &lon) ||
             !(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180)) {
             rc = ec_fail(EC_EPARSE, "%s: AddressInfo.Latitude and Longitude must be WGS84 numbers", where);
@@ -715,6 +720,7 @@ static ec_err import_afdc(const char *name, const char *text, size_t len, const 
         for (int k = 0; k < N_COLS; k++) f[k] = at[k] >= 0 && (size_t)at[k] < r.nfields ? r.fields[at[k]] : "";
         char where[160], src[80], id[EC_REG_ID_MAX + 1];
         snprintf(where, sizeof where, "%s:%ld", name, r.line);
+        out->done = len ? (double)r.pos / (double)len : 1.0;
         if (strcmp(f[C_FUEL], "ELEC")) {
             skip(out, where, "fuel type %.8s is not electric", f[C_FUEL]);
             continue;
@@ -800,7 +806,7 @@ ec_err ec_import_parse(ec_import_format f, const char *name, const char *text, s
 {
     set->n_records = 0;
     ec_vec_init(&set->skipped, sizeof(ec_import_skip_t));
-    out_t o = {set, sink, ctx}, *out = &o;
+    out_t o = {set, sink, ctx, 0.0}, *out = &o;
     if (len > EC_IMPORT_MAX_BYTES) return ec_fail(EC_ELIMIT, "%s: larger than %u MiB", name, EC_IMPORT_MAX_BYTES >> 20);
     if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) text += 3, len -= 3; /* a UTF-8 byte order mark */
     ec_err rc;

@@ -407,7 +407,7 @@ static void import(ec_api *a, const api_principal *p, const ec_http_request *req
     ec_import_set set;
     ec_import_summary_t sum;
     ec_errclear();
-    ec_err rc = ec_store_import_text(a->store, "request body", req->body, req->body_len, format, op, &set, &sum);
+    ec_err rc = ec_store_import_text(a->store, "request body", req->body, req->body_len, format, op, &set, &sum, NULL);
     if (rc == EC_EIO) {
         store_error(a, res, rc);
     } else if (rc) {

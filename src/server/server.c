@@ -50,7 +50,7 @@ static ec_err load_region(ec_store *s, const char *dir)
     snprintf(path, sizeof path, "%s/sites.csv", dir);
     ec_import_set set;
     ec_import_summary_t sum;
-    rc = ec_store_import_file(s, path, "csv", NULL, &set, &sum);
+    rc = ec_store_import_file(s, path, "csv", NULL, &set, &sum, NULL);
     if (!rc)
         ec_log(EC_LOG_INFO, "region %s: %lld sites and tariffs loaded into the empty register", dir,
                (long long)sum.added);

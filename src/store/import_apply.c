@@ -71,6 +71,7 @@ typedef struct {
     int64_t now_s;
     ec_buf old, doc;
     ec_import_summary_t *sum;
+    ec_progress *progress;
 } import_ctx;
 
 static ec_err store_record(void *ctx, const ec_import_record_t *r)
@@ -78,12 +79,13 @@ static ec_err store_record(void *ctx, const ec_import_record_t *r)
     import_ctx *c = ctx;
     ec_err rc = import_one(c->s, r, c->now_s, &c->old, &c->doc, c->sum);
     if (rc) snprintf(c->sum->where, sizeof c->sum->where, "%s", r->where);
+    if (c->progress) ec_progress_update(c->progress, (uint64_t)(r->done * (double)c->progress->total));
     return rc;
 }
 
 ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, size_t len,
                             const char *format, const char *operator_id, ec_import_set *set,
-                            ec_import_summary_t *sum)
+                            ec_import_summary_t *sum, ec_progress *progress)
 {
     memset(sum, 0, sizeof *sum);
     set->n_records = 0;
@@ -91,7 +93,7 @@ ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, siz
     ec_import_format f = ec_import_guess(name, text, len);
     if (format && ec_import_format_parse(format, &f))
         return ec_fail(EC_EINVAL, "format \"%s\" is not csv, geojson, ocm or afdc", format);
-    import_ctx c = {s, ec_time_now_s(), {0}, {0}, sum};
+    import_ctx c = {s, ec_time_now_s(), {0}, {0}, sum, progress};
     ec_buf_init(&c.old, EC_REG_DOC_MAX);
     ec_buf_init(&c.doc, EC_REG_DOC_MAX);
     /* One transaction around the whole file: all of it or none. */
@@ -111,7 +113,8 @@ ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, siz
 }
 
 ec_err ec_store_import_file(ec_store *s, const char *path, const char *format,
-                            const char *operator_id, ec_import_set *set, ec_import_summary_t *sum)
+                            const char *operator_id, ec_import_set *set, ec_import_summary_t *sum,
+                            ec_progress *progress)
 {
     char *text;
     size_t len;
@@ -119,7 +122,7 @@ ec_err ec_store_import_file(ec_store *s, const char *path, const char *format,
     ec_vec_init(&set->skipped, sizeof(ec_import_skip_t));
     ec_err rc = ec_read_file(path, EC_IMPORT_MAX_BYTES, &text, &len);
     if (rc) return rc;
-    rc = ec_store_import_text(s, path, text, len, format, operator_id, set, sum);
+    rc = ec_store_import_text(s, path, text, len, format, operator_id, set, sum, progress);
     ec_free(text);
     return rc;
 }

@@ -54,7 +54,7 @@ struct ec_store {
     int reading; /* a read transaction shared by reads until ec_store_release */
     int64_t generation;
     sqlite3_stmt *get, *exists, *insert, *update, *del, *by_source, *count_kind, *referrers;
-    sqlite3_stmt *read_begin, *read_end;
+    sqlite3_stmt *read_begin, *read_end, *data_version;
     sqlite3_stmt *key_insert, *key_lookup, *key_list, *key_revoke;
     sqlite3_stmt *list[FL_COUNT], *total[FL_COUNT];
 };
@@ -120,6 +120,7 @@ static ec_err prepare_all(ec_store *s)
     ec_err rc;
     if ((rc = prepare(s, &s->get, "SELECT doc FROM objects WHERE kind=? AND id=?")) ||
         (rc = prepare(s, &s->read_begin, "BEGIN")) || (rc = prepare(s, &s->read_end, "COMMIT")) ||
+        (rc = prepare(s, &s->data_version, "PRAGMA data_version")) ||
         (rc = prepare(s, &s->exists, "SELECT 1 FROM objects WHERE kind=? AND id=?")) ||
         (rc = prepare(s, &s->insert,
                       "INSERT INTO objects (kind,id,doc,operator_id,jurisdiction_id,lat,lon,standards,"
@@ -194,7 +195,7 @@ void ec_store_close(ec_store *s)
 {
     if (!s) return;
     if (s->read_end) end_read(s);
-    sqlite3_stmt **fixed[] = {&s->read_begin, &s->read_end,
+    sqlite3_stmt **fixed[] = {&s->read_begin, &s->read_end, &s->data_version,
                               &s->get,        &s->exists,     &s->insert,   &s->update,
                               &s->del,        &s->by_source,  &s->count_kind, &s->referrers,
                               &s->key_insert, &s->key_lookup, &s->key_list, &s->key_revoke};
@@ -233,9 +234,14 @@ void ec_store_rollback(ec_store *s)
     s->generation++;
 }
 
-int64_t ec_store_generation(const ec_store *s)
+int64_t ec_store_generation(ec_store *s)
 {
-    return s->generation;
+    /* data_version changes when another connection commits; our own writes
+     * count in generation. */
+    int64_t other = 0;
+    if (sqlite3_step(s->data_version) == SQLITE_ROW) other = sqlite3_column_int64(s->data_version, 0);
+    sqlite3_reset(s->data_version);
+    return (other << 32) ^ s->generation;
 }
 
 /* Runs a statement that returns no rows and resets it. */

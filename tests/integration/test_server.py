@@ -559,6 +559,20 @@ def test_keys_cli(tmp):
     hub = Hub(db, ["--region", os.path.join(SRC, "data", "demo", "rhine_alpine")])
     s, _ = curl(hub, "GET", "/api/v1/jurisdictions", None, k)
     check(s == 200, "the new key works")
+    # Another process writes the register while the hub runs: the hub sees it, and its
+    # route planner (built by this first route) is rebuilt.
+    trip = {"from": {"latitude": "50.99", "longitude": "6.94"}, "to": {"latitude": "47.5596", "longitude": "7.5886"},
+            "soc": 0.3, "rules": "none"}
+    s, b = curl(hub, "POST", "/api/v1/routes", trip, k)
+    check(s == 200 and all(st["site_id"] != "KLN-TRUCK-1" for st in b.get("stops", [])), "a route before the import")
+    r = subprocess.run([ECORRIDOR, "import", "--db", db, os.path.join(FIX, "register_sites.geojson")],
+                       capture_output=True, text=True, timeout=60)
+    s, b = curl(hub, "GET", "/api/v1/sites/KLN-TRUCK-1")
+    check(r.returncode == 0 and s == 200 and b["name"] == "Koeln Nord truck charging",
+          "an import by another process is visible to the running hub: %d %s" % (s, r.stderr))
+    s, b = curl(hub, "POST", "/api/v1/routes", trip, k)
+    check(s == 200 and any(st["site_id"] == "KLN-TRUCK-1" for st in b.get("stops", [])),
+          "routes plan over the sites another process imported: %s" % [st["site_id"] for st in b.get("stops", [])])
     r = subprocess.run([ECORRIDOR, "keys", "revoke", "--db", db, str(rows[0]["id"])], capture_output=True, text=True)
     check(r.returncode == 0, "keys revoke")
     s, _ = curl(hub, "GET", "/api/v1/jurisdictions", None, k)

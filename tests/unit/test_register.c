@@ -482,18 +482,18 @@ static void test_import_idempotent(void **state)
     snprintf(path, sizeof path, "%s/rhine_alpine/sites.csv", EC_DEMO);
     ec_import_set set;
     ec_import_summary_t sum;
-    assert_int_equal(ec_store_import_file(s, path, NULL, NULL, &set, &sum), EC_OK);
+    assert_int_equal(ec_store_import_file(s, path, NULL, NULL, &set, &sum, NULL), EC_OK);
     int64_t added = sum.added;
     assert_true(added > 20);
     ec_import_set_free(&set);
-    assert_int_equal(ec_store_import_file(s, path, "csv", NULL, &set, &sum), EC_OK);
+    assert_int_equal(ec_store_import_file(s, path, "csv", NULL, &set, &sum, NULL), EC_OK);
     assert_int_equal(sum.added, 0);
     assert_int_equal(sum.updated, 0);
     assert_int_equal(sum.unchanged, added);
     ec_import_set_free(&set);
     /* An operator that does not exist fails the whole file and stores nothing new. */
     snprintf(path, sizeof path, "%s/register_sites.geojson", EC_FIXTURES);
-    assert_int_equal(ec_store_import_file(s, path, NULL, "nobody", &set, &sum), EC_EINVAL);
+    assert_int_equal(ec_store_import_file(s, path, NULL, "nobody", &set, &sum, NULL), EC_EINVAL);
     assert_non_null(strstr(ec_errmsg(), "operator_id"));
     ec_import_set_free(&set);
     assert_int_equal(ec_store_exists(s, EC_KIND_SITE, "KLN-TRUCK-1"), 0);
