@@ -50,7 +50,6 @@ typedef struct {
     char statuses[128];  /* sites: ",AVAILABLE,CHARGING," */
     double max_power_w;  /* sites: the largest connector */
     int truck;           /* sites: a truck may use it */
-    char feature[8192];  /* sites: the GeoJSON Feature served for it ("" when too large) */
     int n_refs;          /* other objects this one names, which must exist */
     struct {
         ec_kind kind;

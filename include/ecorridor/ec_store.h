@@ -64,8 +64,6 @@ typedef struct {
     double min_power_w;          /* sites with a connector of at least this power; 0: any */
     int truck;                   /* 1: truck-accessible sites only */
     int64_t offset, limit;       /* limit < 0: all */
-    int features;                /* sites: rows are their GeoJSON Features (the document
-                                    where a site's feature was too large to keep) */
 } ec_store_filter_t;
 
 /* Calls row(ctx, doc) for each object matching f in id order, then sets

@@ -13,11 +13,13 @@ void ec_buf_init(ec_buf *b, size_t max)
 ec_err ec_buf_append(ec_buf *b, const void *p, size_t n)
 {
     if (n > b->max || b->len > b->max - n) return EC_ELIMIT;
-    size_t cap = b->cap;
-    void *d = b->data;
-    if (ec_grow(&d, &cap, b->len + n + 1, 1)) return EC_ENOMEM;
-    b->data = d;
-    b->cap = cap;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap;
+        void *d = b->data;
+        if (ec_grow(&d, &cap, b->len + n + 1, 1)) return EC_ENOMEM;
+        b->data = d;
+        b->cap = cap;
+    }
     if (n) memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';

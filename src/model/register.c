@@ -545,19 +545,6 @@ ec_err ec_reg_site_feature(const ec_json *site, ec_jw *w)
     return EC_OK;
 }
 
-/* The site's feature into idx->feature, or "" when it does not fit. */
-static void index_feature(const char *id, const ec_json *v, const ec_json *base, ec_reg_index_t *idx)
-{
-    ec_buf b;
-    ec_buf_init(&b, sizeof idx->feature - 1);
-    ec_jw w;
-    ec_jw_init(&w, &b);
-    write_feature(&w, id, v, base);
-    /* Appends past the limit fail and leave the text short. */
-    if (b.data && b.len + 16 < sizeof idx->feature) memcpy(idx->feature, b.data, b.len + 1);
-    ec_buf_free(&b);
-}
-
 static void index_doc(const field *fields, ec_kind k, const ec_json *v, const ec_json *base,
                       ec_reg_index_t *idx)
 {
@@ -644,6 +631,5 @@ ec_err ec_reg_normalize(ec_kind k, const ec_json *input, const ec_json *base, co
         return bad(err, "invalid_field", "", "the document is larger than %u bytes", EC_REG_DOC_MAX);
     }
     index_doc(fields, k, input, base, idx);
-    if (k == EC_KIND_SITE) index_feature(id, input, base, idx);
     return EC_OK;
 }

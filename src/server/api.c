@@ -187,16 +187,10 @@ static void list(ec_api *a, const api_principal *p, ec_kind k, const ec_http_req
 
 /* ---- GeoJSON ------------------------------------------------------------ */
 
-/* A stored feature as it is; a site whose feature was too large to keep
- * comes as its document and is written from it. */
+/* A site's Feature, written from its document. */
 static ec_err row_feature(void *ctx, const char *text, size_t len)
 {
     ec_jw *w = ((rows_ctx *)ctx)->w;
-    static const char prefix[] = "{\"type\":\"Feature\"";
-    if (len >= sizeof prefix - 1 && !memcmp(text, prefix, sizeof prefix - 1)) {
-        ec_jw_raw(w, text);
-        return EC_OK;
-    }
     ec_json *j;
     if (ec_json_load_buf(text, len, "site", &j)) return EC_OK;
     ec_reg_site_feature(j, w);
@@ -208,7 +202,6 @@ static void geojson(ec_api *a, const ec_http_request *req, ec_http_response *res
 {
     ec_store_filter_t f;
     if (list_filter(req, res, EC_KIND_SITE, 0, &f)) return;
-    f.features = 1;
     ec_jw w;
     ec_jw_init(&w, &res->body);
     rows_ctx ctx = {&w};

@@ -22,7 +22,6 @@ static const char *const migrations[] = {
     "  standards TEXT, statuses TEXT, max_power_w REAL, truck INTEGER,"
     "  refs TEXT, source TEXT, updated INTEGER NOT NULL,"
     "  lon_band INTEGER,"
-    "  feature TEXT," /* sites: the GeoJSON Feature sites.geojson serves */
     "  UNIQUE (kind, id));"
     /* Boxes: a lat range searched in each 0.25-degree band of longitude the
      * box spans (a plain B-tree: cheap to keep up to date, unlike an R*Tree),
@@ -45,7 +44,7 @@ static const char *const migrations[] = {
 
 /* Filters a list can combine; each combination gets its own cached statement. */
 enum { FL_BBOX = 1, FL_OPERATOR = 2, FL_JURISDICTION = 4, FL_STANDARD = 8, FL_STATUS = 16,
-       FL_POWER = 32, FL_TRUCK = 64, FL_PAGE = 128, FL_FEATURE = 256, FL_COUNT = 512 /* every combination */ };
+       FL_POWER = 32, FL_TRUCK = 64, FL_PAGE = 128, FL_COUNT = 256 /* every combination */ };
 
 struct ec_store {
     sqlite3 *db;
@@ -124,13 +123,12 @@ static ec_err prepare_all(ec_store *s)
         (rc = prepare(s, &s->exists, "SELECT 1 FROM objects WHERE kind=? AND id=?")) ||
         (rc = prepare(s, &s->insert,
                       "INSERT INTO objects (kind,id,doc,operator_id,jurisdiction_id,lat,lon,standards,"
-                      "statuses,max_power_w,truck,refs,source,updated,lon_band,feature) "
-                      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)")) ||
+                      "statuses,max_power_w,truck,refs,source,updated,lon_band) "
+                      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)")) ||
         (rc = prepare(s, &s->update,
                       "UPDATE objects SET doc=?3,operator_id=?4,jurisdiction_id=?5,lat=?6,lon=?7,"
                       "standards=?8,statuses=?9,max_power_w=?10,truck=?11,refs=?12,"
-                      "source=coalesce(?13,source),updated=?14,lon_band=?15,feature=?16 "
-                      "WHERE kind=?1 AND id=?2")) ||
+                      "source=coalesce(?13,source),updated=?14,lon_band=?15 WHERE kind=?1 AND id=?2")) ||
         (rc = prepare(s, &s->del, "DELETE FROM objects WHERE kind=? AND id=?")) ||
         (rc = prepare(s, &s->by_source, "SELECT id, doc FROM objects WHERE kind=? AND source=?")) ||
         (rc = prepare(s, &s->count_kind, "SELECT count(*) FROM objects WHERE kind=?")) ||
@@ -355,7 +353,6 @@ ec_err ec_store_put(ec_store *s, ec_kind k, const char *id, ec_put_mode mode, co
     sqlite3_bind_int(st, 11, idx->truck);
     bind_text(st, 12, refs);
     bind_text(st, 13, source);
-    bind_text(st, 16, idx->feature);
     sqlite3_bind_int64(st, 14, ec_time_now_s());
     int r = sqlite3_step(st);
     ec_err rc = EC_OK;
@@ -427,13 +424,13 @@ static int filter_mask(const ec_store_filter_t *f)
     return (f->has_bbox ? FL_BBOX : 0) | (f->operator_id ? FL_OPERATOR : 0) |
            (f->jurisdiction_id ? FL_JURISDICTION : 0) | (f->standard ? FL_STANDARD : 0) |
            (f->status ? FL_STATUS : 0) | (f->min_power_w > 0 ? FL_POWER : 0) |
-           (f->truck ? FL_TRUCK : 0) | (f->limit >= 0 ? FL_PAGE : 0) | (f->features ? FL_FEATURE : 0);
+           (f->truck ? FL_TRUCK : 0) | (f->limit >= 0 ? FL_PAGE : 0);
 }
 
 /* Parameters are numbered so one binding routine serves every combination. */
 static ec_err list_stmt(ec_store *s, int mask, int count, sqlite3_stmt **out)
 {
-    sqlite3_stmt **slot = count ? &s->total[mask & ~(FL_PAGE | FL_FEATURE)] : &s->list[mask];
+    sqlite3_stmt **slot = count ? &s->total[mask & ~FL_PAGE] : &s->list[mask];
     if (*slot) {
         *out = *slot;
         return EC_OK;
@@ -450,7 +447,7 @@ static ec_err list_stmt(ec_store *s, int mask, int count, sqlite3_stmt **out)
     if (mask & FL_TRUCK) ADD("truck=1");
 #undef ADD
     const char *page = mask & FL_PAGE ? " LIMIT ?12 OFFSET ?11" : "";
-    const char *what = mask & FL_FEATURE ? "coalesce(feature, doc)" : "doc";
+    const char *what = "doc";
     if (!(mask & FL_BBOX)) {
         /* The (kind, id) index gives id order with no sort. */
         snprintf(sql, sizeof sql, count ? "SELECT count(*) FROM objects WHERE %s" : "SELECT %s FROM objects WHERE %s ORDER BY id%s",
