@@ -24,7 +24,8 @@ typedef struct {
     ec_http_request req;
     ec_buf body;
     size_t limit;
-    int too_big;
+    int too_big;    /* 413: the body is over the limit */
+    int chunked;    /* 411: a chunked body, which libwebsockets does not read */
     int dispatched;
     int64_t t0_ns;
     ec_http_response res;
@@ -131,17 +132,22 @@ static int respond(struct lws *wsi, ec_http_server *s, conn *c)
     return 0;
 }
 
-static void dispatch(struct lws *wsi, ec_http_server *s, conn *c)
+static void dispatch(ec_http_server *s, conn *c)
 {
     c->dispatched = 1;
     ec_buf_reset(&c->res.body);
     c->res.status = 500;
     c->res.content_type = "application/json";
     c->res.www_authenticate[0] = 0;
-    if (c->too_big) {
+    if (c->chunked) {
+        c->res.status = 411;
+        ec_buf_puts(&c->res.body, "{\"error\":{\"code\":\"length_required\",\"message\":\"send the body with a "
+                                  "Content-Length, not chunked\",\"field\":\"\"}}");
+    } else if (c->too_big) {
         c->res.status = 413;
         ec_buf_printf(&c->res.body,
-                      "{\"error\":{\"code\":\"body_too_large\",\"message\":\"the request body is larger than %zu bytes\",\"field\":\"\"}}",
+                      "{\"error\":{\"code\":\"body_too_large\",\"message\":\"the request body is larger than %zu "
+                      "bytes\",\"field\":\"\"}}",
                       c->limit);
     } else {
         c->req.body = c->body.data ? c->body.data : "";
@@ -178,34 +184,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!c) return -1;
         c->t0_ns = ec_time_mono_ns();
         read_request(wsi, c, in);
-        c->too_big = 0;
-        c->close_after = 0;
-        c->dispatched = 0;
+        c->too_big = c->chunked = c->close_after = c->dispatched = 0;
         c->limit = s->h.body_limit ? s->h.body_limit(s->h.ctx, c->req.method, c->req.path) : 1u << 20;
         ec_buf_init(&c->body, c->limit);
         if (!c->res.body.max) ec_buf_init(&c->res.body, 512u << 20);
         char cl[32] = "";
         int64_t clen = 0;
         if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) ec_parse_i64(cl, &clen);
-        if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
-            /* libwebsockets does not read chunked request bodies: say so. */
-            c->close_after = 1;
-            c->dispatched = 1;
-            c->res.status = 411;
-            c->res.content_type = "application/json";
-            ec_buf_reset(&c->res.body);
-            ec_buf_puts(&c->res.body, "{\"error\":{\"code\":\"length_required\",\"message\":\"send the body with a Content-Length, not chunked\",\"field\":\"\"}}");
-            return respond(wsi, s, c);
-        }
-        if (clen > (int64_t)c->limit) {
-            /* Refuse before reading it; the connection closes after the answer. */
-            c->too_big = 1;
-            c->close_after = 1;
-            dispatch(wsi, s, c);
-            return respond(wsi, s, c);
-        }
-        if (clen > 0) return 0; /* the body follows */
-        dispatch(wsi, s, c);
+        c->chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+        c->too_big = clen > (int64_t)c->limit;
+        /* A body refused unread leaves the connection unusable: it closes after the answer. */
+        c->close_after = c->chunked || c->too_big;
+        if (clen > 0 && !c->close_after) return 0; /* the body follows */
+        dispatch(s, c);
         return respond(wsi, s, c);
     }
     case LWS_CALLBACK_HTTP_BODY:
@@ -213,10 +204,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (c->dispatched) return 0;
-        dispatch(wsi, s, c);
+        dispatch(s, c);
         return respond(wsi, s, c);
-    case LWS_CALLBACK_CLOSED_HTTP:
-        return 0;
     default: break;
     }
     return lws_callback_http_dummy(wsi, reason, user, in, len);

@@ -251,6 +251,11 @@ def test_crud_and_errors(hub, keys):
         check(s == 400 and is_error(b), "POST %s: %s %s" % (what, s, b))
     s, b = curl(hub, "POST", "/api/v1/sites", None, op, raw="x" * (2 << 20))
     check(s == 413 and is_error(b, "body_too_large"), "a 2 MiB body is refused: %s" % s)
+    out = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", "-H", "Transfer-Encoding: chunked",
+                          "-H", "Authorization: Bearer " + op, "--data-binary", "@-", hub.base + "/api/v1/sites"],
+                         input=json.dumps(SITE).encode(), capture_output=True, timeout=30).stdout.decode()
+    text, _, code = out.rpartition("\n")
+    check(code == "411" and is_error(json.loads(text), "length_required"), "a chunked body is 411: %s" % out[-120:])
     s, b = curl(hub, "POST", "/api/v1/sites", dict(SITE, id=sid), op)
     check(s == 409 and is_error(b, "conflict"), "POST with a taken id is 409: %s" % s)
     s, b = curl(hub, "GET", "/api/v1/sites/nope")
