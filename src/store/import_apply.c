@@ -110,8 +110,10 @@ static ec_err stage(void *ctx, const ec_import_record_t *r)
         memcpy(x->doc, p->doc.data, p->doc.len + 1);
     }
     p->filling.n++;
-    /* A refused record ends the reading: the writer reports it in turn. */
-    if (p->filling.n == BATCH || x->bad) return push(p) ? EC_EINVAL : x->bad ? EC_EINVAL : EC_OK;
+    /* A refused record ends the reading: the writer reports it in turn.
+     * x belongs to the writer once pushed: read it before. */
+    int bad = x->bad;
+    if (p->filling.n == BATCH || bad) return push(p) || bad ? EC_EINVAL : EC_OK;
     return EC_OK;
 }
 
