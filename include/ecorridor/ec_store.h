@@ -103,6 +103,10 @@ ec_err ec_store_import_file(ec_store *s, const char *path, const char *format,
                             const char *operator_id, ec_import_set *set, ec_import_summary_t *sum,
                             ec_progress *progress);
 
+/* Writes an import's summary as members of an object the caller has opened:
+ * records, added, updated, unchanged, skipped [{where, reason}]. */
+void ec_import_summary_json(ec_jw *w, const ec_import_set *set, const ec_import_summary_t *sum);
+
 /* ---- API keys ---------------------------------------------------------- */
 
 typedef enum { EC_ROLE_PUBLIC, EC_ROLE_FLEET, EC_ROLE_OPERATOR, EC_ROLE_AGENCY, EC_ROLE_ADMIN } ec_role;

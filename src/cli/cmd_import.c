@@ -45,20 +45,7 @@ static int run(int argc, char **argv)
         cli_json_begin(&j);
         ec_jw_obj_begin(&j.w);
         ec_jw_key(&j.w, "file"), ec_jw_str(&j.w, a.pos);
-        ec_jw_key(&j.w, "records"), ec_jw_int(&j.w, (int64_t)set.n_records);
-        ec_jw_key(&j.w, "added"), ec_jw_int(&j.w, sum.added);
-        ec_jw_key(&j.w, "updated"), ec_jw_int(&j.w, sum.updated);
-        ec_jw_key(&j.w, "unchanged"), ec_jw_int(&j.w, sum.unchanged);
-        ec_jw_key(&j.w, "skipped");
-        ec_jw_arr_begin(&j.w);
-        for (size_t i = 0; i < set.skipped.len; i++) {
-            const ec_import_skip_t *k = &EC_VEC_AT(&set.skipped, ec_import_skip_t, i);
-            ec_jw_obj_begin(&j.w);
-            ec_jw_key(&j.w, "where"), ec_jw_str(&j.w, k->where);
-            ec_jw_key(&j.w, "reason"), ec_jw_str(&j.w, k->reason);
-            ec_jw_obj_end(&j.w);
-        }
-        ec_jw_arr_end(&j.w);
+        ec_import_summary_json(&j.w, &set, &sum);
         ec_jw_obj_end(&j.w);
         cli_json_print(&j);
     } else {

@@ -407,7 +407,11 @@ static void import(ec_api *a, const api_principal *p, const ec_http_request *req
         api__error(res, 400, sum.err.code[0] ? sum.err.code : "invalid_file", sum.err.field, "%s", ec_errmsg());
     } else {
         a->metrics.store_writes++;
-        api__import_summary(&res->body, &set, &sum);
+        ec_jw w;
+        ec_jw_init(&w, &res->body);
+        ec_jw_obj_begin(&w);
+        ec_import_summary_json(&w, &set, &sum);
+        ec_jw_obj_end(&w);
         res->status = 200;
     }
     ec_import_set_free(&set);

@@ -34,6 +34,5 @@ ec_err api__default_owner(const api_principal *p, ec_kind k, ec_json *in, const 
 void api__route(ec_api *a, const ec_http_request *req, ec_http_response *res);
 /* index.c */
 void api__index(ec_http_response *res);
-void api__import_summary(ec_buf *out, const ec_import_set *set, const ec_import_summary_t *sum);
 
 #endif

@@ -282,3 +282,21 @@ ec_err ec_store_import_file(ec_store *s, const char *path, const char *format,
     ec_free(text);
     return rc;
 }
+
+void ec_import_summary_json(ec_jw *w, const ec_import_set *set, const ec_import_summary_t *sum)
+{
+    ec_jw_key(w, "records"), ec_jw_int(w, (int64_t)set->n_records);
+    ec_jw_key(w, "added"), ec_jw_int(w, sum->added);
+    ec_jw_key(w, "updated"), ec_jw_int(w, sum->updated);
+    ec_jw_key(w, "unchanged"), ec_jw_int(w, sum->unchanged);
+    ec_jw_key(w, "skipped");
+    ec_jw_arr_begin(w);
+    for (size_t i = 0; i < set->skipped.len; i++) {
+        const ec_import_skip_t *k = &EC_VEC_AT(&set->skipped, ec_import_skip_t, i);
+        ec_jw_obj_begin(w);
+        ec_jw_key(w, "where"), ec_jw_str(w, k->where);
+        ec_jw_key(w, "reason"), ec_jw_str(w, k->reason);
+        ec_jw_obj_end(w);
+    }
+    ec_jw_arr_end(w);
+}
