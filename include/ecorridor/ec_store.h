@@ -61,6 +61,7 @@ typedef struct {
     const char *jurisdiction_id;
     const char *standard;        /* sites with a connector of this standard */
     const char *status;          /* sites with an EVSE in this status */
+    const char *substation_id;   /* sites (and renewables) behind this substation */
     double min_power_w;          /* sites with a connector of at least this power; 0: any */
     int truck;                   /* 1: truck-accessible sites only */
     int64_t offset, limit;       /* limit < 0: all */

@@ -139,6 +139,8 @@ static int list_filter(const ec_http_request *req, ec_http_response *res, ec_kin
             ok = strlen(v) > 0 && strlen(v) < 16 && (f->status = v, 1);
         else if (!strcmp(name, "min_power_kw") && site)
             ok = !ec_parse_double(v, &d) && d >= 0 && d <= 10000 && (f->min_power_w = d * 1000.0, 1);
+        else if (!strcmp(name, "substation") && (site || k == EC_KIND_RENEWABLE))
+            ok = ec_reg_id_valid(v) && (f->substation_id = v, 1);
         else if (!strcmp(name, "truck") && site)
             ok = (!strcmp(v, "true") && (f->truck = 1)) || !strcmp(v, "false");
         else {

@@ -44,7 +44,7 @@ static const char *const migrations[] = {
 
 /* Filters a list can combine; each combination gets its own cached statement. */
 enum { FL_BBOX = 1, FL_OPERATOR = 2, FL_JURISDICTION = 4, FL_STANDARD = 8, FL_STATUS = 16,
-       FL_POWER = 32, FL_TRUCK = 64, FL_PAGE = 128, FL_COUNT = 256 /* every combination */ };
+       FL_POWER = 32, FL_TRUCK = 64, FL_PAGE = 128, FL_SUBSTATION = 256, FL_COUNT = 512 /* every combination */ };
 
 struct ec_store {
     sqlite3 *db;
@@ -424,7 +424,7 @@ static int filter_mask(const ec_store_filter_t *f)
     return (f->has_bbox ? FL_BBOX : 0) | (f->operator_id ? FL_OPERATOR : 0) |
            (f->jurisdiction_id ? FL_JURISDICTION : 0) | (f->standard ? FL_STANDARD : 0) |
            (f->status ? FL_STATUS : 0) | (f->min_power_w > 0 ? FL_POWER : 0) |
-           (f->truck ? FL_TRUCK : 0) | (f->limit >= 0 ? FL_PAGE : 0);
+           (f->truck ? FL_TRUCK : 0) | (f->limit >= 0 ? FL_PAGE : 0) | (f->substation_id ? FL_SUBSTATION : 0);
 }
 
 /* Parameters are numbered so one binding routine serves every combination. */
@@ -445,6 +445,7 @@ static ec_err list_stmt(ec_store *s, int mask, int count, sqlite3_stmt **out)
     if (mask & FL_STATUS) ADD("instr(statuses, ?9) > 0");
     if (mask & FL_POWER) ADD("max_power_w >= ?10");
     if (mask & FL_TRUCK) ADD("truck=1");
+    if (mask & FL_SUBSTATION) ADD("instr(refs, ?15) > 0"); /* ",substations/ID," */
 #undef ADD
     const char *page = mask & FL_PAGE ? " LIMIT ?12 OFFSET ?11" : "";
     const char *what = "doc";
@@ -471,7 +472,7 @@ static ec_err list_stmt(ec_store *s, int mask, int count, sqlite3_stmt **out)
 }
 
 static void bind_filter(sqlite3_stmt *st, ec_kind k, const ec_store_filter_t *f, char *std_tok,
-                        char *status_tok)
+                        char *status_tok, char *sub_tok)
 {
     sqlite3_bind_int(st, 1, (int)k);
     if (f->has_bbox) {
@@ -487,6 +488,7 @@ static void bind_filter(sqlite3_stmt *st, ec_kind k, const ec_store_filter_t *f,
     if (f->standard) sqlite3_bind_text(st, 8, std_tok, -1, SQLITE_STATIC);
     if (f->status) sqlite3_bind_text(st, 9, status_tok, -1, SQLITE_STATIC);
     if (f->min_power_w > 0) sqlite3_bind_double(st, 10, f->min_power_w);
+    if (f->substation_id) sqlite3_bind_text(st, 15, sub_tok, -1, SQLITE_STATIC);
     if (f->limit >= 0 && sqlite3_bind_parameter_index(st, "?12")) {
         sqlite3_bind_int64(st, 11, f->offset);
         sqlite3_bind_int64(st, 12, f->limit);
@@ -500,12 +502,13 @@ ec_err ec_store_list(ec_store *s, ec_kind k, const ec_store_filter_t *f, ec_stor
     sqlite3_stmt *st, *ct;
     ec_err rc;
     if ((rc = list_stmt(s, mask, 0, &st)) || (rc = list_stmt(s, mask, 1, &ct))) return rc;
-    char std_tok[80], status_tok[80];
+    char std_tok[80], status_tok[80], sub_tok[EC_REG_ID_MAX + 24];
     snprintf(std_tok, sizeof std_tok, ",%s,", f->standard ? f->standard : "");
     snprintf(status_tok, sizeof status_tok, ",%s,", f->status ? f->status : "");
+    snprintf(sub_tok, sizeof sub_tok, ",substations/%s,", f->substation_id ? f->substation_id : "");
     /* The page and its total see one snapshot. */
     if ((rc = begin_read(s))) return rc;
-    bind_filter(st, k, f, std_tok, status_tok);
+    bind_filter(st, k, f, std_tok, status_tok, sub_tok);
     int r;
     int64_t rows = 0;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -521,7 +524,7 @@ ec_err ec_store_list(ec_store *s, ec_kind k, const ec_store_filter_t *f, ec_stor
     if (!rc && (f->limit < 0 || (rows < f->limit && (rows > 0 || f->offset == 0)))) {
         *total = (f->limit < 0 ? 0 : f->offset) + rows;
     } else if (!rc) {
-        bind_filter(ct, k, f, std_tok, status_tok);
+        bind_filter(ct, k, f, std_tok, status_tok, sub_tok);
         r = sqlite3_step(ct);
         *total = r == SQLITE_ROW ? sqlite3_column_int64(ct, 0) : 0;
         rc = r == SQLITE_ROW ? EC_OK : db_fail(s, "counting a list");

@@ -271,6 +271,10 @@ def test_crud_and_errors(hub, keys):
     s, b = curl(hub, "POST", "/api/v1/substations", {"id": "sub-x", "name": "X", "capacity_kw": 100}, admin)
     s, b = curl(hub, "PATCH", "/api/v1/sites/" + sid, {"substation_id": "sub-x"}, op)
     check(s == 200 and b["substation_id"] == "sub-x", "a site names the substation behind it")
+    s, b = curl(hub, "GET", "/api/v1/sites?substation=sub-x")
+    check(s == 200 and [x["id"] for x in b["data"]] == [sid], "the sites a substation feeds: %s" % b)
+    s, b = curl(hub, "GET", "/api/v1/sites?substation=sub-a&limit=1000")
+    check(s == 200 and all(x.get("substation_id") == "sub-a" for x in b["data"]), "substation filter")
     s, b = curl(hub, "DELETE", "/api/v1/substations/sub-x", None, admin)
     check(s == 409 and is_error(b, "in_use"), "a substation a site names cannot be deleted: %s" % s)
     # A site too large for a precomputed feature is served from its document.
