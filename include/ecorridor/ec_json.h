@@ -57,8 +57,6 @@ const char *ec_json_type_name(ec_json_type t);
 const char *ec_json_str(const ec_json *j);
 /* The truth of a boolean value; 0 for anything else. */
 int ec_json_true(const ec_json *j);
-/* Number of members of an object (0 for anything else). */
-size_t ec_json_object_size(const ec_json *j);
 /* Iterates an object's members in their order: *key and *val borrowed; the
  * iterator starts as NULL and the call returns 0 when done. */
 int ec_json_object_next(const ec_json *obj, void **iter, const char **key, ec_json **val);

@@ -114,7 +114,6 @@ typedef ec_err (*ec_import_sink)(void *ctx, const ec_import_record_t *r);
 
 /* 0 and *out for "csv", "geojson", "ocm", "afdc"; -1 otherwise. */
 int ec_import_format_parse(const char *s, ec_import_format *out);
-const char *ec_import_format_name(ec_import_format f);
 /* The format a file's name and first bytes suggest. */
 ec_import_format ec_import_guess(const char *name, const char *text, size_t len);
 

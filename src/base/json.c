@@ -164,11 +164,6 @@ int ec_json_true(const ec_json *j)
     return j && json_is_true(J(j));
 }
 
-size_t ec_json_object_size(const ec_json *j)
-{
-    return ec_json_is_object(j) ? json_object_size(J(j)) : 0;
-}
-
 int ec_json_object_next(const ec_json *obj, void **iter, const char **key, ec_json **val)
 {
     if (!ec_json_is_object(obj)) return 0;

@@ -24,11 +24,6 @@ int ec_import_format_parse(const char *s, ec_import_format *out)
     return -1;
 }
 
-const char *ec_import_format_name(ec_import_format f)
-{
-    return format_names[f];
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);

@@ -70,14 +70,11 @@ static ec_json *body_json(const ec_http_request *req, ec_http_response *res)
 
 /* ---- lists -------------------------------------------------------------- */
 
-typedef struct {
-    ec_jw *w;
-} rows_ctx;
-
+/* Row callbacks get the writer as their context. */
 static ec_err row_raw(void *ctx, const char *doc, size_t len)
 {
     (void)len;
-    ec_jw_raw(((rows_ctx *)ctx)->w, doc);
+    ec_jw_raw(ctx, doc);
     return EC_OK;
 }
 
@@ -172,12 +169,11 @@ static void list(ec_api *a, const api_principal *p, ec_kind k, const ec_http_req
     }
     ec_jw w;
     ec_jw_init(&w, &res->body);
-    rows_ctx rc_ = {&w};
     ec_jw_obj_begin(&w);
     ec_jw_key(&w, "data");
     ec_jw_arr_begin(&w);
     int64_t total = 0;
-    ec_err rc = ec_store_list(a->store, k, &f, row_raw, &rc_, &total);
+    ec_err rc = ec_store_list(a->store, k, &f, row_raw, &w, &total);
     if (rc) return store_error(a, res, rc);
     ec_jw_arr_end(&w);
     ec_jw_key(&w, "total"), ec_jw_int(&w, total);
@@ -192,7 +188,7 @@ static void list(ec_api *a, const api_principal *p, ec_kind k, const ec_http_req
 /* A site's Feature, written from its document. */
 static ec_err row_feature(void *ctx, const char *text, size_t len)
 {
-    ec_jw *w = ((rows_ctx *)ctx)->w;
+    ec_jw *w = ctx;
     ec_json *j;
     if (ec_json_load_buf(text, len, "site", &j)) return EC_OK;
     ec_reg_site_feature(j, w);
@@ -206,13 +202,12 @@ static void geojson(ec_api *a, const ec_http_request *req, ec_http_response *res
     if (list_filter(req, res, EC_KIND_SITE, 0, &f)) return;
     ec_jw w;
     ec_jw_init(&w, &res->body);
-    rows_ctx ctx = {&w};
     ec_jw_obj_begin(&w);
     ec_jw_key(&w, "type"), ec_jw_str(&w, "FeatureCollection");
     ec_jw_key(&w, "features");
     ec_jw_arr_begin(&w);
     int64_t total;
-    ec_err rc = ec_store_list(a->store, EC_KIND_SITE, &f, row_feature, &ctx, &total);
+    ec_err rc = ec_store_list(a->store, EC_KIND_SITE, &f, row_feature, &w, &total);
     if (rc) return store_error(a, res, rc);
     ec_jw_arr_end(&w);
     ec_jw_obj_end(&w);
@@ -421,6 +416,18 @@ static void import(ec_api *a, const api_principal *p, const ec_http_request *req
 
 /* ---- dispatch -------------------------------------------------------------- */
 
+static void index_page(ec_http_response *res)
+{
+    ec_buf_puts(&res->body,
+                "{\"name\":\"ecorridor\",\"api\":\"/api/v1\",\"resources\":["
+                "\"/api/v1/jurisdictions\",\"/api/v1/organisations\",\"/api/v1/sites\","
+                "\"/api/v1/sites.geojson\",\"/api/v1/substations\",\"/api/v1/renewables\","
+                "\"/api/v1/tariffs\",\"/api/v1/routes\",\"/api/v1/import\",\"/healthz\",\"/metrics\"],"
+                "\"docs\":\"docs/api.md and docs/openapi.json in the source tree\"}");
+    res->status = 200;
+}
+
+
 void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
 {
     ec_api *a = ctx;
@@ -443,7 +450,7 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
         res->status = 200;
         return;
     }
-    if (!strcmp(path, "/") || !strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/")) return api__index(res);
+    if (!strcmp(path, "/") || !strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/")) return index_page(res);
     if (strncmp(path, "/api/v1/", 8) != 0)
         return api__error(res, 404, "not_found", NULL, "no such resource: %.200s", path);
     api_principal p;
@@ -451,7 +458,7 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
     const char *rest = path + 8;
     if (!strcmp(rest, "routes")) {
         if (req->method != EC_HTTP_POST) return api__error(res, 405, "method_not_allowed", NULL, "routes takes POST");
-        if (api__may(p.role, API_ROUTES, res)) return;
+        if (api__may_route(&p, res)) return;
         return api__route(a, req, res);
     }
     if (!strcmp(rest, "import")) {

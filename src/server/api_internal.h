@@ -11,15 +11,13 @@ typedef struct {
     char jurisdiction[EC_REG_ID_MAX + 1]; /* an agency's: its organisation's jurisdiction */
 } api_principal;
 
-typedef enum { API_ROUTES } api_action;
-
 /* Answers {"error": {...}} with status. */
 void api__error(ec_http_response *res, int status, const char *code, const char *field,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* policy.c: each returns 0 when allowed, else answers 401/403 and returns -1. */
 int api__authenticate(ec_api *a, const ec_http_request *req, ec_http_response *res, api_principal *p);
-int api__may(ec_role role, api_action act, ec_http_response *res);
+int api__may_route(const api_principal *p, ec_http_response *res);
 int api__may_read_kind(const api_principal *p, ec_kind k, ec_http_response *res);
 int api__may_read_object(const api_principal *p, ec_kind k, const char *id, ec_http_response *res);
 /* old: the stored object's index (NULL when new); new_: the written one
@@ -32,7 +30,5 @@ ec_err api__default_owner(const api_principal *p, ec_kind k, ec_json *in, const 
 
 /* routes.c */
 void api__route(ec_api *a, const ec_http_request *req, ec_http_response *res);
-/* index.c */
-void api__index(ec_http_response *res);
 
 #endif

@@ -43,14 +43,6 @@ const char *ec_http_method_name(ec_http_method m)
     return (int)m >= 0 && m < EC_HTTP_N_METHODS ? method_names[m] : "OTHER";
 }
 
-const char *ec_http_arg(const ec_http_request *r, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < r->n_args; i++)
-        if (!strncmp(r->args[i], name, n) && r->args[i][n] == '=') return r->args[i] + n + 1;
-    return NULL;
-}
-
 static ec_http_method method_of(struct lws *wsi)
 {
     static const struct {

@@ -36,9 +36,6 @@ typedef struct {
     size_t body_len;
 } ec_http_request;
 
-/* The value of query argument name, or NULL. */
-const char *ec_http_arg(const ec_http_request *r, const char *name);
-
 typedef struct {
     int status;
     const char *content_type; /* static string */

@@ -54,11 +54,10 @@ int api__authenticate(ec_api *a, const ec_http_request *req, ec_http_response *r
     return 0;
 }
 
-int api__may(ec_role role, api_action act, ec_http_response *res)
+int api__may_route(const api_principal *p, ec_http_response *res)
 {
-    (void)act; /* routes: every role with a key */
-    if (role == EC_ROLE_PUBLIC) return unauthorized(res, "routes need a key");
-    return 0;
+    /* Every role with a key. */
+    return p->role == EC_ROLE_PUBLIC ? unauthorized(res, "routes need a key") : 0;
 }
 
 int api__may_read_kind(const api_principal *p, ec_kind k, ec_http_response *res)
