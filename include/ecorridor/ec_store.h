@@ -9,6 +9,7 @@
 #define EC_STORE_H
 
 #include "ecorridor/ec_base.h"
+#include "ecorridor/ec_engine.h"
 #include "ecorridor/ec_register.h"
 
 typedef struct ec_store ec_store;
@@ -107,6 +108,67 @@ ec_err ec_store_import_file(ec_store *s, const char *path, const char *format,
 /* Writes an import's summary as members of an object the caller has opened:
  * records, added, updated, unchanged, skipped [{where, reason}]. */
 void ec_import_summary_json(ec_jw *w, const ec_import_set *set, const ec_import_summary_t *sum);
+
+/* ---- charge points, tokens, transactions, CDRs ------------------------- */
+
+/* A charge point's document (no password) and the hash of its password
+ * ("" when it connects without one). */
+ec_err ec_store_charger_put(ec_store *s, const char *id, const char *operator_id, const char *site_id,
+                            const char *password_hash, const char *doc, ec_put_mode mode);
+/* Appends the document to doc (may be NULL) and copies the hash into hash
+ * (65 bytes, may be NULL); EC_ENOTFOUND when there is none. */
+ec_err ec_store_charger_get(ec_store *s, const char *id, ec_buf *doc, char *hash);
+ec_err ec_store_charger_delete(ec_store *s, const char *id);
+
+/* The walk of a list: row(ctx, doc) per row in id order, *total regardless
+ * of paging. owner NULL: all. */
+ec_err ec_store_charger_list(ec_store *s, const char *operator_id, int64_t offset, int64_t limit,
+                             ec_store_row_fn row, void *ctx, int64_t *total);
+
+ec_err ec_store_token_put(ec_store *s, const char *uid, const char *issuer_id, const char *doc,
+                          ec_put_mode mode);
+ec_err ec_store_token_get(ec_store *s, const char *uid, ec_buf *doc);
+ec_err ec_store_token_list(ec_store *s, const char *issuer_id, int64_t offset, int64_t limit,
+                           ec_store_row_fn row, void *ctx, int64_t *total);
+
+/* Stores a new transaction (tx->id set) under start_key, the key of the
+ * StartTransaction that made it; when one exists under that key (a resent
+ * StartTransaction), *tx is that one and *existed 1. tariff_doc (may be NULL)
+ * is the tariff as it was at the start. */
+ec_err ec_store_tx_start(ec_store *s, const char *start_key, const char *tariff_doc, ec_tx_t *tx,
+                         int *existed);
+/* Reads transaction id; tariff_doc (may be NULL) receives its tariff. */
+ec_err ec_store_tx_get(ec_store *s, int64_t id, ec_tx_t *tx, ec_buf *tariff_doc);
+/* Writes the changing part of tx: the meter, the stop. */
+ec_err ec_store_tx_update(ec_store *s, const ec_tx_t *tx);
+/* Sessions of id_tag now running. */
+ec_err ec_store_tx_active(ec_store *s, const char *id_tag, int64_t *n);
+/* A meter value of a transaction; one per (tx, t_s): *dup 1 when it was
+ * stored before (a resent MeterValues). */
+ec_err ec_store_meter_add(ec_store *s, int64_t tx_id, int64_t t_s, int64_t energy_wh, double power_w,
+                          double soc, int *dup);
+
+typedef struct {
+    const char *operator_id; /* NULL: any */
+    const char *issuer_id;
+    const char *charge_point;
+    int live;                /* 1: running only; 0: all */
+    int64_t from_s, to_s;    /* CDRs: end time in [from, to); 0: open */
+    int64_t offset, limit;   /* limit < 0: all */
+} ec_session_filter_t;
+
+typedef ec_err (*ec_tx_fn)(void *ctx, const ec_tx_t *tx);
+ec_err ec_store_tx_list(ec_store *s, const ec_session_filter_t *f, ec_tx_fn fn, void *ctx, int64_t *total);
+
+/* Stores the CDR of transaction tx_id once: EC_OK with *dup 1 when it exists. */
+ec_err ec_store_cdr_put(ec_store *s, const ec_tx_t *tx, const char *cdr_id, int64_t end_s,
+                        const char *currency, int64_t energy_wh, const ec_cost_t *cost, const char *doc,
+                        int *dup);
+ec_err ec_store_cdr_get(ec_store *s, int64_t tx_id, ec_buf *doc);
+ec_err ec_store_cdr_list(ec_store *s, const ec_session_filter_t *f, ec_store_row_fn row, void *ctx,
+                         int64_t *total);
+/* Adds each CDR f selects (paging ignored) to st. */
+ec_err ec_store_settle(ec_store *s, const ec_session_filter_t *f, ec_settlement *st);
 
 /* ---- API keys ---------------------------------------------------------- */
 

@@ -17,11 +17,17 @@ static const cli_opt opts[] = {
     {"listen", "ADDR:PORT", "where to listen (default 127.0.0.1:8080; port 0 picks a free one)"},
     {"region", "DIR", "region loaded into an empty database (default: the bundled demo region)"},
     {"graph", "G.ecg", "road graph for routes (default: built from the region's corridor model)"},
+    {"tls-cert", "FILE", "PEM certificate: serve https:// and wss:// (OCPP security profile 2); needs --tls-key"},
+    {"tls-key", "FILE", "PEM private key of --tls-cert"},
+    {"heartbeat", "S", "heartbeat interval given to charge points at boot (default 300 s)"},
+    {"call-timeout", "S", "how long a command waits for a charge point's answer (default 30 s)"},
+    {"auto-register", "ORG", "unknown charge points that boot join this operator (default: refused)"},
     {NULL, NULL, NULL},
 };
 
-const cli_cmd cmd_serve = {"serve", "serve [--db FILE] [--listen ADDR:PORT] [--region DIR] [--graph G.ecg]",
-                           "Run the regional hub: the register's REST API, keys and roles, until Ctrl-C.",
+const cli_cmd cmd_serve = {"serve", "serve [--db FILE] [--listen ADDR:PORT] [--region DIR] [--graph G.ecg] [--tls-cert F --tls-key F]",
+                           "Run the regional hub: the register's REST API, keys and roles, and the OCPP 1.6J\n"
+                           "central system for charge points at ws://ADDR:PORT/ocpp/<id>, until Ctrl-C.",
                            opts, run, NULL};
 
 /* "127.0.0.1:8080" into host and port. */
@@ -61,6 +67,23 @@ static int run(int argc, char **argv)
                                                                   : NULL;
     }
     o.graph_path = cli_get(&a, "graph");
+    o.tls.cert_path = cli_get(&a, "tls-cert");
+    o.tls.key_path = cli_get(&a, "tls-key");
+    if (!o.tls.cert_path != !o.tls.key_path)
+        return cli_usage_error(&cmd_serve, "--tls-cert and --tls-key go together");
+    static const char *const secs[] = {"heartbeat", "call-timeout"};
+    int *dst[] = {&o.ocpp.heartbeat_s, &o.ocpp.call_timeout_s};
+    for (int i = 0; i < 2; i++) {
+        const char *v = cli_get(&a, secs[i]);
+        int64_t n;
+        if (!v) continue;
+        if (ec_parse_i64(v, &n) || n < 1 || n > 86400)
+            return cli_usage_error(&cmd_serve, "--%s \"%s\" is not a number of seconds from 1 to 86400", secs[i], v);
+        *dst[i] = (int)n;
+    }
+    o.ocpp.auto_register = cli_get(&a, "auto-register");
+    if (o.ocpp.auto_register && !ec_reg_id_valid(o.ocpp.auto_register))
+        return cli_usage_error(&cmd_serve, "--auto-register \"%s\" is not an organisation id", o.ocpp.auto_register);
     ec_err rc = ec_serve(&o);
     return rc ? cli_error(rc) : EXIT_OK;
 }

@@ -164,6 +164,7 @@ static const field tariff_fields[] = {STRQ("currency", 3),
                                       REF("site_id", EC_KIND_SITE),
                                       ENUM("type", 0, tariff_types, NULL),
                                       STR("customer_group", 36),
+                                      INT("idle_grace_min", 0, 1440),
                                       ARR("tariff_alt_text", 0, &alt_text_item, 8, NULL),
                                       ARR("elements", 1, &element_item, 32, NULL),
                                       END};

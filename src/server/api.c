@@ -433,6 +433,8 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
     ec_api *a = ctx;
     const char *path = req->path;
     res->status = 500;
+    /* What charge points wrote this turn is durable before a request reads or writes. */
+    if (a->ocpp) ocpp__flush(a->ocpp);
     if (!strcmp(path, "/healthz")) {
         int64_t n;
         ec_err rc = ec_store_count(a->store, EC_KIND_SITE, &n);

@@ -11,12 +11,36 @@
 
 #define HEADERS_MAX 1024
 
+#define WS_QUEUE_MAX (4u << 20) /* bytes queued for one peer before it is dropped */
+
+typedef struct {
+    uint64_t serial;
+    struct lws *wsi;
+} deferred;
+
 struct ec_http_server {
     struct lws_context *ctx;
     ec_http_handler h;
     int port;
     ec_http_stats_t stats;
     void *loops[1];
+    uint64_t next_serial;
+    ec_vec deferred; /* requests waiting for ec_http_complete */
+    unsigned char *scratch; /* LWS_PRE and one outgoing message */
+    size_t scratch_cap;
+    struct lws_protocols protocols[3];
+};
+
+struct ec_ws {
+    struct lws *wsi;
+    ec_http_server *s;
+    void *user;
+    int accepted, opened;
+    ec_buf in;       /* the message being received */
+    ec_buf out;      /* queued messages: 4-byte length, then the bytes */
+    size_t out_head; /* where the next one starts */
+    int close_code;  /* non-zero: close once the queue is written */
+    char close_reason[64];
 };
 
 /* Per connection, reused by each request on a kept-alive connection. */
@@ -33,6 +57,7 @@ typedef struct {
     size_t wire_cap;
     int counted;
     int close_after; /* the body was refused unread: the connection cannot be reused */
+    int deferred;    /* waiting for ec_http_complete */
 } conn;
 
 static const char *const method_names[EC_HTTP_N_METHODS] = {"GET", "POST", "PUT", "PATCH",
@@ -144,8 +169,48 @@ static void dispatch(ec_http_server *s, conn *c)
     } else {
         c->req.body = c->body.data ? c->body.data : "";
         c->req.body_len = c->body.len;
+        c->req.serial = ++s->next_serial;
         s->h.handle(s->h.ctx, &c->req, &c->res);
     }
+}
+
+static void undefer(ec_http_server *s, struct lws *wsi)
+{
+    deferred *d = s->deferred.data;
+    for (size_t i = 0; i < s->deferred.len; i++)
+        if (d[i].wsi == wsi) {
+            d[i] = d[--s->deferred.len];
+            return;
+        }
+}
+
+/* Answers now, or parks the connection until ec_http_complete. */
+static int answer(struct lws *wsi, ec_http_server *s, conn *c)
+{
+    if (c->res.status) return respond(wsi, s, c);
+    deferred d = {c->req.serial, wsi};
+    if (ec_vec_push(&s->deferred, &d)) return -1;
+    c->deferred = 1;
+    return 0;
+}
+
+ec_err ec_http_complete(ec_http_server *s, uint64_t serial, int status, const char *content_type,
+                        const char *body, size_t len)
+{
+    deferred *d = s->deferred.data;
+    for (size_t i = 0; i < s->deferred.len; i++) {
+        if (d[i].serial != serial) continue;
+        struct lws *wsi = d[i].wsi;
+        conn *c = lws_wsi_user(wsi);
+        d[i] = d[--s->deferred.len];
+        c->res.status = status;
+        c->res.content_type = content_type;
+        ec_buf_reset(&c->res.body);
+        ec_err rc = ec_buf_append(&c->res.body, body, len);
+        lws_callback_on_writable(wsi);
+        return rc;
+    }
+    return EC_ENOTFOUND;
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -162,7 +227,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
         return 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (c && c->deferred && s) undefer(s, wsi);
         if (c) {
+            c->deferred = 0;
             if (c->counted && s) s->stats.open--;
             c->counted = 0;
             ec_buf_free(&c->body);
@@ -189,24 +256,161 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         c->close_after = c->chunked || c->too_big;
         if (clen > 0 && !c->close_after) return 0; /* the body follows */
         dispatch(s, c);
-        return respond(wsi, s, c);
+        return answer(wsi, s, c);
     }
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (!c || !c->deferred) return 0;
+        c->deferred = 0;
+        return respond(wsi, s, c);
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* A WebSocket upgrade that offered none of our subprotocols lands on
+         * the HTTP protocol: refuse it. */
+        if (s) s->stats.ws_refused++;
+        ec_log(EC_LOG_INFO, "ws: upgrade refused: no supported subprotocol offered (%s wanted)",
+               s && s->h.ws_protocol ? s->h.ws_protocol : "none");
+        return -1;
     case LWS_CALLBACK_HTTP_BODY:
         if (!c->too_big && ec_buf_append(&c->body, in, len)) c->too_big = 1;
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (c->dispatched) return 0;
         dispatch(s, c);
-        return respond(wsi, s, c);
+        return answer(wsi, s, c);
     default: break;
     }
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-static const struct lws_protocols protocols[] = {
-    {"http", callback, sizeof(conn), 0, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0},
-};
+/* ---- WebSocket ---------------------------------------------------------- */
+
+static int ws_filter(struct lws *wsi, ec_http_server *s, ec_ws *w)
+{
+    char path[EC_HTTP_MAX_PATH] = "", auth[256] = "";
+    if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) < 0) path[0] = 0;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+        lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+        snprintf(auth, sizeof auth, "?");
+    memset(w, 0, sizeof *w);
+    w->wsi = wsi;
+    w->s = s;
+    int st = s->h.ws_accept ? s->h.ws_accept(s->h.ctx, path, auth, lws_is_ssl(wsi), &w->user) : 404;
+    if (st) {
+        s->stats.ws_refused++;
+        return -1;
+    }
+    w->accepted = 1;
+    ec_buf_init(&w->in, s->h.ws_max_message ? s->h.ws_max_message : 65536);
+    ec_buf_init(&w->out, WS_QUEUE_MAX);
+    return 0;
+}
+
+static int ws_write_one(struct lws *wsi, ec_http_server *s, ec_ws *w)
+{
+    if (w->out_head < w->out.len) {
+        uint32_t n;
+        memcpy(&n, w->out.data + w->out_head, 4);
+        void *p = s->scratch;
+        if (ec_grow(&p, &s->scratch_cap, LWS_PRE + (size_t)n, 1)) return -1;
+        s->scratch = p;
+        memcpy(s->scratch + LWS_PRE, w->out.data + w->out_head + 4, n);
+        w->out_head += 4 + (size_t)n;
+        if (lws_write(wsi, s->scratch + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n) return -1;
+        s->stats.ws_out++;
+        if (w->out_head == w->out.len) {
+            ec_buf_reset(&w->out);
+            w->out_head = 0;
+            if (w->out.cap > (64u << 10)) ec_buf_free(&w->out), ec_buf_init(&w->out, WS_QUEUE_MAX);
+        }
+    }
+    if (w->out_head < w->out.len) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (w->close_code) {
+        lws_close_reason(wsi, (enum lws_close_status)w->close_code, (unsigned char *)w->close_reason,
+                         strlen(w->close_reason));
+        return -1;
+    }
+    return 0;
+}
+
+static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct lws_context *ctx = lws_get_context(wsi);
+    ec_http_server *s = ctx ? lws_context_user(ctx) : NULL;
+    ec_ws *w = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return s && w ? ws_filter(wsi, s, w) : -1;
+    case LWS_CALLBACK_ESTABLISHED:
+        if (!w || !w->accepted) return -1;
+        w->opened = 1;
+        s->stats.ws_open++;
+        s->stats.ws_total++;
+        if (s->h.ws_open) s->h.ws_open(s->h.ctx, w->user, w);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        if (lws_frame_is_binary(wsi)) {
+            ec_ws_close(w, 1003, "OCPP-J messages are text");
+            return 0;
+        }
+        if (ec_buf_append(&w->in, in, len)) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"message too large", 17);
+            return -1;
+        }
+        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+            s->stats.ws_in++;
+            if (!w->close_code && s->h.ws_message)
+                s->h.ws_message(s->h.ctx, w->user, w, w->in.data ? w->in.data : "", w->in.len);
+            ec_buf_reset(&w->in);
+            if (w->in.cap > (64u << 10)) {
+                size_t max = w->in.max;
+                ec_buf_free(&w->in);
+                ec_buf_init(&w->in, max);
+            }
+        }
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return ws_write_one(wsi, s, w);
+    case LWS_CALLBACK_CLOSED:
+        if (w && w->opened) {
+            s->stats.ws_open--;
+            w->opened = 0;
+            if (s->h.ws_closed) s->h.ws_closed(s->h.ctx, w->user);
+        }
+        if (w) {
+            ec_buf_free(&w->in);
+            ec_buf_free(&w->out);
+            w->accepted = 0;
+        }
+        return 0;
+    default: break;
+    }
+    return 0;
+}
+
+ec_err ec_ws_send(ec_ws *w, const char *data, size_t len)
+{
+    if (w->close_code) return EC_OK; /* closing: nothing more goes out */
+    uint32_t n = (uint32_t)len;
+    if (len > UINT32_MAX || ec_buf_append(&w->out, &n, 4) || ec_buf_append(&w->out, data, len)) {
+        ec_log(EC_LOG_WARN, "ws: a peer reads too slowly (%zu bytes queued): closing it", w->out.len);
+        w->close_code = 1008;
+        snprintf(w->close_reason, sizeof w->close_reason, "too much unread");
+        lws_callback_on_writable(w->wsi);
+        return EC_ELIMIT;
+    }
+    lws_callback_on_writable(w->wsi);
+    return EC_OK;
+}
+
+void ec_ws_close(ec_ws *w, int code, const char *reason)
+{
+    if (w->close_code) return;
+    w->close_code = code;
+    snprintf(w->close_reason, sizeof w->close_reason, "%s", reason ? reason : "");
+    lws_callback_on_writable(w->wsi);
+}
 
 /* lws reports a failed bind only in its log; a bind of our own first gives
  * the user the reason. */
@@ -239,7 +443,7 @@ static void lws_to_ec_log(int level, const char *line)
 }
 
 ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_handler *h,
-                     ec_http_server **out)
+                     const ec_http_tls_t *tls, ec_http_server **out)
 {
     ec_err rc = probe(host, port);
     if (rc) return rc;
@@ -247,14 +451,23 @@ ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_
     if (!s) return EC_ENOMEM;
     s->h = *h;
     s->loops[0] = loop;
+    ec_vec_init(&s->deferred, sizeof(deferred));
+    s->protocols[0] = (struct lws_protocols){"http", callback, sizeof(conn), 0, 0, NULL, 0};
+    if (h->ws_protocol)
+        s->protocols[1] = (struct lws_protocols){h->ws_protocol, ws_callback, sizeof(ec_ws), 4096, 0, NULL, 0};
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_to_ec_log);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = port;
     info.iface = host;
-    info.protocols = protocols;
+    info.protocols = s->protocols;
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6 |
                    LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (tls && tls->cert_path) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = tls->cert_path;
+        info.ssl_private_key_filepath = tls->key_path;
+    }
     info.foreign_loops = s->loops;
     info.pcontext = &s->ctx; /* lws sets it to NULL once the context is wholly gone */
     info.user = s;
@@ -267,6 +480,7 @@ ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_
     info.pt_serv_buf_size = 16384 + LWS_PRE + HEADERS_MAX;
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
+        ec_vec_free(&s->deferred);
         ec_free(s);
         return ec_fail(EC_EIO, "%s:%d: the HTTP server could not start (see the log above)", host, port);
     }
@@ -297,5 +511,7 @@ void ec_http_free(ec_http_server *s)
     /* On a foreign loop the first destroy only starts closing; once the loop
      * has run the closes, a second one finishes the context. */
     if (s->ctx) lws_context_destroy(s->ctx);
+    ec_vec_free(&s->deferred);
+    ec_free(s->scratch);
     ec_free(s);
 }

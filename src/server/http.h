@@ -34,6 +34,7 @@ typedef struct {
     char authorization[256];         /* "" when absent; cut when longer */
     const char *body;                /* NUL-terminated; body_len bytes */
     size_t body_len;
+    uint64_t serial;                 /* unique per request, for ec_http_complete */
 } ec_http_request;
 
 typedef struct {
@@ -43,27 +44,62 @@ typedef struct {
     char www_authenticate[64];
 } ec_http_response;
 
+/* One WebSocket connection (the OCPP endpoint); owned by the layer. */
+typedef struct ec_ws ec_ws;
+
 typedef struct {
-    /* Answers one request; res->status and body set on return. */
+    /* Answers one request; res->status and body set on return. A handler
+     * that cannot answer yet sets res->status to 0 and later calls
+     * ec_http_complete with req->serial. */
     void (*handle)(void *ctx, const ec_http_request *req, ec_http_response *res);
     /* The largest body accepted for a request to path (bytes). */
     size_t (*body_limit)(void *ctx, ec_http_method m, const char *path);
     /* Called when a response has been handed to the socket. */
     void (*done)(void *ctx, ec_http_method m, int status, double seconds);
+    /* WebSocket upgrades to the subprotocol ws_protocol (NULL: none offered).
+     * ws_accept decides at the handshake: path, the Authorization header ("":
+     * none) and whether the connection is TLS; returns 0 to accept (setting
+     * *user for the other callbacks) or an HTTP status to refuse with. */
+    const char *ws_protocol;
+    int (*ws_accept)(void *ctx, const char *path, const char *authorization, int tls, void **user);
+    void (*ws_open)(void *ctx, void *user, ec_ws *ws);
+    /* One whole text message (at most ws_max_message bytes; longer ones close
+     * the connection with 1009). data is borrowed for the call. */
+    void (*ws_message)(void *ctx, void *user, ec_ws *ws, const char *data, size_t len);
+    /* The connection is gone; ws must not be used after this returns. */
+    void (*ws_closed)(void *ctx, void *user);
+    size_t ws_max_message;
     void *ctx;
 } ec_http_handler;
 
 typedef struct {
     int64_t open;  /* connections open now */
     int64_t total; /* connections accepted since start */
+    int64_t ws_open, ws_total, ws_refused;
+    int64_t ws_in, ws_out; /* messages */
 } ec_http_stats_t;
+
+typedef struct {
+    const char *cert_path; /* PEM files; NULL: plain HTTP and ws:// */
+    const char *key_path;
+} ec_http_tls_t;
 
 typedef struct ec_http_server ec_http_server;
 
 /* Listens on host:port (port 0: a free one) on loop. Errors name the address
  * (in use, not permitted, not on this machine). Returns new. */
 ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_handler *h,
-                     ec_http_server **out);
+                     const ec_http_tls_t *tls, ec_http_server **out);
+/* Answers a request whose handler deferred it: body (len bytes, copied) as
+ * content_type with status. Returns EC_ENOTFOUND when the client has gone. */
+ec_err ec_http_complete(ec_http_server *s, uint64_t serial, int status, const char *content_type,
+                        const char *body, size_t len);
+
+/* Queues a text message on ws; EC_ELIMIT (and the connection closes) when
+ * the peer has let more than its queue's limit pile up unread. */
+ec_err ec_ws_send(ec_ws *ws, const char *data, size_t len);
+/* Closes ws with a WebSocket status code and reason after what is queued. */
+void ec_ws_close(ec_ws *ws, int code, const char *reason);
 /* The port actually listened on. */
 int ec_http_port(const ec_http_server *s);
 ec_http_stats_t ec_http_stats(const ec_http_server *s);

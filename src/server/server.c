@@ -4,6 +4,7 @@
 
 #include <malloc.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 typedef struct {
@@ -25,13 +26,47 @@ static void on_signal(uv_signal_t *h, int signum)
     }
     uv_check_stop(&L->release);
     uv_close((uv_handle_t *)&L->release, NULL);
+    ocpp__stop(L->api->ocpp);
     ec_http_stop(L->api->http);
 }
 
 static void on_turn_end(uv_check_t *h)
 {
     serve_loop *L = h->data;
+    ocpp__flush(L->api->ocpp);
     ec_store_release(L->api->store);
+}
+
+/* The HTTP layer's WebSocket callbacks go to the central system. */
+static int ws_accept(void *ctx, const char *path, const char *auth, int tls, void **user)
+{
+    return ocpp__ws_accept(((ec_api *)ctx)->ocpp, path, auth, tls, user);
+}
+
+static void ws_open(void *ctx, void *user, ec_ws *ws)
+{
+    ocpp__ws_open(((ec_api *)ctx)->ocpp, user, ws);
+}
+
+static void ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t len)
+{
+    ocpp__ws_message(((ec_api *)ctx)->ocpp, user, ws, data, len);
+}
+
+static void ws_closed(void *ctx, void *user)
+{
+    ocpp__ws_closed(((ec_api *)ctx)->ocpp, user);
+}
+
+/* Every charge point holds a socket open: let this process have as many
+ * descriptors as the system allows it. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 static int is_dir(const char *p)
@@ -110,11 +145,27 @@ ec_err ec_serve(const ec_serve_opts_t *o)
         rc = ec_fail(EC_EIO, "cannot start the event loop");
         goto fail_store;
     }
-    ec_http_handler h = {api__handle, api__body_limit, api__done, api};
-    if ((rc = ec_http_start(&loop, o->host, o->port, &h, &api->http))) {
+    raise_fd_limit();
+    if ((rc = ocpp__new(&loop, api->store, &o->ocpp, &api->ocpp))) goto fail_store;
+    ec_http_handler h;
+    memset(&h, 0, sizeof h);
+    h.handle = api__handle;
+    h.body_limit = api__body_limit;
+    h.done = api__done;
+    h.ws_protocol = "ocpp1.6";
+    h.ws_accept = ws_accept;
+    h.ws_open = ws_open;
+    h.ws_message = ws_message;
+    h.ws_closed = ws_closed;
+    h.ws_max_message = OCPP_MESSAGE_MAX;
+    h.ctx = api;
+    if ((rc = ec_http_start(&loop, o->host, o->port, &h, &o->tls, &api->http))) {
+        ocpp__stop(api->ocpp);
+        uv_run(&loop, UV_RUN_NOWAIT);
         uv_loop_close(&loop);
         goto fail_store;
     }
+    ocpp__set_http(api->ocpp, api->http);
     int sigs[2] = {SIGINT, SIGTERM};
     for (int i = 0; i < 2; i++) {
         uv_signal_init(&loop, &L.sig[i]);
@@ -127,8 +178,11 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     int port = ec_http_port(api->http);
     int64_t n_sites = 0;
     ec_store_count(api->store, EC_KIND_SITE, &n_sites);
-    printf("ecorridor hub listening on http://%s:%d/ (database %s, %lld sites%s)\n", o->host, port, o->db_path,
+    const char *scheme = o->tls.cert_path ? "https" : "http";
+    printf("ecorridor hub listening on %s://%s:%d/ (database %s, %lld sites%s)\n", scheme, o->host, port, o->db_path,
            (long long)n_sites, api->graph ? ", truck routes on" : ", no road graph: routes off");
+    printf("  ocpp  %s://%s:%d/ocpp/<chargePointId>   (OCPP 1.6J, subprotocol ocpp1.6)\n",
+           o->tls.cert_path ? "wss" : "ws", o->host, port);
     printf("  open  http://%s:%d/api/v1/sites.geojson   (the register on a map: a browser, or QGIS > Add Vector Layer)\n"
            "        http://%s:%d/api/v1/sites?limit=5   http://%s:%d/healthz   http://%s:%d/metrics\n"
            "  keys  ecorridor keys create --db %s --role admin --org hub   (then: Authorization: Bearer <key>)\n"
@@ -142,6 +196,7 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     if (uv_loop_close(&loop)) ec_log(EC_LOG_WARN, "event loop closed with handles open");
     ec_log(EC_LOG_INFO, "stopped");
 fail_store:
+    ocpp__free(api->ocpp);
     api__free(api);
     ec_graph_free(api->graph);
     ec_store_close(api->store);

@@ -8,6 +8,7 @@
 #include "ecorridor/ec_route.h"
 #include "ecorridor/ec_store.h"
 #include "http.h"
+#include "ocpp.h"
 
 #define EC_METRIC_BUCKETS 12
 #define EC_API_BODY_MAX (1u << 20)        /* JSON request bodies */
@@ -33,6 +34,7 @@ typedef struct {
     ec_sites planner_sites;
     int64_t planner_generation;
     ec_http_server *http;
+    ocpp_cs *ocpp;
     ec_metrics metrics;
 } ec_api;
 
@@ -50,6 +52,8 @@ typedef struct {
     int port;
     const char *region_dir; /* loaded into an empty database; NULL: none */
     const char *graph_path; /* NULL: built from region_dir's corridor model when it has one */
+    ec_http_tls_t tls;      /* certificate and key: https and wss; NULL paths: plain */
+    ocpp_opts_t ocpp;
 } ec_serve_opts_t;
 
 /* Runs the hub until SIGINT or SIGTERM. Prints the address it listens on to

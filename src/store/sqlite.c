@@ -38,11 +38,38 @@ static const char *const migrations[] = {
     "  org TEXT NOT NULL,"
     "  created INTEGER NOT NULL,"
     "  revoked INTEGER NOT NULL DEFAULT 0);",
-
+    /* 2: charge points, tokens, transactions with their meter values, CDRs. */
+    "CREATE TABLE chargers ("
+    "  id TEXT PRIMARY KEY, operator_id TEXT NOT NULL, site_id TEXT,"
+    "  password_hash TEXT, doc TEXT NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE INDEX chargers_operator ON chargers (operator_id, id);"
+    "CREATE TABLE tokens ("
+    "  uid TEXT PRIMARY KEY, issuer_id TEXT NOT NULL, doc TEXT NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE INDEX tokens_issuer ON tokens (issuer_id, uid);"
+    "CREATE TABLE transactions ("
+    "  id INTEGER PRIMARY KEY, start_key TEXT NOT NULL UNIQUE,"
+    "  charge_point TEXT NOT NULL, connector INTEGER NOT NULL, id_tag TEXT NOT NULL,"
+    "  issuer_id TEXT, operator_id TEXT, site_id TEXT, auth_status TEXT NOT NULL,"
+    "  start_s INTEGER NOT NULL, meter_start INTEGER NOT NULL,"
+    "  stopped INTEGER NOT NULL DEFAULT 0, stop_s INTEGER, meter_stop INTEGER, stop_reason TEXT,"
+    "  last_register INTEGER NOT NULL DEFAULT -1, last_increase_s INTEGER NOT NULL DEFAULT 0,"
+    "  power_w REAL NOT NULL DEFAULT 0, max_power_w REAL NOT NULL DEFAULT 0, soc REAL NOT NULL DEFAULT -1,"
+    "  flags INTEGER NOT NULL DEFAULT 0, tariff TEXT);"
+    "CREATE INDEX transactions_live ON transactions (stopped, id_tag);"
+    "CREATE TABLE meter_values ("
+    "  tx_id INTEGER NOT NULL, t_s INTEGER NOT NULL, energy_wh INTEGER, power_w REAL, soc REAL,"
+    "  PRIMARY KEY (tx_id, t_s)) WITHOUT ROWID;"
+    "CREATE TABLE cdrs ("
+    "  tx_id INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, operator_id TEXT, issuer_id TEXT,"
+    "  end_s INTEGER NOT NULL, currency TEXT NOT NULL, energy_wh INTEGER NOT NULL,"
+    "  excl_vat INTEGER NOT NULL, incl_vat INTEGER NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX cdrs_end ON cdrs (end_s);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* Filters a list can combine; each combination gets its own cached statement. */
+#define STORE_Q_MAX 64
+
 enum { FL_BBOX = 1, FL_OPERATOR = 2, FL_JURISDICTION = 4, FL_STANDARD = 8, FL_STATUS = 16,
        FL_POWER = 32, FL_TRUCK = 64, FL_PAGE = 128, FL_SUBSTATION = 256, FL_COUNT = 512 /* every combination */ };
 
@@ -56,6 +83,11 @@ struct ec_store {
     sqlite3_stmt *read_begin, *read_end, *data_version;
     sqlite3_stmt *key_insert, *key_lookup, *key_list, *key_revoke;
     sqlite3_stmt *list[FL_COUNT], *total[FL_COUNT];
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } q[STORE_Q_MAX]; /* store__q's statements, by the address of their text */
+    int n_q;
 };
 
 static ec_err begin_read(ec_store *s);
@@ -202,6 +234,7 @@ void ec_store_close(ec_store *s)
         sqlite3_finalize(s->list[i]);
         sqlite3_finalize(s->total[i]);
     }
+    for (int i = 0; i < s->n_q; i++) sqlite3_finalize(s->q[i].st);
     if (s->db) sqlite3_close(s->db);
     ec_free(s->path);
     ec_free(s);
@@ -595,4 +628,104 @@ ec_err ec_store_key_revoke(ec_store *s, int64_t id)
     ec_err rc = step_done(s, s->key_revoke, "revoking a key");
     if (!rc && sqlite3_changes(s->db) == 0) rc = ec_fail(EC_ENOTFOUND, "no key with id %lld", (long long)id);
     return rc;
+}
+
+/* ---- statements for the other store files ------------------------------- */
+
+struct store_q {
+    int unused; /* never defined: a store_q is an sqlite3_stmt */
+};
+#define ST(q) ((sqlite3_stmt *)(void *)(q))
+
+store_q *store__q(ec_store *s, const char *sql)
+{
+    for (int i = 0; i < s->n_q; i++)
+        if (s->q[i].sql == sql) return (store_q *)(void *)s->q[i].st;
+    if (s->n_q == STORE_Q_MAX) {
+        ec_fail(EC_ELIMIT, "%s: more than %d cached statements", s->path, STORE_Q_MAX);
+        return NULL;
+    }
+    sqlite3_stmt *st;
+    if (prepare(s, &st, sql)) return NULL;
+    s->q[s->n_q].sql = sql;
+    s->q[s->n_q++].st = st;
+    return (store_q *)(void *)st;
+}
+
+ec_err store__read(ec_store *s)
+{
+    return begin_read(s);
+}
+
+void store__write(ec_store *s)
+{
+    end_read(s);
+    s->generation++;
+}
+
+void store__bind_text(store_q *q, int i, const char *v)
+{
+    bind_text(ST(q), i, v);
+}
+
+void store__bind_int(store_q *q, int i, int64_t v)
+{
+    sqlite3_bind_int64(ST(q), i, v);
+}
+
+void store__bind_real(store_q *q, int i, double v)
+{
+    sqlite3_bind_double(ST(q), i, v);
+}
+
+int store__step(ec_store *s, store_q *q)
+{
+    int r = sqlite3_step(ST(q));
+    if (r == SQLITE_ROW) return 1;
+    if (r == SQLITE_DONE) return 0;
+    if (r == SQLITE_CONSTRAINT_UNIQUE || r == SQLITE_CONSTRAINT_PRIMARYKEY) return -2;
+    db_fail(s, "running a statement");
+    return -1;
+}
+
+void store__end(store_q *q)
+{
+    sqlite3_reset(ST(q));
+    sqlite3_clear_bindings(ST(q));
+}
+
+const char *store__col_text(store_q *q, int col)
+{
+    const unsigned char *t = sqlite3_column_text(ST(q), col);
+    return t ? (const char *)t : "";
+}
+
+size_t store__col_len(store_q *q, int col)
+{
+    return (size_t)sqlite3_column_bytes(ST(q), col);
+}
+
+int64_t store__col_int(store_q *q, int col)
+{
+    return sqlite3_column_int64(ST(q), col);
+}
+
+double store__col_real(store_q *q, int col)
+{
+    return sqlite3_column_double(ST(q), col);
+}
+
+int64_t store__last_id(ec_store *s)
+{
+    return sqlite3_last_insert_rowid(s->db);
+}
+
+int store__changes(ec_store *s)
+{
+    return sqlite3_changes(s->db);
+}
+
+int store__in_tx(ec_store *s)
+{
+    return s->in_tx;
 }

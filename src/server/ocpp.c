@@ -1,0 +1,534 @@
+/* ocpp.c - OCPP-J 1.6 over WebSockets: the charge points' connections, the
+ * frames ([2,id,action,payload], [3,id,payload], [4,id,code,text,details]),
+ * the one outstanding call the central system may have on each connection,
+ * and replies that are sent only once what they acknowledge is durable.
+ *
+ * Durability is a group commit: the messages of one loop turn write into
+ * one store transaction, opened by the first of them; at the end of the
+ * turn it commits (one fsync) and only then do their replies go out. A
+ * charger that loses the connection before its reply resends the message,
+ * and the handlers recognise a message they have already stored. */
+#include "ocpp.h"
+
+#include "ocpp_schema.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ocpp_cs {
+    uv_loop_t *loop;
+    ec_store *store;
+    ocpp_opts_t opts;
+    char auto_register[EC_REG_ID_MAX + 1];
+    ec_http_server *http;
+    ec_map by_id;        /* hash of the charge point id -> ocpp_cp* (0: gone) */
+    uint64_t next_serial, next_call;
+    int writing;         /* this turn's store transaction is open */
+    ec_buf held;         /* replies waiting for the commit */
+    ec_vec callers;      /* ocpp_cp* with a call outstanding */
+    uv_timer_t timer;    /* call timeouts */
+    int timer_open;
+    ec_buf out;          /* a reply being composed */
+    ocpp_stats_t stats;
+};
+
+/* A held reply: which connection, then the frame. */
+typedef struct {
+    uint64_t serial, id_hash;
+    uint32_t len;
+} held_head;
+
+static uint64_t id_hash(const char *id)
+{
+    return ec_hash_bytes(id, strlen(id));
+}
+
+ocpp_cp *ocpp__find(ocpp_cs *cs, const char *id)
+{
+    uint64_t v;
+    if (!ec_map_get(&cs->by_id, id_hash(id), &v) || !v) return NULL;
+    ocpp_cp *cp = (ocpp_cp *)(uintptr_t)v;
+    return strcmp(cp->id, id) ? NULL : cp;
+}
+
+ec_store *ocpp__store(ocpp_cs *cs)
+{
+    return cs->store;
+}
+
+const ocpp_opts_t *ocpp__opts(ocpp_cs *cs)
+{
+    return &cs->opts;
+}
+
+ocpp_stats_t ocpp__stats(const ocpp_cs *cs)
+{
+    return cs->stats;
+}
+
+void ocpp__password_hash(const char *cp_id, const char *password, char out[65])
+{
+    unsigned char h[32];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)"ecorridor-ocpp\n", 15);
+    crypto_generichash_update(&st, (const unsigned char *)cp_id, strlen(cp_id) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)password, strlen(password));
+    crypto_generichash_final(&st, h, sizeof h);
+    sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+int ocpp__begin_write(ocpp_cs *cs)
+{
+    if (cs->writing) return 0;
+    if (ec_store_begin(cs->store)) {
+        ec_log(EC_LOG_ERROR, "ocpp: store: %s", ec_errmsg());
+        return -1;
+    }
+    cs->writing = 1;
+    return 0;
+}
+
+/* ---- sending -------------------------------------------------------------- */
+
+static void send_frame(ocpp_cs *cs, ocpp_cp *cp, const ec_buf *frame)
+{
+    if (!cs->writing) {
+        ec_ws_send(cp->ws, frame->data, frame->len);
+        return;
+    }
+    held_head h = {cp->serial, id_hash(cp->id), (uint32_t)frame->len};
+    if (ec_buf_append(&cs->held, &h, sizeof h) || ec_buf_append(&cs->held, frame->data, frame->len)) {
+        /* Cannot hold it: the charger never sees an answer and resends. */
+        ec_log(EC_LOG_ERROR, "ocpp: too many replies waiting for the store; %s will resend", cp->id);
+        ec_ws_close(cp->ws, 1011, "central system overloaded");
+    }
+}
+
+static void send_error(ocpp_cs *cs, ocpp_cp *cp, const char *msg_id, const char *code, const char *why)
+{
+    ec_buf_reset(&cs->out);
+    ec_jw w;
+    ec_jw_init(&w, &cs->out);
+    ec_jw_arr_begin(&w);
+    ec_jw_int(&w, 4);
+    ec_jw_str(&w, msg_id);
+    ec_jw_str(&w, code);
+    ec_jw_str(&w, why);
+    ec_jw_obj_begin(&w), ec_jw_obj_end(&w);
+    ec_jw_arr_end(&w);
+    cs->stats.errors_out++;
+    send_frame(cs, cp, &cs->out);
+}
+
+void ocpp__flush(ocpp_cs *cs)
+{
+    if (!cs->writing && !cs->held.len) return;
+    int ok = 1;
+    if (cs->writing) {
+        cs->writing = 0;
+        cs->stats.commits++;
+        if (ec_store_commit(cs->store)) {
+            ok = 0;
+            cs->stats.commit_failures++;
+            ec_log(EC_LOG_ERROR, "ocpp: a commit failed; the chargers will resend: %s", ec_errmsg());
+        }
+    }
+    size_t off = 0;
+    while (off + sizeof(held_head) <= cs->held.len) {
+        held_head h;
+        memcpy(&h, cs->held.data + off, sizeof h);
+        const char *frame = cs->held.data + off + sizeof h;
+        off += sizeof h + h.len;
+        uint64_t v;
+        if (!ec_map_get(&cs->by_id, h.id_hash, &v) || !v) continue;
+        ocpp_cp *cp = (ocpp_cp *)(uintptr_t)v;
+        if (cp->serial != h.serial) continue; /* that connection is gone */
+        if (ok)
+            ec_ws_send(cp->ws, frame, h.len);
+        else
+            ec_ws_close(cp->ws, 1011, "store failure");
+    }
+    ec_buf_reset(&cs->held);
+    if (cs->held.cap > (1u << 20)) {
+        size_t max = cs->held.max;
+        ec_buf_free(&cs->held);
+        ec_buf_init(&cs->held, max);
+    }
+}
+
+/* ---- calls to charge points -------------------------------------------------- */
+
+static void complete_call(ocpp_cs *cs, ocpp_cp *cp, int status, const char *body)
+{
+    if (!cp->call.active) return;
+    cp->call.active = 0;
+    ocpp_cp **c = cs->callers.data;
+    for (size_t i = 0; i < cs->callers.len; i++)
+        if (c[i] == cp) {
+            c[i] = c[--cs->callers.len];
+            break;
+        }
+    if (cs->http && cp->call.http_serial)
+        ec_http_complete(cs->http, cp->call.http_serial, status, "application/json", body, strlen(body));
+}
+
+static void call_error_body(ec_buf *b, const char *code, const char *fmt, const char *a, const char *c)
+{
+    char msg[400];
+    snprintf(msg, sizeof msg, fmt, a, c);
+    ec_buf_reset(b);
+    ec_jw w;
+    ec_jw_init(&w, b);
+    ec_jw_obj_begin(&w);
+    ec_jw_key(&w, "error"), ec_jw_obj_begin(&w);
+    ec_jw_key(&w, "code"), ec_jw_str(&w, code);
+    ec_jw_key(&w, "message"), ec_jw_str(&w, msg);
+    ec_jw_key(&w, "field"), ec_jw_str(&w, "");
+    ec_jw_obj_end(&w), ec_jw_obj_end(&w);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    ocpp_cs *cs = t->data;
+    int64_t now = (int64_t)uv_now(cs->loop);
+    ec_buf b;
+    ec_buf_init(&b, 4096);
+    for (size_t i = 0; i < cs->callers.len;) {
+        ocpp_cp *cp = EC_VEC_AT(&cs->callers, ocpp_cp *, i);
+        if (cp->call.deadline_ms > now) {
+            i++;
+            continue;
+        }
+        cs->stats.timeouts++;
+        call_error_body(&b, "charger_timeout", "%s did not answer %s in time", cp->id, cp->call.action);
+        complete_call(cs, cp, 504, b.data); /* removes it from callers */
+    }
+    ec_buf_free(&b);
+}
+
+ec_err ocpp__call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, uint64_t serial, char *why,
+                  size_t why_len)
+{
+    const char *code = ocpp__check(action, OCPP_REQ, payload, why, why_len);
+    if (code) return EC_EINVAL;
+    if (cp->call.active) {
+        snprintf(why, why_len, "%s is still answering %s", cp->id, cp->call.action);
+        return EC_ELIMIT;
+    }
+    if (ec_vec_push(&cs->callers, &cp)) return EC_ENOMEM;
+    cp->call.active = 1;
+    snprintf(cp->call.id, sizeof cp->call.id, "cs-%llu", (unsigned long long)++cs->next_call);
+    snprintf(cp->call.action, sizeof cp->call.action, "%s", action);
+    cp->call.http_serial = serial;
+    cp->call.deadline_ms = (int64_t)uv_now(cs->loop) + (int64_t)cs->opts.call_timeout_s * 1000;
+    ec_buf_reset(&cs->out);
+    ec_jw w;
+    ec_jw_init(&w, &cs->out);
+    ec_jw_arr_begin(&w);
+    ec_jw_int(&w, 2);
+    ec_jw_str(&w, cp->call.id);
+    ec_jw_str(&w, action);
+    ec_jw_value(&w, payload);
+    ec_jw_arr_end(&w);
+    cs->stats.calls_out++;
+    ec_ws_send(cp->ws, cs->out.data, cs->out.len);
+    return EC_OK;
+}
+
+/* [3,id,payload] or [4,id,code,text,details] for our outstanding call. */
+static void on_answer(ocpp_cs *cs, ocpp_cp *cp, int type, const ec_json *frame)
+{
+    const char *id = ec_json_str(ec_json_array_get(frame, 1));
+    if (!cp->call.active || !id || strcmp(id, cp->call.id)) {
+        ec_log(EC_LOG_WARN, "ocpp: %s answered a call we are not waiting for (%.40s)", cp->id, id ? id : "?");
+        return;
+    }
+    ec_buf b;
+    ec_buf_init(&b, OCPP_MESSAGE_MAX * 2);
+    if (type == 4) {
+        cs->stats.errors_in++;
+        const char *code = ec_json_str(ec_json_array_get(frame, 2));
+        const char *text = ec_json_str(ec_json_array_get(frame, 3));
+        char what[300];
+        snprintf(what, sizeof what, "%.60s: %.200s", code ? code : "?", text ? text : "");
+        call_error_body(&b, "charger_error", "%s refused the call: %s", cp->id, what);
+        complete_call(cs, cp, 502, b.data);
+    } else {
+        cs->stats.results_in++;
+        const ec_json *payload = ec_json_array_get(frame, 2);
+        char why[256];
+        const char *code = ocpp__check(cp->call.action, OCPP_CONF, payload, why, sizeof why);
+        if (code) {
+            call_error_body(&b, "charger_error", "%s answered with a payload that breaks the schema: %s", cp->id, why);
+            complete_call(cs, cp, 502, b.data);
+        } else {
+            ec_jw w;
+            ec_jw_init(&w, &b);
+            ec_jw_obj_begin(&w);
+            ec_jw_key(&w, "charge_point_id"), ec_jw_str(&w, cp->id);
+            ec_jw_key(&w, "action"), ec_jw_str(&w, cp->call.action);
+            const char *st = ec_json_str(ec_json_get(payload, "status"));
+            if (st) ec_jw_key(&w, "status"), ec_jw_str(&w, st);
+            ec_jw_key(&w, "response"), ec_jw_value(&w, payload);
+            ec_jw_obj_end(&w);
+            complete_call(cs, cp, 200, b.data);
+        }
+    }
+    ec_buf_free(&b);
+}
+
+/* ---- connections ---------------------------------------------------------------- */
+
+static int valid_cp_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > EC_CP_ID_MAX) return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              strchr("-_.:+*@#", *s)))
+            return 0;
+    return 1;
+}
+
+/* 1 when authorization is "Basic base64(id:password)" for this hash. */
+static int basic_matches(const char *authorization, const char *id, const char *hash)
+{
+    if (strncmp(authorization, "Basic ", 6) != 0) return 0;
+    unsigned char raw[200];
+    size_t n = 0;
+    const char *b64 = authorization + 6;
+    if (sodium_base642bin(raw, sizeof raw - 1, b64, strlen(b64), NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL))
+        return 0;
+    raw[n] = 0;
+    char *colon = strchr((char *)raw, ':');
+    if (!colon) return 0;
+    *colon = 0;
+    if (strcmp((char *)raw, id)) return 0;
+    char h[65];
+    ocpp__password_hash(id, colon + 1, h);
+    sodium_memzero(raw, sizeof raw);
+    return sodium_memcmp(h, hash, 64) == 0;
+}
+
+/* Fills cp from its register document. */
+static void cp_from_doc(ocpp_cp *cp, const ec_json *j)
+{
+    const char *op = ec_json_str(ec_json_get(j, "operator_id"));
+    const char *site = ec_json_str(ec_json_get(j, "site_id"));
+    snprintf(cp->operator_id, sizeof cp->operator_id, "%s", op ? op : "");
+    snprintf(cp->site_id, sizeof cp->site_id, "%s", site ? site : "");
+    double n = 1;
+    ec_json_number(ec_json_get(j, "connectors"), &n);
+    cp->connectors = n < 1 ? 1 : n > OCPP_MAX_CONNECTORS ? OCPP_MAX_CONNECTORS : (int)n;
+    ec_json *evses = ec_json_get(j, "evse_uids");
+    for (size_t i = 0; i < ec_json_array_size(evses) && i < OCPP_MAX_CONNECTORS; i++) {
+        const char *u = ec_json_str(ec_json_array_get(evses, i));
+        snprintf(cp->evse_uid[i + 1], sizeof cp->evse_uid[i + 1], "%s", u ? u : "");
+    }
+}
+
+int ocpp__ws_accept(void *ctx, const char *path, const char *authorization, int tls, void **user)
+{
+    ocpp_cs *cs = ctx;
+    if (strncmp(path, "/ocpp/", 6) != 0) {
+        ec_log(EC_LOG_INFO, "ocpp: refused a connection to %.80s: charge points connect to /ocpp/<id>", path);
+        return 404;
+    }
+    const char *id = path + 6;
+    if (!valid_cp_id(id)) {
+        ec_log(EC_LOG_INFO, "ocpp: refused charge point id \"%.60s\": 1 to 48 letters, digits or -_.:+*@#", id);
+        return 400;
+    }
+    ec_buf doc;
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    char hash[65] = "";
+    ec_err rc = ec_store_charger_get(cs->store, id, &doc, hash);
+    ec_json *j = NULL;
+    int status = 0;
+    if (rc == EC_OK && ec_json_load_buf(doc.data, doc.len, "charger", &j)) rc = EC_ECORRUPT;
+    if (rc && rc != EC_ENOTFOUND) {
+        ec_log(EC_LOG_ERROR, "ocpp: %s: the register cannot be read: %s", id, ec_errmsg());
+        status = 503;
+    }
+    if (!status && j) {
+        double profile = 0;
+        ec_json_number(ec_json_get(j, "security_profile"), &profile);
+        if (profile >= 2 && !tls) {
+            ec_log(EC_LOG_INFO, "ocpp: refused %s: security profile 2 needs TLS (wss://)", id);
+            status = 403;
+        } else if (hash[0] && !basic_matches(authorization, id, hash)) {
+            ec_log(EC_LOG_INFO, "ocpp: refused %s: %s", id,
+                   authorization[0] ? "wrong user name or password" : "no HTTP Basic credentials");
+            status = 401;
+        }
+    }
+    ocpp_cp *cp = NULL;
+    if (!status && !(cp = ec_calloc(1, sizeof *cp))) status = 503;
+    if (!status) {
+        cp->cs = cs;
+        snprintf(cp->id, sizeof cp->id, "%s", id);
+        cp->registered = cp->accepted = j != NULL;
+        cp->connectors = 1;
+        if (j) cp_from_doc(cp, j);
+        *user = cp;
+    }
+    ec_json_free(j);
+    ec_buf_free(&doc);
+    return status;
+}
+
+void ocpp__ws_open(void *ctx, void *user, ec_ws *ws)
+{
+    ocpp_cs *cs = ctx;
+    ocpp_cp *cp = user;
+    cp->ws = ws;
+    cp->serial = ++cs->next_serial;
+    cp->connected_s = cp->last_seen_s = ec_time_now_s();
+    ocpp_cp *old = ocpp__find(cs, cp->id);
+    if (old) {
+        ec_log(EC_LOG_INFO, "ocpp: %s connected again: the older connection closes", cp->id);
+        ec_ws_close(old->ws, 1000, "replaced by a newer connection");
+    }
+    ec_map_put(&cs->by_id, id_hash(cp->id), (uint64_t)(uintptr_t)cp);
+    ec_log(EC_LOG_DEBUG, "ocpp: %s connected%s", cp->id, cp->registered ? "" : " (not registered)");
+}
+
+void ocpp__ws_closed(void *ctx, void *user)
+{
+    ocpp_cs *cs = ctx;
+    ocpp_cp *cp = user;
+    if (cp->call.active) {
+        ec_buf b;
+        ec_buf_init(&b, 4096);
+        call_error_body(&b, "charger_disconnected", "%s disconnected before answering %s", cp->id, cp->call.action);
+        complete_call(cs, cp, 502, b.data);
+        ec_buf_free(&b);
+    }
+    if (ocpp__find(cs, cp->id) == cp) ec_map_put(&cs->by_id, id_hash(cp->id), 0);
+    ec_free(cp);
+}
+
+void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t len)
+{
+    ocpp_cs *cs = ctx;
+    ocpp_cp *cp = user;
+    (void)ws;
+    cp->last_seen_s = ec_time_now_s();
+    ec_json *frame = NULL;
+    if (ec_json_load_buf(data, len, "message", &frame) || !ec_json_is_array(frame)) {
+        ec_json_free(frame);
+        return send_error(cs, cp, "", "FormationViolation", "the message is not a JSON array");
+    }
+    double type = 0;
+    size_t n = ec_json_array_size(frame);
+    const char *msg_id = ec_json_str(ec_json_array_get(frame, 1));
+    if (ec_json_typeof(ec_json_array_get(frame, 0)) != EC_JSON_INTEGER ||
+        ec_json_number(ec_json_array_get(frame, 0), &type) || !msg_id || strlen(msg_id) > 36) {
+        send_error(cs, cp, msg_id && strlen(msg_id) <= 36 ? msg_id : "", "FormationViolation",
+                   "a message is [2|3|4, \"<unique id of at most 36 characters>\", ...]");
+    } else if (type == 3 && n == 3) {
+        on_answer(cs, cp, 3, frame);
+    } else if (type == 4 && n == 5) {
+        on_answer(cs, cp, 4, frame);
+    } else if (type != 2 || n != 4 || !ec_json_str(ec_json_array_get(frame, 2))) {
+        send_error(cs, cp, msg_id, type == 2 ? "FormationViolation" : "ProtocolError",
+                   type == 2 ? "a CALL is [2, id, action, payload]" : "not a CALL, CALLRESULT or CALLERROR of OCPP-J");
+    } else {
+        const char *action = ec_json_str(ec_json_array_get(frame, 2));
+        const ec_json *payload = ec_json_array_get(frame, 3);
+        char why[256];
+        cs->stats.calls_in++;
+        const char *code = ocpp__check(action, OCPP_REQ, payload, why, sizeof why);
+        if (!code && !cp->accepted && strcmp(action, "BootNotification")) {
+            code = "SecurityError";
+            snprintf(why, sizeof why, "%s is not accepted by this central system: send BootNotification", cp->id);
+        }
+        if (code) {
+            send_error(cs, cp, msg_id, code, why);
+        } else {
+            ocpp_reply r;
+            memset(&r, 0, sizeof r);
+            ec_buf payload_out;
+            ec_buf_init(&payload_out, OCPP_MESSAGE_MAX);
+            r.out = &payload_out;
+            ocpp__handle(cs, cp, action, payload, ec_time_now_s(), &r);
+            if (r.error) {
+                send_error(cs, cp, msg_id, r.error, r.why);
+            } else {
+                ec_buf_reset(&cs->out);
+                ec_jw w;
+                ec_jw_init(&w, &cs->out);
+                ec_jw_arr_begin(&w);
+                ec_jw_int(&w, 3);
+                ec_jw_str(&w, msg_id);
+                ec_jw_raw(&w, payload_out.len ? payload_out.data : "{}");
+                ec_jw_arr_end(&w);
+                cs->stats.results_out++;
+                send_frame(cs, cp, &cs->out);
+            }
+            ec_buf_free(&payload_out);
+        }
+    }
+    ec_json_free(frame);
+}
+
+/* ---- life ------------------------------------------------------------------------ */
+
+ec_err ocpp__new(uv_loop_t *loop, ec_store *store, const ocpp_opts_t *o, ocpp_cs **out)
+{
+    if (sodium_init() < 0) return ec_fail(EC_EIO, "libsodium could not start");
+    ocpp_cs *cs = ec_calloc(1, sizeof *cs);
+    if (!cs) return EC_ENOMEM;
+    cs->loop = loop;
+    cs->store = store;
+    cs->opts = *o;
+    if (o->auto_register) {
+        snprintf(cs->auto_register, sizeof cs->auto_register, "%s", o->auto_register);
+        cs->opts.auto_register = cs->auto_register;
+    }
+    if (cs->opts.heartbeat_s <= 0) cs->opts.heartbeat_s = 300;
+    if (cs->opts.call_timeout_s <= 0) cs->opts.call_timeout_s = 30;
+    ec_buf_init(&cs->held, 256u << 20);
+    ec_buf_init(&cs->out, OCPP_MESSAGE_MAX * 2);
+    ec_vec_init(&cs->callers, sizeof(ocpp_cp *));
+    if (ec_map_init(&cs->by_id, 1024)) {
+        ec_free(cs);
+        return EC_ENOMEM;
+    }
+    uv_timer_init(loop, &cs->timer);
+    cs->timer.data = cs;
+    cs->timer_open = 1;
+    uv_timer_start(&cs->timer, on_timer, 1000, 1000);
+    uv_unref((uv_handle_t *)&cs->timer);
+    *out = cs;
+    return EC_OK;
+}
+
+void ocpp__set_http(ocpp_cs *cs, ec_http_server *http)
+{
+    cs->http = http;
+}
+
+void ocpp__stop(ocpp_cs *cs)
+{
+    if (!cs) return;
+    ocpp__flush(cs);
+    if (cs->timer_open) {
+        uv_timer_stop(&cs->timer);
+        uv_close((uv_handle_t *)&cs->timer, NULL);
+        cs->timer_open = 0;
+    }
+}
+
+void ocpp__free(ocpp_cs *cs)
+{
+    if (!cs) return;
+    if (cs->writing) ec_store_rollback(cs->store);
+    ec_map_free(&cs->by_id);
+    ec_buf_free(&cs->held);
+    ec_buf_free(&cs->out);
+    ec_vec_free(&cs->callers);
+    ec_free(cs);
+}

@@ -1,0 +1,113 @@
+/* ocpp.h - the OCPP 1.6J central system: charge points on WebSockets at
+ * /ocpp/<chargePointId> (ocpp.c: connections, frames, calls to chargers,
+ * durable replies) and what each message does (ocpp_cs.c). */
+#ifndef EC_SERVER_OCPP_H
+#define EC_SERVER_OCPP_H
+
+#include "ecorridor/ec_engine.h"
+#include "ecorridor/ec_store.h"
+#include "http.h"
+
+#define OCPP_MESSAGE_MAX (64u << 10) /* bytes of one OCPP-J message */
+#define OCPP_MAX_CONNECTORS 16
+
+typedef struct ocpp_cs ocpp_cs;
+
+typedef struct {
+    int heartbeat_s;             /* the interval BootNotification gives */
+    int call_timeout_s;          /* a call to a charger that gets no answer */
+    const char *auto_register;   /* operator id unknown charge points join; NULL: refused */
+} ocpp_opts_t;
+
+/* One connected charge point. */
+typedef struct ocpp_cp {
+    ocpp_cs *cs;
+    ec_ws *ws;
+    uint64_t serial;  /* this connection's number, to tell it from a later one */
+    char id[EC_CP_ID_MAX + 1];
+    int registered;   /* known to the register */
+    int accepted;     /* registered, or its BootNotification was accepted */
+    char operator_id[EC_REG_ID_MAX + 1];
+    char site_id[EC_REG_ID_MAX + 1];
+    int connectors;
+    char evse_uid[OCPP_MAX_CONNECTORS + 1][EC_REG_ID_MAX + 1]; /* [connector]: the site EVSE it is */
+    char status[OCPP_MAX_CONNECTORS + 1][16];                 /* live, [0] the charge point */
+    char error_code[OCPP_MAX_CONNECTORS + 1][24];
+    char firmware_status[24], diagnostics_status[24];
+    int64_t connected_s, last_seen_s;
+    struct {
+        int active;
+        char id[40];
+        char action[32];
+        uint64_t http_serial; /* the REST request waiting for the answer */
+        int64_t deadline_ms;
+    } call;
+} ocpp_cp;
+
+typedef struct {
+    int64_t calls_in, results_out, errors_out, calls_out, results_in, errors_in, timeouts;
+    int64_t commits, commit_failures;
+    int64_t boot_rejected, auth_refused;
+} ocpp_stats_t;
+
+/* Starts the central system over store on loop; the returned value serves
+ * as the ws_* callbacks' ctx. Returns new (free with ocpp__free after the
+ * HTTP server is gone). */
+ec_err ocpp__new(uv_loop_t *loop, ec_store *store, const ocpp_opts_t *o, ocpp_cs **out);
+void ocpp__set_http(ocpp_cs *cs, ec_http_server *http);
+/* Begins closing its handles (before the loop's last run). */
+void ocpp__stop(ocpp_cs *cs);
+void ocpp__free(ocpp_cs *cs);
+/* Makes what this turn wrote durable, then sends the replies that waited
+ * for it. The server calls it at the end of each loop turn and before any
+ * REST request reads or writes. */
+void ocpp__flush(ocpp_cs *cs);
+ocpp_stats_t ocpp__stats(const ocpp_cs *cs);
+
+/* The ec_http_handler WebSocket callbacks (ctx: the ocpp_cs). */
+int ocpp__ws_accept(void *ctx, const char *path, const char *authorization, int tls, void **user);
+void ocpp__ws_open(void *ctx, void *user, ec_ws *ws);
+void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t len);
+void ocpp__ws_closed(void *ctx, void *user);
+
+/* The connected charge point id, or NULL. */
+ocpp_cp *ocpp__find(ocpp_cs *cs, const char *id);
+/* Sends action with payload (checked against the schema first) to cp and
+ * answers the REST request serial with the charger's reply. EC_EINVAL with
+ * why set when the payload breaks the schema; EC_ELIMIT when a call is
+ * already outstanding. */
+ec_err ocpp__call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, uint64_t serial,
+                  char *why, size_t why_len);
+
+/* ---- ocpp_cs.c: the central system's answers ------------------------------ */
+
+/* What a handler decided. */
+typedef struct {
+    ec_buf *out;        /* the CALLRESULT payload (a JSON object) */
+    const char *error;  /* a CALLERROR code instead; NULL: none */
+    char why[256];
+    int wrote;          /* it wrote to the store: the reply waits for the commit */
+} ocpp_reply;
+
+/* Answers action (payload already schema-checked) from cp at now_s. */
+void ocpp__handle(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, int64_t now_s,
+                  ocpp_reply *r);
+/* Opens the turn's write transaction (once per turn); 0 when open. */
+int ocpp__begin_write(ocpp_cs *cs);
+ec_store *ocpp__store(ocpp_cs *cs);
+const ocpp_opts_t *ocpp__opts(ocpp_cs *cs);
+
+/* The tariff a session of a token in group_id ("" none) at a charge point
+ * of operator_id on site_id ("" none) gets: the operator's tariff for that
+ * group at that site, else for that group, else for the site, else the
+ * operator's general one. Appends its document to doc; EC_ENOTFOUND when the
+ * operator has none (the session is free). */
+ec_err ocpp__pick_tariff(ec_store *s, const char *operator_id, const char *site_id, const char *group_id,
+                         ec_buf *doc);
+/* Looks up token uid: 1 and *t when known, 0 when not, -1 on a store error. */
+int ocpp__load_token(ec_store *s, const char *uid, ec_token_t *t);
+
+/* The password hash kept for a charge point (hex, 65 bytes). */
+void ocpp__password_hash(const char *cp_id, const char *password, char out[65]);
+
+#endif

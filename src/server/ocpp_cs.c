@@ -1,0 +1,491 @@
+/* ocpp_cs.c - what the central system answers each message of a charge
+ * point: registration, live status, authorization of the hub's tokens,
+ * transactions with prices fixed at their start, meter values and the charge
+ * detail record each finished transaction becomes. The rules are the
+ * engine's (ec_engine.h); this file reads and writes the store. */
+#include "ocpp.h"
+
+#include "ocpp_schema.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CACHE_S 86400 /* how long a charger may keep an accepted token in its cache */
+
+static void put_time(ec_jw *w, const char *key, int64_t t)
+{
+    char b[32];
+    ec_time_format_iso(t, b, sizeof b);
+    ec_jw_key(w, key);
+    ec_jw_str(w, b);
+}
+
+static void fail(ocpp_reply *r, const char *code, const char *why)
+{
+    r->error = code;
+    snprintf(r->why, sizeof r->why, "%s", why);
+}
+
+static void store_failed(ocpp_reply *r)
+{
+    ec_log(EC_LOG_ERROR, "ocpp: store: %s", ec_errmsg());
+    fail(r, "InternalError", "the central system cannot store this now; send it again later");
+}
+
+int ocpp__load_token(ec_store *s, const char *uid, ec_token_t *t)
+{
+    ec_buf doc;
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    ec_err rc = ec_store_token_get(s, uid, &doc);
+    int found = -1;
+    ec_json *j = NULL;
+    if (rc == EC_ENOTFOUND)
+        found = 0;
+    else if (!rc && !ec_json_load_buf(doc.data, doc.len, "token", &j) && !ec_token_from_json(j, t))
+        found = 1;
+    ec_json_free(j);
+    ec_buf_free(&doc);
+    return found;
+}
+
+static void id_tag_info(ec_jw *w, const char *status, int64_t now_s)
+{
+    ec_jw_key(w, "idTagInfo");
+    ec_jw_obj_begin(w);
+    ec_jw_key(w, "status"), ec_jw_str(w, status);
+    if (!strcmp(status, "Accepted")) put_time(w, "expiryDate", now_s + CACHE_S);
+    ec_jw_obj_end(w);
+}
+
+/* The hub's answer for uid now, with active of its sessions running. */
+static int authorize(ocpp_cs *cs, const char *uid, int64_t active, int64_t now_s, ec_token_t *tok,
+                     ec_auth_status *st)
+{
+    int found = ocpp__load_token(ocpp__store(cs), uid, tok);
+    if (found < 0) return -1;
+    if (!found) memset(tok, 0, sizeof *tok);
+    *st = ec_engine_authorize(found ? tok : NULL, active, now_s);
+    return 0;
+}
+
+/* ---- tariffs ------------------------------------------------------------------ */
+
+typedef struct {
+    const char *site_id, *group_id;
+    int best_rank;
+    ec_buf *doc;
+} pick_ctx;
+
+static ec_err pick_row(void *ctx, const char *text, size_t len)
+{
+    pick_ctx *p = ctx;
+    ec_json *j;
+    if (ec_json_load_buf(text, len, "tariff", &j)) return EC_OK;
+    const char *site = ec_json_str(ec_json_get(j, "site_id"));
+    const char *group = ec_json_str(ec_json_get(j, "customer_group"));
+    int rank = 1;
+    if (site && *site) rank = strcmp(site, p->site_id) ? -1 : rank + 1;
+    if (rank > 0 && group && *group) rank = strcmp(group, p->group_id) ? -1 : rank + 2;
+    if (rank > p->best_rank) {
+        p->best_rank = rank;
+        ec_buf_reset(p->doc);
+        ec_buf_append(p->doc, text, len);
+    }
+    ec_json_free(j);
+    return EC_OK;
+}
+
+ec_err ocpp__pick_tariff(ec_store *s, const char *operator_id, const char *site_id, const char *group_id, ec_buf *doc)
+{
+    if (!operator_id || !*operator_id) return EC_ENOTFOUND;
+    ec_store_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.operator_id = operator_id;
+    f.limit = -1;
+    pick_ctx p = {site_id ? site_id : "", group_id ? group_id : "", 0, doc};
+    int64_t total;
+    ec_err rc = ec_store_list(s, EC_KIND_TARIFF, &f, pick_row, &p, &total);
+    if (rc) return rc;
+    return p.best_rank > 0 ? EC_OK : EC_ENOTFOUND;
+}
+
+/* ---- registration and status ------------------------------------------------------ */
+
+static ec_err charger_update(ocpp_cs *cs, ocpp_cp *cp, const ec_json *boot, int64_t now_s)
+{
+    ec_store *s = ocpp__store(cs);
+    ec_buf doc;
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    char hash[65] = "";
+    ec_json *j = NULL;
+    ec_err rc = ec_store_charger_get(s, cp->id, &doc, hash);
+    if (!rc) rc = ec_json_load_buf(doc.data, doc.len, "charger", &j);
+    static const char *const keys[][2] = {{"chargePointVendor", "vendor"},
+                                          {"chargePointModel", "model"},
+                                          {"chargePointSerialNumber", "serial_number"},
+                                          {"firmwareVersion", "firmware_version"}};
+    for (size_t i = 0; !rc && i < sizeof keys / sizeof keys[0]; i++) {
+        const char *v = ec_json_str(ec_json_get(boot, keys[i][0]));
+        if (v) rc = ec_json_set_str(j, keys[i][1], v);
+    }
+    char t[32];
+    ec_time_format_iso(now_s, t, sizeof t);
+    if (!rc) rc = ec_json_set_str(j, "last_boot", t);
+    if (!rc) {
+        ec_buf_reset(&doc);
+        ec_jw w;
+        ec_jw_init(&w, &doc);
+        ec_jw_value(&w, j);
+        rc = ec_store_charger_put(s, cp->id, cp->operator_id, cp->site_id, hash, doc.data, EC_PUT_REPLACE);
+    }
+    ec_json_free(j);
+    ec_buf_free(&doc);
+    return rc;
+}
+
+static void boot(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+{
+    const ocpp_opts_t *o = ocpp__opts(cs);
+    ec_jw w;
+    ec_jw_init(&w, r->out);
+    if (!cp->registered && !o->auto_register) {
+        ec_log(EC_LOG_INFO, "ocpp: %s is not registered: BootNotification rejected", cp->id);
+        ec_jw_obj_begin(&w);
+        put_time(&w, "currentTime", now_s);
+        ec_jw_key(&w, "interval"), ec_jw_int(&w, o->heartbeat_s);
+        ec_jw_key(&w, "status"), ec_jw_str(&w, "Rejected");
+        ec_jw_obj_end(&w);
+        return;
+    }
+    if (ocpp__begin_write(cs)) return store_failed(r);
+    r->wrote = 1;
+    if (!cp->registered) {
+        snprintf(cp->operator_id, sizeof cp->operator_id, "%s", o->auto_register);
+        ec_buf doc;
+        ec_buf_init(&doc, 4096);
+        ec_jw d;
+        ec_jw_init(&d, &doc);
+        ec_jw_obj_begin(&d);
+        ec_jw_key(&d, "id"), ec_jw_str(&d, cp->id);
+        ec_jw_key(&d, "operator_id"), ec_jw_str(&d, cp->operator_id);
+        ec_jw_key(&d, "connectors"), ec_jw_int(&d, cp->connectors);
+        ec_jw_key(&d, "security_profile"), ec_jw_int(&d, 0);
+        ec_jw_key(&d, "auto_registered"), ec_jw_bool(&d, 1);
+        ec_jw_obj_end(&d);
+        ec_err rc = ec_store_charger_put(ocpp__store(cs), cp->id, cp->operator_id, NULL, NULL, doc.data, EC_PUT_CREATE);
+        ec_buf_free(&doc);
+        if (rc && rc != EC_EINVAL) return store_failed(r);
+        cp->registered = 1;
+        ec_log(EC_LOG_INFO, "ocpp: %s registered itself under %s", cp->id, cp->operator_id);
+    }
+    if (charger_update(cs, cp, pl, now_s)) return store_failed(r);
+    cp->accepted = 1;
+    ec_jw_obj_begin(&w);
+    put_time(&w, "currentTime", now_s);
+    ec_jw_key(&w, "interval"), ec_jw_int(&w, o->heartbeat_s);
+    ec_jw_key(&w, "status"), ec_jw_str(&w, "Accepted");
+    ec_jw_obj_end(&w);
+}
+
+static const char *ocpi_status(const char *ocpp)
+{
+    if (!strcmp(ocpp, "Available")) return "AVAILABLE";
+    if (!strcmp(ocpp, "Reserved")) return "RESERVED";
+    if (!strcmp(ocpp, "Unavailable")) return "INOPERATIVE";
+    if (!strcmp(ocpp, "Faulted")) return "OUTOFORDER";
+    return "CHARGING"; /* Preparing, Charging, Suspended*, Finishing: in use */
+}
+
+/* The site's EVSE behind (cp, connector) takes the connector's status, so
+ * the register, its lists and routing see live availability. */
+static ec_err site_status(ocpp_cs *cs, ocpp_cp *cp, int connector, const char *status, int64_t now_s, int *wrote)
+{
+    const char *uid = cp->evse_uid[connector];
+    if (!cp->site_id[0] || !uid[0]) return EC_OK;
+    ec_store *s = ocpp__store(cs);
+    ec_buf doc, out;
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    ec_buf_init(&out, EC_REG_DOC_MAX);
+    ec_json *j = NULL;
+    ec_err rc = ec_store_get(s, EC_KIND_SITE, cp->site_id, &doc);
+    if (rc == EC_ENOTFOUND) rc = EC_OK;
+    else if (!rc && !(rc = ec_json_load_buf(doc.data, doc.len, "site", &j))) {
+        ec_json *evses = ec_json_get(j, "evses");
+        const char *want = ocpi_status(status);
+        for (size_t i = 0; i < ec_json_array_size(evses); i++) {
+            ec_json *e = ec_json_array_get(evses, i);
+            const char *u = ec_json_str(ec_json_get(e, "uid"));
+            const char *cur = ec_json_str(ec_json_get(e, "status"));
+            if (!u || strcmp(u, uid) || (cur && !strcmp(cur, want))) continue;
+            ec_reg_index_t idx;
+            ec_reg_error_t err;
+            if (!(rc = ec_json_set_str(e, "status", want)) &&
+                !(rc = ec_reg_normalize(EC_KIND_SITE, j, NULL, cp->site_id, now_s, &out, &idx, &err))) {
+                if (ocpp__begin_write(cs)) rc = EC_EIO;
+                else rc = ec_store_put(s, EC_KIND_SITE, cp->site_id, EC_PUT_REPLACE, out.data, &idx, NULL);
+                *wrote = 1;
+            }
+            break;
+        }
+    }
+    ec_json_free(j);
+    ec_buf_free(&doc);
+    ec_buf_free(&out);
+    return rc;
+}
+
+static void status_notification(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+{
+    double c = 0;
+    ec_json_number(ec_json_get(pl, "connectorId"), &c);
+    if (c < 0 || c > OCPP_MAX_CONNECTORS)
+        return fail(r, "PropertyConstraintViolation", "connectorId: this central system knows connectors 0 to 16");
+    int n = (int)c;
+    const char *st = ec_json_str(ec_json_get(pl, "status"));
+    const char *err = ec_json_str(ec_json_get(pl, "errorCode"));
+    if (n > cp->connectors) cp->connectors = n;
+    snprintf(cp->status[n], sizeof cp->status[n], "%s", st);
+    snprintf(cp->error_code[n], sizeof cp->error_code[n], "%s", err);
+    if (n > 0 && site_status(cs, cp, n, st, now_s, &r->wrote)) return store_failed(r);
+    ec_buf_puts(r->out, "{}");
+}
+
+/* ---- sessions --------------------------------------------------------------------- */
+
+static void authorize_req(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+{
+    const char *uid = ec_json_str(ec_json_get(pl, "idTag"));
+    ec_token_t tok;
+    ec_auth_status st;
+    if (authorize(cs, uid, 0, now_s, &tok, &st)) return store_failed(r);
+    if (st != EC_AUTH_ACCEPTED) ec_log(EC_LOG_INFO, "ocpp: %s: token %s is %s", cp->id, uid, ec_auth_status_name(st));
+    ec_jw w;
+    ec_jw_init(&w, r->out);
+    ec_jw_obj_begin(&w);
+    id_tag_info(&w, ec_auth_status_name(st), now_s);
+    ec_jw_obj_end(&w);
+}
+
+static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+{
+    ec_store *s = ocpp__store(cs);
+    const char *uid = ec_json_str(ec_json_get(pl, "idTag"));
+    const char *ts = ec_json_str(ec_json_get(pl, "timestamp"));
+    double connector = 0, meter = 0;
+    ec_json_number(ec_json_get(pl, "connectorId"), &connector);
+    ec_json_number(ec_json_get(pl, "meterStart"), &meter);
+    ec_tx_t tx;
+    memset(&tx, 0, sizeof tx);
+    if (ocpp__parse_time(ts, &tx.start_s)) return fail(r, "PropertyConstraintViolation", "timestamp");
+    char key[160];
+    snprintf(key, sizeof key, "%s|%d|%s|%s|%.0f", cp->id, (int)connector, uid, ts, meter);
+    int64_t active = 0;
+    ec_token_t tok;
+    ec_auth_status st;
+    if (ec_store_tx_active(s, uid, &active) || authorize(cs, uid, active, now_s, &tok, &st)) return store_failed(r);
+    snprintf(tx.charge_point, sizeof tx.charge_point, "%s", cp->id);
+    tx.connector = (int)connector;
+    snprintf(tx.id_tag, sizeof tx.id_tag, "%s", uid);
+    snprintf(tx.issuer_id, sizeof tx.issuer_id, "%s", tok.issuer_id);
+    snprintf(tx.operator_id, sizeof tx.operator_id, "%s", cp->operator_id);
+    snprintf(tx.site_id, sizeof tx.site_id, "%s", cp->site_id);
+    snprintf(tx.auth_status, sizeof tx.auth_status, "%s", ec_auth_status_name(st));
+    tx.meter_start_wh = (int64_t)meter;
+    tx.last_register_wh = -1;
+    tx.soc = -1;
+    if (st != EC_AUTH_ACCEPTED) {
+        /* OCPP 1.6, 3.5.1: a transaction the charger started (offline) is
+         * recorded even when the token is refused; it is flagged. */
+        tx.flags |= EC_TX_AUTH_REJECTED;
+        ec_log(EC_LOG_INFO, "ocpp: %s: transaction for token %s recorded although it is %s", cp->id, uid,
+               ec_auth_status_name(st));
+    }
+    ec_buf tariff;
+    ec_buf_init(&tariff, EC_REG_DOC_MAX);
+    ec_err rc = ocpp__pick_tariff(s, cp->operator_id, cp->site_id, tok.group_id, &tariff);
+    int existed = 0;
+    if ((rc && rc != EC_ENOTFOUND) || ocpp__begin_write(cs) ||
+        ec_store_tx_start(s, key, rc ? NULL : tariff.data, &tx, &existed)) {
+        ec_buf_free(&tariff);
+        return store_failed(r);
+    }
+    ec_buf_free(&tariff);
+    r->wrote = 1;
+    ec_jw w;
+    ec_jw_init(&w, r->out);
+    ec_jw_obj_begin(&w);
+    id_tag_info(&w, tx.auth_status, now_s);
+    ec_jw_key(&w, "transactionId"), ec_jw_int(&w, tx.id);
+    ec_jw_obj_end(&w);
+}
+
+/* Reads the energy register, power and SoC of one meterValue element. */
+static void read_sample(const ec_json *mv, int64_t *register_wh, double *power_w, double *soc)
+{
+    *register_wh = -1, *power_w = -1, *soc = -1;
+    ec_json *sv = ec_json_get(mv, "sampledValue");
+    for (size_t i = 0; i < ec_json_array_size(sv); i++) {
+        ec_json *x = ec_json_array_get(sv, i);
+        const char *m = ec_json_str(ec_json_get(x, "measurand"));
+        const char *unit = ec_json_str(ec_json_get(x, "unit"));
+        const char *phase = ec_json_str(ec_json_get(x, "phase"));
+        const char *text = ec_json_str(ec_json_get(x, "value"));
+        char *end;
+        double v = strtod(text, &end);
+        if (end == text || *end || !isfinite(v) || phase) continue;
+        int kilo = unit && unit[0] == 'k';
+        if (!m || !strcmp(m, "Energy.Active.Import.Register"))
+            *register_wh = (int64_t)llround(kilo ? v * 1000 : v);
+        else if (!strcmp(m, "Power.Active.Import"))
+            *power_w = kilo ? v * 1000 : v;
+        else if (!strcmp(m, "SoC"))
+            *soc = v;
+    }
+}
+
+/* Applies meter values to tx; EC_OK with nothing done for repeats. */
+static ec_err apply_meter(ocpp_cs *cs, ec_tx_t *tx, const ec_json *values)
+{
+    for (size_t i = 0; i < ec_json_array_size(values); i++) {
+        ec_json *mv = ec_json_array_get(values, i);
+        int64_t t, reg;
+        double p, soc;
+        if (ocpp__parse_time(ec_json_str(ec_json_get(mv, "timestamp")), &t)) continue;
+        read_sample(mv, &reg, &p, &soc);
+        int dup = 0;
+        ec_err rc = ec_store_meter_add(ocpp__store(cs), tx->id, t, reg, p, soc, &dup);
+        if (rc) return rc;
+        if (!dup) ec_tx_meter(tx, t, reg, p, soc);
+    }
+    return EC_OK;
+}
+
+static void meter_values(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+{
+    double txid = 0;
+    ec_json *id = ec_json_get(pl, "transactionId");
+    ec_buf_puts(r->out, "{}");
+    if (!id || ec_json_number(id, &txid)) return; /* no transaction: nothing to keep */
+    ec_tx_t tx;
+    ec_err rc = ec_store_tx_get(ocpp__store(cs), (int64_t)txid, &tx, NULL);
+    if (rc == EC_ENOTFOUND || (!rc && (tx.stopped || strcmp(tx.charge_point, cp->id)))) return;
+    if (rc || ocpp__begin_write(cs)) return store_failed(r);
+    r->wrote = 1;
+    if (apply_meter(cs, &tx, ec_json_get(pl, "meterValue")) || ec_store_tx_update(ocpp__store(cs), &tx))
+        return store_failed(r);
+    (void)now_s;
+}
+
+static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+{
+    ec_store *s = ocpp__store(cs);
+    double txid = 0, meter = 0;
+    ec_json_number(ec_json_get(pl, "transactionId"), &txid);
+    ec_json_number(ec_json_get(pl, "meterStop"), &meter);
+    const char *uid = ec_json_str(ec_json_get(pl, "idTag"));
+    const char *reason = ec_json_str(ec_json_get(pl, "reason"));
+    int64_t stop_s;
+    if (ocpp__parse_time(ec_json_str(ec_json_get(pl, "timestamp")), &stop_s))
+        return fail(r, "PropertyConstraintViolation", "timestamp");
+    ec_tx_t tx;
+    ec_buf tariff_doc, cdr;
+    ec_buf_init(&tariff_doc, EC_REG_DOC_MAX);
+    ec_buf_init(&cdr, 2 * EC_REG_DOC_MAX);
+    ec_err rc = ec_store_tx_get(s, (int64_t)txid, &tx, &tariff_doc);
+    if (rc == EC_ENOTFOUND || (!rc && strcmp(tx.charge_point, cp->id))) {
+        ec_log(EC_LOG_WARN, "ocpp: %s stopped transaction %.0f, which it never started here", cp->id, txid);
+        rc = EC_OK;
+    } else if (!rc && !tx.stopped) {
+        ec_json *tj = NULL;
+        ec_tariff_t tariff;
+        int have = tariff_doc.len && !ec_json_load_buf(tariff_doc.data, tariff_doc.len, "tariff", &tj) &&
+                   !ec_tariff_from_json(tj, &tariff);
+        ec_json_free(tj);
+        ec_cost_t cost;
+        int dup;
+        char cdr_id[EC_CP_ID_MAX + 32];
+        snprintf(cdr_id, sizeof cdr_id, "%s-%lld", tx.charge_point, (long long)tx.id);
+        if (!(rc = ocpp__begin_write(cs) ? EC_EIO : EC_OK)) {
+            r->wrote = 1;
+            rc = apply_meter(cs, &tx, ec_json_get(pl, "transactionData"));
+        }
+        if (!rc) {
+            ec_tx_stop(&tx, stop_s, (int64_t)meter, reason);
+            rc = ec_cdr_json(&tx, have ? &tariff : NULL, have ? tariff_doc.data : NULL, &cdr, &cost);
+        }
+        int64_t e, ch, idle;
+        ec_tx_usage(&tx, &e, &ch, &idle);
+        if (!rc) rc = ec_store_tx_update(s, &tx);
+        if (!rc) rc = ec_store_cdr_put(s, &tx, cdr_id, tx.stop_s, have ? tariff.currency : "EUR", e, &cost, cdr.data, &dup);
+    }
+    ec_buf_free(&tariff_doc);
+    ec_buf_free(&cdr);
+    if (rc) return store_failed(r);
+    ec_jw w;
+    ec_jw_init(&w, r->out);
+    ec_jw_obj_begin(&w);
+    if (uid) {
+        ec_token_t tok;
+        ec_auth_status st;
+        if (authorize(cs, uid, 0, now_s, &tok, &st)) st = EC_AUTH_INVALID;
+        id_tag_info(&w, ec_auth_status_name(st), now_s);
+    }
+    ec_jw_obj_end(&w);
+}
+
+/* ---- the rest ----------------------------------------------------------------------- */
+
+static void heartbeat(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+{
+    ec_jw w;
+    ec_jw_init(&w, r->out);
+    ec_jw_obj_begin(&w);
+    put_time(&w, "currentTime", now_s);
+    ec_jw_obj_end(&w);
+}
+
+static void data_transfer(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+{
+    /* No vendor extensions are known here. */
+    ec_buf_puts(r->out, "{\"status\":\"UnknownVendorId\"}");
+}
+
+static void firmware_status(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+{
+    snprintf(cp->firmware_status, sizeof cp->firmware_status, "%s", ec_json_str(ec_json_get(pl, "status")));
+    ec_buf_puts(r->out, "{}");
+}
+
+static void diagnostics_status(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+{
+    snprintf(cp->diagnostics_status, sizeof cp->diagnostics_status, "%s", ec_json_str(ec_json_get(pl, "status")));
+    ec_buf_puts(r->out, "{}");
+}
+
+typedef void (*handler_fn)(ocpp_cs *, ocpp_cp *, const ec_json *, int64_t, ocpp_reply *);
+
+static const struct {
+    const char *action;
+    handler_fn fn;
+} handlers[] = {
+    {"BootNotification", boot},
+    {"Heartbeat", heartbeat},
+    {"StatusNotification", status_notification},
+    {"Authorize", authorize_req},
+    {"StartTransaction", start_transaction},
+    {"StopTransaction", stop_transaction},
+    {"MeterValues", meter_values},
+    {"DataTransfer", data_transfer},
+    {"FirmwareStatusNotification", firmware_status},
+    {"DiagnosticsStatusNotification", diagnostics_status},
+};
+
+void ocpp__handle(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, int64_t now_s,
+                  ocpp_reply *r)
+{
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
+        if (!strcmp(handlers[i].action, action)) return handlers[i].fn(cs, cp, payload, now_s, r);
+    /* Actions a charge point receives but never sends (RemoteStartTransaction...). */
+    fail(r, "NotSupported", "this action is sent by the central system, not to it");
+}
