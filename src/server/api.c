@@ -458,6 +458,7 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
     api_principal p;
     if (api__authenticate(a, req, res, &p)) return;
     const char *rest = path + 8;
+    if (api__sessions(a, &p, rest, req, res)) return;
     if (!strcmp(rest, "routes")) {
         if (req->method != EC_HTTP_POST) return api__error(res, 405, "method_not_allowed", NULL, "routes takes POST");
         if (api__may_route(&p, res)) return;

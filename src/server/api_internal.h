@@ -28,6 +28,11 @@ int api__may_write(ec_api *a, const api_principal *p, ec_kind k, const ec_reg_in
  * jurisdiction, unless the body says otherwise. */
 ec_err api__default_owner(const api_principal *p, ec_kind k, ec_json *in, const ec_reg_index_t *old);
 
+/* api_sessions.c: chargers, tokens, sessions, cdrs, settlement; 1 when rest
+ * (the path after /api/v1/) is one of them and the request was answered. */
+int api__sessions(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
+                  ec_http_response *res);
+
 /* routes.c */
 void api__route(ec_api *a, const ec_http_request *req, ec_http_response *res);
 

@@ -1,0 +1,853 @@
+/* api_sessions.c - the REST side of operations: charge points (and commands
+ * to them), tokens, sessions in progress, charge detail records, the price a
+ * session would get, and settlement between operators and token issuers.
+ *
+ * Who sees what: an admin everything; an operator its own charge points and
+ * the sessions, CDRs and settlement on them; a fleet (a token issuer) its own
+ * tokens and the sessions, CDRs and settlement of its tokens. */
+#include "api_internal.h"
+#include "ocpp.h"
+#include "ocpp_schema.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LIST_MAX 1000
+
+static const char *arg(const ec_http_request *req, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < req->n_args; i++)
+        if (!strncmp(req->args[i], name, n) && req->args[i][n] == '=') return req->args[i] + n + 1;
+    return NULL;
+}
+
+/* Only the named query parameters; 0 when so, else answers 400. */
+static int only_args(const ec_http_request *req, ec_http_response *res, const char *const *allowed)
+{
+    for (size_t i = 0; i < req->n_args; i++) {
+        const char *eq = strchr(req->args[i], '=');
+        size_t n = eq ? (size_t)(eq - req->args[i]) : strlen(req->args[i]);
+        int ok = 0;
+        for (const char *const *a = allowed; *a && !ok; a++) ok = strlen(*a) == n && !strncmp(*a, req->args[i], n);
+        if (!ok) {
+            api__error(res, 400, "unknown_parameter", NULL, "unknown query parameter \"%.*s\"", (int)(n > 60 ? 60 : n),
+                       req->args[i]);
+            return -1;
+        }
+    }
+    if (req->args_overflow) {
+        api__error(res, 400, "invalid_parameter", NULL, "too many or too long query parameters");
+        return -1;
+    }
+    return 0;
+}
+
+static int paging(const ec_http_request *req, ec_http_response *res, int64_t *offset, int64_t *limit)
+{
+    *offset = 0, *limit = 100;
+    const char *o = arg(req, "offset"), *l = arg(req, "limit");
+    if (o && (ec_parse_i64(o, offset) || *offset < 0)) {
+        api__error(res, 400, "invalid_parameter", "offset", "offset must be a whole number >= 0");
+        return -1;
+    }
+    if (l && (ec_parse_i64(l, limit) || *limit < 1 || *limit > LIST_MAX)) {
+        api__error(res, 400, "invalid_parameter", "limit", "limit must be from 1 to %d", LIST_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+static void store_failed(ec_http_response *res)
+{
+    ec_log(EC_LOG_ERROR, "store: %s", ec_errmsg());
+    api__error(res, 500, "store_error", NULL, "the store could not be read or written");
+}
+
+static ec_json *body_object(const ec_http_request *req, ec_http_response *res)
+{
+    ec_json *j = NULL;
+    if (!req->body_len || ec_json_load_buf(req->body, req->body_len, "body", &j)) {
+        api__error(res, 400, "invalid_json", NULL, "%s", req->body_len ? ec_errmsg() : "the request needs a JSON body");
+        return NULL;
+    }
+    if (!ec_json_is_object(j)) {
+        ec_json_free(j);
+        api__error(res, 400, "invalid_json", NULL, "the body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+/* ---- a small checker for the bodies below ----------------------------------- */
+
+typedef enum { B_STR, B_INT, B_BOOL, B_TIME, B_STRS } btype;
+typedef struct {
+    const char *name;
+    btype type;
+    int64_t lo, hi; /* B_STR/B_STRS: length; B_INT: value; B_STRS: hi also the item count */
+} bfield;
+
+/* Checks every member of j against fields; 0 when all conform, else 400. */
+static int check_body(const ec_json *j, const bfield *fields, ec_http_response *res)
+{
+    void *it = NULL;
+    const char *key;
+    ec_json *v;
+    while (ec_json_object_next(j, &it, &key, &v)) {
+        const bfield *f = fields;
+        while (f->name && strcmp(f->name, key)) f++;
+        if (!f->name) {
+            api__error(res, 400, "unknown_field", key, "\"%.60s\" is not a field here", key);
+            return -1;
+        }
+        const char *s = ec_json_str(v);
+        double d;
+        int64_t t;
+        switch (f->type) {
+        case B_STR:
+            if (!s || (int64_t)strlen(s) < f->lo || (int64_t)strlen(s) > f->hi) {
+                api__error(res, 400, s ? "invalid_field" : "wrong_type", key, "%s must be a string of %lld to %lld characters",
+                           key, (long long)f->lo, (long long)f->hi);
+                return -1;
+            }
+            break;
+        case B_TIME:
+            if (!s || ocpp__parse_time(s, &t)) {
+                api__error(res, 400, "invalid_field", key, "%s must be a date-time like 2027-01-31T23:59:59Z", key);
+                return -1;
+            }
+            break;
+        case B_INT:
+            if (ec_json_typeof(v) != EC_JSON_INTEGER || ec_json_number(v, &d) || d < (double)f->lo || d > (double)f->hi) {
+                api__error(res, 400, "invalid_field", key, "%s must be a whole number from %lld to %lld", key,
+                           (long long)f->lo, (long long)f->hi);
+                return -1;
+            }
+            break;
+        case B_BOOL:
+            if (ec_json_typeof(v) != EC_JSON_BOOL) {
+                api__error(res, 400, "wrong_type", key, "%s must be true or false", key);
+                return -1;
+            }
+            break;
+        case B_STRS: {
+            int ok = ec_json_is_array(v) && (int64_t)ec_json_array_size(v) <= f->hi;
+            for (size_t i = 0; ok && i < ec_json_array_size(v); i++) {
+                const char *x = ec_json_str(ec_json_array_get(v, i));
+                ok = x && (int64_t)strlen(x) <= EC_REG_ID_MAX;
+            }
+            if (!ok) {
+                api__error(res, 400, "invalid_field", key, "%s must be a list of at most %lld ids", key, (long long)f->hi);
+                return -1;
+            }
+            break;
+        }
+        }
+    }
+    return 0;
+}
+
+/* body over base: every member of body, then base's members body lacks. */
+static void merged(ec_jw *w, const ec_json *base, const ec_json *body, const char *const *skip)
+{
+    void *it = NULL;
+    const char *key;
+    ec_json *v;
+    ec_jw_obj_begin(w);
+    for (int pass = 0; pass < 2; pass++) {
+        const ec_json *src = pass ? base : body;
+        it = NULL;
+        while (src && ec_json_object_next(src, &it, &key, &v)) {
+            if (pass && body && ec_json_get(body, key)) continue;
+            int skipped = 0;
+            for (const char *const *s = skip; s && *s && !skipped; s++) skipped = !strcmp(*s, key);
+            if (skipped) continue;
+            ec_jw_key(w, key);
+            ec_jw_value(w, v);
+        }
+    }
+}
+
+static void stamp(ec_jw *w)
+{
+    char t[32];
+    ec_time_format_iso(ec_time_now_s(), t, sizeof t);
+    ec_jw_key(w, "last_updated"), ec_jw_str(w, t);
+    ec_jw_obj_end(w);
+}
+
+/* ---- charge points --------------------------------------------------------------- */
+
+static const bfield charger_fields[] = {
+    {"id", B_STR, 1, EC_CP_ID_MAX},          {"password", B_STR, 8, 64},
+    {"site_id", B_STR, 1, EC_REG_ID_MAX},    {"operator_id", B_STR, 1, EC_REG_ID_MAX},
+    {"connectors", B_INT, 1, OCPP_MAX_CONNECTORS}, {"evse_uids", B_STRS, 0, OCPP_MAX_CONNECTORS},
+    {"security_profile", B_INT, 0, 2},       {"name", B_STR, 0, 255},
+    {NULL, B_STR, 0, 0}};
+
+static int may_see_charger(const api_principal *p, const char *operator_id)
+{
+    return p->role == EC_ROLE_ADMIN || (p->role == EC_ROLE_OPERATOR && !strcmp(p->org, operator_id));
+}
+
+/* The live part of a charger's answer. */
+static void live(ec_jw *w, ocpp_cp *cp)
+{
+    ec_jw_key(w, "connected"), ec_jw_bool(w, cp != NULL);
+    if (!cp) return;
+    char t[32];
+    ec_time_format_iso(cp->last_seen_s, t, sizeof t);
+    ec_jw_key(w, "last_seen"), ec_jw_str(w, t);
+    ec_jw_key(w, "status"), ec_jw_str(w, cp->status[0][0] ? cp->status[0] : "Unknown");
+    ec_jw_key(w, "connector_status"), ec_jw_arr_begin(w);
+    for (int c = 1; c <= cp->connectors; c++) {
+        ec_jw_obj_begin(w);
+        ec_jw_key(w, "connector_id"), ec_jw_int(w, c);
+        ec_jw_key(w, "status"), ec_jw_str(w, cp->status[c][0] ? cp->status[c] : "Unknown");
+        ec_jw_key(w, "error_code"), ec_jw_str(w, cp->error_code[c][0] ? cp->error_code[c] : "NoError");
+        ec_jw_obj_end(w);
+    }
+    ec_jw_arr_end(w);
+}
+
+typedef struct {
+    ec_jw *w;
+    ocpp_cs *cs;
+} charger_row_ctx;
+
+static void charger_out(ec_jw *w, ocpp_cs *cs, const char *doc, size_t len)
+{
+    ec_json *j;
+    if (ec_json_load_buf(doc, len, "charger", &j)) return;
+    merged(w, j, NULL, NULL);
+    const char *id = ec_json_str(ec_json_get(j, "id"));
+    live(w, id ? ocpp__find(cs, id) : NULL);
+    ec_jw_obj_end(w);
+    ec_json_free(j);
+}
+
+static ec_err charger_row(void *ctx, const char *doc, size_t len)
+{
+    charger_row_ctx *c = ctx;
+    charger_out(c->w, c->cs, doc, len);
+    return EC_OK;
+}
+
+static void charger_write(ec_api *a, const api_principal *p, const char *id, const ec_http_request *req,
+                          ec_http_response *res)
+{
+    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR)
+        return api__error(res, 403, "forbidden", NULL, "charge points are registered by their operator or an admin");
+    ec_json *in = body_object(req, res), *base = NULL;
+    if (!in || check_body(in, charger_fields, res)) return ec_json_free(in);
+    ec_buf old, doc;
+    ec_buf_init(&old, EC_REG_DOC_MAX);
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    char hash[65] = "", cid[EC_CP_ID_MAX + 1];
+    const char *bid = ec_json_str(ec_json_get(in, "id"));
+    snprintf(cid, sizeof cid, "%s", id ? id : bid ? bid : "");
+    ec_err rc = EC_OK;
+    if (!id && !bid) {
+        api__error(res, 400, "missing_field", "id", "a charge point needs an id (its OCPP chargePointId)");
+        goto done;
+    }
+    if (id && bid && strcmp(id, bid)) {
+        api__error(res, 400, "invalid_field", "id", "the id cannot change");
+        goto done;
+    }
+    for (const char *c = cid; *c; c++)
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:+*@#", *c)) {
+            api__error(res, 400, "invalid_field", "id", "a charge point id is 1 to 48 letters, digits or -_.:+*@#");
+            goto done;
+        }
+    rc = ec_store_charger_get(a->store, cid, &old, hash);
+    if (rc && rc != EC_ENOTFOUND) goto fail;
+    if (!id && !rc) {
+        api__error(res, 409, "conflict", "id", "charge point %s exists already", cid);
+        goto done;
+    }
+    if (id && rc == EC_ENOTFOUND) {
+        api__error(res, 404, "not_found", NULL, "no charge point %s", cid);
+        goto done;
+    }
+    rc = EC_OK;
+    if (id && ec_json_load_buf(old.data, old.len, "charger", &base)) goto fail;
+    if (base && !may_see_charger(p, ec_json_str(ec_json_get(base, "operator_id"))))
+        return ec_json_free(in), ec_json_free(base), ec_buf_free(&old), ec_buf_free(&doc),
+               api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", cid);
+    /* Whose it is: the site's operator, or the operator asking. */
+    const char *site = ec_json_str(ec_json_get(in, "site_id"));
+    if (!site && base) site = ec_json_str(ec_json_get(base, "site_id"));
+    char op[EC_REG_ID_MAX + 1] = "";
+    const char *bop = ec_json_str(ec_json_get(in, "operator_id"));
+    if (!bop && base) bop = ec_json_str(ec_json_get(base, "operator_id"));
+    if (site) {
+        ec_buf sd;
+        ec_buf_init(&sd, EC_REG_DOC_MAX);
+        ec_json *sj = NULL;
+        rc = ec_store_get(a->store, EC_KIND_SITE, site, &sd);
+        if (!rc && !ec_json_load_buf(sd.data, sd.len, "site", &sj)) {
+            const char *so = ec_json_str(ec_json_get(sj, "operator_id"));
+            snprintf(op, sizeof op, "%s", so ? so : "");
+        }
+        ec_json_free(sj);
+        ec_buf_free(&sd);
+        if (rc == EC_ENOTFOUND) {
+            api__error(res, 400, "unknown_reference", "site_id", "no site %s in the register", site);
+            rc = EC_OK;
+            goto done;
+        }
+        if (rc) goto fail;
+    }
+    if (!op[0]) snprintf(op, sizeof op, "%s", bop ? bop : p->role == EC_ROLE_OPERATOR ? p->org : "");
+    if (!op[0]) {
+        api__error(res, 400, "missing_field", "operator_id", "say which operator runs the charge point (operator_id or a site_id)");
+        goto done;
+    }
+    if (bop && strcmp(bop, op)) {
+        api__error(res, 400, "invalid_field", "operator_id", "the site belongs to %s, not %s", op, bop);
+        goto done;
+    }
+    if (p->role == EC_ROLE_OPERATOR && strcmp(op, p->org)) {
+        api__error(res, 403, "forbidden", "site_id", "an operator registers charge points on its own sites only");
+        goto done;
+    }
+    const char *pw = ec_json_str(ec_json_get(in, "password"));
+    if (pw) ocpp__password_hash(cid, pw, hash);
+    double prof = hash[0] ? 1 : 0;
+    if (base) ec_json_number(ec_json_get(base, "security_profile"), &prof);
+    if (!base && hash[0]) prof = 1;
+    ec_json_number(ec_json_get(in, "security_profile"), &prof);
+    if (prof >= 1 && !hash[0]) {
+        api__error(res, 400, "missing_field", "password", "security profiles 1 and 2 need a password");
+        goto done;
+    }
+    static const char *const skip[] = {"password", "id", "operator_id", "security_profile", "last_updated", NULL};
+    ec_jw w;
+    ec_jw_init(&w, &doc);
+    merged(&w, base, in, skip);
+    ec_jw_key(&w, "id"), ec_jw_str(&w, cid);
+    ec_jw_key(&w, "operator_id"), ec_jw_str(&w, op);
+    ec_jw_key(&w, "security_profile"), ec_jw_int(&w, (int64_t)prof);
+    if (!base && !ec_json_get(in, "connectors")) ec_jw_key(&w, "connectors"), ec_jw_int(&w, 1);
+    ec_jw_key(&w, "password_set"), ec_jw_bool(&w, hash[0] != 0);
+    stamp(&w);
+    rc = ec_store_charger_put(a->store, cid, op, site, hash[0] ? hash : NULL, doc.data, base ? EC_PUT_REPLACE : EC_PUT_CREATE);
+    if (rc == EC_EINVAL) {
+        api__error(res, 409, "conflict", "id", "charge point %s exists already", cid);
+        rc = EC_OK;
+        goto done;
+    }
+    if (rc) goto fail;
+    a->metrics.store_writes++;
+    res->status = base ? 200 : 201;
+    {
+        ec_jw o;
+        ec_jw_init(&o, &res->body);
+        charger_out(&o, a->ocpp, doc.data, doc.len);
+    }
+    goto done;
+fail:
+    store_failed(res);
+done:
+    ec_json_free(in);
+    ec_json_free(base);
+    ec_buf_free(&old);
+    ec_buf_free(&doc);
+}
+
+static void command(ec_api *a, const api_principal *p, const char *id, const char *action, const ec_http_request *req,
+                    ec_http_response *res)
+{
+    if (req->method != EC_HTTP_POST) return api__error(res, 405, "method_not_allowed", NULL, "commands take POST");
+    static const char *const allowed[] = {"RemoteStartTransaction", "RemoteStopTransaction", "ChangeAvailability",
+                                          "Reset", "UnlockConnector", "TriggerMessage", "GetConfiguration",
+                                          "ChangeConfiguration", "SetChargingProfile", "ClearChargingProfile",
+                                          "ReserveNow", "CancelReservation", NULL};
+    int known = 0;
+    for (const char *const *x = allowed; *x && !known; x++) known = !strcmp(*x, action);
+    if (!known) return api__error(res, 404, "not_found", NULL, "no command %.60s (OCPP 1.6 names, like RemoteStartTransaction)", action);
+    ec_buf doc;
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    ec_json *cj = NULL, *in = NULL;
+    ec_err rc = ec_store_charger_get(a->store, id, &doc, NULL);
+    if (rc == EC_ENOTFOUND) {
+        api__error(res, 404, "not_found", NULL, "no charge point %.60s", id);
+        goto done;
+    }
+    if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &cj)) {
+        store_failed(res);
+        goto done;
+    }
+    if (!may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id")))) {
+        api__error(res, 403, "forbidden", NULL, "commands go to a charge point from its operator or an admin");
+        goto done;
+    }
+    ocpp_cp *cp = ocpp__find(a->ocpp, id);
+    if (!cp) {
+        api__error(res, 409, "not_connected", NULL, "charge point %.60s is not connected", id);
+        goto done;
+    }
+    if (req->body_len && !(in = body_object(req, res))) goto done;
+    if (!in && ec_json_load_str("{}", "body", &in)) goto done;
+    if (!strcmp(action, "RemoteStartTransaction")) {
+        /* The hub authorizes first, so a refused token never reaches the charger. */
+        const char *uid = ec_json_str(ec_json_get(in, "idTag"));
+        ec_token_t tok;
+        int64_t active = 0;
+        int found = uid ? ocpp__load_token(a->store, uid, &tok) : 0;
+        if (uid && found >= 0 && !ec_store_tx_active(a->store, uid, &active)) {
+            ec_auth_status st = ec_engine_authorize(found ? &tok : NULL, active, ec_time_now_s());
+            if (st != EC_AUTH_ACCEPTED) {
+                api__error(res, 409, "token_refused", "idTag", "token %s is %s", uid, ec_auth_status_name(st));
+                goto done;
+            }
+        }
+    }
+    char why[256];
+    rc = ocpp__call(a->ocpp, cp, action, in, req->serial, why, sizeof why);
+    if (rc == EC_EINVAL) api__error(res, 400, "invalid_field", NULL, "%s: %s", action, why);
+    else if (rc == EC_ELIMIT) api__error(res, 409, "busy", NULL, "%s", why);
+    else if (rc) store_failed(res);
+    else res->status = 0; /* answered when the charger replies */
+done:
+    ec_json_free(cj);
+    ec_json_free(in);
+    ec_buf_free(&doc);
+}
+
+static void price(ec_api *a, const char *id, const ec_http_request *req, ec_http_response *res)
+{
+    static const char *const allowed[] = {"token", NULL};
+    if (only_args(req, res, allowed)) return;
+    ec_buf doc, t;
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    ec_buf_init(&t, EC_REG_DOC_MAX);
+    ec_json *cj = NULL;
+    ec_token_t tok;
+    memset(&tok, 0, sizeof tok);
+    const char *uid = arg(req, "token");
+    ec_err rc = ec_store_charger_get(a->store, id, &doc, NULL);
+    if (rc == EC_ENOTFOUND) api__error(res, 404, "not_found", NULL, "no charge point %.60s", id);
+    else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &cj)) store_failed(res);
+    else if (uid && ocpp__load_token(a->store, uid, &tok) < 0) store_failed(res);
+    else {
+        rc = ocpp__pick_tariff(a->store, ec_json_str(ec_json_get(cj, "operator_id")),
+                               ec_json_str(ec_json_get(cj, "site_id")), tok.group_id, &t);
+        if (rc && rc != EC_ENOTFOUND) store_failed(res);
+        else {
+            ec_jw w;
+            ec_jw_init(&w, &res->body);
+            ec_jw_obj_begin(&w);
+            ec_jw_key(&w, "charge_point_id"), ec_jw_str(&w, id);
+            ec_jw_key(&w, "token_group"), ec_jw_str(&w, tok.group_id);
+            ec_jw_key(&w, "tariff");
+            if (rc) ec_jw_null(&w);
+            else ec_jw_raw(&w, t.data);
+            ec_jw_key(&w, "note"), ec_jw_str(&w, "a session started now is priced with this tariff until it ends");
+            ec_jw_obj_end(&w);
+            res->status = 200;
+        }
+    }
+    ec_json_free(cj);
+    ec_buf_free(&doc);
+    ec_buf_free(&t);
+}
+
+static void chargers(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
+                     ec_http_response *res)
+{
+    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "charge points need a key");
+    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR)
+        return api__error(res, 403, "forbidden", NULL, "a %s key may not see charge points", ec_role_name(p->role));
+    if (!*rest) {
+        if (req->method == EC_HTTP_POST) return charger_write(a, p, NULL, req, res);
+        if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "chargers take GET and POST");
+        static const char *const allowed[] = {"offset", "limit", NULL};
+        int64_t off, lim, total = 0;
+        if (only_args(req, res, allowed) || paging(req, res, &off, &lim)) return;
+        ec_jw w;
+        ec_jw_init(&w, &res->body);
+        ec_jw_obj_begin(&w);
+        ec_jw_key(&w, "data"), ec_jw_arr_begin(&w);
+        charger_row_ctx c = {&w, a->ocpp};
+        if (ec_store_charger_list(a->store, p->role == EC_ROLE_ADMIN ? NULL : p->org, off, lim, charger_row, &c, &total))
+            return store_failed(res);
+        ec_jw_arr_end(&w);
+        ec_jw_key(&w, "total"), ec_jw_int(&w, total);
+        ec_jw_key(&w, "offset"), ec_jw_int(&w, off);
+        ec_jw_key(&w, "limit"), ec_jw_int(&w, lim);
+        ec_jw_obj_end(&w);
+        res->status = 200;
+        return;
+    }
+    char id[EC_CP_ID_MAX + 1];
+    const char *slash = strchr(rest, '/');
+    size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (n > EC_CP_ID_MAX) return api__error(res, 404, "not_found", NULL, "no such charge point");
+    snprintf(id, sizeof id, "%.*s", (int)n, rest);
+    if (slash && !strncmp(slash, "/commands/", 10)) return command(a, p, id, slash + 10, req, res);
+    if (slash && !strcmp(slash, "/price")) return price(a, id, req, res);
+    if (slash) return api__error(res, 404, "not_found", NULL, "no such resource under chargers/%s", id);
+    if (req->method == EC_HTTP_PATCH) return charger_write(a, p, id, req, res);
+    ec_buf doc;
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    ec_json *j = NULL;
+    ec_err rc = ec_store_charger_get(a->store, id, &doc, NULL);
+    if (rc == EC_ENOTFOUND) api__error(res, 404, "not_found", NULL, "no charge point %s", id);
+    else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &j)) store_failed(res);
+    else if (!may_see_charger(p, ec_json_str(ec_json_get(j, "operator_id"))))
+        api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", id);
+    else if (req->method == EC_HTTP_GET) {
+        ec_jw w;
+        ec_jw_init(&w, &res->body);
+        charger_out(&w, a->ocpp, doc.data, doc.len);
+        res->status = 200;
+    } else if (req->method == EC_HTTP_DELETE) {
+        if (ec_store_charger_delete(a->store, id)) store_failed(res);
+        else res->status = 204;
+    } else api__error(res, 405, "method_not_allowed", NULL, "a charge point takes GET, PATCH and DELETE");
+    ec_json_free(j);
+    ec_buf_free(&doc);
+}
+
+/* ---- tokens ----------------------------------------------------------------------- */
+
+static const bfield token_fields[] = {{"uid", B_STR, 1, EC_ID_TAG_MAX}, {"type", B_STR, 1, 16},
+                                      {"contract_id", B_STR, 0, 36},   {"group_id", B_STR, 0, EC_REG_ID_MAX},
+                                      {"valid", B_BOOL, 0, 0},        {"expiry", B_TIME, 0, 0},
+                                      {"max_concurrent", B_INT, 0, 100}, {"issuer_id", B_STR, 1, EC_REG_ID_MAX},
+                                      {"name", B_STR, 0, 255},        {NULL, B_STR, 0, 0}};
+
+static void token_write(ec_api *a, const api_principal *p, const char *uid, const ec_http_request *req,
+                        ec_http_response *res)
+{
+    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_FLEET)
+        return api__error(res, 403, "forbidden", NULL, "tokens are issued by a fleet or mobility provider (a fleet key) or an admin");
+    ec_json *in = body_object(req, res), *base = NULL;
+    if (!in || check_body(in, token_fields, res)) return ec_json_free(in);
+    ec_buf old, doc;
+    ec_buf_init(&old, EC_REG_DOC_MAX);
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    const char *buid = ec_json_str(ec_json_get(in, "uid"));
+    char id[EC_ID_TAG_MAX + 1];
+    snprintf(id, sizeof id, "%s", uid ? uid : buid ? buid : "");
+    const char *issuer = ec_json_str(ec_json_get(in, "issuer_id"));
+    ec_err rc = EC_OK;
+    if (!id[0]) {
+        api__error(res, 400, "missing_field", "uid", "a token needs its uid (the OCPP idTag, at most 20 characters)");
+        goto done;
+    }
+    if (uid && buid && strcmp(uid, buid)) {
+        api__error(res, 400, "invalid_field", "uid", "the uid cannot change");
+        goto done;
+    }
+    rc = ec_store_token_get(a->store, id, &old);
+    if (rc && rc != EC_ENOTFOUND) goto fail;
+    if (!uid && !rc) {
+        api__error(res, 409, "conflict", "uid", "token %s exists already", id);
+        goto done;
+    }
+    if (uid && rc) {
+        api__error(res, 404, "not_found", NULL, "no token %s", id);
+        goto done;
+    }
+    rc = EC_OK;
+    if (uid && ec_json_load_buf(old.data, old.len, "token", &base)) goto fail;
+    const char *was = base ? ec_json_str(ec_json_get(base, "issuer_id")) : NULL;
+    if (p->role == EC_ROLE_FLEET) {
+        if ((was && strcmp(was, p->org)) || (issuer && strcmp(issuer, p->org))) {
+            api__error(res, 403, "forbidden", "issuer_id", "a fleet manages the tokens it issued only");
+            goto done;
+        }
+        issuer = p->org;
+    }
+    if (!issuer) issuer = was;
+    if (!issuer) {
+        api__error(res, 400, "missing_field", "issuer_id", "say which fleet or mobility provider issues the token");
+        goto done;
+    }
+    static const char *const skip[] = {"uid", "issuer_id", "last_updated", NULL};
+    ec_jw w;
+    ec_jw_init(&w, &doc);
+    merged(&w, base, in, skip);
+    ec_jw_key(&w, "uid"), ec_jw_str(&w, id);
+    ec_jw_key(&w, "issuer_id"), ec_jw_str(&w, issuer);
+    if (!base && !ec_json_get(in, "valid")) ec_jw_key(&w, "valid"), ec_jw_bool(&w, 1);
+    if (!base && !ec_json_get(in, "type")) ec_jw_key(&w, "type"), ec_jw_str(&w, "RFID");
+    stamp(&w);
+    rc = ec_store_token_put(a->store, id, issuer, doc.data, base ? EC_PUT_REPLACE : EC_PUT_CREATE);
+    if (rc == EC_EINVAL) {
+        api__error(res, 409, "conflict", "uid", "token %s exists already", id);
+        rc = EC_OK;
+        goto done;
+    }
+    if (rc) goto fail;
+    a->metrics.store_writes++;
+    res->status = base ? 200 : 201;
+    ec_buf_append(&res->body, doc.data, doc.len);
+    goto done;
+fail:
+    store_failed(res);
+done:
+    ec_json_free(in);
+    ec_json_free(base);
+    ec_buf_free(&old);
+    ec_buf_free(&doc);
+}
+
+static ec_err raw_row(void *ctx, const char *doc, size_t len)
+{
+    (void)len;
+    ec_jw_raw(ctx, doc);
+    return EC_OK;
+}
+
+static void tokens(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
+                   ec_http_response *res)
+{
+    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "tokens need a key");
+    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_FLEET)
+        return api__error(res, 403, "forbidden", NULL, "a %s key may not see tokens", ec_role_name(p->role));
+    const char *own = p->role == EC_ROLE_ADMIN ? NULL : p->org;
+    if (!*rest) {
+        if (req->method == EC_HTTP_POST) return token_write(a, p, NULL, req, res);
+        if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "tokens take GET and POST");
+        static const char *const allowed[] = {"offset", "limit", NULL};
+        int64_t off, lim, total = 0;
+        if (only_args(req, res, allowed) || paging(req, res, &off, &lim)) return;
+        ec_jw w;
+        ec_jw_init(&w, &res->body);
+        ec_jw_obj_begin(&w);
+        ec_jw_key(&w, "data"), ec_jw_arr_begin(&w);
+        if (ec_store_token_list(a->store, own, off, lim, raw_row, &w, &total)) return store_failed(res);
+        ec_jw_arr_end(&w);
+        ec_jw_key(&w, "total"), ec_jw_int(&w, total);
+        ec_jw_key(&w, "offset"), ec_jw_int(&w, off);
+        ec_jw_key(&w, "limit"), ec_jw_int(&w, lim);
+        ec_jw_obj_end(&w);
+        res->status = 200;
+        return;
+    }
+    if (strchr(rest, '/') || strlen(rest) > EC_ID_TAG_MAX) return api__error(res, 404, "not_found", NULL, "no such token");
+    if (req->method == EC_HTTP_PATCH) return token_write(a, p, rest, req, res);
+    if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "a token takes GET and PATCH");
+    ec_buf doc;
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    ec_json *j = NULL;
+    ec_err rc = ec_store_token_get(a->store, rest, &doc);
+    if (rc == EC_ENOTFOUND) api__error(res, 404, "not_found", NULL, "no token %s", rest);
+    else if (rc || ec_json_load_buf(doc.data, doc.len, "token", &j)) store_failed(res);
+    else if (own && strcmp(own, ec_json_str(ec_json_get(j, "issuer_id")) ? ec_json_str(ec_json_get(j, "issuer_id")) : ""))
+        api__error(res, 403, "forbidden", NULL, "token %s was issued by another organisation", rest);
+    else {
+        ec_buf_append(&res->body, doc.data, doc.len);
+        res->status = 200;
+    }
+    ec_json_free(j);
+    ec_buf_free(&doc);
+}
+
+/* ---- sessions, CDRs, settlement ------------------------------------------------------ */
+
+/* The filter a principal may see: its own chargers' or its own tokens'. */
+static int scope(const api_principal *p, ec_session_filter_t *f, ec_http_response *res)
+{
+    memset(f, 0, sizeof *f);
+    if (p->role == EC_ROLE_PUBLIC) {
+        api__error(res, 401, "unauthorized", NULL, "sessions, CDRs and settlement need a key");
+        return -1;
+    }
+    if (p->role == EC_ROLE_OPERATOR) f->operator_id = p->org;
+    else if (p->role == EC_ROLE_FLEET) f->issuer_id = p->org;
+    else if (p->role != EC_ROLE_ADMIN) {
+        api__error(res, 403, "forbidden", NULL, "a %s key may not see sessions, CDRs or settlement", ec_role_name(p->role));
+        return -1;
+    }
+    return 0;
+}
+
+static ec_err session_row(void *ctx, const ec_tx_t *tx)
+{
+    ec_jw *w = ctx;
+    char t[32], id[24];
+    ec_jw_obj_begin(w);
+    snprintf(id, sizeof id, "%lld", (long long)tx->id);
+    ec_jw_key(w, "id"), ec_jw_str(w, id);
+    ec_time_format_iso(tx->start_s, t, sizeof t);
+    ec_jw_key(w, "start_date_time"), ec_jw_str(w, t);
+    int64_t e = (tx->stopped ? tx->meter_stop_wh : tx->last_register_wh >= 0 ? tx->last_register_wh : tx->meter_start_wh) -
+                tx->meter_start_wh;
+    if (e < 0) e = 0;
+    char kwh[32];
+    snprintf(kwh, sizeof kwh, "%lld.%03lld", (long long)(e / 1000), (long long)(e % 1000));
+    ec_jw_key(w, "kwh"), ec_jw_raw(w, kwh);
+    ec_jw_key(w, "energy_wh"), ec_jw_int(w, e);
+    ec_jw_key(w, "cdr_token"), ec_jw_obj_begin(w);
+    ec_jw_key(w, "uid"), ec_jw_str(w, tx->id_tag);
+    ec_jw_key(w, "type"), ec_jw_str(w, "RFID");
+    ec_jw_key(w, "issuer_id"), ec_jw_str(w, tx->issuer_id);
+    ec_jw_obj_end(w);
+    ec_jw_key(w, "auth_method"), ec_jw_str(w, "AUTH_REQUEST");
+    ec_jw_key(w, "location_id"), ec_jw_str(w, tx->site_id);
+    char c[16];
+    snprintf(c, sizeof c, "%d", tx->connector);
+    ec_jw_key(w, "connector_id"), ec_jw_str(w, c);
+    ec_jw_key(w, "status"), ec_jw_str(w, tx->stopped ? "COMPLETED" : "ACTIVE");
+    ec_jw_key(w, "charge_point_id"), ec_jw_str(w, tx->charge_point);
+    ec_jw_key(w, "transaction_id"), ec_jw_int(w, tx->id);
+    ec_jw_key(w, "token_uid"), ec_jw_str(w, tx->id_tag);
+    ec_jw_key(w, "issuer_id"), ec_jw_str(w, tx->issuer_id);
+    ec_jw_key(w, "operator_id"), ec_jw_str(w, tx->operator_id);
+    ec_jw_key(w, "auth_status"), ec_jw_str(w, tx->auth_status);
+    ec_jw_key(w, "meter_start"), ec_jw_int(w, tx->meter_start_wh);
+    ec_jw_key(w, "power_w"), ec_jw_num(w, tx->power_w, 1);
+    if (tx->soc >= 0) ec_jw_key(w, "soc"), ec_jw_num(w, tx->soc, 1);
+    ec_jw_key(w, "flags"), ec_jw_arr_begin(w);
+    if (tx->flags & EC_TX_AUTH_REJECTED) ec_jw_str(w, "auth_rejected");
+    ec_jw_arr_end(w);
+    ec_jw_obj_end(w);
+    return EC_OK;
+}
+
+static int period(const ec_http_request *req, ec_http_response *res, ec_session_filter_t *f)
+{
+    const char *from = arg(req, "from"), *to = arg(req, "to");
+    if (from && ocpp__parse_time(from, &f->from_s) && ec_time_parse_iso(from, &f->from_s)) {
+        api__error(res, 400, "invalid_parameter", "from", "from must be a date-time like 2026-12-01T00:00:00Z");
+        return -1;
+    }
+    if (to && ocpp__parse_time(to, &f->to_s) && ec_time_parse_iso(to, &f->to_s)) {
+        api__error(res, 400, "invalid_parameter", "to", "to must be a date-time like 2027-01-01T00:00:00Z");
+        return -1;
+    }
+    if (f->from_s && f->to_s && f->to_s <= f->from_s) {
+        api__error(res, 400, "invalid_parameter", "to", "to must come after from");
+        return -1;
+    }
+    return 0;
+}
+
+static void session_list(ec_api *a, const api_principal *p, int cdrs, const ec_http_request *req, ec_http_response *res)
+{
+    ec_session_filter_t f;
+    if (scope(p, &f, res)) return;
+    if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "this list takes GET");
+    static const char *const allowed[] = {"offset", "limit", "charge_point", "from", "to", NULL};
+    if (only_args(req, res, allowed) || paging(req, res, &f.offset, &f.limit) || period(req, res, &f)) return;
+    f.charge_point = arg(req, "charge_point");
+    f.live = !cdrs;
+    int64_t total = 0;
+    ec_jw w;
+    ec_jw_init(&w, &res->body);
+    ec_jw_obj_begin(&w);
+    ec_jw_key(&w, "data"), ec_jw_arr_begin(&w);
+    ec_err rc = cdrs ? ec_store_cdr_list(a->store, &f, raw_row, &w, &total)
+                     : ec_store_tx_list(a->store, &f, session_row, &w, &total);
+    if (rc) return store_failed(res);
+    ec_jw_arr_end(&w);
+    ec_jw_key(&w, "total"), ec_jw_int(&w, total);
+    ec_jw_key(&w, "offset"), ec_jw_int(&w, f.offset);
+    ec_jw_key(&w, "limit"), ec_jw_int(&w, f.limit);
+    ec_jw_obj_end(&w);
+    res->status = 200;
+}
+
+static void money(ec_jw *w, const char *key, int64_t v)
+{
+    char b[32];
+    ec_money_format(v, b, sizeof b);
+    ec_jw_key(w, key), ec_jw_raw(w, b);
+}
+
+static void settle_obj(ec_jw *w, const ec_settle_row_t *r, int pair)
+{
+    char kwh[32];
+    ec_jw_obj_begin(w);
+    if (pair) {
+        ec_jw_key(w, "operator_id"), ec_jw_str(w, r->operator_id);
+        ec_jw_key(w, "issuer_id"), ec_jw_str(w, r->issuer_id);
+    }
+    ec_jw_key(w, "currency"), ec_jw_str(w, r->currency);
+    ec_jw_key(w, "sessions"), ec_jw_int(w, r->sessions);
+    snprintf(kwh, sizeof kwh, "%lld.%03lld", (long long)(r->energy_wh / 1000), (long long)(r->energy_wh % 1000));
+    ec_jw_key(w, "energy_kwh"), ec_jw_raw(w, kwh);
+    ec_jw_key(w, "energy_wh"), ec_jw_int(w, r->energy_wh);
+    money(w, "amount_excl_vat", r->excl_vat);
+    money(w, "amount_incl_vat", r->incl_vat);
+    ec_jw_obj_end(w);
+}
+
+static void settlement(ec_api *a, const api_principal *p, const ec_http_request *req, ec_http_response *res)
+{
+    ec_session_filter_t f;
+    if (scope(p, &f, res)) return;
+    if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "settlement takes GET");
+    static const char *const allowed[] = {"from", "to", "format", NULL};
+    if (only_args(req, res, allowed) || period(req, res, &f)) return;
+    const char *format = arg(req, "format");
+    if (format && strcmp(format, "json") && strcmp(format, "csv"))
+        return api__error(res, 400, "invalid_parameter", "format", "format is json or csv");
+    ec_settlement st;
+    ec_settle_init(&st);
+    if (ec_store_settle(a->store, &f, &st)) {
+        ec_settle_free(&st);
+        return store_failed(res);
+    }
+    ec_settle_sort(&st);
+    const ec_settle_row_t *rows = st.rows.data;
+    char from[32] = "", to[32] = "";
+    if (f.from_s) ec_time_format_iso(f.from_s, from, sizeof from);
+    if (f.to_s) ec_time_format_iso(f.to_s, to, sizeof to);
+    if (format && !strcmp(format, "csv")) {
+        res->content_type = "text/csv; charset=utf-8";
+        ec_buf_puts(&res->body, "operator_id,issuer_id,currency,sessions,energy_kwh,amount_excl_vat,amount_incl_vat\r\n");
+        for (size_t i = 0; i < st.rows.len; i++) {
+            char e[32], x[32];
+            ec_money_format(rows[i].excl_vat, e, sizeof e);
+            ec_money_format(rows[i].incl_vat, x, sizeof x);
+            ec_buf_printf(&res->body, "%s,%s,%s,%lld,%lld.%03lld,%s,%s\r\n", rows[i].operator_id, rows[i].issuer_id,
+                          rows[i].currency, (long long)rows[i].sessions, (long long)(rows[i].energy_wh / 1000),
+                          (long long)(rows[i].energy_wh % 1000), e, x);
+        }
+    } else {
+        ec_jw w;
+        ec_jw_init(&w, &res->body);
+        ec_jw_obj_begin(&w);
+        ec_jw_key(&w, "from"), from[0] ? ec_jw_str(&w, from) : ec_jw_null(&w);
+        ec_jw_key(&w, "to"), to[0] ? ec_jw_str(&w, to) : ec_jw_null(&w);
+        ec_jw_key(&w, "data"), ec_jw_arr_begin(&w);
+        for (size_t i = 0; i < st.rows.len; i++) settle_obj(&w, &rows[i], 1);
+        ec_jw_arr_end(&w);
+        ec_jw_key(&w, "totals"), ec_jw_arr_begin(&w);
+        for (int i = 0; i < st.n_currencies; i++) settle_obj(&w, &st.total_by_currency[i], 0);
+        ec_jw_arr_end(&w);
+        ec_jw_key(&w, "total"), ec_jw_int(&w, (int64_t)st.rows.len);
+        ec_jw_obj_end(&w);
+    }
+    ec_settle_free(&st);
+    res->status = 200;
+}
+
+int api__sessions(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
+                  ec_http_response *res)
+{
+    if (!strncmp(rest, "chargers", 8) && (rest[8] == 0 || rest[8] == '/')) {
+        chargers(a, p, rest[8] ? rest + 9 : "", req, res);
+        return 1;
+    }
+    if (!strncmp(rest, "tokens", 6) && (rest[6] == 0 || rest[6] == '/')) {
+        tokens(a, p, rest[6] ? rest + 7 : "", req, res);
+        return 1;
+    }
+    if (!strcmp(rest, "sessions") || !strcmp(rest, "cdrs")) {
+        session_list(a, p, rest[0] == 'c', req, res);
+        return 1;
+    }
+    if (!strcmp(rest, "settlement")) {
+        settlement(a, p, req, res);
+        return 1;
+    }
+    return 0;
+}

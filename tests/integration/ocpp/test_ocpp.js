@@ -1,0 +1,514 @@
+#!/usr/bin/env node
+// The OCPP 1.6J central system of `ecorridor serve`, driven by a charge point
+// no one here wrote: ocpp-rpc with strictMode (every message, both ways,
+// checked against the official OCPP 1.6 JSON schemas). The REST side is
+// checked with Node's own fetch. Usage: test_ocpp.js ECORRIDOR REPO_DIR
+'use strict';
+const { spawn, spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+let RPCClient, WebSocket;
+try {
+    ({ RPCClient } = require('ocpp-rpc'));
+    WebSocket = require('ws');
+} catch (e) {
+    console.log('SKIP: ocpp-rpc is not installed (scripts/test runs npm ci in tests/integration/ocpp)');
+    process.exit(77);
+}
+
+const ECORRIDOR = process.argv[2];
+const REPO = process.argv[3] || path.join(__dirname, '..', '..', '..');
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-ocpp-'));
+let failed = 0, passed = 0;
+
+function check(ok, what) {
+    if (ok) passed++;
+    else {
+        failed++;
+        console.log('FAIL: ' + what);
+    }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+class Hub {
+    constructor(db, extra = []) {
+        this.db = db;
+        this.extra = extra;
+    }
+    async start() {
+        this.log = fs.openSync(this.db + '.log', 'a');
+        this.proc = spawn(ECORRIDOR, ['serve', '--db', this.db, '--listen', '127.0.0.1:' + (this.port || 0),
+            '--region', path.join(REPO, 'data/demo/rhine_alpine'), '--call-timeout', '3', ...this.extra],
+            { stdio: ['ignore', 'pipe', this.log] });
+        const line = await new Promise((resolve, reject) => {
+            let buf = '';
+            this.proc.stdout.on('data', (d) => {
+                buf += d;
+                if (buf.includes('\n')) resolve(buf.split('\n')[0]);
+            });
+            this.proc.on('exit', (c) => reject(new Error('hub exited ' + c + ': ' + fs.readFileSync(this.db + '.log', 'utf8'))));
+        });
+        const m = /listening on https?:\/\/([\d.]+):(\d+)\//.exec(line);
+        if (!m) throw new Error('hub did not start: ' + line);
+        this.port = Number(m[2]);
+        this.base = 'http://127.0.0.1:' + this.port;
+        this.ws = 'ws://127.0.0.1:' + this.port + '/ocpp';
+    }
+    kill9() {
+        this.proc.kill('SIGKILL');
+        return new Promise((r) => this.proc.on('exit', r));
+    }
+    async stop() {
+        this.proc.kill('SIGTERM');
+        const code = await new Promise((r) => this.proc.on('exit', (c) => r(c)));
+        return code;
+    }
+}
+
+function key(db, role, org) {
+    const r = spawnSync(ECORRIDOR, ['keys', 'create', '--db', db, '--role', role, '--org', org], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error('keys create: ' + r.stderr);
+    return r.stdout.trim().split('\n').pop();
+}
+
+async function api(hub, method, p, body, k) {
+    const headers = {};
+    if (k) headers.Authorization = 'Bearer ' + k;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const r = await fetch(hub.base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    let json = text;
+    try { json = JSON.parse(text); } catch (e) { /* CSV, text */ }
+    return [r.status, json];
+}
+
+function chargePoint(hub, id, password, opts = {}) {
+    const cli = new RPCClient({
+        endpoint: hub.ws, identity: id, password, protocols: ['ocpp1.6'], strictMode: true,
+        reconnect: false, callTimeoutMs: 10000, ...opts,
+    });
+    cli.on('strictValidationFailure', (e) => check(false, id + ': strict validation failed: ' + (e.error && e.error.message)));
+    return cli;
+}
+
+const iso = (t) => new Date(t * 1000).toISOString();
+
+// What a CDR must cost, computed here from the tariff alone (OCPI units:
+// ENERGY per kWh, TIME and PARKING_TIME per hour, FLAT per session), in
+// ten-thousandths, rounded half up per component as the hub documents.
+function expectedCost(tariff, energyWh, chargingS, idleS) {
+    const first = {};
+    for (const el of tariff.elements) for (const pc of el.price_components) if (!first[pc.type]) first[pc.type] = pc;
+    const unit = (x) => Math.round(x * 10000);
+    const parts = [];
+    if (first.ENERGY) parts.push([Math.round(energyWh * unit(first.ENERGY.price) / 1000), first.ENERGY.vat || 0]);
+    if (first.TIME) parts.push([Math.round(chargingS * unit(first.TIME.price) / 3600), first.TIME.vat || 0]);
+    const idle = idleS - (tariff.idle_grace_min || 0) * 60;
+    if (first.PARKING_TIME && idle > 0) parts.push([Math.round(idle * unit(first.PARKING_TIME.price) / 3600), first.PARKING_TIME.vat || 0]);
+    if (first.FLAT) parts.push([unit(first.FLAT.price), first.FLAT.vat || 0]);
+    let excl = 0, vat = 0;
+    for (const [c, v] of parts) {
+        excl += c;
+        vat += Math.round(c * Math.round(v * 100) / 10000);
+    }
+    return { excl, incl: excl + vat };
+}
+const money = (x) => Math.round(Number(x) * 10000);
+
+// A raw WebSocket, for what a well-behaved client library refuses to send.
+function rawSocket(hub, id, password, protocols = ['ocpp1.6']) {
+    const headers = password ? { Authorization: 'Basic ' + Buffer.from(id + ':' + password).toString('base64') } : {};
+    const ws = new WebSocket(hub.ws + '/' + id, protocols, { headers });
+    const inbox = [];
+    let waiter = null;
+    ws.on('message', (d) => {
+        inbox.push(JSON.parse(d.toString()));
+        if (waiter) waiter();
+    });
+    const opened = new Promise((resolve) => {
+        ws.on('open', () => resolve(true));
+        ws.on('error', () => resolve(false));
+        ws.on('unexpected-response', () => resolve(false));
+    });
+    ws.next = async () => {
+        for (let i = 0; i < 100 && !inbox.length; i++) await new Promise((r) => { waiter = r; setTimeout(r, 50); });
+        return inbox.shift();
+    };
+    ws.opened = opened;
+    return ws;
+}
+
+async function setup(hub, db) {
+    const admin = key(db, 'admin', 'hub');
+    const k = { admin, opA: key(db, 'operator', 'op-a'), opB: key(db, 'operator', 'op-b'),
+        fleetA: key(db, 'fleet', 'fleet-a'), fleetB: key(db, 'fleet', 'fleet-b') };
+    for (const [id, kind] of [['op-a', 'operator'], ['op-b', 'operator'], ['fleet-a', 'fleet'], ['fleet-b', 'fleet']]) {
+        const [s] = await api(hub, 'POST', '/api/v1/organisations', { id, name: id, kind }, admin);
+        check(s === 201, 'organisation ' + id + ': ' + s);
+    }
+    const evse = (uid) => ({ uid, status: 'AVAILABLE', connectors: [{ id: '1', standard: 'MCS', max_electric_power: 1000000 }] });
+    let [s, b] = await api(hub, 'POST', '/api/v1/sites', { id: 'site-a', name: 'Site A', operator_id: 'op-a',
+        coordinates: { latitude: '50.1', longitude: '8.6' }, evses: [evse('E1'), evse('E2')] }, admin);
+    check(s === 201, 'site-a: ' + s + ' ' + JSON.stringify(b));
+    const tariffs = {
+        'tar-a': { id: 'tar-a', currency: 'EUR', operator_id: 'op-a', idle_grace_min: 10, elements: [{ price_components: [
+            { type: 'ENERGY', price: 0.45, vat: 19 }, { type: 'TIME', price: 6.0, vat: 19 },
+            { type: 'PARKING_TIME', price: 12.0, vat: 19 }, { type: 'FLAT', price: 1.0, vat: 19 }] }] },
+        'tar-a-small': { id: 'tar-a-small', currency: 'EUR', operator_id: 'op-a', customer_group: 'small-fleet',
+            elements: [{ price_components: [{ type: 'ENERGY', price: 0.30, vat: 19 }] }] },
+    };
+    for (const t of Object.values(tariffs)) {
+        [s, b] = await api(hub, 'POST', '/api/v1/tariffs', t, admin);
+        check(s === 201, 'tariff ' + t.id + ': ' + s + ' ' + JSON.stringify(b));
+    }
+    return { k, tariffs };
+}
+
+async function main() {
+    const db = path.join(TMP, 'ocpp.db');
+    const hub = new Hub(db);
+    await hub.start();
+    const { k, tariffs } = await setup(hub, db);
+    let s, b;
+
+    // ---- registration through the API ----
+    const cp1 = { id: 'CP-1', password: 'secret-password-1', site_id: 'site-a', connectors: 2, evse_uids: ['E1', 'E2'] };
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers', cp1, k.opB);
+    check(s === 403, "another operator cannot register a charger on op-a's site: " + s);
+    [s] = await api(hub, 'POST', '/api/v1/chargers', cp1, k.fleetA);
+    check(s === 403, 'a fleet cannot register chargers: ' + s);
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers', { ...cp1, connectors: 99 }, k.opA);
+    check(s === 400 && b.error.field === 'connectors', 'connectors out of range: ' + s);
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers', { ...cp1, colour: 'red' }, k.opA);
+    check(s === 400 && b.error.code === 'unknown_field', 'unknown field: ' + s);
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers', cp1, k.opA);
+    check(s === 201 && b.id === 'CP-1' && b.operator_id === 'op-a' && !('password' in b) && b.security_profile === 1,
+        'op-a registers CP-1: ' + s + ' ' + JSON.stringify(b));
+    [s] = await api(hub, 'POST', '/api/v1/chargers', cp1, k.opA);
+    check(s === 409, 'the same id twice: ' + s);
+    [s, b] = await api(hub, 'GET', '/api/v1/chargers', undefined, k.opB);
+    check(s === 200 && b.total === 0, 'op-b sees none of op-a\'s chargers: ' + JSON.stringify(b));
+
+    // ---- tokens ----
+    const tok = async (body, who = k.fleetA) => (await api(hub, 'POST', '/api/v1/tokens', body, who))[0];
+    check(await tok({ uid: 'AABBCCDD', valid: true }) === 201, 'fleet-a issues AABBCCDD');
+    check(await tok({ uid: 'BLOCKED1' }) === 201, 'fleet-a issues BLOCKED1');
+    check(await tok({ uid: 'EXPIRED1', expiry: '2020-01-01T00:00:00Z' }) === 201, 'fleet-a issues EXPIRED1');
+    check(await tok({ uid: 'SMALL001', group_id: 'small-fleet' }, k.fleetB) === 201, 'fleet-b issues SMALL001');
+    check(await tok({ uid: 'TOOLONG-TOKEN-ID-OVER-20' }) === 400, 'an idTag over 20 characters is refused');
+    check(await tok({ uid: 'X1' }, k.opA) === 403, 'an operator does not issue tokens');
+    [s, b] = await api(hub, 'PATCH', '/api/v1/tokens/BLOCKED1', { valid: false }, k.fleetA);
+    check(s === 200 && b.valid === false, 'PATCH valid:false blocks: ' + s);
+    [s] = await api(hub, 'PATCH', '/api/v1/tokens/BLOCKED1', { valid: true }, k.fleetB);
+    check(s === 403, "fleet-b cannot touch fleet-a's token: " + s);
+    [s, b] = await api(hub, 'GET', '/api/v1/tokens', undefined, k.fleetA);
+    check(s === 200 && b.total === 3, 'fleet-a lists its 3 tokens: ' + JSON.stringify(b.total));
+
+    // ---- security: TC_085 basic auth, TC_088 subprotocol ----
+    let bad = chargePoint(hub, 'CP-1', 'wrong-password');
+    let err = await bad.connect().then(() => null, (e) => e);
+    check(err !== null, 'TC_085: a wrong password is refused');
+    bad = chargePoint(hub, 'CP-1', undefined);
+    err = await bad.connect().then(() => null, (e) => e);
+    check(err !== null, 'TC_085: no password is refused');
+    let raw = rawSocket(hub, 'CP-1', cp1.password, []);
+    check(!(await raw.opened), 'TC_088: a connection offering no subprotocol is refused');
+    raw.terminate();
+    raw = rawSocket(hub, 'CP-1', cp1.password, ['ocpp2.0.1']);
+    check(!(await raw.opened), 'TC_088: a connection offering only ocpp2.0.1 is refused');
+    raw.terminate();
+
+    // ---- TC_001 cold boot, status ----
+    const cp = chargePoint(hub, 'CP-1', cp1.password);
+    const received = [];
+    cp.handle(({ method, params }) => {
+        received.push([method, params]);
+        if (method === 'GetConfiguration') return { configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '300' }] };
+        if (method === 'UnlockConnector') return { status: 'Unlocked' };
+        if (method === 'TriggerMessage') return { status: 'Accepted' };
+        if (method === 'ClearChargingProfile') return { status: 'Accepted' };
+        return { status: 'Accepted' };
+    });
+    await cp.connect();
+    check(cp.protocol === 'ocpp1.6', 'subprotocol ocpp1.6 negotiated: ' + cp.protocol);
+    b = await cp.call('BootNotification', { chargePointVendor: 'ocpp-rpc', chargePointModel: 'test', firmwareVersion: '1.0' });
+    check(b.status === 'Accepted' && b.interval === 300 && Math.abs(Date.parse(b.currentTime) - Date.now()) < 5000,
+        'TC_001: boot accepted with interval and time: ' + JSON.stringify(b));
+    b = await cp.call('Heartbeat', {});
+    check(!!b.currentTime, 'heartbeat answers currentTime');
+    for (const c of [0, 1, 2]) await cp.call('StatusNotification', { connectorId: c, errorCode: 'NoError', status: 'Available' });
+    [s, b] = await api(hub, 'GET', '/api/v1/chargers/CP-1', undefined, k.opA);
+    check(s === 200 && b.connected === true && b.vendor === 'ocpp-rpc' && b.connector_status.length === 2 &&
+        b.connector_status[0].status === 'Available', 'the charger is live in the API: ' + JSON.stringify(b));
+
+    // ---- TC_023 authorize ----
+    const auth = async (idTag) => (await cp.call('Authorize', { idTag })).idTagInfo.status;
+    check(await auth('AABBCCDD') === 'Accepted', 'TC_023: a valid token is accepted');
+    check(await auth('NOSUCHTAG') === 'Invalid', 'TC_023: an unknown token is invalid');
+    check(await auth('BLOCKED1') === 'Blocked', 'TC_023: a blocked token is blocked');
+    check(await auth('EXPIRED1') === 'Expired', 'TC_023: an expired token is expired');
+    check(await auth('SMALL001') === 'Accepted', "fleet-b's token works at op-a's charger (one credential)");
+
+    // ---- the price shown before a session ----
+    [s, b] = await api(hub, 'GET', '/api/v1/chargers/CP-1/price?token=SMALL001', undefined, k.opA);
+    check(s === 200 && b.tariff && b.tariff.id === 'tar-a-small', 'the small-fleet tier is shown for SMALL001: ' + JSON.stringify(b).slice(0, 200));
+    [s, b] = await api(hub, 'GET', '/api/v1/chargers/CP-1/price?token=AABBCCDD', undefined, k.opA);
+    check(s === 200 && b.tariff && b.tariff.id === 'tar-a', 'the general tariff for AABBCCDD');
+
+    // ---- TC_003/004 a regular session ----
+    const t0 = Math.floor(Date.now() / 1000) - 3600;
+    const start = { connectorId: 1, idTag: 'AABBCCDD', meterStart: 1000, timestamp: iso(t0) };
+    b = await cp.call('StartTransaction', start);
+    check(b.idTagInfo.status === 'Accepted' && Number.isInteger(b.transactionId), 'TC_003: start accepted: ' + JSON.stringify(b));
+    const tx1 = b.transactionId;
+    await cp.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
+    [s, b] = await api(hub, 'GET', '/api/v1/sites/site-a', undefined);
+    check(s === 200 && b.evses[0].status === 'CHARGING' && b.evses[1].status === 'AVAILABLE',
+        'live availability reaches the register: ' + JSON.stringify(b.evses && b.evses.map((e) => e.status)));
+    [s, b] = await api(hub, 'GET', '/api/v1/sites?status=AVAILABLE', undefined);
+    check(s === 200, 'status filter works');
+    b = await cp.call('StartTransaction', start);
+    check(b.transactionId === tx1, 'a resent StartTransaction gets the same transaction: ' + b.transactionId);
+    await cp.call('MeterValues', { connectorId: 1, transactionId: tx1, meterValue: [{ timestamp: iso(t0 + 1800), sampledValue: [
+        { value: '11000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+        { value: '20', measurand: 'Power.Active.Import', unit: 'kW' }, { value: '50', measurand: 'SoC', unit: 'Percent' }] }] });
+    for (const [who, n] of [[k.opA, 1], [k.fleetA, 1], [k.fleetB, 0], [k.opB, 0], [k.admin, 1]]) {
+        [s, b] = await api(hub, 'GET', '/api/v1/sessions', undefined, who);
+        check(s === 200 && b.total === n, 'sessions visible to the right roles (' + n + '): ' + JSON.stringify(b).slice(0, 300));
+    }
+    [s, b] = await api(hub, 'GET', '/api/v1/sessions', undefined, k.opA);
+    check(b.data[0].energy_wh === 10000 && b.data[0].soc === 50 && b.data[0].power_w === 20000,
+        'the live session shows meter values: ' + JSON.stringify(b.data[0]));
+    [s] = await api(hub, 'GET', '/api/v1/sessions', undefined);
+    check(s === 401, 'sessions need a key: ' + s);
+    const stop = { transactionId: tx1, idTag: 'AABBCCDD', meterStop: 21000, timestamp: iso(t0 + 2400), reason: 'EVDisconnected',
+        transactionData: [{ timestamp: iso(t0 + 2100), sampledValue: [{ value: '21.0', unit: 'kWh' }] }] };
+    b = await cp.call('StopTransaction', stop);
+    check(b.idTagInfo && b.idTagInfo.status === 'Accepted', 'TC_004: stop accepted: ' + JSON.stringify(b));
+    [s, b] = await api(hub, 'GET', '/api/v1/cdrs', undefined, k.opA);
+    check(s === 200 && b.total === 1, 'one CDR: ' + JSON.stringify(b).slice(0, 200));
+    let cdr = b.data[0];
+    // Charged until the register last rose (t0+2100 s), idle 300 s after: within the 10 min grace.
+    let want = expectedCost(tariffs['tar-a'], 20000, 2100, 300);
+    check(cdr && cdr.total_energy === 20 && cdr.charge_point_id === 'CP-1' && cdr.transaction_id === tx1 &&
+        cdr.token_uid === 'AABBCCDD' && money(cdr.total_cost.excl_vat) === want.excl && money(cdr.total_cost.incl_vat) === want.incl &&
+        cdr.total_parking_cost === 0, 'the CDR: energy, ids and cost ' + JSON.stringify(want) + ': ' + JSON.stringify(cdr).slice(0, 600));
+    b = await cp.call('StopTransaction', stop);
+    [s, b] = await api(hub, 'GET', '/api/v1/cdrs', undefined, k.admin);
+    check(b.total === 1, 'a resent StopTransaction makes no second CDR: ' + b.total);
+    [s, b] = await api(hub, 'GET', '/api/v1/sessions', undefined, k.admin);
+    check(b.total === 0, 'no session in progress after the stop');
+
+    // ---- idle fee, tier and a price fixed at start ----
+    b = await cp.call('StartTransaction', { connectorId: 2, idTag: 'SMALL001', meterStart: 0, timestamp: iso(t0) });
+    const tx2 = b.transactionId;
+    b = await cp.call('StartTransaction', { connectorId: 1, idTag: 'AABBCCDD', meterStart: 21000, timestamp: iso(t0 + 2500) });
+    const tx3 = b.transactionId;
+    [s] = await api(hub, 'PATCH', '/api/v1/tariffs/tar-a', { elements: [{ price_components: [{ type: 'ENERGY', price: 0.99 }] }] }, k.opA);
+    check(s === 200, 'op-a raises its price during the session: ' + s);
+    await cp.call('MeterValues', { connectorId: 1, transactionId: tx3, meterValue: [{ timestamp: iso(t0 + 2600), sampledValue: [{ value: '31000' }] }] });
+    await cp.call('StopTransaction', { transactionId: tx3, meterStop: 31000, timestamp: iso(t0 + 2600 + 1800) });
+    await cp.call('StopTransaction', { transactionId: tx2, meterStop: 5000, timestamp: iso(t0 + 600) });
+    [s, b] = await api(hub, 'GET', '/api/v1/cdrs?limit=10', undefined, k.admin);
+    const byTx = Object.fromEntries(b.data.map((c) => [c.transaction_id, c]));
+    want = expectedCost(tariffs['tar-a'], 10000, 100, 1800);
+    check(byTx[tx3] && byTx[tx3].tariff_id === 'tar-a' && money(byTx[tx3].total_cost.incl_vat) === want.incl &&
+        money(byTx[tx3].total_parking_cost) > 0,
+        'the price at the start applies, idle fee after the grace: ' + JSON.stringify(want) + ' ' + JSON.stringify(byTx[tx3]).slice(0, 500));
+    want = expectedCost(tariffs['tar-a-small'], 5000, 600, 0);
+    check(byTx[tx2] && byTx[tx2].tariff_id === 'tar-a-small' && money(byTx[tx2].total_cost.incl_vat) === want.incl &&
+        byTx[tx2].issuer_id === 'fleet-b', "the small fleet's tier: " + JSON.stringify(byTx[tx2]).slice(0, 300));
+
+    // ---- TC_037/039: offline transactions, a token refused afterwards ----
+    b = await cp.call('StartTransaction', { connectorId: 2, idTag: 'BLOCKED1', meterStart: 5000, timestamp: iso(t0 - 7200) });
+    check(b.idTagInfo.status === 'Blocked' && Number.isInteger(b.transactionId), 'TC_037: an offline start with a blocked token is recorded: ' + JSON.stringify(b));
+    const tx4 = b.transactionId;
+    [s, b] = await api(hub, 'GET', '/api/v1/sessions', undefined, k.admin);
+    check(b.data.some((x) => x.transaction_id === tx4 && x.flags.includes('auth_rejected')), 'and flagged');
+    b = await cp.call('StopTransaction', { transactionId: tx4, idTag: 'BLOCKED1', meterStop: 6000, timestamp: iso(t0 - 3600) });
+    check(b.idTagInfo.status === 'Blocked', 'TC_039: the stop answers the token status');
+    [s, b] = await api(hub, 'GET', '/api/v1/cdrs?limit=10', undefined, k.fleetA);
+    check(b.data.some((c) => c.transaction_id === tx4 && c.flags.includes('auth_rejected')), 'its CDR is flagged');
+
+    // ---- TC_010-012 remote start/stop and other commands ----
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/RemoteStartTransaction', { connectorId: 1, idTag: 'AABBCCDD' }, k.opA);
+    check(s === 200 && b.status === 'Accepted', 'TC_010: remote start through REST: ' + s + ' ' + JSON.stringify(b));
+    check(received.some(([m, p]) => m === 'RemoteStartTransaction' && p.idTag === 'AABBCCDD'), 'the charger got it');
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/RemoteStartTransaction', { connectorId: 1, idTag: 'BLOCKED1' }, k.opA);
+    check(s === 409 && b.error.code === 'token_refused', 'a blocked token is not started remotely: ' + s);
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/RemoteStopTransaction', { transactionId: tx1 }, k.opA);
+    check(s === 200 && b.status === 'Accepted', 'TC_012: remote stop: ' + s);
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/RemoteStopTransaction', { transactionId: 'x' }, k.opA);
+    check(s === 400, 'a command breaking the schema is refused before it is sent: ' + s);
+    [s] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/Reset', { type: 'Soft' }, k.opB);
+    check(s === 403, "op-b cannot command op-a's charger: " + s);
+    for (const [cmd, body, st] of [['Reset', { type: 'Soft' }, 'Accepted'], ['ChangeAvailability', { connectorId: 1, type: 'Inoperative' }, 'Accepted'],
+        ['UnlockConnector', { connectorId: 1 }, 'Unlocked'], ['TriggerMessage', { requestedMessage: 'StatusNotification' }, 'Accepted'],
+        ['ChangeConfiguration', { key: 'HeartbeatInterval', value: '60' }, 'Accepted'],
+        ['ReserveNow', { connectorId: 1, expiryDate: iso(t0 + 7200), idTag: 'AABBCCDD', reservationId: 7 }, 'Accepted'],
+        ['CancelReservation', { reservationId: 7 }, 'Accepted'], ['ClearChargingProfile', {}, 'Accepted'],
+        ['SetChargingProfile', { connectorId: 1, csChargingProfiles: { chargingProfileId: 1, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile',
+            chargingProfileKind: 'Absolute', chargingSchedule: { chargingRateUnit: 'W', chargingSchedulePeriod: [{ startPeriod: 0, limit: 150000 }] } } }, 'Accepted']]) {
+        [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/' + cmd, body, k.opA);
+        check(s === 200 && b.status === st, cmd + ' through REST: ' + s + ' ' + JSON.stringify(b));
+    }
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/GetConfiguration', {}, k.admin);
+    check(s === 200 && b.response.configurationKey[0].key === 'HeartbeatInterval', 'GetConfiguration returns the keys');
+
+    // ---- malformed frames and payloads (a raw socket: ocpp-rpc will not send them) ----
+    await cp.close();
+    await sleep(200);
+    raw = rawSocket(hub, 'CP-1', cp1.password);
+    check(await raw.opened, 'a raw socket with the subprotocol and password connects');
+    const cases = [
+        ['not json at all', 'FormationViolation'],
+        ['{"an": "object"}', 'FormationViolation'],
+        ['[2,"m1","StartTransaction",{"connectorId":1}]', 'OccurenceConstraintViolation'],
+        ['[2,"m2","Heartbeat",{"extra":1}]', 'FormationViolation'],
+        ['[2,"m3","Authorize",{"idTag":"' + 'X'.repeat(21) + '"}]', 'PropertyConstraintViolation'],
+        ['[2,"m4","Authorize",{"idTag":5}]', 'TypeConstraintViolation'],
+        ['[2,"m5","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Sleeping"}]', 'PropertyConstraintViolation'],
+        ['[2,"m6","StartTransaction",{"connectorId":1,"idTag":"A","meterStart":0,"timestamp":"yesterday"}]', 'PropertyConstraintViolation'],
+        ['[2,"m7","FooBar",{}]', 'NotImplemented'],
+        ['[2,"m8","Heartbeat"]', 'FormationViolation'],
+        ['[7,"m9","Heartbeat",{}]', 'ProtocolError'],
+    ];
+    for (const [text, code] of cases) {
+        raw.send(text);
+        const r = await raw.next();
+        check(r && r[0] === 4 && r[2] === code, 'malformed ' + text.slice(0, 50) + ' -> ' + code + ': ' + JSON.stringify(r));
+    }
+    raw.send('[2,"m10","Heartbeat",{}]');
+    b = await raw.next();
+    check(b && b[0] === 3 && b[1] === 'm10' && b[2].currentTime, 'the connection still works after bad frames');
+    raw.close();
+
+    // ---- an unknown charge point ----
+    const stranger = chargePoint(hub, 'CP-UNKNOWN', undefined);
+    await stranger.connect();
+    b = await stranger.call('BootNotification', { chargePointVendor: 'x', chargePointModel: 'y' });
+    check(b.status === 'Rejected', 'an unregistered charge point is rejected at boot: ' + b.status);
+    err = await stranger.call('Heartbeat', {}).then(() => null, (e) => e);
+    check(err && err.rpcErrorCode === 'SecurityError', 'and may send nothing else: ' + (err && err.rpcErrorCode));
+    await stranger.close();
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-UNKNOWN/commands/Reset', { type: 'Soft' }, k.admin);
+    check(s === 404, 'commands to an unknown charger: 404');
+
+    // ---- settlement ----
+    [s, b] = await api(hub, 'GET', '/api/v1/cdrs?limit=100', undefined, k.admin);
+    const cdrs = b.data;
+    [s, b] = await api(hub, 'GET', '/api/v1/settlement', undefined, k.admin);
+    check(s === 200 && b.data.length === 2, 'settlement pairs (op-a, fleet-a) and (op-a, fleet-b): ' + JSON.stringify(b));
+    let ok = true;
+    for (const row of b.data || []) {
+        const mine = cdrs.filter((c) => c.operator_id === row.operator_id && c.issuer_id === row.issuer_id);
+        const sum = mine.reduce((a, c) => a + money(c.total_cost.incl_vat), 0);
+        const wh = mine.reduce((a, c) => a + c.energy_wh, 0);
+        ok = ok && row.sessions === mine.length && money(row.amount_incl_vat) === sum && row.energy_wh === wh;
+    }
+    check(ok, 'settlement reconciles exactly with the CDRs');
+    [s, b] = await api(hub, 'GET', '/api/v1/settlement', undefined, k.fleetB);
+    check(s === 200 && b.data.length === 1 && b.data[0].issuer_id === 'fleet-b', 'a fleet sees its own pairs');
+    [s, b] = await api(hub, 'GET', '/api/v1/settlement?format=csv&from=2000-01-01T00:00:00Z', undefined, k.opA);
+    check(s === 200 && typeof b === 'string' && b.split('\r\n')[0].startsWith('operator_id,issuer_id') && b.trim().split('\r\n').length === 3,
+        'settlement as CSV: ' + JSON.stringify(b));
+    [s, b] = await api(hub, 'GET', '/api/v1/settlement?from=2999-01-01T00:00:00Z', undefined, k.admin);
+    check(s === 200 && b.data.length === 0, 'an empty period');
+    [s] = await api(hub, 'GET', '/api/v1/settlement?from=soon', undefined, k.admin);
+    check(s === 400, 'a bad period is a 400');
+
+    check(await hub.stop() === 0, 'the hub stops cleanly');
+    await killTest();
+}
+
+// Chargers run sessions under load; the hub is killed with SIGKILL and
+// restarted; each charger resends what was not acknowledged; every
+// transaction and CDR must then be there exactly once.
+async function killTest() {
+    const db = path.join(TMP, 'kill.db');
+    const hub = new Hub(db);
+    await hub.start();
+    const admin = key(db, 'admin', 'hub');
+    await api(hub, 'POST', '/api/v1/organisations', { id: 'op-k', name: 'K', kind: 'operator' }, admin);
+    await api(hub, 'POST', '/api/v1/organisations', { id: 'fleet-k', name: 'F', kind: 'fleet' }, admin);
+    await api(hub, 'POST', '/api/v1/tariffs', { id: 'tar-k', currency: 'EUR', operator_id: 'op-k',
+        elements: [{ price_components: [{ type: 'ENERGY', price: 0.5 }] }] }, admin);
+    await api(hub, 'POST', '/api/v1/tokens', { uid: 'KILLTAG', issuer_id: 'fleet-k' }, admin);
+    const N = 20, SESSIONS = 6;
+    for (let i = 0; i < N; i++) await api(hub, 'POST', '/api/v1/chargers', { id: 'K' + i, operator_id: 'op-k', password: 'kill-password-' + i }, admin);
+    const acked = { start: new Map(), stop: new Set() };
+    let killed = false;
+    const t0 = Math.floor(Date.now() / 1000) - 86400;
+    async function charger(i) {
+        // Each charger's script of messages; one is sent at a time and
+        // resent until it is acknowledged, as OCPP's queueing asks.
+        const script = [];
+        for (let n = 0; n < SESSIONS; n++) {
+            const ts = t0 + i * 1000 + n * 100;
+            script.push(['StartTransaction', { connectorId: 1, idTag: 'KILLTAG', meterStart: n * 1000, timestamp: iso(ts) }, n]);
+            script.push(['MeterValues', n, ts + 30, n * 1000 + 500]);
+            script.push(['StopTransaction', n, ts + 60, n * 1000 + 900]);
+        }
+        const txOf = {};
+        let step = 0;
+        while (step < script.length) {
+            const cli = chargePoint(hub, 'K' + i, 'kill-password-' + i, { callTimeoutMs: 3000 });
+            cli.on('strictValidationFailure', () => {});
+            try {
+                await cli.connect();
+                while (step < script.length) {
+                    const m = script[step];
+                    if (m[0] === 'StartTransaction') {
+                        const r = await cli.call('StartTransaction', m[1]);
+                        const prev = acked.start.get('K' + i + ':' + m[2]);
+                        check(prev === undefined || prev === r.transactionId, 'a resent start keeps its transaction id');
+                        acked.start.set('K' + i + ':' + m[2], r.transactionId);
+                        txOf[m[2]] = r.transactionId;
+                    } else if (m[0] === 'MeterValues') {
+                        await cli.call('MeterValues', { connectorId: 1, transactionId: txOf[m[1]], meterValue: [{ timestamp: iso(m[2]), sampledValue: [{ value: String(m[3]) }] }] });
+                    } else {
+                        await cli.call('StopTransaction', { transactionId: txOf[m[1]], meterStop: m[3], timestamp: iso(m[2]) });
+                        acked.stop.add(txOf[m[1]]);
+                    }
+                    step++;
+                }
+                await cli.close();
+            } catch (e) {
+                try { await cli.close({ force: true }); } catch (e2) { /* gone */ }
+                await sleep(300);
+            }
+        }
+    }
+    const runs = [];
+    for (let i = 0; i < N; i++) runs.push(charger(i));
+    // Kill once a third of the stops are acknowledged.
+    while (acked.stop.size < (N * SESSIONS) / 3) await sleep(20);
+    const before = acked.stop.size;
+    await hub.kill9();
+    killed = true;
+    await sleep(500);
+    await hub.start(); // the same port and database
+    await Promise.all(runs);
+    const [s, b] = await api(hub, 'GET', '/api/v1/cdrs?limit=1000', undefined, admin);
+    const ids = (b.data || []).map((c) => c.transaction_id);
+    const txs = new Set(acked.start.values());
+    check(killed && before > 0 && before < N * SESSIONS, 'killed mid-run (' + before + ' of ' + N * SESSIONS + ' stops acknowledged)');
+    check(s === 200 && b.total === N * SESSIONS && new Set(ids).size === ids.length,
+        'every CDR exactly once after kill -9: ' + b.total + ' of ' + N * SESSIONS);
+    check(txs.size === N * SESSIONS && [...txs].every((t) => ids.includes(t)), 'every acknowledged transaction has its CDR');
+    check((b.data || []).every((c) => c.energy_wh === 900), 'and the right energy');
+    check(await hub.stop() === 0, 'the hub stops cleanly after the run');
+}
+
+main().then(() => {
+    console.log(passed + ' checks passed, ' + failed + ' failed');
+    fs.rmSync(TMP, { recursive: true, force: true });
+    process.exit(failed ? 1 : 0);
+}, (e) => {
+    console.log('ERROR: ' + (e && e.stack || e));
+    console.log('logs in ' + TMP);
+    process.exit(1);
+});
