@@ -94,6 +94,7 @@ int ocpp__begin_write(ocpp_cs *cs)
 
 static void send_frame(ocpp_cs *cs, ocpp_cp *cp, const ec_buf *frame)
 {
+    if (!cp->ws) return; /* no socket (the fuzz target) */
     if (!cs->writing) {
         ec_ws_send(cp->ws, frame->data, frame->len);
         return;
@@ -144,7 +145,7 @@ void ocpp__flush(ocpp_cs *cs)
         uint64_t v;
         if (!ec_map_get(&cs->by_id, h.id_hash, &v) || !v) continue;
         ocpp_cp *cp = (ocpp_cp *)(uintptr_t)v;
-        if (cp->serial != h.serial) continue; /* that connection is gone */
+        if (cp->serial != h.serial || !cp->ws) continue; /* that connection is gone */
         if (ok)
             ec_ws_send(cp->ws, frame, h.len);
         else

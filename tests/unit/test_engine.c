@@ -1,0 +1,210 @@
+/* test_engine.c - authorization, tariff arithmetic, a transaction's usage,
+ * CDRs, settlement, and the session tables of the store. Expected money is
+ * worked out by hand in the comments. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "ecorridor/ec_engine.h"
+#include "ecorridor/ec_store.h"
+
+#include <string.h>
+
+static ec_json *js(const char *text)
+{
+    ec_json *j = NULL;
+    assert_int_equal(ec_json_load_str(text, "test", &j), EC_OK);
+    return j;
+}
+
+static void test_authorize(void **state)
+{
+    (void)state;
+    ec_token_t t;
+    memset(&t, 0, sizeof t);
+    t.valid = 1;
+    assert_int_equal(ec_engine_authorize(NULL, 0, 100), EC_AUTH_INVALID);
+    assert_int_equal(ec_engine_authorize(&t, 5, 100), EC_AUTH_ACCEPTED);
+    t.expiry_s = 100;
+    assert_int_equal(ec_engine_authorize(&t, 0, 99), EC_AUTH_ACCEPTED);
+    assert_int_equal(ec_engine_authorize(&t, 0, 100), EC_AUTH_EXPIRED);
+    t.expiry_s = 0;
+    t.max_concurrent = 1;
+    assert_int_equal(ec_engine_authorize(&t, 1, 100), EC_AUTH_CONCURRENT);
+    t.valid = 0;
+    assert_int_equal(ec_engine_authorize(&t, 0, 100), EC_AUTH_BLOCKED);
+    assert_string_equal(ec_auth_status_name(EC_AUTH_CONCURRENT), "ConcurrentTx");
+    ec_json *j = js("{\"uid\":\"AB\",\"issuer_id\":\"f\",\"valid\":false,\"expiry\":\"2026-01-01T00:00:00Z\",\"group_id\":\"g\"}");
+    assert_int_equal(ec_token_from_json(j, &t), EC_OK);
+    assert_int_equal(t.valid, 0);
+    assert_int_equal(t.expiry_s, 1767225600);
+    assert_string_equal(t.group_id, "g");
+    ec_json_free(j);
+}
+
+static void test_tariff_cost(void **state)
+{
+    (void)state;
+    ec_json *j = js("{\"id\":\"t\",\"currency\":\"EUR\",\"idle_grace_min\":10,\"elements\":[{\"price_components\":["
+                    "{\"type\":\"ENERGY\",\"price\":0.4567,\"vat\":19},{\"type\":\"TIME\",\"price\":6},"
+                    "{\"type\":\"PARKING_TIME\",\"price\":12,\"step_size\":300},{\"type\":\"FLAT\",\"price\":1.5}]},"
+                    "{\"price_components\":[{\"type\":\"ENERGY\",\"price\":9}]}]}");
+    ec_tariff_t t;
+    assert_int_equal(ec_tariff_from_json(j, &t), EC_OK);
+    ec_json_free(j);
+    assert_int_equal(t.energy.price, 4567); /* the first element with ENERGY applies, not the 9 */
+    assert_int_equal(t.energy.vat_bp, 1900);
+    ec_cost_t c;
+    /* 12,345 Wh x 0.4567/kWh = 5.6379615 -> 5.6380; 1,800 s x 6/h = 3.0000;
+     * idle 700 s - 600 s grace = 100 s, billed up to 300 s x 12/h = 1.0000; flat 1.5000. */
+    ec_tariff_cost(&t, 12345, 1800, 700, &c);
+    assert_int_equal(c.energy, 56380);
+    assert_int_equal(c.time, 30000);
+    assert_int_equal(c.parking, 10000);
+    assert_int_equal(c.flat, 15000);
+    assert_int_equal(c.excl_vat, 111380);
+    assert_int_equal(c.vat, 10712); /* 19 % of the energy only: 1.07122 -> 1.0712 */
+    assert_int_equal(c.incl_vat, 122092);
+    ec_tariff_cost(&t, 0, 0, 600, &c); /* within the grace: no idle fee */
+    assert_int_equal(c.parking, 0);
+    assert_int_equal(c.excl_vat, 15000);
+    char m[32];
+    ec_money_format(122092, m, sizeof m);
+    assert_string_equal(m, "12.2092");
+    ec_money_format(-5, m, sizeof m);
+    assert_string_equal(m, "-0.0005");
+}
+
+static void test_tx_usage(void **state)
+{
+    (void)state;
+    ec_tx_t tx;
+    memset(&tx, 0, sizeof tx);
+    tx.start_s = 1000, tx.meter_start_wh = 500, tx.last_register_wh = -1, tx.soc = -1;
+    ec_tx_meter(&tx, 1600, 2500, 20000, 40);
+    ec_tx_meter(&tx, 2200, 4500, 20000, 60);
+    ec_tx_meter(&tx, 2800, 4500, 0, 60); /* no more energy: idle from 2200 */
+    ec_tx_stop(&tx, 4000, 4500, NULL);
+    int64_t e, ch, idle;
+    ec_tx_usage(&tx, &e, &ch, &idle);
+    assert_int_equal(e, 4000);
+    assert_int_equal(ch, 1200);
+    assert_int_equal(idle, 1800);
+    assert_int_equal(tx.flags, 0);
+    assert_string_equal(tx.stop_reason, "Local");
+    /* meterStop below the last register reading is flagged. */
+    ec_tx_t bad = tx;
+    bad.stopped = 0, bad.flags = 0;
+    ec_tx_stop(&bad, 4000, 4000, "Remote");
+    assert_true(bad.flags & EC_TX_METER_MISMATCH);
+    ec_buf out;
+    ec_buf_init(&out, 1 << 20);
+    ec_cost_t c;
+    snprintf(tx.charge_point, sizeof tx.charge_point, "CP");
+    tx.id = 7;
+    assert_int_equal(ec_cdr_json(&tx, NULL, NULL, &out, &c), EC_OK);
+    ec_json *j = js(out.data);
+    assert_string_equal(ec_json_str(ec_json_get(j, "id")), "CP-7");
+    double kwh = 0;
+    ec_json_number(ec_json_get(j, "total_energy"), &kwh);
+    assert_true(kwh == 4.0);
+    assert_int_equal(c.incl_vat, 0);
+    ec_json_free(j);
+    ec_buf_free(&out);
+}
+
+static void test_settle(void **state)
+{
+    (void)state;
+    ec_settlement s;
+    ec_settle_init(&s);
+    assert_int_equal(ec_settle_add(&s, "op-b", "f1", "EUR", 1000, 10, 12), EC_OK);
+    assert_int_equal(ec_settle_add(&s, "op-a", "f1", "EUR", 2000, 20, 24), EC_OK);
+    assert_int_equal(ec_settle_add(&s, "op-b", "f1", "EUR", 3000, 30, 36), EC_OK);
+    assert_int_equal(ec_settle_add(&s, "op-a", "f1", "CHF", 1, 1, 1), EC_OK);
+    ec_settle_sort(&s);
+    const ec_settle_row_t *r = s.rows.data;
+    assert_int_equal(s.rows.len, 3);
+    assert_string_equal(r[0].operator_id, "op-a");
+    assert_string_equal(r[0].currency, "CHF");
+    assert_int_equal(r[2].sessions, 2);
+    assert_int_equal(r[2].incl_vat, 48);
+    assert_int_equal(s.n_currencies, 2);
+    assert_int_equal(s.total_by_currency[0].incl_vat, 72);
+    ec_settle_free(&s);
+}
+
+static ec_err count_row(void *ctx, const char *doc, size_t len)
+{
+    (void)doc, (void)len;
+    ++*(int *)ctx;
+    return EC_OK;
+}
+
+static void test_store_sessions(void **state)
+{
+    (void)state;
+    ec_store *s;
+    assert_int_equal(ec_store_open(":memory:", &s), EC_OK);
+    ec_tx_t tx;
+    memset(&tx, 0, sizeof tx);
+    snprintf(tx.charge_point, sizeof tx.charge_point, "CP-1");
+    snprintf(tx.id_tag, sizeof tx.id_tag, "TAG");
+    snprintf(tx.operator_id, sizeof tx.operator_id, "op");
+    snprintf(tx.issuer_id, sizeof tx.issuer_id, "fl");
+    snprintf(tx.auth_status, sizeof tx.auth_status, "Accepted");
+    tx.start_s = 100, tx.last_register_wh = -1, tx.soc = -1;
+    int existed;
+    assert_int_equal(ec_store_tx_start(s, "k1", NULL, &tx, &existed), EC_OK);
+    assert_int_equal(existed, 0);
+    int64_t id = tx.id, n;
+    ec_tx_t again = tx;
+    assert_int_equal(ec_store_tx_start(s, "k1", NULL, &again, &existed), EC_OK);
+    assert_int_equal(existed, 1);
+    assert_int_equal(again.id, id);
+    assert_int_equal(ec_store_tx_active(s, "TAG", &n), EC_OK);
+    assert_int_equal(n, 1);
+    int dup;
+    assert_int_equal(ec_store_meter_add(s, id, 200, 1000, 5000, -1, &dup), EC_OK);
+    assert_int_equal(dup, 0);
+    assert_int_equal(ec_store_meter_add(s, id, 200, 1000, 5000, -1, &dup), EC_OK);
+    assert_int_equal(dup, 1);
+    ec_tx_stop(&tx, 400, 2000, "Local");
+    assert_int_equal(ec_store_tx_update(s, &tx), EC_OK);
+    ec_cost_t c = {0, 0, 0, 0, 100, 19, 119};
+    assert_int_equal(ec_store_cdr_put(s, &tx, "CP-1-1", 400, "EUR", 2000, &c, "{}", &dup), EC_OK);
+    assert_int_equal(dup, 0);
+    assert_int_equal(ec_store_cdr_put(s, &tx, "CP-1-1", 400, "EUR", 2000, &c, "{}", &dup), EC_OK);
+    assert_int_equal(dup, 1);
+    ec_session_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.limit = -1;
+    int rows = 0;
+    int64_t total;
+    assert_int_equal(ec_store_cdr_list(s, &f, count_row, &rows, &total), EC_OK);
+    assert_int_equal(rows, 1);
+    f.from_s = 401;
+    rows = 0;
+    assert_int_equal(ec_store_cdr_list(s, &f, count_row, &rows, &total), EC_OK);
+    assert_int_equal(rows, 0);
+    f.from_s = 0;
+    ec_settlement st;
+    ec_settle_init(&st);
+    assert_int_equal(ec_store_settle(s, &f, &st), EC_OK);
+    assert_int_equal(st.rows.len, 1);
+    assert_int_equal(EC_VEC_AT(&st.rows, ec_settle_row_t, 0).incl_vat, 119);
+    ec_settle_free(&st);
+    assert_int_equal(ec_store_tx_active(s, "TAG", &n), EC_OK);
+    assert_int_equal(n, 0);
+    ec_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_authorize), cmocka_unit_test(test_tariff_cost), cmocka_unit_test(test_tx_usage),
+        cmocka_unit_test(test_settle), cmocka_unit_test(test_store_sessions),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
