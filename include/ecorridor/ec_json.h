@@ -51,6 +51,7 @@ typedef enum {
     EC_JSON_OBJECT
 } ec_json_type;
 
+/* EC_JSON_NULL also for NULL (an absent member or element). */
 ec_json_type ec_json_typeof(const ec_json *j);
 const char *ec_json_type_name(ec_json_type t);
 /* The string of a string value (borrowed), else NULL. */

@@ -135,6 +135,7 @@ ec_err ec_json_get_string(const ec_json *obj, const char *key, int required, con
 
 ec_json_type ec_json_typeof(const ec_json *j)
 {
+    if (!j) return EC_JSON_NULL; /* an absent member or element */
     switch (json_typeof(J(j))) {
     case JSON_OBJECT: return EC_JSON_OBJECT;
     case JSON_ARRAY: return EC_JSON_ARRAY;

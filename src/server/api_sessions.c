@@ -397,7 +397,7 @@ static void command(ec_api *a, const api_principal *p, const char *id, const cha
         ec_token_t tok;
         int64_t active = 0;
         int found = uid ? ocpp__load_token(a->store, uid, &tok) : 0;
-        if (uid && found >= 0 && !ec_store_tx_active(a->store, uid, &active)) {
+        if (uid && found >= 0 && !(found && tok.max_concurrent && ec_store_tx_active(a->store, uid, &active))) {
             ec_auth_status st = ec_engine_authorize(found ? &tok : NULL, active, ec_time_now_s());
             if (st != EC_AUTH_ACCEPTED) {
                 api__error(res, 409, "token_refused", "idTag", "token %s is %s", uid, ec_auth_status_name(st));

@@ -69,6 +69,24 @@ static int authorize(ocpp_cs *cs, const char *uid, int64_t active, int64_t now_s
     return 0;
 }
 
+#define METER_MAX 9007199254740991.0 /* 2^53 - 1: the largest integer JSON keeps exact */
+
+/* pl[key] as an integer in [lo, hi]; 0 when so (absent: *out untouched),
+ * else the reply is a PropertyConstraintViolation naming it. */
+static int int_in(const ec_json *pl, const char *key, double lo, double hi, int64_t *out, ocpp_reply *r)
+{
+    double v;
+    ec_json *j = ec_json_get(pl, key);
+    if (!j) return 0;
+    if (ec_json_number(j, &v) || v < lo || v > hi) {
+        r->error = "PropertyConstraintViolation";
+        snprintf(r->why, sizeof r->why, "%s: must be from %.0f to %.0f", key, lo, hi);
+        return -1;
+    }
+    *out = (int64_t)v;
+    return 0;
+}
+
 /* ---- tariffs ------------------------------------------------------------------ */
 
 typedef struct {
@@ -237,10 +255,8 @@ static ec_err site_status(ocpp_cs *cs, ocpp_cp *cp, int connector, const char *s
 
 static void status_notification(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
-    double c = 0;
-    ec_json_number(ec_json_get(pl, "connectorId"), &c);
-    if (c < 0 || c > OCPP_MAX_CONNECTORS)
-        return fail(r, "PropertyConstraintViolation", "connectorId: this central system knows connectors 0 to 16");
+    int64_t c = 0;
+    if (int_in(pl, "connectorId", 0, OCPP_MAX_CONNECTORS, &c, r)) return;
     int n = (int)c;
     const char *st = ec_json_str(ec_json_get(pl, "status"));
     const char *err = ec_json_str(ec_json_get(pl, "errorCode"));
@@ -272,18 +288,23 @@ static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64
     ec_store *s = ocpp__store(cs);
     const char *uid = ec_json_str(ec_json_get(pl, "idTag"));
     const char *ts = ec_json_str(ec_json_get(pl, "timestamp"));
-    double connector = 0, meter = 0;
-    ec_json_number(ec_json_get(pl, "connectorId"), &connector);
-    ec_json_number(ec_json_get(pl, "meterStart"), &meter);
+    int64_t connector = 0, meter = 0, reservation = 0;
+    if (int_in(pl, "connectorId", 1, OCPP_MAX_CONNECTORS, &connector, r) ||
+        int_in(pl, "meterStart", 0, METER_MAX, &meter, r) || int_in(pl, "reservationId", 0, 2147483647.0, &reservation, r))
+        return;
     ec_tx_t tx;
     memset(&tx, 0, sizeof tx);
     if (ocpp__parse_time(ts, &tx.start_s)) return fail(r, "PropertyConstraintViolation", "timestamp");
     char key[160];
-    snprintf(key, sizeof key, "%s|%d|%s|%s|%.0f", cp->id, (int)connector, uid, ts, meter);
+    snprintf(key, sizeof key, "%s|%d|%s|%s|%lld", cp->id, (int)connector, uid, ts, (long long)meter);
     int64_t active = 0;
     ec_token_t tok;
     ec_auth_status st;
-    if (ec_store_tx_active(s, uid, &active) || authorize(cs, uid, active, now_s, &tok, &st)) return store_failed(r);
+    int found = ocpp__load_token(s, uid, &tok);
+    /* Sessions running are counted only for a token with a limit on them. */
+    if (found < 0 || (found && tok.max_concurrent && ec_store_tx_active(s, uid, &active))) return store_failed(r);
+    if (!found) memset(&tok, 0, sizeof tok);
+    st = ec_engine_authorize(found ? &tok : NULL, active, now_s);
     snprintf(tx.charge_point, sizeof tx.charge_point, "%s", cp->id);
     tx.connector = (int)connector;
     snprintf(tx.id_tag, sizeof tx.id_tag, "%s", uid);
@@ -291,7 +312,7 @@ static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64
     snprintf(tx.operator_id, sizeof tx.operator_id, "%s", cp->operator_id);
     snprintf(tx.site_id, sizeof tx.site_id, "%s", cp->site_id);
     snprintf(tx.auth_status, sizeof tx.auth_status, "%s", ec_auth_status_name(st));
-    tx.meter_start_wh = (int64_t)meter;
+    tx.meter_start_wh = meter;
     tx.last_register_wh = -1;
     tx.soc = -1;
     if (st != EC_AUTH_ACCEPTED) {
@@ -333,7 +354,7 @@ static void read_sample(const ec_json *mv, int64_t *register_wh, double *power_w
         const char *text = ec_json_str(ec_json_get(x, "value"));
         char *end;
         double v = strtod(text, &end);
-        if (end == text || *end || !isfinite(v) || phase) continue;
+        if (end == text || *end || !isfinite(v) || phase || v < 0 || v > METER_MAX / 1000) continue;
         int kilo = unit && unit[0] == 'k';
         if (!m || !strcmp(m, "Energy.Active.Import.Register"))
             *register_wh = (int64_t)llround(kilo ? v * 1000 : v);
@@ -363,12 +384,14 @@ static ec_err apply_meter(ocpp_cs *cs, ec_tx_t *tx, const ec_json *values)
 
 static void meter_values(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
-    double txid = 0;
-    ec_json *id = ec_json_get(pl, "transactionId");
+    int64_t txid = 0, connector = 0;
+    if (int_in(pl, "connectorId", 0, OCPP_MAX_CONNECTORS, &connector, r) ||
+        int_in(pl, "transactionId", -2147483648.0, METER_MAX, &txid, r))
+        return;
     ec_buf_puts(r->out, "{}");
-    if (!id || ec_json_number(id, &txid)) return; /* no transaction: nothing to keep */
+    if (!ec_json_get(pl, "transactionId")) return; /* no transaction: nothing to keep */
     ec_tx_t tx;
-    ec_err rc = ec_store_tx_get(ocpp__store(cs), (int64_t)txid, &tx, NULL);
+    ec_err rc = ec_store_tx_get(ocpp__store(cs), txid, &tx, NULL);
     if (rc == EC_ENOTFOUND || (!rc && (tx.stopped || strcmp(tx.charge_point, cp->id)))) return;
     if (rc || ocpp__begin_write(cs)) return store_failed(r);
     r->wrote = 1;
@@ -380,9 +403,9 @@ static void meter_values(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t no
 static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
     ec_store *s = ocpp__store(cs);
-    double txid = 0, meter = 0;
-    ec_json_number(ec_json_get(pl, "transactionId"), &txid);
-    ec_json_number(ec_json_get(pl, "meterStop"), &meter);
+    int64_t txid = 0, meter = 0;
+    if (int_in(pl, "transactionId", -2147483648.0, METER_MAX, &txid, r) || int_in(pl, "meterStop", 0, METER_MAX, &meter, r))
+        return;
     const char *uid = ec_json_str(ec_json_get(pl, "idTag"));
     const char *reason = ec_json_str(ec_json_get(pl, "reason"));
     int64_t stop_s;
@@ -392,9 +415,9 @@ static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_
     ec_buf tariff_doc, cdr;
     ec_buf_init(&tariff_doc, EC_REG_DOC_MAX);
     ec_buf_init(&cdr, 2 * EC_REG_DOC_MAX);
-    ec_err rc = ec_store_tx_get(s, (int64_t)txid, &tx, &tariff_doc);
+    ec_err rc = ec_store_tx_get(s, txid, &tx, &tariff_doc);
     if (rc == EC_ENOTFOUND || (!rc && strcmp(tx.charge_point, cp->id))) {
-        ec_log(EC_LOG_WARN, "ocpp: %s stopped transaction %.0f, which it never started here", cp->id, txid);
+        ec_log(EC_LOG_WARN, "ocpp: %s stopped transaction %lld, which it never started here", cp->id, (long long)txid);
         rc = EC_OK;
     } else if (!rc && !tx.stopped) {
         ec_json *tj = NULL;
@@ -411,7 +434,7 @@ static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_
             rc = apply_meter(cs, &tx, ec_json_get(pl, "transactionData"));
         }
         if (!rc) {
-            ec_tx_stop(&tx, stop_s, (int64_t)meter, reason);
+            ec_tx_stop(&tx, stop_s, meter, reason);
             rc = ec_cdr_json(&tx, have ? &tariff : NULL, have ? tariff_doc.data : NULL, &cdr, &cost);
         }
         int64_t e, ch, idle;
