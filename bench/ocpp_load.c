@@ -5,7 +5,11 @@
  * outstanding per connection, as OCPP-J requires; the time from a call's
  * write to its CALLRESULT is its latency. Prints one JSON line.
  *
- *   ocpp_load HOST PORT N RATE SECONDS [ID_PREFIX]
+ *   ocpp_load HOST PORT N RATE SECONDS [ID_PREFIX [MODE]]
+ *
+ * MODE "mix" (default): StatusNotification and MeterValues in turn, the
+ * meter values stored durably before their answer; "heartbeat": Heartbeat
+ * only, which stores nothing (the WebSocket and OCPP-J layers alone).
  */
 #include <libwebsockets.h>
 #include <uv.h>
@@ -32,6 +36,7 @@ typedef struct {
 static cp_t *cps;
 static int n_cps, connecting, established, running, failed_conn;
 static const char *host, *prefix = "LOAD";
+static int heartbeat_only;
 static int port;
 static struct lws_context *ctx;
 static int64_t *lat_us;
@@ -110,6 +115,7 @@ static int compose(cp_t *c, char *p, size_t n)
         return snprintf(p, n, "[2,\"%ld\",\"StartTransaction\",{\"connectorId\":1,\"idTag\":\"LOADTAG\",\"meterStart\":0,\"timestamp\":\"%s\"}]",
                         id, ts);
     default:
+        if (heartbeat_only) return snprintf(p, n, "[2,\"%ld\",\"Heartbeat\",{}]", id);
         if (id % 2)
             return snprintf(p, n, "[2,\"%ld\",\"StatusNotification\",{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Charging\"}]", id);
         c->energy_wh += 100;
@@ -205,7 +211,7 @@ static int cmp64(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     if (argc < 6) {
-        fprintf(stderr, "usage: ocpp_load HOST PORT N RATE SECONDS [ID_PREFIX]\n");
+        fprintf(stderr, "usage: ocpp_load HOST PORT N RATE SECONDS [ID_PREFIX [mix|heartbeat]]\n");
         return 2;
     }
     host = argv[1];
@@ -214,6 +220,7 @@ int main(int argc, char **argv)
     rate = atof(argv[4]);
     double secs = atof(argv[5]);
     if (argc > 6) prefix = argv[6];
+    heartbeat_only = argc > 7 && !strcmp(argv[7], "heartbeat");
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
         rl.rlim_cur = rl.rlim_max;
@@ -262,10 +269,10 @@ int main(int argc, char **argv)
     qsort(lat_us, n_lat, sizeof *lat_us, cmp64);
     double p50 = n_lat ? lat_us[n_lat / 2] / 1000.0 : 0, p99 = n_lat ? lat_us[(size_t)(n_lat * 0.99)] / 1000.0 : 0;
     double max = n_lat ? lat_us[n_lat - 1] / 1000.0 : 0;
-    printf("{\"connections\": %d, \"connected\": %d, \"failed\": %d, \"connect_s\": %.2f, \"target_rate\": %.0f, \"seconds\": %.2f, "
+    printf("{\"mode\": \"%s\", \"connections\": %d, \"connected\": %d, \"failed\": %d, \"connect_s\": %.2f, \"target_rate\": %.0f, \"seconds\": %.2f, "
            "\"sent\": %ld, \"answered\": %ld, \"lost\": %ld, \"call_errors\": %ld, \"skipped_busy\": %ld, \"rate\": %.0f, "
            "\"p50_ms\": %.2f, \"p99_ms\": %.2f, \"max_ms\": %.2f}\n",
-           n_cps, running, failed_conn, connect_s, rate, run_s, sent_measured, recv_measured, sent_measured - recv_measured,
+           heartbeat_only ? "heartbeat" : "mix", n_cps, running, failed_conn, connect_s, rate, run_s, sent_measured, recv_measured, sent_measured - recv_measured,
            errors, skipped, (double)recv_measured / run_s, p50, p99, max);
     lws_context_destroy(ctx);
     uv_run(&loop, UV_RUN_NOWAIT);

@@ -445,9 +445,14 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
         return;
     }
     if (!strcmp(path, "/metrics")) {
-        ec_http_stats_t st = {0, 0};
+        ec_http_stats_t st;
+        memset(&st, 0, sizeof st);
         if (a->http) st = ec_http_stats(a->http);
         metrics__write(&a->metrics, &st, a->store, a->db_path, &res->body);
+        if (a->ocpp) {
+            ocpp_stats_t o = ocpp__stats(a->ocpp);
+            metrics__write_ocpp(&o, &st, &res->body);
+        }
         res->content_type = "text/plain; version=0.0.4";
         res->status = 200;
         return;

@@ -68,3 +68,35 @@ void metrics__write(const ec_metrics *m, const ec_http_stats_t *http, ec_store *
                       "ecorridor_store_file_bytes %lld\n",
                       (long long)st.st_size);
 }
+
+void metrics__write_ocpp(const ocpp_stats_t *o, const ec_http_stats_t *http, ec_buf *out)
+{
+    ec_buf_printf(out,
+                  "# HELP ecorridor_ocpp_connections_open Charge points connected now.\n"
+                  "# TYPE ecorridor_ocpp_connections_open gauge\n"
+                  "ecorridor_ocpp_connections_open %lld\n"
+                  "# HELP ecorridor_ocpp_connections_total Charge point connections accepted since start.\n"
+                  "# TYPE ecorridor_ocpp_connections_total counter\n"
+                  "ecorridor_ocpp_connections_total %lld\n"
+                  "# HELP ecorridor_ocpp_connections_refused_total Upgrades refused (subprotocol, credentials, id).\n"
+                  "# TYPE ecorridor_ocpp_connections_refused_total counter\n"
+                  "ecorridor_ocpp_connections_refused_total %lld\n",
+                  (long long)http->ws_open, (long long)http->ws_total, (long long)http->ws_refused);
+    const struct {
+        const char *name, *help;
+        int64_t v;
+    } c[] = {
+        {"calls_received", "CALLs from charge points.", o->calls_in},
+        {"results_sent", "CALLRESULTs sent to charge points.", o->results_out},
+        {"errors_sent", "CALLERRORs sent to charge points.", o->errors_out},
+        {"calls_sent", "CALLs (commands) sent to charge points.", o->calls_out},
+        {"results_received", "CALLRESULTs from charge points.", o->results_in},
+        {"errors_received", "CALLERRORs from charge points.", o->errors_in},
+        {"call_timeouts", "Commands a charge point did not answer in time.", o->timeouts},
+        {"commits", "Store commits of charge point messages (one per loop turn that wrote).", o->commits},
+        {"commit_failures", "Commits that failed (the replies were not sent).", o->commit_failures},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+        ec_buf_printf(out, "# HELP ecorridor_ocpp_%s_total %s\n# TYPE ecorridor_ocpp_%s_total counter\necorridor_ocpp_%s_total %lld\n",
+                      c[i].name, c[i].help, c[i].name, c[i].name, (long long)c[i].v);
+}

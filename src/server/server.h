@@ -25,6 +25,7 @@ typedef struct {
 void metrics__observe(ec_metrics *m, ec_http_method method, int status, double seconds);
 void metrics__write(const ec_metrics *m, const ec_http_stats_t *http, ec_store *store,
                     const char *db_path, ec_buf *out);
+void metrics__write_ocpp(const ocpp_stats_t *o, const ec_http_stats_t *http, ec_buf *out);
 
 typedef struct {
     ec_store *store;
