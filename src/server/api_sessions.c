@@ -219,7 +219,11 @@ typedef struct {
 static void charger_out(ec_jw *w, ocpp_cs *cs, const char *doc, size_t len)
 {
     ec_json *j;
-    if (ec_json_load_buf(doc, len, "charger", &j)) return;
+    if (ec_json_load_buf(doc, len, "charger", &j)) {
+        ec_log(EC_LOG_ERROR, "a stored charger document does not parse: %s", ec_errmsg());
+        ec_jw_null(w);
+        return;
+    }
     merged(w, j, NULL, NULL);
     const char *id = ec_json_str(ec_json_get(j, "id"));
     live(w, id ? ocpp__find(cs, id) : NULL);
@@ -313,6 +317,12 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
         api__error(res, 403, "forbidden", "site_id", "an operator registers charge points on its own sites only");
         goto done;
     }
+    int known = ec_store_exists(a->store, EC_KIND_ORGANISATION, op);
+    if (known < 0) goto fail;
+    if (!known) {
+        api__error(res, 400, "unknown_reference", "operator_id", "no organisation %s in the register", op);
+        goto done;
+    }
     const char *pw = ec_json_str(ec_json_get(in, "password"));
     if (pw) ocpp__password_hash(cid, pw, hash);
     double prof = hash[0] ? 1 : 0;
@@ -323,7 +333,9 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
         api__error(res, 400, "missing_field", "password", "security profiles 1 and 2 need a password");
         goto done;
     }
-    static const char *const skip[] = {"password", "id", "operator_id", "security_profile", "last_updated", NULL};
+    /* What this function writes itself, and what only the server writes. */
+    static const char *const skip[] = {"password", "id", "operator_id", "security_profile", "password_set",
+                                       "last_updated", NULL};
     ec_jw w;
     ec_jw_init(&w, &doc);
     merged(&w, base, in, skip);
@@ -566,6 +578,12 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
     if (!issuer) issuer = was;
     if (!issuer) {
         api__error(res, 400, "missing_field", "issuer_id", "say which fleet or mobility provider issues the token");
+        goto done;
+    }
+    int known = ec_store_exists(a->store, EC_KIND_ORGANISATION, issuer);
+    if (known < 0) goto fail;
+    if (!known) {
+        api__error(res, 400, "unknown_reference", "issuer_id", "no organisation %s in the register", issuer);
         goto done;
     }
     static const char *const skip[] = {"uid", "issuer_id", "last_updated", NULL};

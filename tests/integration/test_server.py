@@ -427,20 +427,31 @@ def test_openapi(hub, keys):
     answered (not 404/405), and every field an object comes back with is in its schema."""
     doc = json.load(open(os.path.join(SRC, "docs", "openapi.json")))
     schemas = doc["components"]["schemas"]
+    # A charge point and a token, so their paths have something to answer with.
+    curl(hub, "POST", "/api/v1/organisations", {"id": "op-openapi", "name": "O", "kind": "operator"}, keys["admin"])
+    curl(hub, "POST", "/api/v1/organisations", {"id": "fleet-openapi", "name": "F", "kind": "fleet"}, keys["admin"])
+    s, b = curl(hub, "POST", "/api/v1/chargers", {"id": "CP-OPENAPI", "operator_id": "op-openapi"}, keys["admin"])
+    check(s == 201, "a charger for the OpenAPI check: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/tokens", {"uid": "OPENAPI1", "issuer_id": "fleet-openapi"}, keys["admin"])
+    check(s == 201, "a token for the OpenAPI check: %s %s" % (s, b))
     ids = {}
     for path in doc["paths"]:
         if path.endswith("{id}"):
             s, b = curl(hub, "GET", path[:-len("/{id}")] + "?limit=1", None, keys["admin"])
-            ids[path] = b["data"][0]["id"] if s == 200 and b["data"] else "none"
+            first = b["data"][0] if s == 200 and b["data"] else {}
+            ids[path] = first.get("id", first.get("uid", "none"))
     for path, ops in doc["paths"].items():
         for method in ops:
             if method == "parameters":
                 continue
-            url = path.replace("{id}", ids.get(path, ""))
+            url = path.replace("{id}", ids.get(path, ids.get(path.split("/{id}")[0] + "/{id}", "")))
+            url = url.replace("{action}", "Reset")
             m = method.upper()
             body = None if m in ("GET", "DELETE") else {}
             if m == "DELETE":
                 url = path.replace("{id}", "no-such-id")
+            if url.endswith("/commands/Reset"):
+                body = {"type": "Soft"}  # to a charger that is not connected: 409, not 404
             s, b = curl(hub, m, url, body, keys["admin"])
             check(s not in (404, 405) or (m == "DELETE" and s == 404 and is_error(b, "not_found")),
                   "documented %s %s is answered: %d" % (m, url, s))
@@ -458,9 +469,10 @@ def test_openapi(hub, keys):
                 fields_in(v, schema["items"], "%s[%d]" % (where, i))
 
     for plural, name in [("jurisdictions", "Jurisdiction"), ("organisations", "Organisation"), ("sites", "Site"),
-                         ("substations", "Substation"), ("renewables", "Renewable"), ("tariffs", "Tariff")]:
+                         ("substations", "Substation"), ("renewables", "Renewable"), ("tariffs", "Tariff"),
+                         ("chargers", "Charger"), ("tokens", "Token")]:
         s, b = curl(hub, "GET", "/api/v1/%s?limit=20" % plural, None, keys["admin"])
-        check(s == 200 and b["data"], "some %s to hold to the schema" % plural)
+        check(s == 200 and b["data"], "some %s to hold to the schema: %s %s" % (plural, s, str(b)[:300]))
         for o in b["data"]:
             fields_in(o, {"$ref": "#/components/schemas/" + name}, plural)
 

@@ -191,6 +191,12 @@ async function main() {
     check(s === 409, 'the same id twice: ' + s);
     [s, b] = await api(hub, 'GET', '/api/v1/chargers', undefined, k.opB);
     check(s === 200 && b.total === 0, 'op-b sees none of op-a\'s chargers: ' + JSON.stringify(b));
+    [s, b] = await api(hub, 'PATCH', '/api/v1/chargers/CP-1', { name: 'Bay 1' }, k.opA);
+    check(s === 200 && b.name === 'Bay 1' && b.password_set === true && b.connectors === 2, 'PATCH a charger: ' + JSON.stringify(b));
+    [s, b] = await api(hub, 'GET', '/api/v1/chargers/CP-1', undefined, k.opA);
+    check(s === 200 && b.name === 'Bay 1', 'and keeps it: ' + JSON.stringify(b));
+    [s, b] = await api(hub, 'PATCH', '/api/v1/chargers/CP-1', { security_profile: 2 }, k.opB);
+    check(s === 403, "op-b cannot change op-a's charger: " + s);
 
     // ---- tokens ----
     const tok = async (body, who = k.fleetA) => (await api(hub, 'POST', '/api/v1/tokens', body, who))[0];
@@ -214,6 +220,10 @@ async function main() {
     bad = chargePoint(hub, 'CP-1', undefined);
     err = await bad.connect().then(() => null, (e) => e);
     check(err !== null, 'TC_085: no password is refused');
+    [s] = await api(hub, 'POST', '/api/v1/chargers', { id: 'CP-P2', site_id: 'site-a', security_profile: 2, password: 'profile-two-pw' }, k.opA);
+    check(s === 201, 'a profile-2 charger on the plain hub: ' + s);
+    bad = chargePoint(hub, 'CP-P2', 'profile-two-pw');
+    check(await bad.connect().then(() => false, () => true), 'security profile 2 is refused over plain ws://');
     let raw = rawSocket(hub, 'CP-1', cp1.password, []);
     check(!(await raw.opened), 'TC_088: a connection offering no subprotocol is refused');
     raw.terminate();
@@ -420,8 +430,76 @@ async function main() {
     [s] = await api(hub, 'GET', '/api/v1/settlement?from=soon', undefined, k.admin);
     check(s === 400, 'a bad period is a 400');
 
+    // ---- every field served is in docs/openapi.json ----
+    const oas = JSON.parse(fs.readFileSync(path.join(REPO, 'docs', 'openapi.json'), 'utf8')).components.schemas;
+    const fieldsIn = (obj, schema, where) => {
+        if (schema.$ref) schema = oas[schema.$ref.split('/').pop()];
+        if (obj && typeof obj === 'object' && !Array.isArray(obj) && schema.properties)
+            for (const [kk, v] of Object.entries(obj)) {
+                check(kk in schema.properties, where + '.' + kk + ' is in the OpenAPI schema');
+                if (kk in schema.properties) fieldsIn(v, schema.properties[kk], where + '.' + kk);
+            }
+        if (Array.isArray(obj) && schema.items) obj.slice(0, 3).forEach((v, i) => fieldsIn(v, schema.items, where + '[' + i + ']'));
+    };
+    for (const [p, name] of [['/api/v1/chargers', 'Charger'], ['/api/v1/tokens', 'Token'], ['/api/v1/cdrs', 'CDR']]) {
+        [s, b] = await api(hub, 'GET', p, undefined, k.admin);
+        check(s === 200 && b.data.length > 0, 'some ' + p);
+        for (const o of b.data) fieldsIn(o, { $ref: '#/components/schemas/' + name }, p);
+    }
+    b = await (async () => {
+        const c = chargePoint(hub, 'CP-1', cp1.password);
+        await c.connect();
+        const r = await c.call('StartTransaction', { connectorId: 1, idTag: 'AABBCCDD', meterStart: 0, timestamp: iso(t0 + 9000) });
+        const [, list] = await api(hub, 'GET', '/api/v1/sessions', undefined, k.admin);
+        await c.call('StopTransaction', { transactionId: r.transactionId, meterStop: 10, timestamp: iso(t0 + 9100) });
+        await c.close();
+        return list;
+    })();
+    check(b.data.length === 1, 'a session to hold to the schema');
+    for (const o of b.data) fieldsIn(o, { $ref: '#/components/schemas/Session' }, 'sessions');
+    [s, b] = await api(hub, 'GET', '/api/v1/settlement', undefined, k.admin);
+    fieldsIn(b, { $ref: '#/components/schemas/Settlement' }, 'settlement');
+
     check(await hub.stop() === 0, 'the hub stops cleanly');
+    await tlsTest();
     await killTest();
+}
+
+// Security profile 2: HTTP Basic over TLS. The hub serves wss:// (and
+// https://) with a certificate made here; a profile-2 charger is refused on
+// plain ws:// and accepted on wss://.
+async function tlsTest() {
+    const db = path.join(TMP, 'tls.db');
+    const cert = path.join(TMP, 'cert.pem'), keyf = path.join(TMP, 'key.pem');
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyf, '-out', cert,
+        '-days', '2', '-subj', '/CN=127.0.0.1'], { encoding: 'utf8' });
+    if (r.status !== 0) {
+        check(false, 'openssl makes a test certificate: ' + r.stderr);
+        return;
+    }
+    const hub = new Hub(db, ['--tls-cert', cert, '--tls-key', keyf]);
+    await hub.start();
+    hub.base = 'https://127.0.0.1:' + hub.port;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'; // our own test certificate
+    const admin = key(db, 'admin', 'hub');
+    let [s] = await api(hub, 'POST', '/api/v1/organisations', { id: 'op-t', name: 'T', kind: 'operator' }, admin);
+    check(s === 201, 'REST over https: ' + s);
+    [s] = await api(hub, 'POST', '/api/v1/chargers', { id: 'CP-TLS', operator_id: 'op-t', security_profile: 2, password: 'tls-password-1' }, admin);
+    check(s === 201, 'a profile-2 charger: ' + s);
+    [s] = await api(hub, 'POST', '/api/v1/chargers', { id: 'CP-NOPW', operator_id: 'op-t', security_profile: 2 }, admin);
+    check(s === 400, 'profile 2 without a password is refused: ' + s);
+    const wss = 'wss://127.0.0.1:' + hub.port + '/ocpp';
+    const cli = new RPCClient({ endpoint: wss, identity: 'CP-TLS', password: 'tls-password-1', protocols: ['ocpp1.6'],
+        strictMode: true, reconnect: false, wsOpts: { rejectUnauthorized: false } });
+    await cli.connect();
+    const b = await cli.call('BootNotification', { chargePointVendor: 'ocpp-rpc', chargePointModel: 'tls' });
+    check(b.status === 'Accepted', 'profile 2: boot over wss:// with Basic auth: ' + b.status);
+    await cli.close();
+    const wrong = new RPCClient({ endpoint: wss, identity: 'CP-TLS', password: 'not-the-password', protocols: ['ocpp1.6'],
+        reconnect: false, wsOpts: { rejectUnauthorized: false } });
+    check(await wrong.connect().then(() => false, () => true), 'profile 2: a wrong password over wss:// is refused');
+    delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    check(await hub.stop() === 0, 'the TLS hub stops cleanly');
 }
 
 // Chargers run sessions under load; the hub is killed with SIGKILL and
