@@ -71,6 +71,17 @@ static int run(int argc, char **argv)
     o.tls.key_path = cli_get(&a, "tls-key");
     if (!o.tls.cert_path != !o.tls.key_path)
         return cli_usage_error(&cmd_serve, "--tls-cert and --tls-key go together");
+    const char *pem[] = {o.tls.cert_path, o.tls.key_path}, *pem_opt[] = {"--tls-cert", "--tls-key"};
+    for (int i = 0; i < 2 && o.tls.cert_path; i++) {
+        FILE *f = fopen(pem[i], "r");
+        char head[32] = "";
+        size_t n = f ? fread(head, 1, sizeof head - 1, f) : 0;
+        if (f) fclose(f);
+        head[n] = 0;
+        if (!f) return cli_error(ec_fail(EC_EIO, "%s %s: cannot read it", pem_opt[i], pem[i]));
+        if (!strstr(head, "-----BEGIN"))
+            return cli_error(ec_fail(EC_EPARSE, "%s %s: not a PEM file (no -----BEGIN line)", pem_opt[i], pem[i]));
+    }
     static const char *const secs[] = {"heartbeat", "call-timeout"};
     int *dst[] = {&o.ocpp.heartbeat_s, &o.ocpp.call_timeout_s};
     for (int i = 0; i < 2; i++) {
