@@ -278,8 +278,15 @@ async function main() {
     [s, b] = await api(hub, 'GET', '/api/v1/sites/site-a', undefined);
     check(s === 200 && b.evses[0].status === 'CHARGING' && b.evses[1].status === 'AVAILABLE',
         'live availability reaches the register: ' + JSON.stringify(b.evses && b.evses.map((e) => e.status)));
-    [s, b] = await api(hub, 'GET', '/api/v1/sites?status=AVAILABLE', undefined);
-    check(s === 200, 'status filter works');
+    await cp.call('StatusNotification', { connectorId: 2, errorCode: 'GroundFailure', status: 'Faulted' });
+    [s, b] = await api(hub, 'GET', '/api/v1/sites/site-a', undefined);
+    check(s === 200 && b.evses[1].status === 'OUTOFORDER', 'a faulted connector takes its EVSE out of order (and out of routes): ' +
+        JSON.stringify(b.evses && b.evses.map((e) => e.status)));
+    [s, b] = await api(hub, 'GET', '/api/v1/sites?status=OUTOFORDER', undefined);
+    check(s === 200 && b.data.some((x) => x.id === 'site-a'), 'the status filter sees it');
+    [s, b] = await api(hub, 'GET', '/api/v1/chargers/CP-1', undefined, k.opA);
+    check(b.connector_status[1].status === 'Faulted' && b.connector_status[1].error_code === 'GroundFailure', 'and the charger shows the fault');
+    await cp.call('StatusNotification', { connectorId: 2, errorCode: 'NoError', status: 'Available' });
     b = await cp.call('StartTransaction', start);
     check(b.transactionId === tx1, 'a resent StartTransaction gets the same transaction: ' + b.transactionId);
     await cp.call('MeterValues', { connectorId: 1, transactionId: tx1, meterValue: [{ timestamp: iso(t0 + 1800), sampledValue: [
