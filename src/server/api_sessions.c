@@ -317,7 +317,9 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
         api__error(res, 403, "forbidden", "site_id", "an operator registers charge points on its own sites only");
         goto done;
     }
-    int known = ec_store_exists(a->store, EC_KIND_ORGANISATION, op);
+    /* An operator's key vouches for its own organisation; an operator an
+     * admin names must be in the register. */
+    int known = p->role == EC_ROLE_OPERATOR || site ? 1 : ec_store_exists(a->store, EC_KIND_ORGANISATION, op);
     if (known < 0) goto fail;
     if (!known) {
         api__error(res, 400, "unknown_reference", "operator_id", "no organisation %s in the register", op);
@@ -580,7 +582,9 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
         api__error(res, 400, "missing_field", "issuer_id", "say which fleet or mobility provider issues the token");
         goto done;
     }
-    int known = ec_store_exists(a->store, EC_KIND_ORGANISATION, issuer);
+    /* A fleet's key vouches for its own organisation; an issuer an admin
+     * names must be in the register. */
+    int known = p->role == EC_ROLE_FLEET ? 1 : ec_store_exists(a->store, EC_KIND_ORGANISATION, issuer);
     if (known < 0) goto fail;
     if (!known) {
         api__error(res, 400, "unknown_reference", "issuer_id", "no organisation %s in the register", issuer);

@@ -206,6 +206,8 @@ async function main() {
     check(await tok({ uid: 'SMALL001', group_id: 'small-fleet' }, k.fleetB) === 201, 'fleet-b issues SMALL001');
     check(await tok({ uid: 'TOOLONG-TOKEN-ID-OVER-20' }) === 400, 'an idTag over 20 characters is refused');
     check(await tok({ uid: 'X1' }, k.opA) === 403, 'an operator does not issue tokens');
+    check(await tok({ uid: 'X2', issuer_id: 'nobody' }, k.admin) === 400, 'an admin names an issuer in the register');
+    check(await tok({ uid: 'X3', issuer_id: 'fleet-b' }, k.fleetA) === 403, 'a fleet issues as itself only');
     [s, b] = await api(hub, 'PATCH', '/api/v1/tokens/BLOCKED1', { valid: false }, k.fleetA);
     check(s === 200 && b.valid === false, 'PATCH valid:false blocks: ' + s);
     [s] = await api(hub, 'PATCH', '/api/v1/tokens/BLOCKED1', { valid: true }, k.fleetB);
