@@ -373,15 +373,18 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return ws_write_one(wsi, s, w);
     case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* Either may come first (or alone, for a handshake that failed after
+         * it was accepted): the user's state goes exactly once. */
         if (w && w->opened) {
             s->stats.ws_open--;
             w->opened = 0;
-            if (s->h.ws_closed) s->h.ws_closed(s->h.ctx, w->user);
         }
-        if (w) {
+        if (w && w->accepted) {
+            w->accepted = 0;
+            if (s->h.ws_closed) s->h.ws_closed(s->h.ctx, w->user);
             ec_buf_free(&w->in);
             ec_buf_free(&w->out);
-            w->accepted = 0;
         }
         return 0;
     default: break;

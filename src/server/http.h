@@ -66,7 +66,8 @@ typedef struct {
     /* One whole text message (at most ws_max_message bytes; longer ones close
      * the connection with 1009). data is borrowed for the call. */
     void (*ws_message)(void *ctx, void *user, ec_ws *ws, const char *data, size_t len);
-    /* The connection is gone; ws must not be used after this returns. */
+    /* The connection is gone (also one accepted whose handshake then
+     * failed: ws_open was never called); ws must not be used after this. */
     void (*ws_closed)(void *ctx, void *user);
     size_t ws_max_message;
     void *ctx;

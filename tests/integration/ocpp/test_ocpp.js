@@ -241,6 +241,8 @@ async function main() {
         if (method === 'GetConfiguration') return { configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '300' }] };
         if (method === 'UnlockConnector') return { status: 'Unlocked' };
         if (method === 'TriggerMessage') return { status: 'Accepted' };
+        // Answers too late (after the hub's --call-timeout of 3 s): the hub must ignore it.
+        if (method === 'ClearChargingProfile' && params.id === 99) return sleep(4000).then(() => ({ status: 'Accepted' }));
         if (method === 'ClearChargingProfile') return { status: 'Accepted' };
         return { status: 'Accepted' };
     });
@@ -374,6 +376,17 @@ async function main() {
         [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/' + cmd, body, k.opA);
         check(s === 200 && b.status === st, cmd + ' through REST: ' + s + ' ' + JSON.stringify(b));
     }
+    let t = Date.now();
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/ClearChargingProfile', { id: 99 }, k.opA);
+    check(s === 504 && b.error.code === 'charger_timeout' && Date.now() - t >= 2500, 'a charger that does not answer in time: 504 after --call-timeout: ' + s);
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/Reset', { type: 'Hard' }, k.opA);
+    check(s === 200, 'and the next command goes through: ' + s);
+    const slow = api(hub, 'POST', '/api/v1/chargers/CP-1/commands/ClearChargingProfile', { id: 99 }, k.opA);
+    await sleep(200);
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/Reset', { type: 'Soft' }, k.opA);
+    check(s === 409 && b.error.code === 'busy', 'one outstanding call per connection: ' + s);
+    check((await slow)[0] === 504, 'the slow one times out too');
+    await sleep(1200); // its late answer arrives and is ignored
     [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/GetConfiguration', {}, k.admin);
     check(s === 200 && b.response.configurationKey[0].key === 'HeartbeatInterval', 'GetConfiguration returns the keys');
 
