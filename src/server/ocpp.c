@@ -47,7 +47,7 @@ static uint64_t id_hash(const char *id)
 ocpp_cp *ocpp__find(ocpp_cs *cs, const char *id)
 {
     uint64_t v;
-    if (!ec_map_get(&cs->by_id, id_hash(id), &v) || !v) return NULL;
+    if (!cs || !ec_map_get(&cs->by_id, id_hash(id), &v) || !v) return NULL;
     ocpp_cp *cp = (ocpp_cp *)(uintptr_t)v;
     return strcmp(cp->id, id) ? NULL : cp;
 }

@@ -70,7 +70,7 @@ void ocpp__ws_open(void *ctx, void *user, ec_ws *ws);
 void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t len);
 void ocpp__ws_closed(void *ctx, void *user);
 
-/* The connected charge point id, or NULL. */
+/* The connected charge point id, or NULL (also when cs is NULL: no central system). */
 ocpp_cp *ocpp__find(ocpp_cs *cs, const char *id);
 /* Sends action with payload (checked against the schema first) to cp and
  * answers the REST request serial with the charger's reply. EC_EINVAL with
