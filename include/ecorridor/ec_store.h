@@ -75,8 +75,9 @@ typedef ec_err (*ec_store_row_fn)(void *ctx, const char *doc, size_t len);
 ec_err ec_store_list(ec_store *s, ec_kind k, const ec_store_filter_t *f, ec_store_row_fn row,
                      void *ctx, int64_t *total);
 ec_err ec_store_count(ec_store *s, ec_kind k, int64_t *n);
-/* Changes with every write, this process's or another's (SQLite's
- * data_version), for caches built from the register. */
+/* Changes with every write to the register, this process's or another's
+ * (SQLite's data_version), for caches built from the register; this
+ * process's writes of charge points, tokens, sessions and CDRs leave it. */
 int64_t ec_store_generation(ec_store *s);
 
 /* Checks that every object idx names exists; EC_EINVAL with *err naming the

@@ -659,8 +659,9 @@ ec_err store__read(ec_store *s)
 
 void store__write(ec_store *s)
 {
+    /* Sessions, tokens and charge points are not the register: caches of
+     * the register (the route planner) stay valid across these writes. */
     end_read(s);
-    s->generation++;
 }
 
 void store__bind_text(store_q *q, int i, const char *v)

@@ -17,7 +17,7 @@ ec_err store__key_lookup(ec_store *s, const char *hash, ec_key_info_t *info);
 typedef struct store_q store_q;
 store_q *store__q(ec_store *s, const char *sql);
 ec_err store__read(ec_store *s);  /* before reads: joins the shared read */
-void store__write(ec_store *s);   /* before writes: ends the shared read */
+void store__write(ec_store *s);   /* before writes: ends the shared read (the register's generation stays) */
 void store__bind_text(store_q *q, int i, const char *v); /* NULL or "": SQL NULL */
 void store__bind_int(store_q *q, int i, int64_t v);
 void store__bind_real(store_q *q, int i, double v);

@@ -156,7 +156,9 @@ static void test_store_sessions(void **state)
     snprintf(tx.auth_status, sizeof tx.auth_status, "Accepted");
     tx.start_s = 100, tx.last_register_wh = -1, tx.soc = -1;
     int existed;
+    int64_t gen = ec_store_generation(s);
     assert_int_equal(ec_store_tx_start(s, "k1", NULL, &tx, &existed), EC_OK);
+    assert_true(ec_store_generation(s) == gen); /* the route planner's cache stays */
     assert_int_equal(existed, 0);
     int64_t id = tx.id, n;
     ec_tx_t again = tx;
