@@ -6,9 +6,13 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "ecorridor/ec_alloc.h"
 #include "ecorridor/ec_engine.h"
+#include "ecorridor/ec_sim.h"
 #include "ecorridor/ec_store.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static ec_json *js(const char *text)
@@ -202,11 +206,95 @@ static void test_store_sessions(void **state)
     ec_store_close(s);
 }
 
+/* Every algorithm on random sessions: no session above its maximum or what
+ * finishes it, the sum within the limit (uncontrolled aside), and the limit
+ * used up whenever demand exceeds it. Order checks for EDF and equal shares. */
+static void test_alloc_invariants(void **state)
+{
+    (void)state;
+    srand(7);
+    ec_alloc_session_t s[200];
+    double w[200];
+    for (int round = 0; round < 500; round++) {
+        size_t n = 1 + (size_t)(rand() % 200);
+        double demand = 0, limit = (double)(rand() % 400000);
+        for (size_t i = 0; i < n; i++) {
+            s[i].arrival_s = rand() % 10000;
+            s[i].departure_s = s[i].arrival_s + 300 + rand() % 40000;
+            s[i].remaining_wh = (double)(rand() % 50000);
+            s[i].max_w = (double)(1000 + rand() % 350000);
+            double cap = s[i].remaining_wh * 3600.0 / 300.0;
+            demand += cap < s[i].max_w ? cap : s[i].max_w;
+        }
+        for (int a = 0; a < EC_ALLOC_COUNT; a++) {
+            ec_alloc_step((ec_alloc_algo)a, s, n, limit, 10000, 300, w);
+            double sum = 0;
+            for (size_t i = 0; i < n; i++) {
+                assert_true(w[i] >= 0 && w[i] <= s[i].max_w + 1e-6);
+                assert_true(w[i] <= s[i].remaining_wh * 3600.0 / 300.0 + 1e-6);
+                sum += w[i];
+            }
+            if (a != EC_ALLOC_UNCONTROLLED) {
+                assert_true(sum <= limit + 1e-6);
+                /* Work-conserving: what is not given is what nobody could take. */
+                assert_true(fabs(sum - (demand < limit ? demand : limit)) < 1e-3 * (1 + limit));
+            }
+        }
+    }
+    /* EDF: the earliest departure is served first; equal shares split evenly. */
+    ec_alloc_session_t two[2] = {{0, 9000, 1e6, 10000}, {0, 1000, 1e6, 10000}};
+    ec_alloc_step(EC_ALLOC_EDF, two, 2, 12000, 0, 300, w);
+    assert_true(w[1] == 10000 && w[0] == 2000);
+    ec_alloc_step(EC_ALLOC_RR, two, 2, 12000, 0, 300, w);
+    assert_true(w[0] == 6000 && w[1] == 6000);
+    ec_alloc_step(EC_ALLOC_FCFS, two, 2, 12000, 0, 300, w);
+    assert_true(w[0] == 10000 && w[1] == 2000); /* same arrival: input order */
+    ec_alloc_algo al;
+    assert_int_equal(ec_alloc_algo_parse("llf", &al), 0);
+    assert_int_equal(al, EC_ALLOC_LLF);
+    assert_int_equal(ec_alloc_algo_parse("LLF", &al), -1);
+}
+
+/* A hand-checked replay: two 10 kWh sessions of 10 kW under 10 kW for two
+ * hours: FCFS gives the first one its 10 kWh in the first hour, then the
+ * second its 10 kWh; energy never above what was requested. */
+static void test_simulate(void **state)
+{
+    (void)state;
+    const char *csv = "session_id,station_id,arrival_period,departure_period,estimated_departure_period,"
+                      "requested_energy_kWh,battery_max_power_kW\n"
+                      "a,S1,0,24,24,10,10\nb,S2,0,12,12,10,10\n";
+    ec_vec v;
+    ec_vec_init(&v, sizeof(ec_charge_session_t));
+    assert_int_equal(ec_charge_sessions_csv("t.csv", csv, strlen(csv), 300, &v), EC_OK);
+    assert_int_equal(v.len, 2);
+    ec_charge_sim_opts_t o = {EC_ALLOC_FCFS, 10000, 0, 300, 0.25};
+    ec_charge_sim_result_t r;
+    assert_int_equal(ec_charge_simulate(&v, &o, &r), EC_OK);
+    assert_true(fabs(r.delivered_wh - 10000) < 1e-6); /* a first (0-1 h); b leaves at 1 h with nothing */
+    o.algo = EC_ALLOC_EDF; /* b leaves first: b in the first hour, a in the second */
+    assert_int_equal(ec_charge_simulate(&v, &o, &r), EC_OK);
+    assert_true(fabs(r.delivered_pct - 100) < 1e-9);
+    assert_true(fabs(r.peak_w - 10000) < 1e-6);
+    assert_true(fabs(r.cost - 5.0) < 1e-9);
+    o.algo = EC_ALLOC_UNCONTROLLED;
+    assert_int_equal(ec_charge_simulate(&v, &o, &r), EC_OK);
+    assert_true(fabs(r.peak_w - 20000) < 1e-6 && fabs(r.max_over_w - 10000) < 1e-6);
+    ec_vec_free(&v);
+    const char *bad = "session_id,station_id,arrival_period,departure_period,estimated_departure_period,"
+                      "requested_energy_kWh,battery_max_power_kW\na,S1,5,2,2,10,10\n";
+    ec_vec_init(&v, sizeof(ec_charge_session_t));
+    assert_int_equal(ec_charge_sessions_csv("bad.csv", bad, strlen(bad), 300, &v), EC_EPARSE);
+    assert_non_null(strstr(ec_errmsg(), "bad.csv:2"));
+    ec_vec_free(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_authorize), cmocka_unit_test(test_tariff_cost), cmocka_unit_test(test_tx_usage),
         cmocka_unit_test(test_settle), cmocka_unit_test(test_store_sessions),
+        cmocka_unit_test(test_alloc_invariants), cmocka_unit_test(test_simulate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

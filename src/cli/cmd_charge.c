@@ -1,0 +1,140 @@
+/* cmd_charge.c - `ecorridor charge-schedule`: charging sessions replayed
+ * through an allocation algorithm under a capacity (sim/). */
+#include "cli.h"
+#include "ecorridor/ec_sim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int run(int argc, char **argv);
+
+static const cli_opt opts[] = {
+    {"acn", "FILE.json.gz", "an ACN-Sim event queue (the Caltech ACN sessions in ../shared/data/charging)", 0},
+    {"sessions", "FILE.csv", "sessions as CSV: session_id,station_id,arrival_period,departure_period,"
+                             "estimated_departure_period,requested_energy_kWh,battery_max_power_kW", 0},
+    {"capacity-kw", "N", "the shared limit (a transformer, a grid connection) in kW", 0},
+    {"sweep", "LO:HI:STEP", "every capacity from LO to HI kW (instead of --capacity-kw), with the mean", 0},
+    {"algo", "A", "uncontrolled, fcfs, rr, edf, llf, or all (default all)", 0},
+    {"period-s", "S", "length of a period of the file and of the control interval (default 300)", 0},
+    {"evse-kw", "KW", "each EVSE's limit (default 6.656: 32 A at 208 V; 0 for none)", 0},
+    {"price-per-kwh", "P", "energy price for the cost (default 0)", 0},
+    {"json", NULL, "one JSON object", 0},
+    {NULL, NULL, NULL, 0},
+};
+
+const cli_cmd cmd_charge_schedule = {
+    "charge-schedule",
+    "charge-schedule (--acn FILE.json.gz | --sessions FILE.csv) (--capacity-kw N | --sweep LO:HI:STEP) [--algo A] [--json]",
+    "Replay charging sessions through an allocation algorithm under a capacity: energy delivered, peak, cost.",
+    opts, run, NULL};
+
+static int number(const char *opt, const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    double d = strtod(v, &end);
+    if (end == v || *end || !isfinite(d) || d < lo || d > hi)
+        return cli_usage_error(&cmd_charge_schedule, "--%s \"%s\" is not a number from %g to %g", opt, v, lo, hi);
+    *out = d;
+    return -1;
+}
+
+static void run_json(ec_jw *w, ec_alloc_algo a, double cap_kw, const ec_charge_sim_result_t *r)
+{
+    ec_jw_obj_begin(w);
+    ec_jw_key(w, "algo"), ec_jw_str(w, ec_alloc_algo_name(a));
+    ec_jw_key(w, "capacity_kw"), ec_jw_num(w, cap_kw, 3);
+    ec_jw_key(w, "energy_delivered_pct"), ec_jw_num(w, r->delivered_pct, 3);
+    ec_jw_key(w, "peak_kw"), ec_jw_num(w, r->peak_w / 1000, 3);
+    ec_jw_key(w, "cost"), ec_jw_num(w, r->cost, 2);
+    ec_jw_key(w, "requested_kwh"), ec_jw_num(w, r->requested_wh / 1000, 3);
+    ec_jw_key(w, "delivered_kwh"), ec_jw_num(w, r->delivered_wh / 1000, 3);
+    ec_jw_key(w, "sessions"), ec_jw_int(w, r->sessions);
+    ec_jw_key(w, "max_active"), ec_jw_int(w, r->max_active);
+    ec_jw_key(w, "max_over_capacity_kw"), ec_jw_num(w, r->max_over_w / 1000, 3);
+    ec_jw_obj_end(w);
+}
+
+static int run(int argc, char **argv)
+{
+    cli_args a;
+    int st = cli_parse(&cmd_charge_schedule, argc, argv, &a);
+    if (st >= 0) return st == EXIT_OK + 1 ? EXIT_OK : st;
+    const char *acn = cli_get(&a, "acn"), *csv = cli_get(&a, "sessions");
+    if (!acn == !csv) return cli_usage_error(&cmd_charge_schedule, "give one of --acn and --sessions");
+    double lo = 0, hi = 0, step = 1, period = 300, evse = 6.656, price = 0;
+    const char *cap = cli_get(&a, "capacity-kw"), *sweep = cli_get(&a, "sweep");
+    if (!cap == !sweep) return cli_usage_error(&cmd_charge_schedule, "give one of --capacity-kw and --sweep");
+    if (cap && (st = number("capacity-kw", cap, 0, 1e7, &lo)) >= 0) return st;
+    if (cap) hi = lo;
+    if (sweep) {
+        char *e1, *e2, *e3;
+        lo = strtod(sweep, &e1);
+        hi = *e1 == ':' ? strtod(e1 + 1, &e2) : -1;
+        step = hi >= 0 && *e2 == ':' ? strtod(e2 + 1, &e3) : -1;
+        if (step <= 0 || *e3 || lo < 0 || hi < lo || hi > 1e7 || (hi - lo) / step > 10000)
+            return cli_usage_error(&cmd_charge_schedule, "--sweep \"%s\" is not LO:HI:STEP in kW (like 10:125:5)", sweep);
+    }
+    const char *v;
+    if ((v = cli_get(&a, "period-s")) && (st = number("period-s", v, 1, 86400, &period)) >= 0) return st;
+    if ((v = cli_get(&a, "evse-kw")) && (st = number("evse-kw", v, 0, 1e5, &evse)) >= 0) return st;
+    if ((v = cli_get(&a, "price-per-kwh")) && (st = number("price-per-kwh", v, 0, 1e4, &price)) >= 0) return st;
+    ec_alloc_algo algos[EC_ALLOC_COUNT];
+    int n_algos = 0;
+    const char *an = cli_get(&a, "algo");
+    if (!an || !strcmp(an, "all")) {
+        for (int i = 0; i < EC_ALLOC_COUNT; i++) algos[n_algos++] = (ec_alloc_algo)i;
+    } else if (ec_alloc_algo_parse(an, &algos[0]) == 0) {
+        n_algos = 1;
+    } else {
+        return cli_usage_error(&cmd_charge_schedule, "--algo \"%s\" is not uncontrolled, fcfs, rr, edf, llf or all", an);
+    }
+    ec_vec sessions;
+    ec_vec_init(&sessions, sizeof(ec_charge_session_t));
+    ec_err rc = ec_charge_sessions_load(acn ? acn : csv, csv != NULL, (int64_t)period, &sessions);
+    if (rc) {
+        ec_vec_free(&sessions);
+        return cli_error(rc);
+    }
+    int json = cli_flag(&a, "json");
+    cli_json j;
+    if (json) {
+        cli_json_begin(&j);
+        ec_jw_obj_begin(&j.w);
+        ec_jw_key(&j.w, "runs"), ec_jw_arr_begin(&j.w);
+    } else {
+        printf("%-13s %12s %14s %10s %12s\n", "algo", "capacity_kw", "delivered_pct", "peak_kw", "cost");
+    }
+    double mean[EC_ALLOC_COUNT] = {0};
+    int count = 0;
+    for (double c = lo; c <= hi + 1e-9 && !rc; c += step, count++) {
+        for (int i = 0; i < n_algos && !rc; i++) {
+            ec_charge_sim_opts_t o = {algos[i], c * 1000, evse * 1000, (int64_t)period, price};
+            ec_charge_sim_result_t r;
+            if ((rc = ec_charge_simulate(&sessions, &o, &r))) break;
+            mean[i] += r.delivered_pct;
+            if (json) run_json(&j.w, algos[i], c, &r);
+            else
+                printf("%-13s %12.1f %14.2f %10.1f %12.2f\n", ec_alloc_algo_name(algos[i]), c, r.delivered_pct,
+                       r.peak_w / 1000, r.cost);
+        }
+    }
+    if (json) {
+        ec_jw_arr_end(&j.w);
+        if (count > 1) {
+            ec_jw_key(&j.w, "mean_energy_delivered_pct"), ec_jw_obj_begin(&j.w);
+            for (int i = 0; i < n_algos; i++) ec_jw_key(&j.w, ec_alloc_algo_name(algos[i])), ec_jw_num(&j.w, mean[i] / count, 3);
+            ec_jw_obj_end(&j.w);
+        }
+        ec_jw_key(&j.w, "sessions"), ec_jw_int(&j.w, (int64_t)sessions.len);
+        ec_jw_obj_end(&j.w);
+        if (!rc) cli_json_print(&j);
+        else ec_buf_free(&j.buf);
+    } else if (count > 1 && !rc) {
+        printf("mean over %d capacities:", count);
+        for (int i = 0; i < n_algos; i++) printf("  %s %.2f", ec_alloc_algo_name(algos[i]), mean[i] / count);
+        printf("\n");
+    }
+    ec_vec_free(&sessions);
+    return rc ? cli_error(rc) : EXIT_OK;
+}

@@ -1,0 +1,33 @@
+/* fuzz_charge.c - the charging sessions readers (CSV and acnportal event
+ * queue, chosen by the first byte), then a short replay of what they read
+ * under every algorithm: no allocation may break its invariants. */
+#include "ecorridor/ec_sim.h"
+
+#include <math.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1) return 0;
+    ec_log_set_level(EC_LOG_OFF);
+    ec_vec v;
+    ec_vec_init(&v, sizeof(ec_charge_session_t));
+    const char *text = (const char *)data + 1;
+    ec_err rc = data[0] & 1 ? ec_charge_sessions_acn("fuzz", text, size - 1, 300, &v)
+                            : ec_charge_sessions_csv("fuzz", text, size - 1, 300, &v);
+    /* Keep replays short: sessions spanning at most a few days. */
+    int ok = !rc && v.len <= 64;
+    for (size_t i = 0; ok && i < v.len; i++) {
+        ec_charge_session_t *s = &EC_VEC_AT(&v, ec_charge_session_t, i);
+        ok = s->departure_s - s->arrival_s <= 3 * 86400 && s->arrival_s <= 3 * 86400;
+    }
+    for (int a = 0; ok && a < EC_ALLOC_COUNT; a++) {
+        ec_charge_sim_opts_t o = {(ec_alloc_algo)a, 20000, 7000, 300, 0.3};
+        ec_charge_sim_result_t r;
+        if (ec_charge_simulate(&v, &o, &r)) __builtin_trap();
+        if (r.delivered_wh > r.requested_wh * (1 + 1e-9) + 1e-6) __builtin_trap();
+        if (a != EC_ALLOC_UNCONTROLLED && r.peak_w > 20000 * (1 + 1e-9)) __builtin_trap();
+    }
+    ec_vec_free(&v);
+    return 0;
+}
