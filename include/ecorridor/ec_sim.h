@@ -52,4 +52,9 @@ typedef struct {
  * sessions present and delivers what it gives for one period. */
 ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o, ec_charge_sim_result_t *r);
 
+/* The offline optimum of the same replay: every arrival known in advance,
+ * the most energy the capacity allows (o->algo is ignored). Exact: a
+ * maximum flow from the sessions through the periods they are plugged in. */
+ec_err ec_charge_offline_optimum(const ec_vec *sessions, const ec_charge_sim_opts_t *o, ec_charge_sim_result_t *r);
+
 #endif

@@ -15,7 +15,7 @@ static const cli_opt opts[] = {
                              "estimated_departure_period,requested_energy_kWh,battery_max_power_kW", 0},
     {"capacity-kw", "N", "the shared limit (a transformer, a grid connection) in kW", 0},
     {"sweep", "LO:HI:STEP", "every capacity from LO to HI kW (instead of --capacity-kw), with the mean", 0},
-    {"algo", "A", "uncontrolled, fcfs, rr, edf, llf, or all (default all)", 0},
+    {"algo", "A", "uncontrolled, fcfs, rr, edf, llf, offline (the optimum knowing every arrival), or all (default)", 0},
     {"period-s", "S", "length of a period of the file and of the control interval (default 300)", 0},
     {"evse-kw", "KW", "each EVSE's limit (default 6.656: 32 A at 208 V; 0 for none)", 0},
     {"price-per-kwh", "P", "energy price for the cost (default 0)", 0},
@@ -39,10 +39,15 @@ static int number(const char *opt, const char *v, double lo, double hi, double *
     return -1;
 }
 
+static const char *algo_name(ec_alloc_algo a)
+{
+    return a == EC_ALLOC_COUNT ? "offline" : ec_alloc_algo_name(a);
+}
+
 static void run_json(ec_jw *w, ec_alloc_algo a, double cap_kw, const ec_charge_sim_result_t *r)
 {
     ec_jw_obj_begin(w);
-    ec_jw_key(w, "algo"), ec_jw_str(w, ec_alloc_algo_name(a));
+    ec_jw_key(w, "algo"), ec_jw_str(w, algo_name(a));
     ec_jw_key(w, "capacity_kw"), ec_jw_num(w, cap_kw, 3);
     ec_jw_key(w, "energy_delivered_pct"), ec_jw_num(w, r->delivered_pct, 3);
     ec_jw_key(w, "peak_kw"), ec_jw_num(w, r->peak_w / 1000, 3);
@@ -79,15 +84,17 @@ static int run(int argc, char **argv)
     if ((v = cli_get(&a, "period-s")) && (st = number("period-s", v, 1, 86400, &period)) >= 0) return st;
     if ((v = cli_get(&a, "evse-kw")) && (st = number("evse-kw", v, 0, 1e5, &evse)) >= 0) return st;
     if ((v = cli_get(&a, "price-per-kwh")) && (st = number("price-per-kwh", v, 0, 1e4, &price)) >= 0) return st;
-    ec_alloc_algo algos[EC_ALLOC_COUNT];
+    ec_alloc_algo algos[EC_ALLOC_COUNT + 1]; /* EC_ALLOC_COUNT: the offline optimum */
     int n_algos = 0;
     const char *an = cli_get(&a, "algo");
     if (!an || !strcmp(an, "all")) {
-        for (int i = 0; i < EC_ALLOC_COUNT; i++) algos[n_algos++] = (ec_alloc_algo)i;
+        for (int i = 0; i <= EC_ALLOC_COUNT; i++) algos[n_algos++] = (ec_alloc_algo)i;
+    } else if (!strcmp(an, "offline")) {
+        algos[n_algos++] = EC_ALLOC_COUNT;
     } else if (ec_alloc_algo_parse(an, &algos[0]) == 0) {
         n_algos = 1;
     } else {
-        return cli_usage_error(&cmd_charge_schedule, "--algo \"%s\" is not uncontrolled, fcfs, rr, edf, llf or all", an);
+        return cli_usage_error(&cmd_charge_schedule, "--algo \"%s\" is not uncontrolled, fcfs, rr, edf, llf, offline or all", an);
     }
     ec_vec sessions;
     ec_vec_init(&sessions, sizeof(ec_charge_session_t));
@@ -105,17 +112,19 @@ static int run(int argc, char **argv)
     } else {
         printf("%-13s %12s %14s %10s %12s\n", "algo", "capacity_kw", "delivered_pct", "peak_kw", "cost");
     }
-    double mean[EC_ALLOC_COUNT] = {0};
+    double mean[EC_ALLOC_COUNT + 1] = {0};
     int count = 0;
     for (double c = lo; c <= hi + 1e-9 && !rc; c += step, count++) {
         for (int i = 0; i < n_algos && !rc; i++) {
             ec_charge_sim_opts_t o = {algos[i], c * 1000, evse * 1000, (int64_t)period, price};
             ec_charge_sim_result_t r;
-            if ((rc = ec_charge_simulate(&sessions, &o, &r))) break;
+            rc = algos[i] == EC_ALLOC_COUNT ? ec_charge_offline_optimum(&sessions, &o, &r)
+                                            : ec_charge_simulate(&sessions, &o, &r);
+            if (rc) break;
             mean[i] += r.delivered_pct;
             if (json) run_json(&j.w, algos[i], c, &r);
             else
-                printf("%-13s %12.1f %14.2f %10.1f %12.2f\n", ec_alloc_algo_name(algos[i]), c, r.delivered_pct,
+                printf("%-13s %12.1f %14.2f %10.1f %12.2f\n", algo_name(algos[i]), c, r.delivered_pct,
                        r.peak_w / 1000, r.cost);
         }
     }
@@ -123,7 +132,7 @@ static int run(int argc, char **argv)
         ec_jw_arr_end(&j.w);
         if (count > 1) {
             ec_jw_key(&j.w, "mean_energy_delivered_pct"), ec_jw_obj_begin(&j.w);
-            for (int i = 0; i < n_algos; i++) ec_jw_key(&j.w, ec_alloc_algo_name(algos[i])), ec_jw_num(&j.w, mean[i] / count, 3);
+            for (int i = 0; i < n_algos; i++) ec_jw_key(&j.w, algo_name(algos[i])), ec_jw_num(&j.w, mean[i] / count, 3);
             ec_jw_obj_end(&j.w);
         }
         ec_jw_key(&j.w, "sessions"), ec_jw_int(&j.w, (int64_t)sessions.len);
@@ -132,7 +141,7 @@ static int run(int argc, char **argv)
         else ec_buf_free(&j.buf);
     } else if (count > 1 && !rc) {
         printf("mean over %d capacities:", count);
-        for (int i = 0; i < n_algos; i++) printf("  %s %.2f", ec_alloc_algo_name(algos[i]), mean[i] / count);
+        for (int i = 0; i < n_algos; i++) printf("  %s %.2f", algo_name(algos[i]), mean[i] / count);
         printf("\n");
     }
     ec_vec_free(&sessions);

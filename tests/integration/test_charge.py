@@ -53,6 +53,16 @@ def main():
                 check(x["max_over_capacity_kw"] == 0 and x["peak_kw"] <= x["capacity_kw"] + 1e-6,
                       "%s at %s kW never above the capacity" % (x["algo"], x["capacity_kw"]))
                 check(x["delivered_kwh"] <= x["requested_kwh"] + 1e-6, "never more than requested")
+    by = {}
+    for x in results["--acn"]["runs"]:
+        by.setdefault(x["capacity_kw"], {})[x["algo"]] = x
+    for cap, v in by.items():
+        best = v["offline"]["energy_delivered_pct"]
+        check(all(v[a]["energy_delivered_pct"] <= best + 1e-9 for a in PUBLISHED),
+              "at %s kW no online algorithm beats the offline optimum %.3f" % (cap, best))
+        check(v["offline"]["peak_kw"] <= cap + 1e-6, "the optimum within the capacity at %s kW" % cap)
+    m = results["--acn"]["mean_energy_delivered_pct"]
+    check(m["llf"] <= m["offline"] and m["offline"] - m["llf"] < 0.5, "LLF is close to the offline optimum: %s" % m)
     check(results["--acn"]["mean_energy_delivered_pct"] == results["--sessions"]["mean_energy_delivered_pct"],
           "the event queue and the CSV give the same answers")
     # More capacity never delivers less (for the same algorithm).

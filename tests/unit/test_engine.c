@@ -277,6 +277,9 @@ static void test_simulate(void **state)
     assert_true(fabs(r.delivered_pct - 100) < 1e-9);
     assert_true(fabs(r.peak_w - 10000) < 1e-6);
     assert_true(fabs(r.cost - 5.0) < 1e-9);
+    /* The offline optimum: both, 20 kWh (as EDF, knowing b leaves first). */
+    assert_int_equal(ec_charge_offline_optimum(&v, &o, &r), EC_OK);
+    assert_true(fabs(r.delivered_wh - 20000) < 1e-6 && r.peak_w <= 10000 + 1e-6);
     o.algo = EC_ALLOC_UNCONTROLLED;
     assert_int_equal(ec_charge_simulate(&v, &o, &r), EC_OK);
     assert_true(fabs(r.peak_w - 20000) < 1e-6 && fabs(r.max_over_w - 10000) < 1e-6);
@@ -289,12 +292,59 @@ static void test_simulate(void **state)
     ec_vec_free(&v);
 }
 
+/* The offline optimum against every online algorithm on random small sites:
+ * never less, never above the capacity or the requests; and against a brute
+ * force of its own definition on tiny ones (all sessions in one window: the
+ * answer is min(requests, capacity x window, each one's max x window)). */
+static void test_offline_optimum(void **state)
+{
+    (void)state;
+    srand(11);
+    for (int round = 0; round < 300; round++) {
+        ec_vec v;
+        ec_vec_init(&v, sizeof(ec_charge_session_t));
+        int n = 1 + rand() % 30;
+        for (int i = 0; i < n; i++) {
+            ec_charge_session_t s;
+            memset(&s, 0, sizeof s);
+            s.arrival_s = (rand() % 100) * 300;
+            s.departure_s = s.arrival_s + (1 + rand() % 60) * 300;
+            s.est_departure_s = s.departure_s;
+            s.requested_wh = (double)(rand() % 30000);
+            s.max_w = 1000.0 * (1 + rand() % 20);
+            ec_vec_push(&v, &s);
+        }
+        ec_charge_sim_opts_t o = {EC_ALLOC_FCFS, 1000.0 * (1 + rand() % 60), 0, 300, 0};
+        ec_charge_sim_result_t best, r;
+        assert_int_equal(ec_charge_offline_optimum(&v, &o, &best), EC_OK);
+        assert_true(best.delivered_wh <= best.requested_wh + 1e-6 && best.peak_w <= o.capacity_w + 1e-6);
+        for (int a = EC_ALLOC_FCFS; a < EC_ALLOC_COUNT; a++) {
+            o.algo = (ec_alloc_algo)a;
+            assert_int_equal(ec_charge_simulate(&v, &o, &r), EC_OK);
+            assert_true(r.delivered_wh <= best.delivered_wh + 1e-6);
+        }
+        ec_vec_free(&v);
+    }
+    /* One common window of 4 periods (20 min): capacity 6 kW gives 2 kWh at most. */
+    ec_vec v;
+    ec_vec_init(&v, sizeof(ec_charge_session_t));
+    ec_charge_session_t a = {"a", "", 0, 1200, 1200, 5000, 4000}, b = {"b", "", 0, 1200, 1200, 500, 4000};
+    ec_vec_push(&v, &a);
+    ec_vec_push(&v, &b);
+    ec_charge_sim_opts_t o = {EC_ALLOC_FCFS, 6000, 0, 300, 0};
+    ec_charge_sim_result_t r;
+    assert_int_equal(ec_charge_offline_optimum(&v, &o, &r), EC_OK);
+    assert_true(fabs(r.delivered_wh - 1833.333333) < 1e-3); /* a: 4 kW x 20 min = 1333; b: 500 */
+    ec_vec_free(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_authorize), cmocka_unit_test(test_tariff_cost), cmocka_unit_test(test_tx_usage),
         cmocka_unit_test(test_settle), cmocka_unit_test(test_store_sessions),
         cmocka_unit_test(test_alloc_invariants), cmocka_unit_test(test_simulate),
+        cmocka_unit_test(test_offline_optimum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
