@@ -1,0 +1,58 @@
+/* bench_alloc.c - one allocation step for N active sessions, per algorithm,
+ * beside the uncontrolled step (no sorting, no limit) as the baseline of the
+ * same run. Prints one JSON line per algorithm.
+ *   bench_alloc N REPEATS */
+#include "ecorridor/ec_alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 1000, reps = argc > 2 ? atoi(argv[2]) : 2000;
+    if (n < 1 || reps < 1) return 2;
+    ec_alloc_session_t *s = malloc((size_t)n * sizeof *s);
+    double *w = malloc((size_t)n * sizeof *w);
+    int64_t *t = malloc((size_t)reps * sizeof *t);
+    srand(1);
+    for (int i = 0; i < n; i++) {
+        s[i].arrival_s = rand() % 86400;
+        s[i].departure_s = s[i].arrival_s + 1800 + rand() % 36000;
+        s[i].remaining_wh = 1000.0 + rand() % 400000;
+        s[i].max_w = 50000.0 + rand() % 1000000;
+    }
+    double limit = 0.3 * n * 300000.0; /* a third of what they could take: the limit binds */
+    double base = 0;
+    for (int a = 0; a < EC_ALLOC_COUNT; a++) {
+        for (int r = 0; r < reps; r++) {
+            int64_t t0 = now_ns();
+            ec_alloc_step((ec_alloc_algo)a, s, (size_t)n, limit, 86400, 300, w);
+            t[r] = now_ns() - t0;
+        }
+        qsort(t, (size_t)reps, sizeof *t, cmp);
+        double med = t[reps / 2] / 1000.0, p99 = t[(size_t)(reps * 0.99)] / 1000.0;
+        if (a == EC_ALLOC_UNCONTROLLED) base = med;
+        printf("{\"bench\": \"alloc_step\", \"algo\": \"%s\", \"sessions\": %d, \"median_us\": %.2f, \"p99_us\": %.2f, "
+               "\"ratio_to_uncontrolled\": %.1f}\n",
+               ec_alloc_algo_name((ec_alloc_algo)a), n, med, p99, base > 0 ? med / base : 0);
+    }
+    free(s);
+    free(w);
+    free(t);
+    return 0;
+}
