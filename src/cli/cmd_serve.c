@@ -26,8 +26,7 @@ static const cli_opt opts[] = {
 };
 
 const cli_cmd cmd_serve = {"serve", "serve [--db FILE] [--listen ADDR:PORT] [--region DIR] [--graph G.ecg] [--tls-cert F --tls-key F]",
-                           "Run the regional hub: the register's REST API, keys and roles, and the OCPP 1.6J\n"
-                           "central system for charge points at ws://ADDR:PORT/ocpp/<id>, until Ctrl-C.",
+                           "Run the regional hub: the register's REST API and the OCPP 1.6J central system, until Ctrl-C.",
                            opts, run, NULL};
 
 /* "127.0.0.1:8080" into host and port. */
