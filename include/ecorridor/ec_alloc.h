@@ -16,10 +16,11 @@ typedef enum {
     EC_ALLOC_RR,           /* equal shares: max-min fair water-filling */
     EC_ALLOC_EDF,          /* earliest (estimated) departure first */
     EC_ALLOC_LLF,          /* least laxity first */
+    EC_ALLOC_OPT,          /* optimising over the horizon of the sessions present (a flow each step) */
     EC_ALLOC_COUNT
 } ec_alloc_algo;
 
-/* "uncontrolled", "fcfs", "rr", "edf", "llf". */
+/* "uncontrolled", "fcfs", "rr", "edf", "llf", "opt". */
 const char *ec_alloc_algo_name(ec_alloc_algo a);
 int ec_alloc_algo_parse(const char *s, ec_alloc_algo *out);
 

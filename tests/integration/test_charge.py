@@ -58,11 +58,15 @@ def main():
         by.setdefault(x["capacity_kw"], {})[x["algo"]] = x
     for cap, v in by.items():
         best = v["offline"]["energy_delivered_pct"]
-        check(all(v[a]["energy_delivered_pct"] <= best + 1e-9 for a in PUBLISHED),
+        check(all(v[a]["energy_delivered_pct"] <= best + 1e-9 for a in list(PUBLISHED) + ["opt"]),
               "at %s kW no online algorithm beats the offline optimum %.3f" % (cap, best))
         check(v["offline"]["peak_kw"] <= cap + 1e-6, "the optimum within the capacity at %s kW" % cap)
     m = results["--acn"]["mean_energy_delivered_pct"]
     check(m["llf"] <= m["offline"] and m["offline"] - m["llf"] < 0.5, "LLF is close to the offline optimum: %s" % m)
+    # The online optimising scheduler (no knowledge of future arrivals): within 0.2 points of the
+    # offline optimum of the same model, and no worse than the best heuristic.
+    check(m["offline"] - m["opt"] <= 0.2 and m["opt"] >= max(m[a] for a in PUBLISHED) - 1e-9,
+          "opt within 0.2 of the offline optimum and not below the heuristics: %s" % m)
     check(results["--acn"]["mean_energy_delivered_pct"] == results["--sessions"]["mean_energy_delivered_pct"],
           "the event queue and the CSV give the same answers")
     # More capacity never delivers less (for the same algorithm).

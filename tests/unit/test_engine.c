@@ -220,7 +220,7 @@ static void test_alloc_invariants(void **state)
         double demand = 0, limit = (double)(rand() % 400000);
         for (size_t i = 0; i < n; i++) {
             s[i].arrival_s = rand() % 10000;
-            s[i].departure_s = s[i].arrival_s + 300 + rand() % 40000;
+            s[i].departure_s = 10000 + 300 + rand() % 40000; /* present now: leaving after now */
             s[i].remaining_wh = (double)(rand() % 50000);
             s[i].max_w = (double)(1000 + rand() % 350000);
             double cap = s[i].remaining_wh * 3600.0 / 300.0;
