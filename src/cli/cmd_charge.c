@@ -15,7 +15,7 @@ static const cli_opt opts[] = {
                              "estimated_departure_period,requested_energy_kWh,battery_max_power_kW", 0},
     {"capacity-kw", "N", "the shared limit (a transformer, a grid connection) in kW", 0},
     {"sweep", "LO:HI:STEP", "every capacity from LO to HI kW (instead of --capacity-kw), with the mean", 0},
-    {"algo", "A", "uncontrolled, fcfs, rr, edf, llf, offline (the optimum knowing every arrival), or all (default)", 0},
+    {"algo", "A", "uncontrolled, fcfs, rr, edf, llf, opt, offline (the optimum knowing every arrival), or all (default)", 0},
     {"period-s", "S", "length of a period of the file and of the control interval (default 300)", 0},
     {"evse-kw", "KW", "each EVSE's limit (default 6.656: 32 A at 208 V; 0 for none)", 0},
     {"price-per-kwh", "P", "energy price for the cost (default 0)", 0},
@@ -94,7 +94,7 @@ static int run(int argc, char **argv)
     } else if (ec_alloc_algo_parse(an, &algos[0]) == 0) {
         n_algos = 1;
     } else {
-        return cli_usage_error(&cmd_charge_schedule, "--algo \"%s\" is not uncontrolled, fcfs, rr, edf, llf, offline or all", an);
+        return cli_usage_error(&cmd_charge_schedule, "--algo \"%s\" is not uncontrolled, fcfs, rr, edf, llf, opt, offline or all", an);
     }
     ec_vec sessions;
     ec_vec_init(&sessions, sizeof(ec_charge_session_t));
