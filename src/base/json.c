@@ -333,6 +333,7 @@ void ec_jw_raw(ec_jw *w, const char *json)
 static void put_real(ec_buf *b, double v)
 {
     char t[40];
+    if (v == 0) v = 0.0; /* -0 would come back as the integer 0: write 0 at once */
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(t, sizeof t, "%.*g", prec, v);
         if (strtod(t, NULL) == v) break;
