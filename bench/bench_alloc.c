@@ -24,13 +24,16 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    int n = argc > 1 ? atoi(argv[1]) : 1000, reps = argc > 2 ? atoi(argv[2]) : 2000;
-    if (n < 1 || reps < 1) return 2;
+    long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1000, reps = argc > 2 ? strtol(argv[2], NULL, 10) : 2000;
+    if (n < 1 || n > 10000000 || reps < 1 || reps > 10000000) {
+        fprintf(stderr, "usage: bench_alloc N REPEATS (whole numbers from 1)\n");
+        return 2;
+    }
     ec_alloc_session_t *s = malloc((size_t)n * sizeof *s);
     double *w = malloc((size_t)n * sizeof *w);
     int64_t *t = malloc((size_t)reps * sizeof *t);
     srand(1);
-    for (int i = 0; i < n; i++) {
+    for (long i = 0; i < n; i++) {
         s[i].arrival_s = rand() % 86400;
         s[i].departure_s = s[i].arrival_s + 1800 + rand() % 36000;
         s[i].remaining_wh = 1000.0 + rand() % 400000;
@@ -49,7 +52,7 @@ int main(int argc, char **argv)
         if (a == EC_ALLOC_UNCONTROLLED) base = med;
         printf("{\"bench\": \"alloc_step\", \"algo\": \"%s\", \"sessions\": %d, \"median_us\": %.2f, \"p99_us\": %.2f, "
                "\"ratio_to_uncontrolled\": %.1f}\n",
-               ec_alloc_algo_name((ec_alloc_algo)a), n, med, p99, base > 0 ? med / base : 0);
+               ec_alloc_algo_name((ec_alloc_algo)a), (int)n, med, p99, base > 0 ? med / base : 0);
     }
     free(s);
     free(w);

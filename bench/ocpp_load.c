@@ -202,6 +202,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 static const struct lws_protocols protocols[] = {{"ocpp1.6", callback, 0, 4096, 0, NULL, 0}, {NULL, NULL, 0, 0, 0, NULL, 0}};
 
+/* A whole number argument in [lo, hi], or -1. */
+static long arg_long(const char *s, long lo, long hi)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return end == s || *end || v < lo || v > hi ? -1 : v;
+}
+
 static int cmp64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -215,10 +223,14 @@ int main(int argc, char **argv)
         return 2;
     }
     host = argv[1];
-    port = atoi(argv[2]);
-    n_cps = atoi(argv[3]);
-    rate = atof(argv[4]);
-    double secs = atof(argv[5]);
+    port = (int)arg_long(argv[2], 1, 65535);
+    n_cps = (int)arg_long(argv[3], 1, 1000000);
+    rate = strtod(argv[4], NULL);
+    double secs = strtod(argv[5], NULL);
+    if (port < 0 || n_cps < 0 || !(rate > 0) || !(secs > 0)) {
+        fprintf(stderr, "ocpp_load: PORT 1..65535, N 1..1000000, RATE and SECONDS positive\n");
+        return 2;
+    }
     if (argc > 6) prefix = argv[6];
     heartbeat_only = argc > 7 && !strcmp(argv[7], "heartbeat");
     struct rlimit rl;

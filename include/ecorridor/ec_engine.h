@@ -13,9 +13,8 @@
 #include "ecorridor/ec_base.h"
 #include "ecorridor/ec_json.h"
 #include "ecorridor/ec_register.h"
+#include "ecorridor/ec_session.h"
 
-#define EC_ID_TAG_MAX 20  /* OCPP idTag */
-#define EC_CP_ID_MAX 48   /* OCPP charge point identity */
 #define EC_MONEY_UNIT 10000
 
 /* ---- tokens and authorization ------------------------------------------- */
@@ -78,32 +77,7 @@ void ec_tariff_cost(const ec_tariff_t *t, int64_t energy_wh, int64_t charging_s,
 /* Writes money as a decimal with four places ("12.3456"). */
 void ec_money_format(int64_t v, char *out, size_t n);
 
-/* ---- transactions ----------------------------------------------------------- */
-
-enum {
-    EC_TX_AUTH_REJECTED = 1, /* started (offline) for a token the hub then refused */
-    EC_TX_METER_MISMATCH = 2 /* meterStop disagrees with the meter values sent */
-};
-
-typedef struct {
-    int64_t id;
-    char charge_point[EC_CP_ID_MAX + 1];
-    int connector;
-    char id_tag[EC_ID_TAG_MAX + 1];
-    char issuer_id[EC_REG_ID_MAX + 1];
-    char operator_id[EC_REG_ID_MAX + 1];
-    char site_id[EC_REG_ID_MAX + 1];
-    char auth_status[16]; /* the answer given when it started */
-    int64_t start_s, meter_start_wh;
-    int stopped;
-    int64_t stop_s, meter_stop_wh;
-    char stop_reason[24];
-    int64_t last_register_wh; /* the latest Energy.Active.Import.Register; -1: none */
-    int64_t last_increase_s;  /* when the energy register last went up; 0: never */
-    double power_w, max_power_w;
-    double soc;               /* -1: not reported */
-    int flags;
-} ec_tx_t;
+/* ---- transactions (ec_tx_t: ec_session.h) ------------------------------ */
 
 /* A meter reading at t_s: register_wh < 0, power_w < 0, soc < 0 when absent. */
 void ec_tx_meter(ec_tx_t *tx, int64_t t_s, int64_t register_wh, double power_w, double soc);

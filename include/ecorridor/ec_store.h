@@ -9,8 +9,8 @@
 #define EC_STORE_H
 
 #include "ecorridor/ec_base.h"
-#include "ecorridor/ec_engine.h"
 #include "ecorridor/ec_register.h"
+#include "ecorridor/ec_session.h"
 
 typedef struct ec_store ec_store;
 
@@ -161,15 +161,19 @@ typedef struct {
 typedef ec_err (*ec_tx_fn)(void *ctx, const ec_tx_t *tx);
 ec_err ec_store_tx_list(ec_store *s, const ec_session_filter_t *f, ec_tx_fn fn, void *ctx, int64_t *total);
 
-/* Stores the CDR of transaction tx_id once: EC_OK with *dup 1 when it exists. */
+/* Stores the CDR of transaction tx once (amounts in ten-thousandths):
+ * EC_OK with *dup 1 when it exists. */
 ec_err ec_store_cdr_put(ec_store *s, const ec_tx_t *tx, const char *cdr_id, int64_t end_s,
-                        const char *currency, int64_t energy_wh, const ec_cost_t *cost, const char *doc,
-                        int *dup);
+                        const char *currency, int64_t energy_wh, int64_t excl_vat, int64_t incl_vat,
+                        const char *doc, int *dup);
 ec_err ec_store_cdr_get(ec_store *s, int64_t tx_id, ec_buf *doc);
 ec_err ec_store_cdr_list(ec_store *s, const ec_session_filter_t *f, ec_store_row_fn row, void *ctx,
                          int64_t *total);
-/* Adds each CDR f selects (paging ignored) to st. */
-ec_err ec_store_settle(ec_store *s, const ec_session_filter_t *f, ec_settlement *st);
+/* Calls fn with the amounts of each CDR f selects (paging ignored), in
+ * transaction order; a non-zero return stops the walk with that error. */
+typedef ec_err (*ec_cdr_amount_fn)(void *ctx, const char *operator_id, const char *issuer_id, const char *currency,
+                                   int64_t energy_wh, int64_t excl_vat, int64_t incl_vat);
+ec_err ec_store_cdr_amounts(ec_store *s, const ec_session_filter_t *f, ec_cdr_amount_fn fn, void *ctx);
 
 /* ---- API keys ---------------------------------------------------------- */
 

@@ -94,9 +94,9 @@ static int cmp_i64(const void *a, const void *b)
  * any schedule can; then each block in turn is opened, which moves
  * first-period energy to the sessions that cannot wait: the schedule
  * delivers as much as possible as early as possible (lexicographically),
- * and as much as possible of every request overall. Blocks end at departures (at most OPT_INTERVALS
- * of them, rounded down, so a session is never given time it does not
- * have). Returns -1 when out of memory. */
+ * and as much as possible of every request overall. Blocks end at
+ * departures (at most OPT_INTERVALS of them, rounded down, so a session is
+ * never given time it does not have). Returns -1 when out of memory. */
 static int opt_step(const ec_alloc_session_t *s, size_t n, double limit_w, int64_t now_s, int64_t period_s, double *out)
 {
     int64_t ends[OPT_INTERVALS + 1], dl[EC_ALLOC_STACK]; /* block ends; departures */
@@ -123,7 +123,7 @@ static int opt_step(const ec_alloc_session_t *s, size_t n, double limit_w, int64
     memset(&f, 0, sizeof f);
     int N = (int)n, P0 = N, I0 = N + 1, src = N + 1 + k, sink = src + 1;
     double h = (double)period_s / 3600.0;
-    int p0_arc = -1, first_block_arc = 0, *first_arc = n <= EC_ALLOC_STACK ? NULL : ec_malloc(n * sizeof(int));
+    int first_block_arc = 0, *first_arc = n <= EC_ALLOC_STACK ? NULL : ec_malloc(n * sizeof(int));
     int arcs_stack[EC_ALLOC_STACK];
     if (!first_arc) first_arc = arcs_stack;
     ec_err rc = n > EC_ALLOC_STACK && first_arc == arcs_stack ? EC_ENOMEM : flow__reset(&f, sink + 1);
@@ -144,7 +144,7 @@ static int opt_step(const ec_alloc_session_t *s, size_t n, double limit_w, int64
             start = ends[j];
         }
     }
-    if (!rc) rc = flow__arc(&f, P0, sink, limit_w * h, &p0_arc);
+    if (!rc) rc = flow__arc(&f, P0, sink, limit_w * h, NULL);
     first_block_arc = f.n_arcs;
     for (int j = 0; j < k && !rc; j++) rc = flow__arc(&f, I0 + j, sink, 0, NULL); /* opened below */
     if (!rc) {
@@ -160,7 +160,6 @@ static int opt_step(const ec_alloc_session_t *s, size_t n, double limit_w, int64
             out[i] = w < 0 ? 0 : w > cap_w(&s[i], period_s) ? cap_w(&s[i], period_s) : w;
         }
     }
-    (void)p0_arc;
     if (ord && ord != ord_stack) ec_free(ord);
     if (first_arc != arcs_stack) ec_free(first_arc);
     flow__free(&f);

@@ -58,6 +58,18 @@ static int paging(const ec_http_request *req, ec_http_response *res, int64_t *of
     return 0;
 }
 
+/* Ends a page {"data": [...], "total", "offset", "limit"} whose data array
+ * the caller has written, and answers 200. */
+static void page_end(ec_jw *w, ec_http_response *res, int64_t total, int64_t offset, int64_t limit)
+{
+    ec_jw_arr_end(w);
+    ec_jw_key(w, "total"), ec_jw_int(w, total);
+    ec_jw_key(w, "offset"), ec_jw_int(w, offset);
+    ec_jw_key(w, "limit"), ec_jw_int(w, limit);
+    ec_jw_obj_end(w);
+    res->status = 200;
+}
+
 static void store_failed(ec_http_response *res)
 {
     ec_log(EC_LOG_ERROR, "store: %s", ec_errmsg());
@@ -488,12 +500,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
         charger_row_ctx c = {&w, a->ocpp};
         if (ec_store_charger_list(a->store, p->role == EC_ROLE_ADMIN ? NULL : p->org, off, lim, charger_row, &c, &total))
             return store_failed(res);
-        ec_jw_arr_end(&w);
-        ec_jw_key(&w, "total"), ec_jw_int(&w, total);
-        ec_jw_key(&w, "offset"), ec_jw_int(&w, off);
-        ec_jw_key(&w, "limit"), ec_jw_int(&w, lim);
-        ec_jw_obj_end(&w);
-        res->status = 200;
+        page_end(&w, res, total, off, lim);
         return;
     }
     char id[EC_CP_ID_MAX + 1];
@@ -644,12 +651,7 @@ static void tokens(ec_api *a, const api_principal *p, const char *rest, const ec
         ec_jw_obj_begin(&w);
         ec_jw_key(&w, "data"), ec_jw_arr_begin(&w);
         if (ec_store_token_list(a->store, own, off, lim, raw_row, &w, &total)) return store_failed(res);
-        ec_jw_arr_end(&w);
-        ec_jw_key(&w, "total"), ec_jw_int(&w, total);
-        ec_jw_key(&w, "offset"), ec_jw_int(&w, off);
-        ec_jw_key(&w, "limit"), ec_jw_int(&w, lim);
-        ec_jw_obj_end(&w);
-        res->status = 200;
+        page_end(&w, res, total, off, lim);
         return;
     }
     if (strchr(rest, '/') || strlen(rest) > EC_ID_TAG_MAX) return api__error(res, 404, "not_found", NULL, "no such token");
@@ -768,12 +770,7 @@ static void session_list(ec_api *a, const api_principal *p, int cdrs, const ec_h
     ec_err rc = cdrs ? ec_store_cdr_list(a->store, &f, raw_row, &w, &total)
                      : ec_store_tx_list(a->store, &f, session_row, &w, &total);
     if (rc) return store_failed(res);
-    ec_jw_arr_end(&w);
-    ec_jw_key(&w, "total"), ec_jw_int(&w, total);
-    ec_jw_key(&w, "offset"), ec_jw_int(&w, f.offset);
-    ec_jw_key(&w, "limit"), ec_jw_int(&w, f.limit);
-    ec_jw_obj_end(&w);
-    res->status = 200;
+    page_end(&w, res, total, f.offset, f.limit);
 }
 
 static void money(ec_jw *w, const char *key, int64_t v)
@@ -801,6 +798,12 @@ static void settle_obj(ec_jw *w, const ec_settle_row_t *r, int pair)
     ec_jw_obj_end(w);
 }
 
+static ec_err settle_cdr(void *ctx, const char *operator_id, const char *issuer_id, const char *currency,
+                         int64_t energy_wh, int64_t excl_vat, int64_t incl_vat)
+{
+    return ec_settle_add(ctx, operator_id, issuer_id, currency, energy_wh, excl_vat, incl_vat);
+}
+
 static void settlement(ec_api *a, const api_principal *p, const ec_http_request *req, ec_http_response *res)
 {
     ec_session_filter_t f;
@@ -813,7 +816,7 @@ static void settlement(ec_api *a, const api_principal *p, const ec_http_request 
         return api__error(res, 400, "invalid_parameter", "format", "format is json or csv");
     ec_settlement st;
     ec_settle_init(&st);
-    if (ec_store_settle(a->store, &f, &st)) {
+    if (ec_store_cdr_amounts(a->store, &f, settle_cdr, &st)) {
         ec_settle_free(&st);
         return store_failed(res);
     }

@@ -440,7 +440,8 @@ static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_
         int64_t e, ch, idle;
         ec_tx_usage(&tx, &e, &ch, &idle);
         if (!rc) rc = ec_store_tx_update(s, &tx);
-        if (!rc) rc = ec_store_cdr_put(s, &tx, cdr_id, tx.stop_s, have ? tariff.currency : "EUR", e, &cost, cdr.data, &dup);
+        if (!rc) rc = ec_store_cdr_put(s, &tx, cdr_id, tx.stop_s, have ? tariff.currency : "EUR", e, cost.excl_vat,
+                                       cost.incl_vat, cdr.data, &dup);
     }
     ec_buf_free(&tariff_doc);
     ec_buf_free(&cdr);

@@ -314,7 +314,7 @@ ec_err ec_store_tx_list(ec_store *s, const ec_session_filter_t *f, ec_tx_fn fn, 
 /* ---- CDRs ------------------------------------------------------------------ */
 
 ec_err ec_store_cdr_put(ec_store *s, const ec_tx_t *tx, const char *cdr_id, int64_t end_s, const char *currency,
-                        int64_t energy_wh, const ec_cost_t *cost, const char *doc, int *dup)
+                        int64_t energy_wh, int64_t excl_vat, int64_t incl_vat, const char *doc, int *dup)
 {
     store__write(s);
     store_q *q = store__q(s, "INSERT OR IGNORE INTO cdrs (tx_id,id,operator_id,issuer_id,end_s,currency,energy_wh,"
@@ -327,8 +327,8 @@ ec_err ec_store_cdr_put(ec_store *s, const ec_tx_t *tx, const char *cdr_id, int6
     store__bind_int(q, 5, end_s);
     store__bind_text(q, 6, currency);
     store__bind_int(q, 7, energy_wh);
-    store__bind_int(q, 8, cost->excl_vat);
-    store__bind_int(q, 9, cost->incl_vat);
+    store__bind_int(q, 8, excl_vat);
+    store__bind_int(q, 9, incl_vat);
     store__bind_text(q, 10, doc);
     ec_err rc = run(s, q);
     *dup = !rc && store__changes(s) == 0;
@@ -373,7 +373,7 @@ ec_err ec_store_cdr_list(ec_store *s, const ec_session_filter_t *f, ec_store_row
     return r == 1 ? EC_OK : EC_EIO;
 }
 
-ec_err ec_store_settle(ec_store *s, const ec_session_filter_t *f, ec_settlement *st)
+ec_err ec_store_cdr_amounts(ec_store *s, const ec_session_filter_t *f, ec_cdr_amount_fn fn, void *ctx)
 {
     ec_err rc = store__read(s);
     store_q *q = rc ? NULL : store__q(s, "SELECT operator_id,issuer_id,currency,energy_wh,excl_vat,incl_vat FROM cdrs"
@@ -382,7 +382,7 @@ ec_err ec_store_settle(ec_store *s, const ec_session_filter_t *f, ec_settlement 
     bind_filter(q, f);
     int r;
     while ((r = store__step(s, q)) == 1 && !rc)
-        rc = ec_settle_add(st, store__col_text(q, 0), store__col_text(q, 1), store__col_text(q, 2),
+        rc = fn(ctx, store__col_text(q, 0), store__col_text(q, 1), store__col_text(q, 2),
                            store__col_int(q, 3), store__col_int(q, 4), store__col_int(q, 5));
     store__end(q);
     return r < 0 ? EC_EIO : rc;
