@@ -133,7 +133,13 @@ int64_t ec_time_mono_ns(void); /* monotonic clock for measuring */
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */
 void ec_time_format_iso(int64_t t_s, char *out, size_t n);
 
-/* Parses "YYYY-MM-DDTHH:MM[:SS][Z]" (UTC) into *t_s; 0 on success. */
+/* Parses an RFC 3339 date-time ("2026-12-01T10:00:00.000Z", "...+01:00",
+ * fractions dropped, a leap second read as :59) into Unix seconds; 0 on
+ * success. What OCPP and the API accept. */
+int ec_time_parse_rfc3339(const char *s, int64_t *t_s);
+/* Parses RFC 3339 or the shorter "YYYY-MM-DDTHH:MM[:SS][Z]" (UTC) into *t_s;
+ * 0 on success. Accepts everything ec_time_parse_rfc3339 does, so a time the
+ * API let in always reads back. */
 int ec_time_parse_iso(const char *s, int64_t *t_s);
 
 /* ---- progress bar ------------------------------------------------------ */

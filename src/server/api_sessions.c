@@ -125,7 +125,7 @@ static int check_body(const ec_json *j, const bfield *fields, ec_http_response *
             }
             break;
         case B_TIME:
-            if (!s || ocpp__parse_time(s, &t)) {
+            if (!s || ec_time_parse_rfc3339(s, &t)) {
                 api__error(res, 400, "invalid_field", key, "%s must be a date-time like 2027-01-31T23:59:59Z", key);
                 return -1;
             }
@@ -738,11 +738,11 @@ static ec_err session_row(void *ctx, const ec_tx_t *tx)
 static int period(const ec_http_request *req, ec_http_response *res, ec_session_filter_t *f)
 {
     const char *from = arg(req, "from"), *to = arg(req, "to");
-    if (from && ocpp__parse_time(from, &f->from_s) && ec_time_parse_iso(from, &f->from_s)) {
+    if (from && ec_time_parse_iso(from, &f->from_s)) {
         api__error(res, 400, "invalid_parameter", "from", "from must be a date-time like 2026-12-01T00:00:00Z");
         return -1;
     }
-    if (to && ocpp__parse_time(to, &f->to_s) && ec_time_parse_iso(to, &f->to_s)) {
+    if (to && ec_time_parse_iso(to, &f->to_s)) {
         api__error(res, 400, "invalid_parameter", "to", "to must be a date-time like 2027-01-01T00:00:00Z");
         return -1;
     }

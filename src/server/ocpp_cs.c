@@ -294,7 +294,7 @@ static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64
         return;
     ec_tx_t tx;
     memset(&tx, 0, sizeof tx);
-    if (ocpp__parse_time(ts, &tx.start_s)) return fail(r, "PropertyConstraintViolation", "timestamp");
+    if (ec_time_parse_rfc3339(ts, &tx.start_s)) return fail(r, "PropertyConstraintViolation", "timestamp");
     char key[160];
     snprintf(key, sizeof key, "%s|%d|%s|%s|%lld", cp->id, (int)connector, uid, ts, (long long)meter);
     int64_t active = 0;
@@ -372,7 +372,7 @@ static ec_err apply_meter(ocpp_cs *cs, ec_tx_t *tx, const ec_json *values)
         ec_json *mv = ec_json_array_get(values, i);
         int64_t t, reg;
         double p, soc;
-        if (ocpp__parse_time(ec_json_str(ec_json_get(mv, "timestamp")), &t)) continue;
+        if (ec_time_parse_rfc3339(ec_json_str(ec_json_get(mv, "timestamp")), &t)) continue;
         read_sample(mv, &reg, &p, &soc);
         int dup = 0;
         ec_err rc = ec_store_meter_add(ocpp__store(cs), tx->id, t, reg, p, soc, &dup);
@@ -409,7 +409,7 @@ static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_
     const char *uid = ec_json_str(ec_json_get(pl, "idTag"));
     const char *reason = ec_json_str(ec_json_get(pl, "reason"));
     int64_t stop_s;
-    if (ocpp__parse_time(ec_json_str(ec_json_get(pl, "timestamp")), &stop_s))
+    if (ec_time_parse_rfc3339(ec_json_str(ec_json_get(pl, "timestamp")), &stop_s))
         return fail(r, "PropertyConstraintViolation", "timestamp");
     ec_tx_t tx;
     ec_buf tariff_doc, cdr;

@@ -20,8 +20,5 @@ int ocpp__known_action(const char *action);
 const char *ocpp__check(const char *action, ocpp_dir dir, const ec_json *payload, char *why,
                         size_t why_len);
 
-/* Parses an RFC 3339 date-time ("2026-12-01T10:00:00.000Z", "...+01:00")
- * into Unix seconds; 0 on success. */
-int ocpp__parse_time(const char *s, int64_t *t_s);
 
 #endif

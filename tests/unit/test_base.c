@@ -208,6 +208,28 @@ static void test_time_and_numbers(void **state)
     assert_int_equal(i, -42);
     assert_int_not_equal(ec_parse_i64("99999999999999999999", &i), 0);
     assert_true(ec_time_mono_ns() > 0);
+    /* RFC 3339 as OCPP and the API accept it, and the shorter form the CLI takes;
+     * every time the first accepts the second reads back the same. */
+    static const struct {
+        const char *s;
+        int64_t t; /* -1: refused by both */
+        int rfc;   /* accepted by ec_time_parse_rfc3339 */
+    } cases[] = {
+        {"2026-01-01T00:00:00Z", 1767225600, 1},      {"2026-01-01T01:00:00+01:00", 1767225600, 1},
+        {"2025-12-31t23:30:00.999-00:30", 1767225600, 1}, {"2026-01-01t00:00:00z", 1767225600, 1},
+        {"2024-02-29T00:00:00Z", 1709164800, 1},      {"2023-02-29T00:00:00Z", -1, 0},
+        {"2100-02-29T00:00:00Z", -1, 0},              {"2000-02-29T00:00:00Z", 951782400, 1},
+        {"2026-01-01T00:00", 1767225600, 0},          {"2026-01-01T00:00:00", 1767225600, 0},
+        {"2026-01-01T24:00:00Z", -1, 0},              {"2026-01-01T00:00:00+1:00", -1, 0},
+        {"2026-01-01T00:00:00.Z", -1, 0},             {"2026-13-01T00:00:00Z", -1, 0},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int64_t a = -7, b = -7;
+        int ra = ec_time_parse_rfc3339(cases[k].s, &a), rb = ec_time_parse_iso(cases[k].s, &b);
+        if ((ra == 0) != cases[k].rfc || (rb == 0) != (cases[k].t >= 0) || (cases[k].t >= 0 && b != cases[k].t) ||
+            (ra == 0 && a != b))
+            fail_msg("%s: rfc3339 %d (%lld), iso %d (%lld)", cases[k].s, ra, (long long)a, rb, (long long)b);
+    }
 }
 
 static void test_read_file_limit(void **state)

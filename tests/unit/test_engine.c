@@ -45,6 +45,11 @@ static void test_authorize(void **state)
     assert_int_equal(t.expiry_s, 1767225600);
     assert_string_equal(t.group_id, "g");
     ec_json_free(j);
+    /* An expiry the API let in (any RFC 3339 form) reads back: found by fuzz_api. */
+    j = js("{\"uid\":\"AB\",\"issuer_id\":\"f\",\"expiry\":\"2026-01-01T01:00:00.5+01:00\"}");
+    assert_int_equal(ec_token_from_json(j, &t), EC_OK);
+    assert_int_equal(t.expiry_s, 1767225600);
+    ec_json_free(j);
 }
 
 static void test_tariff_cost(void **state)
