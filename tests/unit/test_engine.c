@@ -265,6 +265,125 @@ static void test_alloc_invariants(void **state)
     assert_int_equal(ec_alloc_algo_parse("LLF", &al), -1);
 }
 
+/* Nested limits, a headroom and price series, V2G: on random cases every
+ * algorithm keeps each session within its maximum (or its V2G allowance),
+ * each site within its connection, the sum within the headroom now, and the
+ * controlled ones use the headroom whenever a session could take more. */
+static void test_alloc_grid_invariants(void **state)
+{
+    (void)state;
+    srand(11);
+    ec_alloc_session_t s[120];
+    double w[120], site_lim[6], head[40], price[40], other[40], net[6], chg[6];
+    for (int round = 0; round < 300; round++) {
+        memset(s, 0, sizeof s);
+        size_t n = 1 + (size_t)(rand() % 120), ns = 1 + (size_t)(rand() % 6), np = 1 + (size_t)(rand() % 40);
+        for (size_t k = 0; k < ns; k++) site_lim[k] = rand() % 3 ? (double)(rand() % 300000) : 0;
+        for (size_t p = 0; p < np; p++) {
+            head[p] = (double)(rand() % 500000) - 50000; /* sometimes the others alone exceed it */
+            price[p] = (double)(rand() % 40) / 100.0;
+            other[p] = (double)(rand() % 200000);
+        }
+        ec_alloc_grid_t g = {10000, 300, np, head, other, rand() % 2 ? price : NULL, ns, site_lim, rand() % 2, 0.3};
+        for (size_t i = 0; i < n; i++) {
+            s[i].arrival_s = rand() % 10000;
+            s[i].departure_s = 10000 + 300 + rand() % 20000;
+            s[i].remaining_wh = (double)(rand() % 80000);
+            s[i].max_w = (double)(1000 + rand() % 350000);
+            s[i].site = rand() % (int)ns;
+            if (rand() % 3 == 0) s[i].v2g_wh = (double)(rand() % 20000), s[i].max_discharge_w = (double)(rand() % 100000);
+        }
+        for (int a = 1; a < EC_ALLOC_COUNT; a++) {
+            ec_alloc_solve((ec_alloc_algo)a, s, n, &g, w);
+            double sum = 0, charging = 0, h = 300.0 / 3600.0;
+            for (size_t k = 0; k < ns; k++) net[k] = chg[k] = 0;
+            int room = 0; /* some session could take more */
+            for (size_t i = 0; i < n; i++) {
+                double cap = s[i].remaining_wh / h < s[i].max_w ? s[i].remaining_wh / h : s[i].max_w;
+                assert_true(w[i] <= cap + 1e-6);
+                assert_true(w[i] >= -s[i].max_discharge_w - 1e-6);
+                assert_true(w[i] >= 0 || -w[i] * h <= s[i].v2g_wh + 1e-6); /* never below what departure needs */
+                sum += w[i];
+                net[s[i].site] += w[i];
+                if (w[i] >= 0) charging += w[i], chg[s[i].site] += w[i];
+                room |= w[i] >= 0 && w[i] < cap - 1e-3;
+            }
+            for (size_t k = 0; k < ns; k++)
+                if (site_lim[k] > 0) assert_true(fabs(net[k]) <= site_lim[k] + 1e-3);
+            assert_true(sum <= (head[0] > 0 ? head[0] : 0) + 1e-3);
+            assert_true(charging <= (head[0] > 0 ? head[0] : 0) + 1e-3);
+            if (a != EC_ALLOC_OPT && room && head[0] > 0) {
+                /* Work-conserving: the headroom is used up, or the site of every session left short is. */
+                int ok = charging >= head[0] - 1e-3 * (1 + head[0]);
+                for (size_t i = 0; !ok && i < n; i++) {
+                    double cap = s[i].remaining_wh / h < s[i].max_w ? s[i].remaining_wh / h : s[i].max_w;
+                    if (w[i] < cap - 1e-3 && w[i] >= 0 && !(site_lim[s[i].site] > 0 && chg[s[i].site] >= site_lim[s[i].site] - 1e-3 * (1 + site_lim[s[i].site])))
+                        break;
+                    if (i == n - 1) ok = 1;
+                }
+                if (!ok) fail_msg("round %d algo %s: sum %g of headroom %g", round, ec_alloc_algo_name((ec_alloc_algo)a), sum, head[0]);
+            }
+        }
+    }
+}
+
+/* Prices, peaks and V2G by hand. */
+static void test_alloc_grid_cases(void **state)
+{
+    (void)state;
+    double w[2];
+    /* One session needing 10 kWh at 20 kW over 2 hours: the first hour costs 0.40, the second 0.10:
+     * opt waits for the cheap hour; EDF does not look at prices. */
+    ec_alloc_session_t one[1] = {{0, 7200, 10000, 20000, 0, 0, 0}};
+    double head[2] = {50000, 50000}, price[2] = {0.40, 0.10};
+    ec_alloc_grid_t g = {0, 3600, 2, head, NULL, price, 0, NULL, 0, 0};
+    ec_alloc_solve(EC_ALLOC_OPT, one, 1, &g, w);
+    assert_true(fabs(w[0]) < 1e-6);
+    ec_alloc_solve(EC_ALLOC_EDF, one, 1, &g, w);
+    assert_true(fabs(w[0] - 10000) < 1e-6);
+    /* Needing 30 kWh it cannot wait: 20 kW in the cheap hour leaves 10 kWh for now. */
+    one[0].remaining_wh = 30000;
+    ec_alloc_solve(EC_ALLOC_OPT, one, 1, &g, w);
+    assert_true(fabs(w[0] - 10000) < 1e-3);
+    /* The peak: no prices, others 30 kW now and 0 kW next hour, 20 kWh to deliver at up to 20 kW:
+     * as early as possible would be 20 + 0; the least peak is 5 kW now and 15 kW next (35 vs 15? no:
+     * peak = max(30 + x, 0 + 20 - x) with x <= 20, so x = 0 and the peak 30 kW). */
+    double other[2] = {30000, 0}, head2[2] = {70000, 100000};
+    one[0].remaining_wh = 20000;
+    ec_alloc_grid_t gp = {0, 3600, 2, head2, other, NULL, 0, NULL, 1, 0};
+    ec_alloc_solve(EC_ALLOC_OPT, one, 1, &gp, w);
+    assert_true(fabs(w[0]) < 1.0 + 1e-6);
+    gp.minimise_peak = 0;
+    ec_alloc_solve(EC_ALLOC_OPT, one, 1, &gp, w);
+    assert_true(fabs(w[0] - 20000) < 1e-3);
+    /* V2G: a vehicle that may give back 5 kWh and is not charging discharges at the peak price,
+     * at most its 40 kW and 5 kWh in the hour; below the threshold it does not. */
+    ec_alloc_session_t v[2] = {{0, 7200, 0, 50000, 0, 5000, 40000}, {0, 7200, 10000, 50000, 0, 0, 0}};
+    double price2[2] = {0.50, 0.10};
+    ec_alloc_grid_t gv = {0, 3600, 2, head, NULL, price2, 0, NULL, 0, 0.45};
+    ec_alloc_solve(EC_ALLOC_OPT, v, 2, &gv, w);
+    assert_true(fabs(w[0] + 5000) < 1e-6 && fabs(w[1]) < 1e-6);
+    gv.v2g_price = 0.60;
+    ec_alloc_solve(EC_ALLOC_OPT, v, 2, &gv, w);
+    assert_true(fabs(w[0]) < 1e-6);
+    /* A site's connection binds before the shared limit: two sessions at a 10 kW site, one at an
+     * unlimited one, 40 kW shared; equal shares give 5, 5 and 20 (the rest). */
+    ec_alloc_session_t three[3] = {{0, 7200, 1e6, 30000, 0, 0, 0}, {0, 7200, 1e6, 30000, 0, 0, 0}, {0, 7200, 1e6, 30000, 1, 0, 0}};
+    double lim[2] = {10000, 0}, h40 = 40000, w3[3];
+    ec_alloc_grid_t gs = {0, 3600, 1, &h40, NULL, NULL, 2, lim, 0, 0};
+    ec_alloc_solve(EC_ALLOC_RR, three, 3, &gs, w3);
+    assert_true(fabs(w3[0] - 5000) < 1e-3 && fabs(w3[1] - 5000) < 1e-3 && fabs(w3[2] - 30000) < 1e-3);
+    ec_alloc_solve(EC_ALLOC_OPT, three, 3, &gs, w3);
+    assert_true(fabs(w3[0] + w3[1] - 10000) < 1e-3 && fabs(w3[2] - 30000) < 1e-3);
+    /* A battery covers the charging above the grid's headroom, then refills when cheap. */
+    ec_battery_t b = {100000, 50000, 30000, 30000, 0.9};
+    assert_true(fabs(ec_battery_step(&b, 20000, 45000, 0.3, 0.2, 3600) + 25000) < 1e-6);
+    assert_true(fabs(b.stored_wh - 25000) < 1e-6);
+    assert_true(fabs(ec_battery_step(&b, 20000, 5000, 0.3, 0.2, 3600)) < 1e-6); /* dear: waits */
+    assert_true(fabs(ec_battery_step(&b, 20000, 5000, 0.1, 0.2, 3600) - 15000) < 1e-6);
+    assert_true(fabs(b.stored_wh - 25000 - 13500) < 1e-6);
+}
+
 /* A hand-checked replay: two 10 kWh sessions of 10 kW under 10 kW for two
  * hours: FCFS gives the first one its 10 kWh in the first hour, then the
  * second its 10 kWh; energy never above what was requested. */
@@ -353,7 +472,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_authorize), cmocka_unit_test(test_tariff_cost), cmocka_unit_test(test_tx_usage),
         cmocka_unit_test(test_settle), cmocka_unit_test(test_store_sessions),
-        cmocka_unit_test(test_alloc_invariants), cmocka_unit_test(test_simulate),
+        cmocka_unit_test(test_alloc_invariants), cmocka_unit_test(test_alloc_grid_invariants),
+        cmocka_unit_test(test_alloc_grid_cases), cmocka_unit_test(test_simulate),
         cmocka_unit_test(test_offline_optimum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
