@@ -76,13 +76,13 @@ typedef struct {
     double efficiency; /* round trip, 0..1 (applied on charging) */
 } ec_battery_t;
 
-/* What the battery does over the next period: given the grid's headroom for
- * charging (without the battery) and the charging power allocated, it
- * discharges what the charging takes above the headroom, else it charges
- * from the headroom left when the price now is at most price_ref (the
- * horizon's mean; always when both are 0). Returns the battery's power
+/* What the battery does over the next period: given the most the grid
+ * should give (target_w: the headroom, or the peak to hold) and the charging
+ * power allocated, it discharges what the charging takes above the target,
+ * else it charges up to the target when the price now is at most price_ref
+ * (the horizon's mean; always when both are 0). Returns the battery's power
  * (> 0 charging from the grid, < 0 discharging) and updates stored_wh. */
-double ec_battery_step(ec_battery_t *b, double grid_headroom_w, double charging_w, double price_now, double price_ref,
+double ec_battery_step(ec_battery_t *b, double target_w, double charging_w, double price_now, double price_ref,
                        int64_t period_s);
 
 #endif

@@ -12,13 +12,19 @@ static int run(int argc, char **argv);
 static const cli_opt opts[] = {
     {"acn", "FILE.json.gz", "an ACN-Sim event queue (the Caltech ACN sessions in ../shared/data/charging)", 0},
     {"sessions", "FILE.csv", "sessions as CSV: session_id,station_id,arrival_period,departure_period,"
-                             "estimated_departure_period,requested_energy_kWh,battery_max_power_kW", 0},
+                             "estimated_departure_period,requested_energy_kWh,battery_max_power_kW "
+                             "[,v2g,arrival_kWh,departure_need_kWh,battery_max_discharge_kW]", 0},
     {"capacity-kw", "N", "the shared limit (a transformer, a grid connection) in kW", 0},
     {"sweep", "LO:HI:STEP", "every capacity from LO to HI kW (instead of --capacity-kw), with the mean", 0},
     {"algo", "A", "uncontrolled, fcfs, rr, edf, llf, opt, offline (the optimum knowing every arrival), or all (default)", 0},
     {"period-s", "S", "length of a period of the file and of the control interval (default 300)", 0},
     {"evse-kw", "KW", "each EVSE's limit (default 6.656: 32 A at 208 V; 0 for none)", 0},
     {"price-per-kwh", "P", "energy price for the cost (default 0)", 0},
+    {"prices", "FILE.csv", "a price series instead: start_h,price_per_kwh (hours since the start, evenly spaced); opt charges when cheap", 0},
+    {"peak", NULL, "opt: after the energy, hold the peak as low as possible", 0},
+    {"v2g-price", "P", "vehicles that opted in give energy back in periods priced at least P", 0},
+    {"battery-kwh", "N", "a stationary battery at the connection, N kWh (starts half full)", 0},
+    {"battery-kw", "N", "its charging and discharging power (default: N kWh over 1 h)", 0},
     {"json", NULL, "one JSON object", 0},
     {NULL, NULL, NULL, 0},
 };
@@ -57,6 +63,10 @@ static void run_json(ec_jw *w, ec_alloc_algo a, double cap_kw, const ec_charge_s
     ec_jw_key(w, "sessions"), ec_jw_int(w, r->sessions);
     ec_jw_key(w, "max_active"), ec_jw_int(w, r->max_active);
     ec_jw_key(w, "max_over_capacity_kw"), ec_jw_num(w, r->max_over_w / 1000, 3);
+    ec_jw_key(w, "unmet_kwh"), ec_jw_num(w, r->unmet_wh / 1000, 3);
+    ec_jw_key(w, "exported_kwh"), ec_jw_num(w, r->exported_wh / 1000, 3);
+    ec_jw_key(w, "battery_out_kwh"), ec_jw_num(w, r->battery_out_wh / 1000, 3);
+    ec_jw_key(w, "below_departure_need_kwh"), ec_jw_num(w, r->below_need_wh / 1000, 3);
     ec_jw_obj_end(w);
 }
 
@@ -84,6 +94,12 @@ static int run(int argc, char **argv)
     if ((v = cli_get(&a, "period-s")) && (st = number("period-s", v, 1, 86400, &period)) >= 0) return st;
     if ((v = cli_get(&a, "evse-kw")) && (st = number("evse-kw", v, 0, 1e5, &evse)) >= 0) return st;
     if ((v = cli_get(&a, "price-per-kwh")) && (st = number("price-per-kwh", v, 0, 1e4, &price)) >= 0) return st;
+    double v2g_price = 0, bat_kwh = 0, bat_kw = -1;
+    if ((v = cli_get(&a, "v2g-price")) && (st = number("v2g-price", v, 0, 1e4, &v2g_price)) >= 0) return st;
+    if ((v = cli_get(&a, "battery-kwh")) && (st = number("battery-kwh", v, 0, 1e6, &bat_kwh)) >= 0) return st;
+    if ((v = cli_get(&a, "battery-kw")) && (st = number("battery-kw", v, 0, 1e6, &bat_kw)) >= 0) return st;
+    if (bat_kw >= 0 && bat_kwh <= 0) return cli_usage_error(&cmd_charge_schedule, "--battery-kw needs --battery-kwh");
+    if (bat_kw < 0) bat_kw = bat_kwh;
     ec_alloc_algo algos[EC_ALLOC_COUNT + 1]; /* EC_ALLOC_COUNT: the offline optimum */
     int n_algos = 0;
     const char *an = cli_get(&a, "algo");
@@ -98,9 +114,15 @@ static int run(int argc, char **argv)
     }
     ec_vec sessions;
     ec_vec_init(&sessions, sizeof(ec_charge_session_t));
+    double *prices = NULL;
+    size_t n_prices = 0;
+    int64_t price_iv = 0;
+    const char *pf = cli_get(&a, "prices");
     ec_err rc = ec_charge_sessions_load(acn ? acn : csv, csv != NULL, (int64_t)period, &sessions);
+    if (!rc && pf) rc = ec_price_series_load(pf, &prices, &n_prices, &price_iv);
     if (rc) {
         ec_vec_free(&sessions);
+        ec_free(prices);
         return cli_error(rc);
     }
     int json = cli_flag(&a, "json");
@@ -110,13 +132,16 @@ static int run(int argc, char **argv)
         ec_jw_obj_begin(&j.w);
         ec_jw_key(&j.w, "runs"), ec_jw_arr_begin(&j.w);
     } else {
-        printf("%-13s %12s %14s %10s %12s\n", "algo", "capacity_kw", "delivered_pct", "peak_kw", "cost");
+        printf("%-13s %12s %14s %10s %12s %11s %12s\n", "algo", "capacity_kw", "delivered_pct", "peak_kw", "cost",
+               "unmet_kwh", "exported_kwh");
     }
     double mean[EC_ALLOC_COUNT + 1] = {0};
     int count = 0;
     for (double c = lo; c <= hi + 1e-9 && !rc; c += step, count++) {
         for (int i = 0; i < n_algos && !rc; i++) {
-            ec_charge_sim_opts_t o = {algos[i], c * 1000, evse * 1000, (int64_t)period, price};
+            ec_charge_sim_opts_t o = {algos[i], c * 1000, evse * 1000, (int64_t)period, price, prices, n_prices, price_iv,
+                                      cli_flag(&a, "peak"), v2g_price,
+                                      {bat_kwh * 1000, bat_kwh * 500, bat_kw * 1000, bat_kw * 1000, 0.9}};
             ec_charge_sim_result_t r;
             rc = algos[i] == EC_ALLOC_COUNT ? ec_charge_offline_optimum(&sessions, &o, &r)
                                             : ec_charge_simulate(&sessions, &o, &r);
@@ -124,8 +149,8 @@ static int run(int argc, char **argv)
             mean[i] += r.delivered_pct;
             if (json) run_json(&j.w, algos[i], c, &r);
             else
-                printf("%-13s %12.1f %14.2f %10.1f %12.2f\n", algo_name(algos[i]), c, r.delivered_pct,
-                       r.peak_w / 1000, r.cost);
+                printf("%-13s %12.1f %14.2f %10.1f %12.2f %11.1f %12.1f\n", algo_name(algos[i]), c, r.delivered_pct,
+                       r.peak_w / 1000, r.cost, r.unmet_wh / 1000, r.exported_wh / 1000);
         }
     }
     if (json) {
@@ -145,5 +170,6 @@ static int run(int argc, char **argv)
         printf("\n");
     }
     ec_vec_free(&sessions);
+    ec_free(prices);
     return rc ? cli_error(rc) : EXIT_OK;
 }

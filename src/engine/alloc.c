@@ -421,9 +421,7 @@ static int opt_step(const ec_alloc_session_t *s, size_t n, const ec_alloc_grid_t
 static void v2g(const ec_alloc_session_t *s, size_t n, const ec_alloc_grid_t *g, double *out, scratch_t *x)
 {
     double headroom = series(g->headroom_w, g->n_periods, 0, 0);
-    double deficit = 0, sum = 0;
-    for (size_t i = 0; i < n; i++) sum += out[i];
-    if (headroom < 0) deficit = -headroom;
+    double deficit = headroom < 0 ? -headroom : 0;
     int peak_price = g->v2g_price > 0 && g->price && series(g->price, g->n_periods, 0, 0) >= g->v2g_price;
     if (!peak_price && deficit <= 0) return;
     size_t ns = g->n_sites ? g->n_sites : 1;
@@ -488,17 +486,17 @@ void ec_alloc_step(ec_alloc_algo algo, const ec_alloc_session_t *s, size_t n, do
     ec_alloc_solve(algo, s, n, &g, out_w);
 }
 
-double ec_battery_step(ec_battery_t *b, double grid_headroom_w, double charging_w, double price_now, double price_ref,
+double ec_battery_step(ec_battery_t *b, double target_w, double charging_w, double price_now, double price_ref,
                        int64_t period_s)
 {
     double h = (double)period_s / 3600.0, p = 0;
     double eff = b->efficiency > 0 && b->efficiency <= 1 ? b->efficiency : 1;
-    if (charging_w > grid_headroom_w) {
-        p = -(charging_w - grid_headroom_w);
+    if (charging_w > target_w) {
+        p = -(charging_w - target_w);
         if (-p > b->max_discharge_w) p = -b->max_discharge_w;
         if (-p * h > b->stored_wh) p = -b->stored_wh / h;
     } else if (price_now <= price_ref) {
-        p = grid_headroom_w - charging_w;
+        p = target_w - charging_w;
         if (p > b->max_charge_w) p = b->max_charge_w;
         if (p * h * eff > b->capacity_wh - b->stored_wh) p = (b->capacity_wh - b->stored_wh) / (h * eff);
         if (p < 0) p = 0;

@@ -24,7 +24,8 @@ ec_err ec_charge_sessions_csv(const char *name, const char *text, size_t len, in
 {
     static const char *const cols[] = {"session_id", "station_id", "arrival_period", "departure_period",
                                        "estimated_departure_period", "requested_energy_kWh", "battery_max_power_kW"};
-    int at[7];
+    static const char *const v2g_cols[] = {"v2g", "arrival_kWh", "departure_need_kWh", "battery_max_discharge_kW"};
+    int at[7], vat[4];
     ec_csv r;
     ec_csv_init(&r, name, text, len, ',');
     ec_err rc = ec_csv_next(&r);
@@ -33,6 +34,9 @@ ec_err ec_charge_sessions_csv(const char *name, const char *text, size_t len, in
         if ((at[i] = ec_csv_find(&r, cols[i])) < 0)
             rc = ec_fail(EC_EPARSE, "%s:1: no column %s (the columns are %s, %s, %s, %s, %s, %s, %s)", name, cols[i],
                          cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6]);
+    for (int i = 0; !rc && i < 4; i++) vat[i] = ec_csv_find(&r, v2g_cols[i]);
+    if (!rc && vat[0] >= 0 && (vat[1] < 0 || vat[2] < 0))
+        rc = ec_fail(EC_EPARSE, "%s:1: a v2g column needs arrival_kWh and departure_need_kWh too", name);
     while (!rc && (rc = ec_csv_next(&r)) == EC_OK) {
         if (out->len >= EC_SIM_MAX_SESSIONS) {
             rc = ec_fail(EC_ELIMIT, "%s:%ld: more than %d sessions", name, r.line, EC_SIM_MAX_SESSIONS);
@@ -59,7 +63,20 @@ ec_err ec_charge_sessions_csv(const char *name, const char *text, size_t len, in
         s.est_departure_s = (int64_t)(e < a ? a : e) * period_s;
         s.requested_wh = kwh * 1000;
         s.max_w = kw * 1000;
-        if ((rc = ec_vec_push(out, &s))) break;
+        double v2g = 0, arr = 0, need = 0, dkw = kw;
+        for (int i = 0; i < 4; i++)
+            if (vat[i] >= 0 && (size_t)vat[i] >= r.nfields) rc = ec_fail(EC_EPARSE, "%s:%ld: no %s field", name, r.line, v2g_cols[i]);
+        if (!rc && vat[0] >= 0 && *r.fields[vat[0]] && (rc = num(&r, vat[0], "v2g", 0, 1, &v2g))) break;
+        if (!rc && v2g > 0) {
+            if ((rc = num(&r, vat[1], "arrival_kWh", 0, 1e5, &arr)) || (rc = num(&r, vat[2], "departure_need_kWh", 0, 1e5, &need)) ||
+                (vat[3] >= 0 && *r.fields[vat[3]] && (rc = num(&r, vat[3], "battery_max_discharge_kW", 0, 1e5, &dkw))))
+                break;
+            if (v2g != 1) rc = ec_fail(EC_EPARSE, "%s:%ld: v2g is 0 or 1", name, r.line);
+            else if (need > arr + kwh)
+                rc = ec_fail(EC_EPARSE, "%s:%ld: departure_need_kWh %g is more than arrival_kWh + requested_energy_kWh", name, r.line, need);
+            s.arrival_wh = arr * 1000, s.need_wh = need * 1000, s.max_discharge_w = dkw * 1000;
+        }
+        if (rc || (rc = ec_vec_push(out, &s))) break;
     }
     if (rc == EC_EOF) rc = EC_OK;
     ec_csv_free(&r);
@@ -165,10 +182,78 @@ ec_err ec_charge_sessions_load(const char *path, int csv, int64_t period_s, ec_v
     return rc;
 }
 
+ec_err ec_price_series_csv(const char *name, const char *text, size_t len, double **values, size_t *n,
+                           int64_t *interval_s)
+{
+    *values = NULL, *n = 0, *interval_s = 0;
+    ec_csv r;
+    ec_csv_init(&r, name, text, len, ',');
+    ec_err rc = ec_csv_next(&r);
+    int ch = -1, cp = -1;
+    if (rc == EC_EOF) rc = ec_fail(EC_EPARSE, "%s: empty: a header line start_h,price_per_kwh is needed", name);
+    if (!rc && ((ch = ec_csv_find(&r, "start_h")) < 0 || (cp = ec_csv_find(&r, "price_per_kwh")) < 0))
+        rc = ec_fail(EC_EPARSE, "%s:1: the columns are start_h and price_per_kwh", name);
+    ec_vec v;
+    ec_vec_init(&v, sizeof(double));
+    double prev = -1;
+    while (!rc && (rc = ec_csv_next(&r)) == EC_OK) {
+        if (v.len >= EC_SIM_MAX_PRICES) {
+            rc = ec_fail(EC_ELIMIT, "%s:%ld: more than %d prices", name, r.line, EC_SIM_MAX_PRICES);
+            break;
+        }
+        if ((size_t)ch >= r.nfields || (size_t)cp >= r.nfields) {
+            rc = ec_fail(EC_EPARSE, "%s:%ld: needs start_h and price_per_kwh", name, r.line);
+            break;
+        }
+        double h = 0, p = 0;
+        if ((rc = num(&r, ch, "start_h", 0, 1e6, &h)) || (rc = num(&r, cp, "price_per_kwh", -1e4, 1e4, &p))) break;
+        int64_t at_s = (int64_t)llround(h * 3600);
+        if (v.len == 0 && at_s != 0) {
+            rc = ec_fail(EC_EPARSE, "%s:%ld: the first start_h is 0 (the start of the replay), not %g", name, r.line, h);
+        } else if (v.len == 1) {
+            *interval_s = at_s;
+            if (at_s < 60) rc = ec_fail(EC_EPARSE, "%s:%ld: prices at least a minute apart", name, r.line);
+        } else if (v.len > 1 && at_s - (int64_t)llround(prev * 3600) != *interval_s) {
+            rc = ec_fail(EC_EPARSE, "%s:%ld: start_h %g: prices must be evenly spaced (every %g h)", name, r.line, h,
+                         (double)*interval_s / 3600);
+        }
+        prev = h;
+        if (!rc) rc = ec_vec_push(&v, &p);
+    }
+    if (rc == EC_EOF) rc = v.len ? EC_OK : ec_fail(EC_EPARSE, "%s: no prices", name);
+    if (!rc && v.len == 1) *interval_s = 3600;
+    ec_csv_free(&r);
+    if (rc) {
+        ec_vec_free(&v);
+        return rc;
+    }
+    *values = v.data, *n = v.len;
+    return EC_OK;
+}
+
+ec_err ec_price_series_load(const char *path, double **values, size_t *n, int64_t *interval_s)
+{
+    ec_buf b;
+    ec_buf_init(&b, 16u << 20);
+    ec_err rc = gunzip(path, &b);
+    if (!rc) rc = ec_price_series_csv(path, b.data ? b.data : "", b.len, values, n, interval_s);
+    ec_buf_free(&b);
+    return rc;
+}
+
 static int by_arrival(const void *a, const void *b)
 {
     const ec_charge_session_t *x = a, *y = b;
     return x->arrival_s < y->arrival_s ? -1 : x->arrival_s > y->arrival_s;
+}
+
+#define HORIZON_MAX 2016 /* periods of price the optimising step sees (a week of 5-minute periods) */
+
+double ec_charge_price_at(const ec_charge_sim_opts_t *o, int64_t t_s)
+{
+    if (!o->prices || !o->n_prices || o->price_interval_s <= 0) return o->price_per_kwh;
+    int64_t k = t_s / o->price_interval_s;
+    return o->prices[k < 0 ? 0 : (size_t)k < o->n_prices ? (size_t)k : o->n_prices - 1];
 }
 
 ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o, ec_charge_sim_result_t *r)
@@ -177,12 +262,14 @@ ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o,
     if (o->period_s <= 0) return ec_fail(EC_EINVAL, "the control period must be positive");
     size_t n = sessions->len;
     ec_charge_session_t *ss = n ? ec_malloc(n * sizeof *ss) : NULL;
-    double *left = n ? ec_malloc(n * sizeof *left) : NULL;
+    double *got = n ? ec_malloc(n * sizeof *got) : NULL; /* delivered to each, net of V2G */
     ec_alloc_session_t *act = n ? ec_malloc(n * sizeof *act) : NULL;
     size_t *which = n ? ec_malloc(n * sizeof *which) : NULL;
     double *w = n ? ec_malloc(n * sizeof *w) : NULL;
+    double *head = ec_malloc(HORIZON_MAX * sizeof *head), *price = ec_malloc(HORIZON_MAX * sizeof *price);
+    unsigned char *gave = n ? ec_calloc(n, 1) : NULL; /* discharged at some point */
     ec_err rc = EC_OK;
-    if (n && (!ss || !left || !act || !which || !w)) {
+    if ((n && (!ss || !got || !act || !which || !w || !gave)) || !head || !price) {
         rc = EC_ENOMEM;
         goto done;
     }
@@ -190,45 +277,104 @@ ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o,
     if (n > 1) qsort(ss, n, sizeof *ss, by_arrival);
     int64_t t = n ? ss[0].arrival_s : 0, end = 0;
     for (size_t i = 0; i < n; i++) {
-        left[i] = ss[i].requested_wh;
+        got[i] = 0;
         r->requested_wh += ss[i].requested_wh;
         if (ss[i].departure_s > end) end = ss[i].departure_s;
     }
     r->sessions = (int64_t)n;
+    ec_battery_t bat = o->battery;
+    int grid = o->prices || bat.capacity_wh > 0; /* a horizon to look at, else the fast path */
+    double h = (double)o->period_s / 3600.0;
     size_t first = 0, next = 0; /* sessions before first have left; from next on are yet to come */
     for (; t < end; t += o->period_s) {
         while (next < n && ss[next].arrival_s <= t) next++;
-        while (first < next && (ss[first].departure_s <= t || left[first] <= 0)) first++;
+        while (first < next && ss[first].departure_s <= t) first++;
         size_t k = 0;
+        int64_t horizon = t + o->period_s;
         for (size_t i = first; i < next; i++) {
-            if (ss[i].departure_s <= t || left[i] <= 0) continue;
+            double left = ss[i].requested_wh - got[i];
+            double v2g = ss[i].max_discharge_w > 0 ? ss[i].arrival_wh + got[i] - ss[i].need_wh : 0;
+            if (ss[i].departure_s <= t || (left <= 1e-9 && v2g <= 1e-9)) continue;
             double max = ss[i].max_w;
             if (o->evse_max_w > 0 && o->evse_max_w < max) max = o->evse_max_w;
-            act[k] = (ec_alloc_session_t){ss[i].arrival_s, ss[i].est_departure_s, left[i], max};
+            double dmax = ss[i].max_discharge_w;
+            if (o->evse_max_w > 0 && o->evse_max_w < dmax) dmax = o->evse_max_w;
+            act[k] = (ec_alloc_session_t){ss[i].arrival_s, ss[i].est_departure_s, left > 0 ? left : 0, max, 0,
+                                          v2g > 0 ? v2g : 0, dmax};
+            if (ss[i].est_departure_s > horizon) horizon = ss[i].est_departure_s;
             which[k++] = i;
         }
-        if (!k) continue;
-        ec_alloc_step(o->algo, act, k, o->capacity_w, t, o->period_s, w);
-        double sum = 0;
-        for (size_t j = 0; j < k; j++) {
-            double e = w[j] * (double)o->period_s / 3600.0;
-            if (e > left[which[j]]) e = left[which[j]];
-            left[which[j]] -= e;
-            r->delivered_wh += e;
-            sum += w[j];
+        double bat_w = 0, price_now = ec_charge_price_at(o, t);
+        if (k) {
+            ec_alloc_grid_t g;
+            memset(&g, 0, sizeof g);
+            g.now_s = t, g.period_s = o->period_s, g.n_periods = 1, g.headroom_w = &o->capacity_w;
+            g.minimise_peak = o->minimise_peak, g.v2g_price = o->v2g_price;
+            double mean = price_now;
+            if (grid) {
+                size_t np = (size_t)((horizon - t + o->period_s - 1) / o->period_s);
+                if (np < 1) np = 1;
+                if (np > HORIZON_MAX) np = HORIZON_MAX;
+                mean = 0;
+                for (size_t p = 0; p < np; p++) {
+                    head[p] = o->capacity_w;
+                    price[p] = ec_charge_price_at(o, t + (int64_t)p * o->period_s);
+                    mean += price[p] / (double)np;
+                }
+                /* What the battery can give now raises the headroom of this period. */
+                double give = bat.stored_wh / h < bat.max_discharge_w ? bat.stored_wh / h : bat.max_discharge_w;
+                if (bat.capacity_wh > 0) head[0] += give;
+                g.n_periods = np, g.headroom_w = head, g.price = o->prices ? price : NULL;
+            }
+            ec_alloc_solve(o->algo, act, k, &g, w);
+            double sum = 0;
+            for (size_t j = 0; j < k; j++) {
+                size_t i = which[j];
+                double e = w[j] * h;
+                if (e > ss[i].requested_wh - got[i]) e = ss[i].requested_wh - got[i];
+                if (e < 0) {
+                    r->exported_wh += -e;
+                    gave[i] = 1;
+                }
+                got[i] += e;
+                sum += e / h;
+            }
+            if (bat.capacity_wh > 0) {
+                /* Holding the peak: the battery keeps the draw within the highest so far. */
+                double target = o->minimise_peak ? (r->peak_w < o->capacity_w ? r->peak_w : o->capacity_w) : o->capacity_w;
+                bat_w = ec_battery_step(&bat, target, sum, price_now, mean, o->period_s);
+                if (bat_w < 0) r->battery_out_wh += -bat_w * h;
+            }
+            double net = sum + bat_w;
+            r->steps++;
+            if ((int64_t)k > r->max_active) r->max_active = (int64_t)k;
+            if (net > r->peak_w) r->peak_w = net;
+            if (net - o->capacity_w > r->max_over_w) r->max_over_w = net - o->capacity_w;
+            r->cost += net * h / 1000.0 * price_now;
+        } else if (bat.capacity_wh > 0) {
+            double mean = 0;
+            for (int p = 0; p < 24; p++) mean += ec_charge_price_at(o, t + p * 3600) / 24;
+            bat_w = ec_battery_step(&bat, o->minimise_peak ? r->peak_w : o->capacity_w, 0, price_now, mean, o->period_s);
+            if (bat_w > r->peak_w) r->peak_w = bat_w;
+            r->cost += bat_w * h / 1000.0 * price_now;
         }
-        r->steps++;
-        if ((int64_t)k > r->max_active) r->max_active = (int64_t)k;
-        if (sum > r->peak_w) r->peak_w = sum;
-        if (sum - o->capacity_w > r->max_over_w) r->max_over_w = sum - o->capacity_w;
+    }
+    for (size_t i = 0; i < n; i++) {
+        r->delivered_wh += got[i] > 0 ? got[i] : 0;
+        double short_wh = ss[i].requested_wh - got[i];
+        if (short_wh > 0) r->unmet_wh += short_wh;
+        double below = ss[i].need_wh - (ss[i].arrival_wh + got[i]);
+        if (gave[i] && below > r->below_need_wh) r->below_need_wh = below;
     }
     r->delivered_pct = r->requested_wh > 0 ? 100.0 * r->delivered_wh / r->requested_wh : 100.0;
-    r->cost = r->delivered_wh / 1000.0 * o->price_per_kwh;
 done:
     ec_free(ss);
-    ec_free(left);
+    ec_free(got);
     ec_free(act);
     ec_free(which);
     ec_free(w);
+    ec_free(head);
+    ec_free(price);
+    ec_free(gave);
     return rc;
 }

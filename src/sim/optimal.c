@@ -9,7 +9,20 @@
 #include "engine/flow.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+typedef struct {
+    double price;
+    int64_t t;
+} period_price_t;
+
+static int by_price(const void *a, const void *b)
+{
+    const period_price_t *x = a, *y = b;
+    if (x->price != y->price) return x->price < y->price ? -1 : 1;
+    return x->t < y->t ? -1 : x->t > y->t;
+}
 
 ec_err ec_charge_offline_optimum(const ec_vec *sessions, const ec_charge_sim_opts_t *o, ec_charge_sim_result_t *r)
 {
@@ -43,17 +56,35 @@ ec_err ec_charge_offline_optimum(const ec_vec *sessions, const ec_charge_sim_opt
             rc = flow__arc(&f, (int)i, (int)(n + (size_t)t), max * per_h, NULL);
     }
     int first_sink_arc = f.n_arcs;
-    for (int64_t t = 0; t < periods && !rc; t++) rc = flow__arc(&f, (int)(n + (size_t)t), sink, o->capacity_w * per_h, NULL);
+    /* With a price series the periods open cheapest first, each filled as far
+     * as the ones before allow (the polymatroid greedy): the most energy at
+     * the least cost. Without, all at once. */
+    int greedy = o->prices != NULL;
+    for (int64_t t = 0; t < periods && !rc; t++)
+        rc = flow__arc(&f, (int)(n + (size_t)t), sink, greedy ? 0 : o->capacity_w * per_h, NULL);
+    period_price_t *order = greedy && !rc ? ec_malloc((size_t)periods * sizeof *order) : NULL;
+    if (greedy && !order) rc = rc ? rc : EC_ENOMEM;
     if (!rc) {
-        r->delivered_wh = flow__max(&f, src, sink);
+        if (greedy) {
+            for (int64_t t = 0; t < periods; t++) order[t] = (period_price_t){ec_charge_price_at(o, t0 + t * o->period_s), t};
+            qsort(order, (size_t)periods, sizeof *order, by_price);
+            for (int64_t k = 0; k < periods; k++) {
+                f.arcs[first_sink_arc + 2 * order[k].t].cap = o->capacity_w * per_h;
+                r->delivered_wh += flow__max(&f, src, sink);
+            }
+        } else {
+            r->delivered_wh = flow__max(&f, src, sink);
+        }
         for (int e = first_sink_arc; e < f.n_arcs; e += 2) {
-            double w = flow__on(&f, e) / per_h; /* the flow into the sink this period, as power */
+            double wh = flow__on(&f, e), w = wh / per_h; /* the flow into the sink this period, as power */
             if (w > r->peak_w) r->peak_w = w;
+            r->cost += wh / 1000.0 * ec_charge_price_at(o, t0 + (int64_t)((e - first_sink_arc) / 2) * o->period_s);
         }
         r->steps = periods;
         r->delivered_pct = r->requested_wh > 0 ? 100.0 * r->delivered_wh / r->requested_wh : 100.0;
-        r->cost = r->delivered_wh / 1000.0 * o->price_per_kwh;
+        r->unmet_wh = r->requested_wh - r->delivered_wh;
     }
+    ec_free(order);
     flow__free(&f);
     return rc;
 }

@@ -1,6 +1,8 @@
 /* fuzz_charge.c - the charging sessions readers (CSV and acnportal event
- * queue, chosen by the first byte), then a short replay of what they read
- * under every algorithm: no allocation may break its invariants. */
+ * queue, chosen by the first byte's low bit) and the price series reader
+ * (bit 1), then a short replay of what they read under every algorithm
+ * (with the prices, V2G and a battery when bit 2 is set): no allocation may
+ * break its invariants. */
 #include "ecorridor/ec_sim.h"
 
 #include <math.h>
@@ -13,8 +15,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ec_vec v;
     ec_vec_init(&v, sizeof(ec_charge_session_t));
     const char *text = (const char *)data + 1;
+    if (data[0] & 2) { /* a price series */
+        double *p = NULL;
+        size_t n = 0;
+        int64_t iv = 0;
+        if (!ec_price_series_csv("fuzz", text, size - 1, &p, &n, &iv) && (n == 0 || n > EC_SIM_MAX_PRICES || iv < 60))
+            __builtin_trap();
+        ec_free(p);
+        return 0;
+    }
     ec_err rc = data[0] & 1 ? ec_charge_sessions_acn("fuzz", text, size - 1, 300, &v)
                             : ec_charge_sessions_csv("fuzz", text, size - 1, 300, &v);
+    static const double prices[] = {0.3, 0.1, 0.5, 0.2};
     /* Keep replays short: sessions spanning at most a few days. */
     int ok = !rc && v.len <= 64;
     for (size_t i = 0; ok && i < v.len; i++) {
@@ -23,10 +35,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (int a = 0; ok && a < EC_ALLOC_COUNT; a++) {
         ec_charge_sim_opts_t o = {(ec_alloc_algo)a, 20000, 7000, 300, 0.3};
+        if (data[0] & 4) {
+            o.prices = prices, o.n_prices = 4, o.price_interval_s = 3600, o.v2g_price = 0.4;
+            o.minimise_peak = data[0] & 8;
+            o.battery = (ec_battery_t){50000, 25000, 10000, 10000, 0.9};
+        }
         ec_charge_sim_result_t r;
         if (ec_charge_simulate(&v, &o, &r)) __builtin_trap();
         if (r.delivered_wh > r.requested_wh * (1 + 1e-9) + 1e-6) __builtin_trap();
-        if (a != EC_ALLOC_UNCONTROLLED && r.peak_w > 20000 * (1 + 1e-9)) __builtin_trap();
+        if (a != EC_ALLOC_UNCONTROLLED && r.peak_w > 20000 * (1 + 1e-9) + 1e-6) __builtin_trap();
+        if (r.below_need_wh > 1e-6) __builtin_trap(); /* V2G never leaves a vehicle below its need */
     }
     ec_vec_free(&v);
     return 0;
