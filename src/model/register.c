@@ -101,6 +101,12 @@ static const field evse[] = {STRQ("uid", 36), STR("evse_id", 48),
 static const field evse_item = OBJ(NULL, 0, evse, NULL);
 static const field facility_item = ENUM(NULL, 0, facilities, NULL);
 
+static const char *const charging_algos[] = {"uncontrolled", "fcfs", "rr", "edf", "llf", "opt", NULL};
+static const field charging[] = {ENUM("algo", 0, charging_algos, "\"opt\""),
+                                 INTD("interval_s", 10, 3600, "60"),
+                                 INTD("default_dwell_min", 1, 10080, "60"),
+                                 NUM("default_kwh", 0, 10000), END};
+
 static const field site_fields[] = {
     STRQ("name", 255),
     OBJ("coordinates", 1, coordinates, NULL),
@@ -118,12 +124,15 @@ static const field site_fields[] = {
     ARR("facilities", 0, &facility_item, 24, "[]"),
     OBJ("planning", 0, planning, NULL),
     REF("substation_id", EC_KIND_SUBSTATION),
+    NUM("grid_limit_kw", 0, 1e7),
+    OBJ("charging", 0, charging, NULL),
     ARR("evses", 0, &evse_item, 256, "[]"),
     STR("source", 80),
     END};
 
 static const field profile_item = {NULL, F_NUM, 0, 0, 1e7, NULL, NULL, NULL, NULL, 0};
 static const field share_item = {NULL, F_NUM, 0, 0, 1, NULL, NULL, NULL, NULL, 0};
+static const field price_item = {NULL, F_NUM, 0, -1e4, 1e4, NULL, NULL, NULL, NULL, 0};
 static const field substation_fields[] = {STRQ("name", 255),
                                           NUMQ("capacity_kw", 0, 1e7),
                                           OBJ("coordinates", 0, coordinates, NULL),
@@ -131,6 +140,10 @@ static const field substation_fields[] = {STRQ("name", 255),
                                           REF("jurisdiction_id", EC_KIND_JURISDICTION),
                                           ARR("base_load_kw", 0, &profile_item, 8784, "[]"),
                                           INTD("interval_s", 300, 3600, "3600"),
+                                          ARR("prices", 0, &price_item, 35136, NULL),
+                                          INTD("price_interval_s", 900, 3600, "3600"),
+                                          NUM("congestion_price", 0, 1e4),
+                                          NUM("congestion_threshold", 0, 1),
                                           END};
 static const field renewable_fields[] = {STRQ("name", 255),
                                          ENUM("kind", 1, renewable_kinds, NULL),
