@@ -69,6 +69,20 @@ void ec_alloc_step(ec_alloc_algo algo, const ec_alloc_session_t *s, size_t n, do
  * possible. */
 void ec_alloc_solve(ec_alloc_algo algo, const ec_alloc_session_t *s, size_t n, const ec_alloc_grid_t *g, double *out_w);
 
+/* Sites behind one limit, each with its own algorithm and connection. */
+typedef struct {
+    ec_alloc_algo algo;
+    double limit_w; /* its grid connection; <= 0: none */
+} ec_alloc_site_t;
+
+/* ec_alloc_solve for sites with their own algorithms: when all sites use
+ * one, one solve under the nested limits; else the headroom is first
+ * shared among the sites max-min fairly by what each can take (within its
+ * connection), then each site's algorithm shares its part among its
+ * sessions (s[i].site indexes sites). */
+void ec_alloc_sites(const ec_alloc_site_t *sites, size_t n_sites, const ec_alloc_session_t *s, size_t n,
+                    const ec_alloc_grid_t *g, double *out_w);
+
 /* A stationary battery at a site or substation. */
 typedef struct {
     double capacity_wh, stored_wh;

@@ -486,6 +486,76 @@ void ec_alloc_step(ec_alloc_algo algo, const ec_alloc_session_t *s, size_t n, do
     ec_alloc_solve(algo, s, n, &g, out_w);
 }
 
+void ec_alloc_sites(const ec_alloc_site_t *sites, size_t n_sites, const ec_alloc_session_t *s, size_t n,
+                    const ec_alloc_grid_t *g, double *out_w)
+{
+    if (!n) return;
+    double lim_stack[64], *lim = n_sites <= 64 ? lim_stack : ec_malloc(n_sites * sizeof *lim);
+    ec_alloc_session_t *sub = NULL;
+    size_t *idx = NULL;
+    double *w = NULL, *head = NULL;
+    order_t *ord = NULL;
+    int same = 1;
+    for (size_t k = 1; k < n_sites; k++) same &= sites[k].algo == sites[0].algo;
+    if (!lim) goto oom;
+    for (size_t k = 0; k < n_sites; k++) lim[k] = sites[k].limit_w;
+    ec_alloc_grid_t all = *g;
+    all.n_sites = n_sites, all.site_limit_w = lim;
+    if (same || n_sites <= 1) {
+        ec_alloc_solve(n_sites ? sites[0].algo : EC_ALLOC_OPT, s, n, &all, out_w);
+        goto done;
+    }
+    /* Each site's demand now: what its sessions can take, within its connection. */
+    ord = ec_malloc(n_sites * sizeof *ord);
+    sub = ec_malloc(n * sizeof *sub);
+    idx = ec_malloc(n * sizeof *idx);
+    w = ec_malloc(n * sizeof *w);
+    head = ec_malloc((g->n_periods ? g->n_periods : 1) * sizeof *head);
+    double *share = ec_malloc(n_sites * sizeof *share);
+    if (!ord || !sub || !idx || !w || !head || !share) {
+        ec_free(share);
+        goto oom;
+    }
+    for (size_t k = 0; k < n_sites; k++) ord[k] = (order_t){0, k};
+    for (size_t i = 0; i < n; i++) ord[site_of(&s[i], &all)].key += cap_w(&s[i], g->period_s);
+    for (size_t k = 0; k < n_sites; k++)
+        if (lim[k] > 0 && ord[k].key > lim[k]) ord[k].key = lim[k];
+    /* Uncontrolled sites take what they take; the others share the rest. */
+    double h0 = series(g->headroom_w, g->n_periods, 0, 0), rest = h0;
+    size_t nc = 0;
+    for (size_t k = 0; k < n_sites; k++) {
+        if (sites[ord[k].i].algo == EC_ALLOC_UNCONTROLLED) share[ord[k].i] = ord[k].key, rest -= ord[k].key;
+        else ord[nc++] = ord[k];
+    }
+    water_fill_sorted(nc, rest > 0 ? rest : 0, share, ord);
+    for (size_t k = 0; k < n_sites; k++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (site_of(&s[i], &all) == k) sub[m] = s[i], sub[m].site = 0, idx[m++] = i;
+        if (!m) continue;
+        /* Its part of the headroom now, and the same fraction of the horizon's. */
+        double frac = h0 > 0 ? share[k] / h0 : 0;
+        ec_alloc_grid_t one = *g;
+        for (size_t p = 0; p < (g->n_periods ? g->n_periods : 1); p++) head[p] = series(g->headroom_w, g->n_periods, p, 0) * frac;
+        head[0] = share[k];
+        one.headroom_w = head, one.n_periods = g->n_periods ? g->n_periods : 1;
+        one.n_sites = 1, one.site_limit_w = &lim[k], one.other_w = NULL;
+        ec_alloc_solve(sites[k].algo, sub, m, &one, w);
+        for (size_t j = 0; j < m; j++) out_w[idx[j]] = w[j];
+    }
+    ec_free(share);
+    goto done;
+oom:
+    memset(out_w, 0, n * sizeof *out_w);
+done:
+    if (lim != lim_stack) ec_free(lim);
+    ec_free(ord);
+    ec_free(sub);
+    ec_free(idx);
+    ec_free(w);
+    ec_free(head);
+}
+
 double ec_battery_step(ec_battery_t *b, double target_w, double charging_w, double price_now, double price_ref,
                        int64_t period_s)
 {

@@ -375,6 +375,20 @@ static void test_alloc_grid_cases(void **state)
     assert_true(fabs(w3[0] - 5000) < 1e-3 && fabs(w3[1] - 5000) < 1e-3 && fabs(w3[2] - 30000) < 1e-3);
     ec_alloc_solve(EC_ALLOC_OPT, three, 3, &gs, w3);
     assert_true(fabs(w3[0] + w3[1] - 10000) < 1e-3 && fabs(w3[2] - 30000) < 1e-3);
+    /* Sites with their own algorithms: EDF at site 0, RR at site 1 under 40 kW: the
+     * headroom is shared between the sites first (20 each), then each site's rule. */
+    ec_alloc_site_t sites[2] = {{EC_ALLOC_EDF, 0}, {EC_ALLOC_RR, 0}};
+    ec_alloc_session_t four[4] = {{0, 7200, 1e6, 30000, 0, 0, 0}, {0, 3600, 1e6, 30000, 0, 0, 0},
+                                  {0, 7200, 1e6, 30000, 1, 0, 0}, {0, 3600, 1e6, 30000, 1, 0, 0}};
+    double w4[4];
+    ec_alloc_grid_t g4 = {0, 300, 1, &h40, NULL, NULL, 0, NULL, 0, 0};
+    ec_alloc_sites(sites, 2, four, 4, &g4, w4);
+    assert_true(fabs(w4[0]) < 1e-6 && fabs(w4[1] - 20000) < 1e-6); /* EDF: the earlier departure */
+    assert_true(fabs(w4[2] - 10000) < 1e-6 && fabs(w4[3] - 10000) < 1e-6);
+    /* An uncontrolled site takes its 60 kW; the EDF site gets nothing of the 40 kW. */
+    sites[1].algo = EC_ALLOC_UNCONTROLLED;
+    ec_alloc_sites(sites, 2, four, 4, &g4, w4);
+    assert_true(fabs(w4[0] + w4[1]) < 1e-6 && fabs(w4[2] - 30000) < 1e-6);
     /* A battery covers the charging above the grid's headroom, then refills when cheap. */
     ec_battery_t b = {100000, 50000, 30000, 30000, 0.9};
     assert_true(fabs(ec_battery_step(&b, 20000, 45000, 0.3, 0.2, 3600) + 25000) < 1e-6);
