@@ -158,6 +158,12 @@ typedef struct {
     int64_t offset, limit;   /* limit < 0: all */
 } ec_session_filter_t;
 
+/* What a fleet or reservation said of transaction tx_id: the energy it
+ * wants (Wh; < 0 leaves it) and when it leaves (0 leaves it). */
+ec_err ec_store_plan_put(ec_store *s, int64_t tx_id, double requested_wh, int64_t departure_s);
+/* EC_ENOTFOUND when nothing was said. */
+ec_err ec_store_plan_get(ec_store *s, int64_t tx_id, double *requested_wh, int64_t *departure_s);
+
 typedef ec_err (*ec_tx_fn)(void *ctx, const ec_tx_t *tx);
 ec_err ec_store_tx_list(ec_store *s, const ec_session_filter_t *f, ec_tx_fn fn, void *ctx, int64_t *total);
 

@@ -8,6 +8,7 @@
 #include "api_internal.h"
 #include "ocpp.h"
 #include "ocpp_schema.h"
+#include "smart.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -855,9 +856,132 @@ static void settlement(ec_api *a, const api_principal *p, const ec_http_request 
     res->status = 200;
 }
 
+/* ---- the grid: allocations, prices, what a fleet says of a session -------------------- */
+
+static void allocation(ec_api *a, const api_principal *p, const char *site, const char *substation,
+                       const ec_http_request *req, ec_http_response *res)
+{
+    static const char *const none[] = {NULL};
+    if (only_args(req, res, none)) return;
+    if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "allocation takes GET");
+    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "the allocation needs a key");
+    ec_kind k = site ? EC_KIND_SITE : EC_KIND_SUBSTATION;
+    const char *id = site ? site : substation;
+    int known = ec_store_exists(a->store, k, id);
+    if (known < 0) return store_failed(res);
+    if (!known) return api__error(res, 404, "not_found", NULL, "no %s %.60s", site ? "site" : "substation", id);
+    ec_err rc = smart__json(ocpp__smart(a->ocpp), site, substation, &res->body);
+    if (rc == EC_ENOTFOUND) {
+        /* Nothing is charging there yet. */
+        ec_buf_reset(&res->body);
+        ec_buf_printf(&res->body, "{\"%s\":\"%s\",\"controlled\":false,\"sessions\":[]}", site ? "site_id" : "substation_id", id);
+    } else if (rc) {
+        return store_failed(res);
+    }
+    res->status = 200;
+}
+
+static void prices(ec_api *a, const char *site, const ec_http_request *req, ec_http_response *res)
+{
+    static const char *const allowed[] = {"hours", NULL};
+    if (only_args(req, res, allowed)) return;
+    if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "prices take GET");
+    const char *hv = arg(req, "hours");
+    char *end = NULL;
+    long hours = hv ? strtol(hv, &end, 10) : 24;
+    if (hv && (end == hv || *end || hours < 1 || hours > 168))
+        return api__error(res, 400, "invalid_parameter", "hours", "hours is a whole number from 1 to 168");
+    int known = ec_store_exists(a->store, EC_KIND_SITE, site);
+    if (known < 0) return store_failed(res);
+    if (!known) return api__error(res, 404, "not_found", NULL, "no site %.60s", site);
+    if (smart__prices_json(ocpp__smart(a->ocpp), site, 900, (int)hours * 4, &res->body)) return store_failed(res);
+    res->status = 200;
+}
+
+static const bfield plan_fields[] = {{"requested_kwh", B_INT, 0, 10000}, {"departure", B_TIME, 0, 0}, {NULL, B_STR, 0, 0}};
+
+static void session_plan(ec_api *a, const api_principal *p, const char *id, const ec_http_request *req,
+                         ec_http_response *res)
+{
+    if (req->method != EC_HTTP_PATCH) return api__error(res, 405, "method_not_allowed", NULL, "a session takes PATCH");
+    char *end;
+    long long txid = strtoll(id, &end, 10);
+    if (end == id || *end || txid <= 0) return api__error(res, 404, "not_found", NULL, "no session %.40s", id);
+    ec_tx_t tx;
+    ec_err rc = ec_store_tx_get(a->store, txid, &tx, NULL);
+    if (rc == EC_ENOTFOUND) return api__error(res, 404, "not_found", NULL, "no session %lld", txid);
+    if (rc) return store_failed(res);
+    int may = p->role == EC_ROLE_ADMIN || (p->role == EC_ROLE_FLEET && !strcmp(p->org, tx.issuer_id)) ||
+              (p->role == EC_ROLE_OPERATOR && !strcmp(p->org, tx.operator_id));
+    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "a session's plan needs a key");
+    if (!may) return api__error(res, 403, "forbidden", NULL, "the token's fleet, the site's operator or an admin says what a session needs");
+    if (tx.stopped) return api__error(res, 409, "conflict", NULL, "session %lld has ended", txid);
+    ec_json *in = body_object(req, res);
+    if (!in || check_body(in, plan_fields, res)) return ec_json_free(in);
+    double kwh = -1;
+    int64_t dep = 0;
+    ec_json_number(ec_json_get(in, "requested_kwh"), &kwh);
+    const char *d = ec_json_str(ec_json_get(in, "departure"));
+    if (d) ec_time_parse_rfc3339(d, &dep);
+    ec_json_free(in);
+    if (kwh < 0 && !dep) return api__error(res, 400, "missing_field", NULL, "say requested_kwh, departure or both");
+    if (dep && dep <= tx.start_s) return api__error(res, 400, "invalid_field", "departure", "departure must come after the start");
+    if (ec_store_plan_put(a->store, txid, kwh >= 0 ? kwh * 1000 : -1, dep)) return store_failed(res);
+    a->metrics.store_writes++;
+    smart__plan(ocpp__smart(a->ocpp), txid, kwh >= 0 ? kwh * 1000 : -1, dep);
+    double req_wh = -1;
+    int64_t dep_s = 0;
+    ec_store_plan_get(a->store, txid, &req_wh, &dep_s);
+    ec_jw w;
+    ec_jw_init(&w, &res->body);
+    ec_jw_obj_begin(&w);
+    ec_jw_key(&w, "transaction_id"), ec_jw_int(&w, txid);
+    ec_jw_key(&w, "requested_kwh");
+    if (req_wh >= 0) ec_jw_num(&w, req_wh / 1000, 3);
+    else ec_jw_null(&w);
+    char t[32];
+    ec_time_format_iso(dep_s, t, sizeof t);
+    ec_jw_key(&w, "departure");
+    if (dep_s) ec_jw_str(&w, t);
+    else ec_jw_null(&w);
+    ec_jw_obj_end(&w);
+    res->status = 200;
+}
+
+/* "kind/ID/tail": 1 and id set (a copy) when rest is that. */
+static int sub_path(const char *rest, const char *kind, const char *tail, char *id, size_t n)
+{
+    size_t k = strlen(kind), t = strlen(tail);
+    size_t len = strlen(rest);
+    if (strncmp(rest, kind, k) || rest[k] != '/' || len <= k + 1 + t + 1) return 0;
+    if (strcmp(rest + len - t, tail) || rest[len - t - 1] != '/') return 0;
+    size_t idl = len - t - 1 - (k + 1);
+    if (idl == 0 || idl >= n || memchr(rest + k + 1, '/', idl)) return 0;
+    memcpy(id, rest + k + 1, idl);
+    id[idl] = 0;
+    return 1;
+}
+
 int api__sessions(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                   ec_http_response *res)
 {
+    char id[EC_REG_ID_MAX + 1];
+    if (sub_path(rest, "sites", "allocation", id, sizeof id)) {
+        allocation(a, p, id, NULL, req, res);
+        return 1;
+    }
+    if (sub_path(rest, "substations", "allocation", id, sizeof id)) {
+        allocation(a, p, NULL, id, req, res);
+        return 1;
+    }
+    if (sub_path(rest, "sites", "prices", id, sizeof id)) {
+        prices(a, id, req, res);
+        return 1;
+    }
+    if (!strncmp(rest, "sessions/", 9) && rest[9] && !strchr(rest + 9, '/')) {
+        session_plan(a, p, rest + 9, req, res);
+        return 1;
+    }
     if (!strncmp(rest, "chargers", 8) && (rest[8] == 0 || rest[8] == '/')) {
         chargers(a, p, rest[8] ? rest + 9 : "", req, res);
         return 1;

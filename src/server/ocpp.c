@@ -11,6 +11,7 @@
 #include "ocpp.h"
 
 #include "ocpp_schema.h"
+#include "smart.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ struct ocpp_cs {
     int timer_open;
     ec_buf out;          /* a reply being composed */
     ocpp_stats_t stats;
+    smart *smart;        /* live power sharing */
 };
 
 /* A held reply: which connection, then the frame. */
@@ -50,6 +52,11 @@ ocpp_cp *ocpp__find(ocpp_cs *cs, const char *id)
     if (!cs || !ec_map_get(&cs->by_id, id_hash(id), &v) || !v) return NULL;
     ocpp_cp *cp = (ocpp_cp *)(uintptr_t)v;
     return strcmp(cp->id, id) ? NULL : cp;
+}
+
+smart *ocpp__smart(ocpp_cs *cs)
+{
+    return cs ? cs->smart : NULL;
 }
 
 ec_store *ocpp__store(ocpp_cs *cs)
@@ -125,7 +132,10 @@ static void send_error(ocpp_cs *cs, ocpp_cp *cp, const char *msg_id, const char 
 
 void ocpp__flush(ocpp_cs *cs)
 {
-    if (!cs->writing && !cs->held.len) return;
+    if (!cs->writing && !cs->held.len) {
+        smart__run(cs->smart); /* what changed is stored: allocate and send profiles */
+        return;
+    }
     int ok = 1;
     if (cs->writing) {
         cs->writing = 0;
@@ -157,14 +167,20 @@ void ocpp__flush(ocpp_cs *cs)
         ec_buf_free(&cs->held);
         ec_buf_init(&cs->held, max);
     }
+    if (ok) smart__run(cs->smart);
 }
 
 /* ---- calls to charge points -------------------------------------------------- */
 
-static void complete_call(ocpp_cs *cs, ocpp_cp *cp, int status, const char *body)
+static void complete_call(ocpp_cs *cs, ocpp_cp *cp, int status, const char *body, const char *ocpp_status)
 {
     if (!cp->call.active) return;
     cp->call.active = 0;
+    if (cp->call.done) {
+        void (*done)(void *, ocpp_cp *, const char *) = cp->call.done;
+        cp->call.done = NULL;
+        done(cp->call.done_ctx, cp, ocpp_status);
+    }
     ocpp_cp **c = cs->callers.data;
     for (size_t i = 0; i < cs->callers.len; i++)
         if (c[i] == cp) {
@@ -173,6 +189,8 @@ static void complete_call(ocpp_cs *cs, ocpp_cp *cp, int status, const char *body
         }
     if (cs->http && cp->call.http_serial)
         ec_http_complete(cs->http, cp->call.http_serial, status, "application/json", body, strlen(body));
+    cp->call.http_serial = 0;
+    smart__idle(cs->smart, cp);
 }
 
 static void call_error_body(ec_buf *b, const char *code, const char *fmt, const char *a, const char *c)
@@ -204,13 +222,29 @@ static void on_timer(uv_timer_t *t)
         }
         cs->stats.timeouts++;
         call_error_body(&b, "charger_timeout", "%s did not answer %s in time", cp->id, cp->call.action);
-        complete_call(cs, cp, 504, b.data); /* removes it from callers */
+        complete_call(cs, cp, 504, b.data, NULL); /* removes it from callers */
     }
     ec_buf_free(&b);
 }
 
+static ec_err start_call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, uint64_t serial,
+                         void (*done)(void *, ocpp_cp *, const char *), void *ctx, char *why, size_t why_len);
+
 ec_err ocpp__call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, uint64_t serial, char *why,
                   size_t why_len)
+{
+    return start_call(cs, cp, action, payload, serial, NULL, NULL, why, why_len);
+}
+
+ec_err ocpp__call_internal(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload,
+                           void (*done)(void *ctx, ocpp_cp *cp, const char *status), void *ctx, char *why,
+                           size_t why_len)
+{
+    return start_call(cs, cp, action, payload, 0, done, ctx, why, why_len);
+}
+
+static ec_err start_call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, uint64_t serial,
+                         void (*done)(void *, ocpp_cp *, const char *), void *ctx, char *why, size_t why_len)
 {
     const char *code = ocpp__check(action, OCPP_REQ, payload, why, why_len);
     if (code) return EC_EINVAL;
@@ -223,6 +257,7 @@ ec_err ocpp__call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *p
     snprintf(cp->call.id, sizeof cp->call.id, "cs-%llu", (unsigned long long)++cs->next_call);
     snprintf(cp->call.action, sizeof cp->call.action, "%s", action);
     cp->call.http_serial = serial;
+    cp->call.done = done, cp->call.done_ctx = ctx;
     cp->call.deadline_ms = (int64_t)uv_now(cs->loop) + (int64_t)cs->opts.call_timeout_s * 1000;
     ec_buf_reset(&cs->out);
     ec_jw w;
@@ -255,7 +290,7 @@ static void on_answer(ocpp_cs *cs, ocpp_cp *cp, int type, const ec_json *frame)
         char what[300];
         snprintf(what, sizeof what, "%.60s: %.200s", code ? code : "?", text ? text : "");
         call_error_body(&b, "charger_error", "%s refused the call: %s", cp->id, what);
-        complete_call(cs, cp, 502, b.data);
+        complete_call(cs, cp, 502, b.data, NULL);
     } else {
         cs->stats.results_in++;
         const ec_json *payload = ec_json_array_get(frame, 2);
@@ -263,7 +298,7 @@ static void on_answer(ocpp_cs *cs, ocpp_cp *cp, int type, const ec_json *frame)
         const char *code = ocpp__check(cp->call.action, OCPP_CONF, payload, why, sizeof why);
         if (code) {
             call_error_body(&b, "charger_error", "%s answered with a payload that breaks the schema: %s", cp->id, why);
-            complete_call(cs, cp, 502, b.data);
+            complete_call(cs, cp, 502, b.data, NULL);
         } else {
             ec_jw w;
             ec_jw_init(&w, &b);
@@ -274,7 +309,7 @@ static void on_answer(ocpp_cs *cs, ocpp_cp *cp, int type, const ec_json *frame)
             if (st) ec_jw_key(&w, "status"), ec_jw_str(&w, st);
             ec_jw_key(&w, "response"), ec_jw_value(&w, payload);
             ec_jw_obj_end(&w);
-            complete_call(cs, cp, 200, b.data);
+            complete_call(cs, cp, 200, b.data, st);
         }
     }
     ec_buf_free(&b);
@@ -394,17 +429,19 @@ void ocpp__ws_open(void *ctx, void *user, ec_ws *ws)
     }
     ec_map_put(&cs->by_id, id_hash(cp->id), (uint64_t)(uintptr_t)cp);
     ec_log(EC_LOG_DEBUG, "ocpp: %s connected%s", cp->id, cp->registered ? "" : " (not registered)");
+    if (cp->registered) smart__cp(cs->smart, cp, 1); /* known: its limits may go before it boots */
 }
 
 void ocpp__ws_closed(void *ctx, void *user)
 {
     ocpp_cs *cs = ctx;
     ocpp_cp *cp = user;
+    if (ocpp__find(cs, cp->id) == cp) smart__cp(cs->smart, cp, 0);
     if (cp->call.active) {
         ec_buf b;
         ec_buf_init(&b, 4096);
         call_error_body(&b, "charger_disconnected", "%s disconnected before answering %s", cp->id, cp->call.action);
-        complete_call(cs, cp, 502, b.data);
+        complete_call(cs, cp, 502, b.data, NULL);
         ec_buf_free(&b);
     }
     if (ocpp__find(cs, cp->id) == cp) ec_map_put(&cs->by_id, id_hash(cp->id), 0);
@@ -498,6 +535,12 @@ ec_err ocpp__new(uv_loop_t *loop, ec_store *store, const ocpp_opts_t *o, ocpp_cs
         ec_free(cs);
         return EC_ENOMEM;
     }
+    ec_err rc = smart__new(loop, store, cs, &cs->smart);
+    if (rc) {
+        ec_map_free(&cs->by_id);
+        ec_free(cs);
+        return rc;
+    }
     uv_timer_init(loop, &cs->timer);
     cs->timer.data = cs;
     cs->timer_open = 1;
@@ -516,6 +559,7 @@ void ocpp__stop(ocpp_cs *cs)
 {
     if (!cs) return;
     ocpp__flush(cs);
+    smart__stop(cs->smart);
     if (cs->timer_open) {
         uv_timer_stop(&cs->timer);
         uv_close((uv_handle_t *)&cs->timer, NULL);
@@ -527,6 +571,7 @@ void ocpp__free(ocpp_cs *cs)
 {
     if (!cs) return;
     if (cs->writing) ec_store_rollback(cs->store);
+    smart__free(cs->smart);
     ec_map_free(&cs->by_id);
     ec_buf_free(&cs->held);
     ec_buf_free(&cs->out);

@@ -4,6 +4,7 @@
  * detail record each finished transaction becomes. The rules are the
  * engine's (ec_engine.h); this file reads and writes the store. */
 #include "ocpp.h"
+#include "smart.h"
 
 #include "ocpp_schema.h"
 
@@ -199,6 +200,7 @@ static void boot(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocp
     }
     if (charger_update(cs, cp, pl, now_s)) return store_failed(r);
     cp->accepted = 1;
+    smart__cp(ocpp__smart(cs), cp, 1); /* a charger that booted has lost its charging profiles */
     ec_jw_obj_begin(&w);
     put_time(&w, "currentTime", now_s);
     ec_jw_key(&w, "interval"), ec_jw_int(&w, o->heartbeat_s);
@@ -333,6 +335,7 @@ static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64
     }
     ec_buf_free(&tariff);
     r->wrote = 1;
+    smart__tx(ocpp__smart(cs), cp, &tx, SMART_START);
     ec_jw w;
     ec_jw_init(&w, r->out);
     ec_jw_obj_begin(&w);
@@ -397,6 +400,7 @@ static void meter_values(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t no
     r->wrote = 1;
     if (apply_meter(cs, &tx, ec_json_get(pl, "meterValue")) || ec_store_tx_update(ocpp__store(cs), &tx))
         return store_failed(r);
+    smart__tx(ocpp__smart(cs), cp, &tx, SMART_METER);
     (void)now_s;
 }
 
@@ -442,6 +446,7 @@ static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_
         if (!rc) rc = ec_store_tx_update(s, &tx);
         if (!rc) rc = ec_store_cdr_put(s, &tx, cdr_id, tx.stop_s, have ? tariff.currency : "EUR", e, cost.excl_vat,
                                        cost.incl_vat, cdr.data, &dup);
+        if (!rc) smart__tx(ocpp__smart(cs), cp, &tx, SMART_STOP);
     }
     ec_buf_free(&tariff_doc);
     ec_buf_free(&cdr);

@@ -387,3 +387,29 @@ ec_err ec_store_cdr_amounts(ec_store *s, const ec_session_filter_t *f, ec_cdr_am
     store__end(q);
     return r < 0 ? EC_EIO : rc;
 }
+
+ec_err ec_store_plan_put(ec_store *s, int64_t tx_id, double requested_wh, int64_t departure_s)
+{
+    store__write(s);
+    store_q *q = store__q(s, "INSERT INTO session_plans (tx_id,requested_wh,departure_s) VALUES (?1,?2,?3) "
+                             "ON CONFLICT (tx_id) DO UPDATE SET "
+                             "requested_wh=CASE WHEN ?2>=0 THEN ?2 ELSE requested_wh END, "
+                             "departure_s=CASE WHEN ?3>0 THEN ?3 ELSE departure_s END");
+    if (!q) return EC_EIO;
+    store__bind_int(q, 1, tx_id);
+    store__bind_real(q, 2, requested_wh);
+    store__bind_int(q, 3, departure_s);
+    return run(s, q);
+}
+
+ec_err ec_store_plan_get(ec_store *s, int64_t tx_id, double *requested_wh, int64_t *departure_s)
+{
+    ec_err rc = store__read(s);
+    store_q *q = rc ? NULL : store__q(s, "SELECT requested_wh, departure_s FROM session_plans WHERE tx_id=?1");
+    if (!q) return EC_EIO;
+    store__bind_int(q, 1, tx_id);
+    int r = store__step(s, q);
+    if (r == 1) *requested_wh = store__col_real(q, 0), *departure_s = store__col_int(q, 1);
+    store__end(q);
+    return r == 1 ? EC_OK : r == 0 ? EC_ENOTFOUND : EC_EIO;
+}
