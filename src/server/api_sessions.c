@@ -197,7 +197,8 @@ static const bfield charger_fields[] = {
     {"site_id", B_STR, 1, EC_REG_ID_MAX},    {"operator_id", B_STR, 1, EC_REG_ID_MAX},
     {"connectors", B_INT, 1, OCPP_MAX_CONNECTORS}, {"evse_uids", B_STRS, 0, OCPP_MAX_CONNECTORS},
     {"security_profile", B_INT, 0, 2},       {"name", B_STR, 0, 255},
-    {NULL, B_STR, 0, 0}};
+    {"charging_rate_unit", B_STR, 1, 1},     {"voltage_v", B_INT, 100, 1500},
+    {"phases", B_INT, 1, 3},                 {NULL, B_STR, 0, 0}};
 
 static int may_see_charger(const api_principal *p, const char *operator_id)
 {
@@ -258,6 +259,11 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
         return api__error(res, 403, "forbidden", NULL, "charge points are registered by their operator or an admin");
     ec_json *in = body_object(req, res), *base = NULL;
     if (!in || check_body(in, charger_fields, res)) return ec_json_free(in);
+    const char *unit = ec_json_str(ec_json_get(in, "charging_rate_unit"));
+    if (unit && strcmp(unit, "W") && strcmp(unit, "A")) {
+        api__error(res, 400, "invalid_field", "charging_rate_unit", "charging_rate_unit is W or A, as the charger takes its limits");
+        return ec_json_free(in);
+    }
     ec_buf old, doc;
     ec_buf_init(&old, EC_REG_DOC_MAX);
     ec_buf_init(&doc, EC_REG_DOC_MAX);

@@ -95,6 +95,10 @@ void metrics__write_ocpp(const ocpp_stats_t *o, const ec_http_stats_t *http, ec_
         {"call_timeouts", "Commands a charge point did not answer in time.", o->timeouts},
         {"commits", "Store commits of charge point messages (one per loop turn that wrote).", o->commits},
         {"commit_failures", "Commits that failed (the replies were not sent).", o->commit_failures},
+        {"allocations", "Power allocations of a group of sessions behind one limit.", o->allocations},
+        {"profiles_sent", "SetChargingProfile calls the power sharing sent.", o->profiles_sent},
+        {"profiles_accepted", "Charging profiles the chargers accepted.", o->profiles_accepted},
+        {"profiles_refused", "Charging profiles refused, failed or unanswered.", o->profiles_refused},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         ec_buf_printf(out, "# HELP ecorridor_ocpp_%s_total %s\n# TYPE ecorridor_ocpp_%s_total counter\necorridor_ocpp_%s_total %lld\n",

@@ -71,7 +71,11 @@ const ocpp_opts_t *ocpp__opts(ocpp_cs *cs)
 
 ocpp_stats_t ocpp__stats(const ocpp_cs *cs)
 {
-    return cs->stats;
+    ocpp_stats_t o = cs->stats;
+    smart_stats_t m = smart__stats(cs->smart);
+    o.allocations = m.allocations, o.profiles_sent = m.profiles_sent;
+    o.profiles_accepted = m.profiles_accepted, o.profiles_refused = m.profiles_refused;
+    return o;
 }
 
 void ocpp__password_hash(const char *cp_id, const char *password, char out[65])

@@ -50,6 +50,7 @@ typedef struct {
     int64_t calls_in, results_out, errors_out, calls_out, results_in, errors_in, timeouts;
     int64_t commits, commit_failures;
     int64_t boot_rejected, auth_refused;
+    int64_t allocations, profiles_sent, profiles_accepted, profiles_refused; /* power sharing */
 } ocpp_stats_t;
 
 /* Starts the central system over store on loop; the returned value serves

@@ -42,6 +42,7 @@ typedef struct {
     double want_w;            /* the allocation, rounded */
     double next_w;            /* what this run decided to send */
     double sent_w;            /* the limit the charger accepted; UNKNOWN */
+    double rising_w;          /* a raise queued or on its way (0: none): counted as held */
     int queued, alive;
 } sm_sess;
 
@@ -50,6 +51,8 @@ typedef struct {
     char site[EC_REG_ID_MAX + 1];
     int group;
     int up;                   /* connected and booted */
+    uint64_t serial;          /* the connection it is up on */
+    int accepted;             /* profiles accepted on that connection */
     double max_next_w, max_sent_w;
     int max_queued;
     int unit_a;               /* charging_rate_unit A */
@@ -357,9 +360,14 @@ static void enqueue(sm_cp *c, int item)
  * what its charge point's maximum allows, else its connector's power. */
 static double eff_sess(smart *m, const sm_sess *s)
 {
-    if (s->sent_w >= 0) return s->sent_w;
-    double cpmax = cp_at(m, s->cp)->max_sent_w;
-    return cpmax >= 0 && cpmax < s->max_w ? cpmax : s->max_w;
+    double e;
+    if (s->sent_w >= 0) {
+        e = s->sent_w;
+    } else {
+        double cpmax = cp_at(m, s->cp)->max_sent_w;
+        e = cpmax >= 0 && cpmax < s->max_w ? cpmax : s->max_w;
+    }
+    return s->rising_w > e ? s->rising_w : e;
 }
 
 static void on_profile_done(void *ctx, ocpp_cp *ocp, const char *status);
@@ -385,7 +393,10 @@ static void pump(smart *m, int ci)
             if (!s->alive || s->cp != ci) continue;
             w = s->next_w, sent = s->sent_w, tx = s->tx_id, connector = s->connector;
         }
-        if (w < 0 || (sent >= 0 && fabs(w - sent) < 1)) continue;
+        if (w < 0 || (sent >= 0 && fabs(w - sent) < 1)) {
+            if (item) sess_at(m, item - 1)->rising_w = 0;
+            continue;
+        }
         int lowers = sent < 0 || w < sent;
         ec_buf b;
         ec_buf_init(&b, 4096);
@@ -435,14 +446,15 @@ static void on_profile_done(void *ctx, ocpp_cp *ocp, const char *status)
     sm_cp *c = cp_at(m, ci);
     if (!c->inflight) return;
     int ok = status && !strcmp(status, "Accepted");
+    sm_sess *s = NULL;
+    uint64_t v;
+    if (c->inflight_tx && ec_map_get(&m->by_tx, (uint64_t)c->inflight_tx, &v) && v) s = sess_at(m, (int)v - 1);
+    if (s) s->rising_w = 0;
     if (ok) {
         m->stats.profiles_accepted++;
-        if (!c->inflight_tx) {
-            c->max_sent_w = c->inflight_w;
-        } else {
-            uint64_t v;
-            if (ec_map_get(&m->by_tx, (uint64_t)c->inflight_tx, &v) && v) sess_at(m, (int)v - 1)->sent_w = c->inflight_w;
-        }
+        c->accepted++;
+        if (!c->inflight_tx) c->max_sent_w = c->inflight_w;
+        else if (s) s->sent_w = c->inflight_w;
     } else {
         m->stats.profiles_refused++;
         ec_log(EC_LOG_WARN, "smart: %s answered SetChargingProfile %s", c->id, status ? status : "with an error or not at all");
@@ -550,7 +562,10 @@ void smart__cp(smart *m, ocpp_cp *cp, int up)
     int ci = cp_index(m, cp->id, up);
     if (ci < 0) return;
     sm_cp *c = cp_at(m, ci);
+    /* Booting right after connecting, before any profile was accepted: nothing is lost. */
+    if (up && c->up && c->serial == cp->serial && !c->accepted) return mark(m, c->group);
     c->up = up;
+    c->serial = cp->serial, c->accepted = 0;
     c->inflight = 0, c->q_len = 0, c->max_queued = 0;
     if (up) {
         int site = 0;
@@ -562,7 +577,7 @@ void smart__cp(smart *m, ocpp_cp *cp, int up)
     c->max_sent_w = UNKNOWN;
     for (size_t i = 0; i < m->sess.len; i++) {
         sm_sess *s = sess_at(m, (int)i);
-        if (s->alive && s->cp == ci) s->sent_w = UNKNOWN, s->queued = 0;
+        if (s->alive && s->cp == ci) s->sent_w = UNKNOWN, s->queued = 0, s->rising_w = 0;
     }
     if (c->group >= 0) {
         sm_group *g = group_at(m, c->group);
@@ -713,7 +728,8 @@ static void run_group(smart *m, int gi, int64_t now_s)
             if (c->max_next_w > c->max_sent_w + 0.5 && !c->max_queued) c->max_queued = 1, enqueue(c, 0);
             for (size_t j = 0; j < n; j++) {
                 sm_sess *s = sess_at(m, which[j]);
-                if (s->cp == (int)i && s->next_w > s->sent_w + 0.5 && !s->queued) s->queued = 1, enqueue(c, which[j] + 1);
+                if (s->cp == (int)i && s->next_w > s->sent_w + 0.5 && !s->queued)
+                    s->queued = 1, s->rising_w = s->next_w, enqueue(c, which[j] + 1);
             }
         }
     }

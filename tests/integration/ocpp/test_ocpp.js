@@ -485,6 +485,7 @@ async function main() {
     check(await hub.stop() === 0, 'the hub stops cleanly');
     await tlsTest();
     await killTest();
+    await smartTest();
 }
 
 // Security profile 2: HTTP Basic over TLS. The hub serves wss:// (and
@@ -601,6 +602,156 @@ async function killTest() {
     check(txs.size === N * SESSIONS && [...txs].every((t) => ids.includes(t)), 'every acknowledged transaction has its CDR');
     check((b.data || []).every((c) => c.energy_wh === 900), 'and the right energy');
     check(await hub.stop() === 0, 'the hub stops cleanly after the run');
+}
+
+// Power shared under a substation limit, sent as charging profiles the
+// chargers (ocpp-rpc, strict: every SetChargingProfile held to the schema)
+// accept: three sessions behind a 30 kW substation, a fourth arrives, and
+// the others' limits drop (answered) before its own rises; the sum of what
+// the chargers are allowed never exceeds the limit at any moment.
+async function smartTest() {
+    const db = path.join(TMP, 'smart.db');
+    const hub = new Hub(db);
+    await hub.start();
+    const admin = key(db, 'admin', 'hub'), fleet = key(db, 'fleet', 'fleet-g'), op = key(db, 'operator', 'op-g');
+    let s, b;
+    for (const [id, kind] of [['op-g', 'operator'], ['fleet-g', 'fleet'], ['util-g', 'utility']])
+        check((await api(hub, 'POST', '/api/v1/organisations', { id, name: id, kind }, admin))[0] === 201, 'organisation ' + id);
+    const prices = Array.from({ length: 24 }, (_, h) => 0.10 + h / 100);
+    [s, b] = await api(hub, 'POST', '/api/v1/substations', { id: 'sub-small', name: 'Small', capacity_kw: 30, operator_id: 'util-g',
+        prices, congestion_price: 0.2, congestion_threshold: 0.5 }, admin);
+    check(s === 201, 'a 30 kW substation: ' + s + ' ' + JSON.stringify(b));
+    const evse = (uid) => ({ uid, status: 'AVAILABLE', connectors: [{ id: '1', standard: 'IEC_62196_T2', power_type: 'AC_3_PHASE', max_electric_power: 22000 }] });
+    [s, b] = await api(hub, 'POST', '/api/v1/sites', { id: 'site-g', name: 'Depot G', operator_id: 'op-g', substation_id: 'sub-small',
+        coordinates: { latitude: '50.2', longitude: '8.7' }, charging: { algo: 'rr', interval_s: 10 },
+        evses: ['G1', 'G2', 'G3', 'G4'].map(evse) }, admin);
+    check(s === 201 && b.charging.algo === 'rr', 'a site sharing its substation equally: ' + s + ' ' + JSON.stringify(b));
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers', { id: 'CP-G0', site_id: 'site-g', password: 'smart-password', charging_rate_unit: 'V' }, op);
+    check(s === 400 && b.error.field === 'charging_rate_unit', 'a charging_rate_unit other than W or A is refused: ' + s);
+    const log = []; // [t_sent_ms, t_answered_ms, cp, purpose, limit, unit, txId]
+    const cps = [];
+    for (let i = 1; i <= 4; i++) {
+        const id = 'CP-G' + i;
+        [s] = await api(hub, 'POST', '/api/v1/chargers', { id, site_id: 'site-g', password: 'smart-password', connectors: 1,
+            evse_uids: ['G' + i], ...(i === 4 ? { charging_rate_unit: 'A', voltage_v: 230, phases: 3 } : {}) }, op);
+        check(s === 201, 'charger ' + id + ': ' + s);
+        check((await api(hub, 'POST', '/api/v1/tokens', { uid: 'TRUCK' + i }, fleet))[0] === 201, 'token TRUCK' + i);
+    }
+    const profiles = (id, purpose) => log.filter((e) => e[2] === id && e[3] === purpose);
+    const last = (id, purpose) => { const p = profiles(id, purpose); return p.length ? p[p.length - 1][4] : undefined; };
+    const until = async (what, f, ms = 8000) => {
+        for (let t = 0; t < ms && !f(); t += 50) await sleep(50);
+        check(f(), what);
+    };
+    const connect = async (i) => {
+        const id = 'CP-G' + i, cp = chargePoint(hub, id, 'smart-password');
+        cp.handle('SetChargingProfile', async ({ params }) => {
+            const sent = Date.now(), p = params.csChargingProfiles;
+            await sleep(150); // a charger takes a moment to apply a limit
+            log.push([sent, Date.now(), id, p.chargingProfilePurpose, p.chargingSchedule.chargingSchedulePeriod[0].limit,
+                p.chargingSchedule.chargingRateUnit, p.transactionId]);
+            return { status: 'Accepted' };
+        });
+        await cp.connect();
+        await cp.call('BootNotification', { chargePointVendor: 'ocpp-rpc', chargePointModel: 'smart' });
+        await cp.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
+        cps[i] = cp;
+        return cp;
+    };
+    const tx = {};
+    const start = async (i) => {
+        const r = await cps[i].call('StartTransaction', { connectorId: 1, idTag: 'TRUCK' + i, meterStart: 0, timestamp: new Date().toISOString() });
+        tx[i] = r.transactionId;
+    };
+    for (const i of [1, 2, 3]) await connect(i);
+    await until('an idle charge point is held at 0 W until a session is allocated power',
+        () => [1, 2, 3].every((i) => last('CP-G' + i, 'ChargePointMaxProfile') === 0));
+    for (const i of [1, 2, 3]) await start(i);
+    await until('three sessions behind 30 kW get 10 kW each (TxProfile and ChargePointMaxProfile)',
+        () => [1, 2, 3].every((i) => last('CP-G' + i, 'TxProfile') === 10000 && last('CP-G' + i, 'ChargePointMaxProfile') === 10000));
+    check(log.filter((e) => e[3] === 'TxProfile').every((e) => e[5] === 'W' && tx[Number(e[2].slice(-1))] === e[6]),
+        'TxProfiles in W for the running transaction');
+    // The fourth arrives (its charger takes limits in A).
+    const mark = log.length;
+    await connect(4);
+    await until('the fourth charge point is held at 0 A', () => last('CP-G4', 'ChargePointMaxProfile') === 0);
+    await start(4);
+    const share = Math.floor(7500 / 690 * 10) / 10; // 7.5 kW at 230 V, 3 phases, rounded down to 0.1 A
+    await until('four sessions get 7.5 kW each, the fourth in A (' + share + ')',
+        () => [1, 2, 3].every((i) => last('CP-G' + i, 'TxProfile') === 7500 && last('CP-G' + i, 'ChargePointMaxProfile') === 7500) &&
+            last('CP-G4', 'TxProfile') === share && last('CP-G4', 'ChargePointMaxProfile') === share);
+    const after = log.slice(mark);
+    const drops = after.filter((e) => e[2] !== 'CP-G4' && e[4] === 7500);
+    const rise = after.filter((e) => e[2] === 'CP-G4' && e[4] > 0);
+    check(drops.length === 6 && rise.length === 2, 'three TxProfiles and three maxima dropped, two raised: ' + drops.length + ' ' + rise.length);
+    check(rise.length && drops.every((d) => d[1] <= Math.min(...rise.map((r) => r[0]))),
+        'every drop was answered before the fourth charger was sent its rise: ' + JSON.stringify(after));
+    check(rise.length === 2 && rise[0][3] === 'ChargePointMaxProfile' && rise[1][3] === 'TxProfile' && rise.every((r) => r[5] === 'A'),
+        'its maximum rose before its session, in A: ' + JSON.stringify(rise));
+    // At every moment, what the chargers are allowed: min(TxProfile, maximum) per charger, in W.
+    const allowed = {}, events = log.map((e) => [e[1], e]).sort((x, y) => x[0] - y[0]);
+    let worst = 0;
+    for (const [, e] of events) {
+        const w = e[5] === 'A' ? e[4] * 690 : e[4];
+        allowed[e[2]] = { ...(allowed[e[2]] || { TxProfile: Infinity, ChargePointMaxProfile: Infinity }), [e[3]]: w };
+        const sum = Object.values(allowed).reduce((a, x) => a + Math.min(x.TxProfile, x.ChargePointMaxProfile), 0);
+        if (sum > worst && Object.keys(allowed).length === 4) worst = sum;
+    }
+    check(worst <= 30000 + 1e-6, 'the chargers together are never allowed more than 30 kW: ' + worst);
+    // The API: allocation, site load and headroom.
+    [s, b] = await api(hub, 'GET', '/api/v1/sites/site-g/allocation', undefined, op);
+    check(s === 200 && b.controlled === true && b.sessions.length === 4 && Math.abs(b.allocated_kw - 30) < 1e-9 &&
+        b.headroom_kw === 30 && b.sessions.every((x) => x.allocated_kw === 7.5) && b.sites[0].algo === 'rr',
+        'the allocation in the API: ' + JSON.stringify(b));
+    check(b.sessions.filter((x) => x.charge_point_id !== 'CP-G4').every((x) => x.limit_kw === 7.5), 'with the limits the chargers hold');
+    [s, b] = await api(hub, 'GET', '/api/v1/substations/sub-small/allocation', undefined, admin);
+    check(s === 200 && b.substation_id === 'sub-small' && b.capacity_kw === 30 && b.sessions.length === 4, 'and by substation: ' + s);
+    [s] = await api(hub, 'GET', '/api/v1/sites/site-g/allocation');
+    check(s === 401, 'the allocation needs a key: ' + s);
+    [s] = await api(hub, 'GET', '/api/v1/sites/nowhere/allocation', undefined, op);
+    check(s === 404, 'no such site: ' + s);
+    // Dynamic prices: wholesale + congestion (fully loaded: 0.2 above the threshold of 0.5).
+    [s, b] = await api(hub, 'GET', '/api/v1/sites/site-g/prices?hours=2', undefined, op);
+    const hour = new Date(Date.parse(b.slots && b.slots[0].start)).getUTCHours();
+    check(s === 200 && b.slots.length === 8 && Math.abs(b.slots[0].wholesale_per_kwh - prices[hour]) < 1e-9 &&
+        Math.abs(b.slots[0].congestion_per_kwh - 0.2) < 1e-9 && Math.abs(b.slots[0].price_per_kwh - prices[hour] - 0.2) < 1e-9,
+        'prices per 15 minutes: wholesale + congestion: ' + JSON.stringify(b.slots && b.slots[0]));
+    [s] = await api(hub, 'GET', '/api/v1/sites/site-g/prices?hours=0', undefined, op);
+    check(s === 400, 'hours out of range: ' + s);
+    // A fleet says its first truck needs nothing more: it drops to 0 and the others rise to 10 kW, drop first.
+    [s] = await api(hub, 'PATCH', '/api/v1/sessions/' + tx[1], { requested_kwh: 0 }, op.replace(/./, 'x'));
+    check(s === 401, 'a bad key: ' + s);
+    [s, b] = await api(hub, 'PATCH', '/api/v1/sessions/' + tx[1], { requested_kwh: 0, departure: '2099-01-01T00:00:00Z' }, fleet);
+    check(s === 200 && b.requested_kwh === 0 && b.departure === '2099-01-01T00:00:00Z', 'the fleet says what its session needs: ' + JSON.stringify(b));
+    [s, b] = await api(hub, 'PATCH', '/api/v1/sessions/' + tx[1], { requested_kwh: 'lots' }, fleet);
+    check(s === 400, 'a plan with a bad number: ' + s);
+    const mark2 = log.length;
+    const g4 = Math.floor(10000 / 690 * 10) / 10;
+    await until('the others rise to 10 kW once the first is at 0',
+        () => last('CP-G1', 'TxProfile') === 0 && last('CP-G1', 'ChargePointMaxProfile') === 0 &&
+            [2, 3].every((i) => last('CP-G' + i, 'TxProfile') === 10000 && last('CP-G' + i, 'ChargePointMaxProfile') === 10000) &&
+            last('CP-G4', 'TxProfile') === g4 && last('CP-G4', 'ChargePointMaxProfile') === g4);
+    const later = log.slice(mark2), drop1 = later.filter((e) => e[2] === 'CP-G1');
+    check(drop1.length === 2 && later.filter((e) => e[2] !== 'CP-G1').length === 6 &&
+        later.filter((e) => e[2] !== 'CP-G1').every((r) => r[0] >= Math.max(...drop1.map((d) => d[1]))),
+        'the first dropped (answered) before the others rose: ' + JSON.stringify(later));
+    // Nothing lost: the plan survives kill -9.
+    await hub.kill9();
+    await hub.start();
+    for (let i = 1; i <= 4; i++) await connect(i);
+    await until('after kill -9 the plan holds: the first stays at 0, the others get 10 kW again',
+        () => last('CP-G1', 'TxProfile') === 0 && [2, 3].every((i) => last('CP-G' + i, 'TxProfile') === 10000), 12000);
+    [s, b] = await api(hub, 'GET', '/api/v1/sites/site-g/allocation', undefined, op);
+    const first = (b.sessions || []).find((x) => x.transaction_id === tx[1]);
+    check(s === 200 && first && first.requested_kwh === 0 && first.departure === '2099-01-01T00:00:00Z', 'and the API shows it: ' + JSON.stringify(first));
+    // The fourth leaves: its limit goes with it, the others share 30 kW.
+    await cps[4].call('StopTransaction', { transactionId: tx[4], meterStop: 1000, timestamp: new Date().toISOString() });
+    await until('the fourth gone, its maximum drops to 0 and the others get 15 kW',
+        () => last('CP-G4', 'ChargePointMaxProfile') === 0 && [2, 3].every((i) => last('CP-G' + i, 'TxProfile') === 15000));
+    [s, b] = await api(hub, 'GET', '/metrics');
+    check(s === 200 && /ecorridor_ocpp_profiles_sent_total \d+/.test(b), 'profile counters in /metrics');
+    for (const cp of cps.slice(1)) await cp.close();
+    check(await hub.stop() === 0, 'the hub stops cleanly after the power sharing');
 }
 
 main().then(() => {
