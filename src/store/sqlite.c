@@ -65,8 +65,8 @@ static const char *const migrations[] = {
     "  excl_vat INTEGER NOT NULL, incl_vat INTEGER NOT NULL, doc TEXT NOT NULL);"
     "CREATE INDEX cdrs_end ON cdrs (end_s);",
     /* 3: what a fleet said of a running session, for the power sharing. */
-    "CREATE TABLE session_plans ("
-    "  tx_id INTEGER PRIMARY KEY, requested_wh REAL NOT NULL DEFAULT -1, departure_s INTEGER NOT NULL DEFAULT 0);",
+    ("CREATE TABLE session_plans ("
+     "  tx_id INTEGER PRIMARY KEY, requested_wh REAL NOT NULL DEFAULT -1, departure_s INTEGER NOT NULL DEFAULT 0);"),
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -4,11 +4,13 @@
  * stands for the admin key made at the start. Every answer must be
  * valid JSON with a status the API documents. */
 #include "server/api_internal.h"
+#include "server/ocpp.h"
 
 #include <string.h>
 
 static ec_api api;
 static char admin_key[96]; /* an input whose key line is "ADMIN" uses it */
+static uv_loop_t loop;     /* never run: the central system is there for the handlers that ask it */
 
 static void once(void)
 {
@@ -17,6 +19,9 @@ static void once(void)
     if (ec_store_open(":memory:", &api.store)) __builtin_trap();
     ec_key_info_t info;
     ec_store_key_create(api.store, EC_ROLE_ADMIN, "admin", admin_key, sizeof admin_key, &info);
+    ocpp_opts_t o;
+    memset(&o, 0, sizeof o);
+    if (uv_loop_init(&loop) || ocpp__new(&loop, api.store, &o, &api.ocpp)) __builtin_trap();
 }
 
 static void split_query(ec_http_request *r, const char *q, size_t n)
