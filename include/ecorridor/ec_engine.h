@@ -74,6 +74,18 @@ typedef struct {
 void ec_tariff_cost(const ec_tariff_t *t, int64_t energy_wh, int64_t charging_s, int64_t idle_s,
                     ec_cost_t *out);
 
+/* The congestion component of a dynamic price: 0 up to threshold (a share of
+ * the substation's capacity, 0..1), rising linearly to max_price at full
+ * load and staying there above it. */
+double ec_congestion_price(double load_share, double threshold, double max_price);
+
+/* A dynamic tariff ("dynamic": true) charges for energy its ENERGY price as a
+ * margin on top of the site's dynamic price. Fixes it at the start of a
+ * session: every ENERGY component becomes margin + price_per_kwh (rounded to
+ * 1e-4, never below 0), and "dynamic_price_per_kwh" records the price.
+ * *fixed 1 when the tariff is dynamic (0: left as it is). */
+ec_err ec_tariff_fix_dynamic(ec_json *tariff, double price_per_kwh, int *fixed);
+
 /* Writes money as a decimal with four places ("12.3456"). */
 void ec_money_format(int64_t v, char *out, size_t n);
 

@@ -63,6 +63,8 @@ int ec_json_true(const ec_json *j);
 int ec_json_object_next(const ec_json *obj, void **iter, const char **key, ec_json **val);
 /* Sets obj[key] to a string (obj must be an object the caller owns). */
 ec_err ec_json_set_str(ec_json *obj, const char *key, const char *val);
+/* Sets a number member (finite only). */
+ec_err ec_json_set_num(ec_json *obj, const char *key, double val);
 
 /* Streaming writer into an ec_buf. Commas are placed automatically. */
 typedef struct {

@@ -382,3 +382,9 @@ ec_err ec_json_set_str(ec_json *obj, const char *key, const char *val)
     if (!ec_json_is_object(obj)) return EC_EINVAL;
     return json_object_set_new(J(obj), key, json_string(val)) == 0 ? EC_OK : EC_ENOMEM;
 }
+
+ec_err ec_json_set_num(ec_json *obj, const char *key, double val)
+{
+    if (!ec_json_is_object(obj) || !isfinite(val)) return EC_EINVAL;
+    return json_object_set_new(J(obj), key, json_real(val)) == 0 ? EC_OK : EC_ENOMEM;
+}

@@ -94,3 +94,34 @@ void ec_tariff_cost(const ec_tariff_t *t, int64_t energy_wh, int64_t charging_s,
     out->excl_vat = out->energy + out->time + out->parking + out->flat;
     out->incl_vat = out->excl_vat + out->vat;
 }
+
+double ec_congestion_price(double load_share, double threshold, double max_price)
+{
+    if (max_price <= 0 || !(load_share > threshold)) return 0;
+    double x = threshold < 1 ? (load_share - threshold) / (1 - threshold) : 1;
+    return max_price * (x > 1 ? 1 : x);
+}
+
+ec_err ec_tariff_fix_dynamic(ec_json *tariff, double price_per_kwh, int *fixed)
+{
+    *fixed = 0;
+    int dyn = 0;
+    ec_err rc = ec_json_get_bool(tariff, "dynamic", 0, "tariff", &dyn);
+    if (rc || !dyn) return rc;
+    if (!isfinite(price_per_kwh)) return ec_fail(EC_EINVAL, "the dynamic price is not a number");
+    ec_json *els = ec_json_get(tariff, "elements");
+    for (size_t i = 0; i < ec_json_array_size(els); i++) {
+        ec_json *pcs = ec_json_get(ec_json_array_get(els, i), "price_components");
+        for (size_t j = 0; j < ec_json_array_size(pcs); j++) {
+            ec_json *pc = ec_json_array_get(pcs, j);
+            const char *type = ec_json_str(ec_json_get(pc, "type"));
+            double margin = 0;
+            if (!type || strcmp(type, "ENERGY") || ec_json_number(ec_json_get(pc, "price"), &margin)) continue;
+            double v = round((margin + price_per_kwh) * EC_MONEY_UNIT) / EC_MONEY_UNIT;
+            if ((rc = ec_json_set_num(pc, "price", v > 0 ? v : 0))) return rc;
+        }
+    }
+    if ((rc = ec_json_set_num(tariff, "dynamic_price_per_kwh", round(price_per_kwh * EC_MONEY_UNIT) / EC_MONEY_UNIT))) return rc;
+    *fixed = 1;
+    return EC_OK;
+}

@@ -178,6 +178,7 @@ static const field tariff_fields[] = {STRQ("currency", 3),
                                       ENUM("type", 0, tariff_types, NULL),
                                       STR("customer_group", 36),
                                       INT("idle_grace_min", 0, 1440),
+                                      BOOL("dynamic", NULL),
                                       ARR("tariff_alt_text", 0, &alt_text_item, 8, NULL),
                                       ARR("elements", 1, &element_item, 32, NULL),
                                       END};

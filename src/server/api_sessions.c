@@ -466,8 +466,11 @@ static void price(ec_api *a, const char *id, const ec_http_request *req, ec_http
     else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &cj)) store_failed(res);
     else if (uid && ocpp__load_token(a->store, uid, &tok) < 0) store_failed(res);
     else {
-        rc = ocpp__pick_tariff(a->store, ec_json_str(ec_json_get(cj, "operator_id")),
-                               ec_json_str(ec_json_get(cj, "site_id")), tok.group_id, &t);
+        const char *site = ec_json_str(ec_json_get(cj, "site_id"));
+        rc = ocpp__pick_tariff(a->store, ec_json_str(ec_json_get(cj, "operator_id")), site, tok.group_id, &t);
+        if (!rc && a->ocpp) rc = ocpp__fix_tariff(a->ocpp, site ? site : "", ec_time_now_s(), &t);
+        double dyn = 0;
+        int has_dyn = site && !smart__price_now(ocpp__smart(a->ocpp), site, ec_time_now_s(), &dyn);
         if (rc && rc != EC_ENOTFOUND) store_failed(res);
         else {
             ec_jw w;
@@ -478,6 +481,9 @@ static void price(ec_api *a, const char *id, const ec_http_request *req, ec_http
             ec_jw_key(&w, "tariff");
             if (rc) ec_jw_null(&w);
             else ec_jw_raw(&w, t.data);
+            ec_jw_key(&w, "dynamic_price_per_kwh");
+            if (has_dyn) ec_jw_num(&w, dyn, 4);
+            else ec_jw_null(&w);
             ec_jw_key(&w, "note"), ec_jw_str(&w, "a session started now is priced with this tariff until it ends");
             ec_jw_obj_end(&w);
             res->status = 200;

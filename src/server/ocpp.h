@@ -114,6 +114,9 @@ const ocpp_opts_t *ocpp__opts(ocpp_cs *cs);
  * operator has none (the session is free). */
 ec_err ocpp__pick_tariff(ec_store *s, const char *operator_id, const char *site_id, const char *group_id,
                          ec_buf *doc);
+/* A dynamic tariff in doc gets the site's dynamic price at now_s fixed into
+ * its ENERGY price (ec_tariff_fix_dynamic); other tariffs are left alone. */
+ec_err ocpp__fix_tariff(ocpp_cs *cs, const char *site_id, int64_t now_s, ec_buf *doc);
 /* Looks up token uid: 1 and *t when known, 0 when not, -1 on a store error. */
 int ocpp__load_token(ec_store *s, const char *uid, ec_token_t *t);
 

@@ -129,6 +129,28 @@ ec_err ocpp__pick_tariff(ec_store *s, const char *operator_id, const char *site_
     return p.best_rank > 0 ? EC_OK : EC_ENOTFOUND;
 }
 
+ec_err ocpp__fix_tariff(ocpp_cs *cs, const char *site_id, int64_t now_s, ec_buf *doc)
+{
+    ec_json *j = NULL;
+    ec_err rc = ec_json_load_buf(doc->data, doc->len, "tariff", &j);
+    int dyn = 0, fixed = 0;
+    if (!rc) rc = ec_json_get_bool(j, "dynamic", 0, "tariff", &dyn);
+    double price = 0;
+    if (!rc && dyn) {
+        /* A site without a dynamic price (no substation prices) charges the margin alone. */
+        if (smart__price_now(ocpp__smart(cs), site_id, now_s, &price)) price = 0;
+        rc = ec_tariff_fix_dynamic(j, price, &fixed);
+    }
+    if (!rc && fixed) {
+        ec_buf_reset(doc);
+        ec_jw w;
+        ec_jw_init(&w, doc);
+        ec_jw_value(&w, j);
+    }
+    ec_json_free(j);
+    return rc;
+}
+
 /* ---- registration and status ------------------------------------------------------ */
 
 static ec_err charger_update(ocpp_cs *cs, ocpp_cp *cp, const ec_json *boot, int64_t now_s)
@@ -327,6 +349,7 @@ static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64
     ec_buf tariff;
     ec_buf_init(&tariff, EC_REG_DOC_MAX);
     ec_err rc = ocpp__pick_tariff(s, cp->operator_id, cp->site_id, tok.group_id, &tariff);
+    if (!rc) rc = ocpp__fix_tariff(cs, cp->site_id, tx.start_s, &tariff); /* a dynamic price is fixed now */
     int existed = 0;
     if ((rc && rc != EC_ENOTFOUND) || ocpp__begin_write(cs) ||
         ec_store_tx_start(s, key, rc ? NULL : tariff.data, &tx, &existed)) {

@@ -16,6 +16,7 @@
 #include "smart.h"
 
 #include "ecorridor/ec_alloc.h"
+#include "ecorridor/ec_engine.h"
 #include "ecorridor/ec_json.h"
 #include "ocpp.h"
 
@@ -934,17 +935,43 @@ ec_err smart__json(smart *m, const char *site_id, const char *substation_id, ec_
  * threshold share of capacity to congestion_price at full load. The load of
  * a slot: the base load less the renewables, plus the charging allocated now
  * (what is known of the future). */
+static double charging_now(smart *m, int gi)
+{
+    double charging = 0;
+    for (size_t i = 0; i < m->sess.len; i++) {
+        sm_sess *x = sess_at(m, (int)i);
+        if (x->alive && x->group == gi) charging += x->want_w;
+    }
+    return charging;
+}
+
+static void slot_price(const sm_group *g, int64_t t, double charging, double *wholesale, double *cong, double *share)
+{
+    *wholesale = series_at(&g->prices, g->price_iv, t, 0);
+    double load = series_at(&g->base_w, g->base_iv, t, 0) - series_at(&g->renew_w, g->renew_iv, t, 0) + charging;
+    *share = g->capacity_w > 0 ? load / g->capacity_w : 0;
+    *cong = ec_congestion_price(*share, g->cong_threshold, g->cong_price);
+}
+
+ec_err smart__price_now(smart *m, const char *site_id, int64_t t_s, double *price_per_kwh)
+{
+    int site = 0, gi = m ? group_of(m, site_id, &site) : -1;
+    if (gi < 0) return EC_ENOTFOUND;
+    sm_group *g = group_at(m, gi);
+    group_refresh(m, g);
+    double wholesale, cong, share;
+    slot_price(g, t_s, charging_now(m, gi), &wholesale, &cong, &share);
+    *price_per_kwh = wholesale + cong;
+    return EC_OK;
+}
+
 ec_err smart__prices_json(smart *m, const char *site_id, int slot_s, int n_slots, ec_buf *out)
 {
     int site = 0, gi = m ? group_of(m, site_id, &site) : -1;
     if (gi < 0) return EC_ENOTFOUND;
     sm_group *g = group_at(m, gi);
     group_refresh(m, g);
-    double charging = 0;
-    for (size_t i = 0; i < m->sess.len; i++) {
-        sm_sess *x = sess_at(m, (int)i);
-        if (x->alive && x->group == gi) charging += x->want_w;
-    }
+    double charging = charging_now(m, gi);
     int64_t now = ec_time_now_s(), t0 = now / slot_s * slot_s;
     ec_jw w;
     ec_jw_init(&w, out);
@@ -959,13 +986,8 @@ ec_err smart__prices_json(smart *m, const char *site_id, int slot_s, int n_slots
     ec_jw_key(&w, "slots"), ec_jw_arr_begin(&w);
     for (int k = 0; k < n_slots; k++) {
         int64_t t = t0 + (int64_t)k * slot_s;
-        double wholesale = series_at(&g->prices, g->price_iv, t, 0);
-        double load = series_at(&g->base_w, g->base_iv, t, 0) - series_at(&g->renew_w, g->renew_iv, t, 0) + charging;
-        double share = g->capacity_w > 0 ? load / g->capacity_w : 0, cong = 0;
-        if (g->cong_price > 0 && share > g->cong_threshold) {
-            double x = g->cong_threshold < 1 ? (share - g->cong_threshold) / (1 - g->cong_threshold) : 1;
-            cong = g->cong_price * (x > 1 ? 1 : x);
-        }
+        double wholesale, cong, share;
+        slot_price(g, t, charging, &wholesale, &cong, &share);
         char ts[32];
         ec_time_format_iso(t, ts, sizeof ts);
         ec_jw_obj_begin(&w);

@@ -47,5 +47,7 @@ smart_stats_t smart__stats(const smart *m);
 /* The energy price at site_id's substation for n_slots slots of slot_s
  * seconds from the current one: wholesale + congestion. */
 ec_err smart__prices_json(smart *m, const char *site_id, int slot_s, int n_slots, ec_buf *out);
+/* The same price at t_s (wholesale + congestion); EC_ENOTFOUND for a site not in the register. */
+ec_err smart__price_now(smart *m, const char *site_id, int64_t t_s, double *price_per_kwh);
 
 #endif

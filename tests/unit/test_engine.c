@@ -52,6 +52,41 @@ static void test_authorize(void **state)
     ec_json_free(j);
 }
 
+/* Dynamic prices: the congestion ramp, and a dynamic tariff's margin fixed on the price at the start. */
+static void test_dynamic_price(void **state)
+{
+    (void)state;
+    assert_true(ec_congestion_price(0.5, 0.8, 0.2) == 0);
+    assert_true(fabs(ec_congestion_price(0.9, 0.8, 0.2) - 0.1) < 1e-12);
+    assert_true(fabs(ec_congestion_price(1.3, 0.8, 0.2) - 0.2) < 1e-12);
+    assert_true(ec_congestion_price(0.95, 0.8, 0) == 0);
+    ec_json *j = js("{\"id\":\"d\",\"currency\":\"EUR\",\"dynamic\":true,\"elements\":[{\"price_components\":["
+                    "{\"type\":\"ENERGY\",\"price\":0.05},{\"type\":\"TIME\",\"price\":1}]}]}");
+    int fixed = 0;
+    assert_int_equal(ec_tariff_fix_dynamic(j, 0.23456, &fixed), EC_OK);
+    assert_int_equal(fixed, 1);
+    ec_tariff_t t;
+    assert_int_equal(ec_tariff_from_json(j, &t), EC_OK);
+    assert_int_equal(t.energy.price, 2846); /* 0.05 + 0.23456 = 0.28456, to 1e-4 */
+    assert_int_equal(t.time.price, 10000);  /* only ENERGY moves */
+    double d = 0;
+    assert_int_equal(ec_json_number(ec_json_get(j, "dynamic_price_per_kwh"), &d), 0);
+    assert_true(fabs(d - 0.2346) < 1e-12);
+    ec_json_free(j);
+    /* A negative wholesale price never makes energy negative; a tariff that is not dynamic stays. */
+    j = js("{\"id\":\"d\",\"currency\":\"EUR\",\"dynamic\":true,\"elements\":[{\"price_components\":[{\"type\":\"ENERGY\",\"price\":0.05}]}]}");
+    assert_int_equal(ec_tariff_fix_dynamic(j, -0.30, &fixed), EC_OK);
+    assert_int_equal(ec_tariff_from_json(j, &t), EC_OK);
+    assert_int_equal(t.energy.price, 0);
+    ec_json_free(j);
+    j = js("{\"id\":\"s\",\"currency\":\"EUR\",\"elements\":[{\"price_components\":[{\"type\":\"ENERGY\",\"price\":0.05}]}]}");
+    assert_int_equal(ec_tariff_fix_dynamic(j, 0.5, &fixed), EC_OK);
+    assert_int_equal(fixed, 0);
+    assert_int_equal(ec_tariff_from_json(j, &t), EC_OK);
+    assert_int_equal(t.energy.price, 500);
+    ec_json_free(j);
+}
+
 static void test_tariff_cost(void **state)
 {
     (void)state;
@@ -484,7 +519,7 @@ static void test_offline_optimum(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_authorize), cmocka_unit_test(test_tariff_cost), cmocka_unit_test(test_tx_usage),
+        cmocka_unit_test(test_authorize), cmocka_unit_test(test_dynamic_price), cmocka_unit_test(test_tariff_cost), cmocka_unit_test(test_tx_usage),
         cmocka_unit_test(test_settle), cmocka_unit_test(test_store_sessions),
         cmocka_unit_test(test_alloc_invariants), cmocka_unit_test(test_alloc_grid_invariants),
         cmocka_unit_test(test_alloc_grid_cases), cmocka_unit_test(test_simulate),

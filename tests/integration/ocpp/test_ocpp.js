@@ -167,6 +167,19 @@ async function setup(hub, db) {
     return { k, tariffs };
 }
 
+// Every field a served object has must be in its docs/openapi.json schema.
+let oas = null;
+function fieldsIn(obj, schema, where) {
+    if (!oas) oas = JSON.parse(fs.readFileSync(path.join(REPO, 'docs', 'openapi.json'), 'utf8')).components.schemas;
+    if (schema.$ref) schema = oas[schema.$ref.split('/').pop()];
+    if (obj && typeof obj === 'object' && !Array.isArray(obj) && schema.properties)
+        for (const [kk, v] of Object.entries(obj)) {
+            check(kk in schema.properties, where + '.' + kk + ' is in the OpenAPI schema');
+            if (kk in schema.properties) fieldsIn(v, schema.properties[kk], where + '.' + kk);
+        }
+    if (Array.isArray(obj) && schema.items) obj.slice(0, 3).forEach((v, i) => fieldsIn(v, schema.items, where + '[' + i + ']'));
+}
+
 async function main() {
     const db = path.join(TMP, 'ocpp.db');
     const hub = new Hub(db);
@@ -453,16 +466,6 @@ async function main() {
     check(s === 400, 'a bad period is a 400');
 
     // ---- every field served is in docs/openapi.json ----
-    const oas = JSON.parse(fs.readFileSync(path.join(REPO, 'docs', 'openapi.json'), 'utf8')).components.schemas;
-    const fieldsIn = (obj, schema, where) => {
-        if (schema.$ref) schema = oas[schema.$ref.split('/').pop()];
-        if (obj && typeof obj === 'object' && !Array.isArray(obj) && schema.properties)
-            for (const [kk, v] of Object.entries(obj)) {
-                check(kk in schema.properties, where + '.' + kk + ' is in the OpenAPI schema');
-                if (kk in schema.properties) fieldsIn(v, schema.properties[kk], where + '.' + kk);
-            }
-        if (Array.isArray(obj) && schema.items) obj.slice(0, 3).forEach((v, i) => fieldsIn(v, schema.items, where + '[' + i + ']'));
-    };
     for (const [p, name] of [['/api/v1/chargers', 'Charger'], ['/api/v1/tokens', 'Token'], ['/api/v1/cdrs', 'CDR']]) {
         [s, b] = await api(hub, 'GET', p, undefined, k.admin);
         check(s === 200 && b.data.length > 0, 'some ' + p);
@@ -626,6 +629,10 @@ async function smartTest() {
         coordinates: { latitude: '50.2', longitude: '8.7' }, charging: { algo: 'rr', interval_s: 10 },
         evses: ['G1', 'G2', 'G3', 'G4'].map(evse) }, admin);
     check(s === 201 && b.charging.algo === 'rr', 'a site sharing its substation equally: ' + s + ' ' + JSON.stringify(b));
+    // A dynamic tariff: 0.05 per kWh on top of the site's price (wholesale + congestion) at the start.
+    [s, b] = await api(hub, 'POST', '/api/v1/tariffs', { id: 'tar-g', currency: 'EUR', operator_id: 'op-g', dynamic: true,
+        elements: [{ price_components: [{ type: 'ENERGY', price: 0.05 }] }] }, admin);
+    check(s === 201 && b.dynamic === true, 'a dynamic tariff: ' + s + ' ' + JSON.stringify(b));
     [s, b] = await api(hub, 'POST', '/api/v1/chargers', { id: 'CP-G0', site_id: 'site-g', password: 'smart-password', charging_rate_unit: 'V' }, op);
     check(s === 400 && b.error.field === 'charging_rate_unit', 'a charging_rate_unit other than W or A is refused: ' + s);
     const log = []; // [t_sent_ms, t_answered_ms, cp, purpose, limit, unit, txId]
@@ -675,6 +682,14 @@ async function smartTest() {
     const mark = log.length;
     await connect(4);
     await until('the fourth charge point is held at 0 A', () => last('CP-G4', 'ChargePointMaxProfile') === 0);
+    // Shown before the session: 30 of 30 kW in use is congestion 0.2 above the 0.5 threshold.
+    const [ps, pb] = await api(hub, 'GET', '/api/v1/chargers/CP-G4/price?token=TRUCK4', undefined, op);
+    const hourNow = new Date().getUTCHours();
+    check(ps === 200 && Math.abs(pb.dynamic_price_per_kwh - prices[hourNow] - 0.2) < 1e-9 &&
+        Math.abs(pb.tariff.elements[0].price_components[0].price - (0.05 + prices[hourNow] + 0.2)) < 1e-9,
+        'the price shown before a session: the margin on the dynamic price: ' + JSON.stringify(pb));
+    fieldsIn(pb, { properties: { charge_point_id: {}, token_group: {}, tariff: { $ref: '#/components/schemas/Tariff' },
+        dynamic_price_per_kwh: {}, note: {} } }, 'price');
     await start(4);
     const share = Math.floor(7500 / 690 * 10) / 10; // 7.5 kW at 230 V, 3 phases, rounded down to 0.1 A
     await until('four sessions get 7.5 kW each, the fourth in A (' + share + ')',
@@ -704,6 +719,7 @@ async function smartTest() {
         b.headroom_kw === 30 && b.sessions.every((x) => x.allocated_kw === 7.5) && b.sites[0].algo === 'rr',
         'the allocation in the API: ' + JSON.stringify(b));
     check(b.sessions.filter((x) => x.charge_point_id !== 'CP-G4').every((x) => x.limit_kw === 7.5), 'with the limits the chargers hold');
+    fieldsIn(b, { $ref: '#/components/schemas/Allocation' }, 'allocation');
     [s, b] = await api(hub, 'GET', '/api/v1/substations/sub-small/allocation', undefined, admin);
     check(s === 200 && b.substation_id === 'sub-small' && b.capacity_kw === 30 && b.sessions.length === 4, 'and by substation: ' + s);
     [s] = await api(hub, 'GET', '/api/v1/sites/site-g/allocation');
@@ -716,6 +732,7 @@ async function smartTest() {
     check(s === 200 && b.slots.length === 8 && Math.abs(b.slots[0].wholesale_per_kwh - prices[hour]) < 1e-9 &&
         Math.abs(b.slots[0].congestion_per_kwh - 0.2) < 1e-9 && Math.abs(b.slots[0].price_per_kwh - prices[hour] - 0.2) < 1e-9,
         'prices per 15 minutes: wholesale + congestion: ' + JSON.stringify(b.slots && b.slots[0]));
+    fieldsIn(b, { $ref: '#/components/schemas/Prices' }, 'prices');
     [s] = await api(hub, 'GET', '/api/v1/sites/site-g/prices?hours=0', undefined, op);
     check(s === 400, 'hours out of range: ' + s);
     // A fleet says its first truck needs nothing more: it drops to 0 and the others rise to 10 kW, drop first.
@@ -723,6 +740,11 @@ async function smartTest() {
     check(s === 401, 'a bad key: ' + s);
     [s, b] = await api(hub, 'PATCH', '/api/v1/sessions/' + tx[1], { requested_kwh: 0, departure: '2099-01-01T00:00:00Z' }, fleet);
     check(s === 200 && b.requested_kwh === 0 && b.departure === '2099-01-01T00:00:00Z', 'the fleet says what its session needs: ' + JSON.stringify(b));
+    fieldsIn(b, { $ref: '#/components/schemas/SessionPlan' }, 'plan');
+    [s] = await api(hub, 'PATCH', '/api/v1/sessions/' + tx[1], { requested_kwh: 5 }, key(db, 'fleet', 'fleet-other'));
+    check(s === 403, "another fleet cannot change the plan of fleet-g's session: " + s);
+    [s] = await api(hub, 'PATCH', '/api/v1/sessions/999999', { requested_kwh: 5 }, admin);
+    check(s === 404, 'no such session: ' + s);
     [s, b] = await api(hub, 'PATCH', '/api/v1/sessions/' + tx[1], { requested_kwh: 'lots' }, fleet);
     check(s === 400, 'a plan with a bad number: ' + s);
     const mark2 = log.length;
@@ -746,6 +768,13 @@ async function smartTest() {
     check(s === 200 && first && first.requested_kwh === 0 && first.departure === '2099-01-01T00:00:00Z', 'and the API shows it: ' + JSON.stringify(first));
     // The fourth leaves: its limit goes with it, the others share 30 kW.
     await cps[4].call('StopTransaction', { transactionId: tx[4], meterStop: 1000, timestamp: new Date().toISOString() });
+    // Fixed at the start: its CDR prices the kWh at the margin plus the dynamic price then.
+    [s, b] = await api(hub, 'GET', '/api/v1/cdrs?charge_point=CP-G4', undefined, admin);
+    const cdr = (b.data || [])[0];
+    const fixedAt = cdr && cdr.tariffs && cdr.tariffs[0];
+    check(s === 200 && cdr && Math.abs(Number(cdr.total_energy_cost) -
+        Number((0.05 + fixedAt.dynamic_price_per_kwh).toFixed(4))) < 1e-9 && Math.abs(fixedAt.dynamic_price_per_kwh - pb.dynamic_price_per_kwh) < 1e-9,
+        'the CDR prices 1 kWh at the margin plus the dynamic price at the start: ' + JSON.stringify(cdr));
     await until('the fourth gone, its maximum drops to 0 and the others get 15 kW',
         () => last('CP-G4', 'ChargePointMaxProfile') === 0 && [2, 3].every((i) => last('CP-G' + i, 'TxProfile') === 15000));
     [s, b] = await api(hub, 'GET', '/metrics');
