@@ -139,4 +139,14 @@ int ec_reg_standard_plug(const char *standard, ec_plug *out);
 ec_err ec_reg_sites_for_routing(const char *const *site_docs, size_t n_sites,
                                 const char *const *tariff_docs, size_t n_tariffs, ec_sites *out);
 
+/* The dynamic price per kWh at site_id now (NAN: none known). */
+typedef double (*ec_dynamic_price_fn)(void *ctx, const char *site_id);
+/* The same, with a dynamic tariff's ENERGY margin put on top of the site's
+ * dynamic price from fn (NULL: the margin alone); *dynamic_used (may be
+ * NULL) says whether any price came from it, so the caller knows the result
+ * ages with the price. */
+ec_err ec_reg_sites_for_routing_priced(const char *const *site_docs, size_t n_sites, const char *const *tariff_docs,
+                                       size_t n_tariffs, ec_dynamic_price_fn fn, void *ctx, ec_sites *out,
+                                       int *dynamic_used);
+
 #endif

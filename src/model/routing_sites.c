@@ -7,11 +7,13 @@
 typedef struct {
     int64_t per_kwh, per_min;
     char currency[4];
+    int dynamic; /* per_kwh is a margin on the site's dynamic price */
 } price_t;
 
 static price_t tariff_price(const ec_json *t)
 {
-    price_t p = {0, 0, ""};
+    price_t p = {0, 0, "", 0};
+    ec_json_get_bool(t, "dynamic", 0, "tariff", &p.dynamic);
     const char *cur = ec_json_str(ec_json_get(t, "currency"));
     if (cur) snprintf(p.currency, sizeof p.currency, "%s", cur);
     const ec_json *els = ec_json_get(t, "elements");
@@ -41,8 +43,14 @@ static int usable(const char *status)
                       !strcmp(status, "BLOCKED"));
 }
 
+typedef struct {
+    ec_dynamic_price_fn fn;
+    void *ctx;
+    int used;
+} dyn_t;
+
 static ec_err add_site(const ec_json *site, ec_json **tariffs, size_t n_tariffs, const ec_map *by_id,
-                       const ec_map *by_site, ec_vec *groups, char *currency)
+                       const ec_map *by_site, ec_vec *groups, char *currency, dyn_t *dyn)
 {
     const char *id = ec_json_str(ec_json_get(site, "id"));
     const ec_json *c = ec_json_get(site, "coordinates");
@@ -51,7 +59,7 @@ static ec_err add_site(const ec_json *site, ec_json **tariffs, size_t n_tariffs,
         ec_parse_double(ec_json_str(ec_json_get(c, "longitude")), &pos.lon))
         return EC_OK;
     uint64_t ti;
-    price_t site_price = {0, 0, ""};
+    price_t site_price = {0, 0, "", 0};
     if (ec_map_get(by_site, ec_hash_bytes(id, strlen(id)), &ti)) site_price = tariff_price(tariffs[ti]);
     size_t first = groups->len;
     const ec_json *evses = ec_json_get(site, "evses");
@@ -71,6 +79,13 @@ static ec_err add_site(const ec_json *site, ec_json **tariffs, size_t n_tariffs,
             price_t pr = site_price;
             const char *tid = ec_json_str(ec_json_array_get(ec_json_get(cn, "tariff_ids"), 0));
             if (tid && ec_map_get(by_id, ec_hash_bytes(tid, strlen(tid)), &ti)) pr = tariff_price(tariffs[ti]);
+            if (pr.dynamic) {
+                /* The margin on the site's price now: what a session started now would pay. */
+                double d = dyn->fn ? dyn->fn(dyn->ctx, id) : NAN;
+                dyn->used = 1;
+                if (isfinite(d)) pr.per_kwh += llround(d * 10000.0);
+                if (pr.per_kwh < 0) pr.per_kwh = 0;
+            }
             if (!*currency && *pr.currency) memcpy(currency, pr.currency, 4);
             int free_now = !strcmp(status, "AVAILABLE") || !strcmp(status, "UNKNOWN");
             ec_connector_group_t *g = NULL;
@@ -108,6 +123,14 @@ static ec_err add_site(const ec_json *site, ec_json **tariffs, size_t n_tariffs,
 ec_err ec_reg_sites_for_routing(const char *const *site_docs, size_t n_sites,
                                 const char *const *tariff_docs, size_t n_tariffs, ec_sites *out)
 {
+    return ec_reg_sites_for_routing_priced(site_docs, n_sites, tariff_docs, n_tariffs, NULL, NULL, out, NULL);
+}
+
+ec_err ec_reg_sites_for_routing_priced(const char *const *site_docs, size_t n_sites, const char *const *tariff_docs,
+                                       size_t n_tariffs, ec_dynamic_price_fn dynamic, void *ctx, ec_sites *out,
+                                       int *dynamic_used)
+{
+    dyn_t dyn = {dynamic, ctx, 0};
     ec_vec groups;
     ec_vec_init(&groups, sizeof(ec_connector_group_t));
     ec_map by_id, by_site;
@@ -130,7 +153,7 @@ ec_err ec_reg_sites_for_routing(const char *const *site_docs, size_t n_sites,
     for (size_t i = 0; i < n_sites && !rc; i++) {
         ec_json *site;
         if (ec_json_load_str(site_docs[i], "site", &site)) continue;
-        rc = add_site(site, tariffs, n_tariffs, &by_id, &by_site, &groups, currency);
+        rc = add_site(site, tariffs, n_tariffs, &by_id, &by_site, &groups, currency, &dyn);
         ec_json_free(site);
     }
     for (size_t i = 0; tariffs && i < n_tariffs; i++) ec_json_free(tariffs[i]);
@@ -144,5 +167,6 @@ ec_err ec_reg_sites_for_routing(const char *const *site_docs, size_t n_sites,
     out->groups = groups.data;
     out->n = groups.len;
     memcpy(out->currency, *currency ? currency : "EUR", 4);
+    if (dynamic_used) *dynamic_used = dyn.used;
     return EC_OK;
 }

@@ -1,5 +1,7 @@
 /* routes.c - POST /api/v1/routes: truck routes with charging stops over the register's sites. */
 #include "api_internal.h"
+#include "ocpp.h"
+#include "smart.h"
 
 #include <math.h>
 #include <string.h>
@@ -14,10 +16,21 @@ static ec_err keep_doc(void *ctx, const char *doc, size_t len)
     return rc;
 }
 
-/* A planner over the register as it is now; rebuilt after any write. */
+static double dynamic_price(void *ctx, const char *site_id)
+{
+    ec_api *a = ctx;
+    double p;
+    return smart__price_now(ocpp__smart(a->ocpp), site_id, ec_time_now_s(), &p) ? NAN : p;
+}
+
+/* A planner over the register as it is now; rebuilt after any write, and
+ * every 15 minutes when a dynamic tariff prices a site. */
 static ec_err planner(ec_api *a)
 {
-    if (a->planner && a->planner_generation == ec_store_generation(a->store)) return EC_OK;
+    int64_t slot = ec_time_now_s() / 900;
+    if (a->planner && a->planner_generation == ec_store_generation(a->store) &&
+        (a->planner_slot < 0 || a->planner_slot == slot))
+        return EC_OK;
     ec_vec docs[2];
     ec_store_filter_t all;
     memset(&all, 0, sizeof all);
@@ -29,9 +42,11 @@ static ec_err planner(ec_api *a)
         rc = ec_store_list(a->store, i ? EC_KIND_TARIFF : EC_KIND_SITE, &all, keep_doc, &docs[i], &total);
     }
     ec_sites sites = {0};
+    int dynamic = 0;
     if (!rc)
-        rc = ec_reg_sites_for_routing((const char *const *)docs[0].data, docs[0].len,
-                                      (const char *const *)docs[1].data, docs[1].len, &sites);
+        rc = ec_reg_sites_for_routing_priced((const char *const *)docs[0].data, docs[0].len,
+                                             (const char *const *)docs[1].data, docs[1].len, dynamic_price, a, &sites,
+                                             &dynamic);
     for (int i = 0; i < 2; i++) {
         for (size_t k = 0; k < docs[i].len; k++) ec_free(EC_VEC_AT(&docs[i], char *, k));
         ec_vec_free(&docs[i]);
@@ -47,6 +62,7 @@ static ec_err planner(ec_api *a)
         return rc;
     }
     a->planner_generation = ec_store_generation(a->store);
+    a->planner_slot = dynamic ? slot : -1;
     return EC_OK;
 }
 

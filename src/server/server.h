@@ -34,6 +34,7 @@ typedef struct {
     ec_trip_planner *planner;  /* built from the register, rebuilt when it changes */
     ec_sites planner_sites;
     int64_t planner_generation;
+    int64_t planner_slot;      /* with dynamic tariffs: the 15-minute slot its prices are of; -1 none */
     ec_http_server *http;
     ocpp_cs *ocpp;
     ec_metrics metrics;

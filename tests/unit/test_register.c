@@ -9,6 +9,7 @@
 #include "ecorridor/ec_store.h"
 
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -500,6 +501,12 @@ static void test_import_idempotent(void **state)
     drop_store(s);
 }
 
+static double site_price(void *ctx, const char *site_id)
+{
+    (void)ctx;
+    return strcmp(site_id, "A") ? NAN : 0.275;
+}
+
 static void test_sites_for_routing(void **state)
 {
     (void)state;
@@ -528,6 +535,21 @@ static void test_sites_for_routing(void **state)
     assert_int_equal(out.groups[1].standard, EC_PLUG_CCS2);
     assert_int_equal(out.groups[1].price_per_kwh, 3900); /* the connector's own tariff */
     assert_string_equal(out.currency, "EUR");
+    ec_sites_free(&out);
+    /* A dynamic tariff: its margin on the site's dynamic price; the caller learns the prices age. */
+    const char *dyn_tariffs[] = {
+        "{\"id\":\"T1\",\"currency\":\"EUR\",\"site_id\":\"A\",\"dynamic\":true,\"elements\":[{\"price_components\":["
+        "{\"type\":\"ENERGY\",\"price\":0.05}]}]}",
+        tariffs[1],
+    };
+    int used = 0;
+    assert_int_equal(ec_reg_sites_for_routing_priced(sites, 1, dyn_tariffs, 2, site_price, NULL, &out, &used), EC_OK);
+    assert_int_equal(used, 1);
+    assert_int_equal(out.groups[0].price_per_kwh, 500 + 2750); /* 0.05 + 0.275 at site A */
+    assert_int_equal(out.groups[1].price_per_kwh, 3900);       /* not dynamic */
+    ec_sites_free(&out);
+    assert_int_equal(ec_reg_sites_for_routing_priced(sites, 1, tariffs, 2, site_price, NULL, &out, &used), EC_OK);
+    assert_int_equal(used, 0);
     ec_sites_free(&out);
 }
 
