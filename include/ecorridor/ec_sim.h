@@ -38,14 +38,25 @@ ec_err ec_charge_sessions_acn(const char *name, const char *text, size_t len, in
  * benchmark input is). */
 ec_err ec_charge_sessions_load(const char *path, int csv, int64_t period_s, ec_vec *out);
 
-#define EC_SIM_MAX_PRICES 35136 /* a year of 15-minute prices */
+#define EC_SIM_MAX_SERIES 35136 /* a year of 15-minute values */
 
-/* A price series from a CSV with the columns start_h (hours since the start
+/* A series over the replay: v[k] holds from k·interval_s since the start,
+ * the last value beyond the end. */
+typedef struct {
+    double *v;
+    size_t n;
+    int64_t interval_s;
+} ec_series_t;
+
+/* Reads a series from a CSV with the columns start_h (hours since the start
  * of the replay: 0, then evenly spaced, e.g. every 1 or 0.25 hours) and
- * price_per_kwh. Sets *values (ec_malloc'd, *n of them) and *interval_s. */
-ec_err ec_price_series_csv(const char *name, const char *text, size_t len, double **values, size_t *n,
-                           int64_t *interval_s);
-ec_err ec_price_series_load(const char *path, double **values, size_t *n, int64_t *interval_s);
+ * column, each value in [lo, hi]. */
+ec_err ec_series_csv(const char *name, const char *text, size_t len, const char *column, double lo, double hi,
+                     ec_series_t *out);
+ec_err ec_series_load(const char *path, const char *column, double lo, double hi, ec_series_t *out);
+/* Its value at t_s; dflt when s is NULL or empty. */
+double ec_series_value(const ec_series_t *s, int64_t t_s, double dflt);
+void ec_series_free(ec_series_t *s);
 
 typedef struct {
     ec_alloc_algo algo;
@@ -53,9 +64,8 @@ typedef struct {
     double evse_max_w;     /* each EVSE's limit; 0: none */
     int64_t period_s;      /* control interval */
     double price_per_kwh;  /* energy price, for cost, when there is no series */
-    const double *prices;  /* a price series (n_prices, every price_interval_s from the start); NULL: none */
-    size_t n_prices;
-    int64_t price_interval_s;
+    const ec_series_t *prices; /* energy price per kWh; NULL: price_per_kwh throughout */
+    const ec_series_t *others; /* the others' load at the connection, W, net of renewables; NULL: none */
     int minimise_peak;     /* opt: hold the peak down after the energy */
     double v2g_price;      /* V2G sessions discharge in periods priced at least this (0: never for price) */
     ec_battery_t battery;  /* a stationary battery at the connection (capacity_wh 0: none) */
@@ -64,7 +74,8 @@ typedef struct {
 typedef struct {
     int64_t sessions, steps, max_active;
     double requested_wh, delivered_wh, delivered_pct; /* pct: of requested energy */
-    double peak_w, cost;   /* peak: drawn from the grid (charging + battery); cost: net of exports */
+    double peak_w, cost;   /* peak: drawn from the grid (charging + battery + others); cost: of charging
+                            * and the battery, net of exports */
     double max_over_w;     /* the most the allocation ever exceeded capacity (0 unless uncontrolled) */
     double exported_wh;    /* given back by V2G sessions */
     double unmet_wh;       /* requested but not delivered */

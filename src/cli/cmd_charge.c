@@ -21,6 +21,7 @@ static const cli_opt opts[] = {
     {"evse-kw", "KW", "each EVSE's limit (default 6.656: 32 A at 208 V; 0 for none)", 0},
     {"price-per-kwh", "P", "energy price for the cost (default 0)", 0},
     {"prices", "FILE.csv", "a price series instead: start_h,price_per_kwh (hours since the start, evenly spaced); opt charges when cheap", 0},
+    {"others", "FILE.csv", "the others' load at the connection: start_h,kw (net of renewables; negative when they give)", 0},
     {"peak", NULL, "opt: after the energy, hold the peak as low as possible", 0},
     {"v2g-price", "P", "vehicles that opted in give energy back in periods priced at least P", 0},
     {"battery-kwh", "N", "a stationary battery at the connection, N kWh (starts half full)", 0},
@@ -114,15 +115,16 @@ static int run(int argc, char **argv)
     }
     ec_vec sessions;
     ec_vec_init(&sessions, sizeof(ec_charge_session_t));
-    double *prices = NULL;
-    size_t n_prices = 0;
-    int64_t price_iv = 0;
-    const char *pf = cli_get(&a, "prices");
+    ec_series_t prices = {0}, others = {0};
+    const char *pf = cli_get(&a, "prices"), *of = cli_get(&a, "others");
     ec_err rc = ec_charge_sessions_load(acn ? acn : csv, csv != NULL, (int64_t)period, &sessions);
-    if (!rc && pf) rc = ec_price_series_load(pf, &prices, &n_prices, &price_iv);
+    if (!rc && pf) rc = ec_series_load(pf, "price_per_kwh", -1e4, 1e4, &prices);
+    if (!rc && of) rc = ec_series_load(of, "kw", -1e7, 1e7, &others);
+    for (size_t i = 0; i < others.n; i++) others.v[i] *= 1000; /* kW to W */
     if (rc) {
         ec_vec_free(&sessions);
-        ec_free(prices);
+        ec_series_free(&prices);
+        ec_series_free(&others);
         return cli_error(rc);
     }
     int json = cli_flag(&a, "json");
@@ -139,8 +141,8 @@ static int run(int argc, char **argv)
     int count = 0;
     for (double c = lo; c <= hi + 1e-9 && !rc; c += step, count++) {
         for (int i = 0; i < n_algos && !rc; i++) {
-            ec_charge_sim_opts_t o = {algos[i], c * 1000, evse * 1000, (int64_t)period, price, prices, n_prices, price_iv,
-                                      cli_flag(&a, "peak"), v2g_price,
+            ec_charge_sim_opts_t o = {algos[i], c * 1000, evse * 1000, (int64_t)period, price, pf ? &prices : NULL,
+                                      of ? &others : NULL, cli_flag(&a, "peak"), v2g_price,
                                       {bat_kwh * 1000, bat_kwh * 500, bat_kw * 1000, bat_kw * 1000, 0.9}};
             ec_charge_sim_result_t r;
             rc = algos[i] == EC_ALLOC_COUNT ? ec_charge_offline_optimum(&sessions, &o, &r)
@@ -170,6 +172,7 @@ static int run(int argc, char **argv)
         printf("\n");
     }
     ec_vec_free(&sessions);
-    ec_free(prices);
+    ec_series_free(&prices);
+    ec_series_free(&others);
     return rc ? cli_error(rc) : EXIT_OK;
 }

@@ -79,7 +79,6 @@ static void water_fill_sorted(size_t n, double limit_w, double *out, order_t *or
     }
 }
 
-
 /* Scratch of one step: on the stack up to EC_ALLOC_STACK sessions and
  * sites, else on the heap. */
 typedef struct {

@@ -66,14 +66,18 @@ typedef struct {
 } sm_cp;
 
 typedef struct {
+    char uid[EC_REG_ID_MAX + 1];
+    double w;
+} sm_evse;
+
+typedef struct {
     char id[EC_REG_ID_MAX + 1];
     int managed;              /* it has a charging policy: the hub sends its chargers limits */
     double limit_w;           /* its grid connection; 0: none */
     ec_alloc_algo algo;
     int interval_s, dwell_min;
     double default_wh;
-    char evse[256][EC_REG_ID_MAX + 1]; /* EVSE uid -> its connectors' largest power */
-    double evse_w[256];
+    sm_evse *evse;            /* each EVSE's uid and its connectors' largest power */
     int n_evse;
 } sm_site;
 
@@ -88,8 +92,8 @@ typedef struct {
     ec_vec prices;            /* per kWh */
     int price_iv;
     double cong_price, cong_threshold;
-    sm_site sites[MAX_SITES];
-    int n_sites;
+    sm_site *sites;           /* at most MAX_SITES */
+    int n_sites, cap_sites;
     int dirty, inflight_dec;
     int64_t last_run_s;
     /* the last run, for the API */
@@ -188,15 +192,19 @@ static void site_from_doc(sm_site *st, const ec_json *j)
     st->default_wh = num_or(c, "default_kwh", 0) * 1000;
     ec_json *evses = ec_json_get(j, "evses");
     st->n_evse = 0;
-    for (size_t i = 0; i < ec_json_array_size(evses) && st->n_evse < 256; i++) {
+    ec_free(st->evse);
+    size_t ne = ec_json_array_size(evses);
+    st->evse = ne ? ec_calloc(ne, sizeof *st->evse) : NULL;
+    for (size_t i = 0; st->evse && i < ne; i++) {
         ec_json *e = ec_json_array_get(evses, i), *cs = ec_json_get(e, "connectors");
         double best = 0;
         for (size_t k = 0; k < ec_json_array_size(cs); k++) {
             double w = num_or(ec_json_array_get(cs, k), "max_electric_power", 0);
             if (w > best) best = w;
         }
-        snprintf(st->evse[st->n_evse], sizeof st->evse[0], "%s", ec_json_str(ec_json_get(e, "uid")) ? ec_json_str(ec_json_get(e, "uid")) : "");
-        st->evse_w[st->n_evse++] = best;
+        const char *uid = ec_json_str(ec_json_get(e, "uid"));
+        snprintf(st->evse[st->n_evse].uid, sizeof st->evse[0].uid, "%s", uid ? uid : "");
+        st->evse[st->n_evse++].w = best;
     }
 }
 
@@ -307,6 +315,15 @@ static int group_of(smart *m, const char *site_id, int *site_index)
         if (k == MAX_SITES) {
             ec_json_free(j);
             return -1;
+        }
+        if (k == g->cap_sites) {
+            int cap = g->cap_sites ? g->cap_sites * 2 : 2;
+            sm_site *ns = ec_realloc(g->sites, (size_t)cap * sizeof *ns);
+            if (!ns) {
+                ec_json_free(j);
+                return -1;
+            }
+            g->sites = ns, g->cap_sites = cap;
         }
         memset(&g->sites[k], 0, sizeof g->sites[k]);
         snprintf(g->sites[k].id, sizeof g->sites[k].id, "%s", site_id);
@@ -476,6 +493,13 @@ void smart__idle(smart *m, ocpp_cp *cp)
 
 /* ---- sessions ------------------------------------------------------------------------ */
 
+static void mark(smart *m, int group)
+{
+    if (group < 0) return;
+    group_at(m, group)->dirty = 1;
+    m->any_dirty = 1;
+}
+
 static void compact(smart *m)
 {
     if (m->dead < 1024 || m->dead * 2 < m->sess.len) return;
@@ -491,15 +515,13 @@ static void compact(smart *m)
         w++;
     }
     m->sess.len = w, m->dead = 0;
-    for (size_t i = 0; i < m->cps.len; i++) cp_at(m, (int)i)->q_len = 0; /* the next run queues again */
+    for (size_t i = 0; i < m->cps.len; i++) { /* the queues named old places: the next run queues again */
+        sm_cp *c = cp_at(m, (int)i);
+        c->q_len = 0, c->max_queued = 0;
+        if (c->group >= 0) mark(m, c->group);
+    }
 }
 
-static void mark(smart *m, int group)
-{
-    if (group < 0) return;
-    group_at(m, group)->dirty = 1;
-    m->any_dirty = 1;
-}
 
 static void track(smart *m, const ec_tx_t *tx, const char *evse_uid)
 {
@@ -514,7 +536,7 @@ static void track(smart *m, const ec_tx_t *tx, const char *evse_uid)
     s.start_s = tx->start_s, s.sent_w = UNKNOWN, s.alive = 1;
     s.max_w = DEFAULT_MAX_W;
     for (int e = 0; evse_uid && e < st->n_evse; e++)
-        if (!strcmp(st->evse[e], evse_uid) && st->evse_w[e] > 0) s.max_w = st->evse_w[e];
+        if (!strcmp(st->evse[e].uid, evse_uid) && st->evse[e].w > 0) s.max_w = st->evse[e].w;
     s.departure_s = tx->start_s + (int64_t)st->dwell_min * 60;
     s.requested_wh = st->default_wh > 0 ? st->default_wh : s.max_w * st->dwell_min / 60.0;
     s.delivered_wh = tx->last_register_wh >= 0 ? (double)(tx->last_register_wh - tx->meter_start_wh) : 0;
@@ -823,6 +845,8 @@ void smart__free(smart *m)
         ec_vec_free(&g->base_w);
         ec_vec_free(&g->renew_w);
         ec_vec_free(&g->prices);
+        for (int k = 0; k < g->n_sites; k++) ec_free(g->sites[k].evse);
+        ec_free(g->sites);
     }
     ec_vec_free(&m->sess);
     ec_vec_free(&m->cps);

@@ -182,63 +182,77 @@ ec_err ec_charge_sessions_load(const char *path, int csv, int64_t period_s, ec_v
     return rc;
 }
 
-ec_err ec_price_series_csv(const char *name, const char *text, size_t len, double **values, size_t *n,
-                           int64_t *interval_s)
+ec_err ec_series_csv(const char *name, const char *text, size_t len, const char *column, double lo, double hi,
+                     ec_series_t *out)
 {
-    *values = NULL, *n = 0, *interval_s = 0;
+    memset(out, 0, sizeof *out);
     ec_csv r;
     ec_csv_init(&r, name, text, len, ',');
     ec_err rc = ec_csv_next(&r);
     int ch = -1, cp = -1;
-    if (rc == EC_EOF) rc = ec_fail(EC_EPARSE, "%s: empty: a header line start_h,price_per_kwh is needed", name);
-    if (!rc && ((ch = ec_csv_find(&r, "start_h")) < 0 || (cp = ec_csv_find(&r, "price_per_kwh")) < 0))
-        rc = ec_fail(EC_EPARSE, "%s:1: the columns are start_h and price_per_kwh", name);
+    if (rc == EC_EOF) rc = ec_fail(EC_EPARSE, "%s: empty: a header line start_h,%s is needed", name, column);
+    if (!rc && ((ch = ec_csv_find(&r, "start_h")) < 0 || (cp = ec_csv_find(&r, column)) < 0))
+        rc = ec_fail(EC_EPARSE, "%s:1: the columns are start_h and %s", name, column);
     ec_vec v;
     ec_vec_init(&v, sizeof(double));
     double prev = -1;
     while (!rc && (rc = ec_csv_next(&r)) == EC_OK) {
-        if (v.len >= EC_SIM_MAX_PRICES) {
-            rc = ec_fail(EC_ELIMIT, "%s:%ld: more than %d prices", name, r.line, EC_SIM_MAX_PRICES);
+        if (v.len >= EC_SIM_MAX_SERIES) {
+            rc = ec_fail(EC_ELIMIT, "%s:%ld: more than %d values", name, r.line, EC_SIM_MAX_SERIES);
             break;
         }
         if ((size_t)ch >= r.nfields || (size_t)cp >= r.nfields) {
-            rc = ec_fail(EC_EPARSE, "%s:%ld: needs start_h and price_per_kwh", name, r.line);
+            rc = ec_fail(EC_EPARSE, "%s:%ld: needs start_h and %s", name, r.line, column);
             break;
         }
-        double h = 0, p = 0;
-        if ((rc = num(&r, ch, "start_h", 0, 1e6, &h)) || (rc = num(&r, cp, "price_per_kwh", -1e4, 1e4, &p))) break;
+        double h = 0, x = 0;
+        if ((rc = num(&r, ch, "start_h", 0, 1e6, &h)) || (rc = num(&r, cp, column, lo, hi, &x))) break;
         int64_t at_s = (int64_t)llround(h * 3600);
         if (v.len == 0 && at_s != 0) {
             rc = ec_fail(EC_EPARSE, "%s:%ld: the first start_h is 0 (the start of the replay), not %g", name, r.line, h);
         } else if (v.len == 1) {
-            *interval_s = at_s;
-            if (at_s < 60) rc = ec_fail(EC_EPARSE, "%s:%ld: prices at least a minute apart", name, r.line);
-        } else if (v.len > 1 && at_s - (int64_t)llround(prev * 3600) != *interval_s) {
-            rc = ec_fail(EC_EPARSE, "%s:%ld: start_h %g: prices must be evenly spaced (every %g h)", name, r.line, h,
-                         (double)*interval_s / 3600);
+            out->interval_s = at_s;
+            if (at_s < 60) rc = ec_fail(EC_EPARSE, "%s:%ld: values at least a minute apart", name, r.line);
+        } else if (v.len > 1 && at_s - (int64_t)llround(prev * 3600) != out->interval_s) {
+            rc = ec_fail(EC_EPARSE, "%s:%ld: start_h %g: values must be evenly spaced (every %g h)", name, r.line, h,
+                         (double)out->interval_s / 3600);
         }
         prev = h;
-        if (!rc) rc = ec_vec_push(&v, &p);
+        if (!rc) rc = ec_vec_push(&v, &x);
     }
-    if (rc == EC_EOF) rc = v.len ? EC_OK : ec_fail(EC_EPARSE, "%s: no prices", name);
-    if (!rc && v.len == 1) *interval_s = 3600;
+    if (rc == EC_EOF) rc = v.len ? EC_OK : ec_fail(EC_EPARSE, "%s: no values", name);
     ec_csv_free(&r);
     if (rc) {
         ec_vec_free(&v);
+        memset(out, 0, sizeof *out);
         return rc;
     }
-    *values = v.data, *n = v.len;
+    if (v.len == 1) out->interval_s = 3600;
+    out->v = v.data, out->n = v.len;
     return EC_OK;
 }
 
-ec_err ec_price_series_load(const char *path, double **values, size_t *n, int64_t *interval_s)
+ec_err ec_series_load(const char *path, const char *column, double lo, double hi, ec_series_t *out)
 {
     ec_buf b;
     ec_buf_init(&b, 16u << 20);
     ec_err rc = gunzip(path, &b);
-    if (!rc) rc = ec_price_series_csv(path, b.data ? b.data : "", b.len, values, n, interval_s);
+    if (!rc) rc = ec_series_csv(path, b.data ? b.data : "", b.len, column, lo, hi, out);
     ec_buf_free(&b);
     return rc;
+}
+
+double ec_series_value(const ec_series_t *s, int64_t t_s, double dflt)
+{
+    if (!s || !s->n || s->interval_s <= 0) return dflt;
+    int64_t k = t_s / s->interval_s;
+    return s->v[k < 0 ? 0 : (size_t)k < s->n ? (size_t)k : s->n - 1];
+}
+
+void ec_series_free(ec_series_t *s)
+{
+    ec_free(s->v);
+    memset(s, 0, sizeof *s);
 }
 
 static int by_arrival(const void *a, const void *b)
@@ -251,9 +265,7 @@ static int by_arrival(const void *a, const void *b)
 
 double ec_charge_price_at(const ec_charge_sim_opts_t *o, int64_t t_s)
 {
-    if (!o->prices || !o->n_prices || o->price_interval_s <= 0) return o->price_per_kwh;
-    int64_t k = t_s / o->price_interval_s;
-    return o->prices[k < 0 ? 0 : (size_t)k < o->n_prices ? (size_t)k : o->n_prices - 1];
+    return ec_series_value(o->prices, t_s, o->price_per_kwh);
 }
 
 ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o, ec_charge_sim_result_t *r)
@@ -267,9 +279,10 @@ ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o,
     size_t *which = n ? ec_malloc(n * sizeof *which) : NULL;
     double *w = n ? ec_malloc(n * sizeof *w) : NULL;
     double *head = ec_malloc(HORIZON_MAX * sizeof *head), *price = ec_malloc(HORIZON_MAX * sizeof *price);
+    double *other = ec_malloc(HORIZON_MAX * sizeof *other);
     unsigned char *gave = n ? ec_calloc(n, 1) : NULL; /* discharged at some point */
     ec_err rc = EC_OK;
-    if ((n && (!ss || !got || !act || !which || !w || !gave)) || !head || !price) {
+    if ((n && (!ss || !got || !act || !which || !w || !gave)) || !head || !price || !other) {
         rc = EC_ENOMEM;
         goto done;
     }
@@ -283,7 +296,7 @@ ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o,
     }
     r->sessions = (int64_t)n;
     ec_battery_t bat = o->battery;
-    int grid = o->prices || bat.capacity_wh > 0; /* a horizon to look at, else the fast path */
+    int grid = o->prices || o->others || bat.capacity_wh > 0; /* a horizon to look at, else the fast path */
     double h = (double)o->period_s / 3600.0;
     size_t first = 0, next = 0; /* sessions before first have left; from next on are yet to come */
     for (; t < end; t += o->period_s) {
@@ -317,7 +330,8 @@ ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o,
                 if (np > HORIZON_MAX) np = HORIZON_MAX;
                 mean = 0;
                 for (size_t p = 0; p < np; p++) {
-                    head[p] = o->capacity_w;
+                    other[p] = ec_series_value(o->others, t + (int64_t)p * o->period_s, 0);
+                    head[p] = o->capacity_w - other[p];
                     price[p] = ec_charge_price_at(o, t + (int64_t)p * o->period_s);
                     mean += price[p] / (double)np;
                 }
@@ -325,6 +339,7 @@ ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o,
                 double give = bat.stored_wh / h < bat.max_discharge_w ? bat.stored_wh / h : bat.max_discharge_w;
                 if (bat.capacity_wh > 0) head[0] += give;
                 g.n_periods = np, g.headroom_w = head, g.price = o->prices ? price : NULL;
+                g.other_w = o->others ? other : NULL;
             }
             ec_alloc_solve(o->algo, act, k, &g, w);
             double sum = 0;
@@ -339,18 +354,19 @@ ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o,
                 got[i] += e;
                 sum += e / h;
             }
+            double others = ec_series_value(o->others, t, 0);
             if (bat.capacity_wh > 0) {
                 /* Holding the peak: the battery keeps the draw within the highest so far. */
                 double target = o->minimise_peak ? (r->peak_w < o->capacity_w ? r->peak_w : o->capacity_w) : o->capacity_w;
-                bat_w = ec_battery_step(&bat, target, sum, price_now, mean, o->period_s);
+                bat_w = ec_battery_step(&bat, target - others, sum, price_now, mean, o->period_s);
                 if (bat_w < 0) r->battery_out_wh += -bat_w * h;
             }
-            double net = sum + bat_w;
+            double net = sum + bat_w + others;
             r->steps++;
             if ((int64_t)k > r->max_active) r->max_active = (int64_t)k;
             if (net > r->peak_w) r->peak_w = net;
             if (net - o->capacity_w > r->max_over_w) r->max_over_w = net - o->capacity_w;
-            r->cost += net * h / 1000.0 * price_now;
+            r->cost += (sum + bat_w) * h / 1000.0 * price_now; /* the others pay for theirs */
         } else if (bat.capacity_wh > 0) {
             double mean = 0;
             for (int p = 0; p < 24; p++) mean += ec_charge_price_at(o, t + p * 3600) / 24;
@@ -375,6 +391,7 @@ done:
     ec_free(w);
     ec_free(head);
     ec_free(price);
+    ec_free(other);
     ec_free(gave);
     return rc;
 }

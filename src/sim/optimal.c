@@ -60,8 +60,10 @@ ec_err ec_charge_offline_optimum(const ec_vec *sessions, const ec_charge_sim_opt
      * as the ones before allow (the polymatroid greedy): the most energy at
      * the least cost. Without, all at once. */
     int greedy = o->prices != NULL;
-    for (int64_t t = 0; t < periods && !rc; t++)
-        rc = flow__arc(&f, (int)(n + (size_t)t), sink, greedy ? 0 : o->capacity_w * per_h, NULL);
+    for (int64_t t = 0; t < periods && !rc; t++) {
+        double cap = o->capacity_w - ec_series_value(o->others, t0 + t * o->period_s, 0);
+        rc = flow__arc(&f, (int)(n + (size_t)t), sink, greedy ? 0 : (cap > 0 ? cap : 0) * per_h, NULL);
+    }
     period_price_t *order = greedy && !rc ? ec_malloc((size_t)periods * sizeof *order) : NULL;
     if (greedy && !order) rc = rc ? rc : EC_ENOMEM;
     if (!rc) {
@@ -69,20 +71,22 @@ ec_err ec_charge_offline_optimum(const ec_vec *sessions, const ec_charge_sim_opt
             for (int64_t t = 0; t < periods; t++) order[t] = (period_price_t){ec_charge_price_at(o, t0 + t * o->period_s), t};
             qsort(order, (size_t)periods, sizeof *order, by_price);
             for (int64_t k = 0; k < periods; k++) {
-                f.arcs[first_sink_arc + 2 * order[k].t].cap = o->capacity_w * per_h;
+                double cap = o->capacity_w - ec_series_value(o->others, t0 + order[k].t * o->period_s, 0);
+                f.arcs[first_sink_arc + 2 * order[k].t].cap = (cap > 0 ? cap : 0) * per_h;
                 r->delivered_wh += flow__max(&f, src, sink);
             }
         } else {
             r->delivered_wh = flow__max(&f, src, sink);
         }
         for (int e = first_sink_arc; e < f.n_arcs; e += 2) {
-            double wh = flow__on(&f, e), w = wh / per_h; /* the flow into the sink this period, as power */
+            int64_t at = t0 + (int64_t)((e - first_sink_arc) / 2) * o->period_s;
+            double wh = flow__on(&f, e), w = wh / per_h + ec_series_value(o->others, at, 0); /* drawn this period */
             if (w > r->peak_w) r->peak_w = w;
             r->cost += wh / 1000.0 * ec_charge_price_at(o, t0 + (int64_t)((e - first_sink_arc) / 2) * o->period_s);
         }
         r->steps = periods;
         r->delivered_pct = r->requested_wh > 0 ? 100.0 * r->delivered_wh / r->requested_wh : 100.0;
-        r->unmet_wh = r->requested_wh - r->delivered_wh;
+        r->unmet_wh = r->requested_wh > r->delivered_wh ? r->requested_wh - r->delivered_wh : 0;
     }
     ec_free(order);
     flow__free(&f);

@@ -16,17 +16,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ec_vec_init(&v, sizeof(ec_charge_session_t));
     const char *text = (const char *)data + 1;
     if (data[0] & 2) { /* a price series */
-        double *p = NULL;
-        size_t n = 0;
-        int64_t iv = 0;
-        if (!ec_price_series_csv("fuzz", text, size - 1, &p, &n, &iv) && (n == 0 || n > EC_SIM_MAX_PRICES || iv < 60))
+        ec_series_t p;
+        if (!ec_series_csv("fuzz", text, size - 1, "price_per_kwh", -1e4, 1e4, &p) &&
+            (p.n == 0 || p.n > EC_SIM_MAX_SERIES || p.interval_s < 60))
             __builtin_trap();
-        ec_free(p);
+        ec_series_free(&p);
         return 0;
     }
     ec_err rc = data[0] & 1 ? ec_charge_sessions_acn("fuzz", text, size - 1, 300, &v)
                             : ec_charge_sessions_csv("fuzz", text, size - 1, 300, &v);
-    static const double prices[] = {0.3, 0.1, 0.5, 0.2};
+    static double pv[] = {0.3, 0.1, 0.5, 0.2}, ov[] = {5000, -3000, 12000};
+    static const ec_series_t prices = {pv, 4, 3600}, others = {ov, 3, 5400};
     /* Keep replays short: sessions spanning at most a few days. */
     int ok = !rc && v.len <= 64;
     for (size_t i = 0; ok && i < v.len; i++) {
@@ -36,13 +36,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int a = 0; ok && a < EC_ALLOC_COUNT; a++) {
         ec_charge_sim_opts_t o = {(ec_alloc_algo)a, 20000, 7000, 300, 0.3};
         if (data[0] & 4) {
-            o.prices = prices, o.n_prices = 4, o.price_interval_s = 3600, o.v2g_price = 0.4;
+            o.prices = &prices, o.others = data[0] & 16 ? &others : NULL, o.v2g_price = 0.4;
             o.minimise_peak = data[0] & 8;
             o.battery = (ec_battery_t){50000, 25000, 10000, 10000, 0.9};
         }
         ec_charge_sim_result_t r;
         if (ec_charge_simulate(&v, &o, &r)) __builtin_trap();
         if (r.delivered_wh > r.requested_wh * (1 + 1e-9) + 1e-6) __builtin_trap();
+        /* Within the capacity, the others' load included (it never exceeds the capacity alone here). */
         if (a != EC_ALLOC_UNCONTROLLED && r.peak_w > 20000 * (1 + 1e-9) + 1e-6) __builtin_trap();
         if (r.below_need_wh > 1e-6) __builtin_trap(); /* V2G never leaves a vehicle below its need */
     }

@@ -68,6 +68,25 @@ def depot():
     b = runs[("--peak", "--battery-kwh", "2000", "--battery-kw", "1000")]
     check(b["opt"]["peak_kw"] <= pk["peak_kw"] + 0.01 and b["opt"]["cost"] < pk["cost"], "a battery does not raise the peak (bisection to 1 W) and lowers the cost: %s vs %s" % (b["opt"], pk))
     with tempfile.TemporaryDirectory() as tmp:
+        # The others' load at the connection: 0.4 MW by day, 0.8-1.5 MW in the evening, 0.2 MW at night.
+        others = os.path.join(tmp, "others.csv")
+        load = [400] * 6 + [800] * 2 + [1500] * 2 + [1200] * 2 + [500] * 4 + [200] * 8
+        with open(others, "w") as f:
+            f.write("start_h,kw\n" + "".join("%d,%d\n" % (h, v) for h, v in enumerate(load)))
+        r = run(*base, "--others", others)
+        check(r.returncode == 0, "depot with the others' load runs: %s" % r.stderr)
+        o = {x["algo"]: x for x in json.loads(r.stdout)["runs"]}
+        check(all(o[a]["peak_kw"] <= 3000 + 1e-6 and o[a]["max_over_capacity_kw"] == 0 for a in o if a != "uncontrolled"),
+              "the others' load and the charging together within 3 MW: %s" % {a: o[a]["peak_kw"] for a in o})
+        check(o["uncontrolled"]["peak_kw"] > plain["uncontrolled"]["peak_kw"], "the others' load adds to the peak")
+        check(o["opt"]["unmet_kwh"] < 1e-3 and abs(o["opt"]["cost"] - o["offline"]["cost"]) <= 0.005 * o["offline"]["cost"],
+              "opt meets the offline least cost around the others' load: %s %s" % (o["opt"], o["offline"]))
+        check(o["fcfs"]["cost"] < plain["fcfs"]["cost"], "less room in the dear evening makes FCFS cheaper: %s" % o["fcfs"])
+        for text, words in [("start_h,kw\n0,1\n1,x\n", "others.csv:3"), ("start_h\n0\n", "kw")]:
+            with open(others, "w") as f:
+                f.write(text)
+            r = run(*base, "--others", others)
+            check(r.returncode == 1 and words in r.stderr, "a bad others' load file names %s: %s" % (words, r.stderr))
         for text, words in [("start_h,price\n0,1\n", "price_per_kwh"), ("start_h,price_per_kwh\n1,0.1\n", "first start_h"),
                             ("start_h,price_per_kwh\n0,0.1\n1,0.2\n3,0.1\n", "evenly spaced"),
                             ("start_h,price_per_kwh\n0,x\n", "prices.csv:2")]:
