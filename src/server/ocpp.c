@@ -176,14 +176,15 @@ void ocpp__flush(ocpp_cs *cs)
 
 /* ---- calls to charge points -------------------------------------------------- */
 
-static void complete_call(ocpp_cs *cs, ocpp_cp *cp, int status, const char *body, const char *ocpp_status)
+static void complete_call(ocpp_cs *cs, ocpp_cp *cp, int status, const char *body, const char *ocpp_status,
+                          const ec_json *payload)
 {
     if (!cp->call.active) return;
     cp->call.active = 0;
     if (cp->call.done) {
-        void (*done)(void *, ocpp_cp *, const char *) = cp->call.done;
+        void (*done)(void *, ocpp_cp *, const char *, const ec_json *) = cp->call.done;
         cp->call.done = NULL;
-        done(cp->call.done_ctx, cp, ocpp_status);
+        done(cp->call.done_ctx, cp, ocpp_status, payload);
     }
     ocpp_cp **c = cs->callers.data;
     for (size_t i = 0; i < cs->callers.len; i++)
@@ -226,13 +227,14 @@ static void on_timer(uv_timer_t *t)
         }
         cs->stats.timeouts++;
         call_error_body(&b, "charger_timeout", "%s did not answer %s in time", cp->id, cp->call.action);
-        complete_call(cs, cp, 504, b.data, NULL); /* removes it from callers */
+        complete_call(cs, cp, 504, b.data, NULL, NULL); /* removes it from callers */
     }
     ec_buf_free(&b);
 }
 
 static ec_err start_call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, uint64_t serial,
-                         void (*done)(void *, ocpp_cp *, const char *), void *ctx, char *why, size_t why_len);
+                         void (*done)(void *, ocpp_cp *, const char *, const ec_json *), void *ctx, char *why,
+                         size_t why_len);
 
 ec_err ocpp__call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, uint64_t serial, char *why,
                   size_t why_len)
@@ -241,14 +243,15 @@ ec_err ocpp__call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *p
 }
 
 ec_err ocpp__call_internal(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload,
-                           void (*done)(void *ctx, ocpp_cp *cp, const char *status), void *ctx, char *why,
-                           size_t why_len)
+                           void (*done)(void *ctx, ocpp_cp *cp, const char *status, const ec_json *payload),
+                           void *ctx, char *why, size_t why_len)
 {
     return start_call(cs, cp, action, payload, 0, done, ctx, why, why_len);
 }
 
 static ec_err start_call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, uint64_t serial,
-                         void (*done)(void *, ocpp_cp *, const char *), void *ctx, char *why, size_t why_len)
+                         void (*done)(void *, ocpp_cp *, const char *, const ec_json *), void *ctx, char *why,
+                         size_t why_len)
 {
     const char *code = ocpp__check(action, OCPP_REQ, payload, why, why_len);
     if (code) return EC_EINVAL;
@@ -294,7 +297,7 @@ static void on_answer(ocpp_cs *cs, ocpp_cp *cp, int type, const ec_json *frame)
         char what[300];
         snprintf(what, sizeof what, "%.60s: %.200s", code ? code : "?", text ? text : "");
         call_error_body(&b, "charger_error", "%s refused the call: %s", cp->id, what);
-        complete_call(cs, cp, 502, b.data, NULL);
+        complete_call(cs, cp, 502, b.data, NULL, NULL);
     } else {
         cs->stats.results_in++;
         const ec_json *payload = ec_json_array_get(frame, 2);
@@ -302,7 +305,7 @@ static void on_answer(ocpp_cs *cs, ocpp_cp *cp, int type, const ec_json *frame)
         const char *code = ocpp__check(cp->call.action, OCPP_CONF, payload, why, sizeof why);
         if (code) {
             call_error_body(&b, "charger_error", "%s answered with a payload that breaks the schema: %s", cp->id, why);
-            complete_call(cs, cp, 502, b.data, NULL);
+            complete_call(cs, cp, 502, b.data, NULL, NULL);
         } else {
             ec_jw w;
             ec_jw_init(&w, &b);
@@ -313,7 +316,7 @@ static void on_answer(ocpp_cs *cs, ocpp_cp *cp, int type, const ec_json *frame)
             if (st) ec_jw_key(&w, "status"), ec_jw_str(&w, st);
             ec_jw_key(&w, "response"), ec_jw_value(&w, payload);
             ec_jw_obj_end(&w);
-            complete_call(cs, cp, 200, b.data, st);
+            complete_call(cs, cp, 200, b.data, st, payload);
         }
     }
     ec_buf_free(&b);
@@ -445,7 +448,7 @@ void ocpp__ws_closed(void *ctx, void *user)
         ec_buf b;
         ec_buf_init(&b, 4096);
         call_error_body(&b, "charger_disconnected", "%s disconnected before answering %s", cp->id, cp->call.action);
-        complete_call(cs, cp, 502, b.data, NULL);
+        complete_call(cs, cp, 502, b.data, NULL, NULL);
         ec_buf_free(&b);
     }
     if (ocpp__find(cs, cp->id) == cp) ec_map_put(&cs->by_id, id_hash(cp->id), 0);

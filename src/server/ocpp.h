@@ -41,7 +41,8 @@ typedef struct ocpp_cp {
         char action[32];
         uint64_t http_serial; /* the REST request waiting for the answer */
         int64_t deadline_ms;
-        void (*done)(void *ctx, struct ocpp_cp *cp, const char *status); /* an internal call's */
+        /* an internal call's: the answer's status and payload (NULL for an error or a timeout) */
+        void (*done)(void *ctx, struct ocpp_cp *cp, const char *status, const ec_json *payload);
         void *done_ctx;
     } call;
 } ocpp_cp;
@@ -81,11 +82,12 @@ ocpp_cp *ocpp__find(ocpp_cs *cs, const char *id);
  * already outstanding. */
 ec_err ocpp__call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, uint64_t serial,
                   char *why, size_t why_len);
-/* The same for the hub's own calls: done(ctx, cp, status) gets the answer's
- * "status" (NULL for an error, a bad answer or a timeout). */
+/* The same for the hub's own calls: done(ctx, cp, status, payload) gets the
+ * answer's "status" and payload (both NULL for an error, a bad answer or a
+ * timeout). */
 ec_err ocpp__call_internal(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload,
-                           void (*done)(void *ctx, ocpp_cp *cp, const char *status), void *ctx, char *why,
-                           size_t why_len);
+                           void (*done)(void *ctx, ocpp_cp *cp, const char *status, const ec_json *payload),
+                           void *ctx, char *why, size_t why_len);
 /* The live power sharing of this central system. */
 struct smart *ocpp__smart(ocpp_cs *cs);
 

@@ -56,7 +56,9 @@ typedef struct {
     int accepted;             /* profiles accepted on that connection */
     double max_next_w, max_sent_w;
     int max_queued;
-    int unit_a;               /* charging_rate_unit A */
+    int unit_a;               /* limits in A: the charger's ChargingScheduleAllowedChargingRateUnit, else
+                               * the register's charging_rate_unit */
+    int unit_asked;           /* 0: not yet, 1: asking, 2: answered */
     int managed;              /* its site has a charging policy (as of the last run) */
     double volts, phases;
     int inflight;             /* a profile call outstanding: 1 + 1 when it lowers */
@@ -388,7 +390,27 @@ static double eff_sess(smart *m, const sm_sess *s)
     return s->rising_w > e ? s->rising_w : e;
 }
 
-static void on_profile_done(void *ctx, ocpp_cp *ocp, const char *status);
+static void on_profile_done(void *ctx, ocpp_cp *ocp, const char *status, const ec_json *payload);
+static void on_config_done(void *ctx, ocpp_cp *ocp, const char *status, const ec_json *payload);
+
+/* Asks a charger that is sent limits which unit it takes them in (OCPP 1.6
+ * ChargingScheduleAllowedChargingRateUnit), once per connection. */
+static int ask_unit(smart *m, sm_cp *c, ocpp_cp *ocp)
+{
+    if (c->unit_asked) return 0;
+    ec_json *pl = NULL;
+    char why[256];
+    c->unit_asked = 1;
+    if (ec_json_load_str("{\"key\":[\"ChargingScheduleAllowedChargingRateUnit\"]}", "config", &pl) ||
+        ocpp__call_internal(m->cs, ocp, "GetConfiguration", pl, on_config_done, m, why, sizeof why)) {
+        c->unit_asked = 2; /* the register's unit, then */
+        ec_json_free(pl);
+        return 0;
+    }
+    ec_json_free(pl);
+    c->inflight = 3;
+    return 1;
+}
 
 /* Sends the next queued profile of charge point c, if it is free. */
 static void pump(smart *m, int ci)
@@ -396,6 +418,7 @@ static void pump(smart *m, int ci)
     sm_cp *c = cp_at(m, ci);
     ocpp_cp *ocp = ocpp__find(m->cs, c->id);
     if (!ocp || !c->up || c->inflight || ocp->call.active) return;
+    if (c->q_len && ask_unit(m, c, ocp)) return;
     while (c->q_len) {
         int item = c->queue[c->q_head];
         c->q_head = (c->q_head + 1) % 64, c->q_len--;
@@ -456,13 +479,34 @@ static void pump(smart *m, int ci)
     }
 }
 
-static void on_profile_done(void *ctx, ocpp_cp *ocp, const char *status)
+static void on_config_done(void *ctx, ocpp_cp *ocp, const char *status, const ec_json *payload)
 {
+    (void)status;
     smart *m = ctx;
     int ci = cp_index(m, ocp->id, 0);
     if (ci < 0) return;
     sm_cp *c = cp_at(m, ci);
-    if (!c->inflight) return;
+    if (c->inflight != 3) return;
+    c->inflight = 0, c->unit_asked = 2;
+    ec_json *keys = ec_json_get(payload, "configurationKey");
+    for (size_t i = 0; i < ec_json_array_size(keys); i++) {
+        ec_json *k = ec_json_array_get(keys, i);
+        const char *name = ec_json_str(ec_json_get(k, "key")), *v = ec_json_str(ec_json_get(k, "value"));
+        if (!name || strcmp(name, "ChargingScheduleAllowedChargingRateUnit") || !v) continue;
+        /* "Current", "Power" or both: watts when it takes them. */
+        if (strstr(v, "Power")) c->unit_a = 0;
+        else if (strstr(v, "Current")) c->unit_a = 1;
+    }
+}
+
+static void on_profile_done(void *ctx, ocpp_cp *ocp, const char *status, const ec_json *payload)
+{
+    (void)payload;
+    smart *m = ctx;
+    int ci = cp_index(m, ocp->id, 0);
+    if (ci < 0) return;
+    sm_cp *c = cp_at(m, ci);
+    if (!c->inflight || c->inflight == 3) return;
     int ok = status && !strcmp(status, "Accepted");
     sm_sess *s = NULL;
     uint64_t v;
@@ -589,7 +633,7 @@ void smart__cp(smart *m, ocpp_cp *cp, int up)
     if (up && c->up && c->serial == cp->serial && !c->accepted) return mark(m, c->group);
     c->up = up;
     c->serial = cp->serial, c->accepted = 0;
-    c->inflight = 0, c->q_len = 0, c->max_queued = 0;
+    c->inflight = 0, c->q_len = 0, c->max_queued = 0, c->unit_asked = 0;
     if (up) {
         int site = 0;
         c->group = group_of(m, cp->site_id, &site);

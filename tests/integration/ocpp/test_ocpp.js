@@ -636,11 +636,12 @@ async function smartTest() {
     [s, b] = await api(hub, 'POST', '/api/v1/chargers', { id: 'CP-G0', site_id: 'site-g', password: 'smart-password', charging_rate_unit: 'V' }, op);
     check(s === 400 && b.error.field === 'charging_rate_unit', 'a charging_rate_unit other than W or A is refused: ' + s);
     const log = []; // [t_sent_ms, t_answered_ms, cp, purpose, limit, unit, txId]
+    const asked = []; // GetConfiguration calls: [cp, keys]
     const cps = [];
     for (let i = 1; i <= 4; i++) {
         const id = 'CP-G' + i;
         [s] = await api(hub, 'POST', '/api/v1/chargers', { id, site_id: 'site-g', password: 'smart-password', connectors: 1,
-            evse_uids: ['G' + i], ...(i === 4 ? { charging_rate_unit: 'A', voltage_v: 230, phases: 3 } : {}) }, op);
+            evse_uids: ['G' + i], ...(i === 4 ? { voltage_v: 230, phases: 3 } : {}) }, op);
         check(s === 201, 'charger ' + id + ': ' + s);
         check((await api(hub, 'POST', '/api/v1/tokens', { uid: 'TRUCK' + i }, fleet))[0] === 201, 'token TRUCK' + i);
     }
@@ -652,6 +653,12 @@ async function smartTest() {
     };
     const connect = async (i) => {
         const id = 'CP-G' + i, cp = chargePoint(hub, id, 'smart-password');
+        // The fourth says, as OCPP configures it, that it takes limits in amperes; the others do
+        // not answer GetConfiguration (NotImplemented), so the register's unit (W) holds.
+        if (i === 4) cp.handle('GetConfiguration', ({ params }) => {
+            asked.push([id, params.key]);
+            return { configurationKey: [{ key: 'ChargingScheduleAllowedChargingRateUnit', readonly: true, value: 'Current' }] };
+        });
         cp.handle('SetChargingProfile', async ({ params }) => {
             const sent = Date.now(), p = params.csChargingProfiles;
             await sleep(150); // a charger takes a moment to apply a limit
@@ -682,6 +689,9 @@ async function smartTest() {
     const mark = log.length;
     await connect(4);
     await until('the fourth charge point is held at 0 A', () => last('CP-G4', 'ChargePointMaxProfile') === 0);
+    check(asked.length === 1 && asked[0][1][0] === 'ChargingScheduleAllowedChargingRateUnit' &&
+        profiles('CP-G4', 'ChargePointMaxProfile').every((e) => e[5] === 'A'),
+        'the hub asked the fourth its ChargingScheduleAllowedChargingRateUnit and sends it amperes: ' + JSON.stringify(asked));
     // Shown before the session: 30 of 30 kW in use is congestion 0.2 above the 0.5 threshold.
     const [ps, pb] = await api(hub, 'GET', '/api/v1/chargers/CP-G4/price?token=TRUCK4', undefined, op);
     const hourNow = new Date().getUTCHours();
