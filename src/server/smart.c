@@ -96,6 +96,8 @@ typedef struct {
     double cong_price, cong_threshold;
     sm_site *sites;           /* at most MAX_SITES */
     int n_sites, cap_sites;
+    ec_vec members;           /* int: indices into m->sess of its sessions */
+    ec_vec cps;               /* int: indices into m->cps of its charge points */
     int dirty, inflight_dec;
     int64_t last_run_s;
     /* the last run, for the API */
@@ -135,6 +137,27 @@ static sm_group *group_at(smart *m, int i)
 {
     return &EC_VEC_AT(&m->groups, sm_group, i);
 }
+
+/* A group's list of indices: x added once, or taken out. */
+static void list_add(ec_vec *v, int x)
+{
+    for (size_t i = 0; i < v->len; i++)
+        if (EC_VEC_AT(v, int, i) == x) return;
+    ec_vec_push(v, &x);
+}
+
+static void list_del(ec_vec *v, int x)
+{
+    for (size_t i = 0; i < v->len; i++)
+        if (EC_VEC_AT(v, int, i) == x) {
+            EC_VEC_AT(v, int, i) = EC_VEC_AT(v, int, v->len - 1);
+            v->len--;
+            return;
+        }
+}
+
+#define MEMBERS(g, k, i) for (size_t k = 0, i = 0; k < (g)->members.len && ((i = (size_t)EC_VEC_AT(&(g)->members, int, k)), 1); k++)
+#define GROUP_CPS(g, k, i) for (size_t k = 0, i = 0; k < (g)->cps.len && ((i = (size_t)EC_VEC_AT(&(g)->cps, int, k)), 1); k++)
 
 /* ---- the register's limits ------------------------------------------------------ */
 
@@ -308,6 +331,8 @@ static int group_of(smart *m, const char *site_id, int *site_index)
         ec_vec_init(&g->base_w, sizeof(double));
         ec_vec_init(&g->renew_w, sizeof(double));
         ec_vec_init(&g->prices, sizeof(double));
+        ec_vec_init(&g->members, sizeof(int));
+        ec_vec_init(&g->cps, sizeof(int));
         ec_map_put(&m->by_group, h(key), (uint64_t)gi + 1);
     }
     sm_group *g = group_at(m, gi);
@@ -559,6 +584,11 @@ static void compact(smart *m)
         w++;
     }
     m->sess.len = w, m->dead = 0;
+    for (size_t gi = 0; gi < m->groups.len; gi++) group_at(m, (int)gi)->members.len = 0;
+    for (size_t i = 0; i < m->sess.len; i++) {
+        int x = (int)i;
+        ec_vec_push(&group_at(m, sess_at(m, x)->group)->members, &x);
+    }
     for (size_t i = 0; i < m->cps.len; i++) { /* the queues named old places: the next run queues again */
         sm_cp *c = cp_at(m, (int)i);
         c->q_len = 0, c->max_queued = 0;
@@ -590,10 +620,15 @@ static void track(smart *m, const ec_tx_t *tx, const char *evse_uid)
         if (req >= 0) s.requested_wh = req;
         if (dep > 0) s.departure_s = dep;
     }
+    int x = (int)m->sess.len;
     if (ec_vec_push(&m->sess, &s)) return;
     ec_map_put(&m->by_tx, (uint64_t)tx->id, m->sess.len);
+    ec_vec_push(&g->members, &x);
     sm_cp *c = cp_at(m, ci);
-    if (c->group < 0) c->group = gi, snprintf(c->site, sizeof c->site, "%s", tx->site_id);
+    if (c->group < 0) {
+        c->group = gi, snprintf(c->site, sizeof c->site, "%s", tx->site_id);
+        list_add(&g->cps, ci);
+    }
     mark(m, gi);
 }
 
@@ -610,6 +645,7 @@ void smart__tx(smart *m, ocpp_cp *cp, const ec_tx_t *tx, int event)
     sm_sess *s = sess_at(m, (int)v - 1);
     if (event == SMART_STOP || tx->stopped) {
         s->alive = 0;
+        list_del(&group_at(m, s->group)->members, (int)v - 1);
         ec_map_put(&m->by_tx, (uint64_t)tx->id, 0);
         m->dead++;
         mark(m, s->group);
@@ -635,22 +671,27 @@ void smart__cp(smart *m, ocpp_cp *cp, int up)
     c->serial = cp->serial, c->accepted = 0;
     c->inflight = 0, c->q_len = 0, c->max_queued = 0, c->unit_asked = 0;
     if (up) {
-        int site = 0;
-        c->group = group_of(m, cp->site_id, &site);
+        int site = 0, gi = group_of(m, cp->site_id, &site);
+        c = cp_at(m, ci);
+        if (gi != c->group && c->group >= 0) list_del(&group_at(m, c->group)->cps, ci);
+        c->group = gi;
+        if (gi >= 0) list_add(&group_at(m, gi)->cps, ci);
         snprintf(c->site, sizeof c->site, "%s", cp->site_id);
         cp_config(m, c);
     }
     /* A charger that booted has lost its profiles; one that left may come back without them. */
     c->max_sent_w = UNKNOWN;
-    for (size_t i = 0; i < m->sess.len; i++) {
-        sm_sess *s = sess_at(m, (int)i);
-        if (s->alive && s->cp == ci) s->sent_w = UNKNOWN, s->queued = 0, s->rising_w = 0;
+    for (size_t gi = 0; gi < m->groups.len; gi++) {
+        sm_group *g = group_at(m, (int)gi);
+        MEMBERS(g, k, i) {
+            sm_sess *s = sess_at(m, (int)i);
+            if (s->cp == ci) s->sent_w = UNKNOWN, s->queued = 0, s->rising_w = 0;
+        }
     }
     if (c->group >= 0) {
         sm_group *g = group_at(m, c->group);
         g->inflight_dec = 0;
-        for (size_t i = 0; i < m->cps.len; i++)
-            if (cp_at(m, (int)i)->group == c->group && cp_at(m, (int)i)->inflight == 2) g->inflight_dec++;
+        GROUP_CPS(g, k, i) if (cp_at(m, (int)i)->inflight == 2) g->inflight_dec++;
         mark(m, c->group);
     }
 }
@@ -694,11 +735,7 @@ static void run_group(smart *m, int gi, int64_t now_s)
     group_refresh(m, g);
     if (!g->controlled) return;
     g->last_run_s = now_s;
-    size_t n = 0;
-    for (size_t i = 0; i < m->sess.len; i++) {
-        sm_sess *s = sess_at(m, (int)i);
-        n += s->alive && s->group == gi;
-    }
+    size_t n = g->members.len;
     ec_alloc_session_t *as = n ? ec_calloc(n, sizeof *as) : NULL;
     int *which = n ? ec_malloc(n * sizeof *which) : NULL;
     double *w = n ? ec_malloc(n * sizeof *w) : NULL;
@@ -709,9 +746,8 @@ static void run_group(smart *m, int gi, int64_t now_s)
         if (g->sites[k].interval_s > 0 && (k == 0 || g->sites[k].interval_s < period)) period = g->sites[k].interval_s;
     size_t k = 0;
     int64_t horizon = now_s + period;
-    for (size_t i = 0; i < m->sess.len; i++) {
+    MEMBERS(g, mk, i) {
         sm_sess *s = sess_at(m, (int)i);
-        if (!s->alive || s->group != gi) continue;
         double left = s->requested_wh - s->delivered_wh;
         /* A session past its departure still charging keeps a short horizon. */
         int64_t dep = s->departure_s > now_s + period ? s->departure_s : now_s + period;
@@ -748,10 +784,10 @@ static void run_group(smart *m, int gi, int64_t now_s)
         g->load_w += s->want_w;
         if (g->sites[s->site].algo != EC_ALLOC_UNCONTROLLED) lowering |= s->want_w < eff_sess(m, s) - 0.5;
     }
-    for (size_t i = 0; i < m->cps.len; i++) {
+    GROUP_CPS(g, gk, i) {
         sm_cp *c = cp_at(m, (int)i);
-        c->managed = c->group == gi && cp_managed(g, c);
-        if (c->group != gi || !c->up || !c->managed) continue;
+        c->managed = cp_managed(g, c);
+        if (!c->up || !c->managed) continue;
         double sum = 0;
         for (size_t j = 0; j < n; j++)
             if (sess_at(m, which[j])->cp == (int)i) sum += sess_at(m, which[j])->want_w;
@@ -766,9 +802,9 @@ static void run_group(smart *m, int gi, int64_t now_s)
             if (s->next_w >= 0 && s->next_w != s->sent_w && !s->queued && cp_at(m, s->cp)->up && cp_at(m, s->cp)->managed)
                 s->queued = 1, enqueue(cp_at(m, s->cp), which[j] + 1);
         }
-        for (size_t i = 0; i < m->cps.len; i++) {
+        GROUP_CPS(g, gk, i) {
             sm_cp *c = cp_at(m, (int)i);
-            if (c->group != gi || !c->up || !c->managed) continue;
+            if (!c->up || !c->managed) continue;
             if ((c->max_sent_w < 0 || c->max_next_w < c->max_sent_w - 0.5) && !c->max_queued) c->max_queued = 1, enqueue(c, 0);
             else if (!(c->max_sent_w < 0 || c->max_next_w < c->max_sent_w - 0.5)) c->max_next_w = c->max_sent_w;
         }
@@ -777,9 +813,9 @@ static void run_group(smart *m, int gi, int64_t now_s)
         double held = 0;
         for (size_t j = 0; j < n; j++) held += eff_sess(m, sess_at(m, which[j]));
         double spare = head[0] - held;
-        for (size_t i = 0; i < m->cps.len; i++) {
+        GROUP_CPS(g, gk, i) {
             sm_cp *c = cp_at(m, (int)i);
-            if (c->group != gi || !c->up || !c->managed) continue;
+            if (!c->up || !c->managed) continue;
             double sum = 0;
             for (size_t j = 0; j < n; j++) {
                 sm_sess *s = sess_at(m, which[j]);
@@ -800,8 +836,7 @@ static void run_group(smart *m, int gi, int64_t now_s)
             }
         }
     }
-    for (size_t i = 0; i < m->cps.len; i++)
-        if (cp_at(m, (int)i)->group == gi) pump(m, (int)i);
+    GROUP_CPS(g, gk, i) pump(m, (int)i);
 done:
     ec_free(as);
     ec_free(which);
@@ -889,6 +924,8 @@ void smart__free(smart *m)
         ec_vec_free(&g->base_w);
         ec_vec_free(&g->renew_w);
         ec_vec_free(&g->prices);
+        ec_vec_free(&g->members);
+        ec_vec_free(&g->cps);
         for (int k = 0; k < g->n_sites; k++) ec_free(g->sites[k].evse);
         ec_free(g->sites);
     }
@@ -952,18 +989,14 @@ ec_err smart__json(smart *m, const char *site_id, const char *substation_id, ec_
         if (g->sites[k].limit_w > 0) ec_jw_num(&w, kw(g->sites[k].limit_w), 3);
         else ec_jw_null(&w);
         double load = 0;
-        for (size_t i = 0; i < m->sess.len; i++) {
-            sm_sess *s = sess_at(m, (int)i);
-            if (s->alive && s->group == gi && s->site == k) load += s->want_w;
-        }
+        MEMBERS(g, mk, i) if (sess_at(m, (int)i)->site == k) load += sess_at(m, (int)i)->want_w;
         ec_jw_key(&w, "allocated_kw"), ec_jw_num(&w, kw(load), 3);
         ec_jw_obj_end(&w);
     }
     ec_jw_arr_end(&w);
     ec_jw_key(&w, "sessions"), ec_jw_arr_begin(&w);
-    for (size_t i = 0; i < m->sess.len; i++) {
+    MEMBERS(g, mk, i) {
         sm_sess *s = sess_at(m, (int)i);
-        if (!s->alive || s->group != gi) continue;
         alloc += s->want_w;
         held += eff_sess(m, s);
         ec_jw_obj_begin(&w);
@@ -1006,10 +1039,8 @@ ec_err smart__json(smart *m, const char *site_id, const char *substation_id, ec_
 static double charging_now(smart *m, int gi)
 {
     double charging = 0;
-    for (size_t i = 0; i < m->sess.len; i++) {
-        sm_sess *x = sess_at(m, (int)i);
-        if (x->alive && x->group == gi) charging += x->want_w;
-    }
+    sm_group *g = group_at(m, gi);
+    MEMBERS(g, k, i) charging += sess_at(m, (int)i)->want_w;
     return charging;
 }
 
