@@ -68,6 +68,7 @@ typedef struct {
     const ec_series_t *others; /* the others' load at the connection, W, net of renewables; NULL: none */
     int minimise_peak;     /* opt: hold the peak down after the energy */
     double v2g_price;      /* V2G sessions discharge in periods priced at least this (0: never for price) */
+    double export_price;   /* per kWh V2G gives back; 0: the period's energy price */
     ec_battery_t battery;  /* a stationary battery at the connection (capacity_wh 0: none) */
 } ec_charge_sim_opts_t;
 

@@ -24,6 +24,7 @@ static const cli_opt opts[] = {
     {"others", "FILE.csv", "the others' load at the connection: start_h,kw (net of renewables; negative when they give)", 0},
     {"peak", NULL, "opt: after the energy, hold the peak as low as possible", 0},
     {"v2g-price", "P", "vehicles that opted in give energy back in periods priced at least P", 0},
+    {"export-price", "P", "what a kWh given back earns its owner (default: the energy price then)", 0},
     {"battery-kwh", "N", "a stationary battery at the connection, N kWh (starts half full)", 0},
     {"battery-kw", "N", "its charging and discharging power (default: N kWh over 1 h)", 0},
     {"json", NULL, "one JSON object", 0},
@@ -95,8 +96,9 @@ static int run(int argc, char **argv)
     if ((v = cli_get(&a, "period-s")) && (st = number("period-s", v, 1, 86400, &period)) >= 0) return st;
     if ((v = cli_get(&a, "evse-kw")) && (st = number("evse-kw", v, 0, 1e5, &evse)) >= 0) return st;
     if ((v = cli_get(&a, "price-per-kwh")) && (st = number("price-per-kwh", v, 0, 1e4, &price)) >= 0) return st;
-    double v2g_price = 0, bat_kwh = 0, bat_kw = -1;
+    double v2g_price = 0, bat_kwh = 0, bat_kw = -1, export_price = 0;
     if ((v = cli_get(&a, "v2g-price")) && (st = number("v2g-price", v, 0, 1e4, &v2g_price)) >= 0) return st;
+    if ((v = cli_get(&a, "export-price")) && (st = number("export-price", v, 1e-6, 1e4, &export_price)) >= 0) return st;
     if ((v = cli_get(&a, "battery-kwh")) && (st = number("battery-kwh", v, 0, 1e6, &bat_kwh)) >= 0) return st;
     if ((v = cli_get(&a, "battery-kw")) && (st = number("battery-kw", v, 0, 1e6, &bat_kw)) >= 0) return st;
     if (bat_kw >= 0 && bat_kwh <= 0) return cli_usage_error(&cmd_charge_schedule, "--battery-kw needs --battery-kwh");
@@ -142,7 +144,7 @@ static int run(int argc, char **argv)
     for (double c = lo; c <= hi + 1e-9 && !rc; c += step, count++) {
         for (int i = 0; i < n_algos && !rc; i++) {
             ec_charge_sim_opts_t o = {algos[i], c * 1000, evse * 1000, (int64_t)period, price, pf ? &prices : NULL,
-                                      of ? &others : NULL, cli_flag(&a, "peak"), v2g_price,
+                                      of ? &others : NULL, cli_flag(&a, "peak"), v2g_price, export_price,
                                       {bat_kwh * 1000, bat_kwh * 500, bat_kw * 1000, bat_kw * 1000, 0.9}};
             ec_charge_sim_result_t r;
             rc = algos[i] == EC_ALLOC_COUNT ? ec_charge_offline_optimum(&sessions, &o, &r)

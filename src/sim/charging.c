@@ -342,13 +342,14 @@ ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o,
                 g.other_w = o->others ? other : NULL;
             }
             ec_alloc_solve(o->algo, act, k, &g, w);
-            double sum = 0;
+            double sum = 0, out_wh = 0;
             for (size_t j = 0; j < k; j++) {
                 size_t i = which[j];
                 double e = w[j] * h;
                 if (e > ss[i].requested_wh - got[i]) e = ss[i].requested_wh - got[i];
                 if (e < 0) {
                     r->exported_wh += -e;
+                    out_wh += -e;
                     gave[i] = 1;
                 }
                 got[i] += e;
@@ -366,7 +367,9 @@ ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o,
             if ((int64_t)k > r->max_active) r->max_active = (int64_t)k;
             if (net > r->peak_w) r->peak_w = net;
             if (net - o->capacity_w > r->max_over_w) r->max_over_w = net - o->capacity_w;
-            r->cost += (sum + bat_w) * h / 1000.0 * price_now; /* the others pay for theirs */
+            /* The others pay for theirs; what V2G gives back is credited at the export price. */
+            double export_price = o->export_price > 0 ? o->export_price : price_now;
+            r->cost += ((sum + bat_w) * h + out_wh) / 1000.0 * price_now - out_wh / 1000.0 * export_price;
         } else if (bat.capacity_wh > 0) {
             double mean = 0;
             for (int p = 0; p < 24; p++) mean += ec_charge_price_at(o, t + p * 3600) / 24;

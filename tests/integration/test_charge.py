@@ -65,6 +65,12 @@ def depot():
     # V2G exports at the dear hours under the heuristics (which charge at once), and pays for it.
     v = runs[("--v2g-price", "0.30")]
     check(v["fcfs"]["exported_kwh"] > 0 and v["fcfs"]["cost"] < plain["fcfs"]["cost"], "V2G earns at the peak: %s" % v["fcfs"])
+    # Credited at an export price of its own: 0.05 a kWh earns less than the peak price did.
+    r = run(*base, "--v2g-price", "0.30", "--export-price", "0.05", "--algo", "fcfs")
+    e = json.loads(r.stdout)["runs"][0] if r.returncode == 0 else {}
+    check(r.returncode == 0 and abs(e["exported_kwh"] - v["fcfs"]["exported_kwh"]) < 1e-6 and
+          abs((e["cost"] - v["fcfs"]["cost"]) - e["exported_kwh"] * (0.30 - 0.05)) < e["exported_kwh"] * 0.05,
+          "an export price of 0.05 credits less than the peak prices did: %s vs %s" % (e, v["fcfs"]))
     b = runs[("--peak", "--battery-kwh", "2000", "--battery-kw", "1000")]
     check(b["opt"]["peak_kw"] <= pk["peak_kw"] + 0.01 and b["opt"]["cost"] < pk["cost"], "a battery does not raise the peak (bisection to 1 W) and lowers the cost: %s vs %s" % (b["opt"], pk))
     with tempfile.TemporaryDirectory() as tmp:
