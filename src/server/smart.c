@@ -115,6 +115,7 @@ struct smart {
     uv_timer_t timer;
     int timer_open;
     int any_dirty;
+    int64_t gen_seen;          /* the register's generation the groups were last allocated at */
     smart_stats_t stats;
 };
 
@@ -845,7 +846,15 @@ done:
 
 void smart__run(smart *m)
 {
-    if (!m || !m->any_dirty) return;
+    if (!m) return;
+    /* A limit changed in the register (a substation's capacity, a site's connection or policy):
+     * every group is allocated again. */
+    int64_t gen = ec_store_generation(m->store);
+    if (gen != m->gen_seen) {
+        m->gen_seen = gen;
+        for (size_t gi = 0; gi < m->groups.len; gi++) mark(m, (int)gi);
+    }
+    if (!m->any_dirty) return;
     m->any_dirty = 0;
     int64_t now = ec_time_now_s();
     for (size_t gi = 0; gi < m->groups.len; gi++)

@@ -736,6 +736,15 @@ async function smartTest() {
     check(s === 401, 'the allocation needs a key: ' + s);
     [s] = await api(hub, 'GET', '/api/v1/sites/nowhere/allocation', undefined, op);
     check(s === 404, 'no such site: ' + s);
+    // A limit changes in the register: the substation down to 20 kW, then back.
+    [s] = await api(hub, 'PATCH', '/api/v1/substations/sub-small', { capacity_kw: 20 }, admin);
+    check(s === 200, 'the utility lowers the substation to 20 kW: ' + s);
+    const a5 = Math.floor(5000 / 690 * 10) / 10;
+    await until('a lower limit in the register lowers every session to 5 kW',
+        () => [1, 2, 3].every((i) => last('CP-G' + i, 'TxProfile') === 5000) && last('CP-G4', 'TxProfile') === a5);
+    [s] = await api(hub, 'PATCH', '/api/v1/substations/sub-small', { capacity_kw: 30 }, admin);
+    await until('and back to 7.5 kW when it is raised again',
+        () => [1, 2, 3].every((i) => last('CP-G' + i, 'TxProfile') === 7500) && last('CP-G4', 'TxProfile') === share);
     // Dynamic prices: wholesale + congestion (fully loaded: 0.2 above the threshold of 0.5).
     [s, b] = await api(hub, 'GET', '/api/v1/sites/site-g/prices?hours=2', undefined, op);
     const hour = new Date(Date.parse(b.slots && b.slots[0].start)).getUTCHours();
