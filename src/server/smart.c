@@ -680,13 +680,19 @@ void smart__cp(smart *m, ocpp_cp *cp, int up)
         snprintf(c->site, sizeof c->site, "%s", cp->site_id);
         cp_config(m, c);
     }
-    /* A charger that booted has lost its profiles; one that left may come back without them. */
+    /* A charger that booted has lost its profiles; one that left may come back without them.
+     * Its sessions learn their connector's power (resumed ones did not know it). */
     c->max_sent_w = UNKNOWN;
     for (size_t gi = 0; gi < m->groups.len; gi++) {
         sm_group *g = group_at(m, (int)gi);
         MEMBERS(g, k, i) {
             sm_sess *s = sess_at(m, (int)i);
-            if (s->cp == ci) s->sent_w = UNKNOWN, s->queued = 0, s->rising_w = 0;
+            if (s->cp != ci) continue;
+            s->sent_w = UNKNOWN, s->queued = 0, s->rising_w = 0;
+            const char *uid = up && s->connector >= 0 && s->connector <= OCPP_MAX_CONNECTORS ? cp->evse_uid[s->connector] : NULL;
+            sm_site *st = &g->sites[s->site];
+            for (int e = 0; uid && *uid && e < st->n_evse; e++)
+                if (!strcmp(st->evse[e].uid, uid) && st->evse[e].w > 0) s->max_w = st->evse[e].w;
         }
     }
     if (c->group >= 0) {

@@ -785,6 +785,8 @@ async function smartTest() {
     [s, b] = await api(hub, 'GET', '/api/v1/sites/site-g/allocation', undefined, op);
     const first = (b.sessions || []).find((x) => x.transaction_id === tx[1]);
     check(s === 200 && first && first.requested_kwh === 0 && first.departure === '2099-01-01T00:00:00Z', 'and the API shows it: ' + JSON.stringify(first));
+    check(s === 200 && b.sessions.length === 4 && b.sessions.every((x) => x.max_kw === 22),
+        'the resumed sessions know their connectors\' 22 kW again once their chargers are back: ' + JSON.stringify(b.sessions));
     // The fourth leaves: its limit goes with it, the others share 30 kW.
     await cps[4].call('StopTransaction', { transactionId: tx[4], meterStop: 1000, timestamp: new Date().toISOString() });
     // Fixed at the start: its CDR prices the kWh at the margin plus the dynamic price then.
