@@ -10,6 +10,9 @@
  * MODE "mix" (default): StatusNotification and MeterValues in turn, the
  * meter values stored durably before their answer; "heartbeat": Heartbeat
  * only, which stores nothing (the WebSocket and OCPP-J layers alone).
+ *
+ * Calls from the hub (the power sharing's SetChargingProfile and
+ * GetConfiguration) are answered at once and counted.
  */
 #include <libwebsockets.h>
 #include <uv.h>
@@ -31,6 +34,7 @@ typedef struct {
     long tx_id;
     long energy_wh;
     int measuring;    /* the outstanding call counts */
+    char reply[160];  /* an answer to the hub that waits for the socket */
 } cp_t;
 
 static cp_t *cps;
@@ -41,7 +45,7 @@ static int port;
 static struct lws_context *ctx;
 static int64_t *lat_us;
 static size_t n_lat, cap_lat;
-static long sent_measured, recv_measured, errors, skipped;
+static long sent_measured, recv_measured, errors, skipped, hub_calls, hub_profiles;
 static int measuring;
 static int64_t now_ns(void)
 {
@@ -148,6 +152,28 @@ static int send_now(cp_t *c)
     return lws_write(c->wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_TEXT) < n ? -1 : 0;
 }
 
+/* Answers a CALL from the hub: [2,"id","Action",{...}]. */
+static int answer_hub(cp_t *c, const char *s, size_t len)
+{
+    const char *q = memchr(s, '"', len), *e = q ? memchr(q + 1, '"', len - (size_t)(q + 1 - s)) : NULL;
+    if (!e || e - q > 60) return 0;
+    hub_calls++;
+    int config = len > 40 && strstr(s, "\"GetConfiguration\"") != NULL;
+    if (!config) hub_profiles++;
+    snprintf(c->reply, sizeof c->reply, "[3,\"%.*s\",%s]", (int)(e - q - 1), q + 1,
+             config ? "{\"configurationKey\":[],\"unknownKey\":[\"ChargingScheduleAllowedChargingRateUnit\"]}"
+                    : "{\"status\":\"Accepted\"}");
+    if (lws_partial_buffered(c->wsi)) {
+        lws_callback_on_writable(c->wsi);
+        return 0;
+    }
+    unsigned char buf[LWS_PRE + sizeof c->reply];
+    size_t n = strlen(c->reply);
+    memcpy(buf + LWS_PRE, c->reply, n);
+    c->reply[0] = 0;
+    return lws_write(c->wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n ? -1 : 0;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     cp_t *c = user;
@@ -163,11 +189,21 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         failed_conn++;
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
+        if (c->reply[0]) {
+            unsigned char buf[LWS_PRE + sizeof c->reply];
+            size_t n = strlen(c->reply);
+            memcpy(buf + LWS_PRE, c->reply, n);
+            c->reply[0] = 0;
+            if (lws_write(c->wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n) return -1;
+            if (c->want && !c->waiting) lws_callback_on_writable(c->wsi);
+            break;
+        }
         if (!c->want || c->waiting) break;
         return send_now(c);
     case LWS_CALLBACK_CLIENT_RECEIVE: {
         const char *s = in;
         if (len < 4 || s[0] != '[') break;
+        if (s[1] == '2') return answer_hub(c, s, len); /* the hub calls us */
         c->waiting = 0;
         if (s[1] == '4') errors++;
         if (c->measuring) {
@@ -283,9 +319,9 @@ int main(int argc, char **argv)
     double max = n_lat ? lat_us[n_lat - 1] / 1000.0 : 0;
     printf("{\"mode\": \"%s\", \"connections\": %d, \"connected\": %d, \"failed\": %d, \"connect_s\": %.2f, \"target_rate\": %.0f, \"seconds\": %.2f, "
            "\"sent\": %ld, \"answered\": %ld, \"lost\": %ld, \"call_errors\": %ld, \"skipped_busy\": %ld, \"rate\": %.0f, "
-           "\"p50_ms\": %.2f, \"p99_ms\": %.2f, \"max_ms\": %.2f}\n",
+           "\"p50_ms\": %.2f, \"p99_ms\": %.2f, \"max_ms\": %.2f, \"hub_calls_answered\": %ld, \"profiles_accepted\": %ld}\n",
            heartbeat_only ? "heartbeat" : "mix", n_cps, running, failed_conn, connect_s, rate, run_s, sent_measured, recv_measured, sent_measured - recv_measured,
-           errors, skipped, (double)recv_measured / run_s, p50, p99, max);
+           errors, skipped, (double)recv_measured / run_s, p50, p99, max, hub_calls, hub_profiles);
     lws_context_destroy(ctx);
     uv_run(&loop, UV_RUN_NOWAIT);
     lws_context_destroy(ctx);

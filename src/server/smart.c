@@ -30,6 +30,7 @@
 #define HORIZON 288           /* control periods the optimising step looks ahead */
 #define MAX_SITES 64          /* sites in one group */
 #define TICK_MS 5000          /* how often control intervals are checked */
+#define METER_SPACING_MS 1000 /* meter readings alone allocate a group at most this often */
 #define TX_PROFILE_ID 1000    /* + connector */
 #define CP_PROFILE_ID 1
 
@@ -98,8 +99,9 @@ typedef struct {
     int n_sites, cap_sites;
     ec_vec members;           /* int: indices into m->sess of its sessions */
     ec_vec cps;               /* int: indices into m->cps of its charge points */
-    int dirty, inflight_dec;
-    int64_t last_run_s;
+    int dirty;                /* 1: meter readings changed (may wait), 2: anything else (at once) */
+    int inflight_dec;
+    int64_t last_run_s, last_run_ms;
     /* the last run, for the API */
     double headroom_w, base_now_w, renew_now_w, load_w;
     int64_t run_s;
@@ -465,6 +467,7 @@ static void pump(smart *m, int ci)
             continue;
         }
         int lowers = sent < 0 || w < sent;
+        if (item && !lowers && w > sess_at(m, item - 1)->rising_w) sess_at(m, item - 1)->rising_w = w;
         ec_buf b;
         ec_buf_init(&b, 4096);
         ec_jw j;
@@ -550,7 +553,7 @@ static void on_profile_done(void *ctx, ocpp_cp *ocp, const char *status, const e
     if (c->group >= 0) {
         sm_group *g = group_at(m, c->group);
         if (c->inflight == 2 && g->inflight_dec > 0) g->inflight_dec--;
-        g->dirty = 1, m->any_dirty = 1; /* raises may follow now */
+        g->dirty = 2, m->any_dirty = 1; /* raises may follow now */
     }
     c->inflight = 0;
 }
@@ -566,7 +569,16 @@ void smart__idle(smart *m, ocpp_cp *cp)
 static void mark(smart *m, int group)
 {
     if (group < 0) return;
-    group_at(m, group)->dirty = 1;
+    group_at(m, group)->dirty = 2;
+    m->any_dirty = 1;
+}
+
+/* Meter readings: allocated again, but at most every METER_SPACING_MS. */
+static void mark_meter(smart *m, int group)
+{
+    if (group < 0) return;
+    sm_group *g = group_at(m, group);
+    if (!g->dirty) g->dirty = 1;
     m->any_dirty = 1;
 }
 
@@ -656,7 +668,7 @@ void smart__tx(smart *m, ocpp_cp *cp, const ec_tx_t *tx, int event)
     double d = tx->last_register_wh >= 0 ? (double)(tx->last_register_wh - tx->meter_start_wh) : s->delivered_wh;
     if (d != s->delivered_wh) {
         s->delivered_wh = d;
-        mark(m, s->group);
+        mark_meter(m, s->group);
     }
 }
 
@@ -741,7 +753,7 @@ static void run_group(smart *m, int gi, int64_t now_s)
     g->dirty = 0;
     group_refresh(m, g);
     if (!g->controlled) return;
-    g->last_run_s = now_s;
+    g->last_run_s = now_s, g->last_run_ms = (int64_t)uv_now(m->loop);
     size_t n = g->members.len;
     ec_alloc_session_t *as = n ? ec_calloc(n, sizeof *as) : NULL;
     int *which = n ? ec_malloc(n * sizeof *which) : NULL;
@@ -784,63 +796,51 @@ static void run_group(smart *m, int gi, int64_t now_s)
     m->stats.allocations++;
     g->run_s = now_s;
     g->load_w = 0;
-    int lowering = 0;
     for (size_t j = 0; j < n; j++) {
         sm_sess *s = sess_at(m, which[j]);
         s->want_w = floor((w[j] > 0 ? w[j] : 0) / QUANTUM_W) * QUANTUM_W;
         g->load_w += s->want_w;
-        if (g->sites[s->site].algo != EC_ALLOC_UNCONTROLLED) lowering |= s->want_w < eff_sess(m, s) - 0.5;
     }
+    /* Lowerings go at once. Raisings go only into the room the limits held now leave, a lowering
+     * counting at its old value until its charger has accepted it: at no moment may the
+     * chargers together draw more than the headroom. */
+    double held = 0;
+    for (size_t j = 0; j < n; j++) held += eff_sess(m, sess_at(m, which[j]));
+    double spare = head[0] - held;
     GROUP_CPS(g, gk, i) {
         sm_cp *c = cp_at(m, (int)i);
         c->managed = cp_managed(g, c);
         if (!c->up || !c->managed) continue;
         double sum = 0;
-        for (size_t j = 0; j < n; j++)
-            if (sess_at(m, which[j])->cp == (int)i) sum += sess_at(m, which[j])->want_w;
-        c->max_next_w = sum;
-        lowering |= c->max_sent_w < 0 || sum < c->max_sent_w - 0.5;
-    }
-    if (lowering) {
-        /* Lowerings only; what rises waits for them. */
         for (size_t j = 0; j < n; j++) {
             sm_sess *s = sess_at(m, which[j]);
-            s->next_w = s->want_w < eff_sess(m, s) - 0.5 ? s->want_w : s->sent_w;
-            if (s->next_w >= 0 && s->next_w != s->sent_w && !s->queued && cp_at(m, s->cp)->up && cp_at(m, s->cp)->managed)
-                s->queued = 1, enqueue(cp_at(m, s->cp), which[j] + 1);
-        }
-        GROUP_CPS(g, gk, i) {
-            sm_cp *c = cp_at(m, (int)i);
-            if (!c->up || !c->managed) continue;
-            if ((c->max_sent_w < 0 || c->max_next_w < c->max_sent_w - 0.5) && !c->max_queued) c->max_queued = 1, enqueue(c, 0);
-            else if (!(c->max_sent_w < 0 || c->max_next_w < c->max_sent_w - 0.5)) c->max_next_w = c->max_sent_w;
-        }
-    } else if (!g->inflight_dec) {
-        /* Raisings, as far as the limits the chargers hold leave room. */
-        double held = 0;
-        for (size_t j = 0; j < n; j++) held += eff_sess(m, sess_at(m, which[j]));
-        double spare = head[0] - held;
-        GROUP_CPS(g, gk, i) {
-            sm_cp *c = cp_at(m, (int)i);
-            if (!c->up || !c->managed) continue;
-            double sum = 0;
-            for (size_t j = 0; j < n; j++) {
-                sm_sess *s = sess_at(m, which[j]);
-                if (s->cp != (int)i) continue;
-                double up = s->want_w - eff_sess(m, s);
+            if (s->cp != (int)i) continue;
+            double eff = eff_sess(m, s), up = 0;
+            if (s->want_w < eff - 0.5) {
+                s->next_w = s->want_w;
+            } else {
+                up = s->want_w - eff;
                 if (up > spare) up = spare > 0 ? floor(spare / QUANTUM_W) * QUANTUM_W : 0;
-                s->next_w = eff_sess(m, s) + (up > 0 ? up : 0);
-                spare -= up > 0 ? up : 0;
-                sum += s->next_w;
+                if (up < 0) up = 0;
+                s->next_w = eff + up;
+                spare -= up;
             }
-            c->max_next_w = sum;
-            /* The charge point's maximum first, then its sessions. */
-            if (c->max_next_w > c->max_sent_w + 0.5 && !c->max_queued) c->max_queued = 1, enqueue(c, 0);
-            for (size_t j = 0; j < n; j++) {
-                sm_sess *s = sess_at(m, which[j]);
-                if (s->cp == (int)i && s->next_w > s->sent_w + 0.5 && !s->queued)
-                    s->queued = 1, s->rising_w = s->next_w, enqueue(c, which[j] + 1);
-            }
+            sum += s->next_w;
+        }
+        c->max_next_w = sum;
+        /* In this charger's queue: its lowerings, then its maximum, then its raisings. */
+        for (size_t j = 0; j < n; j++) {
+            sm_sess *s = sess_at(m, which[j]);
+            if (s->cp == (int)i && (s->sent_w < 0 || s->next_w < s->sent_w - 0.5) && s->next_w < eff_sess(m, s) - 0.5 &&
+                !s->queued)
+                s->queued = 1, enqueue(c, which[j] + 1);
+        }
+        if ((c->max_sent_w < 0 || fabs(c->max_next_w - c->max_sent_w) > 0.5) && !c->max_queued) c->max_queued = 1, enqueue(c, 0);
+        for (size_t j = 0; j < n; j++) {
+            sm_sess *s = sess_at(m, which[j]);
+            if (s->cp != (int)i || !(s->next_w > s->sent_w + 0.5 && s->next_w > eff_sess(m, s) - 0.5)) continue;
+            if (s->next_w > s->rising_w) s->rising_w = s->next_w; /* held from now, also when already queued */
+            if (!s->queued) s->queued = 1, enqueue(c, which[j] + 1);
         }
     }
     GROUP_CPS(g, gk, i) pump(m, (int)i);
@@ -862,9 +862,15 @@ void smart__run(smart *m)
     }
     if (!m->any_dirty) return;
     m->any_dirty = 0;
-    int64_t now = ec_time_now_s();
-    for (size_t gi = 0; gi < m->groups.len; gi++)
-        if (group_at(m, (int)gi)->dirty) run_group(m, (int)gi, now);
+    int64_t now = ec_time_now_s(), now_ms = (int64_t)uv_now(m->loop);
+    for (size_t gi = 0; gi < m->groups.len; gi++) {
+        sm_group *g = group_at(m, (int)gi);
+        if (g->dirty == 1 && now_ms - g->last_run_ms < METER_SPACING_MS) {
+            m->any_dirty = 1; /* a later turn, or the tick */
+            continue;
+        }
+        if (g->dirty) run_group(m, (int)gi, now);
+    }
 }
 
 static void on_tick(uv_timer_t *t)
@@ -876,7 +882,7 @@ static void on_tick(uv_timer_t *t)
         int iv = 60;
         for (int k = 0; k < g->n_sites; k++)
             if (g->sites[k].interval_s > 0 && (k == 0 || g->sites[k].interval_s < iv)) iv = g->sites[k].interval_s;
-        if (now - g->last_run_s >= iv) g->dirty = 1, m->any_dirty = 1;
+        if (now - g->last_run_s >= iv) g->dirty = 2, m->any_dirty = 1;
     }
     smart__run(m);
 }
