@@ -32,6 +32,7 @@ typedef struct ocpp_cp {
     int connectors;
     char evse_uid[OCPP_MAX_CONNECTORS + 1][EC_REG_ID_MAX + 1]; /* [connector]: the site EVSE it is */
     char status[OCPP_MAX_CONNECTORS + 1][16];                 /* live, [0] the charge point */
+    char site_status[OCPP_MAX_CONNECTORS + 1][16];            /* the OCPI status last seen in its site EVSE */
     char error_code[OCPP_MAX_CONNECTORS + 1][24];
     char firmware_status[24], diagnostics_status[24];
     int64_t connected_s, last_seen_s;

@@ -245,6 +245,8 @@ static ec_err site_status(ocpp_cs *cs, ocpp_cp *cp, int connector, const char *s
 {
     const char *uid = cp->evse_uid[connector];
     if (!cp->site_id[0] || !uid[0]) return EC_OK;
+    /* A charger repeats its status; the site's document is read only when it changes. */
+    if (!strcmp(cp->site_status[connector], ocpi_status(status))) return EC_OK;
     ec_store *s = ocpp__store(cs);
     ec_buf doc, out;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
@@ -259,7 +261,11 @@ static ec_err site_status(ocpp_cs *cs, ocpp_cp *cp, int connector, const char *s
             ec_json *e = ec_json_array_get(evses, i);
             const char *u = ec_json_str(ec_json_get(e, "uid"));
             const char *cur = ec_json_str(ec_json_get(e, "status"));
-            if (!u || strcmp(u, uid) || (cur && !strcmp(cur, want))) continue;
+            if (!u || strcmp(u, uid)) continue;
+            if (cur && !strcmp(cur, want)) {
+                snprintf(cp->site_status[connector], sizeof cp->site_status[connector], "%s", want);
+                break;
+            }
             ec_reg_index_t idx;
             ec_reg_error_t err;
             if (!(rc = ec_json_set_str(e, "status", want)) &&
@@ -267,6 +273,7 @@ static ec_err site_status(ocpp_cs *cs, ocpp_cp *cp, int connector, const char *s
                 if (ocpp__begin_write(cs)) rc = EC_EIO;
                 else rc = ec_store_put(s, EC_KIND_SITE, cp->site_id, EC_PUT_REPLACE, out.data, &idx, NULL);
                 *wrote = 1;
+                if (!rc) snprintf(cp->site_status[connector], sizeof cp->site_status[connector], "%s", want);
             }
             break;
         }

@@ -31,6 +31,8 @@
 #define MAX_SITES 64          /* sites in one group */
 #define TICK_MS 5000          /* how often control intervals are checked */
 #define METER_SPACING_MS 1000 /* meter readings alone allocate a group at most this often */
+#define REFRESH_MS 1000       /* a group's limits are read again at most this often (the register
+                               * also changes with every connector status) */
 #define TX_PROFILE_ID 1000    /* + connector */
 #define CP_PROFILE_ID 1
 
@@ -88,6 +90,8 @@ typedef struct {
     char key[EC_REG_ID_MAX + 8];   /* "sub:ID" or "site:ID" */
     char substation[EC_REG_ID_MAX + 1];
     int64_t gen;              /* the register generation its limits were read at; -1 none */
+    int64_t refreshed_ms;     /* when they were read */
+    int stale;                /* the register changed since, and they are to be read again */
     int controlled;           /* some limit applies */
     double capacity_w;        /* the substation's; 0: none */
     ec_vec base_w, renew_w;   /* per profile interval: others' load, renewables behind it */
@@ -118,6 +122,7 @@ struct smart {
     int timer_open;
     int any_dirty;
     int64_t gen_seen;          /* the register's generation the groups were last allocated at */
+    int64_t gen_checked_ms;    /* when it was last looked at */
     smart_stats_t stats;
 };
 
@@ -270,9 +275,13 @@ static ec_err add_renewable(void *ctx, const char *doc, size_t len)
 /* (Re)reads a group's limits when the register changed since. */
 static void group_refresh(smart *m, sm_group *g)
 {
-    int64_t gen = ec_store_generation(m->store);
+    int64_t gen = ec_store_generation(m->store), now_ms = (int64_t)uv_now(m->loop);
     if (g->gen == gen) return;
-    g->gen = gen;
+    if (g->gen != -1 && now_ms - g->refreshed_ms < REFRESH_MS) {
+        g->stale = 1, m->any_dirty = 1; /* read (and allocated) again once the time is up */
+        return;
+    }
+    g->gen = gen, g->refreshed_ms = now_ms, g->stale = 0;
     g->capacity_w = 0, g->base_w.len = 0, g->renew_w.len = 0, g->prices.len = 0;
     g->cong_price = 0, g->cong_threshold = 0.8;
     if (g->substation[0]) {
@@ -855,16 +864,24 @@ void smart__run(smart *m)
     if (!m) return;
     /* A limit changed in the register (a substation's capacity, a site's connection or policy):
      * every group is allocated again. */
-    int64_t gen = ec_store_generation(m->store);
-    if (gen != m->gen_seen) {
-        m->gen_seen = gen;
-        for (size_t gi = 0; gi < m->groups.len; gi++) mark(m, (int)gi);
+    int64_t now_ms = (int64_t)uv_now(m->loop);
+    if (now_ms - m->gen_checked_ms >= REFRESH_MS) {
+        m->gen_checked_ms = now_ms;
+        int64_t gen = ec_store_generation(m->store);
+        if (gen != m->gen_seen) {
+            m->gen_seen = gen;
+            for (size_t gi = 0; gi < m->groups.len; gi++) mark(m, (int)gi);
+        }
     }
     if (!m->any_dirty) return;
     m->any_dirty = 0;
-    int64_t now = ec_time_now_s(), now_ms = (int64_t)uv_now(m->loop);
+    int64_t now = ec_time_now_s();
     for (size_t gi = 0; gi < m->groups.len; gi++) {
         sm_group *g = group_at(m, (int)gi);
+        if (g->stale) {
+            if (now_ms - g->refreshed_ms >= REFRESH_MS) g->dirty = 2;
+            else m->any_dirty = 1;
+        }
         if (g->dirty == 1 && now_ms - g->last_run_ms < METER_SPACING_MS) {
             m->any_dirty = 1; /* a later turn, or the tick */
             continue;
