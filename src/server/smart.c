@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define UNKNOWN -1.0          /* a limit the charger has not accepted from us */
 #define DEFAULT_MAX_W 150000  /* a connector that does not say its power */
@@ -107,7 +108,6 @@ typedef struct {
     int inflight_dec;
     int64_t last_run_s, last_run_ms;
     /* the last run, for the API */
-    double headroom_w, base_now_w, renew_now_w, load_w;
     int64_t run_s;
 } sm_group;
 
@@ -200,14 +200,11 @@ static void read_series(const ec_json *arr, double scale, ec_vec *out)
  * shorter series repeating (24 hourly values are a daily profile). */
 static double series_at(const ec_vec *v, int iv, int64_t t_s, double dflt)
 {
-    if (!v->len || iv <= 0) return dflt;
-    int64_t days = t_s / 86400, y = 1970;
-    for (;;) { /* the year's first day, without a calendar library */
-        int64_t len = (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 366 : 365;
-        if (days < len) break;
-        days -= len, y++;
-    }
-    int64_t since = days * 86400 + t_s % 86400;
+    if (!v->len || iv <= 0 || t_s < 0) return dflt;
+    time_t t = (time_t)t_s;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm)) return dflt;
+    int64_t since = (int64_t)tm.tm_yday * 86400 + t_s % 86400; /* from the start of its UTC year */
     return EC_VEC_AT(v, double, (size_t)(since / iv) % v->len);
 }
 
@@ -792,9 +789,6 @@ static void run_group(smart *m, int gi, int64_t now_s)
         other[p] = series_at(&g->base_w, g->base_iv, t, 0);
         price[p] = series_at(&g->prices, g->price_iv, t, 0);
     }
-    g->headroom_w = head[0];
-    g->base_now_w = other[0];
-    g->renew_now_w = series_at(&g->renew_w, g->renew_iv, now_s, 0);
     ec_alloc_grid_t grid;
     memset(&grid, 0, sizeof grid);
     grid.now_s = now_s, grid.period_s = period, grid.n_periods = np, grid.headroom_w = head;
@@ -804,11 +798,9 @@ static void run_group(smart *m, int gi, int64_t now_s)
     if (n) ec_alloc_sites(sites, (size_t)g->n_sites, as, n, &grid, w);
     m->stats.allocations++;
     g->run_s = now_s;
-    g->load_w = 0;
     for (size_t j = 0; j < n; j++) {
         sm_sess *s = sess_at(m, which[j]);
         s->want_w = floor((w[j] > 0 ? w[j] : 0) / QUANTUM_W) * QUANTUM_W;
-        g->load_w += s->want_w;
     }
     /* Lowerings go at once. Raisings go only into the room the limits held now leave, a lowering
      * counting at its old value until its charger has accepted it: at no moment may the
