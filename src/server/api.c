@@ -42,10 +42,10 @@ static void store_error(ec_api *a, ec_http_response *res, ec_err rc)
     api__error(res, 500, "store_error", NULL, "the register could not be read or written");
 }
 
-size_t api__body_limit(void *ctx, ec_http_method m, const char *path)
+size_t api__admit(void *ctx, const ec_http_request *req, ec_http_response *res)
 {
-    (void)ctx, (void)m;
-    return strcmp(path, "/api/v1/import") == 0 ? EC_API_IMPORT_MAX : EC_API_BODY_MAX;
+    (void)ctx, (void)res;
+    return strcmp(req->path, "/api/v1/import") == 0 ? EC_API_IMPORT_MAX : EC_API_BODY_MAX;
 }
 
 void api__done(void *ctx, ec_http_method m, int status, double seconds)

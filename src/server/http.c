@@ -244,7 +244,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         c->t0_ns = ec_time_mono_ns();
         read_request(wsi, c, in);
         c->too_big = c->chunked = c->close_after = c->dispatched = 0;
-        c->limit = s->h.body_limit ? s->h.body_limit(s->h.ctx, c->req.method, c->req.path) : 1u << 20;
+        c->req.body = NULL;
+        c->limit = s->h.admit ? s->h.admit(s->h.ctx, &c->req, &c->res) : 1u << 20;
         ec_buf_init(&c->body, c->limit);
         if (!c->res.body.max) ec_buf_init(&c->res.body, 512u << 20);
         char cl[32] = "";
@@ -293,7 +294,8 @@ static int ws_filter(struct lws *wsi, ec_http_server *s, ec_ws *w)
     memset(w, 0, sizeof *w);
     w->wsi = wsi;
     w->s = s;
-    int st = s->h.ws_accept ? s->h.ws_accept(s->h.ctx, path, auth, lws_is_ssl(wsi), &w->user) : 404;
+    ec_ws_handshake hs = {path, auth, "", lws_is_ssl(wsi), 0};
+    int st = s->h.ws_accept ? s->h.ws_accept(s->h.ctx, &hs, &w->user) : 404;
     if (st) {
         s->stats.ws_refused++;
         return -1;
@@ -517,6 +519,12 @@ ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_
     s->port = vh ? lws_get_vhost_listen_port(vh) : port;
     *out = s;
     return EC_OK;
+}
+
+ec_err ec_http_ws_decide(ec_http_server *s, uint64_t serial, int status, void *user)
+{
+    (void)s, (void)serial, (void)status, (void)user;
+    return EC_ENOTFOUND;
 }
 
 int ec_http_port(const ec_http_server *s)

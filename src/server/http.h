@@ -31,8 +31,10 @@ typedef struct {
     size_t n_args;
     char args[EC_HTTP_MAX_ARGS][EC_HTTP_MAX_ARG]; /* decoded "name=value" */
     int args_overflow;               /* more or longer arguments than we keep */
-    char authorization[256];         /* "" when absent; cut when longer */
-    const char *body;                /* NUL-terminated; body_len bytes */
+    char authorization[256];         /* "" when absent; "?" when longer than kept */
+    char peer[48];                   /* the client's address, "127.0.0.1" */
+    int64_t content_length;          /* the body's announced length (0: none) */
+    const char *body;                /* NUL-terminated; body_len bytes (NULL in admit) */
     size_t body_len;
     uint64_t serial;                 /* unique per request, for ec_http_complete */
 } ec_http_request;
@@ -44,6 +46,18 @@ typedef struct {
     char www_authenticate[64];
 } ec_http_response;
 
+/* A WebSocket upgrade, as ws_accept sees it (all borrowed for the call). */
+typedef struct {
+    const char *path;          /* decoded, without the query */
+    const char *authorization; /* "" when absent, "?" when longer than kept */
+    const char *peer;          /* the client's address */
+    int tls;
+    uint64_t serial;           /* for ec_http_ws_decide */
+} ec_ws_handshake;
+
+/* ws_accept's answer when it decides later, with ec_http_ws_decide. */
+#define EC_HTTP_PENDING (-1)
+
 /* One WebSocket connection (the OCPP endpoint); owned by the layer. */
 typedef struct ec_ws ec_ws;
 
@@ -52,16 +66,21 @@ typedef struct {
      * that cannot answer yet sets res->status to 0 and later calls
      * ec_http_complete with req->serial. */
     void (*handle)(void *ctx, const ec_http_request *req, ec_http_response *res);
-    /* The largest body accepted for a request to path (bytes). */
-    size_t (*body_limit)(void *ctx, ec_http_method m, const char *path);
+    /* Called once a request's headers are in, before any of its body is
+     * read (req->body is NULL; content_length says what is announced).
+     * Returns the largest body accepted for it (bytes); or refuses it at
+     * once by setting res->status (a 401 before a large body is taken in).
+     * NULL: 1 MiB for every request. */
+    size_t (*admit)(void *ctx, const ec_http_request *req, ec_http_response *res);
     /* Called when a response has been handed to the socket. */
     void (*done)(void *ctx, ec_http_method m, int status, double seconds);
     /* WebSocket upgrades to the subprotocol ws_protocol (NULL: none offered).
-     * ws_accept decides at the handshake: path, the Authorization header ("":
-     * none) and whether the connection is TLS; returns 0 to accept (setting
-     * *user for the other callbacks) or an HTTP status to refuse with. */
+     * ws_accept decides at the handshake: returns 0 to accept (setting *user
+     * for the other callbacks), an HTTP status to refuse with, or
+     * EC_HTTP_PENDING to decide later with ec_http_ws_decide (the client
+     * waits meanwhile). */
     const char *ws_protocol;
-    int (*ws_accept)(void *ctx, const char *path, const char *authorization, int tls, void **user);
+    int (*ws_accept)(void *ctx, const ec_ws_handshake *hs, void **user);
     void (*ws_open)(void *ctx, void *user, ec_ws *ws);
     /* One whole text message (at most ws_max_message bytes; longer ones close
      * the connection with 1009). data is borrowed for the call. */
@@ -78,6 +97,9 @@ typedef struct {
     int64_t total; /* connections accepted since start */
     int64_t ws_open, ws_total, ws_refused;
     int64_t ws_in, ws_out; /* messages */
+    int64_t refused_busy;  /* 503: too many connections, in all or from one address */
+    int64_t timeouts;      /* closed for sending a request (or a handshake) too slowly */
+    int64_t bad_requests;  /* refused by the layer itself: 400, 405, 413, 414, 431, 501, 505 */
 } ec_http_stats_t;
 
 typedef struct {
@@ -95,6 +117,12 @@ ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_
  * content_type with status. Returns EC_ENOTFOUND when the client has gone. */
 ec_err ec_http_complete(ec_http_server *s, uint64_t serial, int status, const char *content_type,
                         const char *body, size_t len);
+
+/* Decides a handshake that ws_accept left pending: status 0 accepts it with
+ * user (ws_open follows, and ws_closed once it ends), an HTTP status refuses
+ * it. EC_ENOTFOUND when the client has gone meanwhile: nothing is called
+ * for user then, and the caller frees it. */
+ec_err ec_http_ws_decide(ec_http_server *s, uint64_t serial, int status, void *user);
 
 /* Queues a text message on ws; EC_ELIMIT (and the connection closes) when
  * the peer has let more than its queue's limit pile up unread. */

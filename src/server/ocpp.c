@@ -372,9 +372,11 @@ static void cp_from_doc(ocpp_cp *cp, const ec_json *j)
     }
 }
 
-int ocpp__ws_accept(void *ctx, const char *path, const char *authorization, int tls, void **user)
+int ocpp__ws_accept(void *ctx, const ec_ws_handshake *hs, void **user)
 {
     ocpp_cs *cs = ctx;
+    const char *path = hs->path, *authorization = hs->authorization;
+    int tls = hs->tls;
     if (strncmp(path, "/ocpp/", 6) != 0) {
         ec_log(EC_LOG_INFO, "ocpp: refused a connection to %.80s: charge points connect to /ocpp/<id>", path);
         return 404;

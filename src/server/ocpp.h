@@ -70,7 +70,7 @@ void ocpp__flush(ocpp_cs *cs);
 ocpp_stats_t ocpp__stats(const ocpp_cs *cs);
 
 /* The ec_http_handler WebSocket callbacks (ctx: the ocpp_cs). */
-int ocpp__ws_accept(void *ctx, const char *path, const char *authorization, int tls, void **user);
+int ocpp__ws_accept(void *ctx, const ec_ws_handshake *hs, void **user);
 void ocpp__ws_open(void *ctx, void *user, ec_ws *ws);
 void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t len);
 void ocpp__ws_closed(void *ctx, void *user);

@@ -38,9 +38,9 @@ static void on_turn_end(uv_check_t *h)
 }
 
 /* The HTTP layer's WebSocket callbacks go to the central system. */
-static int ws_accept(void *ctx, const char *path, const char *auth, int tls, void **user)
+static int ws_accept(void *ctx, const ec_ws_handshake *hs, void **user)
 {
-    return ocpp__ws_accept(((ec_api *)ctx)->ocpp, path, auth, tls, user);
+    return ocpp__ws_accept(((ec_api *)ctx)->ocpp, hs, user);
 }
 
 static void ws_open(void *ctx, void *user, ec_ws *ws)
@@ -150,7 +150,7 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     ec_http_handler h;
     memset(&h, 0, sizeof h);
     h.handle = api__handle;
-    h.body_limit = api__body_limit;
+    h.admit = api__admit;
     h.done = api__done;
     h.ws_protocol = "ocpp1.6";
     h.ws_accept = ws_accept;

@@ -42,7 +42,7 @@ typedef struct {
 
 /* The ec_http_handler functions over an ec_api. */
 void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res);
-size_t api__body_limit(void *ctx, ec_http_method m, const char *path);
+size_t api__admit(void *ctx, const ec_http_request *req, ec_http_response *res);
 void api__done(void *ctx, ec_http_method m, int status, double seconds);
 void api__free(ec_api *a);
 
