@@ -59,8 +59,9 @@ def expect(cond, why):
     return bool(cond)
 
 
-def check(name):
+def check(name, probe=True):
     def deco(f):
+        f.probe = probe
         CHECKS.append((name, f))
         return f
     return deco
@@ -595,6 +596,7 @@ class Crowd:
 
     def __init__(self, n, first=b"", trickle=None, every=1.0):
         self.first, self.trickle, self.every = first, trickle, every
+        self.first_of = {}  # fd -> first bytes of its own
         self.poll = select.poll()
         self.conns, self.by_fd = [], {}
         for _ in range(n):
@@ -657,7 +659,7 @@ class Crowd:
                     if ev & select.POLLOUT:
                         c.connecting, c.t_open = False, time.monotonic()
                         self.poll.modify(fd, select.POLLIN)
-                        self._send(c, self.first)
+                        self._send(c, self.first_of.get(fd, self.first))
                 if ev & (select.POLLIN | select.POLLHUP | select.POLLERR):
                     self._read(c)
             now = time.monotonic()
@@ -1225,6 +1227,64 @@ def _():
         w.close()
 
 
+@check("ws_many_chargers")
+def _():
+    """1,100 charge points connected from one address: a completed handshake is not a
+    connection still sending its request, so the per-address limit refuses none of them."""
+    socks, refused = [], []
+    try:
+        for i in range(1100):
+            s = connect()
+            key = base64.b64encode(os.urandom(16)).decode()
+            send_quietly(s, ("GET /ocpp/CP-MANY-%d HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                             "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+                             "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n" % (i, key)).encode())
+            socks.append(s)
+            if len(socks) % 50 == 0 or i == 1099:  # answers read in batches: 50 handshakes in flight
+                for t in socks[-50:]:
+                    buf = b""
+                    t.settimeout(3)
+                    try:
+                        while b"\r\n\r\n" not in buf:
+                            data = t.recv(4096)
+                            if not data:
+                                break
+                            buf += data
+                    except OSError:
+                        pass
+                    if not buf.startswith(b"HTTP/1.1 101"):
+                        refused.append(buf[:40])
+        expect(not refused, "%d of 1,100 charge points refused at the handshake: %s" % (len(refused), refused[:3]))
+    finally:
+        for s in socks:
+            s.close()
+
+
+@check("password_storm")
+def _():
+    """200 handshakes at once with wrong passwords for one charge point: all refused
+    (401, or 429/503 once rate-limited), and the slow password hash never stalls /healthz."""
+    heads = []
+    for i in range(200):
+        key = base64.b64encode(os.urandom(16)).decode()
+        auth = base64.b64encode(b"CP-A1:wrong-password-%d" % i).decode()
+        heads.append(("GET /ocpp/CP-A1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n"
+                      "Authorization: Basic %s\r\n\r\n" % (key, auth)).encode())
+    crowd = Crowd(200)
+    crowd.first_of = {c.fd: h for c, h in zip(crowd.conns, heads)}  # each sends its own handshake
+    try:
+        crowd.run(10, until=lambda cr: all(c.closed or c.response() is not None for c in cr.conns))
+        tally = crowd.tally()
+        ok = sum(v for k, v in tally.items() if k in (401, 429, 503))
+        expect(ok == 200, "wrong passwords: %s" % tally)
+    finally:
+        crowd.close()
+    w = WS("CP-A1", auth=("CP-A1", b"pass-a1-secret"))
+    expect(w.open or w.status in (429, 503), "the right password after the storm: %d" % w.status)
+    w.close()
+
+
 def csv_import(key, rows, operator=None):
     text = "site_id,name,lat,lon,standard,power_kw,count\n" + "".join(r + "\n" for r in rows)
     q = "/api/v1/import?format=csv" + ("&operator=" + operator if operator else "")
@@ -1506,7 +1566,7 @@ def _():
     expect(soft == hard, "the hub's open-file limit is %s of %s" % (soft, hard))
 
 
-@check("sigterm_after")
+@check("sigterm_after", probe=False)
 def _():
     """After all of it: SIGTERM stops the hub cleanly (a fresh one is started for later checks)."""
     global HUB
@@ -1529,6 +1589,8 @@ def run_check(name, f):
                                                          else "it did not answer /healthz")
     t0 = time.monotonic()
     probe = Probe(HUB.port)
+    if not f.probe:  # the check stops the hub itself: the probes after it see the new one
+        probe.stop_ev.set()
     with probe:
         try:
             f()
