@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1013,6 +1014,9 @@ ec_err http__server_new(uv_loop_t *loop, const ec_http_handler *h, const ec_http
     if (lim) s->lim = *lim;
     limits_default(&s->lim);
     http_parser_set_max_header_size(2 * HTTP_HEADERS_MAX);
+    /* A write to a peer that has gone must fail with EPIPE, not end the
+     * process: libuv writes with write(2). */
+    signal(SIGPIPE, SIG_IGN);
     uv_timer_init(loop, &s->sweep);
     s->sweep.data = s;
     uv_timer_start(&s->sweep, on_sweep, 250, 250);

@@ -1,5 +1,6 @@
 /* http.h - our small HTTP layer: requests in, responses out, on a libuv loop
- * we own. Only http.c knows libwebsockets; handlers see these structs. */
+ * we own (http.c with http-parser, http_ws.c with wslay, http_tls.c with
+ * OpenSSL; docs/http.md). Handlers see only these structs. */
 #ifndef EC_SERVER_HTTP_H
 #define EC_SERVER_HTTP_H
 
@@ -130,7 +131,8 @@ ec_err ec_http_complete(ec_http_server *s, uint64_t serial, int status, const ch
 /* Decides a handshake that ws_accept left pending: status 0 accepts it with
  * user (ws_open follows, and ws_closed once it ends), an HTTP status refuses
  * it. EC_ENOTFOUND when the client has gone meanwhile: nothing is called
- * for user then, and the caller frees it. */
+ * for user then, and the caller frees it. On EC_OK, ws_open (and, when the
+ * client has already closed, ws_closed) may be called before it returns. */
 ec_err ec_http_ws_decide(ec_http_server *s, uint64_t serial, int status, void *user);
 
 /* Queues a text message on ws; EC_ELIMIT (and the connection closes) when
