@@ -397,11 +397,15 @@ static void import(ec_api *a, const api_principal *p, const ec_http_request *req
     ec_import_set set;
     ec_import_summary_t sum;
     ec_errclear();
-    ec_err rc = ec_store_import_text(a->store, "request body", req->body, req->body_len, format, op, &set, &sum, NULL);
+    /* An operator's file may replace its own records only; an admin's any. */
+    const char *owner = p->role == EC_ROLE_OPERATOR ? p->org : NULL;
+    ec_err rc = ec_store_import_text_as(a->store, "request body", req->body, req->body_len, format, op, owner, &set,
+                                        &sum, NULL);
     if (rc == EC_EIO) {
         store_error(a, res, rc);
     } else if (rc) {
-        api__error(res, 400, sum.err.code[0] ? sum.err.code : "invalid_file", sum.err.field, "%s", ec_errmsg());
+        api__error(res, sum.refused ? 403 : 400, sum.err.code[0] ? sum.err.code : "invalid_file", sum.err.field, "%s",
+                   ec_errmsg());
     } else {
         a->metrics.store_writes++;
         ec_jw w;

@@ -177,7 +177,8 @@ def test_role_matrix(hub, keys):
         ("PATCH", "/api/v1/substations/sub-a", {"capacity_kw": 4100}, [A, G], 200),
         ("PATCH", "/api/v1/substations/sub-b", {"capacity_kw": 4100}, [A], 200),
         ("POST", "/api/v1/renewables", {"name": "PV", "kind": "solar", "capacity_kw": 50}, [A, G], 201),
-        ("POST", "/api/v1/import?format=geojson", None, [A, O], 200),
+        # The admin's import stores sites without an operator, which only admins may then replace.
+        ("POST", "/api/v1/import?format=geojson", None, [A], 200),
     ]
     geo = open(os.path.join(FIX, "register_sites.geojson")).read()
     for method, path, body, allowed, ok_status in rows:
@@ -206,6 +207,42 @@ def test_role_matrix(hub, keys):
     check(s == 403, "an operator may not import for another: %d" % s)
     s, b = curl(hub, "GET", "/api/v1/sites", None, "eck_not-a-real-key")
     check(s == 401 and is_error(b, "unauthorized"), "an unknown key is 401 even where none is needed")
+
+
+def test_import_ownership(hub, keys):
+    """An operator's import replaces its own records only: a file naming another's is refused
+    whole, and the answer names the records (issue 12, item 2)."""
+    admin, opa, opb = keys["admin"], keys["operator"], keys["operator_b"]
+    head = "site_id,name,lat,lon,standard,power_kw,count\n"
+    mine_b = head + "OPB-1,B,50,8,MCS,1000,2\nOPB-2,B two,50.1,8,MCS,1000,2\n"
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv&operator=op-b", None, admin, raw=mine_b)
+    check(s == 200 and b["added"] == 2, "an admin imports for op-b: %s %s" % (s, b))
+    hijack = head + "OPA-NEW,new,50.2,8,MCS,1000,1\nOPB-1,HIJACKED,50,8,MCS,1000,2\nOPB-2,HIJACKED,50.1,8,MCS,1000,2\n"
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv", None, opa, raw=hijack)
+    msg = b["error"]["message"] if is_error(b) else ""
+    check(s == 403 and is_error(b, "forbidden") and "OPB-1" in msg and "OPB-2" in msg and "op-b" in msg
+          and msg.startswith("2 records"), "op-a's import over op-b's sites is refused, naming them: %s %s" % (s, b))
+    s, x = curl(hub, "GET", "/api/v1/sites/OPB-1")
+    check(s == 200 and x["name"] == "B" and x["operator_id"] == "op-b", "op-b's site is unchanged: %s" % x)
+    s, _ = curl(hub, "GET", "/api/v1/sites/OPA-NEW")
+    check(s == 404, "nothing of the refused file is stored: %s" % s)
+    s, _ = curl(hub, "PATCH", "/api/v1/sites/OPB-1", {"name": "B renamed"}, opb)
+    check(s == 200, "op-b still manages its site: %s" % s)
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv", None, opb, raw=mine_b)
+    check(s == 200 and b["updated"] == 1 and b["unchanged"] == 1, "op-b re-imports its own file: %s %s" % (s, b))
+    # Demo sites carry no operator: they belong to nobody but admins.
+    demo = open(os.path.join(SRC, "data", "demo", "rhine_alpine", "sites.csv")).read()
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv", None, opa, raw=demo)
+    check(s == 403 and is_error(b, "forbidden") and "admins only" in b["error"]["message"],
+          "an operator cannot take the operator-less demo sites over by import: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv", None, admin, raw=demo)
+    check(s == 200, "an admin re-imports the demo file: %s %s" % (s, b))
+    # Two operators whose files price alike get a tariff each, not one the first owns.
+    priced = "site_id,name,lat,lon,standard,power_kw,count,price_per_kwh,price_per_min,operator\n"
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv", None, opa, raw=priced + "OPA-P,A,50.3,8,MCS,1000,1,0.42,0,Same\n")
+    check(s == 200 and b["added"] == 2, "op-a imports a priced site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv", None, opb, raw=priced + "OPB-P,B,50.4,8,MCS,1000,1,0.42,0,Same\n")
+    check(s == 200 and b["added"] == 2, "op-b imports the same prices: %s %s" % (s, b))
 
 
 def test_crud_and_errors(hub, keys):
@@ -626,6 +663,7 @@ def main():
         try:
             keys = setup_register(hub, db)
             test_role_matrix(hub, keys)
+            test_import_ownership(hub, keys)
             test_crud_and_errors(hub, keys)
             test_import(hub, keys)
             test_lists(hub, keys)
