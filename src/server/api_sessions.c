@@ -306,22 +306,20 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
     const char *bop = ec_json_str(ec_json_get(in, "operator_id"));
     if (!bop && base) bop = ec_json_str(ec_json_get(base, "operator_id"));
     if (site) {
-        ec_buf sd;
-        ec_buf_init(&sd, EC_REG_DOC_MAX);
-        ec_json *sj = NULL;
-        rc = ec_store_get(a->store, EC_KIND_SITE, site, &sd);
-        if (!rc && !ec_json_load_buf(sd.data, sd.len, "site", &sj)) {
-            const char *so = ec_json_str(ec_json_get(sj, "operator_id"));
-            snprintf(op, sizeof op, "%s", so ? so : "");
-        }
-        ec_json_free(sj);
-        ec_buf_free(&sd);
-        if (rc == EC_ENOTFOUND) {
+        int r = api__member(a, EC_KIND_SITE, site, "operator_id", op, sizeof op, res);
+        if (r < 0) goto done;
+        if (r) {
             api__error(res, 400, "unknown_reference", "site_id", "no site %s in the register", site);
-            rc = EC_OK;
             goto done;
         }
-        if (rc) goto fail;
+        /* A charger drives its site's live status, so it goes on a site its
+         * operator runs; a site without an operator belongs to nobody but
+         * admins. */
+        if (!op[0] && p->role != EC_ROLE_ADMIN) {
+            api__error(res, 403, "forbidden", "site_id",
+                       "site %s has no operator: only an admin registers charge points on it", site);
+            goto done;
+        }
     }
     if (!op[0]) snprintf(op, sizeof op, "%s", bop ? bop : p->role == EC_ROLE_OPERATOR ? p->org : "");
     if (!op[0]) {

@@ -245,6 +245,58 @@ def test_import_ownership(hub, keys):
     check(s == 200 and b["added"] == 2, "op-b imports the same prices: %s %s" % (s, b))
 
 
+def test_write_ownership(hub, keys):
+    """Chargers, tariffs and a site's substation link name only what the key's organisation may
+    use (issue 12, items 4 and 11); run after test_role_matrix, whose sites and substations it uses."""
+    admin, opa = keys["admin"], keys["operator"]
+    cp = {"id": "CP-EVIL", "site_id": "DE-DAR-01", "connectors": 2, "evse_uids": ["E1-1", "E1-2"]}
+    s, b = curl(hub, "POST", "/api/v1/chargers", cp, opa)
+    check(s == 403 and is_error(b, "forbidden") and b["error"]["field"] == "site_id",
+          "an operator cannot put a charger on an operator-less demo site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/chargers", dict(cp, site_id="site-op-b"), opa)
+    check(s == 403 and is_error(b), "nor on another operator's site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/chargers", {"id": "CP-EVIL", "operator_id": "op-b"}, opa)
+    check(s in (400, 403) and is_error(b), "nor register one as another operator's: %s %s" % (s, b))
+    s, b = curl(hub, "GET", "/api/v1/chargers/CP-EVIL", None, admin)
+    check(s == 404, "none of those was stored: %s" % s)
+    s, b = curl(hub, "POST", "/api/v1/chargers", dict(cp, id="CP-OWN-A", site_id="site-op-a"), opa)
+    check(s == 201 and b["operator_id"] == "op-a", "an operator registers a charger on its own site: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/chargers/CP-OWN-A", {"site_id": "DE-DAR-01"}, opa)
+    check(s == 403 and is_error(b), "and cannot move it to an operator-less site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/chargers", dict(cp, id="CP-ADM", operator_id="op-a"), admin)
+    check(s == 201 and b["operator_id"] == "op-a", "an admin may put one on an operator-less site: %s %s" % (s, b))
+    tariff = {"currency": "EUR", "elements": [{"price_components": [{"type": "ENERGY", "price": 0.5}]}]}
+    s, b = curl(hub, "POST", "/api/v1/tariffs", dict(tariff, id="tar-evil", site_id="site-op-b"), opa)
+    check(s == 403 and is_error(b, "forbidden") and b["error"]["field"] == "site_id",
+          "an operator cannot write a tariff for a competitor's site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/tariffs", dict(tariff, id="tar-evil", site_id="DE-DAR-01"), opa)
+    check(s == 403 and is_error(b), "nor for an operator-less site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/tariffs", dict(tariff, id="tar-own-a", site_id="site-op-a"), opa)
+    check(s == 201 and b["operator_id"] == "op-a", "a tariff for its own site: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/tariffs/tar-own-a", {"site_id": "site-op-b"}, opa)
+    check(s == 403 and is_error(b), "a tariff cannot be moved to a competitor's site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/tariffs", dict(tariff, id="tar-adm-b", site_id="site-op-b", operator_id="op-b"),
+                admin)
+    check(s == 201, "an admin writes a tariff for any site: %s %s" % (s, b))
+    # site-op-a is in city-a; sub-a is city-a's, sub-b city-b's.
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"substation_id": "sub-b"}, opa)
+    check(s == 403 and is_error(b, "forbidden") and b["error"]["field"] == "substation_id",
+          "an operator cannot hang its site under another jurisdiction's substation: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/sites", dict(SITE, id="site-a-sub", jurisdiction_id="city-a", substation_id="sub-b"), opa)
+    check(s == 403 and is_error(b), "nor create one so: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"substation_id": "sub-a"}, opa)
+    check(s == 200 and b["substation_id"] == "sub-a", "under its own jurisdiction's substation: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"jurisdiction_id": "city-b"}, opa)
+    check(s == 403 and is_error(b), "moving it with its link is checked against the new jurisdiction: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/sites", dict(SITE, id="site-a-nojur", substation_id="sub-b"), opa)
+    check(s == 201, "a site without a jurisdiction may hang under any substation: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"substation_id": "sub-b"}, admin)
+    check(s == 200, "an admin links any: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"name": "Renamed again"}, opa)
+    check(s == 200, "a link an admin made does not block the operator's other edits: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"substation_id": "sub-a"}, admin)
+
+
 def test_crud_and_errors(hub, keys):
     admin, op = keys["admin"], keys["operator"]
     s, b = curl(hub, "POST", "/api/v1/sites", {"name": "Min", "coordinates": {"latitude": "50.99",
@@ -664,6 +716,7 @@ def main():
             keys = setup_register(hub, db)
             test_role_matrix(hub, keys)
             test_import_ownership(hub, keys)
+            test_write_ownership(hub, keys)
             test_crud_and_errors(hub, keys)
             test_import(hub, keys)
             test_lists(hub, keys)
