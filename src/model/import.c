@@ -637,7 +637,11 @@ static ec_err import_ocm(const char *name, const char *text, size_t len, const c
         key_clip(&w, "city", ec_json_str(ec_json_get(a, "Town")), 45);
         key_clip(&w, "postal_code", ec_json_str(ec_json_get(a, "Postcode")), 10);
         key_clip(&w, "state", ec_json_str(ec_json_get(a, "StateOrProvince")), 20);
-        key_clip(&w, "country", ec_json_str(ec_json_get(ec_json_get(a, "Country"), "ISOCode")), 3);
+        /* The register takes ISO 3166-1 capitals only: anything else is left out
+         * rather than failing the file. */
+        const char *iso = ec_json_str(ec_json_get(ec_json_get(a, "Country"), "ISOCode"));
+        size_t iso_n = iso ? strspn(iso, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") : 0;
+        if (iso && (iso_n == 2 || iso_n == 3) && !iso[iso_n]) key_clip(&w, "country", iso, 3);
         operator_fields(&w, operator_id, ec_json_str(ec_json_get(ec_json_get(p, "OperatorInfo"), "Title")));
         ec_jw_key(&w, "evses");
         ec_jw_arr_begin(&w);

@@ -448,9 +448,15 @@ done:
     ec_buf_free(&doc);
 }
 
-static void price(ec_api *a, const char *id, const ec_http_request *req, ec_http_response *res)
+/* The price a session started now would get. The charger's operator (whose
+ * tariff it is) and admins ask; the token's group, its issuer's business,
+ * is shown to admins only (an operator sees the tariff the group gets). */
+static void price(ec_api *a, const api_principal *p, const char *id, const ec_http_request *req,
+                  ec_http_response *res)
 {
     static const char *const allowed[] = {"token", NULL};
+    if (req->method != EC_HTTP_GET && req->method != EC_HTTP_HEAD)
+        return api__error(res, 405, "method_not_allowed", NULL, "a charge point's price takes GET");
     if (only_args(req, res, allowed)) return;
     ec_buf doc, t;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
@@ -462,6 +468,8 @@ static void price(ec_api *a, const char *id, const ec_http_request *req, ec_http
     ec_err rc = ec_store_charger_get(a->store, id, &doc, NULL);
     if (rc == EC_ENOTFOUND) api__error(res, 404, "not_found", NULL, "no charge point %.60s", id);
     else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &cj)) store_failed(res);
+    else if (!may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id"))))
+        api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", id);
     else if (uid && ocpp__load_token(a->store, uid, &tok) < 0) store_failed(res);
     else {
         const char *site = ec_json_str(ec_json_get(cj, "site_id"));
@@ -475,7 +483,9 @@ static void price(ec_api *a, const char *id, const ec_http_request *req, ec_http
             ec_jw_init(&w, &res->body);
             ec_jw_obj_begin(&w);
             ec_jw_key(&w, "charge_point_id"), ec_jw_str(&w, id);
-            ec_jw_key(&w, "token_group"), ec_jw_str(&w, tok.group_id);
+            ec_jw_key(&w, "token_group");
+            if (p->role == EC_ROLE_ADMIN) ec_jw_str(&w, tok.group_id);
+            else ec_jw_null(&w);
             ec_jw_key(&w, "tariff");
             if (rc) ec_jw_null(&w);
             else ec_jw_raw(&w, t.data);
@@ -520,7 +530,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
     if (n > EC_CP_ID_MAX) return api__error(res, 404, "not_found", NULL, "no such charge point");
     snprintf(id, sizeof id, "%.*s", (int)n, rest);
     if (slash && !strncmp(slash, "/commands/", 10)) return command(a, p, id, slash + 10, req, res);
-    if (slash && !strcmp(slash, "/price")) return price(a, id, req, res);
+    if (slash && !strcmp(slash, "/price")) return price(a, p, id, req, res);
     if (slash) return api__error(res, 404, "not_found", NULL, "no such resource under chargers/%s", id);
     if (req->method == EC_HTTP_PATCH) return charger_write(a, p, id, req, res);
     ec_buf doc;
