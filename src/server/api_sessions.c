@@ -101,6 +101,20 @@ typedef struct {
     int64_t lo, hi; /* B_STR/B_STRS: length; B_INT: value; B_STRS: hi also the item count */
 } bfield;
 
+/* Characters, not bytes (the JSON reader has checked the text is UTF-8). */
+static int64_t utf8_chars(const char *s)
+{
+    int64_t n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* The dates a body may name: 2000-01-01 to 2099-12-31 (UTC). Outside them
+ * a date is a typo or a clock gone wrong, never a token's expiry or a
+ * truck's departure. */
+#define DATE_MIN_S 946684800LL  /* 2000-01-01T00:00:00Z */
+#define DATE_MAX_S 4102444800LL /* 2100-01-01T00:00:00Z */
+
 /* Checks every member of j against fields; 0 when all conform, else 400. */
 static int check_body(const ec_json *j, const bfield *fields, ec_http_response *res)
 {
@@ -119,7 +133,7 @@ static int check_body(const ec_json *j, const bfield *fields, ec_http_response *
         int64_t t;
         switch (f->type) {
         case B_STR:
-            if (!s || (int64_t)strlen(s) < f->lo || (int64_t)strlen(s) > f->hi) {
+            if (!s || utf8_chars(s) < f->lo || utf8_chars(s) > f->hi) {
                 api__error(res, 400, s ? "invalid_field" : "wrong_type", key, "%s must be a string of %lld to %lld characters",
                            key, (long long)f->lo, (long long)f->hi);
                 return -1;
@@ -128,6 +142,10 @@ static int check_body(const ec_json *j, const bfield *fields, ec_http_response *
         case B_TIME:
             if (!s || ec_time_parse_rfc3339(s, &t)) {
                 api__error(res, 400, "invalid_field", key, "%s must be a date-time like 2027-01-31T23:59:59Z", key);
+                return -1;
+            }
+            if (t < DATE_MIN_S || t >= DATE_MAX_S) {
+                api__error(res, 400, "invalid_field", key, "%s must be from 2000-01-01 to 2099-12-31", key);
                 return -1;
             }
             break;
@@ -585,6 +603,14 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
         api__error(res, 400, "invalid_field", "uid", "the uid cannot change");
         goto done;
     }
+    /* A uid is a path segment of /tokens/{uid} too: characters that would
+     * need escaping there ('/', '%', '?', '#', spaces) are refused, so every
+     * token can be read and blocked. RFID UIDs, contract ids
+     * ("DE*ABC*C12345678*X") and OCPP idTags in use fit this set. */
+    if (!uid && strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:*") != strlen(id)) {
+        api__error(res, 400, "invalid_field", "uid", "a token uid is 1 to 20 letters, digits or -_.:*");
+        goto done;
+    }
     rc = ec_store_token_get(a->store, id, &old);
     if (rc && rc != EC_ENOTFOUND) goto fail;
     if (!uid && !rc) {
@@ -924,6 +950,8 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
                          ec_http_response *res)
 {
     if (req->method != EC_HTTP_PATCH) return api__error(res, 405, "method_not_allowed", NULL, "a session takes PATCH");
+    /* The key before the session: without one, which ids exist stays unknown. */
+    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "a session's plan needs a key");
     char *end;
     long long txid = strtoll(id, &end, 10);
     if (end == id || *end || txid <= 0) return api__error(res, 404, "not_found", NULL, "no session %.40s", id);
@@ -933,7 +961,6 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
     if (rc) return store_failed(res);
     int may = p->role == EC_ROLE_ADMIN || (p->role == EC_ROLE_FLEET && !strcmp(p->org, tx.issuer_id)) ||
               (p->role == EC_ROLE_OPERATOR && !strcmp(p->org, tx.operator_id));
-    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "a session's plan needs a key");
     if (!may) return api__error(res, 403, "forbidden", NULL, "the token's fleet, the site's operator or an admin says what a session needs");
     if (tx.stopped) return api__error(res, 409, "conflict", NULL, "session %lld has ended", txid);
     ec_json *in = body_object(req, res);

@@ -9,6 +9,7 @@
 #include "api_internal.h"
 
 #include <string.h>
+#include <strings.h>
 
 static int unauthorized(ec_http_response *res, const char *msg)
 {
@@ -28,10 +29,20 @@ int api__authenticate(ec_api *a, const ec_http_request *req, ec_http_response *r
     memset(p, 0, sizeof *p);
     p->role = EC_ROLE_PUBLIC;
     if (!req->authorization[0]) return 0;
-    if (strncmp(req->authorization, "Bearer ", 7) != 0)
+    /* The scheme's name is case-insensitive (RFC 9110 11.1); spaces and tabs
+     * around the key are optional whitespace a client may send. */
+    const char *k = req->authorization;
+    if (strncasecmp(k, "Bearer", 6) != 0 || (k[6] != ' ' && k[6] != '\t'))
         return unauthorized(res, "the Authorization header must be \"Bearer <key>\"");
+    k += 6;
+    while (*k == ' ' || *k == '\t') k++;
+    char key[sizeof req->authorization];
+    size_t n = strlen(k);
+    while (n && (k[n - 1] == ' ' || k[n - 1] == '\t')) n--;
+    memcpy(key, k, n);
+    key[n] = 0;
     ec_key_info_t info;
-    ec_err rc = ec_store_key_check(a->store, req->authorization + 7, &info);
+    ec_err rc = ec_store_key_check(a->store, key, &info);
     if (rc == EC_ENOTFOUND) return unauthorized(res, "the key is unknown or revoked");
     if (rc) {
         api__error(res, 500, "store_error", NULL, "keys cannot be checked now");
