@@ -332,8 +332,11 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
         }
         /* A charger drives its site's live status, so it goes on a site its
          * operator runs; a site without an operator belongs to nobody but
-         * admins. */
-        if (!op[0] && p->role != EC_ROLE_ADMIN) {
+         * admins. A charger an admin put on one keeps its place when its
+         * operator changes something else. */
+        const char *was = base ? ec_json_str(ec_json_get(base, "site_id")) : NULL;
+        int placed = !was || strcmp(was, site) != 0;
+        if (!op[0] && placed && p->role != EC_ROLE_ADMIN) {
             api__error(res, 403, "forbidden", "site_id",
                        "site %s has no operator: only an admin registers charge points on it", site);
             goto done;

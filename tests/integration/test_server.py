@@ -266,6 +266,8 @@ def test_write_ownership(hub, keys):
     check(s == 403 and is_error(b), "and cannot move it to an operator-less site: %s %s" % (s, b))
     s, b = curl(hub, "POST", "/api/v1/chargers", dict(cp, id="CP-ADM", operator_id="op-a"), admin)
     check(s == 201 and b["operator_id"] == "op-a", "an admin may put one on an operator-less site: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/chargers/CP-ADM", {"name": "Bay 9"}, opa)
+    check(s == 200 and b["site_id"] == "DE-DAR-01", "whose operator may then change the rest: %s %s" % (s, b))
     tariff = {"currency": "EUR", "elements": [{"price_components": [{"type": "ENERGY", "price": 0.5}]}]}
     s, b = curl(hub, "POST", "/api/v1/tariffs", dict(tariff, id="tar-evil", site_id="site-op-b"), opa)
     check(s == 403 and is_error(b, "forbidden") and b["error"]["field"] == "site_id",
