@@ -155,7 +155,7 @@ typedef struct {
 
 /* 1 when the stored document old may be replaced by owner's import: it is
  * owner's own. A record without an operator belongs to nobody but admins. */
-static int import__owned(const char *owner, const char *old)
+static int owned_by(const char *owner, const char *old)
 {
     ec_json *j;
     if (ec_json_load_buf(old, strlen(old), "stored", &j)) return 0;
@@ -165,7 +165,7 @@ static int import__owned(const char *owner, const char *old)
     return ok;
 }
 
-static void import__refuse(refusals *r, const staged *x, const char *old)
+static void refuse(refusals *r, const staged *x, const char *old)
 {
     char who[EC_REG_ID_MAX + 1] = "";
     ec_json *j;
@@ -204,8 +204,8 @@ static ec_err store_staged(ec_store *s, const staged *x, ec_buf *old, ec_import_
     /* An operator's file replaces its own records only. A refused record is
      * counted and the reading goes on, so that the answer names every one;
      * the import is then refused whole. */
-    if (seen && ref->owner && !import__owned(ref->owner, old->data)) {
-        import__refuse(ref, x, old->data);
+    if (seen && ref->owner && !owned_by(ref->owner, old->data)) {
+        refuse(ref, x, old->data);
         return EC_OK;
     }
     if (ref->n) return EC_OK; /* refused anyway: nothing more is written */
