@@ -175,9 +175,12 @@ static void refuse(refusals *r, const staged *x, const char *old)
         ec_json_free(j);
     }
     size_t n = strlen(r->names);
-    if (r->n < 4 && n < sizeof r->names - 1)
-        snprintf(r->names + n, sizeof r->names - n, "%s%s %s (%s, %s)", n ? "; " : "", ec_kind_name(x->kind), x->id,
-                 x->where, who[0] ? who : "no operator: admins only");
+    if (r->n < 4 && n < sizeof r->names - 1) {
+        /* The first few, as many as fit: a name cut short still names. */
+        int w = snprintf(r->names + n, sizeof r->names - n, "%s%s %s (%.60s, %s)", n ? "; " : "", ec_kind_name(x->kind),
+                         x->id, x->where, who[0] ? who : "no operator: admins only");
+        if (w < 0) r->names[n] = 0;
+    }
     r->n++;
 }
 
