@@ -44,8 +44,24 @@ static void store_error(ec_api *a, ec_http_response *res, ec_err rc)
 
 size_t api__admit(void *ctx, const ec_http_request *req, ec_http_response *res)
 {
-    (void)ctx, (void)res;
-    return strcmp(req->path, "/api/v1/import") == 0 ? EC_API_IMPORT_MAX : EC_API_BODY_MAX;
+    ec_api *a = ctx;
+    int import = strcmp(req->path, "/api/v1/import") == 0;
+    /* A body larger than a small one is taken in only from a key that may
+     * send it: a stranger's megabytes cost the hub nothing. */
+    if (req->content_length > (int64_t)EC_API_BODY_OPEN || req->content_length < 0) {
+        api_principal p;
+        if (api__authenticate(a, req, res, &p)) return 0;
+        if (p.role == EC_ROLE_PUBLIC) {
+            api__error(res, 401, "unauthorized", NULL, "a request body over %u bytes needs a key", EC_API_BODY_OPEN);
+            snprintf(res->www_authenticate, sizeof res->www_authenticate, "Bearer realm=\"ecorridor\"");
+            return 0;
+        }
+        if (import && p.role != EC_ROLE_ADMIN && p.role != EC_ROLE_OPERATOR) {
+            api__error(res, 403, "forbidden", NULL, "only operators and admins import register files");
+            return 0;
+        }
+    }
+    return import ? EC_API_IMPORT_MAX : EC_API_BODY_MAX;
 }
 
 void api__done(void *ctx, ec_http_method m, int status, double seconds)
@@ -132,8 +148,19 @@ static int list_filter(const ec_http_request *req, ec_http_response *res, ec_kin
             ok = 0;
             for (const char *const *s = ec_reg_standards; *s; s++) ok |= !strcmp(*s, v);
             if (ok) f->standard = v;
-        } else if (!strcmp(name, "status") && site)
-            ok = strlen(v) > 0 && strlen(v) < 16 && (f->status = v, 1);
+        } else if (!strcmp(name, "status") && site) {
+            static const char *const statuses[] = {"AVAILABLE", "BLOCKED", "CHARGING", "INOPERATIVE", "OUTOFORDER",
+                                                   "PLANNED", "REMOVED", "RESERVED", "UNKNOWN", NULL};
+            ok = 0;
+            for (const char *const *x = statuses; *x && !ok; x++) ok = !strcmp(*x, v);
+            if (!ok) {
+                api__error(res, 400, "invalid_parameter", "status",
+                           "status \"%.40s\" is not an OCPI EVSE status: AVAILABLE, BLOCKED, CHARGING, INOPERATIVE, "
+                           "OUTOFORDER, PLANNED, REMOVED, RESERVED or UNKNOWN", v);
+                return -1;
+            }
+            f->status = v;
+        }
         else if (!strcmp(name, "min_power_kw") && site)
             ok = !ec_parse_double(v, &d) && d >= 0 && d <= 10000 && (f->min_power_w = d * 1000.0, 1);
         else if (!strcmp(name, "substation") && (site || k == EC_KIND_RENEWABLE))
@@ -225,6 +252,44 @@ static void new_id(ec_kind k, char *out, size_t n)
     snprintf(out, n, "%.4s-%012llx", ec_kind_name(k), (unsigned long long)(v & 0xFFFFFFFFFFFFull));
 }
 
+/* Every tariff a site's connectors name (evses[].connectors[].tariff_ids)
+ * must exist, as a reference does: 0 when so, else answers 400 naming the
+ * first that does not (or 500) and returns -1. */
+static int tariffs_exist(ec_api *a, const ec_buf *doc, ec_http_response *res)
+{
+    ec_json *j;
+    if (ec_json_load_buf(doc->data, doc->len, "site", &j)) {
+        store_error(a, res, EC_ECORRUPT);
+        return -1;
+    }
+    int r = 0;
+    const char *prev = NULL;
+    const ec_json *evses = ec_json_get(j, "evses");
+    for (size_t e = 0; !r && e < ec_json_array_size(evses); e++) {
+        const ec_json *cs = ec_json_get(ec_json_array_get(evses, e), "connectors");
+        for (size_t c = 0; !r && c < ec_json_array_size(cs); c++) {
+            const ec_json *ts = ec_json_get(ec_json_array_get(cs, c), "tariff_ids");
+            for (size_t t = 0; !r && t < ec_json_array_size(ts); t++) {
+                const char *id = ec_json_str(ec_json_array_get(ts, t));
+                if (!id || (prev && !strcmp(prev, id))) continue; /* neighbours often name one */
+                int ok = ec_reg_id_valid(id) ? ec_store_exists(a->store, EC_KIND_TARIFF, id) : 0;
+                if (ok < 0) {
+                    store_error(a, res, EC_EIO);
+                    r = -1;
+                } else if (!ok) {
+                    char field[96];
+                    snprintf(field, sizeof field, "evses[%zu].connectors[%zu].tariff_ids[%zu]", e, c, t);
+                    api__error(res, 400, "unknown_reference", field, "%s \"%.40s\" names no object in tariffs", field, id);
+                    r = -1;
+                }
+                prev = id;
+            }
+        }
+    }
+    ec_json_free(j);
+    return r;
+}
+
 static void write_object(ec_api *a, const api_principal *p, ec_kind k, const char *id_in,
                          ec_http_method m, const ec_http_request *req, ec_http_response *res)
 {
@@ -283,6 +348,7 @@ static void write_object(ec_api *a, const api_principal *p, ec_kind k, const cha
         reg_error(res, &err);
         goto done;
     }
+    if (!rc && k == EC_KIND_SITE && tariffs_exist(a, &doc, res)) goto done;
     if (!rc) rc = ec_store_put(a->store, k, id, exists ? EC_PUT_REPLACE : EC_PUT_CREATE, doc.data, &idx_new, NULL);
     if (rc) {
         store_error(a, res, rc);
@@ -397,11 +463,15 @@ static void import(ec_api *a, const api_principal *p, const ec_http_request *req
     ec_import_set set;
     ec_import_summary_t sum;
     ec_errclear();
-    ec_err rc = ec_store_import_text(a->store, "request body", req->body, req->body_len, format, op, &set, &sum, NULL);
+    /* An operator's file may replace its own records only; an admin's any. */
+    const char *owner = p->role == EC_ROLE_OPERATOR ? p->org : NULL;
+    ec_err rc = ec_store_import_text_as(a->store, "request body", req->body, req->body_len, format, op, owner, &set,
+                                        &sum, NULL);
     if (rc == EC_EIO) {
         store_error(a, res, rc);
     } else if (rc) {
-        api__error(res, 400, sum.err.code[0] ? sum.err.code : "invalid_file", sum.err.field, "%s", ec_errmsg());
+        api__error(res, sum.refused ? 403 : 400, sum.err.code[0] ? sum.err.code : "invalid_file", sum.err.field, "%s",
+                   ec_errmsg());
     } else {
         a->metrics.store_writes++;
         ec_jw w;
@@ -435,6 +505,10 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
     res->status = 500;
     /* What charge points wrote this turn is durable before a request reads or writes. */
     if (a->ocpp) ocpp__flush(a->ocpp);
+    /* A key is checked wherever one is sent, also where none is needed: an
+     * unknown or revoked one is 401 everywhere, so a client learns of it. */
+    api_principal p;
+    if (api__authenticate(a, req, res, &p)) return;
     if (!strcmp(path, "/healthz")) {
         int64_t n;
         ec_err rc = ec_store_count(a->store, EC_KIND_SITE, &n);
@@ -448,7 +522,11 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
         ec_http_stats_t st;
         memset(&st, 0, sizeof st);
         if (a->http) st = ec_http_stats(a->http);
-        metrics__write(&a->metrics, &st, a->store, a->db_path, &res->body);
+        /* The register's object counts only for the roles that read every
+         * kind (admin, agency); for others, the process's and HTTP's own
+         * counters. */
+        metrics__write(&a->metrics, &st, p.role == EC_ROLE_ADMIN || p.role == EC_ROLE_AGENCY ? a->store : NULL,
+                       a->db_path, &res->body);
         if (a->ocpp) {
             ocpp_stats_t o = ocpp__stats(a->ocpp);
             metrics__write_ocpp(&o, &st, &res->body);
@@ -460,8 +538,6 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
     if (!strcmp(path, "/") || !strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/")) return index_page(res);
     if (strncmp(path, "/api/v1/", 8) != 0)
         return api__error(res, 404, "not_found", NULL, "no such resource: %.200s", path);
-    api_principal p;
-    if (api__authenticate(a, req, res, &p)) return;
     const char *rest = path + 8;
     if (api__sessions(a, &p, rest, req, res)) return;
     if (!strcmp(rest, "routes")) {
