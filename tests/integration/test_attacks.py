@@ -42,7 +42,8 @@ MIB = 1 << 20
 # The slow-client timeouts the test runs the hub with, when `serve --help` offers
 # the option: short ones keep each slow phase to a few seconds. Without them the
 # phases wait for the hub's defaults (at most SLOW_WAIT_MAX seconds).
-SHORT_TIMEOUTS = {"--header-timeout": 3, "--body-timeout": 3}
+# (The hub's body deadline is the header timeout plus the body's length at 64 KiB/s.)
+SHORT_TIMEOUTS = {"--header-timeout": 3, "--idle-timeout": 3}
 SLOW_WAIT_MAX = 40.0
 
 ARGS = None
@@ -77,7 +78,7 @@ class Hub:
     """One `ecorridor serve` on a port the kernel picked, started with the common
     soft open-file limit of 1024 so that raising it is the hub's own job."""
 
-    def __init__(self, db):
+    def __init__(self, db, extra_args=()):
         self.db = db
         self.log_path = db + ".log"
         self.log = open(self.log_path, "a")
@@ -85,6 +86,7 @@ class Hub:
         for opt, val in SHORT_TIMEOUTS.items():
             if opt in SERVE_OPTS:
                 extra += [opt, str(val)]
+        extra += list(extra_args)
 
         def low_nofile():
             soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -119,6 +121,14 @@ class Hub:
         except OSError:
             pass
         return 0
+
+    def cpu_s(self):
+        """The hub's CPU time so far (user + system), in seconds."""
+        try:
+            f = open("/proc/%d/stat" % self.proc.pid).read().rsplit(")", 1)[1].split()
+            return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
 
     def kill(self):
         if self.proc.poll() is None:
@@ -402,6 +412,8 @@ class Probe:
         self.port = p
         self.stop_ev = threading.Event()
         self.worst = 0.0
+        self.worst_at = 0.0  # seconds into the check
+        self.t0 = time.monotonic()
         self.n = 0
         self.errors = []
         self.src = PROBE_SRC
@@ -422,7 +434,8 @@ class Probe:
                 took = 1.0
                 self.errors.append("%s: %s" % (type(e).__name__, e))
             self.n += 1
-            self.worst = max(self.worst, took)
+            if took > self.worst:
+                self.worst, self.worst_at = took, time.monotonic() - took - self.t0
             nxt += 0.05
             self.stop_ev.wait(max(0.0, nxt - time.monotonic()))
 
@@ -594,7 +607,7 @@ class Crowd:
     """n connections from 127.0.0.1 driven by poll: each sends `first` once connected,
     then `trickle` every `every` seconds while the hub keeps it open."""
 
-    def __init__(self, n, first=b"", trickle=None, every=1.0):
+    def __init__(self, n, first=b"", trickle=None, every=1.0, src=None):
         self.first, self.trickle, self.every = first, trickle, every
         self.first_of = {}  # fd -> first bytes of its own
         self.poll = select.poll()
@@ -602,6 +615,8 @@ class Crowd:
         for _ in range(n):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setblocking(False)
+            if src:
+                s.bind((src, 0))
             s.connect_ex((HOST, port()))
             c = Conn(s)
             self.conns.append(c)
@@ -759,8 +774,9 @@ def _():
     data = (b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
             b"POST /api/v1/sites HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx")
     out, _ = exchange(data, 2)
-    expect([r[0] for r in out] == [200, 401] and is_error(out[1][2], "unauthorized"),
-           "the issue's packet: both answered (200, then 401 JSON): %s" % describe(out))
+    # The second is refused (its key is missing, its body is not JSON): any JSON error will do here.
+    expect([r[0] for r in out][:1] == [200] and len(out) == 2 and out[1][0] in (400, 401) and is_error(out[1][2]),
+           "the issue's packet: both answered (200, then a 401 or 400 JSON error): %s" % describe(out))
     expect(HUB.answers(), "the hub answers after the issue's packet")
     # The same pair a byte at a time.
     s = connect()
@@ -771,7 +787,7 @@ def _():
         out, _ = read_responses(s, 2)
     finally:
         s.close()
-    expect([r[0] for r in out] == [200, 401], "the pair sent a byte at a time: %s" % describe(out))
+    expect([r[0] for r in out] in ([200, 401], [200, 400]), "the pair sent a byte at a time: %s" % describe(out))
     # Three with a key: the write behind a read, a read of what it wrote behind it.
     body = site_body("pipe-1")
     data = (request_bytes("GET", "/healthz") + request_bytes("POST", "/api/v1/sites", body, KEYS["admin"]) +
@@ -782,9 +798,8 @@ def _():
     data = b"".join(request_bytes("GET", "/healthz") if i % 2 == 0 else
                     request_bytes("POST", "/api/v1/sites", b'{"name":"x"}') for i in range(100))
     out, _ = exchange(data, 100, timeout=5)
-    want = [200 if i % 2 == 0 else 401 for i in range(100)]
-    expect([r[0] for r in out] == want, "100 pipelined requests: %d answers, statuses %s" % (
-        len(out), sorted(set(r[0] for r in out))))
+    expect(len(out) == 100 and all(r[0] == 200 if i % 2 == 0 else r[0] in (400, 401) for i, r in enumerate(out)),
+           "100 pipelined requests: %d answers, statuses %s" % (len(out), sorted(set(r[0] for r in out))))
     # A body split over several packets with a request behind it.
     s = connect()
     try:
@@ -794,7 +809,7 @@ def _():
         out, _ = read_responses(s, 2)
     finally:
         s.close()
-    expect([r[0] for r in out] == [401, 200], "a split body, then a request: %s" % describe(out))
+    expect([r[0] for r in out] in ([401, 200], [400, 200]), "a split body, then a request: %s" % describe(out))
 
 
 @check("refused_body_not_run")
@@ -805,7 +820,7 @@ def _():
         sid = "smug-refused-%d" % i
         inner = request_bytes("POST", "/api/v1/sites", site_body(sid), KEYS["admin"])
         outer = request_bytes("POST", "/api/v1/sites", inner, key)
-        out, _ = exchange(outer, 2, timeout=2)
+        out, _ = exchange(outer, 2, timeout=1)
         expect(out and out[0][0] == want and is_error(out[0][2]),
                "a POST with %s is %d JSON: %s" % (what, want, describe(out)))
         expect(all(r[0] != 201 for r in out), "the body of a refused request ran: %s" % describe(out))
@@ -868,7 +883,7 @@ def _():
     before = api("GET", "/api/v1/sites?limit=1")[1]["total"]
     head = ("POST /api/v1/sites HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
             "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n" % KEYS["opa"]).encode()
-    crowd_phase(1100, head, lambda c: b" ", 5.0, "--body-timeout", "slow bodies", {503, 408})
+    crowd_phase(1100, head, lambda c: b" ", 5.0, "--header-timeout", "slow bodies", {503, 408})
     after = api("GET", "/api/v1/sites?limit=1")[1]["total"]
     expect(after == before, "slow bodies stored sites: %d -> %d" % (before, after))
 
@@ -879,6 +894,49 @@ def _():
     crowd_phase(2000, b"", None, 1.0, "--header-timeout", "idle connections", {503, 408})
 
 
+@check("total_limit", probe=False)
+def _():
+    """The limit on connections in all: a hub of its own with --max-connections 300 answers the
+    excess of 400 idle connections from 40 addresses with 503 JSON, and /healthz within 100 ms
+    once they are gone (no probe during it: the probe too would be refused, and rightly)."""
+    global HUB
+    if "--max-connections" not in SERVE_OPTS:
+        expect(False, "serve has no --max-connections")
+        return
+    main_hub = HUB
+    db = DB + ".total.db"
+    HUB = Hub(db, ["--max-connections", "300"])
+    crowds = []
+    try:
+        crowds = [Crowd(10, src="127.0.1.%d" % (a + 1)) for a in range(40)]
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 1.5:
+            for c in crowds:
+                c.run(0.001)
+        tally = {}
+        for c in crowds:
+            for k, v in c.tally().items():
+                tally[k] = tally.get(k, 0) + v
+        bad = [b for c in crowds for b in c.bad_answers({503, 408})]
+        expect(tally.get(503, 0) >= 50, "400 connections to a hub taking 300: %s" % tally)
+        expect(not bad, "answered other than 503 JSON: %s" % bad[:3])
+        for c in crowds:
+            c.close()
+        crowds = []
+        time.sleep(0.2)
+        worst = 0.0
+        for _ in range(5):
+            st, took = healthz_once(HUB.port, timeout=1.0)
+            worst = max(worst, took if st == 200 else 1.0)
+            time.sleep(0.05)
+        expect(worst * 1000 < HEALTHZ_LIMIT_MS, "healthz after the crowd left: %.0f ms" % (worst * 1000))
+    finally:
+        for c in crowds:
+            c.close()
+        HUB.stop()
+        HUB = main_hub
+
+
 @check("slow_clients_closed")
 def _():
     """A client trickling its headers, one trickling its body and an idle one are closed by the
@@ -886,8 +944,10 @@ def _():
     head = ("POST /api/v1/sites HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
             "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n" % KEYS["opa"]).encode()
     kinds = [("a trickled header", b"GET /healthz HTTP/1.1\r\n", b"X-A: b\r\n", "--header-timeout"),
-             ("a trickled body", head, b" ", "--body-timeout"),
-             ("an idle connection", b"", None, "--header-timeout")]
+             ("a trickled body", head, b" ", "--header-timeout"),
+             ("an idle connection", b"", None, "--header-timeout"),
+             ("a kept-alive connection idle after its answer", request_bytes("GET", "/healthz"), None,
+              "--idle-timeout")]
     crowds = [Crowd(1, first, (lambda c, t=trickle: t) if trickle else None, 0.5) for _, first, trickle, _ in kinds]
     try:
         wait = max(slow_wait(opt) for *_, opt in kinds)
@@ -900,6 +960,8 @@ def _():
             took = (conn.t_closed - t0) if conn.closed else None
             expect(conn.closed, "%s is still open after %.0f s" % (what, wait))
             r = conn.response()
+            if opt == "--idle-timeout":  # its answer first, then (perhaps) a 408
+                r = r and parse_response(r[3], conn.closed)
             expect(r is None or (r[0] == 408 and is_error(r[2])),
                    "%s was answered other than 408 JSON: %s" % (what, r and (r[0], short(r[2]))))
             t = timeout_of(opt)
@@ -926,6 +988,8 @@ def _():
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    t_start = time.monotonic()
+    # Each refused before its body; the first also sends its whole 60 MiB and holds.
     variants = [("no key", None, 401, "unauthorized"), ("an unknown key", "eck_" + "B" * 43, 401, "unauthorized"),
                 ("a fleet key", KEYS["fleeta"], 403, "forbidden")]
     try:
@@ -946,26 +1010,26 @@ def _():
             expect(len(ok) == 8, "8 imports with %s: %d of 8 got %d JSON before the body: %s" % (
                 what, len(ok), want, [a and (a[0], short(a[1], 60)) for a in answers][:3]))
 
-            def push(s):
-                s.settimeout(1.0)
-                end = time.monotonic() + 6
-                sent = 0
-                while sent < size and time.monotonic() < end:
-                    try:
-                        sent += s.send(chunk)
-                    except socket.timeout:
-                        continue
-                    except OSError:
-                        return
-
-            threads = [threading.Thread(target=push, args=(s,), daemon=True) for s in socks]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(10)
+            # One thread pushes all eight (poll, non-blocking) at 200 MiB/s in all, more than a
+            # 1 Gbit/s link carries: at loopback's own speed the test's copying would take the
+            # CPU of a 2-core machine that the probe is there to measure the hub by.
+            cpu0, t0 = HUB.cpu_s(), time.monotonic()
+            pushed = push_all(socks, size, deadline=time.monotonic() + 6, rate=200 * MIB) if key is None else 0
+            print("  (%s: %.0f MiB pushed from %.1f s to %.1f s into the check; the hub used %.2f s of CPU)" % (
+                what, pushed / MIB, t0 - t_start, time.monotonic() - t_start, HUB.cpu_s() - cpu0), flush=True)
             time.sleep(0.5)  # holding the connections
             for s in socks:
                 s.close()
+        # A client that waits for 100 Continue gets the 401 instead.
+        s = connect()
+        try:
+            send_quietly(s, ("POST /api/v1/import?format=csv HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                             "Content-Length: %d\r\n\r\n" % size).encode())
+            out, _ = read_responses(s, 1, timeout=2)
+            expect(out and out[0][0] == 401 and is_error(out[0][2]),
+                   "an import without a key that expects 100-continue: %s" % describe(out))
+        finally:
+            s.close()
         # An admin's import over 64 MiB: 413 before the body.
         s = connect()
         try:
@@ -980,6 +1044,40 @@ def _():
         done.set()
         sampler.join(2)
     expect(peak[0] < 200 * 1000, "the hub's resident memory reached %.0f MB (limit 200 MB)" % (peak[0] / 1000))
+
+
+def push_all(socks, size, deadline, rate=None):
+    """Sends size bytes on every socket, as fast as the hub takes them (at most rate bytes
+    a second in all), until each is done, closed by the hub, or the deadline."""
+    chunk = memoryview(b"x" * MIB)
+    left = {s.fileno(): [s, size] for s in socks}
+    total = 0
+    t0 = time.monotonic()
+    poll = select.poll()
+    for s in socks:
+        s.setblocking(False)
+        poll.register(s, select.POLLOUT)
+    while left and time.monotonic() < deadline:
+        if rate and total > rate * (time.monotonic() - t0):
+            time.sleep(0.005)
+            continue
+        for fd, ev in poll.poll(10):
+            if fd not in left:
+                continue
+            s, n = left[fd]
+            try:
+                k = s.send(chunk[:min(n, MIB)]) if not ev & (select.POLLERR | select.POLLHUP) else n
+                n -= k
+                total += k
+            except BlockingIOError:
+                continue
+            except OSError:
+                n = 0
+            left[fd][1] = n
+            if n <= 0:
+                poll.unregister(fd)
+                del left[fd]
+    return total
 
 
 SMUGGLE_N = [0]
@@ -1025,7 +1123,12 @@ def _():
             what="Content-Length and Transfer-Encoding")
     smuggle(["Transfer-Encoding: chunked", "Content-Length: {N}"], chunk_end, want=(400, 411),
             what="Transfer-Encoding and Content-Length")
-    smuggle(["Transfer-Encoding: chunked"], chunk_end, want=(400, 411), what="a chunked body")
+    # (A chunked body alone is framed without doubt: what follows its last chunk is a request
+    # of its own, pipelined. A chunk size that is not hexadecimal is not.)
+    smuggle(["Transfer-Encoding: chunked"], b"zz\r\n", want=(400, 411), what="a chunk size that is not a number")
+    smuggle(["Transfer-Encoding: chunked"], b"-1\r\n", want=(400, 411), what="a negative chunk size")
+    smuggle(["Transfer-Encoding: chunked"], b"fffffffffffffffff\r\n", want=(400, 411, 413),
+            what="a chunk size over 64 bits")
     smuggle(["Transfer-Encoding: chunked", "Transfer-Encoding: identity"], chunk_end, want=(400, 411, 501),
             what="two Transfer-Encodings")
     smuggle(["Transfer-Encoding: xchunked", "Content-Length: {N}"], chunk_end, want=(400, 411, 501),
@@ -1350,7 +1453,8 @@ def _():
     expect(s in (403, 404), "op-a deletes op-b's charger: %s %s" % (s, short(b)))
     s, b, _ = api("POST", "/api/v1/chargers/CP-B/commands/Reset", {"type": "Hard"}, KEYS["opa"])
     expect(s in (403, 404), "op-a resets op-b's charger: %s %s" % (s, short(b)))
-    s, b, _ = api("POST", "/api/v1/chargers", {"id": "CP-ADMIN-DAR", "site_id": "DE-DAR-01"}, KEYS["admin"])
+    s, b, _ = api("POST", "/api/v1/chargers", {"id": "CP-ADMIN-DAR", "site_id": "DE-DAR-01", "operator_id": "op-a"},
+                  KEYS["admin"])
     expect(s == 201, "an admin registers a charger on a demo site: %s %s" % (s, short(b)))
     s, b, _ = api("POST", "/api/v1/chargers", {"id": "CP-A2", "site_id": "site-a"}, KEYS["opa"])
     expect(s == 201, "op-a registers a charger on its own site: %s %s" % (s, short(b)))
@@ -1507,7 +1611,13 @@ def _():
             ocpp_call(w, "BootNotification", {"chargePointVendor": "X", "chargePointModel": "Y"}, "b")
             got = ocpp_call(w, "StartTransaction", {"connectorId": 1, "idTag": "TOKA", "meterStart": 0,
                                                     "timestamp": "9999-12-31T23:59:59Z"}, "s")
-            expect(got and got[0] == 4, "a StartTransaction dated 9999-12-31: %s" % (got,))
+            # Recorded (the session happened) with the hub's own time instead (docs/ocpp.md).
+            expect(got and got[0] in (3, 4), "a StartTransaction dated 9999-12-31: %s" % (got,))
+            if got and got[0] == 3:
+                s, b, _ = api("GET", "/api/v1/sessions?charge_point=CP-WS", key=KEYS["admin"])
+                starts = [x.get("start_date_time", "") for x in (b.get("data", []) if isinstance(b, dict) else [])]
+                expect(s == 200 and starts and not any(x.startswith("9999") for x in starts),
+                       "the session's start as stored: %s %s" % (s, starts))
     finally:
         w.close()
 
@@ -1552,8 +1662,11 @@ def _():
         for s in socks:
             s.close()
     expect(peak < 200 * 1000, "the hub's resident memory reached %.0f MB (limit 200 MB)" % (peak / 1000))
-    s, g, _ = api("GET", "/api/v1/sites.geojson")
-    expect(s == 200 and g.get("type") == "FeatureCollection", "sites.geojson still answers: %s" % s)
+    try:
+        s, g, _ = api("GET", "/api/v1/sites.geojson")
+        expect(s == 200 and g.get("type") == "FeatureCollection", "sites.geojson still answers: %s" % s)
+    except OSError as e:
+        expect(False, "sites.geojson read by a client that reads: %s" % e)
 
 
 @check("nofile_raised")
@@ -1612,8 +1725,10 @@ def run_check(name, f):
     if probe.errors:
         FAILS.append("healthz failed %d of %d probes (%s)" % (len(probe.errors), probe.n, probe.errors[0]))
     if worst >= HEALTHZ_LIMIT_MS:
-        FAILS.append("healthz took %.0f ms at worst (%d probes; limit %.0f ms)" % (worst, probe.n + 5,
-                                                                                    HEALTHZ_LIMIT_MS))
+        when = ("a probe sent %.1f s into the check" % probe.worst_at if probe.worst * 1000 >= worst
+                else "after the check")
+        FAILS.append("healthz took %.0f ms at worst (%s; %d probes; limit %.0f ms)" % (
+            worst, when, probe.n + 5, HEALTHZ_LIMIT_MS))
     if not HUB.alive():
         FAILS.append("the hub died (exit %s): %s" % (HUB.proc.returncode, short(HUB.log_tail(400), 400)))
     took = time.monotonic() - t0
