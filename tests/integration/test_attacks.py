@@ -406,7 +406,8 @@ def healthz_once(p, timeout=1.0, src=None):
 
 
 class Probe:
-    """GET /healthz every 50 ms from another address, each over a fresh connection."""
+    """GET /healthz every 50 ms from another address, each over a fresh connection.
+    It runs in a process of its own (ProbeChild)."""
 
     def __init__(self, p):
         self.port = p
@@ -446,6 +447,68 @@ class Probe:
     def __exit__(self, *a):
         self.stop_ev.set()
         self.thread.join(5)
+
+
+def probe_child():
+    """The probe process: `start PORT` begins probing, `stop` ends it and answers one JSON line."""
+    probe = None
+    for line in sys.stdin:
+        cmd = line.split()
+        if cmd and cmd[0] == "start":
+            probe = Probe(int(cmd[1]))
+            probe.thread.start()
+        elif cmd and cmd[0] == "stop":
+            if probe:
+                probe.__exit__()
+            p = probe or Probe.__new__(Probe)
+            print(json.dumps({"worst": getattr(p, "worst", 0.0), "worst_at": getattr(p, "worst_at", 0.0),
+                              "n": getattr(p, "n", 0), "errors": getattr(p, "errors", [])[:3],
+                              "n_errors": len(getattr(p, "errors", [])), "src": getattr(p, "src", None)}), flush=True)
+            probe = None
+    return 0
+
+
+class ProbeChild:
+    """The probe thread, run in a child process: as a thread of this process it would wait
+    for the interpreter lock while the main thread drives a thousand sockets, and measure
+    the test instead of the hub (seen: 173 ms here against 33 ms from another process)."""
+    proc = None
+
+    def __init__(self, p, active=True):
+        self.port, self.active = p, active
+        self.worst = self.worst_at = 0.0
+        self.n = self.n_errors = 0
+        self.errors, self.src = [], PROBE_SRC
+        if ProbeChild.proc is None or ProbeChild.proc.poll() is not None:
+            ProbeChild.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--probe-child"],
+                                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def __enter__(self):
+        if self.active:
+            self.proc.stdin.write("start %d\n" % self.port)
+            self.proc.stdin.flush()
+        return self
+
+    def __exit__(self, *a):
+        if not self.active:
+            return
+        self.proc.stdin.write("stop\n")
+        self.proc.stdin.flush()
+        if select.select([self.proc.stdout], [], [], 10)[0]:
+            r = json.loads(self.proc.stdout.readline())
+            self.worst, self.worst_at, self.n = r["worst"], r["worst_at"], r["n"]
+            self.errors, self.n_errors, self.src = r["errors"], r["n_errors"], r["src"]
+        else:
+            self.n_errors, self.errors = 1, ["the probe process did not answer"]
+
+    @classmethod
+    def end(cls):
+        if cls.proc and cls.proc.poll() is None:
+            cls.proc.stdin.close()
+            try:
+                cls.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                cls.proc.kill()
 
 
 # --- WebSocket ---------------------------------------------------------------
@@ -1335,6 +1398,7 @@ def _():
     """1,100 charge points connected from one address: a completed handshake is not a
     connection still sending its request, so the per-address limit refuses none of them."""
     socks, refused = [], []
+    cpu0, t0 = HUB.cpu_s(), time.monotonic()
     try:
         for i in range(1100):
             s = connect()
@@ -1358,9 +1422,14 @@ def _():
                     if not buf.startswith(b"HTTP/1.1 101"):
                         refused.append(buf[:40])
         expect(not refused, "%d of 1,100 charge points refused at the handshake: %s" % (len(refused), refused[:3]))
+        print("  (1,100 handshakes in %.2f s; the hub used %.2f s of CPU)" % (time.monotonic() - t0, HUB.cpu_s() - cpu0),
+              flush=True)
     finally:
         for s in socks:
             s.close()
+    time.sleep(0.3)
+    print("  (with their closes: %.2f s; the hub used %.2f s of CPU)" % (time.monotonic() - t0, HUB.cpu_s() - cpu0),
+          flush=True)
 
 
 @check("password_storm")
@@ -1701,9 +1770,8 @@ def run_check(name, f):
         restarted = " [hub restarted before it: %s]" % ("it had exited with %s" % rc if rc is not None
                                                          else "it did not answer /healthz")
     t0 = time.monotonic()
-    probe = Probe(HUB.port)
-    if not f.probe:  # the check stops the hub itself: the probes after it see the new one
-        probe.stop_ev.set()
+    # (A check that stops the hub itself, or has one of its own, is probed after it only.)
+    probe = ProbeChild(HUB.port, active=f.probe)
     with probe:
         try:
             f()
@@ -1722,8 +1790,8 @@ def run_check(name, f):
             after.append(1.0)
         time.sleep(0.05)
     worst = max([probe.worst] + after) * 1000
-    if probe.errors:
-        FAILS.append("healthz failed %d of %d probes (%s)" % (len(probe.errors), probe.n, probe.errors[0]))
+    if probe.n_errors:
+        FAILS.append("healthz failed %d of %d probes (%s)" % (probe.n_errors, probe.n, probe.errors[0]))
     if worst >= HEALTHZ_LIMIT_MS:
         when = ("a probe sent %.1f s into the check" % probe.worst_at if probe.worst * 1000 >= worst
                 else "after the check")
@@ -1743,6 +1811,8 @@ def run_check(name, f):
 
 def main():
     global ARGS, ECORRIDOR, SRC, SERVE_OPTS, HUB, DB
+    if sys.argv[1:2] == ["--probe-child"]:
+        return probe_child()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("ecorridor")
     ap.add_argument("src")
@@ -1765,9 +1835,6 @@ def main():
     if hard < 4000:
         print("skip: the open-file limit is %d, the attacks need 4,000 connections" % hard)
         return 77
-    # The probe thread must not wait long for the interpreter lock while the main
-    # thread drives thousands of sockets.
-    sys.setswitchinterval(0.0005)
     help_text = ecorridor("serve", "--help").stdout
     SERVE_OPTS = set(re.findall(r"--[a-z0-9-]+", help_text))
     print("hub timeouts: %s" % (", ".join("%s %d s" % (o, v) for o, v in SHORT_TIMEOUTS.items() if o in SERVE_OPTS)
@@ -1794,6 +1861,7 @@ def main():
                     failed += 1
         finally:
             HUB.stop()
+            ProbeChild.end()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
