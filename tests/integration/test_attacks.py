@@ -1303,6 +1303,9 @@ def _():
              ("a reserved opcode", lambda w: w.send(3, b"x"), (1002,)),
              ("a 70 KiB message", lambda w: w.send(1, b"[" + b" " * (70 * 1024) + b"]"), (1009,)),
              ("a fragmented control frame", lambda w: w.send(9, b"p", fin=False), (1002,)),
+             ("a 100 KiB message in 100 fragments", lambda w: [w.send(1 if i == 0 else 0, b" " * 1024, fin=i == 99)
+                                                              for i in range(100)], (1009,)),
+             ("a continuation with no message begun", lambda w: w.send(0, b"x"), (1002,)),
              ("text that is not UTF-8", lambda w: w.send(1, b"[2,\"1\",\"\xff\xfe\",{}]"), (1007,))]
     for what, act, want in cases:
         w = WS("CP-WS")
@@ -1315,6 +1318,39 @@ def _():
                 what, "/".join(map(str, want)), got if got else "no close in 3 s"))
         finally:
             w.close()
+
+
+@check("ws_flood")
+def _():
+    """One charge point sends 20,000 Heartbeats in one burst and reads none of the answers:
+    the hub stays responsive and its memory bounded (it may close the connection)."""
+    w = WS("CP-WS")
+    try:
+        if not expect(w.open, "CP-WS connects: %d" % w.status):
+            return
+        frames = []
+        for i in range(20000):
+            payload = json.dumps([2, "h%d" % i, "Heartbeat", {}]).encode()
+            k = os.urandom(4)
+            frames.append(struct.pack("!BB", 0x81, 0x80 | len(payload)) + k +
+                          bytes(b ^ k[j & 3] for j, b in enumerate(payload)))
+        data = b"".join(frames)
+        w.s.settimeout(5)
+        peak = HUB.rss_kb()
+        sent = 0
+        try:
+            while sent < len(data):
+                sent += w.s.send(data[sent:sent + 65536])
+                peak = max(peak, HUB.rss_kb())
+        except OSError:
+            pass  # closed by the hub, or it stopped reading: both are its right
+        end = time.monotonic() + 1
+        while time.monotonic() < end:
+            peak = max(peak, HUB.rss_kb())
+            time.sleep(0.02)
+        expect(peak < 200 * 1000, "the hub's resident memory reached %.0f MB" % (peak / 1000))
+    finally:
+        w.close()
 
 
 @check("ws_duplicate_id")
