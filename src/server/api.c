@@ -510,9 +510,19 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
     api_principal p;
     if (api__authenticate(a, req, res, &p)) return;
     if (!strcmp(path, "/healthz")) {
-        int64_t n;
-        ec_err rc = ec_store_count(a->store, EC_KIND_SITE, &n);
-        if (rc) return api__error(res, 503, "store_error", NULL, "the register cannot be read");
+        /* The store is read at most once a second while the register stays
+         * as it is: a probe must cost the hub little. */
+        int64_t gen = ec_store_generation(a->store), now = ec_time_mono_ns(), n = a->health_sites;
+        if (!a->health_read_ns || gen != a->health_generation || now - a->health_read_ns > 1000000000) {
+            ec_err rc = ec_store_count(a->store, EC_KIND_SITE, &n);
+            if (rc) {
+                a->health_read_ns = 0;
+                return api__error(res, 503, "store_error", NULL, "the register cannot be read");
+            }
+            a->health_sites = n;
+            a->health_generation = gen;
+            a->health_read_ns = now;
+        }
         ec_buf_printf(&res->body, "{\"status\":\"ok\",\"schema_version\":%d,\"sites\":%lld}", ec_store_schema_version(),
                       (long long)n);
         res->status = 200;

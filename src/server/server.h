@@ -39,6 +39,8 @@ typedef struct {
     ec_http_server *http;
     ocpp_cs *ocpp;
     ec_metrics metrics;
+    /* /healthz's site count, read again when the register changes or a second has passed */
+    int64_t health_generation, health_sites, health_read_ns;
 } ec_api;
 
 /* The ec_http_handler functions over an ec_api. */
