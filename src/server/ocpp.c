@@ -443,19 +443,14 @@ static void verify_done(uv_work_t *req, int status)
     handshake_free(h);
 }
 
-/* Starts the slow check of h's password against h->hash: on the worker pool
- * (EC_HTTP_PENDING), or here when the HTTP layer gave the handshake no
- * serial and so cannot take a later decision. */
-static int start_check(ocpp_cs *cs, handshake *h, ocpp_cp **out)
+/* Starts the slow check of h's password against h->hash on the worker pool:
+ * EC_HTTP_PENDING, or an HTTP status when it cannot. Never on the loop. */
+static int start_check(ocpp_cs *cs, handshake *h)
 {
     if (h->rounds++ >= 3) return 503; /* its password was changed again and again meanwhile */
     cs->stats.auth_slow++;
     ocpp_auth__attempt(cs->auth, h->id, h->peer, (int64_t)uv_now(cs->loop));
     h->req.data = h;
-    if (!h->serial) {
-        verify_work(&h->req);
-        return checked(cs, h, out);
-    }
     if (uv_queue_work(cs->loop, &h->req, verify_work, verify_done)) {
         ocpp_auth__result(cs->auth, h->id, h->peer, -1, (int64_t)uv_now(cs->loop));
         return 503;
@@ -474,7 +469,7 @@ static int decide(ocpp_cs *cs, handshake *h, int verified, ocpp_cp **out)
     char hash[EC_CHARGER_HASH_MAX] = "";
     ec_json *j = NULL;
     double profile = 0;
-    int status = 0, delegated = 0;
+    int status = 0;
     ec_err rc = ec_store_charger_get(cs->store, h->id, &doc, hash);
     if (rc == EC_OK && ec_json_load_buf(doc.data, doc.len, "charger", &j)) rc = EC_ECORRUPT;
     if (j) ec_json_number(ec_json_get(j, "security_profile"), &profile);
@@ -496,16 +491,15 @@ static int decide(ocpp_cs *cs, handshake *h, int verified, ocpp_cp **out)
             cs->stats.auth_limited++;
             ec_log(EC_LOG_INFO, "ocpp: refused %s from %s: too many failed attempts, try again later", h->id, h->peer);
             status = 429;
-        } else if (h->serial && cs->verifying >= OCPP_VERIFY_MAX) {
+        } else if (cs->verifying >= OCPP_VERIFY_MAX) {
             ec_log(EC_LOG_INFO, "ocpp: refused %s for now: %d passwords are being checked", h->id, cs->verifying);
             status = 503;
         } else {
             snprintf(h->hash, sizeof h->hash, "%s", hash);
-            status = start_check(cs, h, out);
-            delegated = 1;
+            status = start_check(cs, h); /* never 0: decided later */
         }
     }
-    if (!status && !delegated) {
+    if (!status) {
         ocpp_cp *cp = cp_new(cs, h->id, j);
         if (cp) {
             cp->credentials_tag = ocpp_auth__credentials_tag(cs->auth, hash, (int)profile);
