@@ -44,7 +44,7 @@ typedef struct {
 struct ocpp_auth {
     unsigned char mac_key[crypto_generichash_KEYBYTES];
     unsigned char tag_key[crypto_shorthash_KEYBYTES];
-    cache_entry *cache; /* CACHE_SETS * CACHE_WAYS */
+    cache_entry *cache;  /* CACHE_SETS * CACHE_WAYS */
     limit_entry *limits; /* LIMIT_SETS * LIMIT_WAYS */
     uint64_t clock;
     ocpp_auth_limits_t lim;
@@ -63,7 +63,8 @@ ec_err ocpp_auth__new(const ocpp_auth_limits_t *lim, ocpp_auth **out)
     }
     randombytes_buf(a->mac_key, sizeof a->mac_key);
     randombytes_buf(a->tag_key, sizeof a->tag_key);
-    ocpp_auth_limits_t d = {OCPP_AUTH_ID_FAILURES, OCPP_AUTH_PEER_FAILURES, OCPP_AUTH_WINDOW_MS, OCPP_AUTH_BACKOFF_MS};
+    ocpp_auth_limits_t d = {OCPP_AUTH_ID_FAILURES, OCPP_AUTH_PEER_FAILURES, OCPP_AUTH_WINDOW_MS,
+                            OCPP_AUTH_BACKOFF_MS};
     a->lim = lim ? *lim : d;
     *out = a;
     return EC_OK;
@@ -126,7 +127,8 @@ int ocpp_auth__is_legacy(const char *hash)
 
 ec_err ocpp_auth__hash(const char *password, size_t len, char out[EC_CHARGER_HASH_MAX])
 {
-    if (crypto_pwhash_str_alg(out, password, len, PWHASH_OPSLIMIT, PWHASH_MEMLIMIT, crypto_pwhash_ALG_ARGON2ID13)) {
+    if (crypto_pwhash_str_alg(out, password, len, PWHASH_OPSLIMIT, PWHASH_MEMLIMIT,
+                              crypto_pwhash_ALG_ARGON2ID13)) {
         out[0] = 0;
         return ec_fail(EC_ENOMEM, "the password could not be hashed (out of memory)");
     }
@@ -154,15 +156,18 @@ int ocpp_auth__needs_rehash(const char *hash)
 
 /* ---- HTTP Basic ---------------------------------------------------------------- */
 
-int ocpp_auth__basic(const char *authorization, const char *cp_id, char *pw, size_t pw_cap, size_t *pw_len)
+int ocpp_auth__basic(const char *authorization, const char *cp_id, char *pw, size_t pw_cap,
+                     size_t *pw_len)
 {
     unsigned char raw[OCPP_PASSWORD_MAX + EC_CP_ID_MAX + 2];
     size_t n = 0;
     int ok = 0;
     if (strncasecmp(authorization, "Basic ", 6) != 0) return 0;
     const char *b64 = authorization + 6;
-    while (*b64 == ' ') b64++;
-    if (sodium_base642bin(raw, sizeof raw, b64, strlen(b64), NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL))
+    while (*b64 == ' ')
+        b64++;
+    if (sodium_base642bin(raw, sizeof raw, b64, strlen(b64), NULL, &n, NULL,
+                          sodium_base64_VARIANT_ORIGINAL))
         goto done;
     /* A NUL anywhere would let "password\0junk" pass a C-string compare. */
     if (memchr(raw, 0, n)) goto done;
@@ -182,8 +187,8 @@ done:
 
 /* ---- the passwords already verified ------------------------------------------- */
 
-static void mac_of(const ocpp_auth *a, const char *cp_id, const char *hash, const char *pw, size_t pw_len,
-                   unsigned char mac[crypto_generichash_BYTES])
+static void mac_of(const ocpp_auth *a, const char *cp_id, const char *hash, const char *pw,
+                   size_t pw_len, unsigned char mac[crypto_generichash_BYTES])
 {
     crypto_generichash_state st;
     crypto_generichash_init(&st, a->mac_key, sizeof a->mac_key, crypto_generichash_BYTES);
@@ -199,7 +204,8 @@ static cache_entry *cache_set(const ocpp_auth *a, uint64_t tag)
     return a->cache + (size_t)((tag >> 32) % CACHE_SETS) * CACHE_WAYS;
 }
 
-int ocpp_auth__cached(ocpp_auth *a, const char *cp_id, const char *hash, const char *pw, size_t pw_len)
+int ocpp_auth__cached(ocpp_auth *a, const char *cp_id, const char *hash, const char *pw,
+                      size_t pw_len)
 {
     uint64_t tag = tag_of(a, 'i', cp_id, strlen(cp_id));
     cache_entry *set = cache_set(a, tag);
@@ -214,7 +220,8 @@ int ocpp_auth__cached(ocpp_auth *a, const char *cp_id, const char *hash, const c
     return 0;
 }
 
-void ocpp_auth__remember(ocpp_auth *a, const char *cp_id, const char *hash, const char *pw, size_t pw_len)
+void ocpp_auth__remember(ocpp_auth *a, const char *cp_id, const char *hash, const char *pw,
+                         size_t pw_len)
 {
     uint64_t tag = tag_of(a, 'i', cp_id, strlen(cp_id));
     cache_entry *set = cache_set(a, tag), *e = NULL;
@@ -263,7 +270,8 @@ static limit_entry *limit_find(ocpp_auth *a, char kind, const char *key, int64_t
     for (unsigned i = 0; i < LIMIT_WAYS && !e; i++)
         if (!set[i].tag) e = &set[i];
     for (unsigned i = 0; i < LIMIT_WAYS && !e; i++)
-        if (set[i].blocked_until_ms <= now_ms && !set[i].pending && now_ms - set[i].window_start_ms >= a->lim.window_ms)
+        if (set[i].blocked_until_ms <= now_ms && !set[i].pending &&
+            now_ms - set[i].window_start_ms >= a->lim.window_ms)
             e = &set[i];
     if (!e) {
         e = &set[0];
@@ -297,7 +305,8 @@ void ocpp_auth__attempt(ocpp_auth *a, const char *cp_id, const char *peer, int64
     limit_find(a, 'p', peer, now_ms, 1)->pending++;
 }
 
-static void limit_end(ocpp_auth *a, char kind, const char *key, uint32_t max, int result, int64_t now_ms)
+static void limit_end(ocpp_auth *a, char kind, const char *key, uint32_t max, int result,
+                      int64_t now_ms)
 {
     limit_entry *e = limit_find(a, kind, key, now_ms, result == 0);
     if (!e) return; /* evicted meanwhile */
@@ -308,7 +317,8 @@ static void limit_end(ocpp_auth *a, char kind, const char *key, uint32_t max, in
     if (result == 1 && kind == 'i') e->failures = 0, e->blocked_until_ms = 0;
 }
 
-void ocpp_auth__result(ocpp_auth *a, const char *cp_id, const char *peer, int result, int64_t now_ms)
+void ocpp_auth__result(ocpp_auth *a, const char *cp_id, const char *peer, int result,
+                       int64_t now_ms)
 {
     limit_end(a, 'i', cp_id, a->lim.id_failures, result, now_ms);
     limit_end(a, 'p', peer, a->lim.peer_failures, result, now_ms);

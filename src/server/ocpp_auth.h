@@ -47,13 +47,16 @@ int ocpp_auth__needs_rehash(const char *hash);
 /* 1 and the password (NUL-terminated, *pw_len bytes) when authorization is
  * "Basic base64(cp_id:password)" with exactly cp_id as the user name and no
  * NUL byte anywhere; 0 otherwise. */
-int ocpp_auth__basic(const char *authorization, const char *cp_id, char *pw, size_t pw_cap, size_t *pw_len);
+int ocpp_auth__basic(const char *authorization, const char *cp_id, char *pw, size_t pw_cap,
+                     size_t *pw_len);
 
 /* The passwords already verified, kept as a BLAKE2b MAC under a key made at
  * start, of the id, the stored hash and the password: 1 when this password
  * was verified against this very hash. Microseconds, on the loop. */
-int ocpp_auth__cached(ocpp_auth *a, const char *cp_id, const char *hash, const char *pw, size_t pw_len);
-void ocpp_auth__remember(ocpp_auth *a, const char *cp_id, const char *hash, const char *pw, size_t pw_len);
+int ocpp_auth__cached(ocpp_auth *a, const char *cp_id, const char *hash, const char *pw,
+                      size_t pw_len);
+void ocpp_auth__remember(ocpp_auth *a, const char *cp_id, const char *hash, const char *pw,
+                         size_t pw_len);
 void ocpp_auth__forget(ocpp_auth *a, const char *cp_id);
 
 /* 1 when attempts for cp_id or from peer are held back now. */
@@ -61,7 +64,8 @@ int ocpp_auth__limited(ocpp_auth *a, const char *cp_id, const char *peer, int64_
 /* A slow check begins for cp_id from peer ... */
 void ocpp_auth__attempt(ocpp_auth *a, const char *cp_id, const char *peer, int64_t now_ms);
 /* ... and ends: result 1 matched, 0 refused (a failure), -1 not checked. */
-void ocpp_auth__result(ocpp_auth *a, const char *cp_id, const char *peer, int result, int64_t now_ms);
+void ocpp_auth__result(ocpp_auth *a, const char *cp_id, const char *peer, int result,
+                       int64_t now_ms);
 
 /* A keyed fingerprint of what a connection was admitted with (the stored
  * hash and the security profile), to see later whether either changed. */

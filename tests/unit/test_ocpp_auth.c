@@ -16,7 +16,8 @@
 static void basic_of(const char *raw, size_t n, char *out, size_t cap)
 {
     memcpy(out, "Basic ", 6);
-    sodium_bin2base64(out + 6, cap - 6, (const unsigned char *)raw, n, sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2base64(out + 6, cap - 6, (const unsigned char *)raw, n,
+                      sodium_base64_VARIANT_ORIGINAL);
 }
 
 static void test_hash_and_verify(void **state)
@@ -135,7 +136,8 @@ static void test_limits(void **state)
     assert_false(ocpp_auth__limited(a, "CP-A", "10.0.0.2", t + 2000)); /* the back-off is over */
     /* Checks still running count, so a burst cannot start more of them. */
     t += 10000;
-    for (int i = 0; i < 3; i++) ocpp_auth__attempt(a, "CP-C", "10.0.0.3", t);
+    for (int i = 0; i < 3; i++)
+        ocpp_auth__attempt(a, "CP-C", "10.0.0.3", t);
     assert_true(ocpp_auth__limited(a, "CP-C", "10.0.0.3", t));
     ocpp_auth__result(a, "CP-C", "10.0.0.3", 1, t); /* one matched: the id starts afresh */
     assert_false(ocpp_auth__limited(a, "CP-C", "10.0.0.3", t));
@@ -172,8 +174,9 @@ int main(void)
 {
     if (sodium_init() < 0) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hash_and_verify), cmocka_unit_test(test_legacy), cmocka_unit_test(test_basic),
-        cmocka_unit_test(test_cache),           cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_hash_and_verify), cmocka_unit_test(test_legacy),
+        cmocka_unit_test(test_basic),           cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
