@@ -80,9 +80,10 @@ static ec_err row_raw(void *ctx, const char *doc, size_t len)
 
 /* Reads the list arguments a kind accepts into f; answers 400 for unknown
  * or malformed ones. */
-static int list_filter(const ec_http_request *req, ec_http_response *res, ec_kind k, int paged,
+static int list_filter(const ec_http_request *req, ec_http_response *res, ec_kind k, int64_t max_limit,
                        ec_store_filter_t *f)
 {
+    int paged = max_limit > 0;
     memset(f, 0, sizeof *f);
     f->limit = paged ? 50 : -1;
     if (req->args_overflow) {
@@ -101,7 +102,7 @@ static int list_filter(const ec_http_request *req, ec_http_response *res, ec_kin
         if (!strcmp(name, "offset") && paged)
             ok = !ec_parse_i64(v, &iv) && iv >= 0 && (f->offset = iv, 1);
         else if (!strcmp(name, "limit") && paged)
-            ok = !ec_parse_i64(v, &iv) && iv >= 1 && iv <= 1000 && (f->limit = iv, 1);
+            ok = !ec_parse_i64(v, &iv) && iv >= 1 && iv <= max_limit && (f->limit = iv, 1);
         else if (!strcmp(name, "operator") || !strcmp(name, "operator_id"))
             ok = ec_reg_id_valid(v) && (f->operator_id = v, 1);
         else if (!strcmp(name, "jurisdiction") || !strcmp(name, "jurisdiction_id"))
@@ -157,7 +158,7 @@ static void list(ec_api *a, const api_principal *p, ec_kind k, const ec_http_req
                  ec_http_response *res)
 {
     ec_store_filter_t f;
-    if (list_filter(req, res, k, 1, &f)) return;
+    if (list_filter(req, res, k, 1000, &f)) return;
     /* Fleets and operators see their own organisation only. */
     if (k == EC_KIND_ORGANISATION && (p->role == EC_ROLE_FLEET || p->role == EC_ROLE_OPERATOR)) {
         ec_buf_puts(&res->body, "{\"data\":[");
@@ -196,20 +197,72 @@ static ec_err row_feature(void *ctx, const char *text, size_t len)
     return EC_OK;
 }
 
+/* A GeoJSON page: the features a request gets without a limit, and the most
+ * it may ask for. A feature costs the loop about 70 us (the stored document
+ * parsed, the feature written: measured on 30,000 sites) and 0.8 kB of
+ * answer, so a page holds the loop for at most ~75 ms and ~0.8 MB however
+ * large the register. */
+#define GEOJSON_LIMIT_DEFAULT 500
+#define GEOJSON_LIMIT_MAX 1000
+
+/* Appends s percent-encoded as a query component. */
+static void query_escape(ec_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("-._~,", c)) {
+            ec_buf_append(b, s, 1);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            ec_buf_append(b, e, 3);
+        }
+    }
+}
+
+/* The sites as a FeatureCollection, one page at a time: the page's place
+ * ("total", "offset", "limit") and the next page's address ("next", absent
+ * on the last page) are foreign members beside "features", which GeoJSON
+ * readers such as QGIS leave alone. */
 static void geojson(ec_api *a, const ec_http_request *req, ec_http_response *res)
 {
     ec_store_filter_t f;
-    if (list_filter(req, res, EC_KIND_SITE, 0, &f)) return;
+    if (list_filter(req, res, EC_KIND_SITE, GEOJSON_LIMIT_MAX, &f)) return;
+    int limited = 0;
+    for (size_t i = 0; i < req->n_args; i++) limited |= !strncmp(req->args[i], "limit=", 6);
+    if (!limited) f.limit = GEOJSON_LIMIT_DEFAULT;
     ec_jw w;
     ec_jw_init(&w, &res->body);
     ec_jw_obj_begin(&w);
     ec_jw_key(&w, "type"), ec_jw_str(&w, "FeatureCollection");
     ec_jw_key(&w, "features");
     ec_jw_arr_begin(&w);
-    int64_t total;
+    int64_t total = 0;
     ec_err rc = ec_store_list(a->store, EC_KIND_SITE, &f, row_feature, &w, &total);
     if (rc) return store_error(a, res, rc);
     ec_jw_arr_end(&w);
+    ec_jw_key(&w, "total"), ec_jw_int(&w, total);
+    ec_jw_key(&w, "offset"), ec_jw_int(&w, f.offset);
+    ec_jw_key(&w, "limit"), ec_jw_int(&w, f.limit);
+    if (f.offset + f.limit < total) {
+        /* The same filters, the next offset. */
+        ec_buf next;
+        ec_buf_init(&next, 64 + EC_HTTP_MAX_ARGS * EC_HTTP_MAX_ARG * 3);
+        ec_buf_printf(&next, "/api/v1/sites.geojson?offset=%lld&limit=%lld", (long long)(f.offset + f.limit),
+                      (long long)f.limit);
+        for (size_t i = 0; i < req->n_args; i++) {
+            const char *arg = req->args[i], *eq = strchr(arg, '=');
+            if (!strncmp(arg, "offset=", 7) || !strncmp(arg, "limit=", 6) || !eq) continue;
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)((size_t)(eq - arg) < 63 ? (size_t)(eq - arg) : 63), arg);
+            ec_buf_puts(&next, "&");
+            query_escape(&next, name);
+            ec_buf_puts(&next, "=");
+            query_escape(&next, eq + 1);
+        }
+        ec_jw_key(&w, "next"), ec_jw_str(&w, next.data ? next.data : "");
+        ec_buf_free(&next);
+    }
     ec_jw_obj_end(&w);
     res->status = 200;
     res->content_type = "application/geo+json";
