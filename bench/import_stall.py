@@ -10,7 +10,8 @@ probes, each from its own thread, one after another:
 Prints one JSON line: the import's time and, per probe, the number of probes,
 the longest wait and the 99th percentile while the import ran.
 
-usage: import_stall.py ECORRIDOR [ROWS] [WORKDIR]     (ROWS default 60000)
+usage: import_stall.py ECORRIDOR [ROWS] [WORKDIR] [--no-writes]     (ROWS default 60000)
+  --no-writes: no BootNotification probe (the loop then writes nothing meanwhile)
 """
 import base64
 import json
@@ -98,6 +99,8 @@ def probe(fn, stop, out):
 
 
 def main():
+    writes = "--no-writes" not in sys.argv
+    sys.argv = [a for a in sys.argv if a != "--no-writes"]
     exe = sys.argv[1]
     rows = int(sys.argv[2]) if len(sys.argv) > 2 else 60000
     tmp = sys.argv[3] if len(sys.argv) > 3 else tempfile.mkdtemp()
@@ -127,6 +130,8 @@ def main():
                "ocpp_heartbeat": lambda: hb.call("Heartbeat", {}),
                "ocpp_boot_write": lambda: boot.call("BootNotification", {"chargePointVendor": "V",
                                                                           "chargePointModel": "M"})}
+        if not writes:
+            del lat["ocpp_boot_write"]
         threads = [threading.Thread(target=probe, args=(fns[k], stop, lat[k])) for k in lat]
         for t in threads:
             t.start()

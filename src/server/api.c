@@ -2,6 +2,7 @@
  * and import, with keys and roles (policy.c). Handlers parse, call one
  * function below and write the answer. */
 #include "api_internal.h"
+#include "work.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -447,24 +448,9 @@ static void import(ec_api *a, const api_principal *p, const ec_http_request *req
         return api__error(res, 403, "forbidden", NULL, "only operators and admins import register files");
     }
     if (!req->body_len) return api__error(res, 400, "invalid_body", NULL, "send the register file as the request body");
-    ec_import_set set;
-    ec_import_summary_t sum;
-    ec_errclear();
-    ec_err rc = ec_store_import_text(a->store, "request body", req->body, req->body_len, format, op, &set, &sum, NULL);
-    if (rc == EC_EIO) {
-        store_error(a, res, rc);
-    } else if (rc) {
-        api__error(res, 400, sum.err.code[0] ? sum.err.code : "invalid_file", sum.err.field, "%s", ec_errmsg());
-    } else {
-        a->metrics.store_writes++;
-        ec_jw w;
-        ec_jw_init(&w, &res->body);
-        ec_jw_obj_begin(&w);
-        ec_import_summary_json(&w, &set, &sum);
-        ec_jw_obj_end(&w);
-        res->status = 200;
-    }
-    ec_import_set_free(&set);
+    /* Reading a large file takes seconds: a worker does it, and writes it on
+     * its own connection (work.c), while the loop goes on. */
+    work__import(a, p->org, format, op, req, res);
 }
 
 /* ---- dispatch -------------------------------------------------------------- */

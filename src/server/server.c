@@ -1,6 +1,7 @@
 /* server.c - `ecorridor serve`: the store, the demo region, the road graph and
  * the HTTP server on one libuv loop, until SIGINT or SIGTERM. */
 #include "server.h"
+#include "work.h"
 
 #include <malloc.h>
 #include <string.h>
@@ -27,6 +28,7 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_check_stop(&L->release);
     uv_close((uv_handle_t *)&L->release, NULL);
     ocpp__stop(L->api->ocpp);
+    work__stop(L->api->work);
     ec_http_stop(L->api->http);
 }
 
@@ -146,6 +148,7 @@ ec_err ec_serve(const ec_serve_opts_t *o)
         goto fail_store;
     }
     raise_fd_limit();
+    if ((rc = work__new(&loop, api, &api->work))) goto fail_store;
     if ((rc = ocpp__new(&loop, api->store, &o->ocpp, &api->ocpp))) goto fail_store;
     ec_http_handler h;
     memset(&h, 0, sizeof h);
@@ -196,6 +199,7 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     if (uv_loop_close(&loop)) ec_log(EC_LOG_WARN, "event loop closed with handles open");
     ec_log(EC_LOG_INFO, "stopped");
 fail_store:
+    work__free(api->work);
     ocpp__free(api->ocpp);
     api__free(api);
     ec_graph_free(api->graph);

@@ -38,6 +38,7 @@ typedef struct {
     ec_http_server *http;
     ocpp_cs *ocpp;
     ec_metrics metrics;
+    struct work_pool *work;    /* heavy requests on the worker pool (work.h); NULL: on the loop */
 } ec_api;
 
 /* The ec_http_handler functions over an ec_api. */
