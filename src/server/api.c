@@ -506,7 +506,7 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
     if (!strcmp(rest, "routes")) {
         if (req->method != EC_HTTP_POST) return api__error(res, 405, "method_not_allowed", NULL, "routes takes POST");
         if (api__may_route(&p, res)) return;
-        return api__route(a, req, res);
+        return api__route(a, p.org, req, res);
     }
     if (!strcmp(rest, "import")) {
         if (req->method != EC_HTTP_POST) return api__error(res, 405, "method_not_allowed", NULL, "import takes POST");

@@ -200,6 +200,7 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     ec_log(EC_LOG_INFO, "stopped");
 fail_store:
     work__free(api->work);
+    api__route_free(api);
     ocpp__free(api->ocpp);
     api__free(api);
     ec_graph_free(api->graph);

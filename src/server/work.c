@@ -65,6 +65,7 @@ static void lane_next(work_pool *p, lane_t *l)
         j->next = NULL;
         j->uv.data = j;
         l->running = j;
+        if (j->start) j->start(j);
         if (uv_queue_work(p->loop, &j->uv, on_work, after_work) == 0) return;
         /* The pool refused it (never seen): answer for it here. */
         l->running = NULL;

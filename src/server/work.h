@@ -23,6 +23,7 @@ struct work_job {
      * content_type and body. done (may be NULL) is called on the loop after
      * run: returning 1 runs the job again at the head of its lane (the
      * answer is not sent yet). release frees the job, on the loop, once. */
+    void (*start)(work_job *j); /* may be NULL: on the loop, as the job leaves the queue for the pool */
     void (*run)(work_job *j);
     int (*done)(work_job *j);
     void (*release)(work_job *j);
