@@ -619,6 +619,112 @@ def test_cli_import(tmp):
     check(r.returncode == 2, "unknown --format is a usage error")
 
 
+def test_geojson_paging(hub, keys):
+    """sites.geojson comes in pages: total, offset, limit and a next link beside the features."""
+    s, allsites = curl(hub, "GET", "/api/v1/sites?limit=1000")
+    ids = sorted(x["id"] for x in allsites["data"])
+    s, g = curl(hub, "GET", "/api/v1/sites.geojson")
+    check(s == 200 and g["type"] == "FeatureCollection" and g["total"] == len(ids) and g["offset"] == 0 and
+          g["limit"] == 500, "geojson: total, offset and the default limit: %s" % {k: v for k, v in g.items()
+                                                                                 if k != "features"})
+    check(len(g["features"]) == min(500, len(ids)) and ("next" in g) == (len(ids) > 500),
+          "geojson: one page, a next link only when more follow")
+    seen, path, pages = [], "/api/v1/sites.geojson?limit=40", 0
+    while path and pages < 100:
+        s, g = curl(hub, "GET", path)
+        check(s == 200 and g["limit"] == 40 and len(g["features"]) <= 40, "geojson page %s" % path)
+        seen += [f["properties"]["id"] for f in g["features"]]
+        path, pages = g.get("next"), pages + 1
+    check(seen == ids, "geojson: the next links walk every site once, in id order (%d of %d)" % (len(seen), len(ids)))
+    s, g = curl(hub, "GET", "/api/v1/sites.geojson?limit=1000")
+    check(s == 200 and g["limit"] == 1000, "geojson: limit 1000 is allowed")
+    for bad in ["limit=1001", "limit=0", "offset=-1", "limit=x"]:
+        s, e = curl(hub, "GET", "/api/v1/sites.geojson?" + bad)
+        check(s == 400 and is_error(e, "invalid_parameter"), "geojson %s is 400: %s" % (bad, s))
+    # The filters go on in the next link.
+    s, g = curl(hub, "GET", "/api/v1/sites.geojson?standard=MCS&limit=1")
+    check(s == 200 and g["total"] > 1 and "standard=MCS" in g.get("next", ""), "geojson: next keeps the filters: %s" %
+          g.get("next"))
+    s, g2 = curl(hub, "GET", g["next"])
+    check(s == 200 and g2["offset"] == 1 and g2["total"] == g["total"], "geojson: the next link answers")
+
+
+def big_csv(n_sites, prefix):
+    rows = ["site_id,name,lat,lon,standard,power_kw,count,price_per_kwh,price_per_min,operator"]
+    for i in range(n_sites):
+        lat, lon = 44 + (i * 7919 % 12000) / 1000.0, 2 + (i * 104729 % 14000) / 1000.0
+        rows.append("%s%06d,Site %d,%.4f,%.4f,MCS,1000,2,0.49,0,Big Op" % (prefix, i, i, lat, lon))
+        rows.append("%s%06d,Site %d,%.4f,%.4f,CCS2,350,4,0.49,0,Big Op" % (prefix, i, i, lat, lon))
+    return ("\n".join(rows) + "\n").encode()
+
+
+def post_raw(hub, path, body, key, out):
+    c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=120)
+    c.request("POST", path, body, {"Authorization": "Bearer " + key})
+    r = c.getresponse()
+    out.append((r.status, json.loads(r.read() or b"null")))
+    c.close()
+
+
+def test_import_off_loop(tmp):
+    """A 60,000-row import runs on a worker: /healthz answers within ~100 ms all the while; a second
+    import of the same organisation meanwhile gets 503; the import is whole and idempotent."""
+    db = os.path.join(tmp, "big.db")
+    admin = key(db, "admin", "hub-admin")
+    hub = Hub(db)
+    try:
+        n0 = curl(hub, "GET", "/api/v1/sites?limit=1")[1]["total"]
+        body = big_csv(30000, "BIG")
+        done = []
+        t = threading.Thread(target=post_raw, args=(hub, "/api/v1/import?format=csv", body, admin, done))
+        t0 = time.monotonic()
+        t.start()
+        time.sleep(0.2)
+        busy = []
+        post_raw(hub, "/api/v1/import?format=csv", b"site_id,name,lat,lon\nX,Y,50,8\n", admin, busy)
+        waits = []
+        while t.is_alive():
+            c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=30)
+            p0 = time.monotonic()
+            c.request("GET", "/healthz")
+            ok = c.getresponse().status == 200
+            if t.is_alive():
+                waits.append(time.monotonic() - p0)
+            c.close()
+            check(ok, "healthz answers during the import")
+            time.sleep(0.01)
+        t.join()
+        took = time.monotonic() - t0
+        s, b = done[0]
+        check(s == 200 and b["added"] >= 30000 and b["records"] == b["added"],
+              "the big import is stored: %s %s" % (s, str(b)[:200]))
+        check(len(waits) >= 10 and max(waits) < 0.1,
+              "healthz within 100 ms while the import ran %.1f s: %d probes, longest %.0f ms" % (
+                  took, len(waits), 1000 * max(waits or [0])))
+        check(busy and busy[0][0] == 503 and is_error(busy[0][1], "busy"),
+              "a second import of the same organisation meanwhile is 503 busy: %s" % (busy,))
+        s, x = curl(hub, "GET", "/api/v1/sites/BIG029999")
+        check(s == 200 and len(x["evses"]) == 6, "the last site of the file is whole: %s" % s)
+        again = []
+        post_raw(hub, "/api/v1/import?format=csv", body, admin, again)
+        s, b2 = again[0]
+        check(s == 200 and b2["added"] == 0 and b2["updated"] == 0 and b2["unchanged"] == b["added"],
+              "the same file again changes nothing: %s" % str(b2)[:200])
+        s, b = curl(hub, "GET", "/api/v1/sites?limit=1")
+        check(b["total"] == n0 + 30000, "30,000 sites more, no more: %s" % b["total"])
+        # A bad record at the end: nothing of the file is stored, and the record is named.
+        bad = big_csv(2000, "BAD") + b"BAD999999,Bad,95,8,MCS,1000,2,0.49,0,Big Op\n"
+        err = []
+        post_raw(hub, "/api/v1/import?format=csv", bad, admin, err)
+        s, e = err[0]
+        check(s == 400 and is_error(e) and ":4002:" in e["error"]["message"],
+              "a bad record names its line: %s" % (err,))
+        s, _ = curl(hub, "GET", "/api/v1/sites/BAD000001")
+        check(s == 404, "all or nothing: nothing of the bad file is stored")
+    finally:
+        check(hub.stop() == 0, "the hub stops cleanly after the imports")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "hub.db")
@@ -630,6 +736,7 @@ def main():
             test_import(hub, keys)
             test_lists(hub, keys)
             test_routes(hub, keys)
+            test_geojson_paging(hub, keys)
             test_openapi(hub, keys)
         finally:
             check(hub.stop() == 0, "the hub stops cleanly on SIGTERM")
@@ -637,6 +744,7 @@ def main():
         test_start_errors(tmp)
         test_keys_cli(tmp)
         test_cli_import(tmp)
+        test_import_off_loop(tmp)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
