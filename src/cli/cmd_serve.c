@@ -22,6 +22,10 @@ static const cli_opt opts[] = {
     {"heartbeat", "S", "heartbeat interval given to charge points at boot (default 300 s)"},
     {"call-timeout", "S", "how long a command waits for a charge point's answer (default 30 s)"},
     {"auto-register", "ORG", "unknown charge points that boot join this operator (default: refused)"},
+    {"max-connections", "N", "connections open at once, in all (default: the open-file limit less 64)"},
+    {"max-pending", "N", "connections still sending a request, from one address (default 256)"},
+    {"header-timeout", "S", "time for a request's line and headers (default 10 s)"},
+    {"idle-timeout", "S", "time a kept-alive connection may wait between requests (default 30 s)"},
     {NULL, NULL, NULL},
 };
 
@@ -90,6 +94,19 @@ static int run(int argc, char **argv)
         if (ec_parse_i64(v, &n) || n < 1 || n > 86400)
             return cli_usage_error(&cmd_serve, "--%s \"%s\" is not a number of seconds from 1 to 86400", secs[i], v);
         *dst[i] = (int)n;
+    }
+    static const char *const lims[] = {"max-connections", "max-pending", "header-timeout", "idle-timeout"};
+    int *ldst[] = {&o.limits.max_connections, &o.limits.max_pending_per_addr, &o.limits.header_timeout_ms,
+                   &o.limits.idle_timeout_ms};
+    for (int i = 0; i < 4; i++) {
+        const char *v = cli_get(&a, lims[i]);
+        double x;
+        if (!v) continue;
+        int in_s = i >= 2;
+        if (ec_parse_double(v, &x) || x < (in_s ? 0.1 : 1) || x > (in_s ? 3600 : 1000000))
+            return cli_usage_error(&cmd_serve, "--%s \"%s\" is not %s", lims[i], v,
+                                   in_s ? "a number of seconds from 0.1 to 3600" : "a count from 1 to 1000000");
+        *ldst[i] = in_s ? (int)(x * 1000 + 0.5) : (int)x;
     }
     o.ocpp.auto_register = cli_get(&a, "auto-register");
     if (o.ocpp.auto_register && !ec_reg_id_valid(o.ocpp.auto_register))

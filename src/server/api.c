@@ -45,8 +45,24 @@ static void store_error(ec_api *a, ec_http_response *res, ec_err rc)
 
 size_t api__admit(void *ctx, const ec_http_request *req, ec_http_response *res)
 {
-    (void)ctx, (void)res;
-    return strcmp(req->path, "/api/v1/import") == 0 ? EC_API_IMPORT_MAX : EC_API_BODY_MAX;
+    ec_api *a = ctx;
+    int import = strcmp(req->path, "/api/v1/import") == 0;
+    /* A body larger than a small one is taken in only from a key that may
+     * send it: a stranger's megabytes cost the hub nothing. */
+    if (req->content_length > (int64_t)EC_API_BODY_OPEN || req->content_length < 0) {
+        api_principal p;
+        if (api__authenticate(a, req, res, &p)) return 0;
+        if (p.role == EC_ROLE_PUBLIC) {
+            api__error(res, 401, "unauthorized", NULL, "a request body over %u bytes needs a key", EC_API_BODY_OPEN);
+            snprintf(res->www_authenticate, sizeof res->www_authenticate, "Bearer realm=\"ecorridor\"");
+            return 0;
+        }
+        if (import && p.role != EC_ROLE_ADMIN && p.role != EC_ROLE_OPERATOR) {
+            api__error(res, 403, "forbidden", NULL, "only operators and admins import register files");
+            return 0;
+        }
+    }
+    return import ? EC_API_IMPORT_MAX : EC_API_BODY_MAX;
 }
 
 void api__done(void *ctx, ec_http_method m, int status, double seconds)

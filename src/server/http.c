@@ -1,64 +1,26 @@
-/* http.c - the one file that knows libwebsockets: HTTP/1.1 on our libuv loop. */
-#include "http.h"
+/* http.c - HTTP/1.1 on our libuv loop: connections, their limits and
+ * deadlines, requests read with http-parser (the one file that knows it),
+ * answers written in one write. WebSocket framing is in http_ws.c, TLS in
+ * http_tls.c.
+ *
+ * Every connection is in one of four states (http_internal.h). A request is
+ * read whole (line, headers, body) before its handler runs; one request is
+ * answered at a time per connection, and what a client pipelines behind it
+ * is held, up to a limit, until the answer is out. A client that is "still
+ * sending" (between accept, or its last answer, and the end of its next
+ * request) is on the server's pending list with a deadline, and counts
+ * against its address's share. */
+#include "http_internal.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
-#include <libwebsockets.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#define HEADERS_MAX 1024
-
-#define WS_QUEUE_MAX (4u << 20) /* bytes queued for one peer before it is dropped */
-
-typedef struct {
-    uint64_t serial;
-    struct lws *wsi;
-} deferred;
-
-struct ec_http_server {
-    struct lws_context *ctx;
-    ec_http_handler h;
-    int port;
-    ec_http_stats_t stats;
-    void *loops[1];
-    uint64_t next_serial;
-    ec_vec deferred; /* requests waiting for ec_http_complete */
-    unsigned char *scratch; /* LWS_PRE and one outgoing message */
-    size_t scratch_cap;
-    struct lws_protocols protocols[3];
-};
-
-struct ec_ws {
-    struct lws *wsi;
-    ec_http_server *s;
-    void *user;
-    int accepted, opened;
-    ec_buf in;       /* the message being received */
-    ec_buf out;      /* queued messages: 4-byte length, then the bytes */
-    size_t out_head; /* where the next one starts */
-    int close_code;  /* non-zero: close once the queue is written */
-    char close_reason[64];
-};
-
-/* Per connection, reused by each request on a kept-alive connection. */
-typedef struct {
-    ec_http_request req;
-    ec_buf body;
-    size_t limit;
-    int too_big;    /* 413: the body is over the limit */
-    int chunked;    /* 411: a chunked body, which libwebsockets does not read */
-    int dispatched;
-    int64_t t0_ns;
-    ec_http_response res;
-    unsigned char *wire; /* LWS_PRE, headers and body as they go out */
-    size_t wire_cap;
-    int counted;
-    int close_after; /* the body was refused unread: the connection cannot be reused */
-    int deferred;    /* waiting for ec_http_complete */
-} conn;
 
 static const char *const method_names[EC_HTTP_N_METHODS] = {"GET", "POST", "PUT", "PATCH",
                                                             "DELETE", "OPTIONS", "HEAD", "OTHER"};
@@ -68,463 +30,1057 @@ const char *ec_http_method_name(ec_http_method m)
     return (int)m >= 0 && m < EC_HTTP_N_METHODS ? method_names[m] : "OTHER";
 }
 
-static ec_http_method method_of(struct lws *wsi)
+int64_t http__now_ms(ec_http_server *s)
 {
-    static const struct {
-        enum lws_token_indexes tok;
-        ec_http_method m;
-    } map[] = {{WSI_TOKEN_GET_URI, EC_HTTP_GET},     {WSI_TOKEN_POST_URI, EC_HTTP_POST},
-               {WSI_TOKEN_PUT_URI, EC_HTTP_PUT},     {WSI_TOKEN_PATCH_URI, EC_HTTP_PATCH},
-               {WSI_TOKEN_DELETE_URI, EC_HTTP_DELETE}, {WSI_TOKEN_OPTIONS_URI, EC_HTTP_OPTIONS},
-               {WSI_TOKEN_HEAD_URI, EC_HTTP_HEAD}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (lws_hdr_total_length(wsi, map[i].tok)) return map[i].m;
-    return EC_HTTP_OTHER;
+    return (int64_t)uv_now(s->loop);
 }
 
-static void read_request(struct lws *wsi, conn *c, const char *uri)
+static const char *reason_of(int status)
 {
-    ec_http_request *r = &c->req;
-    r->method = method_of(wsi);
-    snprintf(r->path, sizeof r->path, "%s", uri ? uri : "/");
-    r->n_args = 0;
-    r->args_overflow = 0;
-    for (int i = 0;; i++) {
-        char tmp[EC_HTTP_MAX_ARG];
-        int n = lws_hdr_copy_fragment(wsi, tmp, sizeof tmp, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (n < 0) {
-            /* -1: no such fragment; other negatives: it did not fit. */
-            if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i) > 0) r->args_overflow = 1;
-            else break;
-            continue;
-        }
-        if (r->n_args == EC_HTTP_MAX_ARGS) {
-            r->args_overflow = 1;
-            break;
-        }
-        memcpy(r->args[r->n_args++], tmp, (size_t)n + 1);
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 422: return "Unprocessable Content";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Status";
     }
-    r->authorization[0] = 0;
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
-        lws_hdr_copy(wsi, r->authorization, sizeof r->authorization, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
-        snprintf(r->authorization, sizeof r->authorization, "?");
 }
 
-/* Headers and body in one buffer and one write: lws sends what the socket
- * takes, keeps the rest and completes the transaction once it has drained. */
-static int respond(struct lws *wsi, ec_http_server *s, conn *c)
+/* ---- the pending list: connections still sending a request ------------- */
+
+static void pending_add(http_conn *c, int64_t deadline_ms)
 {
-    ec_http_response *res = &c->res;
-    size_t body = c->req.method == EC_HTTP_HEAD ? 0 : res->body.len;
-    void *wire = c->wire;
-    if (ec_grow(&wire, &c->wire_cap, LWS_PRE + HEADERS_MAX + body, 1)) return -1;
-    c->wire = wire;
-    unsigned char *start = c->wire + LWS_PRE, *p = start, *end = start + HEADERS_MAX - 1;
-    if (lws_add_http_common_headers(wsi, (unsigned int)res->status,
-                                    res->content_type ? res->content_type : "application/json",
-                                    res->body.len, &p, end))
-        return -1;
-    if (res->www_authenticate[0] &&
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE,
-                                     (const unsigned char *)res->www_authenticate,
-                                     (int)strlen(res->www_authenticate), &p, end))
-        return -1;
-    if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                    (const unsigned char *)"no-store", 8, &p, end))
-        return -1;
-    if (lws_finalize_http_header(wsi, &p, end)) return -1;
-    if (body) memcpy(p, res->body.data, body), p += body;
-    /* HTTP/1 has no framing: headers and body go out as one raw write. */
-    if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) != (int)(p - start)) return -1;
-    if (s->h.done) s->h.done(s->h.ctx, c->req.method, res->status, (double)(ec_time_mono_ns() - c->t0_ns) / 1e9);
-    c->dispatched = 0;
+    ec_http_server *s = c->s;
+    c->deadline_ms = deadline_ms;
+    if (c->pending) return;
+    c->pending = 1;
+    c->pending_since_ms = http__now_ms(s);
+    c->pend_prev = s->pend_tail;
+    c->pend_next = NULL;
+    if (s->pend_tail) s->pend_tail->pend_next = c;
+    else s->pend_head = c;
+    s->pend_tail = c;
+    s->pending_by_bucket[c->bucket]++;
+}
+
+static void pending_remove(http_conn *c)
+{
+    ec_http_server *s = c->s;
+    if (!c->pending) return;
+    c->pending = 0;
+    if (c->pend_prev) c->pend_prev->pend_next = c->pend_next;
+    else s->pend_head = c->pend_next;
+    if (c->pend_next) c->pend_next->pend_prev = c->pend_prev;
+    else s->pend_tail = c->pend_prev;
+    c->pend_prev = c->pend_next = NULL;
+    s->pending_by_bucket[c->bucket]--;
+}
+
+static void conn_read(http_conn *c);
+
+/* Reads again, once what held it back is gone, and parses what was held. */
+static void conn_resume(http_conn *c)
+{
+    if (c->closed || c->state != CONN_HTTP || c->busy || c->out_queued >= HTTP_OUT_STOP) return;
+    if (!c->reading) conn_read(c);
+    http__input(c, NULL, 0);
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+typedef struct {
+    uv_write_t req;
+    http_conn *c;
+    size_t len;
+    char data[];
+} write_req;
+
+static void on_write(uv_write_t *w, int status)
+{
+    write_req *wr = (write_req *)w;
+    http_conn *c = wr->c;
+    c->out_queued -= wr->len;
+    ec_free(wr);
+    if (c->closed) return;
+    if (status < 0) {
+        http__close(c);
+        return;
+    }
+    if (c->out_queued == 0) {
+        if (c->state == CONN_WS) http__ws_drained(c);
+        else if (c->state == CONN_HTTP && !c->reading) conn_resume(c);
+    }
+}
+
+void http__kill(http_conn *c)
+{
+    if (c->closed || c->dead) return;
+    c->dead = 1;
+    c->linger_until_ms = 1; /* the next sweep */
+    if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp), c->reading = 0;
+}
+
+ec_err http__write_raw(http_conn *c, const void *data, size_t n)
+{
+    if (c->closed || c->dead) return EC_EIO;
+    if (!n) return EC_OK;
+    size_t done = 0;
+    if (c->out_queued == 0) {
+        uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
+        int r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (r > 0) done = (size_t)r;
+        else if (r != UV_EAGAIN && r != UV_ENOSYS) {
+            http__kill(c);
+            return EC_EIO;
+        }
+        if (done == n) return EC_OK;
+    }
+    write_req *wr = ec_malloc(sizeof *wr + (n - done));
+    if (!wr) {
+        http__kill(c);
+        return EC_ENOMEM;
+    }
+    wr->c = c;
+    wr->len = n - done;
+    memcpy(wr->data, (const char *)data + done, n - done);
+    uv_buf_t b = uv_buf_init(wr->data, (unsigned)wr->len);
+    if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, on_write)) {
+        ec_free(wr);
+        http__kill(c);
+        return EC_EIO;
+    }
+    c->out_queued += wr->len;
+    return EC_OK;
+}
+
+ec_err http__write(http_conn *c, const void *data, size_t n)
+{
+    return c->tls ? http__tls_write(c, data, n) : http__write_raw(c, data, n);
+}
+
+/* ---- closing -------------------------------------------------------------- */
+
+static void slot_free(ec_http_server *s, http_conn *c)
+{
+    if (c->slot < s->n_slots && s->slots[c->slot] == c) {
+        s->slots[c->slot] = NULL;
+        s->free_slots[s->n_free++] = c->slot;
+    }
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    http_conn *c = h->data;
+    ec_free(c);
+}
+
+static void conn_release(http_conn *c)
+{
+    ec_http_server *s = c->s;
+    pending_remove(c);
+    c->linger_until_ms = 0;
+    if (c->ws) http__ws_free(c);
+    if (c->tls) http__tls_conn_free(c);
+    slot_free(s, c);
+    ec_free(c->req);
+    c->req = NULL;
     ec_buf_free(&c->body);
-    if (res->body.cap > (1u << 20)) ec_buf_free(&res->body); /* keep small buffers for the next request */
-    if (c->wire_cap > (1u << 20)) {
-        ec_free(c->wire);
-        c->wire = NULL;
-        c->wire_cap = 0;
-    }
-    if (c->close_after || lws_http_transaction_completed(wsi)) return -1;
-    return 0;
+    ec_buf_free(&c->res.body);
+    ec_buf_free(&c->held);
+    s->stats.open--;
 }
 
-static void dispatch(ec_http_server *s, conn *c)
+void http__close(http_conn *c)
 {
-    c->dispatched = 1;
-    ec_buf_reset(&c->res.body);
-    c->res.status = 500;
-    c->res.content_type = "application/json";
-    c->res.www_authenticate[0] = 0;
-    if (c->chunked) {
-        c->res.status = 411;
-        ec_buf_puts(&c->res.body, "{\"error\":{\"code\":\"length_required\",\"message\":\"send the body with a "
-                                  "Content-Length, not chunked\",\"field\":\"\"}}");
-    } else if (c->too_big) {
-        c->res.status = 413;
-        ec_buf_printf(&c->res.body,
-                      "{\"error\":{\"code\":\"body_too_large\",\"message\":\"the request body is larger than %zu "
-                      "bytes\",\"field\":\"\"}}",
-                      c->limit);
+    if (c->closed) return;
+    c->closed = 1;
+    conn_release(c);
+    uv_close((uv_handle_t *)&c->tcp, on_closed);
+}
+
+static void on_shutdown(uv_shutdown_t *sh, int status)
+{
+    http_conn *c = sh->data;
+    ec_free(sh);
+    (void)status;
+    /* Keep reading (and dropping) a little, so that what the client still
+     * sends does not reset the connection before it has read our answer. */
+    if (!c->closed) c->linger_until_ms = http__now_ms(c->s) + HTTP_LINGER_MS;
+}
+
+/* After the answer is out: half-close, then linger. */
+static void conn_finish(http_conn *c)
+{
+    if (c->closed) return;
+    c->state = CONN_CLOSING;
+    pending_remove(c);
+    uv_shutdown_t *sh = ec_malloc(sizeof *sh);
+    if (!sh || (sh->data = c, uv_shutdown(sh, (uv_stream_t *)&c->tcp, on_shutdown))) {
+        ec_free(sh);
+        http__close(c);
+        return;
+    }
+    /* Until the shutdown completes, the sweep still bounds the wait. */
+    c->linger_until_ms = http__now_ms(c->s) + HTTP_LINGER_MS + 5000;
+    if (!c->reading) conn_read(c);
+}
+
+/* ---- answers -------------------------------------------------------------- */
+
+static void respond(http_conn *c)
+{
+    ec_http_server *s = c->s;
+    ec_http_response *res = &c->res;
+    ec_http_method m = c->req ? c->req->method : EC_HTTP_GET;
+    size_t body = m == EC_HTTP_HEAD ? 0 : res->body.len;
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n%s%s%s%s"
+                     "\r\n",
+                     res->status, reason_of(res->status), res->content_type ? res->content_type : "application/json",
+                     res->body.len, res->www_authenticate[0] ? "WWW-Authenticate: " : "", res->www_authenticate,
+                     res->www_authenticate[0] ? "\r\n" : "", c->close_after ? "Connection: close\r\n" : "");
+    if (n < 0 || (size_t)n >= sizeof head) n = 0;
+    if (body && body + (size_t)n <= sizeof s->outbuf) {
+        /* Small answers go out in one write. */
+        char *w = s->outbuf;
+        memcpy(w, head, (size_t)n);
+        memcpy(w + n, res->body.data, body);
+        http__write(c, w, (size_t)n + body);
     } else {
-        c->req.body = c->body.data ? c->body.data : "";
-        c->req.body_len = c->body.len;
-        c->req.serial = ++s->next_serial;
-        s->h.handle(s->h.ctx, &c->req, &c->res);
+        if (http__write(c, head, (size_t)n) == EC_OK && body) http__write(c, res->body.data, body);
     }
+    if (c->closed) return;
+    if (s->h.done) s->h.done(s->h.ctx, m, res->status, (double)(ec_time_mono_ns() - c->t0_ns) / 1e9);
+    if (res->body.cap > (256u << 10)) ec_buf_free(&res->body); /* keep small buffers for the next request */
+    ec_buf_free(&c->body);
+    c->busy = 0;
+    c->wait_serial = 0;
+    if (c->close_after) {
+        conn_finish(c);
+        return;
+    }
+    /* Ready for the next request on this connection. */
+    http_parser_pause(&c->parser, 0);
+    pending_add(c, http__now_ms(s) + s->lim.idle_timeout_ms);
+    if (c->out_queued >= HTTP_OUT_STOP) {
+        /* The client does not read: hold its input until it does. */
+        if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp), c->reading = 0;
+        return;
+    }
+    http__input(c, NULL, 0);
 }
 
-static void undefer(ec_http_server *s, struct lws *wsi)
+static void json_error(ec_http_response *res, int status, const char *code, const char *message)
 {
-    deferred *d = s->deferred.data;
-    for (size_t i = 0; i < s->deferred.len; i++)
-        if (d[i].wsi == wsi) {
-            d[i] = d[--s->deferred.len];
-            return;
-        }
+    ec_buf_reset(&res->body);
+    res->status = status;
+    res->content_type = "application/json";
+    res->www_authenticate[0] = 0;
+    ec_buf_printf(&res->body, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"field\":\"\"}}", code, message);
 }
 
-/* Answers now, or parks the connection until ec_http_complete. */
-static int answer(struct lws *wsi, ec_http_server *s, conn *c)
+void http__refuse(http_conn *c, int status, const char *code, const char *message)
 {
-    if (c->res.status) return respond(wsi, s, c);
-    deferred d = {c->req.serial, wsi};
-    if (ec_vec_push(&s->deferred, &d)) return -1;
-    c->deferred = 1;
-    return 0;
+    if (c->closed || c->state == CONN_CLOSING) return;
+    c->s->stats.bad_requests += status != 503 && status != 408;
+    if (!c->res.body.max) ec_buf_init(&c->res.body, 512u << 20);
+    json_error(&c->res, status, code, message);
+    c->close_after = 1;
+    c->busy = 1;
+    respond(c);
 }
 
 ec_err ec_http_complete(ec_http_server *s, uint64_t serial, int status, const char *content_type,
                         const char *body, size_t len)
 {
-    deferred *d = s->deferred.data;
-    for (size_t i = 0; i < s->deferred.len; i++) {
-        if (d[i].serial != serial) continue;
-        struct lws *wsi = d[i].wsi;
-        conn *c = lws_wsi_user(wsi);
-        d[i] = d[--s->deferred.len];
-        c->res.status = status;
-        c->res.content_type = content_type;
-        ec_buf_reset(&c->res.body);
-        ec_err rc = ec_buf_append(&c->res.body, body, len);
-        lws_callback_on_writable(wsi);
-        return rc;
-    }
-    return EC_ENOTFOUND;
+    uint32_t slot = (uint32_t)(serial >> 40);
+    http_conn *c = slot < s->n_slots ? s->slots[slot] : NULL;
+    if (!c || c->closed || c->wait_serial != serial || c->state != CONN_HTTP) return EC_ENOTFOUND;
+    c->res.status = status;
+    c->res.content_type = content_type;
+    ec_buf_reset(&c->res.body);
+    ec_err rc = ec_buf_append(&c->res.body, body, len);
+    if (rc) json_error(&c->res, 500, "internal", "the answer was too large");
+    respond(c);
+    return rc;
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+/* ---- reading a request: http-parser's callbacks ---------------------------- */
+
+static http_conn *conn_of(http_parser *p)
 {
-    struct lws_context *ctx = lws_get_context(wsi);
-    ec_http_server *s = ctx ? lws_context_user(ctx) : NULL;
-    conn *c = user;
-    switch (reason) {
-    case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
-        if (s && c && !c->counted) {
-            c->counted = 1;
-            s->stats.open++;
-            s->stats.total++;
-        }
-        return 0;
-    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        if (c && c->deferred && s) undefer(s, wsi);
-        if (c) {
-            c->deferred = 0;
-            if (c->counted && s) s->stats.open--;
-            c->counted = 0;
-            ec_buf_free(&c->body);
-            ec_buf_free(&c->res.body);
-            ec_free(c->wire);
-            c->wire = NULL;
-            c->wire_cap = 0;
-        }
-        return 0;
-    case LWS_CALLBACK_HTTP: {
-        if (!c) return -1;
-        c->t0_ns = ec_time_mono_ns();
-        read_request(wsi, c, in);
-        c->too_big = c->chunked = c->close_after = c->dispatched = 0;
-        c->req.body = NULL;
-        c->limit = s->h.admit ? s->h.admit(s->h.ctx, &c->req, &c->res) : 1u << 20;
-        ec_buf_init(&c->body, c->limit);
-        if (!c->res.body.max) ec_buf_init(&c->res.body, 512u << 20);
-        char cl[32] = "";
-        int64_t clen = 0;
-        if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) ec_parse_i64(cl, &clen);
-        c->chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
-        c->too_big = clen > (int64_t)c->limit;
-        /* A body refused unread leaves the connection unusable: it closes after the answer. */
-        c->close_after = c->chunked || c->too_big;
-        if (clen > 0 && !c->close_after) return 0; /* the body follows */
-        dispatch(s, c);
-        return answer(wsi, s, c);
-    }
-    case LWS_CALLBACK_HTTP_WRITEABLE:
-        if (!c || !c->deferred) return 0;
-        c->deferred = 0;
-        return respond(wsi, s, c);
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        /* A WebSocket upgrade that offered none of our subprotocols lands on
-         * the HTTP protocol: refuse it. */
-        if (s) s->stats.ws_refused++;
-        ec_log(EC_LOG_INFO, "ws: upgrade refused: no supported subprotocol offered (%s wanted)",
-               s && s->h.ws_protocol ? s->h.ws_protocol : "none");
-        return -1;
-    case LWS_CALLBACK_HTTP_BODY:
-        if (!c->too_big && ec_buf_append(&c->body, in, len)) c->too_big = 1;
-        return 0;
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (c->dispatched) return 0;
-        dispatch(s, c);
-        return answer(wsi, s, c);
-    default: break;
-    }
-    return lws_callback_http_dummy(wsi, reason, user, in, len);
+    return p->data;
 }
 
-/* ---- WebSocket ---------------------------------------------------------- */
-
-static int ws_filter(struct lws *wsi, ec_http_server *s, ec_ws *w)
+/* Stops the parser with the layer's own answer. */
+static int stop(http_conn *c, int status, const char *code, const char *message)
 {
-    char path[EC_HTTP_MAX_PATH] = "", auth[256] = "";
-    if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) < 0) path[0] = 0;
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
-        lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
-        snprintf(auth, sizeof auth, "?");
-    memset(w, 0, sizeof *w);
-    w->wsi = wsi;
-    w->s = s;
-    ec_ws_handshake hs = {path, auth, "", lws_is_ssl(wsi), 0};
-    int st = s->h.ws_accept ? s->h.ws_accept(s->h.ctx, &hs, &w->user) : 404;
-    if (st) {
-        s->stats.ws_refused++;
-        return -1;
-    }
-    w->accepted = 1;
-    ec_buf_init(&w->in, s->h.ws_max_message ? s->h.ws_max_message : 65536);
-    ec_buf_init(&w->out, WS_QUEUE_MAX);
+    c->refused = 1;
+    if (!c->res.body.max) ec_buf_init(&c->res.body, 512u << 20);
+    json_error(&c->res, status, code, message);
+    return -1;
+}
+
+static int count_header_bytes(http_conn *c, size_t n)
+{
+    c->header_bytes += n;
+    if (c->header_bytes > HTTP_HEADERS_MAX)
+        return stop(c, 431, "headers_too_large", "the request line and headers are larger than 8192 bytes");
     return 0;
 }
 
-static int ws_write_one(struct lws *wsi, ec_http_server *s, ec_ws *w)
+static int on_message_begin(http_parser *p)
 {
-    if (w->out_head < w->out.len) {
-        uint32_t n;
-        memcpy(&n, w->out.data + w->out_head, 4);
-        void *p = s->scratch;
-        if (ec_grow(&p, &s->scratch_cap, LWS_PRE + (size_t)n, 1)) return -1;
-        s->scratch = p;
-        memcpy(s->scratch + LWS_PRE, w->out.data + w->out_head + 4, n);
-        w->out_head += 4 + (size_t)n;
-        if (lws_write(wsi, s->scratch + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n) return -1;
-        s->stats.ws_out++;
-        if (w->out_head == w->out.len) {
-            ec_buf_reset(&w->out);
-            w->out_head = 0;
-            if (w->out.cap > (64u << 10)) ec_buf_free(&w->out), ec_buf_init(&w->out, WS_QUEUE_MAX);
-        }
-    }
-    if (w->out_head < w->out.len) {
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
-    if (w->close_code) {
-        lws_close_reason(wsi, (enum lws_close_status)w->close_code, (unsigned char *)w->close_reason,
-                         strlen(w->close_reason));
-        return -1;
-    }
+    http_conn *c = conn_of(p);
+    ec_http_server *s = c->s;
+    c->t0_ns = ec_time_mono_ns();
+    c->header_bytes = 0;
+    c->url_len = 0;
+    c->url_over = 0;
+    c->hname_len = 0;
+    c->in_value = 0;
+    c->cur = HDR_OTHER;
+    c->message_done = 0;
+    c->upgrade_ws = 0;
+    memset(c->hcount, 0, sizeof c->hcount);
+    memset(c->hlen, 0, sizeof c->hlen);
+    memset(c->hover, 0, sizeof c->hover);
+    c->auth[0] = c->upgrade[0] = c->expect[0] = c->ws_key[0] = c->ws_version[0] = c->ws_protocol[0] = c->te[0] = 0;
+    /* From the first byte, the whole header has header_timeout. */
+    pending_add(c, 0);
+    c->deadline_ms = http__now_ms(s) + s->lim.header_timeout_ms;
     return 0;
 }
 
-static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int on_url(http_parser *p, const char *at, size_t n)
 {
-    struct lws_context *ctx = lws_get_context(wsi);
-    ec_http_server *s = ctx ? lws_context_user(ctx) : NULL;
-    ec_ws *w = user;
-    switch (reason) {
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return s && w ? ws_filter(wsi, s, w) : -1;
-    case LWS_CALLBACK_ESTABLISHED:
-        if (!w || !w->accepted) return -1;
-        w->opened = 1;
-        s->stats.ws_open++;
-        s->stats.ws_total++;
-        if (s->h.ws_open) s->h.ws_open(s->h.ctx, w->user, w);
+    http_conn *c = conn_of(p);
+    if (c->url_len + n > HTTP_URL_MAX)
+        return stop(c, 414, "uri_too_long", "the request target is longer than 4096 bytes");
+    if (count_header_bytes(c, n)) return -1;
+    memcpy(c->url + c->url_len, at, n);
+    c->url_len += n;
+    c->url[c->url_len] = 0;
+    return 0;
+}
+
+static char *hdr_buf(http_conn *c, hdr_id id, size_t *cap)
+{
+    switch (id) {
+    case HDR_AUTHORIZATION: *cap = sizeof c->auth; return c->auth;
+    case HDR_UPGRADE: *cap = sizeof c->upgrade; return c->upgrade;
+    case HDR_EXPECT: *cap = sizeof c->expect; return c->expect;
+    case HDR_WS_KEY: *cap = sizeof c->ws_key; return c->ws_key;
+    case HDR_WS_VERSION: *cap = sizeof c->ws_version; return c->ws_version;
+    case HDR_WS_PROTOCOL: *cap = sizeof c->ws_protocol; return c->ws_protocol;
+    case HDR_TRANSFER_ENCODING: *cap = sizeof c->te; return c->te;
+    default: *cap = 0; return NULL;
+    }
+}
+
+static hdr_id hdr_lookup(const char *name)
+{
+    static const struct {
+        const char *name;
+        hdr_id id;
+    } known[] = {{"authorization", HDR_AUTHORIZATION},
+                 {"upgrade", HDR_UPGRADE},
+                 {"expect", HDR_EXPECT},
+                 {"sec-websocket-key", HDR_WS_KEY},
+                 {"sec-websocket-version", HDR_WS_VERSION},
+                 {"sec-websocket-protocol", HDR_WS_PROTOCOL},
+                 {"content-length", HDR_CONTENT_LENGTH},
+                 {"transfer-encoding", HDR_TRANSFER_ENCODING}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcasecmp(name, known[i].name)) return known[i].id;
+    return HDR_OTHER;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t n)
+{
+    http_conn *c = conn_of(p);
+    if (count_header_bytes(c, n + 4)) return -1; /* ": " and CRLF */
+    if (c->in_value) c->in_value = 0, c->hname_len = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c->hname_len < sizeof c->hname - 1) c->hname[c->hname_len++] = at[i];
+        else c->hname_len = sizeof c->hname; /* too long to be one we know */
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t n)
+{
+    http_conn *c = conn_of(p);
+    if (count_header_bytes(c, n)) return -1;
+    if (!c->in_value) {
+        c->in_value = 1;
+        if (c->hname_len < sizeof c->hname) {
+            c->hname[c->hname_len] = 0;
+            c->cur = hdr_lookup(c->hname);
+        } else {
+            c->cur = HDR_OTHER;
+        }
+        if (++c->hcount[c->cur] > 1 && c->cur != HDR_OTHER && c->cur != HDR_WS_PROTOCOL)
+            return stop(c, 400, "duplicate_header", "a header that may appear once appears twice");
+        if (c->cur == HDR_WS_PROTOCOL && c->hlen[c->cur]) {
+            /* Repeated Sec-WebSocket-Protocol headers are one list. */
+            char *b = c->ws_protocol;
+            if (c->hlen[c->cur] + 1 < sizeof c->ws_protocol) b[c->hlen[c->cur]++] = ',', b[c->hlen[c->cur]] = 0;
+        }
+    }
+    size_t cap;
+    char *b = hdr_buf(c, c->cur, &cap);
+    if (!b) return 0;
+    size_t len = c->hlen[c->cur];
+    if (len + n >= cap) {
+        c->hover[c->cur] = 1;
         return 0;
-    case LWS_CALLBACK_RECEIVE:
-        if (lws_frame_is_binary(wsi)) {
-            ec_ws_close(w, 1003, "OCPP-J messages are text");
-            return 0;
+    }
+    memcpy(b + len, at, n);
+    c->hlen[c->cur] = len + n;
+    b[len + n] = 0;
+    return 0;
+}
+
+static int hexval(int ch)
+{
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes [p, p+n) into out (cap bytes with the NUL); plus as a
+ * space when plus_space. -1: malformed or a NUL; -2: too long. */
+static int decode(const char *p, size_t n, char *out, size_t cap, int plus_space)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int ch = (unsigned char)p[i];
+        if (ch == '%') {
+            if (i + 2 >= n) return -1;
+            int hi = hexval(p[i + 1]), lo = hexval(p[i + 2]);
+            if (hi < 0 || lo < 0) return -1;
+            ch = hi * 16 + lo;
+            i += 2;
+            if (!ch) return -1;
+        } else if (ch == '+' && plus_space) {
+            ch = ' ';
         }
-        if (ec_buf_append(&w->in, in, len)) {
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"message too large", 17);
-            return -1;
-        }
-        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-            s->stats.ws_in++;
-            if (!w->close_code && s->h.ws_message)
-                s->h.ws_message(s->h.ctx, w->user, w, w->in.data ? w->in.data : "", w->in.len);
-            ec_buf_reset(&w->in);
-            if (w->in.cap > (64u << 10)) {
-                size_t max = w->in.max;
-                ec_buf_free(&w->in);
-                ec_buf_init(&w->in, max);
+        if (o + 1 >= cap) return -2;
+        out[o++] = (char)ch;
+    }
+    out[o] = 0;
+    return 0;
+}
+
+static ec_http_method method_of(unsigned m)
+{
+    switch (m) {
+    case HTTP_GET: return EC_HTTP_GET;
+    case HTTP_POST: return EC_HTTP_POST;
+    case HTTP_PUT: return EC_HTTP_PUT;
+    case HTTP_PATCH: return EC_HTTP_PATCH;
+    case HTTP_DELETE: return EC_HTTP_DELETE;
+    case HTTP_OPTIONS: return EC_HTTP_OPTIONS;
+    case HTTP_HEAD: return EC_HTTP_HEAD;
+    default: return EC_HTTP_OTHER;
+    }
+}
+
+/* The request target into req: path and arguments, decoded. */
+static int read_target(http_conn *c)
+{
+    ec_http_request *r = c->req;
+    const char *u = c->url;
+    size_t n = c->url_len;
+    if (n && u[0] != '/') {
+        /* The absolute form (a proxy's): keep its path. */
+        const char *sch = strstr(u, "://");
+        const char *p = sch ? strchr(sch + 3, '/') : NULL;
+        if (!p) return n == 1 && u[0] == '*' ? (snprintf(r->path, sizeof r->path, "*"), 0)
+                                             : stop(c, 400, "bad_request", "the request target must start with /");
+        n -= (size_t)(p - u);
+        u = p;
+    }
+    const char *q = memchr(u, '?', n);
+    size_t plen = q ? (size_t)(q - u) : n;
+    const char *frag = memchr(u, '#', n);
+    if (frag && (!q || frag < q)) plen = (size_t)(frag - u);
+    int d = decode(u, plen, r->path, sizeof r->path, 0);
+    if (d == -2) return stop(c, 414, "uri_too_long", "the path is longer than 1023 bytes");
+    if (d) return stop(c, 400, "bad_request", "the path has a malformed %-escape or an encoded NUL");
+    r->n_args = 0;
+    r->args_overflow = 0;
+    if (!q) return 0;
+    const char *a = q + 1, *end = u + n;
+    const char *f = memchr(a, '#', (size_t)(end - a));
+    if (f) end = f;
+    while (a < end) {
+        const char *amp = memchr(a, '&', (size_t)(end - a));
+        const char *e = amp ? amp : end;
+        if (e > a) {
+            if (r->n_args == EC_HTTP_MAX_ARGS) {
+                r->args_overflow = 1;
+            } else {
+                d = decode(a, (size_t)(e - a), r->args[r->n_args], EC_HTTP_MAX_ARG, 1);
+                if (d == -1) return stop(c, 400, "bad_request", "a query parameter has a malformed %-escape or an encoded NUL");
+                if (d == -2) r->args_overflow = 1;
+                else r->n_args++;
             }
         }
-        return 0;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return ws_write_one(wsi, s, w);
-    case LWS_CALLBACK_CLOSED:
-    case LWS_CALLBACK_WSI_DESTROY:
-        /* Either may come first (or alone, for a handshake that failed after
-         * it was accepted): the user's state goes exactly once. */
-        if (w && w->opened) {
-            s->stats.ws_open--;
-            w->opened = 0;
-        }
-        if (w && w->accepted) {
-            w->accepted = 0;
-            if (s->h.ws_closed) s->h.ws_closed(s->h.ctx, w->user);
-            ec_buf_free(&w->in);
-            ec_buf_free(&w->out);
-        }
-        return 0;
-    default: break;
+        a = e + 1;
     }
     return 0;
 }
 
-ec_err ec_ws_send(ec_ws *w, const char *data, size_t len)
+static void trim(char *s)
 {
-    if (w->close_code) return EC_OK; /* closing: nothing more goes out */
-    /* Nothing queued and the socket takes it: write now. Asking for a
-     * writable callback instead costs two epoll_ctl calls a message, the
-     * largest cost of a small OCPP reply; what the kernel does not take now
-     * lws keeps and sends first (lws_partial_buffered is then true). */
-    if (w->out_head == w->out.len && !lws_partial_buffered(w->wsi)) {
-        ec_http_server *s = w->s;
-        void *p = s->scratch;
-        if (ec_grow(&p, &s->scratch_cap, LWS_PRE + len, 1)) return EC_ENOMEM;
-        s->scratch = p;
-        memcpy(s->scratch + LWS_PRE, data, len);
-        if (lws_write(w->wsi, s->scratch + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len) {
-            ec_ws_close(w, 1011, "write failed");
-            return EC_EIO;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) s[--n] = 0;
+    size_t i = 0;
+    while (s[i] == ' ' || s[i] == '\t') i++;
+    if (i) memmove(s, s + i, n - i + 1);
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    http_conn *c = conn_of(p);
+    ec_http_server *s = c->s;
+    if (c->in_value == 0 && c->hname_len) return stop(c, 400, "bad_request", "a header has no value");
+    if (p->http_major != 1) return stop(c, 505, "http_version", "only HTTP/1.0 and HTTP/1.1 are served");
+    if (!c->req && !(c->req = ec_malloc(sizeof *c->req))) return stop(c, 503, "busy", "out of memory");
+    ec_http_request *r = c->req;
+    r->method = method_of(p->method);
+    r->body = NULL;
+    r->body_len = 0;
+    snprintf(r->peer, sizeof r->peer, "%s", c->peer);
+    if (read_target(c)) return -1;
+    trim(c->auth);
+    if (c->hover[HDR_AUTHORIZATION]) snprintf(r->authorization, sizeof r->authorization, "?");
+    else snprintf(r->authorization, sizeof r->authorization, "%s", c->auth);
+    r->content_length = (p->flags & F_CHUNKED) ? -1 : (int64_t)p->content_length;
+    if (!(p->flags & (F_CHUNKED | F_CONTENTLENGTH))) r->content_length = 0;
+    if (c->hcount[HDR_TRANSFER_ENCODING] && !(p->flags & F_CHUNKED))
+        return stop(c, 501, "not_implemented", "the only transfer coding served is chunked");
+    if (p->upgrade || c->hcount[HDR_UPGRADE]) {
+        trim(c->upgrade);
+        if (strcasecmp(c->upgrade, "websocket") != 0)
+            return stop(c, 400, "bad_request", "the only upgrade served is to websocket");
+        c->upgrade_ws = 1;
+        return 2; /* no body: the rest is the WebSocket's */
+    }
+    if (r->method == EC_HTTP_OTHER) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s is not served here (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)",
+                 http_method_str((enum http_method)p->method));
+        return stop(c, 501, "not_implemented", msg);
+    }
+    /* The handler sees the headers before any body is taken in. */
+    if (!c->res.body.max) ec_buf_init(&c->res.body, 512u << 20);
+    ec_buf_reset(&c->res.body);
+    c->res.status = 0;
+    c->res.content_type = "application/json";
+    c->res.www_authenticate[0] = 0;
+    size_t limit = s->h.admit ? s->h.admit(s->h.ctx, r, &c->res) : (1u << 20);
+    if (c->res.status) {
+        c->refused = 1;
+        return -1;
+    }
+    if (r->content_length > (int64_t)limit) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the request body is larger than %zu bytes", limit);
+        return stop(c, 413, "body_too_large", msg);
+    }
+    c->body_limit = limit;
+    ec_buf_free(&c->body);
+    ec_buf_init(&c->body, limit);
+    if (r->content_length) {
+        int64_t rate = s->lim.body_min_rate > 0 ? s->lim.body_min_rate : 65536;
+        int64_t len = r->content_length > 0 ? r->content_length : (int64_t)limit;
+        c->deadline_ms = http__now_ms(s) + s->lim.header_timeout_ms + len * 1000 / rate;
+        trim(c->expect);
+        if (!strcasecmp(c->expect, "100-continue")) http__write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    }
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t n)
+{
+    http_conn *c = conn_of(p);
+    if (ec_buf_append(&c->body, at, n)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the request body is larger than %zu bytes", c->body_limit);
+        return stop(c, 413, "body_too_large", msg);
+    }
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    http_conn *c = conn_of(p);
+    c->message_done = 1;
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static const http_parser_settings settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* The request is in: hand it to the handler, or upgrade it. */
+static void dispatch(http_conn *c)
+{
+    ec_http_server *s = c->s;
+    pending_remove(c);
+    c->busy = 1;
+    c->message_done = 0;
+    ec_http_request *r = c->req;
+    if (!http_should_keep_alive(&c->parser)) c->close_after = 1;
+    if (c->upgrade_ws) {
+        const char *msg = "";
+        int st = http__ws_check(c, &msg);
+        if (st) {
+            s->stats.ws_refused++;
+            http__refuse(c, st, st == 426 ? "upgrade_required" : "bad_request", msg);
+            return;
         }
-        s->stats.ws_out++;
-        return EC_OK;
+        void *user = NULL;
+        ec_ws_handshake hs = {r->path, r->authorization, c->peer, c->tls != NULL, 0};
+        hs.serial = ((uint64_t)c->slot << 40) | (++s->next_serial & 0xFFFFFFFFFFull);
+        c->wait_serial = hs.serial;
+        c->state = CONN_WS_PENDING;
+        st = s->h.ws_accept ? s->h.ws_accept(s->h.ctx, &hs, &user) : 404;
+        if (c->closed) return;
+        if (st == EC_HTTP_PENDING) return; /* ec_http_ws_decide follows */
+        ec_http_ws_decide(s, hs.serial, st, user);
+        return;
     }
-    uint32_t n = (uint32_t)len;
-    if (len > UINT32_MAX || ec_buf_append(&w->out, &n, 4) || ec_buf_append(&w->out, data, len)) {
-        ec_log(EC_LOG_WARN, "ws: a peer reads too slowly (%zu bytes queued): closing it", w->out.len);
-        w->close_code = 1008;
-        snprintf(w->close_reason, sizeof w->close_reason, "too much unread");
-        lws_callback_on_writable(w->wsi);
-        return EC_ELIMIT;
-    }
-    lws_callback_on_writable(w->wsi);
-    return EC_OK;
-}
-
-void ec_ws_close(ec_ws *w, int code, const char *reason)
-{
-    if (w->close_code) return;
-    w->close_code = code;
-    snprintf(w->close_reason, sizeof w->close_reason, "%s", reason ? reason : "");
-    lws_callback_on_writable(w->wsi);
-}
-
-/* lws reports a failed bind only in its log; a bind of our own first gives
- * the user the reason. */
-static ec_err probe(const char *host, int port)
-{
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
-        return ec_fail(EC_EINVAL, "--listen %s:%d: %s is not an IPv4 address", host, port, host);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return ec_fail(EC_EIO, "cannot make a socket: %s", strerror(errno));
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    int r = bind(fd, (struct sockaddr *)&a, sizeof a), e = errno;
-    close(fd);
-    if (r == 0) return EC_OK;
-    if (e == EADDRINUSE) return ec_fail(EC_EIO, "%s:%d is already in use by another program", host, port);
-    if (e == EACCES) return ec_fail(EC_EIO, "%s:%d: not permitted to listen there", host, port);
-    if (e == EADDRNOTAVAIL) return ec_fail(EC_EIO, "%s:%d: %s is not an address of this machine", host, port, host);
-    return ec_fail(EC_EIO, "%s:%d: cannot listen: %s", host, port, strerror(e));
-}
-
-static void lws_to_ec_log(int level, const char *line)
-{
-    size_t n = strlen(line);
-    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
-    ec_log(level == LLL_ERR ? EC_LOG_ERROR : EC_LOG_WARN, "http: %.*s", (int)n, line);
-}
-
-ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_handler *h,
-                     const ec_http_tls_t *tls, ec_http_server **out)
-{
-    ec_err rc = probe(host, port);
-    if (rc) return rc;
-    ec_http_server *s = ec_calloc(1, sizeof *s);
-    if (!s) return EC_ENOMEM;
-    s->h = *h;
-    s->loops[0] = loop;
-    ec_vec_init(&s->deferred, sizeof(deferred));
-    s->protocols[0] = (struct lws_protocols){"http", callback, sizeof(conn), 0, 0, NULL, 0};
-    if (h->ws_protocol)
-        s->protocols[1] = (struct lws_protocols){h->ws_protocol, ws_callback, sizeof(ec_ws), 4096, 0, NULL, 0};
-    lws_set_log_level(LLL_ERR | LLL_WARN, lws_to_ec_log);
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.port = port;
-    info.iface = host;
-    info.protocols = s->protocols;
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6 |
-                   LWS_SERVER_OPTION_VALIDATE_UTF8;
-    if (tls && tls->cert_path) {
-        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-        info.ssl_cert_filepath = tls->cert_path;
-        info.ssl_private_key_filepath = tls->key_path;
-    }
-    info.foreign_loops = s->loops;
-    info.pcontext = &s->ctx; /* lws sets it to NULL once the context is wholly gone */
-    info.user = s;
-    info.keepalive_timeout = 30;
-    info.timeout_secs = 30;
-    info.max_http_header_data = 4096;
-    info.max_http_header_pool = 1024;
-    info.count_threads = 1;
-    /* No idle timer per connection: lws keeps them in one sorted list, and
-     * re-sorting it on every message costs O(connections) with 10,000
-     * charge points. Dead peers are found by TCP keepalive instead, and
-     * charge points send OCPP heartbeats and pings of their own. */
-    static const lws_retry_bo_t no_idle_timer = {NULL, 0, 0, 0, 0, 0};
-    info.retry_and_idle_policy = &no_idle_timer;
-    info.ka_time = 120;
-    info.ka_probes = 4;
-    info.ka_interval = 15;
-    /* lws's own buffer for a write: 16 KiB lets a typical answer go in one send. */
-    info.pt_serv_buf_size = 16384 + LWS_PRE + HEADERS_MAX;
-    s->ctx = lws_create_context(&info);
-    if (!s->ctx) {
-        ec_vec_free(&s->deferred);
-        ec_free(s);
-        return ec_fail(EC_EIO, "%s:%d: the HTTP server could not start (see the log above)", host, port);
-    }
-    struct lws_vhost *vh = lws_get_vhost_by_name(s->ctx, "default");
-    s->port = vh ? lws_get_vhost_listen_port(vh) : port;
-    *out = s;
-    return EC_OK;
+    r->body = c->body.data ? c->body.data : "";
+    r->body_len = c->body.len;
+    r->serial = ((uint64_t)c->slot << 40) | (++s->next_serial & 0xFFFFFFFFFFull);
+    c->wait_serial = r->serial;
+    ec_buf_reset(&c->res.body);
+    c->res.status = 500;
+    c->res.content_type = "application/json";
+    c->res.www_authenticate[0] = 0;
+    s->h.handle(s->h.ctx, r, &c->res);
+    if (c->closed) return;
+    if (c->res.status) respond(c);
+    /* else: ec_http_complete answers later; input waits meanwhile. */
 }
 
 ec_err ec_http_ws_decide(ec_http_server *s, uint64_t serial, int status, void *user)
 {
-    (void)s, (void)serial, (void)status, (void)user;
-    return EC_ENOTFOUND;
+    uint32_t slot = (uint32_t)(serial >> 40);
+    http_conn *c = slot < s->n_slots ? s->slots[slot] : NULL;
+    if (!c || c->closed || c->wait_serial != serial || c->state != CONN_WS_PENDING) return EC_ENOTFOUND;
+    c->wait_serial = 0;
+    if (status) {
+        s->stats.ws_refused++;
+        c->state = CONN_HTTP;
+        const char *code = status == 401 ? "unauthorized" : status == 403 ? "forbidden" : status == 404 ? "not_found"
+                          : status == 429 ? "too_many_requests" : status == 503 ? "unavailable" : "refused";
+        if (!c->res.body.max) ec_buf_init(&c->res.body, 512u << 20);
+        json_error(&c->res, status, code, "the WebSocket connection was refused (see the hub's log)");
+        if (status == 401) snprintf(c->res.www_authenticate, sizeof c->res.www_authenticate, "Basic realm=\"ocpp\"");
+        c->close_after = 1;
+        s->stats.bad_requests += status == 400;
+        respond(c);
+        return EC_OK;
+    }
+    http__ws_accept(c, user);
+    return EC_OK;
+}
+
+/* Parses what it can of data; keeps what must wait. */
+static void http_feed(http_conn *c, const char *data, size_t n)
+{
+    while (!c->closed && c->state == CONN_HTTP) {
+        if (c->busy) {
+            /* Answering: input waits, up to a limit. */
+            if (n && ec_buf_append(&c->held, data, n)) {
+                http__close(c);
+                return;
+            }
+            if (c->held.len >= HTTP_HELD_STOP && c->reading) uv_read_stop((uv_stream_t *)&c->tcp), c->reading = 0;
+            return;
+        }
+        if (!n) return;
+        c->refused = 0;
+        size_t used = http_parser_execute(&c->parser, &settings, data, n);
+        enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+        if (c->closed) return;
+        if (c->refused) {
+            c->busy = 1;
+            c->close_after = 1;
+            c->s->stats.bad_requests += c->res.status != 401 && c->res.status != 403;
+            respond(c);
+            return;
+        }
+        if (e != HPE_OK && e != HPE_PAUSED) {
+            const char *what = http_errno_description(e);
+            int h2 = n >= 14 && !memcmp(data, "PRI * HTTP/2.0", 14);
+            int st = e == HPE_INVALID_VERSION || h2 ? 505 : 400;
+            char msg[160];
+            snprintf(msg, sizeof msg, "%s%s", h2 ? "HTTP/2 is not served here: use HTTP/1.1" : "the request is not valid HTTP/1.1: ",
+                     h2 ? "" : what);
+            c->busy = 0;
+            http__refuse(c, st, st == 505 ? "http_version" : "bad_request", msg);
+            return;
+        }
+        if (used > n) used = n;
+        data += used;
+        n -= used;
+        if (c->upgrade_ws && (c->parser.upgrade || c->message_done || e == HPE_OK)) {
+            /* Whatever follows the handshake is the WebSocket's. */
+            if (n && ec_buf_append(&c->held, data, n)) {
+                http__close(c);
+                return;
+            }
+            c->message_done = 0;
+            dispatch(c);
+            return;
+        }
+        if (c->message_done) dispatch(c);
+        else if (e == HPE_PAUSED) http_parser_pause(&c->parser, 0);
+    }
+    if (!c->closed && c->state == CONN_WS_PENDING && n && ec_buf_append(&c->held, data, n)) http__close(c);
+    if (!c->closed && c->state == CONN_WS && n) http__ws_input(c, data, n);
+}
+
+void http__input(http_conn *c, const char *data, size_t n)
+{
+    if (c->closed) return;
+    if (c->state == CONN_CLOSING) return; /* dropped */
+    if (c->state == CONN_WS) {
+        if (n) http__ws_input(c, data, n);
+        return;
+    }
+    if (c->state == CONN_WS_PENDING) {
+        if (n && ec_buf_append(&c->held, data, n)) http__close(c);
+        return;
+    }
+    /* Held input goes first. */
+    if (c->held.len && !c->busy) {
+        if (n && ec_buf_append(&c->held, data, n)) {
+            http__close(c);
+            return;
+        }
+        ec_buf h = c->held;
+        ec_buf_init(&c->held, HTTP_HELD_MAX);
+        http_feed(c, h.data, h.len);
+        ec_buf_free(&h);
+        if (!c->closed && !c->reading && !c->busy && c->held.len < HTTP_HELD_STOP &&
+            c->out_queued < HTTP_OUT_STOP && c->state == CONN_HTTP)
+            conn_read(c);
+        return;
+    }
+    http_feed(c, data, n);
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+    http_conn *c = h->data;
+    (void)suggested;
+    *b = uv_buf_init(c->s->readbuf, sizeof c->s->readbuf);
+}
+
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
+{
+    http_conn *c = st->data;
+    if (c->closed) return;
+    if (nread < 0) {
+        http__close(c);
+        return;
+    }
+    if (nread == 0) return;
+    if (c->state == CONN_CLOSING) return;
+    if (c->tls) http__tls_input(c, b->base, (size_t)nread);
+    else http__input(c, b->base, (size_t)nread);
+}
+
+static void conn_read(http_conn *c)
+{
+    if (c->closed) return;
+    c->reading = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0;
+}
+
+static uint32_t bucket_of(const struct sockaddr_storage *ss, char *peer, size_t n)
+{
+    uint64_t h = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &a->sin_addr, peer, (socklen_t)n);
+        h = ec_hash_bytes(&a->sin_addr, sizeof a->sin_addr);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, peer, (socklen_t)n);
+        h = ec_hash_bytes(&a->sin6_addr, 8); /* a /64 is one client */
+    } else {
+        snprintf(peer, n, "local");
+    }
+    return (uint32_t)(h % HTTP_ADDR_BUCKETS);
+}
+
+static ec_err slot_take(ec_http_server *s, http_conn *c)
+{
+    if (s->n_free) {
+        c->slot = s->free_slots[--s->n_free];
+    } else {
+        if (s->n_slots == s->cap_slots) {
+            uint32_t cap = s->cap_slots ? s->cap_slots * 2 : 1024;
+            if (cap >= (1u << 24)) return EC_ELIMIT;
+            http_conn **sl = ec_realloc(s->slots, cap * sizeof *sl);
+            if (!sl) return EC_ENOMEM;
+            s->slots = sl;
+            uint32_t *fr = ec_realloc(s->free_slots, cap * sizeof *fr);
+            if (!fr) return EC_ENOMEM;
+            s->free_slots = fr;
+            s->cap_slots = cap;
+        }
+        c->slot = s->n_slots++;
+    }
+    s->slots[c->slot] = c;
+    return EC_OK;
+}
+
+/* The oldest connection of a bucket that has been sending long enough to
+ * give its place to a newer one. */
+static http_conn *evictable(ec_http_server *s, uint32_t bucket, int64_t now)
+{
+    for (http_conn *p = s->pend_head; p; p = p->pend_next) {
+        if (now - p->pending_since_ms < HTTP_EVICT_AGE_MS) return NULL; /* the rest are younger */
+        if (p->bucket == bucket && !p->busy) return p;
+    }
+    return NULL;
+}
+
+/* Takes over a connected socket: limits first, then reading. */
+static void conn_begin(ec_http_server *s, http_conn *c)
+{
+    c->s = s;
+    c->tcp.data = c;
+    c->state = CONN_HTTP;
+    ec_buf_init(&c->held, HTTP_HELD_MAX);
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    s->stats.open++;
+    s->stats.total++;
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    memset(&ss, 0, sizeof ss);
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len)) ss.ss_family = AF_UNSPEC;
+    c->bucket = bucket_of(&ss, c->peer, sizeof c->peer);
+    uv_tcp_nodelay(&c->tcp, 1);
+    if (slot_take(s, c)) {
+        c->slot = UINT32_MAX;
+        http__close(c);
+        return;
+    }
+    if (s->tls_ctx && http__tls_conn(c)) {
+        http__close(c);
+        return;
+    }
+    int64_t now = http__now_ms(s);
+    int busy = s->stats.open > s->lim.max_connections;
+    if (!busy && s->pending_by_bucket[c->bucket] >= s->lim.max_pending_per_addr) {
+        http_conn *old = evictable(s, c->bucket, now);
+        if (old) {
+            s->stats.refused_busy++;
+            http__refuse(old, 503, "busy", "too many connections from one address are still sending their request");
+        } else {
+            busy = 2;
+        }
+    }
+    pending_add(c, now + s->lim.header_timeout_ms);
+    if (busy && c->tls) {
+        /* No answer can be written before its TLS handshake. */
+        s->stats.refused_busy++;
+        http__close(c);
+        return;
+    }
+    conn_read(c);
+    if (busy) {
+        s->stats.refused_busy++;
+        http__refuse(c, 503, "busy",
+                     busy == 1 ? "the hub has as many connections as it takes; try again later"
+                               : "too many connections from one address are still sending their request");
+    }
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    ec_http_server *s = server->data;
+    if (status < 0) return;
+    http_conn *c = ec_calloc(1, sizeof *c);
+    if (!c) {
+        /* Accept and drop, so the listen queue does not fill. */
+        uv_tcp_t tmp;
+        if (!uv_tcp_init(s->loop, &tmp) && !uv_accept(server, (uv_stream_t *)&tmp)) {
+            int fd = -1;
+            uv_fileno((uv_handle_t *)&tmp, &fd);
+            if (fd >= 0) shutdown(fd, SHUT_RDWR);
+        }
+        uv_close((uv_handle_t *)&tmp, NULL);
+        return;
+    }
+    if (uv_tcp_init(s->loop, &c->tcp)) {
+        ec_free(c);
+        return;
+    }
+    c->tcp.data = c;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
+        uv_close((uv_handle_t *)&c->tcp, on_closed);
+        return;
+    }
+    conn_begin(s, c);
+}
+
+/* Deadlines, four times a second: the clients still sending past theirs
+ * get 408; lingering connections close. */
+static void on_sweep(uv_timer_t *t)
+{
+    ec_http_server *s = t->data;
+    int64_t now = http__now_ms(s);
+    for (http_conn *c = s->pend_head, *next; c; c = next) {
+        next = c->pend_next;
+        if (c->deadline_ms && now >= c->deadline_ms && !c->busy) {
+            s->stats.timeouts++;
+            http__refuse(c, 408, "request_timeout", "the request was sent too slowly");
+        }
+    }
+    for (uint32_t i = 0; i < s->n_slots; i++) {
+        http_conn *c = s->slots[i];
+        if (c && c->linger_until_ms && now >= c->linger_until_ms) http__close(c);
+    }
+}
+
+/* ---- the server ------------------------------------------------------------ */
+
+static void limits_default(ec_http_limits_t *l)
+{
+    if (l->max_connections <= 0) {
+        struct rlimit rl;
+        int64_t n = 4096;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) n = (int64_t)rl.rlim_cur - 64;
+        if (n > 1000000) n = 1000000;
+        l->max_connections = n < 16 ? 16 : (int)n;
+    }
+    if (l->max_pending_per_addr <= 0) l->max_pending_per_addr = 256;
+    if (l->max_pending_per_addr > 65535) l->max_pending_per_addr = 65535;
+    if (l->header_timeout_ms <= 0) l->header_timeout_ms = 10000;
+    if (l->idle_timeout_ms <= 0) l->idle_timeout_ms = 30000;
+    if (l->body_min_rate <= 0) l->body_min_rate = 65536;
+}
+
+ec_err http__server_new(uv_loop_t *loop, const ec_http_handler *h, const ec_http_limits_t *lim,
+                        ec_http_server **out)
+{
+    ec_http_server *s = ec_calloc(1, sizeof *s);
+    if (!s) return EC_ENOMEM;
+    s->loop = loop;
+    s->h = *h;
+    if (lim) s->lim = *lim;
+    limits_default(&s->lim);
+    http_parser_set_max_header_size(2 * HTTP_HEADERS_MAX);
+    /* A write to a peer that has gone must fail with EPIPE, not end the
+     * process: libuv writes with write(2). */
+    signal(SIGPIPE, SIG_IGN);
+    uv_timer_init(loop, &s->sweep);
+    s->sweep.data = s;
+    uv_timer_start(&s->sweep, on_sweep, 250, 250);
+    uv_unref((uv_handle_t *)&s->sweep);
+    *out = s;
+    return EC_OK;
+}
+
+ec_err http__adopt(ec_http_server *s, int fd)
+{
+    http_conn *c = ec_calloc(1, sizeof *c);
+    if (!c) return EC_ENOMEM;
+    if (uv_tcp_init(s->loop, &c->tcp)) {
+        ec_free(c);
+        return EC_EIO;
+    }
+    c->tcp.data = c;
+    if (uv_tcp_open(&c->tcp, fd)) {
+        uv_close((uv_handle_t *)&c->tcp, on_closed);
+        return EC_EIO;
+    }
+    conn_begin(s, c);
+    return EC_OK;
+}
+
+/* A bind of our own first, to name the reason it fails. */
+static ec_err bind_error(const char *host, int port, int e)
+{
+    if (e == UV_EADDRINUSE) return ec_fail(EC_EIO, "%s:%d is already in use by another program", host, port);
+    if (e == UV_EACCES) return ec_fail(EC_EIO, "%s:%d: not permitted to listen there", host, port);
+    if (e == UV_EADDRNOTAVAIL) return ec_fail(EC_EIO, "%s:%d: %s is not an address of this machine", host, port, host);
+    return ec_fail(EC_EIO, "%s:%d: cannot listen: %s", host, port, uv_strerror(e));
+}
+
+ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_handler *h,
+                     const ec_http_tls_t *tls, const ec_http_limits_t *lim, ec_http_server **out)
+{
+    struct sockaddr_in a;
+    if (uv_ip4_addr(host, port, &a)) return ec_fail(EC_EINVAL, "--listen %s:%d: %s is not an IPv4 address", host, port, host);
+    ec_http_server *s;
+    ec_err rc = http__server_new(loop, h, lim, &s);
+    if (rc) return rc;
+    if (tls && tls->cert_path && (rc = http__tls_init(s, tls->cert_path, tls->key_path))) goto fail;
+    uv_tcp_init(loop, &s->listener);
+    s->listener.data = s;
+    s->listening = 1;
+    int e = uv_tcp_bind(&s->listener, (const struct sockaddr *)&a, 0);
+    if (!e) e = uv_listen((uv_stream_t *)&s->listener, 4096, on_connection);
+    if (e) {
+        rc = bind_error(host, port, e);
+        goto fail;
+    }
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    s->port = port;
+    if (!uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len) && ss.ss_family == AF_INET)
+        s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    *out = s;
+    return EC_OK;
+fail:
+    ec_http_stop(s);
+    uv_run(loop, UV_RUN_NOWAIT);
+    ec_http_free(s);
+    return rc;
 }
 
 int ec_http_port(const ec_http_server *s)
@@ -539,16 +1095,21 @@ ec_http_stats_t ec_http_stats(const ec_http_server *s)
 
 void ec_http_stop(ec_http_server *s)
 {
-    if (s && s->ctx) lws_context_destroy(s->ctx);
+    if (!s || s->stopping) return;
+    s->stopping = 1;
+    if (s->listening) uv_close((uv_handle_t *)&s->listener, NULL);
+    uv_timer_stop(&s->sweep);
+    uv_close((uv_handle_t *)&s->sweep, NULL);
+    for (uint32_t i = 0; i < s->n_slots; i++)
+        if (s->slots[i]) http__close(s->slots[i]);
 }
 
 void ec_http_free(ec_http_server *s)
 {
     if (!s) return;
-    /* On a foreign loop the first destroy only starts closing; once the loop
-     * has run the closes, a second one finishes the context. */
-    if (s->ctx) lws_context_destroy(s->ctx);
-    ec_vec_free(&s->deferred);
-    ec_free(s->scratch);
+    ec_http_stop(s);
+    http__tls_free(s);
+    ec_free(s->slots);
+    ec_free(s->free_slots);
     ec_free(s);
 }

@@ -1,5 +1,6 @@
 /* http.h - our small HTTP layer: requests in, responses out, on a libuv loop
- * we own. Only http.c knows libwebsockets; handlers see these structs. */
+ * we own (http.c with http-parser, http_ws.c with wslay, http_tls.c with
+ * OpenSSL; docs/http.md). Handlers see only these structs. */
 #ifndef EC_SERVER_HTTP_H
 #define EC_SERVER_HTTP_H
 
@@ -107,12 +108,21 @@ typedef struct {
     const char *key_path;
 } ec_http_tls_t;
 
+/* What one client may hold (0 for any field: its default). */
+typedef struct {
+    int max_connections;      /* open at once, in all; default: the open-file limit less 64 */
+    int max_pending_per_addr; /* still sending a request, from one address; default 256 */
+    int header_timeout_ms;    /* a request line and its headers; default 10,000 */
+    int idle_timeout_ms;      /* a kept-alive connection between requests; default 30,000 */
+    int body_min_rate;        /* bytes/s a body must average after the header timeout; default 65,536 */
+} ec_http_limits_t;
+
 typedef struct ec_http_server ec_http_server;
 
 /* Listens on host:port (port 0: a free one) on loop. Errors name the address
- * (in use, not permitted, not on this machine). Returns new. */
+ * (in use, not permitted, not on this machine). lim may be NULL. Returns new. */
 ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_handler *h,
-                     const ec_http_tls_t *tls, ec_http_server **out);
+                     const ec_http_tls_t *tls, const ec_http_limits_t *lim, ec_http_server **out);
 /* Answers a request whose handler deferred it: body (len bytes, copied) as
  * content_type with status. Returns EC_ENOTFOUND when the client has gone. */
 ec_err ec_http_complete(ec_http_server *s, uint64_t serial, int status, const char *content_type,
@@ -121,7 +131,8 @@ ec_err ec_http_complete(ec_http_server *s, uint64_t serial, int status, const ch
 /* Decides a handshake that ws_accept left pending: status 0 accepts it with
  * user (ws_open follows, and ws_closed once it ends), an HTTP status refuses
  * it. EC_ENOTFOUND when the client has gone meanwhile: nothing is called
- * for user then, and the caller frees it. */
+ * for user then, and the caller frees it. On EC_OK, ws_open (and, when the
+ * client has already closed, ws_closed) may be called before it returns. */
 ec_err ec_http_ws_decide(ec_http_server *s, uint64_t serial, int status, void *user);
 
 /* Queues a text message on ws; EC_ELIMIT (and the connection closes) when

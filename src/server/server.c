@@ -162,7 +162,7 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     h.ws_closed = ws_closed;
     h.ws_max_message = OCPP_MESSAGE_MAX;
     h.ctx = api;
-    if ((rc = ec_http_start(&loop, o->host, o->port, &h, &o->tls, &api->http))) {
+    if ((rc = ec_http_start(&loop, o->host, o->port, &h, &o->tls, &o->limits, &api->http))) {
         ocpp__stop(api->ocpp);
         uv_run(&loop, UV_RUN_NOWAIT);
         uv_loop_close(&loop);

@@ -13,6 +13,7 @@
 #define EC_METRIC_BUCKETS 12
 #define EC_API_BODY_MAX (1u << 20)        /* JSON request bodies */
 #define EC_API_IMPORT_MAX (64u << 20)     /* a register file sent to /api/v1/import */
+#define EC_API_BODY_OPEN (64u << 10)      /* the largest body read before its key is checked */
 
 typedef struct {
     int64_t requests[EC_HTTP_N_METHODS][600];
@@ -57,6 +58,7 @@ typedef struct {
     const char *region_dir; /* loaded into an empty database; NULL: none */
     const char *graph_path; /* NULL: built from region_dir's corridor model when it has one */
     ec_http_tls_t tls;      /* certificate and key: https and wss; NULL paths: plain */
+    ec_http_limits_t limits; /* what one client may hold (zeros: the defaults) */
     ocpp_opts_t ocpp;
 } ec_serve_opts_t;
 

@@ -1,0 +1,173 @@
+/* http_internal.h - what the HTTP layer's three files share: http.c
+ * (connections, limits, HTTP/1.1 with http-parser), http_ws.c (WebSocket
+ * with wslay) and http_tls.c (TLS with OpenSSL). Nothing outside the layer
+ * includes it but its tests and fuzz targets. */
+#ifndef EC_SERVER_HTTP_INTERNAL_H
+#define EC_SERVER_HTTP_INTERNAL_H
+
+#include "http.h"
+
+#include <http_parser.h>
+
+#define HTTP_HEADERS_MAX 8192       /* request line and headers, in all: more is 431 */
+#define HTTP_URL_MAX 4096           /* the request target: more is 414 */
+#define HTTP_ADDR_BUCKETS 8192      /* client addresses, hashed, for the per-address limit */
+#define HTTP_HELD_MAX (256u << 10)  /* input read ahead of the request being answered */
+#define HTTP_HELD_STOP (64u << 10)  /* ... past which the socket is not read until it drains */
+#define HTTP_OUT_STOP (1u << 20)    /* queued output past which a peer's input waits */
+#define HTTP_WS_QUEUE_MAX (4u << 20) /* output queued for one WebSocket peer before it is dropped */
+#define HTTP_LINGER_MS 2000         /* reading (and dropping) after a refusal, before closing */
+#define HTTP_EVICT_AGE_MS 1000      /* a connection still sending this long may make room */
+
+typedef enum {
+    CONN_HTTP,       /* reading requests */
+    CONN_WS_PENDING, /* a handshake waiting for ec_http_ws_decide */
+    CONN_WS,         /* an open WebSocket */
+    CONN_CLOSING     /* answered and shutting down: input is dropped */
+} conn_state;
+
+/* The headers the layer looks at; any other is only counted. */
+typedef enum {
+    HDR_OTHER,
+    HDR_AUTHORIZATION,
+    HDR_UPGRADE,
+    HDR_EXPECT,
+    HDR_WS_KEY,
+    HDR_WS_VERSION,
+    HDR_WS_PROTOCOL,
+    HDR_CONTENT_LENGTH,
+    HDR_TRANSFER_ENCODING,
+    HDR_N
+} hdr_id;
+
+typedef struct http_conn http_conn;
+
+struct ec_ws {
+    http_conn *c;
+    void *user;
+    void *wslay;          /* wslay_event_context_ptr */
+    const char *in;       /* input being handed to wslay */
+    size_t in_len;
+    int close_queued;
+    int opened;
+};
+
+struct http_conn {
+    uv_tcp_t tcp;
+    ec_http_server *s;
+    uint32_t slot;        /* index in s->slots: serials name it */
+    uint32_t bucket;      /* the client address's bucket */
+    char peer[48];
+    conn_state state;
+    int closed;           /* uv_close called: nothing more happens */
+    int dead;             /* broken: closes at the next sweep, nothing more is written */
+    int reading;          /* uv_read_start in force */
+    int busy;             /* a whole request is in and not yet answered */
+    int close_after;      /* close once the answer is out */
+    int64_t t0_ns;
+    uint64_t wait_serial; /* the request or handshake an answer is awaited for */
+
+    /* Still sending: on the server's pending list with a deadline. */
+    http_conn *pend_prev, *pend_next;
+    int pending;
+    int64_t pending_since_ms, deadline_ms;
+    /* Lingering: answered, shut down, dropping input until this time. */
+    int64_t linger_until_ms;
+
+    /* The request being read. */
+    http_parser parser;
+    ec_http_request *req;  /* while in HTTP; NULL on a WebSocket */
+    ec_http_response res;
+    ec_buf body;
+    size_t body_limit;
+    int refused;           /* the layer answers itself: res is set */
+    int message_done;
+    int upgrade_ws;
+    size_t header_bytes;
+    char url[HTTP_URL_MAX + 1];
+    size_t url_len;
+    int url_over;
+    char hname[40];
+    size_t hname_len;
+    int in_value;
+    hdr_id cur;
+    int hcount[HDR_N];
+    char auth[256], upgrade[32], expect[32], ws_key[64], ws_version[8], ws_protocol[256], te[64];
+    size_t hlen[HDR_N];
+    int hover[HDR_N];
+
+    ec_buf held;           /* input that arrived while busy */
+    size_t out_queued;     /* bytes handed to uv_write and not yet written */
+    void *tls;             /* SSL *, NULL for plain */
+    ec_ws *ws;
+};
+
+struct ec_http_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    int listening;
+    uv_timer_t sweep;
+    ec_http_handler h;
+    ec_http_limits_t lim;
+    int port;
+    ec_http_stats_t stats;
+    uint64_t next_serial;
+    http_conn **slots;     /* every open connection by slot; NULL: free */
+    uint32_t n_slots, cap_slots;
+    uint32_t *free_slots;
+    uint32_t n_free;
+    http_conn *pend_head, *pend_tail; /* still sending, oldest first */
+    uint16_t pending_by_bucket[HTTP_ADDR_BUCKETS];
+    void *tls_ctx;         /* SSL_CTX *, NULL: plain */
+    int stopping;
+    char readbuf[64 << 10];
+    char plainbuf[64 << 10]; /* TLS input, decrypted */
+    char outbuf[64 << 10];   /* a small answer's headers and body, for one write */
+};
+
+/* http.c */
+/* Hands n bytes of a connection's plain input to HTTP or the WebSocket. */
+void http__input(http_conn *c, const char *data, size_t n);
+/* Writes bytes to the peer, through TLS when the connection has it. */
+ec_err http__write(http_conn *c, const void *data, size_t n);
+/* Writes bytes to the socket as they are. */
+ec_err http__write_raw(http_conn *c, const void *data, size_t n);
+/* Closes the connection now (its close callback frees it); this calls
+ * ws_closed, so only where the handler's code is not on the stack. */
+void http__close(http_conn *c);
+/* Closes it soon, from the loop: where the handler may be on the stack. */
+void http__kill(http_conn *c);
+/* Answers with a JSON error and closes after it. */
+void http__refuse(http_conn *c, int status, const char *code, const char *message);
+int64_t http__now_ms(ec_http_server *s);
+
+/* http_ws.c */
+/* The handshake's answer: 0 when the request is a WebSocket upgrade to the
+ * server's subprotocol that the layer can take to ws_accept; else an HTTP
+ * status, with a message. */
+int http__ws_check(http_conn *c, const char **message);
+/* Accepts the upgrade: 101, the wslay context, ws_open, then held input. */
+void http__ws_accept(http_conn *c, void *user);
+/* Input on an open WebSocket. */
+void http__ws_input(http_conn *c, const char *data, size_t n);
+/* The connection is gone: ws_closed, and the context freed. */
+void http__ws_free(http_conn *c);
+/* Output has drained: a WebSocket may want to send more or close. */
+void http__ws_drained(http_conn *c);
+
+/* http_tls.c */
+ec_err http__tls_init(ec_http_server *s, const char *cert, const char *key);
+void http__tls_free(ec_http_server *s);
+ec_err http__tls_conn(http_conn *c);
+void http__tls_conn_free(http_conn *c);
+/* Decrypts input and hands the plain text to http__input. */
+void http__tls_input(http_conn *c, const char *data, size_t n);
+ec_err http__tls_write(http_conn *c, const void *data, size_t n);
+
+/* For tests and fuzz targets: a server that does not listen, and a
+ * connection over a socket the caller made (a socketpair's end). */
+ec_err http__server_new(uv_loop_t *loop, const ec_http_handler *h, const ec_http_limits_t *lim,
+                        ec_http_server **out);
+ec_err http__adopt(ec_http_server *s, int fd);
+
+#endif
