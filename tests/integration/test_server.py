@@ -624,6 +624,41 @@ def test_cli_import(tmp):
     check(r.returncode == 2, "unknown --format is a usage error")
 
 
+def test_route_dynamic_price(hub, keys):
+    """A route priced by a dynamic tariff: the planner is built on a worker, the dynamic price
+    (the power sharing's, on the loop) asked of the loop, and the build run again with it."""
+    body = {"from": {"latitude": "51.9225", "longitude": "4.4792"},
+            "to": {"latitude": "47.5596", "longitude": "7.5886"},
+            "soc": 0.85, "vehicle": "eactros600", "rules": "eu", "depart": "2026-11-24T06:00Z"}
+    s, b = curl(hub, "POST", "/api/v1/routes", body, keys["fleet"])
+    stop = next((x for x in b.get("stops", []) if x["energy_kwh"] > 50), None)
+    check(s == 200 and stop is not None, "a route with a charging stop: %s" % str(b)[:200])
+    if not stop:
+        return
+    sid = stop["site_id"]
+    s, site = curl(hub, "GET", "/api/v1/sites/" + sid)
+    tids = {t for e in site["evses"] for c in e["connectors"] for t in c.get("tariff_ids", [])}
+    s, _ = curl(hub, "POST", "/api/v1/substations", {"id": "sub-dyn", "name": "Dynamic", "capacity_kw": 100000,
+                                                      "operator_id": "util-a", "prices": [2.0] * 24,
+                                                      "congestion_price": 0, "congestion_threshold": 0.9},
+                keys["admin"])
+    check(s == 201, "a substation with a price of 2.00 per kWh: %s" % s)
+    s, _ = curl(hub, "PATCH", "/api/v1/sites/" + sid, {"substation_id": "sub-dyn"}, keys["admin"])
+    check(s == 200, "the stop's site behind it: %s" % s)
+    for tid in tids or {"tar-dyn"}:
+        doc = {"dynamic": True, "elements": [{"price_components": [{"type": "ENERGY", "price": 0.05}]}]}
+        if tids:
+            s, _ = curl(hub, "PATCH", "/api/v1/tariffs/" + tid, doc, keys["admin"])
+        else:
+            s, _ = curl(hub, "POST", "/api/v1/tariffs", dict(doc, id=tid, currency="EUR", site_id=sid), keys["admin"])
+        check(s in (200, 201), "tariff %s dynamic, 0.05 on the price: %s" % (tid, s))
+    s, b = curl(hub, "POST", "/api/v1/routes", body, keys["fleet"])
+    again = next((x for x in b.get("stops", []) if x["site_id"] == sid), None)
+    check(s == 200 and again is not None and again["energy_kwh"] > 0 and
+          abs(again["cost"] / again["energy_kwh"] - 2.05) < 0.02,
+          "the stop is priced at the substation's price now plus the margin (2.05): %s" % again)
+
+
 def test_geojson_paging(hub, keys):
     """sites.geojson comes in pages: total, offset, limit and a next link beside the features."""
     s, allsites = curl(hub, "GET", "/api/v1/sites?limit=1000")
@@ -741,6 +776,7 @@ def main():
             test_import(hub, keys)
             test_lists(hub, keys)
             test_routes(hub, keys)
+            test_route_dynamic_price(hub, keys)
             test_geojson_paging(hub, keys)
             test_openapi(hub, keys)
         finally:
