@@ -4,6 +4,7 @@
 #include "work.h"
 
 #include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -148,6 +149,10 @@ ec_err ec_serve(const ec_serve_opts_t *o)
         goto fail_store;
     }
     raise_fd_limit();
+    /* libuv's pool has 4 threads unless told otherwise, and the lanes of
+     * work.c may take 4: ask for 8 before the pool starts, so that short
+     * jobs (a password hash) never wait behind an import. */
+    setenv("UV_THREADPOOL_SIZE", "8", 0);
     if ((rc = work__new(&loop, api, &api->work))) goto fail_store;
     if ((rc = ocpp__new(&loop, api->store, &o->ocpp, &api->ocpp))) goto fail_store;
     ec_http_handler h;

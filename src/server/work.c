@@ -1,18 +1,23 @@
 /* work.c - heavy requests on libuv's worker pool, lane by lane (work.h), and
  * the import job.
  *
- * Each lane runs one job at a time: imports serialize on SQLite's one writer
- * anyway, and the route planner serves one query at a time. So at most one
- * thread per lane is taken from libuv's pool (4 by default), and the others
- * stay free for what else runs there (password hashes, file I/O). */
+ * The import and route lanes run one job at a time: imports serialize on
+ * SQLite's one writer anyway, and the route planner serves one query at a
+ * time. The read lane runs two: pages of a map. So lanes take at most four
+ * of libuv's threads, and the server asks for eight (ec_serve), so that what
+ * else runs there (password hashes) does not wait behind a long import. */
 #include "work.h"
 #include "api_internal.h"
 
 #include <string.h>
 
+#define RUNNING_MAX 2 /* the most any lane runs at once */
+#define READERS_IDLE 2 /* read connections kept for the next job */
+
 typedef struct {
     work_job *head, *tail; /* waiting, in order */
-    work_job *running;
+    work_job *running[RUNNING_MAX];
+    int n_running;
     int n;                 /* waiting and running */
 } lane_t;
 
@@ -20,15 +25,18 @@ struct work_pool {
     uv_loop_t *loop;
     ec_api *api;
     lane_t lanes[WORK_N_LANES];
+    ec_store *idle[READERS_IDLE];
+    int n_idle;
     int stopping;
 };
 
 static const struct {
-    int max, per_org;
-    const char *what;
+    int running, max, per_org;
+    const char *what, *who;
 } lane_limits[WORK_N_LANES] = {
-    [WORK_IMPORT] = {WORK_IMPORT_MAX, WORK_IMPORT_PER_ORG, "imports"},
-    [WORK_ROUTE] = {WORK_ROUTE_MAX, WORK_ROUTE_PER_ORG, "route requests"},
+    [WORK_IMPORT] = {1, WORK_IMPORT_MAX, WORK_IMPORT_PER_ORG, "imports", "your organisation"},
+    [WORK_ROUTE] = {1, WORK_ROUTE_MAX, WORK_ROUTE_PER_ORG, "route requests", "your organisation"},
+    [WORK_READ] = {WORK_READ_RUNNING, WORK_READ_MAX, WORK_READ_PER_ORG, "map pages", "your address"},
 };
 
 ec_err work__new(uv_loop_t *loop, ec_api *a, work_pool **out)
@@ -55,20 +63,26 @@ static void on_work(uv_work_t *w)
 
 static void after_work(uv_work_t *w, int status);
 
-/* Starts the lane's next job when none runs. */
+static void running_remove(lane_t *l, work_job *j)
+{
+    for (int i = 0; i < l->n_running; i++)
+        if (l->running[i] == j) l->running[i] = l->running[--l->n_running];
+}
+
+/* Starts the lane's next jobs while it runs fewer than it may. */
 static void lane_next(work_pool *p, lane_t *l)
 {
-    while (!l->running && l->head) {
+    while (l->n_running < lane_limits[l - p->lanes].running && l->head) {
         work_job *j = l->head;
         l->head = j->next;
         if (!l->head) l->tail = NULL;
         j->next = NULL;
         j->uv.data = j;
-        l->running = j;
+        l->running[l->n_running++] = j;
         if (j->start) j->start(j);
-        if (uv_queue_work(p->loop, &j->uv, on_work, after_work) == 0) return;
+        if (uv_queue_work(p->loop, &j->uv, on_work, after_work) == 0) continue;
         /* The pool refused it (never seen): answer for it here. */
-        l->running = NULL;
+        running_remove(l, j);
         l->n--;
         static const char busy[] =
             "{\"error\":{\"code\":\"busy\",\"message\":\"the worker pool cannot take this now\",\"field\":\"\"}}";
@@ -82,7 +96,7 @@ static void after_work(uv_work_t *w, int status)
     work_job *j = w->data;
     work_pool *p = j->api->work;
     lane_t *l = &p->lanes[j->lane];
-    l->running = NULL;
+    running_remove(l, j);
     if (status == 0 && j->done && j->done(j) && !p->stopping) {
         /* Once more, before the others. */
         j->next = l->head;
@@ -111,14 +125,14 @@ int work__submit(work_pool *p, work_job *j, work_lane lane, const char *org, con
     lane_t *l = &p->lanes[lane];
     int mine = 0;
     for (work_job *x = l->head; x; x = x->next) mine += !strcmp(x->org, org);
-    if (l->running) mine += !strcmp(l->running->org, org);
+    for (int i = 0; i < l->n_running; i++) mine += !strcmp(l->running[i]->org, org);
     if (p->stopping || l->n >= lane_limits[lane].max || mine >= lane_limits[lane].per_org) {
         if (p->stopping || l->n >= lane_limits[lane].max)
             api__error(res, 503, "busy", NULL, "the hub has %d %s under way, its most; try again shortly", l->n,
                        lane_limits[lane].what);
         else
-            api__error(res, 503, "busy", NULL, "your organisation has %d %s under way, its most; try again shortly",
-                       mine, lane_limits[lane].what);
+            api__error(res, 503, "busy", NULL, "%s has %d %s under way, its most; try again shortly",
+                       lane_limits[lane].who, mine, lane_limits[lane].what);
         release(j);
         return -1;
     }
@@ -161,7 +175,20 @@ void work__free(work_pool *p)
 {
     if (!p) return;
     work__stop(p);
+    for (int i = 0; i < p->n_idle; i++) ec_store_close(p->idle[i]);
     ec_free(p);
+}
+
+ec_store *work__reader_take(work_pool *p)
+{
+    return p->n_idle ? p->idle[--p->n_idle] : NULL;
+}
+
+void work__reader_give(work_pool *p, ec_store *s)
+{
+    if (!s) return;
+    if (p->n_idle < READERS_IDLE && !p->stopping) p->idle[p->n_idle++] = s;
+    else ec_store_close(s);
 }
 
 /* ---- the import ------------------------------------------------------------ */

@@ -2,9 +2,10 @@
  * a time, each answered when its work is done, so that no request holds the
  * event loop (and with it every charge point) for long.
  *
- * A job runs in a lane; a lane runs one job at a time on the pool, in order,
- * and holds a bounded number waiting, in all and per organisation. A job
- * that finds its lane full is refused with 503. */
+ * A job runs in a lane; a lane runs one job (the read lane two) at a time on
+ * the pool, in order, and holds a bounded number waiting, in all and per
+ * organisation (per address for public requests). A job that finds its lane
+ * full is refused with 503. */
 #ifndef EC_SERVER_WORK_H
 #define EC_SERVER_WORK_H
 
@@ -13,6 +14,7 @@
 typedef enum {
     WORK_IMPORT, /* register files: seconds each, up to 64 MiB of body */
     WORK_ROUTE,  /* route plans, on the one route planner (not thread-safe: one user at a time) */
+    WORK_READ,   /* pages of sites.geojson: public, per address */
     WORK_N_LANES
 } work_lane;
 
@@ -35,7 +37,7 @@ struct work_job {
     ec_api *api;
     work_lane lane;
     uint64_t serial;
-    char org[EC_REG_ID_MAX + 1];
+    char org[64]; /* the organisation, or for public requests the address */
     work_job *next;
 };
 
@@ -45,6 +47,9 @@ struct work_job {
 #define WORK_IMPORT_PER_ORG 1
 #define WORK_ROUTE_MAX 32
 #define WORK_ROUTE_PER_ORG 8
+#define WORK_READ_RUNNING 2 /* the read lane runs two at once: reads do not wait for each other */
+#define WORK_READ_MAX 16
+#define WORK_READ_PER_ORG 4
 
 typedef struct work_pool work_pool;
 
@@ -61,6 +66,12 @@ int work__submit(work_pool *p, work_job *j, work_lane lane, const char *org, con
  * running ones finish. */
 void work__stop(work_pool *p);
 void work__free(work_pool *p);
+/* Read connections to the database for jobs, kept between them (loop
+ * only): take returns one left by an earlier job, or NULL (the job opens its
+ * own on its worker); give keeps it for the next (or closes it). A job
+ * must end its read (ec_store_release) before it gives the connection back. */
+ec_store *work__reader_take(work_pool *p);
+void work__reader_give(work_pool *p, ec_store *s);
 /* Jobs waiting or running in lane. */
 int work__queued(const work_pool *p, work_lane lane);
 
