@@ -12,6 +12,9 @@ the longest wait and the 99th percentile while the import ran.
 
 usage: import_stall.py ECORRIDOR [ROWS] [WORKDIR] [--no-writes]     (ROWS default 60000)
   --no-writes: no BootNotification probe (the loop then writes nothing meanwhile)
+  --geojson: then, with the register loaded, 10 clients each GET /api/v1/sites.geojson?limit=2000
+             at once (an older hub ignores... refuses limit: then the whole register each), and the
+             same probes meanwhile
 """
 import base64
 import json
@@ -100,7 +103,8 @@ def probe(fn, stop, out):
 
 def main():
     writes = "--no-writes" not in sys.argv
-    sys.argv = [a for a in sys.argv if a != "--no-writes"]
+    geo = "--geojson" in sys.argv
+    sys.argv = [a for a in sys.argv if a not in ("--no-writes", "--geojson")]
     exe = sys.argv[1]
     rows = int(sys.argv[2]) if len(sys.argv) > 2 else 60000
     tmp = sys.argv[3] if len(sys.argv) > 3 else tempfile.mkdtemp()
@@ -154,6 +158,33 @@ def main():
                       "p99_ms": round(1000 * v[int(0.99 * (len(v) - 1))], 1) if v else None,
                       "median_ms": round(1000 * statistics.median(v), 1) if v else None}
         print(json.dumps(out))
+        if geo:
+            q = "/api/v1/sites.geojson?limit=2000"
+            if request(base, "GET", q)[0] == 400:
+                q = "/api/v1/sites.geojson"  # an unpaged hub
+            stop.clear()
+            lat = {k: [] for k in lat}
+            threads = [threading.Thread(target=probe, args=(fns[k], stop, lat[k])) for k in lat]
+            for t in threads:
+                t.start()
+            sizes = []
+            t0 = time.monotonic()
+            gets = [threading.Thread(target=lambda: sizes.append(request(base, "GET", q))) for _ in range(10)]
+            for g in gets:
+                g.start()
+            for g in gets:
+                g.join()
+            took = time.monotonic() - t0
+            stop.set()
+            for t in threads:
+                t.join()
+            out = {"bench": "geojson_stall", "sites": rows // 2, "clients": 10, "path": q,
+                   "answer_mb": round(max(len(b) for _, b in sizes) / 2**20, 1), "all_s": round(took, 2),
+                   "status": sorted(st for st, _ in sizes)}
+            for k, v in lat.items():
+                v.sort()
+                out[k] = {"n": len(v), "max_ms": round(1000 * max(v), 1) if v else None}
+            print(json.dumps(out))
     finally:
         hub.terminate()
         hub.wait(timeout=30)

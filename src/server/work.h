@@ -43,7 +43,7 @@ struct work_job {
 
 /* Jobs a lane holds at once (the one running included), in all and for one
  * organisation. */
-#define WORK_IMPORT_MAX 4
+#define WORK_IMPORT_MAX 2 /* each holds its body (up to 64 MiB) twice, and what it read */
 #define WORK_IMPORT_PER_ORG 1
 #define WORK_ROUTE_MAX 32
 #define WORK_ROUTE_PER_ORG 8
