@@ -150,11 +150,6 @@ int work__submit(work_pool *p, work_job *j, work_lane lane, const char *org, con
     return 0;
 }
 
-int work__queued(const work_pool *p, work_lane lane)
-{
-    return p->lanes[lane].n;
-}
-
 void work__stop(work_pool *p)
 {
     if (!p) return;

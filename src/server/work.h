@@ -72,8 +72,6 @@ void work__free(work_pool *p);
  * must end its read (ec_store_release) before it gives the connection back. */
 ec_store *work__reader_take(work_pool *p);
 void work__reader_give(work_pool *p, ec_store *s);
-/* Jobs waiting or running in lane. */
-int work__queued(const work_pool *p, work_lane lane);
 
 /* POST /api/v1/import, read and stored on a worker with its own database
  * connection. format, operator_id (may be NULL) and req are borrowed for
