@@ -150,8 +150,19 @@ static int list_filter(const ec_http_request *req, ec_http_response *res, ec_kin
             ok = 0;
             for (const char *const *s = ec_reg_standards; *s; s++) ok |= !strcmp(*s, v);
             if (ok) f->standard = v;
-        } else if (!strcmp(name, "status") && site)
-            ok = strlen(v) > 0 && strlen(v) < 16 && (f->status = v, 1);
+        } else if (!strcmp(name, "status") && site) {
+            static const char *const statuses[] = {"AVAILABLE", "BLOCKED", "CHARGING", "INOPERATIVE", "OUTOFORDER",
+                                                   "PLANNED", "REMOVED", "RESERVED", "UNKNOWN", NULL};
+            ok = 0;
+            for (const char *const *x = statuses; *x && !ok; x++) ok = !strcmp(*x, v);
+            if (!ok) {
+                api__error(res, 400, "invalid_parameter", "status",
+                           "status \"%.40s\" is not an OCPI EVSE status: AVAILABLE, BLOCKED, CHARGING, INOPERATIVE, "
+                           "OUTOFORDER, PLANNED, REMOVED, RESERVED or UNKNOWN", v);
+                return -1;
+            }
+            f->status = v;
+        }
         else if (!strcmp(name, "min_power_kw") && site)
             ok = !ec_parse_double(v, &d) && d >= 0 && d <= 10000 && (f->min_power_w = d * 1000.0, 1);
         else if (!strcmp(name, "substation") && (site || k == EC_KIND_RENEWABLE))
@@ -388,6 +399,44 @@ static void new_id(ec_kind k, char *out, size_t n)
     snprintf(out, n, "%.4s-%012llx", ec_kind_name(k), (unsigned long long)(v & 0xFFFFFFFFFFFFull));
 }
 
+/* Every tariff a site's connectors name (evses[].connectors[].tariff_ids)
+ * must exist, as a reference does: 0 when so, else answers 400 naming the
+ * first that does not (or 500) and returns -1. */
+static int tariffs_exist(ec_api *a, const ec_buf *doc, ec_http_response *res)
+{
+    ec_json *j;
+    if (ec_json_load_buf(doc->data, doc->len, "site", &j)) {
+        store_error(a, res, EC_ECORRUPT);
+        return -1;
+    }
+    int r = 0;
+    const char *prev = NULL;
+    const ec_json *evses = ec_json_get(j, "evses");
+    for (size_t e = 0; !r && e < ec_json_array_size(evses); e++) {
+        const ec_json *cs = ec_json_get(ec_json_array_get(evses, e), "connectors");
+        for (size_t c = 0; !r && c < ec_json_array_size(cs); c++) {
+            const ec_json *ts = ec_json_get(ec_json_array_get(cs, c), "tariff_ids");
+            for (size_t t = 0; !r && t < ec_json_array_size(ts); t++) {
+                const char *id = ec_json_str(ec_json_array_get(ts, t));
+                if (!id || (prev && !strcmp(prev, id))) continue; /* neighbours often name one */
+                int ok = ec_reg_id_valid(id) ? ec_store_exists(a->store, EC_KIND_TARIFF, id) : 0;
+                if (ok < 0) {
+                    store_error(a, res, EC_EIO);
+                    r = -1;
+                } else if (!ok) {
+                    char field[96];
+                    snprintf(field, sizeof field, "evses[%zu].connectors[%zu].tariff_ids[%zu]", e, c, t);
+                    api__error(res, 400, "unknown_reference", field, "%s \"%.40s\" names no object in tariffs", field, id);
+                    r = -1;
+                }
+                prev = id;
+            }
+        }
+    }
+    ec_json_free(j);
+    return r;
+}
+
 static void write_object(ec_api *a, const api_principal *p, ec_kind k, const char *id_in,
                          ec_http_method m, const ec_http_request *req, ec_http_response *res)
 {
@@ -446,6 +495,7 @@ static void write_object(ec_api *a, const api_principal *p, ec_kind k, const cha
         reg_error(res, &err);
         goto done;
     }
+    if (!rc && k == EC_KIND_SITE && tariffs_exist(a, &doc, res)) goto done;
     if (!rc) rc = ec_store_put(a->store, k, id, exists ? EC_PUT_REPLACE : EC_PUT_CREATE, doc.data, &idx_new, NULL);
     if (rc) {
         store_error(a, res, rc);
@@ -558,8 +608,9 @@ static void import(ec_api *a, const api_principal *p, const ec_http_request *req
     }
     if (!req->body_len) return api__error(res, 400, "invalid_body", NULL, "send the register file as the request body");
     /* Reading a large file takes seconds: a worker does it, and writes it on
-     * its own connection (work.c), while the loop goes on. */
-    work__import(a, p->org, format, op, req, res);
+     * its own connection (work.c), while the loop goes on. An operator's
+     * file may replace its own records only; an admin's any. */
+    work__import(a, p->org, p->role == EC_ROLE_OPERATOR ? p->org : NULL, format, op, req, res);
 }
 
 /* ---- dispatch -------------------------------------------------------------- */
@@ -583,6 +634,10 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
     res->status = 500;
     /* What charge points wrote this turn is durable before a request reads or writes. */
     if (a->ocpp) ocpp__flush(a->ocpp);
+    /* A key is checked wherever one is sent, also where none is needed: an
+     * unknown or revoked one is 401 everywhere, so a client learns of it. */
+    api_principal p;
+    if (api__authenticate(a, req, res, &p)) return;
     if (!strcmp(path, "/healthz")) {
         int64_t n;
         ec_err rc = ec_store_count(a->store, EC_KIND_SITE, &n);
@@ -596,7 +651,11 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
         ec_http_stats_t st;
         memset(&st, 0, sizeof st);
         if (a->http) st = ec_http_stats(a->http);
-        metrics__write(&a->metrics, &st, a->store, a->db_path, &res->body);
+        /* The register's object counts only for the roles that read every
+         * kind (admin, agency); for others, the process's and HTTP's own
+         * counters. */
+        metrics__write(&a->metrics, &st, p.role == EC_ROLE_ADMIN || p.role == EC_ROLE_AGENCY ? a->store : NULL,
+                       a->db_path, &res->body);
         if (a->ocpp) {
             ocpp_stats_t o = ocpp__stats(a->ocpp);
             metrics__write_ocpp(&o, &st, &res->body);
@@ -608,8 +667,6 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
     if (!strcmp(path, "/") || !strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/")) return index_page(res);
     if (strncmp(path, "/api/v1/", 8) != 0)
         return api__error(res, 404, "not_found", NULL, "no such resource: %.200s", path);
-    api_principal p;
-    if (api__authenticate(a, req, res, &p)) return;
     const char *rest = path + 8;
     if (api__sessions(a, &p, rest, req, res)) return;
     if (!strcmp(rest, "routes")) {

@@ -45,9 +45,11 @@ void metrics__write(const ec_metrics *m, const ec_http_stats_t *http, ec_store *
                   "# TYPE ecorridor_http_connections_total counter\n"
                   "ecorridor_http_connections_total %lld\n",
                   (long long)http->open, (long long)http->total);
-    ec_buf_puts(out, "# HELP ecorridor_store_objects Objects in the register, by kind.\n"
-                     "# TYPE ecorridor_store_objects gauge\n");
-    for (int k = 0; k < EC_KIND_COUNT; k++) {
+    /* store NULL: the caller shows no object counts (a request without a key). */
+    if (store)
+        ec_buf_puts(out, "# HELP ecorridor_store_objects Objects in the register, by kind.\n"
+                         "# TYPE ecorridor_store_objects gauge\n");
+    for (int k = 0; store && k < EC_KIND_COUNT; k++) {
         int64_t n = 0;
         ec_store_count(store, (ec_kind)k, &n);
         ec_buf_printf(out, "ecorridor_store_objects{kind=\"%s\"} %lld\n", ec_kind_name((ec_kind)k), (long long)n);

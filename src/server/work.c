@@ -192,7 +192,7 @@ typedef struct {
     work_job job;
     char *text; /* the request's body, copied: the layer's is borrowed for the handler's call */
     size_t len;
-    char format[EC_HTTP_MAX_ARG], operator_id[EC_HTTP_MAX_ARG];
+    char format[EC_HTTP_MAX_ARG], operator_id[EC_HTTP_MAX_ARG], owner[EC_REG_ID_MAX + 1];
     const char *db_path;
     int wrote;      /* stored: the metrics count a write */
     int store_fail; /* the store failed: the metrics count an error */
@@ -226,7 +226,7 @@ static void import_run(work_job *j)
     ec_free(x->text);
     x->text = NULL;
     int64_t t1 = ec_time_mono_ns();
-    if (!rc && (rc = ec_store_open(x->db_path, &s)) == EC_OK) rc = ec_store_import_staged(s, st, &sum);
+    if (!rc && (rc = ec_store_open(x->db_path, &s)) == EC_OK) rc = ec_store_import_staged(s, st, x->owner[0] ? x->owner : NULL, &sum);
     else if (!rc) rc = EC_EIO;
     ec_store_close(s);
     /* The write's time is how long the loop's own writes may have waited. */
@@ -238,7 +238,8 @@ static void import_run(work_job *j)
         x->store_fail = 1;
         import_answer_error(x, 500, "store_error", NULL, "the register could not be read or written");
     } else if (rc) {
-        import_answer_error(x, 400, sum.err.code[0] ? sum.err.code : "invalid_file", sum.err.field, ec_errmsg());
+        import_answer_error(x, sum.refused ? 403 : 400, sum.err.code[0] ? sum.err.code : "invalid_file", sum.err.field,
+                            ec_errmsg());
     } else {
         x->wrote = 1;
         ec_jw w;
@@ -267,7 +268,7 @@ static void import_release(work_job *j)
     ec_free(x);
 }
 
-void work__import(ec_api *a, const char *org, const char *format, const char *operator_id,
+void work__import(ec_api *a, const char *org, const char *owner, const char *format, const char *operator_id,
                   const ec_http_request *req, ec_http_response *res)
 {
     if (!a->work || !strcmp(a->db_path, ":memory:")) {
@@ -275,13 +276,14 @@ void work__import(ec_api *a, const char *org, const char *format, const char *op
         ec_import_set set;
         ec_import_summary_t sum;
         ec_errclear();
-        ec_err rc = ec_store_import_text(a->store, "request body", req->body, req->body_len, format, operator_id,
-                                         &set, &sum, NULL);
+        ec_err rc = ec_store_import_text_as(a->store, "request body", req->body, req->body_len, format, operator_id,
+                                            owner, &set, &sum, NULL);
         if (rc == EC_EIO) {
             a->metrics.store_write_errors++;
             api__error(res, 500, "store_error", NULL, "the register could not be read or written");
         } else if (rc) {
-            api__error(res, 400, sum.err.code[0] ? sum.err.code : "invalid_file", sum.err.field, "%s", ec_errmsg());
+            api__error(res, sum.refused ? 403 : 400, sum.err.code[0] ? sum.err.code : "invalid_file", sum.err.field,
+                       "%s", ec_errmsg());
         } else {
             a->metrics.store_writes++;
             ec_jw w;
@@ -305,6 +307,7 @@ void work__import(ec_api *a, const char *org, const char *format, const char *op
     x->len = req->body_len;
     snprintf(x->format, sizeof x->format, "%s", format ? format : "");
     snprintf(x->operator_id, sizeof x->operator_id, "%s", operator_id ? operator_id : "");
+    snprintf(x->owner, sizeof x->owner, "%s", owner ? owner : "");
     x->db_path = a->db_path;
     ec_buf_init(&x->job.body, 16u << 20); /* the summary, with every record skipped */
     x->job.run = import_run;

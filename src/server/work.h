@@ -74,9 +74,9 @@ ec_store *work__reader_take(work_pool *p);
 void work__reader_give(work_pool *p, ec_store *s);
 
 /* POST /api/v1/import, read and stored on a worker with its own database
- * connection. format, operator_id (may be NULL) and req are borrowed for
- * the call. */
-void work__import(ec_api *a, const char *org, const char *format, const char *operator_id,
+ * connection. owner (NULL: an admin's import), format, operator_id (may be
+ * NULL) and req are borrowed for the call. */
+void work__import(ec_api *a, const char *org, const char *owner, const char *format, const char *operator_id,
                   const ec_http_request *req, ec_http_response *res);
 
 #endif

@@ -146,7 +146,45 @@ static int same_but_time(const char *a, const char *b)
     return ea && eb && ea - a == eb - b && !memcmp(a, b, (size_t)(ea - a));
 }
 
-static ec_err store_staged(ec_store *s, const staged *x, ec_buf *old, ec_import_summary_t *sum)
+/* Records of an operator's import that another organisation owns. */
+typedef struct {
+    const char *owner;   /* the importing organisation; NULL: an admin's import */
+    int64_t n;           /* records refused */
+    char names[224];     /* the first few, for the message */
+} refusals;
+
+/* 1 when the stored document old may be replaced by owner's import: it is
+ * owner's own. A record without an operator belongs to nobody but admins. */
+static int owned_by(const char *owner, const char *old)
+{
+    ec_json *j;
+    if (ec_json_load_buf(old, strlen(old), "stored", &j)) return 0;
+    const char *op = ec_json_str(ec_json_get(j, "operator_id"));
+    int ok = op && !strcmp(op, owner);
+    ec_json_free(j);
+    return ok;
+}
+
+static void refuse(refusals *r, const staged *x, const char *old)
+{
+    char who[EC_REG_ID_MAX + 1] = "";
+    ec_json *j;
+    if (!ec_json_load_buf(old, strlen(old), "stored", &j)) {
+        const char *op = ec_json_str(ec_json_get(j, "operator_id"));
+        snprintf(who, sizeof who, "%s", op ? op : "");
+        ec_json_free(j);
+    }
+    size_t n = strlen(r->names);
+    if (r->n < 4 && n < sizeof r->names - 1) {
+        /* The first few, as many as fit: a name cut short still names. */
+        int w = snprintf(r->names + n, sizeof r->names - n, "%s%s %s (%.60s, %s)", n ? "; " : "", ec_kind_name(x->kind),
+                         x->id, x->where, who[0] ? who : "no operator: admins only");
+        if (w < 0) r->names[n] = 0;
+    }
+    r->n++;
+}
+
+static ec_err store_staged(ec_store *s, const staged *x, ec_buf *old, ec_import_summary_t *sum, refusals *ref)
 {
     if (x->bad) {
         sum->err = x->err;
@@ -166,6 +204,14 @@ static ec_err store_staged(ec_store *s, const staged *x, ec_buf *old, ec_import_
                  ec_kind_name(x->kind), id, x->id);
         return EC_EINVAL;
     }
+    /* An operator's file replaces its own records only. A refused record is
+     * counted and the reading goes on, so that the answer names every one;
+     * the import is then refused whole. */
+    if (seen && ref->owner && !owned_by(ref->owner, old->data)) {
+        refuse(ref, x, old->data);
+        return EC_OK;
+    }
+    if (ref->n) return EC_OK; /* refused anyway: nothing more is written */
     if (seen && same_but_time(x->doc, old->data)) {
         sum->unchanged++;
         return EC_OK;
@@ -183,10 +229,36 @@ static ec_err store_staged(ec_store *s, const staged *x, ec_buf *old, ec_import_
     return rc;
 }
 
+/* The answer when an operator's file names records of others: nothing of it
+ * is stored, and the first few are named. */
+static ec_err refused_summary(const refusals *ref, ec_import_summary_t *sum)
+{
+    sum->refused = ref->n;
+    sum->where[0] = 0;
+    snprintf(sum->err.code, sizeof sum->err.code, "forbidden");
+    snprintf(sum->err.field, sizeof sum->err.field, "operator_id");
+    /* A message cut short still names the first records. */
+    if (snprintf(sum->err.message, sizeof sum->err.message,
+                 "%lld record%s belong%s to another organisation, so nothing was imported: %s%s", (long long)ref->n,
+                 ref->n == 1 ? "" : "s", ref->n == 1 ? "s" : "", ref->names, ref->n > 4 ? "; ..." : "") < 0)
+        sum->err.message[0] = 0;
+    return EC_EINVAL;
+}
+
 ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, size_t len,
                             const char *format, const char *operator_id, ec_import_set *set,
                             ec_import_summary_t *sum, ec_progress *progress)
 {
+    return ec_store_import_text_as(s, name, text, len, format, operator_id, NULL, set, sum, progress);
+}
+
+ec_err ec_store_import_text_as(ec_store *s, const char *name, const char *text, size_t len,
+                               const char *format, const char *operator_id, const char *owner,
+                               ec_import_set *set, ec_import_summary_t *sum, ec_progress *progress)
+{
+    refusals ref;
+    memset(&ref, 0, sizeof ref);
+    ref.owner = owner;
     memset(sum, 0, sizeof *sum);
     set->n_records = 0;
     ec_vec_init(&set->skipped, sizeof(ec_import_skip_t));
@@ -224,7 +296,7 @@ ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, siz
         pthread_cond_broadcast(&p.cv);
         pthread_mutex_unlock(&p.mu);
         for (size_t i = 0; i < b.n && !rc; i++) {
-            rc = store_staged(s, &b.items[i], &old, sum);
+            rc = store_staged(s, &b.items[i], &old, sum, &ref);
             if (rc) snprintf(sum->where, sizeof sum->where, "%s", b.items[i].where);
             if (progress) ec_progress_update(progress, (uint64_t)(b.items[i].done * (double)progress->total));
         }
@@ -252,6 +324,7 @@ ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, siz
         }
         /* A reader that failed on its own (a malformed file) ends the import. */
         if (!rc && p.read_rc) rc = ec_fail(p.read_rc, "%s", p.read_msg);
+        if (!rc && ref.n) rc = refused_summary(&ref, sum);
         if (!rc) {
             rc = ec_store_commit(s);
         } else {
@@ -263,8 +336,10 @@ ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, siz
     pthread_cond_destroy(&p.cv);
     ec_buf_free(&p.doc);
     ec_buf_free(&old);
-    if (rc == EC_EINVAL && sum->err.message[0])
+    if (rc == EC_EINVAL && sum->err.message[0] && sum->where[0])
         rc = ec_fail(EC_EINVAL, "%s: %s", sum->where, sum->err.message);
+    else if (rc == EC_EINVAL && sum->err.message[0])
+        rc = ec_fail(EC_EINVAL, "%s", sum->err.message);
     return rc;
 }
 
@@ -430,8 +505,11 @@ ec_err ec_import_stage(const char *name, const char *text, size_t len, const cha
     return EC_OK;
 }
 
-ec_err ec_store_import_staged(ec_store *s, const ec_import_staged *st, ec_import_summary_t *sum)
+ec_err ec_store_import_staged(ec_store *s, const ec_import_staged *st, const char *owner, ec_import_summary_t *sum)
 {
+    refusals ref;
+    memset(&ref, 0, sizeof ref);
+    ref.owner = owner;
     sum->added = sum->updated = sum->unchanged = 0;
     ec_buf old;
     ec_buf_init(&old, EC_REG_DOC_MAX);
@@ -441,18 +519,21 @@ ec_err ec_store_import_staged(ec_store *s, const ec_import_staged *st, ec_import
     ec_err rc = ec_store_begin(s);
     for (size_t i = 0; !rc && i < st->n; i++) {
         unpack_record(st, &off, &x);
-        rc = store_staged(s, &x, &old, sum);
+        rc = store_staged(s, &x, &old, sum, &ref);
         if (rc) snprintf(sum->where, sizeof sum->where, "%s", x.where);
     }
     ec_buf_free(&old);
+    if (!rc && ref.n) rc = refused_summary(&ref, sum);
     if (!rc) {
         rc = ec_store_commit(s);
     } else {
         ec_store_rollback(s);
         sum->added = sum->updated = sum->unchanged = 0;
     }
-    if (rc == EC_EINVAL && sum->err.message[0])
+    if (rc == EC_EINVAL && sum->err.message[0] && sum->where[0])
         rc = ec_fail(EC_EINVAL, "%s: %s", sum->where, sum->err.message);
+    else if (rc == EC_EINVAL && sum->err.message[0])
+        rc = ec_fail(EC_EINVAL, "%s", sum->err.message);
     return rc;
 }
 
