@@ -88,6 +88,7 @@ ec_err ec_store_check_refs(ec_store *s, const ec_reg_index_t *idx, ec_reg_error_
 
 typedef struct {
     int64_t added, updated, unchanged;
+    int64_t refused;      /* records another organisation owns (the import was refused) */
     char where[160];      /* on error: the record */
     ec_reg_error_t err;  /* on error: what was wrong with it */
 } ec_import_summary_t;
@@ -102,9 +103,31 @@ typedef struct {
 ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, size_t len,
                             const char *format, const char *operator_id, ec_import_set *set,
                             ec_import_summary_t *sum, ec_progress *progress);
+/* The same for an operator's import: owner (the importing organisation;
+ * NULL: an admin's, which may replace any record) may replace only records
+ * whose operator_id is owner. When any other would be replaced, nothing is
+ * stored: EC_EINVAL with sum->refused counting them, sum->err.code
+ * "forbidden" and sum->err.message naming the first few. */
+ec_err ec_store_import_text_as(ec_store *s, const char *name, const char *text, size_t len,
+                               const char *format, const char *operator_id, const char *owner,
+                               ec_import_set *set, ec_import_summary_t *sum, ec_progress *progress);
 ec_err ec_store_import_file(ec_store *s, const char *path, const char *format,
                             const char *operator_id, ec_import_set *set, ec_import_summary_t *sum,
                             ec_progress *progress);
+
+/* The same in two steps, for a server that must not hold the database's
+ * write lock while a large file is read: ec_import_stage parses, validates
+ * and normalizes the whole file with no store (any thread; on error nothing
+ * is kept and sum names the record); ec_store_import_staged then stores it
+ * in one transaction, as ec_store_import_text_as would (owner: as there).
+ * staged is returned new
+ * (free with ec_import_staged_free). */
+typedef struct ec_import_staged ec_import_staged;
+ec_err ec_import_stage(const char *name, const char *text, size_t len, const char *format, const char *operator_id,
+                       ec_import_set *set, ec_import_summary_t *sum, ec_import_staged **staged);
+ec_err ec_store_import_staged(ec_store *s, const ec_import_staged *staged, const char *owner,
+                              ec_import_summary_t *sum);
+void ec_import_staged_free(ec_import_staged *staged);
 
 /* Writes an import's summary as members of an object the caller has opened:
  * records, added, updated, unchanged, skipped [{where, reason}]. */

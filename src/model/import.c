@@ -215,12 +215,18 @@ static int by_site_then_row(const void *a, const void *b)
     return c ? c : (x > y) - (x < y);
 }
 
-/* The id of the tariff a row's operator and prices make: "t-" and a hash. */
-static void tariff_id(const ec_connector_group_t *g, char *out)
+/* The id of the tariff a row's operator and prices make: "t-" and a hash.
+ * An operator's import (operator_id) puts its own id into the hash, so two
+ * operators with the same prices get two tariffs, each its own; a file
+ * imported for no operator keeps the ids it always had. */
+static void tariff_id(const ec_connector_group_t *g, const char *operator_id, char *out)
 {
-    char key[160];
-    int n = snprintf(key, sizeof key, "%s|%lld|%lld", g->operator_name, (long long)g->price_per_kwh,
-                     (long long)g->price_per_min);
+    char key[200];
+    int n = operator_id ? snprintf(key, sizeof key, "%s|%s|%lld|%lld", operator_id, g->operator_name,
+                                   (long long)g->price_per_kwh, (long long)g->price_per_min)
+                        : snprintf(key, sizeof key, "%s|%lld|%lld", g->operator_name, (long long)g->price_per_kwh,
+                                   (long long)g->price_per_min);
+    if (n < 0 || (size_t)n >= sizeof key) n = (int)strlen(key);
     snprintf(out, EC_REG_ID_MAX + 1, "t-%016llx", (unsigned long long)ec_hash_bytes(key, (size_t)n));
 }
 
@@ -233,7 +239,7 @@ static ec_err csv_tariffs(const char *name, const ec_sites *sites, const char *o
         const ec_connector_group_t *g = &sites->groups[i];
         if (!g->price_per_kwh && !g->price_per_min) continue;
         char tid[EC_REG_ID_MAX + 1], src[80], where[160], amount[32];
-        tariff_id(g, tid);
+        tariff_id(g, operator_id, tid);
         uint64_t h = ec_hash_bytes(tid, strlen(tid)), first;
         if (ec_map_get(&seen, h, &first)) {
             const ec_connector_group_t *f = &sites->groups[first];
@@ -334,7 +340,7 @@ static ec_err import_csv(const char *name, const char *text, size_t len, const c
             const ec_connector_group_t *g = order[j];
             char tid[EC_REG_ID_MAX + 1];
             int priced = g->price_per_kwh || g->price_per_min;
-            if (priced) tariff_id(g, tid);
+            if (priced) tariff_id(g, operator_id, tid);
             gi++;
             const char *std = ec_reg_plug_standard(g->standard);
             int ac = g->standard == EC_PLUG_TYPE2;
@@ -631,7 +637,11 @@ static ec_err import_ocm(const char *name, const char *text, size_t len, const c
         key_clip(&w, "city", ec_json_str(ec_json_get(a, "Town")), 45);
         key_clip(&w, "postal_code", ec_json_str(ec_json_get(a, "Postcode")), 10);
         key_clip(&w, "state", ec_json_str(ec_json_get(a, "StateOrProvince")), 20);
-        key_clip(&w, "country", ec_json_str(ec_json_get(ec_json_get(a, "Country"), "ISOCode")), 3);
+        /* The register takes ISO 3166-1 capitals only: anything else is left out
+         * rather than failing the file. */
+        const char *iso = ec_json_str(ec_json_get(ec_json_get(a, "Country"), "ISOCode"));
+        size_t iso_n = iso ? strspn(iso, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") : 0;
+        if (iso && (iso_n == 2 || iso_n == 3) && !iso[iso_n]) key_clip(&w, "country", iso, 3);
         operator_fields(&w, operator_id, ec_json_str(ec_json_get(ec_json_get(p, "OperatorInfo"), "Title")));
         ec_jw_key(&w, "evses");
         ec_jw_arr_begin(&w);

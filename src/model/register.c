@@ -18,8 +18,11 @@ struct field {
     const field *sub;           /* F_OBJ: members, name-NULL terminated */
     const field *item;          /* F_ARR: one field describing every item */
     const char *def;            /* JSON written when absent (no base) */
-    int ref;                    /* F_REF: the ec_kind it names */
+    int ref;                    /* F_REF: the ec_kind it names; F_STR: its shape (FMT_*) */
 };
+
+/* Shapes a string field must have, beyond its length. */
+enum { FMT_TEXT, FMT_TIME_ZONE, FMT_COUNTRY, FMT_HHMM };
 
 #define STR(n, len) {n, F_STR, 0, 0, len, NULL, NULL, NULL, NULL, 0}
 #define STRQ(n, len) {n, F_STR, 1, 0, len, NULL, NULL, NULL, NULL, 0}
@@ -32,6 +35,8 @@ struct field {
 #define OBJ(n, req, s, d) {n, F_OBJ, req, 0, 0, NULL, s, NULL, d, 0}
 #define ARR(n, req, it, maxn, d) {n, F_ARR, req, 0, maxn, NULL, NULL, it, d, 0}
 #define REF(n, k) {n, F_REF, 0, 0, EC_REG_ID_MAX, NULL, NULL, NULL, NULL, k}
+#define FMT(n, len, fmt) {n, F_STR, 0, 0, len, NULL, NULL, NULL, NULL, fmt}
+#define FMTQ(n, len, fmt) {n, F_STR, 1, 0, len, NULL, NULL, NULL, NULL, fmt}
 #define END {NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0}
 
 const char *const ec_reg_standards[] = {
@@ -69,8 +74,8 @@ static const field coordinates[] = {
     {"latitude", F_DEC, 1, -90, 90, NULL, NULL, NULL, NULL, 0},
     {"longitude", F_DEC, 1, -180, 180, NULL, NULL, NULL, NULL, 0}, END};
 static const field business[] = {STRQ("name", 100), STR("website", 255), END};
-static const field regular_hours[] = {INT("weekday", 1, 7), STRQ("period_begin", 5),
-                                      STRQ("period_end", 5), END};
+static const field regular_hours[] = {INT("weekday", 1, 7), FMTQ("period_begin", 5, FMT_HHMM),
+                                      FMTQ("period_end", 5, FMT_HHMM), END};
 static const field regular_hours_item = OBJ(NULL, 0, regular_hours, NULL);
 static const field opening_times[] = {
     {"twentyfourseven", F_BOOL, 1, 0, 0, NULL, NULL, NULL, NULL, 0},
@@ -114,8 +119,8 @@ static const field site_fields[] = {
     STR("city", 45),
     STR("postal_code", 10),
     STR("state", 20),
-    STR("country", 3),
-    STR("time_zone", 255),
+    FMT("country", 3, FMT_COUNTRY),
+    FMT("time_zone", 64, FMT_TIME_ZONE),
     REF("jurisdiction_id", EC_KIND_JURISDICTION),
     REF("operator_id", EC_KIND_ORGANISATION),
     OBJ("operator", 0, business, NULL),
@@ -162,7 +167,7 @@ static const field component[] = {ENUM("type", 1, component_types, NULL),
                                   INTD("step_size", 1, 1000000, "1"), END};
 static const field component_item = OBJ(NULL, 0, component, NULL);
 static const field weekday_item = ENUM(NULL, 0, weekdays, NULL);
-static const field restrictions[] = {STR("start_time", 5), STR("end_time", 5),
+static const field restrictions[] = {FMT("start_time", 5, FMT_HHMM), FMT("end_time", 5, FMT_HHMM),
                                      NUM("min_kwh", 0, 1e6), NUM("max_kwh", 0, 1e6),
                                      NUM("min_power", 0, 1e7), NUM("max_power", 0, 1e7),
                                      INT("min_duration", 0, 31622400), INT("max_duration", 0, 31622400),
@@ -185,7 +190,7 @@ static const field tariff_fields[] = {STRQ("currency", 3),
 
 static const field jurisdiction_fields[] = {STRQ("name", 255),
                                             ENUM("kind", 1, jurisdiction_kinds, NULL),
-                                            STR("country", 3),
+                                            FMT("country", 3, FMT_COUNTRY),
                                             REF("parent_id", EC_KIND_JURISDICTION), END};
 static const field organisation_fields[] = {STRQ("name", 255),
                                             ENUM("kind", 1, org_kinds, NULL),
@@ -262,6 +267,61 @@ static int decimal_valid(const char *s, double *out)
     return ec_parse_double(s, out) == 0;
 }
 
+/* Characters, not bytes: the JSON reader has checked that text is UTF-8, so
+ * every byte but a continuation byte starts one. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* An IANA time zone's shape: "UTC", or Area/Location[/Location] with one of
+ * tzdata's areas and parts of letters, digits, '_', '-' and '+' that begin
+ * with a letter ("Europe/Berlin", "America/Argentina/Buenos_Aires",
+ * "Etc/GMT+1"). Whether tzdata on this machine has it is not asked: the
+ * register is read elsewhere, by clients with tzdata of their own. */
+static int time_zone_valid(const char *s)
+{
+    static const char *const areas[] = {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic",
+                                        "Australia", "Europe", "Indian", "Pacific", "Etc", NULL};
+    if (!strcmp(s, "UTC")) return 1;
+    const char *slash = strchr(s, '/');
+    int known = 0;
+    for (const char *const *a = areas; slash && *a && !known; a++)
+        known = strlen(*a) == (size_t)(slash - s) && !strncmp(*a, s, (size_t)(slash - s));
+    if (!known) return 0;
+    int parts = 0;
+    for (const char *p = slash; *p == '/'; parts++) {
+        p++;
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))) return 0;
+        while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+               *p == '-' || *p == '+')
+            p++;
+        if (*p && *p != '/') return 0;
+        if (!*p) return parts < 2;
+    }
+    return 0;
+}
+
+/* ISO 3166-1 alpha-2 or alpha-3, as OCPI writes it: two or three capitals. */
+static int country_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (s[n] < 'A' || s[n] > 'Z') return 0;
+    return n == 2 || n == 3;
+}
+
+/* "HH:MM" of a 24-hour clock, 00:00 to 23:59, as OCPI's regular hours and
+ * tariff restrictions write it. */
+static int hhmm_valid(const char *s)
+{
+    int d = strlen(s) == 5;
+    for (int i = 0; i < 5 && d; i++) d &= i == 2 ? s[i] == ':' : (s[i] >= '0' && s[i] <= '9');
+    return d && (s[0] - '0') * 10 + (s[1] - '0') <= 23 && s[3] <= '5';
+}
+
 static const char *type_word(ftype t)
 {
     switch (t) {
@@ -304,8 +364,16 @@ static ec_err check_value(const field *f, const ec_json *v, const char *path, ec
     double d = 0;
     switch (f->type) {
     case F_STR:
-        if (strlen(s) > (size_t)f->max)
+        if (utf8_chars(s) > (size_t)f->max)
             return bad(e, "invalid_field", path, "%s is longer than %.0f characters", path, f->max);
+        if (f->ref == FMT_TIME_ZONE && !time_zone_valid(s))
+            return bad(e, "invalid_field", path, "%s \"%.40s\" must be an IANA time zone like \"Europe/Berlin\" or \"UTC\"",
+                       path, s);
+        if (f->ref == FMT_COUNTRY && !country_valid(s))
+            return bad(e, "invalid_field", path, "%s \"%.40s\" must be an ISO 3166-1 code of 2 or 3 capitals like \"DE\" or \"DEU\"",
+                       path, s);
+        if (f->ref == FMT_HHMM && !hhmm_valid(s))
+            return bad(e, "invalid_field", path, "%s \"%.40s\" must be a time of day \"HH:MM\" from 00:00 to 23:59", path, s);
         return EC_OK;
     case F_REF:
         if (!ec_reg_id_valid(s))

@@ -24,6 +24,10 @@ int api__may_read_object(const api_principal *p, ec_kind k, const char *id, ec_h
  * (NULL for a delete). */
 int api__may_write(ec_api *a, const api_principal *p, ec_kind k, const ec_reg_index_t *old,
                    const ec_reg_index_t *new_, ec_http_response *res);
+/* Copies the string member `member` of object (k, id) into out ("" when
+ * absent): 0 when read, 1 when no such object, -1 after answering 500. */
+int api__member(ec_api *a, ec_kind k, const char *id, const char *member, char *out, size_t n,
+                ec_http_response *res);
 /* An operator's new site or tariff is its own, an agency's new asset in its
  * jurisdiction, unless the body says otherwise. */
 ec_err api__default_owner(const api_principal *p, ec_kind k, ec_json *in, const ec_reg_index_t *old);
@@ -33,7 +37,8 @@ ec_err api__default_owner(const api_principal *p, ec_kind k, ec_json *in, const 
 int api__sessions(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                   ec_http_response *res);
 
-/* routes.c */
-void api__route(ec_api *a, const ec_http_request *req, ec_http_response *res);
+/* routes.c: plans on the worker pool for org (the key's organisation, for
+ * the pool's limits). */
+void api__route(ec_api *a, const char *org, const ec_http_request *req, ec_http_response *res);
 
 #endif

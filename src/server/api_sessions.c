@@ -101,6 +101,20 @@ typedef struct {
     int64_t lo, hi; /* B_STR/B_STRS: length; B_INT: value; B_STRS: hi also the item count */
 } bfield;
 
+/* Characters, not bytes (the JSON reader has checked the text is UTF-8). */
+static int64_t utf8_chars(const char *s)
+{
+    int64_t n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* The dates a body may name: 2000-01-01 to 2099-12-31 (UTC). Outside them
+ * a date is a typo or a clock gone wrong, never a token's expiry or a
+ * truck's departure. */
+#define DATE_MIN_S 946684800LL  /* 2000-01-01T00:00:00Z */
+#define DATE_MAX_S 4102444800LL /* 2100-01-01T00:00:00Z */
+
 /* Checks every member of j against fields; 0 when all conform, else 400. */
 static int check_body(const ec_json *j, const bfield *fields, ec_http_response *res)
 {
@@ -119,7 +133,7 @@ static int check_body(const ec_json *j, const bfield *fields, ec_http_response *
         int64_t t;
         switch (f->type) {
         case B_STR:
-            if (!s || (int64_t)strlen(s) < f->lo || (int64_t)strlen(s) > f->hi) {
+            if (!s || utf8_chars(s) < f->lo || utf8_chars(s) > f->hi) {
                 api__error(res, 400, s ? "invalid_field" : "wrong_type", key, "%s must be a string of %lld to %lld characters",
                            key, (long long)f->lo, (long long)f->hi);
                 return -1;
@@ -128,6 +142,10 @@ static int check_body(const ec_json *j, const bfield *fields, ec_http_response *
         case B_TIME:
             if (!s || ec_time_parse_rfc3339(s, &t)) {
                 api__error(res, 400, "invalid_field", key, "%s must be a date-time like 2027-01-31T23:59:59Z", key);
+                return -1;
+            }
+            if (t < DATE_MIN_S || t >= DATE_MAX_S) {
+                api__error(res, 400, "invalid_field", key, "%s must be from 2000-01-01 to 2099-12-31", key);
                 return -1;
             }
             break;
@@ -306,22 +324,23 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
     const char *bop = ec_json_str(ec_json_get(in, "operator_id"));
     if (!bop && base) bop = ec_json_str(ec_json_get(base, "operator_id"));
     if (site) {
-        ec_buf sd;
-        ec_buf_init(&sd, EC_REG_DOC_MAX);
-        ec_json *sj = NULL;
-        rc = ec_store_get(a->store, EC_KIND_SITE, site, &sd);
-        if (!rc && !ec_json_load_buf(sd.data, sd.len, "site", &sj)) {
-            const char *so = ec_json_str(ec_json_get(sj, "operator_id"));
-            snprintf(op, sizeof op, "%s", so ? so : "");
-        }
-        ec_json_free(sj);
-        ec_buf_free(&sd);
-        if (rc == EC_ENOTFOUND) {
+        int r = api__member(a, EC_KIND_SITE, site, "operator_id", op, sizeof op, res);
+        if (r < 0) goto done;
+        if (r) {
             api__error(res, 400, "unknown_reference", "site_id", "no site %s in the register", site);
-            rc = EC_OK;
             goto done;
         }
-        if (rc) goto fail;
+        /* A charger drives its site's live status, so it goes on a site its
+         * operator runs; a site without an operator belongs to nobody but
+         * admins. A charger an admin put on one keeps its place when its
+         * operator changes something else. */
+        const char *was = base ? ec_json_str(ec_json_get(base, "site_id")) : NULL;
+        int placed = !was || strcmp(was, site) != 0;
+        if (!op[0] && placed && p->role != EC_ROLE_ADMIN) {
+            api__error(res, 403, "forbidden", "site_id",
+                       "site %s has no operator: only an admin registers charge points on it", site);
+            goto done;
+        }
     }
     if (!op[0]) snprintf(op, sizeof op, "%s", bop ? bop : p->role == EC_ROLE_OPERATOR ? p->org : "");
     if (!op[0]) {
@@ -451,9 +470,15 @@ done:
     ec_buf_free(&doc);
 }
 
-static void price(ec_api *a, const char *id, const ec_http_request *req, ec_http_response *res)
+/* The price a session started now would get. The charger's operator (whose
+ * tariff it is) and admins ask; the token's group, its issuer's business,
+ * is shown to admins only (an operator sees the tariff the group gets). */
+static void price(ec_api *a, const api_principal *p, const char *id, const ec_http_request *req,
+                  ec_http_response *res)
 {
     static const char *const allowed[] = {"token", NULL};
+    if (req->method != EC_HTTP_GET && req->method != EC_HTTP_HEAD)
+        return api__error(res, 405, "method_not_allowed", NULL, "a charge point's price takes GET");
     if (only_args(req, res, allowed)) return;
     ec_buf doc, t;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
@@ -465,6 +490,8 @@ static void price(ec_api *a, const char *id, const ec_http_request *req, ec_http
     ec_err rc = ec_store_charger_get(a->store, id, &doc, NULL);
     if (rc == EC_ENOTFOUND) api__error(res, 404, "not_found", NULL, "no charge point %.60s", id);
     else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &cj)) store_failed(res);
+    else if (!may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id"))))
+        api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", id);
     else if (uid && ocpp__load_token(a->store, uid, &tok) < 0) store_failed(res);
     else {
         const char *site = ec_json_str(ec_json_get(cj, "site_id"));
@@ -478,7 +505,9 @@ static void price(ec_api *a, const char *id, const ec_http_request *req, ec_http
             ec_jw_init(&w, &res->body);
             ec_jw_obj_begin(&w);
             ec_jw_key(&w, "charge_point_id"), ec_jw_str(&w, id);
-            ec_jw_key(&w, "token_group"), ec_jw_str(&w, tok.group_id);
+            ec_jw_key(&w, "token_group");
+            if (p->role == EC_ROLE_ADMIN) ec_jw_str(&w, tok.group_id);
+            else ec_jw_null(&w);
             ec_jw_key(&w, "tariff");
             if (rc) ec_jw_null(&w);
             else ec_jw_raw(&w, t.data);
@@ -523,7 +552,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
     if (n > EC_CP_ID_MAX) return api__error(res, 404, "not_found", NULL, "no such charge point");
     snprintf(id, sizeof id, "%.*s", (int)n, rest);
     if (slash && !strncmp(slash, "/commands/", 10)) return command(a, p, id, slash + 10, req, res);
-    if (slash && !strcmp(slash, "/price")) return price(a, id, req, res);
+    if (slash && !strcmp(slash, "/price")) return price(a, p, id, req, res);
     if (slash) return api__error(res, 404, "not_found", NULL, "no such resource under chargers/%s", id);
     if (req->method == EC_HTTP_PATCH) return charger_write(a, p, id, req, res);
     ec_buf doc;
@@ -576,6 +605,14 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
     }
     if (uid && buid && strcmp(uid, buid)) {
         api__error(res, 400, "invalid_field", "uid", "the uid cannot change");
+        goto done;
+    }
+    /* A uid is a path segment of /tokens/{uid} too: characters that would
+     * need escaping there ('/', '%', '?', '#', spaces) are refused, so every
+     * token can be read and blocked. RFID UIDs, contract ids
+     * ("DE*ABC*C12345678*X") and OCPP idTags in use fit this set. */
+    if (!uid && strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:*") != strlen(id)) {
+        api__error(res, 400, "invalid_field", "uid", "a token uid is 1 to 20 letters, digits or -_.:*");
         goto done;
     }
     rc = ec_store_token_get(a->store, id, &old);
@@ -917,6 +954,8 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
                          ec_http_response *res)
 {
     if (req->method != EC_HTTP_PATCH) return api__error(res, 405, "method_not_allowed", NULL, "a session takes PATCH");
+    /* The key before the session: without one, which ids exist stays unknown. */
+    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "a session's plan needs a key");
     char *end;
     long long txid = strtoll(id, &end, 10);
     if (end == id || *end || txid <= 0) return api__error(res, 404, "not_found", NULL, "no session %.40s", id);
@@ -926,7 +965,6 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
     if (rc) return store_failed(res);
     int may = p->role == EC_ROLE_ADMIN || (p->role == EC_ROLE_FLEET && !strcmp(p->org, tx.issuer_id)) ||
               (p->role == EC_ROLE_OPERATOR && !strcmp(p->org, tx.operator_id));
-    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "a session's plan needs a key");
     if (!may) return api__error(res, 403, "forbidden", NULL, "the token's fleet, the site's operator or an admin says what a session needs");
     if (tx.stopped) return api__error(res, 409, "conflict", NULL, "session %lld has ended", txid);
     ec_json *in = body_object(req, res);

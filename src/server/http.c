@@ -204,7 +204,8 @@ static void conn_release(http_conn *c)
     if (c->ws) http__ws_free(c);
     if (c->tls) http__tls_conn_free(c);
     slot_free(s, c);
-    ec_free(c->req);
+    ec_free(c->head);
+    c->head = NULL;
     c->req = NULL;
     ec_buf_free(&c->body);
     ec_buf_free(&c->res.body);
@@ -356,6 +357,10 @@ static int on_message_begin(http_parser *p)
 {
     http_conn *c = conn_of(p);
     ec_http_server *s = c->s;
+    if (!c->head) {
+        if (!(c->head = ec_malloc(sizeof *c->head))) return stop(c, 503, "busy", "out of memory");
+        c->req = &c->head->req;
+    }
     c->t0_ns = ec_time_mono_ns();
     c->header_bytes = 0;
     c->url_len = 0;
@@ -368,7 +373,7 @@ static int on_message_begin(http_parser *p)
     memset(c->hcount, 0, sizeof c->hcount);
     memset(c->hlen, 0, sizeof c->hlen);
     memset(c->hover, 0, sizeof c->hover);
-    c->auth[0] = c->upgrade[0] = c->expect[0] = c->ws_key[0] = c->ws_version[0] = c->ws_protocol[0] = c->te[0] = 0;
+    c->head->auth[0] = c->head->upgrade[0] = c->head->expect[0] = c->head->ws_key[0] = c->head->ws_version[0] = c->head->ws_protocol[0] = c->head->te[0] = 0;
     /* From the first byte, the whole header has header_timeout. */
     pending_add(c, 0);
     c->deadline_ms = http__now_ms(s) + s->lim.header_timeout_ms;
@@ -381,22 +386,22 @@ static int on_url(http_parser *p, const char *at, size_t n)
     if (c->url_len + n > HTTP_URL_MAX)
         return stop(c, 414, "uri_too_long", "the request target is longer than 4096 bytes");
     if (count_header_bytes(c, n)) return -1;
-    memcpy(c->url + c->url_len, at, n);
+    memcpy(c->head->url + c->url_len, at, n);
     c->url_len += n;
-    c->url[c->url_len] = 0;
+    c->head->url[c->url_len] = 0;
     return 0;
 }
 
 static char *hdr_buf(http_conn *c, hdr_id id, size_t *cap)
 {
     switch (id) {
-    case HDR_AUTHORIZATION: *cap = sizeof c->auth; return c->auth;
-    case HDR_UPGRADE: *cap = sizeof c->upgrade; return c->upgrade;
-    case HDR_EXPECT: *cap = sizeof c->expect; return c->expect;
-    case HDR_WS_KEY: *cap = sizeof c->ws_key; return c->ws_key;
-    case HDR_WS_VERSION: *cap = sizeof c->ws_version; return c->ws_version;
-    case HDR_WS_PROTOCOL: *cap = sizeof c->ws_protocol; return c->ws_protocol;
-    case HDR_TRANSFER_ENCODING: *cap = sizeof c->te; return c->te;
+    case HDR_AUTHORIZATION: *cap = sizeof c->head->auth; return c->head->auth;
+    case HDR_UPGRADE: *cap = sizeof c->head->upgrade; return c->head->upgrade;
+    case HDR_EXPECT: *cap = sizeof c->head->expect; return c->head->expect;
+    case HDR_WS_KEY: *cap = sizeof c->head->ws_key; return c->head->ws_key;
+    case HDR_WS_VERSION: *cap = sizeof c->head->ws_version; return c->head->ws_version;
+    case HDR_WS_PROTOCOL: *cap = sizeof c->head->ws_protocol; return c->head->ws_protocol;
+    case HDR_TRANSFER_ENCODING: *cap = sizeof c->head->te; return c->head->te;
     default: *cap = 0; return NULL;
     }
 }
@@ -446,8 +451,8 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
             return stop(c, 400, "duplicate_header", "a header that may appear once appears twice");
         if (c->cur == HDR_WS_PROTOCOL && c->hlen[c->cur]) {
             /* Repeated Sec-WebSocket-Protocol headers are one list. */
-            char *b = c->ws_protocol;
-            if (c->hlen[c->cur] + 1 < sizeof c->ws_protocol) b[c->hlen[c->cur]++] = ',', b[c->hlen[c->cur]] = 0;
+            char *b = c->head->ws_protocol;
+            if (c->hlen[c->cur] + 1 < sizeof c->head->ws_protocol) b[c->hlen[c->cur]++] = ',', b[c->hlen[c->cur]] = 0;
         }
     }
     size_t cap;
@@ -514,7 +519,7 @@ static ec_http_method method_of(unsigned m)
 static int read_target(http_conn *c)
 {
     ec_http_request *r = c->req;
-    const char *u = c->url;
+    const char *u = c->head->url;
     size_t n = c->url_len;
     if (n && u[0] != '/') {
         /* The absolute form (a proxy's): keep its path. */
@@ -571,23 +576,22 @@ static int on_headers_complete(http_parser *p)
     ec_http_server *s = c->s;
     if (c->in_value == 0 && c->hname_len) return stop(c, 400, "bad_request", "a header has no value");
     if (p->http_major != 1) return stop(c, 505, "http_version", "only HTTP/1.0 and HTTP/1.1 are served");
-    if (!c->req && !(c->req = ec_malloc(sizeof *c->req))) return stop(c, 503, "busy", "out of memory");
     ec_http_request *r = c->req;
     r->method = method_of(p->method);
     r->body = NULL;
     r->body_len = 0;
     snprintf(r->peer, sizeof r->peer, "%s", c->peer);
     if (read_target(c)) return -1;
-    trim(c->auth);
+    trim(c->head->auth);
     if (c->hover[HDR_AUTHORIZATION]) snprintf(r->authorization, sizeof r->authorization, "?");
-    else snprintf(r->authorization, sizeof r->authorization, "%s", c->auth);
+    else snprintf(r->authorization, sizeof r->authorization, "%s", c->head->auth);
     r->content_length = (p->flags & F_CHUNKED) ? -1 : (int64_t)p->content_length;
     if (!(p->flags & (F_CHUNKED | F_CONTENTLENGTH))) r->content_length = 0;
     if (c->hcount[HDR_TRANSFER_ENCODING] && !(p->flags & F_CHUNKED))
         return stop(c, 501, "not_implemented", "the only transfer coding served is chunked");
     if (p->upgrade || c->hcount[HDR_UPGRADE]) {
-        trim(c->upgrade);
-        if (strcasecmp(c->upgrade, "websocket") != 0)
+        trim(c->head->upgrade);
+        if (strcasecmp(c->head->upgrade, "websocket") != 0)
             return stop(c, 400, "bad_request", "the only upgrade served is to websocket");
         c->upgrade_ws = 1;
         return 2; /* no body: the rest is the WebSocket's */
@@ -621,8 +625,8 @@ static int on_headers_complete(http_parser *p)
         int64_t rate = s->lim.body_min_rate > 0 ? s->lim.body_min_rate : 65536;
         int64_t len = r->content_length > 0 ? r->content_length : (int64_t)limit;
         c->deadline_ms = http__now_ms(s) + s->lim.header_timeout_ms + len * 1000 / rate;
-        trim(c->expect);
-        if (!strcasecmp(c->expect, "100-continue")) http__write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        trim(c->head->expect);
+        if (!strcasecmp(c->head->expect, "100-continue")) http__write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
     }
     return 0;
 }

@@ -42,6 +42,14 @@ typedef enum {
 
 typedef struct http_conn http_conn;
 
+/* A request as it is read: taken at its first byte, kept while the
+ * connection serves HTTP, given back when it becomes a WebSocket. */
+typedef struct {
+    ec_http_request req;
+    char url[HTTP_URL_MAX + 1];
+    char auth[256], upgrade[32], expect[32], ws_key[64], ws_version[8], ws_protocol[256], te[64];
+} http_head;
+
 struct ec_ws {
     http_conn *c;
     void *user;
@@ -76,7 +84,8 @@ struct http_conn {
 
     /* The request being read. */
     http_parser parser;
-    ec_http_request *req;  /* while in HTTP; NULL on a WebSocket */
+    http_head *head;       /* from a request's first byte; NULL on a WebSocket */
+    ec_http_request *req;  /* &head->req, or NULL */
     ec_http_response res;
     ec_buf body;
     size_t body_limit;
@@ -84,7 +93,6 @@ struct http_conn {
     int message_done;
     int upgrade_ws;
     size_t header_bytes;
-    char url[HTTP_URL_MAX + 1];
     size_t url_len;
     int url_over;
     char hname[40];
@@ -92,7 +100,6 @@ struct http_conn {
     int in_value;
     hdr_id cur;
     int hcount[HDR_N];
-    char auth[256], upgrade[32], expect[32], ws_key[64], ws_version[8], ws_protocol[256], te[64];
     size_t hlen[HDR_N];
     int hover[HDR_N];
 

@@ -62,16 +62,16 @@ int http__ws_check(http_conn *c, const char **message)
     if (c->req->method != EC_HTTP_GET) return *message = "a WebSocket handshake is a GET", 400;
     if (!(c->parser.flags & F_CONNECTION_UPGRADE))
         return *message = "a WebSocket handshake needs Connection: Upgrade", 400;
-    if (strcmp(c->ws_version, "13") != 0)
+    if (strcmp(c->head->ws_version, "13") != 0)
         return *message = "only WebSocket version 13 is served (Sec-WebSocket-Version: 13)", 426;
     unsigned char key[32];
     size_t kn = 0;
     if (c->hover[HDR_WS_KEY] ||
-        sodium_base642bin(key, sizeof key, c->ws_key, strlen(c->ws_key), NULL, &kn, NULL,
+        sodium_base642bin(key, sizeof key, c->head->ws_key, strlen(c->head->ws_key), NULL, &kn, NULL,
                           sodium_base64_VARIANT_ORIGINAL) ||
         kn != 16)
         return *message = "Sec-WebSocket-Key must be 16 bytes in base64", 400;
-    if (!s->h.ws_protocol || c->hover[HDR_WS_PROTOCOL] || !list_has(c->ws_protocol, s->h.ws_protocol, 0)) {
+    if (!s->h.ws_protocol || c->hover[HDR_WS_PROTOCOL] || !list_has(c->head->ws_protocol, s->h.ws_protocol, 0)) {
         ec_log(EC_LOG_INFO, "ws: upgrade from %s refused: no supported subprotocol offered (%s wanted)", c->peer,
                s->h.ws_protocol ? s->h.ws_protocol : "none");
         return *message = "no supported WebSocket subprotocol offered (ocpp1.6)", 400;
@@ -168,7 +168,7 @@ void http__ws_accept(http_conn *c, void *user)
     ec_http_server *s = c->s;
     unsigned char digest[SHA_DIGEST_LENGTH];
     char accept[64], keyed[128];
-    int kn = snprintf(keyed, sizeof keyed, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", c->ws_key);
+    int kn = snprintf(keyed, sizeof keyed, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", c->head->ws_key);
     SHA1((const unsigned char *)keyed, (size_t)kn, digest);
     sodium_bin2base64(accept, sizeof accept, digest, sizeof digest, sodium_base64_VARIANT_ORIGINAL);
     ec_ws *w = ec_calloc(1, sizeof *w);
@@ -189,7 +189,8 @@ void http__ws_accept(http_conn *c, void *user)
     c->ws = w;
     c->state = CONN_WS;
     c->busy = 0;
-    ec_free(c->req); /* a WebSocket keeps no request */
+    ec_free(c->head); /* a WebSocket keeps no request */
+    c->head = NULL;
     c->req = NULL;
     ec_buf_free(&c->res.body);
     ec_buf_free(&c->body);

@@ -43,11 +43,23 @@ void metrics__write(const ec_metrics *m, const ec_http_stats_t *http, ec_store *
                   "ecorridor_http_connections_open %lld\n"
                   "# HELP ecorridor_http_connections_total HTTP connections accepted since start.\n"
                   "# TYPE ecorridor_http_connections_total counter\n"
-                  "ecorridor_http_connections_total %lld\n",
-                  (long long)http->open, (long long)http->total);
-    ec_buf_puts(out, "# HELP ecorridor_store_objects Objects in the register, by kind.\n"
-                     "# TYPE ecorridor_store_objects gauge\n");
-    for (int k = 0; k < EC_KIND_COUNT; k++) {
+                  "ecorridor_http_connections_total %lld\n"
+                  "# HELP ecorridor_http_refused_busy_total Connections answered 503: too many in all or from one address.\n"
+                  "# TYPE ecorridor_http_refused_busy_total counter\n"
+                  "ecorridor_http_refused_busy_total %lld\n"
+                  "# HELP ecorridor_http_timeouts_total Connections closed for sending a request too slowly.\n"
+                  "# TYPE ecorridor_http_timeouts_total counter\n"
+                  "ecorridor_http_timeouts_total %lld\n"
+                  "# HELP ecorridor_http_bad_requests_total Requests the HTTP layer refused itself (400, 413, 414, 431, 501, 505).\n"
+                  "# TYPE ecorridor_http_bad_requests_total counter\n"
+                  "ecorridor_http_bad_requests_total %lld\n",
+                  (long long)http->open, (long long)http->total, (long long)http->refused_busy,
+                  (long long)http->timeouts, (long long)http->bad_requests);
+    /* store NULL: the caller shows no object counts (a request without a key). */
+    if (store)
+        ec_buf_puts(out, "# HELP ecorridor_store_objects Objects in the register, by kind.\n"
+                         "# TYPE ecorridor_store_objects gauge\n");
+    for (int k = 0; store && k < EC_KIND_COUNT; k++) {
         int64_t n = 0;
         ec_store_count(store, (ec_kind)k, &n);
         ec_buf_printf(out, "ecorridor_store_objects{kind=\"%s\"} %lld\n", ec_kind_name((ec_kind)k), (long long)n);

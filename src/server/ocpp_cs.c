@@ -314,6 +314,23 @@ static void authorize_req(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t n
     ec_jw_obj_end(&w);
 }
 
+/* A session's start or stop as the charger dates it, unless that date
+ * cannot be true: before 2000 or more than a day ahead of the hub's clock
+ * (a charger whose clock was never set, or set wrong). Such a date would
+ * price and bill the session for years; the hub's own time, when the
+ * message arrived, is used instead and the charger's clock is logged. */
+#define PLAUSIBLE_MIN_S 946684800LL /* 2000-01-01T00:00:00Z */
+#define PLAUSIBLE_AHEAD_S 86400
+
+static int64_t plausible_time(const ocpp_cp *cp, const char *what, int64_t t_s, int64_t now_s)
+{
+    if (t_s >= PLAUSIBLE_MIN_S && t_s <= now_s + PLAUSIBLE_AHEAD_S) return t_s;
+    char t[32];
+    ec_time_format_iso(t_s, t, sizeof t);
+    ec_log(EC_LOG_WARN, "ocpp: %s dated a %s %s; its clock is wrong, the hub's time is used", cp->id, what, t);
+    return now_s;
+}
+
 static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
     ec_store *s = ocpp__store(cs);
@@ -326,6 +343,7 @@ static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64
     ec_tx_t tx;
     memset(&tx, 0, sizeof tx);
     if (ec_time_parse_rfc3339(ts, &tx.start_s)) return fail(r, "PropertyConstraintViolation", "timestamp");
+    tx.start_s = plausible_time(cp, "StartTransaction", tx.start_s, now_s);
     char key[160];
     snprintf(key, sizeof key, "%s|%d|%s|%s|%lld", cp->id, (int)connector, uid, ts, (long long)meter);
     int64_t active = 0;
@@ -445,6 +463,7 @@ static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_
     int64_t stop_s;
     if (ec_time_parse_rfc3339(ec_json_str(ec_json_get(pl, "timestamp")), &stop_s))
         return fail(r, "PropertyConstraintViolation", "timestamp");
+    stop_s = plausible_time(cp, "StopTransaction", stop_s, now_s);
     ec_tx_t tx;
     ec_buf tariff_doc, cdr;
     ec_buf_init(&tariff_doc, EC_REG_DOC_MAX);

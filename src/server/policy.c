@@ -9,6 +9,7 @@
 #include "api_internal.h"
 
 #include <string.h>
+#include <strings.h>
 
 static int unauthorized(ec_http_response *res, const char *msg)
 {
@@ -28,10 +29,20 @@ int api__authenticate(ec_api *a, const ec_http_request *req, ec_http_response *r
     memset(p, 0, sizeof *p);
     p->role = EC_ROLE_PUBLIC;
     if (!req->authorization[0]) return 0;
-    if (strncmp(req->authorization, "Bearer ", 7) != 0)
+    /* The scheme's name is case-insensitive (RFC 9110 11.1); spaces and tabs
+     * around the key are optional whitespace a client may send. */
+    const char *k = req->authorization;
+    if (strncasecmp(k, "Bearer", 6) != 0 || (k[6] != ' ' && k[6] != '\t'))
         return unauthorized(res, "the Authorization header must be \"Bearer <key>\"");
+    k += 6;
+    while (*k == ' ' || *k == '\t') k++;
+    char key[sizeof req->authorization];
+    size_t n = strlen(k);
+    while (n && (k[n - 1] == ' ' || k[n - 1] == '\t')) n--;
+    memcpy(key, k, n);
+    key[n] = 0;
     ec_key_info_t info;
-    ec_err rc = ec_store_key_check(a->store, req->authorization + 7, &info);
+    ec_err rc = ec_store_key_check(a->store, key, &info);
     if (rc == EC_ENOTFOUND) return unauthorized(res, "the key is unknown or revoked");
     if (rc) {
         api__error(res, 500, "store_error", NULL, "keys cannot be checked now");
@@ -91,10 +102,76 @@ static int owns(const api_principal *p, ec_kind k, const ec_reg_index_t *x)
     }
 }
 
+/* The id idx names in its reference field, or NULL. */
+static const char *ref_of(const ec_reg_index_t *idx, const char *field)
+{
+    for (int i = 0; idx && i < idx->n_refs; i++)
+        if (!strcmp(idx->refs[i].field, field)) return idx->refs[i].id;
+    return NULL;
+}
+
+/* Copies the string member `member` of object (k, id) into out ("" when it
+ * has none). 0 when read, 1 when there is no such object (the reference
+ * check answers for it), -1 after answering 500. */
+int api__member(ec_api *a, ec_kind k, const char *id, const char *member, char *out, size_t n,
+                ec_http_response *res)
+{
+    ec_buf doc;
+    ec_json *j = NULL;
+    out[0] = 0;
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    ec_err rc = ec_store_get(a->store, k, id, &doc);
+    if (!rc && ec_json_load_buf(doc.data, doc.len, "stored", &j)) rc = EC_ECORRUPT;
+    if (!rc) {
+        const char *v = ec_json_str(ec_json_get(j, member));
+        snprintf(out, n, "%s", v ? v : "");
+    }
+    ec_json_free(j);
+    ec_buf_free(&doc);
+    if (rc == EC_ENOTFOUND) return 1;
+    if (rc) {
+        api__error(res, 500, "store_error", NULL, "the register could not be read");
+        return -1;
+    }
+    return 0;
+}
+
+/* What an owner may name: a tariff only its organisation's sites; a site
+ * a substation of the site's own jurisdiction, or any when the site has
+ * none (checked when the link or the jurisdiction changes, so a link an
+ * admin made does not block other edits). */
+static int may_name(ec_api *a, const api_principal *p, ec_kind k, const ec_reg_index_t *old,
+                    const ec_reg_index_t *new_, ec_http_response *res)
+{
+    char v[EC_REG_ID_MAX + 1];
+    const char *id;
+    int r;
+    if (p->role == EC_ROLE_ADMIN || !new_) return 0;
+    if (k == EC_KIND_TARIFF && (id = ref_of(new_, "site_id"))) {
+        if ((r = api__member(a, EC_KIND_SITE, id, "operator_id", v, sizeof v, res))) return r < 0 ? -1 : 0;
+        if (strcmp(v, p->org)) {
+            api__error(res, 403, "forbidden", "site_id", "site %s is not operated by %s: a tariff names its own sites only",
+                       id, p->org);
+            return -1;
+        }
+    }
+    if (k == EC_KIND_SITE && (id = ref_of(new_, "substation_id")) && new_->jurisdiction_id[0]) {
+        const char *was = ref_of(old, "substation_id");
+        if (old && was && !strcmp(was, id) && !strcmp(old->jurisdiction_id, new_->jurisdiction_id)) return 0;
+        if ((r = api__member(a, EC_KIND_SUBSTATION, id, "jurisdiction_id", v, sizeof v, res))) return r < 0 ? -1 : 0;
+        if (strcmp(v, new_->jurisdiction_id)) {
+            api__error(res, 403, "forbidden", "substation_id",
+                       "substation %s is not in the site's jurisdiction %s: a site hangs under a substation of its own "
+                       "jurisdiction", id, new_->jurisdiction_id);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int api__may_write(ec_api *a, const api_principal *p, ec_kind k, const ec_reg_index_t *old,
                    const ec_reg_index_t *new_, ec_http_response *res)
 {
-    (void)a;
     if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "changing the register needs a key");
     if (!owns(p, k, old) || !owns(p, k, new_)) {
         const char *whose = p->role == EC_ROLE_OPERATOR ? "its own organisation's"
@@ -102,7 +179,7 @@ int api__may_write(ec_api *a, const api_principal *p, ec_kind k, const ec_reg_in
                                                          : "no";
         return forbidden(res, "this key may change %s %s only", whose, ec_kind_name(k));
     }
-    return 0;
+    return may_name(a, p, k, old, new_, res);
 }
 
 ec_err api__default_owner(const api_principal *p, ec_kind k, ec_json *in, const ec_reg_index_t *old)

@@ -4,6 +4,7 @@ to with curl (and, for the kill -9 stream, Python's http.client).
 
 usage: test_server.py ECORRIDOR SOURCE_DIR DATA_DIR
 """
+import base64
 import http.client
 import json
 import os
@@ -177,7 +178,8 @@ def test_role_matrix(hub, keys):
         ("PATCH", "/api/v1/substations/sub-a", {"capacity_kw": 4100}, [A, G], 200),
         ("PATCH", "/api/v1/substations/sub-b", {"capacity_kw": 4100}, [A], 200),
         ("POST", "/api/v1/renewables", {"name": "PV", "kind": "solar", "capacity_kw": 50}, [A, G], 201),
-        ("POST", "/api/v1/import?format=geojson", None, [A, O], 200),
+        # The admin's import stores sites without an operator, which only admins may then replace.
+        ("POST", "/api/v1/import?format=geojson", None, [A], 200),
     ]
     geo = open(os.path.join(FIX, "register_sites.geojson")).read()
     for method, path, body, allowed, ok_status in rows:
@@ -206,6 +208,308 @@ def test_role_matrix(hub, keys):
     check(s == 403, "an operator may not import for another: %d" % s)
     s, b = curl(hub, "GET", "/api/v1/sites", None, "eck_not-a-real-key")
     check(s == 401 and is_error(b, "unauthorized"), "an unknown key is 401 even where none is needed")
+
+
+def test_import_ownership(hub, keys):
+    """An operator's import replaces its own records only: a file naming another's is refused
+    whole, and the answer names the records (issue 12, item 2)."""
+    admin, opa, opb = keys["admin"], keys["operator"], keys["operator_b"]
+    head = "site_id,name,lat,lon,standard,power_kw,count\n"
+    mine_b = head + "OPB-1,B,50,8,MCS,1000,2\nOPB-2,B two,50.1,8,MCS,1000,2\n"
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv&operator=op-b", None, admin, raw=mine_b)
+    check(s == 200 and b["added"] == 2, "an admin imports for op-b: %s %s" % (s, b))
+    hijack = head + "OPA-NEW,new,50.2,8,MCS,1000,1\nOPB-1,HIJACKED,50,8,MCS,1000,2\nOPB-2,HIJACKED,50.1,8,MCS,1000,2\n"
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv", None, opa, raw=hijack)
+    msg = b["error"]["message"] if is_error(b) else ""
+    check(s == 403 and is_error(b, "forbidden") and "OPB-1" in msg and "OPB-2" in msg and "op-b" in msg
+          and msg.startswith("2 records"), "op-a's import over op-b's sites is refused, naming them: %s %s" % (s, b))
+    s, x = curl(hub, "GET", "/api/v1/sites/OPB-1")
+    check(s == 200 and x["name"] == "B" and x["operator_id"] == "op-b", "op-b's site is unchanged: %s" % x)
+    s, _ = curl(hub, "GET", "/api/v1/sites/OPA-NEW")
+    check(s == 404, "nothing of the refused file is stored: %s" % s)
+    s, _ = curl(hub, "PATCH", "/api/v1/sites/OPB-1", {"name": "B renamed"}, opb)
+    check(s == 200, "op-b still manages its site: %s" % s)
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv", None, opb, raw=mine_b)
+    check(s == 200 and b["updated"] == 1 and b["unchanged"] == 1, "op-b re-imports its own file: %s %s" % (s, b))
+    # Demo sites carry no operator: they belong to nobody but admins.
+    demo = open(os.path.join(SRC, "data", "demo", "rhine_alpine", "sites.csv")).read()
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv", None, opa, raw=demo)
+    check(s == 403 and is_error(b, "forbidden") and "admins only" in b["error"]["message"],
+          "an operator cannot take the operator-less demo sites over by import: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv", None, admin, raw=demo)
+    check(s == 200, "an admin re-imports the demo file: %s %s" % (s, b))
+    # Two operators whose files price alike get a tariff each, not one the first owns.
+    priced = "site_id,name,lat,lon,standard,power_kw,count,price_per_kwh,price_per_min,operator\n"
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv", None, opa, raw=priced + "OPA-P,A,50.3,8,MCS,1000,1,0.42,0,Same\n")
+    check(s == 200 and b["added"] == 2, "op-a imports a priced site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/import?format=csv", None, opb, raw=priced + "OPB-P,B,50.4,8,MCS,1000,1,0.42,0,Same\n")
+    check(s == 200 and b["added"] == 2, "op-b imports the same prices: %s %s" % (s, b))
+
+
+def test_write_ownership(hub, keys):
+    """Chargers, tariffs and a site's substation link name only what the key's organisation may
+    use (issue 12, items 4 and 11); run after test_role_matrix, whose sites and substations it uses."""
+    admin, opa = keys["admin"], keys["operator"]
+    cp = {"id": "CP-EVIL", "site_id": "DE-DAR-01", "connectors": 2, "evse_uids": ["E1-1", "E1-2"]}
+    s, b = curl(hub, "POST", "/api/v1/chargers", cp, opa)
+    check(s == 403 and is_error(b, "forbidden") and b["error"]["field"] == "site_id",
+          "an operator cannot put a charger on an operator-less demo site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/chargers", dict(cp, site_id="site-op-b"), opa)
+    check(s == 403 and is_error(b), "nor on another operator's site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/chargers", {"id": "CP-EVIL", "operator_id": "op-b"}, opa)
+    check(s in (400, 403) and is_error(b), "nor register one as another operator's: %s %s" % (s, b))
+    s, b = curl(hub, "GET", "/api/v1/chargers/CP-EVIL", None, admin)
+    check(s == 404, "none of those was stored: %s" % s)
+    s, b = curl(hub, "POST", "/api/v1/chargers", dict(cp, id="CP-OWN-A", site_id="site-op-a"), opa)
+    check(s == 201 and b["operator_id"] == "op-a", "an operator registers a charger on its own site: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/chargers/CP-OWN-A", {"site_id": "DE-DAR-01"}, opa)
+    check(s == 403 and is_error(b), "and cannot move it to an operator-less site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/chargers", dict(cp, id="CP-ADM", operator_id="op-a"), admin)
+    check(s == 201 and b["operator_id"] == "op-a", "an admin may put one on an operator-less site: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/chargers/CP-ADM", {"name": "Bay 9"}, opa)
+    check(s == 200 and b["site_id"] == "DE-DAR-01", "whose operator may then change the rest: %s %s" % (s, b))
+    tariff = {"currency": "EUR", "elements": [{"price_components": [{"type": "ENERGY", "price": 0.5}]}]}
+    s, b = curl(hub, "POST", "/api/v1/tariffs", dict(tariff, id="tar-evil", site_id="site-op-b"), opa)
+    check(s == 403 and is_error(b, "forbidden") and b["error"]["field"] == "site_id",
+          "an operator cannot write a tariff for a competitor's site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/tariffs", dict(tariff, id="tar-evil", site_id="DE-DAR-01"), opa)
+    check(s == 403 and is_error(b), "nor for an operator-less site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/tariffs", dict(tariff, id="tar-own-a", site_id="site-op-a"), opa)
+    check(s == 201 and b["operator_id"] == "op-a", "a tariff for its own site: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/tariffs/tar-own-a", {"site_id": "site-op-b"}, opa)
+    check(s == 403 and is_error(b), "a tariff cannot be moved to a competitor's site: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/tariffs", dict(tariff, id="tar-adm-b", site_id="site-op-b", operator_id="op-b"),
+                admin)
+    check(s == 201, "an admin writes a tariff for any site: %s %s" % (s, b))
+    # site-op-a is in city-a; sub-a is city-a's, sub-b city-b's.
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"substation_id": "sub-b"}, opa)
+    check(s == 403 and is_error(b, "forbidden") and b["error"]["field"] == "substation_id",
+          "an operator cannot hang its site under another jurisdiction's substation: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/sites", dict(SITE, id="site-a-sub", jurisdiction_id="city-a", substation_id="sub-b"), opa)
+    check(s == 403 and is_error(b), "nor create one so: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"substation_id": "sub-a"}, opa)
+    check(s == 200 and b["substation_id"] == "sub-a", "under its own jurisdiction's substation: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"jurisdiction_id": "city-b"}, opa)
+    check(s == 403 and is_error(b), "moving it with its link is checked against the new jurisdiction: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/sites", dict(SITE, id="site-a-nojur", substation_id="sub-b"), opa)
+    check(s == 201, "a site without a jurisdiction may hang under any substation: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"substation_id": "sub-b"}, admin)
+    check(s == 200, "an admin links any: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"name": "Renamed again"}, opa)
+    check(s == 200, "a link an admin made does not block the operator's other edits: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"substation_id": "sub-a"}, admin)
+
+
+def raw_request(hub, text):
+    """Sends text as bytes on a fresh connection; (status, body) of the answer."""
+    with socket.create_connection(("127.0.0.1", hub.port), timeout=10) as c:
+        c.sendall(text.encode())
+        data = b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            head, sep, body = data.partition(b"\r\n\r\n")
+            if sep:
+                n = [int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")]
+                if n and len(body) >= n[0]:
+                    break
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body.decode(errors="replace")
+
+
+class Charger:
+    """A charge point over a WebSocket written here with the standard library: enough OCPP-J
+    to send a CALL and read its answer."""
+
+    def __init__(self, hub, cp_id, password):
+        self.sock = socket.create_connection(("127.0.0.1", hub.port), timeout=10)
+        auth = base64.b64encode(("%s:%s" % (cp_id, password)).encode()).decode()
+        self.sock.sendall(("GET /ocpp/%s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n"
+                           "Authorization: Basic %s\r\n\r\n" % (cp_id, base64.b64encode(os.urandom(16)).decode(), auth)).encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise RuntimeError("the hub closed the handshake")
+            self.buf += chunk
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        if b" 101 " not in head.split(b"\r\n")[0] + b" ":
+            raise RuntimeError("handshake refused: %r" % head[:80])
+        self.n = 0
+
+    def _read(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("the hub closed the connection")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def send(self, text):
+        data, mask = text.encode(), os.urandom(4)
+        n = len(data)
+        head = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big"))
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def recv(self):
+        b0, b1 = self._read(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = int.from_bytes(self._read(2), "big")
+        elif n == 127:
+            n = int.from_bytes(self._read(8), "big")
+        return b0 & 0x0F, self._read(n)
+
+    def call(self, action, payload):
+        self.n += 1
+        uid = "m%d" % self.n
+        self.send(json.dumps([2, uid, action, payload]))
+        while True:
+            op, data = self.recv()
+            if op != 1:
+                continue
+            msg = json.loads(data)
+            if msg[0] in (3, 4) and msg[1] == uid:
+                return msg
+            if msg[0] == 2:  # a call from the hub (a charging profile): accepted
+                self.send(json.dumps([3, msg[1], {"status": "Accepted"}]))
+
+    def close(self):
+        self.sock.close()
+
+
+def test_small_items(hub, keys):
+    """The small items of issue 12's list 11 that the API answers, each with its refusal."""
+    admin, opa, fleet = keys["admin"], keys["operator"], keys["fleet"]
+    # Keys: unknown or revoked ones are 401 everywhere; none is still the public role.
+    for path in ("/healthz", "/metrics", "/api/v1", "/api/v1/"):
+        s, b = curl(hub, "GET", path, None, "eck_not-a-real-key")
+        check(s == 401 and is_error(b, "unauthorized"), "an unknown key on %s is 401: %s" % (path, s))
+    s, b = curl(hub, "GET", "/healthz")
+    check(s == 200 and b["status"] == "ok", "no key on /healthz is 200")
+    for ows in ("  ", "\t", " \t "):
+        st, body = raw_request(hub, "GET /api/v1/organisations/op-a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                    "Authorization: Bearer %s%s\r\n\r\n" % (opa, ows))
+        check(st == 200 and '"op-a"' in body, "a key followed by %r is accepted: %s %s" % (ows, st, body[:120]))
+    st, body = raw_request(hub, "GET /api/v1/organisations/op-a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                "Authorization: bearer %s\r\n\r\n" % opa)
+    check(st == 200, "the scheme's name is case-insensitive: %s" % st)
+    # The admin key of this hub names an organisation the register does not hold.
+    s, _ = curl(hub, "GET", "/api/v1/organisations/hub-admin", None, admin)
+    s2, _ = curl(hub, "POST", "/api/v1/jurisdictions", {"name": "Admin without organisation", "kind": "city"}, admin)
+    check(s == 404 and s2 == 201, "an admin key works without its organisation in the register: %s %s" % (s, s2))
+    # /metrics: the register's counts for admins and agencies, not for anyone.
+    s, m = curl(hub, "GET", "/metrics")
+    check(s == 200 and "ecorridor_http_requests_total" in m and "ecorridor_store_objects" not in m,
+          "/metrics without a key has no object counts")
+    for role, shown in (("fleet", False), ("operator", False), ("agency", True), ("admin", True)):
+        s, m = curl(hub, "GET", "/metrics", None, keys[role])
+        check(s == 200 and ("ecorridor_store_objects{kind=\"sites\"}" in m) == shown,
+              "/metrics object counts for %s: %s" % (role, shown))
+    # Lists: a status the register does not use is refused, naming the ones it does.
+    s, b = curl(hub, "GET", "/api/v1/sites?status=FOO")
+    check(s == 400 and is_error(b, "invalid_parameter") and b["error"]["field"] == "status" and
+          "AVAILABLE" in b["error"]["message"] and "OUTOFORDER" in b["error"]["message"], "status=FOO: %s %s" % (s, b))
+    s, b = curl(hub, "GET", "/api/v1/sites.geojson?status=charging")
+    check(s == 400 and is_error(b), "statuses are OCPI's capitals: %s" % s)
+    s, b = curl(hub, "GET", "/api/v1/sites?status=OUTOFORDER")
+    check(s == 200, "a real status is taken: %s" % s)
+    # Sessions: the key before the session's existence.
+    for method in ("PATCH", "GET"):
+        s, b = curl(hub, method, "/api/v1/sessions/999", {"requested_kwh": 1} if method == "PATCH" else None)
+        check(s in (401, 405) and is_error(b) and (s == 401 or method == "GET"),
+              "public %s /sessions/999 is not 404: %s" % (method, s))
+    s, b = curl(hub, "PATCH", "/api/v1/sessions/999", {"requested_kwh": 1})
+    check(s == 401, "public PATCH /sessions/999 is 401: %s" % s)
+    s, b = curl(hub, "PATCH", "/api/v1/sessions/999", {"requested_kwh": 1}, admin)
+    check(s == 404, "with a key, a session that does not exist is 404: %s" % s)
+    # Names in characters, not bytes.
+    s, b = curl(hub, "POST", "/api/v1/sites", dict(SITE, name="\u00e9" * 128), opa)
+    check(s == 201 and b["name"] == "\u00e9" * 128, "128 x e-acute is a name of 128 characters: %s %s" % (s, str(b)[:100]))
+    s, b = curl(hub, "POST", "/api/v1/sites", dict(SITE, name="\u00e9" * 255), opa)
+    check(s == 201, "255 characters (510 bytes) are taken: %s" % s)
+    s, b = curl(hub, "POST", "/api/v1/sites", dict(SITE, name="e" * 256), opa)
+    check(s == 400 and b["error"]["field"] == "name", "256 characters are not: %s" % s)
+    s, b = curl(hub, "POST", "/api/v1/tokens", {"uid": "NAMED1", "name": "\u00fc" * 200}, fleet)
+    check(s == 201, "a token's name is counted in characters too: %s %s" % (s, b))
+    # Shapes.
+    for body, field in [({"time_zone": "Mars/Olympus"}, "time_zone"), ({"time_zone": "not a zone"}, "time_zone"),
+                        ({"country": "de"}, "country"), ({"country": "12"}, "country"),
+                        ({"opening_times": {"twentyfourseven": False, "regular_hours": [
+                            {"weekday": 1, "period_begin": "99:99", "period_end": "10:00"}]}},
+                         "opening_times.regular_hours[0].period_begin")]:
+        s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", body, opa)
+        check(s == 400 and is_error(b, "invalid_field") and b["error"]["field"] == field,
+              "PATCH %s is refused: %s %s" % (body, s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"time_zone": "Europe/Berlin", "country": "DEU"}, opa)
+    check(s == 200 and b["time_zone"] == "Europe/Berlin", "a real time zone and country: %s %s" % (s, b))
+    tariff = {"currency": "EUR", "elements": [{"price_components": [{"type": "ENERGY", "price": 0.5}],
+                                               "restrictions": {"start_time": "24:00"}}]}
+    s, b = curl(hub, "POST", "/api/v1/tariffs", tariff, opa)
+    check(s == 400 and b["error"]["field"] == "elements[0].restrictions.start_time", "start_time 24:00: %s %s" % (s, b))
+    evse = {"uid": "E1", "connectors": [{"id": "1", "standard": "MCS", "tariff_ids": ["tar-a", "no-such-tariff"]}]}
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"evses": [evse]}, opa)
+    check(s == 400 and is_error(b, "unknown_reference") and
+          b["error"]["field"] == "evses[0].connectors[0].tariff_ids[1]", "tariff_ids naming no tariff: %s %s" % (s, b))
+    s, b = curl(hub, "PATCH", "/api/v1/sites/site-op-a", {"evses": [dict(evse, connectors=[
+        dict(evse["connectors"][0], tariff_ids=["tar-a"])])]}, opa)
+    check(s == 200, "tariff_ids naming a tariff: %s %s" % (s, b))
+    # Tokens: a uid that is a path segment; an expiry in a sane window.
+    for uid in ("a/b", "a b", "a%2Fb", "a?b"):
+        s, b = curl(hub, "POST", "/api/v1/tokens", {"uid": uid}, fleet)
+        check(s == 400 and b["error"]["field"] == "uid", "token uid %r is refused: %s" % (uid, s))
+    s, b = curl(hub, "POST", "/api/v1/tokens", {"uid": "DE*ABC*C1234*X"}, fleet)
+    check(s == 201, "a contract id with '*' is a uid: %s %s" % (s, b))
+    for expiry in ("0000-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "9999-12-31T00:00:00Z"):
+        s, b = curl(hub, "POST", "/api/v1/tokens", {"uid": "EXP-" + expiry[:4], "expiry": expiry}, fleet)
+        check(s == 400 and b["error"]["field"] == "expiry", "expiry %s is refused: %s" % (expiry, s))
+    s, b = curl(hub, "POST", "/api/v1/tokens", {"uid": "EXP-OK", "expiry": "2099-12-31T23:59:59Z"}, fleet)
+    check(s == 201, "an expiry in 2099: %s" % s)
+    # A charger's price: for its operator and admins; the token's group for admins only.
+    s, b = curl(hub, "POST", "/api/v1/tokens", {"uid": "GRP1", "group_id": "g1"}, fleet)
+    check(s == 201, "a token with a group: %s" % s)
+    price = "/api/v1/chargers/CP-OWN-A/price?token=GRP1"
+    s, b = curl(hub, "GET", price, None, opa)
+    check(s == 200 and b["charge_point_id"] == "CP-OWN-A" and b["token_group"] is None,
+          "the charger's operator sees the price, not the token's group: %s %s" % (s, b))
+    s, b = curl(hub, "GET", price, None, admin)
+    check(s == 200 and b["token_group"] == "g1", "an admin sees the group: %s %s" % (s, b))
+    for who, want in (("operator_b", 403), ("fleet", 403), ("agency", 403), ("public", 401)):
+        s, b = curl(hub, "GET", price, None, keys[who])
+        check(s == want and is_error(b), "the price as %s: %d, want %d" % (who, s, want))
+    for method in ("POST", "PUT", "DELETE"):
+        s, b = curl(hub, method, price, {} if method != "DELETE" else None, opa)
+        check(s == 405 and is_error(b, "method_not_allowed"), "%s on a price is 405: %s %s" % (method, s, b))
+    # A charger whose clock says 9999: its session starts at the hub's time.
+    s, b = curl(hub, "POST", "/api/v1/chargers", {"id": "CP-CLOCK", "site_id": "site-op-a",
+                                                  "password": "clock-password-1"}, opa)
+    check(s == 201, "CP-CLOCK: %s %s" % (s, b))
+    cp = Charger(hub, "CP-CLOCK", "clock-password-1")
+    try:
+        r = cp.call("BootNotification", {"chargePointVendor": "py", "chargePointModel": "clock"})
+        check(r[0] == 3 and r[2]["status"] == "Accepted", "boot: %s" % r)
+        r = cp.call("StartTransaction", {"connectorId": 1, "idTag": "NAMED1", "meterStart": 0,
+                                         "timestamp": "9999-12-31T23:59:59Z"})
+        check(r[0] == 3 and isinstance(r[2].get("transactionId"), int), "a start dated 9999 is answered: %s" % r)
+        txid = r[2]["transactionId"] if r[0] == 3 else 0
+        s, b = curl(hub, "GET", "/api/v1/sessions?charge_point=CP-CLOCK", None, opa)
+        got = [x for x in (b or {}).get("data", []) if x["transaction_id"] == txid]
+        start = got[0]["start_date_time"] if got else ""
+        now = time.strftime("%Y-%m-%dT%H:%M", time.gmtime())
+        check(start[:4] == now[:4] and abs(time.mktime(time.strptime(start[:16], "%Y-%m-%dT%H:%M")) -
+                                           time.mktime(time.strptime(now, "%Y-%m-%dT%H:%M"))) <= 120,
+              "the session starts at the hub's time, not 9999: %s" % start)
+        r = cp.call("StopTransaction", {"transactionId": txid, "meterStop": 1000, "timestamp": "0001-01-01T00:00:00Z"})
+        check(r[0] == 3, "a stop dated year 1 is answered: %s" % r)
+        s, b = curl(hub, "GET", "/api/v1/cdrs?charge_point=CP-CLOCK", None, opa)
+        cdr = (b or {}).get("data", [{}])[0] if s == 200 and b["data"] else {}
+        check(str(cdr.get("end_date_time", "")).startswith(now[:4]), "and stops at the hub's time: %s" % str(cdr)[:300])
+    finally:
+        cp.close()
 
 
 def test_crud_and_errors(hub, keys):
@@ -299,7 +603,7 @@ def test_crud_and_errors(hub, keys):
     check(s == 200, "HEAD works")
     s, b = curl(hub, "GET", "/healthz")
     check(s == 200 and b["status"] == "ok", "healthz")
-    s, m = curl(hub, "GET", "/metrics")
+    s, m = curl(hub, "GET", "/metrics", None, admin)
     check(s == 200 and "ecorridor_http_requests_total{" in m and "ecorridor_store_objects{kind=\"sites\"}" in m
           and "ecorridor_http_request_duration_seconds_bucket" in m and "ecorridor_http_connections_open" in m,
           "metrics in Prometheus text format")
@@ -624,6 +928,179 @@ def test_cli_import(tmp):
     check(r.returncode == 2, "unknown --format is a usage error")
 
 
+def test_route_dynamic_price(hub, keys):
+    """A route priced by a dynamic tariff: the planner is built on a worker, the dynamic price
+    (the power sharing's, on the loop) asked of the loop, and the build run again with it."""
+    body = {"from": {"latitude": "51.9225", "longitude": "4.4792"},
+            "to": {"latitude": "47.5596", "longitude": "7.5886"},
+            "soc": 0.85, "vehicle": "eactros600", "rules": "eu", "depart": "2026-11-24T06:00Z"}
+    s, b = curl(hub, "POST", "/api/v1/routes", body, keys["fleet"])
+    stop = next((x for x in b.get("stops", []) if x["energy_kwh"] > 50), None)
+    check(s == 200 and stop is not None, "a route with a charging stop: %s" % str(b)[:200])
+    if not stop:
+        return
+    sid = stop["site_id"]
+    s, site = curl(hub, "GET", "/api/v1/sites/" + sid)
+    tids = {t for e in site["evses"] for c in e["connectors"] for t in c.get("tariff_ids", [])}
+    s, _ = curl(hub, "POST", "/api/v1/substations", {"id": "sub-dyn", "name": "Dynamic", "capacity_kw": 100000,
+                                                      "operator_id": "util-a", "prices": [2.0] * 24,
+                                                      "congestion_price": 0, "congestion_threshold": 0.9},
+                keys["admin"])
+    check(s == 201, "a substation with a price of 2.00 per kWh: %s" % s)
+    s, _ = curl(hub, "PATCH", "/api/v1/sites/" + sid, {"substation_id": "sub-dyn"}, keys["admin"])
+    check(s == 200, "the stop's site behind it: %s" % s)
+    for tid in tids or {"tar-dyn"}:
+        doc = {"dynamic": True, "elements": [{"price_components": [{"type": "ENERGY", "price": 0.05}]}]}
+        if tids:
+            s, _ = curl(hub, "PATCH", "/api/v1/tariffs/" + tid, doc, keys["admin"])
+        else:
+            s, _ = curl(hub, "POST", "/api/v1/tariffs", dict(doc, id=tid, currency="EUR", site_id=sid), keys["admin"])
+        check(s in (200, 201), "tariff %s dynamic, 0.05 on the price: %s" % (tid, s))
+    s, b = curl(hub, "POST", "/api/v1/routes", body, keys["fleet"])
+    again = next((x for x in b.get("stops", []) if x["site_id"] == sid), None)
+    check(s == 200 and again is not None and again["energy_kwh"] > 0 and
+          abs(again["cost"] / again["energy_kwh"] - 2.05) < 0.02,
+          "the stop is priced at the substation's price now plus the margin (2.05): %s" % again)
+
+
+def test_geojson_paging(hub, keys):
+    """sites.geojson comes in pages: total, offset, limit and a next link beside the features."""
+    s, allsites = curl(hub, "GET", "/api/v1/sites?limit=1000")
+    ids = sorted(x["id"] for x in allsites["data"])
+    s, g = curl(hub, "GET", "/api/v1/sites.geojson")
+    check(s == 200 and g["type"] == "FeatureCollection" and g["total"] == len(ids) and g["offset"] == 0 and
+          g["limit"] == 1000, "geojson: total, offset and the default limit: %s" % {k: v for k, v in g.items()
+                                                                                 if k != "features"})
+    check(len(g["features"]) == min(1000, len(ids)) and ("next" in g) == (len(ids) > 1000),
+          "geojson: one page, a next link only when more follow")
+    seen, path, pages = [], "/api/v1/sites.geojson?limit=40", 0
+    while path and pages < 100:
+        s, g = curl(hub, "GET", path)
+        check(s == 200 and g["limit"] == 40 and len(g["features"]) <= 40, "geojson page %s" % path)
+        seen += [f["properties"]["id"] for f in g["features"]]
+        path, pages = g.get("next"), pages + 1
+    check(seen == ids, "geojson: the next links walk every site once, in id order (%d of %d)" % (len(seen), len(ids)))
+    s, g = curl(hub, "GET", "/api/v1/sites.geojson?limit=2000")
+    check(s == 200 and g["limit"] == 2000, "geojson: limit 2000 is allowed")
+    for bad in ["limit=2001", "limit=0", "offset=-1", "limit=x"]:
+        s, e = curl(hub, "GET", "/api/v1/sites.geojson?" + bad)
+        check(s == 400 and is_error(e, "invalid_parameter"), "geojson %s is 400: %s" % (bad, s))
+    # The filters go on in the next link.
+    s, g = curl(hub, "GET", "/api/v1/sites.geojson?standard=MCS&limit=1")
+    check(s == 200 and g["total"] > 1 and "standard=MCS" in g.get("next", ""), "geojson: next keeps the filters: %s" %
+          g.get("next"))
+    s, g2 = curl(hub, "GET", g["next"])
+    check(s == 200 and g2["offset"] == 1 and g2["total"] == g["total"], "geojson: the next link answers")
+
+
+def big_csv(n_sites, prefix):
+    rows = ["site_id,name,lat,lon,standard,power_kw,count,price_per_kwh,price_per_min,operator"]
+    for i in range(n_sites):
+        lat, lon = 44 + (i * 7919 % 12000) / 1000.0, 2 + (i * 104729 % 14000) / 1000.0
+        rows.append("%s%06d,Site %d,%.4f,%.4f,MCS,1000,2,0.49,0,Big Op" % (prefix, i, i, lat, lon))
+        rows.append("%s%06d,Site %d,%.4f,%.4f,CCS2,350,4,0.49,0,Big Op" % (prefix, i, i, lat, lon))
+    return ("\n".join(rows) + "\n").encode()
+
+
+def post_raw(hub, path, body, key, out):
+    c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=120)
+    c.request("POST", path, body, {"Authorization": "Bearer " + key})
+    r = c.getresponse()
+    out.append((r.status, json.loads(r.read() or b"null")))
+    c.close()
+
+
+def test_import_off_loop(tmp):
+    """A 60,000-row import runs on a worker: /healthz answers within ~100 ms all the while; a second
+    import of the same organisation meanwhile gets 503; the import is whole and idempotent."""
+    db = os.path.join(tmp, "big.db")
+    admin = key(db, "admin", "hub-admin")
+    hub = Hub(db)
+    try:
+        n0 = curl(hub, "GET", "/api/v1/sites?limit=1")[1]["total"]
+        body = big_csv(30000, "BIG")
+        done = []
+        t = threading.Thread(target=post_raw, args=(hub, "/api/v1/import?format=csv", body, admin, done))
+        t0 = time.monotonic()
+        t.start()
+        time.sleep(0.2)
+        busy = []
+        post_raw(hub, "/api/v1/import?format=csv", b"site_id,name,lat,lon\nX,Y,50,8\n", admin, busy)
+        waits = []
+        while t.is_alive():
+            c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=30)
+            p0 = time.monotonic()
+            c.request("GET", "/healthz")
+            ok = c.getresponse().status == 200
+            if t.is_alive():
+                waits.append(time.monotonic() - p0)
+            c.close()
+            check(ok, "healthz answers during the import")
+            time.sleep(0.01)
+        t.join()
+        took = time.monotonic() - t0
+        s, b = done[0]
+        check(s == 200 and b["added"] >= 30000 and b["records"] == b["added"],
+              "the big import is stored: %s %s" % (s, str(b)[:200]))
+        check(len(waits) >= 10 and max(waits) < 0.1,
+              "healthz within 100 ms while the import ran %.1f s: %d probes, longest %.0f ms" % (
+                  took, len(waits), 1000 * max(waits or [0])))
+        check(busy and busy[0][0] == 503 and is_error(busy[0][1], "busy"),
+              "a second import of the same organisation meanwhile is 503 busy: %s" % (busy,))
+        s, x = curl(hub, "GET", "/api/v1/sites/BIG029999")
+        check(s == 200 and len(x["evses"]) == 6, "the last site of the file is whole: %s" % s)
+        again = []
+        post_raw(hub, "/api/v1/import?format=csv", body, admin, again)
+        s, b2 = again[0]
+        check(s == 200 and b2["added"] == 0 and b2["updated"] == 0 and b2["unchanged"] == b["added"],
+              "the same file again changes nothing: %s" % str(b2)[:200])
+        s, b = curl(hub, "GET", "/api/v1/sites?limit=1")
+        check(b["total"] == n0 + 30000, "30,000 sites more, no more: %s" % b["total"])
+        # Map pages over 30,000 sites are written on workers: /healthz does not wait for them, and
+        # one address has at most 4 under way (a fifth meanwhile is 503).
+        pages, waits = [], []
+
+        def page(off):
+            c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=60)
+            c.request("GET", "/api/v1/sites.geojson?limit=2000&offset=%d" % off)
+            r = c.getresponse()
+            pages.append((r.status, r.read()))  # parsed later: json.loads holds the GIL the probes need
+            c.close()
+
+        threads = [threading.Thread(target=page, args=(2000 * i,)) for i in range(10)]
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=30)
+            p0 = time.monotonic()
+            c.request("GET", "/healthz")
+            c.getresponse().read()
+            waits.append(time.monotonic() - p0)
+            c.close()
+            time.sleep(0.005)
+        for t in threads:
+            t.join()
+        pages = [(st, json.loads(b)) for st, b in pages]
+        full = [b for st, b in pages if st == 200]
+        check(all(len(b["features"]) == 2000 and b["total"] == n0 + 30000 for b in full) and len(full) >= 4,
+              "full map pages: %d of 10" % len(full))
+        check(all(st == 200 or (st == 503 and is_error(b, "busy")) for st, b in pages) and len(full) < 10,
+              "one address gets at most 4 map pages under way, then 503 busy: %s" % sorted(st for st, _ in pages))
+        check(max(waits) < 0.1, "healthz within 100 ms beside 10 map pages of 2,000 sites: %d probes, longest %.0f ms" % (
+            len(waits), 1000 * max(waits)))
+        # A bad record at the end: nothing of the file is stored, and the record is named.
+        bad = big_csv(2000, "BAD") + b"BAD999999,Bad,95,8,MCS,1000,2,0.49,0,Big Op\n"
+        err = []
+        post_raw(hub, "/api/v1/import?format=csv", bad, admin, err)
+        s, e = err[0]
+        check(s == 400 and is_error(e) and ":4002:" in e["error"]["message"],
+              "a bad record names its line: %s" % (err,))
+        s, _ = curl(hub, "GET", "/api/v1/sites/BAD000001")
+        check(s == 404, "all or nothing: nothing of the bad file is stored")
+    finally:
+        check(hub.stop() == 0, "the hub stops cleanly after the imports")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "hub.db")
@@ -631,10 +1108,15 @@ def main():
         try:
             keys = setup_register(hub, db)
             test_role_matrix(hub, keys)
+            test_import_ownership(hub, keys)
+            test_write_ownership(hub, keys)
+            test_small_items(hub, keys)
             test_crud_and_errors(hub, keys)
             test_import(hub, keys)
             test_lists(hub, keys)
             test_routes(hub, keys)
+            test_route_dynamic_price(hub, keys)
+            test_geojson_paging(hub, keys)
             test_openapi(hub, keys)
         finally:
             check(hub.stop() == 0, "the hub stops cleanly on SIGTERM")
@@ -642,6 +1124,7 @@ def main():
         test_start_errors(tmp)
         test_keys_cli(tmp)
         test_cli_import(tmp)
+        test_import_off_loop(tmp)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

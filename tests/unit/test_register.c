@@ -501,6 +501,114 @@ static void test_import_idempotent(void **state)
     drop_store(s);
 }
 
+/* Names are limited in characters, not bytes; time zones, countries and
+ * times of day have their shapes (issue 12, list 11). */
+static void test_field_shapes(void **state)
+{
+    (void)state;
+    ec_buf doc;
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    ec_reg_index_t idx;
+    ec_reg_error_t err;
+    char body[4096];
+    char name[1100];
+    size_t n = 0;
+    for (int i = 0; i < 255; i++) n += (size_t)snprintf(name + n, sizeof name - n, "\xc3\xa9"); /* é */
+    snprintf(body, sizeof body, "{\"name\":\"%s\",\"coordinates\":{\"latitude\":\"1\",\"longitude\":\"2\"}}", name);
+    assert_int_equal(norm(EC_KIND_SITE, body, NULL, &doc, &idx, &err), EC_OK); /* 255 characters, 510 bytes */
+    snprintf(body, sizeof body, "{\"name\":\"%s\xc3\xa9\",\"coordinates\":{\"latitude\":\"1\",\"longitude\":\"2\"}}", name);
+    assert_int_equal(norm(EC_KIND_SITE, body, NULL, &doc, &idx, &err), EC_EINVAL); /* 256 */
+    assert_string_equal(err.field, "name");
+    static const struct {
+        const char *member;
+        int ok;
+    } site_cases[] = {
+        {"\"time_zone\":\"Europe/Berlin\"", 1},
+        {"\"time_zone\":\"America/Argentina/Buenos_Aires\"", 1},
+        {"\"time_zone\":\"Etc/GMT+1\"", 1},
+        {"\"time_zone\":\"UTC\"", 1},
+        {"\"time_zone\":\"Mars/Olympus_Mons\"", 0},
+        {"\"time_zone\":\"Berlin\"", 0},
+        {"\"time_zone\":\"Europe/\"", 0},
+        {"\"time_zone\":\"Europe/Berlin Mitte\"", 0},
+        {"\"time_zone\":\"Europe/../../etc/passwd\"", 0},
+        {"\"country\":\"DE\"", 1},
+        {"\"country\":\"DEU\"", 1},
+        {"\"country\":\"de\"", 0},
+        {"\"country\":\"D1\"", 0},
+        {"\"country\":\"D\"", 0},
+        {"\"opening_times\":{\"twentyfourseven\":false,\"regular_hours\":[{\"weekday\":1,\"period_begin\":\"08:00\","
+         "\"period_end\":\"23:59\"}]}", 1},
+        {"\"opening_times\":{\"twentyfourseven\":false,\"regular_hours\":[{\"weekday\":1,\"period_begin\":\"99:99\","
+         "\"period_end\":\"10:00\"}]}", 0},
+        {"\"opening_times\":{\"twentyfourseven\":false,\"regular_hours\":[{\"weekday\":1,\"period_begin\":\"08:00\","
+         "\"period_end\":\"24:00\"}]}", 0},
+        {"\"opening_times\":{\"twentyfourseven\":false,\"regular_hours\":[{\"weekday\":1,\"period_begin\":\"8:00\","
+         "\"period_end\":\"10:00\"}]}", 0},
+        {"\"opening_times\":{\"twentyfourseven\":false,\"regular_hours\":[{\"weekday\":1,\"period_begin\":\"12:60\","
+         "\"period_end\":\"13:00\"}]}", 0},
+    };
+    for (size_t i = 0; i < sizeof site_cases / sizeof site_cases[0]; i++) {
+        snprintf(body, sizeof body, "{\"name\":\"A\",\"coordinates\":{\"latitude\":\"1\",\"longitude\":\"2\"},%s}",
+                 site_cases[i].member);
+        ec_err rc = norm(EC_KIND_SITE, body, NULL, &doc, &idx, &err);
+        if ((rc == EC_OK) != site_cases[i].ok) fail_msg("%s: %s", site_cases[i].member, err.message);
+    }
+    const char *tariff = "{\"currency\":\"EUR\",\"elements\":[{\"price_components\":[{\"type\":\"ENERGY\",\"price\":1}],"
+                         "\"restrictions\":{\"start_time\":\"%s\"}}]}";
+    snprintf(body, sizeof body, tariff, "23:59");
+    assert_int_equal(norm(EC_KIND_TARIFF, body, NULL, &doc, &idx, &err), EC_OK);
+    snprintf(body, sizeof body, tariff, "99:99");
+    assert_int_equal(norm(EC_KIND_TARIFF, body, NULL, &doc, &idx, &err), EC_EINVAL);
+    assert_string_equal(err.field, "elements[0].restrictions.start_time");
+    ec_buf_free(&doc);
+}
+
+/* An operator's import replaces its own records only (issue 12, item 2). */
+static void test_import_owner(void **state)
+{
+    (void)state;
+    ec_store *s = temp_store();
+    ec_import_set set;
+    ec_import_summary_t sum;
+    const char *b = "site_id,name,lat,lon,standard,power_kw,count\nB-1,B,50,8,MCS,1000,2\nB-2,B,50.1,8,MCS,1000,2\n";
+    assert_int_equal(ec_store_import_text_as(s, "b", b, strlen(b), "csv", "op-b", NULL, &set, &sum, NULL), EC_EINVAL);
+    ec_import_set_free(&set); /* op-b is not in the register yet */
+    ec_buf doc;
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    ec_reg_index_t idx;
+    ec_reg_error_t err;
+    for (int i = 0; i < 2; i++) {
+        const char *org = i ? "{\"name\":\"B\",\"kind\":\"operator\"}" : "{\"name\":\"A\",\"kind\":\"operator\"}";
+        ec_json *j = js(org);
+        assert_int_equal(ec_reg_normalize(EC_KIND_ORGANISATION, j, NULL, i ? "op-b" : "op-a", 0, &doc, &idx, &err), EC_OK);
+        assert_int_equal(ec_store_put(s, EC_KIND_ORGANISATION, i ? "op-b" : "op-a", EC_PUT_CREATE, doc.data, &idx, NULL), EC_OK);
+        ec_json_free(j);
+    }
+    assert_int_equal(ec_store_import_text_as(s, "b", b, strlen(b), "csv", "op-b", NULL, &set, &sum, NULL), EC_OK);
+    assert_int_equal(sum.added, 2);
+    ec_import_set_free(&set);
+    const char *a = "site_id,name,lat,lon,standard,power_kw,count\nA-1,A,50,8,MCS,1000,2\nB-2,X,50.1,8,MCS,1000,2\n";
+    assert_int_equal(ec_store_import_text_as(s, "a", a, strlen(a), "csv", "op-a", "op-a", &set, &sum, NULL), EC_EINVAL);
+    assert_int_equal(sum.refused, 1);
+    assert_string_equal(sum.err.code, "forbidden");
+    assert_non_null(strstr(sum.err.message, "B-2"));
+    assert_non_null(strstr(ec_errmsg(), "op-b"));
+    assert_int_equal(sum.added + sum.updated, 0);
+    ec_import_set_free(&set);
+    assert_int_equal(ec_store_exists(s, EC_KIND_SITE, "A-1"), 0);
+    /* The same file from op-b itself, or an admin's for anyone, goes in. */
+    assert_int_equal(ec_store_import_text_as(s, "b", b, strlen(b), "csv", "op-b", "op-b", &set, &sum, NULL), EC_OK);
+    assert_int_equal(sum.unchanged, 2);
+    ec_import_set_free(&set);
+    assert_int_equal(ec_store_import_text_as(s, "a", a, strlen(a), "csv", "op-a", NULL, &set, &sum, NULL), EC_OK);
+    assert_int_equal(sum.added, 1);
+    assert_int_equal(sum.updated, 1);
+    ec_import_set_free(&set);
+    ec_buf_free(&doc);
+    drop_store(s);
+}
+
 static double site_price(void *ctx, const char *site_id)
 {
     (void)ctx;
@@ -561,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_store_filters),       cmocka_unit_test(test_store_crud),
         cmocka_unit_test(test_store_version_and_keys), cmocka_unit_test(test_import_formats),
         cmocka_unit_test(test_import_idempotent),   cmocka_unit_test(test_sites_for_routing),
+        cmocka_unit_test(test_field_shapes),        cmocka_unit_test(test_import_owner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
