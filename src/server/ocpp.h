@@ -10,10 +10,12 @@
 
 #define OCPP_MESSAGE_MAX (64u << 10) /* bytes of one OCPP-J message */
 #define OCPP_MAX_CONNECTORS 16
-/* Password checks queued on the worker pool at once; a handshake beyond
- * them is refused with 503 (the charger retries), so that a storm of first
- * logins neither piles up memory nor starves the pool's other work. */
-#define OCPP_VERIFY_MAX 8
+/* Password checks on the worker pool at once; a handshake beyond them is
+ * refused with 503 (the charger retries), so that a storm of first logins
+ * neither piles up nor starves the pool's other work: the pool has 8
+ * threads (server.c) and the request lanes use at most 5 (work.h), and 3
+ * checks already keep 2 cores busy. */
+#define OCPP_VERIFY_MAX 3
 
 typedef struct ocpp_cs ocpp_cs;
 
