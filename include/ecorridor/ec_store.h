@@ -115,19 +115,43 @@ ec_err ec_store_import_file(ec_store *s, const char *path, const char *format,
                             const char *operator_id, ec_import_set *set, ec_import_summary_t *sum,
                             ec_progress *progress);
 
+/* The same in two steps, for a server that must not hold the database's
+ * write lock while a large file is read: ec_import_stage parses, validates
+ * and normalizes the whole file with no store (any thread; on error nothing
+ * is kept and sum names the record); ec_store_import_staged then stores it
+ * in one transaction, as ec_store_import_text_as would (owner: as there).
+ * staged is returned new
+ * (free with ec_import_staged_free). */
+typedef struct ec_import_staged ec_import_staged;
+ec_err ec_import_stage(const char *name, const char *text, size_t len, const char *format, const char *operator_id,
+                       ec_import_set *set, ec_import_summary_t *sum, ec_import_staged **staged);
+ec_err ec_store_import_staged(ec_store *s, const ec_import_staged *staged, const char *owner,
+                              ec_import_summary_t *sum);
+void ec_import_staged_free(ec_import_staged *staged);
+
 /* Writes an import's summary as members of an object the caller has opened:
  * records, added, updated, unchanged, skipped [{where, reason}]. */
 void ec_import_summary_json(ec_jw *w, const ec_import_set *set, const ec_import_summary_t *sum);
 
 /* ---- charge points, tokens, transactions, CDRs ------------------------- */
 
+/* The longest password hash kept for a charge point, with its NUL: an
+ * Argon2id string of crypto_pwhash_str (libsodium's crypto_pwhash_STRBYTES),
+ * or the 64 hex digits of the BLAKE2b hash older databases hold. */
+#define EC_CHARGER_HASH_MAX 128
+
 /* A charge point's document (no password) and the hash of its password
- * ("" when it connects without one). */
+ * ("" or NULL when it connects without one). */
 ec_err ec_store_charger_put(ec_store *s, const char *id, const char *operator_id, const char *site_id,
                             const char *password_hash, const char *doc, ec_put_mode mode);
 /* Appends the document to doc (may be NULL) and copies the hash into hash
- * (65 bytes, may be NULL); EC_ENOTFOUND when there is none. */
+ * (EC_CHARGER_HASH_MAX bytes, may be NULL; "" when there is none);
+ * EC_ENOTFOUND when there is no such charge point. */
 ec_err ec_store_charger_get(ec_store *s, const char *id, ec_buf *doc, char *hash);
+/* Replaces the password hash of id with new_hash only while it is still
+ * old_hash (a hash upgraded after a login, without undoing a password set
+ * meanwhile); EC_ENOTFOUND when it is not. */
+ec_err ec_store_charger_rehash(ec_store *s, const char *id, const char *old_hash, const char *new_hash);
 ec_err ec_store_charger_delete(ec_store *s, const char *id);
 
 /* The walk of a list: row(ctx, doc) per row in id order, *total regardless

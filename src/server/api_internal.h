@@ -37,7 +37,8 @@ ec_err api__default_owner(const api_principal *p, ec_kind k, ec_json *in, const 
 int api__sessions(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                   ec_http_response *res);
 
-/* routes.c */
-void api__route(ec_api *a, const ec_http_request *req, ec_http_response *res);
+/* routes.c: plans on the worker pool for org (the key's organisation, for
+ * the pool's limits). */
+void api__route(ec_api *a, const char *org, const ec_http_request *req, ec_http_response *res);
 
 #endif

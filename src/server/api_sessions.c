@@ -285,7 +285,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
     ec_buf old, doc;
     ec_buf_init(&old, EC_REG_DOC_MAX);
     ec_buf_init(&doc, EC_REG_DOC_MAX);
-    char hash[65] = "", cid[EC_CP_ID_MAX + 1];
+    char hash[EC_CHARGER_HASH_MAX] = "", cid[EC_CP_ID_MAX + 1];
     const char *bid = ec_json_str(ec_json_get(in, "id"));
     snprintf(cid, sizeof cid, "%s", id ? id : bid ? bid : "");
     ec_err rc = EC_OK;
@@ -364,7 +364,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
         goto done;
     }
     const char *pw = ec_json_str(ec_json_get(in, "password"));
-    if (pw) ocpp__password_hash(cid, pw, hash);
+    if (pw && ocpp__password_hash(cid, pw, hash)) goto fail;
     double prof = hash[0] ? 1 : 0;
     if (base) ec_json_number(ec_json_get(base, "security_profile"), &prof);
     if (!base && hash[0]) prof = 1;
@@ -392,6 +392,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
         goto done;
     }
     if (rc) goto fail;
+    ocpp__charger_changed(a->ocpp, cid); /* a live connection admitted on what was before closes */
     a->metrics.store_writes++;
     res->status = base ? 200 : 201;
     {
@@ -569,7 +570,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
         res->status = 200;
     } else if (req->method == EC_HTTP_DELETE) {
         if (ec_store_charger_delete(a->store, id)) store_failed(res);
-        else res->status = 204;
+        else res->status = 204, ocpp__charger_changed(a->ocpp, id);
     } else api__error(res, 405, "method_not_allowed", NULL, "a charge point takes GET, PATCH and DELETE");
     ec_json_free(j);
     ec_buf_free(&doc);

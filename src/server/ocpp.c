@@ -10,6 +10,7 @@
  * and the handlers recognise a message they have already stored. */
 #include "ocpp.h"
 
+#include "ocpp_auth.h"
 #include "ocpp_schema.h"
 #include "smart.h"
 
@@ -33,6 +34,9 @@ struct ocpp_cs {
     ec_buf out;          /* a reply being composed */
     ocpp_stats_t stats;
     smart *smart;        /* live power sharing */
+    ocpp_auth *auth;     /* passwords verified, failed attempts */
+    int verifying;       /* password checks on the worker pool */
+    int stopping;        /* ocpp__stop was called: no more decisions or writes */
 };
 
 /* A held reply: which connection, then the frame. */
@@ -78,16 +82,10 @@ ocpp_stats_t ocpp__stats(const ocpp_cs *cs)
     return o;
 }
 
-void ocpp__password_hash(const char *cp_id, const char *password, char out[65])
+ec_err ocpp__password_hash(const char *cp_id, const char *password, char out[EC_CHARGER_HASH_MAX])
 {
-    unsigned char h[32];
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, sizeof h);
-    crypto_generichash_update(&st, (const unsigned char *)"ecorridor-ocpp\n", 15);
-    crypto_generichash_update(&st, (const unsigned char *)cp_id, strlen(cp_id) + 1);
-    crypto_generichash_update(&st, (const unsigned char *)password, strlen(password));
-    crypto_generichash_final(&st, h, sizeof h);
-    sodium_bin2hex(out, 65, h, sizeof h);
+    (void)cp_id;
+    return ocpp_auth__hash(password, strlen(password), out);
 }
 
 int ocpp__begin_write(ocpp_cs *cs)
@@ -335,26 +333,6 @@ static int valid_cp_id(const char *s)
     return 1;
 }
 
-/* 1 when authorization is "Basic base64(id:password)" for this hash. */
-static int basic_matches(const char *authorization, const char *id, const char *hash)
-{
-    if (strncmp(authorization, "Basic ", 6) != 0) return 0;
-    unsigned char raw[200];
-    size_t n = 0;
-    const char *b64 = authorization + 6;
-    if (sodium_base642bin(raw, sizeof raw - 1, b64, strlen(b64), NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL))
-        return 0;
-    raw[n] = 0;
-    char *colon = strchr((char *)raw, ':');
-    if (!colon) return 0;
-    *colon = 0;
-    if (strcmp((char *)raw, id)) return 0;
-    char h[65];
-    ocpp__password_hash(id, colon + 1, h);
-    sodium_memzero(raw, sizeof raw);
-    return sodium_memcmp(h, hash, 64) == 0;
-}
-
 /* Fills cp from its register document. */
 static void cp_from_doc(ocpp_cp *cp, const ec_json *j)
 {
@@ -372,11 +350,173 @@ static void cp_from_doc(ocpp_cp *cp, const ec_json *j)
     }
 }
 
+/* A new connection's state, from its register document (NULL: unknown). */
+static ocpp_cp *cp_new(ocpp_cs *cs, const char *id, const ec_json *j)
+{
+    ocpp_cp *cp = ec_calloc(1, sizeof *cp);
+    if (!cp) return NULL;
+    cp->cs = cs;
+    snprintf(cp->id, sizeof cp->id, "%s", id);
+    cp->registered = cp->accepted = j != NULL;
+    cp->connectors = 1;
+    if (j) cp_from_doc(cp, j);
+    return cp;
+}
+
+/* One handshake while it is decided: what ws_accept was given (borrowed for
+ * that call only) copied, and the password check's work on the pool. */
+typedef struct {
+    uv_work_t req;
+    ocpp_cs *cs;
+    uint64_t serial;
+    int tls;
+    int rounds;   /* slow checks run for it (the stored hash may change between them) */
+    int result;   /* the worker's: 1 matched, 0 not, -1 could not check */
+    int has_pw;   /* Basic credentials naming this id were given */
+    int had_auth; /* an Authorization header was given */
+    size_t pw_len;
+    char id[EC_CP_ID_MAX + 1];
+    char peer[48];
+    char hash[EC_CHARGER_HASH_MAX];   /* the stored hash the password is checked against */
+    char rehash[EC_CHARGER_HASH_MAX]; /* the worker's Argon2id hash replacing an older one */
+    char pw[OCPP_PASSWORD_MAX];
+} handshake;
+
+static void handshake_free(handshake *h)
+{
+    sodium_memzero(h->pw, sizeof h->pw);
+    ec_free(h);
+}
+
+/* On the worker pool: reads and writes the job alone. */
+static void verify_work(uv_work_t *req)
+{
+    handshake *h = req->data;
+    h->rehash[0] = 0;
+    h->result = ocpp_auth__verify(h->hash, h->id, h->pw, h->pw_len);
+    if (h->result == 1 && ocpp_auth__needs_rehash(h->hash) && ocpp_auth__hash(h->pw, h->pw_len, h->rehash))
+        h->rehash[0] = 0;
+}
+
+static int decide(ocpp_cs *cs, handshake *h, int verified, ocpp_cp **out);
+
+/* After a slow check, on the loop: the limits learn its result; a match is
+ * remembered, an older hash replaced by Argon2id, and the handshake decided
+ * again on the charger's record as it is now (it may have changed meanwhile). */
+static int checked(ocpp_cs *cs, handshake *h, ocpp_cp **out)
+{
+    ocpp_auth__result(cs->auth, h->id, h->peer, h->result, (int64_t)uv_now(cs->loop));
+    if (h->result <= 0) {
+        cs->stats.auth_refused++;
+        if (h->result == 0)
+            ec_log(EC_LOG_INFO, "ocpp: refused %s from %s: wrong password", h->id, h->peer);
+        else
+            ec_log(EC_LOG_ERROR, "ocpp: refused %s: its stored password hash is in no format the hub knows", h->id);
+        return 401;
+    }
+    if (h->rehash[0] && !cs->stopping && !ocpp__begin_write(cs) &&
+        !ec_store_charger_rehash(cs->store, h->id, h->hash, h->rehash)) {
+        ec_log(EC_LOG_INFO, "ocpp: %s: its password hash is now Argon2id", h->id);
+        snprintf(h->hash, sizeof h->hash, "%s", h->rehash);
+    }
+    ocpp_auth__remember(cs->auth, h->id, h->hash, h->pw, h->pw_len);
+    return decide(cs, h, 1, out);
+}
+
+static void verify_done(uv_work_t *req, int status)
+{
+    handshake *h = req->data;
+    ocpp_cs *cs = h->cs;
+    cs->verifying--;
+    if (status || cs->stopping) {
+        ocpp_auth__result(cs->auth, h->id, h->peer, -1, (int64_t)uv_now(cs->loop));
+        return handshake_free(h);
+    }
+    ocpp_cp *cp = NULL;
+    int st = checked(cs, h, &cp);
+    if (st == EC_HTTP_PENDING) return; /* checked again, against a hash set meanwhile */
+    ec_err rc = cs->http ? ec_http_ws_decide(cs->http, h->serial, st, st ? NULL : cp) : EC_ENOTFOUND;
+    if (rc) {
+        ec_log(EC_LOG_DEBUG, "ocpp: %s left before its password was checked", h->id);
+        ec_free(cp); /* the layer called nothing for it */
+    }
+    handshake_free(h);
+}
+
+/* Starts the slow check of h's password against h->hash on the worker pool:
+ * EC_HTTP_PENDING, or an HTTP status when it cannot. Never on the loop. */
+static int start_check(ocpp_cs *cs, handshake *h)
+{
+    if (h->rounds++ >= 3) return 503; /* its password was changed again and again meanwhile */
+    cs->stats.auth_slow++;
+    ocpp_auth__attempt(cs->auth, h->id, h->peer, (int64_t)uv_now(cs->loop));
+    h->req.data = h;
+    if (uv_queue_work(cs->loop, &h->req, verify_work, verify_done)) {
+        ocpp_auth__result(cs->auth, h->id, h->peer, -1, (int64_t)uv_now(cs->loop));
+        return 503;
+    }
+    cs->verifying++;
+    return EC_HTTP_PENDING;
+}
+
+/* Decides h on the charger's record: 0 with *out, an HTTP status, or
+ * EC_HTTP_PENDING while its password is checked on the pool. verified: the
+ * password was found to match h->hash. */
+static int decide(ocpp_cs *cs, handshake *h, int verified, ocpp_cp **out)
+{
+    ec_buf doc;
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    char hash[EC_CHARGER_HASH_MAX] = "";
+    ec_json *j = NULL;
+    double profile = 0;
+    int status = 0;
+    ec_err rc = ec_store_charger_get(cs->store, h->id, &doc, hash);
+    if (rc == EC_OK && ec_json_load_buf(doc.data, doc.len, "charger", &j)) rc = EC_ECORRUPT;
+    if (j) ec_json_number(ec_json_get(j, "security_profile"), &profile);
+    if (rc && rc != EC_ENOTFOUND) {
+        ec_log(EC_LOG_ERROR, "ocpp: %s: the register cannot be read: %s", h->id, ec_errmsg());
+        status = 503;
+    } else if (profile >= 2 && !h->tls) {
+        ec_log(EC_LOG_INFO, "ocpp: refused %s: security profile 2 needs TLS (wss://)", h->id);
+        status = 403;
+    } else if (hash[0] && !h->has_pw) {
+        cs->stats.auth_refused++;
+        ec_log(EC_LOG_INFO, "ocpp: refused %s from %s: %s", h->id, h->peer,
+               h->had_auth ? "not HTTP Basic credentials for this id" : "no HTTP Basic credentials");
+        status = 401;
+    } else if (hash[0] && !(verified && !strcmp(hash, h->hash))) {
+        if (ocpp_auth__cached(cs->auth, h->id, hash, h->pw, h->pw_len)) {
+            cs->stats.auth_cached++;
+        } else if (ocpp_auth__limited(cs->auth, h->id, h->peer, (int64_t)uv_now(cs->loop))) {
+            cs->stats.auth_limited++;
+            ec_log(EC_LOG_INFO, "ocpp: refused %s from %s: too many failed attempts, try again later", h->id, h->peer);
+            status = 429;
+        } else if (cs->verifying >= OCPP_VERIFY_MAX) {
+            ec_log(EC_LOG_INFO, "ocpp: refused %s for now: %d passwords are being checked", h->id, cs->verifying);
+            status = 503;
+        } else {
+            snprintf(h->hash, sizeof h->hash, "%s", hash);
+            status = start_check(cs, h); /* never 0: decided later */
+        }
+    }
+    if (!status) {
+        ocpp_cp *cp = cp_new(cs, h->id, j);
+        if (cp) {
+            cp->credentials_tag = ocpp_auth__credentials_tag(cs->auth, hash, (int)profile);
+            *out = cp;
+        } else {
+            status = 503;
+        }
+    }
+    ec_json_free(j);
+    ec_buf_free(&doc);
+    return status;
+}
+
 int ocpp__ws_accept(void *ctx, const ec_ws_handshake *hs, void **user)
 {
     ocpp_cs *cs = ctx;
-    const char *path = hs->path, *authorization = hs->authorization;
-    int tls = hs->tls;
+    const char *path = hs->path;
     if (strncmp(path, "/ocpp/", 6) != 0) {
         ec_log(EC_LOG_INFO, "ocpp: refused a connection to %.80s: charge points connect to /ocpp/<id>", path);
         return 404;
@@ -386,42 +526,69 @@ int ocpp__ws_accept(void *ctx, const ec_ws_handshake *hs, void **user)
         ec_log(EC_LOG_INFO, "ocpp: refused charge point id \"%.60s\": 1 to 48 letters, digits or -_.:+*@#", id);
         return 400;
     }
+    if (cs->stopping) return 503;
+    handshake *h = ec_calloc(1, sizeof *h);
+    if (!h) return 503;
+    h->cs = cs;
+    h->serial = hs->serial;
+    h->tls = hs->tls;
+    snprintf(h->id, sizeof h->id, "%s", id);
+    snprintf(h->peer, sizeof h->peer, "%s", hs->peer ? hs->peer : "");
+    h->had_auth = hs->authorization && hs->authorization[0];
+    h->has_pw = h->had_auth && ocpp_auth__basic(hs->authorization, id, h->pw, sizeof h->pw, &h->pw_len);
+    ocpp_cp *cp = NULL;
+    int status = decide(cs, h, 0, &cp);
+    if (status == EC_HTTP_PENDING) return status; /* h goes with the check */
+    handshake_free(h);
+    if (!status) *user = cp;
+    return status;
+}
+
+/* Closes cp from the central system's side: from now on it is not found by
+ * its id and what it still sends is dropped, so nothing it says after this
+ * is recorded (or billed) under what it was admitted with. */
+static void cut(ocpp_cs *cs, ocpp_cp *cp, int code, const char *reason)
+{
+    if (ocpp__find(cs, cp->id) == cp) {
+        smart__cp(cs->smart, cp, 0);
+        ec_map_put(&cs->by_id, id_hash(cp->id), 0);
+    }
+    cp->closing = 1;
+    cs->stats.cut++;
+    ec_log(EC_LOG_INFO, "ocpp: %s: closing its connection: %s", cp->id, reason);
+    if (cp->ws) ec_ws_close(cp->ws, code, reason);
+}
+
+void ocpp__charger_changed(ocpp_cs *cs, const char *id)
+{
+    if (!cs || !id) return;
+    ocpp_auth__forget(cs->auth, id);
+    ocpp_cp *cp = ocpp__find(cs, id);
+    if (!cp) return;
     ec_buf doc;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
-    char hash[65] = "";
-    ec_err rc = ec_store_charger_get(cs->store, id, &doc, hash);
+    char hash[EC_CHARGER_HASH_MAX] = "";
     ec_json *j = NULL;
-    int status = 0;
-    if (rc == EC_OK && ec_json_load_buf(doc.data, doc.len, "charger", &j)) rc = EC_ECORRUPT;
-    if (rc && rc != EC_ENOTFOUND) {
-        ec_log(EC_LOG_ERROR, "ocpp: %s: the register cannot be read: %s", id, ec_errmsg());
-        status = 503;
-    }
-    if (!status && j) {
+    const char *why = NULL;
+    ec_err rc = ec_store_charger_get(cs->store, id, &doc, hash);
+    if (!rc && ec_json_load_buf(doc.data, doc.len, "charger", &j)) rc = EC_ECORRUPT;
+    if (rc == EC_ENOTFOUND) {
+        why = "charger deleted";
+    } else if (rc) {
+        why = "credentials changed"; /* what it may do now cannot be read: it connects again */
+    } else {
         double profile = 0;
         ec_json_number(ec_json_get(j, "security_profile"), &profile);
-        if (profile >= 2 && !tls) {
-            ec_log(EC_LOG_INFO, "ocpp: refused %s: security profile 2 needs TLS (wss://)", id);
-            status = 403;
-        } else if (hash[0] && !basic_matches(authorization, id, hash)) {
-            ec_log(EC_LOG_INFO, "ocpp: refused %s: %s", id,
-                   authorization[0] ? "wrong user name or password" : "no HTTP Basic credentials");
-            status = 401;
-        }
+        const char *op = ec_json_str(ec_json_get(j, "operator_id"));
+        const char *site = ec_json_str(ec_json_get(j, "site_id"));
+        if (ocpp_auth__credentials_tag(cs->auth, hash, (int)profile) != cp->credentials_tag)
+            why = "credentials changed";
+        else if (!cp->registered || strcmp(op ? op : "", cp->operator_id) || strcmp(site ? site : "", cp->site_id))
+            why = "operator or site changed";
     }
-    ocpp_cp *cp = NULL;
-    if (!status && !(cp = ec_calloc(1, sizeof *cp))) status = 503;
-    if (!status) {
-        cp->cs = cs;
-        snprintf(cp->id, sizeof cp->id, "%s", id);
-        cp->registered = cp->accepted = j != NULL;
-        cp->connectors = 1;
-        if (j) cp_from_doc(cp, j);
-        *user = cp;
-    }
+    if (why) cut(cs, cp, 1008, why);
     ec_json_free(j);
     ec_buf_free(&doc);
-    return status;
 }
 
 void ocpp__ws_open(void *ctx, void *user, ec_ws *ws)
@@ -433,8 +600,10 @@ void ocpp__ws_open(void *ctx, void *user, ec_ws *ws)
     cp->connected_s = cp->last_seen_s = ec_time_now_s();
     ocpp_cp *old = ocpp__find(cs, cp->id);
     if (old) {
+        /* A normal close with its reason; what the old one still sends is dropped. */
         ec_log(EC_LOG_INFO, "ocpp: %s connected again: the older connection closes", cp->id);
-        ec_ws_close(old->ws, 1000, "replaced by a newer connection");
+        old->closing = 1;
+        if (old->ws) ec_ws_close(old->ws, 1000, "replaced by a newer connection");
     }
     ec_map_put(&cs->by_id, id_hash(cp->id), (uint64_t)(uintptr_t)cp);
     ec_log(EC_LOG_DEBUG, "ocpp: %s connected%s", cp->id, cp->registered ? "" : " (not registered)");
@@ -462,6 +631,7 @@ void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t
     ocpp_cs *cs = ctx;
     ocpp_cp *cp = user;
     (void)ws;
+    if (cp->closing) return; /* closed by us: its charger was deleted, changed or replaced */
     cp->last_seen_s = ec_time_now_s();
     ec_json *frame = NULL;
     if (ec_json_load_buf(data, len, "message", &frame) || !ec_json_is_array(frame)) {
@@ -544,8 +714,10 @@ ec_err ocpp__new(uv_loop_t *loop, ec_store *store, const ocpp_opts_t *o, ocpp_cs
         ec_free(cs);
         return EC_ENOMEM;
     }
-    ec_err rc = smart__new(loop, store, cs, &cs->smart);
+    ec_err rc = ocpp_auth__new(NULL, &cs->auth);
+    if (!rc) rc = smart__new(loop, store, cs, &cs->smart);
     if (rc) {
+        ocpp_auth__free(cs->auth);
         ec_map_free(&cs->by_id);
         ec_free(cs);
         return rc;
@@ -568,6 +740,7 @@ void ocpp__stop(ocpp_cs *cs)
 {
     if (!cs) return;
     ocpp__flush(cs);
+    cs->stopping = 1; /* checks still on the pool end without a decision */
     smart__stop(cs->smart);
     if (cs->timer_open) {
         uv_timer_stop(&cs->timer);
@@ -581,6 +754,8 @@ void ocpp__free(ocpp_cs *cs)
     if (!cs) return;
     if (cs->writing) ec_store_rollback(cs->store);
     smart__free(cs->smart);
+    if (cs->verifying) ec_log(EC_LOG_WARN, "ocpp: %d password checks were still running", cs->verifying);
+    ocpp_auth__free(cs->auth);
     ec_map_free(&cs->by_id);
     ec_buf_free(&cs->held);
     ec_buf_free(&cs->out);

@@ -10,6 +10,12 @@
 
 #define OCPP_MESSAGE_MAX (64u << 10) /* bytes of one OCPP-J message */
 #define OCPP_MAX_CONNECTORS 16
+/* Password checks on the worker pool at once; a handshake beyond them is
+ * refused with 503 (the charger retries), so that a storm of first logins
+ * neither piles up nor starves the pool's other work: the pool has 8
+ * threads (server.c) and the request lanes use at most 5 (work.h), and 3
+ * checks already keep 2 cores busy. */
+#define OCPP_VERIFY_MAX 3
 
 typedef struct ocpp_cs ocpp_cs;
 
@@ -26,6 +32,8 @@ typedef struct ocpp_cp {
     uint64_t serial;  /* this connection's number, to tell it from a later one */
     char id[EC_CP_ID_MAX + 1];
     int registered;   /* known to the register */
+    int closing;      /* closed by the central system: what it still sends is dropped */
+    uint64_t credentials_tag; /* what it was admitted with (ocpp_auth__credentials_tag) */
     int accepted;     /* registered, or its BootNotification was accepted */
     char operator_id[EC_REG_ID_MAX + 1];
     char site_id[EC_REG_ID_MAX + 1];
@@ -52,6 +60,10 @@ typedef struct {
     int64_t calls_in, results_out, errors_out, calls_out, results_in, errors_in, timeouts;
     int64_t commits, commit_failures;
     int64_t boot_rejected, auth_refused;
+    int64_t auth_limited;  /* handshakes refused for too many failed attempts (429) */
+    int64_t auth_slow;     /* passwords checked with Argon2id on the worker pool */
+    int64_t auth_cached;   /* passwords found already verified (no slow check) */
+    int64_t cut;           /* connections closed as their charger was deleted or changed */
     int64_t allocations, profiles_sent, profiles_accepted, profiles_refused; /* power sharing */
 } ocpp_stats_t;
 
@@ -123,7 +135,15 @@ ec_err ocpp__fix_tariff(ocpp_cs *cs, const char *site_id, int64_t now_s, ec_buf 
 /* Looks up token uid: 1 and *t when known, 0 when not, -1 on a store error. */
 int ocpp__load_token(ec_store *s, const char *uid, ec_token_t *t);
 
-/* The password hash kept for a charge point (hex, 65 bytes). */
-void ocpp__password_hash(const char *cp_id, const char *password, char out[65]);
+/* The password hash kept for a charge point: Argon2id (crypto_pwhash_str),
+ * some 30 ms of work; EC_ENOMEM when it cannot be made. cp_id is unused (an
+ * Argon2id string has its own salt) and kept for the callers. */
+ec_err ocpp__password_hash(const char *cp_id, const char *password, char out[EC_CHARGER_HASH_MAX]);
+/* Charge point id was written or deleted through the API: the passwords
+ * verified for it are forgotten, and its live connection, if any, is closed
+ * (1008) when the charger is gone ("charger deleted"), its password or
+ * security profile changed ("credentials changed") or its operator or site
+ * changed ("operator or site changed"). cs may be NULL. */
+void ocpp__charger_changed(ocpp_cs *cs, const char *id);
 
 #endif

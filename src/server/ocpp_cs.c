@@ -158,7 +158,7 @@ static ec_err charger_update(ocpp_cs *cs, ocpp_cp *cp, const ec_json *boot, int6
     ec_store *s = ocpp__store(cs);
     ec_buf doc;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
-    char hash[65] = "";
+    char hash[EC_CHARGER_HASH_MAX] = "";
     ec_json *j = NULL;
     ec_err rc = ec_store_charger_get(s, cp->id, &doc, hash);
     if (!rc) rc = ec_json_load_buf(doc.data, doc.len, "charger", &j);

@@ -1,8 +1,10 @@
 /* server.c - `ecorridor serve`: the store, the demo region, the road graph and
  * the HTTP server on one libuv loop, until SIGINT or SIGTERM. */
 #include "server.h"
+#include "work.h"
 
 #include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -27,6 +29,7 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_check_stop(&L->release);
     uv_close((uv_handle_t *)&L->release, NULL);
     ocpp__stop(L->api->ocpp);
+    work__stop(L->api->work);
     ec_http_stop(L->api->http);
 }
 
@@ -146,6 +149,11 @@ ec_err ec_serve(const ec_serve_opts_t *o)
         goto fail_store;
     }
     raise_fd_limit();
+    /* libuv's pool has 4 threads unless told otherwise, and the lanes of
+     * work.c may take 4: ask for 8 before the pool starts, so that short
+     * jobs (a password hash) never wait behind an import. */
+    setenv("UV_THREADPOOL_SIZE", "8", 0);
+    if ((rc = work__new(&loop, api, &api->work))) goto fail_store;
     if ((rc = ocpp__new(&loop, api->store, &o->ocpp, &api->ocpp))) goto fail_store;
     ec_http_handler h;
     memset(&h, 0, sizeof h);
@@ -196,6 +204,8 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     if (uv_loop_close(&loop)) ec_log(EC_LOG_WARN, "event loop closed with handles open");
     ec_log(EC_LOG_INFO, "stopped");
 fail_store:
+    work__free(api->work);
+    api__route_free(api);
     ocpp__free(api->ocpp);
     api__free(api);
     ec_graph_free(api->graph);

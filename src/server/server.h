@@ -32,15 +32,15 @@ typedef struct {
     ec_store *store;
     const char *db_path;
     ec_graph *graph;           /* NULL: routes are not offered */
-    ec_trip_planner *planner;  /* built from the register, rebuilt when it changes */
+    ec_trip_planner *planner;  /* unused: the route jobs' planner is route_planner */
     ec_sites planner_sites;
-    int64_t planner_generation;
-    int64_t planner_slot;      /* with dynamic tariffs: the 15-minute slot its prices are of; -1 none */
     ec_http_server *http;
     ocpp_cs *ocpp;
     ec_metrics metrics;
     /* /healthz's site count, read again when the register changes or a second has passed */
     int64_t health_generation, health_sites, health_read_ns;
+    struct work_pool *work;    /* heavy requests on the worker pool (work.h); NULL: on the loop */
+    struct route_planner *route_planner; /* the newest planner the route jobs built (routes.c) */
 } ec_api;
 
 /* The ec_http_handler functions over an ec_api. */
@@ -48,6 +48,8 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res);
 size_t api__admit(void *ctx, const ec_http_request *req, ec_http_response *res);
 void api__done(void *ctx, ec_http_method m, int status, double seconds);
 void api__free(ec_api *a);
+/* Drops the route planner (routes.c), once the loop has ended. */
+void api__route_free(ec_api *a);
 
 /* ---- serve -------------------------------------------------------------- */
 

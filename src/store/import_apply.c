@@ -229,6 +229,22 @@ static ec_err store_staged(ec_store *s, const staged *x, ec_buf *old, ec_import_
     return rc;
 }
 
+/* The answer when an operator's file names records of others: nothing of it
+ * is stored, and the first few are named. */
+static ec_err refused_summary(const refusals *ref, ec_import_summary_t *sum)
+{
+    sum->refused = ref->n;
+    sum->where[0] = 0;
+    snprintf(sum->err.code, sizeof sum->err.code, "forbidden");
+    snprintf(sum->err.field, sizeof sum->err.field, "operator_id");
+    /* A message cut short still names the first records. */
+    if (snprintf(sum->err.message, sizeof sum->err.message,
+                 "%lld record%s belong%s to another organisation, so nothing was imported: %s%s", (long long)ref->n,
+                 ref->n == 1 ? "" : "s", ref->n == 1 ? "s" : "", ref->names, ref->n > 4 ? "; ..." : "") < 0)
+        sum->err.message[0] = 0;
+    return EC_EINVAL;
+}
+
 ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, size_t len,
                             const char *format, const char *operator_id, ec_import_set *set,
                             ec_import_summary_t *sum, ec_progress *progress)
@@ -308,17 +324,7 @@ ec_err ec_store_import_text_as(ec_store *s, const char *name, const char *text, 
         }
         /* A reader that failed on its own (a malformed file) ends the import. */
         if (!rc && p.read_rc) rc = ec_fail(p.read_rc, "%s", p.read_msg);
-        if (!rc && ref.n) {
-            sum->refused = ref.n;
-            sum->where[0] = 0;
-            snprintf(sum->err.code, sizeof sum->err.code, "forbidden");
-            snprintf(sum->err.field, sizeof sum->err.field, "operator_id");
-            snprintf(sum->err.message, sizeof sum->err.message,
-                     "%lld record%s belong%s to another organisation, so nothing was imported: %s%s",
-                     (long long)ref.n, ref.n == 1 ? "" : "s", ref.n == 1 ? "s" : "", ref.names,
-                     ref.n > 4 ? "; ..." : "");
-            rc = EC_EINVAL;
-        }
+        if (!rc && ref.n) rc = refused_summary(&ref, sum);
         if (!rc) {
             rc = ec_store_commit(s);
         } else {
@@ -368,4 +374,172 @@ void ec_import_summary_json(ec_jw *w, const ec_import_set *set, const ec_import_
         ec_jw_obj_end(w);
     }
     ec_jw_arr_end(w);
+}
+
+/* ---- read first, store after: the server's import ------------------------- */
+
+/* The server reads a whole file on a worker thread before it takes the
+ * database's write lock, so that the lock is held only for the writing (the
+ * loop's own writes wait for it meanwhile). What is read is kept packed: a
+ * staged record is some 1.9 kB with its fixed-size fields, a packed one its
+ * document and a few short strings. */
+#define STAGED_MAX (1u << 30)
+
+typedef struct {
+    ec_kind kind;
+    int has_pos, truck, n_refs;
+    ec_kind ref_kind[EC_REG_MAX_REFS];
+    double lat, lon, max_power_w;
+} packed_head;
+
+struct ec_import_staged {
+    ec_buf pack; /* per record: a packed_head, then its strings, each NUL-terminated */
+    size_t n;
+};
+
+typedef struct {
+    ec_import_staged *st;
+    int64_t now_s;
+    ec_buf doc;
+    int bad;
+    char where[160];
+    ec_reg_error_t err;
+} stager;
+
+static ec_err pack_str(ec_buf *b, const char *s)
+{
+    return ec_buf_append(b, s, strlen(s) + 1);
+}
+
+static ec_err pack_record(void *ctx, const ec_import_record_t *r)
+{
+    stager *g = ctx;
+    ec_reg_index_t idx;
+    if (ec_reg_normalize(r->kind, r->input, NULL, r->id, g->now_s, &g->doc, &idx, &g->err)) {
+        g->bad = 1;
+        snprintf(g->where, sizeof g->where, "%s", r->where);
+        return EC_EINVAL;
+    }
+    packed_head h;
+    memset(&h, 0, sizeof h);
+    h.kind = r->kind, h.has_pos = idx.has_pos, h.truck = idx.truck, h.n_refs = idx.n_refs;
+    h.lat = idx.lat, h.lon = idx.lon, h.max_power_w = idx.max_power_w;
+    for (int i = 0; i < idx.n_refs; i++) h.ref_kind[i] = idx.refs[i].kind;
+    ec_buf *b = &g->st->pack;
+    ec_err rc = ec_buf_append(b, &h, sizeof h);
+    const char *strs[] = {r->id, r->source, r->where, g->doc.data, idx.operator_id, idx.jurisdiction_id,
+                          idx.standards, idx.statuses};
+    for (size_t i = 0; !rc && i < sizeof strs / sizeof strs[0]; i++) rc = pack_str(b, strs[i]);
+    for (int i = 0; !rc && i < idx.n_refs; i++)
+        if (!(rc = pack_str(b, idx.refs[i].id))) rc = pack_str(b, idx.refs[i].field);
+    if (rc == EC_ELIMIT)
+        return ec_fail(EC_ELIMIT, "%s: the file's records take more than %u MiB once read", r->where, STAGED_MAX >> 20);
+    if (!rc) g->st->n++;
+    return rc;
+}
+
+/* Reads the record at *off back into x (x->doc borrows from the pack). */
+static void unpack_record(const ec_import_staged *st, size_t *off, staged *x)
+{
+    packed_head h;
+    memcpy(&h, st->pack.data + *off, sizeof h);
+    const char *p = st->pack.data + *off + sizeof h;
+    memset(x, 0, sizeof *x);
+    x->kind = h.kind;
+    x->idx.has_pos = h.has_pos, x->idx.truck = h.truck, x->idx.n_refs = h.n_refs;
+    x->idx.lat = h.lat, x->idx.lon = h.lon, x->idx.max_power_w = h.max_power_w;
+    struct {
+        char *dst;
+        size_t n;
+    } fields[] = {{x->id, sizeof x->id},
+                  {x->source, sizeof x->source},
+                  {x->where, sizeof x->where},
+                  {NULL, 0},
+                  {x->idx.operator_id, sizeof x->idx.operator_id},
+                  {x->idx.jurisdiction_id, sizeof x->idx.jurisdiction_id},
+                  {x->idx.standards, sizeof x->idx.standards},
+                  {x->idx.statuses, sizeof x->idx.statuses}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (fields[i].dst) snprintf(fields[i].dst, fields[i].n, "%s", p);
+        else x->doc = (char *)p;
+        p += strlen(p) + 1;
+    }
+    for (int i = 0; i < h.n_refs; i++) {
+        x->idx.refs[i].kind = h.ref_kind[i];
+        snprintf(x->idx.refs[i].id, sizeof x->idx.refs[i].id, "%s", p);
+        p += strlen(p) + 1;
+        snprintf(x->idx.refs[i].field, sizeof x->idx.refs[i].field, "%s", p);
+        p += strlen(p) + 1;
+    }
+    *off = (size_t)(p - st->pack.data);
+}
+
+ec_err ec_import_stage(const char *name, const char *text, size_t len, const char *format, const char *operator_id,
+                       ec_import_set *set, ec_import_summary_t *sum, ec_import_staged **out)
+{
+    memset(sum, 0, sizeof *sum);
+    set->n_records = 0;
+    ec_vec_init(&set->skipped, sizeof(ec_import_skip_t));
+    *out = NULL;
+    ec_import_format f = ec_import_guess(name, text, len);
+    if (format && ec_import_format_parse(format, &f))
+        return ec_fail(EC_EINVAL, "format \"%s\" is not csv, geojson, ocm or afdc", format);
+    stager g;
+    memset(&g, 0, sizeof g);
+    if (!(g.st = ec_calloc(1, sizeof *g.st))) return EC_ENOMEM;
+    ec_buf_init(&g.st->pack, STAGED_MAX);
+    ec_buf_init(&g.doc, EC_REG_DOC_MAX);
+    g.now_s = ec_time_now_s();
+    ec_err rc = ec_import_parse(f, name, text, len, operator_id, pack_record, &g, set);
+    ec_buf_free(&g.doc);
+    if (g.bad) {
+        sum->err = g.err;
+        snprintf(sum->where, sizeof sum->where, "%s", g.where);
+        rc = ec_fail(EC_EINVAL, "%s: %s", g.where, g.err.message);
+    }
+    if (rc) {
+        ec_import_staged_free(g.st);
+        return rc;
+    }
+    *out = g.st;
+    return EC_OK;
+}
+
+ec_err ec_store_import_staged(ec_store *s, const ec_import_staged *st, const char *owner, ec_import_summary_t *sum)
+{
+    refusals ref;
+    memset(&ref, 0, sizeof ref);
+    ref.owner = owner;
+    sum->added = sum->updated = sum->unchanged = 0;
+    ec_buf old;
+    ec_buf_init(&old, EC_REG_DOC_MAX);
+    staged x;
+    size_t off = 0;
+    /* One transaction around the whole file: all of it or none. */
+    ec_err rc = ec_store_begin(s);
+    for (size_t i = 0; !rc && i < st->n; i++) {
+        unpack_record(st, &off, &x);
+        rc = store_staged(s, &x, &old, sum, &ref);
+        if (rc) snprintf(sum->where, sizeof sum->where, "%s", x.where);
+    }
+    ec_buf_free(&old);
+    if (!rc && ref.n) rc = refused_summary(&ref, sum);
+    if (!rc) {
+        rc = ec_store_commit(s);
+    } else {
+        ec_store_rollback(s);
+        sum->added = sum->updated = sum->unchanged = 0;
+    }
+    if (rc == EC_EINVAL && sum->err.message[0] && sum->where[0])
+        rc = ec_fail(EC_EINVAL, "%s: %s", sum->where, sum->err.message);
+    else if (rc == EC_EINVAL && sum->err.message[0])
+        rc = ec_fail(EC_EINVAL, "%s", sum->err.message);
+    return rc;
+}
+
+void ec_import_staged_free(ec_import_staged *st)
+{
+    if (!st) return;
+    ec_buf_free(&st->pack);
+    ec_free(st);
 }

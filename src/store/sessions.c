@@ -56,10 +56,22 @@ ec_err ec_store_charger_get(ec_store *s, const char *id, ec_buf *doc, char *hash
     int r = store__step(s, q);
     if (r == 1) {
         if (doc) rc = ec_buf_append(doc, store__col_text(q, 0), store__col_len(q, 0));
-        if (hash) snprintf(hash, 65, "%s", store__col_text(q, 1));
+        if (hash) snprintf(hash, EC_CHARGER_HASH_MAX, "%s", store__col_text(q, 1));
     }
     store__end(q);
     return r == 1 ? rc : r == 0 ? EC_ENOTFOUND : EC_EIO;
+}
+
+ec_err ec_store_charger_rehash(ec_store *s, const char *id, const char *old_hash, const char *new_hash)
+{
+    store__write(s);
+    store_q *q = store__q(s, "UPDATE chargers SET password_hash=?3 WHERE id=?1 AND password_hash=?2");
+    if (!q) return EC_EIO;
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, old_hash);
+    store__bind_text(q, 3, new_hash);
+    ec_err rc = run(s, q);
+    return !rc && store__changes(s) == 0 ? EC_ENOTFOUND : rc;
 }
 
 ec_err ec_store_charger_delete(ec_store *s, const char *id)

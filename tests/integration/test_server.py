@@ -928,6 +928,179 @@ def test_cli_import(tmp):
     check(r.returncode == 2, "unknown --format is a usage error")
 
 
+def test_route_dynamic_price(hub, keys):
+    """A route priced by a dynamic tariff: the planner is built on a worker, the dynamic price
+    (the power sharing's, on the loop) asked of the loop, and the build run again with it."""
+    body = {"from": {"latitude": "51.9225", "longitude": "4.4792"},
+            "to": {"latitude": "47.5596", "longitude": "7.5886"},
+            "soc": 0.85, "vehicle": "eactros600", "rules": "eu", "depart": "2026-11-24T06:00Z"}
+    s, b = curl(hub, "POST", "/api/v1/routes", body, keys["fleet"])
+    stop = next((x for x in b.get("stops", []) if x["energy_kwh"] > 50), None)
+    check(s == 200 and stop is not None, "a route with a charging stop: %s" % str(b)[:200])
+    if not stop:
+        return
+    sid = stop["site_id"]
+    s, site = curl(hub, "GET", "/api/v1/sites/" + sid)
+    tids = {t for e in site["evses"] for c in e["connectors"] for t in c.get("tariff_ids", [])}
+    s, _ = curl(hub, "POST", "/api/v1/substations", {"id": "sub-dyn", "name": "Dynamic", "capacity_kw": 100000,
+                                                      "operator_id": "util-a", "prices": [2.0] * 24,
+                                                      "congestion_price": 0, "congestion_threshold": 0.9},
+                keys["admin"])
+    check(s == 201, "a substation with a price of 2.00 per kWh: %s" % s)
+    s, _ = curl(hub, "PATCH", "/api/v1/sites/" + sid, {"substation_id": "sub-dyn"}, keys["admin"])
+    check(s == 200, "the stop's site behind it: %s" % s)
+    for tid in tids or {"tar-dyn"}:
+        doc = {"dynamic": True, "elements": [{"price_components": [{"type": "ENERGY", "price": 0.05}]}]}
+        if tids:
+            s, _ = curl(hub, "PATCH", "/api/v1/tariffs/" + tid, doc, keys["admin"])
+        else:
+            s, _ = curl(hub, "POST", "/api/v1/tariffs", dict(doc, id=tid, currency="EUR", site_id=sid), keys["admin"])
+        check(s in (200, 201), "tariff %s dynamic, 0.05 on the price: %s" % (tid, s))
+    s, b = curl(hub, "POST", "/api/v1/routes", body, keys["fleet"])
+    again = next((x for x in b.get("stops", []) if x["site_id"] == sid), None)
+    check(s == 200 and again is not None and again["energy_kwh"] > 0 and
+          abs(again["cost"] / again["energy_kwh"] - 2.05) < 0.02,
+          "the stop is priced at the substation's price now plus the margin (2.05): %s" % again)
+
+
+def test_geojson_paging(hub, keys):
+    """sites.geojson comes in pages: total, offset, limit and a next link beside the features."""
+    s, allsites = curl(hub, "GET", "/api/v1/sites?limit=1000")
+    ids = sorted(x["id"] for x in allsites["data"])
+    s, g = curl(hub, "GET", "/api/v1/sites.geojson")
+    check(s == 200 and g["type"] == "FeatureCollection" and g["total"] == len(ids) and g["offset"] == 0 and
+          g["limit"] == 1000, "geojson: total, offset and the default limit: %s" % {k: v for k, v in g.items()
+                                                                                 if k != "features"})
+    check(len(g["features"]) == min(1000, len(ids)) and ("next" in g) == (len(ids) > 1000),
+          "geojson: one page, a next link only when more follow")
+    seen, path, pages = [], "/api/v1/sites.geojson?limit=40", 0
+    while path and pages < 100:
+        s, g = curl(hub, "GET", path)
+        check(s == 200 and g["limit"] == 40 and len(g["features"]) <= 40, "geojson page %s" % path)
+        seen += [f["properties"]["id"] for f in g["features"]]
+        path, pages = g.get("next"), pages + 1
+    check(seen == ids, "geojson: the next links walk every site once, in id order (%d of %d)" % (len(seen), len(ids)))
+    s, g = curl(hub, "GET", "/api/v1/sites.geojson?limit=2000")
+    check(s == 200 and g["limit"] == 2000, "geojson: limit 2000 is allowed")
+    for bad in ["limit=2001", "limit=0", "offset=-1", "limit=x"]:
+        s, e = curl(hub, "GET", "/api/v1/sites.geojson?" + bad)
+        check(s == 400 and is_error(e, "invalid_parameter"), "geojson %s is 400: %s" % (bad, s))
+    # The filters go on in the next link.
+    s, g = curl(hub, "GET", "/api/v1/sites.geojson?standard=MCS&limit=1")
+    check(s == 200 and g["total"] > 1 and "standard=MCS" in g.get("next", ""), "geojson: next keeps the filters: %s" %
+          g.get("next"))
+    s, g2 = curl(hub, "GET", g["next"])
+    check(s == 200 and g2["offset"] == 1 and g2["total"] == g["total"], "geojson: the next link answers")
+
+
+def big_csv(n_sites, prefix):
+    rows = ["site_id,name,lat,lon,standard,power_kw,count,price_per_kwh,price_per_min,operator"]
+    for i in range(n_sites):
+        lat, lon = 44 + (i * 7919 % 12000) / 1000.0, 2 + (i * 104729 % 14000) / 1000.0
+        rows.append("%s%06d,Site %d,%.4f,%.4f,MCS,1000,2,0.49,0,Big Op" % (prefix, i, i, lat, lon))
+        rows.append("%s%06d,Site %d,%.4f,%.4f,CCS2,350,4,0.49,0,Big Op" % (prefix, i, i, lat, lon))
+    return ("\n".join(rows) + "\n").encode()
+
+
+def post_raw(hub, path, body, key, out):
+    c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=120)
+    c.request("POST", path, body, {"Authorization": "Bearer " + key})
+    r = c.getresponse()
+    out.append((r.status, json.loads(r.read() or b"null")))
+    c.close()
+
+
+def test_import_off_loop(tmp):
+    """A 60,000-row import runs on a worker: /healthz answers within ~100 ms all the while; a second
+    import of the same organisation meanwhile gets 503; the import is whole and idempotent."""
+    db = os.path.join(tmp, "big.db")
+    admin = key(db, "admin", "hub-admin")
+    hub = Hub(db)
+    try:
+        n0 = curl(hub, "GET", "/api/v1/sites?limit=1")[1]["total"]
+        body = big_csv(30000, "BIG")
+        done = []
+        t = threading.Thread(target=post_raw, args=(hub, "/api/v1/import?format=csv", body, admin, done))
+        t0 = time.monotonic()
+        t.start()
+        time.sleep(0.2)
+        busy = []
+        post_raw(hub, "/api/v1/import?format=csv", b"site_id,name,lat,lon\nX,Y,50,8\n", admin, busy)
+        waits = []
+        while t.is_alive():
+            c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=30)
+            p0 = time.monotonic()
+            c.request("GET", "/healthz")
+            ok = c.getresponse().status == 200
+            if t.is_alive():
+                waits.append(time.monotonic() - p0)
+            c.close()
+            check(ok, "healthz answers during the import")
+            time.sleep(0.01)
+        t.join()
+        took = time.monotonic() - t0
+        s, b = done[0]
+        check(s == 200 and b["added"] >= 30000 and b["records"] == b["added"],
+              "the big import is stored: %s %s" % (s, str(b)[:200]))
+        check(len(waits) >= 10 and max(waits) < 0.1,
+              "healthz within 100 ms while the import ran %.1f s: %d probes, longest %.0f ms" % (
+                  took, len(waits), 1000 * max(waits or [0])))
+        check(busy and busy[0][0] == 503 and is_error(busy[0][1], "busy"),
+              "a second import of the same organisation meanwhile is 503 busy: %s" % (busy,))
+        s, x = curl(hub, "GET", "/api/v1/sites/BIG029999")
+        check(s == 200 and len(x["evses"]) == 6, "the last site of the file is whole: %s" % s)
+        again = []
+        post_raw(hub, "/api/v1/import?format=csv", body, admin, again)
+        s, b2 = again[0]
+        check(s == 200 and b2["added"] == 0 and b2["updated"] == 0 and b2["unchanged"] == b["added"],
+              "the same file again changes nothing: %s" % str(b2)[:200])
+        s, b = curl(hub, "GET", "/api/v1/sites?limit=1")
+        check(b["total"] == n0 + 30000, "30,000 sites more, no more: %s" % b["total"])
+        # Map pages over 30,000 sites are written on workers: /healthz does not wait for them, and
+        # one address has at most 4 under way (a fifth meanwhile is 503).
+        pages, waits = [], []
+
+        def page(off):
+            c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=60)
+            c.request("GET", "/api/v1/sites.geojson?limit=2000&offset=%d" % off)
+            r = c.getresponse()
+            pages.append((r.status, r.read()))  # parsed later: json.loads holds the GIL the probes need
+            c.close()
+
+        threads = [threading.Thread(target=page, args=(2000 * i,)) for i in range(10)]
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=30)
+            p0 = time.monotonic()
+            c.request("GET", "/healthz")
+            c.getresponse().read()
+            waits.append(time.monotonic() - p0)
+            c.close()
+            time.sleep(0.005)
+        for t in threads:
+            t.join()
+        pages = [(st, json.loads(b)) for st, b in pages]
+        full = [b for st, b in pages if st == 200]
+        check(all(len(b["features"]) == 2000 and b["total"] == n0 + 30000 for b in full) and len(full) >= 4,
+              "full map pages: %d of 10" % len(full))
+        check(all(st == 200 or (st == 503 and is_error(b, "busy")) for st, b in pages) and len(full) < 10,
+              "one address gets at most 4 map pages under way, then 503 busy: %s" % sorted(st for st, _ in pages))
+        check(max(waits) < 0.1, "healthz within 100 ms beside 10 map pages of 2,000 sites: %d probes, longest %.0f ms" % (
+            len(waits), 1000 * max(waits)))
+        # A bad record at the end: nothing of the file is stored, and the record is named.
+        bad = big_csv(2000, "BAD") + b"BAD999999,Bad,95,8,MCS,1000,2,0.49,0,Big Op\n"
+        err = []
+        post_raw(hub, "/api/v1/import?format=csv", bad, admin, err)
+        s, e = err[0]
+        check(s == 400 and is_error(e) and ":4002:" in e["error"]["message"],
+              "a bad record names its line: %s" % (err,))
+        s, _ = curl(hub, "GET", "/api/v1/sites/BAD000001")
+        check(s == 404, "all or nothing: nothing of the bad file is stored")
+    finally:
+        check(hub.stop() == 0, "the hub stops cleanly after the imports")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "hub.db")
@@ -942,6 +1115,8 @@ def main():
             test_import(hub, keys)
             test_lists(hub, keys)
             test_routes(hub, keys)
+            test_route_dynamic_price(hub, keys)
+            test_geojson_paging(hub, keys)
             test_openapi(hub, keys)
         finally:
             check(hub.stop() == 0, "the hub stops cleanly on SIGTERM")
@@ -949,6 +1124,7 @@ def main():
         test_start_errors(tmp)
         test_keys_cli(tmp)
         test_cli_import(tmp)
+        test_import_off_loop(tmp)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
