@@ -1691,6 +1691,39 @@ def _():
     expect(s in (403, 404), "op-a reads op-b's charger: %s %s" % (s, short(b)))
 
 
+@check("sessions_foreign")
+def _():
+    """A session at op-a's charger with fleet-a's token: op-b and fleet-b neither see nor change it."""
+    w = WS("CP-A1", auth=("CP-A1", b"pass-a1-secret"))
+    try:
+        if not expect(w.open, "CP-A1 connects: %d" % w.status):
+            return
+        ocpp_call(w, "BootNotification", {"chargePointVendor": "X", "chargePointModel": "Y"}, "b")
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        got = ocpp_call(w, "StartTransaction", {"connectorId": 2, "idTag": "TOKA", "meterStart": 1000,
+                                                "timestamp": now}, "s")
+        if not expect(got and got[0] == 3 and "transactionId" in got[2], "a session starts: %s" % (got,)):
+            return
+        tid = str(got[2]["transactionId"])
+        for key in ("opb", "fleetb"):
+            s, b, _ = api("PATCH", "/api/v1/sessions/" + tid, {"requested_kwh": 1}, KEYS[key])
+            expect(s in (403, 404) and is_error(b), "%s changes op-a's session: %s %s" % (key, s, short(b)))
+            s, b, _ = api("GET", "/api/v1/sessions?limit=1000", key=KEYS[key])
+            ids = [str(x.get("transaction_id")) for x in b.get("data", [])] if isinstance(b, dict) else []
+            expect(s == 200 and tid not in ids, "%s lists op-a's session: %s %s" % (key, s, ids[:5]))
+        for key in ("opa", "fleeta"):
+            s, b, _ = api("PATCH", "/api/v1/sessions/" + tid, {"requested_kwh": 20}, KEYS[key])
+            expect(s == 200, "%s changes its own session: %s %s" % (key, s, short(b)))
+        ocpp_call(w, "StopTransaction", {"transactionId": int(tid), "meterStop": 2000, "timestamp": now,
+                                         "idTag": "TOKA"}, "t")
+        for key in ("opb", "fleetb"):
+            s, b, _ = api("GET", "/api/v1/cdrs?limit=1000", key=KEYS[key])
+            mine = [x for x in b.get("data", []) if str(x.get("transaction_id")) == tid] if isinstance(b, dict) else []
+            expect(s == 200 and not mine, "%s reads op-a's CDR: %s" % (key, s))
+    finally:
+        w.close()
+
+
 @check("unknown_and_revoked_keys")
 def _():
     """List 11: an unknown or revoked key is 401 JSON everywhere, /healthz and /metrics too."""
