@@ -4,8 +4,9 @@ kind, played against a real `ecorridor serve` on a fresh database on 127.0.0.1.
 
 Each attack must get its clear refusal (the right status with a JSON error, or the
 right WebSocket close code), nothing that should not be stored is, and /healthz
-answers within 100 ms throughout and after: a probe thread asks for it every 50 ms
-over a fresh connection during every check and records the slowest answer.
+answers within 100 ms throughout and after: a probe thread (in a child process, so that
+it measures the hub and not this process's interpreter lock) asks for it every 50 ms over
+a fresh connection during every check and records the slowest answer.
 
 The attacks come from 127.0.0.1 and the probe from 127.0.0.2 (all of 127/8 is
 loopback on Linux): the hub limits the connections still sending their request per
@@ -965,7 +966,8 @@ def crowd_phase(n, first, trickle, every, opt, what, allowed):
     try:
         crowd.run(seconds, until=(lambda c: all(x.closed for x in c.conns)) if t else None)
         tally = crowd.tally()
-        # Connections refused by the accept queue are still connecting; a moment more for them.
+        print("  (%d %s: %s)" % (n, what, ", ".join("%s: %d" % kv for kv in sorted(tally.items(), key=str))),
+              flush=True)
         expect(tally.get(503, 0) > 0, "%d %s: none refused with 503 (%s)" % (n, what, tally))
         bad = crowd.bad_answers(allowed)
         expect(not bad, "%s answered other than %s JSON: %s" % (what, sorted(allowed), bad[:3]))
