@@ -424,10 +424,13 @@ class Probe:
         self.n = 0
         self.errors = []
         self.src = PROBE_SRC
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            healthz_once(p, src=PROBE_SRC)
+            t.bind((PROBE_SRC, 0))
         except OSError:
             self.src = None  # no second loopback address here: probe from the attackers' own
+        finally:
+            t.close()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def run(self):
