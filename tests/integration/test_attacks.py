@@ -1223,6 +1223,7 @@ def _():
     smuggle(["Content-Length: 0, {N}"], what="Content-Length as a list")
     smuggle(["Content-Length: {N}", "Content-length: 5"], what="Content-Length in two spellings")
     smuggle(["Content-Length: 0", "Content-Length: {N}"], outer="GET /healthz", what="a GET with two lengths")
+    smuggle(["Content-Length: 0", " {N}"], what="a length folded onto a second line")
     for bad in ("-1", "+0", "0x10", "1e2", "5 5", "", "99999999999999999999999"):
         smuggle(["Content-Length: " + bad], want=(400, 413), what="Content-Length %r" % bad)
 
@@ -1745,6 +1746,11 @@ def _():
                    "%s on %s: expected 401 JSON with WWW-Authenticate, got %s %s" % (what, path, s, short(b, 80)))
     s, b, _ = api("GET", "/api/v1/sites", headers={"Authorization": "Basic " + base64.b64encode(b"a:b").decode()})
     expect(s == 401 and is_error(b), "Basic credentials on the REST API: %s %s" % (s, short(b)))
+    # Two keys in one request (a fleet's, then an admin's): refused, the write not made.
+    out, _ = exchange(request_bytes("POST", "/api/v1/sites", site_body("two-keys"), KEYS["fleeta"],
+                                    headers=["Authorization: Bearer " + KEYS["admin"]]))
+    expect(out and out[0][0] == 400 and is_error(out[0][2]), "two Authorization headers: %s" % describe(out))
+    expect(not site_exists("two-keys"), "the write with two keys was made")
 
 
 @check("key_whitespace")
