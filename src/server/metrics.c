@@ -111,6 +111,10 @@ void metrics__write_ocpp(const ocpp_stats_t *o, const ec_http_stats_t *http, ec_
         {"profiles_sent", "SetChargingProfile calls the power sharing sent.", o->profiles_sent},
         {"profiles_accepted", "Charging profiles the chargers accepted.", o->profiles_accepted},
         {"profiles_refused", "Charging profiles refused, failed or unanswered.", o->profiles_refused},
+        {"auth_limited", "Handshakes refused for too many failed password attempts (429).", o->auth_limited},
+        {"auth_slow", "Passwords checked with Argon2id on the worker pool.", o->auth_slow},
+        {"auth_cached", "Passwords found already verified in memory (no slow check).", o->auth_cached},
+        {"connections_cut", "Connections closed as their charger was deleted or changed.", o->cut},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         ec_buf_printf(out, "# HELP ecorridor_ocpp_%s_total %s\n# TYPE ecorridor_ocpp_%s_total counter\necorridor_ocpp_%s_total %lld\n",
