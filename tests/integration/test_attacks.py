@@ -1960,7 +1960,9 @@ def run_check(name, f):
         log = HUB.log_tail(20000).splitlines()
         why = [l.strip() for l in log if "runtime error" in l or "ERROR: AddressSanitizer" in l or
                l.lstrip().startswith("#0 ") or l.lstrip().startswith("#1 ") or l.startswith("SUMMARY")][:4]
-        FAILS.append("the hub died (exit %s): %s" % (HUB.proc.returncode, " | ".join(why) or short(log[-1:], 300)))
+        rc = HUB.proc.returncode
+        how = "by %s" % signal.Signals(-rc).name if rc < 0 else "with exit code %d" % rc
+        FAILS.append("the hub died %s%s" % (how, ": " + " | ".join(why) if why else ""))
     took = time.monotonic() - t0
     if FAILS:
         print("FAIL %s: %s  (%.1f s, healthz worst %.1f ms)%s" % (name, "; ".join(FAILS), took, worst, restarted),
