@@ -444,6 +444,7 @@ class Probe:
     def run(self):
         nxt = time.monotonic()
         while not self.stop_ev.is_set():
+            sent = time.monotonic()
             try:
                 status, took = healthz_once(self.port, timeout=1.0, src=self.src)
                 if status != 200:
@@ -453,7 +454,7 @@ class Probe:
                 self.errors.append("%s: %s" % (type(e).__name__, e))
             self.n += 1
             if took > self.worst:
-                self.worst, self.worst_at = took, time.monotonic() - took - self.t0
+                self.worst, self.worst_at = took, sent - self.t0
             nxt += 0.05
             self.stop_ev.wait(max(0.0, nxt - time.monotonic()))
 
