@@ -16,6 +16,7 @@ static ec_http_server *srv;
 static uint64_t deferred[8], handshakes[8];
 static size_t n_deferred, n_handshakes;
 static ec_ws *last_ws;
+static int lazy; /* the peer reads only when it must: the hub's output backs up */
 
 static void handle(void *ctx, const ec_http_request *req, ec_http_response *res)
 {
@@ -100,7 +101,8 @@ static void send_all(int fd, const uint8_t *p, size_t n)
         }
         p += w;
         n -= (size_t)w;
-        drain(fd);
+        if (lazy) uv_run(uv_default_loop(), UV_RUN_NOWAIT);
+        else drain(fd);
         settle();
     }
 }
@@ -160,6 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     uint32_t seed = data[0];
+    lazy = seed & 0x80;
     data++, size--;
 #ifdef FUZZ_WS
     static const char hs[] = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
