@@ -265,7 +265,7 @@ static void respond(http_conn *c)
 {
     ec_http_server *s = c->s;
     ec_http_response *res = &c->res;
-    ec_http_method m = c->req ? c->req->method : EC_HTTP_GET;
+    ec_http_method m = c->req && (unsigned)c->req->method < EC_HTTP_N_METHODS ? c->req->method : EC_HTTP_OTHER;
     size_t body = m == EC_HTTP_HEAD ? 0 : res->body.len;
     char head[512];
     int n = snprintf(head, sizeof head,
@@ -364,6 +364,20 @@ static int count_header_bytes(http_conn *c, size_t n)
     return 0;
 }
 
+static ec_http_method method_of(unsigned m)
+{
+    switch (m) {
+    case HTTP_GET: return EC_HTTP_GET;
+    case HTTP_POST: return EC_HTTP_POST;
+    case HTTP_PUT: return EC_HTTP_PUT;
+    case HTTP_PATCH: return EC_HTTP_PATCH;
+    case HTTP_DELETE: return EC_HTTP_DELETE;
+    case HTTP_OPTIONS: return EC_HTTP_OPTIONS;
+    case HTTP_HEAD: return EC_HTTP_HEAD;
+    default: return EC_HTTP_OTHER;
+    }
+}
+
 static int on_message_begin(http_parser *p)
 {
     http_conn *c = conn_of(p);
@@ -372,6 +386,9 @@ static int on_message_begin(http_parser *p)
         if (!(c->head = ec_malloc(sizeof *c->head))) return stop(c, 503, "busy", "out of memory");
         c->req = &c->head->req;
     }
+    /* A request refused before its headers are in is still counted by its method. */
+    c->req->method = EC_HTTP_OTHER;
+    c->req->path[0] = 0;
     c->t0_ns = ec_time_mono_ns();
     c->header_bytes = 0;
     c->url_len = 0;
@@ -394,6 +411,7 @@ static int on_message_begin(http_parser *p)
 static int on_url(http_parser *p, const char *at, size_t n)
 {
     http_conn *c = conn_of(p);
+    c->req->method = method_of(p->method); /* known once the target begins */
     if (c->url_len + n > HTTP_URL_MAX)
         return stop(c, 414, "uri_too_long", "the request target is longer than 4096 bytes");
     if (count_header_bytes(c, n)) return -1;
@@ -510,20 +528,6 @@ static int decode(const char *p, size_t n, char *out, size_t cap, int plus_space
     }
     out[o] = 0;
     return 0;
-}
-
-static ec_http_method method_of(unsigned m)
-{
-    switch (m) {
-    case HTTP_GET: return EC_HTTP_GET;
-    case HTTP_POST: return EC_HTTP_POST;
-    case HTTP_PUT: return EC_HTTP_PUT;
-    case HTTP_PATCH: return EC_HTTP_PATCH;
-    case HTTP_DELETE: return EC_HTTP_DELETE;
-    case HTTP_OPTIONS: return EC_HTTP_OPTIONS;
-    case HTTP_HEAD: return EC_HTTP_HEAD;
-    default: return EC_HTTP_OTHER;
-    }
 }
 
 /* The request target into req: path and arguments, decoded. */
