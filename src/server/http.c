@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -104,7 +105,7 @@ static void conn_read(http_conn *c);
 static void conn_resume(http_conn *c)
 {
     if (c->closed || c->state != CONN_HTTP || c->busy || c->out_queued >= HTTP_OUT_STOP) return;
-    if (!c->reading) conn_read(c);
+    if (!c->reading && !c->eof && !c->dead) conn_read(c);
     http__input(c, NULL, 0);
 }
 
@@ -128,9 +129,12 @@ static void on_write(uv_write_t *w, int status)
         http__close(c);
         return;
     }
-    if (c->out_queued == 0) {
-        if (c->state == CONN_WS) http__ws_drained(c);
-        else if (c->state == CONN_HTTP && !c->reading) conn_resume(c);
+    if (c->state == CONN_WS) {
+        /* A WebSocket peer that reads again may send again. */
+        if (!c->reading && !c->dead && !c->eof && c->out_queued < HTTP_OUT_STOP) conn_read(c);
+        if (c->out_queued == 0) http__ws_drained(c);
+    } else if (c->state == CONN_HTTP && c->out_queued < HTTP_OUT_STOP && !c->reading) {
+        conn_resume(c);
     }
 }
 
@@ -227,14 +231,21 @@ static void on_shutdown(uv_shutdown_t *sh, int status)
     ec_free(sh);
     (void)status;
     /* Keep reading (and dropping) a little, so that what the client still
-     * sends does not reset the connection before it has read our answer. */
-    if (!c->closed) c->linger_until_ms = http__now_ms(c->s) + HTTP_LINGER_MS;
+     * sends does not reset the connection before it has read our answer;
+     * a client that has half-closed sends nothing more. */
+    if (c->closed) return;
+    if (c->eof || c->dead) http__close(c);
+    else c->linger_until_ms = http__now_ms(c->s) + HTTP_LINGER_MS;
 }
 
 /* After the answer is out: half-close, then linger. */
 static void conn_finish(http_conn *c)
 {
     if (c->closed) return;
+    if (c->dead) {
+        http__close(c);
+        return;
+    }
     c->state = CONN_CLOSING;
     pending_remove(c);
     uv_shutdown_t *sh = ec_malloc(sizeof *sh);
@@ -245,7 +256,7 @@ static void conn_finish(http_conn *c)
     }
     /* Until the shutdown completes, the sweep still bounds the wait. */
     c->linger_until_ms = http__now_ms(c->s) + HTTP_LINGER_MS + 5000;
-    if (!c->reading) conn_read(c);
+    if (!c->reading && !c->eof) conn_read(c);
 }
 
 /* ---- answers -------------------------------------------------------------- */
@@ -254,7 +265,7 @@ static void respond(http_conn *c)
 {
     ec_http_server *s = c->s;
     ec_http_response *res = &c->res;
-    ec_http_method m = c->req ? c->req->method : EC_HTTP_GET;
+    ec_http_method m = c->req && (unsigned)c->req->method < EC_HTTP_N_METHODS ? c->req->method : EC_HTTP_OTHER;
     size_t body = m == EC_HTTP_HEAD ? 0 : res->body.len;
     char head[512];
     int n = snprintf(head, sizeof head,
@@ -319,7 +330,7 @@ ec_err ec_http_complete(ec_http_server *s, uint64_t serial, int status, const ch
 {
     uint32_t slot = (uint32_t)(serial >> 40);
     http_conn *c = slot < s->n_slots ? s->slots[slot] : NULL;
-    if (!c || c->closed || c->wait_serial != serial || c->state != CONN_HTTP) return EC_ENOTFOUND;
+    if (!c || c->closed || !c->busy || c->wait_serial != serial || c->state != CONN_HTTP) return EC_ENOTFOUND;
     c->res.status = status;
     c->res.content_type = content_type;
     ec_buf_reset(&c->res.body);
@@ -353,6 +364,20 @@ static int count_header_bytes(http_conn *c, size_t n)
     return 0;
 }
 
+static ec_http_method method_of(unsigned m)
+{
+    switch (m) {
+    case HTTP_GET: return EC_HTTP_GET;
+    case HTTP_POST: return EC_HTTP_POST;
+    case HTTP_PUT: return EC_HTTP_PUT;
+    case HTTP_PATCH: return EC_HTTP_PATCH;
+    case HTTP_DELETE: return EC_HTTP_DELETE;
+    case HTTP_OPTIONS: return EC_HTTP_OPTIONS;
+    case HTTP_HEAD: return EC_HTTP_HEAD;
+    default: return EC_HTTP_OTHER;
+    }
+}
+
 static int on_message_begin(http_parser *p)
 {
     http_conn *c = conn_of(p);
@@ -361,6 +386,9 @@ static int on_message_begin(http_parser *p)
         if (!(c->head = ec_malloc(sizeof *c->head))) return stop(c, 503, "busy", "out of memory");
         c->req = &c->head->req;
     }
+    /* A request refused before its headers are in is still counted by its method. */
+    c->req->method = EC_HTTP_OTHER;
+    c->req->path[0] = 0;
     c->t0_ns = ec_time_mono_ns();
     c->header_bytes = 0;
     c->url_len = 0;
@@ -383,6 +411,7 @@ static int on_message_begin(http_parser *p)
 static int on_url(http_parser *p, const char *at, size_t n)
 {
     http_conn *c = conn_of(p);
+    c->req->method = method_of(p->method); /* known once the target begins */
     if (c->url_len + n > HTTP_URL_MAX)
         return stop(c, 414, "uri_too_long", "the request target is longer than 4096 bytes");
     if (count_header_bytes(c, n)) return -1;
@@ -501,20 +530,6 @@ static int decode(const char *p, size_t n, char *out, size_t cap, int plus_space
     return 0;
 }
 
-static ec_http_method method_of(unsigned m)
-{
-    switch (m) {
-    case HTTP_GET: return EC_HTTP_GET;
-    case HTTP_POST: return EC_HTTP_POST;
-    case HTTP_PUT: return EC_HTTP_PUT;
-    case HTTP_PATCH: return EC_HTTP_PATCH;
-    case HTTP_DELETE: return EC_HTTP_DELETE;
-    case HTTP_OPTIONS: return EC_HTTP_OPTIONS;
-    case HTTP_HEAD: return EC_HTTP_HEAD;
-    default: return EC_HTTP_OTHER;
-    }
-}
-
 /* The request target into req: path and arguments, decoded. */
 static int read_target(http_conn *c)
 {
@@ -587,15 +602,19 @@ static int on_headers_complete(http_parser *p)
     else snprintf(r->authorization, sizeof r->authorization, "%s", c->head->auth);
     r->content_length = (p->flags & F_CHUNKED) ? -1 : (int64_t)p->content_length;
     if (!(p->flags & (F_CHUNKED | F_CONTENTLENGTH))) r->content_length = 0;
-    if (c->hcount[HDR_TRANSFER_ENCODING] && !(p->flags & F_CHUNKED))
-        return stop(c, 501, "not_implemented", "the only transfer coding served is chunked");
-    if (p->upgrade || c->hcount[HDR_UPGRADE]) {
-        trim(c->head->upgrade);
-        if (strcasecmp(c->head->upgrade, "websocket") != 0)
-            return stop(c, 400, "bad_request", "the only upgrade served is to websocket");
+    trim(c->head->te);
+    if (c->hcount[HDR_TRANSFER_ENCODING] && (!(p->flags & F_CHUNKED) || strcasecmp(c->head->te, "chunked")))
+        return stop(c, 501, "not_implemented", "the only transfer coding served is chunked, alone");
+    if (p->method == HTTP_CONNECT) return stop(c, 501, "not_implemented", "CONNECT is not served here");
+    trim(c->head->upgrade);
+    if (c->hcount[HDR_UPGRADE] && !strcasecmp(c->head->upgrade, "websocket")) {
         c->upgrade_ws = 1;
         return 2; /* no body: the rest is the WebSocket's */
     }
+    /* Another upgrade (h2c, say) is ignored, as RFC 9110 lets a server do;
+     * the connection closes after the answer, so nothing after it is read
+     * as another protocol. */
+    if (p->upgrade || c->hcount[HDR_UPGRADE]) c->close_after = 1;
     if (r->method == EC_HTTP_OTHER) {
         char msg[96];
         snprintf(msg, sizeof msg, "%s is not served here (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)",
@@ -696,8 +715,10 @@ static void dispatch(http_conn *c)
     c->res.status = 500;
     c->res.content_type = "application/json";
     c->res.www_authenticate[0] = 0;
+    uint64_t serial = r->serial;
     s->h.handle(s->h.ctx, r, &c->res);
-    if (c->closed) return;
+    /* A handler may have answered through ec_http_complete already. */
+    if (c->closed || c->wait_serial != serial || !c->busy) return;
     if (c->res.status) respond(c);
     /* else: ec_http_complete answers later; input waits meanwhile. */
 }
@@ -729,13 +750,14 @@ ec_err ec_http_ws_decide(ec_http_server *s, uint64_t serial, int status, void *u
 static void http_feed(http_conn *c, const char *data, size_t n)
 {
     while (!c->closed && c->state == CONN_HTTP) {
-        if (c->busy) {
-            /* Answering: input waits, up to a limit. */
+        if (c->busy || c->dead || c->out_queued >= HTTP_OUT_STOP) {
+            /* Answering, or answers unread: input waits, up to a limit. */
             if (n && ec_buf_append(&c->held, data, n)) {
                 http__close(c);
                 return;
             }
-            if (c->held.len >= HTTP_HELD_STOP && c->reading) uv_read_stop((uv_stream_t *)&c->tcp), c->reading = 0;
+            if (c->reading && (c->held.len >= HTTP_HELD_STOP || c->out_queued >= HTTP_OUT_STOP || c->dead))
+                uv_read_stop((uv_stream_t *)&c->tcp), c->reading = 0;
             return;
         }
         if (!n) return;
@@ -753,6 +775,11 @@ static void http_feed(http_conn *c, const char *data, size_t n)
         if (e != HPE_OK && e != HPE_PAUSED) {
             const char *what = http_errno_description(e);
             int h2 = n >= 14 && !memcmp(data, "PRI * HTTP/2.0", 14);
+            if (e == HPE_HEADER_OVERFLOW) {
+                c->busy = 0;
+                http__refuse(c, 431, "headers_too_large", "the request line and headers are larger than 8192 bytes");
+                return;
+            }
             int st = e == HPE_INVALID_VERSION || h2 ? 505 : 400;
             char msg[160];
             snprintf(msg, sizeof msg, "%s%s", h2 ? "HTTP/2 is not served here: use HTTP/1.1" : "the request is not valid HTTP/1.1: ",
@@ -781,7 +808,21 @@ static void http_feed(http_conn *c, const char *data, size_t n)
     if (!c->closed && c->state == CONN_WS && n) http__ws_input(c, data, n);
 }
 
+static void http_input(http_conn *c, const char *data, size_t n);
+
 void http__input(http_conn *c, const char *data, size_t n)
+{
+    c->depth++;
+    http_input(c, data, n);
+    c->depth--;
+    /* A half-closed client whose requests are all answered is done with. */
+    if (!c->depth && !c->closed && c->eof && c->state == CONN_HTTP && !c->busy && !c->held.len && !c->dead) {
+        if (c->out_queued) conn_finish(c);
+        else http__close(c);
+    }
+}
+
+static void http_input(http_conn *c, const char *data, size_t n)
 {
     if (c->closed) return;
     if (c->state == CONN_CLOSING) return; /* dropped */
@@ -824,6 +865,18 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 {
     http_conn *c = st->data;
     if (c->closed) return;
+    if (nread == UV_EOF && c->state != CONN_WS && c->state != CONN_WS_PENDING &&
+        (c->busy || c->out_queued || c->held.len || c->state == CONN_CLOSING)) {
+        /* Half-closed: what it sent is answered, then the connection ends. */
+        c->eof = 1;
+        if (c->reading) uv_read_stop(st), c->reading = 0;
+        if (c->state == CONN_CLOSING) {
+            if (!c->out_queued) http__close(c);
+            return;
+        }
+        http__input(c, NULL, 0);
+        return;
+    }
     if (nread < 0) {
         http__close(c);
         return;
@@ -840,21 +893,29 @@ static void conn_read(http_conn *c)
     c->reading = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0;
 }
 
-static uint32_t bucket_of(const struct sockaddr_storage *ss, char *peer, size_t n)
+/* The client's address, as text and as bytes (an IPv6 /64 is one client),
+ * and its bucket under the server's secret key. */
+static uint32_t bucket_of(ec_http_server *s, const struct sockaddr_storage *ss, http_conn *c)
 {
-    uint64_t h = 0;
+    memset(c->addr, 0, sizeof c->addr);
     if (ss->ss_family == AF_INET) {
         const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-        inet_ntop(AF_INET, &a->sin_addr, peer, (socklen_t)n);
-        h = ec_hash_bytes(&a->sin_addr, sizeof a->sin_addr);
+        inet_ntop(AF_INET, &a->sin_addr, c->peer, sizeof c->peer);
+        memcpy(c->addr, &a->sin_addr, 4);
     } else if (ss->ss_family == AF_INET6) {
         const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-        inet_ntop(AF_INET6, &a->sin6_addr, peer, (socklen_t)n);
-        h = ec_hash_bytes(&a->sin6_addr, 8); /* a /64 is one client */
+        inet_ntop(AF_INET6, &a->sin6_addr, c->peer, sizeof c->peer);
+        memcpy(c->addr, &a->sin6_addr, 8);
+        c->addr[15] = 6;
     } else {
-        snprintf(peer, n, "local");
+        snprintf(c->peer, sizeof c->peer, "local");
+        c->addr[15] = 1;
     }
-    return (uint32_t)(h % HTTP_ADDR_BUCKETS);
+    unsigned char h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, c->addr, sizeof c->addr, s->addr_key);
+    uint32_t v;
+    memcpy(&v, h, sizeof v);
+    return v % HTTP_ADDR_BUCKETS;
 }
 
 static ec_err slot_take(ec_http_server *s, http_conn *c)
@@ -881,11 +942,11 @@ static ec_err slot_take(ec_http_server *s, http_conn *c)
 
 /* The oldest connection of a bucket that has been sending long enough to
  * give its place to a newer one. */
-static http_conn *evictable(ec_http_server *s, uint32_t bucket, int64_t now)
+static http_conn *evictable(ec_http_server *s, const http_conn *c, int64_t now)
 {
     for (http_conn *p = s->pend_head; p; p = p->pend_next) {
         if (now - p->pending_since_ms < HTTP_EVICT_AGE_MS) return NULL; /* the rest are younger */
-        if (p->bucket == bucket && !p->busy) return p;
+        if (p->bucket == c->bucket && !p->busy && !memcmp(p->addr, c->addr, sizeof c->addr)) return p;
     }
     return NULL;
 }
@@ -905,7 +966,7 @@ static void conn_begin(ec_http_server *s, http_conn *c)
     int len = sizeof ss;
     memset(&ss, 0, sizeof ss);
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len)) ss.ss_family = AF_UNSPEC;
-    c->bucket = bucket_of(&ss, c->peer, sizeof c->peer);
+    c->bucket = bucket_of(s, &ss, c);
     uv_tcp_nodelay(&c->tcp, 1);
     if (slot_take(s, c)) {
         c->slot = UINT32_MAX;
@@ -918,8 +979,8 @@ static void conn_begin(ec_http_server *s, http_conn *c)
     }
     int64_t now = http__now_ms(s);
     int busy = s->stats.open > s->lim.max_connections;
-    if (!busy && s->pending_by_bucket[c->bucket] >= s->lim.max_pending_per_addr) {
-        http_conn *old = evictable(s, c->bucket, now);
+    if (!busy && s->pending_by_bucket[c->bucket] >= (uint32_t)s->lim.max_pending_per_addr) {
+        http_conn *old = evictable(s, c, now);
         if (old) {
             s->stats.refused_busy++;
             http__refuse(old, 503, "busy", "too many connections from one address are still sending their request");
@@ -1017,7 +1078,8 @@ ec_err http__server_new(uv_loop_t *loop, const ec_http_handler *h, const ec_http
     s->h = *h;
     if (lim) s->lim = *lim;
     limits_default(&s->lim);
-    http_parser_set_max_header_size(2 * HTTP_HEADERS_MAX);
+    http_parser_set_max_header_size(HTTP_HEADERS_MAX);
+    randombytes_buf(s->addr_key, sizeof s->addr_key);
     /* A write to a peer that has gone must fail with EPIPE, not end the
      * process: libuv writes with write(2). */
     signal(SIGPIPE, SIG_IGN);

@@ -11,7 +11,7 @@
 
 #define HTTP_HEADERS_MAX 8192       /* request line and headers, in all: more is 431 */
 #define HTTP_URL_MAX 4096           /* the request target: more is 414 */
-#define HTTP_ADDR_BUCKETS 8192      /* client addresses, hashed, for the per-address limit */
+#define HTTP_ADDR_BUCKETS 65536     /* client addresses, hashed with a secret key, for the per-address limit */
 #define HTTP_HELD_MAX (256u << 10)  /* input read ahead of the request being answered */
 #define HTTP_HELD_STOP (64u << 10)  /* ... past which the socket is not read until it drains */
 #define HTTP_OUT_STOP (1u << 20)    /* queued output past which a peer's input waits */
@@ -65,6 +65,9 @@ struct http_conn {
     ec_http_server *s;
     uint32_t slot;        /* index in s->slots: serials name it */
     uint32_t bucket;      /* the client address's bucket */
+    unsigned char addr[16]; /* the address itself (IPv6: its /64), to tell colliding ones apart */
+    int eof;              /* the client has half-closed: answer what is in, then close */
+    int depth;            /* http__input calls on the stack */
     char peer[48];
     conn_state state;
     int closed;           /* uv_close called: nothing more happens */
@@ -124,7 +127,8 @@ struct ec_http_server {
     uint32_t *free_slots;
     uint32_t n_free;
     http_conn *pend_head, *pend_tail; /* still sending, oldest first */
-    uint16_t pending_by_bucket[HTTP_ADDR_BUCKETS];
+    uint32_t pending_by_bucket[HTTP_ADDR_BUCKETS];
+    unsigned char addr_key[16]; /* the buckets' hash key, drawn at start: no client can aim at another's */
     void *tls_ctx;         /* SSL_CTX *, NULL: plain */
     int stopping;
     char readbuf[64 << 10];

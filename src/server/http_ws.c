@@ -211,6 +211,12 @@ void http__ws_accept(http_conn *c, void *user)
 void http__ws_input(http_conn *c, const char *data, size_t n)
 {
     ec_ws *w = c->ws;
+    if (c->out_queued > HTTP_WS_QUEUE_MAX) {
+        /* Pings (or messages) from a peer that reads none of the answers. */
+        ws_queue_close(w, 1008, "too much unread");
+        ws_pump(c, 1);
+        return;
+    }
     w->in = data;
     w->in_len = n;
     int r = wslay_event_recv(w->wslay);
@@ -222,6 +228,9 @@ void http__ws_input(http_conn *c, const char *data, size_t n)
         return;
     }
     ws_pump(c, 1);
+    /* Its answers wait unread: read no more of it until they are taken. */
+    if (!c->closed && c->out_queued >= HTTP_OUT_STOP && c->reading)
+        uv_read_stop((uv_stream_t *)&c->tcp), c->reading = 0;
 }
 
 void http__ws_drained(http_conn *c)
