@@ -441,6 +441,7 @@ static void write_object(ec_api *a, const api_principal *p, ec_kind k, const cha
                          ec_http_method m, const ec_http_request *req, ec_http_response *res)
 {
     char id[EC_REG_ID_MAX + 1];
+    if (api__may_write_kind(p, k, res)) return;
     ec_json *in = body_json(req, res), *base = NULL;
     if (!in) return;
     ec_buf old, doc;
@@ -514,6 +515,7 @@ done:
 static void delete_object(ec_api *a, const api_principal *p, ec_kind k, const char *id,
                           ec_http_response *res)
 {
+    if (api__may_write_kind(p, k, res)) return;
     ec_buf old, doc;
     ec_buf_init(&old, EC_REG_DOC_MAX);
     ec_buf_init(&doc, EC_REG_DOC_MAX);
@@ -638,6 +640,11 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
      * unknown or revoked one is 401 everywhere, so a client learns of it. */
     api_principal p;
     if (api__authenticate(a, req, res, &p)) return;
+    int readonly = !strcmp(path, "/healthz") || !strcmp(path, "/metrics") || !strcmp(path, "/") ||
+                   !strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/");
+    if (readonly && req->method != EC_HTTP_GET && req->method != EC_HTTP_HEAD)
+        return api__error(res, 405, "method_not_allowed", NULL, "%s takes GET (or HEAD), not %s", path,
+                          ec_http_method_name(req->method));
     if (!strcmp(path, "/healthz")) {
         /* The store is read at most once a second while the register stays
          * as it is: a probe must cost the hub little. */

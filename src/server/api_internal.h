@@ -20,6 +20,9 @@ int api__authenticate(ec_api *a, const ec_http_request *req, ec_http_response *r
 int api__may_route(const api_principal *p, ec_http_response *res);
 int api__may_read_kind(const api_principal *p, ec_kind k, ec_http_response *res);
 int api__may_read_object(const api_principal *p, ec_kind k, const char *id, ec_http_response *res);
+/* Whether the key's role may change this kind at all: checked before the
+ * body is read, so a stranger learns nothing from validation. */
+int api__may_write_kind(const api_principal *p, ec_kind k, ec_http_response *res);
 /* old: the stored object's index (NULL when new); new_: the written one
  * (NULL for a delete). */
 int api__may_write(ec_api *a, const api_principal *p, ec_kind k, const ec_reg_index_t *old,

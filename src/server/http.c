@@ -391,6 +391,7 @@ static int on_message_begin(http_parser *p)
     c->req->path[0] = 0;
     c->t0_ns = ec_time_mono_ns();
     c->header_bytes = 0;
+    c->in_headers = 0;
     c->url_len = 0;
     c->url_over = 0;
     c->hname_len = 0;
@@ -456,6 +457,7 @@ static hdr_id hdr_lookup(const char *name)
 static int on_header_field(http_parser *p, const char *at, size_t n)
 {
     http_conn *c = conn_of(p);
+    c->in_headers = 1;
     if (count_header_bytes(c, n + 4)) return -1; /* ": " and CRLF */
     if (c->in_value) c->in_value = 0, c->hname_len = 0;
     for (size_t i = 0; i < n; i++)
@@ -777,7 +779,8 @@ static void http_feed(http_conn *c, const char *data, size_t n)
             int h2 = n >= 14 && !memcmp(data, "PRI * HTTP/2.0", 14);
             if (e == HPE_HEADER_OVERFLOW) {
                 c->busy = 0;
-                http__refuse(c, 431, "headers_too_large", "the request line and headers are larger than 8192 bytes");
+                if (!c->in_headers) http__refuse(c, 414, "uri_too_long", "the request target is longer than 4096 bytes");
+                else http__refuse(c, 431, "headers_too_large", "the request line and headers are larger than 8192 bytes");
                 return;
             }
             int st = e == HPE_INVALID_VERSION || h2 ? 505 : 400;

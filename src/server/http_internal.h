@@ -96,6 +96,7 @@ struct http_conn {
     int message_done;
     int upgrade_ws;
     size_t header_bytes;
+    int in_headers;        /* past the request line */
     size_t url_len;
     int url_over;
     char hname[40];

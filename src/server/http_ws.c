@@ -224,7 +224,15 @@ void http__ws_input(http_conn *c, const char *data, size_t n)
     w->in_len = 0;
     if (c->closed) return;
     if (r) {
-        http__close(c);
+        /* A protocol error (a fragmented control frame, say) comes back as
+         * a failure, with a close queued that carries no code: ours says
+         * 1002, written as it is, and the connection ends. */
+        if (!w->close_queued) {
+            static const unsigned char close_1002[] = {0x88, 0x02, 0x03, 0xEA};
+            w->close_queued = 1;
+            http__write(c, close_1002, sizeof close_1002);
+        }
+        if (!c->closed) http__kill(c);
         return;
     }
     ws_pump(c, 1);

@@ -169,6 +169,15 @@ static int may_name(ec_api *a, const api_principal *p, ec_kind k, const ec_reg_i
     return 0;
 }
 
+int api__may_write_kind(const api_principal *p, ec_kind k, ec_http_response *res)
+{
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "changing the register needs a key");
+    int ok = p->role == EC_ROLE_ADMIN ||
+             (p->role == EC_ROLE_OPERATOR && (k == EC_KIND_SITE || k == EC_KIND_TARIFF)) ||
+             (p->role == EC_ROLE_AGENCY && (k == EC_KIND_SITE || k == EC_KIND_SUBSTATION || k == EC_KIND_RENEWABLE));
+    return ok ? 0 : forbidden(res, "a %s key may not change %s", ec_role_name(p->role), ec_kind_name(k));
+}
+
 int api__may_write(ec_api *a, const api_principal *p, ec_kind k, const ec_reg_index_t *old,
                    const ec_reg_index_t *new_, ec_http_response *res)
 {
