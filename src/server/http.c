@@ -100,6 +100,7 @@ static void pending_remove(http_conn *c)
 }
 
 static void conn_read(http_conn *c);
+static void on_resume(uv_idle_t *h);
 
 /* Reads again, once what held it back is gone, and parses what was held. */
 static void conn_resume(http_conn *c)
@@ -864,6 +865,16 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
     *b = uv_buf_init(c->s->readbuf, sizeof c->s->readbuf);
 }
 
+static void throttle(http_conn *c)
+{
+    ec_http_server *s = c->s;
+    if (c->throttled || c->closed || s->stopping) return;
+    if (ec_vec_push(&s->throttled, &c->slot)) return;
+    c->throttled = 1;
+    if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp), c->reading = 0;
+    if (!uv_is_active((uv_handle_t *)&s->resume)) uv_idle_start(&s->resume, on_resume);
+}
+
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 {
     http_conn *c = st->data;
@@ -885,6 +896,10 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
         return;
     }
     if (nread == 0) return;
+    /* A full buffer means more is waiting: one buffer a turn per
+     * connection, so one fast sender (a flood of messages, or a body the
+     * hub is dropping) cannot hold the loop from everyone else. */
+    if ((size_t)nread == sizeof c->s->readbuf) throttle(c);
     if (c->state == CONN_CLOSING) return;
     if (c->tls) http__tls_input(c, b->base, (size_t)nread);
     else http__input(c, b->base, (size_t)nread);
@@ -892,8 +907,29 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 
 static void conn_read(http_conn *c)
 {
-    if (c->closed) return;
+    if (c->closed || c->throttled) return;
     c->reading = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0;
+}
+
+/* The next turn: the throttled connections read again, where nothing
+ * else holds them back. */
+static void on_resume(uv_idle_t *h)
+{
+    ec_http_server *s = h->data;
+    ec_vec v = s->throttled;
+    ec_vec_init(&s->throttled, sizeof(uint32_t));
+    uv_idle_stop(&s->resume);
+    for (size_t i = 0; i < v.len; i++) {
+        uint32_t slot = EC_VEC_AT(&v, uint32_t, i);
+        http_conn *c = slot < s->n_slots ? s->slots[slot] : NULL;
+        if (!c || c->closed || !c->throttled) continue;
+        c->throttled = 0;
+        if (c->dead || c->eof || c->reading) continue;
+        if (c->state == CONN_HTTP) conn_resume(c);
+        else if (c->state == CONN_CLOSING) conn_read(c);
+        else if (c->state == CONN_WS && c->out_queued < HTTP_OUT_STOP) conn_read(c);
+    }
+    ec_vec_free(&v);
 }
 
 /* The client's address, as text and as bytes (an IPv6 /64 is one client),
@@ -1088,6 +1124,9 @@ ec_err http__server_new(uv_loop_t *loop, const ec_http_handler *h, const ec_http
     signal(SIGPIPE, SIG_IGN);
     uv_timer_init(loop, &s->sweep);
     s->sweep.data = s;
+    uv_idle_init(loop, &s->resume);
+    s->resume.data = s;
+    ec_vec_init(&s->throttled, sizeof(uint32_t));
     uv_timer_start(&s->sweep, on_sweep, 250, 250);
     uv_unref((uv_handle_t *)&s->sweep);
     *out = s;
@@ -1169,6 +1208,8 @@ void ec_http_stop(ec_http_server *s)
     if (s->listening) uv_close((uv_handle_t *)&s->listener, NULL);
     uv_timer_stop(&s->sweep);
     uv_close((uv_handle_t *)&s->sweep, NULL);
+    uv_idle_stop(&s->resume);
+    uv_close((uv_handle_t *)&s->resume, NULL);
     for (uint32_t i = 0; i < s->n_slots; i++)
         if (s->slots[i]) http__close(s->slots[i]);
 }
@@ -1178,6 +1219,7 @@ void ec_http_free(ec_http_server *s)
     if (!s) return;
     ec_http_stop(s);
     http__tls_free(s);
+    ec_vec_free(&s->throttled);
     ec_free(s->slots);
     ec_free(s->free_slots);
     ec_free(s);

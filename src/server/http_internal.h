@@ -68,6 +68,7 @@ struct http_conn {
     unsigned char addr[16]; /* the address itself (IPv6: its /64), to tell colliding ones apart */
     int eof;              /* the client has half-closed: answer what is in, then close */
     int depth;            /* http__input calls on the stack */
+    int throttled;        /* read its share of this turn: reads again next turn */
     char peer[48];
     conn_state state;
     int closed;           /* uv_close called: nothing more happens */
@@ -118,6 +119,8 @@ struct ec_http_server {
     uv_tcp_t listener;
     int listening;
     uv_timer_t sweep;
+    uv_idle_t resume;      /* reads again, next turn, the connections that read their share */
+    ec_vec throttled;      /* their slots */
     ec_http_handler h;
     ec_http_limits_t lim;
     int port;
