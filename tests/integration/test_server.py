@@ -19,6 +19,10 @@ import threading
 import time
 
 ECORRIDOR, SRC, DATA = sys.argv[1], sys.argv[2], sys.argv[3]
+# A sanitized build (.ci/run's second pass) runs several times slower: the
+# latency bounds are then a second, as in test_attacks.py.
+with open(ECORRIDOR, "rb") as _f:
+    PROBE_LIMIT_S = 1.0 if b"__asan_init" in _f.read() else 0.1
 FIX = os.path.join(SRC, "tests", "fixtures")
 passed = failed = 0
 
@@ -1042,8 +1046,8 @@ def test_import_off_loop(tmp):
         s, b = done[0]
         check(s == 200 and b["added"] >= 30000 and b["records"] == b["added"],
               "the big import is stored: %s %s" % (s, str(b)[:200]))
-        check(len(waits) >= 10 and max(waits) < 0.1,
-              "healthz within 100 ms while the import ran %.1f s: %d probes, longest %.0f ms" % (
+        check(len(waits) >= 10 and max(waits) < PROBE_LIMIT_S,
+              "healthz within %.0f ms while the import ran %.1f s: %d probes, longest %.0f ms" % (PROBE_LIMIT_S * 1000,
                   took, len(waits), 1000 * max(waits or [0])))
         check(busy and busy[0][0] == 503 and is_error(busy[0][1], "busy"),
               "a second import of the same organisation meanwhile is 503 busy: %s" % (busy,))
@@ -1086,7 +1090,7 @@ def test_import_off_loop(tmp):
               "full map pages: %d of 10" % len(full))
         check(all(st == 200 or (st == 503 and is_error(b, "busy")) for st, b in pages) and len(full) < 10,
               "one address gets at most 4 map pages under way, then 503 busy: %s" % sorted(st for st, _ in pages))
-        check(max(waits) < 0.1, "healthz within 100 ms beside 10 map pages of 2,000 sites: %d probes, longest %.0f ms" % (
+        check(max(waits) < PROBE_LIMIT_S, "healthz within %.0f ms beside 10 map pages of 2,000 sites: %d probes, longest %.0f ms" % (PROBE_LIMIT_S * 1000,
             len(waits), 1000 * max(waits)))
         # A bad record at the end: nothing of the file is stored, and the record is named.
         bad = big_csv(2000, "BAD") + b"BAD999999,Bad,95,8,MCS,1000,2,0.49,0,Big Op\n"
