@@ -164,6 +164,9 @@ void ec_progress_finish(ec_progress *p);
 /* Parses a whole string as a finite double / integer; 0 on success. */
 int ec_parse_double(const char *s, double *out);
 int ec_parse_i64(const char *s, int64_t *out);
+/* Characters in s, which must be valid UTF-8 (as text the JSON reader
+ * accepted is): every byte but a continuation byte starts one. */
+size_t ec_utf8_chars(const char *s);
 
 /* Reads a whole file into a new NUL-terminated buffer (free with ec_free),
  * refusing files over max bytes. */

@@ -56,3 +56,10 @@ ec_err ec_read_file(const char *path, size_t max, char **out, size_t *len)
     if (len) *len = b.len;
     return EC_OK;
 }
+
+size_t ec_utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}

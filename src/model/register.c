@@ -267,14 +267,6 @@ static int decimal_valid(const char *s, double *out)
     return ec_parse_double(s, out) == 0;
 }
 
-/* Characters, not bytes: the JSON reader has checked that text is UTF-8, so
- * every byte but a continuation byte starts one. */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
 
 /* An IANA time zone's shape: "UTC", or Area/Location[/Location] with one of
  * tzdata's areas and parts of letters, digits, '_', '-' and '+' that begin
@@ -364,7 +356,7 @@ static ec_err check_value(const field *f, const ec_json *v, const char *path, ec
     double d = 0;
     switch (f->type) {
     case F_STR:
-        if (utf8_chars(s) > (size_t)f->max)
+        if (ec_utf8_chars(s) > (size_t)f->max)
             return bad(e, "invalid_field", path, "%s is longer than %.0f characters", path, f->max);
         if (f->ref == FMT_TIME_ZONE && !time_zone_valid(s))
             return bad(e, "invalid_field", path, "%s \"%.40s\" must be an IANA time zone like \"Europe/Berlin\" or \"UTC\"",

@@ -305,22 +305,16 @@ static void geojson_run(work_job *j)
 {
     geojson_job *x = (geojson_job *)j;
     ec_err rc = x->store ? EC_OK : ec_store_open(x->db_path, &x->store);
-    if (!rc) rc = geojson_page(x->store, &x->f, x->filters.data ? x->filters.data : "", &j->body);
+    if (!rc) rc = geojson_page(x->store, &x->f, x->filters.data ? x->filters.data : "", &j->res.body);
     /* The next job's read must see what was written meanwhile. */
     if (x->store) ec_store_release(x->store);
     if (rc) {
         ec_log(EC_LOG_ERROR, "store: %s", ec_errmsg());
-        ec_http_response r;
-        memset(&r, 0, sizeof r);
-        r.body = j->body;
-        api__error(&r, 500, "store_error", NULL, "the register could not be read");
-        j->body = r.body;
-        j->status = 500;
-        j->content_type = "application/json";
+        api__error(&j->res, 500, "store_error", NULL, "the register could not be read");
         return;
     }
-    j->status = 200;
-    j->content_type = "application/geo+json";
+    j->res.status = 200;
+    j->res.content_type = "application/geo+json";
 }
 
 static int geojson_done(work_job *j)
@@ -380,7 +374,7 @@ static void geojson(ec_api *a, const ec_http_request *req, ec_http_response *res
     KEEP(status);
 #undef KEEP
     x->db_path = a->db_path;
-    ec_buf_init(&x->job.body, 64u << 20);
+    ec_buf_init(&x->job.res.body, 64u << 20);
     x->job.start = geojson_start;
     x->job.run = geojson_run;
     x->job.done = geojson_done;
@@ -717,11 +711,4 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
     }
     api__error(res, 405, "method_not_allowed", NULL, "%s is not allowed on %s (GET, POST)",
                ec_http_method_name(req->method), ec_kind_name(k));
-}
-
-void api__free(ec_api *a)
-{
-    ec_trip_planner_free(a->planner);
-    ec_sites_free(&a->planner_sites);
-    a->planner = NULL;
 }

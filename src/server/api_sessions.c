@@ -101,14 +101,6 @@ typedef struct {
     int64_t lo, hi; /* B_STR/B_STRS: length; B_INT: value; B_STRS: hi also the item count */
 } bfield;
 
-/* Characters, not bytes (the JSON reader has checked the text is UTF-8). */
-static int64_t utf8_chars(const char *s)
-{
-    int64_t n = 0;
-    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 /* The dates a body may name: 2000-01-01 to 2099-12-31 (UTC). Outside them
  * a date is a typo or a clock gone wrong, never a token's expiry or a
  * truck's departure. */
@@ -133,7 +125,7 @@ static int check_body(const ec_json *j, const bfield *fields, ec_http_response *
         int64_t t;
         switch (f->type) {
         case B_STR:
-            if (!s || utf8_chars(s) < f->lo || utf8_chars(s) > f->hi) {
+            if (!s || (int64_t)ec_utf8_chars(s) < f->lo || (int64_t)ec_utf8_chars(s) > f->hi) {
                 api__error(res, 400, s ? "invalid_field" : "wrong_type", key, "%s must be a string of %lld to %lld characters",
                            key, (long long)f->lo, (long long)f->hi);
                 return -1;
@@ -364,7 +356,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
         goto done;
     }
     const char *pw = ec_json_str(ec_json_get(in, "password"));
-    if (pw && ocpp__password_hash(cid, pw, hash)) goto fail;
+    if (pw && ocpp__password_hash(pw, hash)) goto fail;
     double prof = hash[0] ? 1 : 0;
     if (base) ec_json_number(ec_json_get(base, "security_profile"), &prof);
     if (!base && hash[0]) prof = 1;

@@ -82,9 +82,8 @@ ocpp_stats_t ocpp__stats(const ocpp_cs *cs)
     return o;
 }
 
-ec_err ocpp__password_hash(const char *cp_id, const char *password, char out[EC_CHARGER_HASH_MAX])
+ec_err ocpp__password_hash(const char *password, char out[EC_CHARGER_HASH_MAX])
 {
-    (void)cp_id;
     return ocpp_auth__hash(password, strlen(password), out);
 }
 

@@ -135,10 +135,10 @@ ec_err ocpp__fix_tariff(ocpp_cs *cs, const char *site_id, int64_t now_s, ec_buf 
 /* Looks up token uid: 1 and *t when known, 0 when not, -1 on a store error. */
 int ocpp__load_token(ec_store *s, const char *uid, ec_token_t *t);
 
-/* The password hash kept for a charge point: Argon2id (crypto_pwhash_str),
- * some 30 ms of work; EC_ENOMEM when it cannot be made. cp_id is unused (an
- * Argon2id string has its own salt) and kept for the callers. */
-ec_err ocpp__password_hash(const char *cp_id, const char *password, char out[EC_CHARGER_HASH_MAX]);
+/* The password hash kept for a charge point: Argon2id (crypto_pwhash_str,
+ * salted in the string itself), some 30 ms of work; EC_ENOMEM when it cannot
+ * be made. */
+ec_err ocpp__password_hash(const char *password, char out[EC_CHARGER_HASH_MAX]);
 /* Charge point id was written or deleted through the API: the passwords
  * verified for it are forgotten, and its live connection, if any, is closed
  * (1008) when the charger is gone ("charger deleted"), its password or

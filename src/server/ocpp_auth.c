@@ -98,7 +98,7 @@ uint64_t ocpp_auth__credentials_tag(const ocpp_auth *a, const char *hash, int se
 {
     char s[EC_CHARGER_HASH_MAX + 8];
     int n = snprintf(s, sizeof s, "%d:%s", security_profile, hash);
-    return tag_of(a, 'c', s, n < 0 ? 0 : (size_t)n);
+    return tag_of(a, 'c', s, n < 0 ? 0 : (size_t)n < sizeof s ? (size_t)n : sizeof s - 1);
 }
 
 /* ---- hashes ------------------------------------------------------------------ */

@@ -152,26 +152,24 @@ static void route_start(work_job *j)
 static void route_run(work_job *j)
 {
     route_job *x = (route_job *)j;
-    ec_http_response res;
-    memset(&res, 0, sizeof res);
-    res.body = j->body;
+    ec_http_response *res = &j->res;
     ec_errclear();
     if (!x->planner && !x->built) {
         ec_err rc = build(x);
         if (rc) {
-            api__error(&res, 500, "planner_error", NULL, "%s", ec_errmsg());
-            goto out;
+            api__error(res, 500, "planner_error", NULL, "%s", ec_errmsg());
+            return;
         }
-        if (!x->built) goto out; /* prices wanted first */
+        if (!x->built) return; /* prices wanted first */
     }
     ec_trip_planner *tp = (x->built ? x->built : x->planner)->tp;
     ec_trip_plan_t plan;
     if (ec_trip_plan(tp, &x->r, x->from, x->to, &plan)) {
-        api__error(&res, 400, "no_route", NULL, "%s", ec_errmsg());
-        goto out;
+        api__error(res, 400, "no_route", NULL, "%s", ec_errmsg());
+        return;
     }
     ec_jw w;
-    ec_jw_init(&w, &res.body);
+    ec_jw_init(&w, &res->body);
     ec_jw_obj_begin(&w);
     ec_trip_plan_json(&w, &plan);
     if (plan.feasible && x->geometry) {
@@ -179,12 +177,8 @@ static void route_run(work_job *j)
         ec_trip_geojson(tp, &plan, &w);
     }
     ec_jw_obj_end(&w);
-    res.status = 200;
-    res.content_type = "application/json";
-out:
-    j->body = res.body;
-    j->status = res.status;
-    j->content_type = res.content_type;
+    res->status = 200;
+    res->content_type = "application/json";
 }
 
 static int route_done(work_job *j)
@@ -346,7 +340,7 @@ void api__route(ec_api *a, const char *org, const ec_http_request *req, ec_http_
         goto done;
     }
     ec_vec_init(&x->missing, EC_REG_ID_MAX + 1);
-    ec_buf_init(&x->job.body, 64u << 20);
+    ec_buf_init(&x->job.res.body, 64u << 20);
     x->job.start = route_start;
     x->job.run = route_run;
     x->job.done = route_done;

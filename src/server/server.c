@@ -207,7 +207,6 @@ fail_store:
     work__free(api->work);
     api__route_free(api);
     ocpp__free(api->ocpp);
-    api__free(api);
     ec_graph_free(api->graph);
     ec_store_close(api->store);
     ec_free(api);

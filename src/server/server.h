@@ -32,8 +32,6 @@ typedef struct {
     ec_store *store;
     const char *db_path;
     ec_graph *graph;           /* NULL: routes are not offered */
-    ec_trip_planner *planner;  /* unused: the route jobs' planner is route_planner */
-    ec_sites planner_sites;
     ec_http_server *http;
     ocpp_cs *ocpp;
     ec_metrics metrics;
@@ -47,7 +45,6 @@ typedef struct {
 void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res);
 size_t api__admit(void *ctx, const ec_http_request *req, ec_http_response *res);
 void api__done(void *ctx, ec_http_method m, int status, double seconds);
-void api__free(ec_api *a);
 /* Drops the route planner (routes.c), once the loop has ended. */
 void api__route_free(ec_api *a);
 

@@ -51,7 +51,7 @@ ec_err work__new(uv_loop_t *loop, ec_api *a, work_pool **out)
 
 static void release(work_job *j)
 {
-    ec_buf_free(&j->body);
+    ec_buf_free(&j->res.body);
     j->release(j);
 }
 
@@ -105,16 +105,12 @@ static void after_work(uv_work_t *w, int status)
         return lane_next(p, l);
     }
     l->n--;
-    if (status != 0) {
-        ec_buf_reset(&j->body);
-        j->status = 503;
-        j->content_type = "application/json";
-        ec_buf_puts(&j->body, "{\"error\":{\"code\":\"busy\",\"message\":\"the work was cancelled\",\"field\":\"\"}}");
-    }
+    ec_http_response *r = &j->res;
+    if (status != 0) api__error(r, 503, "busy", NULL, "the work was cancelled");
     if (j->api->http)
-        ec_http_complete(j->api->http, j->serial, j->status ? j->status : 500,
-                         j->content_type ? j->content_type : "application/json", j->body.data ? j->body.data : "",
-                         j->body.len);
+        ec_http_complete(j->api->http, j->serial, r->status ? r->status : 500,
+                         r->content_type ? r->content_type : "application/json", r->body.data ? r->body.data : "",
+                         r->body.len);
     release(j);
     lane_next(p, l);
 }
@@ -198,15 +194,28 @@ typedef struct {
     int store_fail; /* the store failed: the metrics count an error */
 } import_job;
 
-static void import_answer_error(import_job *x, int status, const char *code, const char *field, const char *msg)
+/* The answer to an import, the same whether it ran on the loop or a
+ * worker: 1 when it was stored, -1 when the store failed, 0 when refused. */
+static int import_answer(ec_http_response *r, ec_err rc, const ec_import_set *set, const ec_import_summary_t *sum)
 {
-    ec_http_response r;
-    memset(&r, 0, sizeof r);
-    r.body = x->job.body;
-    api__error(&r, status, code, field, "%s", msg);
-    x->job.body = r.body;
-    x->job.status = r.status;
-    x->job.content_type = r.content_type;
+    if (rc == EC_EIO || rc == EC_ENOMEM) {
+        ec_log(EC_LOG_ERROR, "import: store: %s", ec_errmsg());
+        api__error(r, 500, "store_error", NULL, "the register could not be read or written");
+        return -1;
+    }
+    if (rc) {
+        api__error(r, sum->refused ? 403 : 400, sum->err.code[0] ? sum->err.code : "invalid_file", sum->err.field, "%s",
+                   ec_errmsg());
+        return 0;
+    }
+    ec_jw w;
+    ec_jw_init(&w, &r->body);
+    ec_jw_obj_begin(&w);
+    ec_import_summary_json(&w, set, sum);
+    ec_jw_obj_end(&w);
+    r->status = 200;
+    r->content_type = "application/json";
+    return 1;
 }
 
 /* On a worker: the whole file read and checked without a lock, then stored
@@ -233,23 +242,9 @@ static void import_run(work_job *j)
     ec_log(EC_LOG_INFO, "import of %zu records: read in %.2f s, %s in %.2f s", set.n_records, (double)(t1 - t0) / 1e9,
            rc ? "refused" : "stored", (double)(ec_time_mono_ns() - t1) / 1e9);
     ec_import_staged_free(st);
-    if (rc == EC_EIO || rc == EC_ENOMEM) {
-        ec_log(EC_LOG_ERROR, "import: store: %s", ec_errmsg());
-        x->store_fail = 1;
-        import_answer_error(x, 500, "store_error", NULL, "the register could not be read or written");
-    } else if (rc) {
-        import_answer_error(x, sum.refused ? 403 : 400, sum.err.code[0] ? sum.err.code : "invalid_file", sum.err.field,
-                            ec_errmsg());
-    } else {
-        x->wrote = 1;
-        ec_jw w;
-        ec_jw_init(&w, &j->body);
-        ec_jw_obj_begin(&w);
-        ec_import_summary_json(&w, &set, &sum);
-        ec_jw_obj_end(&w);
-        j->status = 200;
-        j->content_type = "application/json";
-    }
+    int k = import_answer(&j->res, rc, &set, &sum);
+    x->wrote = k > 0;
+    x->store_fail = k < 0;
     ec_import_set_free(&set);
 }
 
@@ -278,21 +273,9 @@ void work__import(ec_api *a, const char *org, const char *owner, const char *for
         ec_errclear();
         ec_err rc = ec_store_import_text_as(a->store, "request body", req->body, req->body_len, format, operator_id,
                                             owner, &set, &sum, NULL);
-        if (rc == EC_EIO) {
-            a->metrics.store_write_errors++;
-            api__error(res, 500, "store_error", NULL, "the register could not be read or written");
-        } else if (rc) {
-            api__error(res, sum.refused ? 403 : 400, sum.err.code[0] ? sum.err.code : "invalid_file", sum.err.field,
-                       "%s", ec_errmsg());
-        } else {
-            a->metrics.store_writes++;
-            ec_jw w;
-            ec_jw_init(&w, &res->body);
-            ec_jw_obj_begin(&w);
-            ec_import_summary_json(&w, &set, &sum);
-            ec_jw_obj_end(&w);
-            res->status = 200;
-        }
+        int k = import_answer(res, rc, &set, &sum);
+        a->metrics.store_writes += k > 0;
+        a->metrics.store_write_errors += k < 0;
         ec_import_set_free(&set);
         return;
     }
@@ -309,7 +292,7 @@ void work__import(ec_api *a, const char *org, const char *owner, const char *for
     snprintf(x->operator_id, sizeof x->operator_id, "%s", operator_id ? operator_id : "");
     snprintf(x->owner, sizeof x->owner, "%s", owner ? owner : "");
     x->db_path = a->db_path;
-    ec_buf_init(&x->job.body, 16u << 20); /* the summary, with every record skipped */
+    ec_buf_init(&x->job.res.body, 16u << 20); /* the summary, with every record skipped */
     x->job.run = import_run;
     x->job.done = import_done;
     x->job.release = import_release;

@@ -21,17 +21,15 @@ typedef enum {
 typedef struct work_job work_job;
 struct work_job {
     /* Set by the submitter. run is called on a worker thread and must touch
-     * only what the job owns or what nobody changes meanwhile; it sets status,
-     * content_type and body. done (may be NULL) is called on the loop after
+     * only what the job owns or what nobody changes meanwhile; it writes the
+     * answer into res (api__error works there too). done (may be NULL) is called on the loop after
      * run: returning 1 runs the job again at the head of its lane (the
      * answer is not sent yet). release frees the job, on the loop, once. */
     void (*start)(work_job *j); /* may be NULL: on the loop, as the job leaves the queue for the pool */
     void (*run)(work_job *j);
     int (*done)(work_job *j);
     void (*release)(work_job *j);
-    int status;
-    const char *content_type; /* static */
-    ec_buf body;
+    ec_http_response res; /* its body initialised by the submitter */
     /* The pool's. */
     uv_work_t uv;
     ec_api *api;
@@ -56,7 +54,7 @@ typedef struct work_pool work_pool;
 /* A pool of lanes on loop; answers go through a->http. Returns new (free
  * with work__free once the loop has ended). */
 ec_err work__new(uv_loop_t *loop, ec_api *a, work_pool **out);
-/* Queues j (allocated with ec_calloc, its body initialised by the caller)
+/* Queues j (allocated with ec_calloc, its res.body initialised by the caller)
  * for req in lane on behalf of org ("" for none): 0 and res->status 0 (the
  * answer follows with ec_http_complete), or -1 with a 503 written to res
  * when the lane is full (j is released). */

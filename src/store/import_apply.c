@@ -245,6 +245,29 @@ static ec_err refused_summary(const refusals *ref, ec_import_summary_t *sum)
     return EC_EINVAL;
 }
 
+/* What both ways of importing do first: an empty summary, and the format
+ * named or guessed from the file. */
+static ec_err import_begin(const char *name, const char *text, size_t len, const char *format, ec_import_set *set,
+                           ec_import_summary_t *sum, ec_import_format *f)
+{
+    memset(sum, 0, sizeof *sum);
+    set->n_records = 0;
+    ec_vec_init(&set->skipped, sizeof(ec_import_skip_t));
+    *f = ec_import_guess(name, text, len);
+    if (format && ec_import_format_parse(format, f))
+        return ec_fail(EC_EINVAL, "format \"%s\" is not csv, geojson, ocm or afdc", format);
+    return EC_OK;
+}
+
+/* ... and last: a refusal's message, with the record's place when it has one. */
+static ec_err import_end(ec_err rc, const ec_import_summary_t *sum)
+{
+    if (rc == EC_EINVAL && sum->err.message[0] && sum->where[0])
+        return ec_fail(EC_EINVAL, "%s: %s", sum->where, sum->err.message);
+    if (rc == EC_EINVAL && sum->err.message[0]) return ec_fail(EC_EINVAL, "%s", sum->err.message);
+    return rc;
+}
+
 ec_err ec_store_import_text(ec_store *s, const char *name, const char *text, size_t len,
                             const char *format, const char *operator_id, ec_import_set *set,
                             ec_import_summary_t *sum, ec_progress *progress)
@@ -259,12 +282,9 @@ ec_err ec_store_import_text_as(ec_store *s, const char *name, const char *text, 
     refusals ref;
     memset(&ref, 0, sizeof ref);
     ref.owner = owner;
-    memset(sum, 0, sizeof *sum);
-    set->n_records = 0;
-    ec_vec_init(&set->skipped, sizeof(ec_import_skip_t));
-    ec_import_format f = ec_import_guess(name, text, len);
-    if (format && ec_import_format_parse(format, &f))
-        return ec_fail(EC_EINVAL, "format \"%s\" is not csv, geojson, ocm or afdc", format);
+    ec_import_format f;
+    ec_err rc0 = import_begin(name, text, len, format, set, sum, &f);
+    if (rc0) return rc0;
     pipe_t p;
     memset(&p, 0, sizeof p);
     p.format = f, p.name = name, p.text = text, p.len = len, p.operator_id = operator_id;
@@ -336,11 +356,7 @@ ec_err ec_store_import_text_as(ec_store *s, const char *name, const char *text, 
     pthread_cond_destroy(&p.cv);
     ec_buf_free(&p.doc);
     ec_buf_free(&old);
-    if (rc == EC_EINVAL && sum->err.message[0] && sum->where[0])
-        rc = ec_fail(EC_EINVAL, "%s: %s", sum->where, sum->err.message);
-    else if (rc == EC_EINVAL && sum->err.message[0])
-        rc = ec_fail(EC_EINVAL, "%s", sum->err.message);
-    return rc;
+    return import_end(rc, sum);
 }
 
 ec_err ec_store_import_file(ec_store *s, const char *path, const char *format,
@@ -477,13 +493,10 @@ static void unpack_record(const ec_import_staged *st, size_t *off, staged *x)
 ec_err ec_import_stage(const char *name, const char *text, size_t len, const char *format, const char *operator_id,
                        ec_import_set *set, ec_import_summary_t *sum, ec_import_staged **out)
 {
-    memset(sum, 0, sizeof *sum);
-    set->n_records = 0;
-    ec_vec_init(&set->skipped, sizeof(ec_import_skip_t));
     *out = NULL;
-    ec_import_format f = ec_import_guess(name, text, len);
-    if (format && ec_import_format_parse(format, &f))
-        return ec_fail(EC_EINVAL, "format \"%s\" is not csv, geojson, ocm or afdc", format);
+    ec_import_format f;
+    ec_err rc0 = import_begin(name, text, len, format, set, sum, &f);
+    if (rc0) return rc0;
     stager g;
     memset(&g, 0, sizeof g);
     if (!(g.st = ec_calloc(1, sizeof *g.st))) return EC_ENOMEM;
@@ -530,11 +543,7 @@ ec_err ec_store_import_staged(ec_store *s, const ec_import_staged *st, const cha
         ec_store_rollback(s);
         sum->added = sum->updated = sum->unchanged = 0;
     }
-    if (rc == EC_EINVAL && sum->err.message[0] && sum->where[0])
-        rc = ec_fail(EC_EINVAL, "%s: %s", sum->where, sum->err.message);
-    else if (rc == EC_EINVAL && sum->err.message[0])
-        rc = ec_fail(EC_EINVAL, "%s", sum->err.message);
-    return rc;
+    return import_end(rc, sum);
 }
 
 void ec_import_staged_free(ec_import_staged *st)
