@@ -74,6 +74,8 @@ ec_err ec_reg_site_feature(const ec_json *site, ec_jw *w);
 
 /* 1 when s is a valid object id: 1..36 of [A-Za-z0-9._-]. */
 int ec_reg_id_valid(const char *s);
+/* 1 when s is an ISO 3166-1 code as OCPI writes it: two or three capitals. */
+int ec_reg_country_valid(const char *s);
 
 /* The connector standards the register knows (OCPI ConnectorType values and
  * MCS), NULL-terminated. */

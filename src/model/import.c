@@ -640,8 +640,7 @@ static ec_err import_ocm(const char *name, const char *text, size_t len, const c
         /* The register takes ISO 3166-1 capitals only: anything else is left out
          * rather than failing the file. */
         const char *iso = ec_json_str(ec_json_get(ec_json_get(a, "Country"), "ISOCode"));
-        size_t iso_n = iso ? strspn(iso, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") : 0;
-        if (iso && (iso_n == 2 || iso_n == 3) && !iso[iso_n]) key_clip(&w, "country", iso, 3);
+        if (iso && ec_reg_country_valid(iso)) key_clip(&w, "country", iso, 3);
         operator_fields(&w, operator_id, ec_json_str(ec_json_get(ec_json_get(p, "OperatorInfo"), "Title")));
         ec_jw_key(&w, "evses");
         ec_jw_arr_begin(&w);

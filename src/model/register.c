@@ -296,8 +296,7 @@ static int time_zone_valid(const char *s)
     return 0;
 }
 
-/* ISO 3166-1 alpha-2 or alpha-3, as OCPI writes it: two or three capitals. */
-static int country_valid(const char *s)
+int ec_reg_country_valid(const char *s)
 {
     size_t n = 0;
     for (; s[n]; n++)
@@ -361,7 +360,7 @@ static ec_err check_value(const field *f, const ec_json *v, const char *path, ec
         if (f->ref == FMT_TIME_ZONE && !time_zone_valid(s))
             return bad(e, "invalid_field", path, "%s \"%.40s\" must be an IANA time zone like \"Europe/Berlin\" or \"UTC\"",
                        path, s);
-        if (f->ref == FMT_COUNTRY && !country_valid(s))
+        if (f->ref == FMT_COUNTRY && !ec_reg_country_valid(s))
             return bad(e, "invalid_field", path, "%s \"%.40s\" must be an ISO 3166-1 code of 2 or 3 capitals like \"DE\" or \"DEU\"",
                        path, s);
         if (f->ref == FMT_HHMM && !hhmm_valid(s))
