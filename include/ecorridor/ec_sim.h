@@ -6,6 +6,7 @@
 
 #include "ecorridor/ec_alloc.h"
 #include "ecorridor/ec_base.h"
+#include "ecorridor/ec_series.h"
 
 #define EC_SIM_MAX_SESSIONS 1000000
 #define EC_SIM_MAX_FILE (256u << 20)
@@ -40,23 +41,16 @@ ec_err ec_charge_sessions_load(const char *path, int csv, int64_t period_s, ec_v
 
 #define EC_SIM_MAX_SERIES 35136 /* a year of 15-minute values */
 
-/* A series over the replay: v[k] holds from k·interval_s since the start,
- * the last value beyond the end. */
-typedef struct {
-    double *v;
-    size_t n;
-    int64_t interval_s;
-} ec_series_t;
-
 /* Reads a series from a CSV with the columns start_h (hours since the start
  * of the replay: 0, then evenly spaced, e.g. every 1 or 0.25 hours) and
  * column, each value in [lo, hi]. */
 ec_err ec_series_csv(const char *name, const char *text, size_t len, const char *column, double lo, double hi,
                      ec_series_t *out);
 ec_err ec_series_load(const char *path, const char *column, double lo, double hi, ec_series_t *out);
-/* Its value at t_s; dflt when s is NULL or empty. */
+/* Its value at t_s (seconds since the start of the replay, the series'
+ * origin), by ec_series.h's rule: a shorter series repeats; dflt when s is
+ * NULL or empty. */
 double ec_series_value(const ec_series_t *s, int64_t t_s, double dflt);
-void ec_series_free(ec_series_t *s);
 
 typedef struct {
     ec_alloc_algo algo;
@@ -84,8 +78,8 @@ typedef struct {
     double battery_out_wh; /* what the stationary battery gave */
 } ec_charge_sim_result_t;
 
-/* The price of energy at t_s: the series' value then (the last beyond
- * it), else price_per_kwh. */
+/* The price of energy at t_s: the series' value then (ec_series_value),
+ * else price_per_kwh. */
 double ec_charge_price_at(const ec_charge_sim_opts_t *o, int64_t t_s);
 
 /* Replays sessions (ec_charge_session_t) with o; each step allocates the

@@ -240,4 +240,24 @@ typedef void (*ec_key_fn)(void *ctx, const ec_key_info_t *info);
 ec_err ec_store_key_list(ec_store *s, ec_key_fn fn, void *ctx);
 ec_err ec_store_key_revoke(ec_store *s, int64_t id);
 
+/* ---- the journal (docs/engine.md) ------------------------------------------------------ */
+
+typedef struct {
+    int64_t seq;     /* its place, from 1 */
+    int64_t t_ms;    /* Unix milliseconds */
+    int command;     /* 0: an event the engine was given, 1: a command it answered with */
+    const char *kind; /* the event's or command's name */
+    const char *data; /* its fields, a JSON object */
+    size_t len;
+} ec_journal_row_t;
+
+/* Appends a row (in the write transaction open, if any). */
+ec_err ec_store_journal_append(ec_store *s, int64_t t_ms, int command, const char *kind, const char *data);
+/* Calls fn with the rows of [from_ms, to_ms) in order (to_ms <= 0: to the end); stops at fn's
+ * first error and returns it. */
+ec_err ec_store_journal_each(ec_store *s, int64_t from_ms, int64_t to_ms,
+                             ec_err (*fn)(void *ctx, const ec_journal_row_t *row), void *ctx);
+/* Rows in the journal. */
+ec_err ec_store_journal_count(ec_store *s, int64_t *n);
+
 #endif

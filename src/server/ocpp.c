@@ -133,10 +133,10 @@ static void send_error(ocpp_cs *cs, ocpp_cp *cp, const char *msg_id, const char 
 
 void ocpp__flush(ocpp_cs *cs)
 {
-    if (!cs->writing && !cs->held.len) {
-        smart__run(cs->smart); /* what changed is stored: allocate and send profiles */
-        return;
-    }
+    /* The power sharing's events and commands of this turn join its write; the commands' frames
+     * wait for the commit with the replies. */
+    smart__run(cs->smart);
+    if (!cs->writing && !cs->held.len) return;
     int ok = 1;
     if (cs->writing) {
         cs->writing = 0;
@@ -168,7 +168,6 @@ void ocpp__flush(ocpp_cs *cs)
         ec_buf_free(&cs->held);
         ec_buf_init(&cs->held, max);
     }
-    if (ok) smart__run(cs->smart);
 }
 
 /* ---- calls to charge points -------------------------------------------------- */
@@ -273,7 +272,7 @@ static ec_err start_call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_
     ec_jw_value(&w, payload);
     ec_jw_arr_end(&w);
     cs->stats.calls_out++;
-    ec_ws_send(cp->ws, cs->out.data, cs->out.len);
+    send_frame(cs, cp, &cs->out); /* after the turn's commit, when one is open */
     return EC_OK;
 }
 

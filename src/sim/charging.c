@@ -244,15 +244,7 @@ ec_err ec_series_load(const char *path, const char *column, double lo, double hi
 
 double ec_series_value(const ec_series_t *s, int64_t t_s, double dflt)
 {
-    if (!s || !s->n || s->interval_s <= 0) return dflt;
-    int64_t k = t_s / s->interval_s;
-    return s->v[k < 0 ? 0 : (size_t)k < s->n ? (size_t)k : s->n - 1];
-}
-
-void ec_series_free(ec_series_t *s)
-{
-    ec_free(s->v);
-    memset(s, 0, sizeof *s);
+    return ec_series_at(s, 0, t_s, dflt);
 }
 
 static int by_arrival(const void *a, const void *b)

@@ -67,6 +67,11 @@ static const char *const migrations[] = {
     /* 3: what a fleet said of a running session, for the power sharing. */
     ("CREATE TABLE session_plans ("
      "  tx_id INTEGER PRIMARY KEY, requested_wh REAL NOT NULL DEFAULT -1, departure_s INTEGER NOT NULL DEFAULT 0);"),
+    /* 4: the engine's journal: every event the hub gave the power sharing and every command it
+     * answered with (docs/engine.md). */
+    ("CREATE TABLE journal ("
+     "  seq INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL, command INTEGER NOT NULL, kind TEXT NOT NULL,"
+     "  data TEXT NOT NULL);"),
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
