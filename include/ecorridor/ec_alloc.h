@@ -26,7 +26,8 @@ int ec_alloc_algo_parse(const char *s, ec_alloc_algo *out);
 
 typedef struct {
     int64_t arrival_s;
-    int64_t departure_s;    /* estimated: what the driver or fleet said */
+    int64_t departure_s;    /* estimated: what the driver or fleet said; a session past it is still
+                             * plugged in, and opt takes it to leave at the end of this period */
     double remaining_wh;    /* energy still requested */
     double max_w;           /* min(vehicle, connector, EVSE) */
     int site;               /* index into ec_alloc_grid_t.site_limit_w (0 with one site) */

@@ -267,7 +267,14 @@ static ec_err opt_build(opt_t *o)
         int via = o->use_sites && site_limit(g, (size_t)site) < INF_W;
         rc = flow__arc(&o->f, src, (int)i, x->remaining_wh > 0 ? x->remaining_wh : 0, NULL);
         int to0 = via ? S0 + site * K : B0;
-        if (!rc) rc = flow__arc(&o->f, (int)i, to0, x->departure_s > g->now_s ? x->max_w * h : 0, &o->first_arc[i]);
+        /* Every session given here is plugged in now, so it may charge in the
+         * first period even when its estimated departure has passed: the
+         * estimate is what the driver said, and a vehicle that stays longer
+         * is still at the charger. Without this arc such a session got
+         * nothing while FCFS, which reads no departures, charged it (the
+         * depot at 6.656 kW: 126 such periods, opt 17.27 % against 17.70 %).
+         * It is taken to leave at the end of this period: no later arcs. */
+        if (!rc) rc = flow__arc(&o->f, (int)i, to0, x->max_w * h, &o->first_arc[i]);
         for (int j = 1; j < K && !rc && block_end(o, j) <= x->departure_s; j++)
             rc = flow__arc(&o->f, (int)i, (via ? S0 + site * K : B0) + j,
                            x->max_w * (double)(block_end(o, j) - block_start(o, j)) / 3600.0, NULL);
