@@ -122,6 +122,28 @@ ec_err ec_share_price(const ec_share *g, const char *site, int64_t t_s, double *
 /* n_slots slots of slot_s from the one t_ms is in, as JSON. */
 ec_err ec_share_prices_json(const ec_share *g, const char *site, int64_t t_ms, int slot_s, int n_slots, ec_buf *out);
 
+/* ---- the horizon an allocation sees (the hub's and the simulator's) ---------------------- */
+
+typedef struct {
+    double capacity_w;            /* the shared limit; <= 0: the sum of the sites' connections */
+    const double *site_limit_w;   /* each site's connection (<= 0: unlimited), when capacity_w <= 0 */
+    size_t n_sites;
+    const ec_series_t *others_w;  /* the others' load behind the limit; NULL: none */
+    const ec_series_t *renew_w;   /* renewables behind it; NULL: none */
+    const ec_series_t *prices;    /* energy price per kWh; NULL: none (energy as early as possible) */
+    int yearly;                   /* the series start at each UTC year (the register's); 0: at time 0 */
+    double now_extra_w;           /* more headroom in the first period (what a battery can give) */
+    size_t max_periods;           /* the longest horizon, >= 1 */
+} ec_share_limits_t;
+
+/* Fills out (and head, other, price, each of l->max_periods) with what an
+ * allocation at now_s sees: periods of period_s from now_s to the latest
+ * departure of the n sessions (at least one period, at most max_periods);
+ * in each the headroom (capacity − the others' load + renewables), the
+ * others' load and the price, every series read by ec_series.h's rule. */
+void ec_share_horizon(const ec_share_limits_t *l, const ec_alloc_session_t *s, size_t n, int64_t now_s,
+                      int64_t period_s, double *head, double *other, double *price, ec_alloc_grid_t *out);
+
 /* ---- the journal's form of events and commands -------------------------------------- */
 
 /* "site", "substation", "cp_up", ... and "limit", "price"; NULL for others. */

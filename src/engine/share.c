@@ -510,6 +510,36 @@ static void on_cp(ec_share *g, const ec_share_event_t *ev)
     }
 }
 
+void ec_share_horizon(const ec_share_limits_t *l, const ec_alloc_session_t *s, size_t n, int64_t now_s,
+                      int64_t period_s, double *head, double *other, double *price, ec_alloc_grid_t *out)
+{
+    int64_t horizon = now_s + period_s;
+    for (size_t i = 0; i < n; i++)
+        if (s[i].departure_s > horizon) horizon = s[i].departure_s;
+    size_t np = period_s > 0 ? (size_t)((horizon - now_s + period_s - 1) / period_s) : 1;
+    if (np < 1) np = 1;
+    if (np > l->max_periods) np = l->max_periods;
+    double cap = l->capacity_w;
+    if (cap <= 0) {
+        cap = 0;
+        for (size_t k = 0; k < l->n_sites; k++) cap += l->site_limit_w[k] > 0 ? l->site_limit_w[k] : 1e12;
+    }
+    for (size_t p = 0; p < np; p++) {
+        int64_t t = now_s + (int64_t)p * period_s, o = l->yearly ? ec_year_start_s(t) : 0;
+        other[p] = ec_series_at(l->others_w, o, t, 0);
+        head[p] = cap;
+        /* The others and the renewables count against a substation's capacity, not against the
+         * sites' own connections. */
+        if (l->capacity_w > 0) head[p] += ec_series_at(l->renew_w, o, t, 0) - other[p];
+        price[p] = ec_series_at(l->prices, o, t, 0);
+    }
+    head[0] += l->now_extra_w;
+    memset(out, 0, sizeof *out);
+    out->now_s = now_s, out->period_s = period_s, out->n_periods = np, out->headroom_w = head;
+    out->other_w = l->others_w ? other : NULL;
+    out->price = l->prices ? price : NULL;
+}
+
 /* ---- allocation ----------------------------------------------------------------------------- */
 
 static int period_of(const ec_share *g, const gr_group *gr)
@@ -566,30 +596,22 @@ static void run_group(ec_share *g, int gi)
     if (n && (!as || !which || !w)) goto done;
     int period = period_of(g, gr);
     size_t k = 0;
-    int64_t horizon = now_s + period;
     MEMBERS(gr, mk, i) {
         gr_sess *s = SESS(g, i);
         double left = s->requested_wh - s->delivered_wh;
         /* A session past its departure still charging keeps a short horizon. */
         int64_t dep = s->departure_s > now_s + period ? s->departure_s : now_s + period;
         as[k] = (ec_alloc_session_t){s->start_s, dep, left > 0 ? left : 0, s->max_w, s->site, 0, 0};
-        if (dep > horizon) horizon = dep;
         which[k++] = (int)i;
     }
-    size_t np = (size_t)((horizon - now_s + period - 1) / period);
-    if (np < 1) np = 1;
-    if (np > EC_SHARE_HORIZON) np = EC_SHARE_HORIZON;
-    int has_prices = gr->substation >= 0 && SUB(g, gr->substation)->prices.n;
-    for (size_t p = 0; p < np; p++) {
-        int64_t t = now_s + (int64_t)p * period;
-        head[p] = headroom_at(g, gr, t);
-        other[p] = sub_series(g, gr, 0, t);
-        price[p] = sub_series(g, gr, 2, t);
-    }
+    const ec_substation_power_t *sub = gr->substation >= 0 ? SUB(g, gr->substation) : NULL;
+    double site_lim[EC_SHARE_MAX_SITES];
+    for (int s = 0; s < gr->n_sites; s++) site_lim[s] = SITE(g, gr->sites[s])->p.limit_w;
+    ec_share_limits_t lim = {sub ? sub->capacity_w : 0, site_lim, (size_t)gr->n_sites,
+                             sub && sub->base_w.n ? &sub->base_w : NULL, sub && sub->renew_w.n ? &sub->renew_w : NULL,
+                             sub && sub->prices.n ? &sub->prices : NULL, 1, 0, EC_SHARE_HORIZON};
     ec_alloc_grid_t grid;
-    memset(&grid, 0, sizeof grid);
-    grid.now_s = now_s, grid.period_s = period, grid.n_periods = np, grid.headroom_w = head;
-    grid.other_w = other, grid.price = has_prices ? price : NULL;
+    ec_share_horizon(&lim, as, n, now_s, period, head, other, price, &grid);
     ec_alloc_site_t sites[EC_SHARE_MAX_SITES];
     for (int s = 0; s < gr->n_sites; s++) {
         const gr_site *st = SITE(g, gr->sites[s]);

@@ -3,6 +3,7 @@
 #include "ecorridor/ec_csv.h"
 #include "ecorridor/ec_json.h"
 #include "ecorridor/ec_sim.h"
+#include "ecorridor/ec_share.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -295,7 +296,6 @@ ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o,
         while (next < n && ss[next].arrival_s <= t) next++;
         while (first < next && ss[first].departure_s <= t) first++;
         size_t k = 0;
-        int64_t horizon = t + o->period_s;
         for (size_t i = first; i < next; i++) {
             double left = ss[i].requested_wh - got[i];
             double v2g = ss[i].max_discharge_w > 0 ? ss[i].arrival_wh + got[i] - ss[i].need_wh : 0;
@@ -306,32 +306,23 @@ ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o,
             if (o->evse_max_w > 0 && o->evse_max_w < dmax) dmax = o->evse_max_w;
             act[k] = (ec_alloc_session_t){ss[i].arrival_s, ss[i].est_departure_s, left > 0 ? left : 0, max, 0,
                                           v2g > 0 ? v2g : 0, dmax};
-            if (ss[i].est_departure_s > horizon) horizon = ss[i].est_departure_s;
             which[k++] = i;
         }
         double bat_w = 0, price_now = ec_charge_price_at(o, t);
         if (k) {
+            /* What the battery can give now raises the headroom of this period. */
+            double give = bat.stored_wh / h < bat.max_discharge_w ? bat.stored_wh / h : bat.max_discharge_w;
+            /* The engine's horizon, as the hub's: without series there is nothing to look ahead at. */
+            ec_share_limits_t lim = {o->capacity_w, NULL, 0, o->others, NULL, o->prices, 0,
+                                     bat.capacity_wh > 0 ? give : 0, grid ? HORIZON_MAX : 1};
             ec_alloc_grid_t g;
-            memset(&g, 0, sizeof g);
-            g.now_s = t, g.period_s = o->period_s, g.n_periods = 1, g.headroom_w = &o->capacity_w;
+            ec_share_horizon(&lim, act, k, t, o->period_s, head, other, price, &g);
             g.minimise_peak = o->minimise_peak, g.v2g_price = o->v2g_price;
             double mean = price_now;
             if (grid) {
-                size_t np = (size_t)((horizon - t + o->period_s - 1) / o->period_s);
-                if (np < 1) np = 1;
-                if (np > HORIZON_MAX) np = HORIZON_MAX;
                 mean = 0;
-                for (size_t p = 0; p < np; p++) {
-                    other[p] = ec_series_value(o->others, t + (int64_t)p * o->period_s, 0);
-                    head[p] = o->capacity_w - other[p];
-                    price[p] = ec_charge_price_at(o, t + (int64_t)p * o->period_s);
-                    mean += price[p] / (double)np;
-                }
-                /* What the battery can give now raises the headroom of this period. */
-                double give = bat.stored_wh / h < bat.max_discharge_w ? bat.stored_wh / h : bat.max_discharge_w;
-                if (bat.capacity_wh > 0) head[0] += give;
-                g.n_periods = np, g.headroom_w = head, g.price = o->prices ? price : NULL;
-                g.other_w = o->others ? other : NULL;
+                for (size_t p = 0; p < g.n_periods; p++)
+                    mean += (o->prices ? price[p] : o->price_per_kwh) / (double)g.n_periods;
             }
             ec_alloc_solve(o->algo, act, k, &g, w);
             double sum = 0, out_wh = 0;
