@@ -878,6 +878,22 @@ async function smartTest() {
     check(s === 200 && /ecorridor_ocpp_profiles_sent_total \d+/.test(b), 'profile counters in /metrics');
     for (const cp of cps.slice(1)) await cp.close();
     check(await hub.stop() === 0, 'the hub stops cleanly after the power sharing');
+    // One engine, two clocks: the journal's events fed to a fresh engine give the commands the hub
+    // sent, across the kill -9 and the restart.
+    let r = spawnSync(ECORRIDOR, ['replay', '--db', db, '--check'], { encoding: 'utf8' });
+    const lastLine = r.stdout.trim().split('\n').pop();
+    const m = /^replayed (\d+) events, (\d+) commands, all equal$/.exec(lastLine);
+    check(r.status === 0 && m && Number(m[2]) >= 20, 'ecorridor replay --check: ' + r.status + ' ' + r.stdout + r.stderr);
+    // And it would see a difference: one limit the hub sent, changed in a copy of the journal.
+    const copy = path.join(TMP, 'smart-tampered.db');
+    fs.copyFileSync(db, copy);
+    r = spawnSync('python3', ['-c', 'import sqlite3,sys;c=sqlite3.connect(sys.argv[1]);' +
+        'c.execute("UPDATE journal SET data=json_set(data,\'$.limit_w\',json_extract(data,\'$.limit_w\')+100) WHERE seq=' +
+        '(SELECT seq FROM journal WHERE kind=\'limit\' ORDER BY seq LIMIT 1 OFFSET 3)");c.commit()', copy], { encoding: 'utf8' });
+    check(r.status === 0, 'tampered a copy of the journal: ' + r.stderr);
+    r = spawnSync(ECORRIDOR, ['replay', '--db', copy, '--check'], { encoding: 'utf8' });
+    check(r.status === 1 && /first difference at journal row \d+: the hub sent limit CP-G\d/.test(r.stdout),
+        'replay --check names the first difference in a tampered journal: ' + r.status + ' ' + r.stdout + r.stderr);
 }
 
 // Charge point passwords: kept as Argon2id and checked off the loop; a NUL

@@ -1,0 +1,441 @@
+/* cmd_journal.c - `ecorridor journal export|import` and `ecorridor replay`:
+ * the engine's journal out of and into a database, and fed again to a fresh
+ * engine on the journal's clock (docs/engine.md). */
+#include "cli.h"
+#include "ecorridor/ec_csv.h"
+#include "ecorridor/ec_share.h"
+#include "ecorridor/ec_store.h"
+
+#include <string.h>
+#include <time.h>
+
+#define JOURNAL_FILE_MAX ((size_t)1 << 30) /* bytes of a journal file import reads */
+
+static int run_export(int argc, char **argv);
+static int run_import(int argc, char **argv);
+static int run_replay(int argc, char **argv);
+
+static const cli_opt export_opts[] = {
+    {"db", "FILE", "the hub's database (default ./ecorridor.db)"},
+    {"from", "TIME", "only rows at or after TIME (RFC 3339, e.g. 2026-12-06T08:00:00Z)"},
+    {"to", "TIME", "only rows before TIME"},
+    {"format", "FMT", "jsonl (default) or csv"},
+    {"out", "FILE", "write to FILE (default: standard output)"},
+    {NULL, NULL, NULL},
+};
+static const cli_opt import_opts[] = {
+    {"db", "FILE", "the database to read the journal into (default ./ecorridor.db); its journal must be empty"},
+    {"format", "FMT", "jsonl or csv (default: by the file's first character)"},
+    {NULL, NULL, NULL},
+};
+static const cli_opt replay_opts[] = {
+    {"db", "FILE", "the hub's database (default ./ecorridor.db)"},
+    {"from", "TIME", "print and check the commands from TIME on (the events before still build the state)"},
+    {"to", "TIME", "stop at TIME"},
+    {"check", NULL, "compare with the commands the hub sent; exit 1 at the first difference"},
+    {"json", NULL, "print JSON lines: each command, then a summary"},
+    {NULL, NULL, NULL},
+};
+
+const cli_cmd cmd_journal_export = {
+    "journal export", "journal export [--db FILE] [--from TIME] [--to TIME] [--format jsonl|csv] [--out FILE]",
+    "Write the engine's journal (every event the hub gave the power sharing, every command it answered with).",
+    export_opts, run_export, NULL};
+const cli_cmd cmd_journal_import = {"journal import", "journal import FILE [--db FILE] [--format jsonl|csv]",
+                                    "Read a journal that `journal export` wrote into a database, for replays and audits.",
+                                    import_opts, run_import, "FILE"};
+const cli_cmd cmd_replay = {
+    "replay", "replay [--db FILE] [--from TIME] [--to TIME] [--check] [--json]",
+    "Feed the journal's events to a fresh engine on the journal's clock and print the commands it issues; "
+    "with --check, compare them with the commands the hub sent.",
+    replay_opts, run_replay, NULL};
+
+static ec_err open_db(const cli_args *a, ec_store **s)
+{
+    return ec_store_open(cli_get(a, "db") ? cli_get(a, "db") : "ecorridor.db", s);
+}
+
+/* --from/--to as Unix milliseconds; 0 when absent. */
+static int time_opt(const cli_cmd *cmd, const cli_args *a, const char *name, int64_t *ms)
+{
+    const char *v = cli_get(a, name);
+    int64_t s;
+    *ms = 0;
+    if (!v) return 0;
+    if (ec_time_parse_iso(v, &s)) {
+        cli_usage_error(cmd, "--%s must be a time such as 2026-12-06T08:00:00Z, not \"%s\"", name, v);
+        return -1;
+    }
+    *ms = s * 1000;
+    return 0;
+}
+
+static void iso_ms(int64_t t_ms, char *out, size_t n)
+{
+    char t[32];
+    int64_t s = t_ms >= 0 ? t_ms / 1000 : -((-t_ms + 999) / 1000);
+    ec_time_format_iso(s, t, sizeof t);
+    size_t l = strlen(t);
+    if (l && t[l - 1] == 'Z') t[l - 1] = 0;
+    snprintf(out, n, "%s.%03dZ", t, (int)(t_ms - s * 1000));
+}
+
+/* Local time with the date, for people. */
+static void local_ms(int64_t t_ms, char *out, size_t n)
+{
+    time_t t = (time_t)(t_ms / 1000);
+    struct tm tm;
+    if (!localtime_r(&t, &tm) || !strftime(out, n, "%Y-%m-%d %H:%M:%S %Z", &tm)) iso_ms(t_ms, out, n);
+}
+
+/* ---- export ---------------------------------------------------------------------------- */
+
+typedef struct {
+    FILE *f;
+    int csv;
+    ec_buf line;
+    int64_t rows;
+} export_ctx;
+
+static void csv_field(ec_buf *b, const char *s, size_t len)
+{
+    ec_buf_append(b, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"') ec_buf_append(b, "\"", 1);
+        ec_buf_append(b, s + i, 1);
+    }
+    ec_buf_append(b, "\"", 1);
+}
+
+static ec_err export_row(void *ctx, const ec_journal_row_t *r)
+{
+    export_ctx *x = ctx;
+    char t[48];
+    iso_ms(r->t_ms, t, sizeof t);
+    ec_buf_reset(&x->line);
+    if (x->csv) {
+        ec_buf_printf(&x->line, "%lld,%lld,%s,%s,%s,", (long long)r->seq, (long long)r->t_ms, t,
+                      r->command ? "command" : "event", r->kind);
+        csv_field(&x->line, r->data, r->len);
+        ec_buf_append(&x->line, "\n", 1);
+    } else {
+        ec_buf_printf(&x->line, "{\"seq\":%lld,\"t_ms\":%lld,\"time\":\"%s\",\"type\":\"%s\",\"kind\":\"%s\",\"data\":",
+                      (long long)r->seq, (long long)r->t_ms, t, r->command ? "command" : "event", r->kind);
+        ec_buf_append(&x->line, r->data, r->len);
+        ec_buf_append(&x->line, "}\n", 2);
+    }
+    if (!x->line.data || fwrite(x->line.data, 1, x->line.len, x->f) != x->line.len)
+        return ec_fail(EC_EIO, "writing the journal: %s", x->line.data ? "short write" : "a row too large");
+    x->rows++;
+    return EC_OK;
+}
+
+static int run_export(int argc, char **argv)
+{
+    cli_args a;
+    int st = cli_parse(&cmd_journal_export, argc, argv, &a);
+    if (st >= 0) return st == EXIT_OK + 1 ? EXIT_OK : st;
+    int64_t from, to;
+    if (time_opt(&cmd_journal_export, &a, "from", &from) || time_opt(&cmd_journal_export, &a, "to", &to))
+        return EXIT_USAGE;
+    const char *fmt = cli_get(&a, "format");
+    if (fmt && strcmp(fmt, "jsonl") && strcmp(fmt, "csv"))
+        return cli_usage_error(&cmd_journal_export, "--format is jsonl or csv, not \"%s\"", fmt);
+    ec_store *s;
+    ec_err rc = open_db(&a, &s);
+    if (rc) return cli_error(rc);
+    export_ctx x = {stdout, fmt && !strcmp(fmt, "csv"), {0}, 0};
+    const char *out = cli_get(&a, "out");
+    if (out && !(x.f = fopen(out, "w"))) {
+        ec_store_close(s);
+        return cli_error(ec_fail(EC_EIO, "%s: cannot write", out));
+    }
+    ec_buf_init(&x.line, 64u << 20);
+    if (x.csv) fputs("seq,t_ms,time,type,kind,data\n", x.f);
+    rc = ec_store_journal_each(s, from, to, export_row, &x);
+    ec_buf_free(&x.line);
+    ec_store_close(s);
+    if (out && fclose(x.f) && !rc) rc = ec_fail(EC_EIO, "%s: cannot write", out);
+    if (rc) return cli_error(rc);
+    if (out) fprintf(stderr, "%lld journal rows written to %s\n", (long long)x.rows, out);
+    return EXIT_OK;
+}
+
+/* ---- import ---------------------------------------------------------------------------- */
+
+/* Checks that a row reads as the engine's event or command, as a replay will read it. */
+static ec_err check_row(const char *where, int command, const char *kind, int64_t t_ms, const char *data, size_t len)
+{
+    ec_err rc;
+    if (command) {
+        ec_share_cmd_t c;
+        rc = ec_share_cmd_parse(kind, t_ms, data, len, &c);
+    } else {
+        ec_share_event_t ev;
+        ec_site_power_t site;
+        ec_substation_power_t sub;
+        memset(&site, 0, sizeof site);
+        memset(&sub, 0, sizeof sub);
+        rc = ec_share_event_parse(kind, t_ms, data, len, &ev, &site, &sub);
+        ec_site_power_free(&site);
+        ec_substation_power_free(&sub);
+    }
+    return rc ? ec_fail(rc, "%s: %s", where, ec_errmsg()) : EC_OK;
+}
+
+static int type_of(const char *s)
+{
+    return !s ? -1 : !strcmp(s, "event") ? 0 : !strcmp(s, "command") ? 1 : -1;
+}
+
+static ec_err import_jsonl(ec_store *s, const char *name, const char *text, size_t len, int64_t *rows)
+{
+    size_t pos = 0;
+    long line = 0;
+    ec_buf data;
+    ec_buf_init(&data, 64u << 20);
+    ec_err rc = EC_OK;
+    while (!rc && pos < len) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        line++;
+        char where[300];
+        snprintf(where, sizeof where, "%s:%ld", name, line);
+        if (end > pos && !(end == pos + 1 && text[pos] == '\r')) {
+            ec_json *j = NULL;
+            rc = ec_json_load_buf(text + pos, end - pos, where, &j);
+            double t = 0;
+            const char *kind = ec_json_str(ec_json_get(j, "kind"));
+            int type = type_of(ec_json_str(ec_json_get(j, "type")));
+            ec_json *d = ec_json_get(j, "data");
+            if (!rc && (ec_json_number(ec_json_get(j, "t_ms"), &t) || type < 0 || !kind || !ec_json_is_object(d)))
+                rc = ec_fail(EC_EPARSE, "%s: a row needs t_ms, type (event or command), kind and data (an object)", where);
+            if (!rc) {
+                ec_buf_reset(&data);
+                ec_jw w;
+                ec_jw_init(&w, &data);
+                ec_jw_value(&w, d);
+                rc = data.data ? check_row(where, type, kind, (int64_t)t, data.data, data.len) : EC_ELIMIT;
+            }
+            if (!rc) rc = ec_store_journal_append(s, (int64_t)t, type, kind, data.data);
+            ec_json_free(j);
+            if (!rc) (*rows)++;
+        }
+        pos = end + 1;
+    }
+    ec_buf_free(&data);
+    return rc;
+}
+
+static ec_err import_csv(ec_store *s, const char *name, const char *text, size_t len, int64_t *rows)
+{
+    ec_csv r;
+    ec_csv_init(&r, name, text, len, ',');
+    ec_err rc = ec_csv_next(&r);
+    int ct = -1, cy = -1, ck = -1, cd = -1;
+    if (!rc) ct = ec_csv_find(&r, "t_ms"), cy = ec_csv_find(&r, "type"), ck = ec_csv_find(&r, "kind"), cd = ec_csv_find(&r, "data");
+    if (!rc && (ct < 0 || cy < 0 || ck < 0 || cd < 0))
+        rc = ec_fail(EC_EPARSE, "%s:1: the header needs t_ms, type, kind and data", name);
+    while (!rc && !(rc = ec_csv_next(&r))) {
+        char where[300];
+        snprintf(where, sizeof where, "%s:%ld", name, r.line);
+        int64_t t;
+        int type = (size_t)cy < r.nfields ? type_of(r.fields[cy]) : -1;
+        if ((size_t)ct >= r.nfields || (size_t)ck >= r.nfields || (size_t)cd >= r.nfields || ec_parse_i64(r.fields[ct], &t) ||
+            type < 0) {
+            rc = ec_fail(EC_EPARSE, "%s: a row needs t_ms (an integer), type (event or command), kind and data", where);
+            break;
+        }
+        rc = check_row(where, type, r.fields[ck], t, r.fields[cd], strlen(r.fields[cd]));
+        if (!rc) rc = ec_store_journal_append(s, t, type, r.fields[ck], r.fields[cd]);
+        if (!rc) (*rows)++;
+    }
+    if (rc == EC_EOF) rc = EC_OK;
+    ec_csv_free(&r);
+    return rc;
+}
+
+static int run_import(int argc, char **argv)
+{
+    cli_args a;
+    int st = cli_parse(&cmd_journal_import, argc, argv, &a);
+    if (st >= 0) return st == EXIT_OK + 1 ? EXIT_OK : st;
+    if (!a.pos) return cli_usage_error(&cmd_journal_import, "give the journal file to read");
+    const char *fmt = cli_get(&a, "format");
+    if (fmt && strcmp(fmt, "jsonl") && strcmp(fmt, "csv"))
+        return cli_usage_error(&cmd_journal_import, "--format is jsonl or csv, not \"%s\"", fmt);
+    char *text = NULL;
+    size_t len = 0;
+    ec_err rc = ec_read_file(a.pos, JOURNAL_FILE_MAX, &text, &len);
+    if (rc) return cli_error(rc);
+    int csv = fmt ? !strcmp(fmt, "csv") : !(len && text[0] == '{');
+    ec_store *s;
+    rc = open_db(&a, &s);
+    if (rc) {
+        ec_free(text);
+        return cli_error(rc);
+    }
+    int64_t have = 0, rows = 0;
+    rc = ec_store_journal_count(s, &have);
+    if (!rc && have)
+        rc = ec_fail(EC_EINVAL, "%s already holds a journal of %lld rows; import into a new database",
+                     cli_get(&a, "db") ? cli_get(&a, "db") : "ecorridor.db", (long long)have);
+    if (!rc) rc = ec_store_begin(s);
+    if (!rc) {
+        rc = csv ? import_csv(s, a.pos, text, len, &rows) : import_jsonl(s, a.pos, text, len, &rows);
+        if (!rc) rc = ec_store_commit(s);
+        else ec_store_rollback(s);
+    }
+    ec_store_close(s);
+    ec_free(text);
+    if (rc) return cli_error(rc);
+    printf("%lld journal rows read from %s\n", (long long)rows, a.pos);
+    return EXIT_OK;
+}
+
+/* ---- replay ------------------------------------------------------------------------------ */
+
+typedef struct {
+    ec_share *eng;
+    ec_vec issued;            /* ec_share_cmd_t the replay issued, not yet compared */
+    size_t head;
+    int64_t from_ms, to_ms;
+    int check, json, differ;
+    int64_t events, commands, hub_commands;
+    ec_site_power_t site;
+    ec_substation_power_t sub;
+    char first[1200];         /* the first difference */
+    ec_progress prog;
+    int64_t done, total;
+} replay_ctx;
+
+static void on_issue(void *ctx, const ec_share_cmd_t *c)
+{
+    replay_ctx *x = ctx;
+    if (c->t_ms < x->from_ms) return;
+    x->commands++;
+    if (x->check) ec_vec_push(&x->issued, c);
+    if (x->json) {
+        ec_buf b;
+        ec_buf_init(&b, 1u << 20);
+        char t[48];
+        iso_ms(c->t_ms, t, sizeof t);
+        ec_buf_printf(&b, "{\"t_ms\":%lld,\"time\":\"%s\",\"kind\":\"%s\",\"data\":", (long long)c->t_ms, t,
+                      ec_share_cmd_name(c->kind));
+        ec_share_cmd_json(c, &b);
+        ec_buf_append(&b, "}", 1);
+        if (b.data) puts(b.data);
+        ec_buf_free(&b);
+    } else if (!x->check) {
+        char d[300], t[64];
+        ec_share_cmd_describe(c, d, sizeof d);
+        local_ms(c->t_ms, t, sizeof t);
+        printf("%s  %s\n", t, d);
+    }
+}
+
+/* Counts a difference and keeps the first: where, what the hub sent (a), what the replay issued (b). */
+static void differ(replay_ctx *x, const char *where, const char *a, const char *b)
+{
+    if (x->differ++) return;
+    snprintf(x->first, sizeof x->first, "first difference at %s: the hub sent %s, the replay issued %s", where,
+             a ? a : "nothing", b ? b : "nothing");
+}
+
+static ec_err replay_row(void *ctx, const ec_journal_row_t *r)
+{
+    replay_ctx *x = ctx;
+    if (++x->done % 4096 == 0) ec_progress_update(&x->prog, (uint64_t)x->done);
+    if (x->to_ms > 0 && r->t_ms >= x->to_ms) return EC_OK;
+    char where[64];
+    snprintf(where, sizeof where, "journal row %lld", (long long)r->seq);
+    if (!r->command) {
+        ec_share_event_t ev;
+        ec_err rc = ec_share_event_parse(r->kind, r->t_ms, r->data, r->len, &ev, &x->site, &x->sub);
+        if (rc) return ec_fail(rc, "%s: %s", where, ec_errmsg());
+        x->events++;
+        rc = ec_share_feed(x->eng, &ev);
+        return rc ? ec_fail(rc, "%s: the engine refused the %s event", where, r->kind) : EC_OK;
+    }
+    if (r->t_ms < x->from_ms || !x->check) return EC_OK;
+    ec_share_cmd_t hub;
+    ec_err rc = ec_share_cmd_parse(r->kind, r->t_ms, r->data, r->len, &hub);
+    if (rc) return ec_fail(rc, "%s: %s", where, ec_errmsg());
+    x->hub_commands++;
+    char a[300], b[300];
+    ec_share_cmd_describe(&hub, a, sizeof a);
+    if (x->head == x->issued.len) {
+        differ(x, where, a, NULL);
+    } else {
+        const ec_share_cmd_t *mine = &EC_VEC_AT(&x->issued, ec_share_cmd_t, x->head++);
+        ec_share_cmd_describe(mine, b, sizeof b);
+        if (!ec_share_cmd_equal(&hub, mine)) differ(x, where, a, b);
+    }
+    if (x->head == x->issued.len) x->issued.len = 0, x->head = 0;
+    return EC_OK;
+}
+
+static ec_err count_rows(void *ctx, const ec_journal_row_t *r)
+{
+    (void)r;
+    ++*(int64_t *)ctx;
+    return EC_OK;
+}
+
+static int run_replay(int argc, char **argv)
+{
+    cli_args a;
+    int st = cli_parse(&cmd_replay, argc, argv, &a);
+    if (st >= 0) return st == EXIT_OK + 1 ? EXIT_OK : st;
+    replay_ctx x;
+    memset(&x, 0, sizeof x);
+    if (time_opt(&cmd_replay, &a, "from", &x.from_ms) || time_opt(&cmd_replay, &a, "to", &x.to_ms)) return EXIT_USAGE;
+    x.check = cli_flag(&a, "check"), x.json = cli_flag(&a, "json");
+    ec_vec_init(&x.issued, sizeof(ec_share_cmd_t));
+    ec_store *s;
+    ec_err rc = open_db(&a, &s);
+    if (rc) return cli_error(rc);
+    rc = ec_share_new(on_issue, &x, &x.eng);
+    if (!rc) rc = ec_store_journal_each(s, 0, x.to_ms, count_rows, &x.total);
+    ec_progress_start(&x.prog, "replay", (uint64_t)x.total);
+    if (!rc) rc = ec_store_journal_each(s, 0, x.to_ms, replay_row, &x);
+    ec_progress_finish(&x.prog);
+    ec_store_close(s);
+    if (!rc && x.check && x.head < x.issued.len) {
+        char b[300];
+        ec_share_cmd_describe(&EC_VEC_AT(&x.issued, ec_share_cmd_t, x.head), b, sizeof b);
+        differ(&x, "the end of the journal", NULL, b);
+    }
+    ec_share_free(x.eng);
+    ec_vec_free(&x.issued);
+    ec_site_power_free(&x.site);
+    ec_substation_power_free(&x.sub);
+    if (rc) return cli_error(rc);
+    if (x.json) {
+        printf("{\"events\":%lld,\"commands\":%lld", (long long)x.events, (long long)x.commands);
+        if (x.check) {
+            printf(",\"hub_commands\":%lld,\"equal\":%s,\"first_difference\":", (long long)x.hub_commands,
+                   x.differ ? "false" : "true");
+            if (x.differ) {
+                ec_buf b;
+                ec_buf_init(&b, 4096);
+                ec_jw w;
+                ec_jw_init(&w, &b);
+                ec_jw_str(&w, x.first);
+                fputs(b.data ? b.data : "null", stdout);
+                ec_buf_free(&b);
+            } else {
+                fputs("null", stdout);
+            }
+        }
+        puts("}");
+    } else if (x.check && x.differ) {
+        printf("replayed %lld events, %lld commands; %s (%d differences in all)\n", (long long)x.events,
+               (long long)x.commands, x.first, x.differ);
+    } else if (x.check) {
+        printf("replayed %lld events, %lld commands, all equal\n", (long long)x.events, (long long)x.commands);
+    } else {
+        printf("replayed %lld events, %lld commands\n", (long long)x.events, (long long)x.commands);
+    }
+    return x.differ ? EXIT_FAIL : EXIT_OK;
+}
