@@ -283,10 +283,23 @@ static double eff_sess(const ec_share *g, const gr_sess *s)
     if (s->sent_w >= 0) {
         e = s->sent_w;
     } else {
-        double cpmax = CP(g, s->cp)->max_sent_w;
+        const gr_cp *c = CP(g, s->cp);
+        double cpmax = c->max_sent_w;
+        /* A raise of the maximum on its way counts as held. */
+        if (cpmax >= 0 && c->inflight && !c->inflight_tx && c->inflight_w > cpmax) cpmax = c->inflight_w;
         e = cpmax >= 0 && cpmax < s->max_w ? cpmax : s->max_w;
     }
     return s->rising_w > e ? s->rising_w : e;
+}
+
+/* Whether what the sessions of group gi hold now (a raise about to go counted) fits its headroom. */
+static int fits(const ec_share *g, int gi)
+{
+    if (gi < 0) return 1;
+    const gr_group *gr = GROUP(g, gi);
+    double held = 0;
+    MEMBERS(gr, k, i) held += eff_sess(g, SESS(g, i));
+    return held <= headroom_at(g, gr, g->now_ms / 1000) + 0.5;
 }
 
 /* Sends the next queued limit of charge point ci, if nothing is out to it. */
@@ -314,7 +327,26 @@ static void pump(ec_share *g, int ci)
             continue;
         }
         int lowers = sent < 0 || w < sent;
-        if (item && !lowers && w > SESS(g, item - 1)->rising_w) SESS(g, item - 1)->rising_w = w;
+        if (!lowers) {
+            /* A raise decided in an earlier run goes only if it still fits: since then a session
+             * may have started with no limit, the headroom may have fallen, or the maximum it was
+             * reckoned against may have been accepted lower. Else the next run decides again. */
+            int ok;
+            if (item) {
+                gr_sess *s = SESS(g, item - 1);
+                if (w > s->rising_w) s->rising_w = w;
+                ok = fits(g, c->group);
+                if (!ok) s->rising_w = 0;
+            } else {
+                c->max_sent_w = w;
+                ok = fits(g, c->group);
+                c->max_sent_w = sent;
+            }
+            if (!ok) {
+                mark(g, c->group);
+                continue;
+            }
+        }
         ec_share_cmd_t cmd;
         memset(&cmd, 0, sizeof cmd);
         cmd.kind = EC_SC_LIMIT, cmd.t_ms = g->now_ms, cmd.connector = connector, cmd.tx = tx;
