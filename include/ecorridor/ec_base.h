@@ -68,17 +68,28 @@ void ec_alloc_fail_after(long n);
 
 /* ---- bounded growable buffer ------------------------------------------ */
 
+/* The buffer remembers its first failure, as curl's dynbuf does: once an
+ * append fails (EC_ELIMIT past max, EC_ENOMEM, EC_EINVAL from a bad format)
+ * the buffer is failed, its text stays what it was before that append, and
+ * every later append does nothing and returns the same error. So a document
+ * written by many unchecked appends is either whole or known to be broken:
+ * check ec_buf_error() (or ec_jw_finish()) once before the text is used.
+ * ec_buf_reset() and ec_buf_free() clear the failure. */
 typedef struct {
     char *data;   /* always NUL-terminated when non-NULL */
     size_t len;
     size_t cap;
     size_t max;   /* hard limit on len; appends past it fail with EC_ELIMIT */
+    ec_err err;   /* the first failure since init, reset or free; EC_OK if none */
 } ec_buf;
 
 void ec_buf_init(ec_buf *b, size_t max);
 ec_err ec_buf_append(ec_buf *b, const void *p, size_t n);
 ec_err ec_buf_puts(ec_buf *b, const char *s);
 ec_err ec_buf_printf(ec_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The first failure of an append since init, reset or free; EC_OK if none. */
+ec_err ec_buf_error(const ec_buf *b);
+/* Empties the buffer (keeping its memory) and clears its failure. */
 void ec_buf_reset(ec_buf *b);
 void ec_buf_free(ec_buf *b);
 
