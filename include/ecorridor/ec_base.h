@@ -41,9 +41,17 @@ const char *ec_strerror(ec_err e);
  * write `return ec_fail(EC_EPARSE, "%s:%d: expected ...", path, line);`. */
 ec_err ec_fail(ec_err code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The calling thread's last message from ec_fail(), or ec_strerror(code)'s
- * text when none was set since ec_errclear(). Never NULL. */
+/* The calling thread's message from its last ec_fail() since ec_errclear(),
+ * or "no details" when there was none (a failure that did not go through
+ * ec_fail, as an allocation's EC_ENOMEM or a full ec_buf's EC_ELIMIT, leaves
+ * no message). Never NULL. */
 const char *ec_errmsg(void);
+/* The message for a failure that returned code: the calling thread's last
+ * ec_fail() message when that ec_fail() was for the same code and came after
+ * the last ec_errclear(), else ec_strerror(code)'s text. Never NULL; never a
+ * message left over from a failure of another kind. */
+const char *ec_errmsg_of(ec_err code);
+/* Forgets the calling thread's message. */
 void ec_errclear(void);
 
 /* ---- allocation -------------------------------------------------------- */

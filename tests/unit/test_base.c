@@ -20,6 +20,32 @@ static void test_strerror(void **state)
     assert_string_equal(ec_errmsg(), "x:3: bad");
 }
 
+/* ec_errmsg and ec_errmsg_of do what ec_base.h says. */
+static void test_errmsg(void **state)
+{
+    (void)state;
+    ec_errclear();
+    assert_string_equal(ec_errmsg(), "no details");
+    assert_string_equal(ec_errmsg_of(EC_ENOMEM), "out of memory");
+    assert_string_equal(ec_errmsg_of(EC_EPARSE), "malformed input");
+    ec_fail(EC_EPARSE, "in.csv:%d: expected a number", 4);
+    assert_string_equal(ec_errmsg(), "in.csv:4: expected a number");
+    assert_string_equal(ec_errmsg_of(EC_EPARSE), "in.csv:4: expected a number");
+    /* A later failure of another kind that left no message does not borrow this one. */
+    assert_string_equal(ec_errmsg_of(EC_ENOMEM), "out of memory");
+    assert_string_equal(ec_errmsg_of((ec_err)999), "unknown error");
+    ec_errclear();
+    assert_string_equal(ec_errmsg(), "no details");
+    assert_string_equal(ec_errmsg_of(EC_EPARSE), "malformed input");
+    /* The message is the calling thread's own (it is thread-local): a long one is cut, not overrun. */
+    char big[2000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    ec_fail(EC_ELIMIT, "%s", big);
+    assert_int_equal(strlen(ec_errmsg()), 1023);
+    ec_errclear();
+}
+
 static void test_alloc_counts_and_fails(void **state)
 {
     (void)state;
@@ -358,6 +384,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_errmsg),
         cmocka_unit_test(test_alloc_counts_and_fails),
         cmocka_unit_test(test_buf_limit),
         cmocka_unit_test(test_buf_first_failure_sticks),
