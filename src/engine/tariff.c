@@ -64,10 +64,14 @@ ec_err ec_tariff_from_json(const ec_json *doc, ec_tariff_t *out)
     return EC_OK;
 }
 
+/* The product of two amounts needs 128 bits before it is divided; gcc and
+ * clang have them, and __extension__ says we know ISO C does not. */
+__extension__ typedef __int128 tariff_i128;
+
 /* round(a * b / d) for non-negative operands, half up. */
 static int64_t mul_div(int64_t a, int64_t b, int64_t d)
 {
-    __int128 p = (__int128)a * b;
+    tariff_i128 p = (tariff_i128)a * b;
     return (int64_t)((p + d / 2) / d);
 }
 

@@ -429,7 +429,8 @@ static void verify_done(uv_work_t *req, int status)
     cs->verifying--;
     if (status || cs->stopping) {
         ocpp_auth__result(cs->auth, h->id, h->peer, -1, (int64_t)uv_now(cs->loop));
-        return handshake_free(h);
+        handshake_free(h);
+        return;
     }
     ocpp_cp *cp = NULL;
     int st = checked(cs, h, &cp);
@@ -635,7 +636,8 @@ void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t
     ec_json *frame = NULL;
     if (ec_json_load_buf(data, len, "message", &frame) || !ec_json_is_array(frame)) {
         ec_json_free(frame);
-        return send_error(cs, cp, "", "FormationViolation", "the message is not a JSON array");
+        send_error(cs, cp, "", "FormationViolation", "the message is not a JSON array");
+        return;
     }
     double type = 0;
     size_t n = ec_json_array_size(frame);

@@ -102,7 +102,8 @@ static void after_work(uv_work_t *w, int status)
         j->next = l->head;
         l->head = j;
         if (!l->tail) l->tail = j;
-        return lane_next(p, l);
+        lane_next(p, l);
+        return;
     }
     l->n--;
     ec_http_response *r = &j->res;
@@ -283,7 +284,8 @@ void work__import(ec_api *a, const char *org, const char *owner, const char *for
     if (x) x->text = ec_malloc(req->body_len + 1);
     if (!x || !x->text) {
         ec_free(x);
-        return api__error(res, 503, "busy", NULL, "the hub cannot take a file this large now; try again shortly");
+        api__error(res, 503, "busy", NULL, "the hub cannot take a file this large now; try again shortly");
+        return;
     }
     memcpy(x->text, req->body, req->body_len);
     x->text[req->body_len] = 0;
