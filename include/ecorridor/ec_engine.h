@@ -15,8 +15,6 @@
 #include "ecorridor/ec_register.h"
 #include "ecorridor/ec_session.h"
 
-#define EC_MONEY_UNIT 10000
-
 /* ---- tokens and authorization ------------------------------------------- */
 
 typedef struct {
@@ -86,8 +84,7 @@ double ec_congestion_price(double load_share, double threshold, double max_price
  * *fixed 1 when the tariff is dynamic (0: left as it is). */
 ec_err ec_tariff_fix_dynamic(ec_json *tariff, double price_per_kwh, int *fixed);
 
-/* Writes money as a decimal with four places ("12.3456"). */
-void ec_money_format(int64_t v, char *out, size_t n);
+/* Money is written with ec_money_format() (ec_model.h). */
 
 /* ---- transactions (ec_tx_t: ec_session.h) ------------------------------ */
 

@@ -89,7 +89,7 @@ void ec_tx_usage(const ec_tx_t *tx, int64_t *energy_wh, int64_t *charging_s, int
 static void put_money(ec_jw *w, const char *key, int64_t v)
 {
     char b[32];
-    ec_money_format(v, b, sizeof b);
+    ec_money_format(v, 4, b, sizeof b);
     ec_jw_key(w, key);
     ec_jw_raw(w, b);
 }

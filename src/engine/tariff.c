@@ -10,13 +10,6 @@
 #include <math.h>
 #include <string.h>
 
-void ec_money_format(int64_t v, char *out, size_t n)
-{
-    int64_t a = v < 0 ? -v : v;
-    snprintf(out, n, "%s%lld.%04lld", v < 0 ? "-" : "", (long long)(a / EC_MONEY_UNIT),
-             (long long)(a % EC_MONEY_UNIT));
-}
-
 static ec_price_component_t *slot(ec_tariff_t *t, const char *type)
 {
     if (!strcmp(type, "ENERGY")) return &t->energy;

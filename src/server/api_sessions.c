@@ -896,7 +896,7 @@ static void session_list(ec_api *a, const api_principal *p, int cdrs, const ec_h
 static void money(ec_jw *w, const char *key, int64_t v)
 {
     char b[32];
-    ec_money_format(v, b, sizeof b);
+    ec_money_format(v, 4, b, sizeof b);
     ec_jw_key(w, key), ec_jw_raw(w, b);
 }
 
@@ -956,8 +956,8 @@ static void settlement(ec_api *a, const api_principal *p, const ec_http_request 
         ec_buf_puts(&res->body, "operator_id,issuer_id,currency,sessions,energy_kwh,amount_excl_vat,amount_incl_vat\r\n");
         for (size_t i = 0; i < st.rows.len; i++) {
             char e[32], x[32];
-            ec_money_format(rows[i].excl_vat, e, sizeof e);
-            ec_money_format(rows[i].incl_vat, x, sizeof x);
+            ec_money_format(rows[i].excl_vat, 4, e, sizeof e);
+            ec_money_format(rows[i].incl_vat, 4, x, sizeof x);
             ec_buf_printf(&res->body, "%s,%s,%s,%lld,%lld.%03lld,%s,%s\r\n", rows[i].operator_id, rows[i].issuer_id,
                           rows[i].currency, (long long)rows[i].sessions, (long long)(rows[i].energy_wh / 1000),
                           (long long)(rows[i].energy_wh % 1000), e, x);
