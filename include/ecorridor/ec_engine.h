@@ -96,7 +96,9 @@ void ec_tx_stop(ec_tx_t *tx, int64_t stop_s, int64_t meter_stop_wh, const char *
 void ec_tx_usage(const ec_tx_t *tx, int64_t *energy_wh, int64_t *charging_s, int64_t *idle_s);
 
 /* The CDR of a stopped tx, OCPI-shaped (id "<cp>-<tx id>"), priced with
- * tariff (NULL: free) whose document tariff_doc (may be NULL) it embeds. */
+ * tariff (NULL: free) whose document tariff_doc (may be NULL) it embeds.
+ * Appends to out; EC_ELIMIT or EC_ENOMEM when it could not be written whole
+ * (out then holds no CDR to store). */
 ec_err ec_cdr_json(const ec_tx_t *tx, const ec_tariff_t *tariff, const char *tariff_doc,
                    ec_buf *out, ec_cost_t *cost);
 

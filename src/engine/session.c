@@ -188,7 +188,9 @@ ec_err ec_cdr_json(const ec_tx_t *tx, const ec_tariff_t *tariff, const char *tar
     ec_jw_arr_end(&w);
     put_time(&w, "last_updated", tx->stop_s);
     ec_jw_obj_end(&w);
-    return out->len >= out->max ? EC_ELIMIT : EC_OK;
+    /* The buffer's first failure, also one that left it short of its limit
+     * (memory): a CDR cut short is never stored. */
+    return ec_jw_finish(&w);
 }
 
 /* ---- settlement ---------------------------------------------------------- */

@@ -200,6 +200,17 @@ static void test_tx_usage(void **state)
     assert_int_equal(c.incl_vat, 0);
     ec_json_free(j);
     ec_buf_free(&out);
+    /* A CDR that could not be written whole says so, whether the limit or
+     * memory cut it (memory used to pass: the text was short of the limit). */
+    ec_buf_init(&out, 100);
+    assert_int_equal(ec_cdr_json(&tx, NULL, NULL, &out, &c), EC_ELIMIT);
+    ec_buf_free(&out);
+    ec_buf_init(&out, 1 << 20);
+    ec_buf_puts(&out, "{");
+    ec_alloc_fail_after(0);
+    assert_int_equal(ec_cdr_json(&tx, NULL, NULL, &out, &c), EC_ENOMEM);
+    ec_alloc_fail_after(-1);
+    ec_buf_free(&out);
 }
 
 static void test_settle(void **state)
