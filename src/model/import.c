@@ -76,7 +76,10 @@ static ec_err emit(out_t *o, ec_kind kind, const char *source, const char *id,
 {
     if (o->set->n_records >= EC_IMPORT_MAX_RECORDS)
         return ec_fail(EC_ELIMIT, "%s: more than %d records in one file", where, EC_IMPORT_MAX_RECORDS);
-    if (!json->data) return EC_ENOMEM;
+    /* A record whose writing failed part way is not read as a shorter one. */
+    if (ec_buf_error(json) == EC_ELIMIT)
+        return ec_fail(EC_ELIMIT, "%s: the record is larger than %zu bytes once written", where, json->max);
+    if (ec_buf_error(json) || !json->data) return EC_ENOMEM;
     ec_import_record_t r;
     memset(&r, 0, sizeof r);
     r.kind = kind;
