@@ -31,6 +31,20 @@ void api__error(ec_http_response *res, int status, const char *code, const char 
     ec_jw_obj_end(&w);
 }
 
+void api__unwritten(ec_http_response *res, ec_err rc)
+{
+    ec_log(EC_LOG_ERROR, "api: an answer (status %d) could not be written whole: %s", res->status, ec_errmsg_of(rc));
+    api__error(res, 500, "internal", NULL, "the answer could not be written whole: %s", ec_strerror(rc));
+}
+
+int api__finish(ec_jw *w, ec_http_response *res)
+{
+    ec_err rc = ec_jw_finish(w);
+    if (!rc) return 0;
+    api__unwritten(res, rc);
+    return -1;
+}
+
 static void reg_error(ec_http_response *res, const ec_reg_error_t *e)
 {
     api__error(res, 400, e->code[0] ? e->code : "invalid_field", e->field, "%s", e->message);
@@ -194,6 +208,7 @@ static void list(ec_api *a, const api_principal *p, ec_kind k, const ec_http_req
         if (ec_store_get(a->store, k, p->org, &res->body) == EC_OK) total = 1;
         ec_buf_printf(&res->body, "],\"total\":%lld,\"offset\":0,\"limit\":%lld}", (long long)total, (long long)f.limit);
         res->status = 200;
+        if (ec_buf_error(&res->body)) api__unwritten(res, ec_buf_error(&res->body));
         return;
     }
     ec_jw w;
@@ -213,6 +228,7 @@ static void list(ec_api *a, const api_principal *p, ec_kind k, const ec_http_req
     ec_jw_key(&w, "limit"), ec_jw_int(&w, f.limit);
     ec_jw_obj_end(&w);
     res->status = 200;
+    api__finish(&w, res);
 }
 
 /* ---- GeoJSON ------------------------------------------------------------ */
@@ -283,7 +299,7 @@ static ec_err geojson_page(ec_store *s, const ec_store_filter_t *f, const char *
         ec_buf_free(&link);
     }
     ec_jw_obj_end(&w);
-    return EC_OK;
+    return ec_jw_finish(&w);
 }
 
 /* A page on a worker, on a read connection of its own: its filter's strings
@@ -311,6 +327,10 @@ static void geojson_run(work_job *j)
     if (!rc) rc = geojson_page(x->store, &x->f, x->filters.data ? x->filters.data : "", &j->res.body);
     /* The next job's read must see what was written meanwhile. */
     if (x->store) ec_store_release(x->store);
+    if (rc && ec_buf_error(&j->res.body)) {
+        api__unwritten(&j->res, rc);
+        return;
+    }
     if (rc) {
         ec_log(EC_LOG_ERROR, "store: %s", ec_errmsg());
         api__error(&j->res, 500, "store_error", NULL, "the register could not be read");
@@ -364,6 +384,10 @@ static void geojson(ec_api *a, const ec_http_request *req, ec_http_response *res
         /* No pool, or a database only this connection sees: here, on the loop. */
         ec_err rc = geojson_page(a->store, &f, x->filters.data ? x->filters.data : "", &res->body);
         geojson_release(&x->job);
+        if (rc && ec_buf_error(&res->body)) {
+            api__unwritten(res, rc);
+            return;
+        }
         if (rc) {
             store_error(a, res, rc);
             return;
@@ -651,7 +675,7 @@ static void index_page(ec_http_response *res)
 }
 
 
-void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
+static void dispatch(void *ctx, const ec_http_request *req, ec_http_response *res)
 {
     ec_api *a = ctx;
     const char *path = req->path;
@@ -773,4 +797,14 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
     }
     api__error(res, 405, "method_not_allowed", NULL, "%s is not allowed on %s (GET, POST)",
                ec_http_method_name(req->method), ec_kind_name(k));
+}
+
+void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
+{
+    dispatch(ctx, req, res);
+    /* Whatever a handler wrote, a body its buffer refused part of (its limit,
+     * memory) goes out as a 500, never cut short; answers written later, on
+     * a worker, are checked where they complete (work.c). */
+    ec_err rc = ec_buf_error(&res->body);
+    if (res->status && rc) api__unwritten(res, rc);
 }

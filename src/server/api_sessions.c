@@ -69,6 +69,7 @@ static void page_end(ec_jw *w, ec_http_response *res, int64_t total, int64_t off
     ec_jw_key(w, "limit"), ec_jw_int(w, limit);
     ec_jw_obj_end(w);
     res->status = 200;
+    api__finish(w, res);
 }
 
 static void store_failed(ec_http_response *res)
@@ -198,6 +199,19 @@ static void stamp(ec_jw *w)
     ec_time_format_iso(ec_time_now_s(), t, sizeof t);
     ec_jw_key(w, "last_updated"), ec_jw_str(w, t);
     ec_jw_obj_end(w);
+}
+
+/* A document is stored whole or not at all: 1 after answering 400 when the
+ * request made it larger than the register keeps, or 500 when it could not
+ * be written; 0 when it is whole. */
+static int doc_refused(ec_jw *w, ec_http_response *res)
+{
+    ec_err rc = ec_jw_finish(w);
+    if (rc == EC_ELIMIT)
+        api__error(res, 400, "invalid_field", "", "the document is larger than %u bytes", EC_REG_DOC_MAX);
+    else if (rc)
+        api__unwritten(res, rc);
+    return rc != EC_OK;
 }
 
 /* ---- charge points --------------------------------------------------------------- */
@@ -384,6 +398,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
     if (!base && !ec_json_get(in, "connectors")) ec_jw_key(&w, "connectors"), ec_jw_int(&w, 1);
     ec_jw_key(&w, "password_set"), ec_jw_bool(&w, hash[0] != 0);
     stamp(&w);
+    if (doc_refused(&w, res)) goto done;
     rc = ec_store_charger_put(a->store, cid, op, site, hash[0] ? hash : NULL, doc.data, base ? EC_PUT_REPLACE : EC_PUT_CREATE);
     if (rc == EC_EINVAL) {
         api__error(res, 409, "conflict", "id", "charge point %s exists already", cid);
@@ -398,6 +413,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
         ec_jw o;
         ec_jw_init(&o, &res->body);
         charger_out(&o, a->ocpp, doc.data, doc.len);
+        api__finish(&o, res);
     }
     goto done;
 fail:
@@ -524,6 +540,7 @@ static void price(ec_api *a, const api_principal *p, const char *id, const ec_ht
             ec_jw_key(&w, "note"), ec_jw_str(&w, "a session started now is priced with this tariff until it ends");
             ec_jw_obj_end(&w);
             res->status = 200;
+            api__finish(&w, res);
         }
     }
     ec_json_free(cj);
@@ -603,6 +620,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
         ec_jw_init(&w, &res->body);
         charger_out(&w, a->ocpp, doc.data, doc.len);
         res->status = 200;
+        api__finish(&w, res);
     } else if (req->method == EC_HTTP_DELETE) {
         if (ec_store_charger_delete(a->store, id)) store_failed(res);
         else res->status = 204, ocpp__charger_changed(a->ocpp, id);
@@ -697,6 +715,7 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
     if (!base && !ec_json_get(in, "valid")) ec_jw_key(&w, "valid"), ec_jw_bool(&w, 1);
     if (!base && !ec_json_get(in, "type")) ec_jw_key(&w, "type"), ec_jw_str(&w, "RFID");
     stamp(&w);
+    if (doc_refused(&w, res)) goto done;
     rc = ec_store_token_put(a->store, id, issuer, doc.data, base ? EC_PUT_REPLACE : EC_PUT_CREATE);
     if (rc == EC_EINVAL) {
         api__error(res, 409, "conflict", "uid", "token %s exists already", id);
@@ -979,6 +998,8 @@ static void settlement(ec_api *a, const api_principal *p, const ec_http_request 
     }
     ec_settle_free(&st);
     res->status = 200;
+    /* The CSV and the JSON alike: a body cut short is not sent. */
+    if (ec_buf_error(&res->body)) api__unwritten(res, ec_buf_error(&res->body));
 }
 
 /* ---- the grid: allocations, prices, what a fleet says of a session -------------------- */
@@ -1132,6 +1153,7 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
     else ec_jw_null(&w);
     ec_jw_obj_end(&w);
     res->status = 200;
+    api__finish(&w, res);
 }
 
 /* "kind/ID/tail": 1 and id set (a copy) when rest is that. */

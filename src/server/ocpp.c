@@ -127,6 +127,12 @@ static void send_error(ocpp_cs *cs, ocpp_cp *cp, const char *msg_id, const char 
     ec_jw_str(&w, why);
     ec_jw_obj_begin(&w), ec_jw_obj_end(&w);
     ec_jw_arr_end(&w);
+    if (ec_jw_finish(&w)) {
+        /* Its parts are bounded, so this does not happen; were it to, the
+         * charger's call times out rather than it reading half a frame. */
+        ec_log(EC_LOG_ERROR, "ocpp: a CALLERROR to %s could not be written", cp->id);
+        return;
+    }
     cs->stats.errors_out++;
     send_frame(cs, cp, &cs->out);
 }
@@ -256,22 +262,33 @@ static ec_err start_call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_
         snprintf(why, why_len, "%s is still answering %s", cp->id, cp->call.action);
         return EC_ELIMIT;
     }
-    if (ec_vec_push(&cs->callers, &cp)) return EC_ENOMEM;
-    cp->call.active = 1;
-    snprintf(cp->call.id, sizeof cp->call.id, "cs-%llu", (unsigned long long)++cs->next_call);
-    snprintf(cp->call.action, sizeof cp->call.action, "%s", action);
-    cp->call.http_serial = serial;
-    cp->call.done = done, cp->call.done_ctx = ctx;
-    cp->call.deadline_ms = (int64_t)uv_now(cs->loop) + (int64_t)cs->opts.call_timeout_s * 1000;
+    /* The frame first: a call that cannot be written whole is not made. */
+    char id[sizeof cp->call.id];
+    snprintf(id, sizeof id, "cs-%llu", (unsigned long long)(cs->next_call + 1));
     ec_buf_reset(&cs->out);
     ec_jw w;
     ec_jw_init(&w, &cs->out);
     ec_jw_arr_begin(&w);
     ec_jw_int(&w, 2);
-    ec_jw_str(&w, cp->call.id);
+    ec_jw_str(&w, id);
     ec_jw_str(&w, action);
     ec_jw_value(&w, payload);
     ec_jw_arr_end(&w);
+    ec_err rc = ec_jw_finish(&w);
+    if (rc == EC_ELIMIT) {
+        /* A payload too large for one frame is the caller's to change. */
+        snprintf(why, why_len, "the call is larger than the %zu bytes a frame carries", cs->out.max);
+        return EC_EINVAL;
+    }
+    if (rc) return rc;
+    if (ec_vec_push(&cs->callers, &cp)) return EC_ENOMEM;
+    cs->next_call++;
+    cp->call.active = 1;
+    snprintf(cp->call.id, sizeof cp->call.id, "%s", id);
+    snprintf(cp->call.action, sizeof cp->call.action, "%s", action);
+    cp->call.http_serial = serial;
+    cp->call.done = done, cp->call.done_ctx = ctx;
+    cp->call.deadline_ms = (int64_t)uv_now(cs->loop) + (int64_t)cs->opts.call_timeout_s * 1000;
     cs->stats.calls_out++;
     ec_ws_send(cp->ws, cs->out.data, cs->out.len);
     return EC_OK;
@@ -313,7 +330,13 @@ static void on_answer(ocpp_cs *cs, ocpp_cp *cp, int type, const ec_json *frame)
             if (st) ec_jw_key(&w, "status"), ec_jw_str(&w, st);
             ec_jw_key(&w, "response"), ec_jw_value(&w, payload);
             ec_jw_obj_end(&w);
-            complete_call(cs, cp, 200, b.data, st, payload);
+            if (ec_jw_finish(&w)) {
+                call_error_body(&b, "internal", "the answer of %s to %s could not be written whole", cp->id,
+                                cp->call.action);
+                complete_call(cs, cp, 500, b.data, NULL, NULL);
+            } else {
+                complete_call(cs, cp, 200, b.data, st, payload);
+            }
         }
     }
     ec_buf_free(&b);
@@ -672,9 +695,10 @@ void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t
             ec_buf_init(&payload_out, OCPP_MESSAGE_MAX);
             r.out = &payload_out;
             ocpp__handle(cs, cp, action, payload, ec_time_now_s(), &r);
-            if (r.error) {
-                send_error(cs, cp, msg_id, r.error, r.why);
-            } else {
+            /* A CALLRESULT whose payload or frame was cut short is never
+             * sent: the charger gets an InternalError and may call again. */
+            ec_err rc = EC_OK;
+            if (!r.error && !(rc = ec_buf_error(&payload_out))) {
                 ec_buf_reset(&cs->out);
                 ec_jw w;
                 ec_jw_init(&w, &cs->out);
@@ -683,6 +707,17 @@ void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t
                 ec_jw_str(&w, msg_id);
                 ec_jw_raw(&w, payload_out.len ? payload_out.data : "{}");
                 ec_jw_arr_end(&w);
+                rc = ec_jw_finish(&w);
+            }
+            if (rc) {
+                ec_log(EC_LOG_ERROR, "ocpp: %s: the answer to %s could not be written whole: %s", cp->id, action,
+                       ec_errmsg_of(rc));
+                r.error = "InternalError";
+                snprintf(r.why, sizeof r.why, "the answer could not be written whole");
+            }
+            if (r.error) {
+                send_error(cs, cp, msg_id, r.error, r.why);
+            } else {
                 cs->stats.results_out++;
                 send_frame(cs, cp, &cs->out);
             }

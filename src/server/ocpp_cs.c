@@ -146,6 +146,7 @@ ec_err ocpp__fix_tariff(ocpp_cs *cs, const char *site_id, int64_t now_s, ec_buf 
         ec_jw w;
         ec_jw_init(&w, doc);
         ec_jw_value(&w, j);
+        rc = ec_jw_finish(&w); /* the session's price is stored whole or not at all */
     }
     ec_json_free(j);
     return rc;
@@ -178,7 +179,8 @@ static ec_err charger_update(ocpp_cs *cs, ocpp_cp *cp, const ec_json *boot, int6
         ec_jw w;
         ec_jw_init(&w, &doc);
         ec_jw_value(&w, j);
-        rc = ec_store_charger_put(s, cp->id, cp->operator_id, cp->site_id, hash, doc.data, EC_PUT_REPLACE);
+        rc = ec_jw_finish(&w);
+        if (!rc) rc = ec_store_charger_put(s, cp->id, cp->operator_id, cp->site_id, hash, doc.data, EC_PUT_REPLACE);
     }
     ec_json_free(j);
     ec_buf_free(&doc);
@@ -217,9 +219,14 @@ static void boot(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocp
         ec_jw_key(&d, "security_profile"), ec_jw_int(&d, 0);
         ec_jw_key(&d, "auto_registered"), ec_jw_bool(&d, 1);
         ec_jw_obj_end(&d);
-        ec_err rc = ec_store_charger_put(ocpp__store(cs), cp->id, cp->operator_id, NULL, NULL, doc.data, EC_PUT_CREATE);
+        /* EC_EINVAL from the store is "registered already"; a document that
+         * is not whole is a failure whatever its code. */
+        int whole = ec_jw_finish(&d) == EC_OK;
+        ec_err rc = whole ? ec_store_charger_put(ocpp__store(cs), cp->id, cp->operator_id, NULL, NULL, doc.data,
+                                                 EC_PUT_CREATE)
+                          : EC_OK;
         ec_buf_free(&doc);
-        if (rc && rc != EC_EINVAL) {
+        if (!whole || (rc && rc != EC_EINVAL)) {
             store_failed(r);
             return;
         }

@@ -179,6 +179,7 @@ static void route_run(work_job *j)
     ec_jw_obj_end(&w);
     res->status = 200;
     res->content_type = "application/json";
+    api__finish(&w, res); /* a plan with a long geometry may not fit its answer */
 }
 
 static int route_done(work_job *j)

@@ -108,6 +108,9 @@ static void after_work(uv_work_t *w, int status)
     l->n--;
     ec_http_response *r = &j->res;
     if (status != 0) api__error(r, 503, "busy", NULL, "the work was cancelled");
+    /* A body the worker could not write whole is never sent (api.c checks
+     * the answers written on the loop). */
+    else if (ec_buf_error(&r->body)) api__unwritten(r, ec_buf_error(&r->body));
     if (j->api->http)
         ec_http_complete(j->api->http, j->serial, r->status ? r->status : 500,
                          r->content_type ? r->content_type : "application/json", r->body.data ? r->body.data : "",
@@ -216,6 +219,7 @@ static int import_answer(ec_http_response *r, ec_err rc, const ec_import_set *se
     ec_jw_obj_end(&w);
     r->status = 200;
     r->content_type = "application/json";
+    api__finish(&w, r); /* stored, but a summary cut short is not sent */
     return 1;
 }
 
