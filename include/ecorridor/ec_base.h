@@ -41,9 +41,17 @@ const char *ec_strerror(ec_err e);
  * write `return ec_fail(EC_EPARSE, "%s:%d: expected ...", path, line);`. */
 ec_err ec_fail(ec_err code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The calling thread's last message from ec_fail(), or ec_strerror(code)'s
- * text when none was set since ec_errclear(). Never NULL. */
+/* The calling thread's message from its last ec_fail() since ec_errclear(),
+ * or "no details" when there was none (a failure that did not go through
+ * ec_fail, as an allocation's EC_ENOMEM or a full ec_buf's EC_ELIMIT, leaves
+ * no message). Never NULL. */
 const char *ec_errmsg(void);
+/* The message for a failure that returned code: the calling thread's last
+ * ec_fail() message when that ec_fail() was for the same code and came after
+ * the last ec_errclear(), else ec_strerror(code)'s text. Never NULL; never a
+ * message left over from a failure of another kind. */
+const char *ec_errmsg_of(ec_err code);
+/* Forgets the calling thread's message. */
 void ec_errclear(void);
 
 /* ---- allocation -------------------------------------------------------- */
@@ -68,17 +76,28 @@ void ec_alloc_fail_after(long n);
 
 /* ---- bounded growable buffer ------------------------------------------ */
 
+/* The buffer remembers its first failure, as curl's dynbuf does: once an
+ * append fails (EC_ELIMIT past max, EC_ENOMEM, EC_EINVAL from a bad format)
+ * the buffer is failed, its text stays what it was before that append, and
+ * every later append does nothing and returns the same error. So a document
+ * written by many unchecked appends is either whole or known to be broken:
+ * check ec_buf_error() (or ec_jw_finish()) once before the text is used.
+ * ec_buf_reset() and ec_buf_free() clear the failure. */
 typedef struct {
     char *data;   /* always NUL-terminated when non-NULL */
     size_t len;
     size_t cap;
     size_t max;   /* hard limit on len; appends past it fail with EC_ELIMIT */
+    ec_err err;   /* the first failure since init, reset or free; EC_OK if none */
 } ec_buf;
 
 void ec_buf_init(ec_buf *b, size_t max);
 ec_err ec_buf_append(ec_buf *b, const void *p, size_t n);
 ec_err ec_buf_puts(ec_buf *b, const char *s);
 ec_err ec_buf_printf(ec_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The first failure of an append since init, reset or free; EC_OK if none. */
+ec_err ec_buf_error(const ec_buf *b);
+/* Empties the buffer (keeping its memory) and clears its failure. */
 void ec_buf_reset(ec_buf *b);
 void ec_buf_free(ec_buf *b);
 

@@ -15,8 +15,6 @@
 #include "ecorridor/ec_register.h"
 #include "ecorridor/ec_session.h"
 
-#define EC_MONEY_UNIT 10000
-
 /* ---- tokens and authorization ------------------------------------------- */
 
 typedef struct {
@@ -86,8 +84,7 @@ double ec_congestion_price(double load_share, double threshold, double max_price
  * *fixed 1 when the tariff is dynamic (0: left as it is). */
 ec_err ec_tariff_fix_dynamic(ec_json *tariff, double price_per_kwh, int *fixed);
 
-/* Writes money as a decimal with four places ("12.3456"). */
-void ec_money_format(int64_t v, char *out, size_t n);
+/* Money is written with ec_money_format() (ec_model.h). */
 
 /* ---- transactions (ec_tx_t: ec_session.h) ------------------------------ */
 
@@ -99,7 +96,9 @@ void ec_tx_stop(ec_tx_t *tx, int64_t stop_s, int64_t meter_stop_wh, const char *
 void ec_tx_usage(const ec_tx_t *tx, int64_t *energy_wh, int64_t *charging_s, int64_t *idle_s);
 
 /* The CDR of a stopped tx, OCPI-shaped (id "<cp>-<tx id>"), priced with
- * tariff (NULL: free) whose document tariff_doc (may be NULL) it embeds. */
+ * tariff (NULL: free) whose document tariff_doc (may be NULL) it embeds.
+ * Appends to out; EC_ELIMIT or EC_ENOMEM when it could not be written whole
+ * (out then holds no CDR to store). */
 ec_err ec_cdr_json(const ec_tx_t *tx, const ec_tariff_t *tariff, const char *tariff_doc,
                    ec_buf *out, ec_cost_t *cost);
 

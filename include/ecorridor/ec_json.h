@@ -66,15 +66,25 @@ ec_err ec_json_set_str(ec_json *obj, const char *key, const char *val);
 /* Sets a number member (finite only). */
 ec_err ec_json_set_num(ec_json *obj, const char *key, double val);
 
-/* Streaming writer into an ec_buf. Commas are placed automatically. */
+/* Streaming writer into an ec_buf. Commas are placed automatically. The
+ * writing calls return nothing: a failure sticks to the buffer (see ec_buf)
+ * or to the writer, and ec_jw_finish() reports it once, at the end. */
 typedef struct {
     ec_buf *out;
     int depth;
     uint64_t need_comma; /* bit per depth */
     int after_key;
+    ec_err misuse; /* EC_EINVAL once the calls did not nest; EC_OK if they did */
 } ec_jw;
 
+/* Borrows out for the writer's life; writes after what out already holds. */
 void ec_jw_init(ec_jw *w, ec_buf *out);
+/* Ends a document: EC_OK when every append reached the buffer and every
+ * object, array and key was closed; else the buffer's first failure
+ * (EC_ELIMIT, EC_ENOMEM), or EC_EINVAL for unbalanced nesting (with a
+ * message). A document whose finish fails is cut short and must be neither
+ * sent nor stored. Writes nothing. */
+ec_err ec_jw_finish(ec_jw *w);
 void ec_jw_obj_begin(ec_jw *w);
 void ec_jw_obj_end(ec_jw *w);
 void ec_jw_arr_begin(ec_jw *w);

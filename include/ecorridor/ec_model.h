@@ -43,7 +43,17 @@ ec_err ec_sites_parse(const char *name, const char *text, size_t len, ec_sites *
 ec_err ec_sites_load(const char *path, ec_sites *out);
 void ec_sites_free(ec_sites *s);
 
+/* Money is an integer count of ten-thousandths of the currency unit, from
+ * the register's prices to a CDR's total; it never passes through a double. */
+#define EC_MONEY_UNIT 10000
+
 /* Parses a decimal amount ("0.4500") into ten-thousandths exactly; 0 on success. */
 int ec_money_parse(const char *s, int64_t *out);
+/* Writes v (ten-thousandths) as a decimal with places decimals (0 to 4;
+ * others are taken as 4), rounded half away from zero in integer arithmetic:
+ * with 4 places -50 is "-0.0050"; with 2 places -50 is "-0.01", -49 is
+ * "0.00" (a zero has no sign) and 12345 is "1.23". The one way the program
+ * prints money. Needs n >= 26 for every int64_t. */
+void ec_money_format(int64_t v, int places, char *out, size_t n);
 
 #endif

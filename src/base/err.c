@@ -19,6 +19,8 @@ static const char *const messages[EC_ERR_COUNT] = {
 };
 
 static _Thread_local char last_msg[1024];
+/* The code of the ec_fail() that wrote last_msg; meaningless when it is empty. */
+static _Thread_local ec_err last_code;
 
 const char *ec_strerror(ec_err e)
 {
@@ -32,12 +34,18 @@ ec_err ec_fail(ec_err code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_msg, sizeof last_msg, fmt, ap);
     va_end(ap);
+    last_code = code;
     return code;
 }
 
 const char *ec_errmsg(void)
 {
     return last_msg[0] ? last_msg : "no details";
+}
+
+const char *ec_errmsg_of(ec_err code)
+{
+    return last_msg[0] && last_code == code ? last_msg : ec_strerror(code);
 }
 
 void ec_errclear(void)

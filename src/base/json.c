@@ -184,6 +184,18 @@ void ec_jw_init(ec_jw *w, ec_buf *out)
     w->depth = 0;
     w->need_comma = 0;
     w->after_key = 0;
+    w->misuse = EC_OK;
+}
+
+ec_err ec_jw_finish(ec_jw *w)
+{
+    ec_err rc = ec_buf_error(w->out);
+    if (rc) return rc;
+    if (w->misuse) return ec_fail(EC_EINVAL, "JSON writer: a close without its open, or nesting past 63 levels");
+    if (w->depth || w->after_key)
+        return ec_fail(EC_EINVAL, "JSON writer: the document ends with %d level(s) open%s", w->depth,
+                       w->after_key ? " and a key without its value" : "");
+    return EC_OK;
 }
 
 /* Emits the separator a new value needs at the current depth. */
@@ -203,11 +215,17 @@ static void open_(ec_jw *w, char c)
     before_value(w);
     ec_buf_append(w->out, &c, 1);
     w->depth++;
+    /* One comma bit per level: past 63 levels the bits would alias. */
+    if (w->depth > 63) w->misuse = EC_EINVAL;
     w->need_comma &= ~(1ULL << (w->depth & 63));
 }
 
 static void close_(ec_jw *w, char c)
 {
+    if (w->depth <= 0 || w->after_key) {
+        w->misuse = EC_EINVAL;
+        return;
+    }
     w->depth--;
     ec_buf_append(w->out, &c, 1);
 }

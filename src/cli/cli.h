@@ -53,7 +53,9 @@ typedef struct {
 } cli_json;
 
 void cli_json_begin(cli_json *j);
-/* Prints the text and a newline to stdout, then frees the buffer. */
+/* Prints the text and a newline to stdout, then frees the buffer. A
+ * document that could not be written whole (ec_jw_finish) is not printed:
+ * the process exits 1 with a message on stderr. */
 void cli_json_print(cli_json *j);
 
 /* Reads a batch CSV with columns from_lat,from_lon,to_lat,to_lon into pairs

@@ -1,6 +1,7 @@
 /* cmd_charge.c - `ecorridor charge-schedule`: charging sessions replayed
  * through an allocation algorithm under a capacity (sim/). */
 #include "cli.h"
+#include "ecorridor/ec_model.h"
 #include "ecorridor/ec_sim.h"
 
 #include <math.h>
@@ -52,6 +53,13 @@ static const char *algo_name(ec_alloc_algo a)
     return a == EC_ALLOC_COUNT ? "offline" : ec_alloc_algo_name(a);
 }
 
+/* The simulation adds up its cost in doubles (energy over continuous time);
+ * it becomes money once, here, and is printed as all money is. */
+static void cost_text(double cost, char *out, size_t n)
+{
+    ec_money_format(isfinite(cost) ? llround(cost * EC_MONEY_UNIT) : 0, 2, out, n);
+}
+
 static void run_json(ec_jw *w, ec_alloc_algo a, double cap_kw, const ec_charge_sim_result_t *r)
 {
     ec_jw_obj_begin(w);
@@ -59,7 +67,9 @@ static void run_json(ec_jw *w, ec_alloc_algo a, double cap_kw, const ec_charge_s
     ec_jw_key(w, "capacity_kw"), ec_jw_num(w, cap_kw, 3);
     ec_jw_key(w, "energy_delivered_pct"), ec_jw_num(w, r->delivered_pct, 3);
     ec_jw_key(w, "peak_kw"), ec_jw_num(w, r->peak_w / 1000, 3);
-    ec_jw_key(w, "cost"), ec_jw_num(w, r->cost, 2);
+    char cost[32];
+    cost_text(r->cost, cost, sizeof cost);
+    ec_jw_key(w, "cost"), ec_jw_raw(w, cost);
     ec_jw_key(w, "requested_kwh"), ec_jw_num(w, r->requested_wh / 1000, 3);
     ec_jw_key(w, "delivered_kwh"), ec_jw_num(w, r->delivered_wh / 1000, 3);
     ec_jw_key(w, "sessions"), ec_jw_int(w, r->sessions);
@@ -151,10 +161,12 @@ static int run(int argc, char **argv)
                                             : ec_charge_simulate(&sessions, &o, &r);
             if (rc) break;
             mean[i] += r.delivered_pct;
+            char cost[32];
+            cost_text(r.cost, cost, sizeof cost);
             if (json) run_json(&j.w, algos[i], c, &r);
             else
-                printf("%-13s %12.1f %14.2f %10.1f %12.2f %11.1f %12.1f\n", algo_name(algos[i]), c, r.delivered_pct,
-                       r.peak_w / 1000, r.cost, r.unmet_wh / 1000, r.exported_wh / 1000);
+                printf("%-13s %12.1f %14.2f %10.1f %12s %11.1f %12.1f\n", algo_name(algos[i]), c, r.delivered_pct,
+                       r.peak_w / 1000, cost, r.unmet_wh / 1000, r.exported_wh / 1000);
         }
     }
     if (json) {

@@ -16,9 +16,10 @@ static void hm(double s, char *out, size_t n)
     snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
 }
 
+/* Costs in cents, rounded half away from zero ("-0.01" for -0.0050). */
 static void money(int64_t v, char *out, size_t n)
 {
-    snprintf(out, n, "%lld.%02lld", (long long)(v / 10000), (long long)((v % 10000) / 100));
+    ec_money_format(v, 2, out, n);
 }
 
 static void print_plan(const ec_trip_plan_t *p, const ec_trip_request_t *r)

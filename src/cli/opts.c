@@ -3,6 +3,7 @@
 #include "ecorridor/ec_csv.h"
 #include "ecorridor/ec_geo.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void cli_help(const cli_cmd *cmd, FILE *f)
@@ -103,6 +104,14 @@ void cli_json_begin(cli_json *j)
 
 void cli_json_print(cli_json *j)
 {
+    ec_err rc = ec_jw_finish(&j->w);
+    if (rc) {
+        /* Half a document on stdout would read as a result: the command
+         * fails instead, at the end of its work, with nothing printed. */
+        fprintf(stderr, "ecorridor: the JSON output could not be written whole: %s\n", ec_errmsg_of(rc));
+        ec_buf_free(&j->buf);
+        exit(1);
+    }
     puts(j->buf.data ? j->buf.data : "");
     ec_buf_free(&j->buf);
 }

@@ -89,7 +89,7 @@ void ec_tx_usage(const ec_tx_t *tx, int64_t *energy_wh, int64_t *charging_s, int
 static void put_money(ec_jw *w, const char *key, int64_t v)
 {
     char b[32];
-    ec_money_format(v, b, sizeof b);
+    ec_money_format(v, 4, b, sizeof b);
     ec_jw_key(w, key);
     ec_jw_raw(w, b);
 }
@@ -188,7 +188,9 @@ ec_err ec_cdr_json(const ec_tx_t *tx, const ec_tariff_t *tariff, const char *tar
     ec_jw_arr_end(&w);
     put_time(&w, "last_updated", tx->stop_s);
     ec_jw_obj_end(&w);
-    return out->len >= out->max ? EC_ELIMIT : EC_OK;
+    /* The buffer's first failure, also one that left it short of its limit
+     * (memory): a CDR cut short is never stored. */
+    return ec_jw_finish(&w);
 }
 
 /* ---- settlement ---------------------------------------------------------- */

@@ -10,13 +10,6 @@
 #include <math.h>
 #include <string.h>
 
-void ec_money_format(int64_t v, char *out, size_t n)
-{
-    int64_t a = v < 0 ? -v : v;
-    snprintf(out, n, "%s%lld.%04lld", v < 0 ? "-" : "", (long long)(a / EC_MONEY_UNIT),
-             (long long)(a % EC_MONEY_UNIT));
-}
-
 static ec_price_component_t *slot(ec_tariff_t *t, const char *type)
 {
     if (!strcmp(type, "ENERGY")) return &t->energy;
@@ -64,10 +57,14 @@ ec_err ec_tariff_from_json(const ec_json *doc, ec_tariff_t *out)
     return EC_OK;
 }
 
+/* The product of two amounts needs 128 bits before it is divided; gcc and
+ * clang have them, and __extension__ says we know ISO C does not. */
+__extension__ typedef __int128 tariff_i128;
+
 /* round(a * b / d) for non-negative operands, half up. */
 static int64_t mul_div(int64_t a, int64_t b, int64_t d)
 {
-    __int128 p = (__int128)a * b;
+    tariff_i128 p = (tariff_i128)a * b;
     return (int64_t)((p + d / 2) / d);
 }
 

@@ -83,14 +83,26 @@ static int copy_id(char *dst, const char *src)
 static void on_start(void *ud, const char *el, const char **atts)
 {
     gml *g = ud;
-    if (++g->depth > MAX_DEPTH) return failf(g, EC_ELIMIT, "elements nested too deeply");
+    if (++g->depth > MAX_DEPTH) {
+        failf(g, EC_ELIMIT, "elements nested too deeply");
+        return;
+    }
     char msg[256];
     if (strcmp(el, "key") == 0) {
         const char *id = attr(atts, "id"), *nm = attr(atts, "attr.name");
-        if (!id || !nm) return failf(g, EC_EPARSE, "<key> needs id and attr.name");
-        if (g->n_keys == MAX_KEYS) return failf(g, EC_ELIMIT, "too many <key> definitions");
+        if (!id || !nm) {
+            failf(g, EC_EPARSE, "<key> needs id and attr.name");
+            return;
+        }
+        if (g->n_keys == MAX_KEYS) {
+            failf(g, EC_ELIMIT, "too many <key> definitions");
+            return;
+        }
         gkey *k = &g->keys[g->n_keys++];
-        if (copy_id(k->id, id)) return failf(g, EC_ELIMIT, "<key> id too long");
+        if (copy_id(k->id, id)) {
+            failf(g, EC_ELIMIT, "<key> id too long");
+            return;
+        }
         k->field = !strcmp(nm, "position_x") ? F_X
                    : !strcmp(nm, "position_y") ? F_Y
                    : !strcmp(nm, "name")       ? F_NAME
@@ -104,22 +116,29 @@ static void on_start(void *ud, const char *el, const char **atts)
         const char *id = attr(atts, "id");
         memset(&g->node, 0, sizeof g->node);
         g->node.line = (long)XML_GetCurrentLineNumber(g->p);
-        if (!id || copy_id(g->node.id, id))
-            return failf(g, EC_EPARSE, "<node> needs an id of 1..127 characters");
+        if (!id || copy_id(g->node.id, id)) {
+            failf(g, EC_EPARSE, "<node> needs an id of 1..127 characters");
+            return;
+        }
         g->in_node = 1;
     } else if (strcmp(el, "edge") == 0) {
         const char *s = attr(atts, "source"), *t = attr(atts, "target"), *d = attr(atts, "directed");
         memset(&g->edge, 0, sizeof g->edge);
         g->edge.line = (long)XML_GetCurrentLineNumber(g->p);
-        if (!s || !t || copy_id(g->edge.src, s) || copy_id(g->edge.dst, t))
-            return failf(g, EC_EPARSE, "<edge> needs source and target node ids");
+        if (!s || !t || copy_id(g->edge.src, s) || copy_id(g->edge.dst, t)) {
+            failf(g, EC_EPARSE, "<edge> needs source and target node ids");
+            return;
+        }
         g->edge.directed = d ? strcmp(d, "false") != 0 : g->directed_default;
         g->in_edge = 1;
     } else if (strcmp(el, "data") == 0) {
         const char *k = attr(atts, "key");
         g->data_field = F_NONE;
         g->text_len = 0;
-        if (!k) return failf(g, EC_EPARSE, "<data> needs a key");
+        if (!k) {
+            failf(g, EC_EPARSE, "<data> needs a key");
+            return;
+        }
         for (int i = 0; i < g->n_keys; i++)
             if (strcmp(g->keys[i].id, k) == 0) g->data_field = g->keys[i].field;
         (void)msg;
@@ -130,7 +149,10 @@ static void on_text(void *ud, const char *s, int len)
 {
     gml *g = ud;
     if (g->data_field == F_NONE) return;
-    if (g->text_len + (size_t)len >= MAX_DATA) return failf(g, EC_ELIMIT, "<data> value too long");
+    if (g->text_len + (size_t)len >= MAX_DATA) {
+        failf(g, EC_ELIMIT, "<data> value too long");
+        return;
+    }
     memcpy(g->text + g->text_len, s, (size_t)len);
     g->text_len += (size_t)len;
 }
@@ -146,7 +168,8 @@ static void on_end(void *ud, const char *el)
         int bad = g->data_field != F_NAME && ec_parse_double(g->text, &v);
         if (bad) {
             snprintf(msg, sizeof msg, "\"%s\" is not a number", g->text);
-            return failf(g, EC_EPARSE, msg);
+            failf(g, EC_EPARSE, msg);
+            return;
         }
         if (g->in_node) {
             if (g->data_field == F_X) g->node.x = v, g->node.has_x = 1;
@@ -154,12 +177,16 @@ static void on_end(void *ud, const char *el)
             if (g->data_field == F_ELEV) {
                 if (!(v >= -500 && v <= 9000)) {
                     snprintf(msg, sizeof msg, "node \"%s\" has elevation %g m, expected -500..9000 m", g->node.id, v);
-                    return failf(g, EC_ERANGE, msg);
+                    failf(g, EC_ERANGE, msg);
+                    return;
                 }
                 g->node.elev = v, g->node.has_elev = 1;
             }
             if (g->data_field == F_NAME) {
-                if (g->text_len >= MAX_NAME) return failf(g, EC_ELIMIT, "node name too long");
+                if (g->text_len >= MAX_NAME) {
+                    failf(g, EC_ELIMIT, "node name too long");
+                    return;
+                }
                 memcpy(g->node.name, g->text, g->text_len + 1);
             }
         } else if (g->in_edge && g->data_field == F_DIST) {
@@ -171,25 +198,29 @@ static void on_end(void *ud, const char *el)
         g->in_node = 0;
         if (!g->node.has_x || !g->node.has_y) {
             snprintf(msg, sizeof msg, "node \"%s\" lacks position_x or position_y", g->node.id);
-            return failf(g, EC_EPARSE, msg);
+            failf(g, EC_EPARSE, msg);
+            return;
         }
         ec_latlon_t p = {g->node.y, g->node.x};
         if (!ec_geo_valid(p)) {
             snprintf(msg, sizeof msg, "node \"%s\" has coordinates off the map (lat %g, lon %g)",
                      g->node.id, p.lat, p.lon);
-            return failf(g, EC_ERANGE, msg);
+            failf(g, EC_ERANGE, msg);
+            return;
         }
         if (ec_vec_push(&g->nodes, &g->node)) stop(g, EC_ENOMEM);
     } else if (strcmp(el, "edge") == 0 && g->in_edge) {
         g->in_edge = 0;
         if (!g->edge.has_km) {
             snprintf(msg, sizeof msg, "edge %s -> %s lacks a distance", g->edge.src, g->edge.dst);
-            return failf(g, EC_EPARSE, msg);
+            failf(g, EC_EPARSE, msg);
+            return;
         }
         if (!(g->edge.km > 0 && g->edge.km <= MAX_EDGE_KM)) {
             snprintf(msg, sizeof msg, "edge %s -> %s has distance %g km, expected 0..%g km",
                      g->edge.src, g->edge.dst, g->edge.km, MAX_EDGE_KM);
-            return failf(g, EC_ERANGE, msg);
+            failf(g, EC_ERANGE, msg);
+            return;
         }
         if (ec_vec_push(&g->edges, &g->edge)) stop(g, EC_ENOMEM);
     }

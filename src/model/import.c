@@ -76,7 +76,10 @@ static ec_err emit(out_t *o, ec_kind kind, const char *source, const char *id,
 {
     if (o->set->n_records >= EC_IMPORT_MAX_RECORDS)
         return ec_fail(EC_ELIMIT, "%s: more than %d records in one file", where, EC_IMPORT_MAX_RECORDS);
-    if (!json->data) return EC_ENOMEM;
+    /* A record whose writing failed part way is not read as a shorter one. */
+    if (ec_buf_error(json) == EC_ELIMIT)
+        return ec_fail(EC_ELIMIT, "%s: the record is larger than %zu bytes once written", where, json->max);
+    if (ec_buf_error(json) || !json->data) return EC_ENOMEM;
     ec_import_record_t r;
     memset(&r, 0, sizeof r);
     r.kind = kind;
@@ -201,11 +204,6 @@ int ec_reg_standard_plug(const char *standard, ec_plug *out)
     return -1;
 }
 
-static void money_text(int64_t v, char *out, size_t n)
-{
-    snprintf(out, n, "%lld.%04lld", (long long)(v / 10000), (long long)(v % 10000));
-}
-
 /* Rows as pointers into one array: their order is the file's row order. */
 static int by_site_then_row(const void *a, const void *b)
 {
@@ -274,7 +272,7 @@ static ec_err csv_tariffs(const char *name, const ec_sites *sites, const char *o
         for (int k = 0; k < 2; k++) {
             if (k == 1 && !g->price_per_min) continue;
             /* OCPI prices TIME per hour; the CSV gives it per minute. */
-            money_text(k == 0 ? g->price_per_kwh : g->price_per_min * 60, amount, sizeof amount);
+            ec_money_format(k == 0 ? g->price_per_kwh : g->price_per_min * 60, 4, amount, sizeof amount);
             ec_jw_obj_begin(&w);
             ec_jw_key(&w, "type"), ec_jw_str(&w, types[k]);
             ec_jw_key(&w, "price"), ec_jw_raw(&w, amount);

@@ -690,18 +690,22 @@ ec_err ec_reg_normalize(ec_kind k, const ec_json *input, const ec_json *base, co
     if (rc) return rc;
 
     /* Written straight into doc (a caller's buffer keeps its capacity from
-     * one object to the next). Appends past the limit fail and leave the text
-     * short: anything that comes near the limit is refused whole. */
+     * one object to the next). The writer's finish says whether every append
+     * reached it, so a document is never stored short: one that comes near
+     * the limit is refused whole, and one that memory cut short too. */
     size_t max = doc->max;
     if (!max || max > EC_REG_DOC_MAX) doc->max = EC_REG_DOC_MAX;
     ec_buf_reset(doc);
     ec_jw w;
     ec_jw_init(&w, doc);
     write_doc(&w, fields, input, base, id, now_s);
-    int too_big = !doc->data || doc->len + 64 > doc->max;
+    ec_err wrc = ec_jw_finish(&w);
+    if (!wrc && doc->len + 64 > doc->max) wrc = EC_ELIMIT;
     doc->max = max;
-    if (too_big) {
+    if (wrc) {
         ec_buf_reset(doc);
+        if (wrc != EC_ELIMIT)
+            return bad(err, "internal", "", "the document could not be written: %s", ec_strerror(wrc));
         return bad(err, "invalid_field", "", "the document is larger than %u bytes", EC_REG_DOC_MAX);
     }
     index_doc(fields, k, input, base, idx);

@@ -1,6 +1,15 @@
 /* plan_json.c - a trip plan as JSON members, for the command line and the API alike. */
 #include "ecorridor/ec_route.h"
 
+/* Money in cents, as a plan's costs are estimates: rounded from the exact
+ * ten-thousandths in integers, never through a double. */
+static void put_cost(ec_jw *w, int64_t cost)
+{
+    char b[32];
+    ec_money_format(cost, 2, b, sizeof b);
+    ec_jw_key(w, "cost"), ec_jw_raw(w, b);
+}
+
 void ec_trip_plan_json(ec_jw *w, const ec_trip_plan_t *p)
 {
     char t[32];
@@ -23,7 +32,7 @@ void ec_trip_plan_json(ec_jw *w, const ec_trip_plan_t *p)
     ec_jw_key(w, "road_rests"), ec_jw_int(w, p->road_rests);
     ec_jw_key(w, "energy_kwh"), ec_jw_num(w, p->energy_kwh, 1);
     ec_jw_key(w, "soc_arrival"), ec_jw_num(w, p->soc_arrival, 3);
-    ec_jw_key(w, "cost"), ec_jw_num(w, (double)p->cost / 10000.0, 2);
+    put_cost(w, p->cost);
     ec_jw_key(w, "currency"), ec_jw_str(w, p->currency);
     ec_jw_key(w, "stops");
     ec_jw_arr_begin(w);
@@ -45,7 +54,7 @@ void ec_trip_plan_json(ec_jw *w, const ec_trip_plan_t *p)
         ec_jw_key(w, "rest"), ec_jw_bool(w, s->rest);
         ec_jw_key(w, "reserved"), ec_jw_bool(w, s->reserved);
         ec_jw_key(w, "break_part"), ec_jw_int(w, s->break_part);
-        ec_jw_key(w, "cost"), ec_jw_num(w, (double)s->cost / 10000.0, 2);
+        put_cost(w, s->cost);
         ec_jw_obj_end(w);
     }
     ec_jw_arr_end(w);

@@ -31,6 +31,20 @@ void api__error(ec_http_response *res, int status, const char *code, const char 
     ec_jw_obj_end(&w);
 }
 
+void api__unwritten(ec_http_response *res, ec_err rc)
+{
+    ec_log(EC_LOG_ERROR, "api: an answer (status %d) could not be written whole: %s", res->status, ec_errmsg_of(rc));
+    api__error(res, 500, "internal", NULL, "the answer could not be written whole: %s", ec_strerror(rc));
+}
+
+int api__finish(ec_jw *w, ec_http_response *res)
+{
+    ec_err rc = ec_jw_finish(w);
+    if (!rc) return 0;
+    api__unwritten(res, rc);
+    return -1;
+}
+
 static void reg_error(ec_http_response *res, const ec_reg_error_t *e)
 {
     api__error(res, 400, e->code[0] ? e->code : "invalid_field", e->field, "%s", e->message);
@@ -194,6 +208,7 @@ static void list(ec_api *a, const api_principal *p, ec_kind k, const ec_http_req
         if (ec_store_get(a->store, k, p->org, &res->body) == EC_OK) total = 1;
         ec_buf_printf(&res->body, "],\"total\":%lld,\"offset\":0,\"limit\":%lld}", (long long)total, (long long)f.limit);
         res->status = 200;
+        if (ec_buf_error(&res->body)) api__unwritten(res, ec_buf_error(&res->body));
         return;
     }
     ec_jw w;
@@ -203,13 +218,17 @@ static void list(ec_api *a, const api_principal *p, ec_kind k, const ec_http_req
     ec_jw_arr_begin(&w);
     int64_t total = 0;
     ec_err rc = ec_store_list(a->store, k, &f, row_raw, &w, &total);
-    if (rc) return store_error(a, res, rc);
+    if (rc) {
+        store_error(a, res, rc);
+        return;
+    }
     ec_jw_arr_end(&w);
     ec_jw_key(&w, "total"), ec_jw_int(&w, total);
     ec_jw_key(&w, "offset"), ec_jw_int(&w, f.offset);
     ec_jw_key(&w, "limit"), ec_jw_int(&w, f.limit);
     ec_jw_obj_end(&w);
     res->status = 200;
+    api__finish(&w, res);
 }
 
 /* ---- GeoJSON ------------------------------------------------------------ */
@@ -280,7 +299,7 @@ static ec_err geojson_page(ec_store *s, const ec_store_filter_t *f, const char *
         ec_buf_free(&link);
     }
     ec_jw_obj_end(&w);
-    return EC_OK;
+    return ec_jw_finish(&w);
 }
 
 /* A page on a worker, on a read connection of its own: its filter's strings
@@ -308,6 +327,10 @@ static void geojson_run(work_job *j)
     if (!rc) rc = geojson_page(x->store, &x->f, x->filters.data ? x->filters.data : "", &j->res.body);
     /* The next job's read must see what was written meanwhile. */
     if (x->store) ec_store_release(x->store);
+    if (rc && ec_buf_error(&j->res.body)) {
+        api__unwritten(&j->res, rc);
+        return;
+    }
     if (rc) {
         ec_log(EC_LOG_ERROR, "store: %s", ec_errmsg());
         api__error(&j->res, 500, "store_error", NULL, "the register could not be read");
@@ -341,7 +364,10 @@ static void geojson(ec_api *a, const ec_http_request *req, ec_http_response *res
     for (size_t i = 0; i < req->n_args; i++) limited |= !strncmp(req->args[i], "limit=", 6);
     if (!limited) f.limit = GEOJSON_LIMIT_DEFAULT;
     geojson_job *x = ec_calloc(1, sizeof *x);
-    if (!x) return api__error(res, 503, "busy", NULL, "the hub cannot take this now; try again shortly");
+    if (!x) {
+        api__error(res, 503, "busy", NULL, "the hub cannot take this now; try again shortly");
+        return;
+    }
     /* The same filters in the next page's address. */
     ec_buf_init(&x->filters, EC_HTTP_MAX_ARGS * EC_HTTP_MAX_ARG * 3 + 64);
     for (size_t i = 0; i < req->n_args; i++) {
@@ -358,7 +384,14 @@ static void geojson(ec_api *a, const ec_http_request *req, ec_http_response *res
         /* No pool, or a database only this connection sees: here, on the loop. */
         ec_err rc = geojson_page(a->store, &f, x->filters.data ? x->filters.data : "", &res->body);
         geojson_release(&x->job);
-        if (rc) return store_error(a, res, rc);
+        if (rc && ec_buf_error(&res->body)) {
+            api__unwritten(res, rc);
+            return;
+        }
+        if (rc) {
+            store_error(a, res, rc);
+            return;
+        }
         res->status = 200;
         res->content_type = "application/geo+json";
         return;
@@ -566,14 +599,24 @@ static void object(ec_api *a, const api_principal *p, ec_kind k, const char *id,
         if (api__may_read_object(p, k, id, res)) return;
         {
             ec_err rc = ec_store_get(a->store, k, id, &res->body);
-            if (rc == EC_ENOTFOUND) return api__error(res, 404, "not_found", NULL, "no %s with id \"%s\"", ec_kind_name(k), id);
-            if (rc) return store_error(a, res, rc);
+            if (rc == EC_ENOTFOUND) {
+                api__error(res, 404, "not_found", NULL, "no %s with id \"%s\"", ec_kind_name(k), id);
+                return;
+            }
+            if (rc) {
+                store_error(a, res, rc);
+                return;
+            }
             res->status = 200;
         }
         return;
     case EC_HTTP_PUT:
-    case EC_HTTP_PATCH: return write_object(a, p, k, id, req->method, req, res);
-    case EC_HTTP_DELETE: return delete_object(a, p, k, id, res);
+    case EC_HTTP_PATCH:
+        write_object(a, p, k, id, req->method, req, res);
+        return;
+    case EC_HTTP_DELETE:
+        delete_object(a, p, k, id, res);
+        return;
     default:
         api__error(res, 405, "method_not_allowed", NULL, "%s is not allowed on one %s (GET, PUT, PATCH, DELETE)",
                    ec_http_method_name(req->method), ec_kind_name(k));
@@ -588,7 +631,10 @@ static void import(ec_api *a, const api_principal *p, const ec_http_request *req
     for (size_t i = 0; i < req->n_args; i++) {
         if (!strncmp(req->args[i], "format=", 7)) format = req->args[i] + 7;
         else if (!strncmp(req->args[i], "operator=", 9)) op = req->args[i] + 9;
-        else return api__error(res, 400, "unknown_parameter", NULL, "import takes format and operator, not \"%.40s\"", req->args[i]);
+        else {
+            api__error(res, 400, "unknown_parameter", NULL, "import takes format and operator, not \"%.40s\"", req->args[i]);
+            return;
+        }
     }
     if (p->role == EC_ROLE_PUBLIC) {
         api__error(res, 401, "unauthorized", NULL, "importing needs a key");
@@ -596,13 +642,19 @@ static void import(ec_api *a, const api_principal *p, const ec_http_request *req
         return;
     }
     if (p->role == EC_ROLE_OPERATOR) {
-        if (op && strcmp(op, p->org))
-            return api__error(res, 403, "forbidden", "operator", "an operator imports sites for its own organisation only");
+        if (op && strcmp(op, p->org)) {
+            api__error(res, 403, "forbidden", "operator", "an operator imports sites for its own organisation only");
+            return;
+        }
         op = p->org;
     } else if (p->role != EC_ROLE_ADMIN) {
-        return api__error(res, 403, "forbidden", NULL, "only operators and admins import register files");
+        api__error(res, 403, "forbidden", NULL, "only operators and admins import register files");
+        return;
     }
-    if (!req->body_len) return api__error(res, 400, "invalid_body", NULL, "send the register file as the request body");
+    if (!req->body_len) {
+        api__error(res, 400, "invalid_body", NULL, "send the register file as the request body");
+        return;
+    }
     /* Reading a large file takes seconds: a worker does it, and writes it on
      * its own connection (work.c), while the loop goes on. An operator's
      * file may replace its own records only; an admin's any. */
@@ -623,7 +675,7 @@ static void index_page(ec_http_response *res)
 }
 
 
-void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
+static void dispatch(void *ctx, const ec_http_request *req, ec_http_response *res)
 {
     ec_api *a = ctx;
     const char *path = req->path;
@@ -636,9 +688,11 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
     if (api__authenticate(a, req, res, &p)) return;
     int readonly = !strcmp(path, "/healthz") || !strcmp(path, "/metrics") || !strcmp(path, "/") ||
                    !strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/");
-    if (readonly && req->method != EC_HTTP_GET && req->method != EC_HTTP_HEAD)
-        return api__error(res, 405, "method_not_allowed", NULL, "%s takes GET (or HEAD), not %s", path,
-                          ec_http_method_name(req->method));
+    if (readonly && req->method != EC_HTTP_GET && req->method != EC_HTTP_HEAD) {
+        api__error(res, 405, "method_not_allowed", NULL, "%s takes GET (or HEAD), not %s", path,
+                   ec_http_method_name(req->method));
+        return;
+    }
     if (!strcmp(path, "/healthz")) {
         /* The store is read at most once a second while the register stays
          * as it is: a probe must cost the hub little. */
@@ -647,7 +701,8 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
             ec_err rc = ec_store_count(a->store, EC_KIND_SITE, &n);
             if (rc) {
                 a->health_read_ns = 0;
-                return api__error(res, 503, "store_error", NULL, "the register cannot be read");
+                api__error(res, 503, "store_error", NULL, "the register cannot be read");
+                return;
             }
             a->health_sites = n;
             a->health_generation = gen;
@@ -675,40 +730,81 @@ void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
         res->status = 200;
         return;
     }
-    if (!strcmp(path, "/") || !strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/")) return index_page(res);
-    if (strncmp(path, "/api/v1/", 8) != 0)
-        return api__error(res, 404, "not_found", NULL, "no such resource: %.200s", path);
+    if (!strcmp(path, "/") || !strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/")) {
+        index_page(res);
+        return;
+    }
+    if (strncmp(path, "/api/v1/", 8) != 0) {
+        api__error(res, 404, "not_found", NULL, "no such resource: %.200s", path);
+        return;
+    }
     const char *rest = path + 8;
     if (api__sessions(a, &p, rest, req, res)) return;
     if (!strcmp(rest, "routes")) {
-        if (req->method != EC_HTTP_POST) return api__error(res, 405, "method_not_allowed", NULL, "routes takes POST");
+        if (req->method != EC_HTTP_POST) {
+            api__error(res, 405, "method_not_allowed", NULL, "routes takes POST");
+            return;
+        }
         if (api__may_route(&p, res)) return;
-        return api__route(a, p.org, req, res);
+        api__route(a, p.org, req, res);
+        return;
     }
     if (!strcmp(rest, "import")) {
-        if (req->method != EC_HTTP_POST) return api__error(res, 405, "method_not_allowed", NULL, "import takes POST");
-        return import(a, &p, req, res);
+        if (req->method != EC_HTTP_POST) {
+            api__error(res, 405, "method_not_allowed", NULL, "import takes POST");
+            return;
+        }
+        import(a, &p, req, res);
+        return;
     }
     if (!strcmp(rest, "sites.geojson")) {
-        if (req->method != EC_HTTP_GET && req->method != EC_HTTP_HEAD)
-            return api__error(res, 405, "method_not_allowed", NULL, "sites.geojson takes GET");
-        return geojson(a, req, res);
+        if (req->method != EC_HTTP_GET && req->method != EC_HTTP_HEAD) {
+            api__error(res, 405, "method_not_allowed", NULL, "sites.geojson takes GET");
+            return;
+        }
+        geojson(a, req, res);
+        return;
     }
     char kind_name[32];
     const char *slash = strchr(rest, '/');
     size_t kn = slash ? (size_t)(slash - rest) : strlen(rest);
     snprintf(kind_name, sizeof kind_name, "%.*s", (int)(kn < 31 ? kn : 31), rest);
     ec_kind k;
-    if (kn >= 31 || ec_kind_parse(kind_name, &k))
-        return api__error(res, 404, "not_found", NULL, "no such resource: %.200s", path);
+    if (kn >= 31 || ec_kind_parse(kind_name, &k)) {
+        api__error(res, 404, "not_found", NULL, "no such resource: %.200s", path);
+        return;
+    }
     if (api__may_read_kind(&p, k, res)) return;
-    if (slash && slash[1] && !strchr(slash + 1, '/')) return object(a, &p, k, slash + 1, req, res);
-    if (slash && slash[1]) return api__error(res, 404, "not_found", NULL, "no such resource: %.200s", path);
-    if (req->method == EC_HTTP_GET || req->method == EC_HTTP_HEAD) return list(a, &p, k, req, res);
+    if (slash && slash[1] && !strchr(slash + 1, '/')) {
+        object(a, &p, k, slash + 1, req, res);
+        return;
+    }
+    if (slash && slash[1]) {
+        api__error(res, 404, "not_found", NULL, "no such resource: %.200s", path);
+        return;
+    }
+    if (req->method == EC_HTTP_GET || req->method == EC_HTTP_HEAD) {
+        list(a, &p, k, req, res);
+        return;
+    }
     if (req->method == EC_HTTP_POST) {
-        if (req->n_args) return api__error(res, 400, "unknown_parameter", NULL, "creating takes no query parameters");
-        return write_object(a, &p, k, NULL, EC_HTTP_POST, req, res);
+        if (req->n_args) {
+            api__error(res, 400, "unknown_parameter", NULL, "creating takes no query parameters");
+            return;
+        }
+        write_object(a, &p, k, NULL, EC_HTTP_POST, req, res);
+        return;
     }
     api__error(res, 405, "method_not_allowed", NULL, "%s is not allowed on %s (GET, POST)",
                ec_http_method_name(req->method), ec_kind_name(k));
+}
+
+void api__handle(void *ctx, const ec_http_request *req, ec_http_response *res)
+{
+    dispatch(ctx, req, res);
+    /* Whatever a handler wrote, a body its buffer refused part of (its limit,
+     * memory) goes out as a 500, never cut short; answers written later, on
+     * a worker, are checked where they complete (work.c). */
+    ec_err rc = ec_buf_error(&res->body);
+    if (res->status && rc) api__unwritten(res, rc);
 }

@@ -15,6 +15,13 @@ typedef struct {
 void api__error(ec_http_response *res, int status, const char *code, const char *field,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Ends the answer written with w: 0 when it is whole; else the body, cut
+ * short by its limit or by memory, is replaced by a 500 and -1 returned.
+ * Where an answer is completed, so a truncated document is never sent. */
+int api__finish(ec_jw *w, ec_http_response *res);
+/* Answers 500 for an answer whose writing failed with rc (logged). */
+void api__unwritten(ec_http_response *res, ec_err rc);
+
 /* policy.c: each returns 0 when allowed, else answers 401/403 and returns -1. */
 int api__authenticate(ec_api *a, const ec_http_request *req, ec_http_response *res, api_principal *p);
 int api__may_route(const api_principal *p, ec_http_response *res);

@@ -69,6 +69,7 @@ static void page_end(ec_jw *w, ec_http_response *res, int64_t total, int64_t off
     ec_jw_key(w, "limit"), ec_jw_int(w, limit);
     ec_jw_obj_end(w);
     res->status = 200;
+    api__finish(w, res);
 }
 
 static void store_failed(ec_http_response *res)
@@ -200,6 +201,19 @@ static void stamp(ec_jw *w)
     ec_jw_obj_end(w);
 }
 
+/* A document is stored whole or not at all: 1 after answering 400 when the
+ * request made it larger than the register keeps, or 500 when it could not
+ * be written; 0 when it is whole. */
+static int doc_refused(ec_jw *w, ec_http_response *res)
+{
+    ec_err rc = ec_jw_finish(w);
+    if (rc == EC_ELIMIT)
+        api__error(res, 400, "invalid_field", "", "the document is larger than %u bytes", EC_REG_DOC_MAX);
+    else if (rc)
+        api__unwritten(res, rc);
+    return rc != EC_OK;
+}
+
 /* ---- charge points --------------------------------------------------------------- */
 
 static const bfield charger_fields[] = {
@@ -265,14 +279,20 @@ static ec_err charger_row(void *ctx, const char *doc, size_t len)
 static void charger_write(ec_api *a, const api_principal *p, const char *id, const ec_http_request *req,
                           ec_http_response *res)
 {
-    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR)
-        return api__error(res, 403, "forbidden", NULL, "charge points are registered by their operator or an admin");
+    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR) {
+        api__error(res, 403, "forbidden", NULL, "charge points are registered by their operator or an admin");
+        return;
+    }
     ec_json *in = body_object(req, res), *base = NULL;
-    if (!in || check_body(in, charger_fields, res)) return ec_json_free(in);
+    if (!in || check_body(in, charger_fields, res)) {
+        ec_json_free(in);
+        return;
+    }
     const char *unit = ec_json_str(ec_json_get(in, "charging_rate_unit"));
     if (unit && strcmp(unit, "W") && strcmp(unit, "A")) {
         api__error(res, 400, "invalid_field", "charging_rate_unit", "charging_rate_unit is W or A, as the charger takes its limits");
-        return ec_json_free(in);
+        ec_json_free(in);
+        return;
     }
     ec_buf old, doc;
     ec_buf_init(&old, EC_REG_DOC_MAX);
@@ -306,9 +326,10 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
     }
     rc = EC_OK;
     if (id && ec_json_load_buf(old.data, old.len, "charger", &base)) goto fail;
-    if (base && !may_see_charger(p, ec_json_str(ec_json_get(base, "operator_id"))))
-        return ec_json_free(in), ec_json_free(base), ec_buf_free(&old), ec_buf_free(&doc),
-               api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", cid);
+    if (base && !may_see_charger(p, ec_json_str(ec_json_get(base, "operator_id")))) {
+        api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", cid);
+        goto done;
+    }
     /* Whose it is: the site's operator, or the operator asking. */
     const char *site = ec_json_str(ec_json_get(in, "site_id"));
     if (!site && base) site = ec_json_str(ec_json_get(base, "site_id"));
@@ -377,6 +398,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
     if (!base && !ec_json_get(in, "connectors")) ec_jw_key(&w, "connectors"), ec_jw_int(&w, 1);
     ec_jw_key(&w, "password_set"), ec_jw_bool(&w, hash[0] != 0);
     stamp(&w);
+    if (doc_refused(&w, res)) goto done;
     rc = ec_store_charger_put(a->store, cid, op, site, hash[0] ? hash : NULL, doc.data, base ? EC_PUT_REPLACE : EC_PUT_CREATE);
     if (rc == EC_EINVAL) {
         api__error(res, 409, "conflict", "id", "charge point %s exists already", cid);
@@ -391,6 +413,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
         ec_jw o;
         ec_jw_init(&o, &res->body);
         charger_out(&o, a->ocpp, doc.data, doc.len);
+        api__finish(&o, res);
     }
     goto done;
 fail:
@@ -405,14 +428,20 @@ done:
 static void command(ec_api *a, const api_principal *p, const char *id, const char *action, const ec_http_request *req,
                     ec_http_response *res)
 {
-    if (req->method != EC_HTTP_POST) return api__error(res, 405, "method_not_allowed", NULL, "commands take POST");
+    if (req->method != EC_HTTP_POST) {
+        api__error(res, 405, "method_not_allowed", NULL, "commands take POST");
+        return;
+    }
     static const char *const allowed[] = {"RemoteStartTransaction", "RemoteStopTransaction", "ChangeAvailability",
                                           "Reset", "UnlockConnector", "TriggerMessage", "GetConfiguration",
                                           "ChangeConfiguration", "SetChargingProfile", "ClearChargingProfile",
                                           "ReserveNow", "CancelReservation", NULL};
     int known = 0;
     for (const char *const *x = allowed; *x && !known; x++) known = !strcmp(*x, action);
-    if (!known) return api__error(res, 404, "not_found", NULL, "no command %.60s (OCPP 1.6 names, like RemoteStartTransaction)", action);
+    if (!known) {
+        api__error(res, 404, "not_found", NULL, "no command %.60s (OCPP 1.6 names, like RemoteStartTransaction)", action);
+        return;
+    }
     ec_buf doc;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
     ec_json *cj = NULL, *in = NULL;
@@ -469,8 +498,10 @@ static void price(ec_api *a, const api_principal *p, const char *id, const ec_ht
                   ec_http_response *res)
 {
     static const char *const allowed[] = {"token", NULL};
-    if (req->method != EC_HTTP_GET && req->method != EC_HTTP_HEAD)
-        return api__error(res, 405, "method_not_allowed", NULL, "a charge point's price takes GET");
+    if (req->method != EC_HTTP_GET && req->method != EC_HTTP_HEAD) {
+        api__error(res, 405, "method_not_allowed", NULL, "a charge point's price takes GET");
+        return;
+    }
     if (only_args(req, res, allowed)) return;
     ec_buf doc, t;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
@@ -509,6 +540,7 @@ static void price(ec_api *a, const api_principal *p, const char *id, const ec_ht
             ec_jw_key(&w, "note"), ec_jw_str(&w, "a session started now is priced with this tariff until it ends");
             ec_jw_obj_end(&w);
             res->status = 200;
+            api__finish(&w, res);
         }
     }
     ec_json_free(cj);
@@ -519,12 +551,23 @@ static void price(ec_api *a, const api_principal *p, const char *id, const ec_ht
 static void chargers(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                      ec_http_response *res)
 {
-    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "charge points need a key");
-    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR)
-        return api__error(res, 403, "forbidden", NULL, "a %s key may not see charge points", ec_role_name(p->role));
+    if (p->role == EC_ROLE_PUBLIC) {
+        api__error(res, 401, "unauthorized", NULL, "charge points need a key");
+        return;
+    }
+    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR) {
+        api__error(res, 403, "forbidden", NULL, "a %s key may not see charge points", ec_role_name(p->role));
+        return;
+    }
     if (!*rest) {
-        if (req->method == EC_HTTP_POST) return charger_write(a, p, NULL, req, res);
-        if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "chargers take GET and POST");
+        if (req->method == EC_HTTP_POST) {
+            charger_write(a, p, NULL, req, res);
+            return;
+        }
+        if (req->method != EC_HTTP_GET) {
+            api__error(res, 405, "method_not_allowed", NULL, "chargers take GET and POST");
+            return;
+        }
         static const char *const allowed[] = {"offset", "limit", NULL};
         int64_t off, lim, total = 0;
         if (only_args(req, res, allowed) || paging(req, res, &off, &lim)) return;
@@ -533,20 +576,37 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
         ec_jw_obj_begin(&w);
         ec_jw_key(&w, "data"), ec_jw_arr_begin(&w);
         charger_row_ctx c = {&w, a->ocpp};
-        if (ec_store_charger_list(a->store, p->role == EC_ROLE_ADMIN ? NULL : p->org, off, lim, charger_row, &c, &total))
-            return store_failed(res);
+        if (ec_store_charger_list(a->store, p->role == EC_ROLE_ADMIN ? NULL : p->org, off, lim, charger_row, &c, &total)) {
+            store_failed(res);
+            return;
+        }
         page_end(&w, res, total, off, lim);
         return;
     }
     char id[EC_CP_ID_MAX + 1];
     const char *slash = strchr(rest, '/');
     size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
-    if (n > EC_CP_ID_MAX) return api__error(res, 404, "not_found", NULL, "no such charge point");
+    if (n > EC_CP_ID_MAX) {
+        api__error(res, 404, "not_found", NULL, "no such charge point");
+        return;
+    }
     snprintf(id, sizeof id, "%.*s", (int)n, rest);
-    if (slash && !strncmp(slash, "/commands/", 10)) return command(a, p, id, slash + 10, req, res);
-    if (slash && !strcmp(slash, "/price")) return price(a, p, id, req, res);
-    if (slash) return api__error(res, 404, "not_found", NULL, "no such resource under chargers/%s", id);
-    if (req->method == EC_HTTP_PATCH) return charger_write(a, p, id, req, res);
+    if (slash && !strncmp(slash, "/commands/", 10)) {
+        command(a, p, id, slash + 10, req, res);
+        return;
+    }
+    if (slash && !strcmp(slash, "/price")) {
+        price(a, p, id, req, res);
+        return;
+    }
+    if (slash) {
+        api__error(res, 404, "not_found", NULL, "no such resource under chargers/%s", id);
+        return;
+    }
+    if (req->method == EC_HTTP_PATCH) {
+        charger_write(a, p, id, req, res);
+        return;
+    }
     ec_buf doc;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
     ec_json *j = NULL;
@@ -560,6 +620,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
         ec_jw_init(&w, &res->body);
         charger_out(&w, a->ocpp, doc.data, doc.len);
         res->status = 200;
+        api__finish(&w, res);
     } else if (req->method == EC_HTTP_DELETE) {
         if (ec_store_charger_delete(a->store, id)) store_failed(res);
         else res->status = 204, ocpp__charger_changed(a->ocpp, id);
@@ -579,10 +640,15 @@ static const bfield token_fields[] = {{"uid", B_STR, 1, EC_ID_TAG_MAX}, {"type",
 static void token_write(ec_api *a, const api_principal *p, const char *uid, const ec_http_request *req,
                         ec_http_response *res)
 {
-    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_FLEET)
-        return api__error(res, 403, "forbidden", NULL, "tokens are issued by a fleet or mobility provider (a fleet key) or an admin");
+    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_FLEET) {
+        api__error(res, 403, "forbidden", NULL, "tokens are issued by a fleet or mobility provider (a fleet key) or an admin");
+        return;
+    }
     ec_json *in = body_object(req, res), *base = NULL;
-    if (!in || check_body(in, token_fields, res)) return ec_json_free(in);
+    if (!in || check_body(in, token_fields, res)) {
+        ec_json_free(in);
+        return;
+    }
     ec_buf old, doc;
     ec_buf_init(&old, EC_REG_DOC_MAX);
     ec_buf_init(&doc, EC_REG_DOC_MAX);
@@ -649,6 +715,7 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
     if (!base && !ec_json_get(in, "valid")) ec_jw_key(&w, "valid"), ec_jw_bool(&w, 1);
     if (!base && !ec_json_get(in, "type")) ec_jw_key(&w, "type"), ec_jw_str(&w, "RFID");
     stamp(&w);
+    if (doc_refused(&w, res)) goto done;
     rc = ec_store_token_put(a->store, id, issuer, doc.data, base ? EC_PUT_REPLACE : EC_PUT_CREATE);
     if (rc == EC_EINVAL) {
         api__error(res, 409, "conflict", "uid", "token %s exists already", id);
@@ -679,13 +746,24 @@ static ec_err raw_row(void *ctx, const char *doc, size_t len)
 static void tokens(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                    ec_http_response *res)
 {
-    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "tokens need a key");
-    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_FLEET)
-        return api__error(res, 403, "forbidden", NULL, "a %s key may not see tokens", ec_role_name(p->role));
+    if (p->role == EC_ROLE_PUBLIC) {
+        api__error(res, 401, "unauthorized", NULL, "tokens need a key");
+        return;
+    }
+    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_FLEET) {
+        api__error(res, 403, "forbidden", NULL, "a %s key may not see tokens", ec_role_name(p->role));
+        return;
+    }
     const char *own = p->role == EC_ROLE_ADMIN ? NULL : p->org;
     if (!*rest) {
-        if (req->method == EC_HTTP_POST) return token_write(a, p, NULL, req, res);
-        if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "tokens take GET and POST");
+        if (req->method == EC_HTTP_POST) {
+            token_write(a, p, NULL, req, res);
+            return;
+        }
+        if (req->method != EC_HTTP_GET) {
+            api__error(res, 405, "method_not_allowed", NULL, "tokens take GET and POST");
+            return;
+        }
         static const char *const allowed[] = {"offset", "limit", NULL};
         int64_t off, lim, total = 0;
         if (only_args(req, res, allowed) || paging(req, res, &off, &lim)) return;
@@ -693,13 +771,25 @@ static void tokens(ec_api *a, const api_principal *p, const char *rest, const ec
         ec_jw_init(&w, &res->body);
         ec_jw_obj_begin(&w);
         ec_jw_key(&w, "data"), ec_jw_arr_begin(&w);
-        if (ec_store_token_list(a->store, own, off, lim, raw_row, &w, &total)) return store_failed(res);
+        if (ec_store_token_list(a->store, own, off, lim, raw_row, &w, &total)) {
+            store_failed(res);
+            return;
+        }
         page_end(&w, res, total, off, lim);
         return;
     }
-    if (strchr(rest, '/') || strlen(rest) > EC_ID_TAG_MAX) return api__error(res, 404, "not_found", NULL, "no such token");
-    if (req->method == EC_HTTP_PATCH) return token_write(a, p, rest, req, res);
-    if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "a token takes GET and PATCH");
+    if (strchr(rest, '/') || strlen(rest) > EC_ID_TAG_MAX) {
+        api__error(res, 404, "not_found", NULL, "no such token");
+        return;
+    }
+    if (req->method == EC_HTTP_PATCH) {
+        token_write(a, p, rest, req, res);
+        return;
+    }
+    if (req->method != EC_HTTP_GET) {
+        api__error(res, 405, "method_not_allowed", NULL, "a token takes GET and PATCH");
+        return;
+    }
     ec_buf doc;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
     ec_json *j = NULL;
@@ -800,7 +890,10 @@ static void session_list(ec_api *a, const api_principal *p, int cdrs, const ec_h
 {
     ec_session_filter_t f;
     if (scope(p, &f, res)) return;
-    if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "this list takes GET");
+    if (req->method != EC_HTTP_GET) {
+        api__error(res, 405, "method_not_allowed", NULL, "this list takes GET");
+        return;
+    }
     static const char *const allowed[] = {"offset", "limit", "charge_point", "from", "to", NULL};
     if (only_args(req, res, allowed) || paging(req, res, &f.offset, &f.limit) || period(req, res, &f)) return;
     f.charge_point = arg(req, "charge_point");
@@ -812,14 +905,17 @@ static void session_list(ec_api *a, const api_principal *p, int cdrs, const ec_h
     ec_jw_key(&w, "data"), ec_jw_arr_begin(&w);
     ec_err rc = cdrs ? ec_store_cdr_list(a->store, &f, raw_row, &w, &total)
                      : ec_store_tx_list(a->store, &f, session_row, &w, &total);
-    if (rc) return store_failed(res);
+    if (rc) {
+        store_failed(res);
+        return;
+    }
     page_end(&w, res, total, f.offset, f.limit);
 }
 
 static void money(ec_jw *w, const char *key, int64_t v)
 {
     char b[32];
-    ec_money_format(v, b, sizeof b);
+    ec_money_format(v, 4, b, sizeof b);
     ec_jw_key(w, key), ec_jw_raw(w, b);
 }
 
@@ -851,17 +947,23 @@ static void settlement(ec_api *a, const api_principal *p, const ec_http_request 
 {
     ec_session_filter_t f;
     if (scope(p, &f, res)) return;
-    if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "settlement takes GET");
+    if (req->method != EC_HTTP_GET) {
+        api__error(res, 405, "method_not_allowed", NULL, "settlement takes GET");
+        return;
+    }
     static const char *const allowed[] = {"from", "to", "format", NULL};
     if (only_args(req, res, allowed) || period(req, res, &f)) return;
     const char *format = arg(req, "format");
-    if (format && strcmp(format, "json") && strcmp(format, "csv"))
-        return api__error(res, 400, "invalid_parameter", "format", "format is json or csv");
+    if (format && strcmp(format, "json") && strcmp(format, "csv")) {
+        api__error(res, 400, "invalid_parameter", "format", "format is json or csv");
+        return;
+    }
     ec_settlement st;
     ec_settle_init(&st);
     if (ec_store_cdr_amounts(a->store, &f, settle_cdr, &st)) {
         ec_settle_free(&st);
-        return store_failed(res);
+        store_failed(res);
+        return;
     }
     ec_settle_sort(&st);
     const ec_settle_row_t *rows = st.rows.data;
@@ -873,8 +975,8 @@ static void settlement(ec_api *a, const api_principal *p, const ec_http_request 
         ec_buf_puts(&res->body, "operator_id,issuer_id,currency,sessions,energy_kwh,amount_excl_vat,amount_incl_vat\r\n");
         for (size_t i = 0; i < st.rows.len; i++) {
             char e[32], x[32];
-            ec_money_format(rows[i].excl_vat, e, sizeof e);
-            ec_money_format(rows[i].incl_vat, x, sizeof x);
+            ec_money_format(rows[i].excl_vat, 4, e, sizeof e);
+            ec_money_format(rows[i].incl_vat, 4, x, sizeof x);
             ec_buf_printf(&res->body, "%s,%s,%s,%lld,%lld.%03lld,%s,%s\r\n", rows[i].operator_id, rows[i].issuer_id,
                           rows[i].currency, (long long)rows[i].sessions, (long long)(rows[i].energy_wh / 1000),
                           (long long)(rows[i].energy_wh % 1000), e, x);
@@ -896,6 +998,8 @@ static void settlement(ec_api *a, const api_principal *p, const ec_http_request 
     }
     ec_settle_free(&st);
     res->status = 200;
+    /* The CSV and the JSON alike: a body cut short is not sent. */
+    if (ec_buf_error(&res->body)) api__unwritten(res, ec_buf_error(&res->body));
 }
 
 /* ---- the grid: allocations, prices, what a fleet says of a session -------------------- */
@@ -905,20 +1009,33 @@ static void allocation(ec_api *a, const api_principal *p, const char *site, cons
 {
     static const char *const none[] = {NULL};
     if (only_args(req, res, none)) return;
-    if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "allocation takes GET");
-    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "the allocation needs a key");
+    if (req->method != EC_HTTP_GET) {
+        api__error(res, 405, "method_not_allowed", NULL, "allocation takes GET");
+        return;
+    }
+    if (p->role == EC_ROLE_PUBLIC) {
+        api__error(res, 401, "unauthorized", NULL, "the allocation needs a key");
+        return;
+    }
     ec_kind k = site ? EC_KIND_SITE : EC_KIND_SUBSTATION;
     const char *id = site ? site : substation;
     int known = ec_store_exists(a->store, k, id);
-    if (known < 0) return store_failed(res);
-    if (!known) return api__error(res, 404, "not_found", NULL, "no %s %.60s", site ? "site" : "substation", id);
+    if (known < 0) {
+        store_failed(res);
+        return;
+    }
+    if (!known) {
+        api__error(res, 404, "not_found", NULL, "no %s %.60s", site ? "site" : "substation", id);
+        return;
+    }
     ec_err rc = smart__json(ocpp__smart(a->ocpp), site, substation, &res->body);
     if (rc == EC_ENOTFOUND) {
         /* Nothing is charging there yet. */
         ec_buf_reset(&res->body);
         ec_buf_printf(&res->body, "{\"%s\":\"%s\",\"controlled\":false,\"sessions\":[]}", site ? "site_id" : "substation_id", id);
     } else if (rc) {
-        return store_failed(res);
+        store_failed(res);
+        return;
     }
     res->status = 200;
 }
@@ -927,16 +1044,30 @@ static void prices(ec_api *a, const char *site, const ec_http_request *req, ec_h
 {
     static const char *const allowed[] = {"hours", NULL};
     if (only_args(req, res, allowed)) return;
-    if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "prices take GET");
+    if (req->method != EC_HTTP_GET) {
+        api__error(res, 405, "method_not_allowed", NULL, "prices take GET");
+        return;
+    }
     const char *hv = arg(req, "hours");
     char *end = NULL;
     long hours = hv ? strtol(hv, &end, 10) : 24;
-    if (hv && (end == hv || *end || hours < 1 || hours > 168))
-        return api__error(res, 400, "invalid_parameter", "hours", "hours is a whole number from 1 to 168");
+    if (hv && (end == hv || *end || hours < 1 || hours > 168)) {
+        api__error(res, 400, "invalid_parameter", "hours", "hours is a whole number from 1 to 168");
+        return;
+    }
     int known = ec_store_exists(a->store, EC_KIND_SITE, site);
-    if (known < 0) return store_failed(res);
-    if (!known) return api__error(res, 404, "not_found", NULL, "no site %.60s", site);
-    if (smart__prices_json(ocpp__smart(a->ocpp), site, 900, (int)hours * 4, &res->body)) return store_failed(res);
+    if (known < 0) {
+        store_failed(res);
+        return;
+    }
+    if (!known) {
+        api__error(res, 404, "not_found", NULL, "no site %.60s", site);
+        return;
+    }
+    if (smart__prices_json(ocpp__smart(a->ocpp), site, 900, (int)hours * 4, &res->body)) {
+        store_failed(res);
+        return;
+    }
     res->status = 200;
 }
 
@@ -945,31 +1076,64 @@ static const bfield plan_fields[] = {{"requested_kwh", B_INT, 0, 10000}, {"depar
 static void session_plan(ec_api *a, const api_principal *p, const char *id, const ec_http_request *req,
                          ec_http_response *res)
 {
-    if (req->method != EC_HTTP_PATCH) return api__error(res, 405, "method_not_allowed", NULL, "a session takes PATCH");
+    if (req->method != EC_HTTP_PATCH) {
+        api__error(res, 405, "method_not_allowed", NULL, "a session takes PATCH");
+        return;
+    }
     /* The key before the session: without one, which ids exist stays unknown. */
-    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "a session's plan needs a key");
+    if (p->role == EC_ROLE_PUBLIC) {
+        api__error(res, 401, "unauthorized", NULL, "a session's plan needs a key");
+        return;
+    }
     char *end;
     long long txid = strtoll(id, &end, 10);
-    if (end == id || *end || txid <= 0) return api__error(res, 404, "not_found", NULL, "no session %.40s", id);
+    if (end == id || *end || txid <= 0) {
+        api__error(res, 404, "not_found", NULL, "no session %.40s", id);
+        return;
+    }
     ec_tx_t tx;
     ec_err rc = ec_store_tx_get(a->store, txid, &tx, NULL);
-    if (rc == EC_ENOTFOUND) return api__error(res, 404, "not_found", NULL, "no session %lld", txid);
-    if (rc) return store_failed(res);
+    if (rc == EC_ENOTFOUND) {
+        api__error(res, 404, "not_found", NULL, "no session %lld", txid);
+        return;
+    }
+    if (rc) {
+        store_failed(res);
+        return;
+    }
     int may = p->role == EC_ROLE_ADMIN || (p->role == EC_ROLE_FLEET && !strcmp(p->org, tx.issuer_id)) ||
               (p->role == EC_ROLE_OPERATOR && !strcmp(p->org, tx.operator_id));
-    if (!may) return api__error(res, 403, "forbidden", NULL, "the token's fleet, the site's operator or an admin says what a session needs");
-    if (tx.stopped) return api__error(res, 409, "conflict", NULL, "session %lld has ended", txid);
+    if (!may) {
+        api__error(res, 403, "forbidden", NULL, "the token's fleet, the site's operator or an admin says what a session needs");
+        return;
+    }
+    if (tx.stopped) {
+        api__error(res, 409, "conflict", NULL, "session %lld has ended", txid);
+        return;
+    }
     ec_json *in = body_object(req, res);
-    if (!in || check_body(in, plan_fields, res)) return ec_json_free(in);
+    if (!in || check_body(in, plan_fields, res)) {
+        ec_json_free(in);
+        return;
+    }
     double kwh = -1;
     int64_t dep = 0;
     ec_json_number(ec_json_get(in, "requested_kwh"), &kwh);
     const char *d = ec_json_str(ec_json_get(in, "departure"));
     if (d) ec_time_parse_rfc3339(d, &dep);
     ec_json_free(in);
-    if (kwh < 0 && !dep) return api__error(res, 400, "missing_field", NULL, "say requested_kwh, departure or both");
-    if (dep && dep <= tx.start_s) return api__error(res, 400, "invalid_field", "departure", "departure must come after the start");
-    if (ec_store_plan_put(a->store, txid, kwh >= 0 ? kwh * 1000 : -1, dep)) return store_failed(res);
+    if (kwh < 0 && !dep) {
+        api__error(res, 400, "missing_field", NULL, "say requested_kwh, departure or both");
+        return;
+    }
+    if (dep && dep <= tx.start_s) {
+        api__error(res, 400, "invalid_field", "departure", "departure must come after the start");
+        return;
+    }
+    if (ec_store_plan_put(a->store, txid, kwh >= 0 ? kwh * 1000 : -1, dep)) {
+        store_failed(res);
+        return;
+    }
     a->metrics.store_writes++;
     smart__plan(ocpp__smart(a->ocpp), txid, kwh >= 0 ? kwh * 1000 : -1, dep);
     double req_wh = -1;
@@ -989,6 +1153,7 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
     else ec_jw_null(&w);
     ec_jw_obj_end(&w);
     res->status = 200;
+    api__finish(&w, res);
 }
 
 /* "kind/ID/tail": 1 and id set (a copy) when rest is that. */

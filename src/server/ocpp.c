@@ -127,6 +127,12 @@ static void send_error(ocpp_cs *cs, ocpp_cp *cp, const char *msg_id, const char 
     ec_jw_str(&w, why);
     ec_jw_obj_begin(&w), ec_jw_obj_end(&w);
     ec_jw_arr_end(&w);
+    if (ec_jw_finish(&w)) {
+        /* Its parts are bounded, so this does not happen; were it to, the
+         * charger's call times out rather than it reading half a frame. */
+        ec_log(EC_LOG_ERROR, "ocpp: a CALLERROR to %s could not be written", cp->id);
+        return;
+    }
     cs->stats.errors_out++;
     send_frame(cs, cp, &cs->out);
 }
@@ -255,22 +261,33 @@ static ec_err start_call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_
         snprintf(why, why_len, "%s is still answering %s", cp->id, cp->call.action);
         return EC_ELIMIT;
     }
-    if (ec_vec_push(&cs->callers, &cp)) return EC_ENOMEM;
-    cp->call.active = 1;
-    snprintf(cp->call.id, sizeof cp->call.id, "cs-%llu", (unsigned long long)++cs->next_call);
-    snprintf(cp->call.action, sizeof cp->call.action, "%s", action);
-    cp->call.http_serial = serial;
-    cp->call.done = done, cp->call.done_ctx = ctx;
-    cp->call.deadline_ms = (int64_t)uv_now(cs->loop) + (int64_t)cs->opts.call_timeout_s * 1000;
+    /* The frame first: a call that cannot be written whole is not made. */
+    char id[sizeof cp->call.id];
+    snprintf(id, sizeof id, "cs-%llu", (unsigned long long)(cs->next_call + 1));
     ec_buf_reset(&cs->out);
     ec_jw w;
     ec_jw_init(&w, &cs->out);
     ec_jw_arr_begin(&w);
     ec_jw_int(&w, 2);
-    ec_jw_str(&w, cp->call.id);
+    ec_jw_str(&w, id);
     ec_jw_str(&w, action);
     ec_jw_value(&w, payload);
     ec_jw_arr_end(&w);
+    ec_err rc = ec_jw_finish(&w);
+    if (rc == EC_ELIMIT) {
+        /* A payload too large for one frame is the caller's to change. */
+        snprintf(why, why_len, "the call is larger than the %zu bytes a frame carries", cs->out.max);
+        return EC_EINVAL;
+    }
+    if (rc) return rc;
+    if (ec_vec_push(&cs->callers, &cp)) return EC_ENOMEM;
+    cs->next_call++;
+    cp->call.active = 1;
+    snprintf(cp->call.id, sizeof cp->call.id, "%s", id);
+    snprintf(cp->call.action, sizeof cp->call.action, "%s", action);
+    cp->call.http_serial = serial;
+    cp->call.done = done, cp->call.done_ctx = ctx;
+    cp->call.deadline_ms = (int64_t)uv_now(cs->loop) + (int64_t)cs->opts.call_timeout_s * 1000;
     cs->stats.calls_out++;
     send_frame(cs, cp, &cs->out); /* after the turn's commit, when one is open */
     return EC_OK;
@@ -312,7 +329,13 @@ static void on_answer(ocpp_cs *cs, ocpp_cp *cp, int type, const ec_json *frame)
             if (st) ec_jw_key(&w, "status"), ec_jw_str(&w, st);
             ec_jw_key(&w, "response"), ec_jw_value(&w, payload);
             ec_jw_obj_end(&w);
-            complete_call(cs, cp, 200, b.data, st, payload);
+            if (ec_jw_finish(&w)) {
+                call_error_body(&b, "internal", "the answer of %s to %s could not be written whole", cp->id,
+                                cp->call.action);
+                complete_call(cs, cp, 500, b.data, NULL, NULL);
+            } else {
+                complete_call(cs, cp, 200, b.data, st, payload);
+            }
         }
     }
     ec_buf_free(&b);
@@ -428,7 +451,8 @@ static void verify_done(uv_work_t *req, int status)
     cs->verifying--;
     if (status || cs->stopping) {
         ocpp_auth__result(cs->auth, h->id, h->peer, -1, (int64_t)uv_now(cs->loop));
-        return handshake_free(h);
+        handshake_free(h);
+        return;
     }
     ocpp_cp *cp = NULL;
     int st = checked(cs, h, &cp);
@@ -634,7 +658,8 @@ void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t
     ec_json *frame = NULL;
     if (ec_json_load_buf(data, len, "message", &frame) || !ec_json_is_array(frame)) {
         ec_json_free(frame);
-        return send_error(cs, cp, "", "FormationViolation", "the message is not a JSON array");
+        send_error(cs, cp, "", "FormationViolation", "the message is not a JSON array");
+        return;
     }
     double type = 0;
     size_t n = ec_json_array_size(frame);
@@ -669,9 +694,10 @@ void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t
             ec_buf_init(&payload_out, OCPP_MESSAGE_MAX);
             r.out = &payload_out;
             ocpp__handle(cs, cp, action, payload, ec_time_now_s(), &r);
-            if (r.error) {
-                send_error(cs, cp, msg_id, r.error, r.why);
-            } else {
+            /* A CALLRESULT whose payload or frame was cut short is never
+             * sent: the charger gets an InternalError and may call again. */
+            ec_err rc = EC_OK;
+            if (!r.error && !(rc = ec_buf_error(&payload_out))) {
                 ec_buf_reset(&cs->out);
                 ec_jw w;
                 ec_jw_init(&w, &cs->out);
@@ -680,6 +706,17 @@ void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t
                 ec_jw_str(&w, msg_id);
                 ec_jw_raw(&w, payload_out.len ? payload_out.data : "{}");
                 ec_jw_arr_end(&w);
+                rc = ec_jw_finish(&w);
+            }
+            if (rc) {
+                ec_log(EC_LOG_ERROR, "ocpp: %s: the answer to %s could not be written whole: %s", cp->id, action,
+                       ec_errmsg_of(rc));
+                r.error = "InternalError";
+                snprintf(r.why, sizeof r.why, "the answer could not be written whole");
+            }
+            if (r.error) {
+                send_error(cs, cp, msg_id, r.error, r.why);
+            } else {
                 cs->stats.results_out++;
                 send_frame(cs, cp, &cs->out);
             }

@@ -146,6 +146,7 @@ ec_err ocpp__fix_tariff(ocpp_cs *cs, const char *site_id, int64_t now_s, ec_buf 
         ec_jw w;
         ec_jw_init(&w, doc);
         ec_jw_value(&w, j);
+        rc = ec_jw_finish(&w); /* the session's price is stored whole or not at all */
     }
     ec_json_free(j);
     return rc;
@@ -178,7 +179,8 @@ static ec_err charger_update(ocpp_cs *cs, ocpp_cp *cp, const ec_json *boot, int6
         ec_jw w;
         ec_jw_init(&w, &doc);
         ec_jw_value(&w, j);
-        rc = ec_store_charger_put(s, cp->id, cp->operator_id, cp->site_id, hash, doc.data, EC_PUT_REPLACE);
+        rc = ec_jw_finish(&w);
+        if (!rc) rc = ec_store_charger_put(s, cp->id, cp->operator_id, cp->site_id, hash, doc.data, EC_PUT_REPLACE);
     }
     ec_json_free(j);
     ec_buf_free(&doc);
@@ -199,7 +201,10 @@ static void boot(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocp
         ec_jw_obj_end(&w);
         return;
     }
-    if (ocpp__begin_write(cs)) return store_failed(r);
+    if (ocpp__begin_write(cs)) {
+        store_failed(r);
+        return;
+    }
     r->wrote = 1;
     if (!cp->registered) {
         snprintf(cp->operator_id, sizeof cp->operator_id, "%s", o->auto_register);
@@ -214,13 +219,24 @@ static void boot(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocp
         ec_jw_key(&d, "security_profile"), ec_jw_int(&d, 0);
         ec_jw_key(&d, "auto_registered"), ec_jw_bool(&d, 1);
         ec_jw_obj_end(&d);
-        ec_err rc = ec_store_charger_put(ocpp__store(cs), cp->id, cp->operator_id, NULL, NULL, doc.data, EC_PUT_CREATE);
+        /* EC_EINVAL from the store is "registered already"; a document that
+         * is not whole is a failure whatever its code. */
+        int whole = ec_jw_finish(&d) == EC_OK;
+        ec_err rc = whole ? ec_store_charger_put(ocpp__store(cs), cp->id, cp->operator_id, NULL, NULL, doc.data,
+                                                 EC_PUT_CREATE)
+                          : EC_OK;
         ec_buf_free(&doc);
-        if (rc && rc != EC_EINVAL) return store_failed(r);
+        if (!whole || (rc && rc != EC_EINVAL)) {
+            store_failed(r);
+            return;
+        }
         cp->registered = 1;
         ec_log(EC_LOG_INFO, "ocpp: %s registered itself under %s", cp->id, cp->operator_id);
     }
-    if (charger_update(cs, cp, pl, now_s)) return store_failed(r);
+    if (charger_update(cs, cp, pl, now_s)) {
+        store_failed(r);
+        return;
+    }
     cp->accepted = 1;
     smart__cp(ocpp__smart(cs), cp, 1); /* a charger that booted has lost its charging profiles */
     ec_jw_obj_begin(&w);
@@ -294,7 +310,10 @@ static void status_notification(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int
     if (n > cp->connectors) cp->connectors = n;
     snprintf(cp->status[n], sizeof cp->status[n], "%s", st);
     snprintf(cp->error_code[n], sizeof cp->error_code[n], "%s", err);
-    if (n > 0 && site_status(cs, cp, n, st, now_s, &r->wrote)) return store_failed(r);
+    if (n > 0 && site_status(cs, cp, n, st, now_s, &r->wrote)) {
+        store_failed(r);
+        return;
+    }
     ec_buf_puts(r->out, "{}");
 }
 
@@ -305,7 +324,10 @@ static void authorize_req(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t n
     const char *uid = ec_json_str(ec_json_get(pl, "idTag"));
     ec_token_t tok;
     ec_auth_status st;
-    if (authorize(cs, uid, 0, now_s, &tok, &st)) return store_failed(r);
+    if (authorize(cs, uid, 0, now_s, &tok, &st)) {
+        store_failed(r);
+        return;
+    }
     if (st != EC_AUTH_ACCEPTED) ec_log(EC_LOG_INFO, "ocpp: %s: token %s is %s", cp->id, uid, ec_auth_status_name(st));
     ec_jw w;
     ec_jw_init(&w, r->out);
@@ -342,7 +364,10 @@ static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64
         return;
     ec_tx_t tx;
     memset(&tx, 0, sizeof tx);
-    if (ec_time_parse_rfc3339(ts, &tx.start_s)) return fail(r, "PropertyConstraintViolation", "timestamp");
+    if (ec_time_parse_rfc3339(ts, &tx.start_s)) {
+        fail(r, "PropertyConstraintViolation", "timestamp");
+        return;
+    }
     tx.start_s = plausible_time(cp, "StartTransaction", tx.start_s, now_s);
     char key[160];
     snprintf(key, sizeof key, "%s|%d|%s|%s|%lld", cp->id, (int)connector, uid, ts, (long long)meter);
@@ -351,7 +376,10 @@ static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64
     ec_auth_status st;
     int found = ocpp__load_token(s, uid, &tok);
     /* Sessions running are counted only for a token with a limit on them. */
-    if (found < 0 || (found && tok.max_concurrent && ec_store_tx_active(s, uid, &active))) return store_failed(r);
+    if (found < 0 || (found && tok.max_concurrent && ec_store_tx_active(s, uid, &active))) {
+        store_failed(r);
+        return;
+    }
     if (!found) memset(&tok, 0, sizeof tok);
     st = ec_engine_authorize(found ? &tok : NULL, active, now_s);
     snprintf(tx.charge_point, sizeof tx.charge_point, "%s", cp->id);
@@ -379,7 +407,8 @@ static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64
     if ((rc && rc != EC_ENOTFOUND) || ocpp__begin_write(cs) ||
         ec_store_tx_start(s, key, rc ? NULL : tariff.data, &tx, &existed)) {
         ec_buf_free(&tariff);
-        return store_failed(r);
+        store_failed(r);
+        return;
     }
     ec_buf_free(&tariff);
     r->wrote = 1;
@@ -444,10 +473,15 @@ static void meter_values(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t no
     ec_tx_t tx;
     ec_err rc = ec_store_tx_get(ocpp__store(cs), txid, &tx, NULL);
     if (rc == EC_ENOTFOUND || (!rc && (tx.stopped || strcmp(tx.charge_point, cp->id)))) return;
-    if (rc || ocpp__begin_write(cs)) return store_failed(r);
+    if (rc || ocpp__begin_write(cs)) {
+        store_failed(r);
+        return;
+    }
     r->wrote = 1;
-    if (apply_meter(cs, &tx, ec_json_get(pl, "meterValue")) || ec_store_tx_update(ocpp__store(cs), &tx))
-        return store_failed(r);
+    if (apply_meter(cs, &tx, ec_json_get(pl, "meterValue")) || ec_store_tx_update(ocpp__store(cs), &tx)) {
+        store_failed(r);
+        return;
+    }
     smart__tx(ocpp__smart(cs), cp, &tx, SMART_METER);
     (void)now_s;
 }
@@ -461,8 +495,10 @@ static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_
     const char *uid = ec_json_str(ec_json_get(pl, "idTag"));
     const char *reason = ec_json_str(ec_json_get(pl, "reason"));
     int64_t stop_s;
-    if (ec_time_parse_rfc3339(ec_json_str(ec_json_get(pl, "timestamp")), &stop_s))
-        return fail(r, "PropertyConstraintViolation", "timestamp");
+    if (ec_time_parse_rfc3339(ec_json_str(ec_json_get(pl, "timestamp")), &stop_s)) {
+        fail(r, "PropertyConstraintViolation", "timestamp");
+        return;
+    }
     stop_s = plausible_time(cp, "StopTransaction", stop_s, now_s);
     ec_tx_t tx;
     ec_buf tariff_doc, cdr;
@@ -499,7 +535,10 @@ static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_
     }
     ec_buf_free(&tariff_doc);
     ec_buf_free(&cdr);
-    if (rc) return store_failed(r);
+    if (rc) {
+        store_failed(r);
+        return;
+    }
     ec_jw w;
     ec_jw_init(&w, r->out);
     ec_jw_obj_begin(&w);
@@ -563,7 +602,10 @@ void ocpp__handle(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *p
                   ocpp_reply *r)
 {
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
-        if (!strcmp(handlers[i].action, action)) return handlers[i].fn(cs, cp, payload, now_s, r);
+        if (!strcmp(handlers[i].action, action)) {
+            handlers[i].fn(cs, cp, payload, now_s, r);
+            return;
+        }
     /* Actions a charge point receives but never sends (RemoteStartTransaction...). */
     fail(r, "NotSupported", "this action is sent by the central system, not to it");
 }

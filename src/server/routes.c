@@ -179,6 +179,7 @@ static void route_run(work_job *j)
     ec_jw_obj_end(&w);
     res->status = 200;
     res->content_type = "application/json";
+    api__finish(&w, res); /* a plan with a long geometry may not fit its answer */
 }
 
 static int route_done(work_job *j)
@@ -262,13 +263,19 @@ void api__route(ec_api *a, const char *org, const ec_http_request *req, ec_http_
 {
     static const char *const known[] = {"from", "to", "vehicle", "soc", "min_soc", "arrival_soc", "rules",
                                         "depart", "objective", "avoid", "geometry", NULL};
-    if (!a->graph)
-        return api__error(res, 503, "no_graph", NULL, "this hub has no road graph: start it with --graph FILE.ecg");
-    if (!a->work) return api__error(res, 503, "busy", NULL, "this hub plans no routes now");
+    if (!a->graph) {
+        api__error(res, 503, "no_graph", NULL, "this hub has no road graph: start it with --graph FILE.ecg");
+        return;
+    }
+    if (!a->work) {
+        api__error(res, 503, "busy", NULL, "this hub plans no routes now");
+        return;
+    }
     ec_json *j = NULL;
     if (ec_json_load_buf(req->body, req->body_len, "body", &j) || !ec_json_is_object(j)) {
         ec_json_free(j);
-        return api__error(res, 400, "invalid_json", NULL, "the body must be a JSON object: %s", ec_errmsg());
+        api__error(res, 400, "invalid_json", NULL, "the body must be a JSON object: %s", ec_errmsg());
+        return;
     }
     void *it = NULL;
     const char *key, *avoid[64];

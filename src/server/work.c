@@ -102,11 +102,15 @@ static void after_work(uv_work_t *w, int status)
         j->next = l->head;
         l->head = j;
         if (!l->tail) l->tail = j;
-        return lane_next(p, l);
+        lane_next(p, l);
+        return;
     }
     l->n--;
     ec_http_response *r = &j->res;
     if (status != 0) api__error(r, 503, "busy", NULL, "the work was cancelled");
+    /* A body the worker could not write whole is never sent (api.c checks
+     * the answers written on the loop). */
+    else if (ec_buf_error(&r->body)) api__unwritten(r, ec_buf_error(&r->body));
     if (j->api->http)
         ec_http_complete(j->api->http, j->serial, r->status ? r->status : 500,
                          r->content_type ? r->content_type : "application/json", r->body.data ? r->body.data : "",
@@ -215,6 +219,7 @@ static int import_answer(ec_http_response *r, ec_err rc, const ec_import_set *se
     ec_jw_obj_end(&w);
     r->status = 200;
     r->content_type = "application/json";
+    api__finish(&w, r); /* stored, but a summary cut short is not sent */
     return 1;
 }
 
@@ -283,7 +288,8 @@ void work__import(ec_api *a, const char *org, const char *owner, const char *for
     if (x) x->text = ec_malloc(req->body_len + 1);
     if (!x || !x->text) {
         ec_free(x);
-        return api__error(res, 503, "busy", NULL, "the hub cannot take a file this large now; try again shortly");
+        api__error(res, 503, "busy", NULL, "the hub cannot take a file this large now; try again shortly");
+        return;
     }
     memcpy(x->text, req->body, req->body_len);
     x->text[req->body_len] = 0;

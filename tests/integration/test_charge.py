@@ -110,8 +110,33 @@ def depot():
               "a need above what can be reached is refused: %s" % r.stderr)
 
 
+def negative_cost():
+    """A vehicle that gives back more than it takes earns money: the cost is negative, and the
+    table and the JSON print it as the one money formatter does, with its sign (not "0.-50")."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sessions, prices = os.path.join(tmp, "s.csv"), os.path.join(tmp, "p.csv")
+        with open(sessions, "w") as f:
+            f.write("session_id,station_id,arrival_period,departure_period,estimated_departure_period,"
+                    "requested_energy_kWh,battery_max_power_kW,v2g,arrival_kWh,departure_need_kWh,"
+                    "battery_max_discharge_kW\nT01,MCS-01,0,12,12,1,100,1,500,10,400\n")
+        with open(prices, "w") as f:
+            f.write("start_h,price_per_kwh\n0,0.5\n1,0.5\n")
+        args = ("--sessions", sessions, "--prices", prices, "--capacity-kw", "1000", "--evse-kw", "0",
+                "--v2g-price", "0.3", "--export-price", "0.9", "--algo", "fcfs")
+        r, j = run(*args), run(*args, "--json")
+        check(r.returncode == 0 and j.returncode == 0, "the V2G run: %s %s" % (r.stderr, j.stderr))
+        if r.returncode or j.returncode:
+            return
+        raw = j.stdout.split('"cost":')[1].split(",")[0]
+        cost = json.loads(j.stdout)["runs"][0]["cost"]
+        row = r.stdout.split("\n")[1].split()
+        check(cost < 0 and raw == "%.2f" % cost and raw.startswith("-") and row[4] == raw,
+              "a negative cost prints as %s in the JSON and %s in the table" % (raw, row[4]))
+
+
 def main():
     depot()
+    negative_cost()
     if not os.path.exists(GZ):
         print("SKIP: %s is absent (%d passed, %d failed on the depot)" % (GZ, passed, failed))
         return 1 if failed else 77

@@ -20,6 +20,32 @@ static void test_strerror(void **state)
     assert_string_equal(ec_errmsg(), "x:3: bad");
 }
 
+/* ec_errmsg and ec_errmsg_of do what ec_base.h says. */
+static void test_errmsg(void **state)
+{
+    (void)state;
+    ec_errclear();
+    assert_string_equal(ec_errmsg(), "no details");
+    assert_string_equal(ec_errmsg_of(EC_ENOMEM), "out of memory");
+    assert_string_equal(ec_errmsg_of(EC_EPARSE), "malformed input");
+    ec_fail(EC_EPARSE, "in.csv:%d: expected a number", 4);
+    assert_string_equal(ec_errmsg(), "in.csv:4: expected a number");
+    assert_string_equal(ec_errmsg_of(EC_EPARSE), "in.csv:4: expected a number");
+    /* A later failure of another kind that left no message does not borrow this one. */
+    assert_string_equal(ec_errmsg_of(EC_ENOMEM), "out of memory");
+    assert_string_equal(ec_errmsg_of((ec_err)999), "unknown error");
+    ec_errclear();
+    assert_string_equal(ec_errmsg(), "no details");
+    assert_string_equal(ec_errmsg_of(EC_EPARSE), "malformed input");
+    /* The message is the calling thread's own (it is thread-local): a long one is cut, not overrun. */
+    char big[2000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    ec_fail(EC_ELIMIT, "%s", big);
+    assert_int_equal(strlen(ec_errmsg()), 1023);
+    ec_errclear();
+}
+
 static void test_alloc_counts_and_fails(void **state)
 {
     (void)state;
@@ -52,6 +78,115 @@ static void test_buf_limit(void **state)
     assert_int_equal(b.len, 8); /* unchanged by the refused append */
     ec_buf_reset(&b);
     assert_int_equal(b.len, 0);
+    ec_buf_free(&b);
+}
+
+/* The first failure sticks: a short append that would fit after a refused
+ * long one is refused too, so the text is never a document with a hole. */
+static void test_buf_first_failure_sticks(void **state)
+{
+    (void)state;
+    ec_buf b;
+    ec_buf_init(&b, 8);
+    assert_int_equal(ec_buf_error(&b), EC_OK);
+    assert_int_equal(ec_buf_puts(&b, "abc"), EC_OK);
+    assert_int_equal(ec_buf_puts(&b, "too long"), EC_ELIMIT);
+    assert_int_equal(ec_buf_error(&b), EC_ELIMIT);
+    assert_int_equal(ec_buf_puts(&b, "d"), EC_ELIMIT); /* it would fit, but the text has a hole */
+    assert_int_equal(ec_buf_printf(&b, "%d", 1), EC_ELIMIT);
+    assert_int_equal(ec_buf_append(&b, "", 0), EC_ELIMIT);
+    assert_string_equal(b.data, "abc");
+    /* A printf too long for the buffer fails before it copies anything. */
+    ec_buf_reset(&b);
+    assert_int_equal(ec_buf_error(&b), EC_OK);
+    assert_int_equal(ec_buf_printf(&b, "%300s", "x"), EC_ELIMIT);
+    assert_int_equal(b.len, 0);
+    ec_buf_free(&b);
+    assert_int_equal(ec_buf_error(&b), EC_OK);
+
+    /* An allocation failure sticks the same way, and the first error wins. */
+    ec_buf_init(&b, 1024);
+    ec_alloc_fail_after(0);
+    assert_int_equal(ec_buf_puts(&b, "x"), EC_ENOMEM);
+    ec_alloc_fail_after(-1);
+    assert_int_equal(ec_buf_puts(&b, "x"), EC_ENOMEM);
+    assert_int_equal(ec_buf_puts(&b, "this is longer than the 1024 bytes? no"), EC_ENOMEM);
+    assert_int_equal(ec_buf_error(&b), EC_ENOMEM);
+    ec_buf_reset(&b);
+    assert_int_equal(ec_buf_puts(&b, "x"), EC_OK);
+    assert_string_equal(b.data, "x");
+    ec_buf_free(&b);
+}
+
+/* ec_jw_finish reports what the unchecked writing calls could not. */
+static void test_json_writer_finish(void **state)
+{
+    (void)state;
+    ec_buf b;
+    ec_jw w;
+    ec_buf_init(&b, 1024);
+    ec_jw_init(&w, &b);
+    ec_jw_obj_begin(&w);
+    ec_jw_key(&w, "a");
+    ec_jw_int(&w, 1);
+    ec_jw_obj_end(&w);
+    assert_int_equal(ec_jw_finish(&w), EC_OK);
+    assert_string_equal(b.data, "{\"a\":1}");
+
+    /* Cut short by the limit: the finish says so, though every call returned. */
+    ec_buf_free(&b);
+    ec_buf_init(&b, 16);
+    ec_jw_init(&w, &b);
+    ec_jw_obj_begin(&w);
+    ec_jw_key(&w, "name");
+    ec_jw_str(&w, "a string longer than the buffer");
+    ec_jw_key(&w, "n"); /* would fit after the refused string */
+    ec_jw_int(&w, 1);
+    ec_jw_obj_end(&w);
+    assert_int_equal(ec_jw_finish(&w), EC_ELIMIT);
+    assert_string_equal(b.data, "{\"name\":\""); /* not JSON: never to be sent */
+
+    /* Out of memory part way. */
+    ec_buf_free(&b);
+    ec_buf_init(&b, 1 << 20);
+    ec_jw_init(&w, &b);
+    ec_jw_arr_begin(&w);
+    ec_alloc_fail_after(0);
+    for (int i = 0; i < 100; i++) ec_jw_str(&w, "0123456789");
+    ec_alloc_fail_after(-1);
+    ec_jw_arr_end(&w);
+    assert_int_equal(ec_jw_finish(&w), EC_ENOMEM);
+
+    /* Misuse: left open, a key without a value, a close without an open. */
+    ec_buf_reset(&b);
+    ec_jw_init(&w, &b);
+    ec_jw_obj_begin(&w);
+    assert_int_equal(ec_jw_finish(&w), EC_EINVAL);
+    assert_non_null(strstr(ec_errmsg(), "1 level(s) open"));
+    ec_jw_key(&w, "k");
+    ec_jw_obj_end(&w);
+    assert_int_equal(ec_jw_finish(&w), EC_EINVAL);
+    ec_buf_reset(&b);
+    ec_jw_init(&w, &b);
+    ec_jw_arr_begin(&w);
+    ec_jw_arr_end(&w);
+    ec_jw_arr_end(&w);
+    assert_int_equal(ec_jw_finish(&w), EC_EINVAL);
+    assert_string_equal(b.data, "[]");
+    /* Nesting past the 63 levels the comma bits can tell apart. */
+    ec_buf_reset(&b);
+    ec_jw_init(&w, &b);
+    for (int i = 0; i < 64; i++) ec_jw_arr_begin(&w);
+    for (int i = 0; i < 64; i++) ec_jw_arr_end(&w);
+    assert_int_equal(ec_jw_finish(&w), EC_EINVAL);
+    /* Values side by side at the top level are a list's elements (the API
+     * writes a page that way), not misuse. */
+    ec_buf_reset(&b);
+    ec_jw_init(&w, &b);
+    ec_jw_int(&w, 1);
+    ec_jw_int(&w, 2);
+    assert_int_equal(ec_jw_finish(&w), EC_OK);
+    assert_string_equal(b.data, "1,2");
     ec_buf_free(&b);
 }
 
@@ -249,8 +384,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_errmsg),
         cmocka_unit_test(test_alloc_counts_and_fails),
         cmocka_unit_test(test_buf_limit),
+        cmocka_unit_test(test_buf_first_failure_sticks),
+        cmocka_unit_test(test_json_writer_finish),
         cmocka_unit_test(test_vec_and_map),
         cmocka_unit_test(test_csv_rfc4180),
         cmocka_unit_test(test_csv_errors_name_line_and_column),

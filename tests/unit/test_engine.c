@@ -114,10 +114,54 @@ static void test_tariff_cost(void **state)
     assert_int_equal(c.parking, 0);
     assert_int_equal(c.excl_vat, 15000);
     char m[32];
-    ec_money_format(122092, m, sizeof m);
+    ec_money_format(122092, 4, m, sizeof m);
     assert_string_equal(m, "12.2092");
-    ec_money_format(-5, m, sizeof m);
+    ec_money_format(-5, 4, m, sizeof m);
     assert_string_equal(m, "-0.0005");
+}
+
+/* One integer formatter for every amount: signs, places, and rounding half
+ * away from zero where a double would have rounded 0.015 down. */
+static void test_money_format(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t v;
+        int places;
+        const char *want;
+    } cases[] = {
+        {0, 4, "0.0000"},           {0, 2, "0.00"},
+        {-50, 4, "-0.0050"},        {-5000, 4, "-0.5000"},
+        {-5000, 2, "-0.50"},        /* the trip printed "0.-50" */
+        {-50, 2, "-0.01"},          /* -0.005: half away from zero */
+        {-49, 2, "0.00"},           /* -0.0049 rounds to zero, which has no sign */
+        {-51, 2, "-0.01"},          {50, 2, "0.01"},
+        {49, 2, "0.00"},            {150, 2, "0.02"}, /* 0.015: a double says 0.01 */
+        {250, 2, "0.03"},           {12345, 2, "1.23"},
+        {12350, 2, "1.24"},         {-12350, 2, "-1.24"},
+        {99950, 2, "10.00"},        {-99950, 2, "-10.00"},
+        {99949, 2, "9.99"},         {12345, 0, "1"},
+        {15000, 0, "2"},            {-15000, 0, "-2"},
+        {-4999, 0, "0"},            {12345, 1, "1.2"},
+        {12350, 3, "1.235"},        {-12345, 3, "-1.235"},
+        {-10000, 4, "-1.0000"},     {10000, 2, "1.00"},
+        {122092, 9, "12.2092"},     /* places outside 0..4 are taken as 4 */
+        {INT64_MAX, 4, "922337203685477.5807"},
+        {INT64_MIN, 4, "-922337203685477.5808"},
+        {INT64_MIN, 2, "-922337203685477.58"},
+        {INT64_MAX, 0, "922337203685478"},
+    };
+    char m[32];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ec_money_format(cases[i].v, cases[i].places, m, sizeof m);
+        if (strcmp(m, cases[i].want))
+            fail_msg("%lld with %d places: got \"%s\", want \"%s\"", (long long)cases[i].v, cases[i].places, m,
+                     cases[i].want);
+    }
+    /* A short buffer is cut, never overrun. */
+    char small[4];
+    ec_money_format(-5000, 2, small, sizeof small);
+    assert_string_equal(small, "-0.");
 }
 
 static void test_tx_usage(void **state)
@@ -155,6 +199,17 @@ static void test_tx_usage(void **state)
     assert_true(kwh == 4.0);
     assert_int_equal(c.incl_vat, 0);
     ec_json_free(j);
+    ec_buf_free(&out);
+    /* A CDR that could not be written whole says so, whether the limit or
+     * memory cut it (memory used to pass: the text was short of the limit). */
+    ec_buf_init(&out, 100);
+    assert_int_equal(ec_cdr_json(&tx, NULL, NULL, &out, &c), EC_ELIMIT);
+    ec_buf_free(&out);
+    ec_buf_init(&out, 1 << 20);
+    ec_buf_puts(&out, "{");
+    ec_alloc_fail_after(0);
+    assert_int_equal(ec_cdr_json(&tx, NULL, NULL, &out, &c), EC_ENOMEM);
+    ec_alloc_fail_after(-1);
     ec_buf_free(&out);
 }
 
@@ -519,7 +574,7 @@ static void test_offline_optimum(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_authorize), cmocka_unit_test(test_dynamic_price), cmocka_unit_test(test_tariff_cost), cmocka_unit_test(test_tx_usage),
+        cmocka_unit_test(test_authorize), cmocka_unit_test(test_dynamic_price), cmocka_unit_test(test_tariff_cost), cmocka_unit_test(test_money_format), cmocka_unit_test(test_tx_usage),
         cmocka_unit_test(test_settle), cmocka_unit_test(test_store_sessions),
         cmocka_unit_test(test_alloc_invariants), cmocka_unit_test(test_alloc_grid_invariants),
         cmocka_unit_test(test_alloc_grid_cases), cmocka_unit_test(test_simulate),

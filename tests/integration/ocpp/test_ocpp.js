@@ -466,6 +466,14 @@ async function main() {
     await sleep(1200); // its late answer arrives and is ignored
     [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/GetConfiguration', {}, k.admin);
     check(s === 200 && b.response.configurationKey[0].key === 'HeartbeatInterval', 'GetConfiguration returns the keys');
+    // A call larger than one frame is refused whole, never sent cut short (the writer's finish).
+    const many = Array.from({ length: 3000 }, (_, i) => ('Key' + i).padEnd(50, 'x'));
+    const before = received.length;
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/GetConfiguration', { key: many }, k.admin);
+    check(s === 400 && b.error.code === 'invalid_field' && /larger than/.test(b.error.message) && received.length === before,
+        'a call larger than a frame is refused, not sent cut short: ' + s + ' ' + JSON.stringify(b).slice(0, 200));
+    [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/GetConfiguration', {}, k.admin);
+    check(s === 200, 'and the next call goes through: ' + s);
 
     // ---- malformed frames and payloads (a raw socket: ocpp-rpc will not send them) ----
     await cp.close();
