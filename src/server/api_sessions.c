@@ -6,6 +6,7 @@
  * the sessions, CDRs and settlement on them; a fleet (a token issuer) its own
  * tokens and the sessions, CDRs and settlement of its tokens. */
 #include "api_internal.h"
+#include "lookup.h"
 #include "ocpp.h"
 #include "ocpp_schema.h"
 #include "smart.h"
@@ -440,14 +441,15 @@ static void command(ec_api *a, const api_principal *p, const char *id, const cha
         /* The hub authorizes first, so a refused token never reaches the charger. */
         const char *uid = ec_json_str(ec_json_get(in, "idTag"));
         ec_token_t tok;
-        int64_t active = 0;
-        int found = uid ? ocpp__load_token(a->store, uid, &tok) : 0;
-        if (uid && found >= 0 && !(found && tok.max_concurrent && ec_store_tx_active(a->store, uid, &active))) {
-            ec_auth_status st = ec_engine_authorize(found ? &tok : NULL, active, ec_time_now_s());
-            if (st != EC_AUTH_ACCEPTED) {
-                api__error(res, 409, "token_refused", "idTag", "token %s is %s", uid, ec_auth_status_name(st));
-                goto done;
-            }
+        ec_auth_status st;
+        /* Without an idTag the payload breaks the schema: ocpp__call says so. */
+        if (uid && lookup__authorize(a->store, uid, 1, ec_time_now_s(), &tok, &st)) {
+            store_failed(res);
+            goto done;
+        }
+        if (uid && st != EC_AUTH_ACCEPTED) {
+            api__error(res, 409, "token_refused", "idTag", "token %s is %s", uid, ec_auth_status_name(st));
+            goto done;
         }
     }
     char why[256];
@@ -484,11 +486,11 @@ static void price(ec_api *a, const api_principal *p, const char *id, const ec_ht
     else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &cj)) store_failed(res);
     else if (!may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id"))))
         api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", id);
-    else if (uid && ocpp__load_token(a->store, uid, &tok) < 0) store_failed(res);
+    else if (uid && lookup__token(a->store, uid, &tok) < 0) store_failed(res);
     else {
         const char *site = ec_json_str(ec_json_get(cj, "site_id"));
-        rc = ocpp__pick_tariff(a->store, ec_json_str(ec_json_get(cj, "operator_id")), site, tok.group_id, &t);
-        if (!rc && a->ocpp) rc = ocpp__fix_tariff(a->ocpp, site ? site : "", ec_time_now_s(), &t);
+        rc = lookup__tariff(a->store, ec_json_str(ec_json_get(cj, "operator_id")), site, tok.group_id, &t);
+        if (!rc && a->ocpp) rc = lookup__fix_tariff(ocpp__smart(a->ocpp), site ? site : "", ec_time_now_s(), &t);
         double dyn = 0;
         int has_dyn = site && !smart__price_now(ocpp__smart(a->ocpp), site, ec_time_now_s(), &dyn);
         if (rc && rc != EC_ENOTFOUND) store_failed(res);

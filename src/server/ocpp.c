@@ -26,7 +26,7 @@ struct ocpp_cs {
     ec_http_server *http;
     ec_map by_id;        /* hash of the charge point id -> ocpp_cp* (0: gone) */
     uint64_t next_serial, next_call;
-    int writing;         /* this turn's store transaction is open */
+    ocpp_env env;        /* what the answers (ocpp_cs.c) are given; env.writing: this turn's store transaction is open */
     ec_buf held;         /* replies waiting for the commit */
     ec_vec callers;      /* ocpp_cp* with a call outstanding */
     uv_timer_t timer;    /* call timeouts */
@@ -63,16 +63,6 @@ smart *ocpp__smart(ocpp_cs *cs)
     return cs ? cs->smart : NULL;
 }
 
-ec_store *ocpp__store(ocpp_cs *cs)
-{
-    return cs->store;
-}
-
-const ocpp_opts_t *ocpp__opts(ocpp_cs *cs)
-{
-    return &cs->opts;
-}
-
 ocpp_stats_t ocpp__stats(const ocpp_cs *cs)
 {
     ocpp_stats_t o = cs->stats;
@@ -87,23 +77,12 @@ ec_err ocpp__password_hash(const char *password, char out[EC_CHARGER_HASH_MAX])
     return ocpp_auth__hash(password, strlen(password), out);
 }
 
-int ocpp__begin_write(ocpp_cs *cs)
-{
-    if (cs->writing) return 0;
-    if (ec_store_begin(cs->store)) {
-        ec_log(EC_LOG_ERROR, "ocpp: store: %s", ec_errmsg());
-        return -1;
-    }
-    cs->writing = 1;
-    return 0;
-}
-
 /* ---- sending -------------------------------------------------------------- */
 
 static void send_frame(ocpp_cs *cs, ocpp_cp *cp, const ec_buf *frame)
 {
     if (!cp->ws) return; /* no socket (the fuzz target) */
-    if (!cs->writing) {
+    if (!cs->env.writing) {
         ec_ws_send(cp->ws, frame->data, frame->len);
         return;
     }
@@ -133,13 +112,13 @@ static void send_error(ocpp_cs *cs, ocpp_cp *cp, const char *msg_id, const char 
 
 void ocpp__flush(ocpp_cs *cs)
 {
-    if (!cs->writing && !cs->held.len) {
+    if (!cs->env.writing && !cs->held.len) {
         smart__run(cs->smart); /* what changed is stored: allocate and send profiles */
         return;
     }
     int ok = 1;
-    if (cs->writing) {
-        cs->writing = 0;
+    if (cs->env.writing) {
+        cs->env.writing = 0;
         cs->stats.commits++;
         if (ec_store_commit(cs->store)) {
             ok = 0;
@@ -413,7 +392,7 @@ static int checked(ocpp_cs *cs, handshake *h, ocpp_cp **out)
             ec_log(EC_LOG_ERROR, "ocpp: refused %s: its stored password hash is in no format the hub knows", h->id);
         return 401;
     }
-    if (h->rehash[0] && !cs->stopping && !ocpp__begin_write(cs) &&
+    if (h->rehash[0] && !cs->stopping && !ocpp__begin_write(&cs->env) &&
         !ec_store_charger_rehash(cs->store, h->id, h->hash, h->rehash)) {
         ec_log(EC_LOG_INFO, "ocpp: %s: its password hash is now Argon2id", h->id);
         snprintf(h->hash, sizeof h->hash, "%s", h->rehash);
@@ -669,7 +648,7 @@ void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t
             ec_buf payload_out;
             ec_buf_init(&payload_out, OCPP_MESSAGE_MAX);
             r.out = &payload_out;
-            ocpp__handle(cs, cp, action, payload, ec_time_now_s(), &r);
+            ocpp__handle(&cs->env, cp, action, payload, ec_time_now_s(), &r);
             if (r.error) {
                 send_error(cs, cp, msg_id, r.error, r.why);
             } else {
@@ -721,6 +700,9 @@ ec_err ocpp__new(uv_loop_t *loop, ec_store *store, const ocpp_opts_t *o, ocpp_cs
         ec_free(cs);
         return rc;
     }
+    cs->env.store = store;
+    cs->env.smart = cs->smart;
+    cs->env.opts = &cs->opts;
     uv_timer_init(loop, &cs->timer);
     cs->timer.data = cs;
     cs->timer_open = 1;
@@ -751,7 +733,7 @@ void ocpp__stop(ocpp_cs *cs)
 void ocpp__free(ocpp_cs *cs)
 {
     if (!cs) return;
-    if (cs->writing) ec_store_rollback(cs->store);
+    if (cs->env.writing) ec_store_rollback(cs->store);
     smart__free(cs->smart);
     if (cs->verifying) ec_log(EC_LOG_WARN, "ocpp: %d password checks were still running", cs->verifying);
     ocpp_auth__free(cs->auth);
