@@ -1,35 +1,14 @@
 /* api.c - the REST API /api/v1: the register's objects, lists, GeoJSON, routes
  * and import, with keys and roles (policy.c). Handlers parse, call one
  * function below and write the answer. */
+#include "api.h"
+
 #include "api_internal.h"
 #include "work.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-void api__error(ec_http_response *res, int status, const char *code, const char *field,
-                const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    ec_buf_reset(&res->body);
-    res->status = status;
-    res->content_type = "application/json";
-    ec_jw w;
-    ec_jw_init(&w, &res->body);
-    ec_jw_obj_begin(&w);
-    ec_jw_key(&w, "error");
-    ec_jw_obj_begin(&w);
-    ec_jw_key(&w, "code"), ec_jw_str(&w, code);
-    ec_jw_key(&w, "message"), ec_jw_str(&w, msg);
-    ec_jw_key(&w, "field"), ec_jw_str(&w, field ? field : "");
-    ec_jw_obj_end(&w);
-    ec_jw_obj_end(&w);
-}
 
 static void reg_error(ec_http_response *res, const ec_reg_error_t *e)
 {

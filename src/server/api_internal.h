@@ -2,7 +2,7 @@
 #ifndef EC_SERVER_API_INTERNAL_H
 #define EC_SERVER_API_INTERNAL_H
 
-#include "server.h"
+#include "hub.h"
 
 /* Who is asking: the key's role and organisation (public: no key). */
 typedef struct {
