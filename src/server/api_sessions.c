@@ -211,11 +211,6 @@ static const bfield charger_fields[] = {
     {"charging_rate_unit", B_STR, 1, 1},     {"voltage_v", B_INT, 100, 1500},
     {"phases", B_INT, 1, 3},                 {NULL, B_STR, 0, 0}};
 
-static int may_see_charger(const api_principal *p, const char *operator_id)
-{
-    return p->role == EC_ROLE_ADMIN || (p->role == EC_ROLE_OPERATOR && !strcmp(p->org, operator_id));
-}
-
 /* The live part of a charger's answer. */
 static void live(ec_jw *w, ocpp_cp *cp)
 {
@@ -266,8 +261,7 @@ static ec_err charger_row(void *ctx, const char *doc, size_t len)
 static void charger_write(ec_api *a, const api_principal *p, const char *id, const ec_http_request *req,
                           ec_http_response *res)
 {
-    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR)
-        return api__error(res, 403, "forbidden", NULL, "charge points are registered by their operator or an admin");
+    if (api__may_register_chargers(p, res)) return;
     ec_json *in = body_object(req, res), *base = NULL;
     if (!in || check_body(in, charger_fields, res)) return ec_json_free(in);
     const char *unit = ec_json_str(ec_json_get(in, "charging_rate_unit"));
@@ -307,7 +301,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
     }
     rc = EC_OK;
     if (id && ec_json_load_buf(old.data, old.len, "charger", &base)) goto fail;
-    if (base && !may_see_charger(p, ec_json_str(ec_json_get(base, "operator_id"))))
+    if (base && !api__may_see_charger(p, ec_json_str(ec_json_get(base, "operator_id"))))
         return ec_json_free(in), ec_json_free(base), ec_buf_free(&old), ec_buf_free(&doc),
                api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", cid);
     /* Whose it is: the site's operator, or the operator asking. */
@@ -323,31 +317,12 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
             api__error(res, 400, "unknown_reference", "site_id", "no site %s in the register", site);
             goto done;
         }
-        /* A charger drives its site's live status, so it goes on a site its
-         * operator runs; a site without an operator belongs to nobody but
-         * admins. A charger an admin put on one keeps its place when its
-         * operator changes something else. */
         const char *was = base ? ec_json_str(ec_json_get(base, "site_id")) : NULL;
-        int placed = !was || strcmp(was, site) != 0;
-        if (!op[0] && placed && p->role != EC_ROLE_ADMIN) {
-            api__error(res, 403, "forbidden", "site_id",
-                       "site %s has no operator: only an admin registers charge points on it", site);
-            goto done;
-        }
+        if (api__may_place_charger(p, site, op, !was || strcmp(was, site) != 0, res)) goto done;
     }
-    if (!op[0]) snprintf(op, sizeof op, "%s", bop ? bop : p->role == EC_ROLE_OPERATOR ? p->org : "");
-    if (!op[0]) {
-        api__error(res, 400, "missing_field", "operator_id", "say which operator runs the charge point (operator_id or a site_id)");
-        goto done;
-    }
-    if (bop && strcmp(bop, op)) {
-        api__error(res, 400, "invalid_field", "operator_id", "the site belongs to %s, not %s", op, bop);
-        goto done;
-    }
-    if (p->role == EC_ROLE_OPERATOR && strcmp(op, p->org)) {
-        api__error(res, 403, "forbidden", "site_id", "an operator registers charge points on its own sites only");
-        goto done;
-    }
+    char site_op[EC_REG_ID_MAX + 1];
+    snprintf(site_op, sizeof site_op, "%s", op);
+    if (api__charger_operator(p, site_op, bop, op, sizeof op, res)) goto done;
     /* An operator's key vouches for its own organisation; an operator an
      * admin names must be in the register. */
     int known = p->role == EC_ROLE_OPERATOR || site ? 1 : ec_store_exists(a->store, EC_KIND_ORGANISATION, op);
@@ -426,7 +401,7 @@ static void command(ec_api *a, const api_principal *p, const char *id, const cha
         store_failed(res);
         goto done;
     }
-    if (!may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id")))) {
+    if (!api__may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id")))) {
         api__error(res, 403, "forbidden", NULL, "commands go to a charge point from its operator or an admin");
         goto done;
     }
@@ -484,7 +459,7 @@ static void price(ec_api *a, const api_principal *p, const char *id, const ec_ht
     ec_err rc = ec_store_charger_get(a->store, id, &doc, NULL);
     if (rc == EC_ENOTFOUND) api__error(res, 404, "not_found", NULL, "no charge point %.60s", id);
     else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &cj)) store_failed(res);
-    else if (!may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id"))))
+    else if (!api__may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id"))))
         api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", id);
     else if (uid && lookup__token(a->store, uid, &tok) < 0) store_failed(res);
     else {
@@ -500,7 +475,7 @@ static void price(ec_api *a, const api_principal *p, const char *id, const ec_ht
             ec_jw_obj_begin(&w);
             ec_jw_key(&w, "charge_point_id"), ec_jw_str(&w, id);
             ec_jw_key(&w, "token_group");
-            if (p->role == EC_ROLE_ADMIN) ec_jw_str(&w, tok.group_id);
+            if (api__may_see_token_group(p)) ec_jw_str(&w, tok.group_id);
             else ec_jw_null(&w);
             ec_jw_key(&w, "tariff");
             if (rc) ec_jw_null(&w);
@@ -521,9 +496,7 @@ static void price(ec_api *a, const api_principal *p, const char *id, const ec_ht
 static void chargers(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                      ec_http_response *res)
 {
-    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "charge points need a key");
-    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR)
-        return api__error(res, 403, "forbidden", NULL, "a %s key may not see charge points", ec_role_name(p->role));
+    if (api__may_see_chargers(p, res)) return;
     if (!*rest) {
         if (req->method == EC_HTTP_POST) return charger_write(a, p, NULL, req, res);
         if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "chargers take GET and POST");
@@ -535,7 +508,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
         ec_jw_obj_begin(&w);
         ec_jw_key(&w, "data"), ec_jw_arr_begin(&w);
         charger_row_ctx c = {&w, a->ocpp};
-        if (ec_store_charger_list(a->store, p->role == EC_ROLE_ADMIN ? NULL : p->org, off, lim, charger_row, &c, &total))
+        if (ec_store_charger_list(a->store, api__charger_scope(p), off, lim, charger_row, &c, &total))
             return store_failed(res);
         page_end(&w, res, total, off, lim);
         return;
@@ -555,7 +528,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
     ec_err rc = ec_store_charger_get(a->store, id, &doc, NULL);
     if (rc == EC_ENOTFOUND) api__error(res, 404, "not_found", NULL, "no charge point %s", id);
     else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &j)) store_failed(res);
-    else if (!may_see_charger(p, ec_json_str(ec_json_get(j, "operator_id"))))
+    else if (!api__may_see_charger(p, ec_json_str(ec_json_get(j, "operator_id"))))
         api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", id);
     else if (req->method == EC_HTTP_GET) {
         ec_jw w;
@@ -581,8 +554,7 @@ static const bfield token_fields[] = {{"uid", B_STR, 1, EC_ID_TAG_MAX}, {"type",
 static void token_write(ec_api *a, const api_principal *p, const char *uid, const ec_http_request *req,
                         ec_http_response *res)
 {
-    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_FLEET)
-        return api__error(res, 403, "forbidden", NULL, "tokens are issued by a fleet or mobility provider (a fleet key) or an admin");
+    if (api__may_issue_tokens(p, res)) return;
     ec_json *in = body_object(req, res), *base = NULL;
     if (!in || check_body(in, token_fields, res)) return ec_json_free(in);
     ec_buf old, doc;
@@ -591,7 +563,7 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
     const char *buid = ec_json_str(ec_json_get(in, "uid"));
     char id[EC_ID_TAG_MAX + 1];
     snprintf(id, sizeof id, "%s", uid ? uid : buid ? buid : "");
-    const char *issuer = ec_json_str(ec_json_get(in, "issuer_id"));
+    const char *named = ec_json_str(ec_json_get(in, "issuer_id")), *issuer = NULL;
     ec_err rc = EC_OK;
     if (!id[0]) {
         api__error(res, 400, "missing_field", "uid", "a token needs its uid (the OCPP idTag, at most 20 characters)");
@@ -622,14 +594,7 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
     rc = EC_OK;
     if (uid && ec_json_load_buf(old.data, old.len, "token", &base)) goto fail;
     const char *was = base ? ec_json_str(ec_json_get(base, "issuer_id")) : NULL;
-    if (p->role == EC_ROLE_FLEET) {
-        if ((was && strcmp(was, p->org)) || (issuer && strcmp(issuer, p->org))) {
-            api__error(res, 403, "forbidden", "issuer_id", "a fleet manages the tokens it issued only");
-            goto done;
-        }
-        issuer = p->org;
-    }
-    if (!issuer) issuer = was;
+    if (api__token_issuer(p, was, named, &issuer, res)) goto done;
     if (!issuer) {
         api__error(res, 400, "missing_field", "issuer_id", "say which fleet or mobility provider issues the token");
         goto done;
@@ -681,10 +646,8 @@ static ec_err raw_row(void *ctx, const char *doc, size_t len)
 static void tokens(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                    ec_http_response *res)
 {
-    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "tokens need a key");
-    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_FLEET)
-        return api__error(res, 403, "forbidden", NULL, "a %s key may not see tokens", ec_role_name(p->role));
-    const char *own = p->role == EC_ROLE_ADMIN ? NULL : p->org;
+    if (api__may_see_tokens(p, res)) return;
+    const char *own = api__token_scope(p);
     if (!*rest) {
         if (req->method == EC_HTTP_POST) return token_write(a, p, NULL, req, res);
         if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "tokens take GET and POST");
@@ -719,23 +682,6 @@ static void tokens(ec_api *a, const api_principal *p, const char *rest, const ec
 }
 
 /* ---- sessions, CDRs, settlement ------------------------------------------------------ */
-
-/* The filter a principal may see: its own chargers' or its own tokens'. */
-static int scope(const api_principal *p, ec_session_filter_t *f, ec_http_response *res)
-{
-    memset(f, 0, sizeof *f);
-    if (p->role == EC_ROLE_PUBLIC) {
-        api__error(res, 401, "unauthorized", NULL, "sessions, CDRs and settlement need a key");
-        return -1;
-    }
-    if (p->role == EC_ROLE_OPERATOR) f->operator_id = p->org;
-    else if (p->role == EC_ROLE_FLEET) f->issuer_id = p->org;
-    else if (p->role != EC_ROLE_ADMIN) {
-        api__error(res, 403, "forbidden", NULL, "a %s key may not see sessions, CDRs or settlement", ec_role_name(p->role));
-        return -1;
-    }
-    return 0;
-}
 
 static ec_err session_row(void *ctx, const ec_tx_t *tx)
 {
@@ -801,7 +747,7 @@ static int period(const ec_http_request *req, ec_http_response *res, ec_session_
 static void session_list(ec_api *a, const api_principal *p, int cdrs, const ec_http_request *req, ec_http_response *res)
 {
     ec_session_filter_t f;
-    if (scope(p, &f, res)) return;
+    if (api__session_scope(p, &f, res)) return;
     if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "this list takes GET");
     static const char *const allowed[] = {"offset", "limit", "charge_point", "from", "to", NULL};
     if (only_args(req, res, allowed) || paging(req, res, &f.offset, &f.limit) || period(req, res, &f)) return;
@@ -852,7 +798,7 @@ static ec_err settle_cdr(void *ctx, const char *operator_id, const char *issuer_
 static void settlement(ec_api *a, const api_principal *p, const ec_http_request *req, ec_http_response *res)
 {
     ec_session_filter_t f;
-    if (scope(p, &f, res)) return;
+    if (api__session_scope(p, &f, res)) return;
     if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "settlement takes GET");
     static const char *const allowed[] = {"from", "to", "format", NULL};
     if (only_args(req, res, allowed) || period(req, res, &f)) return;
@@ -908,7 +854,7 @@ static void allocation(ec_api *a, const api_principal *p, const char *site, cons
     static const char *const none[] = {NULL};
     if (only_args(req, res, none)) return;
     if (req->method != EC_HTTP_GET) return api__error(res, 405, "method_not_allowed", NULL, "allocation takes GET");
-    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "the allocation needs a key");
+    if (api__may_see_allocation(p, res)) return;
     ec_kind k = site ? EC_KIND_SITE : EC_KIND_SUBSTATION;
     const char *id = site ? site : substation;
     int known = ec_store_exists(a->store, k, id);
@@ -949,7 +895,7 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
 {
     if (req->method != EC_HTTP_PATCH) return api__error(res, 405, "method_not_allowed", NULL, "a session takes PATCH");
     /* The key before the session: without one, which ids exist stays unknown. */
-    if (p->role == EC_ROLE_PUBLIC) return api__error(res, 401, "unauthorized", NULL, "a session's plan needs a key");
+    if (api__may_plan_session(p, NULL, res)) return;
     char *end;
     long long txid = strtoll(id, &end, 10);
     if (end == id || *end || txid <= 0) return api__error(res, 404, "not_found", NULL, "no session %.40s", id);
@@ -957,9 +903,7 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
     ec_err rc = ec_store_tx_get(a->store, txid, &tx, NULL);
     if (rc == EC_ENOTFOUND) return api__error(res, 404, "not_found", NULL, "no session %lld", txid);
     if (rc) return store_failed(res);
-    int may = p->role == EC_ROLE_ADMIN || (p->role == EC_ROLE_FLEET && !strcmp(p->org, tx.issuer_id)) ||
-              (p->role == EC_ROLE_OPERATOR && !strcmp(p->org, tx.operator_id));
-    if (!may) return api__error(res, 403, "forbidden", NULL, "the token's fleet, the site's operator or an admin says what a session needs");
+    if (api__may_plan_session(p, &tx, res)) return;
     if (tx.stopped) return api__error(res, 409, "conflict", NULL, "session %lld has ended", txid);
     ec_json *in = body_object(req, res);
     if (!in || check_body(in, plan_fields, res)) return ec_json_free(in);

@@ -8,6 +8,8 @@
  */
 #include "api_internal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -18,9 +20,16 @@ static int unauthorized(ec_http_response *res, const char *msg)
     return -1;
 }
 
-static int forbidden(ec_http_response *res, const char *fmt, const char *a, const char *b)
+static int forbidden(ec_http_response *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int forbidden(ec_http_response *res, const char *fmt, ...)
 {
-    api__error(res, 403, "forbidden", NULL, fmt, a, b);
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    api__error(res, 403, "forbidden", NULL, "%s", msg);
     return -1;
 }
 
@@ -202,4 +211,131 @@ ec_err api__default_owner(const api_principal *p, ec_kind k, ec_json *in, const 
         !ec_json_get(in, "jurisdiction_id") && !old)
         return ec_json_set_str(in, "jurisdiction_id", p->jurisdiction);
     return EC_OK;
+}
+
+/* ---- operations: charge points, tokens, sessions (api_sessions.c) ---------------- */
+
+int api__may_see_chargers(const api_principal *p, ec_http_response *res)
+{
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "charge points need a key");
+    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR)
+        return forbidden(res, "a %s key may not see charge points", ec_role_name(p->role));
+    return 0;
+}
+
+int api__may_see_charger(const api_principal *p, const char *operator_id)
+{
+    return p->role == EC_ROLE_ADMIN ||
+           (p->role == EC_ROLE_OPERATOR && operator_id && !strcmp(p->org, operator_id));
+}
+
+const char *api__charger_scope(const api_principal *p)
+{
+    return p->role == EC_ROLE_ADMIN ? NULL : p->org;
+}
+
+int api__may_register_chargers(const api_principal *p, ec_http_response *res)
+{
+    if (p->role == EC_ROLE_ADMIN || p->role == EC_ROLE_OPERATOR) return 0;
+    return forbidden(res, "charge points are registered by their operator or an admin");
+}
+
+int api__may_place_charger(const api_principal *p, const char *site_id, const char *site_operator, int placed,
+                           ec_http_response *res)
+{
+    /* A charger drives its site's live status, so it goes on a site its
+     * operator runs; a site without an operator belongs to nobody but
+     * admins. A charger an admin put on one keeps its place when its
+     * operator changes something else. */
+    if (!site_operator[0] && placed && p->role != EC_ROLE_ADMIN) {
+        api__error(res, 403, "forbidden", "site_id", "site %s has no operator: only an admin registers charge points on it",
+                   site_id);
+        return -1;
+    }
+    return 0;
+}
+
+int api__charger_operator(const api_principal *p, const char *site_operator, const char *named, char *op, size_t n,
+                          ec_http_response *res)
+{
+    snprintf(op, n, "%s", site_operator[0] ? site_operator : named ? named : p->role == EC_ROLE_OPERATOR ? p->org : "");
+    if (!op[0]) {
+        api__error(res, 400, "missing_field", "operator_id", "say which operator runs the charge point (operator_id or a site_id)");
+        return -1;
+    }
+    if (named && strcmp(named, op)) {
+        api__error(res, 400, "invalid_field", "operator_id", "the site belongs to %s, not %s", op, named);
+        return -1;
+    }
+    if (p->role == EC_ROLE_OPERATOR && strcmp(op, p->org)) {
+        api__error(res, 403, "forbidden", "site_id", "an operator registers charge points on its own sites only");
+        return -1;
+    }
+    return 0;
+}
+
+int api__may_see_token_group(const api_principal *p)
+{
+    /* A token's customer group is its issuer's business. */
+    return p->role == EC_ROLE_ADMIN;
+}
+
+int api__may_see_tokens(const api_principal *p, ec_http_response *res)
+{
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "tokens need a key");
+    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_FLEET)
+        return forbidden(res, "a %s key may not see tokens", ec_role_name(p->role));
+    return 0;
+}
+
+const char *api__token_scope(const api_principal *p)
+{
+    return p->role == EC_ROLE_ADMIN ? NULL : p->org;
+}
+
+int api__may_issue_tokens(const api_principal *p, ec_http_response *res)
+{
+    if (p->role == EC_ROLE_ADMIN || p->role == EC_ROLE_FLEET) return 0;
+    return forbidden(res, "tokens are issued by a fleet or mobility provider (a fleet key) or an admin");
+}
+
+int api__token_issuer(const api_principal *p, const char *was, const char *named, const char **issuer,
+                      ec_http_response *res)
+{
+    if (p->role == EC_ROLE_FLEET) {
+        if ((was && strcmp(was, p->org)) || (named && strcmp(named, p->org))) {
+            api__error(res, 403, "forbidden", "issuer_id", "a fleet manages the tokens it issued only");
+            return -1;
+        }
+        *issuer = p->org;
+        return 0;
+    }
+    *issuer = named ? named : was;
+    return 0;
+}
+
+int api__session_scope(const api_principal *p, ec_session_filter_t *f, ec_http_response *res)
+{
+    memset(f, 0, sizeof *f);
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "sessions, CDRs and settlement need a key");
+    if (p->role == EC_ROLE_OPERATOR) f->operator_id = p->org;
+    else if (p->role == EC_ROLE_FLEET) f->issuer_id = p->org;
+    else if (p->role != EC_ROLE_ADMIN)
+        return forbidden(res, "a %s key may not see sessions, CDRs or settlement", ec_role_name(p->role));
+    return 0;
+}
+
+int api__may_see_allocation(const api_principal *p, ec_http_response *res)
+{
+    return p->role == EC_ROLE_PUBLIC ? unauthorized(res, "the allocation needs a key") : 0;
+}
+
+int api__may_plan_session(const api_principal *p, const ec_tx_t *tx, ec_http_response *res)
+{
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "a session's plan needs a key");
+    if (!tx) return 0; /* the key before the session: without one, which ids exist stays unknown */
+    int may = p->role == EC_ROLE_ADMIN || (p->role == EC_ROLE_FLEET && !strcmp(p->org, tx->issuer_id)) ||
+              (p->role == EC_ROLE_OPERATOR && !strcmp(p->org, tx->operator_id));
+    if (may) return 0;
+    return forbidden(res, "the token's fleet, the site's operator or an admin says what a session needs");
 }

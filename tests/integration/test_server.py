@@ -212,6 +212,16 @@ def test_role_matrix(hub, keys):
     check(s == 403, "an operator may not import for another: %d" % s)
     s, b = curl(hub, "GET", "/api/v1/sites", None, "eck_not-a-real-key")
     check(s == 401 and is_error(b, "unauthorized"), "an unknown key is 401 even where none is needed")
+    # Operations answer through policy.c like the register: a 401 names the scheme.
+    for path in ("/api/v1/chargers", "/api/v1/tokens", "/api/v1/sessions", "/api/v1/cdrs", "/api/v1/settlement",
+                 "/api/v1/sites/site-op-b/allocation"):
+        c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=10)
+        c.request("GET", path)
+        r = c.getresponse()
+        r.read()
+        c.close()
+        check(r.status == 401 and (r.getheader("WWW-Authenticate") or "").startswith("Bearer"),
+              "GET %s without a key: 401 with WWW-Authenticate: %d %r" % (path, r.status, r.getheader("WWW-Authenticate")))
 
 
 def test_import_ownership(hub, keys):
