@@ -93,18 +93,28 @@ static ec_json *body_object(const ec_http_request *req, ec_http_response *res)
     return j;
 }
 
-/* ---- a small checker for the bodies below ----------------------------------- */
+/* ---- bodies ---------------------------------------------------------------- */
 
-typedef enum { B_STR, B_INT, B_BOOL, B_TIME, B_STRS } btype;
+/* Checks a charger's or a token's body against its kind's field table in the
+ * register (ec_reg_check); 0 when it conforms, else 400 naming the field. */
+static int check_kind(const ec_json *j, ec_kind k, ec_http_response *res)
+{
+    ec_reg_error_t err;
+    if (!ec_reg_check(k, j, &err)) return 0;
+    api__error(res, 400, err.code[0] ? err.code : "invalid_field", err.field, "%s", err.message);
+    return -1;
+}
+
+/* A session's plan is no object of the register: two fields, checked here. */
+typedef enum { B_INT, B_TIME } btype;
 typedef struct {
     const char *name;
     btype type;
-    int64_t lo, hi; /* B_STR/B_STRS: length; B_INT: value; B_STRS: hi also the item count */
+    int64_t lo, hi; /* B_INT: value */
 } bfield;
 
-/* The dates a body may name: 2000-01-01 to 2099-12-31 (UTC). Outside them
- * a date is a typo or a clock gone wrong, never a token's expiry or a
- * truck's departure. */
+/* The dates a plan may name: 2000-01-01 to 2099-12-31 (UTC), as the
+ * register's date-times (a token's expiry). */
 #define DATE_MIN_S 946684800LL  /* 2000-01-01T00:00:00Z */
 #define DATE_MAX_S 4102444800LL /* 2100-01-01T00:00:00Z */
 
@@ -125,13 +135,6 @@ static int check_body(const ec_json *j, const bfield *fields, ec_http_response *
         double d;
         int64_t t;
         switch (f->type) {
-        case B_STR:
-            if (!s || (int64_t)ec_utf8_chars(s) < f->lo || (int64_t)ec_utf8_chars(s) > f->hi) {
-                api__error(res, 400, s ? "invalid_field" : "wrong_type", key, "%s must be a string of %lld to %lld characters",
-                           key, (long long)f->lo, (long long)f->hi);
-                return -1;
-            }
-            break;
         case B_TIME:
             if (!s || ec_time_parse_rfc3339(s, &t)) {
                 api__error(res, 400, "invalid_field", key, "%s must be a date-time like 2027-01-31T23:59:59Z", key);
@@ -149,24 +152,6 @@ static int check_body(const ec_json *j, const bfield *fields, ec_http_response *
                 return -1;
             }
             break;
-        case B_BOOL:
-            if (ec_json_typeof(v) != EC_JSON_BOOL) {
-                api__error(res, 400, "wrong_type", key, "%s must be true or false", key);
-                return -1;
-            }
-            break;
-        case B_STRS: {
-            int ok = ec_json_is_array(v) && (int64_t)ec_json_array_size(v) <= f->hi;
-            for (size_t i = 0; ok && i < ec_json_array_size(v); i++) {
-                const char *x = ec_json_str(ec_json_array_get(v, i));
-                ok = x && (int64_t)strlen(x) <= EC_REG_ID_MAX;
-            }
-            if (!ok) {
-                api__error(res, 400, "invalid_field", key, "%s must be a list of at most %lld ids", key, (long long)f->hi);
-                return -1;
-            }
-            break;
-        }
         }
     }
     return 0;
@@ -203,13 +188,6 @@ static void stamp(ec_jw *w)
 
 /* ---- charge points --------------------------------------------------------------- */
 
-static const bfield charger_fields[] = {
-    {"id", B_STR, 1, EC_CP_ID_MAX},          {"password", B_STR, 8, 64},
-    {"site_id", B_STR, 1, EC_REG_ID_MAX},    {"operator_id", B_STR, 1, EC_REG_ID_MAX},
-    {"connectors", B_INT, 1, OCPP_MAX_CONNECTORS}, {"evse_uids", B_STRS, 0, OCPP_MAX_CONNECTORS},
-    {"security_profile", B_INT, 0, 2},       {"name", B_STR, 0, 255},
-    {"charging_rate_unit", B_STR, 1, 1},     {"voltage_v", B_INT, 100, 1500},
-    {"phases", B_INT, 1, 3},                 {NULL, B_STR, 0, 0}};
 
 /* The live part of a charger's answer. */
 static void live(ec_jw *w, ocpp_cp *cp)
@@ -263,12 +241,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
 {
     if (api__may_register_chargers(p, res)) return;
     ec_json *in = body_object(req, res), *base = NULL;
-    if (!in || check_body(in, charger_fields, res)) return ec_json_free(in);
-    const char *unit = ec_json_str(ec_json_get(in, "charging_rate_unit"));
-    if (unit && strcmp(unit, "W") && strcmp(unit, "A")) {
-        api__error(res, 400, "invalid_field", "charging_rate_unit", "charging_rate_unit is W or A, as the charger takes its limits");
-        return ec_json_free(in);
-    }
+    if (!in || check_kind(in, EC_KIND_CHARGER, res)) return ec_json_free(in);
     ec_buf old, doc;
     ec_buf_init(&old, EC_REG_DOC_MAX);
     ec_buf_init(&doc, EC_REG_DOC_MAX);
@@ -284,11 +257,6 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
         api__error(res, 400, "invalid_field", "id", "the id cannot change");
         goto done;
     }
-    for (const char *c = cid; *c; c++)
-        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:+*@#", *c)) {
-            api__error(res, 400, "invalid_field", "id", "a charge point id is 1 to 48 letters, digits or -_.:+*@#");
-            goto done;
-        }
     rc = ec_store_charger_get(a->store, cid, &old, hash);
     if (rc && rc != EC_ENOTFOUND) goto fail;
     if (!id && !rc) {
@@ -545,18 +513,13 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
 
 /* ---- tokens ----------------------------------------------------------------------- */
 
-static const bfield token_fields[] = {{"uid", B_STR, 1, EC_ID_TAG_MAX}, {"type", B_STR, 1, 16},
-                                      {"contract_id", B_STR, 0, 36},   {"group_id", B_STR, 0, EC_REG_ID_MAX},
-                                      {"valid", B_BOOL, 0, 0},        {"expiry", B_TIME, 0, 0},
-                                      {"max_concurrent", B_INT, 0, 100}, {"issuer_id", B_STR, 1, EC_REG_ID_MAX},
-                                      {"name", B_STR, 0, 255},        {NULL, B_STR, 0, 0}};
 
 static void token_write(ec_api *a, const api_principal *p, const char *uid, const ec_http_request *req,
                         ec_http_response *res)
 {
     if (api__may_issue_tokens(p, res)) return;
     ec_json *in = body_object(req, res), *base = NULL;
-    if (!in || check_body(in, token_fields, res)) return ec_json_free(in);
+    if (!in || check_kind(in, EC_KIND_TOKEN, res)) return ec_json_free(in);
     ec_buf old, doc;
     ec_buf_init(&old, EC_REG_DOC_MAX);
     ec_buf_init(&doc, EC_REG_DOC_MAX);
@@ -571,14 +534,6 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
     }
     if (uid && buid && strcmp(uid, buid)) {
         api__error(res, 400, "invalid_field", "uid", "the uid cannot change");
-        goto done;
-    }
-    /* A uid is a path segment of /tokens/{uid} too: characters that would
-     * need escaping there ('/', '%', '?', '#', spaces) are refused, so every
-     * token can be read and blocked. RFID UIDs, contract ids
-     * ("DE*ABC*C12345678*X") and OCPP idTags in use fit this set. */
-    if (!uid && strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:*") != strlen(id)) {
-        api__error(res, 400, "invalid_field", "uid", "a token uid is 1 to 20 letters, digits or -_.:*");
         goto done;
     }
     rc = ec_store_token_get(a->store, id, &old);
@@ -888,7 +843,7 @@ static void prices(ec_api *a, const char *site, const ec_http_request *req, ec_h
     res->status = 200;
 }
 
-static const bfield plan_fields[] = {{"requested_kwh", B_INT, 0, 10000}, {"departure", B_TIME, 0, 0}, {NULL, B_STR, 0, 0}};
+static const bfield plan_fields[] = {{"requested_kwh", B_INT, 0, 10000}, {"departure", B_TIME, 0, 0}, {NULL, B_INT, 0, 0}};
 
 static void session_plan(ec_api *a, const api_principal *p, const char *id, const ec_http_request *req,
                          ec_http_response *res)

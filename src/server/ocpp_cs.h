@@ -13,7 +13,7 @@ typedef struct ocpp_cs ocpp_cs;
 struct smart;
 
 #define OCPP_MESSAGE_MAX (64u << 10) /* bytes of one OCPP-J message */
-#define OCPP_MAX_CONNECTORS 16
+#define OCPP_MAX_CONNECTORS EC_CP_CONNECTORS_MAX /* ec_session.h: the register checks a charger's connectors against it */
 
 
 typedef struct {
