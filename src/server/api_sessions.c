@@ -2,9 +2,11 @@
  * to them), tokens, sessions in progress, charge detail records, the price a
  * session would get, and settlement between operators and token issuers.
  *
- * Who sees what: an admin everything; an operator its own charge points and
- * the sessions, CDRs and settlement on them; a fleet (a token issuer) its own
- * tokens and the sessions, CDRs and settlement of its tokens. */
+ * Who sees what is policy.c's (an admin everything; an operator its own
+ * charge points and the sessions, CDRs and settlement on them; a fleet, a
+ * token issuer, its own tokens and the sessions, CDRs and settlement of its
+ * tokens); the bodies are checked by the register's tables (ec_reg_check);
+ * tokens and tariffs are looked up for the engine's rules by lookup.c. */
 #include "api_internal.h"
 #include "lookup.h"
 #include "ocpp.h"
@@ -187,7 +189,6 @@ static void stamp(ec_jw *w)
 }
 
 /* ---- charge points --------------------------------------------------------------- */
-
 
 /* The live part of a charger's answer. */
 static void live(ec_jw *w, ocpp_cp *cp)

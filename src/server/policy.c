@@ -5,6 +5,11 @@
  *   operator fleet, plus grid assets and jurisdictions; writes its own sites and tariffs
  *   agency   reads everything; writes sites, substations and renewables of its jurisdiction
  *   admin    everything: organisations, jurisdictions, any object, imports for anyone
+ *
+ * and for operations (api_sessions.c): charge points are their operator's
+ * and admins'; tokens their issuer's (a fleet) and admins'; sessions, CDRs
+ * and settlement are seen by the operator of the charge point, the issuer of
+ * the token and admins; a session's plan is said by the same three.
  */
 #include "api_internal.h"
 
