@@ -69,6 +69,20 @@ int api__may_see_allocation(const api_principal *p, ec_http_response *res);
  * admin. tx NULL: only the key is checked (before the session is looked up). */
 int api__may_plan_session(const api_principal *p, const ec_tx_t *tx, ec_http_response *res);
 
+/* policy.c, the register's other doors (api.c). A body over
+ * EC_API_BODY_OPEN bytes (import: 1 for /api/v1/import) needs a key that may
+ * send it. */
+int api__may_send_body(const api_principal *p, int import, ec_http_response *res);
+/* An import for the operator named (may be NULL): *op the operator its sites
+ * and tariffs get (NULL: as the file says), *owner whose records it may
+ * replace (NULL: any, an admin's). */
+int api__may_import(const api_principal *p, const char *named, const char **op, const char **owner,
+                    ec_http_response *res);
+/* The one organisation p lists (its own), or NULL: every one it may read. */
+const char *api__only_organisation(const api_principal *p);
+/* 1 when /metrics shows p the register's object counts. */
+int api__may_count_objects(const api_principal *p);
+
 /* api_sessions.c: chargers, tokens, sessions, cdrs, settlement; 1 when rest
  * (the path after /api/v1/) is one of them and the request was answered. */
 int api__sessions(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,

@@ -344,3 +344,48 @@ int api__may_plan_session(const api_principal *p, const ec_tx_t *tx, ec_http_res
     if (may) return 0;
     return forbidden(res, "the token's fleet, the site's operator or an admin says what a session needs");
 }
+
+/* ---- the register's other doors (api.c) ------------------------------------------ */
+
+int api__may_send_body(const api_principal *p, int import, ec_http_response *res)
+{
+    /* A body larger than a small one is taken in only from a key that may
+     * send it: a stranger's megabytes cost the hub nothing. */
+    if (p->role == EC_ROLE_PUBLIC) {
+        api__error(res, 401, "unauthorized", NULL, "a request body over %u bytes needs a key", EC_API_BODY_OPEN);
+        snprintf(res->www_authenticate, sizeof res->www_authenticate, "Bearer realm=\"ecorridor\"");
+        return -1;
+    }
+    if (import && p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR)
+        return forbidden(res, "only operators and admins import register files");
+    return 0;
+}
+
+int api__may_import(const api_principal *p, const char *named, const char **op, const char **owner,
+                    ec_http_response *res)
+{
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "importing needs a key");
+    *op = named, *owner = NULL;
+    if (p->role == EC_ROLE_OPERATOR) {
+        if (named && strcmp(named, p->org)) {
+            api__error(res, 403, "forbidden", "operator", "an operator imports sites for its own organisation only");
+            return -1;
+        }
+        /* An operator's file may replace its own records only; an admin's any. */
+        *op = p->org, *owner = p->org;
+        return 0;
+    }
+    return p->role == EC_ROLE_ADMIN ? 0 : forbidden(res, "only operators and admins import register files");
+}
+
+const char *api__only_organisation(const api_principal *p)
+{
+    /* Fleets and operators see their own organisation only. */
+    return p->role == EC_ROLE_FLEET || p->role == EC_ROLE_OPERATOR ? p->org : NULL;
+}
+
+int api__may_count_objects(const api_principal *p)
+{
+    /* The register's object counts only for the roles that read every kind. */
+    return p->role == EC_ROLE_ADMIN || p->role == EC_ROLE_AGENCY;
+}
