@@ -82,6 +82,9 @@ int api__may_import(const api_principal *p, const char *named, const char **op, 
 const char *api__only_organisation(const api_principal *p);
 /* 1 when /metrics shows p the register's object counts. */
 int api__may_count_objects(const api_principal *p);
+/* 1 when org is the organisation p's key was made for (an operator's or a
+ * fleet's), so it exists without looking it up in the register. */
+int api__key_vouches(const api_principal *p, const char *org);
 
 /* api_sessions.c: chargers, tokens, sessions, cdrs, settlement; 1 when rest
  * (the path after /api/v1/) is one of them and the request was answered. */

@@ -294,7 +294,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
     if (api__charger_operator(p, site_op, bop, op, sizeof op, res)) goto done;
     /* An operator's key vouches for its own organisation; an operator an
      * admin names must be in the register. */
-    int known = p->role == EC_ROLE_OPERATOR || site ? 1 : ec_store_exists(a->store, EC_KIND_ORGANISATION, op);
+    int known = api__key_vouches(p, op) || site ? 1 : ec_store_exists(a->store, EC_KIND_ORGANISATION, op);
     if (known < 0) goto fail;
     if (!known) {
         api__error(res, 400, "unknown_reference", "operator_id", "no organisation %s in the register", op);
@@ -557,7 +557,7 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
     }
     /* A fleet's key vouches for its own organisation; an issuer an admin
      * names must be in the register. */
-    int known = p->role == EC_ROLE_FLEET ? 1 : ec_store_exists(a->store, EC_KIND_ORGANISATION, issuer);
+    int known = api__key_vouches(p, issuer) ? 1 : ec_store_exists(a->store, EC_KIND_ORGANISATION, issuer);
     if (known < 0) goto fail;
     if (!known) {
         api__error(res, 400, "unknown_reference", "issuer_id", "no organisation %s in the register", issuer);

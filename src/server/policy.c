@@ -389,3 +389,10 @@ int api__may_count_objects(const api_principal *p)
     /* The register's object counts only for the roles that read every kind. */
     return p->role == EC_ROLE_ADMIN || p->role == EC_ROLE_AGENCY;
 }
+
+int api__key_vouches(const api_principal *p, const char *org)
+{
+    /* An operator's or a fleet's key was made for its organisation; an
+     * admin's names one the register need not hold. */
+    return (p->role == EC_ROLE_OPERATOR || p->role == EC_ROLE_FLEET) && org && !strcmp(org, p->org);
+}
