@@ -37,8 +37,14 @@ typedef enum {
 
 /* OCPP's name for s ("Accepted", "ConcurrentTx", ...). */
 const char *ec_auth_status_name(ec_auth_status s);
-/* The answer for tok (NULL: unknown to the hub) with active sessions of it
- * already running, at now_s. */
+/* The answer for tok (NULL: unknown to the hub) at now_s, with active
+ * sessions of it already running: unknown Invalid, "valid": false Blocked,
+ * an expiry at or before now_s Expired, max_concurrent sessions running
+ * ConcurrentTx, else Accepted. This is the hub's one authorization rule: the
+ * OCPP Authorize, StartTransaction and StopTransaction answers and the REST
+ * RemoteStartTransaction check all come here. Only a session about to start
+ * counts its running ones (OCPP 1.6: ConcurrentTx is "only relevant for a
+ * StartTransaction.req"); the other questions pass active 0. */
 ec_auth_status ec_engine_authorize(const ec_token_t *tok, int64_t active, int64_t now_s);
 /* Reads a token document ({"uid", "issuer_id", "valid", "expiry", ...}). */
 ec_err ec_token_from_json(const ec_json *doc, ec_token_t *out);
@@ -67,6 +73,24 @@ typedef struct {
     int64_t energy, time, parking, flat; /* excluding VAT */
     int64_t excl_vat, vat, incl_vat;
 } ec_cost_t;
+
+/* Where a tariff applies, as the register's tariff names it: at one site
+ * of its operator ("" at every site) and to one customer group, a token's
+ * group_id ("" to every token). */
+typedef struct {
+    char site_id[EC_REG_ID_MAX + 1];
+    char customer_group[EC_REG_ID_MAX + 1];
+} ec_tariff_scope_t;
+
+/* How well a tariff of scope s fits a session at site_id ("" none) of a
+ * token in group_id ("" none): 0 it does not apply; 1 the operator's general
+ * tariff; 2 for this site; 3 for this group; 4 for this group at this site. */
+int ec_tariff_rank(const ec_tariff_scope_t *s, const char *site_id, const char *group_id);
+/* The tariff a session gets among one operator's n tariffs (in the store's
+ * order): the highest ec_tariff_rank, the first of equals; -1 when none
+ * applies (the session is free). This is the hub's one tariff choice: a
+ * StartTransaction and the REST price of a charge point come here. */
+long ec_tariff_choose(const ec_tariff_scope_t *c, size_t n, const char *site_id, const char *group_id);
 
 /* What energy_wh charged over charging_s, then idle_s standing, costs. */
 void ec_tariff_cost(const ec_tariff_t *t, int64_t energy_wh, int64_t charging_s, int64_t idle_s,

@@ -1,9 +1,10 @@
 /* ec_register.h - the shared register's kinds of object, their shapes and validation.
  *
  * Every kind (jurisdictions, organisations, sites with their EVSEs and
- * connectors, substations, renewables, tariffs) is declared once as a table of
- * fields; validation, PATCH merging, defaults and the canonical JSON document
- * stored and served are all derived from that table. Shapes follow OCPI 2.2.1
+ * connectors, substations, renewables, tariffs; and charge points and tokens)
+ * is declared once as a table of fields; validation, PATCH merging, defaults
+ * and the canonical JSON document stored and served are all derived from that
+ * table. Shapes follow OCPI 2.2.1
  * where one exists (Location, EVSE, Connector, Tariff). No I/O here: references
  * to other objects are returned for the caller to check against its store.
  */
@@ -20,16 +21,23 @@ typedef enum {
     EC_KIND_SUBSTATION,
     EC_KIND_RENEWABLE,
     EC_KIND_TARIFF,
-    EC_KIND_COUNT
+    EC_KIND_COUNT, /* the kinds above: the register's objects, one store table and /api/v1/{kind} */
+    /* Kinds the store keeps in tables of their own, with their own API
+     * (chargers: OCPP credentials and live state; tokens: the OCPP idTags):
+     * their bodies are checked by their field tables (ec_reg_check). */
+    EC_KIND_CHARGER = EC_KIND_COUNT,
+    EC_KIND_TOKEN,
+    EC_KIND_ALL
 } ec_kind;
 
 #define EC_REG_ID_MAX 36        /* OCPI's limit on location and tariff ids */
 #define EC_REG_DOC_MAX (1u << 20) /* bytes of one stored document */
 #define EC_REG_MAX_REFS 8
 
-/* The kind's plural name as in the API path ("sites"), or NULL. */
+/* The kind's plural name as in the API path ("sites", "chargers"), or NULL. */
 const char *ec_kind_name(ec_kind k);
-/* 0 and *out for a plural name ("sites"), -1 for none. */
+/* 0 and *out for the plural name of one of the register's objects
+ * ("sites"; not "chargers" or "tokens"), -1 for none. */
 int ec_kind_parse(const char *name, ec_kind *out);
 
 /* What a validation error names: an error code for the API, the field path
@@ -67,6 +75,13 @@ typedef struct {
  * document over EC_REG_DOC_MAX bytes is EC_EINVAL too and leaves doc empty. */
 ec_err ec_reg_normalize(ec_kind k, const ec_json *input, const ec_json *base, const char *id,
                         int64_t now_s, ec_buf *doc, ec_reg_index_t *idx, ec_reg_error_t *err);
+
+/* Checks input (a body for a new object or a PATCH) against k's field table
+ * without writing a document: EC_OK, or EC_EINVAL with *err naming the code,
+ * the field and why. Kinds below EC_KIND_COUNT take null as "clear this
+ * field"; chargers and tokens refuse it (wrong_type). This is how chargers
+ * and tokens, whose documents their API composes, are validated. */
+ec_err ec_reg_check(ec_kind k, const ec_json *input, ec_reg_error_t *err);
 
 /* Writes a site document's GeoJSON Feature (properties: id, name, operator,
  * operator_id, evses, connectors, max_power_kw) as one JSON value. */

@@ -9,6 +9,7 @@
 
 #define EC_ID_TAG_MAX 20  /* OCPP idTag */
 #define EC_CP_ID_MAX 48   /* OCPP charge point identity */
+#define EC_CP_CONNECTORS_MAX 16 /* connectors of one charge point the hub keeps */
 
 enum {
     EC_TX_AUTH_REJECTED = 1, /* started (offline) for a token the hub then refused */

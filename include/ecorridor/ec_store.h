@@ -10,6 +10,7 @@
 
 #include "ecorridor/ec_base.h"
 #include "ecorridor/ec_register.h"
+#include "ecorridor/ec_role.h"
 #include "ecorridor/ec_session.h"
 
 typedef struct ec_store ec_store;
@@ -215,10 +216,6 @@ typedef ec_err (*ec_cdr_amount_fn)(void *ctx, const char *operator_id, const cha
 ec_err ec_store_cdr_amounts(ec_store *s, const ec_session_filter_t *f, ec_cdr_amount_fn fn, void *ctx);
 
 /* ---- API keys ---------------------------------------------------------- */
-
-typedef enum { EC_ROLE_PUBLIC, EC_ROLE_FLEET, EC_ROLE_OPERATOR, EC_ROLE_AGENCY, EC_ROLE_ADMIN } ec_role;
-const char *ec_role_name(ec_role r);
-int ec_role_parse(const char *s, ec_role *out);
 
 typedef struct {
     int64_t id;

@@ -10,6 +10,34 @@
 #include <math.h>
 #include <string.h>
 
+int ec_tariff_rank(const ec_tariff_scope_t *s, const char *site_id, const char *group_id)
+{
+    /* A tariff that names a site or a group applies there only; naming one
+     * makes it more specific than the general tariff, and a group more
+     * specific than a site, so a fleet's negotiated price holds at every site. */
+    int rank = 1;
+    if (s->site_id[0]) {
+        if (!site_id || strcmp(s->site_id, site_id)) return 0;
+        rank += 1;
+    }
+    if (s->customer_group[0]) {
+        if (!group_id || strcmp(s->customer_group, group_id)) return 0;
+        rank += 2;
+    }
+    return rank;
+}
+
+long ec_tariff_choose(const ec_tariff_scope_t *c, size_t n, const char *site_id, const char *group_id)
+{
+    long best = -1;
+    int best_rank = 0;
+    for (size_t i = 0; i < n; i++) {
+        int r = ec_tariff_rank(&c[i], site_id, group_id);
+        if (r > best_rank) best = (long)i, best_rank = r;
+    }
+    return best;
+}
+
 static ec_price_component_t *slot(ec_tariff_t *t, const char *type)
 {
     if (!strcmp(type, "ENERGY")) return &t->energy;

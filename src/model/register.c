@@ -1,6 +1,7 @@
 /* register.c - the register's kinds declared once as field tables; validation,
  * PATCH merging, defaults and the canonical document derived from them. */
 #include "ecorridor/ec_register.h"
+#include "ecorridor/ec_session.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@ struct field {
     const char *name;
     ftype type;
     int required;
-    double min, max;            /* F_DEC/F_NUM/F_INT range; F_STR/F_REF: max is the length */
+    double min, max;            /* F_DEC/F_NUM/F_INT range; F_STR: min and max the length; F_REF: max */
     const char *const *enums;   /* F_ENUM */
     const field *sub;           /* F_OBJ: members, name-NULL terminated */
     const field *item;          /* F_ARR: one field describing every item */
@@ -22,7 +23,7 @@ struct field {
 };
 
 /* Shapes a string field must have, beyond its length. */
-enum { FMT_TEXT, FMT_TIME_ZONE, FMT_COUNTRY, FMT_HHMM };
+enum { FMT_TEXT, FMT_TIME_ZONE, FMT_COUNTRY, FMT_HHMM, FMT_CP_ID, FMT_TOKEN_UID, FMT_DATE_TIME };
 
 #define STR(n, len) {n, F_STR, 0, 0, len, NULL, NULL, NULL, NULL, 0}
 #define STRQ(n, len) {n, F_STR, 1, 0, len, NULL, NULL, NULL, NULL, 0}
@@ -37,6 +38,8 @@ enum { FMT_TEXT, FMT_TIME_ZONE, FMT_COUNTRY, FMT_HHMM };
 #define REF(n, k) {n, F_REF, 0, 0, EC_REG_ID_MAX, NULL, NULL, NULL, NULL, k}
 #define FMT(n, len, fmt) {n, F_STR, 0, 0, len, NULL, NULL, NULL, NULL, fmt}
 #define FMTQ(n, len, fmt) {n, F_STR, 1, 0, len, NULL, NULL, NULL, NULL, fmt}
+#define STRN(n, lo, hi) {n, F_STR, 0, lo, hi, NULL, NULL, NULL, NULL, 0}
+#define FMTN(n, lo, hi, fmt) {n, F_STR, 0, lo, hi, NULL, NULL, NULL, NULL, fmt}
 #define END {NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0}
 
 const char *const ec_reg_standards[] = {
@@ -198,18 +201,50 @@ static const field organisation_fields[] = {STRQ("name", 255),
                                             STR("country_code", 2), STR("party_id", 3),
                                             STR("website", 255), END};
 
+/* Charge points: the OCPP identity (its id) and credentials, where it is
+ * (a site of its operator) and how it takes limits. Whose it is and its
+ * password hash are the API's to work out (api_sessions.c). */
+static const char *const rate_units[] = {"W", "A", NULL};
+static const field evse_uid_item = {NULL, F_STR, 0, 0, EC_REG_ID_MAX, NULL, NULL, NULL, NULL, 0};
+static const field charger_fields[] = {FMTN("id", 1, EC_CP_ID_MAX, FMT_CP_ID),
+                                       STRN("password", 8, 64),
+                                       STRN("site_id", 1, EC_REG_ID_MAX),
+                                       STRN("operator_id", 1, EC_REG_ID_MAX),
+                                       INT("connectors", 1, EC_CP_CONNECTORS_MAX),
+                                       ARR("evse_uids", 0, &evse_uid_item, EC_CP_CONNECTORS_MAX, NULL),
+                                       INT("security_profile", 0, 2),
+                                       STR("name", 255),
+                                       ENUM("charging_rate_unit", 0, rate_units, NULL),
+                                       INT("voltage_v", 100, 1500),
+                                       INT("phases", 1, 3),
+                                       END};
+
+/* Tokens: an OCPP idTag, who issued it and what it may do. */
+static const field token_fields[] = {FMTN("uid", 1, EC_ID_TAG_MAX, FMT_TOKEN_UID),
+                                     STRN("type", 1, 16),
+                                     STR("contract_id", 36),
+                                     STR("group_id", EC_REG_ID_MAX),
+                                     BOOL("valid", NULL),
+                                     FMT("expiry", 64, FMT_DATE_TIME),
+                                     INT("max_concurrent", 0, 100),
+                                     STRN("issuer_id", 1, EC_REG_ID_MAX),
+                                     STR("name", 255),
+                                     END};
+
 static const struct {
     const char *name;
     const field *fields;
-} kinds[EC_KIND_COUNT] = {
-    {"jurisdictions", jurisdiction_fields}, {"organisations", organisation_fields},
-    {"sites", site_fields},                 {"substations", substation_fields},
-    {"renewables", renewable_fields},       {"tariffs", tariff_fields},
+    int null_refused; /* null is a wrong type here, not "clear this field" */
+} kinds[EC_KIND_ALL] = {
+    {"jurisdictions", jurisdiction_fields, 0}, {"organisations", organisation_fields, 0},
+    {"sites", site_fields, 0},                 {"substations", substation_fields, 0},
+    {"renewables", renewable_fields, 0},       {"tariffs", tariff_fields, 0},
+    {"chargers", charger_fields, 1},           {"tokens", token_fields, 1},
 };
 
 const char *ec_kind_name(ec_kind k)
 {
-    return (int)k >= 0 && k < EC_KIND_COUNT ? kinds[k].name : NULL;
+    return (int)k >= 0 && k < EC_KIND_ALL ? kinds[k].name : NULL;
 }
 
 int ec_kind_parse(const char *name, ec_kind *out)
@@ -313,6 +348,19 @@ static int hhmm_valid(const char *s)
     return d && (s[0] - '0') * 10 + (s[1] - '0') <= 23 && s[3] <= '5';
 }
 
+/* What an OCPP identity may be made of: chargers put it in their URL
+ * (/ocpp/<id>), so nothing there needs escaping. */
+#define CP_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:+*@#"
+/* A token uid is a path segment of /api/v1/tokens/{uid} too: characters that
+ * would need escaping there ('/', '%', '?', '#', spaces) are refused, so every
+ * token can be read and blocked. RFID UIDs, contract ids
+ * ("DE*ABC*C12345678*X") and OCPP idTags in use fit this set. */
+#define TOKEN_UID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:*"
+/* The dates a body may name: 2000-01-01 to 2099-12-31 (UTC). Outside them
+ * a date is a typo or a clock gone wrong, never a token's expiry. */
+#define DATE_MIN_S 946684800LL  /* 2000-01-01T00:00:00Z */
+#define DATE_MAX_S 4102444800LL /* 2100-01-01T00:00:00Z */
+
 static const char *type_word(ftype t)
 {
     switch (t) {
@@ -357,6 +405,19 @@ static ec_err check_value(const field *f, const ec_json *v, const char *path, ec
     case F_STR:
         if (ec_utf8_chars(s) > (size_t)f->max)
             return bad(e, "invalid_field", path, "%s is longer than %.0f characters", path, f->max);
+        if (ec_utf8_chars(s) < (size_t)f->min)
+            return bad(e, "invalid_field", path, "%s must be at least %.0f characters", path, f->min);
+        if (f->ref == FMT_CP_ID && strspn(s, CP_ID_CHARS) != strlen(s))
+            return bad(e, "invalid_field", path, "a charge point id is 1 to 48 letters, digits or -_.:+*@#");
+        if (f->ref == FMT_TOKEN_UID && strspn(s, TOKEN_UID_CHARS) != strlen(s))
+            return bad(e, "invalid_field", path, "a token uid is 1 to 20 letters, digits or -_.:*");
+        if (f->ref == FMT_DATE_TIME) {
+            int64_t when;
+            if (ec_time_parse_rfc3339(s, &when))
+                return bad(e, "invalid_field", path, "%s must be a date-time like 2027-01-31T23:59:59Z", path);
+            if (when < DATE_MIN_S || when >= DATE_MAX_S)
+                return bad(e, "invalid_field", path, "%s must be from 2000-01-01 to 2099-12-31", path);
+        }
         if (f->ref == FMT_TIME_ZONE && !time_zone_valid(s))
             return bad(e, "invalid_field", path, "%s \"%.40s\" must be an IANA time zone like \"Europe/Berlin\" or \"UTC\"",
                        path, s);
@@ -672,11 +733,35 @@ static ec_err check_site_uniques(const ec_json *evses, ec_reg_error_t *e)
     return EC_OK;
 }
 
+ec_err ec_reg_check(ec_kind k, const ec_json *input, ec_reg_error_t *err)
+{
+    memset(err, 0, sizeof *err);
+    if ((int)k < 0 || k >= EC_KIND_ALL) return EC_EINVAL;
+    const field *fields = kinds[k].fields;
+    if (!ec_json_is_object(input))
+        return bad(err, "wrong_type", "", "the body must be a JSON object, not %s",
+                   input ? ec_json_type_name(ec_json_typeof(input)) : "empty");
+    if (kinds[k].null_refused) {
+        /* These documents are composed by their API, member by member: only
+         * the table's fields (no id or last_updated of the register's), and
+         * no null, which they have no use for. */
+        void *it = NULL;
+        const char *key;
+        ec_json *val;
+        while (ec_json_object_next(input, &it, &key, &val)) {
+            if (!find_field(fields, key)) return bad(err, "unknown_field", key, "\"%.60s\" is not a field here", key);
+            if (ec_json_typeof(val) == EC_JSON_NULL)
+                return bad(err, "wrong_type", key, "%s must be %s, not null", key, type_word(find_field(fields, key)->type));
+        }
+    }
+    return check_obj(fields, input, NULL, "", err);
+}
+
 ec_err ec_reg_normalize(ec_kind k, const ec_json *input, const ec_json *base, const char *id,
                         int64_t now_s, ec_buf *doc, ec_reg_index_t *idx, ec_reg_error_t *err)
 {
     memset(err, 0, sizeof *err);
-    if ((int)k < 0 || k >= EC_KIND_COUNT) return EC_EINVAL;
+    if ((int)k < 0 || k >= EC_KIND_COUNT) return EC_EINVAL; /* chargers and tokens: ec_reg_check */
     const field *fields = kinds[k].fields;
     if (!ec_json_is_object(input))
         return bad(err, "wrong_type", "", "the body must be a JSON object, not %s",

@@ -1,49 +1,14 @@
 /* api.c - the REST API /api/v1: the register's objects, lists, GeoJSON, routes
  * and import, with keys and roles (policy.c). Handlers parse, call one
  * function below and write the answer. */
+#include "api.h"
+
 #include "api_internal.h"
 #include "work.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-void api__error(ec_http_response *res, int status, const char *code, const char *field,
-                const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    ec_buf_reset(&res->body);
-    res->status = status;
-    res->content_type = "application/json";
-    ec_jw w;
-    ec_jw_init(&w, &res->body);
-    ec_jw_obj_begin(&w);
-    ec_jw_key(&w, "error");
-    ec_jw_obj_begin(&w);
-    ec_jw_key(&w, "code"), ec_jw_str(&w, code);
-    ec_jw_key(&w, "message"), ec_jw_str(&w, msg);
-    ec_jw_key(&w, "field"), ec_jw_str(&w, field ? field : "");
-    ec_jw_obj_end(&w);
-    ec_jw_obj_end(&w);
-}
-
-void api__unwritten(ec_http_response *res, ec_err rc)
-{
-    ec_log(EC_LOG_ERROR, "api: an answer (status %d) could not be written whole: %s", res->status, ec_errmsg_of(rc));
-    api__error(res, 500, "internal", NULL, "the answer could not be written whole: %s", ec_strerror(rc));
-}
-
-int api__finish(ec_jw *w, ec_http_response *res)
-{
-    ec_err rc = ec_jw_finish(w);
-    if (!rc) return 0;
-    api__unwritten(res, rc);
-    return -1;
-}
 
 static void reg_error(ec_http_response *res, const ec_reg_error_t *e)
 {
@@ -61,20 +26,9 @@ size_t api__admit(void *ctx, const ec_http_request *req, ec_http_response *res)
 {
     ec_api *a = ctx;
     int import = strcmp(req->path, "/api/v1/import") == 0;
-    /* A body larger than a small one is taken in only from a key that may
-     * send it: a stranger's megabytes cost the hub nothing. */
     if (req->content_length > (int64_t)EC_API_BODY_OPEN || req->content_length < 0) {
         api_principal p;
-        if (api__authenticate(a, req, res, &p)) return 0;
-        if (p.role == EC_ROLE_PUBLIC) {
-            api__error(res, 401, "unauthorized", NULL, "a request body over %u bytes needs a key", EC_API_BODY_OPEN);
-            snprintf(res->www_authenticate, sizeof res->www_authenticate, "Bearer realm=\"ecorridor\"");
-            return 0;
-        }
-        if (import && p.role != EC_ROLE_ADMIN && p.role != EC_ROLE_OPERATOR) {
-            api__error(res, 403, "forbidden", NULL, "only operators and admins import register files");
-            return 0;
-        }
+        if (api__authenticate(a, req, res, &p) || api__may_send_body(&p, import, res)) return 0;
     }
     return import ? EC_API_IMPORT_MAX : EC_API_BODY_MAX;
 }
@@ -201,11 +155,11 @@ static void list(ec_api *a, const api_principal *p, ec_kind k, const ec_http_req
 {
     ec_store_filter_t f;
     if (list_filter(req, res, k, 1000, &f)) return;
-    /* Fleets and operators see their own organisation only. */
-    if (k == EC_KIND_ORGANISATION && (p->role == EC_ROLE_FLEET || p->role == EC_ROLE_OPERATOR)) {
+    const char *only = k == EC_KIND_ORGANISATION ? api__only_organisation(p) : NULL;
+    if (only) {
         ec_buf_puts(&res->body, "{\"data\":[");
         int64_t total = 0;
-        if (ec_store_get(a->store, k, p->org, &res->body) == EC_OK) total = 1;
+        if (ec_store_get(a->store, k, only, &res->body) == EC_OK) total = 1;
         ec_buf_printf(&res->body, "],\"total\":%lld,\"offset\":0,\"limit\":%lld}", (long long)total, (long long)f.limit);
         res->status = 200;
         if (ec_buf_error(&res->body)) api__unwritten(res, ec_buf_error(&res->body));
@@ -636,29 +590,15 @@ static void import(ec_api *a, const api_principal *p, const ec_http_request *req
             return;
         }
     }
-    if (p->role == EC_ROLE_PUBLIC) {
-        api__error(res, 401, "unauthorized", NULL, "importing needs a key");
-        snprintf(res->www_authenticate, sizeof res->www_authenticate, "Bearer realm=\"ecorridor\"");
-        return;
-    }
-    if (p->role == EC_ROLE_OPERATOR) {
-        if (op && strcmp(op, p->org)) {
-            api__error(res, 403, "forbidden", "operator", "an operator imports sites for its own organisation only");
-            return;
-        }
-        op = p->org;
-    } else if (p->role != EC_ROLE_ADMIN) {
-        api__error(res, 403, "forbidden", NULL, "only operators and admins import register files");
-        return;
-    }
+    const char *owner = NULL;
+    if (api__may_import(p, op, &op, &owner, res)) return;
     if (!req->body_len) {
         api__error(res, 400, "invalid_body", NULL, "send the register file as the request body");
         return;
     }
     /* Reading a large file takes seconds: a worker does it, and writes it on
-     * its own connection (work.c), while the loop goes on. An operator's
-     * file may replace its own records only; an admin's any. */
-    work__import(a, p->org, p->role == EC_ROLE_OPERATOR ? p->org : NULL, format, op, req, res);
+     * its own connection (work.c), while the loop goes on. */
+    work__import(a, p->org, owner, format, op, req, res);
 }
 
 /* ---- dispatch -------------------------------------------------------------- */
@@ -717,10 +657,8 @@ static void dispatch(void *ctx, const ec_http_request *req, ec_http_response *re
         ec_http_stats_t st;
         memset(&st, 0, sizeof st);
         if (a->http) st = ec_http_stats(a->http);
-        /* The register's object counts only for the roles that read every
-         * kind (admin, agency); for others, the process's and HTTP's own
-         * counters. */
-        metrics__write(&a->metrics, &st, p.role == EC_ROLE_ADMIN || p.role == EC_ROLE_AGENCY ? a->store : NULL,
+        /* Others get the process's and HTTP's own counters. */
+        metrics__write(&a->metrics, &st, api__may_count_objects(&p) ? a->store : NULL,
                        a->db_path, &res->body);
         if (a->ocpp) {
             ocpp_stats_t o = ocpp__stats(a->ocpp);

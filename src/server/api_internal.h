@@ -2,7 +2,7 @@
 #ifndef EC_SERVER_API_INTERNAL_H
 #define EC_SERVER_API_INTERNAL_H
 
-#include "server.h"
+#include "hub.h"
 
 /* Who is asking: the key's role and organisation (public: no key). */
 typedef struct {
@@ -41,6 +41,57 @@ int api__member(ec_api *a, ec_kind k, const char *id, const char *member, char *
 /* An operator's new site or tariff is its own, an agency's new asset in its
  * jurisdiction, unless the body says otherwise. */
 ec_err api__default_owner(const api_principal *p, ec_kind k, ec_json *in, const ec_reg_index_t *old);
+
+/* policy.c, operations (api_sessions.c): who sees and changes charge
+ * points, tokens and sessions. Those taking res answer 401/403 (or 400 for
+ * what the body must say) and return -1 when refused, 0 when allowed. */
+int api__may_see_chargers(const api_principal *p, ec_http_response *res);
+/* 1 when p may see and command a charge point of operator_id: an admin, or that operator. */
+int api__may_see_charger(const api_principal *p, const char *operator_id);
+/* The operator whose charge points p lists; NULL: every one (an admin). */
+const char *api__charger_scope(const api_principal *p);
+int api__may_register_chargers(const api_principal *p, ec_http_response *res);
+/* A charger newly placed (placed 1) on site_id, whose operator is site_operator ("" none). */
+int api__may_place_charger(const api_principal *p, const char *site_id, const char *site_operator, int placed,
+                           ec_http_response *res);
+/* Whose a charger is, into op: its site's operator (site_operator, "" none),
+ * else the one the body names (named, may be NULL), else the operator asking. */
+int api__charger_operator(const api_principal *p, const char *site_operator, const char *named, char *op, size_t n,
+                          ec_http_response *res);
+/* 1 when p may see a token's customer group (its issuer's business). */
+int api__may_see_token_group(const api_principal *p);
+int api__may_see_tokens(const api_principal *p, ec_http_response *res);
+/* The issuer whose tokens p sees; NULL: every one (an admin). */
+const char *api__token_scope(const api_principal *p);
+int api__may_issue_tokens(const api_principal *p, ec_http_response *res);
+/* The issuer a token written by p gets (*issuer, NULL when none is known):
+ * a fleet's own organisation, and only for its own tokens; else the one the
+ * body names (named), else the stored one (was). */
+int api__token_issuer(const api_principal *p, const char *was, const char *named, const char **issuer,
+                      ec_http_response *res);
+/* The sessions, CDRs and settlement p sees, as a filter (f is reset). */
+int api__session_scope(const api_principal *p, ec_session_filter_t *f, ec_http_response *res);
+int api__may_see_allocation(const api_principal *p, ec_http_response *res);
+/* Who says what a session needs: its token's fleet, its site's operator, an
+ * admin. tx NULL: only the key is checked (before the session is looked up). */
+int api__may_plan_session(const api_principal *p, const ec_tx_t *tx, ec_http_response *res);
+
+/* policy.c, the register's other doors (api.c). A body over
+ * EC_API_BODY_OPEN bytes (import: 1 for /api/v1/import) needs a key that may
+ * send it. */
+int api__may_send_body(const api_principal *p, int import, ec_http_response *res);
+/* An import for the operator named (may be NULL): *op the operator its sites
+ * and tariffs get (NULL: as the file says), *owner whose records it may
+ * replace (NULL: any, an admin's). */
+int api__may_import(const api_principal *p, const char *named, const char **op, const char **owner,
+                    ec_http_response *res);
+/* The one organisation p lists (its own), or NULL: every one it may read. */
+const char *api__only_organisation(const api_principal *p);
+/* 1 when /metrics shows p the register's object counts. */
+int api__may_count_objects(const api_principal *p);
+/* 1 when org is the organisation p's key was made for (an operator's or a
+ * fleet's), so it exists without looking it up in the register. */
+int api__key_vouches(const api_principal *p, const char *org);
 
 /* api_sessions.c: chargers, tokens, sessions, cdrs, settlement; 1 when rest
  * (the path after /api/v1/) is one of them and the request was answered. */

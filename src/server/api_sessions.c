@@ -2,10 +2,13 @@
  * to them), tokens, sessions in progress, charge detail records, the price a
  * session would get, and settlement between operators and token issuers.
  *
- * Who sees what: an admin everything; an operator its own charge points and
- * the sessions, CDRs and settlement on them; a fleet (a token issuer) its own
- * tokens and the sessions, CDRs and settlement of its tokens. */
+ * Who sees what is policy.c's (an admin everything; an operator its own
+ * charge points and the sessions, CDRs and settlement on them; a fleet, a
+ * token issuer, its own tokens and the sessions, CDRs and settlement of its
+ * tokens); the bodies are checked by the register's tables (ec_reg_check);
+ * tokens and tariffs are looked up for the engine's rules by lookup.c. */
 #include "api_internal.h"
+#include "lookup.h"
 #include "ocpp.h"
 #include "ocpp_schema.h"
 #include "smart.h"
@@ -93,18 +96,28 @@ static ec_json *body_object(const ec_http_request *req, ec_http_response *res)
     return j;
 }
 
-/* ---- a small checker for the bodies below ----------------------------------- */
+/* ---- bodies ---------------------------------------------------------------- */
 
-typedef enum { B_STR, B_INT, B_BOOL, B_TIME, B_STRS } btype;
+/* Checks a charger's or a token's body against its kind's field table in the
+ * register (ec_reg_check); 0 when it conforms, else 400 naming the field. */
+static int check_kind(const ec_json *j, ec_kind k, ec_http_response *res)
+{
+    ec_reg_error_t err;
+    if (!ec_reg_check(k, j, &err)) return 0;
+    api__error(res, 400, err.code[0] ? err.code : "invalid_field", err.field, "%s", err.message);
+    return -1;
+}
+
+/* A session's plan is no object of the register: two fields, checked here. */
+typedef enum { B_INT, B_TIME } btype;
 typedef struct {
     const char *name;
     btype type;
-    int64_t lo, hi; /* B_STR/B_STRS: length; B_INT: value; B_STRS: hi also the item count */
+    int64_t lo, hi; /* B_INT: value */
 } bfield;
 
-/* The dates a body may name: 2000-01-01 to 2099-12-31 (UTC). Outside them
- * a date is a typo or a clock gone wrong, never a token's expiry or a
- * truck's departure. */
+/* The dates a plan may name: 2000-01-01 to 2099-12-31 (UTC), as the
+ * register's date-times (a token's expiry). */
 #define DATE_MIN_S 946684800LL  /* 2000-01-01T00:00:00Z */
 #define DATE_MAX_S 4102444800LL /* 2100-01-01T00:00:00Z */
 
@@ -125,13 +138,6 @@ static int check_body(const ec_json *j, const bfield *fields, ec_http_response *
         double d;
         int64_t t;
         switch (f->type) {
-        case B_STR:
-            if (!s || (int64_t)ec_utf8_chars(s) < f->lo || (int64_t)ec_utf8_chars(s) > f->hi) {
-                api__error(res, 400, s ? "invalid_field" : "wrong_type", key, "%s must be a string of %lld to %lld characters",
-                           key, (long long)f->lo, (long long)f->hi);
-                return -1;
-            }
-            break;
         case B_TIME:
             if (!s || ec_time_parse_rfc3339(s, &t)) {
                 api__error(res, 400, "invalid_field", key, "%s must be a date-time like 2027-01-31T23:59:59Z", key);
@@ -149,24 +155,6 @@ static int check_body(const ec_json *j, const bfield *fields, ec_http_response *
                 return -1;
             }
             break;
-        case B_BOOL:
-            if (ec_json_typeof(v) != EC_JSON_BOOL) {
-                api__error(res, 400, "wrong_type", key, "%s must be true or false", key);
-                return -1;
-            }
-            break;
-        case B_STRS: {
-            int ok = ec_json_is_array(v) && (int64_t)ec_json_array_size(v) <= f->hi;
-            for (size_t i = 0; ok && i < ec_json_array_size(v); i++) {
-                const char *x = ec_json_str(ec_json_array_get(v, i));
-                ok = x && (int64_t)strlen(x) <= EC_REG_ID_MAX;
-            }
-            if (!ok) {
-                api__error(res, 400, "invalid_field", key, "%s must be a list of at most %lld ids", key, (long long)f->hi);
-                return -1;
-            }
-            break;
-        }
         }
     }
     return 0;
@@ -215,19 +203,6 @@ static int doc_refused(ec_jw *w, ec_http_response *res)
 }
 
 /* ---- charge points --------------------------------------------------------------- */
-
-static const bfield charger_fields[] = {
-    {"id", B_STR, 1, EC_CP_ID_MAX},          {"password", B_STR, 8, 64},
-    {"site_id", B_STR, 1, EC_REG_ID_MAX},    {"operator_id", B_STR, 1, EC_REG_ID_MAX},
-    {"connectors", B_INT, 1, OCPP_MAX_CONNECTORS}, {"evse_uids", B_STRS, 0, OCPP_MAX_CONNECTORS},
-    {"security_profile", B_INT, 0, 2},       {"name", B_STR, 0, 255},
-    {"charging_rate_unit", B_STR, 1, 1},     {"voltage_v", B_INT, 100, 1500},
-    {"phases", B_INT, 1, 3},                 {NULL, B_STR, 0, 0}};
-
-static int may_see_charger(const api_principal *p, const char *operator_id)
-{
-    return p->role == EC_ROLE_ADMIN || (p->role == EC_ROLE_OPERATOR && !strcmp(p->org, operator_id));
-}
 
 /* The live part of a charger's answer. */
 static void live(ec_jw *w, ocpp_cp *cp)
@@ -279,18 +254,9 @@ static ec_err charger_row(void *ctx, const char *doc, size_t len)
 static void charger_write(ec_api *a, const api_principal *p, const char *id, const ec_http_request *req,
                           ec_http_response *res)
 {
-    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR) {
-        api__error(res, 403, "forbidden", NULL, "charge points are registered by their operator or an admin");
-        return;
-    }
+    if (api__may_register_chargers(p, res)) return;
     ec_json *in = body_object(req, res), *base = NULL;
-    if (!in || check_body(in, charger_fields, res)) {
-        ec_json_free(in);
-        return;
-    }
-    const char *unit = ec_json_str(ec_json_get(in, "charging_rate_unit"));
-    if (unit && strcmp(unit, "W") && strcmp(unit, "A")) {
-        api__error(res, 400, "invalid_field", "charging_rate_unit", "charging_rate_unit is W or A, as the charger takes its limits");
+    if (!in || check_kind(in, EC_KIND_CHARGER, res)) {
         ec_json_free(in);
         return;
     }
@@ -309,11 +275,6 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
         api__error(res, 400, "invalid_field", "id", "the id cannot change");
         goto done;
     }
-    for (const char *c = cid; *c; c++)
-        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:+*@#", *c)) {
-            api__error(res, 400, "invalid_field", "id", "a charge point id is 1 to 48 letters, digits or -_.:+*@#");
-            goto done;
-        }
     rc = ec_store_charger_get(a->store, cid, &old, hash);
     if (rc && rc != EC_ENOTFOUND) goto fail;
     if (!id && !rc) {
@@ -326,7 +287,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
     }
     rc = EC_OK;
     if (id && ec_json_load_buf(old.data, old.len, "charger", &base)) goto fail;
-    if (base && !may_see_charger(p, ec_json_str(ec_json_get(base, "operator_id")))) {
+    if (base && !api__may_see_charger(p, ec_json_str(ec_json_get(base, "operator_id")))) {
         api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", cid);
         goto done;
     }
@@ -343,34 +304,15 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
             api__error(res, 400, "unknown_reference", "site_id", "no site %s in the register", site);
             goto done;
         }
-        /* A charger drives its site's live status, so it goes on a site its
-         * operator runs; a site without an operator belongs to nobody but
-         * admins. A charger an admin put on one keeps its place when its
-         * operator changes something else. */
         const char *was = base ? ec_json_str(ec_json_get(base, "site_id")) : NULL;
-        int placed = !was || strcmp(was, site) != 0;
-        if (!op[0] && placed && p->role != EC_ROLE_ADMIN) {
-            api__error(res, 403, "forbidden", "site_id",
-                       "site %s has no operator: only an admin registers charge points on it", site);
-            goto done;
-        }
+        if (api__may_place_charger(p, site, op, !was || strcmp(was, site) != 0, res)) goto done;
     }
-    if (!op[0]) snprintf(op, sizeof op, "%s", bop ? bop : p->role == EC_ROLE_OPERATOR ? p->org : "");
-    if (!op[0]) {
-        api__error(res, 400, "missing_field", "operator_id", "say which operator runs the charge point (operator_id or a site_id)");
-        goto done;
-    }
-    if (bop && strcmp(bop, op)) {
-        api__error(res, 400, "invalid_field", "operator_id", "the site belongs to %s, not %s", op, bop);
-        goto done;
-    }
-    if (p->role == EC_ROLE_OPERATOR && strcmp(op, p->org)) {
-        api__error(res, 403, "forbidden", "site_id", "an operator registers charge points on its own sites only");
-        goto done;
-    }
+    char site_op[EC_REG_ID_MAX + 1];
+    snprintf(site_op, sizeof site_op, "%s", op);
+    if (api__charger_operator(p, site_op, bop, op, sizeof op, res)) goto done;
     /* An operator's key vouches for its own organisation; an operator an
      * admin names must be in the register. */
-    int known = p->role == EC_ROLE_OPERATOR || site ? 1 : ec_store_exists(a->store, EC_KIND_ORGANISATION, op);
+    int known = api__key_vouches(p, op) || site ? 1 : ec_store_exists(a->store, EC_KIND_ORGANISATION, op);
     if (known < 0) goto fail;
     if (!known) {
         api__error(res, 400, "unknown_reference", "operator_id", "no organisation %s in the register", op);
@@ -454,7 +396,7 @@ static void command(ec_api *a, const api_principal *p, const char *id, const cha
         store_failed(res);
         goto done;
     }
-    if (!may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id")))) {
+    if (!api__may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id")))) {
         api__error(res, 403, "forbidden", NULL, "commands go to a charge point from its operator or an admin");
         goto done;
     }
@@ -469,14 +411,15 @@ static void command(ec_api *a, const api_principal *p, const char *id, const cha
         /* The hub authorizes first, so a refused token never reaches the charger. */
         const char *uid = ec_json_str(ec_json_get(in, "idTag"));
         ec_token_t tok;
-        int64_t active = 0;
-        int found = uid ? ocpp__load_token(a->store, uid, &tok) : 0;
-        if (uid && found >= 0 && !(found && tok.max_concurrent && ec_store_tx_active(a->store, uid, &active))) {
-            ec_auth_status st = ec_engine_authorize(found ? &tok : NULL, active, ec_time_now_s());
-            if (st != EC_AUTH_ACCEPTED) {
-                api__error(res, 409, "token_refused", "idTag", "token %s is %s", uid, ec_auth_status_name(st));
-                goto done;
-            }
+        ec_auth_status st;
+        /* Without an idTag the payload breaks the schema: ocpp__call says so. */
+        if (uid && lookup__authorize(a->store, uid, 1, ec_time_now_s(), &tok, &st)) {
+            store_failed(res);
+            goto done;
+        }
+        if (uid && st != EC_AUTH_ACCEPTED) {
+            api__error(res, 409, "token_refused", "idTag", "token %s is %s", uid, ec_auth_status_name(st));
+            goto done;
         }
     }
     char why[256];
@@ -513,13 +456,13 @@ static void price(ec_api *a, const api_principal *p, const char *id, const ec_ht
     ec_err rc = ec_store_charger_get(a->store, id, &doc, NULL);
     if (rc == EC_ENOTFOUND) api__error(res, 404, "not_found", NULL, "no charge point %.60s", id);
     else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &cj)) store_failed(res);
-    else if (!may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id"))))
+    else if (!api__may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id"))))
         api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", id);
-    else if (uid && ocpp__load_token(a->store, uid, &tok) < 0) store_failed(res);
+    else if (uid && lookup__token(a->store, uid, &tok) < 0) store_failed(res);
     else {
         const char *site = ec_json_str(ec_json_get(cj, "site_id"));
-        rc = ocpp__pick_tariff(a->store, ec_json_str(ec_json_get(cj, "operator_id")), site, tok.group_id, &t);
-        if (!rc && a->ocpp) rc = ocpp__fix_tariff(a->ocpp, site ? site : "", ec_time_now_s(), &t);
+        rc = lookup__tariff(a->store, ec_json_str(ec_json_get(cj, "operator_id")), site, tok.group_id, &t);
+        if (!rc && a->ocpp) rc = lookup__fix_tariff(ocpp__smart(a->ocpp), site ? site : "", ec_time_now_s(), &t);
         double dyn = 0;
         int has_dyn = site && !smart__price_now(ocpp__smart(a->ocpp), site, ec_time_now_s(), &dyn);
         if (rc && rc != EC_ENOTFOUND) store_failed(res);
@@ -529,7 +472,7 @@ static void price(ec_api *a, const api_principal *p, const char *id, const ec_ht
             ec_jw_obj_begin(&w);
             ec_jw_key(&w, "charge_point_id"), ec_jw_str(&w, id);
             ec_jw_key(&w, "token_group");
-            if (p->role == EC_ROLE_ADMIN) ec_jw_str(&w, tok.group_id);
+            if (api__may_see_token_group(p)) ec_jw_str(&w, tok.group_id);
             else ec_jw_null(&w);
             ec_jw_key(&w, "tariff");
             if (rc) ec_jw_null(&w);
@@ -551,14 +494,7 @@ static void price(ec_api *a, const api_principal *p, const char *id, const ec_ht
 static void chargers(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                      ec_http_response *res)
 {
-    if (p->role == EC_ROLE_PUBLIC) {
-        api__error(res, 401, "unauthorized", NULL, "charge points need a key");
-        return;
-    }
-    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR) {
-        api__error(res, 403, "forbidden", NULL, "a %s key may not see charge points", ec_role_name(p->role));
-        return;
-    }
+    if (api__may_see_chargers(p, res)) return;
     if (!*rest) {
         if (req->method == EC_HTTP_POST) {
             charger_write(a, p, NULL, req, res);
@@ -576,7 +512,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
         ec_jw_obj_begin(&w);
         ec_jw_key(&w, "data"), ec_jw_arr_begin(&w);
         charger_row_ctx c = {&w, a->ocpp};
-        if (ec_store_charger_list(a->store, p->role == EC_ROLE_ADMIN ? NULL : p->org, off, lim, charger_row, &c, &total)) {
+        if (ec_store_charger_list(a->store, api__charger_scope(p), off, lim, charger_row, &c, &total)) {
             store_failed(res);
             return;
         }
@@ -613,7 +549,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
     ec_err rc = ec_store_charger_get(a->store, id, &doc, NULL);
     if (rc == EC_ENOTFOUND) api__error(res, 404, "not_found", NULL, "no charge point %s", id);
     else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &j)) store_failed(res);
-    else if (!may_see_charger(p, ec_json_str(ec_json_get(j, "operator_id"))))
+    else if (!api__may_see_charger(p, ec_json_str(ec_json_get(j, "operator_id"))))
         api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", id);
     else if (req->method == EC_HTTP_GET) {
         ec_jw w;
@@ -631,21 +567,13 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
 
 /* ---- tokens ----------------------------------------------------------------------- */
 
-static const bfield token_fields[] = {{"uid", B_STR, 1, EC_ID_TAG_MAX}, {"type", B_STR, 1, 16},
-                                      {"contract_id", B_STR, 0, 36},   {"group_id", B_STR, 0, EC_REG_ID_MAX},
-                                      {"valid", B_BOOL, 0, 0},        {"expiry", B_TIME, 0, 0},
-                                      {"max_concurrent", B_INT, 0, 100}, {"issuer_id", B_STR, 1, EC_REG_ID_MAX},
-                                      {"name", B_STR, 0, 255},        {NULL, B_STR, 0, 0}};
 
 static void token_write(ec_api *a, const api_principal *p, const char *uid, const ec_http_request *req,
                         ec_http_response *res)
 {
-    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_FLEET) {
-        api__error(res, 403, "forbidden", NULL, "tokens are issued by a fleet or mobility provider (a fleet key) or an admin");
-        return;
-    }
+    if (api__may_issue_tokens(p, res)) return;
     ec_json *in = body_object(req, res), *base = NULL;
-    if (!in || check_body(in, token_fields, res)) {
+    if (!in || check_kind(in, EC_KIND_TOKEN, res)) {
         ec_json_free(in);
         return;
     }
@@ -655,7 +583,7 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
     const char *buid = ec_json_str(ec_json_get(in, "uid"));
     char id[EC_ID_TAG_MAX + 1];
     snprintf(id, sizeof id, "%s", uid ? uid : buid ? buid : "");
-    const char *issuer = ec_json_str(ec_json_get(in, "issuer_id"));
+    const char *named = ec_json_str(ec_json_get(in, "issuer_id")), *issuer = NULL;
     ec_err rc = EC_OK;
     if (!id[0]) {
         api__error(res, 400, "missing_field", "uid", "a token needs its uid (the OCPP idTag, at most 20 characters)");
@@ -663,14 +591,6 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
     }
     if (uid && buid && strcmp(uid, buid)) {
         api__error(res, 400, "invalid_field", "uid", "the uid cannot change");
-        goto done;
-    }
-    /* A uid is a path segment of /tokens/{uid} too: characters that would
-     * need escaping there ('/', '%', '?', '#', spaces) are refused, so every
-     * token can be read and blocked. RFID UIDs, contract ids
-     * ("DE*ABC*C12345678*X") and OCPP idTags in use fit this set. */
-    if (!uid && strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:*") != strlen(id)) {
-        api__error(res, 400, "invalid_field", "uid", "a token uid is 1 to 20 letters, digits or -_.:*");
         goto done;
     }
     rc = ec_store_token_get(a->store, id, &old);
@@ -686,21 +606,14 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
     rc = EC_OK;
     if (uid && ec_json_load_buf(old.data, old.len, "token", &base)) goto fail;
     const char *was = base ? ec_json_str(ec_json_get(base, "issuer_id")) : NULL;
-    if (p->role == EC_ROLE_FLEET) {
-        if ((was && strcmp(was, p->org)) || (issuer && strcmp(issuer, p->org))) {
-            api__error(res, 403, "forbidden", "issuer_id", "a fleet manages the tokens it issued only");
-            goto done;
-        }
-        issuer = p->org;
-    }
-    if (!issuer) issuer = was;
+    if (api__token_issuer(p, was, named, &issuer, res)) goto done;
     if (!issuer) {
         api__error(res, 400, "missing_field", "issuer_id", "say which fleet or mobility provider issues the token");
         goto done;
     }
     /* A fleet's key vouches for its own organisation; an issuer an admin
      * names must be in the register. */
-    int known = p->role == EC_ROLE_FLEET ? 1 : ec_store_exists(a->store, EC_KIND_ORGANISATION, issuer);
+    int known = api__key_vouches(p, issuer) ? 1 : ec_store_exists(a->store, EC_KIND_ORGANISATION, issuer);
     if (known < 0) goto fail;
     if (!known) {
         api__error(res, 400, "unknown_reference", "issuer_id", "no organisation %s in the register", issuer);
@@ -746,15 +659,8 @@ static ec_err raw_row(void *ctx, const char *doc, size_t len)
 static void tokens(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                    ec_http_response *res)
 {
-    if (p->role == EC_ROLE_PUBLIC) {
-        api__error(res, 401, "unauthorized", NULL, "tokens need a key");
-        return;
-    }
-    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_FLEET) {
-        api__error(res, 403, "forbidden", NULL, "a %s key may not see tokens", ec_role_name(p->role));
-        return;
-    }
-    const char *own = p->role == EC_ROLE_ADMIN ? NULL : p->org;
+    if (api__may_see_tokens(p, res)) return;
+    const char *own = api__token_scope(p);
     if (!*rest) {
         if (req->method == EC_HTTP_POST) {
             token_write(a, p, NULL, req, res);
@@ -807,23 +713,6 @@ static void tokens(ec_api *a, const api_principal *p, const char *rest, const ec
 }
 
 /* ---- sessions, CDRs, settlement ------------------------------------------------------ */
-
-/* The filter a principal may see: its own chargers' or its own tokens'. */
-static int scope(const api_principal *p, ec_session_filter_t *f, ec_http_response *res)
-{
-    memset(f, 0, sizeof *f);
-    if (p->role == EC_ROLE_PUBLIC) {
-        api__error(res, 401, "unauthorized", NULL, "sessions, CDRs and settlement need a key");
-        return -1;
-    }
-    if (p->role == EC_ROLE_OPERATOR) f->operator_id = p->org;
-    else if (p->role == EC_ROLE_FLEET) f->issuer_id = p->org;
-    else if (p->role != EC_ROLE_ADMIN) {
-        api__error(res, 403, "forbidden", NULL, "a %s key may not see sessions, CDRs or settlement", ec_role_name(p->role));
-        return -1;
-    }
-    return 0;
-}
 
 static ec_err session_row(void *ctx, const ec_tx_t *tx)
 {
@@ -889,7 +778,7 @@ static int period(const ec_http_request *req, ec_http_response *res, ec_session_
 static void session_list(ec_api *a, const api_principal *p, int cdrs, const ec_http_request *req, ec_http_response *res)
 {
     ec_session_filter_t f;
-    if (scope(p, &f, res)) return;
+    if (api__session_scope(p, &f, res)) return;
     if (req->method != EC_HTTP_GET) {
         api__error(res, 405, "method_not_allowed", NULL, "this list takes GET");
         return;
@@ -946,7 +835,7 @@ static ec_err settle_cdr(void *ctx, const char *operator_id, const char *issuer_
 static void settlement(ec_api *a, const api_principal *p, const ec_http_request *req, ec_http_response *res)
 {
     ec_session_filter_t f;
-    if (scope(p, &f, res)) return;
+    if (api__session_scope(p, &f, res)) return;
     if (req->method != EC_HTTP_GET) {
         api__error(res, 405, "method_not_allowed", NULL, "settlement takes GET");
         return;
@@ -1013,10 +902,7 @@ static void allocation(ec_api *a, const api_principal *p, const char *site, cons
         api__error(res, 405, "method_not_allowed", NULL, "allocation takes GET");
         return;
     }
-    if (p->role == EC_ROLE_PUBLIC) {
-        api__error(res, 401, "unauthorized", NULL, "the allocation needs a key");
-        return;
-    }
+    if (api__may_see_allocation(p, res)) return;
     ec_kind k = site ? EC_KIND_SITE : EC_KIND_SUBSTATION;
     const char *id = site ? site : substation;
     int known = ec_store_exists(a->store, k, id);
@@ -1071,7 +957,7 @@ static void prices(ec_api *a, const char *site, const ec_http_request *req, ec_h
     res->status = 200;
 }
 
-static const bfield plan_fields[] = {{"requested_kwh", B_INT, 0, 10000}, {"departure", B_TIME, 0, 0}, {NULL, B_STR, 0, 0}};
+static const bfield plan_fields[] = {{"requested_kwh", B_INT, 0, 10000}, {"departure", B_TIME, 0, 0}, {NULL, B_INT, 0, 0}};
 
 static void session_plan(ec_api *a, const api_principal *p, const char *id, const ec_http_request *req,
                          ec_http_response *res)
@@ -1081,10 +967,7 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
         return;
     }
     /* The key before the session: without one, which ids exist stays unknown. */
-    if (p->role == EC_ROLE_PUBLIC) {
-        api__error(res, 401, "unauthorized", NULL, "a session's plan needs a key");
-        return;
-    }
+    if (api__may_plan_session(p, NULL, res)) return;
     char *end;
     long long txid = strtoll(id, &end, 10);
     if (end == id || *end || txid <= 0) {
@@ -1101,12 +984,7 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
         store_failed(res);
         return;
     }
-    int may = p->role == EC_ROLE_ADMIN || (p->role == EC_ROLE_FLEET && !strcmp(p->org, tx.issuer_id)) ||
-              (p->role == EC_ROLE_OPERATOR && !strcmp(p->org, tx.operator_id));
-    if (!may) {
-        api__error(res, 403, "forbidden", NULL, "the token's fleet, the site's operator or an admin says what a session needs");
-        return;
-    }
+    if (api__may_plan_session(p, &tx, res)) return;
     if (tx.stopped) {
         api__error(res, 409, "conflict", NULL, "session %lld has ended", txid);
         return;

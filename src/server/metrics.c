@@ -1,5 +1,5 @@
 /* metrics.c - request counts and latencies, written in the Prometheus text format. */
-#include "server.h"
+#include "metrics.h"
 
 #include <string.h>
 #include <sys/stat.h>

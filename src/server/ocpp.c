@@ -26,7 +26,7 @@ struct ocpp_cs {
     ec_http_server *http;
     ec_map by_id;        /* hash of the charge point id -> ocpp_cp* (0: gone) */
     uint64_t next_serial, next_call;
-    int writing;         /* this turn's store transaction is open */
+    ocpp_env env;        /* what the answers (ocpp_cs.c) are given; env.writing: this turn's store transaction is open */
     ec_buf held;         /* replies waiting for the commit */
     ec_vec callers;      /* ocpp_cp* with a call outstanding */
     uv_timer_t timer;    /* call timeouts */
@@ -63,16 +63,6 @@ smart *ocpp__smart(ocpp_cs *cs)
     return cs ? cs->smart : NULL;
 }
 
-ec_store *ocpp__store(ocpp_cs *cs)
-{
-    return cs->store;
-}
-
-const ocpp_opts_t *ocpp__opts(ocpp_cs *cs)
-{
-    return &cs->opts;
-}
-
 ocpp_stats_t ocpp__stats(const ocpp_cs *cs)
 {
     ocpp_stats_t o = cs->stats;
@@ -87,23 +77,12 @@ ec_err ocpp__password_hash(const char *password, char out[EC_CHARGER_HASH_MAX])
     return ocpp_auth__hash(password, strlen(password), out);
 }
 
-int ocpp__begin_write(ocpp_cs *cs)
-{
-    if (cs->writing) return 0;
-    if (ec_store_begin(cs->store)) {
-        ec_log(EC_LOG_ERROR, "ocpp: store: %s", ec_errmsg());
-        return -1;
-    }
-    cs->writing = 1;
-    return 0;
-}
-
 /* ---- sending -------------------------------------------------------------- */
 
 static void send_frame(ocpp_cs *cs, ocpp_cp *cp, const ec_buf *frame)
 {
     if (!cp->ws) return; /* no socket (the fuzz target) */
-    if (!cs->writing) {
+    if (!cs->env.writing) {
         ec_ws_send(cp->ws, frame->data, frame->len);
         return;
     }
@@ -142,10 +121,10 @@ void ocpp__flush(ocpp_cs *cs)
     /* The power sharing's events and commands of this turn join its write; the commands' frames
      * wait for the commit with the replies. */
     smart__run(cs->smart);
-    if (!cs->writing && !cs->held.len) return;
+    if (!cs->env.writing && !cs->held.len) return;
     int ok = 1;
-    if (cs->writing) {
-        cs->writing = 0;
+    if (cs->env.writing) {
+        cs->env.writing = 0;
         cs->stats.commits++;
         if (ec_store_commit(cs->store)) {
             ok = 0;
@@ -184,9 +163,9 @@ static void complete_call(ocpp_cs *cs, ocpp_cp *cp, int status, const char *body
     if (!cp->call.active) return;
     cp->call.active = 0;
     if (cp->call.done) {
-        void (*done)(void *, ocpp_cp *, const char *, const ec_json *) = cp->call.done;
+        void (*done)(void *, const char *, uint64_t, const char *, const ec_json *) = cp->call.done;
         cp->call.done = NULL;
-        done(cp->call.done_ctx, cp, ocpp_status, payload);
+        done(cp->call.done_ctx, cp->id, cp->serial, ocpp_status, payload);
     }
     ocpp_cp **c = cs->callers.data;
     for (size_t i = 0; i < cs->callers.len; i++)
@@ -197,7 +176,7 @@ static void complete_call(ocpp_cs *cs, ocpp_cp *cp, int status, const char *body
     if (cs->http && cp->call.http_serial)
         ec_http_complete(cs->http, cp->call.http_serial, status, "application/json", body, strlen(body));
     cp->call.http_serial = 0;
-    smart__idle(cs->smart, cp);
+    smart__idle(cs->smart, cp->id);
 }
 
 static void call_error_body(ec_buf *b, const char *code, const char *fmt, const char *a, const char *c)
@@ -235,8 +214,7 @@ static void on_timer(uv_timer_t *t)
 }
 
 static ec_err start_call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, uint64_t serial,
-                         void (*done)(void *, ocpp_cp *, const char *, const ec_json *), void *ctx, char *why,
-                         size_t why_len);
+                         smart_done done, void *ctx, char *why, size_t why_len);
 
 ec_err ocpp__call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, uint64_t serial, char *why,
                   size_t why_len)
@@ -244,16 +222,8 @@ ec_err ocpp__call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *p
     return start_call(cs, cp, action, payload, serial, NULL, NULL, why, why_len);
 }
 
-ec_err ocpp__call_internal(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload,
-                           void (*done)(void *ctx, ocpp_cp *cp, const char *status, const ec_json *payload),
-                           void *ctx, char *why, size_t why_len)
-{
-    return start_call(cs, cp, action, payload, 0, done, ctx, why, why_len);
-}
-
 static ec_err start_call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, uint64_t serial,
-                         void (*done)(void *, ocpp_cp *, const char *, const ec_json *), void *ctx, char *why,
-                         size_t why_len)
+                         smart_done done, void *ctx, char *why, size_t why_len)
 {
     const char *code = ocpp__check(action, OCPP_REQ, payload, why, why_len);
     if (code) return EC_EINVAL;
@@ -435,7 +405,7 @@ static int checked(ocpp_cs *cs, handshake *h, ocpp_cp **out)
             ec_log(EC_LOG_ERROR, "ocpp: refused %s: its stored password hash is in no format the hub knows", h->id);
         return 401;
     }
-    if (h->rehash[0] && !cs->stopping && !ocpp__begin_write(cs) &&
+    if (h->rehash[0] && !cs->stopping && !ocpp__begin_write(&cs->env) &&
         !ec_store_charger_rehash(cs->store, h->id, h->hash, h->rehash)) {
         ec_log(EC_LOG_INFO, "ocpp: %s: its password hash is now Argon2id", h->id);
         snprintf(h->hash, sizeof h->hash, "%s", h->rehash);
@@ -572,7 +542,7 @@ int ocpp__ws_accept(void *ctx, const ec_ws_handshake *hs, void **user)
 static void cut(ocpp_cs *cs, ocpp_cp *cp, int code, const char *reason)
 {
     if (ocpp__find(cs, cp->id) == cp) {
-        smart__cp(cs->smart, cp, 0);
+        smart__cp(cs->smart, cp->id, cp->serial, cp->site_id, cp->evse_uid, 0);
         ec_map_put(&cs->by_id, id_hash(cp->id), 0);
     }
     cp->closing = 1;
@@ -629,14 +599,14 @@ void ocpp__ws_open(void *ctx, void *user, ec_ws *ws)
     }
     ec_map_put(&cs->by_id, id_hash(cp->id), (uint64_t)(uintptr_t)cp);
     ec_log(EC_LOG_DEBUG, "ocpp: %s connected%s", cp->id, cp->registered ? "" : " (not registered)");
-    if (cp->registered) smart__cp(cs->smart, cp, 1); /* known: its limits may go before it boots */
+    if (cp->registered) smart__cp(cs->smart, cp->id, cp->serial, cp->site_id, cp->evse_uid, 1); /* known: its limits may go before it boots */
 }
 
 void ocpp__ws_closed(void *ctx, void *user)
 {
     ocpp_cs *cs = ctx;
     ocpp_cp *cp = user;
-    if (ocpp__find(cs, cp->id) == cp) smart__cp(cs->smart, cp, 0);
+    if (ocpp__find(cs, cp->id) == cp) smart__cp(cs->smart, cp->id, cp->serial, cp->site_id, cp->evse_uid, 0);
     if (cp->call.active) {
         ec_buf b;
         ec_buf_init(&b, 4096);
@@ -693,7 +663,7 @@ void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t
             ec_buf payload_out;
             ec_buf_init(&payload_out, OCPP_MESSAGE_MAX);
             r.out = &payload_out;
-            ocpp__handle(cs, cp, action, payload, ec_time_now_s(), &r);
+            ocpp__handle(&cs->env, cp, action, payload, ec_time_now_s(), &r);
             /* A CALLRESULT whose payload or frame was cut short is never
              * sent: the charger gets an InternalError and may call again. */
             ec_err rc = EC_OK;
@@ -728,6 +698,35 @@ void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t
 
 /* ---- life ------------------------------------------------------------------------ */
 
+/* ---- what the power sharing is given (smart.h) ------------------------------------- */
+
+static int io_ready(void *ctx, const char *id, uint64_t serial)
+{
+    ocpp_cp *cp = ocpp__find(ctx, id);
+    return cp && cp->serial == serial && !cp->call.active;
+}
+
+static int io_connected(void *ctx, const char *id)
+{
+    return ocpp__find(ctx, id) != NULL;
+}
+
+static ec_err io_call(void *ctx, const char *id, const char *action, const ec_json *payload, smart_done done,
+                      void *done_ctx, char *why, size_t why_len)
+{
+    ocpp_cp *cp = ocpp__find(ctx, id);
+    if (!cp) {
+        snprintf(why, why_len, "%s is not connected", id);
+        return EC_ENOTFOUND;
+    }
+    return start_call(ctx, cp, action, payload, 0, done, done_ctx, why, why_len);
+}
+
+static int io_begin_write(void *ctx)
+{
+    return ocpp__begin_write(&((ocpp_cs *)ctx)->env);
+}
+
 ec_err ocpp__new(uv_loop_t *loop, ec_store *store, const ocpp_opts_t *o, ocpp_cs **out)
 {
     if (sodium_init() < 0) return ec_fail(EC_EIO, "libsodium could not start");
@@ -749,14 +748,20 @@ ec_err ocpp__new(uv_loop_t *loop, ec_store *store, const ocpp_opts_t *o, ocpp_cs
         ec_free(cs);
         return EC_ENOMEM;
     }
+    cs->env.store = store;
+    cs->env.opts = &cs->opts;
     ec_err rc = ocpp_auth__new(NULL, &cs->auth);
-    if (!rc) rc = smart__new(loop, store, cs, &cs->smart);
+    /* The power sharing journals its start in the first turn's write. */
+    smart_io io = {cs, io_ready, io_connected, io_call, io_begin_write};
+    if (!rc) rc = smart__new(loop, store, &io, &cs->smart);
     if (rc) {
+        if (cs->env.writing) ec_store_rollback(store);
         ocpp_auth__free(cs->auth);
         ec_map_free(&cs->by_id);
         ec_free(cs);
         return rc;
     }
+    cs->env.smart = cs->smart;
     uv_timer_init(loop, &cs->timer);
     cs->timer.data = cs;
     cs->timer_open = 1;
@@ -787,7 +792,7 @@ void ocpp__stop(ocpp_cs *cs)
 void ocpp__free(ocpp_cs *cs)
 {
     if (!cs) return;
-    if (cs->writing) ec_store_rollback(cs->store);
+    if (cs->env.writing) ec_store_rollback(cs->store);
     smart__free(cs->smart);
     if (cs->verifying) ec_log(EC_LOG_WARN, "ocpp: %d password checks were still running", cs->verifying);
     ocpp_auth__free(cs->auth);

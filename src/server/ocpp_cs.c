@@ -3,7 +3,9 @@
  * transactions with prices fixed at their start, meter values and the charge
  * detail record each finished transaction becomes. The rules are the
  * engine's (ec_engine.h); this file reads and writes the store. */
-#include "ocpp.h"
+#include "ocpp_cs.h"
+
+#include "lookup.h"
 #include "smart.h"
 
 #include "ocpp_schema.h"
@@ -34,22 +36,6 @@ static void store_failed(ocpp_reply *r)
     fail(r, "InternalError", "the central system cannot store this now; send it again later");
 }
 
-int ocpp__load_token(ec_store *s, const char *uid, ec_token_t *t)
-{
-    ec_buf doc;
-    ec_buf_init(&doc, EC_REG_DOC_MAX);
-    ec_err rc = ec_store_token_get(s, uid, &doc);
-    int found = -1;
-    ec_json *j = NULL;
-    if (rc == EC_ENOTFOUND)
-        found = 0;
-    else if (!rc && !ec_json_load_buf(doc.data, doc.len, "token", &j) && !ec_token_from_json(j, t))
-        found = 1;
-    ec_json_free(j);
-    ec_buf_free(&doc);
-    return found;
-}
-
 static void id_tag_info(ec_jw *w, const char *status, int64_t now_s)
 {
     ec_jw_key(w, "idTagInfo");
@@ -57,17 +43,6 @@ static void id_tag_info(ec_jw *w, const char *status, int64_t now_s)
     ec_jw_key(w, "status"), ec_jw_str(w, status);
     if (!strcmp(status, "Accepted")) put_time(w, "expiryDate", now_s + CACHE_S);
     ec_jw_obj_end(w);
-}
-
-/* The hub's answer for uid now, with active of its sessions running. */
-static int authorize(ocpp_cs *cs, const char *uid, int64_t active, int64_t now_s, ec_token_t *tok,
-                     ec_auth_status *st)
-{
-    int found = ocpp__load_token(ocpp__store(cs), uid, tok);
-    if (found < 0) return -1;
-    if (!found) memset(tok, 0, sizeof *tok);
-    *st = ec_engine_authorize(found ? tok : NULL, active, now_s);
-    return 0;
 }
 
 #define METER_MAX 9007199254740991.0 /* 2^53 - 1: the largest integer JSON keeps exact */
@@ -88,75 +63,28 @@ static int int_in(const ec_json *pl, const char *key, double lo, double hi, int6
     return 0;
 }
 
-/* ---- tariffs ------------------------------------------------------------------ */
-
-typedef struct {
-    const char *site_id, *group_id;
-    int best_rank;
-    ec_buf *doc;
-} pick_ctx;
-
-static ec_err pick_row(void *ctx, const char *text, size_t len)
+/* The site EVSE connector c of cp is; NULL when it is out of range. */
+static const char *evse_of(const ocpp_cp *cp, int c)
 {
-    pick_ctx *p = ctx;
-    ec_json *j;
-    if (ec_json_load_buf(text, len, "tariff", &j)) return EC_OK;
-    const char *site = ec_json_str(ec_json_get(j, "site_id"));
-    const char *group = ec_json_str(ec_json_get(j, "customer_group"));
-    int rank = 1;
-    if (site && *site) rank = strcmp(site, p->site_id) ? -1 : rank + 1;
-    if (rank > 0 && group && *group) rank = strcmp(group, p->group_id) ? -1 : rank + 2;
-    if (rank > p->best_rank) {
-        p->best_rank = rank;
-        ec_buf_reset(p->doc);
-        ec_buf_append(p->doc, text, len);
-    }
-    ec_json_free(j);
-    return EC_OK;
+    return c >= 0 && c <= OCPP_MAX_CONNECTORS ? cp->evse_uid[c] : NULL;
 }
 
-ec_err ocpp__pick_tariff(ec_store *s, const char *operator_id, const char *site_id, const char *group_id, ec_buf *doc)
+int ocpp__begin_write(ocpp_env *e)
 {
-    if (!operator_id || !*operator_id) return EC_ENOTFOUND;
-    ec_store_filter_t f;
-    memset(&f, 0, sizeof f);
-    f.operator_id = operator_id;
-    f.limit = -1;
-    pick_ctx p = {site_id ? site_id : "", group_id ? group_id : "", 0, doc};
-    int64_t total;
-    ec_err rc = ec_store_list(s, EC_KIND_TARIFF, &f, pick_row, &p, &total);
-    if (rc) return rc;
-    return p.best_rank > 0 ? EC_OK : EC_ENOTFOUND;
-}
-
-ec_err ocpp__fix_tariff(ocpp_cs *cs, const char *site_id, int64_t now_s, ec_buf *doc)
-{
-    ec_json *j = NULL;
-    ec_err rc = ec_json_load_buf(doc->data, doc->len, "tariff", &j);
-    int dyn = 0, fixed = 0;
-    if (!rc) rc = ec_json_get_bool(j, "dynamic", 0, "tariff", &dyn);
-    double price = 0;
-    if (!rc && dyn) {
-        /* A site without a dynamic price (no substation prices) charges the margin alone. */
-        if (smart__price_now(ocpp__smart(cs), site_id, now_s, &price)) price = 0;
-        rc = ec_tariff_fix_dynamic(j, price, &fixed);
+    if (e->writing) return 0;
+    if (ec_store_begin(e->store)) {
+        ec_log(EC_LOG_ERROR, "ocpp: store: %s", ec_errmsg());
+        return -1;
     }
-    if (!rc && fixed) {
-        ec_buf_reset(doc);
-        ec_jw w;
-        ec_jw_init(&w, doc);
-        ec_jw_value(&w, j);
-        rc = ec_jw_finish(&w); /* the session's price is stored whole or not at all */
-    }
-    ec_json_free(j);
-    return rc;
+    e->writing = 1;
+    return 0;
 }
 
 /* ---- registration and status ------------------------------------------------------ */
 
-static ec_err charger_update(ocpp_cs *cs, ocpp_cp *cp, const ec_json *boot, int64_t now_s)
+static ec_err charger_update(ocpp_env *e, ocpp_cp *cp, const ec_json *boot, int64_t now_s)
 {
-    ec_store *s = ocpp__store(cs);
+    ec_store *s = e->store;
     ec_buf doc;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
     char hash[EC_CHARGER_HASH_MAX] = "";
@@ -187,9 +115,9 @@ static ec_err charger_update(ocpp_cs *cs, ocpp_cp *cp, const ec_json *boot, int6
     return rc;
 }
 
-static void boot(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+static void boot(ocpp_env *e, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
-    const ocpp_opts_t *o = ocpp__opts(cs);
+    const ocpp_opts_t *o = e->opts;
     ec_jw w;
     ec_jw_init(&w, r->out);
     if (!cp->registered && !o->auto_register) {
@@ -201,7 +129,7 @@ static void boot(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocp
         ec_jw_obj_end(&w);
         return;
     }
-    if (ocpp__begin_write(cs)) {
+    if (ocpp__begin_write(e)) {
         store_failed(r);
         return;
     }
@@ -222,8 +150,7 @@ static void boot(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocp
         /* EC_EINVAL from the store is "registered already"; a document that
          * is not whole is a failure whatever its code. */
         int whole = ec_jw_finish(&d) == EC_OK;
-        ec_err rc = whole ? ec_store_charger_put(ocpp__store(cs), cp->id, cp->operator_id, NULL, NULL, doc.data,
-                                                 EC_PUT_CREATE)
+        ec_err rc = whole ? ec_store_charger_put(e->store, cp->id, cp->operator_id, NULL, NULL, doc.data, EC_PUT_CREATE)
                           : EC_OK;
         ec_buf_free(&doc);
         if (!whole || (rc && rc != EC_EINVAL)) {
@@ -233,12 +160,12 @@ static void boot(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocp
         cp->registered = 1;
         ec_log(EC_LOG_INFO, "ocpp: %s registered itself under %s", cp->id, cp->operator_id);
     }
-    if (charger_update(cs, cp, pl, now_s)) {
+    if (charger_update(e, cp, pl, now_s)) {
         store_failed(r);
         return;
     }
     cp->accepted = 1;
-    smart__cp(ocpp__smart(cs), cp, 1); /* a charger that booted has lost its charging profiles */
+    smart__cp(e->smart, cp->id, cp->serial, cp->site_id, cp->evse_uid, 1); /* a charger that booted has lost its charging profiles */
     ec_jw_obj_begin(&w);
     put_time(&w, "currentTime", now_s);
     ec_jw_key(&w, "interval"), ec_jw_int(&w, o->heartbeat_s);
@@ -257,13 +184,13 @@ static const char *ocpi_status(const char *ocpp)
 
 /* The site's EVSE behind (cp, connector) takes the connector's status, so
  * the register, its lists and routing see live availability. */
-static ec_err site_status(ocpp_cs *cs, ocpp_cp *cp, int connector, const char *status, int64_t now_s, int *wrote)
+static ec_err site_status(ocpp_env *e, ocpp_cp *cp, int connector, const char *status, int64_t now_s, int *wrote)
 {
     const char *uid = cp->evse_uid[connector];
     if (!cp->site_id[0] || !uid[0]) return EC_OK;
     /* A charger repeats its status; the site's document is read only when it changes. */
     if (!strcmp(cp->site_status[connector], ocpi_status(status))) return EC_OK;
-    ec_store *s = ocpp__store(cs);
+    ec_store *s = e->store;
     ec_buf doc, out;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
     ec_buf_init(&out, EC_REG_DOC_MAX);
@@ -274,9 +201,9 @@ static ec_err site_status(ocpp_cs *cs, ocpp_cp *cp, int connector, const char *s
         ec_json *evses = ec_json_get(j, "evses");
         const char *want = ocpi_status(status);
         for (size_t i = 0; i < ec_json_array_size(evses); i++) {
-            ec_json *e = ec_json_array_get(evses, i);
-            const char *u = ec_json_str(ec_json_get(e, "uid"));
-            const char *cur = ec_json_str(ec_json_get(e, "status"));
+            ec_json *ev = ec_json_array_get(evses, i);
+            const char *u = ec_json_str(ec_json_get(ev, "uid"));
+            const char *cur = ec_json_str(ec_json_get(ev, "status"));
             if (!u || strcmp(u, uid)) continue;
             if (cur && !strcmp(cur, want)) {
                 snprintf(cp->site_status[connector], sizeof cp->site_status[connector], "%s", want);
@@ -284,9 +211,9 @@ static ec_err site_status(ocpp_cs *cs, ocpp_cp *cp, int connector, const char *s
             }
             ec_reg_index_t idx;
             ec_reg_error_t err;
-            if (!(rc = ec_json_set_str(e, "status", want)) &&
+            if (!(rc = ec_json_set_str(ev, "status", want)) &&
                 !(rc = ec_reg_normalize(EC_KIND_SITE, j, NULL, cp->site_id, now_s, &out, &idx, &err))) {
-                if (ocpp__begin_write(cs)) rc = EC_EIO;
+                if (ocpp__begin_write(e)) rc = EC_EIO;
                 else rc = ec_store_put(s, EC_KIND_SITE, cp->site_id, EC_PUT_REPLACE, out.data, &idx, NULL);
                 *wrote = 1;
                 if (!rc) snprintf(cp->site_status[connector], sizeof cp->site_status[connector], "%s", want);
@@ -300,7 +227,7 @@ static ec_err site_status(ocpp_cs *cs, ocpp_cp *cp, int connector, const char *s
     return rc;
 }
 
-static void status_notification(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+static void status_notification(ocpp_env *e, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
     int64_t c = 0;
     if (int_in(pl, "connectorId", 0, OCPP_MAX_CONNECTORS, &c, r)) return;
@@ -310,7 +237,7 @@ static void status_notification(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int
     if (n > cp->connectors) cp->connectors = n;
     snprintf(cp->status[n], sizeof cp->status[n], "%s", st);
     snprintf(cp->error_code[n], sizeof cp->error_code[n], "%s", err);
-    if (n > 0 && site_status(cs, cp, n, st, now_s, &r->wrote)) {
+    if (n > 0 && site_status(e, cp, n, st, now_s, &r->wrote)) {
         store_failed(r);
         return;
     }
@@ -319,12 +246,12 @@ static void status_notification(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int
 
 /* ---- sessions --------------------------------------------------------------------- */
 
-static void authorize_req(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+static void authorize_req(ocpp_env *e, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
     const char *uid = ec_json_str(ec_json_get(pl, "idTag"));
     ec_token_t tok;
     ec_auth_status st;
-    if (authorize(cs, uid, 0, now_s, &tok, &st)) {
+    if (lookup__authorize(e->store, uid, 0, now_s, &tok, &st)) {
         store_failed(r);
         return;
     }
@@ -353,9 +280,9 @@ static int64_t plausible_time(const ocpp_cp *cp, const char *what, int64_t t_s, 
     return now_s;
 }
 
-static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+static void start_transaction(ocpp_env *e, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
-    ec_store *s = ocpp__store(cs);
+    ec_store *s = e->store;
     const char *uid = ec_json_str(ec_json_get(pl, "idTag"));
     const char *ts = ec_json_str(ec_json_get(pl, "timestamp"));
     int64_t connector = 0, meter = 0, reservation = 0;
@@ -371,17 +298,12 @@ static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64
     tx.start_s = plausible_time(cp, "StartTransaction", tx.start_s, now_s);
     char key[160];
     snprintf(key, sizeof key, "%s|%d|%s|%s|%lld", cp->id, (int)connector, uid, ts, (long long)meter);
-    int64_t active = 0;
     ec_token_t tok;
     ec_auth_status st;
-    int found = ocpp__load_token(s, uid, &tok);
-    /* Sessions running are counted only for a token with a limit on them. */
-    if (found < 0 || (found && tok.max_concurrent && ec_store_tx_active(s, uid, &active))) {
+    if (lookup__authorize(s, uid, 1, now_s, &tok, &st)) {
         store_failed(r);
         return;
     }
-    if (!found) memset(&tok, 0, sizeof tok);
-    st = ec_engine_authorize(found ? &tok : NULL, active, now_s);
     snprintf(tx.charge_point, sizeof tx.charge_point, "%s", cp->id);
     tx.connector = (int)connector;
     snprintf(tx.id_tag, sizeof tx.id_tag, "%s", uid);
@@ -401,10 +323,10 @@ static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64
     }
     ec_buf tariff;
     ec_buf_init(&tariff, EC_REG_DOC_MAX);
-    ec_err rc = ocpp__pick_tariff(s, cp->operator_id, cp->site_id, tok.group_id, &tariff);
-    if (!rc) rc = ocpp__fix_tariff(cs, cp->site_id, tx.start_s, &tariff); /* a dynamic price is fixed now */
+    ec_err rc = lookup__tariff(s, cp->operator_id, cp->site_id, tok.group_id, &tariff);
+    if (!rc) rc = lookup__fix_tariff(e->smart, cp->site_id, tx.start_s, &tariff); /* a dynamic price is fixed now */
     int existed = 0;
-    if ((rc && rc != EC_ENOTFOUND) || ocpp__begin_write(cs) ||
+    if ((rc && rc != EC_ENOTFOUND) || ocpp__begin_write(e) ||
         ec_store_tx_start(s, key, rc ? NULL : tariff.data, &tx, &existed)) {
         ec_buf_free(&tariff);
         store_failed(r);
@@ -412,7 +334,7 @@ static void start_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64
     }
     ec_buf_free(&tariff);
     r->wrote = 1;
-    smart__tx(ocpp__smart(cs), cp, &tx, SMART_START);
+    smart__tx(e->smart, evse_of(cp, tx.connector), &tx, SMART_START);
     ec_jw w;
     ec_jw_init(&w, r->out);
     ec_jw_obj_begin(&w);
@@ -446,7 +368,7 @@ static void read_sample(const ec_json *mv, int64_t *register_wh, double *power_w
 }
 
 /* Applies meter values to tx; EC_OK with nothing done for repeats. */
-static ec_err apply_meter(ocpp_cs *cs, ec_tx_t *tx, const ec_json *values)
+static ec_err apply_meter(ocpp_env *e, ec_tx_t *tx, const ec_json *values)
 {
     for (size_t i = 0; i < ec_json_array_size(values); i++) {
         ec_json *mv = ec_json_array_get(values, i);
@@ -455,14 +377,14 @@ static ec_err apply_meter(ocpp_cs *cs, ec_tx_t *tx, const ec_json *values)
         if (ec_time_parse_rfc3339(ec_json_str(ec_json_get(mv, "timestamp")), &t)) continue;
         read_sample(mv, &reg, &p, &soc);
         int dup = 0;
-        ec_err rc = ec_store_meter_add(ocpp__store(cs), tx->id, t, reg, p, soc, &dup);
+        ec_err rc = ec_store_meter_add(e->store, tx->id, t, reg, p, soc, &dup);
         if (rc) return rc;
         if (!dup) ec_tx_meter(tx, t, reg, p, soc);
     }
     return EC_OK;
 }
 
-static void meter_values(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+static void meter_values(ocpp_env *e, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
     int64_t txid = 0, connector = 0;
     if (int_in(pl, "connectorId", 0, OCPP_MAX_CONNECTORS, &connector, r) ||
@@ -471,24 +393,24 @@ static void meter_values(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t no
     ec_buf_puts(r->out, "{}");
     if (!ec_json_get(pl, "transactionId")) return; /* no transaction: nothing to keep */
     ec_tx_t tx;
-    ec_err rc = ec_store_tx_get(ocpp__store(cs), txid, &tx, NULL);
+    ec_err rc = ec_store_tx_get(e->store, txid, &tx, NULL);
     if (rc == EC_ENOTFOUND || (!rc && (tx.stopped || strcmp(tx.charge_point, cp->id)))) return;
-    if (rc || ocpp__begin_write(cs)) {
+    if (rc || ocpp__begin_write(e)) {
         store_failed(r);
         return;
     }
     r->wrote = 1;
-    if (apply_meter(cs, &tx, ec_json_get(pl, "meterValue")) || ec_store_tx_update(ocpp__store(cs), &tx)) {
+    if (apply_meter(e, &tx, ec_json_get(pl, "meterValue")) || ec_store_tx_update(e->store, &tx)) {
         store_failed(r);
         return;
     }
-    smart__tx(ocpp__smart(cs), cp, &tx, SMART_METER);
+    smart__tx(e->smart, evse_of(cp, tx.connector), &tx, SMART_METER);
     (void)now_s;
 }
 
-static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+static void stop_transaction(ocpp_env *e, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
-    ec_store *s = ocpp__store(cs);
+    ec_store *s = e->store;
     int64_t txid = 0, meter = 0;
     if (int_in(pl, "transactionId", -2147483648.0, METER_MAX, &txid, r) || int_in(pl, "meterStop", 0, METER_MAX, &meter, r))
         return;
@@ -518,20 +440,20 @@ static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_
         int dup;
         char cdr_id[EC_CP_ID_MAX + 32];
         snprintf(cdr_id, sizeof cdr_id, "%s-%lld", tx.charge_point, (long long)tx.id);
-        if (!(rc = ocpp__begin_write(cs) ? EC_EIO : EC_OK)) {
+        if (!(rc = ocpp__begin_write(e) ? EC_EIO : EC_OK)) {
             r->wrote = 1;
-            rc = apply_meter(cs, &tx, ec_json_get(pl, "transactionData"));
+            rc = apply_meter(e, &tx, ec_json_get(pl, "transactionData"));
         }
         if (!rc) {
             ec_tx_stop(&tx, stop_s, meter, reason);
             rc = ec_cdr_json(&tx, have ? &tariff : NULL, have ? tariff_doc.data : NULL, &cdr, &cost);
         }
-        int64_t e, ch, idle;
-        ec_tx_usage(&tx, &e, &ch, &idle);
+        int64_t energy, ch, idle;
+        ec_tx_usage(&tx, &energy, &ch, &idle);
         if (!rc) rc = ec_store_tx_update(s, &tx);
-        if (!rc) rc = ec_store_cdr_put(s, &tx, cdr_id, tx.stop_s, have ? tariff.currency : "EUR", e, cost.excl_vat,
+        if (!rc) rc = ec_store_cdr_put(s, &tx, cdr_id, tx.stop_s, have ? tariff.currency : "EUR", energy, cost.excl_vat,
                                        cost.incl_vat, cdr.data, &dup);
-        if (!rc) smart__tx(ocpp__smart(cs), cp, &tx, SMART_STOP);
+        if (!rc) smart__tx(e->smart, evse_of(cp, tx.connector), &tx, SMART_STOP);
     }
     ec_buf_free(&tariff_doc);
     ec_buf_free(&cdr);
@@ -545,7 +467,7 @@ static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_
     if (uid) {
         ec_token_t tok;
         ec_auth_status st;
-        if (authorize(cs, uid, 0, now_s, &tok, &st)) st = EC_AUTH_INVALID;
+        if (lookup__authorize(e->store, uid, 0, now_s, &tok, &st)) st = EC_AUTH_INVALID;
         id_tag_info(&w, ec_auth_status_name(st), now_s);
     }
     ec_jw_obj_end(&w);
@@ -553,7 +475,7 @@ static void stop_transaction(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_
 
 /* ---- the rest ----------------------------------------------------------------------- */
 
-static void heartbeat(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+static void heartbeat(ocpp_env *e, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
     ec_jw w;
     ec_jw_init(&w, r->out);
@@ -562,25 +484,25 @@ static void heartbeat(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s
     ec_jw_obj_end(&w);
 }
 
-static void data_transfer(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+static void data_transfer(ocpp_env *e, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
     /* No vendor extensions are known here. */
     ec_buf_puts(r->out, "{\"status\":\"UnknownVendorId\"}");
 }
 
-static void firmware_status(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+static void firmware_status(ocpp_env *e, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
     snprintf(cp->firmware_status, sizeof cp->firmware_status, "%s", ec_json_str(ec_json_get(pl, "status")));
     ec_buf_puts(r->out, "{}");
 }
 
-static void diagnostics_status(ocpp_cs *cs, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
+static void diagnostics_status(ocpp_env *e, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)
 {
     snprintf(cp->diagnostics_status, sizeof cp->diagnostics_status, "%s", ec_json_str(ec_json_get(pl, "status")));
     ec_buf_puts(r->out, "{}");
 }
 
-typedef void (*handler_fn)(ocpp_cs *, ocpp_cp *, const ec_json *, int64_t, ocpp_reply *);
+typedef void (*handler_fn)(ocpp_env *, ocpp_cp *, const ec_json *, int64_t, ocpp_reply *);
 
 static const struct {
     const char *action;
@@ -598,12 +520,12 @@ static const struct {
     {"DiagnosticsStatusNotification", diagnostics_status},
 };
 
-void ocpp__handle(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *payload, int64_t now_s,
+void ocpp__handle(ocpp_env *e, ocpp_cp *cp, const char *action, const ec_json *payload, int64_t now_s,
                   ocpp_reply *r)
 {
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
         if (!strcmp(handlers[i].action, action)) {
-            handlers[i].fn(cs, cp, payload, now_s, r);
+            handlers[i].fn(e, cp, payload, now_s, r);
             return;
         }
     /* Actions a charge point receives but never sends (RemoteStartTransaction...). */

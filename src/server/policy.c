@@ -5,9 +5,16 @@
  *   operator fleet, plus grid assets and jurisdictions; writes its own sites and tariffs
  *   agency   reads everything; writes sites, substations and renewables of its jurisdiction
  *   admin    everything: organisations, jurisdictions, any object, imports for anyone
+ *
+ * and for operations (api_sessions.c): charge points are their operator's
+ * and admins'; tokens their issuer's (a fleet) and admins'; sessions, CDRs
+ * and settlement are seen by the operator of the charge point, the issuer of
+ * the token and admins; a session's plan is said by the same three.
  */
 #include "api_internal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -18,9 +25,16 @@ static int unauthorized(ec_http_response *res, const char *msg)
     return -1;
 }
 
-static int forbidden(ec_http_response *res, const char *fmt, const char *a, const char *b)
+static int forbidden(ec_http_response *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int forbidden(ec_http_response *res, const char *fmt, ...)
 {
-    api__error(res, 403, "forbidden", NULL, fmt, a, b);
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    api__error(res, 403, "forbidden", NULL, "%s", msg);
     return -1;
 }
 
@@ -202,4 +216,183 @@ ec_err api__default_owner(const api_principal *p, ec_kind k, ec_json *in, const 
         !ec_json_get(in, "jurisdiction_id") && !old)
         return ec_json_set_str(in, "jurisdiction_id", p->jurisdiction);
     return EC_OK;
+}
+
+/* ---- operations: charge points, tokens, sessions (api_sessions.c) ---------------- */
+
+int api__may_see_chargers(const api_principal *p, ec_http_response *res)
+{
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "charge points need a key");
+    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR)
+        return forbidden(res, "a %s key may not see charge points", ec_role_name(p->role));
+    return 0;
+}
+
+int api__may_see_charger(const api_principal *p, const char *operator_id)
+{
+    return p->role == EC_ROLE_ADMIN ||
+           (p->role == EC_ROLE_OPERATOR && operator_id && !strcmp(p->org, operator_id));
+}
+
+const char *api__charger_scope(const api_principal *p)
+{
+    return p->role == EC_ROLE_ADMIN ? NULL : p->org;
+}
+
+int api__may_register_chargers(const api_principal *p, ec_http_response *res)
+{
+    if (p->role == EC_ROLE_ADMIN || p->role == EC_ROLE_OPERATOR) return 0;
+    return forbidden(res, "charge points are registered by their operator or an admin");
+}
+
+int api__may_place_charger(const api_principal *p, const char *site_id, const char *site_operator, int placed,
+                           ec_http_response *res)
+{
+    /* A charger drives its site's live status, so it goes on a site its
+     * operator runs; a site without an operator belongs to nobody but
+     * admins. A charger an admin put on one keeps its place when its
+     * operator changes something else. */
+    if (!site_operator[0] && placed && p->role != EC_ROLE_ADMIN) {
+        api__error(res, 403, "forbidden", "site_id", "site %s has no operator: only an admin registers charge points on it",
+                   site_id);
+        return -1;
+    }
+    return 0;
+}
+
+int api__charger_operator(const api_principal *p, const char *site_operator, const char *named, char *op, size_t n,
+                          ec_http_response *res)
+{
+    snprintf(op, n, "%s", site_operator[0] ? site_operator : named ? named : p->role == EC_ROLE_OPERATOR ? p->org : "");
+    if (!op[0]) {
+        api__error(res, 400, "missing_field", "operator_id", "say which operator runs the charge point (operator_id or a site_id)");
+        return -1;
+    }
+    if (named && strcmp(named, op)) {
+        api__error(res, 400, "invalid_field", "operator_id", "the site belongs to %s, not %s", op, named);
+        return -1;
+    }
+    if (p->role == EC_ROLE_OPERATOR && strcmp(op, p->org)) {
+        api__error(res, 403, "forbidden", "site_id", "an operator registers charge points on its own sites only");
+        return -1;
+    }
+    return 0;
+}
+
+int api__may_see_token_group(const api_principal *p)
+{
+    /* A token's customer group is its issuer's business. */
+    return p->role == EC_ROLE_ADMIN;
+}
+
+int api__may_see_tokens(const api_principal *p, ec_http_response *res)
+{
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "tokens need a key");
+    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_FLEET)
+        return forbidden(res, "a %s key may not see tokens", ec_role_name(p->role));
+    return 0;
+}
+
+const char *api__token_scope(const api_principal *p)
+{
+    return p->role == EC_ROLE_ADMIN ? NULL : p->org;
+}
+
+int api__may_issue_tokens(const api_principal *p, ec_http_response *res)
+{
+    if (p->role == EC_ROLE_ADMIN || p->role == EC_ROLE_FLEET) return 0;
+    return forbidden(res, "tokens are issued by a fleet or mobility provider (a fleet key) or an admin");
+}
+
+int api__token_issuer(const api_principal *p, const char *was, const char *named, const char **issuer,
+                      ec_http_response *res)
+{
+    if (p->role == EC_ROLE_FLEET) {
+        if ((was && strcmp(was, p->org)) || (named && strcmp(named, p->org))) {
+            api__error(res, 403, "forbidden", "issuer_id", "a fleet manages the tokens it issued only");
+            return -1;
+        }
+        *issuer = p->org;
+        return 0;
+    }
+    *issuer = named ? named : was;
+    return 0;
+}
+
+int api__session_scope(const api_principal *p, ec_session_filter_t *f, ec_http_response *res)
+{
+    memset(f, 0, sizeof *f);
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "sessions, CDRs and settlement need a key");
+    if (p->role == EC_ROLE_OPERATOR) f->operator_id = p->org;
+    else if (p->role == EC_ROLE_FLEET) f->issuer_id = p->org;
+    else if (p->role != EC_ROLE_ADMIN)
+        return forbidden(res, "a %s key may not see sessions, CDRs or settlement", ec_role_name(p->role));
+    return 0;
+}
+
+int api__may_see_allocation(const api_principal *p, ec_http_response *res)
+{
+    return p->role == EC_ROLE_PUBLIC ? unauthorized(res, "the allocation needs a key") : 0;
+}
+
+int api__may_plan_session(const api_principal *p, const ec_tx_t *tx, ec_http_response *res)
+{
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "a session's plan needs a key");
+    if (!tx) return 0; /* the key before the session: without one, which ids exist stays unknown */
+    int may = p->role == EC_ROLE_ADMIN || (p->role == EC_ROLE_FLEET && !strcmp(p->org, tx->issuer_id)) ||
+              (p->role == EC_ROLE_OPERATOR && !strcmp(p->org, tx->operator_id));
+    if (may) return 0;
+    return forbidden(res, "the token's fleet, the site's operator or an admin says what a session needs");
+}
+
+/* ---- the register's other doors (api.c) ------------------------------------------ */
+
+int api__may_send_body(const api_principal *p, int import, ec_http_response *res)
+{
+    /* A body larger than a small one is taken in only from a key that may
+     * send it: a stranger's megabytes cost the hub nothing. */
+    if (p->role == EC_ROLE_PUBLIC) {
+        api__error(res, 401, "unauthorized", NULL, "a request body over %u bytes needs a key", EC_API_BODY_OPEN);
+        snprintf(res->www_authenticate, sizeof res->www_authenticate, "Bearer realm=\"ecorridor\"");
+        return -1;
+    }
+    if (import && p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR)
+        return forbidden(res, "only operators and admins import register files");
+    return 0;
+}
+
+int api__may_import(const api_principal *p, const char *named, const char **op, const char **owner,
+                    ec_http_response *res)
+{
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "importing needs a key");
+    *op = named, *owner = NULL;
+    if (p->role == EC_ROLE_OPERATOR) {
+        if (named && strcmp(named, p->org)) {
+            api__error(res, 403, "forbidden", "operator", "an operator imports sites for its own organisation only");
+            return -1;
+        }
+        /* An operator's file may replace its own records only; an admin's any. */
+        *op = p->org, *owner = p->org;
+        return 0;
+    }
+    return p->role == EC_ROLE_ADMIN ? 0 : forbidden(res, "only operators and admins import register files");
+}
+
+const char *api__only_organisation(const api_principal *p)
+{
+    /* Fleets and operators see their own organisation only. */
+    return p->role == EC_ROLE_FLEET || p->role == EC_ROLE_OPERATOR ? p->org : NULL;
+}
+
+int api__may_count_objects(const api_principal *p)
+{
+    /* The register's object counts only for the roles that read every kind. */
+    return p->role == EC_ROLE_ADMIN || p->role == EC_ROLE_AGENCY;
+}
+
+int api__key_vouches(const api_principal *p, const char *org)
+{
+    /* An operator's or a fleet's key was made for its organisation; an
+     * admin's names one the register need not hold. */
+    return (p->role == EC_ROLE_OPERATOR || p->role == EC_ROLE_FLEET) && org && !strcmp(org, p->org);
 }

@@ -1,6 +1,8 @@
 /* server.c - `ecorridor serve`: the store, the demo region, the road graph and
  * the HTTP server on one libuv loop, until SIGINT or SIGTERM. */
 #include "server.h"
+
+#include "api.h"
 #include "work.h"
 
 #include <malloc.h>

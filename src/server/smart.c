@@ -11,7 +11,6 @@
 #include "ecorridor/ec_json.h"
 #include "ecorridor/ec_power.h"
 #include "ecorridor/ec_share.h"
-#include "ocpp.h"
 
 #include <math.h>
 #include <string.h>
@@ -39,7 +38,7 @@ typedef struct {
 struct smart {
     uv_loop_t *loop;
     ec_store *store;
-    ocpp_cs *cs;
+    smart_io io;
     ec_share *eng;
     ec_vec cps;               /* sm_cp */
     ec_map by_cp;
@@ -71,7 +70,7 @@ static int64_t now_ms(void)
 
 static void journal(smart *m, int64_t t_ms, int command, const char *kind, const char *data)
 {
-    if (ocpp__begin_write(m->cs) || ec_store_journal_append(m->store, t_ms, command, kind, data)) {
+    if (m->io.begin_write(m->io.ctx) || ec_store_journal_append(m->store, t_ms, command, kind, data)) {
         m->stats.journal_failures++;
         ec_log(EC_LOG_ERROR, "smart: the journal lost a %s: %s", kind, ec_errmsg());
     }
@@ -121,8 +120,8 @@ static void result(smart *m, const char *cp, int accepted)
 
 /* ---- limits to chargers ------------------------------------------------------------------ */
 
-static void on_profile_done(void *ctx, ocpp_cp *ocp, const char *status, const ec_json *payload);
-static void on_config_done(void *ctx, ocpp_cp *ocp, const char *status, const ec_json *payload);
+static void on_profile_done(void *ctx, const char *cp, uint64_t serial, const char *status, const ec_json *payload);
+static void on_config_done(void *ctx, const char *cp, uint64_t serial, const char *status, const ec_json *payload);
 
 /* The charger's own settings: the unit of its limits and, for amperes, its voltage and phases. */
 static void cp_config(smart *m, sm_cp *c)
@@ -146,14 +145,13 @@ static void cp_config(smart *m, sm_cp *c)
  * which unit it takes limits in (OCPP 1.6 ChargingScheduleAllowedChargingRateUnit). */
 static void try_send(smart *m, sm_cp *c)
 {
-    ocpp_cp *ocp = ocpp__find(m->cs, c->id);
-    if (!c->has_pending || !ocp || ocp->serial != c->serial || ocp->call.active) return;
+    if (!c->has_pending || !m->io.ready(m->io.ctx, c->id, c->serial)) return;
     char why[256];
     if (c->unit_asked == 0) {
         ec_json *pl = NULL;
         c->unit_asked = 1, c->call_epoch = c->epoch;
         if (!ec_json_load_str("{\"key\":[\"ChargingScheduleAllowedChargingRateUnit\"]}", "config", &pl) &&
-            !ocpp__call_internal(m->cs, ocp, "GetConfiguration", pl, on_config_done, m, why, sizeof why)) {
+            !m->io.call(m->io.ctx, c->id, "GetConfiguration", pl, on_config_done, m, why, sizeof why)) {
             ec_json_free(pl);
             return;
         }
@@ -189,7 +187,7 @@ static void try_send(smart *m, sm_cp *c)
     ec_json *pl = NULL;
     ec_err rc = ec_json_load_buf(b.data, b.len, "profile", &pl);
     c->has_pending = 0, c->call_epoch = c->epoch;
-    if (!rc) rc = ocpp__call_internal(m->cs, ocp, "SetChargingProfile", pl, on_profile_done, m, why, sizeof why);
+    if (!rc) rc = m->io.call(m->io.ctx, c->id, "SetChargingProfile", pl, on_profile_done, m, why, sizeof why);
     ec_json_free(pl);
     ec_buf_free(&b);
     if (rc) {
@@ -200,12 +198,12 @@ static void try_send(smart *m, sm_cp *c)
     m->stats.profiles_sent++;
 }
 
-static void on_config_done(void *ctx, ocpp_cp *ocp, const char *status, const ec_json *payload)
+static void on_config_done(void *ctx, const char *cp, uint64_t serial, const char *status, const ec_json *payload)
 {
     (void)status;
     smart *m = ctx;
-    sm_cp *c = cp_state(m, ocp->id, 0);
-    if (!c || c->unit_asked != 1 || c->serial != ocp->serial) return;
+    sm_cp *c = cp_state(m, cp, 0);
+    if (!c || c->unit_asked != 1 || c->serial != serial) return;
     c->unit_asked = 2;
     ec_json *keys = ec_json_get(payload, "configurationKey");
     for (size_t i = 0; i < ec_json_array_size(keys); i++) {
@@ -218,12 +216,12 @@ static void on_config_done(void *ctx, ocpp_cp *ocp, const char *status, const ec
     }
 }
 
-static void on_profile_done(void *ctx, ocpp_cp *ocp, const char *status, const ec_json *payload)
+static void on_profile_done(void *ctx, const char *cp, uint64_t serial, const char *status, const ec_json *payload)
 {
     (void)payload;
     smart *m = ctx;
-    sm_cp *c = cp_state(m, ocp->id, 0);
-    if (!c || c->call_epoch != c->epoch || c->serial != ocp->serial) return; /* the engine forgot that call */
+    sm_cp *c = cp_state(m, cp, 0);
+    if (!c || c->call_epoch != c->epoch || c->serial != serial) return; /* the engine forgot that call */
     int ok = status && !strcmp(status, "Accepted");
     if (ok) {
         m->stats.profiles_accepted++;
@@ -234,9 +232,9 @@ static void on_profile_done(void *ctx, ocpp_cp *ocp, const char *status, const e
     result(m, c->id, ok);
 }
 
-void smart__idle(smart *m, ocpp_cp *cp)
+void smart__idle(smart *m, const char *cp)
 {
-    sm_cp *c = m ? cp_state(m, cp->id, 0) : NULL;
+    sm_cp *c = m ? cp_state(m, cp, 0) : NULL;
     if (c) try_send(m, c);
 }
 
@@ -251,8 +249,7 @@ static void drain(smart *m)
         if (!ec_share_cmd_json(&cmd, &m->jbuf)) journal(m, cmd.t_ms, 1, ec_share_cmd_name(cmd.kind), m->jbuf.data);
         if (cmd.kind != EC_SC_LIMIT) continue; /* a price: the journal is where it is published */
         sm_cp *c = cp_state(m, cmd.cp, 1);
-        ocpp_cp *ocp = ocpp__find(m->cs, cmd.cp);
-        if (!c || !ocp) {
+        if (!c || !m->io.connected(m->io.ctx, cmd.cp)) {
             result(m, cmd.cp, 0); /* gone: its going away reaches the engine too */
             continue;
         }
@@ -397,7 +394,7 @@ void smart__run(smart *m)
     }
 }
 
-void smart__tx(smart *m, ocpp_cp *cp, const ec_tx_t *tx, int event)
+void smart__tx(smart *m, const char *evse_uid, const ec_tx_t *tx, int event)
 {
     if (!m) return;
     double had = 0;
@@ -411,8 +408,8 @@ void smart__tx(smart *m, ocpp_cp *cp, const ec_tx_t *tx, int event)
         ev.kind = EC_SE_TX_START, ev.connector = tx->connector, ev.start_s = tx->start_s;
         snprintf(ev.cp, sizeof ev.cp, "%s", tx->charge_point);
         snprintf(ev.site, sizeof ev.site, "%s", tx->site_id);
-        if (cp && tx->connector >= 0 && tx->connector <= EC_SHARE_MAX_CONNECTORS && tx->connector <= OCPP_MAX_CONNECTORS)
-            snprintf(ev.evse_uid[tx->connector], sizeof ev.evse_uid[0], "%s", cp->evse_uid[tx->connector]);
+        if (evse_uid && tx->connector >= 0 && tx->connector <= EC_SHARE_MAX_CONNECTORS)
+            snprintf(ev.evse_uid[tx->connector], sizeof ev.evse_uid[0], "%s", evse_uid);
         ev.delivered_wh = tx->last_register_wh >= 0 ? (double)(tx->last_register_wh - tx->meter_start_wh) : 0;
         ev.requested_wh = -1;
         if (ec_store_plan_get(m->store, tx->id, &ev.requested_wh, &ev.departure_s)) ev.requested_wh = -1, ev.departure_s = 0;
@@ -431,33 +428,34 @@ void smart__tx(smart *m, ocpp_cp *cp, const ec_tx_t *tx, int event)
     feed(m, &ev);
 }
 
-void smart__cp(smart *m, ocpp_cp *cp, int up)
+void smart__cp(smart *m, const char *cp, uint64_t serial, const char *site_id,
+               char (*evse_uid)[EC_REG_ID_MAX + 1], int up)
 {
     if (!m) return;
-    if (!up && !ec_share_cp(m->eng, cp->id, NULL)) return;
-    sm_cp *c = cp_state(m, cp->id, up);
+    if (!up && !ec_share_cp(m->eng, cp, NULL)) return;
+    sm_cp *c = cp_state(m, cp, up);
     if (!c) return;
     ec_share_event_t ev;
     memset(&ev, 0, sizeof ev);
-    snprintf(ev.cp, sizeof ev.cp, "%s", cp->id);
+    snprintf(ev.cp, sizeof ev.cp, "%s", cp);
     if (up) {
-        ensure_site(m, cp->site_id);
-        c = cp_state(m, cp->id, 0);
-        if (c->serial != cp->serial) {
-            c->serial = cp->serial, c->unit_asked = 0;
+        ensure_site(m, site_id);
+        c = cp_state(m, cp, 0);
+        if (c->serial != serial) {
+            c->serial = serial, c->unit_asked = 0;
             cp_config(m, c);
         }
-        ev.kind = EC_SE_CP_UP, ev.serial = cp->serial;
-        snprintf(ev.site, sizeof ev.site, "%s", cp->site_id);
-        for (int i = 0; i <= OCPP_MAX_CONNECTORS && i <= EC_SHARE_MAX_CONNECTORS; i++)
-            snprintf(ev.evse_uid[i], sizeof ev.evse_uid[i], "%s", cp->evse_uid[i]);
+        ev.kind = EC_SE_CP_UP, ev.serial = serial;
+        snprintf(ev.site, sizeof ev.site, "%s", site_id ? site_id : "");
+        for (int i = 0; evse_uid && i <= EC_SHARE_MAX_CONNECTORS; i++)
+            snprintf(ev.evse_uid[i], sizeof ev.evse_uid[i], "%s", evse_uid[i]);
     } else {
         ev.kind = EC_SE_CP_DOWN;
     }
     feed(m, &ev);
-    c = cp_state(m, cp->id, 0);
+    c = cp_state(m, cp, 0);
     int waiting = 0;
-    ec_share_cp(m->eng, cp->id, &waiting);
+    ec_share_cp(m->eng, cp, &waiting);
     if (c && !waiting) c->has_pending = 0, c->epoch++; /* what was out to it is forgotten */
 }
 
@@ -484,11 +482,11 @@ static ec_err resume(void *ctx, const ec_tx_t *tx)
     return EC_OK;
 }
 
-ec_err smart__new(uv_loop_t *loop, ec_store *store, ocpp_cs *cs, smart **out)
+ec_err smart__new(uv_loop_t *loop, ec_store *store, const smart_io *io, smart **out)
 {
     smart *m = ec_calloc(1, sizeof *m);
     if (!m) return EC_ENOMEM;
-    m->loop = loop, m->store = store, m->cs = cs;
+    m->loop = loop, m->store = store, m->io = *io;
     ec_vec_init(&m->cps, sizeof(sm_cp));
     ec_vec_init(&m->out, sizeof(ec_share_cmd_t));
     ec_buf_init(&m->jbuf, 4u << 20);

@@ -7,30 +7,53 @@
 #ifndef EC_SERVER_SMART_H
 #define EC_SERVER_SMART_H
 
+#include "ecorridor/ec_json.h"
+#include "ecorridor/ec_register.h"
 #include "ecorridor/ec_session.h"
 #include "ecorridor/ec_store.h"
 
 typedef struct smart smart;
-struct ocpp_cs;
-struct ocpp_cp;
 struct uv_loop_s;
+
+/* The answer to a call: its "status" and payload (both NULL for an error, a bad answer or a
+ * timeout), from charge point cp on its connection serial. */
+typedef void (*smart_done)(void *ctx, const char *cp, uint64_t serial, const char *status, const ec_json *payload);
+
+/* What the power sharing needs of the central system, given as callbacks so that it depends on
+ * no file above it. */
+typedef struct {
+    void *ctx;
+    /* 1 when charge point cp is connected on connection serial and has no call outstanding. */
+    int (*ready)(void *ctx, const char *cp, uint64_t serial);
+    /* 1 when cp is connected (on any connection). */
+    int (*connected)(void *ctx, const char *cp);
+    /* Sends action to cp (EC_EINVAL with why for a payload its schema refuses). */
+    ec_err (*call)(void *ctx, const char *cp, const char *action, const ec_json *payload, smart_done done,
+                   void *done_ctx, char *why, size_t why_len);
+    /* Opens the loop turn's write, which the turn's end commits; 0 when open. */
+    int (*begin_write)(void *ctx);
+} smart_io;
 
 typedef struct {
     int64_t profiles_sent, profiles_accepted, profiles_refused, allocations, journal_failures;
 } smart_stats_t;
 
 /* Starts over store (with the transactions still running in it). */
-ec_err smart__new(struct uv_loop_s *loop, ec_store *store, struct ocpp_cs *cs, smart **out);
+ec_err smart__new(struct uv_loop_s *loop, ec_store *store, const smart_io *io, smart **out);
 void smart__stop(smart *m);
 void smart__free(smart *m);
 
 enum { SMART_START, SMART_METER, SMART_STOP };
-/* A transaction event at cp (after it is stored, in the same write). */
-void smart__tx(smart *m, struct ocpp_cp *cp, const ec_tx_t *tx, int event);
-/* cp booted (1: its profiles are gone and are sent again) or went away (0). */
-void smart__cp(smart *m, struct ocpp_cp *cp, int up);
+/* A transaction event (after it is stored, in the same write); evse_uid: the site EVSE its
+ * connector is (NULL: not known). */
+void smart__tx(smart *m, const char *evse_uid, const ec_tx_t *tx, int event);
+/* Charge point cp connected or booted on connection serial at site_id, its connectors being the
+ * site EVSEs evse_uid[connector] (up 1: its profiles are gone and are sent again), or went away
+ * (up 0). */
+void smart__cp(smart *m, const char *cp, uint64_t serial, const char *site_id,
+               char (*evse_uid)[EC_REG_ID_MAX + 1], int up);
 /* cp has no call outstanding any more: a limit waiting for it may go. */
-void smart__idle(smart *m, struct ocpp_cp *cp);
+void smart__idle(smart *m, const char *cp);
 /* Reads what changed in the register and ticks the engine when it is due
  * (end of a loop turn, before the turn's write is committed: the commands'
  * frames wait for the commit with the replies). */

@@ -9,7 +9,7 @@
 #ifndef EC_SERVER_WORK_H
 #define EC_SERVER_WORK_H
 
-#include "server.h"
+#include "hub.h"
 
 typedef enum {
     WORK_IMPORT, /* register files: seconds each, up to 64 MiB of body */

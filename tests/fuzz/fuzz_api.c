@@ -3,6 +3,7 @@
  * lives across inputs (so writes meet earlier writes); a key line "ADMIN"
  * stands for the admin key made at the start. Every answer must be
  * valid JSON with a status the API documents. */
+#include "server/api.h"
 #include "server/api_internal.h"
 #include "server/ocpp.h"
 

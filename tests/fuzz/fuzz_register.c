@@ -30,6 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ec_json_free(canon);
         }
     }
+    /* Every kind's table, chargers' and tokens' too, checks any input. */
+    for (int k = 0; k < EC_KIND_ALL; k++) {
+        ec_reg_error_t err;
+        ec_reg_check((ec_kind)k, in, &err);
+    }
     ec_buf_free(&doc);
     ec_buf_free(&again);
     ec_json_free(in);

@@ -212,6 +212,16 @@ def test_role_matrix(hub, keys):
     check(s == 403, "an operator may not import for another: %d" % s)
     s, b = curl(hub, "GET", "/api/v1/sites", None, "eck_not-a-real-key")
     check(s == 401 and is_error(b, "unauthorized"), "an unknown key is 401 even where none is needed")
+    # Operations answer through policy.c like the register: a 401 names the scheme.
+    for path in ("/api/v1/chargers", "/api/v1/tokens", "/api/v1/sessions", "/api/v1/cdrs", "/api/v1/settlement",
+                 "/api/v1/sites/site-op-b/allocation"):
+        c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=10)
+        c.request("GET", path)
+        r = c.getresponse()
+        r.read()
+        c.close()
+        check(r.status == 401 and (r.getheader("WWW-Authenticate") or "").startswith("Bearer"),
+              "GET %s without a key: 401 with WWW-Authenticate: %d %r" % (path, r.status, r.getheader("WWW-Authenticate")))
 
 
 def test_import_ownership(hub, keys):
@@ -473,6 +483,17 @@ def test_small_items(hub, keys):
         check(s == 400 and b["error"]["field"] == "expiry", "expiry %s is refused: %s" % (expiry, s))
     s, b = curl(hub, "POST", "/api/v1/tokens", {"uid": "EXP-OK", "expiry": "2099-12-31T23:59:59Z"}, fleet)
     check(s == 201, "an expiry in 2099: %s" % s)
+    # Chargers' and tokens' bodies go through the register's field tables: code and field named.
+    for path, body, code, field in (("/api/v1/tokens", {"uid": "NULL1", "name": None}, "wrong_type", "name"),
+                                    ("/api/v1/tokens", {"uid": "ID1", "id": "x"}, "unknown_field", "id"),
+                                    ("/api/v1/tokens", {"uid": "T1", "max_concurrent": 1.5}, "wrong_type", "max_concurrent"),
+                                    ("/api/v1/chargers", {"id": "CP-UNIT", "charging_rate_unit": "kW"}, "invalid_field",
+                                     "charging_rate_unit"),
+                                    ("/api/v1/chargers", {"id": "CP-UNIT", "evse_uids": ["E1", 2]}, "wrong_type", "evse_uids[1]"),
+                                    ("/api/v1/chargers", {"id": "CP UNIT"}, "invalid_field", "id")):
+        s, b = curl(hub, "POST", path, body, fleet if "tokens" in path else opa)
+        check(s == 400 and is_error(b, code) and b["error"]["field"] == field,
+              "POST %s %s: 400 %s at %s: %s %s" % (path, body, code, field, s, b))
     # A charger's price: for its operator and admins; the token's group for admins only.
     s, b = curl(hub, "POST", "/api/v1/tokens", {"uid": "GRP1", "group_id": "g1"}, fleet)
     check(s == 201, "a token with a group: %s" % s)

@@ -52,6 +52,35 @@ static void test_authorize(void **state)
     ec_json_free(j);
 }
 
+/* The tariff choice: a tariff that names a site or a group applies there
+ * only; the group outranks the site; the first of equals wins. */
+static void test_tariff_choice(void **state)
+{
+    (void)state;
+    ec_tariff_scope_t c[5];
+    memset(c, 0, sizeof c);
+    /* 0: general; 1: site s1; 2: group g; 3: group g at s1; 4: general again. */
+    snprintf(c[1].site_id, sizeof c[1].site_id, "s1");
+    snprintf(c[2].customer_group, sizeof c[2].customer_group, "g");
+    snprintf(c[3].site_id, sizeof c[3].site_id, "s1");
+    snprintf(c[3].customer_group, sizeof c[3].customer_group, "g");
+    assert_int_equal(ec_tariff_rank(&c[0], "", ""), 1);
+    assert_int_equal(ec_tariff_rank(&c[1], "s1", ""), 2);
+    assert_int_equal(ec_tariff_rank(&c[1], "s2", ""), 0);
+    assert_int_equal(ec_tariff_rank(&c[1], "", "g"), 0);
+    assert_int_equal(ec_tariff_rank(&c[2], "s2", "g"), 3);
+    assert_int_equal(ec_tariff_rank(&c[2], "s2", ""), 0);
+    assert_int_equal(ec_tariff_rank(&c[3], "s1", "g"), 4);
+    assert_int_equal(ec_tariff_rank(&c[3], "s2", "g"), 0);
+    assert_int_equal(ec_tariff_choose(c, 5, "s1", "g"), 3);
+    assert_int_equal(ec_tariff_choose(c, 5, "s2", "g"), 2);
+    assert_int_equal(ec_tariff_choose(c, 5, "s1", ""), 1);
+    assert_int_equal(ec_tariff_choose(c, 5, "s2", "h"), 0); /* the first general one, not the last */
+    assert_int_equal(ec_tariff_choose(c + 1, 3, "s2", ""), -1); /* none applies: free */
+    assert_int_equal(ec_tariff_choose(c, 0, "s1", "g"), -1);
+    assert_int_equal(ec_tariff_choose(c + 1, 3, NULL, NULL), -1);
+}
+
 /* Dynamic prices: the congestion ramp, and a dynamic tariff's margin fixed on the price at the start. */
 static void test_dynamic_price(void **state)
 {
@@ -574,7 +603,8 @@ static void test_offline_optimum(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_authorize), cmocka_unit_test(test_dynamic_price), cmocka_unit_test(test_tariff_cost), cmocka_unit_test(test_money_format), cmocka_unit_test(test_tx_usage),
+        cmocka_unit_test(test_authorize), cmocka_unit_test(test_tariff_choice), cmocka_unit_test(test_dynamic_price),
+        cmocka_unit_test(test_tariff_cost), cmocka_unit_test(test_money_format), cmocka_unit_test(test_tx_usage),
         cmocka_unit_test(test_settle), cmocka_unit_test(test_store_sessions),
         cmocka_unit_test(test_alloc_invariants), cmocka_unit_test(test_alloc_grid_invariants),
         cmocka_unit_test(test_alloc_grid_cases), cmocka_unit_test(test_simulate),

@@ -215,6 +215,65 @@ typedef struct {
 } site_spec;
 
 /* The list filters against an independent check of every site. */
+/* Chargers and tokens are register kinds too: their bodies are checked by
+ * their field tables (ec_reg_check), case by case, code and field. */
+static void test_charger_token_kinds(void **state)
+{
+    (void)state;
+    static const struct {
+        ec_kind k;
+        const char *body, *code, *field;
+    } cases[] = {
+        {EC_KIND_CHARGER, "{\"id\":\"CP-1\",\"operator_id\":\"op\",\"connectors\":2,\"evse_uids\":[\"E1\",\"E2\"],"
+                          "\"charging_rate_unit\":\"A\",\"voltage_v\":230,\"phases\":3,\"security_profile\":2,"
+                          "\"password\":\"12345678\",\"name\":\"Bay\",\"site_id\":\"s1\"}", "", ""},
+        {EC_KIND_CHARGER, "{\"id\":\"CP 1\"}", "invalid_field", "id"},
+        {EC_KIND_CHARGER, "{\"id\":\"\"}", "invalid_field", "id"},
+        {EC_KIND_CHARGER, "{\"password\":\"short\"}", "invalid_field", "password"},
+        {EC_KIND_CHARGER, "{\"connectors\":17}", "invalid_field", "connectors"},
+        {EC_KIND_CHARGER, "{\"connectors\":1.5}", "wrong_type", "connectors"},
+        {EC_KIND_CHARGER, "{\"charging_rate_unit\":\"kW\"}", "invalid_field", "charging_rate_unit"},
+        {EC_KIND_CHARGER, "{\"evse_uids\":[1]}", "wrong_type", "evse_uids[0]"},
+        {EC_KIND_CHARGER, "{\"phases\":null}", "wrong_type", "phases"},
+        {EC_KIND_CHARGER, "{\"last_updated\":\"2026-01-01T00:00:00Z\"}", "unknown_field", "last_updated"},
+        {EC_KIND_CHARGER, "{\"colour\":\"red\"}", "unknown_field", "colour"},
+        {EC_KIND_TOKEN, "{\"uid\":\"DE*ABC*C1234*X\",\"issuer_id\":\"f\",\"valid\":true,\"max_concurrent\":2,"
+                        "\"expiry\":\"2099-12-31T23:59:59Z\",\"group_id\":\"g\",\"type\":\"RFID\"}", "", ""},
+        {EC_KIND_TOKEN, "{\"uid\":\"a/b\"}", "invalid_field", "uid"},
+        {EC_KIND_TOKEN, "{\"uid\":\"TOOLONG-TOKEN-ID-OVER-20\"}", "invalid_field", "uid"},
+        {EC_KIND_TOKEN, "{\"expiry\":\"1999-12-31T23:59:59Z\"}", "invalid_field", "expiry"},
+        {EC_KIND_TOKEN, "{\"expiry\":\"tomorrow\"}", "invalid_field", "expiry"},
+        {EC_KIND_TOKEN, "{\"valid\":\"yes\"}", "wrong_type", "valid"},
+        {EC_KIND_TOKEN, "{\"type\":\"\"}", "invalid_field", "type"},
+        {EC_KIND_TOKEN, "{\"id\":\"x\"}", "unknown_field", "id"},
+        {EC_KIND_TOKEN, "{\"max_concurrent\":101}", "invalid_field", "max_concurrent"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ec_json *in = js(cases[i].body);
+        ec_reg_error_t err;
+        ec_err rc = ec_reg_check(cases[i].k, in, &err);
+        if (!cases[i].code[0] && rc) fail_msg("case %zu: %s: %s", i, err.field, err.message);
+        if (cases[i].code[0]) {
+            if (rc != EC_EINVAL || strcmp(err.code, cases[i].code) || strcmp(err.field, cases[i].field))
+                fail_msg("case %zu: want %s at %s, got %d %s at %s", i, cases[i].code, cases[i].field, rc, err.code,
+                         err.field);
+        }
+        ec_json_free(in);
+    }
+    /* A name: they have the register's, not its generic API or store table. */
+    assert_string_equal(ec_kind_name(EC_KIND_CHARGER), "chargers");
+    assert_string_equal(ec_kind_name(EC_KIND_TOKEN), "tokens");
+    ec_kind k;
+    assert_int_equal(ec_kind_parse("tokens", &k), -1);
+    assert_int_equal(ec_kind_parse("tariffs", &k), 0);
+    ec_buf doc;
+    ec_buf_init(&doc, EC_REG_DOC_MAX);
+    ec_reg_index_t idx;
+    ec_reg_error_t err;
+    assert_int_equal(norm(EC_KIND_TOKEN, "{\"uid\":\"A\"}", NULL, &doc, &idx, &err), EC_EINVAL);
+    ec_buf_free(&doc);
+}
+
 static void test_store_filters(void **state)
 {
     (void)state;
@@ -665,7 +724,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_site_defaults),       cmocka_unit_test(test_site_errors),
-        cmocka_unit_test(test_patch_merge),         cmocka_unit_test(test_other_kinds),
+        cmocka_unit_test(test_patch_merge),         cmocka_unit_test(test_other_kinds), cmocka_unit_test(test_charger_token_kinds),
         cmocka_unit_test(test_store_filters),       cmocka_unit_test(test_store_crud),
         cmocka_unit_test(test_store_version_and_keys), cmocka_unit_test(test_import_formats),
         cmocka_unit_test(test_import_idempotent),   cmocka_unit_test(test_sites_for_routing),

@@ -557,6 +557,27 @@ async function main() {
     [s, b] = await api(hub, 'GET', '/api/v1/settlement', undefined, k.admin);
     fieldsIn(b, { $ref: '#/components/schemas/Settlement' }, 'settlement');
 
+    // ---- ConcurrentTx: only a session about to start counts the token's running ones ----
+    check(await tok({ uid: 'ONEATATIME', max_concurrent: 1 }) === 201, 'fleet-a issues a token for one session at once');
+    {
+        const c = chargePoint(hub, 'CP-1', cp1.password);
+        await c.connect();
+        const r1 = await c.call('StartTransaction', { connectorId: 1, idTag: 'ONEATATIME', meterStart: 0, timestamp: iso(t0 + 9200) });
+        check(r1.idTagInfo.status === 'Accepted', 'its first session starts: ' + JSON.stringify(r1));
+        b = await c.call('Authorize', { idTag: 'ONEATATIME' });
+        check(b.idTagInfo.status === 'Accepted', 'Authorize does not count its running session: ' + JSON.stringify(b));
+        const r2 = await c.call('StartTransaction', { connectorId: 2, idTag: 'ONEATATIME', meterStart: 0, timestamp: iso(t0 + 9300) });
+        check(r2.idTagInfo.status === 'ConcurrentTx' && Number.isInteger(r2.transactionId),
+            'a second start is ConcurrentTx (and recorded): ' + JSON.stringify(r2));
+        [s, b] = await api(hub, 'POST', '/api/v1/chargers/CP-1/commands/RemoteStartTransaction', { connectorId: 1, idTag: 'ONEATATIME' }, k.opA);
+        check(s === 409 && b.error.code === 'token_refused' && /ConcurrentTx/.test(b.error.message),
+            'a remote start counts them too: ' + s + ' ' + JSON.stringify(b));
+        b = await c.call('StopTransaction', { transactionId: r1.transactionId, idTag: 'ONEATATIME', meterStop: 10, timestamp: iso(t0 + 9400) });
+        check(b.idTagInfo.status === 'Accepted', 'StopTransaction does not count the one still running: ' + JSON.stringify(b));
+        await c.call('StopTransaction', { transactionId: r2.transactionId, meterStop: 10, timestamp: iso(t0 + 9400) });
+        await c.close();
+    }
+
     check(await hub.stop() === 0, 'the hub stops cleanly');
     await tlsTest();
     await killTest();

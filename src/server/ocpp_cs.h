@@ -1,0 +1,80 @@
+/* ocpp_cs.h - what the central system answers each message of a charge
+ * point (ocpp_cs.c), over what it is given: the charge point's live state,
+ * the store, the power sharing and the options. It knows nothing of the
+ * connections (ocpp.c), which call it. */
+#ifndef EC_SERVER_OCPP_CS_H
+#define EC_SERVER_OCPP_CS_H
+
+#include "ecorridor/ec_engine.h"
+#include "ecorridor/ec_store.h"
+#include "http.h"
+
+typedef struct ocpp_cs ocpp_cs;
+struct smart;
+
+#define OCPP_MESSAGE_MAX (64u << 10) /* bytes of one OCPP-J message */
+#define OCPP_MAX_CONNECTORS EC_CP_CONNECTORS_MAX /* ec_session.h: the register checks a charger's connectors against it */
+
+
+typedef struct {
+    int heartbeat_s;             /* the interval BootNotification gives */
+    int call_timeout_s;          /* a call to a charger that gets no answer */
+    const char *auto_register;   /* operator id unknown charge points join; NULL: refused */
+} ocpp_opts_t;
+
+/* One connected charge point. */
+typedef struct ocpp_cp {
+    ocpp_cs *cs;
+    ec_ws *ws;
+    uint64_t serial;  /* this connection's number, to tell it from a later one */
+    char id[EC_CP_ID_MAX + 1];
+    int registered;   /* known to the register */
+    int closing;      /* closed by the central system: what it still sends is dropped */
+    uint64_t credentials_tag; /* what it was admitted with (ocpp_auth__credentials_tag) */
+    int accepted;     /* registered, or its BootNotification was accepted */
+    char operator_id[EC_REG_ID_MAX + 1];
+    char site_id[EC_REG_ID_MAX + 1];
+    int connectors;
+    char evse_uid[OCPP_MAX_CONNECTORS + 1][EC_REG_ID_MAX + 1]; /* [connector]: the site EVSE it is */
+    char status[OCPP_MAX_CONNECTORS + 1][16];                 /* live, [0] the charge point */
+    char site_status[OCPP_MAX_CONNECTORS + 1][16];            /* the OCPI status last seen in its site EVSE */
+    char error_code[OCPP_MAX_CONNECTORS + 1][24];
+    char firmware_status[24], diagnostics_status[24];
+    int64_t connected_s, last_seen_s;
+    struct {
+        int active;
+        char id[40];
+        char action[32];
+        uint64_t http_serial; /* the REST request waiting for the answer */
+        int64_t deadline_ms;
+        /* an internal call's: the answer's status and payload (NULL for an error or a timeout) */
+        void (*done)(void *ctx, const char *cp, uint64_t serial, const char *status, const ec_json *payload);
+        void *done_ctx;
+    } call;
+} ocpp_cp;
+
+/* What the answers need of the central system. ocpp.c owns it; the turn's
+ * write transaction that ocpp__begin_write opens, ocpp.c commits (and clears
+ * writing). */
+typedef struct {
+    ec_store *store;
+    struct smart *smart;     /* the live power sharing */
+    const ocpp_opts_t *opts;
+    int writing;             /* this turn's store transaction is open */
+} ocpp_env;
+
+/* What a handler decided. */
+typedef struct {
+    ec_buf *out;        /* the CALLRESULT payload (a JSON object) */
+    const char *error;  /* a CALLERROR code instead; NULL: none */
+    char why[256];
+    int wrote;          /* it wrote to the store: the reply waits for the commit */
+} ocpp_reply;
+
+/* Answers action (payload already schema-checked) from cp at now_s. */
+void ocpp__handle(ocpp_env *e, ocpp_cp *cp, const char *action, const ec_json *payload, int64_t now_s,
+                  ocpp_reply *r);
+/* Opens the turn's write transaction (once per turn); 0 when open. */
+int ocpp__begin_write(ocpp_env *e);
+
+#endif
