@@ -29,6 +29,7 @@ struct ocpp_cs {
     int writing;         /* this turn's store transaction is open */
     ec_buf held;         /* replies waiting for the commit */
     ec_vec callers;      /* ocpp_cp* with a call outstanding */
+    ec_vec site_statuses; /* ocpp_site_status written at the commit */
     uv_timer_t timer;    /* call timeouts */
     int timer_open;
     ec_buf out;          /* a reply being composed */
@@ -87,6 +88,11 @@ ec_err ocpp__password_hash(const char *password, char out[EC_CHARGER_HASH_MAX])
     return ocpp_auth__hash(password, strlen(password), out);
 }
 
+ec_vec *ocpp__site_statuses(ocpp_cs *cs)
+{
+    return &cs->site_statuses;
+}
+
 int ocpp__begin_write(ocpp_cs *cs)
 {
     if (cs->writing) return 0;
@@ -139,6 +145,7 @@ void ocpp__flush(ocpp_cs *cs)
     }
     int ok = 1;
     if (cs->writing) {
+        ocpp__write_site_statuses(cs);
         cs->writing = 0;
         cs->stats.commits++;
         if (ec_store_commit(cs->store)) {
@@ -709,6 +716,7 @@ ec_err ocpp__new(uv_loop_t *loop, ec_store *store, const ocpp_opts_t *o, ocpp_cs
     ec_buf_init(&cs->held, 256u << 20);
     ec_buf_init(&cs->out, OCPP_MESSAGE_MAX * 2);
     ec_vec_init(&cs->callers, sizeof(ocpp_cp *));
+    ec_vec_init(&cs->site_statuses, sizeof(ocpp_site_status));
     if (ec_map_init(&cs->by_id, 1024)) {
         ec_free(cs);
         return EC_ENOMEM;
@@ -759,5 +767,6 @@ void ocpp__free(ocpp_cs *cs)
     ec_buf_free(&cs->held);
     ec_buf_free(&cs->out);
     ec_vec_free(&cs->callers);
+    ec_vec_free(&cs->site_statuses);
     ec_free(cs);
 }

@@ -119,6 +119,25 @@ void ocpp__handle(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_json *p
                   ocpp_reply *r);
 /* Opens the turn's write transaction (once per turn); 0 when open. */
 int ocpp__begin_write(ocpp_cs *cs);
+/* A status a site EVSE takes from its connector, waiting for the turn's
+ * commit: the chargers of a site send theirs together (after a restart of
+ * the hub, all of them at once), and each write of a site rewrites its whole
+ * document, so the statuses of one turn are written once per site. */
+typedef struct {
+    char site_id[EC_REG_ID_MAX + 1];
+    char evse_uid[EC_REG_ID_MAX + 1];
+    char status[16];               /* OCPI */
+    char cp_id[EC_CP_ID_MAX + 1];  /* whose cache of it to forget if it cannot be written */
+    uint64_t serial;
+    int connector;
+    int64_t now_s;
+} ocpp_site_status;
+#define OCPP_SITE_STATUS_MAX 4096 /* waiting at once; more are written at once, in the same transaction */
+/* The statuses waiting for the turn's commit. */
+ec_vec *ocpp__site_statuses(ocpp_cs *cs);
+/* Writes them into the open transaction, one read and one write per site,
+ * and forgets them; ocpp__flush calls it before the commit. */
+void ocpp__write_site_statuses(ocpp_cs *cs);
 ec_store *ocpp__store(ocpp_cs *cs);
 const ocpp_opts_t *ocpp__opts(ocpp_cs *cs);
 
