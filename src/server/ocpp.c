@@ -28,6 +28,8 @@ struct ocpp_cs {
     uint64_t next_serial, next_call;
     int writing;         /* this turn's store transaction is open */
     ec_buf held;         /* replies waiting for the commit */
+    size_t n_held;       /* how many */
+    uint64_t held_since; /* uv_hrtime() when the first of them was held */
     ec_vec callers;      /* ocpp_cp* with a call outstanding */
     ec_vec site_statuses; /* ocpp_site_status written at the commit */
     uv_timer_t timer;    /* call timeouts */
@@ -114,6 +116,8 @@ static void send_frame(ocpp_cs *cs, ocpp_cp *cp, const ec_buf *frame)
         return;
     }
     held_head h = {cp->serial, id_hash(cp->id), (uint32_t)frame->len};
+    if (!cs->n_held) cs->held_since = uv_hrtime();
+    cs->n_held++;
     if (ec_buf_append(&cs->held, &h, sizeof h) || ec_buf_append(&cs->held, frame->data, frame->len)) {
         /* Cannot hold it: the charger never sees an answer and resends. */
         ec_log(EC_LOG_ERROR, "ocpp: too many replies waiting for the store; %s will resend", cp->id);
@@ -137,12 +141,10 @@ static void send_error(ocpp_cs *cs, ocpp_cp *cp, const char *msg_id, const char 
     send_frame(cs, cp, &cs->out);
 }
 
-void ocpp__flush(ocpp_cs *cs)
+/* Commits what was written and sends the replies that waited for it: 0,
+ * or -1 when the commit failed (their connections are closed instead). */
+static int commit(ocpp_cs *cs)
 {
-    if (!cs->writing && !cs->held.len) {
-        smart__run(cs->smart); /* what changed is stored: allocate and send profiles */
-        return;
-    }
     int ok = 1;
     if (cs->writing) {
         ocpp__write_site_statuses(cs);
@@ -170,12 +172,19 @@ void ocpp__flush(ocpp_cs *cs)
             ec_ws_close(cp->ws, 1011, "store failure");
     }
     ec_buf_reset(&cs->held);
+    cs->n_held = 0;
     if (cs->held.cap > (1u << 20)) {
         size_t max = cs->held.max;
         ec_buf_free(&cs->held);
         ec_buf_init(&cs->held, max);
     }
-    if (ok) smart__run(cs->smart);
+    return ok ? 0 : -1;
+}
+
+void ocpp__flush(ocpp_cs *cs)
+{
+    if ((cs->writing || cs->held.len) && commit(cs)) return;
+    smart__run(cs->smart); /* what changed is stored: allocate and send profiles */
 }
 
 /* ---- calls to charge points -------------------------------------------------- */
@@ -695,6 +704,10 @@ void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t
         }
     }
     ec_json_free(frame);
+    /* A turn that reads many messages (a backlog after a stall, thousands of chargers
+     * answering at once) commits on the way: no reply waits for the whole turn. */
+    if (cs->n_held && (cs->n_held >= OCPP_HOLD_MAX || uv_hrtime() - cs->held_since >= OCPP_HOLD_MAX_MS * 1000000ull))
+        commit(cs);
 }
 
 /* ---- life ------------------------------------------------------------------------ */
