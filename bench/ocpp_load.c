@@ -13,6 +13,11 @@
  *
  * Calls from the hub (the power sharing's SetChargingProfile and
  * GetConfiguration) are answered at once and counted.
+ *
+ * With OCPP_LOAD_HUB_PID set to the hub's process id, the CPU time the hub
+ * and this generator spend in the measured phase is printed too: on a machine
+ * shared with other work the latency says how much CPU the hub got, the CPU
+ * time per message what it needed.
  */
 #include <libwebsockets.h>
 #include <uv.h>
@@ -22,6 +27,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct {
     struct lws *wsi;
@@ -47,6 +53,29 @@ static int64_t *lat_us;
 static size_t n_lat, cap_lat;
 static long sent_measured, recv_measured, errors, skipped, hub_calls, hub_profiles;
 static int measuring;
+/* The CPU seconds (user + system) process pid has used, from /proc; -1 when unknown. */
+static double proc_cpu_s(long pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = 0;
+    const char *p = strrchr(line, ')'); /* the command may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 static int64_t now_ns(void)
 {
     struct timespec ts;
@@ -304,12 +333,15 @@ int main(int argc, char **argv)
     double connect_s = (double)(now_ns() - t_conn) / 1e9;
     /* Steady load: message k of the run goes to connection k mod N at
      * k / RATE seconds; a connection still waiting for its answer skips. */
+    long hub_pid = getenv("OCPP_LOAD_HUB_PID") ? strtol(getenv("OCPP_LOAD_HUB_PID"), NULL, 10) : 0;
+    double hub_cpu0 = hub_pid > 0 ? proc_cpu_s(hub_pid) : -1, self_cpu0 = self_cpu_s();
     t0 = now_ns();
     measuring = 1;
     int64_t end = t0 + (int64_t)(secs * 1e9);
     while (now_ns() < end) uv_run(&loop, UV_RUN_ONCE);
     double run_s = (double)(now_ns() - t0) / 1e9;
     measuring = 0;
+    double hub_cpu = hub_cpu0 >= 0 ? proc_cpu_s(hub_pid) - hub_cpu0 : -1, self_cpu = self_cpu_s() - self_cpu0;
     /* Drain: every call sent gets its answer, or counts as lost. */
     int64_t drain_end = now_ns() + 10 * 1000000000LL;
     while (recv_measured < sent_measured && now_ns() < drain_end) uv_run(&loop, UV_RUN_ONCE);
@@ -319,9 +351,11 @@ int main(int argc, char **argv)
     double max = n_lat ? lat_us[n_lat - 1] / 1000.0 : 0;
     printf("{\"mode\": \"%s\", \"connections\": %d, \"connected\": %d, \"failed\": %d, \"connect_s\": %.2f, \"target_rate\": %.0f, \"seconds\": %.2f, "
            "\"sent\": %ld, \"answered\": %ld, \"lost\": %ld, \"call_errors\": %ld, \"skipped_busy\": %ld, \"rate\": %.0f, "
-           "\"p50_ms\": %.2f, \"p99_ms\": %.2f, \"max_ms\": %.2f, \"hub_calls_answered\": %ld, \"profiles_accepted\": %ld}\n",
+           "\"p50_ms\": %.2f, \"p99_ms\": %.2f, \"max_ms\": %.2f, \"hub_calls_answered\": %ld, \"profiles_accepted\": %ld, "
+           "\"hub_cpu_s\": %.2f, \"hub_cpu_us_per_msg\": %.1f, \"load_cpu_s\": %.2f}\n",
            heartbeat_only ? "heartbeat" : "mix", n_cps, running, failed_conn, connect_s, rate, run_s, sent_measured, recv_measured, sent_measured - recv_measured,
-           errors, skipped, (double)recv_measured / run_s, p50, p99, max, hub_calls, hub_profiles);
+           errors, skipped, (double)recv_measured / run_s, p50, p99, max, hub_calls, hub_profiles, hub_cpu,
+           hub_cpu >= 0 && recv_measured ? hub_cpu * 1e6 / (double)recv_measured : -1, self_cpu);
     lws_context_destroy(ctx);
     uv_run(&loop, UV_RUN_NOWAIT);
     lws_context_destroy(ctx);

@@ -28,6 +28,8 @@ struct ocpp_cs {
     uint64_t next_serial, next_call;
     ocpp_env env;        /* what the answers (ocpp_cs.c) are given; env.writing: this turn's store transaction is open */
     ec_buf held;         /* replies waiting for the commit */
+    size_t n_held;       /* how many */
+    uint64_t held_since; /* uv_hrtime() when the first of them was held */
     ec_vec callers;      /* ocpp_cp* with a call outstanding */
     uv_timer_t timer;    /* call timeouts */
     int timer_open;
@@ -87,6 +89,8 @@ static void send_frame(ocpp_cs *cs, ocpp_cp *cp, const ec_buf *frame)
         return;
     }
     held_head h = {cp->serial, id_hash(cp->id), (uint32_t)frame->len};
+    if (!cs->n_held) cs->held_since = uv_hrtime();
+    cs->n_held++;
     if (ec_buf_append(&cs->held, &h, sizeof h) || ec_buf_append(&cs->held, frame->data, frame->len)) {
         /* Cannot hold it: the charger never sees an answer and resends. */
         ec_log(EC_LOG_ERROR, "ocpp: too many replies waiting for the store; %s will resend", cp->id);
@@ -116,14 +120,13 @@ static void send_error(ocpp_cs *cs, ocpp_cp *cp, const char *msg_id, const char 
     send_frame(cs, cp, &cs->out);
 }
 
-void ocpp__flush(ocpp_cs *cs)
+/* Commits what was written and sends the replies that waited for it: 0,
+ * or -1 when the commit failed (their connections are closed instead). */
+static int commit(ocpp_cs *cs)
 {
-    /* The power sharing's events and commands of this turn join its write; the commands' frames
-     * wait for the commit with the replies. */
-    smart__run(cs->smart);
-    if (!cs->env.writing && !cs->held.len) return;
     int ok = 1;
     if (cs->env.writing) {
+        ocpp__write_site_statuses(&cs->env);
         cs->env.writing = 0;
         cs->stats.commits++;
         if (ec_store_commit(cs->store)) {
@@ -148,11 +151,21 @@ void ocpp__flush(ocpp_cs *cs)
             ec_ws_close(cp->ws, 1011, "store failure");
     }
     ec_buf_reset(&cs->held);
+    cs->n_held = 0;
     if (cs->held.cap > (1u << 20)) {
         size_t max = cs->held.max;
         ec_buf_free(&cs->held);
         ec_buf_init(&cs->held, max);
     }
+    return ok ? 0 : -1;
+}
+
+void ocpp__flush(ocpp_cs *cs)
+{
+    /* The power sharing's events and commands of this turn join its write; the commands' frames
+     * wait for the commit with the replies. */
+    smart__run(cs->smart);
+    if (cs->env.writing || cs->held.len) commit(cs);
 }
 
 /* ---- calls to charge points -------------------------------------------------- */
@@ -694,9 +707,19 @@ void ocpp__ws_message(void *ctx, void *user, ec_ws *ws, const char *data, size_t
         }
     }
     ec_json_free(frame);
+    /* A turn that reads many messages (a backlog after a stall, thousands of chargers
+     * answering at once) commits on the way: no reply waits for the whole turn. */
+    if (cs->n_held && (cs->n_held >= OCPP_HOLD_MAX || uv_hrtime() - cs->held_since >= OCPP_HOLD_MAX_MS * 1000000ull))
+        commit(cs);
 }
 
 /* ---- life ------------------------------------------------------------------------ */
+
+static void forget_status(void *ctx, const char *id, uint64_t serial, int connector)
+{
+    ocpp_cp *cp = ocpp__find(ctx, id);
+    if (cp && cp->serial == serial && connector >= 0 && connector <= OCPP_MAX_CONNECTORS) cp->site_status[connector][0] = 0;
+}
 
 /* ---- what the power sharing is given (smart.h) ------------------------------------- */
 
@@ -744,6 +767,8 @@ ec_err ocpp__new(uv_loop_t *loop, ec_store *store, const ocpp_opts_t *o, ocpp_cs
     ec_buf_init(&cs->held, 256u << 20);
     ec_buf_init(&cs->out, OCPP_MESSAGE_MAX * 2);
     ec_vec_init(&cs->callers, sizeof(ocpp_cp *));
+    ec_vec_init(&cs->env.site_statuses, sizeof(ocpp_site_status));
+    cs->env.forget_status = forget_status, cs->env.ctx = cs;
     if (ec_map_init(&cs->by_id, 1024)) {
         ec_free(cs);
         return EC_ENOMEM;
@@ -800,5 +825,6 @@ void ocpp__free(ocpp_cs *cs)
     ec_buf_free(&cs->held);
     ec_buf_free(&cs->out);
     ec_vec_free(&cs->callers);
+    ec_vec_free(&cs->env.site_statuses);
     ec_free(cs);
 }

@@ -15,6 +15,14 @@
  * threads (server.c) and the request lanes use at most 5 (work.h), and 3
  * checks already keep 2 cores busy. */
 #define OCPP_VERIFY_MAX 3
+/* A loop turn's replies wait for its one commit, but at most this many, or
+ * this long after the first of them: a turn that reads the messages of
+ * thousands of chargers (a backlog after a stall) commits on the way, so that
+ * no reply waits for the whole turn and the chargers do not fall into step,
+ * all answered together at the end of one long turn and all sending again
+ * into the next. Each commit costs an fsync of some 0.3 to 3 ms. */
+#define OCPP_HOLD_MAX 256
+#define OCPP_HOLD_MAX_MS 10
 
 typedef struct {
     int64_t calls_in, results_out, errors_out, calls_out, results_in, errors_in, timeouts;

@@ -183,48 +183,105 @@ static const char *ocpi_status(const char *ocpp)
 }
 
 /* The site's EVSE behind (cp, connector) takes the connector's status, so
- * the register, its lists and routing see live availability. */
-static ec_err site_status(ocpp_env *e, ocpp_cp *cp, int connector, const char *status, int64_t now_s, int *wrote)
+ * the register, its lists and routing see live availability. The write waits
+ * for the turn's commit (ocpp__write_site_statuses); the reply waits with it. */
+static ec_err site_status(ocpp_env *en, ocpp_cp *cp, int connector, const char *status, int64_t now_s, int *wrote)
 {
     const char *uid = cp->evse_uid[connector];
     if (!cp->site_id[0] || !uid[0]) return EC_OK;
-    /* A charger repeats its status; the site's document is read only when it changes. */
-    if (!strcmp(cp->site_status[connector], ocpi_status(status))) return EC_OK;
-    ec_store *s = e->store;
+    /* A charger repeats its status; the site's document is written only when it changes. */
+    const char *want = ocpi_status(status);
+    if (!strcmp(cp->site_status[connector], want)) return EC_OK;
+    ec_vec *v = &en->site_statuses;
+    if (v->len >= OCPP_SITE_STATUS_MAX) ocpp__write_site_statuses(en);
+    ocpp_site_status e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.site_id, sizeof e.site_id, "%s", cp->site_id);
+    snprintf(e.evse_uid, sizeof e.evse_uid, "%s", uid);
+    snprintf(e.status, sizeof e.status, "%s", want);
+    snprintf(e.cp_id, sizeof e.cp_id, "%s", cp->id);
+    e.serial = cp->serial, e.connector = connector, e.now_s = now_s;
+    if (ocpp__begin_write(en)) return EC_EIO;
+    ec_err rc = ec_vec_push(v, &e);
+    if (rc) return rc;
+    *wrote = 1;
+    /* Taken as written: if it cannot be, the charger's cache of it is forgotten then. */
+    snprintf(cp->site_status[connector], sizeof cp->site_status[connector], "%s", want);
+    return EC_OK;
+}
+
+static int site_status_cmp(const void *a, const void *b)
+{
+    const ocpp_site_status *x = *(const ocpp_site_status *const *)a, *y = *(const ocpp_site_status *const *)b;
+    int c = strcmp(x->site_id, y->site_id);
+    return c ? c : (x < y ? -1 : x > y); /* in the order they came: the later status wins */
+}
+
+/* Charge point e->cp_id reads its site's document again at its next status. */
+static void site_status_forget(ocpp_env *en, const ocpp_site_status *e)
+{
+    if (en->forget_status) en->forget_status(en->ctx, e->cp_id, e->serial, e->connector);
+}
+
+/* The statuses of one site, in the order they came, into its document. */
+static ec_err site_write(ocpp_env *en, ocpp_site_status **e, size_t n)
+{
+    ec_store *s = en->store;
     ec_buf doc, out;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
     ec_buf_init(&out, EC_REG_DOC_MAX);
     ec_json *j = NULL;
-    ec_err rc = ec_store_get(s, EC_KIND_SITE, cp->site_id, &doc);
-    if (rc == EC_ENOTFOUND) rc = EC_OK;
-    else if (!rc && !(rc = ec_json_load_buf(doc.data, doc.len, "site", &j))) {
+    int changed = 0;
+    ec_err rc = ec_store_get(s, EC_KIND_SITE, e[0]->site_id, &doc);
+    if (rc == EC_ENOTFOUND) {
+        rc = EC_OK; /* deleted meanwhile: nothing to show the status in */
+    } else if (!rc && !(rc = ec_json_load_buf(doc.data, doc.len, "site", &j))) {
         ec_json *evses = ec_json_get(j, "evses");
-        const char *want = ocpi_status(status);
-        for (size_t i = 0; i < ec_json_array_size(evses); i++) {
-            ec_json *ev = ec_json_array_get(evses, i);
-            const char *u = ec_json_str(ec_json_get(ev, "uid"));
-            const char *cur = ec_json_str(ec_json_get(ev, "status"));
-            if (!u || strcmp(u, uid)) continue;
-            if (cur && !strcmp(cur, want)) {
-                snprintf(cp->site_status[connector], sizeof cp->site_status[connector], "%s", want);
+        for (size_t k = 0; k < n && !rc; k++) {
+            size_t i = 0;
+            for (; i < ec_json_array_size(evses); i++) {
+                ec_json *ev = ec_json_array_get(evses, i);
+                const char *u = ec_json_str(ec_json_get(ev, "uid"));
+                const char *cur = ec_json_str(ec_json_get(ev, "status"));
+                if (!u || strcmp(u, e[k]->evse_uid)) continue;
+                if (!cur || strcmp(cur, e[k]->status)) rc = ec_json_set_str(ev, "status", e[k]->status), changed = 1;
                 break;
             }
-            ec_reg_index_t idx;
-            ec_reg_error_t err;
-            if (!(rc = ec_json_set_str(ev, "status", want)) &&
-                !(rc = ec_reg_normalize(EC_KIND_SITE, j, NULL, cp->site_id, now_s, &out, &idx, &err))) {
-                if (ocpp__begin_write(e)) rc = EC_EIO;
-                else rc = ec_store_put(s, EC_KIND_SITE, cp->site_id, EC_PUT_REPLACE, out.data, &idx, NULL);
-                *wrote = 1;
-                if (!rc) snprintf(cp->site_status[connector], sizeof cp->site_status[connector], "%s", want);
-            }
-            break;
+            if (i == ec_json_array_size(evses)) site_status_forget(en, e[k]); /* no such EVSE (yet) */
         }
+        ec_reg_index_t idx;
+        ec_reg_error_t err;
+        if (!rc && changed &&
+            !(rc = ec_reg_normalize(EC_KIND_SITE, j, NULL, e[0]->site_id, e[n - 1]->now_s, &out, &idx, &err)))
+            rc = ec_store_put(s, EC_KIND_SITE, e[0]->site_id, EC_PUT_REPLACE, out.data, &idx, NULL);
     }
     ec_json_free(j);
     ec_buf_free(&doc);
     ec_buf_free(&out);
     return rc;
+}
+
+void ocpp__write_site_statuses(ocpp_env *en)
+{
+    ec_vec *v = &en->site_statuses;
+    size_t n = v->len;
+    if (!n) return;
+    ocpp_site_status **by_site = ec_malloc(n * sizeof *by_site);
+    for (size_t i = 0; by_site && i < n; i++) by_site[i] = &EC_VEC_AT(v, ocpp_site_status, i);
+    if (by_site) qsort(by_site, n, sizeof *by_site, site_status_cmp);
+    for (size_t a = 0, b; by_site && a < n; a = b) {
+        for (b = a + 1; b < n && !strcmp(by_site[b]->site_id, by_site[a]->site_id); b++) {
+        }
+        if (!site_write(en, by_site + a, b - a)) continue;
+        ec_log(EC_LOG_ERROR, "ocpp: site %s: its EVSE statuses cannot be stored: %s", by_site[a]->site_id, ec_errmsg());
+        for (size_t k = a; k < b; k++) site_status_forget(en, by_site[k]); /* its next status tries again */
+    }
+    if (!by_site) {
+        ec_log(EC_LOG_ERROR, "ocpp: %zu EVSE statuses cannot be stored: out of memory", n);
+        for (size_t k = 0; k < n; k++) site_status_forget(en, &EC_VEC_AT(v, ocpp_site_status, k));
+    }
+    ec_free(by_site);
+    v->len = 0;
 }
 
 static void status_notification(ocpp_env *e, ocpp_cp *cp, const ec_json *pl, int64_t now_s, ocpp_reply *r)

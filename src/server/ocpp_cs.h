@@ -61,7 +61,30 @@ typedef struct {
     struct smart *smart;     /* the live power sharing */
     const ocpp_opts_t *opts;
     int writing;             /* this turn's store transaction is open */
+    ec_vec site_statuses;    /* ocpp_site_status waiting for the turn's commit */
+    /* Charge point cp (on connection serial) reads its site's document again at its next status
+     * of connector: what it sent could not be written. */
+    void (*forget_status)(void *ctx, const char *cp, uint64_t serial, int connector);
+    void *ctx;
 } ocpp_env;
+
+/* A status a site EVSE takes from its connector, waiting for the turn's
+ * commit: the chargers of a site send theirs together (after a restart of
+ * the hub, all of them at once), and each write of a site rewrites its whole
+ * document, so the statuses of one turn are written once per site. */
+typedef struct {
+    char site_id[EC_REG_ID_MAX + 1];
+    char evse_uid[EC_REG_ID_MAX + 1];
+    char status[16];               /* OCPI */
+    char cp_id[EC_CP_ID_MAX + 1];  /* whose cache of it to forget if it cannot be written */
+    uint64_t serial;
+    int connector;
+    int64_t now_s;
+} ocpp_site_status;
+#define OCPP_SITE_STATUS_MAX 4096 /* waiting at once; more are written at once, in the same transaction */
+/* Writes the statuses waiting into the open transaction, one read and one
+ * write per site, and forgets them; ocpp.c calls it before the commit. */
+void ocpp__write_site_statuses(ocpp_env *e);
 
 /* What a handler decided. */
 typedef struct {

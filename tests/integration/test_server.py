@@ -1126,6 +1126,49 @@ def test_import_off_loop(tmp):
         check(hub.stop() == 0, "the hub stops cleanly after the imports")
 
 
+def test_ocpp_backlog(hub, keys):
+    """A loop turn that reads thousands of messages commits on the way (at most 256 replies wait
+    for one commit), and every message is answered, in order, once what it wrote is durable."""
+    opa = keys["operator"]
+    evse = {"uid": "B1", "status": "AVAILABLE", "connectors": [{"id": "1", "standard": "IEC_62196_T2",
+                                                                 "max_electric_power": 22000}]}
+    s, b = curl(hub, "POST", "/api/v1/sites", dict(SITE, id="site-burst", operator_id="op-a", evses=[evse]), opa)
+    check(s == 201, "site-burst: %s %s" % (s, b))
+    s, b = curl(hub, "POST", "/api/v1/chargers", {"id": "CP-BURST", "site_id": "site-burst", "evse_uids": ["B1"],
+                                                  "password": "burst-password-1"}, opa)
+    check(s == 201, "CP-BURST: %s %s" % (s, b))
+
+    def commits():
+        _, m = curl(hub, "GET", "/metrics")
+        return int(float([x.split()[1] for x in m.splitlines() if x.startswith("ecorridor_ocpp_commits_total ")][0]))
+
+    cp = Charger(hub, "CP-BURST", "burst-password-1")
+    try:
+        r = cp.call("BootNotification", {"chargePointVendor": "py", "chargePointModel": "burst"})
+        check(r[0] == 3, "boot: %s" % r)
+        # 3,000 status changes in one write: each changes its EVSE, so each reply waits for a commit.
+        n, c0 = 3000, commits()
+        frames = []
+        for i in range(n):
+            data, mask = json.dumps([2, "b%d" % i, "StatusNotification", {
+                "connectorId": 1, "errorCode": "NoError", "status": ("Faulted", "Available")[i % 2]}]).encode(), os.urandom(4)
+            frames.append(bytes([0x81, 0x80 | len(data)]) + mask + bytes(x ^ mask[k % 4] for k, x in enumerate(data)))
+        cp.sock.sendall(b"".join(frames))
+        got = []
+        while len(got) < n:
+            op, data = cp.recv()
+            if op == 1:
+                got.append(json.loads(data))
+        check([g[1] for g in got] == ["b%d" % i for i in range(n)] and all(g[0] == 3 for g in got),
+              "3,000 pipelined messages are all answered, in order")
+        made = commits() - c0
+        check(made >= n // 256, "with a commit at least every 256 replies: %d commits" % made)
+        s, b = curl(hub, "GET", "/api/v1/sites/site-burst")
+        check(s == 200 and b["evses"][0]["status"] == "AVAILABLE", "the last status is the EVSE's: %s" % b.get("evses"))
+    finally:
+        cp.close()
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "hub.db")
@@ -1142,6 +1185,7 @@ def main():
             test_routes(hub, keys)
             test_route_dynamic_price(hub, keys)
             test_geojson_paging(hub, keys)
+            test_ocpp_backlog(hub, keys)
             test_openapi(hub, keys)
         finally:
             check(hub.stop() == 0, "the hub stops cleanly on SIGTERM")

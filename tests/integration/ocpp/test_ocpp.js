@@ -827,6 +827,19 @@ async function smartTest() {
     check(rise.length >= 2 && rise[0][3] === 'ChargePointMaxProfile' && rise.every((r) => r[5] === 'A'),
         'its maximum rose first, in A (in steps when the drops were answered one by one): ' + JSON.stringify(rise));
     check(worstAllowed(log) <= 30000 + 1e-6, 'the chargers together are never allowed more than 30 kW: ' + worstAllowed(log));
+    // The four chargers of one site change their status at once: the hub writes the statuses of a
+    // turn once per site, and each still reaches its own EVSE; a repeated status writes nothing.
+    const statuses = async (st) => Promise.all([1, 2, 3, 4].map((i) => cps[i].call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: st })));
+    await statuses('Charging');
+    [s, b] = await api(hub, 'GET', '/api/v1/sites/site-g', undefined);
+    check(s === 200 && b.evses.map((e) => e.uid + ' ' + e.status).join() === 'G1 CHARGING,G2 CHARGING,G3 CHARGING,G4 CHARGING',
+        "four statuses at once reach the site's four EVSEs: " + JSON.stringify(b.evses && b.evses.map((e) => e.status)));
+    await Promise.all([cps[2].call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' }),
+        cps[3].call('StatusNotification', { connectorId: 1, errorCode: 'OtherError', status: 'Faulted' })]);
+    [s, b] = await api(hub, 'GET', '/api/v1/sites/site-g', undefined);
+    check(s === 200 && b.evses.map((e) => e.status).join() === 'CHARGING,CHARGING,OUTOFORDER,CHARGING',
+        'a repeated status and a change at once: ' + JSON.stringify(b.evses && b.evses.map((e) => e.status)));
+    await cps[3].call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
     // The API: allocation, site load and headroom.
     [s, b] = await api(hub, 'GET', '/api/v1/sites/site-g/allocation', undefined, op);
     check(s === 200 && b.controlled === true && b.sessions.length === 4 && Math.abs(b.allocated_kw - 30) < 1e-9 &&
