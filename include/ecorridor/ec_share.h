@@ -35,6 +35,7 @@
 #define EC_SHARE_QUANTUM_W 100     /* limits move in steps of this, rounded down */
 #define EC_SHARE_DEFAULT_MAX_W 150000 /* an EVSE that does not say its power */
 #define EC_SHARE_METER_SPACING_MS 1000 /* meter readings alone allocate a group at most this often */
+#define EC_SHARE_GROUPS_PER_TICK 8  /* groups one tick allocates at most; the rest at the next ticks */
 
 typedef enum {
     EC_SE_RESET = 1,  /* the hub started: everything before is forgotten */
@@ -48,7 +49,7 @@ typedef enum {
     EC_SE_TX_STOP,    /* tx */
     EC_SE_PLAN,       /* tx, requested_wh (< 0: unchanged), departure_s (0: unchanged) */
     EC_SE_RESULT,     /* cp, accepted: the charger's answer to the command out to it */
-    EC_SE_TICK,       /* allocate the groups due, send what changed */
+    EC_SE_TICK,       /* allocate the groups due (at most EC_SHARE_GROUPS_PER_TICK, in turn), send what changed */
     EC_SE_COUNT
 } ec_share_event_kind;
 

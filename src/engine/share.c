@@ -75,6 +75,7 @@ struct ec_share {
     ec_vec sess, cps, groups, sites, subs; /* gr_sess, gr_cp, gr_group, gr_site, ec_substation_power_t */
     ec_map by_tx, by_cp, by_group, by_site, by_sub;
     size_t dead;
+    size_t tick_next;         /* the group the next tick looks at first */
     int64_t now_ms;
     ec_share_stats_t stats;
 };
@@ -735,10 +736,19 @@ int ec_share_due(const ec_share *g, int64_t t_ms)
     return 0;
 }
 
+/* A tick allocates at most EC_SHARE_GROUPS_PER_TICK of the groups due, taking them in turn from
+ * where the last tick stopped: after a burst (the hub restarted, a substation's capacity changed)
+ * the work spreads over the next ticks rather than holding one loop turn. */
 static void on_tick(ec_share *g)
 {
-    for (size_t gi = 0; gi < g->groups.len; gi++)
-        if (group_due(g, GROUP(g, gi), g->now_ms)) run_group(g, (int)gi);
+    size_t n = g->groups.len, ran = 0;
+    for (size_t k = 0; k < n && ran < EC_SHARE_GROUPS_PER_TICK; k++) {
+        size_t gi = (g->tick_next + k) % n;
+        if (!group_due(g, GROUP(g, gi), g->now_ms)) continue;
+        run_group(g, (int)gi);
+        ran++;
+        g->tick_next = (gi + 1) % n;
+    }
 }
 
 /* ---- life ------------------------------------------------------------------------------------ */
@@ -770,7 +780,7 @@ static ec_err init(ec_share *g)
     ec_vec_init(&g->groups, sizeof(gr_group));
     ec_vec_init(&g->sites, sizeof(gr_site));
     ec_vec_init(&g->subs, sizeof(ec_substation_power_t));
-    g->dead = 0;
+    g->dead = 0, g->tick_next = 0;
     ec_err rc = ec_map_init(&g->by_tx, 64);
     if (!rc) rc = ec_map_init(&g->by_cp, 64);
     if (!rc) rc = ec_map_init(&g->by_group, 16);
