@@ -1,7 +1,8 @@
 /* http.c - HTTP/1.1 on our libuv loop: connections, their limits and
  * deadlines, requests read with http-parser (the one file that knows it),
  * answers written in one write. WebSocket framing is in http_ws.c, TLS in
- * http_tls.c.
+ * http_tls.c: layers below this file, which it calls and which reach it
+ * only through the http_conn_ops it puts in the server (conn_ops, below).
  *
  * Every connection is in one of four states (http_internal.h). A request is
  * read whole (line, headers, body) before its handler runs; one request is
@@ -10,7 +11,9 @@
  * sending" (between accept, or its last answer, and the end of its next
  * request) is on the server's pending list with a deadline, and counts
  * against its address's share. */
+#include "http.h"
 #include "http_internal.h"
+#include "http_tls.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -31,10 +34,17 @@ const char *ec_http_method_name(ec_http_method m)
     return (int)m >= 0 && m < EC_HTTP_N_METHODS ? method_names[m] : "OTHER";
 }
 
-int64_t http__now_ms(ec_http_server *s)
+static int64_t now_ms(ec_http_server *s)
 {
     return (int64_t)uv_now(s->loop);
 }
+
+/* What http_ws.c and http_tls.c call back, through s->ops (conn_ops). */
+static void conn_input(http_conn *c, const char *data, size_t n);
+static ec_err conn_write(http_conn *c, const void *data, size_t n);
+static ec_err conn_write_raw(http_conn *c, const void *data, size_t n);
+static void conn_close(http_conn *c);
+static void conn_kill(http_conn *c);
 
 static const char *reason_of(int status)
 {
@@ -77,7 +87,7 @@ static void pending_add(http_conn *c, int64_t deadline_ms)
     c->deadline_ms = deadline_ms;
     if (c->pending) return;
     c->pending = 1;
-    c->pending_since_ms = http__now_ms(s);
+    c->pending_since_ms = now_ms(s);
     c->pend_prev = s->pend_tail;
     c->pend_next = NULL;
     if (s->pend_tail) s->pend_tail->pend_next = c;
@@ -107,7 +117,7 @@ static void conn_resume(http_conn *c)
 {
     if (c->closed || c->state != CONN_HTTP || c->busy || c->out_queued >= HTTP_OUT_STOP) return;
     if (!c->reading && !c->eof && !c->dead) conn_read(c);
-    http__input(c, NULL, 0);
+    conn_input(c, NULL, 0);
 }
 
 /* ---- writing -------------------------------------------------------------- */
@@ -127,7 +137,7 @@ static void on_write(uv_write_t *w, int status)
     ec_free(wr);
     if (c->closed) return;
     if (status < 0) {
-        http__close(c);
+        conn_close(c);
         return;
     }
     if (c->state == CONN_WS) {
@@ -139,7 +149,7 @@ static void on_write(uv_write_t *w, int status)
     }
 }
 
-void http__kill(http_conn *c)
+static void conn_kill(http_conn *c)
 {
     if (c->closed || c->dead) return;
     c->dead = 1;
@@ -147,7 +157,7 @@ void http__kill(http_conn *c)
     if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp), c->reading = 0;
 }
 
-ec_err http__write_raw(http_conn *c, const void *data, size_t n)
+static ec_err conn_write_raw(http_conn *c, const void *data, size_t n)
 {
     if (c->closed || c->dead) return EC_EIO;
     if (!n) return EC_OK;
@@ -157,14 +167,14 @@ ec_err http__write_raw(http_conn *c, const void *data, size_t n)
         int r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
         if (r > 0) done = (size_t)r;
         else if (r != UV_EAGAIN && r != UV_ENOSYS) {
-            http__kill(c);
+            conn_kill(c);
             return EC_EIO;
         }
         if (done == n) return EC_OK;
     }
     write_req *wr = ec_malloc(sizeof *wr + (n - done));
     if (!wr) {
-        http__kill(c);
+        conn_kill(c);
         return EC_ENOMEM;
     }
     wr->c = c;
@@ -173,16 +183,16 @@ ec_err http__write_raw(http_conn *c, const void *data, size_t n)
     uv_buf_t b = uv_buf_init(wr->data, (unsigned)wr->len);
     if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, on_write)) {
         ec_free(wr);
-        http__kill(c);
+        conn_kill(c);
         return EC_EIO;
     }
     c->out_queued += wr->len;
     return EC_OK;
 }
 
-ec_err http__write(http_conn *c, const void *data, size_t n)
+static ec_err conn_write(http_conn *c, const void *data, size_t n)
 {
-    return c->tls ? http__tls_write(c, data, n) : http__write_raw(c, data, n);
+    return c->tls ? http__tls_write(c, data, n) : conn_write_raw(c, data, n);
 }
 
 /* ---- closing -------------------------------------------------------------- */
@@ -218,7 +228,7 @@ static void conn_release(http_conn *c)
     s->stats.open--;
 }
 
-void http__close(http_conn *c)
+static void conn_close(http_conn *c)
 {
     if (c->closed) return;
     c->closed = 1;
@@ -235,8 +245,8 @@ static void on_shutdown(uv_shutdown_t *sh, int status)
      * sends does not reset the connection before it has read our answer;
      * a client that has half-closed sends nothing more. */
     if (c->closed) return;
-    if (c->eof || c->dead) http__close(c);
-    else c->linger_until_ms = http__now_ms(c->s) + HTTP_LINGER_MS;
+    if (c->eof || c->dead) conn_close(c);
+    else c->linger_until_ms = now_ms(c->s) + HTTP_LINGER_MS;
 }
 
 /* After the answer is out: half-close, then linger. */
@@ -244,7 +254,7 @@ static void conn_finish(http_conn *c)
 {
     if (c->closed) return;
     if (c->dead) {
-        http__close(c);
+        conn_close(c);
         return;
     }
     c->state = CONN_CLOSING;
@@ -252,11 +262,11 @@ static void conn_finish(http_conn *c)
     uv_shutdown_t *sh = ec_malloc(sizeof *sh);
     if (!sh || (sh->data = c, uv_shutdown(sh, (uv_stream_t *)&c->tcp, on_shutdown))) {
         ec_free(sh);
-        http__close(c);
+        conn_close(c);
         return;
     }
     /* Until the shutdown completes, the sweep still bounds the wait. */
-    c->linger_until_ms = http__now_ms(c->s) + HTTP_LINGER_MS + 5000;
+    c->linger_until_ms = now_ms(c->s) + HTTP_LINGER_MS + 5000;
     if (!c->reading && !c->eof) conn_read(c);
 }
 
@@ -281,9 +291,9 @@ static void respond(http_conn *c)
         char *w = s->outbuf;
         memcpy(w, head, (size_t)n);
         memcpy(w + n, res->body.data, body);
-        http__write(c, w, (size_t)n + body);
+        conn_write(c, w, (size_t)n + body);
     } else {
-        if (http__write(c, head, (size_t)n) == EC_OK && body) http__write(c, res->body.data, body);
+        if (conn_write(c, head, (size_t)n) == EC_OK && body) conn_write(c, res->body.data, body);
     }
     if (c->closed) return;
     if (s->h.done) s->h.done(s->h.ctx, m, res->status, (double)(ec_time_mono_ns() - c->t0_ns) / 1e9);
@@ -297,13 +307,13 @@ static void respond(http_conn *c)
     }
     /* Ready for the next request on this connection. */
     http_parser_pause(&c->parser, 0);
-    pending_add(c, http__now_ms(s) + s->lim.idle_timeout_ms);
+    pending_add(c, now_ms(s) + s->lim.idle_timeout_ms);
     if (c->out_queued >= HTTP_OUT_STOP) {
         /* The client does not read: hold its input until it does. */
         if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp), c->reading = 0;
         return;
     }
-    http__input(c, NULL, 0);
+    conn_input(c, NULL, 0);
 }
 
 static void json_error(ec_http_response *res, int status, const char *code, const char *message)
@@ -315,7 +325,7 @@ static void json_error(ec_http_response *res, int status, const char *code, cons
     ec_buf_printf(&res->body, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"field\":\"\"}}", code, message);
 }
 
-void http__refuse(http_conn *c, int status, const char *code, const char *message)
+static void conn_refuse(http_conn *c, int status, const char *code, const char *message)
 {
     if (c->closed || c->state == CONN_CLOSING) return;
     c->s->stats.bad_requests += status != 503 && status != 408;
@@ -406,7 +416,7 @@ static int on_message_begin(http_parser *p)
     c->head->auth[0] = c->head->upgrade[0] = c->head->expect[0] = c->head->ws_key[0] = c->head->ws_version[0] = c->head->ws_protocol[0] = c->head->te[0] = 0;
     /* From the first byte, the whole header has header_timeout. */
     pending_add(c, 0);
-    c->deadline_ms = http__now_ms(s) + s->lim.header_timeout_ms;
+    c->deadline_ms = now_ms(s) + s->lim.header_timeout_ms;
     return 0;
 }
 
@@ -646,9 +656,9 @@ static int on_headers_complete(http_parser *p)
     if (r->content_length) {
         int64_t rate = s->lim.body_min_rate > 0 ? s->lim.body_min_rate : 65536;
         int64_t len = r->content_length > 0 ? r->content_length : (int64_t)limit;
-        c->deadline_ms = http__now_ms(s) + s->lim.header_timeout_ms + len * 1000 / rate;
+        c->deadline_ms = now_ms(s) + s->lim.header_timeout_ms + len * 1000 / rate;
         trim(c->head->expect);
-        if (!strcasecmp(c->head->expect, "100-continue")) http__write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        if (!strcasecmp(c->head->expect, "100-continue")) conn_write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
     }
     return 0;
 }
@@ -696,7 +706,7 @@ static void dispatch(http_conn *c)
         int st = http__ws_check(c, &msg);
         if (st) {
             s->stats.ws_refused++;
-            http__refuse(c, st, st == 426 ? "upgrade_required" : "bad_request", msg);
+            conn_refuse(c, st, st == 426 ? "upgrade_required" : "bad_request", msg);
             return;
         }
         void *user = NULL;
@@ -756,7 +766,7 @@ static void http_feed(http_conn *c, const char *data, size_t n)
         if (c->busy || c->dead || c->out_queued >= HTTP_OUT_STOP) {
             /* Answering, or answers unread: input waits, up to a limit. */
             if (n && ec_buf_append(&c->held, data, n)) {
-                http__close(c);
+                conn_close(c);
                 return;
             }
             if (c->reading && (c->held.len >= HTTP_HELD_STOP || c->out_queued >= HTTP_OUT_STOP || c->dead))
@@ -780,8 +790,8 @@ static void http_feed(http_conn *c, const char *data, size_t n)
             int h2 = n >= 14 && !memcmp(data, "PRI * HTTP/2.0", 14);
             if (e == HPE_HEADER_OVERFLOW) {
                 c->busy = 0;
-                if (!c->in_headers) http__refuse(c, 414, "uri_too_long", "the request target is longer than 4096 bytes");
-                else http__refuse(c, 431, "headers_too_large", "the request line and headers are larger than 8192 bytes");
+                if (!c->in_headers) conn_refuse(c, 414, "uri_too_long", "the request target is longer than 4096 bytes");
+                else conn_refuse(c, 431, "headers_too_large", "the request line and headers are larger than 8192 bytes");
                 return;
             }
             int st = e == HPE_INVALID_VERSION || h2 ? 505 : 400;
@@ -789,7 +799,7 @@ static void http_feed(http_conn *c, const char *data, size_t n)
             snprintf(msg, sizeof msg, "%s%s", h2 ? "HTTP/2 is not served here: use HTTP/1.1" : "the request is not valid HTTP/1.1: ",
                      h2 ? "" : what);
             c->busy = 0;
-            http__refuse(c, st, st == 505 ? "http_version" : "bad_request", msg);
+            conn_refuse(c, st, st == 505 ? "http_version" : "bad_request", msg);
             return;
         }
         if (used > n) used = n;
@@ -798,7 +808,7 @@ static void http_feed(http_conn *c, const char *data, size_t n)
         if (c->upgrade_ws && (c->parser.upgrade || c->message_done || e == HPE_OK)) {
             /* Whatever follows the handshake is the WebSocket's. */
             if (n && ec_buf_append(&c->held, data, n)) {
-                http__close(c);
+                conn_close(c);
                 return;
             }
             c->message_done = 0;
@@ -808,13 +818,13 @@ static void http_feed(http_conn *c, const char *data, size_t n)
         if (c->message_done) dispatch(c);
         else if (e == HPE_PAUSED) http_parser_pause(&c->parser, 0);
     }
-    if (!c->closed && c->state == CONN_WS_PENDING && n && ec_buf_append(&c->held, data, n)) http__close(c);
+    if (!c->closed && c->state == CONN_WS_PENDING && n && ec_buf_append(&c->held, data, n)) conn_close(c);
     if (!c->closed && c->state == CONN_WS && n) http__ws_input(c, data, n);
 }
 
 static void http_input(http_conn *c, const char *data, size_t n);
 
-void http__input(http_conn *c, const char *data, size_t n)
+static void conn_input(http_conn *c, const char *data, size_t n)
 {
     c->depth++;
     http_input(c, data, n);
@@ -822,7 +832,7 @@ void http__input(http_conn *c, const char *data, size_t n)
     /* A half-closed client whose requests are all answered is done with. */
     if (!c->depth && !c->closed && c->eof && c->state == CONN_HTTP && !c->busy && !c->held.len && !c->dead) {
         if (c->out_queued) conn_finish(c);
-        else http__close(c);
+        else conn_close(c);
     }
 }
 
@@ -835,13 +845,13 @@ static void http_input(http_conn *c, const char *data, size_t n)
         return;
     }
     if (c->state == CONN_WS_PENDING) {
-        if (n && ec_buf_append(&c->held, data, n)) http__close(c);
+        if (n && ec_buf_append(&c->held, data, n)) conn_close(c);
         return;
     }
     /* Held input goes first. */
     if (c->held.len && !c->busy) {
         if (n && ec_buf_append(&c->held, data, n)) {
-            http__close(c);
+            conn_close(c);
             return;
         }
         ec_buf h = c->held;
@@ -885,14 +895,14 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
         c->eof = 1;
         if (c->reading) uv_read_stop(st), c->reading = 0;
         if (c->state == CONN_CLOSING) {
-            if (!c->out_queued) http__close(c);
+            if (!c->out_queued) conn_close(c);
             return;
         }
-        http__input(c, NULL, 0);
+        conn_input(c, NULL, 0);
         return;
     }
     if (nread < 0) {
-        http__close(c);
+        conn_close(c);
         return;
     }
     if (nread == 0) return;
@@ -902,7 +912,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
     if ((size_t)nread == sizeof c->s->readbuf) throttle(c);
     if (c->state == CONN_CLOSING) return;
     if (c->tls) http__tls_input(c, b->base, (size_t)nread);
-    else http__input(c, b->base, (size_t)nread);
+    else conn_input(c, b->base, (size_t)nread);
 }
 
 static void conn_read(http_conn *c)
@@ -1009,20 +1019,20 @@ static void conn_begin(ec_http_server *s, http_conn *c)
     uv_tcp_nodelay(&c->tcp, 1);
     if (slot_take(s, c)) {
         c->slot = UINT32_MAX;
-        http__close(c);
+        conn_close(c);
         return;
     }
     if (s->tls_ctx && http__tls_conn(c)) {
-        http__close(c);
+        conn_close(c);
         return;
     }
-    int64_t now = http__now_ms(s);
+    int64_t now = now_ms(s);
     int busy = s->stats.open > s->lim.max_connections;
     if (!busy && s->pending_by_bucket[c->bucket] >= (uint32_t)s->lim.max_pending_per_addr) {
         http_conn *old = evictable(s, c, now);
         if (old) {
             s->stats.refused_busy++;
-            http__refuse(old, 503, "busy", "too many connections from one address are still sending their request");
+            conn_refuse(old, 503, "busy", "too many connections from one address are still sending their request");
         } else {
             busy = 2;
         }
@@ -1031,13 +1041,13 @@ static void conn_begin(ec_http_server *s, http_conn *c)
     if (busy && c->tls) {
         /* No answer can be written before its TLS handshake. */
         s->stats.refused_busy++;
-        http__close(c);
+        conn_close(c);
         return;
     }
     conn_read(c);
     if (busy) {
         s->stats.refused_busy++;
-        http__refuse(c, 503, "busy",
+        conn_refuse(c, 503, "busy",
                      busy == 1 ? "the hub has as many connections as it takes; try again later"
                                : "too many connections from one address are still sending their request");
     }
@@ -1076,17 +1086,17 @@ static void on_connection(uv_stream_t *server, int status)
 static void on_sweep(uv_timer_t *t)
 {
     ec_http_server *s = t->data;
-    int64_t now = http__now_ms(s);
+    int64_t now = now_ms(s);
     for (http_conn *c = s->pend_head, *next; c; c = next) {
         next = c->pend_next;
         if (c->deadline_ms && now >= c->deadline_ms && !c->busy) {
             s->stats.timeouts++;
-            http__refuse(c, 408, "request_timeout", "the request was sent too slowly");
+            conn_refuse(c, 408, "request_timeout", "the request was sent too slowly");
         }
     }
     for (uint32_t i = 0; i < s->n_slots; i++) {
         http_conn *c = s->slots[i];
-        if (c && c->linger_until_ms && now >= c->linger_until_ms) http__close(c);
+        if (c && c->linger_until_ms && now >= c->linger_until_ms) conn_close(c);
     }
 }
 
@@ -1108,12 +1118,21 @@ static void limits_default(ec_http_limits_t *l)
     if (l->body_min_rate <= 0) l->body_min_rate = 65536;
 }
 
+static const http_conn_ops conn_ops = {
+    .input = conn_input,
+    .write = conn_write,
+    .write_raw = conn_write_raw,
+    .close = conn_close,
+    .kill = conn_kill,
+};
+
 ec_err http__server_new(uv_loop_t *loop, const ec_http_handler *h, const ec_http_limits_t *lim,
                         ec_http_server **out)
 {
     ec_http_server *s = ec_calloc(1, sizeof *s);
     if (!s) return EC_ENOMEM;
     s->loop = loop;
+    s->ops = &conn_ops;
     s->h = *h;
     if (lim) s->lim = *lim;
     limits_default(&s->lim);
@@ -1211,7 +1230,7 @@ void ec_http_stop(ec_http_server *s)
     uv_idle_stop(&s->resume);
     uv_close((uv_handle_t *)&s->resume, NULL);
     for (uint32_t i = 0; i < s->n_slots; i++)
-        if (s->slots[i]) http__close(s->slots[i]);
+        if (s->slots[i]) conn_close(s->slots[i]);
 }
 
 void ec_http_free(ec_http_server *s)

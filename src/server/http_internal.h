@@ -1,11 +1,13 @@
-/* http_internal.h - what the HTTP layer's three files share: http.c
- * (connections, limits, HTTP/1.1 with http-parser), http_ws.c (WebSocket
- * with wslay) and http_tls.c (TLS with OpenSSL). Nothing outside the layer
- * includes it but its tests and fuzz targets. */
+/* http_internal.h - the types the HTTP layer's three files share: http.c
+ * (connections, limits, HTTP/1.1 with http-parser) above http_ws.c
+ * (WebSocket with wslay) and http_tls.c (TLS with OpenSSL). Types only, with
+ * no .c of its own: the two lower files use the connection and the server
+ * without depending on http.c, and call it back through http_conn_ops.
+ * Nothing outside the layer includes it. */
 #ifndef EC_SERVER_HTTP_INTERNAL_H
 #define EC_SERVER_HTTP_INTERNAL_H
 
-#include "http.h"
+#include "http_types.h"
 
 #include <http_parser.h>
 
@@ -50,15 +52,25 @@ typedef struct {
     char auth[256], upgrade[32], expect[32], ws_key[64], ws_version[8], ws_protocol[256], te[64];
 } http_head;
 
-struct ec_ws {
-    http_conn *c;
-    void *user;
-    void *wslay;          /* wslay_event_context_ptr */
-    const char *in;       /* input being handed to wslay */
-    size_t in_len;
-    int close_queued;
-    int opened;
-};
+/* What the connection layer (http.c) does for the two files below it.
+ * http_ws.c and http_tls.c are called by http.c and never call it: when they
+ * must write, read on or close, they go through this table, which http.c
+ * puts in every server (s->ops). One indirect call per write or per read,
+ * not per byte. */
+typedef struct {
+    /* Hands n bytes of a connection's plain input (TLS's, decrypted) to
+     * HTTP or the WebSocket. */
+    void (*input)(http_conn *c, const char *data, size_t n);
+    /* Writes bytes to the peer, through TLS when the connection has it. */
+    ec_err (*write)(http_conn *c, const void *data, size_t n);
+    /* Writes bytes to the socket as they are (TLS's records). */
+    ec_err (*write_raw)(http_conn *c, const void *data, size_t n);
+    /* Closes the connection now (its close callback frees it); this calls
+     * ws_closed, so only where the handler's code is not on the stack. */
+    void (*close)(http_conn *c);
+    /* Closes it soon, from the loop: where the handler may be on the stack. */
+    void (*kill)(http_conn *c);
+} http_conn_ops;
 
 struct http_conn {
     uv_tcp_t tcp;
@@ -67,7 +79,7 @@ struct http_conn {
     uint32_t bucket;      /* the client address's bucket */
     unsigned char addr[16]; /* the address itself (IPv6: its /64), to tell colliding ones apart */
     int eof;              /* the client has half-closed: answer what is in, then close */
-    int depth;            /* http__input calls on the stack */
+    int depth;            /* http.c's conn_input calls on the stack */
     int throttled;        /* read its share of this turn: reads again next turn */
     char peer[48];
     conn_state state;
@@ -116,6 +128,7 @@ struct http_conn {
 
 struct ec_http_server {
     uv_loop_t *loop;
+    const http_conn_ops *ops; /* http.c's, for http_ws.c and http_tls.c */
     uv_tcp_t listener;
     int listening;
     uv_timer_t sweep;
@@ -139,50 +152,5 @@ struct ec_http_server {
     char plainbuf[64 << 10]; /* TLS input, decrypted */
     char outbuf[64 << 10];   /* a small answer's headers and body, for one write */
 };
-
-/* http.c */
-/* Hands n bytes of a connection's plain input to HTTP or the WebSocket. */
-void http__input(http_conn *c, const char *data, size_t n);
-/* Writes bytes to the peer, through TLS when the connection has it. */
-ec_err http__write(http_conn *c, const void *data, size_t n);
-/* Writes bytes to the socket as they are. */
-ec_err http__write_raw(http_conn *c, const void *data, size_t n);
-/* Closes the connection now (its close callback frees it); this calls
- * ws_closed, so only where the handler's code is not on the stack. */
-void http__close(http_conn *c);
-/* Closes it soon, from the loop: where the handler may be on the stack. */
-void http__kill(http_conn *c);
-/* Answers with a JSON error and closes after it. */
-void http__refuse(http_conn *c, int status, const char *code, const char *message);
-int64_t http__now_ms(ec_http_server *s);
-
-/* http_ws.c */
-/* The handshake's answer: 0 when the request is a WebSocket upgrade to the
- * server's subprotocol that the layer can take to ws_accept; else an HTTP
- * status, with a message. */
-int http__ws_check(http_conn *c, const char **message);
-/* Accepts the upgrade: 101, the wslay context, ws_open, then held input. */
-void http__ws_accept(http_conn *c, void *user);
-/* Input on an open WebSocket. */
-void http__ws_input(http_conn *c, const char *data, size_t n);
-/* The connection is gone: ws_closed, and the context freed. */
-void http__ws_free(http_conn *c);
-/* Output has drained: a WebSocket may want to send more or close. */
-void http__ws_drained(http_conn *c);
-
-/* http_tls.c */
-ec_err http__tls_init(ec_http_server *s, const char *cert, const char *key);
-void http__tls_free(ec_http_server *s);
-ec_err http__tls_conn(http_conn *c);
-void http__tls_conn_free(http_conn *c);
-/* Decrypts input and hands the plain text to http__input. */
-void http__tls_input(http_conn *c, const char *data, size_t n);
-ec_err http__tls_write(http_conn *c, const void *data, size_t n);
-
-/* For tests and fuzz targets: a server that does not listen, and a
- * connection over a socket the caller made (a socketpair's end). */
-ec_err http__server_new(uv_loop_t *loop, const ec_http_handler *h, const ec_http_limits_t *lim,
-                        ec_http_server **out);
-ec_err http__adopt(ec_http_server *s, int fd);
 
 #endif

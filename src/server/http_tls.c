@@ -1,6 +1,10 @@
 /* http_tls.c - TLS for the HTTP layer through OpenSSL (the one file that
  * knows its TLS API): each connection's TLS runs over two memory buffers, so
- * the socket stays libuv's and nothing here blocks. */
+ * the socket stays libuv's and nothing here blocks. A layer below http.c:
+ * records go out, plain text goes up and connections close through the
+ * server's http_conn_ops, so it does not depend on the file that calls it. */
+#include "http_tls.h"
+
 #include "http_internal.h"
 
 #include <openssl/err.h>
@@ -69,7 +73,7 @@ static ec_err flush(http_conn *c)
     char buf[16384];
     int n;
     while ((n = BIO_read(out, buf, sizeof buf)) > 0)
-        if (http__write_raw(c, buf, (size_t)n)) return EC_EIO;
+        if (c->s->ops->write_raw(c, buf, (size_t)n)) return EC_EIO;
     return EC_OK;
 }
 
@@ -78,14 +82,14 @@ void http__tls_input(http_conn *c, const char *data, size_t n)
     SSL *ssl = c->tls;
     BIO *in = SSL_get_rbio(ssl);
     if (BIO_ctrl_pending(in) + n > TLS_PENDING_MAX || BIO_write(in, data, (int)n) != (int)n) {
-        http__close(c);
+        c->s->ops->close(c);
         return;
     }
     ec_http_server *s = c->s;
     for (;;) {
         int r = SSL_read(ssl, s->plainbuf, sizeof s->plainbuf);
         if (r > 0) {
-            http__input(c, s->plainbuf, (size_t)r);
+            c->s->ops->input(c, s->plainbuf, (size_t)r);
             if (c->closed || !c->tls) return;
             continue;
         }
@@ -94,7 +98,7 @@ void http__tls_input(http_conn *c, const char *data, size_t n)
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) break;
         /* A close_notify, or a handshake or record that is not TLS. */
         flush(c);
-        if (!c->closed) http__kill(c);
+        if (!c->closed) c->s->ops->kill(c);
         return;
     }
     if (!c->closed) flush(c);
@@ -108,7 +112,7 @@ ec_err http__tls_write(http_conn *c, const void *data, size_t n)
         int r = SSL_write(c->tls, data, chunk);
         if (r <= 0) {
             ERR_clear_error();
-            http__kill(c);
+            c->s->ops->kill(c);
             return EC_EIO;
         }
         data = (const char *)data + r;

@@ -2,7 +2,13 @@
  * frames through wslay (the one file that knows it). wslay reassembles
  * fragments, answers pings and closes, checks masking and reserved bits and
  * enforces the message limit (1009); this file adds the subprotocol, text
- * only (1003), UTF-8 (1007) and a bound on what a slow reader may owe. */
+ * only (1003), UTF-8 (1007) and a bound on what a slow reader may owe.
+ *
+ * A layer below http.c: it writes, and closes its connection, only through
+ * the server's http_conn_ops, so it does not depend on the file that calls
+ * it. */
+#include "http_ws.h"
+
 #include "http_internal.h"
 
 #include <openssl/sha.h>
@@ -10,6 +16,21 @@
 #include <string.h>
 #include <strings.h>
 #include <wslay/wslay.h>
+
+struct ec_ws {
+    http_conn *c;
+    void *user;
+    void *wslay;          /* wslay_event_context_ptr */
+    const char *in;       /* input being handed to wslay */
+    size_t in_len;
+    int close_queued;
+    int opened;
+};
+
+static int64_t now_ms(const http_conn *c)
+{
+    return (int64_t)uv_now(c->s->loop);
+}
 
 /* 1 when s (n bytes) is valid UTF-8 (no overlongs, no surrogates). */
 static int utf8_valid(const unsigned char *s, size_t n)
@@ -99,7 +120,7 @@ static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
     ec_ws *w = user;
     (void)flags;
     http_conn *c = w->c;
-    if (c->closed || c->dead || http__write(c, data, len)) {
+    if (c->closed || c->dead || c->s->ops->write(c, data, len)) {
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
@@ -147,19 +168,19 @@ static void ws_pump(http_conn *c, int may_close)
     ec_ws *w = c->ws;
     if (c->closed || c->dead || !w) return;
     if (wslay_event_send(w->wslay) != 0) {
-        http__kill(c);
+        c->s->ops->kill(c);
         return;
     }
     if (!wslay_event_want_read(w->wslay) && !wslay_event_want_write(w->wslay)) {
         /* Both closes are through: end the TCP connection once written. */
-        if (!c->out_queued && may_close) http__close(c);
-        else if (!c->out_queued) http__kill(c);
-        else if (!c->linger_until_ms) c->linger_until_ms = http__now_ms(c->s) + HTTP_LINGER_MS;
+        if (!c->out_queued && may_close) c->s->ops->close(c);
+        else if (!c->out_queued) c->s->ops->kill(c);
+        else if (!c->linger_until_ms) c->linger_until_ms = now_ms(c) + HTTP_LINGER_MS;
         return;
     }
     if (w->close_queued && !c->linger_until_ms) {
         /* A peer that never answers our close is not waited for long. */
-        c->linger_until_ms = http__now_ms(c->s) + 5000;
+        c->linger_until_ms = now_ms(c) + 5000;
     }
 }
 
@@ -175,7 +196,7 @@ void http__ws_accept(http_conn *c, void *user)
     if (!w || wslay_event_context_server_init((wslay_event_context_ptr *)&w->wslay, &callbacks, w)) {
         ec_free(w);
         if (s->h.ws_closed) s->h.ws_closed(s->h.ctx, user);
-        http__close(c);
+        c->s->ops->close(c);
         return;
     }
     w->c = c;
@@ -197,7 +218,7 @@ void http__ws_accept(http_conn *c, void *user)
     w->opened = 1;
     s->stats.ws_open++;
     s->stats.ws_total++;
-    if (http__write(c, head, (size_t)n)) return; /* closed: ws_closed was called */
+    if (c->s->ops->write(c, head, (size_t)n)) return; /* closed: ws_closed was called */
     if (s->h.ws_open) s->h.ws_open(s->h.ctx, user, w);
     if (c->closed) return;
     if (c->held.len) {
@@ -230,9 +251,9 @@ void http__ws_input(http_conn *c, const char *data, size_t n)
         if (!w->close_queued) {
             static const unsigned char close_1002[] = {0x88, 0x02, 0x03, 0xEA};
             w->close_queued = 1;
-            http__write(c, close_1002, sizeof close_1002);
+            c->s->ops->write(c, close_1002, sizeof close_1002);
         }
-        if (!c->closed) http__kill(c);
+        if (!c->closed) c->s->ops->kill(c);
         return;
     }
     ws_pump(c, 1);

@@ -5,7 +5,7 @@
  * (requests, pipelined, with bodies); fuzz_ws (FUZZ_WS) opens a WebSocket
  * first and turns the input into frames: masked or not, fragmented, control
  * frames, any opcode and length. */
-#include "server/http_internal.h"
+#include "server/http.h"
 
 #include <fcntl.h>
 #include <string.h>
