@@ -965,7 +965,7 @@ ec_err ec_share_group_json(const ec_share *g, const char *site, const char *subs
     if (gr->run_s) ec_jw_str(&w, t);
     else ec_jw_null(&w);
     ec_jw_obj_end(&w);
-    return EC_OK;
+    return ec_jw_finish(&w);
 }
 
 ec_err ec_share_price(const ec_share *g, const char *site, int64_t t_s, double *price_per_kwh)
@@ -1027,5 +1027,5 @@ ec_err ec_share_prices_json(const ec_share *g, const char *site, int64_t t_ms, i
     }
     ec_jw_arr_end(&w);
     ec_jw_obj_end(&w);
-    return EC_OK;
+    return ec_jw_finish(&w);
 }

@@ -126,7 +126,7 @@ ec_err ec_share_event_json(const ec_share_event_t *ev, ec_buf *out)
     default: return EC_EINVAL;
     }
     ec_jw_obj_end(&w);
-    return EC_OK;
+    return ec_jw_finish(&w); /* a row cut short is never journaled */
 }
 
 /* ---- reading back ------------------------------------------------------------------------- */
@@ -292,7 +292,7 @@ ec_err ec_share_cmd_json(const ec_share_cmd_t *c, ec_buf *out)
         return EC_EINVAL;
     }
     ec_jw_obj_end(&w);
-    return EC_OK;
+    return ec_jw_finish(&w); /* a row cut short is never journaled */
 }
 
 ec_err ec_share_cmd_parse(const char *kind, int64_t t_ms, const char *json, size_t len, ec_share_cmd_t *c)

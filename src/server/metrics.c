@@ -111,6 +111,7 @@ void metrics__write_ocpp(const ocpp_stats_t *o, const ec_http_stats_t *http, ec_
         {"profiles_sent", "SetChargingProfile calls the power sharing sent.", o->profiles_sent},
         {"profiles_accepted", "Charging profiles the chargers accepted.", o->profiles_accepted},
         {"profiles_refused", "Charging profiles refused, failed or unanswered.", o->profiles_refused},
+        {"journal_failures", "Events or commands of the power sharing the journal could not keep.", o->journal_failures},
         {"auth_limited", "Handshakes refused for too many failed password attempts (429).", o->auth_limited},
         {"auth_slow", "Passwords checked with Argon2id on the worker pool.", o->auth_slow},
         {"auth_cached", "Passwords found already verified in memory (no slow check).", o->auth_cached},

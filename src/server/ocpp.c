@@ -71,6 +71,7 @@ ocpp_stats_t ocpp__stats(const ocpp_cs *cs)
     smart_stats_t m = smart__stats(cs->smart);
     o.allocations = m.allocations, o.profiles_sent = m.profiles_sent;
     o.profiles_accepted = m.profiles_accepted, o.profiles_refused = m.profiles_refused;
+    o.journal_failures = m.journal_failures;
     return o;
 }
 

@@ -33,6 +33,7 @@ typedef struct {
     int64_t auth_cached;   /* passwords found already verified (no slow check) */
     int64_t cut;           /* connections closed as their charger was deleted or changed */
     int64_t allocations, profiles_sent, profiles_accepted, profiles_refused; /* power sharing */
+    int64_t journal_failures;
 } ocpp_stats_t;
 
 /* Starts the central system over store on loop; the returned value serves

@@ -89,7 +89,12 @@ static void feed(smart *m, ec_share_event_t *ev)
 {
     ev->t_ms = now_ms();
     ec_buf_reset(&m->jbuf);
-    if (!ec_share_event_json(ev, &m->jbuf)) journal(m, ev->t_ms, 0, ec_share_event_name(ev->kind), m->jbuf.data);
+    if (!ec_share_event_json(ev, &m->jbuf)) {
+        journal(m, ev->t_ms, 0, ec_share_event_name(ev->kind), m->jbuf.data);
+    } else { /* the engine still gets it: the chargers come first, the replay will say so */
+        m->stats.journal_failures++;
+        ec_log(EC_LOG_ERROR, "smart: a %s event too large for the journal", ec_share_event_name(ev->kind));
+    }
     if (ec_share_feed(m->eng, ev)) ec_log(EC_LOG_WARN, "smart: the engine refused a %s event", ec_share_event_name(ev->kind));
     drain(m);
 }
@@ -247,6 +252,7 @@ static void drain(smart *m)
         ec_share_cmd_t cmd = EC_VEC_AT(&m->out, ec_share_cmd_t, m->out_head++);
         ec_buf_reset(&m->jbuf);
         if (!ec_share_cmd_json(&cmd, &m->jbuf)) journal(m, cmd.t_ms, 1, ec_share_cmd_name(cmd.kind), m->jbuf.data);
+        else m->stats.journal_failures++;
         if (cmd.kind != EC_SC_LIMIT) continue; /* a price: the journal is where it is published */
         sm_cp *c = cp_state(m, cmd.cp, 1);
         if (!c || !m->io.connected(m->io.ctx, cmd.cp)) {
