@@ -35,7 +35,7 @@
 #define EC_SHARE_QUANTUM_W 100     /* limits move in steps of this, rounded down */
 #define EC_SHARE_DEFAULT_MAX_W 150000 /* an EVSE that does not say its power */
 #define EC_SHARE_METER_SPACING_MS 1000 /* meter readings alone allocate a group at most this often */
-#define EC_SHARE_GROUPS_PER_TICK 8  /* groups one tick allocates at most; the rest at the next ticks */
+#define EC_SHARE_GROUPS_PER_TICK 4  /* groups one tick allocates at most; the rest at the next ticks */
 
 typedef enum {
     EC_SE_RESET = 1,  /* the hub started: everything before is forgotten */

@@ -19,7 +19,7 @@
 
 #define WAKE_MS 1000      /* the loop wakes at least this often, for control intervals */
 #define REFRESH_MS 1000   /* the register is looked at again at most this often */
-#define REFRESH_SLICE 32  /* documents read again per loop turn */
+#define REFRESH_SLICE 8   /* documents read again per loop turn */
 #define TX_PROFILE_ID 1000 /* + connector */
 #define CP_PROFILE_ID 1
 
