@@ -8,6 +8,7 @@
 
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define JOURNAL_FILE_MAX ((size_t)1 << 30) /* bytes of a journal file import reads */
 
@@ -53,6 +54,14 @@ const cli_cmd cmd_replay = {
 static ec_err open_db(const cli_args *a, ec_store **s)
 {
     return ec_store_open(cli_get(a, "db") ? cli_get(a, "db") : "ecorridor.db", s);
+}
+
+/* A database to read: one that is not there is an error, not a new empty file. */
+static ec_err open_existing(const cli_args *a, ec_store **s)
+{
+    const char *path = cli_get(a, "db") ? cli_get(a, "db") : "ecorridor.db";
+    if (access(path, F_OK)) return ec_fail(EC_ENOTFOUND, "%s: no such database", path);
+    return ec_store_open(path, s);
 }
 
 /* --from/--to as Unix milliseconds; 0 when absent. */
@@ -142,7 +151,7 @@ static int run_export(int argc, char **argv)
     if (fmt && strcmp(fmt, "jsonl") && strcmp(fmt, "csv"))
         return cli_usage_error(&cmd_journal_export, "--format is jsonl or csv, not \"%s\"", fmt);
     ec_store *s;
-    ec_err rc = open_db(&a, &s);
+    ec_err rc = open_existing(&a, &s);
     if (rc) return cli_error(rc);
     export_ctx x = {stdout, fmt && !strcmp(fmt, "csv"), {0}, 0};
     const char *out = cli_get(&a, "out");
@@ -393,7 +402,7 @@ static int run_replay(int argc, char **argv)
     x.check = cli_flag(&a, "check"), x.json = cli_flag(&a, "json");
     ec_vec_init(&x.issued, sizeof(ec_share_cmd_t));
     ec_store *s;
-    ec_err rc = open_db(&a, &s);
+    ec_err rc = open_existing(&a, &s);
     if (rc) return cli_error(rc);
     rc = ec_share_new(on_issue, &x, &x.eng);
     if (!rc) rc = ec_store_journal_each(s, 0, x.to_ms, count_rows, &x.total);

@@ -951,6 +951,12 @@ async function smartTest() {
     const sum = JSON.parse(r.stdout.trim().split('\n').pop());
     check(r.status === 0 && sum.equal === true && sum.commands === rows.filter((x) => x.type === 'command' && x.t_ms >= midMs).length,
         'replay --from --check --json: ' + r.stdout.slice(-300));
+    // A database that is not there is an error, not a new empty file; a bad time is a usage error.
+    const none = path.join(TMP, 'no-such.db');
+    r = spawnSync(ECORRIDOR, ['replay', '--db', none, '--check'], { encoding: 'utf8' });
+    check(r.status === 1 && /no such database/.test(r.stderr) && !fs.existsSync(none), 'replay of a missing database: ' + r.status + ' ' + r.stderr);
+    r = spawnSync(ECORRIDOR, ['replay', '--db', db, '--from', 'yesterday'], { encoding: 'utf8' });
+    check(r.status === 2, 'replay --from yesterday is a usage error: ' + r.status);
     // And it would see a difference: one limit the hub sent, changed in a copy of the journal.
     const copy = path.join(TMP, 'smart-tampered.db');
     fs.copyFileSync(db, copy);
