@@ -30,11 +30,11 @@
 #include "ecorridor/ec_session.h"
 
 #define EC_SHARE_MAX_CONNECTORS 16 /* connectors of a charge point (OCPP: 1..16) */
-#define EC_SHARE_MAX_SITES 64      /* sites in one group */
 #define EC_SHARE_HORIZON 288       /* control periods the optimising step looks ahead */
 #define EC_SHARE_QUANTUM_W 100     /* limits move in steps of this, rounded down */
 #define EC_SHARE_DEFAULT_MAX_W 150000 /* an EVSE that does not say its power */
 #define EC_SHARE_METER_SPACING_MS 1000 /* meter readings alone allocate a group at most this often */
+#define EC_SHARE_MAX_TIME_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z: the latest time an event may have */
 #define EC_SHARE_GROUPS_PER_TICK 4  /* groups one tick allocates at most; the rest at the next ticks */
 
 typedef enum {
@@ -48,7 +48,8 @@ typedef enum {
     EC_SE_TX_METER,   /* tx, delivered_wh */
     EC_SE_TX_STOP,    /* tx */
     EC_SE_PLAN,       /* tx, requested_wh (< 0: unchanged), departure_s (0: unchanged) */
-    EC_SE_RESULT,     /* cp, accepted: the charger's answer to the command out to it */
+    EC_SE_RESULT,     /* cp, accepted: the charger's answer to the command out to it (1 accepted,
+                       * 0 refused, -1 no answer: a timeout, an error, the connection gone) */
     EC_SE_TICK,       /* allocate the groups due (at most EC_SHARE_GROUPS_PER_TICK, in turn), send what changed */
     EC_SE_COUNT
 } ec_share_event_kind;

@@ -24,7 +24,8 @@ static int64_t days_to_year(int64_t y)
 int64_t ec_year_start_s(int64_t t_s)
 {
     int64_t day = t_s >= 0 ? t_s / 86400 : -((-t_s + 86399) / 86400);
-    int64_t y = 1970 + day / 366; /* at or before the year */
+    /* Within a year of it (a Gregorian year is 146097/400 days); then one step or two. */
+    int64_t y = 1970 + (day >= 0 ? day * 400 / 146097 : -((-day * 400 + 146096) / 146097));
     while (days_to_year(y + 1) <= day) y++;
     while (days_to_year(y) > day) y--;
     return days_to_year(y) * 86400;

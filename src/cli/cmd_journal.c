@@ -6,6 +6,7 @@
 #include "ecorridor/ec_share.h"
 #include "ecorridor/ec_store.h"
 
+#include <math.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -133,8 +134,9 @@ static ec_err export_row(void *ctx, const ec_journal_row_t *r)
         ec_buf_append(&x->line, r->data, r->len);
         ec_buf_append(&x->line, "}\n", 2);
     }
-    if (!x->line.data || fwrite(x->line.data, 1, x->line.len, x->f) != x->line.len)
-        return ec_fail(EC_EIO, "writing the journal: %s", x->line.data ? "short write" : "a row too large");
+    if (ec_buf_error(&x->line) || !x->line.data)
+        return ec_fail(EC_ELIMIT, "journal row %lld is too large to write", (long long)r->seq);
+    if (fwrite(x->line.data, 1, x->line.len, x->f) != x->line.len) return ec_fail(EC_EIO, "writing the journal: short write");
     x->rows++;
     return EC_OK;
 }
@@ -219,12 +221,16 @@ static ec_err import_jsonl(ec_store *s, const char *name, const char *text, size
             ec_json *d = ec_json_get(j, "data");
             if (!rc && (ec_json_number(ec_json_get(j, "t_ms"), &t) || type < 0 || !kind || !ec_json_is_object(d)))
                 rc = ec_fail(EC_EPARSE, "%s: a row needs t_ms, type (event or command), kind and data (an object)", where);
+            if (!rc && (t != floor(t) || t < 0 || t > (double)EC_SHARE_MAX_TIME_MS))
+                rc = ec_fail(EC_ERANGE, "%s: t_ms must be whole milliseconds from 1970 to the year 9999", where);
             if (!rc) {
                 ec_buf_reset(&data);
                 ec_jw w;
                 ec_jw_init(&w, &data);
                 ec_jw_value(&w, d);
-                rc = data.data ? check_row(where, type, kind, (int64_t)t, data.data, data.len) : EC_ELIMIT;
+                rc = ec_jw_finish(&w);
+                if (rc) rc = ec_fail(rc, "%s: the row's data is too large", where);
+                else rc = check_row(where, type, kind, (int64_t)t, data.data, data.len);
             }
             if (!rc) rc = ec_store_journal_append(s, (int64_t)t, type, kind, data.data);
             ec_json_free(j);
@@ -251,7 +257,7 @@ static ec_err import_csv(ec_store *s, const char *name, const char *text, size_t
         int64_t t;
         int type = (size_t)cy < r.nfields ? type_of(r.fields[cy]) : -1;
         if ((size_t)ct >= r.nfields || (size_t)ck >= r.nfields || (size_t)cd >= r.nfields || ec_parse_i64(r.fields[ct], &t) ||
-            type < 0) {
+            type < 0 || t < 0 || t > EC_SHARE_MAX_TIME_MS) {
             rc = ec_fail(EC_EPARSE, "%s: a row needs t_ms (an integer), type (event or command), kind and data", where);
             break;
         }

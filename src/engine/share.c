@@ -52,8 +52,8 @@ typedef struct {
     char key[EC_REG_ID_MAX + 8]; /* "sub:ID" or "site:ID" */
     int substation;           /* index into g->subs; -1 none */
     int controlled;           /* some site has a policy and some limit applies */
-    int sites[EC_SHARE_MAX_SITES]; /* indices into g->sites */
-    int n_sites;
+    int *sites;               /* indices into g->sites */
+    int n_sites, cap_sites;
     ec_vec members;           /* int: indices into g->sess of its sessions */
     ec_vec cps;               /* int: indices into g->cps of its charge points */
     int dirty;                /* 1: meter readings changed (may wait), 2: anything else (at once) */
@@ -206,7 +206,12 @@ static int group_of(ec_share *g, int si)
         ec_map_put(&g->by_group, h(key), (uint64_t)gi + 1);
     }
     gr_group *gr = GROUP(g, gi);
-    if (gr->n_sites == EC_SHARE_MAX_SITES) return -1;
+    if (gr->n_sites == gr->cap_sites) {
+        int cap = gr->cap_sites ? gr->cap_sites * 2 : 4;
+        int *ns = ec_realloc(gr->sites, (size_t)cap * sizeof *ns);
+        if (!ns) return -1;
+        gr->sites = ns, gr->cap_sites = cap;
+    }
     gr->sites[gr->n_sites++] = si;
     st->group = gi;
     group_controlled(g, gr);
@@ -270,10 +275,13 @@ static ec_err on_substation(ec_share *g, const ec_substation_power_t *p)
 
 /* ---- commands ----------------------------------------------------------------------------- */
 
-static void enqueue(gr_cp *c, int item)
+/* 1 when item was queued; 0 when the queue is full (its flag stays clear, so the next run queues
+ * it again). */
+static int enqueue(gr_cp *c, int item)
 {
-    if (c->q_len == QUEUE) return; /* the next run queues it again */
+    if (c->q_len == QUEUE) return 0;
     c->queue[(c->q_head + c->q_len++) % QUEUE] = item;
+    return 1;
 }
 
 /* The most a session may draw now: the limit its charger accepted, else
@@ -370,18 +378,29 @@ static void on_result(ec_share *g, const ec_share_event_t *ev)
     int si = c->inflight_tx ? find_tx(g, c->inflight_tx) : -1;
     gr_sess *s = si >= 0 ? SESS(g, si) : NULL;
     if (s) s->rising_w = 0;
-    if (ev->accepted) {
+    if (ev->accepted == 1) {
         g->stats.accepted++;
         c->accepted++;
         if (!c->inflight_tx) c->max_sent_w = c->inflight_w;
         else if (s) s->sent_w = c->inflight_w;
+    } else if (ev->accepted < 0) {
+        /* No answer (a timeout, an error, the connection gone): the charger may have applied it.
+         * What it holds is counted at the higher of the two until a later answer says. */
+        g->stats.refused++;
+        if (!c->inflight_tx) {
+            if (c->max_sent_w >= 0 && c->inflight_w > c->max_sent_w) c->max_sent_w = c->inflight_w;
+        } else if (s && s->sent_w >= 0 && c->inflight_w > s->sent_w) {
+            s->sent_w = c->inflight_w;
+        }
     } else {
         g->stats.refused++;
     }
     if (c->group >= 0) {
         gr_group *gr = GROUP(g, c->group);
         if (c->inflight == 2 && gr->inflight_dec > 0) gr->inflight_dec--;
-        gr->dirty = 2; /* raises may follow now */
+        /* Raises may follow an accepted limit at once; after a refusal the next control interval
+         * tries again, not every loop turn. */
+        if (ev->accepted == 1) gr->dirty = 2;
     }
     c->inflight = 0;
     pump(g, ci);
@@ -638,19 +657,26 @@ static void run_group(ec_share *g, int gi)
         which[k++] = (int)i;
     }
     const ec_substation_power_t *sub = gr->substation >= 0 ? SUB(g, gr->substation) : NULL;
-    double site_lim[EC_SHARE_MAX_SITES];
+    double *site_lim = ec_malloc((size_t)gr->n_sites * sizeof *site_lim);
+    ec_alloc_site_t *sites = ec_malloc((size_t)gr->n_sites * sizeof *sites);
+    if (!site_lim || !sites) {
+        ec_free(site_lim);
+        ec_free(sites);
+        goto done;
+    }
     for (int s = 0; s < gr->n_sites; s++) site_lim[s] = SITE(g, gr->sites[s])->p.limit_w;
     ec_share_limits_t lim = {sub ? sub->capacity_w : 0, site_lim, (size_t)gr->n_sites,
                              sub && sub->base_w.n ? &sub->base_w : NULL, sub && sub->renew_w.n ? &sub->renew_w : NULL,
                              sub && sub->prices.n ? &sub->prices : NULL, 1, 0, EC_SHARE_HORIZON};
     ec_alloc_grid_t grid;
     ec_share_horizon(&lim, as, n, now_s, period, head, other, price, &grid);
-    ec_alloc_site_t sites[EC_SHARE_MAX_SITES];
     for (int s = 0; s < gr->n_sites; s++) {
         const gr_site *st = SITE(g, gr->sites[s]);
         sites[s] = (ec_alloc_site_t){st->algo, st->p.limit_w};
     }
     if (n) ec_alloc_sites(sites, (size_t)gr->n_sites, as, n, &grid, w);
+    ec_free(site_lim);
+    ec_free(sites);
     g->stats.allocations++;
     gr->run_s = now_s;
     for (size_t j = 0; j < n; j++) {
@@ -688,15 +714,16 @@ static void run_group(ec_share *g, int gi)
             gr_sess *s = SESS(g, which[j]);
             if (s->cp == (int)i && (s->sent_w < 0 || s->next_w < s->sent_w - 0.5) && s->next_w < eff_sess(g, s) - 0.5 &&
                 !s->queued)
-                s->queued = 1, enqueue(c, which[j] + 1);
+                s->queued = enqueue(c, which[j] + 1);
         }
         if ((c->max_sent_w < 0 || fabs(c->max_next_w - c->max_sent_w) > 0.5) && !c->max_queued)
-            c->max_queued = 1, enqueue(c, 0);
+            c->max_queued = enqueue(c, 0);
         for (size_t j = 0; j < n; j++) {
             gr_sess *s = SESS(g, which[j]);
             if (s->cp != (int)i || !(s->next_w > s->sent_w + 0.5 && s->next_w > eff_sess(g, s) - 0.5)) continue;
             if (s->next_w > s->rising_w) s->rising_w = s->next_w; /* held from now, also when already queued */
-            if (!s->queued) s->queued = 1, enqueue(c, which[j] + 1);
+            if (!s->queued) s->queued = enqueue(c, which[j] + 1);
+            if (!s->queued) s->rising_w = 0; /* not queued: not held either */
         }
     }
     GROUP_CPS(gr, gk, i) pump(g, (int)i);
@@ -758,6 +785,7 @@ static void clear(ec_share *g)
     for (size_t i = 0; i < g->groups.len; i++) {
         ec_vec_free(&GROUP(g, i)->members);
         ec_vec_free(&GROUP(g, i)->cps);
+        ec_free(GROUP(g, i)->sites);
     }
     for (size_t i = 0; i < g->sites.len; i++) ec_site_power_free(&SITE(g, i)->p);
     for (size_t i = 0; i < g->subs.len; i++) ec_substation_power_free(SUB(g, i));

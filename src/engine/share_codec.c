@@ -1,11 +1,12 @@
 /* share_codec.c - the journal's form of the power sharing's events and
  * commands: a kind by name and the fields as a JSON object. Numbers are
- * written so they read back to the same double (%.17g): a replay must see
+ * written so they read back to the same double (the shortest of %.15g..%.17g that does): a replay must see
  * exactly what the hub's engine saw. */
 #include "ecorridor/ec_share.h"
 #include "ecorridor/ec_json.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const event_names[EC_SE_COUNT] = {
@@ -22,10 +23,20 @@ const char *ec_share_cmd_name(ec_share_cmd_kind k)
     return k == EC_SC_LIMIT ? "limit" : k == EC_SC_PRICE ? "price" : NULL;
 }
 
+/* The shortest decimal that reads back as v exactly (0.1 as "0.1", not 17 digits). */
+static void exact(char b[40], double v)
+{
+    if (!isfinite(v)) v = 0;
+    for (int p = 15; p <= 17; p++) {
+        snprintf(b, 40, "%.*g", p, v);
+        if (strtod(b, NULL) == v) return;
+    }
+}
+
 static void num(ec_jw *w, const char *key, double v)
 {
     char b[40];
-    snprintf(b, sizeof b, "%.17g", isfinite(v) ? v : 0.0);
+    exact(b, v);
     ec_jw_key(w, key);
     ec_jw_raw(w, b);
 }
@@ -51,7 +62,7 @@ static void series(ec_jw *w, const char *key, const ec_series_t *s)
     ec_jw_arr_begin(w);
     for (size_t i = 0; i < s->n; i++) {
         char b[40];
-        snprintf(b, sizeof b, "%.17g", s->v[i]);
+        exact(b, s->v[i]);
         ec_jw_raw(w, b);
     }
     ec_jw_arr_end(w);
@@ -77,7 +88,7 @@ ec_err ec_share_event_json(const ec_share_event_t *ev, ec_buf *out)
             ec_jw_arr_begin(&w);
             ec_jw_str(&w, p->evse[i].uid);
             char b[40];
-            snprintf(b, sizeof b, "%.17g", p->evse[i].max_w);
+            exact(b, p->evse[i].max_w);
             ec_jw_raw(&w, b);
             ec_jw_arr_end(&w);
         }
@@ -220,6 +231,7 @@ ec_err ec_share_event_parse(const char *kind, int64_t t_ms, const char *json, si
     ev->kind = (ec_share_event_kind)kind_of(kind);
     ev->t_ms = t_ms;
     if (!ev->kind) return ec_fail(EC_EPARSE, "unknown event kind \"%s\"", kind ? kind : "");
+    if (t_ms < 0 || t_ms > EC_SHARE_MAX_TIME_MS) return ec_fail(EC_ERANGE, "an event's time out of range");
     ec_json *j = NULL;
     ec_err rc = ec_json_load_buf(json, len, "event", &j);
     if (rc) return rc;
@@ -253,8 +265,8 @@ ec_err ec_share_event_parse(const char *kind, int64_t t_ms, const char *json, si
     }
     case EC_SE_CP_DOWN: bad = bad || get_str(j, "cp", ev->cp, sizeof ev->cp); break;
     case EC_SE_RESULT:
-        bad = bad || get_str(j, "cp", ev->cp, sizeof ev->cp) || get_int(j, "accepted", &v);
-        ev->accepted = v != 0;
+        bad = bad || get_str(j, "cp", ev->cp, sizeof ev->cp) || get_int(j, "accepted", &v) || v < -1 || v > 1;
+        ev->accepted = (int)v;
         break;
     case EC_SE_TX_START: {
         char uid[EC_REG_ID_MAX + 1];
@@ -275,6 +287,8 @@ ec_err ec_share_event_parse(const char *kind, int64_t t_ms, const char *json, si
     default: break;
     }
     ec_json_free(j);
+    int has_tx = ev->kind == EC_SE_TX_START || ev->kind == EC_SE_TX_METER || ev->kind == EC_SE_TX_STOP || ev->kind == EC_SE_PLAN;
+    if (!bad && has_tx && ev->tx <= 0) bad = 1; /* 0 would be a charge point's maximum */
     return bad ? ec_fail(EC_EPARSE, "a %s event with missing or malformed fields", kind) : EC_OK;
 }
 
@@ -299,6 +313,7 @@ ec_err ec_share_cmd_parse(const char *kind, int64_t t_ms, const char *json, size
 {
     memset(c, 0, sizeof *c);
     c->t_ms = t_ms;
+    if (t_ms < 0 || t_ms > EC_SHARE_MAX_TIME_MS) return ec_fail(EC_ERANGE, "a command's time out of range");
     c->kind = kind && !strcmp(kind, "limit") ? EC_SC_LIMIT : kind && !strcmp(kind, "price") ? EC_SC_PRICE : 0;
     if (!c->kind) return ec_fail(EC_EPARSE, "unknown command kind \"%s\"", kind ? kind : "");
     ec_json *j = NULL;
@@ -311,6 +326,7 @@ ec_err ec_share_cmd_parse(const char *kind, int64_t t_ms, const char *json, size
               v > EC_SHARE_MAX_CONNECTORS || get_int(j, "tx", &c->tx) || get_num(j, "limit_w", &c->limit_w) ||
               get_int(j, "lowers", &lowers);
         c->connector = (int)v, c->lowers = lowers != 0;
+        if (c->tx < 0 || (c->tx == 0) != (c->connector == 0)) bad = 1; /* a session's limit names it, a maximum none */
     } else {
         bad = bad || get_str(j, "group", c->group, sizeof c->group) || get_num(j, "price_per_kwh", &c->price_per_kwh);
     }

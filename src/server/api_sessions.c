@@ -1014,6 +1014,8 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
     }
     a->metrics.store_writes++;
     smart__plan(ocpp__smart(a->ocpp), txid, kwh >= 0 ? kwh * 1000 : -1, dep);
+    /* The answer says the plan is kept: its journal row is committed before it goes. */
+    if (a->ocpp) ocpp__flush(a->ocpp);
     double req_wh = -1;
     int64_t dep_s = 0;
     ec_store_plan_get(a->store, txid, &req_wh, &dep_s);

@@ -68,12 +68,15 @@ static int64_t now_ms(void)
 
 /* ---- the journal and the engine ------------------------------------------------------- */
 
-static void journal(smart *m, int64_t t_ms, int command, const char *kind, const char *data)
+/* 0 when the row is in the turn's write. */
+static int journal(smart *m, int64_t t_ms, int command, const char *kind, const char *data)
 {
     if (m->io.begin_write(m->io.ctx) || ec_store_journal_append(m->store, t_ms, command, kind, data)) {
         m->stats.journal_failures++;
         ec_log(EC_LOG_ERROR, "smart: the journal lost a %s: %s", kind, ec_errmsg());
+        return -1;
     }
+    return 0;
 }
 
 static void on_cmd(void *ctx, const ec_share_cmd_t *c)
@@ -83,6 +86,7 @@ static void on_cmd(void *ctx, const ec_share_cmd_t *c)
 }
 
 static void drain(smart *m);
+static void on_wake(uv_timer_t *t);
 
 /* Journals ev (stamped now) and gives it to the engine. */
 static void feed(smart *m, ec_share_event_t *ev)
@@ -227,8 +231,9 @@ static void on_profile_done(void *ctx, const char *cp, uint64_t serial, const ch
     smart *m = ctx;
     sm_cp *c = cp_state(m, cp, 0);
     if (!c || c->call_epoch != c->epoch || c->serial != serial) return; /* the engine forgot that call */
-    int ok = status && !strcmp(status, "Accepted");
-    if (ok) {
+    /* No status: a timeout, an error or the connection gone; the charger may have applied it. */
+    int ok = !status ? -1 : !strcmp(status, "Accepted");
+    if (ok == 1) {
         m->stats.profiles_accepted++;
     } else {
         m->stats.profiles_refused++;
@@ -251,9 +256,12 @@ static void drain(smart *m)
     while (m->out_head < m->out.len) {
         ec_share_cmd_t cmd = EC_VEC_AT(&m->out, ec_share_cmd_t, m->out_head++);
         ec_buf_reset(&m->jbuf);
-        if (!ec_share_cmd_json(&cmd, &m->jbuf)) journal(m, cmd.t_ms, 1, ec_share_cmd_name(cmd.kind), m->jbuf.data);
-        else m->stats.journal_failures++;
+        int kept = !ec_share_cmd_json(&cmd, &m->jbuf) && !journal(m, cmd.t_ms, 1, ec_share_cmd_name(cmd.kind), m->jbuf.data);
         if (cmd.kind != EC_SC_LIMIT) continue; /* a price: the journal is where it is published */
+        if (!kept) { /* a charger gets no command the journal does not have: the engine hears "refused" */
+            result(m, cmd.cp, 0);
+            continue;
+        }
         sm_cp *c = cp_state(m, cmd.cp, 1);
         if (!c || !m->io.connected(m->io.ctx, cmd.cp)) {
             result(m, cmd.cp, 0); /* gone: its going away reaches the engine too */
@@ -336,9 +344,11 @@ static void feed_site(smart *m, const char *id, int only_changed)
     memset(&p, 0, sizeof p);
     if (!read_site(m, id, &p)) {
         const ec_site_power_t *now = ec_share_site(m->eng, id);
+        /* The engine keeps a site in the group it first saw it in (docs/engine.md): a new
+         * substation_id is no change to it until a restart. */
+        if (now) snprintf(p.substation_id, sizeof p.substation_id, "%s", now->substation_id);
+        if (p.substation_id[0] && !ec_share_substation(m->eng, p.substation_id)) feed_substation(m, p.substation_id, 0);
         if (!only_changed || !now || !ec_site_power_equal(now, &p)) {
-            if (!now && p.substation_id[0] && !ec_share_substation(m->eng, p.substation_id))
-                feed_substation(m, p.substation_id, 0);
             ec_share_event_t ev;
             memset(&ev, 0, sizeof ev);
             ev.kind = EC_SE_SITE, ev.site_power = &p;
@@ -397,6 +407,8 @@ void smart__run(smart *m)
         memset(&ev, 0, sizeof ev);
         ev.kind = EC_SE_TICK;
         feed(m, &ev);
+        /* A tick allocates a few groups; the loop comes round again at once for the rest. */
+        if (m->timer_open && ec_share_due(m->eng, ev.t_ms)) uv_timer_start(&m->timer, on_wake, 0, WAKE_MS);
     }
 }
 

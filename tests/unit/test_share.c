@@ -239,11 +239,15 @@ static void run(uint64_t seed, int via_journal, world *w, int n_events)
         } else if (what < 62) { /* the limit changes */
             w->capacity_w = r.sub.capacity_w = 5000 + pick(200) * 1000;
             ev.kind = EC_SE_SUBSTATION, ev.substation_power = &r.sub;
-        } else if (what < 85 && p->out && p->up) { /* the charger answers */
-            int ok = pick(5) != 0;
+        } else if (what < 85 && p->out && p->up) { /* the charger answers, refuses, or says nothing */
+            int ok = pick(6), x = p->cmd.connector;
+            ok = ok == 0 ? 0 : ok == 1 ? -1 : 1;
             ev.kind = EC_SE_RESULT, ev.accepted = ok;
-            if (ok && !p->cmd.connector) p->max_held_w = p->cmd.limit_w;
-            else if (ok && p->c[p->cmd.connector].tx == p->cmd.tx) p->c[p->cmd.connector].held_w = p->cmd.limit_w;
+            double *held = !x ? &p->max_held_w : p->c[x].tx == p->cmd.tx ? &p->c[x].held_w : NULL;
+            if (held && ok == 1) *held = p->cmd.limit_w;
+            /* No answer: it may have applied it, so a limit held counts at the higher of the two
+             * (no limit held stays none: the EVSE's power is the most it can draw anyway). */
+            if (held && ok < 0 && *held >= 0 && p->cmd.limit_w > *held) *held = p->cmd.limit_w;
             p->out = 0;
         } else {
             ev.kind = EC_SE_TICK;
@@ -394,6 +398,111 @@ static void test_by_hand(void **state)
     ec_share_free(e);
 }
 
+/* More sessions at one charger than its queue holds, and more sites behind one substation than
+ * the engine once had room for: every session still gets its limit. */
+static void test_many(void **state)
+{
+    (void)state;
+    static world w;
+    memset(&w, 0, sizeof w);
+    ec_share *e;
+    assert_int_equal(ec_share_new(on_cmd, &w, &e), EC_OK);
+    int64_t t = 1767225600000LL;
+    ec_substation_power_t sub;
+    memset(&sub, 0, sizeof sub);
+    snprintf(sub.id, sizeof sub.id, "s");
+    sub.capacity_w = 100000, w.capacity_w = 100000;
+    ec_share_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_SUBSTATION, ev.t_ms = t, ev.substation_power = &sub;
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    static ec_power_evse_t evse[70];
+    static ec_site_power_t site[70];
+    for (int i = 0; i < 70; i++) {
+        snprintf(evse[i].uid, sizeof evse[i].uid, "E%d", i);
+        evse[i].max_w = 22000;
+        site[i] = (ec_site_power_t){"", "s", 1, "fcfs", 0, 60, 60, 0, &evse[i], 1};
+        snprintf(site[i].id, sizeof site[i].id, "site-%d", i);
+        memset(&ev, 0, sizeof ev);
+        ev.kind = EC_SE_SITE, ev.t_ms = t, ev.site_power = &site[i];
+        assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    }
+    /* The 70th site's charger, with 70 sessions at once (a charger that never stopped them). */
+    w.n_cp = 1;
+    model_cp *p = &w.cp[0];
+    snprintf(p->id, sizeof p->id, "CP-X");
+    p->n_conn = 1, p->up = 1, p->max_held_w = -1;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_CP_UP, ev.t_ms = t, ev.serial = 1;
+    snprintf(ev.cp, sizeof ev.cp, "CP-X");
+    snprintf(ev.site, sizeof ev.site, "site-69");
+    snprintf(ev.evse_uid[1], sizeof ev.evse_uid[1], "E69");
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    for (int k = 0; k < 70; k++) {
+        ev.kind = EC_SE_TX_START, ev.tx = 1000 + k, ev.connector = 1, ev.start_s = t / 1000, ev.requested_wh = -1;
+        assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    }
+    /* Answer everything, tick, until quiet: each of the 70 sessions has had a TxProfile. */
+    int got[70] = {0};
+    int seen = 0;
+    for (int round = 0; round < 400; round++) {
+        for (; seen < w.n_log; seen++)
+            if (w.log[seen].kind == EC_SC_LIMIT && w.log[seen].tx >= 1000 && w.log[seen].tx < 1070) got[w.log[seen].tx - 1000] = 1;
+        memset(&ev, 0, sizeof ev);
+        ev.t_ms = t += 1000;
+        if (p->out) {
+            ev.kind = EC_SE_RESULT, ev.accepted = 1;
+            snprintf(ev.cp, sizeof ev.cp, "CP-X");
+            p->out = 0;
+        } else {
+            ev.kind = EC_SE_TICK;
+            t += 60000, ev.t_ms = t;
+        }
+        assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    }
+    for (int k = 0; k < 70; k++)
+        if (!got[k]) fail_msg("session %d of 70 at one charger never got a limit", k);
+    ec_buf b;
+    ec_buf_init(&b, 1u << 20);
+    assert_int_equal(ec_share_group_json(e, "site-69", NULL, t, &b), EC_OK); /* the 70th site is in the group */
+    assert_non_null(strstr(b.data, "\"controlled\":true"));
+    ec_buf_free(&b);
+    ec_share_free(e);
+}
+
+/* The journal's reader refuses times outside 1970..9999 and a session numbered 0. */
+static void test_codec_bounds(void **state)
+{
+    (void)state;
+    ec_share_event_t ev;
+    ec_share_cmd_t c;
+    ec_site_power_t site;
+    ec_substation_power_t sub;
+    memset(&site, 0, sizeof site);
+    memset(&sub, 0, sizeof sub);
+    assert_int_equal(ec_share_event_parse("tick", 1000, "{}", 2, &ev, &site, &sub), EC_OK);
+    assert_int_not_equal(ec_share_event_parse("tick", -5, "{}", 2, &ev, &site, &sub), EC_OK);
+    assert_int_not_equal(ec_share_event_parse("tick", EC_SHARE_MAX_TIME_MS + 1, "{}", 2, &ev, &site, &sub), EC_OK);
+    const char *m0 = "{\"tx\":0,\"delivered_wh\":5}";
+    assert_int_not_equal(ec_share_event_parse("tx_meter", 1000, m0, strlen(m0), &ev, &site, &sub), EC_OK);
+    const char *r2 = "{\"cp\":\"A\",\"accepted\":2}";
+    assert_int_not_equal(ec_share_event_parse("result", 1000, r2, strlen(r2), &ev, &site, &sub), EC_OK);
+    const char *l0 = "{\"cp\":\"A\",\"connector\":1,\"tx\":0,\"limit_w\":5,\"lowers\":0}";
+    assert_int_not_equal(ec_share_cmd_parse("limit", 1000, l0, strlen(l0), &c), EC_OK);
+    /* Numbers go out as the shortest text that reads back the same. */
+    ec_share_cmd_t x;
+    memset(&x, 0, sizeof x);
+    x.kind = EC_SC_PRICE, x.t_ms = 1000, x.price_per_kwh = 0.1;
+    snprintf(x.group, sizeof x.group, "sub:s");
+    ec_buf b;
+    ec_buf_init(&b, 4096);
+    assert_int_equal(ec_share_cmd_json(&x, &b), EC_OK);
+    assert_non_null(strstr(b.data, "\"price_per_kwh\":0.1}"));
+    ec_buf_free(&b);
+    ec_site_power_free(&site);
+    ec_substation_power_free(&sub);
+}
+
 static void test_series_rule(void **state)
 {
     (void)state;
@@ -426,6 +535,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_series_rule),
         cmocka_unit_test(test_by_hand),
+        cmocka_unit_test(test_many),
+        cmocka_unit_test(test_codec_bounds),
         cmocka_unit_test(test_random_sequences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
