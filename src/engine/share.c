@@ -751,6 +751,7 @@ done:
 /* What a tick at t_ms would do to group gr: 0 nothing, 1 allocate it. */
 static int group_due(const ec_share *g, const gr_group *gr, int64_t t_ms)
 {
+    if (!gr->controlled) return 0; /* nothing to allocate (its flag waits until it is) */
     if (gr->dirty == 2) return 1;
     if (gr->dirty == 1 && t_ms - gr->last_run_ms >= EC_SHARE_METER_SPACING_MS) return 1;
     return gr->controlled && t_ms / 1000 - gr->run_s >= period_of(g, gr);
