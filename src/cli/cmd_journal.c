@@ -315,6 +315,7 @@ typedef struct {
     ec_vec issued;            /* ec_share_cmd_t the replay issued, not yet compared */
     size_t head;
     int64_t from_ms, to_ms;
+    int started;              /* a row at or after --from has been read: commands count from here */
     int check, json, differ;
     int64_t events, commands, hub_commands;
     ec_site_power_t site;
@@ -327,7 +328,7 @@ typedef struct {
 static void on_issue(void *ctx, const ec_share_cmd_t *c)
 {
     replay_ctx *x = ctx;
-    if (c->t_ms < x->from_ms) return;
+    if (!x->started) return;
     x->commands++;
     if (x->check) ec_vec_push(&x->issued, c);
     if (x->json) {
@@ -361,7 +362,10 @@ static ec_err replay_row(void *ctx, const ec_journal_row_t *r)
 {
     replay_ctx *x = ctx;
     if (++x->done % 4096 == 0) ec_progress_update(&x->prog, (uint64_t)x->done);
-    if (x->to_ms > 0 && r->t_ms >= x->to_ms) return EC_OK;
+    /* The journal is read in its order; the window is where its times first reach --from and
+     * --to, so a wall clock that stepped back cannot leave rows out of the middle. */
+    if (x->to_ms > 0 && r->t_ms >= x->to_ms) return EC_EOF;
+    if (r->t_ms >= x->from_ms) x->started = 1;
     char where[64];
     snprintf(where, sizeof where, "journal row %lld", (long long)r->seq);
     if (!r->command) {
@@ -372,7 +376,7 @@ static ec_err replay_row(void *ctx, const ec_journal_row_t *r)
         rc = ec_share_feed(x->eng, &ev);
         return rc ? ec_fail(rc, "%s: the engine refused the %s event", where, r->kind) : EC_OK;
     }
-    if (r->t_ms < x->from_ms || !x->check) return EC_OK;
+    if (!x->started || !x->check) return EC_OK;
     ec_share_cmd_t hub;
     ec_err rc = ec_share_cmd_parse(r->kind, r->t_ms, r->data, r->len, &hub);
     if (rc) return ec_fail(rc, "%s: %s", where, ec_errmsg());
@@ -411,9 +415,10 @@ static int run_replay(int argc, char **argv)
     ec_err rc = open_existing(&a, &s);
     if (rc) return cli_error(rc);
     rc = ec_share_new(on_issue, &x, &x.eng);
-    if (!rc) rc = ec_store_journal_each(s, 0, x.to_ms, count_rows, &x.total);
+    if (!rc) rc = ec_store_journal_each(s, 0, 0, count_rows, &x.total);
     ec_progress_start(&x.prog, "replay", (uint64_t)x.total);
-    if (!rc) rc = ec_store_journal_each(s, 0, x.to_ms, replay_row, &x);
+    if (!rc) rc = ec_store_journal_each(s, 0, 0, replay_row, &x);
+    if (rc == EC_EOF) rc = EC_OK; /* --to reached */
     ec_progress_finish(&x.prog);
     ec_store_close(s);
     if (!rc && x.check && x.head < x.issued.len) {
