@@ -158,6 +158,8 @@ static int commit(ocpp_cs *cs)
         ec_buf_free(&cs->held);
         ec_buf_init(&cs->held, max);
     }
+    /* The power sharing had events the store and the journal have not: it starts over from the store. */
+    if (!ok) smart__reset(cs->smart);
     return ok ? 0 : -1;
 }
 

@@ -500,6 +500,34 @@ static ec_err resume(void *ctx, const ec_tx_t *tx)
     return EC_OK;
 }
 
+/* The engine starts from nothing but what the store holds: a reset (journaled, so a replay starts
+ * over there too), then the sessions still running (their EVSE's power is learnt when their
+ * charger is back; until then the default). Chargers are learnt as they connect or boot. */
+static ec_err start_over(smart *m)
+{
+    ec_share_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_RESET;
+    m->out.len = 0, m->out_head = 0;
+    for (size_t i = 0; i < m->cps.len; i++) {
+        sm_cp *c = &EC_VEC_AT(&m->cps, sm_cp, i);
+        c->has_pending = 0, c->epoch++, c->serial = 0; /* answers to what was out are not the engine's */
+    }
+    feed(m, &ev);
+    ec_session_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.live = 1, f.limit = -1;
+    int64_t total;
+    return ec_store_tx_list(m->store, &f, resume, m, &total);
+}
+
+void smart__reset(smart *m)
+{
+    if (!m) return;
+    ec_log(EC_LOG_WARN, "smart: the power sharing starts over from the store");
+    if (start_over(m)) ec_log(EC_LOG_ERROR, "smart: the running sessions could not be read again: %s", ec_errmsg());
+}
+
 ec_err smart__new(uv_loop_t *loop, ec_store *store, const smart_io *io, smart **out)
 {
     smart *m = ec_calloc(1, sizeof *m);
@@ -511,20 +539,7 @@ ec_err smart__new(uv_loop_t *loop, ec_store *store, const smart_io *io, smart **
     m->gen_seen = ec_store_generation(store);
     ec_err rc = ec_map_init(&m->by_cp, 64);
     if (!rc) rc = ec_share_new(on_cmd, m, &m->eng);
-    if (!rc) {
-        /* The journal says where this engine starts from nothing. */
-        ec_share_event_t ev;
-        memset(&ev, 0, sizeof ev);
-        ev.kind = EC_SE_RESET;
-        feed(m, &ev);
-    }
-    /* The sessions still running when the hub stopped (their EVSE's power is learnt when their
-     * charger is back; until then the default). */
-    ec_session_filter_t f;
-    memset(&f, 0, sizeof f);
-    f.live = 1, f.limit = -1;
-    int64_t total;
-    if (!rc) rc = ec_store_tx_list(store, &f, resume, m, &total);
+    if (!rc) rc = start_over(m);
     if (!rc && uv_timer_init(loop, &m->timer) == 0) {
         m->timer.data = m;
         m->timer_open = 1;

@@ -41,6 +41,10 @@ typedef struct {
 /* Starts over store (with the transactions still running in it). */
 ec_err smart__new(struct uv_loop_s *loop, ec_store *store, const smart_io *io, smart **out);
 void smart__stop(smart *m);
+/* The turn's write failed to commit: the engine had events the store and the journal lost. It
+ * starts over from the store (a journaled reset and the sessions still running); the chargers
+ * are learnt again as they connect or boot. */
+void smart__reset(smart *m);
 void smart__free(smart *m);
 
 enum { SMART_START, SMART_METER, SMART_STOP };
