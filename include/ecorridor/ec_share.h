@@ -51,6 +51,9 @@ typedef enum {
     EC_SE_RESULT,     /* cp, accepted: the charger's answer to the command out to it (1 accepted,
                        * 0 refused, -1 no answer: a timeout, an error, the connection gone) */
     EC_SE_TICK,       /* allocate the groups due (at most EC_SHARE_GROUPS_PER_TICK, in turn), send what changed */
+    EC_SE_STATUS,     /* cp, connector (0: the charge point), status, error_code: what it says of itself
+                       * changed (OCPP StatusNotification); kept for queries and for what reads the
+                       * journal (uptime), no limit depends on it yet */
     EC_SE_COUNT
 } ec_share_event_kind;
 
@@ -65,6 +68,7 @@ typedef struct {
     int64_t start_s, departure_s;
     double delivered_wh, requested_wh;
     int accepted;
+    char status[24], error_code[32];  /* STATUS: OCPP ChargePointStatus and ChargePointErrorCode */
     char evse_uid[EC_SHARE_MAX_CONNECTORS + 1][EC_REG_ID_MAX + 1]; /* [connector] */
     const ec_site_power_t *site_power;
     const ec_substation_power_t *substation_power;
@@ -110,6 +114,8 @@ const char *ec_share_site_at(const ec_share *g, size_t i);
 const char *ec_share_substation_at(const ec_share *g, size_t i);
 /* Whether session tx runs here; *delivered_wh (may be NULL) the energy it has had. */
 int ec_share_tx(const ec_share *g, int64_t tx, double *delivered_wh);
+/* The status connector of cp last said and since when (Unix ms); 0 when it has said none. */
+int ec_share_status(const ec_share *g, const char *cp, int connector, char status[24], int64_t *since_ms);
 /* Whether charge point cp is known; *waiting (may be NULL) 1 while a command to it is unanswered. */
 int ec_share_cp(const ec_share *g, const char *cp, int *waiting);
 

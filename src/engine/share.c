@@ -46,6 +46,8 @@ typedef struct {
     int64_t inflight_tx;      /* the session it is for; 0: the charge point's maximum */
     double inflight_w;
     int queue[QUEUE], q_head, q_len; /* sessions (index + 1) or 0 for the maximum, in order */
+    char status[EC_SHARE_MAX_CONNECTORS + 1][24]; /* what each connector last said; "" nothing */
+    int64_t status_ms[EC_SHARE_MAX_CONNECTORS + 1]; /* since when */
 } gr_cp;
 
 typedef struct {
@@ -862,6 +864,17 @@ ec_err ec_share_feed(ec_share *g, const ec_share_event_t *ev)
     case EC_SE_PLAN: on_tx(g, ev); return EC_OK;
     case EC_SE_RESULT: on_result(g, ev); return EC_OK;
     case EC_SE_TICK: on_tick(g); return EC_OK;
+    case EC_SE_STATUS: {
+        if (ev->connector < 0 || ev->connector > EC_SHARE_MAX_CONNECTORS || !ev->status[0]) return EC_EINVAL;
+        int ci = cp_index(g, ev->cp, 1);
+        if (ci < 0) return EC_ENOMEM;
+        gr_cp *c = CP(g, ci);
+        if (strcmp(c->status[ev->connector], ev->status)) {
+            snprintf(c->status[ev->connector], sizeof c->status[0], "%s", ev->status);
+            c->status_ms[ev->connector] = g->now_ms;
+        }
+        return EC_OK;
+    }
     default: return EC_EINVAL;
     }
 }
@@ -898,6 +911,15 @@ int ec_share_tx(const ec_share *g, int64_t tx, double *delivered_wh)
     int x = find_tx(g, tx);
     if (x >= 0 && delivered_wh) *delivered_wh = SESS(g, x)->delivered_wh;
     return x >= 0;
+}
+
+int ec_share_status(const ec_share *g, const char *cp, int connector, char status[24], int64_t *since_ms)
+{
+    int ci = find_cp(g, cp);
+    if (ci < 0 || connector < 0 || connector > EC_SHARE_MAX_CONNECTORS || !CP(g, ci)->status[connector][0]) return 0;
+    snprintf(status, 24, "%s", CP(g, ci)->status[connector]);
+    if (since_ms) *since_ms = CP(g, ci)->status_ms[connector];
+    return 1;
 }
 
 int ec_share_cp(const ec_share *g, const char *cp, int *waiting)

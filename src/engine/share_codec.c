@@ -11,6 +11,7 @@
 
 static const char *const event_names[EC_SE_COUNT] = {
     NULL, "reset", "site", "substation", "cp_up", "cp_down", "tx_start", "tx_meter", "tx_stop", "plan", "result", "tick",
+    "status",
 };
 
 const char *ec_share_event_name(ec_share_event_kind k)
@@ -116,6 +117,10 @@ ec_err ec_share_event_json(const ec_share_event_t *ev, ec_buf *out)
         break;
     }
     case EC_SE_CP_DOWN: str(&w, "cp", ev->cp); break;
+    case EC_SE_STATUS:
+        str(&w, "cp", ev->cp), integer(&w, "connector", ev->connector), str(&w, "status", ev->status);
+        str(&w, "error_code", ev->error_code);
+        break;
     case EC_SE_RESULT: str(&w, "cp", ev->cp), integer(&w, "accepted", ev->accepted); break;
     case EC_SE_TX_START: {
         integer(&w, "tx", ev->tx), str(&w, "cp", ev->cp), integer(&w, "connector", ev->connector);
@@ -264,6 +269,12 @@ ec_err ec_share_event_parse(const char *kind, int64_t t_ms, const char *json, si
         break;
     }
     case EC_SE_CP_DOWN: bad = bad || get_str(j, "cp", ev->cp, sizeof ev->cp); break;
+    case EC_SE_STATUS:
+        bad = bad || get_str(j, "cp", ev->cp, sizeof ev->cp) || get_int(j, "connector", &v) || v < 0 ||
+              v > EC_SHARE_MAX_CONNECTORS || get_str(j, "status", ev->status, sizeof ev->status) || !ev->status[0] ||
+              get_str(j, "error_code", ev->error_code, sizeof ev->error_code);
+        ev->connector = (int)v;
+        break;
     case EC_SE_RESULT:
         bad = bad || get_str(j, "cp", ev->cp, sizeof ev->cp) || get_int(j, "accepted", &v) || v < -1 || v > 1;
         ev->accepted = (int)v;

@@ -292,6 +292,10 @@ static void status_notification(ocpp_env *e, ocpp_cp *cp, const ec_json *pl, int
     const char *st = ec_json_str(ec_json_get(pl, "status"));
     const char *err = ec_json_str(ec_json_get(pl, "errorCode"));
     if (n > cp->connectors) cp->connectors = n;
+    /* A change goes to the engine and its journal (uptime is read from there); a repeat does not. */
+    if (strcmp(cp->status[n], st) || strcmp(cp->error_code[n], err ? err : "")) {
+        if (smart__status(e->smart, cp->id, n, st, err)) r->wrote = 1;
+    }
     snprintf(cp->status[n], sizeof cp->status[n], "%s", st);
     snprintf(cp->error_code[n], sizeof cp->error_code[n], "%s", err);
     if (n > 0 && site_status(e, cp, n, st, now_s, &r->wrote)) {

@@ -477,6 +477,20 @@ void smart__cp(smart *m, const char *cp, uint64_t serial, const char *site_id,
     if (c && !waiting) c->has_pending = 0, c->epoch++; /* what was out to it is forgotten */
 }
 
+int smart__status(smart *m, const char *cp, int connector, const char *status, const char *error_code)
+{
+    if (!m || !status || !*status) return 0;
+    ec_share_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_STATUS, ev.connector = connector;
+    snprintf(ev.cp, sizeof ev.cp, "%s", cp);
+    snprintf(ev.status, sizeof ev.status, "%s", status);
+    snprintf(ev.error_code, sizeof ev.error_code, "%s", error_code ? error_code : "");
+    int64_t failures = m->stats.journal_failures;
+    feed(m, &ev);
+    return m->stats.journal_failures == failures;
+}
+
 ec_err smart__plan(smart *m, int64_t tx_id, double requested_wh, int64_t departure_s)
 {
     if (!m || !ec_share_tx(m->eng, tx_id, NULL)) return EC_ENOTFOUND;

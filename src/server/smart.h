@@ -56,6 +56,10 @@ void smart__tx(smart *m, const char *evse_uid, const ec_tx_t *tx, int event);
  * (up 0). */
 void smart__cp(smart *m, const char *cp, uint64_t serial, const char *site_id,
                char (*evse_uid)[EC_REG_ID_MAX + 1], int up);
+/* Connector connector of cp (0: the charge point) now says status (OCPP ChargePointStatus) with
+ * error_code: the engine is told and the journal keeps it. 1 when it was journaled (the reply
+ * then waits for the commit). */
+int smart__status(smart *m, const char *cp, int connector, const char *status, const char *error_code);
 /* cp has no call outstanding any more: a limit waiting for it may go. */
 void smart__idle(smart *m, const char *cp);
 /* Reads what changed in the register and ticks the engine when it is due

@@ -470,6 +470,46 @@ static void test_many(void **state)
     ec_share_free(e);
 }
 
+/* What a connector says of itself is kept, with the time it changed, and reads back from the
+ * journal's form. */
+static void test_status(void **state)
+{
+    (void)state;
+    static world w;
+    memset(&w, 0, sizeof w);
+    ec_share *e;
+    assert_int_equal(ec_share_new(on_cmd, &w, &e), EC_OK);
+    ec_share_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_STATUS, ev.t_ms = 5000, ev.connector = 2;
+    snprintf(ev.cp, sizeof ev.cp, "CP-S");
+    snprintf(ev.status, sizeof ev.status, "Faulted");
+    snprintf(ev.error_code, sizeof ev.error_code, "GroundFailure");
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    ev.t_ms = 9000; /* the same again: the time it changed stays */
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    char st[24];
+    int64_t since = 0;
+    assert_int_equal(ec_share_status(e, "CP-S", 2, st, &since), 1);
+    assert_string_equal(st, "Faulted");
+    assert_true(since == 5000);
+    assert_int_equal(ec_share_status(e, "CP-S", 1, st, &since), 0);
+    ec_buf b;
+    ec_buf_init(&b, 4096);
+    assert_int_equal(ec_share_event_json(&ev, &b), EC_OK);
+    ec_share_event_t back;
+    ec_site_power_t site;
+    ec_substation_power_t sub;
+    memset(&site, 0, sizeof site);
+    memset(&sub, 0, sizeof sub);
+    assert_int_equal(ec_share_event_parse("status", 9000, b.data, b.len, &back, &site, &sub), EC_OK);
+    assert_true(back.connector == 2 && !strcmp(back.status, "Faulted") && !strcmp(back.error_code, "GroundFailure"));
+    ev.connector = EC_SHARE_MAX_CONNECTORS + 1;
+    assert_int_not_equal(ec_share_feed(e, &ev), EC_OK);
+    ec_buf_free(&b);
+    ec_share_free(e);
+}
+
 /* The journal's reader refuses times outside 1970..9999 and a session numbered 0. */
 static void test_codec_bounds(void **state)
 {
@@ -537,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_by_hand),
         cmocka_unit_test(test_many),
         cmocka_unit_test(test_codec_bounds),
+        cmocka_unit_test(test_status),
         cmocka_unit_test(test_random_sequences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

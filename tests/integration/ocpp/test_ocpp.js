@@ -943,6 +943,8 @@ async function smartTest() {
     const rows = spawnSync(ECORRIDOR, ['journal', 'export', '--db', db], { encoding: 'utf8' }).stdout.trim().split('\n').map(JSON.parse);
     const mid = rows[Math.floor(rows.length / 2)].time.replace(/\.\d+Z$/, 'Z');
     const midMs = Date.parse(mid);
+    check(rows.some((x) => x.kind === 'status' && /^CP-G\d$/.test(x.data.cp) && x.data.status),
+        'what the chargers say of their connectors is in the journal: ' + JSON.stringify(rows.filter((x) => x.kind === 'status').slice(0, 2)));
     r = spawnSync(ECORRIDOR, ['journal', 'export', '--db', db, '--from', mid], { encoding: 'utf8' });
     const tail = r.stdout.trim().split('\n').map(JSON.parse);
     check(r.status === 0 && tail.length === rows.filter((x) => x.t_ms >= midMs).length && tail.every((x) => x.t_ms >= midMs),
