@@ -92,6 +92,8 @@ void ec_jw_arr_end(ec_jw *w);
 void ec_jw_key(ec_jw *w, const char *key);
 void ec_jw_str(ec_jw *w, const char *s);
 void ec_jw_num(ec_jw *w, double v, int decimals);
+/* v as the shortest decimal that reads back as the same double (null when not finite). */
+void ec_jw_real(ec_jw *w, double v);
 void ec_jw_int(ec_jw *w, int64_t v);
 void ec_jw_bool(ec_jw *w, int v);
 void ec_jw_null(ec_jw *w);

@@ -133,9 +133,8 @@ ec_err ec_share_prices_json(const ec_share *g, const char *site, int64_t t_ms, i
 /* ---- the horizon an allocation sees (the hub's and the simulator's) ---------------------- */
 
 typedef struct {
-    double capacity_w;            /* the shared limit; <= 0: the sum of the sites' connections */
-    const double *site_limit_w;   /* each site's connection (<= 0: unlimited), when capacity_w <= 0 */
-    size_t n_sites;
+    double capacity_w;            /* the shared limit; <= 0: sites_w */
+    double sites_w;               /* the sum of the sites' connections (each unlimited one as 1e12) */
     const ec_series_t *others_w;  /* the others' load behind the limit; NULL: none */
     const ec_series_t *renew_w;   /* renewables behind it; NULL: none */
     const ec_series_t *prices;    /* energy price per kWh; NULL: none (energy as early as possible) */
@@ -151,6 +150,8 @@ typedef struct {
  * others' load and the price, every series read by ec_series.h's rule. */
 void ec_share_horizon(const ec_share_limits_t *l, const ec_alloc_session_t *s, size_t n, int64_t now_s,
                       int64_t period_s, double *head, double *other, double *price, ec_alloc_grid_t *out);
+/* The headroom of l at t_s alone (the same rule, without the first period's extra). */
+double ec_share_headroom(const ec_share_limits_t *l, int64_t t_s);
 
 /* ---- the journal's form of events and commands -------------------------------------- */
 

@@ -359,6 +359,16 @@ static void put_real(ec_buf *b, double v)
     ec_buf_puts(b, t); /* %g writes valid JSON numbers ("1e-07", "0.45") */
 }
 
+void ec_jw_real(ec_jw *w, double v)
+{
+    if (!isfinite(v)) {
+        ec_jw_null(w);
+        return;
+    }
+    before_value(w);
+    put_real(w->out, v);
+}
+
 void ec_jw_value(ec_jw *w, const ec_json *j)
 {
     const char *key;
@@ -382,12 +392,7 @@ void ec_jw_value(ec_jw *w, const ec_json *j)
     case JSON_STRING: ec_jw_str(w, json_string_value(J(j))); return;
     case JSON_INTEGER: ec_jw_int(w, json_integer_value(J(j))); return;
     case JSON_REAL:
-        if (!isfinite(json_real_value(J(j)))) {
-            ec_jw_null(w);
-            return;
-        }
-        before_value(w);
-        put_real(w->out, json_real_value(J(j)));
+        ec_jw_real(w, json_real_value(J(j)));
         return;
     case JSON_TRUE:
     case JSON_FALSE: ec_jw_bool(w, json_is_true(J(j))); return;

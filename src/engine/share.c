@@ -148,19 +148,28 @@ static void mark(ec_share *g, int group)
 
 /* A group's limits: the substation's capacity less the others' load plus the renewables, else
  * the sum of its sites' connections (a site without one counts as unlimited). */
+/* What the group's headroom is made of: its substation's power, else its sites' connections. */
+static ec_share_limits_t group_limits(const ec_share *g, const gr_group *gr)
+{
+    const ec_substation_power_t *sub = gr->substation >= 0 ? SUB(g, gr->substation) : NULL;
+    ec_share_limits_t l;
+    memset(&l, 0, sizeof l);
+    for (int k = 0; k < gr->n_sites; k++) {
+        double w = SITE(g, gr->sites[k])->p.limit_w;
+        l.sites_w += w > 0 ? w : 1e12;
+    }
+    l.capacity_w = sub ? sub->capacity_w : 0;
+    l.others_w = sub && sub->base_w.n ? &sub->base_w : NULL;
+    l.renew_w = sub && sub->renew_w.n ? &sub->renew_w : NULL;
+    l.prices = sub && sub->prices.n ? &sub->prices : NULL;
+    l.yearly = 1, l.max_periods = EC_SHARE_HORIZON;
+    return l;
+}
+
 static double headroom_at(const ec_share *g, const gr_group *gr, int64_t t_s)
 {
-    if (gr->substation >= 0 && SUB(g, gr->substation)->capacity_w > 0) {
-        const ec_substation_power_t *s = SUB(g, gr->substation);
-        int64_t o = ec_year_start_s(t_s);
-        return s->capacity_w - ec_series_at(&s->base_w, o, t_s, 0) + ec_series_at(&s->renew_w, o, t_s, 0);
-    }
-    double lim = 0;
-    for (int k = 0; k < gr->n_sites; k++) {
-        double l = SITE(g, gr->sites[k])->p.limit_w;
-        lim += l > 0 ? l : 1e12;
-    }
-    return lim;
+    ec_share_limits_t l = group_limits(g, gr);
+    return ec_share_headroom(&l, t_s);
 }
 
 static double sub_series(const ec_share *g, const gr_group *gr, int which, int64_t t_s)
@@ -564,6 +573,15 @@ static void on_cp(ec_share *g, const ec_share_event_t *ev)
     }
 }
 
+double ec_share_headroom(const ec_share_limits_t *l, int64_t t_s)
+{
+    /* The others and the renewables count against a substation's capacity, not against the sites'
+     * own connections. */
+    if (l->capacity_w <= 0) return l->sites_w;
+    int64_t o = l->yearly ? ec_year_start_s(t_s) : 0;
+    return l->capacity_w - ec_series_at(l->others_w, o, t_s, 0) + ec_series_at(l->renew_w, o, t_s, 0);
+}
+
 void ec_share_horizon(const ec_share_limits_t *l, const ec_alloc_session_t *s, size_t n, int64_t now_s,
                       int64_t period_s, double *head, double *other, double *price, ec_alloc_grid_t *out)
 {
@@ -573,18 +591,10 @@ void ec_share_horizon(const ec_share_limits_t *l, const ec_alloc_session_t *s, s
     size_t np = period_s > 0 ? (size_t)((horizon - now_s + period_s - 1) / period_s) : 1;
     if (np < 1) np = 1;
     if (np > l->max_periods) np = l->max_periods;
-    double cap = l->capacity_w;
-    if (cap <= 0) {
-        cap = 0;
-        for (size_t k = 0; k < l->n_sites; k++) cap += l->site_limit_w[k] > 0 ? l->site_limit_w[k] : 1e12;
-    }
     for (size_t p = 0; p < np; p++) {
         int64_t t = now_s + (int64_t)p * period_s, o = l->yearly ? ec_year_start_s(t) : 0;
         other[p] = ec_series_at(l->others_w, o, t, 0);
-        head[p] = cap;
-        /* The others and the renewables count against a substation's capacity, not against the
-         * sites' own connections. */
-        if (l->capacity_w > 0) head[p] += ec_series_at(l->renew_w, o, t, 0) - other[p];
+        head[p] = ec_share_headroom(l, t);
         price[p] = ec_series_at(l->prices, o, t, 0);
     }
     head[0] += l->now_extra_w;
@@ -658,18 +668,9 @@ static void run_group(ec_share *g, int gi)
         as[k] = (ec_alloc_session_t){s->start_s, dep, left > 0 ? left : 0, s->max_w, s->site, 0, 0};
         which[k++] = (int)i;
     }
-    const ec_substation_power_t *sub = gr->substation >= 0 ? SUB(g, gr->substation) : NULL;
-    double *site_lim = ec_malloc((size_t)gr->n_sites * sizeof *site_lim);
     ec_alloc_site_t *sites = ec_malloc((size_t)gr->n_sites * sizeof *sites);
-    if (!site_lim || !sites) {
-        ec_free(site_lim);
-        ec_free(sites);
-        goto done;
-    }
-    for (int s = 0; s < gr->n_sites; s++) site_lim[s] = SITE(g, gr->sites[s])->p.limit_w;
-    ec_share_limits_t lim = {sub ? sub->capacity_w : 0, site_lim, (size_t)gr->n_sites,
-                             sub && sub->base_w.n ? &sub->base_w : NULL, sub && sub->renew_w.n ? &sub->renew_w : NULL,
-                             sub && sub->prices.n ? &sub->prices : NULL, 1, 0, EC_SHARE_HORIZON};
+    if (!sites) goto done;
+    ec_share_limits_t lim = group_limits(g, gr);
     ec_alloc_grid_t grid;
     ec_share_horizon(&lim, as, n, now_s, period, head, other, price, &grid);
     for (int s = 0; s < gr->n_sites; s++) {
@@ -677,7 +678,6 @@ static void run_group(ec_share *g, int gi)
         sites[s] = (ec_alloc_site_t){st->algo, st->p.limit_w};
     }
     if (n) ec_alloc_sites(sites, (size_t)gr->n_sites, as, n, &grid, w);
-    ec_free(site_lim);
     ec_free(sites);
     g->stats.allocations++;
     gr->run_s = now_s;

@@ -1,12 +1,11 @@
 /* share_codec.c - the journal's form of the power sharing's events and
  * commands: a kind by name and the fields as a JSON object. Numbers are
- * written so they read back to the same double (the shortest of %.15g..%.17g that does): a replay must see
+ * written so they read back to the same double (ec_jw_real): a replay must see
  * exactly what the hub's engine saw. */
 #include "ecorridor/ec_share.h"
 #include "ecorridor/ec_json.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char *const event_names[EC_SE_COUNT] = {
@@ -24,22 +23,10 @@ const char *ec_share_cmd_name(ec_share_cmd_kind k)
     return k == EC_SC_LIMIT ? "limit" : k == EC_SC_PRICE ? "price" : NULL;
 }
 
-/* The shortest decimal that reads back as v exactly (0.1 as "0.1", not 17 digits). */
-static void exact(char b[40], double v)
-{
-    if (!isfinite(v)) v = 0;
-    for (int p = 15; p <= 17; p++) {
-        snprintf(b, 40, "%.*g", p, v);
-        if (strtod(b, NULL) == v) return;
-    }
-}
-
 static void num(ec_jw *w, const char *key, double v)
 {
-    char b[40];
-    exact(b, v);
     ec_jw_key(w, key);
-    ec_jw_raw(w, b);
+    ec_jw_real(w, isfinite(v) ? v : 0.0);
 }
 
 static void str(ec_jw *w, const char *key, const char *v)
@@ -62,9 +49,7 @@ static void series(ec_jw *w, const char *key, const ec_series_t *s)
     ec_jw_key(w, "v");
     ec_jw_arr_begin(w);
     for (size_t i = 0; i < s->n; i++) {
-        char b[40];
-        exact(b, s->v[i]);
-        ec_jw_raw(w, b);
+        ec_jw_real(w, s->v[i]);
     }
     ec_jw_arr_end(w);
     ec_jw_obj_end(w);
@@ -88,9 +73,7 @@ ec_err ec_share_event_json(const ec_share_event_t *ev, ec_buf *out)
         for (int i = 0; i < p->n_evse; i++) {
             ec_jw_arr_begin(&w);
             ec_jw_str(&w, p->evse[i].uid);
-            char b[40];
-            exact(b, p->evse[i].max_w);
-            ec_jw_raw(&w, b);
+            ec_jw_real(&w, p->evse[i].max_w);
             ec_jw_arr_end(&w);
         }
         ec_jw_arr_end(&w);

@@ -64,7 +64,7 @@ int api__may_see_tokens(const api_principal *p, ec_http_response *res);
 /* The issuer whose tokens p sees; NULL: every one (an admin). */
 const char *api__token_scope(const api_principal *p);
 int api__may_issue_tokens(const api_principal *p, ec_http_response *res);
-/* The issuer a token written by p gets (*issuer, NULL when none is known):
+/* The issuer given to a token written by p (*issuer, NULL when none is known):
  * a fleet's own organisation, and only for its own tokens; else the one the
  * body names (named), else the stored one (was). */
 int api__token_issuer(const api_principal *p, const char *was, const char *named, const char **issuer,

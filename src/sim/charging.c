@@ -313,8 +313,8 @@ ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o,
             /* What the battery can give now raises the headroom of this period. */
             double give = bat.stored_wh / h < bat.max_discharge_w ? bat.stored_wh / h : bat.max_discharge_w;
             /* The engine's horizon, as the hub's: without series there is nothing to look ahead at. */
-            ec_share_limits_t lim = {o->capacity_w, NULL, 0, o->others, NULL, o->prices, 0,
-                                     bat.capacity_wh > 0 ? give : 0, grid ? HORIZON_MAX : 1};
+            ec_share_limits_t lim = {o->capacity_w, 0, o->others, NULL, o->prices, 0, bat.capacity_wh > 0 ? give : 0,
+                                     grid ? HORIZON_MAX : 1};
             ec_alloc_grid_t g;
             ec_share_horizon(&lim, act, k, t, o->period_s, head, other, price, &g);
             g.minimise_peak = o->minimise_peak, g.v2g_price = o->v2g_price;
