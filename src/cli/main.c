@@ -11,7 +11,7 @@ static const cli_cmd *const commands[] = {
     &cmd_serve,       &cmd_import,       &cmd_keys_create,  &cmd_keys_list,
     &cmd_keys_revoke, &cmd_graph_build,  &cmd_graph_export, &cmd_graph_info,
     &cmd_route,       &cmd_vehicle_list, &cmd_vehicle_show, &cmd_charge_schedule,
-    &cmd_journal_export, &cmd_journal_import, &cmd_replay, NULL};
+    &cmd_journal_export, &cmd_journal_import, &cmd_replay, &cmd_chargers_simulate, NULL};
 
 static void overview(FILE *f)
 {
@@ -71,6 +71,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "ecorridor graph: expected build, export or info\n");
         } else if (!strcmp(argv[1], "vehicle")) {
             fprintf(stderr, "ecorridor vehicle: expected list or show\n");
+        } else if (!strcmp(argv[1], "chargers")) {
+            fprintf(stderr, "ecorridor chargers: expected simulate\n");
         } else if (!strcmp(argv[1], "keys")) {
             fprintf(stderr, "ecorridor keys: expected create, list or revoke\n");
         } else {
