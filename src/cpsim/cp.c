@@ -512,8 +512,11 @@ ec_err ec_cpsim_cp_receive(ec_cpsim_cp *cp, const char *text, size_t len, int64_
         const ec_json *pl = ec_json_array_get(j, 3);
         if (n != 4 || !action || !ec_json_is_object(pl))
             rc = refuse(cp, uid, "FormationViolation", "a CALL is [2, id, action, {payload}]");
-        else
+        else {
+            long refused = cp->st.frames_refused;
             cp__handle_call(cp, uid, action, pl);
+            if (cp->st.frames_refused > refused) rc = EC_EPARSE;
+        }
     } else if (type == 3 || type == 4) {
         if (!cp->in_flight || !cp->q_len || strcmp(uid, cp->flight_uid)) {
             rc = refuse(cp, NULL, "FormationViolation", "an answer to no call in flight");
