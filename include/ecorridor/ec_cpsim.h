@@ -62,7 +62,7 @@ void ec_cpsim_pace_default(ec_cpsim_pace_t *p);
 typedef struct ec_cpsim_cp ec_cpsim_cp;
 
 typedef enum {
-    EC_CPSIM_EV_BOOT,      /* text: the hub's answer status; value: heartbeat interval */
+    EC_CPSIM_EV_BOOT,      /* text: the hub's answer status; limit_w: the heartbeat interval in s */
     EC_CPSIM_EV_START,     /* a session started (tx, token, soc) */
     EC_CPSIM_EV_METER,     /* a meter reading sent (power, energy, soc) */
     EC_CPSIM_EV_STOP,      /* a session stopped (energy, soc, text: reason) */

@@ -45,7 +45,7 @@ void cp__event(ec_cpsim_cp *cp, ec_cpsim_event_kind kind, int k, const char *tex
     const cp_conn *c = &cp->c[k >= 0 && k <= cp->ch.n_conn ? k : 0];
     ec_cpsim_event_t ev = {kind, k, c->tx, c->token, c->power_w, c->meter_wh - c->meter_start_wh, c->soc,
                            ec_cpsim_cp_limit_w(cp, k, cp->now_ms), text, text2};
-    if (kind == EC_CPSIM_EV_LIMIT && !isnan(cp->event_limit_w)) ev.limit_w = cp->event_limit_w;
+    if ((kind == EC_CPSIM_EV_LIMIT || kind == EC_CPSIM_EV_BOOT) && !isnan(cp->event_limit_w)) ev.limit_w = cp->event_limit_w;
     cp->event_limit_w = NAN;
     cp->io.event(cp->io.ctx, cp, &ev);
 }
@@ -409,6 +409,7 @@ static void on_result(ec_cpsim_cp *cp, const cp_call *q, const ec_json *pl)
         double iv = 0;
         ec_json_number(ec_json_get(pl, "interval"), &iv);
         if (iv >= 1 && iv <= 86400) cp->heartbeat_s = (int)iv;
+        cp->event_limit_w = cp->heartbeat_s; /* a boot event carries the interval in limit_w */
         cp__event(cp, EC_CPSIM_EV_BOOT, 0, status ? status : "?", NULL);
         if (status && !strcmp(status, "Accepted")) {
             cp->boot = BOOT_ACCEPTED;

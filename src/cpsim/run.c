@@ -130,7 +130,11 @@ static void on_event(void *ctx, ec_cpsim_cp *cp, const ec_cpsim_event_t *ev)
     if (isfinite(ev->limit_w)) snprintf(lim, sizeof lim, ", limit %.1f kW", ev->limit_w / 1000);
     switch (ev->kind) {
     case EC_CPSIM_EV_BOOT:
-        say(s, ch, strcmp(ev->text, "Accepted") != 0, "boot", ev, "boot %s by the hub", ev->text);
+        if (!strcmp(ev->text, "Accepted"))
+            say(s, ch, 0, "boot", ev, "boot Accepted by the hub (heartbeat every %d s)", (int)ev->limit_w);
+        else
+            say(s, ch, 1, "boot", ev, "boot %s by the hub: is the charger registered there (POST /api/v1/chargers, "
+                "or `serve --region` into an empty database)? Trying again later", ev->text);
         break;
     case EC_CPSIM_EV_START:
         say(s, ch, 0, "start", ev, "connector %d: session %lld started for %s (SoC %.0f %%)", ev->connector,
@@ -401,7 +405,7 @@ ec_err ec_cpsim_run(const ec_cpsim_opts_t *o)
             goto done;
     }
     s.started_ms = wall_ms();
-    say(&s, NULL, 0, "start", NULL, "%zu charge points of %s to %s (sessions of about %d s, meter values every %d s)",
+    say(&s, NULL, 0, "run", NULL, "%zu charge points of %s to %s (sessions of about %d s, meter values every %d s)",
         s.n, o->region_dir, o->hub_url, o->pace.session_s, o->pace.meter_s);
     for (size_t i = 0; i < s.n; i++) {
         agent *a = &s.agents[i];

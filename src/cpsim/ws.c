@@ -125,7 +125,7 @@ static void on_handle_closed(uv_handle_t *hd)
 static void drop(cpsim_ws *w, const char *why)
 {
     if (w->state == WS_CLOSING && uv_is_closing((uv_handle_t *)&w->tcp)) return;
-    if (!w->why[0]) snprintf(w->why, sizeof w->why, "%s", why);
+    if (!w->why[0] && why != w->why) snprintf(w->why, sizeof w->why, "%s", why);
     w->state = WS_CLOSING;
     if (!uv_is_closing((uv_handle_t *)&w->tcp)) uv_close((uv_handle_t *)&w->tcp, on_handle_closed);
     if (!uv_is_closing((uv_handle_t *)&w->timer)) uv_close((uv_handle_t *)&w->timer, on_handle_closed);
