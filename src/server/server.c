@@ -1,6 +1,7 @@
 /* server.c - `ecorridor serve`: the store, the demo region, the road graph and
  * the HTTP server on one libuv loop, until SIGINT or SIGTERM. */
 #include "server.h"
+#include "region.h"
 
 #include "api.h"
 #include "work.h"
@@ -80,24 +81,6 @@ static int is_dir(const char *p)
     return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The demo region's register files go into an empty database, once. */
-static ec_err load_region(ec_store *s, const char *dir)
-{
-    int64_t n = 0;
-    ec_err rc = ec_store_count(s, EC_KIND_SITE, &n);
-    if (rc || n > 0) return rc;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/sites.csv", dir);
-    ec_import_set set;
-    ec_import_summary_t sum;
-    rc = ec_store_import_file(s, path, "csv", NULL, &set, &sum, NULL);
-    if (!rc)
-        ec_log(EC_LOG_INFO, "region %s: %lld sites and tariffs loaded into the empty register", dir,
-               (long long)sum.added);
-    ec_import_set_free(&set);
-    return rc;
-}
-
 static ec_err load_graph(const ec_serve_opts_t *o, ec_graph **g)
 {
     ec_err rc;
@@ -143,7 +126,6 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     L.api = api;
     api->db_path = o->db_path;
     ec_err rc = ec_store_open(o->db_path, &api->store);
-    if (!rc && o->region_dir) rc = load_region(api->store, o->region_dir);
     if (!rc) rc = load_graph(o, &api->graph);
     if (rc) goto fail_store;
     if (uv_loop_init(&loop)) {
@@ -157,6 +139,14 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     setenv("UV_THREADPOOL_SIZE", "8", 0);
     if ((rc = work__new(&loop, api, &api->work))) goto fail_store;
     if ((rc = ocpp__new(&loop, api->store, &o->ocpp, &api->ocpp))) goto fail_store;
+    /* The region's register goes in through the API's handlers, which tell
+     * the central system of the chargers they write. */
+    if (o->region_dir && (rc = region__load(api, o->region_dir))) {
+        ocpp__stop(api->ocpp);
+        uv_run(&loop, UV_RUN_NOWAIT);
+        uv_loop_close(&loop);
+        goto fail_store;
+    }
     ec_http_handler h;
     memset(&h, 0, sizeof h);
     h.handle = api__handle;

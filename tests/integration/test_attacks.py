@@ -108,7 +108,7 @@ class Hub:
 
         self.proc = subprocess.Popen(
             [ECORRIDOR, "serve", "--db", db, "--listen", HOST + ":0", "--quiet",
-             "--region", os.path.join(SRC, "data", "demo", "rhine_alpine"), *extra],
+             "--region", os.path.join(SRC, "tests", "fixtures", "region_sites_only"), *extra],
             stdout=subprocess.PIPE, stderr=self.log, text=True, preexec_fn=low_nofile)
         ready = select.select([self.proc.stdout], [], [], 30)[0]
         line = self.proc.stdout.readline() if ready else ""

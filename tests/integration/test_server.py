@@ -5,10 +5,12 @@ to with curl (and, for the kill -9 stream, Python's http.client).
 usage: test_server.py ECORRIDOR SOURCE_DIR DATA_DIR
 """
 import base64
+import csv
 import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import sqlite3
@@ -816,7 +818,7 @@ def test_durability(tmp):
     """Writes streamed over one keep-alive connection; kill -9 at a random moment;
     every acknowledged write must be there after a restart."""
     db = os.path.join(tmp, "durable.db")
-    hub = Hub(db, ["--region", os.path.join(SRC, "data", "demo", "rhine_alpine")])
+    hub = Hub(db, ["--region", os.path.join(SRC, "tests", "fixtures", "region_sites_only")])
     admin = key(db, "admin", "hub")
     hub.stop()
     rng = random.Random(7)
@@ -912,7 +914,7 @@ def test_keys_cli(tmp):
     stored = [r[0] for r in c.execute("SELECT hash FROM api_keys")]
     c.close()
     check(len(stored) == 1 and k not in stored[0] and len(stored[0]) == 64, "only a hash is stored")
-    hub = Hub(db, ["--region", os.path.join(SRC, "data", "demo", "rhine_alpine")])
+    hub = Hub(db, ["--region", os.path.join(SRC, "tests", "fixtures", "region_sites_only")])
     s, _ = curl(hub, "GET", "/api/v1/jurisdictions", None, k)
     check(s == 200, "the new key works")
     # Another process writes the register while the hub runs: the hub sees it, and its
@@ -1169,10 +1171,86 @@ def test_ocpp_backlog(hub, keys):
         cp.close()
 
 
+def test_region(tmp):
+    """serve --region loads the demo region's whole register, through the API's
+    rules, into an empty database once; a broken region file is refused with
+    the file, the array and the index."""
+    region = os.path.join(SRC, "data", "demo", "rhine_alpine")
+    reg = json.load(open(os.path.join(region, "register.json")))
+    with open(os.path.join(region, "sites.csv")) as f:
+        site_ids = {row["site_id"] for row in csv.DictReader(f)}
+    db = os.path.join(tmp, "region.db")
+    hub = Hub(db, ["--region", region])
+    try:
+        admin = key(db, "admin", "hub")
+        for kind in ("jurisdictions", "organisations", "substations", "renewables", "chargers", "tokens"):
+            s, b = curl(hub, "GET", "/api/v1/%s?limit=1" % kind, key=admin)
+            check(s == 200 and b["total"] == len(reg[kind]),
+                  "region: %d %s as register.json has: %s %s" % (len(reg[kind]), kind, s, str(b)[:200]))
+        s, b = curl(hub, "GET", "/api/v1/sites?limit=1000", key=admin)
+        check(s == 200 and {x["id"] for x in b["data"]} == site_ids, "region: the sites file's sites")
+        # Every site has what register.json says of it (a PATCH onto the CSV's site).
+        by_id = {x["id"]: x for x in b["data"]}
+        for patch in reg["sites"]:
+            got = by_id.get(patch["id"], {})
+            bad = [k for k, v in patch.items() if got.get(k) != v]
+            check(not bad, "region: site %s has the fields register.json gives it (%s differ)" % (patch["id"], bad))
+        s, b = curl(hub, "GET", "/api/v1/sites?jurisdiction=frankfurt", key=admin)
+        check(s == 200 and [x["id"] for x in b["data"]] == ["DE-FRA-HUB"], "region: ?jurisdiction=frankfurt finds the hub")
+        # The substation's headroom by hand: capacity less this hour's base
+        # load (24 hourly values repeat from the start of the UTC year).
+        sub = next(x for x in reg["substations"] if x["id"] == "sub-frankfurter-kreuz")
+        for _ in range(3):  # an hour may turn between the two reads
+            hour = time.gmtime().tm_hour
+            s, a = curl(hub, "GET", "/api/v1/sites/DE-FRA-HUB/allocation", key=admin)
+            if time.gmtime().tm_hour == hour:
+                break
+        want = sub["capacity_kw"] - sub["base_load_kw"][hour % len(sub["base_load_kw"])]
+        check(s == 200 and abs(a["headroom_kw"] - want) < 0.01 and a["capacity_kw"] == sub["capacity_kw"],
+              "region: DE-FRA-HUB headroom is capacity - base load = %.0f kW: %s" % (want, str(a)[:300]))
+        s, p = curl(hub, "GET", "/api/v1/sites/DE-FRA-HUB/prices", key=admin)
+        check(s == 200 and p["slots"] and all(x["wholesale_per_kwh"] > 0 for x in p["slots"]),
+              "region: the hub's prices are the substation's, not zero: %s" % str(p)[:200])
+        s, t = curl(hub, "GET", "/api/v1/chargers/DE-FRA-HUB-1/price?token=WEB-0001", key=admin)
+        check(s == 200 and t["tariff"]["id"] == "t-corridor-hubs-small-fleet",
+              "region: a small fleet's token gets the small-fleet tier: %s" % str(t)[:200])
+        s, t = curl(hub, "GET", "/api/v1/chargers/DE-FRA-HUB-1/price?token=RL-0001", key=admin)
+        check(s == 200 and t["tariff"]["id"] == "t-corridor-hubs", "region: other fleets get the general tariff")
+        s, b = curl(hub, "PATCH", "/api/v1/sites/DE-FRA-HUB", {"name": "Renamed hub"}, key=admin)
+        check(s == 200, "region: a site can be edited")
+    finally:
+        check(hub.stop() == 0, "region: the hub stops cleanly")
+    hub = Hub(db, ["--region", region])  # a register in use is never loaded over
+    try:
+        admin = key(db, "admin", "hub2")
+        s, b = curl(hub, "GET", "/api/v1/sites/DE-FRA-HUB", key=admin)
+        check(s == 200 and b["name"] == "Renamed hub", "region: a second start keeps the register as it is")
+        s, b = curl(hub, "GET", "/api/v1/tokens?limit=1", key=admin)
+        check(s == 200 and b["total"] == len(reg["tokens"]), "region: nothing loaded twice")
+    finally:
+        hub.stop()
+    # A region whose register.json the API refuses: the start fails, naming it.
+    bad_dir = os.path.join(tmp, "bad_region")
+    os.mkdir(bad_dir)
+    shutil.copy(os.path.join(region, "sites.csv"), bad_dir)
+    broken = dict(reg)
+    broken["chargers"] = reg["chargers"][:2] + [{"id": "CP-X", "password": "demo-only-x", "site_id": "NO-SUCH-SITE"}]
+    json.dump(broken, open(os.path.join(bad_dir, "register.json"), "w"))
+    r = subprocess.run([ECORRIDOR, "serve", "--db", os.path.join(tmp, "bad.db"), "--listen", "127.0.0.1:0",
+                        "--region", bad_dir], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and "register.json: chargers[2] (CP-X)" in r.stderr and "site_id" in r.stderr,
+          "region: a charger on an unknown site stops the start, naming file, array, index and field: %s"
+          % r.stderr[-300:])
+    json.dump({"jurisdictions": [], "sitez": []}, open(os.path.join(bad_dir, "register.json"), "w"))
+    r = subprocess.run([ECORRIDOR, "serve", "--db", os.path.join(tmp, "bad2.db"), "--listen", "127.0.0.1:0",
+                        "--region", bad_dir], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and 'unknown key "sitez"' in r.stderr, "region: an unknown key is named: %s" % r.stderr[-200:])
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "hub.db")
-        hub = Hub(db, ["--region", os.path.join(SRC, "data", "demo", "rhine_alpine")])
+        hub = Hub(db, ["--region", os.path.join(SRC, "tests", "fixtures", "region_sites_only")])
         try:
             keys = setup_register(hub, db)
             test_role_matrix(hub, keys)
@@ -1194,6 +1272,7 @@ def main():
         test_keys_cli(tmp)
         test_cli_import(tmp)
         test_import_off_loop(tmp)
+        test_region(tmp)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
