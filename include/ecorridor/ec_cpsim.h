@@ -34,9 +34,16 @@ typedef struct {
     ec_cpsim_conn_t conn[EC_CPSIM_MAX_CONN]; /* connector k is conn[k-1] */
 } ec_cpsim_charger_t;
 
+/* A fleet token; busy while one of the simulator's sessions uses it, so no
+ * two trucks share one (the hub may allow a token one session at a time). */
+typedef struct {
+    char uid[21];
+    int busy;
+} ec_cpsim_token_t;
+
 typedef struct {
     ec_vec chargers; /* ec_cpsim_charger_t, in the file's order */
-    ec_vec tokens;   /* char[21]: the valid tokens' uids */
+    ec_vec tokens;   /* ec_cpsim_token_t: the valid tokens */
 } ec_cpsim_region;
 
 /* Reads DIR/register.json (chargers, tokens, sites' names) and DIR/sites.csv
@@ -97,8 +104,9 @@ typedef struct {
     double energy_wh;
 } ec_cpsim_stats_t;
 
-/* tokens (char[21] each, n_tokens of them) are borrowed for the machine's life. */
-ec_err ec_cpsim_cp_new(const ec_cpsim_charger_t *ch, const char (*tokens)[21], size_t n_tokens,
+/* tokens (n_tokens of them) are borrowed for the machine's life and shared
+ * by all the machines of one simulator. */
+ec_err ec_cpsim_cp_new(const ec_cpsim_charger_t *ch, ec_cpsim_token_t *tokens, size_t n_tokens,
                        const ec_cpsim_pace_t *pace, uint64_t seed, const ec_cpsim_io *io, ec_cpsim_cp **out);
 void ec_cpsim_cp_free(ec_cpsim_cp *cp);
 const ec_cpsim_charger_t *ec_cpsim_cp_charger(const ec_cpsim_cp *cp);

@@ -50,7 +50,7 @@ void cp__event(ec_cpsim_cp *cp, ec_cpsim_event_kind kind, int k, const char *tex
     cp->io.event(cp->io.ctx, cp, &ev);
 }
 
-ec_err ec_cpsim_cp_new(const ec_cpsim_charger_t *ch, const char (*tokens)[21], size_t n_tokens,
+ec_err ec_cpsim_cp_new(const ec_cpsim_charger_t *ch, ec_cpsim_token_t *tokens, size_t n_tokens,
                        const ec_cpsim_pace_t *pace, uint64_t seed, const ec_cpsim_io *io, ec_cpsim_cp **out)
 {
     *out = NULL;
@@ -75,7 +75,7 @@ ec_err ec_cpsim_cp_new(const ec_cpsim_charger_t *ch, const char (*tokens)[21], s
         for (int k = 0; k < ch->n_conn; k++) fits |= v.plug_max_w[ch->conn[k].plug] > 0;
         if (fits) cp->trucks[cp->n_trucks++] = v;
     }
-    for (int k = 0; k <= ch->n_conn; k++) cp->c[k].status = ST_AVAILABLE;
+    for (int k = 0; k <= ch->n_conn; k++) cp->c[k].status = ST_AVAILABLE, cp->c[k].token_i = -1;
     *out = cp;
     return EC_OK;
 }
@@ -187,7 +187,7 @@ void ec_cpsim_cp_disconnected(ec_cpsim_cp *cp)
         if (!cp->queue[i].essential) queue_drop(cp, i);
     for (int k = 1; k <= cp->ch.n_conn; k++)
         if (cp->c[k].phase == PH_AUTHORIZING) {
-            cp->c[k].phase = PH_IDLE;
+            cp__idle(cp, k);
             cp->c[k].status = ST_AVAILABLE;
         }
     cp->boot = BOOT_OFFLINE;
@@ -255,16 +255,37 @@ static void start_transaction(ec_cpsim_cp *cp, int k)
     cp__set_status(cp, k, ST_CHARGING);
 }
 
+void cp__idle(ec_cpsim_cp *cp, int k)
+{
+    cp_conn *c = &cp->c[k];
+    c->phase = PH_IDLE;
+    if (c->token_i >= 0 && (size_t)c->token_i < cp->n_tokens && cp->tokens[c->token_i].busy > 0)
+        cp->tokens[c->token_i].busy--;
+    c->token_i = -1;
+}
+
 int cp__begin(ec_cpsim_cp *cp, int k, const char *token, int authorized)
 {
     cp_conn *c = &cp->c[k];
     if (c->phase != PH_IDLE || c->inoperative || !cp->n_trucks) return -1;
+    if (!token) {
+        /* A fleet token no other truck of this simulator holds now. */
+        size_t i = cp->n_tokens ? (size_t)(cp__rand(cp) % cp->n_tokens) : 0, n = 0;
+        while (n < cp->n_tokens && cp->tokens[i].busy) i = (i + 1) % cp->n_tokens, n++;
+        if (n == cp->n_tokens) return -1;
+        cp->tokens[i].busy++;
+        c->token_i = (int)i;
+        token = cp->tokens[i].uid;
+    }
     snprintf(c->token, sizeof c->token, "%s", token);
     /* A truck that fits this connector's plug, arriving part empty, leaving part full. */
     int t = (int)(cp__rand(cp) % (uint64_t)cp->n_trucks);
     for (int i = 0; i < cp->n_trucks && cp->trucks[t].plug_max_w[cp->ch.conn[k - 1].plug] <= 0; i++)
         t = (t + 1) % cp->n_trucks;
-    if (cp->trucks[t].plug_max_w[cp->ch.conn[k - 1].plug] <= 0) return -1;
+    if (cp->trucks[t].plug_max_w[cp->ch.conn[k - 1].plug] <= 0) {
+        cp__idle(cp, k);
+        return -1;
+    }
     c->truck = t;
     c->soc = cp__uniform(cp, 0.10, 0.40);
     c->soc_target = cp__uniform(cp, 0.75, 0.90);
@@ -304,7 +325,8 @@ void cp__end(ec_cpsim_cp *cp, int k, const char *reason)
     c->power_w = 0;
     cp->st.sessions_stopped++;
     cp__event(cp, EC_CPSIM_EV_STOP, k, reason, NULL);
-    c->phase = PH_IDLE, c->tx = 0;
+    cp__idle(cp, k);
+    c->tx = 0;
     memset(&c->tx_prof, 0, sizeof c->tx_prof);
     cp__set_status(cp, k, ST_FINISHING);
     if (c->inoperative_after) c->inoperative = 1, c->inoperative_after = 0;
@@ -362,7 +384,8 @@ void ec_cpsim_cp_tick(ec_cpsim_cp *cp, int64_t now_ms)
             cp__event(cp, EC_CPSIM_EV_ERROR, cp->queue[0].connector, cp->queue[0].action, "timeout");
             int k = cp->queue[0].connector;
             if (!strcmp(cp->queue[0].action, "StartTransaction") || !strcmp(cp->queue[0].action, "Authorize")) {
-                cp->c[k].phase = PH_IDLE, cp->c[k].tx = 0, cp->c[k].power_w = 0;
+                cp__idle(cp, k);
+                cp->c[k].tx = 0, cp->c[k].power_w = 0;
                 cp__set_status(cp, k, ST_AVAILABLE);
                 next_session(cp, &cp->c[k]);
             }
@@ -379,8 +402,7 @@ void ec_cpsim_cp_tick(ec_cpsim_cp *cp, int64_t now_ms)
             }
             if (c->phase == PH_IDLE && !c->inoperative && !cp->shutting_down && now_ms >= c->next_start_ms && cp->n_tokens &&
                 cp->q_len < CP_QUEUE_MAX / 2) {
-                const char *tok = c->status == ST_RESERVED ? c->res_tag : cp->tokens[cp__rand(cp) % cp->n_tokens];
-                if (cp__begin(cp, k, tok, 0)) next_session(cp, c);
+                if (cp__begin(cp, k, c->status == ST_RESERVED ? c->res_tag : NULL, 0)) next_session(cp, c);
             }
             if (c->phase == PH_RUNNING && c->tx && (c->soc >= c->soc_target || now_ms >= c->ends_ms))
                 cp__end(cp, k, "EVDisconnected");
@@ -432,14 +454,14 @@ static void on_result(ec_cpsim_cp *cp, const cp_call *q, const ec_json *pl)
         } else {
             cp->st.tokens_refused++;
             cp__event(cp, EC_CPSIM_EV_REFUSED, k, status ? status : "?", NULL);
-            c->phase = PH_IDLE;
+            cp__idle(cp, k);
             cp__set_status(cp, k, ST_AVAILABLE);
             next_session(cp, c);
         }
     } else if (!strcmp(q->action, "StartTransaction") && c->phase == PH_RUNNING && !c->tx) {
         double tx = 0;
         if (ec_json_number(ec_json_get(pl, "transactionId"), &tx) || tx < 1 || tx > 9007199254740991.0) {
-            c->phase = PH_IDLE;
+            cp__idle(cp, k);
             cp__set_status(cp, k, ST_AVAILABLE);
             next_session(cp, c);
             return;
@@ -467,7 +489,8 @@ static void on_error(ec_cpsim_cp *cp, const cp_call *q, const char *code)
         cp->boot_retry_ms = cp->now_ms + 30000;
     } else if ((!strcmp(q->action, "Authorize") && c->phase == PH_AUTHORIZING) ||
                (!strcmp(q->action, "StartTransaction") && c->phase == PH_RUNNING && !c->tx)) {
-        c->phase = PH_IDLE, c->power_w = 0;
+        cp__idle(cp, k);
+        c->power_w = 0;
         cp__set_status(cp, k, ST_AVAILABLE);
         next_session(cp, c);
     }

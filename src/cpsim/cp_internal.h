@@ -37,6 +37,7 @@ typedef struct {
     int64_t next_start_ms;
     int64_t tx;
     char token[21];
+    int token_i;                    /* index into cp->tokens while busy, else -1 */
     int truck;                      /* index into cp->trucks */
     double meter_wh, meter_start_wh; /* the register, lifetime */
     double soc, soc_target, power_w;
@@ -60,7 +61,7 @@ typedef enum { BOOT_OFFLINE, BOOT_SENT, BOOT_WAIT, BOOT_ACCEPTED } cp_boot;
 
 struct ec_cpsim_cp {
     ec_cpsim_charger_t ch;
-    const char (*tokens)[21];
+    ec_cpsim_token_t *tokens;
     size_t n_tokens;
     ec_cpsim_pace_t pace;
     ec_cpsim_io io;
@@ -98,6 +99,8 @@ void cp__send_pending(ec_cpsim_cp *cp);
 void cp__draw(ec_cpsim_cp *cp);
 /* Starts a session on k for token (Authorize first unless remote). */
 int cp__begin(ec_cpsim_cp *cp, int k, const char *token, int authorized);
+/* Back to idle: the connector rests, its token is free again. */
+void cp__idle(ec_cpsim_cp *cp, int k);
 /* Ends k's session with an OCPP Reason. */
 void cp__end(ec_cpsim_cp *cp, int k, const char *reason);
 void cp__iso(int64_t ms, char *out, size_t n);

@@ -90,7 +90,7 @@ static ec_err read_charger(const char *path, size_t i, const ec_json *o, const e
 ec_err ec_cpsim_region_load(const char *dir, ec_cpsim_region *out)
 {
     ec_vec_init(&out->chargers, sizeof(ec_cpsim_charger_t));
-    ec_vec_init(&out->tokens, 21);
+    ec_vec_init(&out->tokens, sizeof(ec_cpsim_token_t));
     ec_vec evses;
     ec_vec_init(&evses, sizeof(evse_t));
     char path[4096], *text = NULL;
@@ -123,10 +123,10 @@ ec_err ec_cpsim_region_load(const char *dir, ec_cpsim_region *out)
         const ec_json *t = ec_json_array_get(tokens, i);
         const char *uid = ec_json_str(ec_json_get(t, "uid"));
         const ec_json *valid = ec_json_get(t, "valid");
-        char u[21];
+        ec_cpsim_token_t u = {"", 0};
         if (!uid || !*uid || strlen(uid) > 20 || (valid && !ec_json_true(valid)) || ec_json_get(t, "expiry")) continue;
-        snprintf(u, sizeof u, "%s", uid);
-        if ((rc = ec_vec_push(&out->tokens, u))) goto fail;
+        snprintf(u.uid, sizeof u.uid, "%s", uid);
+        if ((rc = ec_vec_push(&out->tokens, &u))) goto fail;
     }
     if (!out->tokens.len) {
         rc = ec_fail(EC_EPARSE, "%s: no valid token in \"tokens\": no session could start", path);

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #define TICK_MS 500
-#define STAGGER_MS 20       /* between first connections: a region does not all dial at once */
+#define STAGGER_MS 50       /* between first connections: a region does not all dial at once */
 #define BACKOFF_MAX_S 60
 #define SHUTDOWN_WAIT_MS 3000
 
@@ -161,7 +161,9 @@ static void on_event(void *ctx, ec_cpsim_cp *cp, const ec_cpsim_event_t *ev)
             say(s, ch, 0, "limit", ev, "%s accepted%s", ev->text, lim[0] ? lim : ", no limit");
         break;
     case EC_CPSIM_EV_COMMAND:
-        if (strcmp(ev->text, "SetChargingProfile") && strcmp(ev->text, "ClearChargingProfile"))
+        /* Profiles have their own lines; the hub's question of the rate unit is routine. */
+        if (strcmp(ev->text, "SetChargingProfile") && strcmp(ev->text, "ClearChargingProfile") &&
+            (s->o->json || strcmp(ev->text, "GetConfiguration")))
             say(s, ch, 0, "command", ev, "%s from the hub: %s", ev->text, ev->text2);
         break;
     case EC_CPSIM_EV_BAD_FRAME:
@@ -400,7 +402,7 @@ ec_err ec_cpsim_run(const ec_cpsim_opts_t *o)
         ec_cpsim_io io = {a, io_send, on_event, io_reset};
         a->s = &s;
         if ((rc = ec_cpsim_cp_new(&EC_VEC_AT(&s.region.chargers, ec_cpsim_charger_t, i),
-                                  (const char (*)[21])s.region.tokens.data, s.region.tokens.len, &o->pace, o->seed,
+                                  (ec_cpsim_token_t *)s.region.tokens.data, s.region.tokens.len, &o->pace, o->seed,
                                   &io, &a->cp)))
             goto done;
     }

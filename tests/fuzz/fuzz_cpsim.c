@@ -13,7 +13,7 @@ static ec_err no_send(void *ctx, ec_cpsim_cp *cp, const char *text, size_t len)
     return EC_OK;
 }
 
-static const char tokens[1][21] = {"FUZZ-1"};
+static ec_cpsim_token_t tokens[1] = {{"FUZZ-1", 0}};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -34,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pace.first_s = 1;
     ec_cpsim_io io = {NULL, no_send, NULL, NULL};
     ec_cpsim_cp *cp;
+    tokens[0].busy = 0;
     if (ec_cpsim_cp_new(&ch, tokens, 1, &pace, data[0], &io, &cp)) return 0;
     int64_t t = INT64_C(1796560000000);
     ec_cpsim_cp_connected(cp, t);

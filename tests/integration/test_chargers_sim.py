@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`ecorridor chargers simulate` against a real hub, and against a fake one.
 
-A real `ecorridor serve` holds a small region (tests/fixtures/cpsim_region:
+A real `ecorridor serve --region` holds a small region (tests/fixtures/cpsim_region:
 three charge points, a hub site whose 600 kW connection is shared by the
 hub's power sharing); the simulator runs its chargers for about 20 s. The
 hub's own API must then show them online, sessions with meter values, CDRs
@@ -76,22 +76,12 @@ def curl(hub, method, path, body=None, key=None):
         return int(code), text
 
 
-def register(hub, admin):
-    """What `serve --region` loads beyond sites.csv, through the API; a 409
-    means the hub already loaded it from the region itself."""
+def region_loaded(hub, admin):
+    """`serve --region` loaded the fixture's register: its chargers are there."""
     reg = json.load(open(os.path.join(REGION, "register.json")))
-    for kind in ["jurisdictions", "organisations"]:
-        for o in reg[kind]:
-            s, b = curl(hub, "POST", "/api/v1/" + kind, o, admin)
-            check(s in (201, 409), "POST %s %s: %s %s" % (kind, o["id"], s, b))
-    for site in reg["sites"]:
-        fields = {k: v for k, v in site.items() if k != "id"}
-        s, b = curl(hub, "PATCH", "/api/v1/sites/" + site["id"], fields, admin)
-        check(s == 200, "PATCH site %s: %s %s" % (site["id"], s, b))
-    for kind in ["chargers", "tokens"]:
-        for o in reg[kind]:
-            s, b = curl(hub, "POST", "/api/v1/" + kind, o, admin)
-            check(s in (201, 409), "POST %s: %s %s" % (kind, s, b))
+    s, body = curl(hub, "GET", "/api/v1/chargers", key=admin)
+    ids = {c["id"] for c in (body or {}).get("data", [])}
+    check(s == 200 and ids == {c["id"] for c in reg["chargers"]}, "the region's chargers are registered: %s" % ids)
     return reg
 
 
@@ -100,7 +90,7 @@ def test_real_hub(tmp):
     hub = Hub(db)
     admin = subprocess.run([ECORRIDOR, "keys", "create", "--db", db, "--role", "admin", "--org", "hub-admin"],
                            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-    reg = register(hub, admin)
+    reg = region_loaded(hub, admin)
     out_path = os.path.join(tmp, "sim.jsonl")
     with open(out_path, "w") as out:
         sim = subprocess.Popen([ECORRIDOR, "chargers", "simulate", "--hub", "ws://127.0.0.1:%d/ocpp" % hub.port,

@@ -54,9 +54,9 @@ static void clear_sent(void)
     n_sent = 0, answered = -1;
 }
 
-static const char tokens[2][21] = {"TOK-1", "TOK-2"};
+static ec_cpsim_token_t tokens[2] = {{"TOK-1", 0}, {"TOK-2", 0}};
 
-static ec_cpsim_cp *new_cp(int n_conn, ec_plug plug, double max_w)
+static ec_cpsim_cp *new_cp_tokens(int n_conn, ec_plug plug, double max_w, size_t n_tokens)
 {
     ec_cpsim_charger_t ch;
     memset(&ch, 0, sizeof ch);
@@ -68,11 +68,17 @@ static ec_cpsim_cp *new_cp(int n_conn, ec_plug plug, double max_w)
     ec_cpsim_pace_default(&pace);
     ec_cpsim_io io = {NULL, fake_send, fake_event, fake_reset};
     ec_cpsim_cp *cp = NULL;
-    assert_int_equal(ec_cpsim_cp_new(&ch, tokens, 2, &pace, 3, &io, &cp), EC_OK);
+    tokens[0].busy = tokens[1].busy = 0;
+    assert_int_equal(ec_cpsim_cp_new(&ch, tokens, n_tokens, &pace, 3, &io, &cp), EC_OK);
     clear_sent();
     memset(n_events, 0, sizeof n_events);
     resets = 0;
     return cp;
+}
+
+static ec_cpsim_cp *new_cp(int n_conn, ec_plug plug, double max_w)
+{
+    return new_cp_tokens(n_conn, plug, max_w, 2);
 }
 
 /* The last frame sent, parsed (owned by the caller). */
@@ -457,6 +463,29 @@ static void test_lost_connection(void **state)
     ec_cpsim_cp_free(cp);
 }
 
+/* One token, two connectors: the second truck waits until the first has left. */
+static void test_token_shared(void **state)
+{
+    (void)state;
+    ec_cpsim_cp *cp = new_cp_tokens(2, EC_PLUG_CCS2, 400000, 1);
+    boot(cp, T0);
+    int64_t t = T0;
+    int running = 0, most = 0, starts = 0;
+    for (; t < T0 + 900000; t += 1000) {
+        ec_cpsim_cp_tick(cp, t);
+        drain_calls(cp, t, 1);
+        for (int i = 0; i < n_sent; i++) {
+            if (strstr(sent[i], "\"StartTransaction\"")) running++, starts++;
+            if (strstr(sent[i], "\"StopTransaction\"")) running--;
+        }
+        if (running > most) most = running;
+        clear_sent();
+    }
+    assert_int_equal(most, 1);
+    assert_true(starts >= 3);
+    ec_cpsim_cp_free(cp);
+}
+
 static void test_region(void **state)
 {
     (void)state;
@@ -519,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_profiles),        cmocka_unit_test(test_hub_calls),
         cmocka_unit_test(test_bad_frames),      cmocka_unit_test(test_lost_connection),
         cmocka_unit_test(test_region),          cmocka_unit_test(test_handshake),
+        cmocka_unit_test(test_token_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
