@@ -57,7 +57,7 @@ void ec_cpsim_region_free(ec_cpsim_region *r);
 /* How a demo unfolds, in seconds. */
 typedef struct {
     int first_s;   /* sessions start within this after a boot (default 10) */
-    int session_s; /* a session lasts about this, unless the truck is full first (default 180) */
+    int session_s; /* a session lasts 0.2 to 1.5 times this, unless the truck is full first (default 180) */
     int pause_s;   /* a connector rests about this between sessions (default 45) */
     int meter_s;   /* MeterValues interval (default 10) */
 } ec_cpsim_pace_t;

@@ -18,7 +18,7 @@ static const cli_opt opts[] = {
     {"count", "N", "only the first N chargers of the region (default: all)"},
     {"site", "ID", "only the chargers of this site"},
     {"seed", "N", "seed of the trucks, tokens and times (default 1): the same seed, the same demo"},
-    {"session-s", "S", "a session lasts about S seconds unless the truck is full first (default 180)"},
+    {"session-s", "S", "a session lasts 0.2 to 1.5 times S seconds, unless the truck is full first (default 180)"},
     {"pause-s", "S", "a connector rests about S seconds between sessions (default 45)"},
     {"first-s", "S", "first sessions start within S seconds of a boot (default 10)"},
     {"meter-s", "S", "MeterValues every S seconds during a session (default 10)"},

@@ -248,7 +248,9 @@ static void start_transaction(ec_cpsim_cp *cp, int k)
     }
     c->phase = PH_RUNNING, c->tx = 0, c->stop_wanted = 0;
     c->started_ms = c->last_ms = cp->now_ms;
-    c->ends_ms = cp->now_ms + (int64_t)(cp__uniform(cp, 0.7, 1.3) * cp->pace.session_s * 1000);
+    /* Short top-ups and long charges: from 0.2 to 1.5 times the pace, so a
+     * demo's first sessions end (and show CDRs) within its first minute. */
+    c->ends_ms = cp->now_ms + (int64_t)(cp__uniform(cp, 0.2, 1.5) * cp->pace.session_s * 1000);
     c->next_meter_ms = cp->now_ms + cp->meter_s * 1000;
     c->power_w = 0;
     cp__call(cp, "StartTransaction", p, k, 1);
