@@ -18,8 +18,8 @@ static void overview(FILE *f)
     fprintf(f, "ecorridor %s - the shared platform of an electric freight corridor\n\n"
                "usage: ecorridor <command> [options]\n\ncommands:\n",
             EC_VERSION);
-    for (int i = 0; commands[i]; i++) fprintf(f, "  %-16s %s\n", commands[i]->name, commands[i]->summary);
-    fprintf(f, "  %-16s %s\n", "help", "help on a command: ecorridor help graph build");
+    for (int i = 0; commands[i]; i++) fprintf(f, "  %-17s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(f, "  %-17s %s\n", "help", "help on a command: ecorridor help graph build");
     fprintf(f, "\nexit codes: 0 success, 1 failure, 2 bad usage\n");
 }
 
