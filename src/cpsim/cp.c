@@ -102,6 +102,16 @@ void ec_cpsim_cp_stats(const ec_cpsim_cp *cp, ec_cpsim_stats_t *s)
     s->frames_refused += a->frames_refused, s->call_errors += a->call_errors, s->energy_wh += a->energy_wh;
 }
 
+double cp__profile_limit(const cp_profile *p, int64_t now_ms)
+{
+    if (!p->set || now_ms < p->start_ms) return INFINITY;
+    int64_t el_s = (now_ms - p->start_ms) / 1000;
+    if (p->dur_s > 0 && el_s >= p->dur_s) return INFINITY;
+    double l = INFINITY;
+    for (int i = 0; i < p->n && p->at_s[i] <= el_s; i++) l = p->limit_w[i];
+    return l;
+}
+
 double ec_cpsim_cp_limit_w(const ec_cpsim_cp *cp, int k, int64_t now_ms)
 {
     if (k < 1 || k > cp->ch.n_conn) return cp__profile_limit(&cp->cp_max_prof, now_ms);
@@ -498,71 +508,21 @@ static void on_error(ec_cpsim_cp *cp, const cp_call *q, const char *code)
     }
 }
 
-/* ---- frames from the hub ------------------------------------------------------------------ */
-
-static ec_err refuse(ec_cpsim_cp *cp, const char *uid, const char *code, const char *why)
+/* The hub answered the call in flight: a CALLRESULT's payload, or a CALLERROR's code. */
+void cp__answer(ec_cpsim_cp *cp, const ec_json *result, const char *error_code)
 {
-    cp->st.frames_refused++;
-    cp__event(cp, EC_CPSIM_EV_BAD_FRAME, 0, why, code);
-    if (uid && cp->io.send) {
-        ec_jw w;
-        ec_buf_reset(&cp->out);
-        ec_jw_init(&w, &cp->out);
-        ec_jw_arr_begin(&w);
-        ec_jw_int(&w, 4), ec_jw_str(&w, uid), ec_jw_str(&w, code), ec_jw_str(&w, why);
-        ec_jw_obj_begin(&w), ec_jw_obj_end(&w), ec_jw_arr_end(&w);
-        if (!ec_jw_finish(&w)) cp->io.send(cp->io.ctx, cp, cp->out.data, cp->out.len);
-    }
-    return EC_EPARSE;
+    cp_call q = cp->queue[0];
+    cp->queue[0].payload = NULL;
+    queue_drop(cp, 0);
+    cp->in_flight = 0;
+    if (result) on_result(cp, &q, result);
+    else on_error(cp, &q, error_code);
+    ec_free(q.payload);
 }
 
-ec_err ec_cpsim_cp_receive(ec_cpsim_cp *cp, const char *text, size_t len, int64_t now_ms)
+int cp__in_flight(const ec_cpsim_cp *cp, const char *uid)
 {
-    if (now_ms > cp->now_ms) cp->now_ms = now_ms;
-    if (len > EC_CPSIM_FRAME_MAX) return refuse(cp, NULL, "FormationViolation", "a frame larger than 64 KiB");
-    ec_json *j = NULL;
-    if (ec_json_load_buf(text, len, "frame", &j)) {
-        ec_errclear();
-        return refuse(cp, NULL, "FormationViolation", "a frame that is not JSON");
-    }
-    ec_err rc = EC_OK;
-    size_t n = ec_json_array_size(j);
-    double type = 0;
-    const char *uid = ec_json_str(ec_json_array_get(j, 1));
-    if (!ec_json_is_array(j) || n < 3 || ec_json_number(ec_json_array_get(j, 0), &type)) {
-        rc = refuse(cp, NULL, "FormationViolation", "a frame that is not an OCPP-J message");
-    } else if (!uid || !*uid || ec_utf8_chars(uid) > 36) {
-        rc = refuse(cp, NULL, "FormationViolation", "a message id that is not a string of 1 to 36 characters");
-    } else if (type == 2) {
-        const char *action = ec_json_str(ec_json_array_get(j, 2));
-        const ec_json *pl = ec_json_array_get(j, 3);
-        if (n != 4 || !action || !ec_json_is_object(pl))
-            rc = refuse(cp, uid, "FormationViolation", "a CALL is [2, id, action, {payload}]");
-        else {
-            long refused = cp->st.frames_refused;
-            cp__handle_call(cp, uid, action, pl);
-            if (cp->st.frames_refused > refused) rc = EC_EPARSE;
-        }
-    } else if (type == 3 || type == 4) {
-        if (!cp->in_flight || !cp->q_len || strcmp(uid, cp->flight_uid)) {
-            rc = refuse(cp, NULL, "FormationViolation", "an answer to no call in flight");
-        } else if (type == 3 && (n != 3 || !ec_json_is_object(ec_json_array_get(j, 2)))) {
-            rc = refuse(cp, NULL, "FormationViolation", "a CALLRESULT is [3, id, {payload}]");
-        } else {
-            cp_call q = cp->queue[0];
-            cp->queue[0].payload = NULL;
-            queue_drop(cp, 0);
-            cp->in_flight = 0;
-            if (type == 3) on_result(cp, &q, ec_json_array_get(j, 2));
-            else on_error(cp, &q, ec_json_str(ec_json_array_get(j, 2)) ? ec_json_str(ec_json_array_get(j, 2)) : "?");
-            ec_free(q.payload);
-        }
-    } else {
-        rc = refuse(cp, uid, "ProtocolError", "a message type other than 2, 3 or 4");
-    }
-    ec_json_free(j);
-    cp__send_pending(cp);
-    return rc;
+    return cp->in_flight && cp->q_len && !strcmp(uid, cp->flight_uid);
 }
 
 int ec_cpsim_cp_shutdown(ec_cpsim_cp *cp)

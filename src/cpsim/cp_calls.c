@@ -56,16 +56,6 @@ static int get_int(const ec_json *o, const char *key, int64_t lo, int64_t hi, in
     return 0;
 }
 
-double cp__profile_limit(const cp_profile *p, int64_t now_ms)
-{
-    if (!p->set || now_ms < p->start_ms) return INFINITY;
-    int64_t el_s = (now_ms - p->start_ms) / 1000;
-    if (p->dur_s > 0 && el_s >= p->dur_s) return INFINITY;
-    double l = INFINITY;
-    for (int i = 0; i < p->n && p->at_s[i] <= el_s; i++) l = p->limit_w[i];
-    return l;
-}
-
 /* Reads csChargingProfiles into *p (limits in W). NULL or the reason it cannot. */
 static const char *read_profile(ec_cpsim_cp *cp, const ec_json *o, int k, cp_profile *p)
 {

@@ -1,5 +1,6 @@
 /* cp_internal.h - one simulated charge point's state, shared by cp.c (its
- * own calls and sessions) and cp_calls.c (the hub's calls to it). */
+ * own calls and sessions), cp_calls.c (the hub's calls to it) and cp_recv.c
+ * (frames from the hub). */
 #ifndef EC_CPSIM_CP_INTERNAL_H
 #define EC_CPSIM_CP_INTERNAL_H
 
@@ -106,9 +107,15 @@ void cp__end(ec_cpsim_cp *cp, int k, const char *reason);
 void cp__iso(int64_t ms, char *out, size_t n);
 const char *cp__status_name(cp_status s);
 
+/* The limit of a profile at now_ms (W; INFINITY when it sets none then). */
+double cp__profile_limit(const cp_profile *p, int64_t now_ms);
+/* 1 when uid is the id of our call in flight. */
+int cp__in_flight(const ec_cpsim_cp *cp, const char *uid);
+/* The hub answered the call in flight: result (a CALLRESULT's payload), or NULL and a CALLERROR's code. */
+void cp__answer(ec_cpsim_cp *cp, const ec_json *result, const char *error_code);
+
 /* cp_calls.c */
 /* Answers a CALL from the hub: writes the CALLRESULT or CALLERROR into cp->out. */
 void cp__handle_call(ec_cpsim_cp *cp, const char *uid, const char *action, const ec_json *payload);
-double cp__profile_limit(const cp_profile *p, int64_t now_ms);
 
 #endif

@@ -183,7 +183,7 @@ static ec_err io_send(void *ctx, ec_cpsim_cp *cp, const char *text, size_t len)
 {
     agent *a = ctx;
     (void)cp;
-    return a->ws && a->open ? cpsim_ws_send(a->ws, text, len) : EC_EIO;
+    return a->ws && a->open ? ws__send(a->ws, text, len) : EC_EIO;
 }
 
 static void io_reset(void *ctx, ec_cpsim_cp *cp)
@@ -253,7 +253,7 @@ static void connect_agent(agent *a)
     const ec_cpsim_charger_t *ch = ec_cpsim_cp_charger(a->cp);
     char path[700];
     snprintf(path, sizeof path, "%s/%s", s->path, ch->id);
-    a->ws = cpsim_ws_connect(s->loop, (const struct sockaddr *)&s->addr, s->host, path, ch->id, ch->password, &h, a);
+    a->ws = ws__connect(s->loop, (const struct sockaddr *)&s->addr, s->host, path, ch->id, ch->password, &h, a);
     if (!a->ws) uv_timer_start(&a->retry, on_retry, 5000, 0);
 }
 
@@ -268,7 +268,7 @@ static void close_all(sim *s)
     for (size_t i = 0; i < s->n; i++) {
         agent *a = &s->agents[i];
         uv_close((uv_handle_t *)&a->retry, NULL);
-        if (a->ws) cpsim_ws_close(a->ws, 1000, "the simulator stops");
+        if (a->ws) ws__close(a->ws, 1000, "the simulator stops");
     }
 }
 
@@ -280,7 +280,7 @@ static void on_tick(uv_timer_t *t)
     for (size_t i = 0; i < s->n; i++) {
         agent *a = &s->agents[i];
         ec_cpsim_cp_tick(a->cp, now);
-        if (a->resetting && a->ws && a->open) cpsim_ws_close(a->ws, 1000, "reset");
+        if (a->resetting && a->ws && a->open) ws__close(a->ws, 1000, "reset");
         if (s->stopping == 1 && a->open) pending += ec_cpsim_cp_shutdown(a->cp);
     }
     if (!s->stopping && s->o->duration_s > 0 && now - s->started_ms >= (int64_t)(s->o->duration_s * 1000)) {

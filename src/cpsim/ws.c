@@ -295,7 +295,7 @@ static void on_connect(uv_connect_t *req, int status)
         drop(w, "cannot send the upgrade");
 }
 
-cpsim_ws *cpsim_ws_connect(uv_loop_t *loop, const struct sockaddr *addr, const char *host, const char *path,
+cpsim_ws *ws__connect(uv_loop_t *loop, const struct sockaddr *addr, const char *host, const char *path,
                            const char *user, const char *password, const cpsim_ws_handler *h, void *user_data)
 {
     cpsim_ws *w = ec_calloc(1, sizeof *w);
@@ -336,7 +336,7 @@ cpsim_ws *cpsim_ws_connect(uv_loop_t *loop, const struct sockaddr *addr, const c
     return w;
 }
 
-ec_err cpsim_ws_send(cpsim_ws *w, const char *text, size_t len)
+ec_err ws__send(cpsim_ws *w, const char *text, size_t len)
 {
     if (w->state != WS_OPEN) return EC_EIO;
     struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)text, len};
@@ -345,7 +345,7 @@ ec_err cpsim_ws_send(cpsim_ws *w, const char *text, size_t len)
     return EC_OK;
 }
 
-void cpsim_ws_close(cpsim_ws *w, int code, const char *reason)
+void ws__close(cpsim_ws *w, int code, const char *reason)
 {
     if (w->state != WS_OPEN) {
         drop(w, reason);

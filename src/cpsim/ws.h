@@ -21,11 +21,11 @@ typedef struct {
 /* Connects to addr and upgrades GET path with Host: host; user and password
  * (password may be "") go into Basic auth. NULL when it could not start
  * (closed is not called then). */
-cpsim_ws *cpsim_ws_connect(uv_loop_t *loop, const struct sockaddr *addr, const char *host, const char *path,
+cpsim_ws *ws__connect(uv_loop_t *loop, const struct sockaddr *addr, const char *host, const char *path,
                            const char *user, const char *password, const cpsim_ws_handler *h, void *user_data);
 /* Queues one text message; EC_EIO when the connection is not open. */
-ec_err cpsim_ws_send(cpsim_ws *w, const char *text, size_t len);
+ec_err ws__send(cpsim_ws *w, const char *text, size_t len);
 /* Begins the closing handshake (or drops a connection not yet open). */
-void cpsim_ws_close(cpsim_ws *w, int code, const char *reason);
+void ws__close(cpsim_ws *w, int code, const char *reason);
 
 #endif
