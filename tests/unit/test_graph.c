@@ -225,6 +225,104 @@ static void test_file_roundtrip_and_corruption(void **state)
     ec_graph_free(g);
 }
 
+/* A junction A whose lowest-numbered arc is a one-way road to B, a long way
+ * round to T; the short way leaves A by its other arc, through C. T's
+ * lowest-numbered arc is the one-way road in from B. */
+static ec_graph *junctions(void)
+{
+    ec_netbuild *nb;
+    assert_int_equal(ec_netbuild_new(&nb), EC_OK);
+    const ec_latlon_t at[5] = {{49.0, 8.0}, {49.0, 8.01}, {49.01, 8.0}, {49.01, 8.01}, {49.02, 8.01}};
+    for (uint32_t i = 0; i < 5; i++) {
+        uint32_t idx;
+        assert_int_equal(ec_netbuild_node(nb, i, at[i], NULL, &idx), EC_OK);
+    }
+    enum { A, B, C, T, D };
+    assert_int_equal(ec_netbuild_arc(nb, A, B, 73000, 100000, EC_NO_WAY), EC_OK);
+    assert_int_equal(ec_netbuild_arc(nb, A, C, 111000, 1000, EC_NO_WAY), EC_OK);
+    assert_int_equal(ec_netbuild_arc(nb, B, T, 111000, 1000, EC_NO_WAY), EC_OK);
+    assert_int_equal(ec_netbuild_arc(nb, C, T, 73000, 1000, EC_NO_WAY), EC_OK);
+    assert_int_equal(ec_netbuild_arc(nb, T, D, 111000, 1000, EC_NO_WAY), EC_OK);
+    ec_vehicle_class_t v = truck();
+    ec_graph *g;
+    assert_int_equal(ec_netbuild_finish(nb, EC_METRIC_TIME, EC_SRC_DIMACS, &v, "junctions", &g), EC_OK);
+    assert_int_equal(ec_ch_build(g, NULL), EC_OK);
+    assert_int_equal(ec_graph_snap_prepare(g), EC_OK);
+    return g;
+}
+
+/* A point on a junction leaves by any arc there and is reached by any arc
+ * into it, whichever arc it snapped to; with CH, Dijkstra, a fixed end and
+ * search spaces alike. */
+static void test_points_on_junctions(void **state)
+{
+    (void)state;
+    ec_graph *g = junctions();
+    ec_latlon_t a = {49.0, 8.0}, c = {49.01, 8.0}, t = {49.01, 8.01};
+    ec_snap_t sa, sc, st;
+    assert_int_equal(ec_graph_snap(g, a, 10, &sa), EC_OK);
+    assert_int_equal(ec_graph_snap(g, c, 10, &sc), EC_OK);
+    assert_int_equal(ec_graph_snap(g, t, 10, &st), EC_OK);
+    /* The ties fall on the one-way arcs: what this test is about. */
+    assert_true(sa.tail == 0 && sa.head == 1 && sa.frac == 0.0 && sa.rev_arc == UINT32_MAX);
+    assert_true(st.tail == 1 && st.head == 3 && st.frac == 1.0 && st.rev_arc == UINT32_MAX);
+    for (int algo = 0; algo < 2; algo++) {
+        ec_query *q;
+        assert_int_equal(ec_query_new(g, algo ? EC_ALGO_DIJKSTRA : EC_ALGO_CH, &q), EC_OK);
+        ec_path_t p;
+        assert_int_equal(ec_query_route(q, &sa, &st, &p), EC_OK);
+        assert_int_equal(p.weight, 2000); /* A -> C -> T, not 101 s round by B */
+        assert_true(fabs(p.distance_m - 1840.0) < 1e-6);
+        assert_int_equal(p.first_node, 0);
+        assert_int_equal(p.last_node, 3);
+        /* The geometry is A, C, T: the points on nodes are not repeated. */
+        ec_buf out;
+        ec_buf_init(&out, 4096);
+        ec_jw w;
+        ec_jw_init(&w, &out);
+        ec_path_geojson(g, &sa, &st, &p, &w);
+        assert_int_equal(ec_jw_finish(&w), EC_OK);
+        assert_string_equal(out.data, "{\"type\":\"LineString\",\"coordinates\":[[8.0000000,49.0000000],[8.0000000,49.0100000],[8.0100000,49.0100000]]}");
+        ec_buf_free(&out);
+        /* Reached by C -> T although T snapped to B -> T (C cannot reach B). */
+        assert_int_equal(ec_query_route(q, &sc, &st, &p), EC_OK);
+        assert_int_equal(p.weight, 1000);
+        /* The same with each end kept. */
+        assert_int_equal(ec_query_fix(q, &sa, 0), EC_OK);
+        assert_int_equal(ec_query_route_fixed(q, &st, &p), EC_OK);
+        assert_int_equal(p.weight, 2000);
+        assert_int_equal(ec_query_fix(q, &st, 1), EC_OK);
+        assert_int_equal(ec_query_route_fixed(q, &sc, &p), EC_OK);
+        assert_int_equal(p.weight, 1000);
+        if (algo == 0) {
+            ec_route_sums_t *up, *down, m;
+            ec_space_t fw, bw;
+            assert_int_equal(ec_graph_ch_sums(g, &up, &down), EC_OK);
+            assert_int_equal(ec_query_space(q, up, down, &sa, 0, &fw), EC_OK);
+            assert_int_equal(ec_query_space(q, up, down, &st, 1, &bw), EC_OK);
+            assert_int_equal(ec_space_meet(g, &fw, &bw, &m), 1);
+            assert_int_equal(m.weight, 2000);
+            assert_true(fabs(m.dur_s - 2.0) < 1e-9);
+            ec_space_free(&fw), ec_space_free(&bw);
+            ec_free(up), ec_free(down);
+        }
+        ec_query_free(q);
+    }
+    /* Part-way along the one-way road A -> B it must still be driven forwards. */
+    ec_latlon_t mid = {49.0, 8.005};
+    ec_snap_t sm;
+    assert_int_equal(ec_graph_snap(g, mid, 10, &sm), EC_OK);
+    assert_true(sm.frac > 0.4 && sm.frac < 0.6);
+    ec_query *q;
+    assert_int_equal(ec_query_new(g, EC_ALGO_CH, &q), EC_OK);
+    ec_path_t p;
+    assert_int_equal(ec_query_route(q, &sm, &st, &p), EC_OK);
+    assert_true(p.weight >= 50000 + 1000 - 1 && p.weight <= 50000 + 1000 + 1);
+    assert_int_equal(ec_query_route(q, &sm, &sa, &p), EC_EUNREACHABLE);
+    ec_query_free(q);
+    ec_graph_free(g);
+}
+
 /* The road of the arc from node a to node b (external ids). */
 static void road_of(const ec_graph *g, int64_t a, int64_t b, const char **ref, const char **name)
 {
@@ -490,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_file_roundtrip_and_corruption),
         cmocka_unit_test(test_graphml_errors),
         cmocka_unit_test(test_roads_and_rest_areas),
+        cmocka_unit_test(test_points_on_junctions),
         cmocka_unit_test(test_corridor_loader_names_the_file),
         cmocka_unit_test(test_dimacs),
         cmocka_unit_test(test_vehicle_classes),
