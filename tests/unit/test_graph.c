@@ -420,6 +420,10 @@ static void expect_graphml_error(const char *xml, const char *segments, ec_err c
 #define KEYS                                                                                       \
     "<graphml><key id=\"x\" for=\"node\" attr.name=\"position_x\"/><key id=\"y\" for=\"node\" "   \
     "attr.name=\"position_y\"/><key id=\"d\" for=\"edge\" attr.name=\"distance\"/><graph>"
+#define KEYS_R                                                                                     \
+    "<graphml><key id=\"x\" for=\"node\" attr.name=\"position_x\"/><key id=\"y\" for=\"node\" "   \
+    "attr.name=\"position_y\"/><key id=\"d\" for=\"edge\" attr.name=\"distance\"/><key id=\"r\" "      \
+    "for=\"edge\" attr.name=\"ref\"/><key id=\"n\" for=\"edge\" attr.name=\"name\"/><graph>"
 #define N(id, lon, lat) "<node id=\"" id "\"><data key=\"x\">" lon "</data><data key=\"y\">" lat "</data></node>\n"
 
 static void test_graphml_errors(void **state)
@@ -458,6 +462,38 @@ static void test_graphml_errors(void **state)
                          "s.csv:2: travel_speed \"900\" is not 1..200 km/h");
     expect_graphml_error(KEYS N("1", "6.9", "50.9") "</graph></graphml>", "a,b\n", EC_EPARSE,
                          "s.csv:1: header must name source, target and travel_speed");
+    /* Road names are bounded like node names. */
+    char long_ref[1024];
+    snprintf(long_ref, sizeof long_ref,
+             KEYS_R N("1", "6.9", "50.9") N("2", "7", "51") "<edge source=\"1\" target=\"2\"><data key=\"d\">5</data>"
+                    "<data key=\"r\">%0150d</data></edge></graph></graphml>", 0);
+    expect_graphml_error(long_ref, NULL, EC_ELIMIT, "edge ref too long");
+}
+
+/* A corridor edge's own ref and name, and none for an edge without them
+ * between unnamed nodes. */
+static void test_graphml_roads(void **state)
+{
+    (void)state;
+    const char *xml = KEYS_R N("1", "6.9", "50.9") N("2", "7", "51") N("3", "7.1", "51.1")
+        "<edge source=\"1\" target=\"2\"><data key=\"d\">5</data><data key=\"r\">A 3</data>"
+        "<data key=\"n\">K\xc3\xb6lner Ring</data></edge>"
+        "<edge source=\"2\" target=\"3\" directed=\"false\"><data key=\"d\">5</data></edge></graph></graphml>";
+    ec_netbuild *nb;
+    ec_netbuild_new(&nb);
+    ec_load_opts_t o = {truck(), EC_METRIC_TIME};
+    assert_int_equal(ec_graphml_parse("m.graphml", xml, strlen(xml), nb, &o, NULL, NULL, 0), EC_OK);
+    ec_graph *g;
+    assert_int_equal(ec_netbuild_finish(nb, o.metric, EC_SRC_CORRIDOR, &o.vehicle, "m", &g), EC_OK);
+    const char *ref, *name;
+    road_of(g, 1, 2, &ref, &name);
+    assert_string_equal(ref, "A 3");
+    assert_string_equal(name, "K\xc3\xb6lner Ring");
+    road_of(g, 3, 2, &ref, &name);
+    assert_string_equal(ref, "");
+    assert_string_equal(name, "");
+    assert_int_equal(g->n_ways, 2); /* one per edge, both directions of an undirected one */
+    ec_graph_free(g);
 }
 
 static void test_corridor_loader_names_the_file(void **state)
@@ -589,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_graphml_errors),
         cmocka_unit_test(test_roads_and_rest_areas),
         cmocka_unit_test(test_points_on_junctions),
+        cmocka_unit_test(test_graphml_roads),
         cmocka_unit_test(test_corridor_loader_names_the_file),
         cmocka_unit_test(test_dimacs),
         cmocka_unit_test(test_vehicle_classes),
