@@ -554,6 +554,22 @@ void ec_path_positions(const ec_graph *g, const ec_snap_t *from, const ec_snap_t
     }
 }
 
+void ec_path_end_arcs(const ec_snap_t *from, const ec_snap_t *to, const ec_path_t *p, uint32_t *first,
+                      uint32_t *last)
+{
+    *first = *last = UINT32_MAX;
+    if (p->first_node == UINT32_MAX) {
+        /* Along one piece: forwards on the start's arc, or back on its opposite. */
+        double t_pos = to->arc == from->arc ? to->frac : 1.0 - to->frac;
+        *first = *last = t_pos >= from->frac ? from->arc : from->rev_arc;
+        return;
+    }
+    if (p->first_node == from->head && from->frac < 1.0) *first = from->arc;
+    else if (p->first_node == from->tail && from->frac > 0.0) *first = from->rev_arc;
+    if (p->last_node == to->tail && to->frac > 0.0) *last = to->arc;
+    else if (p->last_node == to->head && to->frac < 1.0) *last = to->rev_arc;
+}
+
 void ec_path_geojson(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to,
                      const ec_path_t *p, ec_jw *w)
 {

@@ -174,6 +174,11 @@ static void test_demo_region(void **state)
         assert_int_equal(ec_graph_snap(g, p2, 5000, &b), EC_OK);
         assert_int_equal(ec_query_route(q2, &a, &b, &p), EC_OK);
         assert_true(fabs(p.distance_m - 0.5 * 64000) < 50.0);
+        /* Straight back along the road: its opposite arc at both ends. */
+        uint32_t e0, e1;
+        ec_path_end_arcs(&a, &b, &p, &e0, &e1);
+        assert_true(e0 == e1 && e0 != UINT32_MAX && g->arcs[e0].to == (a.arc == e0 ? a.head : a.tail));
+        assert_true(ec_graph_point(g, g->arcs[e0].to).lat > 52.0); /* towards Utrecht */
         assert_int_equal(ec_query_route(q2, &b, &a, &p), EC_OK);
         assert_true(fabs(p.distance_m - 0.5 * 64000) < 50.0);
         ec_query_free(q2);
@@ -275,6 +280,9 @@ static void test_points_on_junctions(void **state)
         assert_true(fabs(p.distance_m - 1840.0) < 1e-6);
         assert_int_equal(p.first_node, 0);
         assert_int_equal(p.last_node, 3);
+        uint32_t e0, e1;
+        ec_path_end_arcs(&sa, &st, &p, &e0, &e1); /* no part of a road at either end */
+        assert_true(e0 == UINT32_MAX && e1 == UINT32_MAX);
         /* The geometry is A, C, T: the points on nodes are not repeated. */
         ec_buf out;
         ec_buf_init(&out, 4096);
@@ -318,6 +326,12 @@ static void test_points_on_junctions(void **state)
     ec_path_t p;
     assert_int_equal(ec_query_route(q, &sm, &st, &p), EC_OK);
     assert_true(p.weight >= 50000 + 1000 - 1 && p.weight <= 50000 + 1000 + 1);
+    uint32_t e0, e1;
+    /* The rest of A -> B, then B -> T whole: as a path arc, or as the part of
+     * T's arc that ends the route. */
+    ec_path_end_arcs(&sm, &st, &p, &e0, &e1);
+    assert_true(e0 == sm.arc && p.n_arcs + (e1 != UINT32_MAX) == 1);
+    assert_true(e1 == UINT32_MAX || e1 == st.arc);
     assert_int_equal(ec_query_route(q, &sm, &sa, &p), EC_EUNREACHABLE);
     ec_query_free(q);
     ec_graph_free(g);
