@@ -363,7 +363,7 @@ int ref_check(ref_graph *r, const ec_graph *g, ec_query *ch, ec_query *dj, int p
     int bad = node_pairs(r, g, ch, dj, pairs, rnd, &reachable);
     int bad_part = part_way_pairs(r, g, ch, dj, pairs / 4, rnd, &tried);
     int bad_case = kase->given ? the_case(r, g, ch, dj, kase) : 0;
-    printf("exported edges: %d node-exact pairs (%d reachable), %d part-way pairs: %d and %d differ\n", pairs,
-           reachable, pairs / 4, bad, bad_part);
+    printf("exported edges: %d node-exact pairs (%d reachable), %d part-way pairs (%d points drawn again: not on "
+           "one road piece): %d and %d differ\n", pairs, reachable, pairs / 4, tried, bad, bad_part);
     return bad + bad_part + bad_case;
 }
