@@ -19,6 +19,7 @@
  * only the sites within the charge's reach are tried, nearest in energy first.
  */
 #include "ecorridor/ec_route.h"
+#include "walk.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -544,21 +545,42 @@ static double break_due_s(const rules_t *ru, const label *l)
     return l->part ? ru->split_second_s : ru->break_s;
 }
 
+/* The pauses a stretch of driving made due, as drive_with_rules takes them:
+ * the driving done in the stretch when each began, and its length. */
+typedef struct {
+    int n;
+    struct {
+        ec_pause_kind kind;
+        double drive_s, start_s, len_s; /* start_s: from the stretch's start, pauses included */
+    } e[EC_TRIP_MAX_PAUSES];
+    int overflow;
+} road_log;
+
 /* Drives `drive` seconds from l's clocks, taking breaks and daily rests on the
- * road when they fall due. Returns the extra time spent resting. */
-static double drive_with_rules(const rules_t *ru, double drive, label *l)
+ * road when they fall due; each is written into log when one is given.
+ * Returns the extra time spent resting. */
+static double drive_with_rules(const rules_t *ru, double drive, label *l, road_log *log)
 {
     double extra = 0, rem = drive;
     for (int guard = 0; rem > EPS && guard < 10000; guard++) {
+        ec_pause_kind kind = EC_PAUSE_NONE;
+        double len = 0;
         if (l->day >= ru->day_limit_s - EPS || l->duty >= ru->window_s - EPS) {
-            extra += ru->rest_s, l->rest_s += ru->rest_s, l->road_rests++;
+            kind = EC_PAUSE_REST, len = ru->rest_s;
+            l->rest_s += len, l->road_rests++;
             l->day = l->since = l->duty = 0, l->part = 0;
-            continue;
-        }
-        if (l->since >= ru->break_after_s - EPS) {
-            double b = break_due_s(ru, l);
-            extra += b, l->break_s += b, l->duty += b, l->road_breaks++;
+        } else if (l->since >= ru->break_after_s - EPS) {
+            kind = l->part ? EC_PAUSE_BREAK_PART : EC_PAUSE_BREAK, len = break_due_s(ru, l);
+            l->break_s += len, l->duty += len, l->road_breaks++;
             l->since = 0, l->part = 0;
+        }
+        if (kind != EC_PAUSE_NONE) {
+            if (log && log->n < EC_TRIP_MAX_PAUSES)
+                log->e[log->n].kind = kind, log->e[log->n].drive_s = drive - rem,
+                log->e[log->n].start_s = drive - rem + extra, log->e[log->n].len_s = len, log->n++;
+            else if (log)
+                log->overflow = 1;
+            extra += len;
             continue;
         }
         double chunk = fmin(fmin(rem, ru->break_after_s - l->since), fmin(ru->day_limit_s - l->day, ru->window_s - l->duty));
@@ -568,6 +590,17 @@ static double drive_with_rules(const rules_t *ru, double drive, label *l)
         l->duty += chunk;
     }
     return extra;
+}
+
+/* The driving clocks after a stop of stop_s seconds in which the rest, the
+ * break or the first part of a split break was taken (pause: the part of the
+ * stop that was neither waiting, charging nor plugging in). */
+static void take_stop(label *n, double stop_s, int rest, int brk, int split, double pause)
+{
+    n->duty += stop_s;
+    if (rest) n->day = n->since = n->duty = 0, n->part = 0, n->rest_s += pause;
+    else if (brk) n->since = 0, n->part = 0, n->break_s += pause;
+    else if (split == 1) n->part = 1, n->break_s += pause;
 }
 
 /* ---- the search --------------------------------------------------------------------------- */
@@ -874,12 +907,9 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
     /* What the stop held beyond charging and its overhead was the pause. */
     double pause = fmax(0, d->stop_s - d->wait_s - d->charge_s - (d->charge_s > 0 ? r->stop_overhead_s : 0));
     n.split = d->split;
-    n.duty += d->stop_s;
-    if (d->rest) n.day = n.since = n.duty = 0, n.part = 0, n.rest_s += pause;
-    else if (d->brk) n.since = 0, n.part = 0, n.break_s += pause;
-    else if (d->split == 1) n.part = 1, n.break_s += pause;
+    take_stop(&n, d->stop_s, d->rest, d->brk, d->split, pause);
     double extra = 0;
-    if (r->rules != EC_RULES_NONE) extra = drive_with_rules(&ru, lg->dur_s, &n);
+    if (r->rules != EC_RULES_NONE) extra = drive_with_rules(&ru, lg->dur_s, &n, NULL);
     n.t = l->t + d->stop_s + lg->dur_s + extra;
     n.soc = soc;
     n.cost = l->cost + d->cost;
@@ -973,6 +1003,63 @@ static void explain_infeasible(ec_trip_planner *p, ec_trip_plan_t *plan)
         snprintf(plan->reason, sizeof plan->reason, "no charging plan reaches the destination within the limits asked for");
 }
 
+/* n / d rounded half away from zero, in integers (d > 0). */
+static int64_t div_round(int64_t n, int64_t d)
+{
+    return n >= 0 ? (n + d / 2) / d : -((-n + d / 2) / d);
+}
+
+/* What a stop costs, as the table shows it: the energy drawn to the watt-hour
+ * and the minutes of charging priced in integers, rounded to whole cents, so
+ * that the stops add up exactly to the plan's total. */
+static int64_t stop_cost(const ec_connector_group_t *gr, double grid_wh, double charge_s)
+{
+    int64_t e = div_round(llround(grid_wh) * gr->price_per_kwh, 1000);
+    int64_t m = div_round(llround(charge_s) * gr->price_per_min, 60);
+    return div_round(e + m, 100) * 100;
+}
+
+const char *ec_pause_name(ec_pause_kind k)
+{
+    return k == EC_PAUSE_BREAK ? "break" : k == EC_PAUSE_BREAK_PART ? "break_part" : k == EC_PAUSE_REST ? "rest" : NULL;
+}
+
+/* The pauses taken on the leg from label `at` to label `after`: the clocks
+ * replayed as the search drove it, each pause placed on the leg's road. */
+static ec_err road_pauses(ec_trip_planner *p, const label *at, const label *after, ec_trip_plan_t *plan)
+{
+    const ec_trip_request_t *r = p->r;
+    if (r->rules == EC_RULES_NONE) return EC_OK;
+    rules_t ru = rules_of(r->rules);
+    label c = *at;
+    take_stop(&c, after->stop_s, after->rest, after->brk, after->split, 0);
+    road_log log;
+    log.n = log.overflow = 0;
+    const leg *lg = get_leg(p, at->point, after->point);
+    drive_with_rules(&ru, lg->dur_s, &c, &log);
+    if (!log.n) return EC_OK;
+    if (log.overflow || plan->n_pauses + log.n > EC_TRIP_MAX_PAUSES)
+        return ec_fail(EC_ELIMIT, "the plan takes more than %d pauses on the road", EC_TRIP_MAX_PAUSES);
+    double drive[EC_TRIP_MAX_PAUSES];
+    route_spot_t spot[EC_TRIP_MAX_PAUSES];
+    for (int k = 0; k < log.n; k++) drive[k] = log.e[k].drive_s;
+    ec_err rc = route_walk(p->g, p->q, point_snap(p, at->point), point_snap(p, after->point), drive, log.n, spot);
+    if (rc) return rc;
+    double leave = at->t + after->stop_s;
+    for (int k = 0; k < log.n; k++) {
+        ec_trip_pause_t *x = &plan->pauses[plan->n_pauses++];
+        memset(x, 0, sizeof *x);
+        x->kind = log.e[k].kind;
+        x->start_s = r->depart_s + (int64_t)llround(leave + log.e[k].start_s);
+        x->end_s = x->start_s + (int64_t)llround(log.e[k].len_s);
+        x->at = spot[k].at;
+        route_near(p->g, &spot[k], x->near, sizeof x->near);
+        if (x->kind == EC_PAUSE_REST) plan->rest_total_s += log.e[k].len_s;
+        else plan->break_total_s += log.e[k].len_s;
+    }
+    return EC_OK;
+}
+
 static ec_err fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
 {
     const ec_trip_request_t *r = p->r;
@@ -1000,34 +1087,53 @@ static ec_err fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
     plan->n_points = 0;
     for (int i = n - 1; i >= 0; i--) plan->points[plan->n_points++] = p->labels[chain[i]].point;
     /* A stop is every site on the chain; its departure data sits in the next label. */
-    double cost = 0;
-    for (int i = n - 2; i >= 1; i--) {
+    int64_t cost = 0;
+    ec_err rc;
+    for (int i = n - 1; i >= 1; i--) {
         const label *at = &p->labels[chain[i]], *after = &p->labels[chain[i - 1]];
-        ec_trip_stop_t *s = &plan->stops[plan->n_stops++];
-        memset(s, 0, sizeof *s);
-        const site *st = &p->s[at->point - 2];
-        snprintf(s->site_id, sizeof s->site_id, "%s", st->id);
-        snprintf(s->name, sizeof s->name, "%s", st->name);
-        s->plug = after->plug >= 0 ? (ec_plug)after->plug : EC_PLUG_COUNT;
-        s->power_w = after->charge_s > 0 ? p->choice[at->point].power_w : 0;
-        s->arrival_s = r->depart_s + (int64_t)llround(at->t);
-        s->departure_s = s->arrival_s + (int64_t)llround(after->stop_s);
-        s->soc_in = at->soc;
-        s->soc_out = after->dep_soc;
-        s->energy_kwh = after->grid_wh / 1000.0;
-        s->charge_s = after->charge_s;
-        s->brk = after->brk;
-        s->rest = after->rest;
-        s->wait_s = after->wait_s;
-        s->break_part = after->split;
-        s->reserved = after->reserved;
-        s->overhead_s = after->charge_s > 0 ? r->stop_overhead_s : 0;
-        plan->overhead_s += s->overhead_s;
-        s->cost = (int64_t)llround(after->stop_cost);
-        plan->charge_s += after->charge_s;
-        cost += after->stop_cost;
+        if (i < n - 1) {
+            ec_trip_stop_t *s = &plan->stops[plan->n_stops++];
+            memset(s, 0, sizeof *s);
+            const site *st = &p->s[at->point - 2];
+            snprintf(s->site_id, sizeof s->site_id, "%s", st->id);
+            snprintf(s->name, sizeof s->name, "%s", st->name);
+            s->at = p->sites->groups[st->first_row].pos;
+            s->plug = after->plug >= 0 ? (ec_plug)after->plug : EC_PLUG_COUNT;
+            s->power_w = after->charge_s > 0 ? p->choice[at->point].power_w : 0;
+            s->arrival_s = r->depart_s + (int64_t)llround(at->t);
+            s->departure_s = s->arrival_s + (int64_t)llround(after->stop_s);
+            s->soc_in = at->soc;
+            s->soc_out = after->dep_soc;
+            s->energy_kwh = after->grid_wh / 1000.0;
+            s->charge_s = after->charge_s;
+            s->brk = after->brk;
+            s->rest = after->rest;
+            s->wait_s = after->wait_s;
+            s->break_part = after->split;
+            s->reserved = after->reserved;
+            s->overhead_s = after->charge_s > 0 ? r->stop_overhead_s : 0;
+            plan->overhead_s += s->overhead_s;
+            s->cost = after->charge_s > 0 && after->group >= 0
+                          ? stop_cost(&p->sites->groups[after->group], after->grid_wh, after->charge_s)
+                          : 0;
+            /* The pause spans the stop after any wait: charging inside it counts. */
+            s->pause = after->rest ? EC_PAUSE_REST
+                       : after->brk ? (after->split == 2 ? EC_PAUSE_BREAK_PART : EC_PAUSE_BREAK)
+                       : after->split == 1 ? EC_PAUSE_BREAK_PART
+                                           : EC_PAUSE_NONE;
+            if (s->pause != EC_PAUSE_NONE) {
+                s->pause_start_s = s->arrival_s + (int64_t)llround(after->wait_s);
+                s->pause_end_s = s->departure_s;
+                double len = after->stop_s - after->wait_s;
+                if (s->pause == EC_PAUSE_REST) plan->rest_total_s += len;
+                else plan->break_total_s += len;
+            }
+            plan->charge_s += after->charge_s;
+            cost += s->cost;
+        }
+        if ((rc = road_pauses(p, at, after, plan))) return rc;
     }
-    plan->cost = (int64_t)llround(cost);
+    plan->cost = cost;
     return EC_OK;
 }
 
@@ -1167,13 +1273,14 @@ ec_err ec_trip_geojson(ec_trip_planner *p, const ec_trip_plan_t *plan, ec_jw *w)
     ec_jw_str(w, "LineString");
     ec_jw_key(w, "coordinates");
     ec_jw_arr_begin(w);
+    route_line_t line = {{0, 0}, 0};
     for (int i = 0; i + 1 < plan->n_points; i++) {
         ec_path_t path;
         const ec_snap_t *a = point_snap(p, plan->points[i]), *b = point_snap(p, plan->points[i + 1]);
         ec_err rc = ec_query_route(p->q, a, b, &path);
         if (rc) return rc;
         /* Each leg's end is the next leg's start: write it once, at the last leg. */
-        ec_path_positions(p->g, a, b, &path, i + 2 == plan->n_points, w);
+        route_line(p->g, a, b, &path, i + 2 == plan->n_points, &line, w);
     }
     ec_jw_arr_end(w);
     ec_jw_obj_end(w);
