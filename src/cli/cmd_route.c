@@ -24,20 +24,26 @@ static const cli_opt route_opts[] = {
     {"temp-c", "N", "outside temperature (default 20)"},
     {"rules", "eu|us|none", "driver rules: EU 561/2006 (default), US HOS, or none"},
     {"driven-h", "H", "hours driven since the last break (default 0)"},
-    {"depart", "ISO8601", "departure time, UTC (default now)"},
+    {"depart", "TIME", "departure: now (default), or ISO 8601 with its zone: 2026-11-24T07:00+01:00, 2026-11-24 06:00Z"},
+    {"tz", "ZONE", "show the table's times in this zone, e.g. Europe/Berlin or UTC (default: each place's own)"},
     {"objective", "time|cost", "earliest arrival (default) or lowest charging cost"},
     {"avoid-site", "ID", "do not use this site (repeatable)", 1},
     {"stop-overhead-min", "M", "minutes to pull in, plug in and pay at each charging stop (default 5)"},
     {NULL, NULL, NULL},
 };
 
+#include "trip.h"
+
 static int run_route(int argc, char **argv);
 
 const cli_cmd cmd_route = {
     "route",
-    "route --graph G.ecg (--from LAT,LON --to LAT,LON | --batch PAIRS.csv) [--algo ch|dijkstra] "
-    "[--geometry] [--json]",
-    "Fastest route for the graph's vehicle class between two points.", route_opts, run_route, NULL};
+    "route --graph G.ecg (--from LAT,LON --to LAT,LON | --batch PAIRS.csv) [--sites SITES.csv [--vehicle NAME] "
+    "[--soc F] [--depart TIME] [--rules eu|us|none] [--tz ZONE] ...] [--algo ch|dijkstra] [--geometry] [--json]",
+    "Without --sites: the fastest route for the graph's vehicle class between two points, with the roads it "
+    "takes. With --sites: an electric truck's trip, with where and how long to charge, the driver's breaks and "
+    "rests (at stops and on the road), times in each place's zone, and the charging cost.",
+    route_opts, run_route, NULL};
 
 
 typedef struct {
@@ -57,12 +63,32 @@ static void put_point(ec_jw *w, const char *key, ec_latlon_t p)
     ec_jw_arr_end(w);
 }
 
+/* Snaps p; off the map, says whether the point the other way round is on it
+ * (latitude and longitude swapped are a common slip). */
+static ec_err snap_point(const ec_graph *g, ec_latlon_t p, double max_m, ec_snap_t *out)
+{
+    ec_err rc = ec_graph_snap(g, p, max_m, out);
+    if (rc != EC_ENOTFOUND) return rc;
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", ec_errmsg());
+    ec_latlon_t sw = {p.lon, p.lat};
+    ec_snap_t s2;
+    if (sw.lat < -90 || sw.lat > 90 || ec_graph_snap(g, sw, max_m, &s2)) return ec_fail(rc, "%s", msg);
+    return ec_fail(rc, "%s; did you mean %.6f,%.6f (latitude first)?", msg, sw.lat, sw.lon);
+}
+
+ec_err route_check_point(const ec_graph *g, ec_latlon_t p, double max_m)
+{
+    ec_snap_t s;
+    return snap_point(g, p, max_m, &s);
+}
+
 /* Routes one pair; on success writes the JSON object members into w. */
 static ec_err route_one(ctx *c, ec_latlon_t a, ec_latlon_t b, ec_snap_t *sa, ec_snap_t *sb,
                         ec_path_t *p, double *us)
 {
     ec_err rc;
-    if ((rc = ec_graph_snap(c->g, a, c->snap_m, sa)) || (rc = ec_graph_snap(c->g, b, c->snap_m, sb)))
+    if ((rc = snap_point(c->g, a, c->snap_m, sa)) || (rc = snap_point(c->g, b, c->snap_m, sb)))
         return rc;
     int64_t t0 = ec_time_mono_ns();
     rc = ec_query_route(c->q, sa, sb, p);
@@ -104,7 +130,7 @@ static void json_route(ctx *c, ec_jw *w, const ec_snap_t *sa, const ec_snap_t *s
     }
     if (c->geometry) {
         ec_jw_key(w, "geometry");
-        ec_path_geojson(g, sa, sb, p, w);
+        ec_route_geojson(g, sa, sb, p, w);
     }
 }
 
@@ -221,8 +247,6 @@ static int run_batch(ctx *c, const char *path)
     return EXIT_OK;
 }
 
-#include "trip.h"
-
 static int run_route(int argc, char **argv)
 {
     cli_args a;
@@ -233,7 +257,7 @@ static int run_route(int argc, char **argv)
     if (!gp) return cli_usage_error(&cmd_route, "--graph is required");
     if (cli_get(&a, "sites")) return cli_trip(&cmd_route, &a);
     static const char *const trip_only[] = {"vehicle", "soc", "min-soc", "arrival-soc", "payload-kg", "temp-c",
-                                            "rules", "driven-h", "depart", "objective", "avoid-site",
+                                            "rules", "driven-h", "depart", "tz", "objective", "avoid-site",
                                             "stop-overhead-min", NULL};
     for (int k = 0; trip_only[k]; k++)
         if (cli_get(&a, trip_only[k])) return cli_usage_error(&cmd_route, "--%s goes with --sites", trip_only[k]);
@@ -284,7 +308,7 @@ static int run_route(int argc, char **argv)
         if (c.geometry) {
             cli_json j;
             cli_json_begin(&j);
-            ec_path_geojson(c.g, &sa, &sb, &p, &j.w);
+            ec_route_geojson(c.g, &sa, &sb, &p, &j.w);
             printf("\ngeometry ");
             cli_json_print(&j);
         }

@@ -8,6 +8,11 @@
 
 int cli_trip(const cli_cmd *cmd, const cli_args *a);
 
+struct ec_graph;
+/* EC_OK when p lies within max_m of a road of g; else the error, saying
+ * when latitude and longitude given the other way round would be on the map. */
+ec_err route_check_point(const struct ec_graph *g, ec_latlon_t p, double max_m);
+
 /* The tz database zone a place keeps (a coarse box per corridor country,
  * docs/routing.md), or NULL: none known, shown in UTC. */
 const char *trip_zone_of(ec_latlon_t p);
