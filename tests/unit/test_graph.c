@@ -206,7 +206,7 @@ static void test_file_roundtrip_and_corruption(void **state)
     for (size_t i = 0; i < len; i += 7) {
         img[i] ^= 0x5a;
         ec_err rc = ec_graph_open_mem(img, len, "x.ecg", &h);
-        assert_int_not_equal(rc, EC_OK);
+        if (rc == EC_OK) fail_msg("byte %zu of %zu", i, len);
         img[i] ^= 0x5a;
     }
     /* Truncated anywhere. */
@@ -216,13 +216,95 @@ static void test_file_roundtrip_and_corruption(void **state)
     img[8] = 1;
     assert_int_equal(ec_graph_open_mem(img, len, "old.ecg", &h), EC_EVERSION);
     assert_non_null(strstr(ec_errmsg(), "old.ecg: graph file format version 1"));
-    img[8] = 2;
+    img[8] = 3;
     assert_int_equal(ec_graph_open_mem(img, len, "x.ecg", &h), EC_OK);
     ec_graph_free(h);
     assert_int_equal(ec_graph_open_mem("hello world", 11, "t.txt", &h), EC_ECORRUPT);
     ec_free(img);
     unlink(path);
     ec_graph_free(g);
+}
+
+/* The road of the arc from node a to node b (external ids). */
+static void road_of(const ec_graph *g, int64_t a, int64_t b, const char **ref, const char **name)
+{
+    for (uint32_t v = 0; v < g->n_nodes; v++)
+        for (uint32_t e = g->first_out[v]; e < g->first_out[v + 1]; e++)
+            if (g->ext_id[v] == a && g->ext_id[g->arcs[e].to] == b) {
+                ec_graph_arc_road(g, e, ref, name);
+                return;
+            }
+    fail_msg("no arc %lld -> %lld", (long long)a, (long long)b);
+}
+
+/* Road references, names and rest areas from a small OSM file, kept through
+ * the graph file; corridor segments named by their ref and end points. */
+static void test_roads_and_rest_areas(void **state)
+{
+    (void)state;
+    ec_load_opts_t o = {truck(), EC_METRIC_TIME};
+    ec_graph *built, *g;
+    assert_int_equal(ec_graph_load_osm(EC_FIXTURES "/roads.osm", &o, &built), EC_OK);
+    assert_int_equal(ec_ch_build(built, NULL), EC_OK);
+    char path[] = "/tmp/ec_test_roadsXXXXXX";
+    close(mkstemp(path));
+    assert_int_equal(ec_graph_save(built, path), EC_OK);
+    assert_int_equal(ec_graph_open(path, &g), EC_OK);
+    unlink(path);
+    for (int k = 0; k < 2; k++) {
+        const ec_graph *x = k ? g : built;
+        const char *ref, *name, *kind;
+        road_of(x, 1, 2, &ref, &name);
+        assert_string_equal(ref, "A 5");
+        assert_string_equal(name, "");
+        road_of(x, 4, 3, &ref, &name); /* a two-way street, backwards */
+        assert_string_equal(ref, "");
+        assert_string_equal(name, "Hauptstraße");
+        road_of(x, 4, 5, &ref, &name);
+        assert_string_equal(ref, "K 4100");
+        /* Cut to 200 bytes, before the character that would not fit whole. */
+        assert_int_equal(strlen(name), 199);
+        assert_int_equal(strncmp(name, "Straße mit einem Namen", 23), 0);
+        ec_graph_arc_road(x, x->n_arcs, &ref, &name); /* out of range: unknown */
+        assert_string_equal(ref, "");
+        assert_int_equal(x->n_rest, 3);
+        ec_latlon_t at;
+        /* Next to the motorway's west end: the named rest area node. */
+        ec_latlon_t p = {49.0, 8.005};
+        assert_int_equal(ec_graph_rest_area(x, p, 2000, &at, &name, &kind), 0);
+        assert_string_equal(name, "Parkplatz Ölbach");
+        assert_string_equal(kind, "rest_area");
+        assert_true(fabs(at.lat - 48.999) < 1e-7 && fabs(at.lon - 8.01) < 1e-7);
+        /* The service area way, at its centre (the closing node counted once). */
+        ec_latlon_t q = {49.0, 8.02};
+        assert_int_equal(ec_graph_rest_area(x, q, 2000, &at, &name, &kind), 0);
+        assert_string_equal(name, "Raststätte Testfeld");
+        assert_string_equal(kind, "services");
+        assert_true(fabs(at.lat - 49.005) < 1e-7 && fabs(at.lon - 8.025) < 1e-7);
+        ec_latlon_t r = {49.02, 8.04};
+        assert_int_equal(ec_graph_rest_area(x, r, 2000, &at, &name, &kind), 0);
+        assert_string_equal(name, "");
+        /* Nothing within reach. */
+        assert_int_equal(ec_graph_rest_area(x, r, 100, &at, &name, &kind), -1);
+        ec_latlon_t far = {50.0, 9.0};
+        assert_int_equal(ec_graph_rest_area(x, far, 50000, &at, &name, &kind), -1);
+        assert_non_null(x->way_ids);
+    }
+    ec_graph_free(built);
+    ec_graph_free(g);
+
+    /* Corridor: the segment's ref, and its end points' names for a name. */
+    ec_graph *d = demo();
+    const char *ref, *name, *kind;
+    road_of(d, 1, 2, &ref, &name);
+    assert_string_equal(ref, "A15");
+    assert_string_equal(name, "Rotterdam\xe2\x80\x93Gorinchem");
+    road_of(d, 2, 1, &ref, &name);
+    assert_string_equal(name, "Gorinchem\xe2\x80\x93Rotterdam");
+    assert_null(d->way_ids); /* no OSM ways to show */
+    ec_latlon_t at, rot = {51.9225, 4.4792};
+    assert_int_equal(ec_graph_rest_area(d, rot, 1e6, &at, &name, &kind), -1);
+    ec_graph_free(d);
 }
 
 static void expect_graphml_error(const char *xml, const char *segments, ec_err code, const char *msg)
@@ -407,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_demo_region),
         cmocka_unit_test(test_file_roundtrip_and_corruption),
         cmocka_unit_test(test_graphml_errors),
+        cmocka_unit_test(test_roads_and_rest_areas),
         cmocka_unit_test(test_corridor_loader_names_the_file),
         cmocka_unit_test(test_dimacs),
         cmocka_unit_test(test_vehicle_classes),
