@@ -164,51 +164,105 @@ static void lead(const ec_graph *g, const ec_snap_t *sn, uint32_t node, int at_s
     *s += g->arcs[arc].duration_ms / 1e3 * f;
 }
 
-static void row(const char *label, double km, double s)
+/* Prints s in a column `width` characters wide: printf counts bytes, and
+ * road names are UTF-8 ("Köln–Bonn"), so characters are counted here. */
+static void cell(const char *s, int width)
+{
+    int n = 0;
+    const char *c = s;
+    for (; *c; c++) {
+        if (((unsigned char)*c & 0xc0) == 0x80) continue;
+        if (n == width) break;
+        n++;
+    }
+    printf("%.*s%*s", (int)(c - s), s, width - n + 1, "");
+}
+
+static void row(const char *label, const char *road, double km, double s)
 {
     char dur[32];
     fmt_duration(s, dur, sizeof dur);
-    printf("  %-28s %10.1f %10s\n", label, km, dur);
+    printf("  ");
+    cell(label, 28);
+    cell(road, 32);
+    printf("%9.1f %8s\n", km, dur);
 }
 
-/* The readable table: the places passed (named nodes) with running totals. */
+/* The road an arc lies on, as the table names it: "A 5 Frankfurter Strasse",
+ * "A 5" or the name alone; "" when the graph does not know. */
+static void road_label(const char *ref, const char *name, char *out, size_t n)
+{
+    snprintf(out, n, "%s%s%s", ref, *ref && *name ? " " : "", name);
+}
+
+/* A run of arcs on one road: it goes on while the reference or the name stays
+ * the same (a B 3 that changes its street name, or a street that leaves a
+ * shared reference), and through arcs the graph knows no road for. */
+typedef struct {
+    const char *ref, *name;
+} road_run;
+
+static int road_next(const ec_graph *g, uint32_t arc, road_run *run)
+{
+    const char *ref, *name;
+    ec_graph_arc_road(g, arc, &ref, &name);
+    if (!*ref && !*name) return 0;
+    int same = (*ref && !strcmp(ref, run->ref)) || (*name && !strcmp(name, run->name));
+    if (!same) {
+        run->ref = ref, run->name = name;
+        return 1;
+    }
+    if (*ref) run->ref = ref;
+    if (*name) run->name = name;
+    return 0;
+}
+
+/* The readable table: the places passed (named nodes) and every change of
+ * road, with running totals. */
 static void print_table(ctx *c, ec_latlon_t a, ec_latlon_t b, const ec_snap_t *sa,
                         const ec_snap_t *sb, const ec_path_t *p)
 {
     const ec_graph *g = c->g;
-    char dur[32], label[64];
+    char dur[32], label[64], road[160] = "";
     fmt_duration(p->duration_s, dur, sizeof dur);
     printf("route %.5f,%.5f -> %.5f,%.5f   vehicle %s   algo %s\n", a.lat, a.lon, b.lat, b.lon,
            g->vehicle.name, c->algo);
     printf("distance %.1f km   duration %s h:mm   (start %.0f m, end %.0f m from the road)\n\n",
            p->distance_m / 1000.0, dur, sa->offset_m, sb->offset_m);
-    printf("  %-28s %10s %10s\n", "via", "km", "h:mm");
+    printf("  %-28s %-32s %9s %8s\n", "via", "road from here", "km", "h:mm");
+    int rows = 0;
+    road_run run = {"", ""};
+    /* The first row names the road the route leaves on: the path's first
+     * arc (the start's own arc may be one the route does not take). */
+    road_next(g, p->n_arcs ? p->arcs[0] : sa->arc, &run);
+    road_label(run.ref, run.name, road, sizeof road);
     end_label(g, sa, label, sizeof label);
-    row(label, 0, 0);
+    row(label, road, 0, 0);
     if (p->first_node != UINT32_MAX) {
         double km = 0, s = 0;
         lead(g, sa, p->first_node, 1, &km, &s);
         uint32_t v = p->first_node;
-        for (uint32_t i = 0;; i++) {
+        for (uint32_t i = 0; i < p->n_arcs; i++) {
             const char *name = ec_graph_node_name(g, v);
-            /* Small graphs list every node; large ones only named places. */
-            if (name || g->n_nodes < 2000) {
-                if (name) snprintf(label, sizeof label, "%s", name);
-                else snprintf(label, sizeof label, "node %lld", (long long)g->ext_id[v]);
-                /* A node the route starts or ends on is already a row of its own. */
-                int is_end = (i == 0 && km < 0.0005) ||
-                             (i == p->n_arcs && p->distance_m / 1000.0 - km < 0.0005);
-                if (!is_end) row(label, km, s);
-            }
-            if (i == p->n_arcs) break;
+            int new_road = road_next(g, p->arcs[i], &run);
+            road_label(run.ref, run.name, road, sizeof road);
+            /* A node the route starts on is already the first row. */
+            int at_start = i == 0 && km < 0.0005;
+            if (!at_start && (name || new_road)) row(name ? name : "", road, km, s), rows++;
             const ec_arc_t *arc = &g->arcs[p->arcs[i]];
             km += arc->length_cm / 1e5;
             s += arc->duration_ms / 1e3;
             v = arc->to;
         }
+        const char *name = ec_graph_node_name(g, v);
+        /* The last row's road is the destination's own arc, when it is not yet on it. */
+        if (p->distance_m / 1000.0 - km >= 0.0005) road_next(g, sb->arc, &run);
+        road_label(run.ref, run.name, road, sizeof road);
+        if (name && p->distance_m / 1000.0 - km >= 0.0005) row(name, road, km, s), rows++;
     }
     end_label(g, sb, label, sizeof label);
-    row(label, p->distance_m / 1000.0, p->duration_s);
+    row(label, "", p->distance_m / 1000.0, p->duration_s);
+    if (!rows && !road[0]) printf("\n(the graph names no roads or places along this route)\n");
 }
 
 static int run_batch(ctx *c, const char *path)
