@@ -76,9 +76,10 @@ static void print_pauses(const ec_trip_plan_t *p, zone_clock *ck)
             si++;
         } else {
             when(ck, r->start_s, r->at, a, sizeof a), when(ck, r->end_s, r->at, b, sizeof b);
-            printf("  %-20s %-22s %-22s on the road%s%s%s, %.5f,%.5f\n", pause_label(r->kind, 2), a, b,
-                   r->near[0] ? " " : "", r->near, r->rest_area[0] ? ", at the rest area " : "", r->at.lat, r->at.lon);
-            if (r->rest_area[0]) printf("  %-66s %s\n", "", r->rest_area);
+            /* "at the rest area beside A 5, near Walldorf", "on A3 Cologne–Montabaur, near Montabaur". */
+            printf("  %-20s %-22s %-22s %s%s%s%s, %.5f,%.5f\n", pause_label(r->kind, 2), a, b,
+                   r->rest_area[0] ? "at the " : "on ", r->rest_area[0] ? r->rest_area : r->near[0] ? "" : "the road",
+                   r->rest_area[0] && r->near[0] ? " beside " : "", r->near, r->at.lat, r->at.lon);
             ri++;
         }
     }

@@ -110,6 +110,12 @@ struct ec_trip_planner {
     int *next;
     size_t next_cap;
     const ec_trip_request_t *r;
+    /* Where each road pause of the plan being filled fell: its leg's points
+     * and the driving into the leg. */
+    struct {
+        int a, b;
+        double drive_s;
+    } pause_leg[EC_TRIP_MAX_PAUSES];
 };
 
 static size_t n_points(const ec_trip_planner *p)
@@ -1152,6 +1158,8 @@ static ec_err road_pauses(ec_trip_planner *p, const label *at, const label *afte
     if (rc) return rc;
     double leave = at->t + after->stop_s;
     for (int k = 0; k < log.n; k++) {
+        p->pause_leg[plan->n_pauses].a = at->point, p->pause_leg[plan->n_pauses].b = after->point;
+        p->pause_leg[plan->n_pauses].drive_s = log.e[k].drive_s;
         ec_trip_pause_t *x = &plan->pauses[plan->n_pauses++];
         memset(x, 0, sizeof *x);
         x->kind = log.e[k].kind;
@@ -1161,6 +1169,88 @@ static ec_err road_pauses(ec_trip_planner *p, const label *at, const label *afte
         route_near(p->g, &spot[k], x->near, sizeof x->near);
         if (x->kind == EC_PAUSE_REST) plan->rest_total_s += log.e[k].len_s;
         else plan->break_total_s += log.e[k].len_s;
+    }
+    return EC_OK;
+}
+
+/* Whether the plan's timeline obeys the rules, read from it alone: the
+ * stops (a pause from the end of any wait) and the road pauses are the only
+ * times the truck stands; a pause as long as the rest, the break, or the
+ * parts of a split break in their order resets the clocks it resets. */
+static int obeys_rules(const ec_trip_plan_t *plan, const ec_trip_request_t *r)
+{
+    rules_t ru = rules_of(r->rules);
+    double since = r->driven_since_break_s, day = 0, slack = 2;
+    int64_t t = plan->departure_s, duty_from = plan->departure_s;
+    int part = 0, si = 0, pi = 0;
+    for (;;) {
+        while (si < plan->n_stops && plan->stops[si].departure_s <= plan->stops[si].arrival_s) si++;
+        const ec_trip_stop_t *s = si < plan->n_stops ? &plan->stops[si] : NULL;
+        const ec_trip_pause_t *x = pi < plan->n_pauses ? &plan->pauses[pi] : NULL;
+        int use_stop = s && (!x || s->arrival_s <= x->start_s);
+        int64_t from = use_stop ? s->arrival_s : x ? x->start_s : plan->arrival_s;
+        int64_t pause_from = use_stop ? s->arrival_s + (int64_t)llround(s->wait_s) : from;
+        int64_t to = use_stop ? s->departure_s : x ? x->end_s : plan->arrival_s;
+        if (from < t - slack) return 0; /* overlapping spans */
+        double drove = (double)(from - t);
+        since += drove, day += drove;
+        if (drove > 0 && (since > ru.break_after_s + slack || day > ru.day_limit_s + slack ||
+                          (double)(from - duty_from) > ru.window_s + slack))
+            return 0;
+        if (!s && !x) return 1;
+        double len = (double)(to - pause_from);
+        if (len >= ru.rest_s - slack) {
+            if ((double)(pause_from - duty_from) > ru.window_s + slack) return 0;
+            since = day = 0, part = 0, duty_from = to;
+        } else if (len >= ru.break_s - slack || (part && len >= ru.split_second_s - slack)) {
+            since = 0, part = 0;
+        } else if (ru.split_first_s > 0 && len >= ru.split_first_s - slack) {
+            part = 1;
+        }
+        t = to;
+        if (use_stop) si++;
+        else pi++;
+    }
+}
+
+#define REST_AREA_BACK_S 1800.0 /* how far back, in driving, a rest area may be */
+#define REST_AREA_OFF_M 1000.0  /* how far from the road */
+
+/* Moves each road pause to the last rest or service area the route passes
+ * within REST_AREA_BACK_S of driving before the point it falls due (never
+ * after it), when the graph knows such areas. Taking a pause earlier leaves
+ * every time of the plan as it was but the pause's own and the driving around
+ * it; the move is kept only when the whole timeline still obeys the rules. */
+static ec_err to_rest_areas(ec_trip_planner *p, ec_trip_plan_t *plan)
+{
+    if (!p->g->n_rest) return EC_OK;
+    enum { STEPS = 31 };
+    for (int k = 0; k < plan->n_pauses; k++) {
+        double due = p->pause_leg[k].drive_s, floor_s = 0;
+        /* Not back past an earlier pause on the same leg. */
+        if (k > 0 && p->pause_leg[k - 1].a == p->pause_leg[k].a && p->pause_leg[k - 1].b == p->pause_leg[k].b)
+            floor_s = p->pause_leg[k - 1].drive_s + 1;
+        double drive[STEPS];
+        route_spot_t spot[STEPS];
+        int n = 0;
+        for (int j = 0; j < STEPS && due - j * (REST_AREA_BACK_S / (STEPS - 1)) >= floor_s; j++)
+            drive[n++] = due - j * (REST_AREA_BACK_S / (STEPS - 1));
+        if (!n) continue;
+        ec_err rc = route_walk(p->g, p->q, point_snap(p, p->pause_leg[k].a), point_snap(p, p->pause_leg[k].b), drive, n, spot);
+        if (rc) return rc;
+        for (int j = 0; j < n; j++) {
+            ec_latlon_t at;
+            const char *name, *kind;
+            if (ec_graph_rest_area(p->g, spot[j].at, REST_AREA_OFF_M, &at, &name, &kind)) continue;
+            ec_trip_pause_t keep = plan->pauses[k], *x = &plan->pauses[k];
+            int64_t back = (int64_t)llround(due - spot[j].route_s);
+            x->start_s -= back, x->end_s -= back;
+            x->at = at;
+            snprintf(x->rest_area, sizeof x->rest_area, "%s", *name ? name : !strcmp(kind, "services") ? "services" : "rest area");
+            route_near(p->g, &spot[j], x->near, sizeof x->near);
+            if (!obeys_rules(plan, p->r)) *x = keep;
+            break; /* an area farther back would only make the clocks later on worse */
+        }
     }
     return EC_OK;
 }
@@ -1239,7 +1329,7 @@ static ec_err fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
         if ((rc = road_pauses(p, at, after, plan))) return rc;
     }
     plan->cost = cost;
-    return EC_OK;
+    return to_rest_areas(p, plan);
 }
 
 ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t from, ec_latlon_t to,

@@ -64,7 +64,7 @@ ec_err route_walk(const ec_graph *g, ec_query *q, const ec_snap_t *a, const ec_s
     for (int k = 0; k < n; k++) {
         route_spot_t *s = &out[k];
         double want = fmin(fmax(drive_s[k], 0), p.duration_s);
-        s->arc = UINT32_MAX;
+        s->arc = a->arc;
         s->named = UINT32_MAX;
         s->route_s = want;
         if (p.first_node == UINT32_MAX) {
@@ -79,6 +79,7 @@ ec_err route_walk(const ec_graph *g, ec_query *q, const ec_snap_t *a, const ec_s
         int placed = 0;
         if (want <= lead_s) {
             s->at = lerp(from, ec_graph_point(g, node), lead_s > 0 ? want / lead_s : 1);
+            s->arc = a->arc;
             placed = 1;
         }
         t = lead_s;
@@ -99,6 +100,7 @@ ec_err route_walk(const ec_graph *g, ec_query *q, const ec_snap_t *a, const ec_s
         if (!placed) {
             double rest = p.duration_s - t;
             s->at = lerp(ec_graph_point(g, node), b->point, rest > 0 ? (want - t) / rest : 1);
+            s->arc = b->arc;
         }
     }
     return EC_OK;
@@ -106,7 +108,12 @@ ec_err route_walk(const ec_graph *g, ec_query *q, const ec_snap_t *a, const ec_s
 
 void route_near(const ec_graph *g, const route_spot_t *s, char *out, size_t n)
 {
-    const char *place = s->named != UINT32_MAX ? ec_graph_node_name(g, s->named) : NULL;
-    if (place) snprintf(out, n, "near %s", place);
-    else snprintf(out, n, "%s", "");
+    const char *place = s->named != UINT32_MAX ? ec_graph_node_name(g, s->named) : NULL, *ref = "", *name = "";
+    if (s->arc != UINT32_MAX) ec_graph_arc_road(g, s->arc, &ref, &name);
+    snprintf(out, n, "%s%s%s%s%s", ref, *ref && *name ? " " : "", name, (*ref || *name) && place ? ", " : "",
+             place ? "near " : "");
+    if (place) {
+        size_t len = strlen(out);
+        snprintf(out + len, n - len, "%s", place);
+    }
 }

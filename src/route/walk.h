@@ -4,8 +4,9 @@
 
 #include "ecorridor/ec_route.h"
 
-/* A place on a route: the position, the road arc it lies on (UINT32_MAX on
- * the partial arcs at the ends) and the named node nearest in driving time. */
+/* A place on a route: the position, the road arc it lies on (on the partial
+ * pieces at the ends, the end's own arc) and the named node nearest in
+ * driving time. */
 typedef struct {
     ec_latlon_t at;
     uint32_t arc;
@@ -28,7 +29,8 @@ typedef struct {
 void route_line(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to, const ec_path_t *p, int with_end,
                 route_line_t *l, ec_jw *w);
 
-/* "A 3 near Montabaur": the road of an arc and a named place, as far as known. */
+/* "A3 Cologne–Montabaur, near Montabaur": the road of the spot's arc and the
+ * nearest named place, as far as the graph knows them ("" when neither). */
 void route_near(const ec_graph *g, const route_spot_t *s, char *out, size_t n);
 
 #endif

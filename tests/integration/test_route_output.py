@@ -66,6 +66,7 @@ RULES = {  # break after, break, split first/second, day driving, window, rest
                rest=10 * 3600),
 }
 TOL = 5  # seconds: the JSON gives times to the second
+REACH = 1800  # a pause may move this much driving earlier, to a rest area
 
 
 def timeline(p):
@@ -129,14 +130,16 @@ def check_plan(name, p, rules, driven_h=0.0):
         a, d, kind, x = data
         length = d - start
         if kind == "road":
-            # A road pause is taken when it falls due, of the kind and length due.
+            # A road pause is taken when it falls due, of the kind and length due;
+            # at a rest area up to 30 min of driving before that, never after.
+            early = REACH if x.get("rest_area") else 0
             if x["kind"] == "rest":
-                due = day >= R["day"] - 60 or start - duty_start >= R["window"] - 60
+                due = day >= R["day"] - 60 - early or start - duty_start >= R["window"] - 60 - early
                 check(f"{name}: road rest falls due", due and abs(length - R["rest"]) <= 1, (day, start - duty_start, length))
             else:
                 want_kind = "break_part" if first else "break"
                 want_len = R["second"] if first else R["brk"]
-                check(f"{name}: road {x['kind']} falls due after {R['after'] / 3600} h", since >= R["after"] - 60
+                check(f"{name}: road {x['kind']} falls due after {R['after'] / 3600} h", since >= R["after"] - 60 - early
                       and x["kind"] == want_kind and abs(length - want_len) <= 1, (since, x["kind"], want_kind, length))
         if length >= R["rest"] - TOL:
             check(f"{name}: a rest starts within the duty window", start - duty_start <= R["window"] + TOL,
@@ -291,6 +294,10 @@ check("swapped point pointed out", rc == 1 and "did you mean 51.922500,4.479200"
 rc, out, err = run(*base, "--from", "4.4792,51.9225", "--to", pt("Basel"))
 check("swapped point pointed out with --sites", rc == 1 and "did you mean 51.922500,4.479200" in err, err)
 
+# The plain route's table names the roads (the demo's segments carry refs).
+rc, out, err = run("route", "--graph", g, "--from", pt("Rotterdam"), "--to", pt("Basel"))
+check("route table names roads", rc == 0 and re.search(r"^  Cologne\s+A3 ", out, re.M) and "node " not in out, out)
+
 # --help covers both modes.
 rc, out, err = run("route", "--help")
 usage = out.splitlines()[0] if out else ""
@@ -364,6 +371,55 @@ if os.path.isdir(germany):
     check("germany route table has no bare node ids", rc == 0 and "node " not in out, out[:600])
 else:
     print(f"skip: {germany} absent")
+
+# --- Heidelberg (OpenStreetMap), where present: road names, rest areas -------------------------
+pbf = os.path.join(shared, "roads", "heidelberg", "heidelberg.test.pbf")
+if os.path.isfile(pbf):
+    hd = os.path.join(tmp, "hd.ecg")
+    rc, out, err = run("graph", "build", "--osm", pbf, "--out", hd, "--quiet")
+    check("build heidelberg", rc == 0, err)
+    ex_dir = os.path.join(tmp, "hdx")
+    rc, _, err = run("graph", "export", "--graph", hd, "--out-dir", ex_dir)
+    with open(os.path.join(ex_dir, "nodes.csv")) as f:
+        hn = [(float(r["lat"]), float(r["lon"])) for r in csv.DictReader(f)]
+    hs = os.path.join(tmp, "hd_sites.csv")
+    with open(hs, "w") as f:
+        f.write("site_id,name,lat,lon,standard,power_kw,count,price_per_kwh\nHD,Heidelberg depot,49.40,8.69,MCS,1000,2,0.4567\n")
+    rnd = random.Random(3)
+    tried = moved = 0
+    while tried < 20:
+        a, b = rnd.sample(hn, 2)
+        plain = ["route", "--graph", hd, "--from", "%.7f,%.7f" % a, "--to", "%.7f,%.7f" % b]
+        rc, js, _ = run(*plain, "--json", "--geometry")
+        if rc != 0 or json.loads(js)["duration_s"] < 900:
+            continue
+        r0 = json.loads(js)
+        tried += 1
+        rc, out, _ = run(*plain)
+        check("heidelberg route table: roads, no bare node ids", rc == 0 and "node " not in out
+              and re.search(r"^  .{29}\S", out.split("h:mm\n", 2)[-1], re.M), out[:500])
+        # A break falls due halfway: the driver has driven that much less than 4.5 h.
+        dh = 4.5 - r0["duration_s"] / 2 / 3600
+        rc, js, err = run(*plain, "--sites", hs, "--driven-h", "%.4f" % dh, "--depart", "2026-11-24T06:00Z", "--json",
+                          "--geometry")
+        if rc != 0:
+            check("heidelberg trip runs", False, err + js[:300])
+            continue
+        p = json.loads(js)
+        check_plan("heidelberg %.5f,%.5f->%.5f,%.5f" % (*a, *b), p, "eu", float("%.4f" % dh))
+        check("heidelberg: one road break", len(p["road_pauses"]) == 1 and p["road_pauses"][0]["kind"] == "break",
+              p["road_pauses"])
+        for x in p["road_pauses"]:
+            moved += bool(x.get("rest_area"))
+            check("heidelberg: pause names its road", x["near"] != "", x)
+            # On the route, or at a rest area within a kilometre of it.
+            dist = min((((x["lat"] - la) * 111320) ** 2 + ((x["lon"] - lo) * 72500) ** 2) ** 0.5
+                       for lo, la in p["geometry"]["coordinates"])
+            check("heidelberg: pause on the route or at a rest area beside it",
+                  on_line((x["lat"], x["lon"]), p["geometry"]["coordinates"]) or (x.get("rest_area") and dist < 3000), x)
+    check("heidelberg: some pauses moved to rest areas", moved > 0, moved)
+else:
+    print(f"skip: {pbf} absent")
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
