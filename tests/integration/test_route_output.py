@@ -267,6 +267,32 @@ pl = json.loads(js)
 check("long trip runs", rc == 0 and pl["feasible"], err)
 check_plan("long trip", pl, "eu", 4.0)
 
+# Daily rests on the road: a truck with a battery that needs no charging, and no
+# site on the way to rest at.
+rc, js, _ = run("vehicle", "show", "eactros600", "--json")
+big = {k: v for k, v in json.loads(js).items() if k in ("vehicle_class", "plugs", "empty_mass_kg", "max_payload_kg",
+       "soc_min", "soc_max", "cda_m2", "crr", "drivetrain_eff", "regen_eff", "charge_eff", "aux_kw", "temp_coeff_per_c",
+       "curve")}
+big.update(name="bigbattery", battery_kwh=3000.0)
+bigf = os.path.join(tmp, "big.json")
+with open(bigf, "w") as f:
+    json.dump(big, f)
+one = os.path.join(tmp, "one.csv")
+with open(one, "w") as f:
+    f.write("site_id,name,lat,lon,standard,power_kw,count\nX,Rotterdam,51.918,4.49,MCS,1000,1\n")
+road_rests = 0
+for a, b, dh in [("Amsterdam", "Basel", "3"), ("Basel", "Amsterdam", "0"), ("Rotterdam", "Basel", "4.4")]:
+    for rules in ["eu", "us"]:
+        rc, js, err = run("route", "--graph", g, "--sites", one, "--from", pt(a), "--to", pt(b), "--vehicle", bigf,
+                          "--soc", "1", "--depart", "2026-11-24T16:00Z", "--rules", rules, "--driven-h", dh, "--json")
+        if rc != 0:
+            check(f"big battery {a}->{b} {rules} runs", False, err + js[:300])
+            continue
+        p = json.loads(js)
+        road_rests += sum(x["kind"] == "rest" for x in p["road_pauses"])
+        check_plan(f"big battery {a}->{b} {rules}", p, rules, float(dh))
+check("daily rests on the road were checked", road_rests >= 2, road_rests)
+
 # Infeasible: says why, naming the sites it could not use.
 few = os.path.join(tmp, "few.csv")
 with open(few, "w") as f:
