@@ -18,117 +18,25 @@
  * is optimal among the plans these charging choices can make. From a site
  * only the sites within the charge's reach are tried, nearest in energy first.
  */
-#include "ecorridor/ec_route.h"
-#include "walk.h"
+#include "plan_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SITE_SNAP_M 5000.0
-#define EPS 1e-9
 #define TIE 1e-6 /* objective values this close are equally good */
 
-typedef struct {
-    char id[64];
-    char name[128];
-    ec_snap_t snap;
-    int first_row, last_row; /* rows of the sites file, linked by row_next */
-} site;
-
-typedef struct {
-    uint8_t state; /* 0 unknown, 1 known, 2 no route */
-    double dur_s, dist_m, energy_wh;
-    double peak_wh; /* the most drawn from the battery at any point on the way (>= energy_wh) */
-} leg;
-
-typedef struct {
-    double key, t, soc, since, day, duty, cost;
-    int part; /* the first part of a split break was taken since the last break */
-    int point, parent;
-    int dead;
-    /* what happened at the parent's point before this leg */
-    double dep_soc, charge_s, stop_s, wait_s, grid_wh, stop_cost;
-    int brk, rest, reserved, split, plug, group;
-    /* running totals */
-    double drive_s, break_s, rest_s, waited_s, dist_m, energy_wh;
-    int road_breaks, road_rests;
-} label;
-
-typedef struct {
-    int plug, group; /* best connector for the vehicle, or plug -1 */
-    double power_w;
-    int avoid;
-    int usable;      /* has a connector for the vehicle and is not avoided */
-    int tab;         /* charging table of the connector */
-    int available;   /* connectors free now */
-    double wait_s;   /* expected wait */
-    double res_from, res_to; /* reservable window, Unix s (equal: none) */
-} site_choice;
-
-typedef struct {
-    ec_plug plug;
-    double limit_w;
-    ec_charge_table_t t;
-} charge_tab;
-
-struct ec_trip_planner {
-    const ec_graph *g;
-    const ec_sites *sites;
-    ec_query *q;
-    site *s;
-    size_t n_sites, skipped;
-    int *row_next;  /* [sites->n]: the site's next row, or -1 */
-    ec_snap_t od[2];
-    /* On level roads legs come from search spaces met by rank (the
-     * hierarchy's many-to-many): each point's as a source (fw) and as a target
-     * (bw), with the sums the energy follows from. NULL with grades. */
-    ec_route_sums_t *up_s, *down_s;
-    ec_space_t *fw, *bw;
-    leg *legs; /* (n_sites + 2)^2 */
-    site_choice *choice;
-    /* what the site-to-site legs were computed for */
-    char cached_vehicle[64];
-    double cached_payload, cached_temp;
-    /* per vehicle: charging tables; per site, the other sites by leg energy */
-    charge_tab *tabs;
-    size_t n_tabs, cap_tabs;
-    int *near;      /* [np * np]: near[i * np + k] */
-    int *near_n;    /* [np]: -1 until built */
-    /* per request: bounds for A* */
-    double *lb_e;   /* least energy (Wh) from each point to the destination */
-    double *e_into; /* [np * np]: e_into[u * np + i] = leg energy i -> u (INFINITY: none) */
-    int e_into_ok;  /* filled for the sites (not origin, destination) for this vehicle */
-    uint8_t *settled;
-    double pmax_batt_w, min_price_kwh, best_dest_key;
-    /* search */
-    label *labels;
-    size_t n_labels, cap_labels;
-    uint64_t *heap;
-    size_t heap_n, heap_cap;
-    int *at_head;   /* per point: list of label indices via next */
-    int *next;
-    size_t next_cap;
-    const ec_trip_request_t *r;
-    /* Where each road pause of the plan being filled fell: its leg's points
-     * and the driving into the leg. */
-    struct {
-        int a, b;
-        double drive_s;
-    } pause_leg[EC_TRIP_MAX_PAUSES];
-};
-
-static size_t n_points(const ec_trip_planner *p)
+size_t route__n_points(const ec_trip_planner *p)
 {
     return p->n_sites + 2;
 }
 
-static const ec_snap_t *point_snap(const ec_trip_planner *p, int i)
+const ec_snap_t *route__point_snap(const ec_trip_planner *p, int i)
 {
     return i < 2 ? &p->od[i] : &p->s[i - 2].snap;
 }
 
-static const char *point_name(const ec_trip_planner *p, int i)
+const char *route__point_name(const ec_trip_planner *p, int i)
 {
     return i == 0 ? "the origin" : i == 1 ? "the destination" : p->s[i - 2].name[0] ? p->s[i - 2].name : p->s[i - 2].id;
 }
@@ -174,7 +82,7 @@ ec_err ec_trip_planner_new(const ec_graph *g, const ec_sites *sites, ec_trip_pla
         site_of[i] = (int)p->n_sites++;
     }
     ec_free(site_of);
-    size_t np = n_points(p);
+    size_t np = route__n_points(p);
     p->legs = ec_calloc(np * np, sizeof *p->legs);
     p->choice = ec_calloc(np, sizeof *p->choice);
     p->at_head = ec_malloc(np * sizeof *p->at_head);
@@ -196,8 +104,8 @@ ec_err ec_trip_planner_new(const ec_graph *g, const ec_sites *sites, ec_trip_pla
         }
         if ((rc = ec_graph_ch_sums(g, &p->up_s, &p->down_s))) goto fail;
         for (size_t i = 2; i < np; i++)
-            if ((rc = ec_query_space(p->q, p->up_s, p->down_s, point_snap(p, (int)i), 0, &p->fw[i])) ||
-                (rc = ec_query_space(p->q, p->up_s, p->down_s, point_snap(p, (int)i), 1, &p->bw[i])))
+            if ((rc = ec_query_space(p->q, p->up_s, p->down_s, route__point_snap(p, (int)i), 0, &p->fw[i])) ||
+                (rc = ec_query_space(p->q, p->up_s, p->down_s, route__point_snap(p, (int)i), 1, &p->bw[i])))
                 goto fail;
     }
     *out = p;
@@ -212,7 +120,7 @@ void ec_trip_planner_free(ec_trip_planner *p)
     if (!p) return;
     ec_query_free(p->q);
     if (p->fw)
-        for (size_t i = 0; i < n_points(p); i++) ec_space_free(&p->fw[i]), ec_space_free(&p->bw[i]);
+        for (size_t i = 0; i < route__n_points(p); i++) ec_space_free(&p->fw[i]), ec_space_free(&p->bw[i]);
     ec_free(p->fw);
     ec_free(p->bw);
     ec_free(p->up_s);
@@ -245,7 +153,7 @@ size_t ec_trip_planner_sites(const ec_trip_planner *p, size_t *skipped)
 /* Elevation of a point: along its snapped road piece. */
 static double point_elev(const ec_trip_planner *p, int i)
 {
-    const ec_snap_t *s = point_snap(p, i);
+    const ec_snap_t *s = route__point_snap(p, i);
     double a = ec_graph_elev_m(p->g, s->tail), b = ec_graph_elev_m(p->g, s->head);
     return a + s->frac * (b - a);
 }
@@ -301,9 +209,9 @@ static void set_leg_sums(ec_trip_planner *p, leg *l, int found, const ec_route_s
     l->energy_wh = l->peak_wh = ec_energy_route_wh(p->r->vehicle, &p->r->cond, s->len_m, s->dur_s, s->len_v2);
 }
 
-static const leg *get_leg(ec_trip_planner *p, int a, int b)
+const leg *route__get_leg(ec_trip_planner *p, int a, int b)
 {
-    leg *l = &p->legs[(size_t)a * n_points(p) + (size_t)b];
+    leg *l = &p->legs[(size_t)a * route__n_points(p) + (size_t)b];
     if (l->state) return l;
     if (p->fw) {
         ec_route_sums_t s;
@@ -311,7 +219,7 @@ static const leg *get_leg(ec_trip_planner *p, int a, int b)
         return l;
     }
     ec_path_t path;
-    set_leg(p, l, ec_query_route(p->q, point_snap(p, a), point_snap(p, b), &path), &path, a, b);
+    set_leg(p, l, ec_query_route(p->q, route__point_snap(p, a), route__point_snap(p, b), &path), &path, a, b);
     return l;
 }
 
@@ -319,7 +227,7 @@ static const leg *get_leg(ec_trip_planner *p, int a, int b)
  * point, each batch with one search kept at its shared end. */
 static ec_err od_legs(ec_trip_planner *p)
 {
-    size_t np = n_points(p);
+    size_t np = route__n_points(p);
     if (p->fw) {
         /* The origin's space as a source and the destination's as a target;
          * the legs are met from them when first needed. */
@@ -330,8 +238,8 @@ static ec_err od_legs(ec_trip_planner *p)
             (rc = ec_query_space(p->q, p->up_s, p->down_s, &p->od[1], 1, &p->bw[1])))
             return rc;
         for (size_t i = 0; i < np; i++) {
-            if (i != 1) get_leg(p, (int)i, 1);
-            if (i >= 2) get_leg(p, 0, (int)i);
+            if (i != 1) route__get_leg(p, (int)i, 1);
+            if (i >= 2) route__get_leg(p, 0, (int)i);
         }
         return EC_OK;
     }
@@ -339,11 +247,11 @@ static ec_err od_legs(ec_trip_planner *p)
     ec_query_fix(p->q, &p->od[1], 1);
     for (size_t i = 0; i < np; i++) {
         if (i == 1) continue;
-        set_leg(p, &p->legs[i * np + 1], ec_query_route_fixed(p->q, point_snap(p, (int)i), &path), &path, (int)i, 1);
+        set_leg(p, &p->legs[i * np + 1], ec_query_route_fixed(p->q, route__point_snap(p, (int)i), &path), &path, (int)i, 1);
     }
     ec_query_fix(p->q, &p->od[0], 0);
     for (size_t j = 2; j < np; j++)
-        set_leg(p, &p->legs[j], ec_query_route_fixed(p->q, point_snap(p, (int)j), &path), &path, 0, (int)j);
+        set_leg(p, &p->legs[j], ec_query_route_fixed(p->q, route__point_snap(p, (int)j), &path), &path, 0, (int)j);
     return EC_OK;
 }
 
@@ -351,7 +259,7 @@ static ec_err od_legs(ec_trip_planner *p)
  * conditions change, else only those to and from the origin and destination. */
 static void reset_legs(ec_trip_planner *p, const ec_trip_request_t *r)
 {
-    size_t np = n_points(p);
+    size_t np = route__n_points(p);
     if (strcmp(p->cached_vehicle, r->vehicle->name) || p->cached_payload != r->cond.payload_kg ||
         p->cached_temp != r->cond.temp_c) {
         memset(p->legs, 0, np * np * sizeof *p->legs);
@@ -385,13 +293,13 @@ static int cmp_energy(const void *a, const void *b)
 
 static ec_err build_near(ec_trip_planner *p, int i)
 {
-    size_t np = n_points(p);
+    size_t np = route__n_points(p);
     by_energy *tmp = ec_malloc(np * sizeof *tmp);
     if (!tmp) return EC_ENOMEM;
     int n = 0;
     for (size_t j = 2; j < np; j++) {
         if ((int)j == i) continue;
-        const leg *lg = get_leg(p, i, (int)j);
+        const leg *lg = route__get_leg(p, i, (int)j);
         if (lg->state == 1) tmp[n++] = (by_energy){lg->energy_wh, (int)j};
     }
     qsort(tmp, (size_t)n, sizeof *tmp, cmp_energy);
@@ -484,7 +392,7 @@ static double reduced(const ec_trip_planner *p, const leg *lg, int i, int j)
  * usable sites: Dijkstra on the complete graph of points. */
 static void energy_bounds(ec_trip_planner *p)
 {
-    size_t np = n_points(p);
+    size_t np = route__n_points(p);
     /* Leg energies by head, so that relaxing into a point reads one row.
      * With grades a leg downhill may give energy back; but per road piece
      * the battery draws at least the work of lifting the truck (it brakes
@@ -493,7 +401,7 @@ static void energy_bounds(ec_trip_planner *p)
     if (!p->e_into_ok) {
         for (size_t u = 2; u < np; u++)
             for (size_t i = 2; i < np; i++)
-                p->e_into[u * np + i] = i == u ? INFINITY : reduced(p, get_leg(p, (int)i, (int)u), (int)i, (int)u);
+                p->e_into[u * np + i] = i == u ? INFINITY : reduced(p, route__get_leg(p, (int)i, (int)u), (int)i, (int)u);
         p->e_into_ok = 1;
     }
     for (size_t u = 2; u < np; u++) p->e_into[u * np] = reduced(p, &p->legs[u], 0, (int)u);
@@ -524,19 +432,8 @@ static void energy_bounds(ec_trip_planner *p)
 
 /* ---- driver rules --------------------------------------------------------------------- */
 
-/* The driving clocks: driving since the last break (`since`), driving since
- * the last daily rest (`day`), time since the duty period began (`duty`:
- * after the last daily rest, or at departure). EU: a 45 min break after 4.5 h
- * of driving, which may be split into 15 min and then 30 min; 9 h of driving
- * a day; an 11 h rest that must end within 24 h of the last, so it starts at
- * most 13 h into the duty period. US (hours of service): a 30 min break after
- * 8 h of driving, 11 h of driving, nothing after the 14th hour on duty, a 10 h
- * rest. */
-typedef struct {
-    double break_after_s, break_s, split_first_s, split_second_s, day_limit_s, rest_s, window_s;
-} rules_t;
 
-static rules_t rules_of(ec_rules r)
+rules_t route__rules_of(ec_rules r)
 {
     rules_t x = {INFINITY, 0, 0, 0, INFINITY, 0, INFINITY};
     if (r == EC_RULES_EU) x = (rules_t){4.5 * 3600, 45 * 60, 15 * 60, 30 * 60, 9 * 3600, 11 * 3600, 13 * 3600};
@@ -551,21 +448,11 @@ static double break_due_s(const rules_t *ru, const label *l)
     return l->part ? ru->split_second_s : ru->break_s;
 }
 
-/* The pauses a stretch of driving made due, as drive_with_rules takes them:
- * the driving done in the stretch when each began, and its length. */
-typedef struct {
-    int n;
-    struct {
-        ec_pause_kind kind;
-        double drive_s, start_s, len_s; /* start_s: from the stretch's start, pauses included */
-    } e[EC_TRIP_MAX_PAUSES];
-    int overflow;
-} road_log;
 
 /* Drives `drive` seconds from l's clocks, taking breaks and daily rests on the
  * road when they fall due; each is written into log when one is given.
  * Returns the extra time spent resting. */
-static double drive_with_rules(const rules_t *ru, double drive, label *l, road_log *log)
+double route__drive_with_rules(const rules_t *ru, double drive, label *l, road_log *log)
 {
     double extra = 0, rem = drive;
     for (int guard = 0; rem > EPS && guard < 10000; guard++) {
@@ -601,7 +488,7 @@ static double drive_with_rules(const rules_t *ru, double drive, label *l, road_l
 /* The driving clocks after a stop of stop_s seconds in which the rest, the
  * break or the first part of a split break was taken (pause: the part of the
  * stop that was neither waiting, charging nor plugging in). */
-static void take_stop(label *n, double stop_s, int rest, int brk, int split, double pause)
+void route__take_stop(label *n, double stop_s, int rest, int brk, int split, double pause)
 {
     n->duty += stop_s;
     if (rest) n->day = n->since = n->duty = 0, n->part = 0, n->rest_s += pause;
@@ -688,9 +575,9 @@ static double bound(const ec_trip_planner *p, const label *l)
     if (l->point == 1) return 0;
     if (!isfinite(p->lb_e[l->point])) return INFINITY;
     const ec_trip_request_t *r = p->r;
-    const leg *to_d = &p->legs[(size_t)l->point * n_points(p) + 1];
+    const leg *to_d = &p->legs[(size_t)l->point * route__n_points(p) + 1];
     double drive = to_d->dur_s;
-    rules_t ru = rules_of(r->rules);
+    rules_t ru = route__rules_of(r->rules);
     double nb = resets_needed(l->since, drive, ru.break_after_s);
     double nr = fmax(resets_needed(l->day, drive, ru.day_limit_s), resets_needed(l->duty, drive, ru.window_s));
     /* Every break is whole or both parts of a split one, but the first may
@@ -798,7 +685,7 @@ static int departures(ec_trip_planner *p, const label *l, departure *out, int al
     if (!isfinite(wait)) return 0;
     const ec_charge_table_t *tab = &p->tabs[c->tab].t;
     const ec_connector_group_t *gr = &p->sites->groups[c->group];
-    rules_t ru = rules_of(r->rules);
+    rules_t ru = route__rules_of(r->rules);
     int ruled = r->rules != EC_RULES_NONE, time_obj = r->objective == EC_OBJ_TIME;
     double top = v->soc_max, lv[20];
     int n_lv = 0;
@@ -806,7 +693,7 @@ static int departures(ec_trip_planner *p, const label *l, departure *out, int al
     for (int k = 1; k <= 10; k++)
         if (k / 10.0 < top - EPS) lv[n_lv++] = k / 10.0;
     lv[n_lv++] = top;
-    const leg *d = &p->legs[(size_t)l->point * n_points(p) + 1];
+    const leg *d = &p->legs[(size_t)l->point * route__n_points(p) + 1];
     if (d->state == 1)
         lv[n_lv++] = ceil((d->energy_wh / v->battery_wh + fmax(r->soc_min, r->soc_min_arrival)) * 1000.0) / 1000.0;
     double brk_need = break_due_s(&ru, l), rest_soc = -1;
@@ -885,7 +772,7 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
 {
     const ec_trip_request_t *r = p->r;
     const label *l = &p->labels[li];
-    const leg *lg = get_leg(p, l->point, j);
+    const leg *lg = route__get_leg(p, l->point, j);
     if (lg->state != 1) return 0;
     /* Never below the minimum on the way, nor at the end below the arrival
      * minimum; braking downhill cannot fill the battery beyond full. */
@@ -893,7 +780,7 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
     if (d->soc - lg->peak_wh / cap < r->soc_min - EPS) return 0;
     double soc = fmin(1.0, d->soc - lg->energy_wh / cap);
     if (soc < (j == 1 ? fmax(r->soc_min, r->soc_min_arrival) : r->soc_min) - EPS) return 0;
-    rules_t ru = rules_of(r->rules);
+    rules_t ru = route__rules_of(r->rules);
     label n = *l;
     n.point = j;
     n.parent = li;
@@ -913,9 +800,9 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
     /* What the stop held beyond charging and its overhead was the pause. */
     double pause = fmax(0, d->stop_s - d->wait_s - d->charge_s - (d->charge_s > 0 ? r->stop_overhead_s : 0));
     n.split = d->split;
-    take_stop(&n, d->stop_s, d->rest, d->brk, d->split, pause);
+    route__take_stop(&n, d->stop_s, d->rest, d->brk, d->split, pause);
     double extra = 0;
-    if (r->rules != EC_RULES_NONE) extra = drive_with_rules(&ru, lg->dur_s, &n, NULL);
+    if (r->rules != EC_RULES_NONE) extra = route__drive_with_rules(&ru, lg->dur_s, &n, NULL);
     n.t = l->t + d->stop_s + lg->dur_s + extra;
     n.soc = soc;
     n.cost = l->cost + d->cost;
@@ -927,7 +814,7 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
 }
 
 /* The label of the truck at the origin before it leaves. */
-static label start_label(const ec_trip_request_t *r)
+label route__start_label(const ec_trip_request_t *r)
 {
     label start;
     memset(&start, 0, sizeof start);
@@ -971,365 +858,8 @@ static ec_err prepare(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_
     p->best_dest_key = INFINITY;
     p->n_labels = 0;
     p->heap_n = 0;
-    for (size_t i = 0; i < n_points(p); i++) p->at_head[i] = -1;
+    for (size_t i = 0; i < route__n_points(p); i++) p->at_head[i] = -1;
     return EC_OK;
-}
-
-/* The index of the planner's site with this id, or -1 (left out as too far
- * from a road the vehicle class may use). */
-static int site_index(const ec_trip_planner *p, const char *id)
-{
-    for (size_t k = 0; k < p->n_sites; k++)
-        if (!strcmp(p->s[k].id, id)) return (int)k;
-    return -1;
-}
-
-/* Why site id (first row `row`) did not serve a trip stuck at point `from`
- * with `avail_wh` usable there; NULL when nothing kept it out. */
-static const char *site_reason(ec_trip_planner *p, int row, int from, double avail_wh, char *why, size_t n)
-{
-    const ec_trip_request_t *r = p->r;
-    const ec_vehicle_profile *v = r->vehicle;
-    int k = site_index(p, p->sites->groups[row].site_id);
-    if (k < 0) {
-        snprintf(why, n, "more than %.0f km from a road vehicle class %s may use", SITE_SNAP_M / 1000, p->g->vehicle.name);
-        return "truck access";
-    }
-    const site_choice *c = &p->choice[k + 2];
-    if (c->avoid) {
-        snprintf(why, n, "left out by --avoid-site");
-        return "avoided";
-    }
-    if (!c->usable) {
-        /* No connector the vehicle takes, or none of those free or reservable. */
-        int fits = 0;
-        size_t len = 0;
-        why[0] = '\0';
-        for (int i = p->s[k].first_row; i >= 0; i = p->row_next[i]) {
-            const ec_connector_group_t *gr = &p->sites->groups[i];
-            if (v->plug_max_w[gr->standard] > 0) fits = 1;
-            if (len < n) len += (size_t)snprintf(why + len, n - len, "%s%s %.0f kW", len ? ", " : "", ec_plug_name(gr->standard),
-                                                 gr->power_w / 1000);
-        }
-        if (!fits) {
-            if (len < n) snprintf(why + len, n - len, "; %s has no inlet for %s", v->name, len ? "these" : "it");
-            return "plug";
-        }
-        snprintf(why, n, "no connector %s takes is free now, and none can be reserved", v->name);
-        return "status";
-    }
-    if (!p->settled[k + 2]) {
-        const leg *lg = get_leg(p, from, k + 2);
-        if (lg->state != 1) snprintf(why, n, "no road from %.60s", point_name(p, from));
-        else snprintf(why, n, "%.0f km from %.60s need %.0f kWh; %.0f kWh can be used there", lg->dist_m / 1000, point_name(p, from),
-                      lg->energy_wh / 1000, avail_wh / 1000);
-        return "out of range";
-    }
-    if (c->power_w < 50000) {
-        snprintf(why, n, "%.0f kW for %s: too slow to cover the gap", c->power_w / 1000, v->name);
-        return "power";
-    }
-    return NULL;
-}
-
-/* The sites nearest the farthest point reached, with why each could not
- * help: the nearest 24 distinct sites are looked at, those with a reason kept. */
-static void unusable_sites(ec_trip_planner *p, int from, double avail_wh, ec_trip_plan_t *plan)
-{
-    enum { LOOK = 24 };
-    int rows[LOOK], n = 0;
-    double dist[LOOK];
-    for (size_t i = 0; i < p->sites->n; i++) {
-        const ec_connector_group_t *gr = &p->sites->groups[i];
-        double d = ec_geo_haversine_m(plan->farthest_at, gr->pos);
-        int same = -1;
-        for (int k = 0; k < n; k++)
-            if (!strcmp(p->sites->groups[rows[k]].site_id, gr->site_id)) same = k;
-        if (same >= 0) continue; /* a site is placed by its first row, as the planner does */
-        if (n == LOOK && d >= dist[n - 1]) continue;
-        int k = n < LOOK ? n++ : n - 1;
-        for (; k > 0 && dist[k - 1] > d; k--) dist[k] = dist[k - 1], rows[k] = rows[k - 1];
-        dist[k] = d, rows[k] = (int)i;
-    }
-    /* Which points the search reached. */
-    memset(p->settled, 0, n_points(p));
-    for (size_t i = 0; i < p->n_labels; i++) p->settled[p->labels[i].point] = 1;
-    for (int k = 0; k < n && plan->n_unusable < EC_TRIP_MAX_UNUSABLE; k++) {
-        ec_trip_unusable_t *u = &plan->unusable[plan->n_unusable];
-        const ec_connector_group_t *gr = &p->sites->groups[rows[k]];
-        u->reason = site_reason(p, rows[k], from, avail_wh, u->why, sizeof u->why);
-        if (!u->reason) continue;
-        snprintf(u->site_id, sizeof u->site_id, "%s", gr->site_id);
-        snprintf(u->name, sizeof u->name, "%s", gr->name);
-        u->distance_m = dist[k];
-        plan->n_unusable++;
-    }
-}
-
-static void explain_infeasible(ec_trip_planner *p, ec_trip_plan_t *plan)
-{
-    const ec_trip_request_t *r = p->r;
-    const leg *direct = get_leg(p, 0, 1);
-    if (direct->state != 1) {
-        snprintf(plan->reason, sizeof plan->reason, "the destination cannot be reached by road from the origin for vehicle class %s",
-                 p->g->vehicle.name);
-        return;
-    }
-    /* From the reached point nearest the destination: how far short is the battery? */
-    int best = -1;
-    double best_d = INFINITY;
-    for (size_t i = 0; i < p->n_labels; i++) {
-        const leg *lg = get_leg(p, p->labels[i].point, 1);
-        if (lg->state == 1 && lg->dist_m < best_d) best_d = lg->dist_m, best = (int)i;
-    }
-    /* No label kept at all: the start itself cannot reach the destination. */
-    label start = start_label(r);
-    const label *l = best >= 0 ? &p->labels[best] : &start;
-    const leg *lg = get_leg(p, l->point, 1);
-    double avail = l->point >= 2 && p->choice[l->point].usable ? r->vehicle->soc_max : l->soc;
-    double floor_soc = fmax(r->soc_min, r->soc_min_arrival);
-    double need = lg->energy_wh / r->vehicle->battery_wh + floor_soc;
-    double short_wh = (need - avail) * r->vehicle->battery_wh;
-    double km_short = short_wh / (lg->energy_wh / lg->dist_m) / 1000.0;
-    double avail_wh = (avail - floor_soc) * r->vehicle->battery_wh;
-    snprintf(plan->farthest, sizeof plan->farthest, "%s", point_name(p, l->point));
-    plan->farthest_at = l->point >= 2 ? p->sites->groups[p->s[l->point - 2].first_row].pos : point_snap(p, l->point)->point;
-    plan->farthest_to_go_m = lg->dist_m;
-    unusable_sites(p, l->point, avail_wh, plan);
-    if (short_wh > 0)
-        snprintf(plan->reason, sizeof plan->reason,
-                 "no charging plan reaches the destination: the farthest the truck gets is about %.0f km past %s, "
-                 "where the battery reaches its floor of %.0f %%; from %s the last %.0f km need %.0f kWh, but at most "
-                 "%.0f kWh can be used there: %.0f km short",
-                 fmax(0, lg->dist_m / 1000 - km_short), point_name(p, l->point), floor_soc * 100, point_name(p, l->point),
-                 lg->dist_m / 1000, lg->energy_wh / 1000, avail_wh / 1000, km_short);
-    else
-        snprintf(plan->reason, sizeof plan->reason, "no charging plan reaches the destination within the limits asked for");
-    /* The nearest site kept out, in words, for those who read only the reason. */
-    if (plan->n_unusable) {
-        size_t len = strlen(plan->reason);
-        const ec_trip_unusable_t *u = &plan->unusable[0];
-        snprintf(plan->reason + len, sizeof plan->reason - len, "; the nearest site not used, %s (%.0f km away), %s",
-                 u->name[0] ? u->name : u->site_id, u->distance_m / 1000, u->why);
-    }
-}
-
-/* n / d rounded half away from zero, in integers (d > 0). */
-static int64_t div_round(int64_t n, int64_t d)
-{
-    return n >= 0 ? (n + d / 2) / d : -((-n + d / 2) / d);
-}
-
-/* What a stop costs, as the table shows it: the energy drawn to the watt-hour
- * and the minutes of charging priced in integers, rounded to whole cents, so
- * that the stops add up exactly to the plan's total. */
-static int64_t stop_cost(const ec_connector_group_t *gr, double grid_wh, double charge_s)
-{
-    int64_t e = div_round(llround(grid_wh) * gr->price_per_kwh, 1000);
-    int64_t m = div_round(llround(charge_s) * gr->price_per_min, 60);
-    return div_round(e + m, 100) * 100;
-}
-
-const char *ec_pause_name(ec_pause_kind k)
-{
-    return k == EC_PAUSE_BREAK ? "break" : k == EC_PAUSE_BREAK_PART ? "break_part" : k == EC_PAUSE_REST ? "rest" : NULL;
-}
-
-/* The pauses taken on the leg from label `at` to label `after`: the clocks
- * replayed as the search drove it, each pause placed on the leg's road. */
-static ec_err road_pauses(ec_trip_planner *p, const label *at, const label *after, ec_trip_plan_t *plan)
-{
-    const ec_trip_request_t *r = p->r;
-    if (r->rules == EC_RULES_NONE) return EC_OK;
-    rules_t ru = rules_of(r->rules);
-    label c = *at;
-    take_stop(&c, after->stop_s, after->rest, after->brk, after->split, 0);
-    road_log log;
-    log.n = log.overflow = 0;
-    const leg *lg = get_leg(p, at->point, after->point);
-    drive_with_rules(&ru, lg->dur_s, &c, &log);
-    if (!log.n) return EC_OK;
-    if (log.overflow || plan->n_pauses + log.n > EC_TRIP_MAX_PAUSES)
-        return ec_fail(EC_ELIMIT, "the plan takes more than %d pauses on the road", EC_TRIP_MAX_PAUSES);
-    double drive[EC_TRIP_MAX_PAUSES];
-    route_spot_t spot[EC_TRIP_MAX_PAUSES];
-    for (int k = 0; k < log.n; k++) drive[k] = log.e[k].drive_s;
-    ec_err rc = route_walk(p->g, p->q, point_snap(p, at->point), point_snap(p, after->point), drive, log.n, spot);
-    if (rc) return rc;
-    double leave = at->t + after->stop_s;
-    for (int k = 0; k < log.n; k++) {
-        p->pause_leg[plan->n_pauses].a = at->point, p->pause_leg[plan->n_pauses].b = after->point;
-        p->pause_leg[plan->n_pauses].drive_s = log.e[k].drive_s;
-        ec_trip_pause_t *x = &plan->pauses[plan->n_pauses++];
-        memset(x, 0, sizeof *x);
-        x->kind = log.e[k].kind;
-        x->start_s = r->depart_s + (int64_t)llround(leave + log.e[k].start_s);
-        x->end_s = x->start_s + (int64_t)llround(log.e[k].len_s);
-        x->at = spot[k].at;
-        route_near(p->g, &spot[k], x->near, sizeof x->near);
-        if (x->kind == EC_PAUSE_REST) plan->rest_total_s += log.e[k].len_s;
-        else plan->break_total_s += log.e[k].len_s;
-    }
-    return EC_OK;
-}
-
-/* Whether the plan's timeline obeys the rules, read from it alone: the
- * stops (a pause from the end of any wait) and the road pauses are the only
- * times the truck stands; a pause as long as the rest, the break, or the
- * parts of a split break in their order resets the clocks it resets. */
-static int obeys_rules(const ec_trip_plan_t *plan, const ec_trip_request_t *r)
-{
-    rules_t ru = rules_of(r->rules);
-    double since = r->driven_since_break_s, day = 0, slack = 2;
-    int64_t t = plan->departure_s, duty_from = plan->departure_s;
-    int part = 0, si = 0, pi = 0;
-    for (;;) {
-        while (si < plan->n_stops && plan->stops[si].departure_s <= plan->stops[si].arrival_s) si++;
-        const ec_trip_stop_t *s = si < plan->n_stops ? &plan->stops[si] : NULL;
-        const ec_trip_pause_t *x = pi < plan->n_pauses ? &plan->pauses[pi] : NULL;
-        int use_stop = s && (!x || s->arrival_s <= x->start_s);
-        int64_t from = use_stop ? s->arrival_s : x ? x->start_s : plan->arrival_s;
-        int64_t pause_from = use_stop ? s->arrival_s + (int64_t)llround(s->wait_s) : from;
-        int64_t to = use_stop ? s->departure_s : x ? x->end_s : plan->arrival_s;
-        if (from < t - slack) return 0; /* overlapping spans */
-        double drove = (double)(from - t);
-        since += drove, day += drove;
-        if (drove > 0 && (since > ru.break_after_s + slack || day > ru.day_limit_s + slack ||
-                          (double)(from - duty_from) > ru.window_s + slack))
-            return 0;
-        if (!s && !x) return 1;
-        double len = (double)(to - pause_from);
-        if (len >= ru.rest_s - slack) {
-            if ((double)(pause_from - duty_from) > ru.window_s + slack) return 0;
-            since = day = 0, part = 0, duty_from = to;
-        } else if (len >= ru.break_s - slack || (part && len >= ru.split_second_s - slack)) {
-            since = 0, part = 0;
-        } else if (ru.split_first_s > 0 && len >= ru.split_first_s - slack) {
-            part = 1;
-        }
-        t = to;
-        if (use_stop) si++;
-        else pi++;
-    }
-}
-
-#define REST_AREA_BACK_S 1800.0 /* how far back, in driving, a rest area may be */
-#define REST_AREA_OFF_M 1000.0  /* how far from the road */
-
-/* Moves each road pause to the last rest or service area the route passes
- * within REST_AREA_BACK_S of driving before the point it falls due (never
- * after it), when the graph knows such areas. Taking a pause earlier leaves
- * every time of the plan as it was but the pause's own and the driving around
- * it; the move is kept only when the whole timeline still obeys the rules. */
-static ec_err to_rest_areas(ec_trip_planner *p, ec_trip_plan_t *plan)
-{
-    if (!p->g->n_rest) return EC_OK;
-    enum { STEPS = 31 };
-    for (int k = 0; k < plan->n_pauses; k++) {
-        double due = p->pause_leg[k].drive_s, floor_s = 0;
-        /* Not back past an earlier pause on the same leg. */
-        if (k > 0 && p->pause_leg[k - 1].a == p->pause_leg[k].a && p->pause_leg[k - 1].b == p->pause_leg[k].b)
-            floor_s = p->pause_leg[k - 1].drive_s + 1;
-        double drive[STEPS];
-        route_spot_t spot[STEPS];
-        int n = 0;
-        for (int j = 0; j < STEPS && due - j * (REST_AREA_BACK_S / (STEPS - 1)) >= floor_s; j++)
-            drive[n++] = due - j * (REST_AREA_BACK_S / (STEPS - 1));
-        if (!n) continue;
-        ec_err rc = route_walk(p->g, p->q, point_snap(p, p->pause_leg[k].a), point_snap(p, p->pause_leg[k].b), drive, n, spot);
-        if (rc) return rc;
-        for (int j = 0; j < n; j++) {
-            ec_latlon_t at;
-            const char *name, *kind;
-            if (ec_graph_rest_area(p->g, spot[j].at, REST_AREA_OFF_M, &at, &name, &kind)) continue;
-            ec_trip_pause_t keep = plan->pauses[k], *x = &plan->pauses[k];
-            int64_t back = (int64_t)llround(due - spot[j].route_s);
-            x->start_s -= back, x->end_s -= back;
-            x->at = at;
-            snprintf(x->rest_area, sizeof x->rest_area, "%s", *name ? name : !strcmp(kind, "services") ? "services" : "rest area");
-            route_near(p->g, &spot[j], x->near, sizeof x->near);
-            if (!obeys_rules(plan, p->r)) *x = keep;
-            break; /* an area farther back would only make the clocks later on worse */
-        }
-    }
-    return EC_OK;
-}
-
-static ec_err fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
-{
-    const ec_trip_request_t *r = p->r;
-    const label *end = &p->labels[li];
-    int chain[EC_TRIP_MAX_STOPS + 2], n = 0;
-    for (int k = li; k >= 0; k = p->labels[k].parent) {
-        if (n == EC_TRIP_MAX_STOPS + 2)
-            return ec_fail(EC_ELIMIT, "the best plan has more than %d charging stops", EC_TRIP_MAX_STOPS);
-        chain[n++] = k;
-    }
-    plan->feasible = 1;
-    plan->departure_s = r->depart_s;
-    plan->arrival_s = r->depart_s + (int64_t)llround(end->t);
-    plan->duration_s = end->t;
-    plan->distance_m = end->dist_m;
-    plan->drive_s = end->drive_s;
-    plan->break_s = end->break_s;
-    plan->rest_s = end->rest_s;
-    plan->wait_s = end->waited_s;
-    plan->road_breaks = end->road_breaks;
-    plan->road_rests = end->road_rests;
-    plan->energy_kwh = end->energy_wh / 1000.0;
-    plan->soc_arrival = end->soc;
-    memcpy(plan->currency, p->sites->currency, 4);
-    plan->n_points = 0;
-    for (int i = n - 1; i >= 0; i--) plan->points[plan->n_points++] = p->labels[chain[i]].point;
-    /* A stop is every site on the chain; its departure data sits in the next label. */
-    int64_t cost = 0;
-    ec_err rc;
-    for (int i = n - 1; i >= 1; i--) {
-        const label *at = &p->labels[chain[i]], *after = &p->labels[chain[i - 1]];
-        if (i < n - 1) {
-            ec_trip_stop_t *s = &plan->stops[plan->n_stops++];
-            memset(s, 0, sizeof *s);
-            const site *st = &p->s[at->point - 2];
-            snprintf(s->site_id, sizeof s->site_id, "%s", st->id);
-            snprintf(s->name, sizeof s->name, "%s", st->name);
-            s->at = p->sites->groups[st->first_row].pos;
-            s->plug = after->plug >= 0 ? (ec_plug)after->plug : EC_PLUG_COUNT;
-            s->power_w = after->charge_s > 0 ? p->choice[at->point].power_w : 0;
-            s->arrival_s = r->depart_s + (int64_t)llround(at->t);
-            s->departure_s = s->arrival_s + (int64_t)llround(after->stop_s);
-            s->soc_in = at->soc;
-            s->soc_out = after->dep_soc;
-            s->energy_kwh = after->grid_wh / 1000.0;
-            s->charge_s = after->charge_s;
-            s->brk = after->brk;
-            s->rest = after->rest;
-            s->wait_s = after->wait_s;
-            s->break_part = after->split;
-            s->reserved = after->reserved;
-            s->overhead_s = after->charge_s > 0 ? r->stop_overhead_s : 0;
-            plan->overhead_s += s->overhead_s;
-            s->cost = after->charge_s > 0 && after->group >= 0
-                          ? stop_cost(&p->sites->groups[after->group], after->grid_wh, after->charge_s)
-                          : 0;
-            /* The pause spans the stop after any wait: charging inside it counts. */
-            s->pause = after->rest ? EC_PAUSE_REST
-                       : after->brk ? (after->split == 2 ? EC_PAUSE_BREAK_PART : EC_PAUSE_BREAK)
-                       : after->split == 1 ? EC_PAUSE_BREAK_PART
-                                           : EC_PAUSE_NONE;
-            if (s->pause != EC_PAUSE_NONE) {
-                s->pause_start_s = s->arrival_s + (int64_t)llround(after->wait_s);
-                s->pause_end_s = s->departure_s;
-                double len = after->stop_s - after->wait_s;
-                if (s->pause == EC_PAUSE_REST) plan->rest_total_s += len;
-                else plan->break_total_s += len;
-            }
-            plan->charge_s += after->charge_s;
-            cost += s->cost;
-        }
-        if ((rc = road_pauses(p, at, after, plan))) return rc;
-    }
-    plan->cost = cost;
-    return to_rest_areas(p, plan);
 }
 
 ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t from, ec_latlon_t to,
@@ -1338,9 +868,9 @@ ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t 
     memset(plan, 0, sizeof *plan);
     ec_err rc = prepare(p, r, from, to);
     if (rc) return rc;
-    label start = start_label(r);
+    label start = route__start_label(r);
     if ((rc = add_label(p, &start))) return rc;
-    size_t np = n_points(p);
+    size_t np = route__n_points(p);
     double cap = r->vehicle->battery_wh;
     int time_obj = r->objective == EC_OBJ_TIME;
     departure deps[MAX_DEPARTURES];
@@ -1380,11 +910,11 @@ ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t 
         }
     }
     plan->labels = p->n_labels;
-    if (found >= 0) return fill_plan(p, found, plan);
+    if (found >= 0) return route__fill_plan(p, found, plan);
     plan->feasible = 0;
     plan->departure_s = r->depart_s;
     memcpy(plan->currency, p->sites->currency, 4);
-    explain_infeasible(p, plan);
+    route__explain_infeasible(p, plan);
     return EC_OK;
 }
 
@@ -1415,7 +945,7 @@ static ec_err ref_dfs(ec_trip_planner *p, int li, ref_ctx *c)
     departure deps[MAX_DEPARTURES];
     int nd = departures(p, &cur, deps, 1);
     for (int d = 0; d < nd; d++)
-        for (size_t j = 1; j < n_points(p); j++) {
+        for (size_t j = 1; j < route__n_points(p); j++) {
             if (j >= 2 && (c->used[j] || !p->choice[j].usable)) continue;
             label next;
             if (!apply_leg(p, li, &deps[d], (int)j, &next)) continue;
@@ -1441,9 +971,9 @@ ec_err ec_trip_plan_reference(ec_trip_planner *p, const ec_trip_request_t *r, ec
 {
     ec_err rc = prepare(p, r, from, to);
     if (rc) return rc;
-    ref_ctx c = {INFINITY, 0, ec_calloc(n_points(p), 1), r->max_labels ? (long)r->max_labels : 20000000};
+    ref_ctx c = {INFINITY, 0, ec_calloc(route__n_points(p), 1), r->max_labels ? (long)r->max_labels : 20000000};
     if (!c.used) return EC_ENOMEM;
-    label start = start_label(r);
+    label start = route__start_label(r);
     if (p->cap_labels == 0) {
         void *a = NULL;
         if (ec_grow(&a, &p->cap_labels, 64, sizeof *p->labels)) {
@@ -1459,25 +989,4 @@ ec_err ec_trip_plan_reference(ec_trip_planner *p, const ec_trip_request_t *r, ec
     *best_key = c.best;
     *feasible = c.found;
     return rc;
-}
-
-ec_err ec_trip_geojson(ec_trip_planner *p, const ec_trip_plan_t *plan, ec_jw *w)
-{
-    ec_jw_obj_begin(w);
-    ec_jw_key(w, "type");
-    ec_jw_str(w, "LineString");
-    ec_jw_key(w, "coordinates");
-    ec_jw_arr_begin(w);
-    route_line_t line = {{0, 0}, 0};
-    for (int i = 0; i + 1 < plan->n_points; i++) {
-        ec_path_t path;
-        const ec_snap_t *a = point_snap(p, plan->points[i]), *b = point_snap(p, plan->points[i + 1]);
-        ec_err rc = ec_query_route(p->q, a, b, &path);
-        if (rc) return rc;
-        /* Each leg's end is the next leg's start: write it once, at the last leg. */
-        route_line(p->g, a, b, &path, i + 2 == plan->n_points, &line, w);
-    }
-    ec_jw_arr_end(w);
-    ec_jw_obj_end(w);
-    return EC_OK;
 }
