@@ -319,6 +319,13 @@ uint64_t ec_query_settled(const ec_query *q);
  * nodes between, and the end point when with_end. */
 void ec_path_positions(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to,
                        const ec_path_t *p, int with_end, ec_jw *w);
+/* The arcs a route drives part of at its start and at its end: the arc its
+ * point snapped to, or that arc's opposite, or UINT32_MAX where it drives
+ * none (a route leaving from a node). With p->arcs between them they are
+ * every road the route uses, for naming them with ec_graph_arc_road. A route
+ * along one road piece (no nodes) has the same arc at both ends. */
+void ec_path_end_arcs(const ec_snap_t *from, const ec_snap_t *to, const ec_path_t *p, uint32_t *first,
+                      uint32_t *last);
 /* Writes the route's geometry as a GeoJSON LineString. */
 void ec_path_geojson(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to,
                      const ec_path_t *p, ec_jw *w);
