@@ -232,9 +232,11 @@ static void print_table(ctx *c, ec_latlon_t a, ec_latlon_t b, const ec_snap_t *s
     printf("  %-28s %-32s %9s %8s\n", "via", "road from here", "km", "h:mm");
     int rows = 0;
     road_run run = {"", ""};
-    /* The first row names the road the route leaves on: the path's first
-     * arc (the start's own arc may be one the route does not take). */
-    road_next(g, p->n_arcs ? p->arcs[0] : sa->arc, &run);
+    /* The first row names the road the route leaves on: the arc it drives
+     * part of at its start, else the path's first arc. */
+    uint32_t first_arc, last_arc;
+    ec_path_end_arcs(sa, sb, p, &first_arc, &last_arc);
+    road_next(g, first_arc != UINT32_MAX ? first_arc : p->n_arcs ? p->arcs[0] : sa->arc, &run);
     road_label(run.ref, run.name, road, sizeof road);
     end_label(g, sa, label, sizeof label);
     row(label, road, 0, 0);
@@ -255,8 +257,8 @@ static void print_table(ctx *c, ec_latlon_t a, ec_latlon_t b, const ec_snap_t *s
             v = arc->to;
         }
         const char *name = ec_graph_node_name(g, v);
-        /* The last row's road is the destination's own arc, when it is not yet on it. */
-        if (p->distance_m / 1000.0 - km >= 0.0005) road_next(g, sb->arc, &run);
+        /* The last row's road is the arc the route drives part of at its end. */
+        if (last_arc != UINT32_MAX) road_next(g, last_arc, &run);
         road_label(run.ref, run.name, road, sizeof road);
         if (name && p->distance_m / 1000.0 - km >= 0.0005) row(name, road, km, s), rows++;
     }

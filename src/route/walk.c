@@ -60,11 +60,17 @@ ec_err route_walk(const ec_graph *g, ec_query *q, const ec_snap_t *a, const ec_s
         tail_m = ec_geo_haversine_m(ec_graph_point(g, p.last_node), b->point);
     }
     double part_s = fmax(0, p.duration_s - arcs_s);
+    /* The arcs of the partial pieces, for naming the road there; a route that
+     * leaves from a node (or ends on one) is on its first (last) arc. */
+    uint32_t first_arc, last_arc;
+    ec_path_end_arcs(a, b, &p, &first_arc, &last_arc);
+    if (first_arc == UINT32_MAX) first_arc = p.n_arcs ? p.arcs[0] : a->arc;
+    if (last_arc == UINT32_MAX) last_arc = p.n_arcs ? p.arcs[p.n_arcs - 1] : b->arc;
     double lead_s = lead_m + tail_m > 0 ? part_s * lead_m / (lead_m + tail_m) : 0;
     for (int k = 0; k < n; k++) {
         route_spot_t *s = &out[k];
         double want = fmin(fmax(drive_s[k], 0), p.duration_s);
-        s->arc = a->arc;
+        s->arc = first_arc;
         s->named = UINT32_MAX;
         s->route_s = want;
         if (p.first_node == UINT32_MAX) {
@@ -79,7 +85,7 @@ ec_err route_walk(const ec_graph *g, ec_query *q, const ec_snap_t *a, const ec_s
         int placed = 0;
         if (want <= lead_s) {
             s->at = lerp(from, ec_graph_point(g, node), lead_s > 0 ? want / lead_s : 1);
-            s->arc = a->arc;
+            s->arc = first_arc;
             placed = 1;
         }
         t = lead_s;
@@ -100,7 +106,7 @@ ec_err route_walk(const ec_graph *g, ec_query *q, const ec_snap_t *a, const ec_s
         if (!placed) {
             double rest = p.duration_s - t;
             s->at = lerp(ec_graph_point(g, node), b->point, rest > 0 ? (want - t) / rest : 1);
-            s->arc = b->arc;
+            s->arc = last_arc;
         }
     }
     return EC_OK;
