@@ -33,6 +33,10 @@ does not work as it reads:
   (visible in the rendered page) is not run: it installs packages, builds,
   or runs until Ctrl-C. A block that uses `../shared/data` is skipped with
   a message when that directory is absent, as on a user's fresh clone.
+- Install: the README's install line, which is not run as a block (it
+  writes into the reader's home), is checked on its own: `cmake --install`
+  of the build under test into a scratch prefix, then `ecorridor help`
+  with only that prefix's bin added to PATH.
 - Guard: an untagged block must not look runnable (a first line `$ ...`):
   examples are tagged so that they are tested; untagged blocks are
   synopses and sample output.
@@ -224,11 +228,30 @@ def run_doc(tmp, doc):
         failures.append("%s: no ```sh, ```bash or ```console block found" % doc)
 
 
+def check_install(tmp):
+    build = os.path.dirname(exe)
+    if not os.path.exists(os.path.join(build, "cmake_install.cmake")):
+        print("SKIP     install: %s is not a CMake build directory" % build)
+        return
+    prefix = os.path.join(tmp, "prefix")
+    p = subprocess.run(["cmake", "--install", build, "--prefix", prefix], capture_output=True, text=True)
+    env = {"PATH": os.path.join(prefix, "bin") + ":/usr/bin:/bin", "HOME": tmp, "LANG": "C.UTF-8"}
+    q = subprocess.run(["bash", "-c", "ecorridor help"], env=env, cwd=tmp, capture_output=True, text=True) \
+        if p.returncode == 0 else None
+    if q is None or q.returncode != 0 or "usage: ecorridor" not in q.stdout:
+        failures.append("install: `cmake --install` did not put a working ecorridor in PREFIX/bin: %s %s" % (
+            p.stdout + p.stderr, q and (q.stdout + q.stderr)))
+        print("FAIL     install")
+    else:
+        print("ok       install: cmake --install puts ecorridor in PREFIX/bin")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="ec_docs_")
     try:
         for doc in DOCS:
             run_doc(tmp, doc)
+        check_install(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     for f in failures:
