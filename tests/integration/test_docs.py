@@ -7,7 +7,8 @@ does not work as it reads:
 
 - Where: one scratch directory per document, laid out as a checkout is seen
   from its root after a build: `build/ecorridor` (the binary under test),
-  a copy of `data/`, and `../shared/data` (the real test data, when present).
+  copies of `data/` and `tests/fixtures/`, and `../shared/data` (the real
+  test data, when present).
   Blocks of one document share that directory, so a block may use a file an
   earlier block made (`graph build` before `route`), as a reader following
   the page would.
@@ -161,6 +162,7 @@ def scratch_for(tmp, doc):
     os.makedirs(os.path.join(proj, "build"))
     os.symlink(exe, os.path.join(proj, "build", "ecorridor"))
     shutil.copytree(os.path.join(root, "data"), os.path.join(proj, "data"))
+    shutil.copytree(os.path.join(root, "tests", "fixtures"), os.path.join(proj, "tests", "fixtures"))
     if have_data:
         os.makedirs(os.path.join(base, "shared"))
         os.symlink(data, os.path.join(base, "shared", "data"))
