@@ -44,7 +44,7 @@ does not work as it reads:
 
 usage: test_docs.py ECORRIDOR_BINARY PROJECT_DIR DATA_DIR
 """
-import os, re, shutil, signal, subprocess, sys, tempfile, time, urllib.request
+import os, re, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.request
 
 exe, root, data = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
 DOCS = ["README.md", "docs/user-guide.md"]
@@ -128,12 +128,21 @@ class Hub:
             ["./build/ecorridor", "serve", "--db", "build/demo.db", "--region", "data/demo/rhine_alpine",
              "--listen", "127.0.0.1:0"], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True)
-        first = self.proc.stdout.readline()
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", first)
+        # It says where it listens in its first lines (what it loads may come first).
+        m, said = None, []
+        while not m and len(said) < 100:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            said.append(line)
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
         if not m:
             self.proc.kill()
-            raise RuntimeError("the hub did not say where it listens: %r" % first)
+            raise RuntimeError("the hub did not say where it listens: %r" % "".join(said))
         self.addr = "127.0.0.1:" + m.group(1)
+        # The rest of what it prints is read and dropped, so that it never
+        # waits on a full pipe.
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
         deadline = time.time() + 20
         while True:
             try:
@@ -151,7 +160,6 @@ class Hub:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             rc = "killed after 20 s"
-        self.proc.stdout.close()
         return rc
 
 
