@@ -120,7 +120,8 @@ static ec_err emit(out_t *o, ec_kind kind, const char *source, const char *id,
     if (rc) return rc;
     double max_w = kind == EC_KIND_SITE ? site_max_w(r.input) : 0;
     if (is_destination(max_w))
-        skip(o, o->label, "destination charger, not for trucks: fastest connector %.4g kW, below the %.0f kW a truck needs",
+        skip(o, o->label,
+             "destination charger, not for trucks: fastest connector %.4g kW, below the %.0f kW a truck needs",
              max_w / 1000.0, TRUCK_USEFUL_W / 1000.0);
     o->set->n_records++;
     if (o->sink) rc = o->sink(o->ctx, &r);
