@@ -130,7 +130,7 @@ def negative_cost():
         raw = j.stdout.split('"cost":')[1].split(",")[0]
         cost = json.loads(j.stdout)["runs"][0]["cost"]
         row = r.stdout.split("\n")[1].split()
-        check(cost < 0 and raw == "%.2f" % cost and raw.startswith("-") and row[4] == raw,
+        check(cost < 0 and raw == "%.2f" % cost and raw.startswith("-") and row[5] == raw,
               "a negative cost prints as %s in the JSON and %s in the table" % (raw, row[4]))
 
 
