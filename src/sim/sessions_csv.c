@@ -197,7 +197,7 @@ ec_err ec_charge_sessions_csv_at(const char *name, const char *text, size_t len,
     }
     if (rc == EC_EOF) rc = EC_OK;
     ec_csv_free(&r);
-    if (!rc && l.iso) rc = relative(name, period_s, start_s, &EC_VEC_AT(out, ec_charge_session_t, first), out->len - first);
+    if (!rc && l.iso && out->len > first) rc = relative(name, period_s, start_s, &EC_VEC_AT(out, ec_charge_session_t, first), out->len - first);
     else if (!rc && *start_s == EC_SIM_NO_START) *start_s = 0;
     if (rc) out->len = first;
     return rc;
