@@ -92,7 +92,7 @@ static ec_err least_peak(problem_t *p, double most, double *peak_w)
         double mid = (lo + hi) / 2;
         ec_err rc = solve(p, mid, &got);
         if (rc) return rc;
-        if (got >= most - 1e-6 * (most > 1 ? most : 1)) hi = mid;
+        if (got >= most - 1e-9 * most - 1e-3) hi = mid; /* a milliwatt-hour: the flow's rounding, not energy given up */
         else lo = mid;
     }
     *peak_w = hi;
