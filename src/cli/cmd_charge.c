@@ -28,10 +28,10 @@ static const cli_opt opts[] = {
     {"currency", "CODE", "the currency of the prices and costs, ISO 4217 (default EUR)", 0},
     {"prices", "FILE.csv", "a price series instead: start_h,price_per_kwh (hours since the start, evenly spaced); opt charges when cheap", 0},
     {"others", "FILE.csv", "the others' load at the connection: start_h,kw (net of renewables; negative when they give)", 0},
-    {"peak", NULL, "opt: after the energy, hold the peak as low as possible", 0},
+    {"peak", NULL, "opt and offline: after the energy, hold the peak as low as possible", 0},
     {"v2g-price", "P", "vehicles that opted in give energy back in periods priced at least P", 0},
     {"export-price", "P", "what a kWh given back earns its owner (default: the energy price then)", 0},
-    {"battery-kwh", "N", "a stationary battery at the connection, N kWh (starts half full)", 0},
+    {"battery-kwh", "N", "a stationary battery at the connection, N kWh (starts half full, 90 % round trip)", 0},
     {"battery-kw", "N", "its charging and discharging power (default: N kWh over 1 h)", 0},
     {"schedule", "FILE.csv", "write the schedule of the one --algo run: period_start (UTC), total_kw (the load curve), "
                              "then each session's kW", 0},
