@@ -154,8 +154,9 @@ ec_err ec_charge_offline_optimum(const ec_vec *sessions, const ec_charge_sim_opt
     }
     double most = 0, peak = o->capacity_w;
     rc = solve(&p, peak, &most);
-    if (!rc && o->minimise_peak) rc = least_peak(&p, most, &peak);
-    if (!rc && peak < o->capacity_w) rc = solve(&p, peak, &most);
+    /* The bisection leaves the flow of the last peak it tried, which may be
+     * too low: the flow reported is solved again at the peak it found. */
+    if (!rc && o->minimise_peak && !(rc = least_peak(&p, most, &peak))) rc = solve(&p, peak, &most);
     if (rc) goto done;
     r->delivered_wh = most;
     report(&p, r);

@@ -178,6 +178,15 @@ def offline_same_problem():
             o, off = lex(v["opt"], "--peak" in extra, "--prices" in extra), lex(v["offline"], "--peak" in extra, "--prices" in extra)
             check(lex_le(off, o), "%s %s kW: offline %s not beaten by opt %s" % (extra, cap, off, o))
             check(v["offline"]["same_problem"], "%s: offline is the same problem" % (extra,))
+    # The least peak, checked by the capacity alone: just under it some energy is left unmet, at it none.
+    for cap in ("1000", "3000"):
+        off = runs("--sessions", SESSIONS, "--capacity-kw", cap, "--algo", "offline", "--peak")["offline"]
+        unmet = off["unmet_kwh"]
+        under = runs("--sessions", SESSIONS, "--capacity-kw", "%.3f" % (off["peak_kw"] - 0.5), "--algo", "offline")["offline"]
+        at_ = runs("--sessions", SESSIONS, "--capacity-kw", "%.3f" % min(off["peak_kw"] + 0.002, float(cap)), "--algo", "offline")["offline"]
+        check(under["unmet_kwh"] > unmet + 1e-3 and abs(at_["unmet_kwh"] - unmet) < 1e-3,
+              "%s kW: offline's least peak %s kW is the least: %s unmet at 0.5 kW less, %s at it, %s with --peak" %
+              (cap, off["peak_kw"], under["unmet_kwh"], at_["unmet_kwh"], unmet))
     for extra in (("--battery-kwh", "500"), ("--v2g-price", "0.3")):
         v = runs("--sessions", SESSIONS, "--prices", PRICES, "--capacity-kw", "3000", *extra)
         check(v and not v["offline"]["same_problem"] and "without the battery and V2G" in v["offline"]["problem"],
