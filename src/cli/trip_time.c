@@ -87,16 +87,6 @@ static int digits(const char **s, int count, int *v)
     return 0;
 }
 
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int days_in_month(int y, int m)
 {
     static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -145,6 +135,6 @@ int trip_parse_depart(const char *s, int64_t now, int64_t *t)
         sec > 60 || (h == 24 && (mi || sec)))
         return -1;
     if (sec == 60) sec = 59; /* a leap second, read as the second before it */
-    *t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    *t = ec_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
     return 0;
 }

@@ -111,17 +111,6 @@ ec_err ec_charge_sessions_load(const char *path, int csv, int64_t period_s, int6
     return rc;
 }
 
-static ec_err num(const ec_csv *r, int col, const char *what, double lo, double hi, double *out)
-{
-    const char *s = r->fields[col];
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return ec_fail(EC_EPARSE, "%s:%ld: %s \"%.40s\" is not a number from %g to %g", r->name, r->line, what, s, lo, hi);
-    *out = v;
-    return EC_OK;
-}
-
 ec_err ec_series_csv(const char *name, const char *text, size_t len, const char *column, double lo, double hi,
                      ec_series_t *out)
 {
@@ -146,7 +135,7 @@ ec_err ec_series_csv(const char *name, const char *text, size_t len, const char 
             break;
         }
         double h = 0, x = 0;
-        if ((rc = num(&r, ch, "start_h", 0, 1e6, &h)) || (rc = num(&r, cp, column, lo, hi, &x))) break;
+        if ((rc = ec_csv_number(&r, ch, "start_h", 0, 1e6, &h)) || (rc = ec_csv_number(&r, cp, column, lo, hi, &x))) break;
         int64_t at_s = (int64_t)llround(h * 3600);
         if (v.len == 0 && at_s != 0) {
             rc = ec_fail(EC_EPARSE, "%s:%ld: the first start_h is 0 (the start of the replay), not %g", name, r.line, h);

@@ -26,17 +26,6 @@ typedef struct {
     int iso; /* the times are timestamps, not period numbers */
 } layout_t;
 
-static ec_err num(const ec_csv *r, int col, const char *what, double lo, double hi, double *out)
-{
-    const char *s = r->fields[col];
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return ec_fail(EC_EPARSE, "%s:%ld: %s \"%.40s\" is not a number from %g to %g", r->name, r->line, what, s, lo, hi);
-    *out = v;
-    return EC_OK;
-}
-
 static ec_err header(ec_csv *r, layout_t *l)
 {
     const char *name = r->name;
@@ -93,7 +82,7 @@ static ec_err times(const ec_csv *r, const layout_t *l, int64_t period_s, int64_
     }
     double v[T_N];
     for (int i = 0; i < T_N; i++) {
-        ec_err rc = num(r, l->t[i], period_cols[i], 0, 1e9, &v[i]);
+        ec_err rc = ec_csv_number(r, l->t[i], period_cols[i], 0, 1e9, &v[i]);
         if (rc) return rc;
     }
     if (v[T_DEP] < v[T_ARR])
@@ -107,11 +96,11 @@ static ec_err v2g(const ec_csv *r, const layout_t *l, double kwh, double kw, ec_
 {
     double on = 0, arr = 0, need = 0, dkw = kw;
     ec_err rc = EC_OK;
-    if (l->v[V_ON] >= 0 && *r->fields[l->v[V_ON]] && (rc = num(r, l->v[V_ON], "v2g", 0, 1, &on))) return rc;
+    if (l->v[V_ON] >= 0 && *r->fields[l->v[V_ON]] && (rc = ec_csv_number(r, l->v[V_ON], "v2g", 0, 1, &on))) return rc;
     if (on <= 0) return EC_OK;
     if (on != 1) return ec_fail(EC_EPARSE, "%s:%ld: v2g is 0 or 1", r->name, r->line);
-    if ((rc = num(r, l->v[V_ARR], "arrival_kWh", 0, 1e5, &arr)) || (rc = num(r, l->v[V_NEED], "departure_need_kWh", 0, 1e5, &need)) ||
-        (l->v[V_KW] >= 0 && *r->fields[l->v[V_KW]] && (rc = num(r, l->v[V_KW], "battery_max_discharge_kW", 0, 1e5, &dkw))))
+    if ((rc = ec_csv_number(r, l->v[V_ARR], "arrival_kWh", 0, 1e5, &arr)) || (rc = ec_csv_number(r, l->v[V_NEED], "departure_need_kWh", 0, 1e5, &need)) ||
+        (l->v[V_KW] >= 0 && *r->fields[l->v[V_KW]] && (rc = ec_csv_number(r, l->v[V_KW], "battery_max_discharge_kW", 0, 1e5, &dkw))))
         return rc;
     if (need > arr + kwh)
         return ec_fail(EC_EPARSE, "%s:%ld: departure_need_kWh %g is more than arrival_kWh + requested_energy_kWh", r->name, r->line, need);
@@ -139,9 +128,9 @@ static ec_err row(const ec_csv *r, const layout_t *l, int64_t period_s, ec_charg
     int64_t t[T_N];
     double kwh = 0, kw = 0, evse = 0;
     ec_err rc = times(r, l, period_s, t);
-    if (!rc) rc = num(r, l->at[C_KWH], cols[C_KWH], 0, 1e5, &kwh);
-    if (!rc) rc = num(r, l->at[C_KW], cols[C_KW], 0, 1e5, &kw);
-    if (!rc && l->evse >= 0 && *r->fields[l->evse]) rc = num(r, l->evse, "evse_max_power_kW", 0, 1e5, &evse);
+    if (!rc) rc = ec_csv_number(r, l->at[C_KWH], cols[C_KWH], 0, 1e5, &kwh);
+    if (!rc) rc = ec_csv_number(r, l->at[C_KW], cols[C_KW], 0, 1e5, &kw);
+    if (!rc && l->evse >= 0 && *r->fields[l->evse]) rc = ec_csv_number(r, l->evse, "evse_max_power_kW", 0, 1e5, &evse);
     if (!rc) rc = v2g(r, l, kwh, kw, s);
     if (rc) return rc;
     s->arrival_s = t[T_ARR], s->departure_s = t[T_DEP], s->est_departure_s = t[T_EST];
