@@ -156,6 +156,8 @@ void ec_time_format_iso(int64_t t_s, char *out, size_t n);
  * fractions dropped, a leap second read as :59) into Unix seconds; 0 on
  * success. What OCPP and the API accept. */
 int ec_time_parse_rfc3339(const char *s, int64_t *t_s);
+/* Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian). */
+int64_t ec_days_from_civil(int y, int m, int d);
 /* Parses RFC 3339 or the shorter "YYYY-MM-DDTHH:MM[:SS][Z]" (UTC) into *t_s;
  * 0 on success. Accepts everything ec_time_parse_rfc3339 does, so a time the
  * API let in always reads back. */

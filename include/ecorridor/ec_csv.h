@@ -27,5 +27,8 @@ ec_err ec_csv_next(ec_csv *r);
 /* Index of a header field in the current record, or -1. */
 int ec_csv_find(const ec_csv *r, const char *field);
 void ec_csv_free(ec_csv *r);
+/* The number in field col of the current record, within [lo, hi]; else
+ * EC_EPARSE naming the file, line and `what`. */
+ec_err ec_csv_number(const ec_csv *r, int col, const char *what, double lo, double hi, double *out);
 
 #endif

@@ -64,17 +64,38 @@ typedef struct {
 #define EC_CH_SHORTCUT 0x80000000u
 #define EC_CH_ORIGINAL 0x80000000u
 
+/* A rest area or service area (OSM highway=rest_area / highway=services). */
+typedef struct ec_rest_area {
+    int32_t lat_e7, lon_e7;
+    uint32_t name; /* offset into road_strs */
+    uint32_t kind; /* EC_REST_AREA or EC_REST_SERVICES */
+} ec_rest_area_t;
+enum { EC_REST_AREA = 0, EC_REST_SERVICES = 1 };
+
+/* Longest road reference or name kept, in bytes (longer ones are cut at a
+ * character boundary), and the most rest areas a graph holds. */
+#define EC_ROAD_STR_MAX 200
+#define EC_MAX_REST_AREAS 1000000u
+
 typedef struct ec_graph {
     uint32_t n_nodes, n_arcs, n_ways;
     const ec_coord_t *coord;     /* [n_nodes] */
     const uint32_t *first_out;   /* [n_nodes + 1] */
     const ec_arc_t *arcs;        /* [n_arcs], grouped by tail node */
     const int64_t *ext_id;       /* [n_nodes]: OSM / GraphML / DIMACS node id */
-    const int64_t *way_ids;      /* [n_ways]: OSM way ids (NULL without ways) */
+    const int64_t *way_ids;      /* [n_ways]: OSM way ids; NULL unless the graph is read
+                                    from OSM (a corridor's ways are its segments) */
     const uint32_t *name_off;    /* [n_nodes + 1] into names, or NULL */
     const char *names;
     const float *elev_m;         /* [n_nodes]: metres above sea level; NULL when the
                                     source gave none (corridor models may give them) */
+    /* Roads: each way's reference and name as offsets into road_strs, whose
+     * byte 0 is the empty string (NULL without ways); rest and service areas. */
+    const uint32_t *way_ref, *way_name; /* [n_ways] */
+    const char *road_strs;
+    uint32_t road_strs_len;
+    uint32_t n_rest;
+    const struct ec_rest_area *rest; /* [n_rest] */
     ec_metric metric;
     ec_source_kind source_kind;
     ec_vehicle_class_t vehicle;
@@ -124,6 +145,13 @@ static inline double ec_graph_elev_m(const ec_graph *g, uint32_t node)
 /* Name of a node (corridor models may name places), or NULL. */
 const char *ec_graph_node_name(const ec_graph *g, uint32_t node);
 
+/* The road a base arc lies on: its reference ("A 5", "E 35") and name, each "" when unknown. */
+void ec_graph_arc_road(const ec_graph *g, uint32_t arc, const char **ref, const char **name);
+/* The nearest rest area or service area (OSM highway=rest_area or services) within max_m of p:
+ * 0 and its point and name ("" when unnamed, kind "rest_area"/"services"), or -1 when none. */
+int ec_graph_rest_area(const ec_graph *g, ec_latlon_t p, double max_m, ec_latlon_t *at,
+                       const char **name, const char **kind);
+
 void ec_graph_free(ec_graph *g);
 
 /* ---- building a graph ----------------------------------------------------- */
@@ -141,6 +169,11 @@ ec_err ec_netbuild_way(ec_netbuild *nb, int64_t way_id, uint32_t *idx);
 ec_err ec_netbuild_node_elevation(ec_netbuild *nb, uint32_t idx, double elev_m);
 ec_err ec_netbuild_arc(ec_netbuild *nb, uint32_t from, uint32_t to, uint32_t length_cm,
                        uint32_t duration_ms, uint32_t way);
+/* Sets the reference and name of a way (NULL or "" when unknown). */
+ec_err ec_netbuild_way_road(ec_netbuild *nb, uint32_t way, const char *ref, const char *name);
+/* Adds a rest area (kind EC_REST_AREA or EC_REST_SERVICES); name may be NULL.
+ * EC_ELIMIT past EC_MAX_REST_AREAS. */
+ec_err ec_netbuild_rest_area(ec_netbuild *nb, ec_latlon_t p, const char *name, uint32_t kind);
 uint32_t ec_netbuild_n_nodes(const ec_netbuild *nb);
 uint32_t ec_netbuild_n_arcs(const ec_netbuild *nb);
 /* Turns the builder into a graph (without CH). Takes nb (freed either way). */
@@ -286,6 +319,13 @@ uint64_t ec_query_settled(const ec_query *q);
  * nodes between, and the end point when with_end. */
 void ec_path_positions(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to,
                        const ec_path_t *p, int with_end, ec_jw *w);
+/* The arcs a route drives part of at its start and at its end: the arc its
+ * point snapped to, or that arc's opposite, or UINT32_MAX where it drives
+ * none (a route leaving from a node). With p->arcs between them they are
+ * every road the route uses, for naming them with ec_graph_arc_road. A route
+ * along one road piece (no nodes) has the same arc at both ends. */
+void ec_path_end_arcs(const ec_snap_t *from, const ec_snap_t *to, const ec_path_t *p, uint32_t *first,
+                      uint32_t *last);
 /* Writes the route's geometry as a GeoJSON LineString. */
 void ec_path_geojson(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to,
                      const ec_path_t *p, ec_jw *w);

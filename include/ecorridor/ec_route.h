@@ -32,6 +32,34 @@ typedef struct {
 } ec_trip_request_t;
 
 #define EC_TRIP_MAX_STOPS 48
+#define EC_TRIP_MAX_PAUSES 64
+#define EC_TRIP_MAX_UNUSABLE 6
+
+/* A driver's pause: the whole break, the second (30 min) part of a split
+ * break, or the daily rest. */
+typedef enum { EC_PAUSE_NONE, EC_PAUSE_BREAK, EC_PAUSE_BREAK_PART, EC_PAUSE_REST } ec_pause_kind;
+
+/* "break", "break_part", "rest", or NULL for EC_PAUSE_NONE. */
+const char *ec_pause_name(ec_pause_kind k);
+
+/* A pause taken on the road, where the rules make it due (or at the rest
+ * area before that point, when the graph knows one within reach). */
+typedef struct {
+    ec_pause_kind kind;
+    int64_t start_s, end_s;
+    ec_latlon_t at;
+    char near[128];            /* the road and the nearest named place, or "" */
+    char rest_area[96];        /* the rest area's name when the pause moved to one */
+} ec_trip_pause_t;
+
+/* A site near where an infeasible trip gets stuck that the plan could not use. */
+typedef struct {
+    char site_id[64];
+    char name[128];
+    double distance_m;         /* as the crow flies from the farthest point reached */
+    const char *reason;        /* "plug", "power", "truck access", "status", "avoided", "out of range" */
+    char why[160];
+} ec_trip_unusable_t;
 
 typedef struct {
     char site_id[64];
@@ -47,24 +75,39 @@ typedef struct {
     int rest;                  /* the daily rest was taken here */
     int reserved;              /* the site's reservable window serves this stop: reserve it */
     int break_part;            /* EU split break: 1 its first 15 min, 2 its last 30 min taken here */
-    int64_t cost;              /* 1e-4 currency units */
+    int64_t cost;              /* 1e-4 currency units, whole cents: what the table shows */
+    ec_pause_kind pause;       /* the pause taken here (with its charging inside it) */
+    int64_t pause_start_s, pause_end_s; /* after any wait, until departure */
+    ec_latlon_t at;            /* the site's position */
 } ec_trip_stop_t;
 
 typedef struct {
     int feasible;
-    char reason[512];          /* why not, when not feasible */
+    char reason[1024];         /* why not, when not feasible */
     int64_t departure_s, arrival_s;
     double distance_m, duration_s, drive_s, charge_s, wait_s, overhead_s, break_s, rest_s;
     int road_breaks, road_rests; /* breaks and rests taken on the road where they fell due */
+    /* Whole lengths of the breaks and rests, charging and plugging in inside
+     * them included (break_s and rest_s count only what is not charging). */
+    double break_total_s, rest_total_s;
     double energy_kwh;         /* drawn by driving, from the battery */
     double soc_arrival;
-    int64_t cost;
+    int64_t cost;              /* exactly the sum of the stops' costs */
     char currency[4];
     int n_stops;
     ec_trip_stop_t stops[EC_TRIP_MAX_STOPS];
     int n_points;              /* the visited points, for geometry */
     int points[EC_TRIP_MAX_STOPS + 2];
     uint64_t labels;           /* labels created by the search */
+    int n_pauses;              /* on the road, in time order */
+    ec_trip_pause_t pauses[EC_TRIP_MAX_PAUSES];
+    /* When not feasible: the point reached nearest the destination, and the
+     * sites near it the plan could not use, nearest first. */
+    char farthest[128];
+    ec_latlon_t farthest_at;
+    double farthest_to_go_m;   /* by road to the destination */
+    int n_unusable;
+    ec_trip_unusable_t unusable[EC_TRIP_MAX_UNUSABLE];
 } ec_trip_plan_t;
 
 typedef struct ec_trip_planner ec_trip_planner;
@@ -89,5 +132,9 @@ ec_err ec_trip_plan_reference(ec_trip_planner *p, const ec_trip_request_t *r, ec
 void ec_trip_plan_json(ec_jw *w, const ec_trip_plan_t *p);
 /* The plan's road geometry as a GeoJSON LineString. */
 ec_err ec_trip_geojson(ec_trip_planner *p, const ec_trip_plan_t *plan, ec_jw *w);
+
+/* A road route as a GeoJSON LineString, each position once: a point that
+ * lies on a node, or legs that meet, do not repeat a coordinate. */
+void ec_route_geojson(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to, const ec_path_t *p, ec_jw *w);
 
 #endif

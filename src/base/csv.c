@@ -1,6 +1,8 @@
 /* csv.c - RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF. */
 #include "ecorridor/ec_csv.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void ec_csv_init(ec_csv *r, const char *name, const char *src, size_t len, char sep)
@@ -103,4 +105,15 @@ int ec_csv_find(const ec_csv *r, const char *field)
     for (size_t i = 0; i < r->nfields; i++)
         if (strcmp(r->fields[i], field) == 0) return (int)i;
     return -1;
+}
+
+ec_err ec_csv_number(const ec_csv *r, int col, const char *what, double lo, double hi, double *out)
+{
+    const char *s = r->fields[col];
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v) || v < lo || v > hi)
+        return ec_fail(EC_EPARSE, "%s:%ld: %s \"%.40s\" is not a number from %g to %g", r->name, r->line, what, s, lo, hi);
+    *out = v;
+    return EC_OK;
 }

@@ -71,7 +71,7 @@ static int leap(int y)
 }
 
 /* Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int y, int m, int d)
+int64_t ec_days_from_civil(int y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -109,7 +109,7 @@ int ec_time_parse_rfc3339(const char *s, int64_t *t_s)
         return -1;
     }
     if (*p) return -1;
-    *t_s = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (se > 59 ? 59 : se) - off;
+    *t_s = ec_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (se > 59 ? 59 : se) - off;
     return 0;
 }
 

@@ -39,6 +39,9 @@ typedef struct {
  * returns EXIT_USAGE / EXIT_OK+1 (help shown) when the caller should stop;
  * -1 when parsing succeeded. */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a);
+/* How the user ran the program (argv[0], e.g. ./build/ecorridor), for
+ * commands an output suggests, so that they paste as they are. */
+extern const char *cli_program;
 const char *cli_get(const cli_args *a, const char *name);
 int cli_flag(const cli_args *a, const char *name);
 void cli_help(const cli_cmd *cmd, FILE *f);

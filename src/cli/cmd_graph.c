@@ -245,7 +245,7 @@ static int run_info(int argc, char **argv)
         printf("metric     %s\n", g->metric == EC_METRIC_TIME ? "time" : "distance");
         printf("nodes      %u\n", g->n_nodes);
         printf("arcs       %u (%.1f km of directed road)\n", g->n_arcs, km);
-        if (g->n_ways) printf("osm ways   %u\n", g->n_ways);
+        if (g->way_ids) printf("osm ways   %u\n", g->n_ways);
         printf("hierarchy  %u arcs (%u up, %u down)\n", g->n_up + g->n_down, g->n_up, g->n_down);
         printf("bbox       lat %.5f..%.5f, lon %.5f..%.5f\n", lat0, lat1, lon0, lon1);
         printf("vehicle    %s: %.2f m high, %.2f m wide, %.1f m long, %.1f t, %.1f t/axle, "

@@ -49,13 +49,18 @@ static int run(int argc, char **argv)
         ec_jw_obj_end(&j.w);
         cli_json_print(&j);
     } else {
-        printf("%s: %zu records: %lld added, %lld updated, %lld unchanged, %zu notes\n", a.pos, set.n_records,
-               (long long)sum.added, (long long)sum.updated, (long long)sum.unchanged, set.skipped.len);
-        for (size_t i = 0; i < set.skipped.len && i < 20; i++) {
+        /* One word for what the summary counts and the lines list: notes,
+         * each naming its record the way the file does, its reason saying
+         * what became of it. --quiet keeps the summary line alone. */
+        size_t n = set.skipped.len;
+        printf("%s: %zu records: %lld added, %lld updated, %lld unchanged; %zu note%s\n", a.pos, set.n_records,
+               (long long)sum.added, (long long)sum.updated, (long long)sum.unchanged, n, n == 1 ? "" : "s");
+        size_t shown = ec_log_get_level() >= EC_LOG_WARN ? 0 : n < 20 ? n : 20;
+        for (size_t i = 0; i < shown; i++) {
             const ec_import_skip_t *k = &EC_VEC_AT(&set.skipped, ec_import_skip_t, i);
-            printf("  skipped %s: %s\n", k->where, k->reason);
+            printf("  %s: %s\n", k->where, k->reason);
         }
-        if (set.skipped.len > 20) printf("  ... and %zu more (see --json)\n", set.skipped.len - 20);
+        if (shown && n > shown) printf("  ... and %zu more notes (all with --json)\n", n - shown);
     }
     ec_import_set_free(&set);
     ec_store_close(s);

@@ -3,6 +3,7 @@
 #include "ecorridor/ec_store.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static int run_create(int argc, char **argv);
 static int run_list(int argc, char **argv);
@@ -35,9 +36,25 @@ const cli_cmd cmd_keys_revoke = {"keys revoke", "keys revoke ID [--db FILE]",
                                  "Revoke an API key by the id `keys list` shows; it stops working at once.",
                                  revoke_opts, run_revoke, "ID"};
 
+static const char *db_path(const cli_args *a)
+{
+    return cli_get(a, "db") ? cli_get(a, "db") : "ecorridor.db";
+}
+
 static ec_err open_db(const cli_args *a, ec_store **s)
 {
-    return ec_store_open(cli_get(a, "db") ? cli_get(a, "db") : "ecorridor.db", s);
+    return ec_store_open(db_path(a), s);
+}
+
+/* Listing or revoking keys reads a register that is there: opening a path
+ * that is not would leave a new empty database behind (in the current
+ * directory when --db is left out) and answer as if it held no keys. */
+static ec_err open_existing(const cli_args *a, ec_store **s)
+{
+    const char *path = db_path(a);
+    if (access(path, F_OK))
+        return ec_fail(EC_ENOTFOUND, "%s: no such database (give the hub's with --db FILE)", path);
+    return ec_store_open(path, s);
 }
 
 static int run_create(int argc, char **argv)
@@ -109,7 +126,7 @@ static int run_list(int argc, char **argv)
     int st = cli_parse(&cmd_keys_list, argc, argv, &a);
     if (st >= 0) return st == EXIT_OK + 1 ? EXIT_OK : st;
     ec_store *s;
-    ec_err rc = open_db(&a, &s);
+    ec_err rc = open_existing(&a, &s);
     if (rc) return cli_error(rc);
     cli_json j;
     list_ctx c = {cli_flag(&a, "json"), NULL};
@@ -139,7 +156,7 @@ static int run_revoke(int argc, char **argv)
     if (!a.pos || ec_parse_i64(a.pos, &id) || id < 1)
         return cli_usage_error(&cmd_keys_revoke, "give the key's id as `keys list` shows it");
     ec_store *s;
-    ec_err rc = open_db(&a, &s);
+    ec_err rc = open_existing(&a, &s);
     if (rc) return cli_error(rc);
     rc = ec_store_key_revoke(s, id);
     ec_store_close(s);

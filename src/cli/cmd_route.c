@@ -24,20 +24,26 @@ static const cli_opt route_opts[] = {
     {"temp-c", "N", "outside temperature (default 20)"},
     {"rules", "eu|us|none", "driver rules: EU 561/2006 (default), US HOS, or none"},
     {"driven-h", "H", "hours driven since the last break (default 0)"},
-    {"depart", "ISO8601", "departure time, UTC (default now)"},
+    {"depart", "TIME", "departure: now (default), or ISO 8601 with its zone: 2026-11-24T07:00+01:00, 2026-11-24 06:00Z"},
+    {"tz", "ZONE", "show the table's times in this zone, e.g. Europe/Berlin or UTC (default: each place's own)"},
     {"objective", "time|cost", "earliest arrival (default) or lowest charging cost"},
     {"avoid-site", "ID", "do not use this site (repeatable)", 1},
     {"stop-overhead-min", "M", "minutes to pull in, plug in and pay at each charging stop (default 5)"},
     {NULL, NULL, NULL},
 };
 
+#include "trip.h"
+
 static int run_route(int argc, char **argv);
 
 const cli_cmd cmd_route = {
     "route",
-    "route --graph G.ecg (--from LAT,LON --to LAT,LON | --batch PAIRS.csv) [--algo ch|dijkstra] "
-    "[--geometry] [--json]",
-    "Fastest route for the graph's vehicle class between two points.", route_opts, run_route, NULL};
+    "route --graph G.ecg (--from LAT,LON --to LAT,LON | --batch PAIRS.csv) [--sites SITES.csv [--vehicle NAME] "
+    "[--soc F] [--depart TIME] [--rules eu|us|none] [--tz ZONE] ...] [--algo ch|dijkstra] [--geometry] [--json]",
+    "Without --sites: the fastest route for the graph's vehicle class between two points, with the roads it "
+    "takes. With --sites: an electric truck's trip, with where and how long to charge, the driver's breaks and "
+    "rests (at stops and on the road), times in each place's zone, and the charging cost.",
+    route_opts, run_route, NULL};
 
 
 typedef struct {
@@ -57,12 +63,32 @@ static void put_point(ec_jw *w, const char *key, ec_latlon_t p)
     ec_jw_arr_end(w);
 }
 
+/* Snaps p; off the map, says whether the point the other way round is on it
+ * (latitude and longitude swapped are a common slip). */
+static ec_err snap_point(const ec_graph *g, ec_latlon_t p, double max_m, ec_snap_t *out)
+{
+    ec_err rc = ec_graph_snap(g, p, max_m, out);
+    if (rc != EC_ENOTFOUND) return rc;
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", ec_errmsg());
+    ec_latlon_t sw = {p.lon, p.lat};
+    ec_snap_t s2;
+    if (sw.lat < -90 || sw.lat > 90 || ec_graph_snap(g, sw, max_m, &s2)) return ec_fail(rc, "%s", msg);
+    return ec_fail(rc, "%s; did you mean %.6f,%.6f (latitude first)?", msg, sw.lat, sw.lon);
+}
+
+ec_err route_check_point(const ec_graph *g, ec_latlon_t p, double max_m)
+{
+    ec_snap_t s;
+    return snap_point(g, p, max_m, &s);
+}
+
 /* Routes one pair; on success writes the JSON object members into w. */
 static ec_err route_one(ctx *c, ec_latlon_t a, ec_latlon_t b, ec_snap_t *sa, ec_snap_t *sb,
                         ec_path_t *p, double *us)
 {
     ec_err rc;
-    if ((rc = ec_graph_snap(c->g, a, c->snap_m, sa)) || (rc = ec_graph_snap(c->g, b, c->snap_m, sb)))
+    if ((rc = snap_point(c->g, a, c->snap_m, sa)) || (rc = snap_point(c->g, b, c->snap_m, sb)))
         return rc;
     int64_t t0 = ec_time_mono_ns();
     rc = ec_query_route(c->q, sa, sb, p);
@@ -104,7 +130,7 @@ static void json_route(ctx *c, ec_jw *w, const ec_snap_t *sa, const ec_snap_t *s
     }
     if (c->geometry) {
         ec_jw_key(w, "geometry");
-        ec_path_geojson(g, sa, sb, p, w);
+        ec_route_geojson(g, sa, sb, p, w);
     }
 }
 
@@ -138,51 +164,107 @@ static void lead(const ec_graph *g, const ec_snap_t *sn, uint32_t node, int at_s
     *s += g->arcs[arc].duration_ms / 1e3 * f;
 }
 
-static void row(const char *label, double km, double s)
+/* Prints s in a column `width` characters wide: printf counts bytes, and
+ * road names are UTF-8 ("Köln–Bonn"), so characters are counted here. */
+static void cell(const char *s, int width)
+{
+    int n = 0;
+    const char *c = s;
+    for (; *c; c++) {
+        if (((unsigned char)*c & 0xc0) == 0x80) continue;
+        if (n == width) break;
+        n++;
+    }
+    printf("%.*s%*s", (int)(c - s), s, width - n + 1, "");
+}
+
+static void row(const char *label, const char *road, double km, double s)
 {
     char dur[32];
     fmt_duration(s, dur, sizeof dur);
-    printf("  %-28s %10.1f %10s\n", label, km, dur);
+    printf("  ");
+    cell(label, 28);
+    cell(road, 32);
+    printf("%9.1f %8s\n", km, dur);
 }
 
-/* The readable table: the places passed (named nodes) with running totals. */
+/* The road an arc lies on, as the table names it: "A 5 Frankfurter Strasse",
+ * "A 5" or the name alone; "" when the graph does not know. */
+static void road_label(const char *ref, const char *name, char *out, size_t n)
+{
+    snprintf(out, n, "%s%s%s", ref, *ref && *name ? " " : "", name);
+}
+
+/* A run of arcs on one road: it goes on while the reference or the name stays
+ * the same (a B 3 that changes its street name, or a street that leaves a
+ * shared reference), and through arcs the graph knows no road for. */
+typedef struct {
+    const char *ref, *name;
+} road_run;
+
+static int road_next(const ec_graph *g, uint32_t arc, road_run *run)
+{
+    const char *ref, *name;
+    ec_graph_arc_road(g, arc, &ref, &name);
+    if (!*ref && !*name) return 0;
+    int same = (*ref && !strcmp(ref, run->ref)) || (*name && !strcmp(name, run->name));
+    if (!same) {
+        run->ref = ref, run->name = name;
+        return 1;
+    }
+    if (*ref) run->ref = ref;
+    if (*name) run->name = name;
+    return 0;
+}
+
+/* The readable table: the places passed (named nodes) and every change of
+ * road, with running totals. */
 static void print_table(ctx *c, ec_latlon_t a, ec_latlon_t b, const ec_snap_t *sa,
                         const ec_snap_t *sb, const ec_path_t *p)
 {
     const ec_graph *g = c->g;
-    char dur[32], label[64];
+    char dur[32], label[64], road[160] = "";
     fmt_duration(p->duration_s, dur, sizeof dur);
     printf("route %.5f,%.5f -> %.5f,%.5f   vehicle %s   algo %s\n", a.lat, a.lon, b.lat, b.lon,
            g->vehicle.name, c->algo);
     printf("distance %.1f km   duration %s h:mm   (start %.0f m, end %.0f m from the road)\n\n",
            p->distance_m / 1000.0, dur, sa->offset_m, sb->offset_m);
-    printf("  %-28s %10s %10s\n", "via", "km", "h:mm");
+    printf("  %-28s %-32s %9s %8s\n", "via", "road from here", "km", "h:mm");
+    int rows = 0;
+    road_run run = {"", ""};
+    /* The first row names the road the route leaves on: the arc it drives
+     * part of at its start, else the path's first arc. */
+    uint32_t first_arc, last_arc;
+    ec_path_end_arcs(sa, sb, p, &first_arc, &last_arc);
+    road_next(g, first_arc != UINT32_MAX ? first_arc : p->n_arcs ? p->arcs[0] : sa->arc, &run);
+    road_label(run.ref, run.name, road, sizeof road);
     end_label(g, sa, label, sizeof label);
-    row(label, 0, 0);
+    row(label, road, 0, 0);
     if (p->first_node != UINT32_MAX) {
         double km = 0, s = 0;
         lead(g, sa, p->first_node, 1, &km, &s);
         uint32_t v = p->first_node;
-        for (uint32_t i = 0;; i++) {
+        for (uint32_t i = 0; i < p->n_arcs; i++) {
             const char *name = ec_graph_node_name(g, v);
-            /* Small graphs list every node; large ones only named places. */
-            if (name || g->n_nodes < 2000) {
-                if (name) snprintf(label, sizeof label, "%s", name);
-                else snprintf(label, sizeof label, "node %lld", (long long)g->ext_id[v]);
-                /* A node the route starts or ends on is already a row of its own. */
-                int is_end = (i == 0 && km < 0.0005) ||
-                             (i == p->n_arcs && p->distance_m / 1000.0 - km < 0.0005);
-                if (!is_end) row(label, km, s);
-            }
-            if (i == p->n_arcs) break;
+            int new_road = road_next(g, p->arcs[i], &run);
+            road_label(run.ref, run.name, road, sizeof road);
+            /* A node the route starts on is already the first row. */
+            int at_start = i == 0 && km < 0.0005;
+            if (!at_start && (name || new_road)) row(name ? name : "", road, km, s), rows++;
             const ec_arc_t *arc = &g->arcs[p->arcs[i]];
             km += arc->length_cm / 1e5;
             s += arc->duration_ms / 1e3;
             v = arc->to;
         }
+        const char *name = ec_graph_node_name(g, v);
+        /* The last row's road is the arc the route drives part of at its end. */
+        if (last_arc != UINT32_MAX) road_next(g, last_arc, &run);
+        road_label(run.ref, run.name, road, sizeof road);
+        if (name && p->distance_m / 1000.0 - km >= 0.0005) row(name, road, km, s), rows++;
     }
     end_label(g, sb, label, sizeof label);
-    row(label, p->distance_m / 1000.0, p->duration_s);
+    row(label, "", p->distance_m / 1000.0, p->duration_s);
+    if (!rows && !road[0]) printf("\n(the graph names no roads or places along this route)\n");
 }
 
 static int run_batch(ctx *c, const char *path)
@@ -221,8 +303,6 @@ static int run_batch(ctx *c, const char *path)
     return EXIT_OK;
 }
 
-#include "trip.h"
-
 static int run_route(int argc, char **argv)
 {
     cli_args a;
@@ -233,7 +313,7 @@ static int run_route(int argc, char **argv)
     if (!gp) return cli_usage_error(&cmd_route, "--graph is required");
     if (cli_get(&a, "sites")) return cli_trip(&cmd_route, &a);
     static const char *const trip_only[] = {"vehicle", "soc", "min-soc", "arrival-soc", "payload-kg", "temp-c",
-                                            "rules", "driven-h", "depart", "objective", "avoid-site",
+                                            "rules", "driven-h", "depart", "tz", "objective", "avoid-site",
                                             "stop-overhead-min", NULL};
     for (int k = 0; trip_only[k]; k++)
         if (cli_get(&a, trip_only[k])) return cli_usage_error(&cmd_route, "--%s goes with --sites", trip_only[k]);
@@ -284,7 +364,7 @@ static int run_route(int argc, char **argv)
         if (c.geometry) {
             cli_json j;
             cli_json_begin(&j);
-            ec_path_geojson(c.g, &sa, &sb, &p, &j.w);
+            ec_route_geojson(c.g, &sa, &sb, &p, &j.w);
             printf("\ngeometry ");
             cli_json_print(&j);
         }

@@ -70,6 +70,7 @@ static int run(int argc, char **argv)
                                                                   : NULL;
     }
     o.graph_path = cli_get(&a, "graph");
+    o.program = cli_program;
     o.tls.cert_path = cli_get(&a, "tls-cert");
     o.tls.key_path = cli_get(&a, "tls-key");
     if (!o.tls.cert_path != !o.tls.key_path)

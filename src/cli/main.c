@@ -41,8 +41,11 @@ static const cli_cmd *lookup(int argc, char **argv, int *used)
     return NULL;
 }
 
+const char *cli_program = "ecorridor";
+
 int main(int argc, char **argv)
 {
+    if (argc >= 1 && argv[0] && *argv[0]) cli_program = argv[0];
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         overview(stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;

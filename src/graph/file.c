@@ -19,13 +19,14 @@
 #include <zlib.h>
 
 #define MAGIC "ECGRAPH\0"
-#define FORMAT_VERSION 2u /* 2: node elevations */
+#define FORMAT_VERSION 3u /* 2: node elevations; 3: road references and names, rest areas */
 #define ENDIAN_MARK 0x01020304u
-#define N_SECTIONS 16
+#define N_SECTIONS 20
 #define MAX_COUNT 1000000000u
 
 enum { S_COORD, S_FIRST, S_ARCS, S_EXT, S_WAYS, S_NAME_OFF, S_NAMES, S_RANK, S_NODE_AT,
-       S_UP_FIRST, S_UP, S_DOWN_FIRST, S_DOWN, S_UP_CHILD, S_DOWN_CHILD, S_ELEV };
+       S_UP_FIRST, S_UP, S_DOWN_FIRST, S_DOWN, S_UP_CHILD, S_DOWN_CHILD, S_ELEV, S_WAY_REF,
+       S_WAY_NAME, S_ROAD_STRS, S_REST };
 
 typedef struct {
     uint64_t offset, size;
@@ -42,13 +43,15 @@ typedef struct {
     char vehicle_name[64];
     double height_m, width_m, length_m, weight_t, axle_load_t, max_speed_kmh;
     uint32_t hazmat, ignore_access, has_elev;
+    uint32_t has_way_ids, road_strs_len, n_rest;
     char source[256];
     section sections[N_SECTIONS];
-    uint8_t reserved[1024 - 8 - 16 * 4 - 16 - 64 - 48 - 8 - 256 - N_SECTIONS * 24 - 4];
+    uint8_t reserved[1024 - 8 - 16 * 4 - 16 - 64 - 48 - 8 - 8 - 256 - N_SECTIONS * 24 - 4];
     uint32_t header_crc;
 } file_header;
 
 static_assert(sizeof(file_header) == 1024, "header must be 1 KiB");
+static_assert(offsetof(file_header, header_crc) == 1020, "the header's checksum ends it, no padding after");
 
 static uint32_t crc(const void *p, uint64_t n)
 {
@@ -111,6 +114,11 @@ ec_err ec_graph_save(const ec_graph *g, const char *path)
     h.hazmat = (uint32_t)g->vehicle.hazmat;
     h.ignore_access = (uint32_t)g->vehicle.ignore_access;
     h.has_elev = g->elev_m != NULL;
+    h.has_way_ids = g->way_ids != NULL;
+    h.road_strs_len = g->road_strs ? g->road_strs_len : 1;
+    h.n_rest = g->n_rest;
+    if (g->n_ways && !(g->way_ref && g->way_name))
+        return ec_fail(EC_EINVAL, "graph has ways without their road table");
     snprintf(h.source, sizeof h.source, "%s", g->source);
     size_t n = g->n_nodes;
     const struct {
@@ -121,7 +129,7 @@ ec_err ec_graph_save(const ec_graph *g, const char *path)
         {g->first_out, (n + 1) * 4},
         {g->arcs, (uint64_t)g->n_arcs * sizeof(ec_arc_t)},
         {g->ext_id, n * 8},
-        {g->way_ids, (uint64_t)g->n_ways * 8},
+        {g->way_ids, g->way_ids ? (uint64_t)g->n_ways * 8 : 0},
         {g->name_off, g->name_off ? (n + 1) * 4 : 0},
         {g->names, h.names_len},
         {g->rank, n * 4},
@@ -133,6 +141,10 @@ ec_err ec_graph_save(const ec_graph *g, const char *path)
         {g->up_child, (uint64_t)g->n_up * 8},
         {g->down_child, (uint64_t)g->n_down * 8},
         {g->elev_m, g->elev_m ? n * 4 : 0},
+        {g->way_ref, (uint64_t)g->n_ways * 4},
+        {g->way_name, (uint64_t)g->n_ways * 4},
+        {g->road_strs ? (const void *)g->road_strs : "", h.road_strs_len},
+        {g->rest, (uint64_t)g->n_rest * sizeof(ec_rest_area_t)},
     };
     uint64_t off = sizeof h;
     for (int i = 0; i < N_SECTIONS; i++) {
@@ -237,15 +249,17 @@ static ec_err from_image(ec_graph *g, const uint8_t *base, uint64_t len, const c
     if (h.header_size != sizeof h || h.header_crc != crc(&h, offsetof(file_header, header_crc)))
         return corrupt(name, "header checksum mismatch");
     if (h.n_nodes == 0 || h.n_nodes > MAX_COUNT || h.n_arcs > MAX_COUNT || h.n_ways > MAX_COUNT ||
-        h.n_up > MAX_COUNT || h.n_down > MAX_COUNT || !h.has_ch || h.metric > 1)
+        h.n_up > MAX_COUNT || h.n_down > MAX_COUNT || !h.has_ch || h.metric > 1 ||
+        h.n_rest > EC_MAX_REST_AREAS || h.road_strs_len == 0)
         return corrupt(name, "counts out of range");
     uint64_t n = h.n_nodes;
     const uint64_t want[N_SECTIONS] = {
         n * sizeof(ec_coord_t), (n + 1) * 4, (uint64_t)h.n_arcs * sizeof(ec_arc_t), n * 8,
-        (uint64_t)h.n_ways * 8, h.has_names ? (n + 1) * 4 : 0, h.names_len, n * 4, n * 4,
+        h.has_way_ids ? (uint64_t)h.n_ways * 8 : 0, h.has_names ? (n + 1) * 4 : 0, h.names_len, n * 4, n * 4,
         (n + 1) * 4, (uint64_t)h.n_up * sizeof(ec_ch_arc_t), (n + 1) * 4,
         (uint64_t)h.n_down * sizeof(ec_ch_arc_t), (uint64_t)h.n_up * 8, (uint64_t)h.n_down * 8,
-        h.has_elev ? n * 4 : 0};
+        h.has_elev ? n * 4 : 0, (uint64_t)h.n_ways * 4, (uint64_t)h.n_ways * 4, h.road_strs_len,
+        (uint64_t)h.n_rest * sizeof(ec_rest_area_t)};
     const void *p[N_SECTIONS];
     uint64_t end = sizeof h;
     for (int i = 0; i < N_SECTIONS; i++) {
@@ -271,7 +285,13 @@ static ec_err from_image(ec_graph *g, const uint8_t *base, uint64_t len, const c
     g->first_out = p[S_FIRST];
     g->arcs = p[S_ARCS];
     g->ext_id = p[S_EXT];
-    g->way_ids = h.n_ways ? p[S_WAYS] : NULL;
+    g->way_ids = h.n_ways && h.has_way_ids ? p[S_WAYS] : NULL;
+    g->way_ref = h.n_ways ? p[S_WAY_REF] : NULL;
+    g->way_name = h.n_ways ? p[S_WAY_NAME] : NULL;
+    g->road_strs = p[S_ROAD_STRS];
+    g->road_strs_len = h.road_strs_len;
+    g->n_rest = h.n_rest;
+    g->rest = h.n_rest ? p[S_REST] : NULL;
     g->name_off = h.has_names ? p[S_NAME_OFF] : NULL;
     g->names = h.has_names ? p[S_NAMES] : NULL;
     g->rank = p[S_RANK];
@@ -325,6 +345,18 @@ static ec_err from_image(ec_graph *g, const uint8_t *base, uint64_t len, const c
         for (uint32_t v = 0; v < h.n_nodes; v++)
             if (g->name_off[v] != g->name_off[v + 1] && g->names[g->name_off[v + 1] - 1] != '\0')
                 return corrupt(name, "bad name table");
+    }
+    /* Road strings: every offset starts a string that ends inside the table. */
+    if (g->road_strs[0] != '\0' || g->road_strs[h.road_strs_len - 1] != '\0')
+        return corrupt(name, "bad road name table");
+    for (uint32_t w = 0; w < h.n_ways; w++)
+        if (g->way_ref[w] >= h.road_strs_len || g->way_name[w] >= h.road_strs_len)
+            return corrupt(name, "a way's name lies outside the road name table");
+    for (uint32_t i = 0; i < h.n_rest; i++) {
+        const ec_rest_area_t *r = &g->rest[i];
+        ec_latlon_t pt = {r->lat_e7 / 1e7, r->lon_e7 / 1e7};
+        if (!ec_geo_valid(pt) || r->name >= h.road_strs_len || r->kind > EC_REST_SERVICES)
+            return corrupt(name, "a bad rest area");
     }
     if (!monotonic(g->up_first, h.n_nodes, h.n_up) || !monotonic(g->down_first, h.n_nodes, h.n_down) ||
         !ch_arcs_ok(g, 1) || !ch_arcs_ok(g, 0))

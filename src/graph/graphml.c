@@ -14,7 +14,7 @@
 #define MAX_EDGE_KM 1000.0
 #define DEFAULT_SPEED_KMH 100.0 /* the corridor models' default travel_speed */
 
-enum { F_NONE, F_X, F_Y, F_NAME, F_DIST, F_ELEV };
+enum { F_NONE, F_X, F_Y, F_NAME, F_DIST, F_ELEV, F_REF };
 
 typedef struct {
     char id[MAX_ID];
@@ -32,6 +32,7 @@ typedef struct {
 typedef struct {
     uint64_t src_h, dst_h;
     char src[MAX_ID], dst[MAX_ID];
+    char ref[MAX_NAME], name[MAX_NAME]; /* the road's reference and name, "" when not given */
     double km;
     int has_km, directed;
     long line;
@@ -108,6 +109,7 @@ static void on_start(void *ud, const char *el, const char **atts)
                    : !strcmp(nm, "name")       ? F_NAME
                    : !strcmp(nm, "distance")   ? F_DIST
                    : !strcmp(nm, "elevation")  ? F_ELEV
+                   : !strcmp(nm, "ref")        ? F_REF
                                                : F_NONE;
     } else if (strcmp(el, "graph") == 0) {
         const char *d = attr(atts, "edgedefault");
@@ -165,7 +167,7 @@ static void on_end(void *ud, const char *el)
     if (strcmp(el, "data") == 0 && g->data_field != F_NONE) {
         g->text[g->text_len] = '\0';
         double v = 0;
-        int bad = g->data_field != F_NAME && ec_parse_double(g->text, &v);
+        int bad = g->data_field != F_NAME && g->data_field != F_REF && ec_parse_double(g->text, &v);
         if (bad) {
             snprintf(msg, sizeof msg, "\"%s\" is not a number", g->text);
             failf(g, EC_EPARSE, msg);
@@ -192,6 +194,12 @@ static void on_end(void *ud, const char *el)
         } else if (g->in_edge && g->data_field == F_DIST) {
             g->edge.km = v;
             g->edge.has_km = 1;
+        } else if (g->in_edge && (g->data_field == F_NAME || g->data_field == F_REF)) {
+            if (g->text_len >= MAX_NAME) {
+                failf(g, EC_ELIMIT, g->data_field == F_REF ? "edge ref too long" : "edge name too long");
+                return;
+            }
+            memcpy(g->data_field == F_REF ? g->edge.ref : g->edge.name, g->text, g->text_len + 1);
         }
         g->data_field = F_NONE;
     } else if (strcmp(el, "node") == 0 && g->in_node) {
@@ -341,7 +349,6 @@ ec_err ec_graphml_parse(const char *name, const char *text, size_t len, ec_netbu
             (rc = ec_map_put(&ids, h, idx)) || (gn[i].has_elev && (rc = ec_netbuild_node_elevation(nb, idx, gn[i].elev))))
             goto done;
     }
-    (void)base;
     const gedge *ge = g.edges.data;
     for (size_t i = 0; i < g.edges.len; i++) {
         uint64_t a, b, bits;
@@ -355,12 +362,21 @@ ec_err ec_graphml_parse(const char *name, const char *text, size_t len, ec_netbu
         if (ec_map_get(&speed, hash_pair(ge[i].src, ge[i].dst), &bits)) memcpy(&kmh, &bits, sizeof kmh);
         if (o->vehicle.max_speed_kmh > 0 && kmh > o->vehicle.max_speed_kmh)
             kmh = o->vehicle.max_speed_kmh;
-        uint32_t len_cm, dur_ms;
+        uint32_t len_cm, dur_ms, way;
         if ((rc = graph__arc_units(ge[i].km * 1000.0, kmh, &len_cm, &dur_ms))) goto done;
-        if ((rc = ec_netbuild_arc(nb, (uint32_t)a, (uint32_t)b, len_cm, dur_ms, EC_NO_WAY)))
+        /* Each edge is a way of its own, so a route can name the road it is on:
+         * the edge's ref and name, else "source–target" from the node names. */
+        char fallback[2 * MAX_NAME + 4] = "";
+        const char *na = gn[a - base].name, *nb_name = gn[b - base].name;
+        if (!ge[i].name[0] && na[0] && nb_name[0])
+            snprintf(fallback, sizeof fallback, "%s\xe2\x80\x93%s", na, nb_name); /* an en dash */
+        if ((rc = ec_netbuild_way(nb, (int64_t)i, &way)) ||
+            (rc = ec_netbuild_way_road(nb, way, ge[i].ref, ge[i].name[0] ? ge[i].name : fallback)))
+            goto done;
+        if ((rc = ec_netbuild_arc(nb, (uint32_t)a, (uint32_t)b, len_cm, dur_ms, way)))
             goto done;
         if (!ge[i].directed &&
-            (rc = ec_netbuild_arc(nb, (uint32_t)b, (uint32_t)a, len_cm, dur_ms, EC_NO_WAY)))
+            (rc = ec_netbuild_arc(nb, (uint32_t)b, (uint32_t)a, len_cm, dur_ms, way)))
             goto done;
     }
     rc = EC_OK;

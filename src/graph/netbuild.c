@@ -19,8 +19,13 @@ struct ec_netbuild {
     ec_vec elev;   /* float, NAN for unknown */
     int any_elev;
     ec_vec ways;   /* int64_t */
+    ec_vec way_ref, way_name; /* uint32_t offsets into roads, per way */
+    graph_strtab roads;
+    ec_vec rest;   /* ec_rest_area_t */
     ec_vec arcs;   /* raw_arc */
 };
+
+#define MAX_ROAD_BYTES (256u << 20)
 
 #define MAX_NODES 200000000u
 #define MAX_ARCS 1000000000u
@@ -36,6 +41,13 @@ ec_err ec_netbuild_new(ec_netbuild **out)
     ec_vec_init(&nb->ways, sizeof(int64_t));
     ec_vec_init(&nb->arcs, sizeof(raw_arc));
     ec_vec_init(&nb->elev, sizeof(float));
+    ec_vec_init(&nb->way_ref, sizeof(uint32_t));
+    ec_vec_init(&nb->way_name, sizeof(uint32_t));
+    ec_vec_init(&nb->rest, sizeof(ec_rest_area_t));
+    if (graph__strtab_init(&nb->roads, MAX_ROAD_BYTES)) {
+        ec_netbuild_free(nb);
+        return EC_ENOMEM;
+    }
     *out = nb;
     return EC_OK;
 }
@@ -50,6 +62,10 @@ void ec_netbuild_free(ec_netbuild *nb)
     ec_vec_free(&nb->ways);
     ec_vec_free(&nb->arcs);
     ec_vec_free(&nb->elev);
+    ec_vec_free(&nb->way_ref);
+    ec_vec_free(&nb->way_name);
+    ec_vec_free(&nb->rest);
+    graph__strtab_free(&nb->roads);
     ec_free(nb);
 }
 
@@ -87,9 +103,32 @@ ec_err ec_netbuild_node(ec_netbuild *nb, int64_t ext_id, ec_latlon_t p, const ch
 ec_err ec_netbuild_way(ec_netbuild *nb, int64_t way_id, uint32_t *idx)
 {
     if (nb->ways.len >= EC_NO_WAY - 1) return EC_ELIMIT;
-    if (ec_vec_push(&nb->ways, &way_id)) return EC_ENOMEM;
+    uint32_t none = 0;
+    if (ec_vec_push(&nb->ways, &way_id) || ec_vec_push(&nb->way_ref, &none) ||
+        ec_vec_push(&nb->way_name, &none))
+        return EC_ENOMEM;
     *idx = (uint32_t)nb->ways.len - 1;
     return EC_OK;
+}
+
+ec_err ec_netbuild_way_road(ec_netbuild *nb, uint32_t way, const char *ref, const char *name)
+{
+    if (way >= nb->ways.len) return ec_fail(EC_EINVAL, "way %u does not exist", way);
+    ec_err rc = graph__strtab_add(&nb->roads, ref, &EC_VEC_AT(&nb->way_ref, uint32_t, way));
+    if (!rc) rc = graph__strtab_add(&nb->roads, name, &EC_VEC_AT(&nb->way_name, uint32_t, way));
+    return rc;
+}
+
+ec_err ec_netbuild_rest_area(ec_netbuild *nb, ec_latlon_t p, const char *name, uint32_t kind)
+{
+    if (!ec_geo_valid(p) || kind > EC_REST_SERVICES) return EC_ERANGE;
+    if (nb->rest.len >= EC_MAX_REST_AREAS)
+        return ec_fail(EC_ELIMIT, "more than %u rest areas", EC_MAX_REST_AREAS);
+    ec_rest_area_t r = {(int32_t)(p.lat * 1e7 + (p.lat < 0 ? -0.5 : 0.5)),
+                        (int32_t)(p.lon * 1e7 + (p.lon < 0 ? -0.5 : 0.5)), 0, kind};
+    ec_err rc = graph__strtab_add(&nb->roads, name, &r.name);
+    if (rc) return rc;
+    return ec_vec_push(&nb->rest, &r) ? EC_ENOMEM : EC_OK;
 }
 
 ec_err ec_netbuild_arc(ec_netbuild *nb, uint32_t from, uint32_t to, uint32_t length_cm,
@@ -153,8 +192,23 @@ ec_err ec_netbuild_finish(ec_netbuild *nb, ec_metric metric, ec_source_kind kind
     g->coord = graph__own(g, nb->coord.data);
     nb->coord.data = NULL;
     if (g->n_ways) {
-        g->way_ids = graph__own(g, nb->ways.data);
-        nb->ways.data = NULL;
+        /* Only OSM ways have ids worth showing; a corridor's ways are its segments. */
+        if (kind == EC_SRC_OSM) {
+            g->way_ids = graph__own(g, nb->ways.data);
+            nb->ways.data = NULL;
+        }
+        g->way_ref = graph__own(g, nb->way_ref.data);
+        nb->way_ref.data = NULL;
+        g->way_name = graph__own(g, nb->way_name.data);
+        nb->way_name.data = NULL;
+    }
+    g->road_strs_len = (uint32_t)nb->roads.buf.len;
+    g->road_strs = graph__own(g, nb->roads.buf.data);
+    nb->roads.buf.data = NULL;
+    g->n_rest = (uint32_t)nb->rest.len;
+    if (g->n_rest) {
+        g->rest = graph__own(g, nb->rest.data);
+        nb->rest.data = NULL;
     }
     if (nb->any_elev && n) {
         const float *e = nb->elev.data;

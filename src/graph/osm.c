@@ -16,13 +16,25 @@ typedef struct {
     size_t first_ref, n_refs; /* into refs */
     int dir;
     double speed_kmh;
+    uint32_t ref, name; /* into strs */
 } osm_way;
+
+/* A rest or service area: a node's point, or a way's nodes to find its centre. */
+typedef struct {
+    int32_t lat_e7, lon_e7;
+    size_t first_ref, n_refs; /* n_refs 0 for a node */
+    uint32_t name, kind;
+} osm_rest;
+
+#define MAX_OSM_STR_BYTES (256u << 20)
 
 typedef struct {
     const ec_load_opts_t *opts;
     ec_vec nodes; /* osm_node */
     ec_vec ways;  /* osm_way */
     ec_vec refs;  /* int64_t */
+    ec_vec rest;  /* osm_rest */
+    graph_strtab strs; /* road references and names */
     int sorted;
     int64_t last_id;
     ec_err rc;
@@ -30,11 +42,53 @@ typedef struct {
     uint64_t seen;
 } osm_ctx;
 
+static const char *tag(const osm_tags *t, const char *key)
+{
+    for (int i = 0; i < t->n; i++)
+        if (strcmp(t->kv[i].key, key) == 0) return t->kv[i].value;
+    return NULL;
+}
+
+/* EC_REST_AREA or EC_REST_SERVICES for a rest or service area, else -1. */
+static int rest_kind(const osm_tags *t)
+{
+    const char *hw = tag(t, "highway");
+    if (!hw) return -1;
+    if (strcmp(hw, "rest_area") == 0) return EC_REST_AREA;
+    if (strcmp(hw, "services") == 0) return EC_REST_SERVICES;
+    return -1;
+}
+
+/* Records a rest area; refs (n_refs of them) for a way, none for a node. */
+static int add_rest(osm_ctx *c, const osm_tags *t, int kind, int32_t lat_e7, int32_t lon_e7,
+                    const int64_t *refs, size_t n_refs)
+{
+    osm_rest r = {lat_e7, lon_e7, c->refs.len, n_refs, 0, (uint32_t)kind};
+    if (c->rest.len >= EC_MAX_REST_AREAS) return READOSM_OK; /* the rest are left out */
+    ec_err rc = graph__strtab_add(&c->strs, tag(t, "name"), &r.name);
+    if (!rc && n_refs && !(rc = ec_vec_reserve(&c->refs, c->refs.len + n_refs))) {
+        memcpy((int64_t *)c->refs.data + c->refs.len, refs, n_refs * sizeof(int64_t));
+        c->refs.len += n_refs;
+    }
+    if (!rc && ec_vec_push(&c->rest, &r)) rc = EC_ENOMEM;
+    if (rc) {
+        c->rc = rc;
+        return READOSM_ABORT;
+    }
+    return READOSM_OK;
+}
+
 static int on_node(const void *user, const readosm_node *n)
 {
     osm_ctx *c = (osm_ctx *)user;
     osm_node o = {n->id, (int32_t)lround(n->latitude * 1e7), (int32_t)lround(n->longitude * 1e7)};
     if (!(fabs(n->latitude) <= 90.0 && fabs(n->longitude) <= 180.0)) return READOSM_OK;
+    if (n->tag_count > 0) {
+        osm_tags t = {(const osm_kv *)n->tags, n->tag_count};
+        int kind = rest_kind(&t);
+        if (kind >= 0 && add_rest(c, &t, kind, o.lat_e7, o.lon_e7, NULL, 0) != READOSM_OK)
+            return READOSM_ABORT;
+    }
     if (c->nodes.len && n->id <= c->last_id) c->sorted = 0;
     c->last_id = n->id;
     if (ec_vec_push(&c->nodes, &o)) {
@@ -51,8 +105,16 @@ static int on_way(const void *user, const readosm_way *w)
     if (w->node_ref_count < 2 || w->tag_count <= 0) return READOSM_OK;
     osm_tags t = {(const osm_kv *)w->tags, w->tag_count};
     osm_way_rule rule;
+    int kind = rest_kind(&t);
+    if (kind >= 0) return add_rest(c, &t, kind, 0, 0, (const int64_t *)w->node_refs, (size_t)w->node_ref_count);
     if (!graph__osm_way_usable(&t, &c->opts->vehicle, &rule)) return READOSM_OK;
-    osm_way ow = {w->id, c->refs.len, (size_t)w->node_ref_count, rule.dir, rule.speed_kmh};
+    osm_way ow = {w->id, c->refs.len, (size_t)w->node_ref_count, rule.dir, rule.speed_kmh, 0, 0};
+    ec_err rc = graph__strtab_add(&c->strs, tag(&t, "ref"), &ow.ref);
+    if (!rc) rc = graph__strtab_add(&c->strs, tag(&t, "name"), &ow.name);
+    if (rc) {
+        c->rc = rc;
+        return READOSM_ABORT;
+    }
     if (ec_vec_reserve(&c->refs, c->refs.len + (size_t)w->node_ref_count)) goto oom;
     memcpy((int64_t *)c->refs.data + c->refs.len, w->node_refs,
            (size_t)w->node_ref_count * sizeof(int64_t));
@@ -111,6 +173,36 @@ static ec_err graph_node(ec_netbuild *nb, ec_map *idx, const osm_node *n, uint32
     return ec_map_put(idx, (uint64_t)n->id, *out);
 }
 
+/* Gives the graph its rest areas: a node's point, or the centre (the mean of
+ * the distinct nodes found) of a way. An area with none of its nodes in the
+ * extract is left out. */
+static ec_err add_rest_areas(const osm_ctx *c, ec_netbuild *nb)
+{
+    const osm_rest *r = c->rest.data;
+    const int64_t *refs = c->refs.data;
+    for (size_t i = 0; i < c->rest.len; i++) {
+        double lat = r[i].lat_e7, lon = r[i].lon_e7;
+        if (r[i].n_refs) {
+            double n = 0;
+            lat = lon = 0;
+            for (size_t k = 0; k < r[i].n_refs; k++) {
+                int64_t id = refs[r[i].first_ref + k];
+                /* A closed way repeats its first node at the end. */
+                if (k > 0 && k + 1 == r[i].n_refs && id == refs[r[i].first_ref]) break;
+                const osm_node *nd = find_node(c, id);
+                if (!nd) continue;
+                lat += nd->lat_e7, lon += nd->lon_e7, n++;
+            }
+            if (n == 0) continue;
+            lat /= n, lon /= n;
+        }
+        ec_latlon_t p = {lat / 1e7, lon / 1e7};
+        ec_err rc = ec_netbuild_rest_area(nb, p, c->strs.buf.data + r[i].name, r[i].kind);
+        if (rc) return rc;
+    }
+    return EC_OK;
+}
+
 static ec_err build(osm_ctx *c, const char *path, ec_graph **out)
 {
     ec_netbuild *nb = NULL;
@@ -135,7 +227,10 @@ static ec_err build(osm_ctx *c, const char *path, ec_graph **out)
             uint32_t cur;
             if ((rc = graph_node(nb, &idx, n, &cur))) goto fail;
             if (pn && cur != prev) {
-                if (way_idx == EC_NO_WAY && (rc = ec_netbuild_way(nb, ways[w].id, &way_idx)))
+                if (way_idx == EC_NO_WAY &&
+                    ((rc = ec_netbuild_way(nb, ways[w].id, &way_idx)) ||
+                     (rc = ec_netbuild_way_road(nb, way_idx, c->strs.buf.data + ways[w].ref,
+                                                c->strs.buf.data + ways[w].name))))
                     goto fail;
                 ec_latlon_t a = {pn->lat_e7 / 1e7, pn->lon_e7 / 1e7};
                 ec_latlon_t b = {n->lat_e7 / 1e7, n->lon_e7 / 1e7};
@@ -157,6 +252,7 @@ static ec_err build(osm_ctx *c, const char *path, ec_graph **out)
             prev = cur;
         }
     }
+    if ((rc = add_rest_areas(c, nb))) goto fail;
     if (missing)
         ec_log(EC_LOG_INFO, "%s: %llu way node references lie outside the extract; their segments "
                             "were left out", path, (unsigned long long)missing);
@@ -188,8 +284,10 @@ ec_err ec_graph_load_osm(const char *path, const ec_load_opts_t *o, ec_graph **o
     ec_vec_init(&c.nodes, sizeof(osm_node));
     ec_vec_init(&c.ways, sizeof(osm_way));
     ec_vec_init(&c.refs, sizeof(int64_t));
+    ec_vec_init(&c.rest, sizeof(osm_rest));
     const void *h = NULL;
-    ec_err rc = EC_OK;
+    ec_err rc = graph__strtab_init(&c.strs, MAX_OSM_STR_BYTES);
+    if (rc) goto done;
     int r = readosm_open(path, &h);
     if (r != READOSM_OK) {
         rc = ec_fail(EC_EIO, "%s: %s", path, readosm_msg(r));
@@ -212,6 +310,8 @@ done:
     ec_vec_free(&c.nodes);
     ec_vec_free(&c.ways);
     ec_vec_free(&c.refs);
+    ec_vec_free(&c.rest);
+    graph__strtab_free(&c.strs);
     return rc;
 }
 

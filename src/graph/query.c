@@ -421,16 +421,22 @@ static seed part(const ec_graph *g, uint32_t node, uint32_t arc, double f0, doub
 }
 
 /* The nodes a snapped point leaves by (as a source: forwards to its arc's
- * head, or backwards on the opposite arc) or is reached from (as a target). */
+ * head, or backwards on the opposite arc) or is reached from (as a target).
+ * A point at an end of its arc is that node, as OSRM's phantom nodes are: it
+ * may leave by every arc there, or be reached by every arc into it, not only
+ * along the arc it snapped to. On a two-way road the opposite arc's seed is
+ * already that node at no cost; a one-way arc needs it added. */
 static int snap_seeds(const ec_graph *g, const ec_snap_t *p, int target, seed *out)
 {
     int n = 0;
     if (!target) {
         out[n++] = part(g, p->head, p->arc, p->frac, 1.0);
         if (p->rev_arc != UINT32_MAX) out[n++] = part(g, p->tail, p->rev_arc, 1.0 - p->frac, 1.0);
+        else if (p->frac <= 0.0) out[n++] = (seed){p->tail, 0, 0, 0};
     } else {
         out[n++] = part(g, p->tail, p->arc, 0.0, p->frac);
         if (p->rev_arc != UINT32_MAX) out[n++] = part(g, p->head, p->rev_arc, 0.0, 1.0 - p->frac);
+        else if (p->frac >= 1.0) out[n++] = (seed){p->head, 0, 0, 0};
     }
     return n;
 }
@@ -507,15 +513,61 @@ ec_err ec_query_route_fixed(ec_query *q, const ec_snap_t *other, ec_path_t *out)
     return rc;
 }
 
+static int same_point(ec_latlon_t a, ec_latlon_t b)
+{
+    return a.lat == b.lat && a.lon == b.lon;
+}
+
+typedef struct {
+    ec_jw *w;
+    ec_latlon_t last;
+    int n;
+} positions;
+
+static void emit(positions *ps, ec_latlon_t p)
+{
+    if (ps->n && same_point(p, ps->last)) return;
+    ec_geojson_position(ps->w, p);
+    ps->last = p;
+    ps->n++;
+}
+
 void ec_path_positions(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to,
                        const ec_path_t *p, int with_end, ec_jw *w)
 {
-    ec_geojson_position(w, from->point);
+    /* A point on a node is that node: it is written once, not as the point
+     * and again as the node. Without the end, the next leg starts with it, so
+     * a last node on the end point is left to that leg. */
+    positions ps = {w, from->point, 0};
+    emit(&ps, from->point);
     if (p->first_node != UINT32_MAX) {
-        ec_geojson_position(w, ec_graph_point(g, p->first_node));
-        for (uint32_t i = 0; i < p->n_arcs; i++) ec_geojson_position(w, ec_graph_point(g, g->arcs[p->arcs[i]].to));
+        ec_latlon_t v = ec_graph_point(g, p->first_node);
+        if (with_end || p->n_arcs || !same_point(v, to->point)) emit(&ps, v);
+        for (uint32_t i = 0; i < p->n_arcs; i++) {
+            v = ec_graph_point(g, g->arcs[p->arcs[i]].to);
+            if (with_end || i + 1 < p->n_arcs || !same_point(v, to->point)) emit(&ps, v);
+        }
     }
-    if (with_end) ec_geojson_position(w, to->point);
+    if (with_end) {
+        if (ps.n < 2) ec_geojson_position(w, to->point); /* a line has two points at least */
+        else emit(&ps, to->point);
+    }
+}
+
+void ec_path_end_arcs(const ec_snap_t *from, const ec_snap_t *to, const ec_path_t *p, uint32_t *first,
+                      uint32_t *last)
+{
+    *first = *last = UINT32_MAX;
+    if (p->first_node == UINT32_MAX) {
+        /* Along one piece: forwards on the start's arc, or back on its opposite. */
+        double t_pos = to->arc == from->arc ? to->frac : 1.0 - to->frac;
+        *first = *last = t_pos >= from->frac ? from->arc : from->rev_arc;
+        return;
+    }
+    if (p->first_node == from->head && from->frac < 1.0) *first = from->arc;
+    else if (p->first_node == from->tail && from->frac > 0.0) *first = from->rev_arc;
+    if (p->last_node == to->tail && to->frac > 0.0) *last = to->arc;
+    else if (p->last_node == to->head && to->frac < 1.0) *last = to->rev_arc;
 }
 
 void ec_path_geojson(const ec_graph *g, const ec_snap_t *from, const ec_snap_t *to,

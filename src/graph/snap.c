@@ -4,6 +4,7 @@
 #include <math.h>
 
 #define CELL_DEG 0.005 /* about 550 m north-south */
+#define NODE_M 0.01    /* nearer than this to a node is at it */
 
 ec_err ec_graph_snap_prepare(ec_graph *g)
 {
@@ -37,6 +38,12 @@ typedef struct {
     uint32_t best_arc;
 } snap_ctx;
 
+/* 1 when t is an end of its arc. */
+static int at_end(double t)
+{
+    return t <= 0.0 || t >= 1.0;
+}
+
 static void visit(void *vctx, uint32_t arc)
 {
     snap_ctx *c = vctx;
@@ -44,7 +51,12 @@ static void visit(void *vctx, uint32_t arc)
     double t;
     double d = ec_geo_point_segment_m(c->p, ec_graph_point(g, g->grid_tail[arc]),
                                       ec_graph_point(g, g->arcs[arc].to), &t);
-    if (d < c->best_m || (d == c->best_m && arc < c->best_arc)) {
+    /* Equally near, a road that ends here (a junction, where every way out
+     * is open) wins over one passing through (a bridge over it). */
+    int better = d < c->best_m;
+    if (d == c->best_m && at_end(t) != at_end(c->best_t)) better = at_end(t);
+    else if (d == c->best_m && arc < c->best_arc) better = 1;
+    if (better) {
         c->best_m = d;
         c->best_t = t;
         c->best_arc = arc;
@@ -69,6 +81,11 @@ ec_err ec_graph_snap(const ec_graph *g, ec_latlon_t p, double max_m, ec_snap_t *
         return ec_fail(EC_ENOTFOUND, "%.6f,%.6f is off the map: no usable road within %.0f m", p.lat,
                        p.lon, max_m);
     const ec_arc_t *a = &g->arcs[c.best_arc];
+    /* A point within a centimetre of a node is at the node, so that it may
+     * leave or be reached by every arc there (see snap_seeds in query.c). */
+    double len_m = a->length_cm / 100.0;
+    if (c.best_t * len_m < NODE_M) c.best_t = 0.0;
+    else if ((1.0 - c.best_t) * len_m < NODE_M) c.best_t = 1.0;
     out->arc = c.best_arc;
     out->tail = g->grid_tail[c.best_arc];
     out->head = a->to;

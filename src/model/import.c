@@ -49,12 +49,20 @@ void ec_import_set_free(ec_import_set *s)
 
 /* ---- shared pieces ----------------------------------------------------- */
 
+/* A site whose fastest connector gives less than this is a destination
+ * charger: hours for a truck's battery, so it is never claimed as a truck
+ * site, whatever its file says, and the summary notes it. 50 kW is the
+ * least DC fast charging power; the smallest truck-scale connector (CCS at
+ * 150 kW and up, MCS) gives three times as much. */
+#define TRUCK_USEFUL_W 50000.0
+
 /* Where records go while a file is read. */
 typedef struct {
     ec_import_set *set;
     ec_import_sink sink;
     void *ctx;
-    double done; /* how far the reader is, for the records it emits */
+    double done;    /* how far the reader is, for the records it emits */
+    char label[96]; /* the record as notes name it: "way/311286575", "POI 7", "line 12" */
 } out_t;
 
 static void skip(out_t *o, const char *where, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -68,6 +76,27 @@ static void skip(out_t *o, const char *where, const char *fmt, ...)
     vsnprintf(k.reason, sizeof k.reason, fmt, ap);
     va_end(ap);
     ec_vec_push(&o->set->skipped, &k);
+}
+
+/* The fastest connector of a site object, in W; 0 when none says. */
+static double site_max_w(const ec_json *site)
+{
+    double best = 0;
+    const ec_json *evses = ec_json_get(site, "evses");
+    for (size_t i = 0; i < ec_json_array_size(evses); i++) {
+        const ec_json *cs = ec_json_get(ec_json_array_get(evses, i), "connectors");
+        for (size_t k = 0; k < ec_json_array_size(cs); k++) {
+            double w;
+            if (!ec_json_number(ec_json_get(ec_json_array_get(cs, k), "max_electric_power"), &w) && w > best)
+                best = w;
+        }
+    }
+    return best;
+}
+
+static int is_destination(double max_w)
+{
+    return max_w > 0 && max_w < TRUCK_USEFUL_W;
 }
 
 /* Parses the JSON the writer built and hands it to the sink as a record. */
@@ -89,6 +118,11 @@ static ec_err emit(out_t *o, ec_kind kind, const char *source, const char *id,
     r.done = o->done;
     ec_err rc = ec_json_load_buf(json->data, json->len, where, &r.input);
     if (rc) return rc;
+    double max_w = kind == EC_KIND_SITE ? site_max_w(r.input) : 0;
+    if (is_destination(max_w))
+        skip(o, o->label,
+             "destination charger, not for trucks: fastest connector %.4g kW, below the %.0f kW a truck needs",
+             max_w / 1000.0, TRUCK_USEFUL_W / 1000.0);
     o->set->n_records++;
     if (o->sink) rc = o->sink(o->ctx, &r);
     ec_json_free(r.input);
@@ -318,6 +352,7 @@ static ec_err import_csv(const char *name, const char *text, size_t len, const c
         out->done = (double)run_end / (double)sites.n;
         char where[160], src[80];
         snprintf(where, sizeof where, "%s:%ld", name, g0->line);
+        snprintf(out->label, sizeof out->label, "site %.40s (line %ld)", g0->site_id, g0->line);
         if (!ec_reg_id_valid(g0->site_id)) {
             rc = ec_fail(EC_EPARSE, "%s: site_id \"%s\" must be 1 to 36 letters, digits, '.', '_' or '-'",
                          where, g0->site_id);
@@ -330,8 +365,15 @@ static ec_err import_csv(const char *name, const char *text, size_t len, const c
         ec_jw_key(&w, "name"), ec_jw_str(&w, *g0->name ? g0->name : g0->site_id);
         coordinates(&w, g0->pos.lat, g0->pos.lon);
         operator_fields(&w, operator_id, g0->operator_name);
-        ec_jw_key(&w, "truck_access");
-        ec_jw_raw(&w, "{\"vehicle_types\":[\"RIGID\",\"SEMI_TRACTOR\"]}");
+        /* Our sites file lists truck charging, so its sites are claimed for
+         * trucks, except destination chargers (emit notes those). */
+        double max_w = 0;
+        for (size_t j = run; j < run_end; j++)
+            if (order[j]->power_w > max_w) max_w = order[j]->power_w;
+        if (!is_destination(max_w)) {
+            ec_jw_key(&w, "truck_access");
+            ec_jw_raw(&w, "{\"vehicle_types\":[\"RIGID\",\"SEMI_TRACTOR\"]}");
+        }
         ec_jw_key(&w, "evses");
         ec_jw_arr_begin(&w);
         for (size_t j = run, gi = 0; j < run_end; j++) {
@@ -415,7 +457,7 @@ static int point_of(const ec_json *geom, double *lat, double *lon)
 }
 
 /* Our own connectors property: [{"standard","power_kw","count"}]. */
-static ec_err geo_connectors(ec_jw *w, const ec_json *list, const char *where, int *n_evse)
+static ec_err geo_connectors(ec_jw *w, const ec_json *list, const char *where, int *n_evse, double *max_w)
 {
     for (size_t i = 0; i < ec_json_array_size(list); i++) {
         const ec_json *c = ec_json_array_get(list, i);
@@ -432,11 +474,12 @@ static ec_err geo_connectors(ec_jw *w, const ec_json *list, const char *where, i
             evse(w, uid, "UNKNOWN", std, "CABLE", !strcmp(std, "IEC_62196_T2") ? "AC_3_PHASE" : "DC",
                  kw * 1000.0, 0, 0, NULL);
         }
+        if (kw * 1000.0 > *max_w) *max_w = kw * 1000.0;
     }
     return EC_OK;
 }
 
-static void osm_connectors(ec_jw *w, const ec_json *props, int *n_evse)
+static void osm_connectors(ec_jw *w, const ec_json *props, int *n_evse, double *max_w)
 {
     for (size_t s = 0; s < sizeof osm_sockets / sizeof osm_sockets[0]; s++) {
         char key[64];
@@ -458,6 +501,7 @@ static void osm_connectors(ec_jw *w, const ec_json *props, int *n_evse)
             evse(w, uid, "UNKNOWN", osm_sockets[s].standard, "SOCKET", osm_sockets[s].power_type,
                  kw > 0 && kw < 5000 ? kw * 1000.0 : 0, 0, 0, NULL);
         }
+        if (kw > 0 && kw < 5000 && kw * 1000.0 > *max_w) *max_w = kw * 1000.0;
     }
 }
 
@@ -479,7 +523,18 @@ static ec_err import_geojson(const char *name, const char *text, size_t len,
         const ec_json *f = ec_json_array_get(features, i);
         const ec_json *props = ec_json_get(f, "properties");
         char where[160], ext[64] = "", id[EC_REG_ID_MAX + 1], src[80];
-        snprintf(where, sizeof where, "%s: feature %zu", name, i);
+        /* Notes name a feature by its OpenStreetMap id ("way/311286575") or
+         * its own id where it has one; messages add its place in the file. */
+        const char *fid = ec_json_str(ec_json_get(f, "id"));
+        const char *pid = ec_json_str(ec_json_get(props, "id"));
+        const char *label = fid ? fid : pid;
+        if (label) {
+            snprintf(out->label, sizeof out->label, "%.80s", label);
+            snprintf(where, sizeof where, "%s: %.80s (feature %zu)", name, label, i);
+        } else {
+            snprintf(out->label, sizeof out->label, "feature %zu", i);
+            snprintf(where, sizeof where, "%s: feature %zu", name, i);
+        }
         out->done = (double)(i + 1) / (double)ec_json_array_size(features);
         double lat, lon;
         if (!ec_json_is_object(f) || (props && !ec_json_is_object(props))) {
@@ -491,8 +546,6 @@ static ec_err import_geojson(const char *name, const char *text, size_t len,
             rc = ec_fail(EC_EPARSE, "%s: geometry must be a Point or Polygon in WGS84 longitude, latitude", where);
             break;
         }
-        const char *fid = ec_json_str(ec_json_get(f, "id"));
-        const char *pid = ec_json_str(ec_json_get(props, "id"));
         double nid;
         if (pid) {
             clip(ext, sizeof ext, pid);
@@ -523,23 +576,26 @@ static ec_err import_geojson(const char *name, const char *text, size_t len,
         key_clip(&w, "address", ec_json_str(ec_json_get(props, "addr:street")), 45);
         key_clip(&w, "city", ec_json_str(ec_json_get(props, "addr:city")), 45);
         key_clip(&w, "postal_code", ec_json_str(ec_json_get(props, "addr:postcode")), 10);
-        const char *hgv = ec_json_str(ec_json_get(props, "hgv"));
-        if (hgv && !strcmp(hgv, "yes")) {
-            ec_jw_key(&w, "truck_access");
-            ec_jw_raw(&w, "{\"vehicle_types\":[\"RIGID\",\"SEMI_TRACTOR\"]}");
-        }
         ec_jw_key(&w, "evses");
         ec_jw_arr_begin(&w);
         int n_evse = 0;
+        double max_w = 0;
         const ec_json *conns = ec_json_get(props, "connectors");
         if (conns)
-            rc = geo_connectors(&w, conns, where, &n_evse);
+            rc = geo_connectors(&w, conns, where, &n_evse, &max_w);
         else
-            osm_connectors(&w, props, &n_evse);
+            osm_connectors(&w, props, &n_evse, &max_w);
         ec_jw_arr_end(&w);
+        /* hgv=yes says trucks may stop, not that they can charge there: a
+         * destination charger is not claimed for them (emit notes it). */
+        const char *hgv = ec_json_str(ec_json_get(props, "hgv"));
+        if (hgv && !strcmp(hgv, "yes") && !is_destination(max_w)) {
+            ec_jw_key(&w, "truck_access");
+            ec_jw_raw(&w, "{\"vehicle_types\":[\"RIGID\",\"SEMI_TRACTOR\"]}");
+        }
         ec_jw_obj_end(&w);
         if (rc) break;
-        if (!n_evse) skip(out, where, "no connector the register knows (site kept without EVSEs)");
+        if (!n_evse) skip(out, out->label, "kept without EVSEs: no connector the register knows");
         rc = emit(out, EC_KIND_SITE, src, id, where, &b);
     }
     ec_buf_free(&b);
@@ -611,6 +667,7 @@ static ec_err import_ocm(const char *name, const char *text, size_t len, const c
             break;
         }
         snprintf(where, sizeof where, "%s: record %zu (ID %.0f)", name, i, poi);
+        snprintf(out->label, sizeof out->label, "POI %.0f", poi);
         out->done = (double)(i + 1) / (double)ec_json_array_size(root);
         if (ec_json_number(ec_json_get(a, "Latitude"), &lat) || ec_json_number(ec_json_get(a, "Longitude"), &lon) ||
             !(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180)) {
@@ -619,7 +676,7 @@ static ec_err import_ocm(const char *name, const char *text, size_t len, const c
         }
         double status = num_or(p, "StatusTypeID", 0);
         if (status == 200 || status == 210) {
-            skip(out, where, "removed (StatusTypeID %.0f)", status);
+            skip(out, out->label, "skipped: removed (StatusTypeID %.0f)", status);
             continue;
         }
         ec_jw w;
@@ -650,9 +707,9 @@ static ec_err import_ocm(const char *name, const char *text, size_t len, const c
             int type = (int)num_or(x, "ConnectionTypeID", 0);
             const char *std = ocm_standard(type, &pt);
             if (!std) {
-                char cw[224];
-                snprintf(cw, sizeof cw, "%.40s connection %zu", where, c);
-                skip(out, cw, "connection type %d has no OCPI standard; left out", type);
+                char cw[128];
+                snprintf(cw, sizeof cw, "%s connection %zu", out->label, c + 1);
+                skip(out, cw, "left out: connection type %d has no OCPI standard", type);
                 continue;
             }
             double current = num_or(x, "CurrentTypeID", 0);
@@ -722,9 +779,10 @@ static ec_err import_afdc(const char *name, const char *text, size_t len, const 
         for (int k = 0; k < N_COLS; k++) f[k] = at[k] >= 0 && (size_t)at[k] < r.nfields ? r.fields[at[k]] : "";
         char where[160], src[80], id[EC_REG_ID_MAX + 1];
         snprintf(where, sizeof where, "%s:%ld", name, r.line);
+        snprintf(out->label, sizeof out->label, "line %ld (ID %.20s)", r.line, f[C_ID]);
         out->done = len ? (double)r.pos / (double)len : 1.0;
         if (strcmp(f[C_FUEL], "ELEC")) {
-            skip(out, where, "fuel type %.8s is not electric", f[C_FUEL]);
+            skip(out, out->label, "skipped: fuel type %.8s is not electric", f[C_FUEL]);
             continue;
         }
         double lat, lon;
@@ -791,7 +849,7 @@ static ec_err import_afdc(const char *name, const char *text, size_t len, const 
             }
         ec_jw_arr_end(&w);
         ec_jw_obj_end(&w);
-        if (!made) skip(out, where, "no ports with a connector the register knows (site kept without EVSEs)");
+        if (!made) skip(out, out->label, "kept without EVSEs: no port with a connector the register knows");
         snprintf(src, sizeof src, "afdc:%lld", (long long)ext);
         snprintf(id, sizeof id, "afdc-%lld", (long long)ext);
         if ((rc = emit(out, EC_KIND_SITE, src, id, where, &b))) break;
@@ -808,7 +866,7 @@ ec_err ec_import_parse(ec_import_format f, const char *name, const char *text, s
 {
     set->n_records = 0;
     ec_vec_init(&set->skipped, sizeof(ec_import_skip_t));
-    out_t o = {set, sink, ctx, 0.0}, *out = &o;
+    out_t o = {set, sink, ctx, 0.0, ""}, *out = &o;
     if (len > EC_IMPORT_MAX_BYTES) return ec_fail(EC_ELIMIT, "%s: larger than %u MiB", name, EC_IMPORT_MAX_BYTES >> 20);
     if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) text += 3, len -= 3; /* a UTF-8 byte order mark */
     ec_err rc;

@@ -18,110 +18,25 @@
  * is optimal among the plans these charging choices can make. From a site
  * only the sites within the charge's reach are tried, nearest in energy first.
  */
-#include "ecorridor/ec_route.h"
+#include "plan_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SITE_SNAP_M 5000.0
-#define EPS 1e-9
 #define TIE 1e-6 /* objective values this close are equally good */
 
-typedef struct {
-    char id[64];
-    char name[128];
-    ec_snap_t snap;
-    int first_row, last_row; /* rows of the sites file, linked by row_next */
-} site;
-
-typedef struct {
-    uint8_t state; /* 0 unknown, 1 known, 2 no route */
-    double dur_s, dist_m, energy_wh;
-    double peak_wh; /* the most drawn from the battery at any point on the way (>= energy_wh) */
-} leg;
-
-typedef struct {
-    double key, t, soc, since, day, duty, cost;
-    int part; /* the first part of a split break was taken since the last break */
-    int point, parent;
-    int dead;
-    /* what happened at the parent's point before this leg */
-    double dep_soc, charge_s, stop_s, wait_s, grid_wh, stop_cost;
-    int brk, rest, reserved, split, plug, group;
-    /* running totals */
-    double drive_s, break_s, rest_s, waited_s, dist_m, energy_wh;
-    int road_breaks, road_rests;
-} label;
-
-typedef struct {
-    int plug, group; /* best connector for the vehicle, or plug -1 */
-    double power_w;
-    int avoid;
-    int usable;      /* has a connector for the vehicle and is not avoided */
-    int tab;         /* charging table of the connector */
-    int available;   /* connectors free now */
-    double wait_s;   /* expected wait */
-    double res_from, res_to; /* reservable window, Unix s (equal: none) */
-} site_choice;
-
-typedef struct {
-    ec_plug plug;
-    double limit_w;
-    ec_charge_table_t t;
-} charge_tab;
-
-struct ec_trip_planner {
-    const ec_graph *g;
-    const ec_sites *sites;
-    ec_query *q;
-    site *s;
-    size_t n_sites, skipped;
-    int *row_next;  /* [sites->n]: the site's next row, or -1 */
-    ec_snap_t od[2];
-    /* On level roads legs come from search spaces met by rank (the
-     * hierarchy's many-to-many): each point's as a source (fw) and as a target
-     * (bw), with the sums the energy follows from. NULL with grades. */
-    ec_route_sums_t *up_s, *down_s;
-    ec_space_t *fw, *bw;
-    leg *legs; /* (n_sites + 2)^2 */
-    site_choice *choice;
-    /* what the site-to-site legs were computed for */
-    char cached_vehicle[64];
-    double cached_payload, cached_temp;
-    /* per vehicle: charging tables; per site, the other sites by leg energy */
-    charge_tab *tabs;
-    size_t n_tabs, cap_tabs;
-    int *near;      /* [np * np]: near[i * np + k] */
-    int *near_n;    /* [np]: -1 until built */
-    /* per request: bounds for A* */
-    double *lb_e;   /* least energy (Wh) from each point to the destination */
-    double *e_into; /* [np * np]: e_into[u * np + i] = leg energy i -> u (INFINITY: none) */
-    int e_into_ok;  /* filled for the sites (not origin, destination) for this vehicle */
-    uint8_t *settled;
-    double pmax_batt_w, min_price_kwh, best_dest_key;
-    /* search */
-    label *labels;
-    size_t n_labels, cap_labels;
-    uint64_t *heap;
-    size_t heap_n, heap_cap;
-    int *at_head;   /* per point: list of label indices via next */
-    int *next;
-    size_t next_cap;
-    const ec_trip_request_t *r;
-};
-
-static size_t n_points(const ec_trip_planner *p)
+size_t route__n_points(const ec_trip_planner *p)
 {
     return p->n_sites + 2;
 }
 
-static const ec_snap_t *point_snap(const ec_trip_planner *p, int i)
+const ec_snap_t *route__point_snap(const ec_trip_planner *p, int i)
 {
     return i < 2 ? &p->od[i] : &p->s[i - 2].snap;
 }
 
-static const char *point_name(const ec_trip_planner *p, int i)
+const char *route__point_name(const ec_trip_planner *p, int i)
 {
     return i == 0 ? "the origin" : i == 1 ? "the destination" : p->s[i - 2].name[0] ? p->s[i - 2].name : p->s[i - 2].id;
 }
@@ -167,7 +82,7 @@ ec_err ec_trip_planner_new(const ec_graph *g, const ec_sites *sites, ec_trip_pla
         site_of[i] = (int)p->n_sites++;
     }
     ec_free(site_of);
-    size_t np = n_points(p);
+    size_t np = route__n_points(p);
     p->legs = ec_calloc(np * np, sizeof *p->legs);
     p->choice = ec_calloc(np, sizeof *p->choice);
     p->at_head = ec_malloc(np * sizeof *p->at_head);
@@ -189,8 +104,8 @@ ec_err ec_trip_planner_new(const ec_graph *g, const ec_sites *sites, ec_trip_pla
         }
         if ((rc = ec_graph_ch_sums(g, &p->up_s, &p->down_s))) goto fail;
         for (size_t i = 2; i < np; i++)
-            if ((rc = ec_query_space(p->q, p->up_s, p->down_s, point_snap(p, (int)i), 0, &p->fw[i])) ||
-                (rc = ec_query_space(p->q, p->up_s, p->down_s, point_snap(p, (int)i), 1, &p->bw[i])))
+            if ((rc = ec_query_space(p->q, p->up_s, p->down_s, route__point_snap(p, (int)i), 0, &p->fw[i])) ||
+                (rc = ec_query_space(p->q, p->up_s, p->down_s, route__point_snap(p, (int)i), 1, &p->bw[i])))
                 goto fail;
     }
     *out = p;
@@ -205,7 +120,7 @@ void ec_trip_planner_free(ec_trip_planner *p)
     if (!p) return;
     ec_query_free(p->q);
     if (p->fw)
-        for (size_t i = 0; i < n_points(p); i++) ec_space_free(&p->fw[i]), ec_space_free(&p->bw[i]);
+        for (size_t i = 0; i < route__n_points(p); i++) ec_space_free(&p->fw[i]), ec_space_free(&p->bw[i]);
     ec_free(p->fw);
     ec_free(p->bw);
     ec_free(p->up_s);
@@ -238,7 +153,7 @@ size_t ec_trip_planner_sites(const ec_trip_planner *p, size_t *skipped)
 /* Elevation of a point: along its snapped road piece. */
 static double point_elev(const ec_trip_planner *p, int i)
 {
-    const ec_snap_t *s = point_snap(p, i);
+    const ec_snap_t *s = route__point_snap(p, i);
     double a = ec_graph_elev_m(p->g, s->tail), b = ec_graph_elev_m(p->g, s->head);
     return a + s->frac * (b - a);
 }
@@ -294,9 +209,9 @@ static void set_leg_sums(ec_trip_planner *p, leg *l, int found, const ec_route_s
     l->energy_wh = l->peak_wh = ec_energy_route_wh(p->r->vehicle, &p->r->cond, s->len_m, s->dur_s, s->len_v2);
 }
 
-static const leg *get_leg(ec_trip_planner *p, int a, int b)
+const leg *route__get_leg(ec_trip_planner *p, int a, int b)
 {
-    leg *l = &p->legs[(size_t)a * n_points(p) + (size_t)b];
+    leg *l = &p->legs[(size_t)a * route__n_points(p) + (size_t)b];
     if (l->state) return l;
     if (p->fw) {
         ec_route_sums_t s;
@@ -304,7 +219,7 @@ static const leg *get_leg(ec_trip_planner *p, int a, int b)
         return l;
     }
     ec_path_t path;
-    set_leg(p, l, ec_query_route(p->q, point_snap(p, a), point_snap(p, b), &path), &path, a, b);
+    set_leg(p, l, ec_query_route(p->q, route__point_snap(p, a), route__point_snap(p, b), &path), &path, a, b);
     return l;
 }
 
@@ -312,7 +227,7 @@ static const leg *get_leg(ec_trip_planner *p, int a, int b)
  * point, each batch with one search kept at its shared end. */
 static ec_err od_legs(ec_trip_planner *p)
 {
-    size_t np = n_points(p);
+    size_t np = route__n_points(p);
     if (p->fw) {
         /* The origin's space as a source and the destination's as a target;
          * the legs are met from them when first needed. */
@@ -323,8 +238,8 @@ static ec_err od_legs(ec_trip_planner *p)
             (rc = ec_query_space(p->q, p->up_s, p->down_s, &p->od[1], 1, &p->bw[1])))
             return rc;
         for (size_t i = 0; i < np; i++) {
-            if (i != 1) get_leg(p, (int)i, 1);
-            if (i >= 2) get_leg(p, 0, (int)i);
+            if (i != 1) route__get_leg(p, (int)i, 1);
+            if (i >= 2) route__get_leg(p, 0, (int)i);
         }
         return EC_OK;
     }
@@ -332,11 +247,11 @@ static ec_err od_legs(ec_trip_planner *p)
     ec_query_fix(p->q, &p->od[1], 1);
     for (size_t i = 0; i < np; i++) {
         if (i == 1) continue;
-        set_leg(p, &p->legs[i * np + 1], ec_query_route_fixed(p->q, point_snap(p, (int)i), &path), &path, (int)i, 1);
+        set_leg(p, &p->legs[i * np + 1], ec_query_route_fixed(p->q, route__point_snap(p, (int)i), &path), &path, (int)i, 1);
     }
     ec_query_fix(p->q, &p->od[0], 0);
     for (size_t j = 2; j < np; j++)
-        set_leg(p, &p->legs[j], ec_query_route_fixed(p->q, point_snap(p, (int)j), &path), &path, 0, (int)j);
+        set_leg(p, &p->legs[j], ec_query_route_fixed(p->q, route__point_snap(p, (int)j), &path), &path, 0, (int)j);
     return EC_OK;
 }
 
@@ -344,7 +259,7 @@ static ec_err od_legs(ec_trip_planner *p)
  * conditions change, else only those to and from the origin and destination. */
 static void reset_legs(ec_trip_planner *p, const ec_trip_request_t *r)
 {
-    size_t np = n_points(p);
+    size_t np = route__n_points(p);
     if (strcmp(p->cached_vehicle, r->vehicle->name) || p->cached_payload != r->cond.payload_kg ||
         p->cached_temp != r->cond.temp_c) {
         memset(p->legs, 0, np * np * sizeof *p->legs);
@@ -378,13 +293,13 @@ static int cmp_energy(const void *a, const void *b)
 
 static ec_err build_near(ec_trip_planner *p, int i)
 {
-    size_t np = n_points(p);
+    size_t np = route__n_points(p);
     by_energy *tmp = ec_malloc(np * sizeof *tmp);
     if (!tmp) return EC_ENOMEM;
     int n = 0;
     for (size_t j = 2; j < np; j++) {
         if ((int)j == i) continue;
-        const leg *lg = get_leg(p, i, (int)j);
+        const leg *lg = route__get_leg(p, i, (int)j);
         if (lg->state == 1) tmp[n++] = (by_energy){lg->energy_wh, (int)j};
     }
     qsort(tmp, (size_t)n, sizeof *tmp, cmp_energy);
@@ -477,7 +392,7 @@ static double reduced(const ec_trip_planner *p, const leg *lg, int i, int j)
  * usable sites: Dijkstra on the complete graph of points. */
 static void energy_bounds(ec_trip_planner *p)
 {
-    size_t np = n_points(p);
+    size_t np = route__n_points(p);
     /* Leg energies by head, so that relaxing into a point reads one row.
      * With grades a leg downhill may give energy back; but per road piece
      * the battery draws at least the work of lifting the truck (it brakes
@@ -486,7 +401,7 @@ static void energy_bounds(ec_trip_planner *p)
     if (!p->e_into_ok) {
         for (size_t u = 2; u < np; u++)
             for (size_t i = 2; i < np; i++)
-                p->e_into[u * np + i] = i == u ? INFINITY : reduced(p, get_leg(p, (int)i, (int)u), (int)i, (int)u);
+                p->e_into[u * np + i] = i == u ? INFINITY : reduced(p, route__get_leg(p, (int)i, (int)u), (int)i, (int)u);
         p->e_into_ok = 1;
     }
     for (size_t u = 2; u < np; u++) p->e_into[u * np] = reduced(p, &p->legs[u], 0, (int)u);
@@ -517,19 +432,8 @@ static void energy_bounds(ec_trip_planner *p)
 
 /* ---- driver rules --------------------------------------------------------------------- */
 
-/* The driving clocks: driving since the last break (`since`), driving since
- * the last daily rest (`day`), time since the duty period began (`duty`:
- * after the last daily rest, or at departure). EU: a 45 min break after 4.5 h
- * of driving, which may be split into 15 min and then 30 min; 9 h of driving
- * a day; an 11 h rest that must end within 24 h of the last, so it starts at
- * most 13 h into the duty period. US (hours of service): a 30 min break after
- * 8 h of driving, 11 h of driving, nothing after the 14th hour on duty, a 10 h
- * rest. */
-typedef struct {
-    double break_after_s, break_s, split_first_s, split_second_s, day_limit_s, rest_s, window_s;
-} rules_t;
 
-static rules_t rules_of(ec_rules r)
+rules_t route__rules_of(ec_rules r)
 {
     rules_t x = {INFINITY, 0, 0, 0, INFINITY, 0, INFINITY};
     if (r == EC_RULES_EU) x = (rules_t){4.5 * 3600, 45 * 60, 15 * 60, 30 * 60, 9 * 3600, 11 * 3600, 13 * 3600};
@@ -544,21 +448,32 @@ static double break_due_s(const rules_t *ru, const label *l)
     return l->part ? ru->split_second_s : ru->break_s;
 }
 
+
 /* Drives `drive` seconds from l's clocks, taking breaks and daily rests on the
- * road when they fall due. Returns the extra time spent resting. */
-static double drive_with_rules(const rules_t *ru, double drive, label *l)
+ * road when they fall due; each is written into log when one is given.
+ * Returns the extra time spent resting. */
+double route__drive_with_rules(const rules_t *ru, double drive, label *l, road_log *log)
 {
     double extra = 0, rem = drive;
     for (int guard = 0; rem > EPS && guard < 10000; guard++) {
+        ec_pause_kind kind = EC_PAUSE_NONE;
+        double len = 0;
         if (l->day >= ru->day_limit_s - EPS || l->duty >= ru->window_s - EPS) {
-            extra += ru->rest_s, l->rest_s += ru->rest_s, l->road_rests++;
+            kind = EC_PAUSE_REST, len = ru->rest_s;
+            l->rest_s += len, l->road_rests++;
             l->day = l->since = l->duty = 0, l->part = 0;
-            continue;
-        }
-        if (l->since >= ru->break_after_s - EPS) {
-            double b = break_due_s(ru, l);
-            extra += b, l->break_s += b, l->duty += b, l->road_breaks++;
+        } else if (l->since >= ru->break_after_s - EPS) {
+            kind = l->part ? EC_PAUSE_BREAK_PART : EC_PAUSE_BREAK, len = break_due_s(ru, l);
+            l->break_s += len, l->duty += len, l->road_breaks++;
             l->since = 0, l->part = 0;
+        }
+        if (kind != EC_PAUSE_NONE) {
+            if (log && log->n < EC_TRIP_MAX_PAUSES)
+                log->e[log->n].kind = kind, log->e[log->n].drive_s = drive - rem,
+                log->e[log->n].start_s = drive - rem + extra, log->e[log->n].len_s = len, log->n++;
+            else if (log)
+                log->overflow = 1;
+            extra += len;
             continue;
         }
         double chunk = fmin(fmin(rem, ru->break_after_s - l->since), fmin(ru->day_limit_s - l->day, ru->window_s - l->duty));
@@ -568,6 +483,17 @@ static double drive_with_rules(const rules_t *ru, double drive, label *l)
         l->duty += chunk;
     }
     return extra;
+}
+
+/* The driving clocks after a stop of stop_s seconds in which the rest, the
+ * break or the first part of a split break was taken (pause: the part of the
+ * stop that was neither waiting, charging nor plugging in). */
+void route__take_stop(label *n, double stop_s, int rest, int brk, int split, double pause)
+{
+    n->duty += stop_s;
+    if (rest) n->day = n->since = n->duty = 0, n->part = 0, n->rest_s += pause;
+    else if (brk) n->since = 0, n->part = 0, n->break_s += pause;
+    else if (split == 1) n->part = 1, n->break_s += pause;
 }
 
 /* ---- the search --------------------------------------------------------------------------- */
@@ -649,9 +575,9 @@ static double bound(const ec_trip_planner *p, const label *l)
     if (l->point == 1) return 0;
     if (!isfinite(p->lb_e[l->point])) return INFINITY;
     const ec_trip_request_t *r = p->r;
-    const leg *to_d = &p->legs[(size_t)l->point * n_points(p) + 1];
+    const leg *to_d = &p->legs[(size_t)l->point * route__n_points(p) + 1];
     double drive = to_d->dur_s;
-    rules_t ru = rules_of(r->rules);
+    rules_t ru = route__rules_of(r->rules);
     double nb = resets_needed(l->since, drive, ru.break_after_s);
     double nr = fmax(resets_needed(l->day, drive, ru.day_limit_s), resets_needed(l->duty, drive, ru.window_s));
     /* Every break is whole or both parts of a split one, but the first may
@@ -759,7 +685,7 @@ static int departures(ec_trip_planner *p, const label *l, departure *out, int al
     if (!isfinite(wait)) return 0;
     const ec_charge_table_t *tab = &p->tabs[c->tab].t;
     const ec_connector_group_t *gr = &p->sites->groups[c->group];
-    rules_t ru = rules_of(r->rules);
+    rules_t ru = route__rules_of(r->rules);
     int ruled = r->rules != EC_RULES_NONE, time_obj = r->objective == EC_OBJ_TIME;
     double top = v->soc_max, lv[20];
     int n_lv = 0;
@@ -767,7 +693,7 @@ static int departures(ec_trip_planner *p, const label *l, departure *out, int al
     for (int k = 1; k <= 10; k++)
         if (k / 10.0 < top - EPS) lv[n_lv++] = k / 10.0;
     lv[n_lv++] = top;
-    const leg *d = &p->legs[(size_t)l->point * n_points(p) + 1];
+    const leg *d = &p->legs[(size_t)l->point * route__n_points(p) + 1];
     if (d->state == 1)
         lv[n_lv++] = ceil((d->energy_wh / v->battery_wh + fmax(r->soc_min, r->soc_min_arrival)) * 1000.0) / 1000.0;
     double brk_need = break_due_s(&ru, l), rest_soc = -1;
@@ -846,7 +772,7 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
 {
     const ec_trip_request_t *r = p->r;
     const label *l = &p->labels[li];
-    const leg *lg = get_leg(p, l->point, j);
+    const leg *lg = route__get_leg(p, l->point, j);
     if (lg->state != 1) return 0;
     /* Never below the minimum on the way, nor at the end below the arrival
      * minimum; braking downhill cannot fill the battery beyond full. */
@@ -854,7 +780,7 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
     if (d->soc - lg->peak_wh / cap < r->soc_min - EPS) return 0;
     double soc = fmin(1.0, d->soc - lg->energy_wh / cap);
     if (soc < (j == 1 ? fmax(r->soc_min, r->soc_min_arrival) : r->soc_min) - EPS) return 0;
-    rules_t ru = rules_of(r->rules);
+    rules_t ru = route__rules_of(r->rules);
     label n = *l;
     n.point = j;
     n.parent = li;
@@ -874,12 +800,9 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
     /* What the stop held beyond charging and its overhead was the pause. */
     double pause = fmax(0, d->stop_s - d->wait_s - d->charge_s - (d->charge_s > 0 ? r->stop_overhead_s : 0));
     n.split = d->split;
-    n.duty += d->stop_s;
-    if (d->rest) n.day = n.since = n.duty = 0, n.part = 0, n.rest_s += pause;
-    else if (d->brk) n.since = 0, n.part = 0, n.break_s += pause;
-    else if (d->split == 1) n.part = 1, n.break_s += pause;
+    route__take_stop(&n, d->stop_s, d->rest, d->brk, d->split, pause);
     double extra = 0;
-    if (r->rules != EC_RULES_NONE) extra = drive_with_rules(&ru, lg->dur_s, &n);
+    if (r->rules != EC_RULES_NONE) extra = route__drive_with_rules(&ru, lg->dur_s, &n, NULL);
     n.t = l->t + d->stop_s + lg->dur_s + extra;
     n.soc = soc;
     n.cost = l->cost + d->cost;
@@ -891,7 +814,7 @@ static int apply_leg(ec_trip_planner *p, int li, const departure *d, int j, labe
 }
 
 /* The label of the truck at the origin before it leaves. */
-static label start_label(const ec_trip_request_t *r)
+label route__start_label(const ec_trip_request_t *r)
 {
     label start;
     memset(&start, 0, sizeof start);
@@ -935,99 +858,7 @@ static ec_err prepare(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_
     p->best_dest_key = INFINITY;
     p->n_labels = 0;
     p->heap_n = 0;
-    for (size_t i = 0; i < n_points(p); i++) p->at_head[i] = -1;
-    return EC_OK;
-}
-
-static void explain_infeasible(ec_trip_planner *p, ec_trip_plan_t *plan)
-{
-    const ec_trip_request_t *r = p->r;
-    const leg *direct = get_leg(p, 0, 1);
-    if (direct->state != 1) {
-        snprintf(plan->reason, sizeof plan->reason, "the destination cannot be reached by road from the origin for vehicle class %s",
-                 p->g->vehicle.name);
-        return;
-    }
-    /* From the reached point nearest the destination: how far short is the battery? */
-    int best = -1;
-    double best_d = INFINITY;
-    for (size_t i = 0; i < p->n_labels; i++) {
-        const leg *lg = get_leg(p, p->labels[i].point, 1);
-        if (lg->state == 1 && lg->dist_m < best_d) best_d = lg->dist_m, best = (int)i;
-    }
-    /* No label kept at all: the start itself cannot reach the destination. */
-    label start = start_label(r);
-    const label *l = best >= 0 ? &p->labels[best] : &start;
-    const leg *lg = get_leg(p, l->point, 1);
-    double avail = l->point >= 2 && p->choice[l->point].usable ? r->vehicle->soc_max : l->soc;
-    double need = lg->energy_wh / r->vehicle->battery_wh + fmax(r->soc_min, r->soc_min_arrival);
-    double short_wh = (need - avail) * r->vehicle->battery_wh;
-    double km_short = short_wh / (lg->energy_wh / lg->dist_m) / 1000.0;
-    if (short_wh > 0)
-        snprintf(plan->reason, sizeof plan->reason,
-                 "no charging plan reaches the destination: from %s the last %.0f km need %.0f kWh, but at most %.0f kWh "
-                 "can be used there: %.0f km short",
-                 point_name(p, l->point), lg->dist_m / 1000, lg->energy_wh / 1000,
-                 (avail - fmax(r->soc_min, r->soc_min_arrival)) * r->vehicle->battery_wh / 1000, km_short);
-    else
-        snprintf(plan->reason, sizeof plan->reason, "no charging plan reaches the destination within the limits asked for");
-}
-
-static ec_err fill_plan(ec_trip_planner *p, int li, ec_trip_plan_t *plan)
-{
-    const ec_trip_request_t *r = p->r;
-    const label *end = &p->labels[li];
-    int chain[EC_TRIP_MAX_STOPS + 2], n = 0;
-    for (int k = li; k >= 0; k = p->labels[k].parent) {
-        if (n == EC_TRIP_MAX_STOPS + 2)
-            return ec_fail(EC_ELIMIT, "the best plan has more than %d charging stops", EC_TRIP_MAX_STOPS);
-        chain[n++] = k;
-    }
-    plan->feasible = 1;
-    plan->departure_s = r->depart_s;
-    plan->arrival_s = r->depart_s + (int64_t)llround(end->t);
-    plan->duration_s = end->t;
-    plan->distance_m = end->dist_m;
-    plan->drive_s = end->drive_s;
-    plan->break_s = end->break_s;
-    plan->rest_s = end->rest_s;
-    plan->wait_s = end->waited_s;
-    plan->road_breaks = end->road_breaks;
-    plan->road_rests = end->road_rests;
-    plan->energy_kwh = end->energy_wh / 1000.0;
-    plan->soc_arrival = end->soc;
-    memcpy(plan->currency, p->sites->currency, 4);
-    plan->n_points = 0;
-    for (int i = n - 1; i >= 0; i--) plan->points[plan->n_points++] = p->labels[chain[i]].point;
-    /* A stop is every site on the chain; its departure data sits in the next label. */
-    double cost = 0;
-    for (int i = n - 2; i >= 1; i--) {
-        const label *at = &p->labels[chain[i]], *after = &p->labels[chain[i - 1]];
-        ec_trip_stop_t *s = &plan->stops[plan->n_stops++];
-        memset(s, 0, sizeof *s);
-        const site *st = &p->s[at->point - 2];
-        snprintf(s->site_id, sizeof s->site_id, "%s", st->id);
-        snprintf(s->name, sizeof s->name, "%s", st->name);
-        s->plug = after->plug >= 0 ? (ec_plug)after->plug : EC_PLUG_COUNT;
-        s->power_w = after->charge_s > 0 ? p->choice[at->point].power_w : 0;
-        s->arrival_s = r->depart_s + (int64_t)llround(at->t);
-        s->departure_s = s->arrival_s + (int64_t)llround(after->stop_s);
-        s->soc_in = at->soc;
-        s->soc_out = after->dep_soc;
-        s->energy_kwh = after->grid_wh / 1000.0;
-        s->charge_s = after->charge_s;
-        s->brk = after->brk;
-        s->rest = after->rest;
-        s->wait_s = after->wait_s;
-        s->break_part = after->split;
-        s->reserved = after->reserved;
-        s->overhead_s = after->charge_s > 0 ? r->stop_overhead_s : 0;
-        plan->overhead_s += s->overhead_s;
-        s->cost = (int64_t)llround(after->stop_cost);
-        plan->charge_s += after->charge_s;
-        cost += after->stop_cost;
-    }
-    plan->cost = (int64_t)llround(cost);
+    for (size_t i = 0; i < route__n_points(p); i++) p->at_head[i] = -1;
     return EC_OK;
 }
 
@@ -1037,9 +868,9 @@ ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t 
     memset(plan, 0, sizeof *plan);
     ec_err rc = prepare(p, r, from, to);
     if (rc) return rc;
-    label start = start_label(r);
+    label start = route__start_label(r);
     if ((rc = add_label(p, &start))) return rc;
-    size_t np = n_points(p);
+    size_t np = route__n_points(p);
     double cap = r->vehicle->battery_wh;
     int time_obj = r->objective == EC_OBJ_TIME;
     departure deps[MAX_DEPARTURES];
@@ -1079,11 +910,11 @@ ec_err ec_trip_plan(ec_trip_planner *p, const ec_trip_request_t *r, ec_latlon_t 
         }
     }
     plan->labels = p->n_labels;
-    if (found >= 0) return fill_plan(p, found, plan);
+    if (found >= 0) return route__fill_plan(p, found, plan);
     plan->feasible = 0;
     plan->departure_s = r->depart_s;
     memcpy(plan->currency, p->sites->currency, 4);
-    explain_infeasible(p, plan);
+    route__explain_infeasible(p, plan);
     return EC_OK;
 }
 
@@ -1114,7 +945,7 @@ static ec_err ref_dfs(ec_trip_planner *p, int li, ref_ctx *c)
     departure deps[MAX_DEPARTURES];
     int nd = departures(p, &cur, deps, 1);
     for (int d = 0; d < nd; d++)
-        for (size_t j = 1; j < n_points(p); j++) {
+        for (size_t j = 1; j < route__n_points(p); j++) {
             if (j >= 2 && (c->used[j] || !p->choice[j].usable)) continue;
             label next;
             if (!apply_leg(p, li, &deps[d], (int)j, &next)) continue;
@@ -1140,9 +971,9 @@ ec_err ec_trip_plan_reference(ec_trip_planner *p, const ec_trip_request_t *r, ec
 {
     ec_err rc = prepare(p, r, from, to);
     if (rc) return rc;
-    ref_ctx c = {INFINITY, 0, ec_calloc(n_points(p), 1), r->max_labels ? (long)r->max_labels : 20000000};
+    ref_ctx c = {INFINITY, 0, ec_calloc(route__n_points(p), 1), r->max_labels ? (long)r->max_labels : 20000000};
     if (!c.used) return EC_ENOMEM;
-    label start = start_label(r);
+    label start = route__start_label(r);
     if (p->cap_labels == 0) {
         void *a = NULL;
         if (ec_grow(&a, &p->cap_labels, 64, sizeof *p->labels)) {
@@ -1158,24 +989,4 @@ ec_err ec_trip_plan_reference(ec_trip_planner *p, const ec_trip_request_t *r, ec
     *best_key = c.best;
     *feasible = c.found;
     return rc;
-}
-
-ec_err ec_trip_geojson(ec_trip_planner *p, const ec_trip_plan_t *plan, ec_jw *w)
-{
-    ec_jw_obj_begin(w);
-    ec_jw_key(w, "type");
-    ec_jw_str(w, "LineString");
-    ec_jw_key(w, "coordinates");
-    ec_jw_arr_begin(w);
-    for (int i = 0; i + 1 < plan->n_points; i++) {
-        ec_path_t path;
-        const ec_snap_t *a = point_snap(p, plan->points[i]), *b = point_snap(p, plan->points[i + 1]);
-        ec_err rc = ec_query_route(p->q, a, b, &path);
-        if (rc) return rc;
-        /* Each leg's end is the next leg's start: write it once, at the last leg. */
-        ec_path_positions(p->g, a, b, &path, i + 2 == plan->n_points, w);
-    }
-    ec_jw_arr_end(w);
-    ec_jw_obj_end(w);
-    return EC_OK;
 }

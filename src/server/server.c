@@ -185,9 +185,10 @@ ec_err ec_serve(const ec_serve_opts_t *o)
            o->tls.cert_path ? "wss" : "ws", o->host, port);
     printf("  open  http://%s:%d/api/v1/sites.geojson   (the register on a map: a browser, or QGIS > Add Vector Layer)\n"
            "        http://%s:%d/api/v1/sites?limit=5   http://%s:%d/healthz   http://%s:%d/metrics\n"
-           "  keys  ecorridor keys create --db %s --role admin --org hub   (then: Authorization: Bearer <key>)\n"
+           "  keys  %s keys create --db %s --role admin --org hub   (then: Authorization: Bearer <key>)\n"
            "  stop  Ctrl-C\n",
-           o->host, port, o->host, port, o->host, port, o->host, port, o->db_path);
+           o->host, port, o->host, port, o->host, port, o->host, port, o->program ? o->program : "ecorridor",
+           o->db_path);
     fflush(stdout);
     uv_run(&loop, UV_RUN_DEFAULT);
     ec_http_free(api->http);

@@ -1,88 +1,13 @@
-/* charging.c - sessions of a site replayed on a simulated clock through the
- * engine's allocation algorithms. */
+/* charging.c - what a replay reads besides a sessions CSV: the ACN event
+ * queue, gzip files, and the series of prices and of the others' load. */
 #include "ecorridor/ec_csv.h"
 #include "ecorridor/ec_json.h"
 #include "ecorridor/ec_sim.h"
-#include "ecorridor/ec_share.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-
-static ec_err num(const ec_csv *r, int col, const char *what, double lo, double hi, double *out)
-{
-    const char *s = r->fields[col];
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return ec_fail(EC_EPARSE, "%s:%ld: %s \"%.40s\" is not a number from %g to %g", r->name, r->line, what, s, lo, hi);
-    *out = v;
-    return EC_OK;
-}
-
-ec_err ec_charge_sessions_csv(const char *name, const char *text, size_t len, int64_t period_s, ec_vec *out)
-{
-    static const char *const cols[] = {"session_id", "station_id", "arrival_period", "departure_period",
-                                       "estimated_departure_period", "requested_energy_kWh", "battery_max_power_kW"};
-    static const char *const v2g_cols[] = {"v2g", "arrival_kWh", "departure_need_kWh", "battery_max_discharge_kW"};
-    int at[7], vat[4];
-    ec_csv r;
-    ec_csv_init(&r, name, text, len, ',');
-    ec_err rc = ec_csv_next(&r);
-    if (rc == EC_EOF) rc = ec_fail(EC_EPARSE, "%s: empty: a header line is needed", name);
-    for (int i = 0; !rc && i < 7; i++)
-        if ((at[i] = ec_csv_find(&r, cols[i])) < 0)
-            rc = ec_fail(EC_EPARSE, "%s:1: no column %s (the columns are %s, %s, %s, %s, %s, %s, %s)", name, cols[i],
-                         cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6]);
-    for (int i = 0; !rc && i < 4; i++) vat[i] = ec_csv_find(&r, v2g_cols[i]);
-    if (!rc && vat[0] >= 0 && (vat[1] < 0 || vat[2] < 0))
-        rc = ec_fail(EC_EPARSE, "%s:1: a v2g column needs arrival_kWh and departure_need_kWh too", name);
-    while (!rc && (rc = ec_csv_next(&r)) == EC_OK) {
-        if (out->len >= EC_SIM_MAX_SESSIONS) {
-            rc = ec_fail(EC_ELIMIT, "%s:%ld: more than %d sessions", name, r.line, EC_SIM_MAX_SESSIONS);
-            break;
-        }
-        for (int i = 0; i < 7; i++)
-            if ((size_t)at[i] >= r.nfields) rc = ec_fail(EC_EPARSE, "%s:%ld: no %s field", name, r.line, cols[i]);
-        ec_charge_session_t s;
-        memset(&s, 0, sizeof s);
-        double a = 0, d = 0, e = 0, kwh = 0, kw = 0;
-        if (rc || (rc = num(&r, at[2], "arrival_period", 0, 1e9, &a)) || (rc = num(&r, at[3], "departure_period", 0, 1e9, &d)) ||
-            (rc = num(&r, at[4], "estimated_departure_period", 0, 1e9, &e)) ||
-            (rc = num(&r, at[5], "requested_energy_kWh", 0, 1e5, &kwh)) ||
-            (rc = num(&r, at[6], "battery_max_power_kW", 0, 1e5, &kw)))
-            break;
-        if (d < a) {
-            rc = ec_fail(EC_EPARSE, "%s:%ld: departure_period %g is before arrival_period %g", name, r.line, d, a);
-            break;
-        }
-        snprintf(s.id, sizeof s.id, "%s", r.fields[at[0]]);
-        snprintf(s.station, sizeof s.station, "%s", r.fields[at[1]]);
-        s.arrival_s = (int64_t)a * period_s;
-        s.departure_s = (int64_t)d * period_s;
-        s.est_departure_s = (int64_t)(e < a ? a : e) * period_s;
-        s.requested_wh = kwh * 1000;
-        s.max_w = kw * 1000;
-        double v2g = 0, arr = 0, need = 0, dkw = kw;
-        for (int i = 0; i < 4; i++)
-            if (vat[i] >= 0 && (size_t)vat[i] >= r.nfields) rc = ec_fail(EC_EPARSE, "%s:%ld: no %s field", name, r.line, v2g_cols[i]);
-        if (!rc && vat[0] >= 0 && *r.fields[vat[0]] && (rc = num(&r, vat[0], "v2g", 0, 1, &v2g))) break;
-        if (!rc && v2g > 0) {
-            if ((rc = num(&r, vat[1], "arrival_kWh", 0, 1e5, &arr)) || (rc = num(&r, vat[2], "departure_need_kWh", 0, 1e5, &need)) ||
-                (vat[3] >= 0 && *r.fields[vat[3]] && (rc = num(&r, vat[3], "battery_max_discharge_kW", 0, 1e5, &dkw))))
-                break;
-            if (v2g != 1) rc = ec_fail(EC_EPARSE, "%s:%ld: v2g is 0 or 1", name, r.line);
-            else if (need > arr + kwh)
-                rc = ec_fail(EC_EPARSE, "%s:%ld: departure_need_kWh %g is more than arrival_kWh + requested_energy_kWh", name, r.line, need);
-            s.arrival_wh = arr * 1000, s.need_wh = need * 1000, s.max_discharge_w = dkw * 1000;
-        }
-        if (rc || (rc = ec_vec_push(out, &s))) break;
-    }
-    if (rc == EC_EOF) rc = EC_OK;
-    ec_csv_free(&r);
-    return rc;
-}
 
 /* The whole of a gzip file (at most EC_SIM_MAX_FILE bytes unpacked). */
 static ec_err gunzip(const char *path, ec_buf *out)
@@ -139,7 +64,9 @@ static ec_err acn_events(const char *path, const ec_json *root, int64_t period_s
         s.departure_s = (int64_t)d * period_s;
         s.est_departure_s = (int64_t)(e < a ? d : e) * period_s;
         s.requested_wh = kwh * 1000;
-        s.max_w = kw * 1000;
+        /* The ACN input's EVSEs give at most 32 A at 208 V: the published
+         * figures are of sessions held to that, whatever the vehicle takes. */
+        s.max_w = (kw < EC_SIM_ACN_EVSE_KW ? kw : EC_SIM_ACN_EVSE_KW) * 1000;
         ec_err rc = ec_vec_push(out, &s);
         if (rc) return rc;
     }
@@ -169,15 +96,16 @@ ec_err ec_charge_sessions_acn(const char *name, const char *text, size_t len, in
     return rc;
 }
 
-ec_err ec_charge_sessions_load(const char *path, int csv, int64_t period_s, ec_vec *out)
+ec_err ec_charge_sessions_load(const char *path, int csv, int64_t period_s, int64_t *start_s, ec_vec *out)
 {
     ec_buf b;
     ec_buf_init(&b, EC_SIM_MAX_FILE);
     ec_err rc = gunzip(path, &b); /* zlib reads plain files as they are, too */
     if (!rc && csv) {
-        rc = ec_charge_sessions_csv(path, b.data ? b.data : "", b.len, period_s, out);
+        rc = ec_charge_sessions_csv_at(path, b.data ? b.data : "", b.len, period_s, start_s, out);
     } else if (!rc) {
         rc = ec_charge_sessions_acn(path, b.data ? b.data : "", b.len, period_s, out);
+        if (*start_s == EC_SIM_NO_START) *start_s = 0;
     }
     ec_buf_free(&b);
     return rc;
@@ -207,7 +135,7 @@ ec_err ec_series_csv(const char *name, const char *text, size_t len, const char 
             break;
         }
         double h = 0, x = 0;
-        if ((rc = num(&r, ch, "start_h", 0, 1e6, &h)) || (rc = num(&r, cp, column, lo, hi, &x))) break;
+        if ((rc = ec_csv_number(&r, ch, "start_h", 0, 1e6, &h)) || (rc = ec_csv_number(&r, cp, column, lo, hi, &x))) break;
         int64_t at_s = (int64_t)llround(h * 3600);
         if (v.len == 0 && at_s != 0) {
             rc = ec_fail(EC_EPARSE, "%s:%ld: the first start_h is 0 (the start of the replay), not %g", name, r.line, h);
@@ -246,138 +174,4 @@ ec_err ec_series_load(const char *path, const char *column, double lo, double hi
 double ec_series_value(const ec_series_t *s, int64_t t_s, double dflt)
 {
     return ec_series_at(s, 0, t_s, dflt);
-}
-
-static int by_arrival(const void *a, const void *b)
-{
-    const ec_charge_session_t *x = a, *y = b;
-    return x->arrival_s < y->arrival_s ? -1 : x->arrival_s > y->arrival_s;
-}
-
-#define HORIZON_MAX 2016 /* periods of price the optimising step sees (a week of 5-minute periods) */
-
-double ec_charge_price_at(const ec_charge_sim_opts_t *o, int64_t t_s)
-{
-    return ec_series_value(o->prices, t_s, o->price_per_kwh);
-}
-
-ec_err ec_charge_simulate(const ec_vec *sessions, const ec_charge_sim_opts_t *o, ec_charge_sim_result_t *r)
-{
-    memset(r, 0, sizeof *r);
-    if (o->period_s <= 0) return ec_fail(EC_EINVAL, "the control period must be positive");
-    size_t n = sessions->len;
-    ec_charge_session_t *ss = n ? ec_malloc(n * sizeof *ss) : NULL;
-    double *got = n ? ec_malloc(n * sizeof *got) : NULL; /* delivered to each, net of V2G */
-    ec_alloc_session_t *act = n ? ec_malloc(n * sizeof *act) : NULL;
-    size_t *which = n ? ec_malloc(n * sizeof *which) : NULL;
-    double *w = n ? ec_malloc(n * sizeof *w) : NULL;
-    double *head = ec_malloc(HORIZON_MAX * sizeof *head), *price = ec_malloc(HORIZON_MAX * sizeof *price);
-    double *other = ec_malloc(HORIZON_MAX * sizeof *other);
-    unsigned char *gave = n ? ec_calloc(n, 1) : NULL; /* discharged at some point */
-    ec_err rc = EC_OK;
-    if ((n && (!ss || !got || !act || !which || !w || !gave)) || !head || !price || !other) {
-        rc = EC_ENOMEM;
-        goto done;
-    }
-    if (n) memcpy(ss, sessions->data, n * sizeof *ss);
-    if (n > 1) qsort(ss, n, sizeof *ss, by_arrival);
-    int64_t t = n ? ss[0].arrival_s : 0, end = 0;
-    for (size_t i = 0; i < n; i++) {
-        got[i] = 0;
-        r->requested_wh += ss[i].requested_wh;
-        if (ss[i].departure_s > end) end = ss[i].departure_s;
-    }
-    r->sessions = (int64_t)n;
-    ec_battery_t bat = o->battery;
-    int grid = o->prices || o->others || bat.capacity_wh > 0; /* a horizon to look at, else the fast path */
-    double h = (double)o->period_s / 3600.0;
-    size_t first = 0, next = 0; /* sessions before first have left; from next on are yet to come */
-    for (; t < end; t += o->period_s) {
-        while (next < n && ss[next].arrival_s <= t) next++;
-        while (first < next && ss[first].departure_s <= t) first++;
-        size_t k = 0;
-        for (size_t i = first; i < next; i++) {
-            double left = ss[i].requested_wh - got[i];
-            double v2g = ss[i].max_discharge_w > 0 ? ss[i].arrival_wh + got[i] - ss[i].need_wh : 0;
-            if (ss[i].departure_s <= t || (left <= 1e-9 && v2g <= 1e-9)) continue;
-            double max = ss[i].max_w;
-            if (o->evse_max_w > 0 && o->evse_max_w < max) max = o->evse_max_w;
-            double dmax = ss[i].max_discharge_w;
-            if (o->evse_max_w > 0 && o->evse_max_w < dmax) dmax = o->evse_max_w;
-            act[k] = (ec_alloc_session_t){ss[i].arrival_s, ss[i].est_departure_s, left > 0 ? left : 0, max, 0,
-                                          v2g > 0 ? v2g : 0, dmax};
-            which[k++] = i;
-        }
-        double bat_w = 0, price_now = ec_charge_price_at(o, t);
-        if (k) {
-            /* What the battery can give now raises the headroom of this period. */
-            double give = bat.stored_wh / h < bat.max_discharge_w ? bat.stored_wh / h : bat.max_discharge_w;
-            /* The engine's horizon, as the hub's: without series there is nothing to look ahead at. */
-            ec_share_limits_t lim = {o->capacity_w, 0, o->others, NULL, o->prices, 0, bat.capacity_wh > 0 ? give : 0,
-                                     grid ? HORIZON_MAX : 1};
-            ec_alloc_grid_t g;
-            ec_share_horizon(&lim, act, k, t, o->period_s, head, other, price, &g);
-            g.minimise_peak = o->minimise_peak, g.v2g_price = o->v2g_price;
-            double mean = price_now;
-            if (grid) {
-                mean = 0;
-                for (size_t p = 0; p < g.n_periods; p++)
-                    mean += (o->prices ? price[p] : o->price_per_kwh) / (double)g.n_periods;
-            }
-            ec_alloc_solve(o->algo, act, k, &g, w);
-            double sum = 0, out_wh = 0;
-            for (size_t j = 0; j < k; j++) {
-                size_t i = which[j];
-                double e = w[j] * h;
-                if (e > ss[i].requested_wh - got[i]) e = ss[i].requested_wh - got[i];
-                if (e < 0) {
-                    r->exported_wh += -e;
-                    out_wh += -e;
-                    gave[i] = 1;
-                }
-                got[i] += e;
-                sum += e / h;
-            }
-            double others = ec_series_value(o->others, t, 0);
-            if (bat.capacity_wh > 0) {
-                /* Holding the peak: the battery keeps the draw within the highest so far. */
-                double target = o->minimise_peak ? (r->peak_w < o->capacity_w ? r->peak_w : o->capacity_w) : o->capacity_w;
-                bat_w = ec_battery_step(&bat, target - others, sum, price_now, mean, o->period_s);
-                if (bat_w < 0) r->battery_out_wh += -bat_w * h;
-            }
-            double net = sum + bat_w + others;
-            r->steps++;
-            if ((int64_t)k > r->max_active) r->max_active = (int64_t)k;
-            if (net > r->peak_w) r->peak_w = net;
-            if (net - o->capacity_w > r->max_over_w) r->max_over_w = net - o->capacity_w;
-            /* The others pay for theirs; what V2G gives back is credited at the export price. */
-            double export_price = o->export_price > 0 ? o->export_price : price_now;
-            r->cost += ((sum + bat_w) * h + out_wh) / 1000.0 * price_now - out_wh / 1000.0 * export_price;
-        } else if (bat.capacity_wh > 0) {
-            double mean = 0;
-            for (int p = 0; p < 24; p++) mean += ec_charge_price_at(o, t + p * 3600) / 24;
-            bat_w = ec_battery_step(&bat, o->minimise_peak ? r->peak_w : o->capacity_w, 0, price_now, mean, o->period_s);
-            if (bat_w > r->peak_w) r->peak_w = bat_w;
-            r->cost += bat_w * h / 1000.0 * price_now;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        r->delivered_wh += got[i] > 0 ? got[i] : 0;
-        double short_wh = ss[i].requested_wh - got[i];
-        if (short_wh > 0) r->unmet_wh += short_wh;
-        double below = ss[i].need_wh - (ss[i].arrival_wh + got[i]);
-        if (gave[i] && below > r->below_need_wh) r->below_need_wh = below;
-    }
-    r->delivered_pct = r->requested_wh > 0 ? 100.0 * r->delivered_wh / r->requested_wh : 100.0;
-done:
-    ec_free(ss);
-    ec_free(got);
-    ec_free(act);
-    ec_free(which);
-    ec_free(w);
-    ec_free(head);
-    ec_free(price);
-    ec_free(other);
-    ec_free(gave);
-    return rc;
 }

@@ -1,6 +1,8 @@
 /* fuzz_chfile.c - the .ecg graph file reader; a file it accepts must be safe to query. */
 #include "ecorridor/ec_graph.h"
 
+#include <string.h>
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ec_graph *g;
@@ -13,6 +15,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ec_query_many_to_many(q, all, 3, all, 3, m);
         ec_query_free(q);
     }
+    /* Every road name and rest area an accepted file gives must be readable. */
+    size_t total = 0;
+    for (uint32_t a = 0; a < g->n_arcs; a++) {
+        const char *ref, *name;
+        ec_graph_arc_road(g, a, &ref, &name);
+        total += strlen(ref) + strlen(name);
+    }
+    ec_latlon_t at;
+    const char *rname, *kind;
+    if (ec_graph_rest_area(g, ec_graph_point(g, 0), 1e7, &at, &rname, &kind) == 0) total += strlen(rname);
+    (void)total;
     if (!ec_graph_snap_prepare(g)) {
         ec_snap_t s;
         ec_graph_snap(g, ec_graph_point(g, 0), 1000, &s);

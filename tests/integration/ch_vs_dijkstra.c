@@ -2,7 +2,16 @@
  * Dijkstra answers, on a real network, after a save and reopen:
  * node-to-node, point-to-point (snapped), one-to-many and many-to-many.
  *
- * usage: ch_vs_dijkstra osm|corridor PATH PAIRS SEED   (exit 77: data absent)
+ * Given the ecorridor binary, also against an independent truth: the graph is
+ * written out by `ecorridor graph export`, read back here from its CSV files
+ * and searched by this file's own Dijkstra (no code shared with src/graph).
+ * Points exactly on nodes, and points part-way along roads, go through
+ * ec_graph_snap: a point on a node may leave (or be reached) by every arc
+ * there, a point on a two-way road may drive either way. FROM TO SECONDS adds
+ * one route whose time is known.
+ *
+ * usage: ch_vs_dijkstra osm|corridor PATH PAIRS SEED [ECORRIDOR [FROM TO SECONDS]]
+ *        (exit 77: data absent)
  */
 #include "ecorridor/ec_graph.h"
 
@@ -11,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "ref_dijkstra.h"
 
 static uint64_t rng_state;
 static uint32_t rnd(uint32_t n)
@@ -53,6 +64,34 @@ int main(int argc, char **argv)
     ec_query_new(g, EC_ALGO_CH, &ch);
     ec_query_new(g, EC_ALGO_DIJKSTRA, &dj);
     int passed = 0, failed = 0, reachable = 0;
+    if (argc >= 6) {
+        /* Against the exported edges: written by the real binary from the saved file. */
+        char dir[] = "/tmp/ec_chexportXXXXXX", cmd[8192];
+        char tmp2[] = "/tmp/ec_chtest2XXXXXX";
+        if (!mkdtemp(dir) || (fd = mkstemp(tmp2)) < 0) return 1;
+        close(fd);
+        snprintf(cmd, sizeof cmd, "'%s' graph export --graph '%s' --out-dir '%s' >/dev/null", argv[5], tmp2, dir);
+        if (ec_graph_save(g, tmp2) || system(cmd) != 0) {
+            fprintf(stderr, "graph export failed\n");
+            return 1;
+        }
+        unlink(tmp2);
+        ref_graph rg;
+        if (ref_load(&rg, dir, g->metric == EC_METRIC_TIME)) return 1;
+        ref_case kase = {0};
+        if (argc >= 9) {
+            if (sscanf(argv[6], "%lf,%lf", &kase.from.lat, &kase.from.lon) != 2 ||
+                sscanf(argv[7], "%lf,%lf", &kase.to.lat, &kase.to.lon) != 2)
+                return 2;
+            kase.seconds = strtod(argv[8], NULL);
+            kase.given = 1;
+        }
+        int bad = ref_check(&rg, g, ch, dj, 1000, &kase, rnd);
+        bad ? failed++ : passed++;
+        ref_free(&rg);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0) return 1;
+    }
     for (int i = 0; i < pairs; i++) {
         uint32_t s = rnd(g->n_nodes), t = rnd(g->n_nodes);
         ec_path_t a, b;

@@ -130,7 +130,7 @@ def negative_cost():
         raw = j.stdout.split('"cost":')[1].split(",")[0]
         cost = json.loads(j.stdout)["runs"][0]["cost"]
         row = r.stdout.split("\n")[1].split()
-        check(cost < 0 and raw == "%.2f" % cost and raw.startswith("-") and row[4] == raw,
+        check(cost < 0 and raw == "%.2f" % cost and raw.startswith("-") and row[5] == raw,
               "a negative cost prints as %s in the JSON and %s in the table" % (raw, row[4]))
 
 
@@ -151,7 +151,8 @@ def main():
         check(req == {8900.5}, "8,900.5 kWh requested: %s" % req)
         mean = d["mean_energy_delivered_pct"]
         for algo, pub in PUBLISHED.items():
-            check(abs(mean[algo] - pub) <= 1.0, "%s %s: %.2f within 1 point of the published %.1f" % (flag, algo, mean[algo], pub))
+            # Today: FCFS -0.39, RR -0.51, EDF -0.35, LLF -0.39 (docs/charging.md says the same).
+            check(abs(mean[algo] - pub) <= 0.55, "%s %s: %.2f within 0.55 point of the published %.1f" % (flag, algo, mean[algo], pub))
         check(mean["rr"] < mean["fcfs"] < mean["edf"] < mean["llf"], "the published order RR < FCFS < EDF < LLF: %s" % mean)
         for x in d["runs"]:
             if x["algo"] == "uncontrolled":
@@ -169,11 +170,11 @@ def main():
               "at %s kW no online algorithm beats the offline optimum %.3f" % (cap, best))
         check(v["offline"]["peak_kw"] <= cap + 1e-6, "the optimum within the capacity at %s kW" % cap)
     m = results["--acn"]["mean_energy_delivered_pct"]
-    check(m["llf"] <= m["offline"] and m["offline"] - m["llf"] < 0.5, "LLF is close to the offline optimum: %s" % m)
-    # The online optimising scheduler (no knowledge of future arrivals): within 0.2 points of the
+    check(m["llf"] <= m["offline"] and m["offline"] - m["llf"] <= 0.01, "LLF within 0.01 point of the offline optimum: %s" % m)
+    # The online optimising scheduler (no knowledge of future arrivals): within 0.01 point of the
     # offline optimum of the same model, and no worse than the best heuristic.
-    check(m["offline"] - m["opt"] <= 0.2 and m["opt"] >= max(m[a] for a in PUBLISHED) - 1e-9,
-          "opt within 0.2 of the offline optimum and not below the heuristics: %s" % m)
+    check(m["offline"] - m["opt"] <= 0.01 and m["opt"] >= max(m[a] for a in PUBLISHED) - 1e-9,
+          "opt within 0.01 of the offline optimum and not below the heuristics: %s" % m)
     check(results["--acn"]["mean_energy_delivered_pct"] == results["--sessions"]["mean_energy_delivered_pct"],
           "the event queue and the CSV give the same answers")
     # More capacity never delivers less (for the same algorithm).

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`ecorridor charge-schedule` on the bundled truck depot with every truck capped at 6.656 kW (the
-default EVSE limit, written out here): the optimising scheduler never delivers less than a heuristic
+ACN input's EVSE limit, set here with --evse-kw): the optimising scheduler never delivers less than a heuristic
 and stays at the offline optimum. Issue 13's defect: the trucks that stay past their estimated
 departure got nothing from `opt` (17.27 % delivered against 17.70 % for FCFS and the optimum).
 Needs no shared data. Usage: test_charge_capped.py ECORRIDOR SOURCE_DIR"""

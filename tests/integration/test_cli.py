@@ -77,6 +77,112 @@ with open(bad_profile, "w") as f:
     f.write('{"name": "x", "empty_mass_kg": 18000, "max_payload_kg": 1, "battery_kwh": 9999}')
 expect("vehicle show bad file", ["vehicle", "show", bad_profile], 1, err_has=bad_profile + ': "battery_kwh" is 9999')
 
+# --- what a new user meets first ------------------------------------------------------
+# vehicle show labels every figure: the asked temperature once, the -2 C winter
+# reference beside it unless that is the temperature asked for.
+import re
+unlabelled = re.compile(r"^\s+-?[0-9.]+ C\b", re.M)
+out = expect("vehicle show text", ["vehicle", "show", "eactros600"], 0)
+check("vehicle show labels 20 C and the winter figure",
+      re.search(r"^\s+at 20 C\s+103\.\d kWh/100 km, range \d+ km$", out, re.M) is not None
+      and re.search(r"^\s+in winter, at -2 C\s+12\d\.\d kWh/100 km$", out, re.M) is not None
+      and not unlabelled.search(out), out)
+out = expect("vehicle show -2 C", ["vehicle", "show", "eactros600", "--temp-c", "-2"], 0)
+check("vehicle show --temp-c -2: one labelled -2 C line",
+      len(re.findall(r"-2 C", out)) == 1 and re.search(r"^\s+at -2 C\s+12\d\.\d kWh", out, re.M) is not None
+      and not unlabelled.search(out), out)
+
+# Commands that read a database refuse one that is not there, naming it, and
+# leave no empty ./ecorridor.db behind (run in an empty directory).
+empty = t("empty_cwd")
+os.makedirs(empty)
+for args, what in ((["keys", "list"], "keys list"), (["keys", "revoke", "1"], "keys revoke"),
+                   (["keys", "list", "--json"], "keys list --json")):
+    p = subprocess.run([exe, *args], capture_output=True, text=True, cwd=empty)
+    check(what + " without a database", p.returncode == 1 and "ecorridor.db: no such database" in p.stderr
+          and p.stdout == "" and os.listdir(empty) == [], f"{p.returncode} {p.stderr} {os.listdir(empty)}")
+expect("keys list --db missing", ["keys", "list", "--db", t("missing.db")], 1, err_has=t("missing.db") + ": no such database")
+check("keys list --db missing creates nothing", not os.path.exists(t("missing.db")))
+kdb = t("keys.db")
+expect("keys create makes its database", ["keys", "create", "--db", kdb, "--role", "admin", "--org", "hub"], 0)
+out = expect("keys list reads it", ["keys", "list", "--db", kdb], 0, out_has="admin")
+check("keys list shows the one key", len(out.strip().splitlines()) == 2, out)
+
+# Import summaries: one word ("notes") for what the summary counts and the
+# lines list, records named as the file names them (OSM ids, site ids), and
+# --quiet leaves the summary line alone. Destination chargers (fastest
+# connector under 50 kW) are noted and never claimed for trucks, even when
+# the file says hgv=yes or is our (truck) sites file.
+import sqlite3
+def truck_flags(db):
+    con = sqlite3.connect(db)
+    try:
+        return dict(con.execute("SELECT id, truck FROM objects WHERE kind = (SELECT kind FROM objects WHERE id = 'DEST-1' "
+                                "OR id LIKE 'osm-%' LIMIT 1)").fetchall())
+    finally:
+        con.close()
+
+sites_csv = t("mixed_sites.csv")
+with open(sites_csv, "w") as f:
+    f.write("site_id,name,lat,lon,standard,power_kw,count,price_per_kwh,price_per_min,operator\n"
+            "TRUCK-1,Truck hub,50.1,8.6,CCS2,350,2,0,0,Op\n"
+            "DEST-1,Hotel car park,50.2,8.7,TYPE2,22,2,0,0,Op\n"
+            "EDGE-1,Exactly fifty,50.3,8.8,CCS2,50,1,0,0,Op\n")
+idb = t("import.db")
+rc, out, err = run("import", "--db", idb, sites_csv)
+lines = out.splitlines()
+check("csv import: summary counts one note and lists it by site and line",
+      rc == 0 and lines[0] == sites_csv + ": 3 records: 3 added, 0 updated, 0 unchanged; 1 note"
+      and len(lines) == 2 and lines[1].startswith("  site DEST-1 (line 3): destination charger, not for trucks")
+      and "22 kW" in lines[1] and "50 kW" in lines[1], out + err)
+flags = truck_flags(idb)
+check("csv import: truck sites claimed, the 22 kW destination charger not",
+      flags.get("TRUCK-1") == 1 and flags.get("EDGE-1") == 1 and flags.get("DEST-1") == 0, str(flags))
+
+geo = t("osm_like.geojson")
+with open(geo, "w") as f:
+    json.dump({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": "node/42", "geometry": {"type": "Point", "coordinates": [8.6, 49.4]},
+         "properties": {"amenity": "charging_station", "hgv": "yes", "socket:type2": "2", "socket:type2:output": "22 kW"}},
+        {"type": "Feature", "id": "way/311286575", "geometry": {"type": "Point", "coordinates": [8.7, 49.4]},
+         "properties": {"amenity": "charging_station", "car": "yes"}},
+        {"type": "Feature", "id": "node/43", "geometry": {"type": "Point", "coordinates": [8.8, 49.4]},
+         "properties": {"amenity": "charging_station", "hgv": "yes", "socket:mcs": "1", "socket:mcs:output": "1000 kW"}},
+    ]}, f)
+gdb = t("geo.db")
+rc, out, err = run("import", "--db", gdb, geo)
+lines = out.splitlines()
+check("geojson import: notes name OSM ids, none says feature N",
+      rc == 0 and lines[0].endswith("3 records: 3 added, 0 updated, 0 unchanged; 2 notes") and len(lines) == 3
+      and lines[1].startswith("  node/42: destination charger, not for trucks")
+      and lines[2] == "  way/311286575: kept without EVSEs: no connector the register knows"
+      and "feature" not in out, out + err)
+flags = truck_flags(gdb)
+check("geojson import: hgv=yes at 22 kW not claimed for trucks, at 1 MW claimed",
+      flags.get("osm-node-42") == 0 and flags.get("osm-node-43") == 1, str(flags))
+rc, out, err = run("import", "--db", gdb, geo, "--quiet")
+check("import --quiet prints the summary line alone",
+      rc == 0 and out.splitlines() == [geo + ": 3 records: 0 added, 0 updated, 3 unchanged; 2 notes"] and err == "",
+      out + err)
+rc, out, err = run("import", "--db", gdb, geo, "--json")
+j = json.loads(out) if rc == 0 else {}
+check("import --json lists the same notes", [k["where"] for k in j.get("skipped", [])] == ["node/42", "way/311286575"], out)
+
+osm2015 = os.path.join(data, "register/osm_charging_stations_2015.geojson")
+if os.path.exists(osm2015):
+    rc, out, err = run("import", "--db", t("osm2015.db"), osm2015, "--json")
+    j = json.loads(out)
+    notes = j["skipped"]
+    rc, text, err = run("import", "--db", t("osm2015b.db"), osm2015)
+    lines = text.splitlines()
+    count = int(re.search(r"; (\d+) notes?$", lines[0]).group(1))
+    check("OSM 2015: the summary counts the notes it lists, by OSM id",
+          count == len(notes) and count > 20 and len(lines) == 22 and lines[21] == f"  ... and {count - 20} more notes (all with --json)"
+          and all(re.match(r"  (node|way|relation)/\d+: ", x) for x in lines[1:21])
+          and any(n["where"] == "way/311286575" for n in notes), text[:500])
+else:
+    print("SKIP: OSM 2015 import summary (no ../shared/data)")
+
 # --- the demo region end to end -----------------------------------------------------
 g = t("demo.ecg")
 expect("build demo", ["graph", "build", "--corridor", demo, "--out", g], 0, out_has="21 nodes")

@@ -174,6 +174,11 @@ static void test_demo_region(void **state)
         assert_int_equal(ec_graph_snap(g, p2, 5000, &b), EC_OK);
         assert_int_equal(ec_query_route(q2, &a, &b, &p), EC_OK);
         assert_true(fabs(p.distance_m - 0.5 * 64000) < 50.0);
+        /* Straight back along the road: its opposite arc at both ends. */
+        uint32_t e0, e1;
+        ec_path_end_arcs(&a, &b, &p, &e0, &e1);
+        assert_true(e0 == e1 && e0 != UINT32_MAX && g->arcs[e0].to == (a.arc == e0 ? a.head : a.tail));
+        assert_true(ec_graph_point(g, g->arcs[e0].to).lat > 52.0); /* towards Utrecht */
         assert_int_equal(ec_query_route(q2, &b, &a, &p), EC_OK);
         assert_true(fabs(p.distance_m - 0.5 * 64000) < 50.0);
         ec_query_free(q2);
@@ -206,7 +211,7 @@ static void test_file_roundtrip_and_corruption(void **state)
     for (size_t i = 0; i < len; i += 7) {
         img[i] ^= 0x5a;
         ec_err rc = ec_graph_open_mem(img, len, "x.ecg", &h);
-        assert_int_not_equal(rc, EC_OK);
+        if (rc == EC_OK) fail_msg("byte %zu of %zu", i, len);
         img[i] ^= 0x5a;
     }
     /* Truncated anywhere. */
@@ -216,13 +221,202 @@ static void test_file_roundtrip_and_corruption(void **state)
     img[8] = 1;
     assert_int_equal(ec_graph_open_mem(img, len, "old.ecg", &h), EC_EVERSION);
     assert_non_null(strstr(ec_errmsg(), "old.ecg: graph file format version 1"));
-    img[8] = 2;
+    img[8] = 3;
     assert_int_equal(ec_graph_open_mem(img, len, "x.ecg", &h), EC_OK);
     ec_graph_free(h);
     assert_int_equal(ec_graph_open_mem("hello world", 11, "t.txt", &h), EC_ECORRUPT);
     ec_free(img);
     unlink(path);
     ec_graph_free(g);
+}
+
+/* A junction A whose lowest-numbered arc is a one-way road to B, a long way
+ * round to T; the short way leaves A by its other arc, through C. T's
+ * lowest-numbered arc is the one-way road in from B. */
+static ec_graph *junctions(void)
+{
+    ec_netbuild *nb;
+    assert_int_equal(ec_netbuild_new(&nb), EC_OK);
+    const ec_latlon_t at[5] = {{49.0, 8.0}, {49.0, 8.01}, {49.01, 8.0}, {49.01, 8.01}, {49.02, 8.01}};
+    for (uint32_t i = 0; i < 5; i++) {
+        uint32_t idx;
+        assert_int_equal(ec_netbuild_node(nb, i, at[i], NULL, &idx), EC_OK);
+    }
+    enum { A, B, C, T, D };
+    assert_int_equal(ec_netbuild_arc(nb, A, B, 73000, 100000, EC_NO_WAY), EC_OK);
+    assert_int_equal(ec_netbuild_arc(nb, A, C, 111000, 1000, EC_NO_WAY), EC_OK);
+    assert_int_equal(ec_netbuild_arc(nb, B, T, 111000, 1000, EC_NO_WAY), EC_OK);
+    assert_int_equal(ec_netbuild_arc(nb, C, T, 73000, 1000, EC_NO_WAY), EC_OK);
+    assert_int_equal(ec_netbuild_arc(nb, T, D, 111000, 1000, EC_NO_WAY), EC_OK);
+    ec_vehicle_class_t v = truck();
+    ec_graph *g;
+    assert_int_equal(ec_netbuild_finish(nb, EC_METRIC_TIME, EC_SRC_DIMACS, &v, "junctions", &g), EC_OK);
+    assert_int_equal(ec_ch_build(g, NULL), EC_OK);
+    assert_int_equal(ec_graph_snap_prepare(g), EC_OK);
+    return g;
+}
+
+/* A point on a junction leaves by any arc there and is reached by any arc
+ * into it, whichever arc it snapped to; with CH, Dijkstra, a fixed end and
+ * search spaces alike. */
+static void test_points_on_junctions(void **state)
+{
+    (void)state;
+    ec_graph *g = junctions();
+    ec_latlon_t a = {49.0, 8.0}, c = {49.01, 8.0}, t = {49.01, 8.01};
+    ec_snap_t sa, sc, st;
+    assert_int_equal(ec_graph_snap(g, a, 10, &sa), EC_OK);
+    assert_int_equal(ec_graph_snap(g, c, 10, &sc), EC_OK);
+    assert_int_equal(ec_graph_snap(g, t, 10, &st), EC_OK);
+    /* The ties fall on the one-way arcs: what this test is about. */
+    assert_true(sa.tail == 0 && sa.head == 1 && sa.frac == 0.0 && sa.rev_arc == UINT32_MAX);
+    assert_true(st.tail == 1 && st.head == 3 && st.frac == 1.0 && st.rev_arc == UINT32_MAX);
+    for (int algo = 0; algo < 2; algo++) {
+        ec_query *q;
+        assert_int_equal(ec_query_new(g, algo ? EC_ALGO_DIJKSTRA : EC_ALGO_CH, &q), EC_OK);
+        ec_path_t p;
+        assert_int_equal(ec_query_route(q, &sa, &st, &p), EC_OK);
+        assert_int_equal(p.weight, 2000); /* A -> C -> T, not 101 s round by B */
+        assert_true(fabs(p.distance_m - 1840.0) < 1e-6);
+        assert_int_equal(p.first_node, 0);
+        assert_int_equal(p.last_node, 3);
+        uint32_t e0, e1;
+        ec_path_end_arcs(&sa, &st, &p, &e0, &e1); /* no part of a road at either end */
+        assert_true(e0 == UINT32_MAX && e1 == UINT32_MAX);
+        /* The geometry is A, C, T: the points on nodes are not repeated. */
+        ec_buf out;
+        ec_buf_init(&out, 4096);
+        ec_jw w;
+        ec_jw_init(&w, &out);
+        ec_path_geojson(g, &sa, &st, &p, &w);
+        assert_int_equal(ec_jw_finish(&w), EC_OK);
+        assert_string_equal(out.data, "{\"type\":\"LineString\",\"coordinates\":[[8.0000000,49.0000000],[8.0000000,49.0100000],[8.0100000,49.0100000]]}");
+        ec_buf_free(&out);
+        /* Reached by C -> T although T snapped to B -> T (C cannot reach B). */
+        assert_int_equal(ec_query_route(q, &sc, &st, &p), EC_OK);
+        assert_int_equal(p.weight, 1000);
+        /* The same with each end kept. */
+        assert_int_equal(ec_query_fix(q, &sa, 0), EC_OK);
+        assert_int_equal(ec_query_route_fixed(q, &st, &p), EC_OK);
+        assert_int_equal(p.weight, 2000);
+        assert_int_equal(ec_query_fix(q, &st, 1), EC_OK);
+        assert_int_equal(ec_query_route_fixed(q, &sc, &p), EC_OK);
+        assert_int_equal(p.weight, 1000);
+        if (algo == 0) {
+            ec_route_sums_t *up, *down, m;
+            ec_space_t fw, bw;
+            assert_int_equal(ec_graph_ch_sums(g, &up, &down), EC_OK);
+            assert_int_equal(ec_query_space(q, up, down, &sa, 0, &fw), EC_OK);
+            assert_int_equal(ec_query_space(q, up, down, &st, 1, &bw), EC_OK);
+            assert_int_equal(ec_space_meet(g, &fw, &bw, &m), 1);
+            assert_int_equal(m.weight, 2000);
+            assert_true(fabs(m.dur_s - 2.0) < 1e-9);
+            ec_space_free(&fw), ec_space_free(&bw);
+            ec_free(up), ec_free(down);
+        }
+        ec_query_free(q);
+    }
+    /* Part-way along the one-way road A -> B it must still be driven forwards. */
+    ec_latlon_t mid = {49.0, 8.005};
+    ec_snap_t sm;
+    assert_int_equal(ec_graph_snap(g, mid, 10, &sm), EC_OK);
+    assert_true(sm.frac > 0.4 && sm.frac < 0.6);
+    ec_query *q;
+    assert_int_equal(ec_query_new(g, EC_ALGO_CH, &q), EC_OK);
+    ec_path_t p;
+    assert_int_equal(ec_query_route(q, &sm, &st, &p), EC_OK);
+    assert_true(p.weight >= 50000 + 1000 - 1 && p.weight <= 50000 + 1000 + 1);
+    uint32_t e0, e1;
+    /* The rest of A -> B, then B -> T whole: as a path arc, or as the part of
+     * T's arc that ends the route. */
+    ec_path_end_arcs(&sm, &st, &p, &e0, &e1);
+    assert_true(e0 == sm.arc && p.n_arcs + (e1 != UINT32_MAX) == 1);
+    assert_true(e1 == UINT32_MAX || e1 == st.arc);
+    assert_int_equal(ec_query_route(q, &sm, &sa, &p), EC_EUNREACHABLE);
+    ec_query_free(q);
+    ec_graph_free(g);
+}
+
+/* The road of the arc from node a to node b (external ids). */
+static void road_of(const ec_graph *g, int64_t a, int64_t b, const char **ref, const char **name)
+{
+    for (uint32_t v = 0; v < g->n_nodes; v++)
+        for (uint32_t e = g->first_out[v]; e < g->first_out[v + 1]; e++)
+            if (g->ext_id[v] == a && g->ext_id[g->arcs[e].to] == b) {
+                ec_graph_arc_road(g, e, ref, name);
+                return;
+            }
+    fail_msg("no arc %lld -> %lld", (long long)a, (long long)b);
+}
+
+/* Road references, names and rest areas from a small OSM file, kept through
+ * the graph file; corridor segments named by their ref and end points. */
+static void test_roads_and_rest_areas(void **state)
+{
+    (void)state;
+    ec_load_opts_t o = {truck(), EC_METRIC_TIME};
+    ec_graph *built, *g;
+    assert_int_equal(ec_graph_load_osm(EC_FIXTURES "/roads.osm", &o, &built), EC_OK);
+    assert_int_equal(ec_ch_build(built, NULL), EC_OK);
+    char path[] = "/tmp/ec_test_roadsXXXXXX";
+    close(mkstemp(path));
+    assert_int_equal(ec_graph_save(built, path), EC_OK);
+    assert_int_equal(ec_graph_open(path, &g), EC_OK);
+    unlink(path);
+    for (int k = 0; k < 2; k++) {
+        const ec_graph *x = k ? g : built;
+        const char *ref, *name, *kind;
+        road_of(x, 1, 2, &ref, &name);
+        assert_string_equal(ref, "A 5");
+        assert_string_equal(name, "");
+        road_of(x, 4, 3, &ref, &name); /* a two-way street, backwards */
+        assert_string_equal(ref, "");
+        assert_string_equal(name, "Hauptstraße");
+        road_of(x, 4, 5, &ref, &name);
+        assert_string_equal(ref, "K 4100");
+        /* Cut to 200 bytes, before the character that would not fit whole. */
+        assert_int_equal(strlen(name), 199);
+        assert_int_equal(strncmp(name, "Straße mit einem Namen", 23), 0);
+        ec_graph_arc_road(x, x->n_arcs, &ref, &name); /* out of range: unknown */
+        assert_string_equal(ref, "");
+        assert_int_equal(x->n_rest, 3);
+        ec_latlon_t at;
+        /* Next to the motorway's west end: the named rest area node. */
+        ec_latlon_t p = {49.0, 8.005};
+        assert_int_equal(ec_graph_rest_area(x, p, 2000, &at, &name, &kind), 0);
+        assert_string_equal(name, "Parkplatz Ölbach");
+        assert_string_equal(kind, "rest_area");
+        assert_true(fabs(at.lat - 48.999) < 1e-7 && fabs(at.lon - 8.01) < 1e-7);
+        /* The service area way, at its centre (the closing node counted once). */
+        ec_latlon_t q = {49.0, 8.02};
+        assert_int_equal(ec_graph_rest_area(x, q, 2000, &at, &name, &kind), 0);
+        assert_string_equal(name, "Raststätte Testfeld");
+        assert_string_equal(kind, "services");
+        assert_true(fabs(at.lat - 49.005) < 1e-7 && fabs(at.lon - 8.025) < 1e-7);
+        ec_latlon_t r = {49.02, 8.04};
+        assert_int_equal(ec_graph_rest_area(x, r, 2000, &at, &name, &kind), 0);
+        assert_string_equal(name, "");
+        /* Nothing within reach. */
+        assert_int_equal(ec_graph_rest_area(x, r, 100, &at, &name, &kind), -1);
+        ec_latlon_t far = {50.0, 9.0};
+        assert_int_equal(ec_graph_rest_area(x, far, 50000, &at, &name, &kind), -1);
+        assert_non_null(x->way_ids);
+    }
+    ec_graph_free(built);
+    ec_graph_free(g);
+
+    /* Corridor: the segment's ref, and its end points' names for a name. */
+    ec_graph *d = demo();
+    const char *ref, *name, *kind;
+    road_of(d, 1, 2, &ref, &name);
+    assert_string_equal(ref, "A15");
+    assert_string_equal(name, "Rotterdam\xe2\x80\x93Gorinchem");
+    road_of(d, 2, 1, &ref, &name);
+    assert_string_equal(name, "Gorinchem\xe2\x80\x93Rotterdam");
+    assert_null(d->way_ids); /* no OSM ways to show */
+    ec_latlon_t at, rot = {51.9225, 4.4792};
+    assert_int_equal(ec_graph_rest_area(d, rot, 1e6, &at, &name, &kind), -1);
+    ec_graph_free(d);
 }
 
 static void expect_graphml_error(const char *xml, const char *segments, ec_err code, const char *msg)
@@ -240,6 +434,10 @@ static void expect_graphml_error(const char *xml, const char *segments, ec_err c
 #define KEYS                                                                                       \
     "<graphml><key id=\"x\" for=\"node\" attr.name=\"position_x\"/><key id=\"y\" for=\"node\" "   \
     "attr.name=\"position_y\"/><key id=\"d\" for=\"edge\" attr.name=\"distance\"/><graph>"
+#define KEYS_R                                                                                     \
+    "<graphml><key id=\"x\" for=\"node\" attr.name=\"position_x\"/><key id=\"y\" for=\"node\" "   \
+    "attr.name=\"position_y\"/><key id=\"d\" for=\"edge\" attr.name=\"distance\"/><key id=\"r\" "      \
+    "for=\"edge\" attr.name=\"ref\"/><key id=\"n\" for=\"edge\" attr.name=\"name\"/><graph>"
 #define N(id, lon, lat) "<node id=\"" id "\"><data key=\"x\">" lon "</data><data key=\"y\">" lat "</data></node>\n"
 
 static void test_graphml_errors(void **state)
@@ -278,6 +476,38 @@ static void test_graphml_errors(void **state)
                          "s.csv:2: travel_speed \"900\" is not 1..200 km/h");
     expect_graphml_error(KEYS N("1", "6.9", "50.9") "</graph></graphml>", "a,b\n", EC_EPARSE,
                          "s.csv:1: header must name source, target and travel_speed");
+    /* Road names are bounded like node names. */
+    char long_ref[1024];
+    snprintf(long_ref, sizeof long_ref,
+             KEYS_R N("1", "6.9", "50.9") N("2", "7", "51") "<edge source=\"1\" target=\"2\"><data key=\"d\">5</data>"
+                    "<data key=\"r\">%0150d</data></edge></graph></graphml>", 0);
+    expect_graphml_error(long_ref, NULL, EC_ELIMIT, "edge ref too long");
+}
+
+/* A corridor edge's own ref and name, and none for an edge without them
+ * between unnamed nodes. */
+static void test_graphml_roads(void **state)
+{
+    (void)state;
+    const char *xml = KEYS_R N("1", "6.9", "50.9") N("2", "7", "51") N("3", "7.1", "51.1")
+        "<edge source=\"1\" target=\"2\"><data key=\"d\">5</data><data key=\"r\">A 3</data>"
+        "<data key=\"n\">K\xc3\xb6lner Ring</data></edge>"
+        "<edge source=\"2\" target=\"3\" directed=\"false\"><data key=\"d\">5</data></edge></graph></graphml>";
+    ec_netbuild *nb;
+    ec_netbuild_new(&nb);
+    ec_load_opts_t o = {truck(), EC_METRIC_TIME};
+    assert_int_equal(ec_graphml_parse("m.graphml", xml, strlen(xml), nb, &o, NULL, NULL, 0), EC_OK);
+    ec_graph *g;
+    assert_int_equal(ec_netbuild_finish(nb, o.metric, EC_SRC_CORRIDOR, &o.vehicle, "m", &g), EC_OK);
+    const char *ref, *name;
+    road_of(g, 1, 2, &ref, &name);
+    assert_string_equal(ref, "A 3");
+    assert_string_equal(name, "K\xc3\xb6lner Ring");
+    road_of(g, 3, 2, &ref, &name);
+    assert_string_equal(ref, "");
+    assert_string_equal(name, "");
+    assert_int_equal(g->n_ways, 2); /* one per edge, both directions of an undirected one */
+    ec_graph_free(g);
 }
 
 static void test_corridor_loader_names_the_file(void **state)
@@ -407,6 +637,9 @@ int main(void)
         cmocka_unit_test(test_demo_region),
         cmocka_unit_test(test_file_roundtrip_and_corruption),
         cmocka_unit_test(test_graphml_errors),
+        cmocka_unit_test(test_roads_and_rest_areas),
+        cmocka_unit_test(test_points_on_junctions),
+        cmocka_unit_test(test_graphml_roads),
         cmocka_unit_test(test_corridor_loader_names_the_file),
         cmocka_unit_test(test_dimacs),
         cmocka_unit_test(test_vehicle_classes),
