@@ -2,10 +2,10 @@
  * times with date and zone, and departure times as people write them. */
 #include "trip.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Boxes around the corridor countries, smallest first, so that a border
  * region falls to the smaller country. They are coarse on purpose: every
@@ -37,12 +37,14 @@ const char *trip_zone_of(ec_latlon_t p)
 }
 
 /* A zone is a name in the system's tz database (Debian's tzdata), checked
- * as a file there: the C library would otherwise take an unknown name for
- * UTC without a word. */
+ * as a zone file there: the C library would otherwise take an unknown name,
+ * a directory such as Europe or a file such as leapseconds for UTC without a
+ * word. The right/ zones count leap seconds, which Unix time does not, so
+ * they would put every time off by them. */
 int trip_zone_known(const char *zone)
 {
     size_t n = strlen(zone);
-    if (n == 0 || n > 63 || zone[0] == '/' || strstr(zone, "..")) return 0;
+    if (n == 0 || n > 63 || zone[0] == '/' || strstr(zone, "..") || !strncmp(zone, "right/", 6)) return 0;
     for (size_t i = 0; i < n; i++) {
         char c = zone[i];
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' || c == '_' ||
@@ -53,7 +55,12 @@ int trip_zone_known(const char *zone)
     const char *dir = getenv("TZDIR");
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", zone);
-    return access(path, R_OK) == 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char magic[4];
+    int ok = fread(magic, 1, sizeof magic, f) == sizeof magic && !memcmp(magic, "TZif", 4);
+    fclose(f);
+    return ok;
 }
 
 /* The C library reads the zone from TZ; setting it only when it changes

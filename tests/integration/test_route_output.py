@@ -215,6 +215,11 @@ rc, out, _ = run(*ex, "--tz", "America/New_York")
 check("--tz America/New_York", rc == 0 and "depart 2026-11-24 01:00 EST" in out, out[:300])
 rc, out, err = run(*ex, "--tz", "Mars/Olympus")
 check("--tz unknown refused", rc == 2 and '--tz "Mars/Olympus"' in err, err)
+# A directory of the tz database, a file in it that is not a zone, and a zone
+# that counts leap seconds are not zones a table can be shown in.
+for bad in ("Europe", "leapseconds", "right/Europe/Berlin"):
+    rc, out, err = run(*ex, "--tz", bad)
+    check("--tz %s refused" % bad, rc == 2 and '--tz "%s"' % bad in err, out[:200] + err)
 
 # --depart in every ISO 8601 form with a zone, and now; without a zone it is refused.
 noday = [a for a in ex if a not in ("--depart", "2026-11-24T06:00Z")]
