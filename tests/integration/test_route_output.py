@@ -10,6 +10,7 @@ geometry without repeated coordinates.
 usage: test_route_output.py ECORRIDOR SOURCE_DIR [SHARED_DATA_DIR]
 """
 import csv
+import gzip
 import json
 import os
 import random
@@ -449,6 +450,19 @@ if os.path.isfile(pbf):
             check("heidelberg: pause on the route or at a rest area beside it",
                   on_line((x["lat"], x["lon"]), p["geometry"]["coordinates"]) or (x.get("rest_area") and dist < 3000), x)
     check("heidelberg: some pauses moved to rest areas", moved > 0, moved)
+    # From a junction the route's OSM ways start with the way it leaves by, as
+    # its table does: the origin lies on Poststraße too, which it never drives.
+    ways_tsv = os.path.join(shared, "roads", "heidelberg", "heidelberg_ways.tsv.gz")
+    with gzip.open(ways_tsv, "rt", encoding="utf-8") as f:
+        way_road = {int(r[1]): (r[13] + " " + r[14]).strip() for r in csv.reader(f, delimiter="\t") if r[0][:1] != "#"}
+    junction = ["route", "--graph", hd, "--from", "49.4084423,8.6924447", "--to", "49.3499022,8.6986317"]
+    rc, js, _ = run(*junction, "--json")
+    rc2, out, _ = run(*junction)
+    first_row = re.search(r"^  49\.40844,8\.69244 +(.+?) +0\.0 ", out, re.M)
+    ways = json.loads(js).get("osm_way_ids", []) if rc == 0 else []
+    check("heidelberg junction: osm_way_ids start on the road the table starts on",
+          rc2 == 0 and first_row and ways and way_road.get(ways[0]) == first_row.group(1),
+          (ways[:3], [way_road.get(w) for w in ways[:3]], first_row and first_row.group(1)))
 else:
     print(f"skip: {pbf} absent")
 
