@@ -11,11 +11,19 @@
  * region falls to the smaller country. They are coarse on purpose: every
  * one of these countries keeps Central European Time with the same summer
  * time, so a box that overlaps its neighbour can change the zone's name in
- * the table, never the time. Places outside every box are shown in UTC. */
+ * the table, never the time. The lands inside the big boxes that keep
+ * another time come first: England's south coast and the Channel Islands
+ * (British time) and Tunisia (CET without summer time, as north-eastern
+ * Algeria, which its box also holds). Places outside every box are shown
+ * in UTC. */
 static const struct {
     double lat0, lat1, lon0, lon1;
     const char *zone;
 } zone_boxes[] = {
+    {50.30, 51.10, -6.50, 1.45, "Europe/London"}, /* west of Boulogne and Calais */
+    {49.95, 50.30, -6.50, 1.15, "Europe/London"}, /* north of Dieppe, west of Le Treport */
+    {49.15, 49.75, -2.70, -2.00, "Europe/London"}, /* Jersey, Guernsey, Alderney */
+    {35.50, 37.60, 6.60, 11.70, "Africa/Tunis"},   /* south of Sardinia, west of Sicily */
     {49.44, 50.19, 5.73, 6.53, "Europe/Luxembourg"},
     {50.75, 51.25, 5.60, 6.10, "Europe/Amsterdam"}, /* Dutch Limburg */
     {51.25, 53.70, 3.30, 7.25, "Europe/Amsterdam"},

@@ -367,6 +367,39 @@ p = json.loads(js)
 check("road pauses lie on the route", all(on_line((x["lat"], x["lon"]), p["geometry"]["coordinates"]) for x in p["road_pauses"]),
       p["road_pauses"])
 
+# --- places beside the corridor countries keep their own time ----------------------------------
+# England's south coast and the Channel Islands lie inside the French box and
+# keep British time; Tunisia lies inside the Italian one and keeps CET all
+# year. Each trip is one road; its departure is checked against Python's tz
+# database in July, when the zones differ from Paris and Rome.
+for name, a, b, zone in (("brighton", (50.8225, -0.1372), (50.8543, 0.5729), "Europe/London"),
+                         ("jersey", (49.1858, -2.1060), (49.2310, -2.0400), "Europe/London"),
+                         ("tunis", (36.8065, 10.1815), (37.2744, 9.8739), "Africa/Tunis")):
+    d = os.path.join(tmp, "zone_" + name)
+    os.makedirs(d)
+    with open(os.path.join(d, "graph.graphml"), "w") as f:
+        f.write('<?xml version="1.0" encoding="utf-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
+                '<key id="d0" for="node" attr.name="position_x" attr.type="double"/>\n'
+                '<key id="d1" for="node" attr.name="position_y" attr.type="double"/>\n'
+                '<key id="d2" for="edge" attr.name="distance" attr.type="double"/>\n'
+                '<key id="d3" for="edge" attr.name="id" attr.type="long"/>\n<graph edgedefault="directed">\n'
+                '<node id="1"><data key="d0">%f</data><data key="d1">%f</data></node>\n'
+                '<node id="2"><data key="d0">%f</data><data key="d1">%f</data></node>\n'
+                '<edge source="1" target="2"><data key="d2">20</data><data key="d3">1</data></edge>\n'
+                '<edge source="2" target="1"><data key="d2">20</data><data key="d3">2</data></edge>\n'
+                '</graph>\n</graphml>\n' % (a[1], a[0], b[1], b[0]))
+    with open(os.path.join(d, "segments.csv"), "w") as f:
+        f.write("source,target,position_x,position_y,capacity,travel_speed,segment_length\n"
+                "1,2,%f,%f,9000000.0,100.0,20\n2,1,%f,%f,9000000.0,100.0,20\n" % (a[1], a[0], b[1], b[0]))
+    with open(os.path.join(d, "sites.csv"), "w") as f:
+        f.write("site_id,name,lat,lon,standard,power_kw,count\nS,Site,%f,%f,MCS,1000,2\n" % b)
+    g = os.path.join(d, "g.ecg")
+    rc, _, err = run("graph", "build", "--corridor", d, "--out", g, "--quiet")
+    rc, out, err = run("route", "--graph", g, "--sites", os.path.join(d, "sites.csv"), "--from", "%f,%f" % a,
+                       "--to", "%f,%f" % b, "--depart", "2026-07-01T12:00Z")
+    want = datetime(2026, 7, 1, 12, tzinfo=timezone.utc).astimezone(ZoneInfo(zone)).strftime("depart %Y-%m-%d %H:%M %Z")
+    check("zone of %s: %s" % (name, want), rc == 0 and want in out, err + out[:300])
+
 # --- the Germany corridor, where present -------------------------------------------------
 germany = os.path.join(shared, "corridors", "germany")
 if os.path.isdir(germany):
