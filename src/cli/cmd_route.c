@@ -99,6 +99,15 @@ static ec_err route_one(ctx *c, ec_latlon_t a, ec_latlon_t b, ec_snap_t *sa, ec_
     return rc;
 }
 
+/* The OSM way of an arc (none for UINT32_MAX), once for a run of arcs on it. */
+static void put_way(ec_jw *w, const ec_graph *g, uint32_t arc, uint32_t *last)
+{
+    if (arc == UINT32_MAX) return;
+    uint32_t way = g->arcs[arc].way;
+    if (way != EC_NO_WAY && way != *last) ec_jw_int(w, g->way_ids[way]);
+    *last = way;
+}
+
 static void json_route(ctx *c, ec_jw *w, const ec_snap_t *sa, const ec_snap_t *sb,
                        const ec_path_t *p, double us)
 {
@@ -111,21 +120,16 @@ static void json_route(ctx *c, ec_jw *w, const ec_snap_t *sa, const ec_snap_t *s
     put_point(w, "to_snapped", sb->point);
     ec_jw_key(w, "query_us"), ec_jw_num(w, us, 1);
     if (g->way_ids) {
+        /* The ways of the arcs driven, the part-driven ones at the ends
+         * included, as the table names them: not the arc a point on a
+         * junction snapped to but left by another. */
         ec_jw_key(w, "osm_way_ids");
         ec_jw_arr_begin(w);
-        uint32_t last = EC_NO_WAY;
-        uint32_t first_way = g->arcs[sa->arc].way;
-        if (first_way != EC_NO_WAY && (p->n_arcs == 0 || g->arcs[p->arcs[0]].way != first_way)) {
-            ec_jw_int(w, g->way_ids[first_way]);
-            last = first_way;
-        }
-        for (uint32_t i = 0; i < p->n_arcs; i++) {
-            uint32_t way = g->arcs[p->arcs[i]].way;
-            if (way != EC_NO_WAY && way != last) ec_jw_int(w, g->way_ids[way]);
-            last = way;
-        }
-        uint32_t end_way = g->arcs[sb->arc].way;
-        if (end_way != EC_NO_WAY && end_way != last) ec_jw_int(w, g->way_ids[end_way]);
+        uint32_t last = EC_NO_WAY, first_arc, last_arc;
+        ec_path_end_arcs(sa, sb, p, &first_arc, &last_arc);
+        put_way(w, g, first_arc, &last);
+        for (uint32_t i = 0; i < p->n_arcs; i++) put_way(w, g, p->arcs[i], &last);
+        put_way(w, g, last_arc, &last);
         ec_jw_arr_end(w);
     }
     if (c->geometry) {

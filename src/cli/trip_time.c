@@ -2,20 +2,28 @@
  * times with date and zone, and departure times as people write them. */
 #include "trip.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Boxes around the corridor countries, smallest first, so that a border
  * region falls to the smaller country. They are coarse on purpose: every
  * one of these countries keeps Central European Time with the same summer
  * time, so a box that overlaps its neighbour can change the zone's name in
- * the table, never the time. Places outside every box are shown in UTC. */
+ * the table, never the time. The lands inside the big boxes that keep
+ * another time come first: England's south coast and the Channel Islands
+ * (British time) and Tunisia (CET without summer time, as north-eastern
+ * Algeria, which its box also holds). Places outside every box are shown
+ * in UTC. */
 static const struct {
     double lat0, lat1, lon0, lon1;
     const char *zone;
 } zone_boxes[] = {
+    {50.30, 51.10, -6.50, 1.45, "Europe/London"}, /* west of Boulogne and Calais */
+    {49.95, 50.30, -6.50, 1.15, "Europe/London"}, /* north of Dieppe, west of Le Treport */
+    {49.15, 49.75, -2.70, -2.00, "Europe/London"}, /* Jersey, Guernsey, Alderney */
+    {35.50, 37.60, 6.60, 11.70, "Africa/Tunis"},   /* south of Sardinia, west of Sicily */
     {49.44, 50.19, 5.73, 6.53, "Europe/Luxembourg"},
     {50.75, 51.25, 5.60, 6.10, "Europe/Amsterdam"}, /* Dutch Limburg */
     {51.25, 53.70, 3.30, 7.25, "Europe/Amsterdam"},
@@ -37,12 +45,14 @@ const char *trip_zone_of(ec_latlon_t p)
 }
 
 /* A zone is a name in the system's tz database (Debian's tzdata), checked
- * as a file there: the C library would otherwise take an unknown name for
- * UTC without a word. */
+ * as a zone file there: the C library would otherwise take an unknown name,
+ * a directory such as Europe or a file such as leapseconds for UTC without a
+ * word. The right/ zones count leap seconds, which Unix time does not, so
+ * they would put every time off by them. */
 int trip_zone_known(const char *zone)
 {
     size_t n = strlen(zone);
-    if (n == 0 || n > 63 || zone[0] == '/' || strstr(zone, "..")) return 0;
+    if (n == 0 || n > 63 || zone[0] == '/' || strstr(zone, "..") || !strncmp(zone, "right/", 6)) return 0;
     for (size_t i = 0; i < n; i++) {
         char c = zone[i];
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' || c == '_' ||
@@ -53,7 +63,12 @@ int trip_zone_known(const char *zone)
     const char *dir = getenv("TZDIR");
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", zone);
-    return access(path, R_OK) == 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char magic[4];
+    int ok = fread(magic, 1, sizeof magic, f) == sizeof magic && !memcmp(magic, "TZif", 4);
+    fclose(f);
+    return ok;
 }
 
 /* The C library reads the zone from TZ; setting it only when it changes

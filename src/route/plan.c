@@ -419,10 +419,10 @@ static void energy_bounds(ec_trip_planner *p)
         if (u == 0) break;
         p->settled[u] = 1;
         const double *row = &p->e_into[u * np];
-        for (size_t i = 0; i < np; i++) {
-            double e = row[i] + best;
-            if (e < p->lb_e[i] && !p->settled[i]) p->lb_e[i] = e;
-        }
+        /* Settled points first: a row has no entry for the leg out of the
+         * destination, which is settled before any row is read. */
+        for (size_t i = 0; i < np; i++)
+            if (!p->settled[i] && row[i] + best < p->lb_e[i]) p->lb_e[i] = row[i] + best;
     }
     double dest = phi(p, 1);
     for (size_t i = 0; i < np; i++)

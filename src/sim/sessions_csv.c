@@ -63,6 +63,14 @@ static ec_err timestamp(const ec_csv *r, int col, const char *what, int64_t *t_s
     return EC_OK;
 }
 
+/* One limit for both forms of time: periods are as easy to mistype as dates. */
+static ec_err span_ok(const ec_csv *r, const int64_t t[T_N])
+{
+    if (t[T_DEP] - t[T_ARR] > SPAN_MAX_S || t[T_EST] - t[T_ARR] > SPAN_MAX_S)
+        return ec_fail(EC_ELIMIT, "%s:%ld: a session plugged in for more than 366 days", r->name, r->line);
+    return EC_OK;
+}
+
 /* The times of a row: period numbers as seconds since the start, or
  * timestamps as Unix seconds (made relative once the start is known). */
 static ec_err times(const ec_csv *r, const layout_t *l, int64_t period_s, int64_t t[T_N])
@@ -76,9 +84,7 @@ static ec_err times(const ec_csv *r, const layout_t *l, int64_t period_s, int64_
         if (t[T_DEP] < t[T_ARR])
             return ec_fail(EC_EPARSE, "%s:%ld: departure %s is before arrival %s", r->name, r->line, r->fields[l->t[T_DEP]],
                            r->fields[l->t[T_ARR]]);
-        if (t[T_DEP] - t[T_ARR] > SPAN_MAX_S || t[T_EST] - t[T_ARR] > SPAN_MAX_S)
-            return ec_fail(EC_ELIMIT, "%s:%ld: a session plugged in for more than 366 days", r->name, r->line);
-        return EC_OK;
+        return span_ok(r, t);
     }
     double v[T_N];
     for (int i = 0; i < T_N; i++) {
@@ -89,7 +95,7 @@ static ec_err times(const ec_csv *r, const layout_t *l, int64_t period_s, int64_
         return ec_fail(EC_EPARSE, "%s:%ld: departure_period %g is before arrival_period %g", r->name, r->line, v[T_DEP], v[T_ARR]);
     for (int i = 0; i < T_N; i++) t[i] = (int64_t)v[i] * period_s;
     if (t[T_EST] < t[T_ARR]) t[T_EST] = t[T_ARR];
-    return EC_OK;
+    return span_ok(r, t);
 }
 
 static ec_err v2g(const ec_csv *r, const layout_t *l, double kwh, double kw, ec_charge_session_t *s)

@@ -10,6 +10,7 @@ geometry without repeated coordinates.
 usage: test_route_output.py ECORRIDOR SOURCE_DIR [SHARED_DATA_DIR]
 """
 import csv
+import gzip
 import json
 import os
 import random
@@ -215,6 +216,11 @@ rc, out, _ = run(*ex, "--tz", "America/New_York")
 check("--tz America/New_York", rc == 0 and "depart 2026-11-24 01:00 EST" in out, out[:300])
 rc, out, err = run(*ex, "--tz", "Mars/Olympus")
 check("--tz unknown refused", rc == 2 and '--tz "Mars/Olympus"' in err, err)
+# A directory of the tz database, a file in it that is not a zone, and a zone
+# that counts leap seconds are not zones a table can be shown in.
+for bad in ("Europe", "leapseconds", "right/Europe/Berlin"):
+    rc, out, err = run(*ex, "--tz", bad)
+    check("--tz %s refused" % bad, rc == 2 and '--tz "%s"' % bad in err, out[:200] + err)
 
 # --depart in every ISO 8601 form with a zone, and now; without a zone it is refused.
 noday = [a for a in ex if a not in ("--depart", "2026-11-24T06:00Z")]
@@ -361,6 +367,39 @@ p = json.loads(js)
 check("road pauses lie on the route", all(on_line((x["lat"], x["lon"]), p["geometry"]["coordinates"]) for x in p["road_pauses"]),
       p["road_pauses"])
 
+# --- places beside the corridor countries keep their own time ----------------------------------
+# England's south coast and the Channel Islands lie inside the French box and
+# keep British time; Tunisia lies inside the Italian one and keeps CET all
+# year. Each trip is one road; its departure is checked against Python's tz
+# database in July, when the zones differ from Paris and Rome.
+for name, a, b, zone in (("brighton", (50.8225, -0.1372), (50.8543, 0.5729), "Europe/London"),
+                         ("jersey", (49.1858, -2.1060), (49.2310, -2.0400), "Europe/London"),
+                         ("tunis", (36.8065, 10.1815), (37.2744, 9.8739), "Africa/Tunis")):
+    d = os.path.join(tmp, "zone_" + name)
+    os.makedirs(d)
+    with open(os.path.join(d, "graph.graphml"), "w") as f:
+        f.write('<?xml version="1.0" encoding="utf-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
+                '<key id="d0" for="node" attr.name="position_x" attr.type="double"/>\n'
+                '<key id="d1" for="node" attr.name="position_y" attr.type="double"/>\n'
+                '<key id="d2" for="edge" attr.name="distance" attr.type="double"/>\n'
+                '<key id="d3" for="edge" attr.name="id" attr.type="long"/>\n<graph edgedefault="directed">\n'
+                '<node id="1"><data key="d0">%f</data><data key="d1">%f</data></node>\n'
+                '<node id="2"><data key="d0">%f</data><data key="d1">%f</data></node>\n'
+                '<edge source="1" target="2"><data key="d2">20</data><data key="d3">1</data></edge>\n'
+                '<edge source="2" target="1"><data key="d2">20</data><data key="d3">2</data></edge>\n'
+                '</graph>\n</graphml>\n' % (a[1], a[0], b[1], b[0]))
+    with open(os.path.join(d, "segments.csv"), "w") as f:
+        f.write("source,target,position_x,position_y,capacity,travel_speed,segment_length\n"
+                "1,2,%f,%f,9000000.0,100.0,20\n2,1,%f,%f,9000000.0,100.0,20\n" % (a[1], a[0], b[1], b[0]))
+    with open(os.path.join(d, "sites.csv"), "w") as f:
+        f.write("site_id,name,lat,lon,standard,power_kw,count\nS,Site,%f,%f,MCS,1000,2\n" % b)
+    g = os.path.join(d, "g.ecg")
+    rc, _, err = run("graph", "build", "--corridor", d, "--out", g, "--quiet")
+    rc, out, err = run("route", "--graph", g, "--sites", os.path.join(d, "sites.csv"), "--from", "%f,%f" % a,
+                       "--to", "%f,%f" % b, "--depart", "2026-07-01T12:00Z")
+    want = datetime(2026, 7, 1, 12, tzinfo=timezone.utc).astimezone(ZoneInfo(zone)).strftime("depart %Y-%m-%d %H:%M %Z")
+    check("zone of %s: %s" % (name, want), rc == 0 and want in out, err + out[:300])
+
 # --- the Germany corridor, where present -------------------------------------------------
 germany = os.path.join(shared, "corridors", "germany")
 if os.path.isdir(germany):
@@ -444,6 +483,19 @@ if os.path.isfile(pbf):
             check("heidelberg: pause on the route or at a rest area beside it",
                   on_line((x["lat"], x["lon"]), p["geometry"]["coordinates"]) or (x.get("rest_area") and dist < 3000), x)
     check("heidelberg: some pauses moved to rest areas", moved > 0, moved)
+    # From a junction the route's OSM ways start with the way it leaves by, as
+    # its table does: the origin lies on Poststraße too, which it never drives.
+    ways_tsv = os.path.join(shared, "roads", "heidelberg", "heidelberg_ways.tsv.gz")
+    with gzip.open(ways_tsv, "rt", encoding="utf-8") as f:
+        way_road = {int(r[1]): (r[13] + " " + r[14]).strip() for r in csv.reader(f, delimiter="\t") if r[0][:1] != "#"}
+    junction = ["route", "--graph", hd, "--from", "49.4084423,8.6924447", "--to", "49.3499022,8.6986317"]
+    rc, js, _ = run(*junction, "--json")
+    rc2, out, _ = run(*junction)
+    first_row = re.search(r"^  49\.40844,8\.69244 +(.+?) +0\.0 ", out, re.M)
+    ways = json.loads(js).get("osm_way_ids", []) if rc == 0 else []
+    check("heidelberg junction: osm_way_ids start on the road the table starts on",
+          rc2 == 0 and first_row and ways and way_road.get(ways[0]) == first_row.group(1),
+          (ways[:3], [way_road.get(w) for w in ways[:3]], first_row and first_row.group(1)))
 else:
     print(f"skip: {pbf} absent")
 

@@ -552,6 +552,14 @@ static void test_simulate(void **state)
     assert_int_equal(ec_charge_sessions_csv("bad.csv", bad, strlen(bad), 300, &v), EC_EPARSE);
     assert_non_null(strstr(ec_errmsg(), "bad.csv:2"));
     ec_vec_free(&v);
+    /* A session plugged in for a billion periods is refused, as a timestamped
+     * one of more than a year is: the replay would step through every period. */
+    const char *longer = "session_id,station_id,arrival_period,departure_period,estimated_departure_period,"
+                         "requested_energy_kWh,battery_max_power_kW\na,S1,0,1000000000,1000000000,10,10\n";
+    ec_vec_init(&v, sizeof(ec_charge_session_t));
+    assert_int_equal(ec_charge_sessions_csv("long.csv", longer, strlen(longer), 300, &v), EC_ELIMIT);
+    assert_non_null(strstr(ec_errmsg(), "long.csv:2"));
+    ec_vec_free(&v);
 }
 
 /* The offline optimum against every online algorithm on random small sites:
