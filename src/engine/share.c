@@ -36,6 +36,8 @@ typedef struct {
     double next_w;            /* what this run decided to send */
     double sent_w;            /* the limit the charger accepted; UNKNOWN */
     double rising_w;          /* a raise queued or on its way (0: none): counted as held */
+    double refused_w;         /* a raise its charger refused or left unanswered (0: none) */
+    int64_t refused_ms;       /* when */
     int queued, alive;
 } gr_sess;
 
@@ -47,6 +49,8 @@ typedef struct {
     uint64_t serial;          /* the connection it is up on */
     int accepted;             /* limits accepted on that connection */
     double max_next_w, max_sent_w;
+    double max_refused_w;     /* a raise of the maximum refused or left unanswered (0: none) */
+    int64_t max_refused_ms;
     int max_queued;
     int inflight;             /* a command out: 1, + 1 when it lowers */
     int64_t inflight_tx;      /* the session it is for; 0: the charge point's maximum */
@@ -329,6 +333,20 @@ static int fits(const ec_share *g, int gi)
     return held <= headroom_at(g, gr, g->now_ms / 1000) + 0.5;
 }
 
+static int period_of(const ec_share *g, const gr_group *gr);
+
+/* Whether raise w (of session s, or of charge point c's maximum when s is NULL) was refused or
+ * left unanswered within the group's control interval: the same raise is not sent again before
+ * the next interval, however often the group runs meanwhile (a charger that said no a
+ * millisecond ago says no again). A lowering is always sent again, the limits depend on it. */
+static int refused_lately(const ec_share *g, const gr_cp *c, const gr_sess *s, double w)
+{
+    double rw = s ? s->refused_w : c->max_refused_w;
+    int64_t at = s ? s->refused_ms : c->max_refused_ms;
+    if (rw <= 0 || fabs(w - rw) >= 1 || c->group < 0) return 0;
+    return g->now_ms - at < (int64_t)period_of(g, GROUP(g, c->group)) * 1000;
+}
+
 /* Sends the next queued limit of charge point ci, if nothing is out to it. */
 static void pump(ec_share *g, int ci)
 {
@@ -354,6 +372,10 @@ static void pump(ec_share *g, int ci)
             continue;
         }
         int lowers = sent < 0 || w < sent;
+        if (!lowers && refused_lately(g, c, item ? SESS(g, item - 1) : NULL, w)) {
+            if (item) SESS(g, item - 1)->rising_w = 0;
+            continue;
+        }
         if (!lowers) {
             /* A raise decided in an earlier run goes only if it still fits: since then a session
              * may have started with no limit, the headroom may have fallen, or the maximum it was
@@ -396,6 +418,11 @@ static void on_result(ec_share *g, const ec_share_event_t *ev)
     int si = c->inflight_tx ? find_tx(g, c->inflight_tx) : -1;
     gr_sess *s = si >= 0 ? SESS(g, si) : NULL;
     if (s) s->rising_w = 0;
+    if (c->inflight == 1) { /* a raise: remembered when not accepted, so not sent again at once */
+        double rw = ev->accepted == 1 ? 0 : c->inflight_w;
+        if (!c->inflight_tx) c->max_refused_w = rw, c->max_refused_ms = g->now_ms;
+        else if (s) s->refused_w = rw, s->refused_ms = g->now_ms;
+    }
     if (ev->accepted == 1) {
         g->stats.accepted++;
         c->accepted++;
@@ -560,13 +587,13 @@ static void on_cp(ec_share *g, const ec_share_event_t *ev)
     }
     /* A charger that booted has lost its limits; one that left may come back without them.
      * Its sessions learn their EVSE's power (resumed ones did not know it). */
-    c->max_sent_w = UNKNOWN;
+    c->max_sent_w = UNKNOWN, c->max_refused_w = 0;
     for (size_t gi = 0; gi < g->groups.len; gi++) {
         gr_group *gr = GROUP(g, gi);
         MEMBERS(gr, k, i) {
             gr_sess *s = SESS(g, i);
             if (s->cp != ci) continue;
-            s->sent_w = UNKNOWN, s->queued = 0, s->rising_w = 0;
+            s->sent_w = UNKNOWN, s->queued = 0, s->rising_w = 0, s->refused_w = 0;
             if (!up || s->connector < 0 || s->connector > EC_SHARE_MAX_CONNECTORS) continue;
             double w = evse_w(&SITE(g, gr->sites[s->site])->p, ev->evse_uid[s->connector]);
             if (w > 0) s->max_w = w;

@@ -681,6 +681,112 @@ static void test_steady(void **state)
     ec_share_free(e);
 }
 
+/* A raise the charger refuses is not sent again within the control interval, however often the
+ * group runs meanwhile (here: another charger's answer a millisecond later), and goes again at the
+ * next interval. Two sessions at 22 kW under 30 kW, fcfs, settled at 22 and 8 kW; the first
+ * leaves, so CP-1's maximum and its session are raised to 22 kW; CP-1 refuses its maximum. */
+static void test_refused_raise(void **state)
+{
+    (void)state;
+    static world w;
+    memset(&w, 0, sizeof w);
+    ec_share *e;
+    assert_int_equal(ec_share_new(on_cmd, &w, &e), EC_OK);
+    ec_substation_power_t sub;
+    memset(&sub, 0, sizeof sub);
+    snprintf(sub.id, sizeof sub.id, "s");
+    sub.capacity_w = 30000, w.capacity_w = 30000;
+    ec_power_evse_t ev3[3] = {{"A", 22000}, {"B", 22000}, {"C", 22000}};
+    ec_site_power_t site = {"x", "s", 1, "fcfs", 0, 60, 60, 0, ev3, 3};
+    ec_share_event_t ev;
+    int64_t t = 1767225600000LL;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_SUBSTATION, ev.t_ms = t, ev.substation_power = &sub;
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    ev.kind = EC_SE_SITE, ev.site_power = &site;
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    w.n_cp = 3;
+    for (int i = 0; i < 3; i++) {
+        model_cp *p = &w.cp[i];
+        snprintf(p->id, sizeof p->id, "CP-%d", i);
+        p->n_conn = 1, p->up = 1, p->max_held_w = -1;
+        p->c[1].max_w = 22000, p->c[1].held_w = -1;
+        memset(&ev, 0, sizeof ev);
+        ev.kind = EC_SE_CP_UP, ev.t_ms = t, ev.serial = (uint64_t)i + 1;
+        snprintf(ev.cp, sizeof ev.cp, "CP-%d", i);
+        snprintf(ev.site, sizeof ev.site, "x");
+        snprintf(ev.evse_uid[1], sizeof ev.evse_uid[1], "%c", 'A' + i);
+        assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+        if (i == 2) continue; /* CP-2 has no session: it only answers */
+        p->c[1].tx = i + 1;
+        ev.kind = EC_SE_TX_START, ev.tx = i + 1, ev.connector = 1, ev.start_s = t / 1000 + i, ev.requested_wh = -1;
+        assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    }
+    /* Everything answered yes until quiet. */
+    for (int round = 0; round < 20; round++) {
+        for (int i = 0; i < 3; i++) {
+            model_cp *p = &w.cp[i];
+            if (!p->out) continue;
+            if (!p->cmd.connector) p->max_held_w = p->cmd.limit_w;
+            else p->c[1].held_w = p->cmd.limit_w;
+            p->out = 0;
+            memset(&ev, 0, sizeof ev);
+            ev.kind = EC_SE_RESULT, ev.t_ms = t, ev.accepted = 1;
+            snprintf(ev.cp, sizeof ev.cp, "%s", p->id);
+            assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+        }
+        memset(&ev, 0, sizeof ev);
+        ev.kind = EC_SE_TICK, ev.t_ms = t += 10;
+        assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    }
+    assert_true(w.cp[1].c[1].held_w == 8000 && w.cp[1].max_held_w == 8000 && w.cp[0].c[1].held_w == 22000);
+    /* CP-2 gets a maximum of 0 (no session): it is out; CP-0's session leaves. */
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_TX_STOP, ev.t_ms = t += 10, ev.tx = 1;
+    snprintf(ev.cp, sizeof ev.cp, "CP-0");
+    w.cp[0].c[1].tx = 0;
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_TICK, ev.t_ms = t += 10;
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    assert_true(w.cp[1].out && !w.cp[1].cmd.connector && !w.cp[1].cmd.lowers && fabs(w.cp[1].cmd.limit_w - 22000) < 1);
+    /* CP-1 refuses the raise of its maximum. */
+    int before = w.n_log;
+    w.cp[1].out = 0;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_RESULT, ev.t_ms = t += 1, ev.accepted = 0;
+    snprintf(ev.cp, sizeof ev.cp, "CP-1");
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    /* Answers, ticks, and the session's own raise accepted, all within the interval: the refused
+     * maximum is not sent again. */
+    for (int k = 0; k < 50; k++) {
+        for (int i = 0; i < 3; i++) {
+            model_cp *p = &w.cp[i];
+            if (!p->out) continue;
+            if (!p->cmd.connector) p->max_held_w = p->cmd.limit_w;
+            else if (p->c[1].tx == p->cmd.tx) p->c[1].held_w = p->cmd.limit_w;
+            p->out = 0;
+            memset(&ev, 0, sizeof ev);
+            ev.kind = EC_SE_RESULT, ev.t_ms = t += 1, ev.accepted = 1;
+            snprintf(ev.cp, sizeof ev.cp, "%s", p->id);
+            assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+        }
+        memset(&ev, 0, sizeof ev);
+        ev.kind = EC_SE_TICK, ev.t_ms = t += 100;
+        assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    }
+    for (int i = before; i < w.n_log; i++)
+        if (w.log[i].kind == EC_SC_LIMIT && !strcmp(w.log[i].cp, "CP-1") && !w.log[i].connector)
+            fail_msg("the refused maximum went again %lld ms later", (long long)(w.log[i].t_ms - w.log[before - 1].t_ms));
+    /* The next control interval sends it again. */
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_TICK, ev.t_ms = t += 60000;
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    assert_true(w.cp[1].out && !w.cp[1].cmd.connector && fabs(w.cp[1].cmd.limit_w - 22000) < 1);
+    assert_int_equal(w.failures, 0);
+    ec_share_free(e);
+}
+
 int main(void)
 {
     if (getenv("SHARE_SEED")) { /* one sequence, told */
@@ -695,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_by_hand),
         cmocka_unit_test(test_many),
         cmocka_unit_test(test_steady),
+        cmocka_unit_test(test_refused_raise),
         cmocka_unit_test(test_codec_bounds),
         cmocka_unit_test(test_status),
         cmocka_unit_test(test_random_sequences),
