@@ -33,7 +33,6 @@
 #define EC_SHARE_HORIZON 288       /* control periods the optimising step looks ahead */
 #define EC_SHARE_QUANTUM_W 100     /* limits move in steps of this, rounded down */
 #define EC_SHARE_DEFAULT_MAX_W 150000 /* an EVSE that does not say its power */
-#define EC_SHARE_METER_SPACING_MS 1000 /* meter readings alone allocate a group at most this often */
 #define EC_SHARE_MAX_TIME_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z: the latest time an event may have */
 #define EC_SHARE_GROUPS_PER_TICK 4  /* groups one tick allocates at most; the rest at the next ticks */
 

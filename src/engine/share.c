@@ -18,6 +18,12 @@
 
 #define UNKNOWN -1.0 /* a limit the charger has not accepted from us */
 #define QUEUE 64
+/* At a control interval with nothing material changed, the allocation in place is kept while it
+ * still fits and the new one would change the group's total power by at most KEEP_MARGIN of it
+ * (at least KEEP_MARGIN_MIN_W), for at most KEEP_INTERVALS intervals in a row (docs/engine.md). */
+#define KEEP_MARGIN 0.05
+#define KEEP_MARGIN_MIN_W 1000.0
+#define KEEP_INTERVALS 6
 
 typedef struct {
     int64_t tx_id;
@@ -30,6 +36,8 @@ typedef struct {
     double next_w;            /* what this run decided to send */
     double sent_w;            /* the limit the charger accepted; UNKNOWN */
     double rising_w;          /* a raise queued or on its way (0: none): counted as held */
+    double refused_w;         /* a raise its charger refused or left unanswered (0: none) */
+    int64_t refused_ms;       /* when */
     int queued, alive;
 } gr_sess;
 
@@ -41,6 +49,8 @@ typedef struct {
     uint64_t serial;          /* the connection it is up on */
     int accepted;             /* limits accepted on that connection */
     double max_next_w, max_sent_w;
+    double max_refused_w;     /* a raise of the maximum refused or left unanswered (0: none) */
+    int64_t max_refused_ms;
     int max_queued;
     int inflight;             /* a command out: 1, + 1 when it lowers */
     int64_t inflight_tx;      /* the session it is for; 0: the charge point's maximum */
@@ -58,9 +68,10 @@ typedef struct {
     int n_sites, cap_sites;
     ec_vec members;           /* int: indices into g->sess of its sessions */
     ec_vec cps;               /* int: indices into g->cps of its charge points */
-    int dirty;                /* 1: meter readings changed (may wait), 2: anything else (at once) */
+    int dirty;                /* 2: allocate at once (an arrival, a departure, a limit or a plan changed) */
+    int redispatch;           /* a limit was accepted: the raises held back may go now */
+    int kept;                 /* control intervals in a row the allocation in place was kept */
     int inflight_dec;
-    int64_t last_run_ms;
     int64_t run_s;            /* the last allocation, for the API */
     double price;             /* the price last published; NAN none */
 } gr_group;
@@ -322,6 +333,20 @@ static int fits(const ec_share *g, int gi)
     return held <= headroom_at(g, gr, g->now_ms / 1000) + 0.5;
 }
 
+static int period_of(const ec_share *g, const gr_group *gr);
+
+/* Whether raise w (of session s, or of charge point c's maximum when s is NULL) was refused or
+ * left unanswered within the group's control interval: the same raise is not sent again before
+ * the next interval, however often the group runs meanwhile (a charger that said no a
+ * millisecond ago says no again). A lowering is always sent again, the limits depend on it. */
+static int refused_lately(const ec_share *g, const gr_cp *c, const gr_sess *s, double w)
+{
+    double rw = s ? s->refused_w : c->max_refused_w;
+    int64_t at = s ? s->refused_ms : c->max_refused_ms;
+    if (rw <= 0 || fabs(w - rw) >= 1 || c->group < 0) return 0;
+    return g->now_ms - at < (int64_t)period_of(g, GROUP(g, c->group)) * 1000;
+}
+
 /* Sends the next queued limit of charge point ci, if nothing is out to it. */
 static void pump(ec_share *g, int ci)
 {
@@ -347,6 +372,10 @@ static void pump(ec_share *g, int ci)
             continue;
         }
         int lowers = sent < 0 || w < sent;
+        if (!lowers && refused_lately(g, c, item ? SESS(g, item - 1) : NULL, w)) {
+            if (item) SESS(g, item - 1)->rising_w = 0;
+            continue;
+        }
         if (!lowers) {
             /* A raise decided in an earlier run goes only if it still fits: since then a session
              * may have started with no limit, the headroom may have fallen, or the maximum it was
@@ -362,8 +391,8 @@ static void pump(ec_share *g, int ci)
                 ok = fits(g, c->group);
                 c->max_sent_w = sent;
             }
-            if (!ok) {
-                mark(g, c->group);
+            if (!ok) { /* sent again from the allocation in place, into the room there is then */
+                if (c->group >= 0) GROUP(g, c->group)->redispatch = 1;
                 continue;
             }
         }
@@ -389,6 +418,11 @@ static void on_result(ec_share *g, const ec_share_event_t *ev)
     int si = c->inflight_tx ? find_tx(g, c->inflight_tx) : -1;
     gr_sess *s = si >= 0 ? SESS(g, si) : NULL;
     if (s) s->rising_w = 0;
+    if (c->inflight == 1) { /* a raise: remembered when not accepted, so not sent again at once */
+        double rw = ev->accepted == 1 ? 0 : c->inflight_w;
+        if (!c->inflight_tx) c->max_refused_w = rw, c->max_refused_ms = g->now_ms;
+        else if (s) s->refused_w = rw, s->refused_ms = g->now_ms;
+    }
     if (ev->accepted == 1) {
         g->stats.accepted++;
         c->accepted++;
@@ -409,9 +443,10 @@ static void on_result(ec_share *g, const ec_share_event_t *ev)
     if (c->group >= 0) {
         gr_group *gr = GROUP(g, c->group);
         if (c->inflight == 2 && gr->inflight_dec > 0) gr->inflight_dec--;
-        /* Raises may follow an accepted limit at once; after a refusal the next control interval
-         * tries again, not every loop turn. */
-        if (ev->accepted == 1) gr->dirty = 2;
+        /* Raises held back may follow an accepted limit at once, from the allocation already
+         * made: an answer is not a reason to allocate again (that moved the power between
+         * sessions with every answer). After a refusal the next control interval tries again. */
+        if (ev->accepted == 1) gr->redispatch = 1;
     }
     c->inflight = 0;
     pump(g, ci);
@@ -520,11 +555,10 @@ static void on_tx(ec_share *g, const ec_share_event_t *ev)
         mark(g, s->group);
         return;
     }
-    if (ev->delivered_wh != s->delivered_wh) { /* a meter reading: allocated again, but not at once */
-        s->delivered_wh = ev->delivered_wh;
-        gr_group *gr = GROUP(g, s->group);
-        if (!gr->dirty) gr->dirty = 1;
-    }
+    /* A meter reading only updates what the session still needs: the next control interval
+     * allocates with it. Allocating on every reading moved the whole limit between sessions
+     * each time one of them reported (docs/engine.md). */
+    s->delivered_wh = ev->delivered_wh;
 }
 
 static void on_cp(ec_share *g, const ec_share_event_t *ev)
@@ -553,13 +587,13 @@ static void on_cp(ec_share *g, const ec_share_event_t *ev)
     }
     /* A charger that booted has lost its limits; one that left may come back without them.
      * Its sessions learn their EVSE's power (resumed ones did not know it). */
-    c->max_sent_w = UNKNOWN;
+    c->max_sent_w = UNKNOWN, c->max_refused_w = 0;
     for (size_t gi = 0; gi < g->groups.len; gi++) {
         gr_group *gr = GROUP(g, gi);
         MEMBERS(gr, k, i) {
             gr_sess *s = SESS(g, i);
             if (s->cp != ci) continue;
-            s->sent_w = UNKNOWN, s->queued = 0, s->rising_w = 0;
+            s->sent_w = UNKNOWN, s->queued = 0, s->rising_w = 0, s->refused_w = 0;
             if (!up || s->connector < 0 || s->connector > EC_SHARE_MAX_CONNECTORS) continue;
             double w = evse_w(&SITE(g, gr->sites[s->site])->p, ev->evse_uid[s->connector]);
             if (w > 0) s->max_w = w;
@@ -645,13 +679,62 @@ static void slot_price(const ec_share *g, const gr_group *gr, int64_t t, double 
     *cong = s ? ec_congestion_price(*share, s->cong_threshold, s->cong_price) : 0;
 }
 
+/* What session j may still use of the allocation in place: no more than its EVSE's power, nor
+ * than its remaining energy needs over one period. */
+static double in_place_w(const gr_sess *s, const ec_alloc_session_t *a, int period)
+{
+    double cap = a->remaining_wh * 3600.0 / period;
+    if (cap > a->max_w) cap = a->max_w;
+    cap = floor(cap / EC_SHARE_QUANTUM_W) * EC_SHARE_QUANTUM_W;
+    return s->want_w < cap ? s->want_w : cap;
+}
+
+/* Whether the allocation in place, each session held to what it may still use (in_place_w), is
+ * kept instead of the new one in w: when it fits the headroom and every site's connection, and
+ * the group's total differs from the new one's by no more than the margin. Optimisers and
+ * laxity orders break ties between sessions by what each still needs, which every meter
+ * reading changes; without this the whole limit moved between sessions every interval while
+ * nothing material had changed. When kept, the sessions are held to in_place_w. */
+static int keep_in_place(ec_share *g, gr_group *gr, const ec_alloc_session_t *as, const int *which, size_t n,
+                         const double *w, double head_w, int period)
+{
+    if (gr->kept >= KEEP_INTERVALS || !n) return 0;
+    double *site_w = ec_calloc((size_t)gr->n_sites, sizeof *site_w);
+    if (!site_w) return 0;
+    double old_w = 0, new_w = 0;
+    int fit = 1, same = 1;
+    for (size_t j = 0; j < n; j++) {
+        double x = in_place_w(SESS(g, which[j]), &as[j], period);
+        old_w += x, new_w += w[j];
+        site_w[as[j].site] += x;
+        same &= fabs(x - w[j]) < 0.5;
+    }
+    for (int k = 0; k < gr->n_sites && fit; k++) {
+        double lim = SITE(g, gr->sites[k])->p.limit_w;
+        fit = lim <= 0 || site_w[k] <= lim + 0.5;
+    }
+    ec_free(site_w);
+    double margin = KEEP_MARGIN * (old_w > new_w ? old_w : new_w);
+    if (margin < KEEP_MARGIN_MIN_W) margin = KEEP_MARGIN_MIN_W;
+    if (same || !fit || old_w > head_w + 0.5 || fabs(new_w - old_w) > margin) return 0;
+    for (size_t j = 0; j < n; j++) {
+        gr_sess *s = SESS(g, which[j]);
+        s->want_w = in_place_w(s, &as[j], period);
+    }
+    return 1;
+}
+
+/* A run allocates the group again when something material changed (an arrival, a departure, a
+ * limit, a plan, a charger that came or went) or its control interval is up; otherwise (a limit
+ * was accepted) it only sends what the allocation in place still holds back. */
 static void run_group(ec_share *g, int gi)
 {
     gr_group *gr = GROUP(g, gi);
-    gr->dirty = 0;
-    if (!gr->controlled) return;
     int64_t now_s = g->now_ms / 1000;
-    gr->last_run_ms = g->now_ms;
+    int fresh = gr->dirty == 2 || !gr->run_s;
+    int allocate = fresh || now_s - gr->run_s >= period_of(g, gr);
+    gr->dirty = 0, gr->redispatch = 0;
+    if (!gr->controlled) return;
     size_t n = gr->members.len;
     ec_alloc_session_t *as = n ? ec_calloc(n, sizeof *as) : NULL;
     int *which = n ? ec_malloc(n * sizeof *which) : NULL;
@@ -668,6 +751,10 @@ static void run_group(ec_share *g, int gi)
         as[k] = (ec_alloc_session_t){s->start_s, dep, left > 0 ? left : 0, s->max_w, s->site, 0, 0};
         which[k++] = (int)i;
     }
+    if (!allocate) {
+        head[0] = headroom_at(g, gr, now_s);
+        goto dispatch;
+    }
     ec_alloc_site_t *sites = ec_malloc((size_t)gr->n_sites * sizeof *sites);
     if (!sites) goto done;
     ec_share_limits_t lim = group_limits(g, gr);
@@ -681,10 +768,14 @@ static void run_group(ec_share *g, int gi)
     ec_free(sites);
     g->stats.allocations++;
     gr->run_s = now_s;
-    for (size_t j = 0; j < n; j++) {
-        gr_sess *s = SESS(g, which[j]);
-        s->want_w = floor((w[j] > 0 ? w[j] : 0) / EC_SHARE_QUANTUM_W) * EC_SHARE_QUANTUM_W;
+    for (size_t j = 0; j < n; j++) w[j] = floor((w[j] > 0 ? w[j] : 0) / EC_SHARE_QUANTUM_W) * EC_SHARE_QUANTUM_W;
+    if (!fresh && keep_in_place(g, gr, as, which, n, w, head[0], period)) {
+        gr->kept++;
+    } else {
+        gr->kept = 0;
+        for (size_t j = 0; j < n; j++) SESS(g, which[j])->want_w = w[j];
     }
+dispatch:;
     /* Lowerings go at once. Raisings go only into the room the limits held now leave, a lowering
      * counting at its old value until its charger has accepted it: at no moment may the
      * chargers together draw more than the headroom. */
@@ -754,8 +845,7 @@ done:
 static int group_due(const ec_share *g, const gr_group *gr, int64_t t_ms)
 {
     if (!gr->controlled) return 0; /* nothing to allocate (its flag waits until it is) */
-    if (gr->dirty == 2) return 1;
-    if (gr->dirty == 1 && t_ms - gr->last_run_ms >= EC_SHARE_METER_SPACING_MS) return 1;
+    if (gr->dirty == 2 || gr->redispatch) return 1;
     return gr->controlled && t_ms / 1000 - gr->run_s >= period_of(g, gr);
 }
 

@@ -115,6 +115,10 @@ static void on_cmd(void *ctx, const ec_share_cmd_t *c)
         const conn_t *k = c->connector <= p->n_conn ? &p->c[c->connector] : NULL;
         if (!k || k->tx != c->tx) bad(w, "a TxProfile for a session not at that connector (%g, %g)", (double)c->tx, 0);
         else if (c->limit_w > k->max_w + 0.5) bad(w, "a session given %g W, more than its EVSE's %g W", c->limit_w, k->max_w);
+        else if (k->held_w >= 0 && fabs(c->limit_w - k->held_w) < 1)
+            bad(w, "a session sent the %g W it holds already (%g)", c->limit_w, 0);
+    } else if (p->max_held_w >= 0 && fabs(c->limit_w - p->max_held_w) < 1) {
+        bad(w, "a charger sent the maximum of %g W it holds already (%g)", c->limit_w, 0);
     }
     p->out = 1, p->cmd = *c;
     if (!c->lowers) {
@@ -563,6 +567,226 @@ static void test_series_rule(void **state)
     assert_true(ec_year_start_s(0) == 0 && ec_year_start_s(-1) == -365LL * 86400);
 }
 
+/* A steady hub, as the charge-point simulator runs it: one site with a 600 kW grid connection,
+ * opt, a 10 s control interval, two chargers of two connectors (1,000 and 400 kW), four sessions
+ * arriving in the first 8 s, meter readings every 10 s from each, every command answered yes
+ * 40 ms later, a tick every 100 ms. Once all four have arrived, a connector's limit changes at
+ * most once per control interval, and no limit goes that equals the one its charger accepted or
+ * has out. */
+static void test_steady(void **state)
+{
+    (void)state;
+    static world w;
+    memset(&w, 0, sizeof w);
+    w.capacity_w = 600000;
+    verbose = getenv("SHARE_STEADY") != NULL;
+    ec_share *e;
+    assert_int_equal(ec_share_new(on_cmd, &w, &e), EC_OK);
+    ec_power_evse_t evse[4] = {{"M0", 1000000}, {"C0", 400000}, {"M1", 1000000}, {"C1", 400000}};
+    ec_site_power_t site = {"HUB", "", 1, "opt", 600000, 10, 5, 0, evse, 4};
+    ec_share_event_t ev;
+    int64_t t0 = 1767225600000LL, t = t0;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_SITE, ev.t_ms = t, ev.site_power = &site;
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    w.n_cp = 2;
+    for (int i = 0; i < 2; i++) {
+        model_cp *p = &w.cp[i];
+        snprintf(p->id, sizeof p->id, "CP-%d", i);
+        p->n_conn = 2, p->up = 1, p->max_held_w = -1;
+        p->c[1].max_w = 1000000, p->c[2].max_w = 400000;
+        p->c[1].held_w = p->c[2].held_w = -1;
+        memset(&ev, 0, sizeof ev);
+        ev.kind = EC_SE_CP_UP, ev.t_ms = t, ev.serial = (uint64_t)i + 1;
+        snprintf(ev.cp, sizeof ev.cp, "CP-%d", i);
+        snprintf(ev.site, sizeof ev.site, "HUB");
+        snprintf(ev.evse_uid[1], sizeof ev.evse_uid[1], "M%d", i);
+        snprintf(ev.evse_uid[2], sizeof ev.evse_uid[2], "C%d", i);
+        assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    }
+    const int64_t start_ms[4] = {0, 2300, 5100, 7700};
+    double delivered[4] = {0};
+    int64_t answer_at[2] = {0, 0}, next_meter[4];
+    double last_w[4]; /* per session: the last limit sent to it; -1 none */
+    int64_t last_change_ms[4];
+    int changes = 0;
+    for (int k = 0; k < 4; k++) next_meter[k] = t0 + start_ms[k] + 10000, last_w[k] = -1, last_change_ms[k] = 0;
+    int seen = 0;
+    for (int64_t step = 0; step <= 4000 && !w.failures; step++) { /* 400 s in steps of 100 ms */
+        t = t0 + step * 100;
+        for (int k = 0; k < 4; k++) {
+            model_cp *p = &w.cp[k / 2];
+            int conn = 1 + k % 2;
+            memset(&ev, 0, sizeof ev);
+            ev.t_ms = t;
+            snprintf(ev.cp, sizeof ev.cp, "%s", p->id);
+            snprintf(ev.site, sizeof ev.site, "HUB");
+            if (t == t0 + start_ms[k]) {
+                ev.kind = EC_SE_TX_START, ev.tx = k + 1, ev.connector = conn, ev.start_s = t / 1000;
+                ev.requested_wh = -1; /* the site's default: what its EVSE gives in the 5 min dwell */
+                snprintf(ev.evse_uid[conn], sizeof ev.evse_uid[conn], "%c%d", conn == 1 ? 'M' : 'C', k / 2);
+                p->c[conn].tx = k + 1, p->c[conn].held_w = -1;
+                assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+            } else if (t == next_meter[k]) {
+                double l = p->c[conn].held_w >= 0 ? p->c[conn].held_w : p->c[conn].max_w;
+                if (p->max_held_w >= 0 && p->max_held_w < l) l = p->max_held_w;
+                delivered[k] += floor(l * 10 / 3600);
+                ev.kind = EC_SE_TX_METER, ev.tx = k + 1, ev.delivered_wh = delivered[k];
+                next_meter[k] += 10000;
+                assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+            }
+        }
+        for (int i = 0; i < 2; i++) {
+            model_cp *p = &w.cp[i];
+            if (!p->out || t < answer_at[i]) continue;
+            if (!p->cmd.connector) p->max_held_w = p->cmd.limit_w;
+            else if (p->c[p->cmd.connector].tx == p->cmd.tx) p->c[p->cmd.connector].held_w = p->cmd.limit_w;
+            p->out = 0;
+            memset(&ev, 0, sizeof ev);
+            ev.kind = EC_SE_RESULT, ev.t_ms = t, ev.accepted = 1;
+            snprintf(ev.cp, sizeof ev.cp, "%s", p->id);
+            assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+        }
+        memset(&ev, 0, sizeof ev);
+        ev.kind = EC_SE_TICK, ev.t_ms = t;
+        assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+        for (; seen < w.n_log; seen++) {
+            const ec_share_cmd_t *c = &w.log[seen];
+            if (c->kind != EC_SC_LIMIT) continue;
+            if (!c->connector) continue;
+            int k = (int)c->tx - 1;
+            if (getenv("SHARE_STEADY")) { last_w[k] = c->limit_w; continue; }
+            if (fabs(c->limit_w - last_w[k]) < 1)
+                fail_msg("session %d sent %.0f W again at +%lld ms", k + 1, c->limit_w, (long long)(c->t_ms - t0));
+            if (last_w[k] >= 0 && c->t_ms > t0 + 8000) {
+                changes++;
+                if (c->t_ms - last_change_ms[k] < 9000) /* one interval, less the time a command may wait behind its charger's others */
+                    fail_msg("session %d changed from %.0f to %.0f W at +%lld ms, %lld ms after its last change",
+                             k + 1, last_w[k], c->limit_w, (long long)(c->t_ms - t0),
+                             (long long)(c->t_ms - last_change_ms[k]));
+            }
+            if (last_w[k] < 0 && c->t_ms - (t0 + start_ms[k]) > 1000)
+                fail_msg("session %d got its first limit %lld ms after it arrived", k + 1,
+                         (long long)(c->t_ms - t0 - start_ms[k]));
+            last_w[k] = c->limit_w, last_change_ms[k] = c->t_ms;
+        }
+        for (int i = 0; i < 2; i++)
+            if (w.cp[i].out && answer_at[i] <= w.cp[i].cmd.t_ms) answer_at[i] = w.cp[i].cmd.t_ms + 40;
+    }
+    if (w.failures) fail_msg("%s", w.why);
+    for (int k = 0; k < 4; k++) assert_true(last_w[k] >= 0); /* every session was given a limit */
+    /* The allocation in place is not kept for ever: the sessions take turns (fewer than one change
+     * per session per interval, more than none). */
+    if (changes < 2 || changes > 4 * 39) fail_msg("%d changes of limit in 390 s", changes);
+    ec_share_free(e);
+}
+
+/* A raise the charger refuses is not sent again within the control interval, however often the
+ * group runs meanwhile (here: another charger's answer a millisecond later), and goes again at the
+ * next interval. Two sessions at 22 kW under 30 kW, fcfs, settled at 22 and 8 kW; the first
+ * leaves, so CP-1's maximum and its session are raised to 22 kW; CP-1 refuses its maximum. */
+static void test_refused_raise(void **state)
+{
+    (void)state;
+    static world w;
+    memset(&w, 0, sizeof w);
+    ec_share *e;
+    assert_int_equal(ec_share_new(on_cmd, &w, &e), EC_OK);
+    ec_substation_power_t sub;
+    memset(&sub, 0, sizeof sub);
+    snprintf(sub.id, sizeof sub.id, "s");
+    sub.capacity_w = 30000, w.capacity_w = 30000;
+    ec_power_evse_t ev3[3] = {{"A", 22000}, {"B", 22000}, {"C", 22000}};
+    ec_site_power_t site = {"x", "s", 1, "fcfs", 0, 60, 60, 0, ev3, 3};
+    ec_share_event_t ev;
+    int64_t t = 1767225600000LL;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_SUBSTATION, ev.t_ms = t, ev.substation_power = &sub;
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    ev.kind = EC_SE_SITE, ev.site_power = &site;
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    w.n_cp = 3;
+    for (int i = 0; i < 3; i++) {
+        model_cp *p = &w.cp[i];
+        snprintf(p->id, sizeof p->id, "CP-%d", i);
+        p->n_conn = 1, p->up = 1, p->max_held_w = -1;
+        p->c[1].max_w = 22000, p->c[1].held_w = -1;
+        memset(&ev, 0, sizeof ev);
+        ev.kind = EC_SE_CP_UP, ev.t_ms = t, ev.serial = (uint64_t)i + 1;
+        snprintf(ev.cp, sizeof ev.cp, "CP-%d", i);
+        snprintf(ev.site, sizeof ev.site, "x");
+        snprintf(ev.evse_uid[1], sizeof ev.evse_uid[1], "%c", 'A' + i);
+        assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+        if (i == 2) continue; /* CP-2 has no session: it only answers */
+        p->c[1].tx = i + 1;
+        ev.kind = EC_SE_TX_START, ev.tx = i + 1, ev.connector = 1, ev.start_s = t / 1000 + i, ev.requested_wh = -1;
+        assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    }
+    /* Everything answered yes until quiet. */
+    for (int round = 0; round < 20; round++) {
+        for (int i = 0; i < 3; i++) {
+            model_cp *p = &w.cp[i];
+            if (!p->out) continue;
+            if (!p->cmd.connector) p->max_held_w = p->cmd.limit_w;
+            else p->c[1].held_w = p->cmd.limit_w;
+            p->out = 0;
+            memset(&ev, 0, sizeof ev);
+            ev.kind = EC_SE_RESULT, ev.t_ms = t, ev.accepted = 1;
+            snprintf(ev.cp, sizeof ev.cp, "%s", p->id);
+            assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+        }
+        memset(&ev, 0, sizeof ev);
+        ev.kind = EC_SE_TICK, ev.t_ms = t += 10;
+        assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    }
+    assert_true(w.cp[1].c[1].held_w == 8000 && w.cp[1].max_held_w == 8000 && w.cp[0].c[1].held_w == 22000);
+    /* CP-2 gets a maximum of 0 (no session): it is out; CP-0's session leaves. */
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_TX_STOP, ev.t_ms = t += 10, ev.tx = 1;
+    snprintf(ev.cp, sizeof ev.cp, "CP-0");
+    w.cp[0].c[1].tx = 0;
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_TICK, ev.t_ms = t += 10;
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    assert_true(w.cp[1].out && !w.cp[1].cmd.connector && !w.cp[1].cmd.lowers && fabs(w.cp[1].cmd.limit_w - 22000) < 1);
+    /* CP-1 refuses the raise of its maximum. */
+    int before = w.n_log;
+    w.cp[1].out = 0;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_RESULT, ev.t_ms = t += 1, ev.accepted = 0;
+    snprintf(ev.cp, sizeof ev.cp, "CP-1");
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    /* Answers, ticks, and the session's own raise accepted, all within the interval: the refused
+     * maximum is not sent again. */
+    for (int k = 0; k < 50; k++) {
+        for (int i = 0; i < 3; i++) {
+            model_cp *p = &w.cp[i];
+            if (!p->out) continue;
+            if (!p->cmd.connector) p->max_held_w = p->cmd.limit_w;
+            else if (p->c[1].tx == p->cmd.tx) p->c[1].held_w = p->cmd.limit_w;
+            p->out = 0;
+            memset(&ev, 0, sizeof ev);
+            ev.kind = EC_SE_RESULT, ev.t_ms = t += 1, ev.accepted = 1;
+            snprintf(ev.cp, sizeof ev.cp, "%s", p->id);
+            assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+        }
+        memset(&ev, 0, sizeof ev);
+        ev.kind = EC_SE_TICK, ev.t_ms = t += 100;
+        assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    }
+    for (int i = before; i < w.n_log; i++)
+        if (w.log[i].kind == EC_SC_LIMIT && !strcmp(w.log[i].cp, "CP-1") && !w.log[i].connector)
+            fail_msg("the refused maximum went again %lld ms later", (long long)(w.log[i].t_ms - w.log[before - 1].t_ms));
+    /* The next control interval sends it again. */
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_TICK, ev.t_ms = t += 60000;
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    assert_true(w.cp[1].out && !w.cp[1].cmd.connector && fabs(w.cp[1].cmd.limit_w - 22000) < 1);
+    assert_int_equal(w.failures, 0);
+    ec_share_free(e);
+}
+
 int main(void)
 {
     if (getenv("SHARE_SEED")) { /* one sequence, told */
@@ -576,6 +800,8 @@ int main(void)
         cmocka_unit_test(test_series_rule),
         cmocka_unit_test(test_by_hand),
         cmocka_unit_test(test_many),
+        cmocka_unit_test(test_steady),
+        cmocka_unit_test(test_refused_raise),
         cmocka_unit_test(test_codec_bounds),
         cmocka_unit_test(test_status),
         cmocka_unit_test(test_random_sequences),
