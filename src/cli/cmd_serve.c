@@ -4,18 +4,13 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#ifndef EC_DEMO_REGION
-#define EC_DEMO_REGION "data/demo/rhine_alpine"
-#endif
 
 static int run(int argc, char **argv);
 
 static const cli_opt opts[] = {
     {"db", "FILE", "the register's database (default ./ecorridor.db; created when absent)"},
     {"listen", "ADDR:PORT", "where to listen (default 127.0.0.1:8080; port 0 picks a free one)"},
-    {"region", "DIR", "region loaded into an empty database (default: the bundled demo region)"},
+    {"region", "DIR", "region loaded into an empty database, e.g. the demo data/demo/rhine_alpine (default: none, an empty register)"},
     {"graph", "G.ecg", "road graph for routes (default: built from the region's corridor model)"},
     {"tls-cert", "FILE", "PEM certificate: serve https:// and wss:// (OCPP security profile 2); needs --tls-key"},
     {"tls-key", "FILE", "PEM private key of --tls-cert"},
@@ -60,15 +55,9 @@ static int run(int argc, char **argv)
     if (parse_listen(listen, host, sizeof host, &o.port))
         return cli_usage_error(&cmd_serve, "--listen \"%s\" is not ADDR:PORT like 127.0.0.1:8080", listen);
     o.host = host;
+    /* No region unless asked for: the demo region's charge point passwords
+     * are published, and a hub of its own must never start with them. */
     o.region_dir = cli_get(&a, "region");
-    if (!o.region_dir) {
-        /* The demo region beside the checkout this binary was built from, or
-         * under the current directory. */
-        struct stat sb;
-        o.region_dir = stat(EC_DEMO_REGION, &sb) == 0 ? EC_DEMO_REGION
-                       : stat("data/demo/rhine_alpine", &sb) == 0 ? "data/demo/rhine_alpine"
-                                                                  : NULL;
-    }
     o.graph_path = cli_get(&a, "graph");
     o.program = cli_program;
     o.tls.cert_path = cli_get(&a, "tls-cert");

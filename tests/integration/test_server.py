@@ -1045,6 +1045,9 @@ def test_import_off_loop(tmp):
     hub = Hub(db)
     try:
         n0 = curl(hub, "GET", "/api/v1/sites?limit=1")[1]["total"]
+        check(n0 == 0, "a hub started without --region starts with an empty register (%d sites)" % n0)
+        s, b = curl(hub, "GET", "/api/v1/chargers", key=admin)
+        check(s == 200 and b["total"] == 0, "and without the demo region's charge points: %s" % str(b)[:200])
         body = big_csv(30000, "BIG")
         done = []
         t = threading.Thread(target=post_raw, args=(hub, "/api/v1/import?format=csv", body, admin, done))
@@ -1212,10 +1215,10 @@ def test_region(tmp):
         check(s == 200 and p["slots"] and all(x["wholesale_per_kwh"] > 0 for x in p["slots"]),
               "region: the hub's prices are the substation's, not zero: %s" % str(p)[:200])
         s, t = curl(hub, "GET", "/api/v1/chargers/DE-FRA-HUB-1/price?token=WEB-0001", key=admin)
-        check(s == 200 and t["tariff"]["id"] == "t-corridor-hubs-small-fleet",
+        check(s == 200 and t["tariff"]["id"] == "t-de-fra-hub-small-fleet",
               "region: a small fleet's token gets the small-fleet tier: %s" % str(t)[:200])
         s, t = curl(hub, "GET", "/api/v1/chargers/DE-FRA-HUB-1/price?token=RL-0001", key=admin)
-        check(s == 200 and t["tariff"]["id"] == "t-corridor-hubs", "region: other fleets get the general tariff")
+        check(s == 200 and t["tariff"]["id"] == "t-de-fra-hub", "region: other fleets get the site's tariff")
         s, b = curl(hub, "PATCH", "/api/v1/sites/DE-FRA-HUB", {"name": "Renamed hub"}, key=admin)
         check(s == 200, "region: a site can be edited")
     finally:
