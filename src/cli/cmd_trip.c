@@ -71,7 +71,7 @@ static void print_pauses(const ec_trip_plan_t *p, zone_clock *ck)
         if (s && (!r || s->pause_start_s <= r->start_s)) {
             when(ck, s->pause_start_s, s->at, a, sizeof a), when(ck, s->pause_end_s, s->at, b, sizeof b);
             hm(s->charge_s + s->overhead_s, c, sizeof c);
-            printf("  %-20s %-22s %-22s %s (charging %s within it)\n", pause_label(s->pause, s->break_part), a, b,
+            printf("  %-20s %-22s %-22s %s (at the charger %s within it)\n", pause_label(s->pause, s->break_part), a, b,
                    s->name[0] ? s->name : s->site_id, c);
             si++;
         } else {
@@ -112,9 +112,9 @@ static void print_plan(const ec_trip_plan_t *p, const ec_trip_request_t *r, ec_l
     hm(p->break_total_s, a, sizeof a), hm(p->break_total_s - p->break_s, b, sizeof b);
     hm(p->rest_total_s, c, sizeof c), hm(p->rest_total_s - p->rest_s, d, sizeof d);
     printf("breaks %s", a);
-    if (p->break_total_s - p->break_s > 0.5) printf(" (charging %s within them)", b);
+    if (p->break_total_s - p->break_s > 0.5) printf(" (at the charger %s within them)", b);
     printf("   rest %s", c);
-    if (p->rest_total_s - p->rest_s > 0.5) printf(" (charging %s within it)", d);
+    if (p->rest_total_s - p->rest_s > 0.5) printf(" (at the charger %s within it)", d);
     money(p->cost, e, sizeof e);
     printf("   charging cost %s %s\n", e, p->currency);
     if (p->n_stops) {

@@ -194,6 +194,15 @@ ec_err ec_charge_sessions_csv_at(const char *name, const char *text, size_t len,
     ec_csv_free(&r);
     if (!rc && l.iso && out->len > first) rc = relative(name, period_s, start_s, &EC_VEC_AT(out, ec_charge_session_t, first), out->len - first);
     else if (!rc && *start_s == EC_SIM_NO_START) *start_s = 0;
+    /* The replay steps through every period from the start to the last
+     * departure, and a schedule writes a row for each: a year at most, as
+     * for one session. */
+    for (size_t i = first; !rc && i < out->len; i++) {
+        const ec_charge_session_t *x = &EC_VEC_AT(out, ec_charge_session_t, i);
+        if (x->departure_s > SPAN_MAX_S || x->est_departure_s > SPAN_MAX_S)
+            rc = ec_fail(EC_ELIMIT, "%s: session %s leaves more than 366 days after the start: a replay spans a year at most",
+                         name, x->id);
+    }
     if (rc) out->len = first;
     return rc;
 }

@@ -198,8 +198,8 @@ rest = [s for s in p["stops"] if s.get("pause", {}).get("kind") == "rest"]
 if rest:
     within = rest[0]["charge_s"] + rest[0]["overhead_s"]
     m = round(within / 60)
-    check("example: rest shown whole with the charging within it",
-          "rest 11:00 (charging %d:%02d within it)" % (m // 60, m % 60) in out, out[:600])
+    check("example: rest shown whole with the time at the charger within it",
+          "rest 11:00 (at the charger %d:%02d within it)" % (m // 60, m % 60) in out, out[:600])
 check("example: road break listed with time and place", p["road_pauses"] and all(
     x["kind"] in ("break", "break_part", "rest") and x["near"] is not None for x in p["road_pauses"]), p["road_pauses"])
 for x in p["road_pauses"]:

@@ -560,6 +560,15 @@ static void test_simulate(void **state)
     assert_int_equal(ec_charge_sessions_csv("long.csv", longer, strlen(longer), 300, &v), EC_ELIMIT);
     assert_non_null(strstr(ec_errmsg(), "long.csv:2"));
     ec_vec_free(&v);
+    /* Two short sessions two centuries apart: the replay, and a schedule's
+     * rows, would span them all. */
+    const char *apart = "session_id,station_id,arrival,departure,requested_energy_kWh,battery_max_power_kW\n"
+                        "a,S1,2026-01-01T10:00Z,2026-01-01T12:00Z,10,10\nb,S1,2200-01-01T10:00Z,2200-01-01T12:00Z,10,10\n";
+    ec_vec_init(&v, sizeof(ec_charge_session_t));
+    assert_int_equal(ec_charge_sessions_csv("apart.csv", apart, strlen(apart), 300, &v), EC_ELIMIT);
+    assert_non_null(strstr(ec_errmsg(), "session b leaves more than 366 days"));
+    assert_int_equal(v.len, 0);
+    ec_vec_free(&v);
 }
 
 /* The offline optimum against every online algorithm on random small sites:
