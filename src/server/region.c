@@ -35,7 +35,7 @@ static const struct {
 
 /* What the end of a loop turn does (server.c): the central system's writes
  * committed, the shared read ended; each request of the load starts as in a
- * turn of its own. */
+ * turn of its own, and the load ends with one. */
 static void turn_end(ec_api *a)
 {
     if (a->ocpp) ocpp__flush(a->ocpp);
@@ -52,8 +52,9 @@ static ec_err put_one(ec_api *a, const api_principal *admin, const char *file, c
     const char *id = ec_json_str(ec_json_get(obj, "id"));
     if (!ec_json_is_object(obj))
         return ec_fail(EC_EPARSE, "%s: %s[%zu] is not an object", file, key, i);
-    if (patch && (!id || !*id))
-        return ec_fail(EC_EPARSE, "%s: %s[%zu] needs the \"id\" of the site it adds to", file, key, i);
+    if (patch && (!id || !ec_reg_id_valid(id)))
+        return ec_fail(EC_EPARSE, "%s: %s[%zu]: \"id\" must name the site it adds to (1 to 36 letters, digits, '.', '_' or '-')",
+                       file, key, i);
     req.method = patch ? EC_HTTP_PATCH : EC_HTTP_POST;
     int n = patch ? snprintf(req.path, sizeof req.path, "%s/%s", path, id)
                   : snprintf(req.path, sizeof req.path, "%s", path);
@@ -72,7 +73,6 @@ static ec_err put_one(ec_api *a, const api_principal *admin, const char *file, c
     ec_buf_init(&res.body, 1u << 20);
     turn_end(a);
     api__handle_as(a, admin, &req, &res);
-    turn_end(a);
     if (res.status < 200 || res.status > 299) {
         const char *said = res.body.data ? res.body.data : "";
         rc = ec_fail(EC_EPARSE, "%s: %s[%zu]%s%s%s: the API refused it (%d): %.400s", file, key, i, id ? " (" : "",
@@ -158,6 +158,7 @@ ec_err region__load(ec_api *a, const char *dir)
             if (w > 0) used += (size_t)w;
         }
     }
+    turn_end(a); /* the last request's writes committed before the hub serves */
     ec_buf_free(&body);
     ec_json_free(reg);
     if (rc) {

@@ -141,12 +141,7 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     if ((rc = ocpp__new(&loop, api->store, &o->ocpp, &api->ocpp))) goto fail_store;
     /* The region's register goes in through the API's handlers, which tell
      * the central system of the chargers they write. */
-    if (o->region_dir && (rc = region__load(api, o->region_dir))) {
-        ocpp__stop(api->ocpp);
-        uv_run(&loop, UV_RUN_NOWAIT);
-        uv_loop_close(&loop);
-        goto fail_store;
-    }
+    if (o->region_dir && (rc = region__load(api, o->region_dir))) goto fail_loop;
     ec_http_handler h;
     memset(&h, 0, sizeof h);
     h.handle = api__handle;
@@ -159,12 +154,7 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     h.ws_closed = ws_closed;
     h.ws_max_message = OCPP_MESSAGE_MAX;
     h.ctx = api;
-    if ((rc = ec_http_start(&loop, o->host, o->port, &h, &o->tls, &o->limits, &api->http))) {
-        ocpp__stop(api->ocpp);
-        uv_run(&loop, UV_RUN_NOWAIT);
-        uv_loop_close(&loop);
-        goto fail_store;
-    }
+    if ((rc = ec_http_start(&loop, o->host, o->port, &h, &o->tls, &o->limits, &api->http))) goto fail_loop;
     ocpp__set_http(api->ocpp, api->http);
     int sigs[2] = {SIGINT, SIGTERM};
     for (int i = 0; i < 2; i++) {
@@ -196,6 +186,10 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     uv_run(&loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&loop)) ec_log(EC_LOG_WARN, "event loop closed with handles open");
     ec_log(EC_LOG_INFO, "stopped");
+fail_loop:
+    ocpp__stop(api->ocpp);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    uv_loop_close(&loop);
 fail_store:
     work__free(api->work);
     api__route_free(api);

@@ -1248,6 +1248,12 @@ def test_region(tmp):
     r = subprocess.run([ECORRIDOR, "serve", "--db", os.path.join(tmp, "bad2.db"), "--listen", "127.0.0.1:0",
                         "--region", bad_dir], capture_output=True, text=True, timeout=60)
     check(r.returncode == 1 and 'unknown key "sitez"' in r.stderr, "region: an unknown key is named: %s" % r.stderr[-200:])
+    json.dump({"sites": [{"id": "NL-ROT-HUB/../../jurisdictions", "name": "x"}]},
+              open(os.path.join(bad_dir, "register.json"), "w"))
+    r = subprocess.run([ECORRIDOR, "serve", "--db", os.path.join(tmp, "bad3.db"), "--listen", "127.0.0.1:0",
+                        "--region", bad_dir], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and 'register.json: sites[0]: "id" must name the site' in r.stderr,
+          "region: a site id that is no register id never becomes part of a path: %s" % r.stderr[-200:])
 
 
 def main():
