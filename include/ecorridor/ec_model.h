@@ -24,6 +24,8 @@ typedef struct {
     int64_t price_per_min; /* 1e-4 currency units per minute */
     int available;         /* connectors free now (0..count; count when not given) */
     double wait_s;         /* expected wait for a free connector */
+    int64_t busy_until;    /* when set (Unix s), the expected wait instead ends then: a
+                              truck arriving at t waits max(0, busy_until - t) */
     int64_t reservable_from, reservable_to; /* a window in which a connector can be
                                                reserved (Unix s); both 0: none */
     long line;             /* where it was read */

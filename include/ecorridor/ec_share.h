@@ -53,6 +53,10 @@ typedef enum {
     EC_SE_STATUS,     /* cp, connector (0: the charge point), status, error_code: what it says of itself
                        * changed (OCPP StatusNotification); kept for queries and for what reads the
                        * journal (uptime), no limit depends on it yet */
+    EC_SE_ARRIVE,     /* site, vehicle, plug, reserved: a truck joined the queue for a connector
+                       * (the twin's trucks; kept as the site's queue, for queries and for the
+                       * waits what reads the journal computes) */
+    EC_SE_LEAVE,      /* site, vehicle, served: it left the queue, to charge (1) or not (0) */
     EC_SE_COUNT
 } ec_share_event_kind;
 
@@ -68,6 +72,8 @@ typedef struct {
     double delivered_wh, requested_wh;
     int accepted;
     char status[24], error_code[32];  /* STATUS: OCPP ChargePointStatus and ChargePointErrorCode */
+    char vehicle[32], plug[12];       /* ARRIVE, LEAVE: the truck and the plug it waits for */
+    int reserved, served;             /* ARRIVE: it holds a reservation; LEAVE: it goes to charge */
     char evse_uid[EC_SHARE_MAX_CONNECTORS + 1][EC_REG_ID_MAX + 1]; /* [connector] */
     const ec_site_power_t *site_power;
     const ec_substation_power_t *substation_power;
@@ -115,6 +121,8 @@ const char *ec_share_substation_at(const ec_share *g, size_t i);
 int ec_share_tx(const ec_share *g, int64_t tx, double *delivered_wh);
 /* The status connector of cp last said and since when (Unix ms); 0 when it has said none. */
 int ec_share_status(const ec_share *g, const char *cp, int connector, char status[24], int64_t *since_ms);
+/* Trucks waiting in site's queue now (ARRIVE less LEAVE events); 0 for a site it does not know. */
+int ec_share_queue(const ec_share *g, const char *site);
 /* Whether charge point cp is known; *waiting (may be NULL) 1 while a command to it is unanswered. */
 int ec_share_cp(const ec_share *g, const char *cp, int *waiting);
 

@@ -14,7 +14,11 @@
 #include "ecorridor/ec_base.h"
 #include "ecorridor/ec_energy.h"
 #include "ecorridor/ec_geo.h"
+#include "ecorridor/ec_graph.h"
 #include "ecorridor/ec_model.h"
+#include "ecorridor/ec_power.h"
+#include "ecorridor/ec_route.h"
+#include "ecorridor/ec_store.h"
 
 /* ---- inputs ---------------------------------------------------------------------------- */
 
@@ -146,5 +150,123 @@ ec_err ec_scenario_load(const char *path, int64_t day_start_s, ec_scenario_t *ou
  * field named; a charge_points entry for an unknown site needs lat and lon. */
 ec_err ec_scenario_check(const ec_scenario_t *s, const ec_sites *sites, const char *const *subs, size_t n_subs);
 void ec_scenario_free(ec_scenario_t *s);
+
+/* ---- the run ------------------------------------------------------------------------------ */
+
+/* Documented figures (docs/twin.md). */
+#define EC_TWIN_WEEKDAY_FACTOR 1.2      /* a weekday's trucks against the yearly average day */
+#define EC_TWIN_DIESEL_L_PER_KM 0.326   /* a typical EU tractor-trailer, long-haul cycle */
+#define EC_TWIN_DIESEL_TTW_KG_PER_L 2.70
+#define EC_TWIN_DIESEL_WTW_KG_PER_L 3.27
+
+#define EC_TWIN_MAX_THREADS 16
+
+/* The share of the day's departures in each local hour (sums to 1). */
+extern const double ec_twin_departure_profile[24];
+
+typedef struct {
+    const ec_graph *g;               /* the corridor, contracted, snapping prepared */
+    const char *segments_path;       /* its segments.csv: the rows segments.csv and .geojson report */
+    const ec_traffic_t *traffic;     /* the flows (NULL only with trips) */
+    const ec_trips_in_t *trips;      /* trucks given by hand, all electric; NULL: drawn from traffic */
+    ec_sites *sites;                 /* connector groups; the run writes their waits */
+    const ec_site_power_t *site_power; /* per site id (NULL: each site a group of its own, unmanaged) */
+    size_t n_site_power;
+    const ec_substation_power_t *subs;
+    size_t n_subs;
+    const ec_vehicle_mix_t *mix;
+    const ec_scenario_t *scenario;   /* NULL: none (its temperature and share are already applied) */
+    double bev_share;                /* 0..1 */
+    double day_factor;               /* 1 the average day, EC_TWIN_WEEKDAY_FACTOR a weekday */
+    double temp_c, grid_g_per_kwh;
+    ec_rules rules;
+    uint64_t seed;
+    int64_t day_start_s;             /* the simulated day's local midnight */
+    int utc_offset_s;                /* local time = UTC + this, for the hours of the profile */
+    double replan_wait_s, stop_overhead_s, soc_min;
+    int threads;                     /* planning threads, >= 1 */
+    ec_store *journal;               /* the engine's journal goes here; NULL: none */
+    const int *points;               /* per site (in the order of first appearance in sites):
+                                        this many points of its largest plug instead; NULL: as given */
+    int progress;                    /* draw a progress bar */
+} ec_twin_config_t;
+
+typedef struct {
+    char site_id[64];
+    int points;
+    int64_t arrivals, sessions, max_queue, stranded_nearby;
+    double energy_kwh, peak_kw, utilisation, occupancy, congestion_pct, mean_wait_min, p95_wait_min;
+    ec_latlon_t pos;
+} ec_twin_site_t;
+
+typedef struct {
+    int64_t from, to;
+    double length_km, trucks_per_day, energy_kwh;
+    int64_t e_trucks_per_day;
+    ec_latlon_t a, b;
+} ec_twin_segment_t;
+
+typedef struct {
+    char substation_id[64];
+    double peak_kw, capacity_kw, mpfi;
+    int peak_hour; /* local hour the peak began in, -1 no load */
+} ec_twin_sub_t;
+
+typedef struct {
+    int64_t origin, destination, departure_s, arrival_s; /* arrival 0 when stranded */
+    int stops, stranded, vehicle, replanned;
+    double wait_min, charged_kwh, soc;
+    char reason[96];
+} ec_twin_trip_t;
+
+typedef struct {
+    int64_t trips_total, e_trips, e_trips_charged, stranded, sessions, replanned, journal_rows;
+    double energy_charged_kwh, driving_energy_kwh, mean_wait_min, p95_wait_min;
+    double co2_avoided_t_ttw, co2_avoided_t_wtw, e_km, runtime_s;
+    ec_vec sites, segments, subs, trips; /* ec_twin_site_t, ec_twin_segment_t, ec_twin_sub_t, ec_twin_trip_t */
+} ec_twin_result_t;
+
+/* What a hub's database gives the twin: its sites as connector groups (into
+ * the caller's ec_sites), their power and policies, the substations with
+ * their renewables. */
+typedef struct {
+    ec_site_power_t *site_power;
+    size_t n_site_power;
+    ec_substation_power_t *subs;
+    size_t n_subs;
+} ec_twin_db_t;
+
+ec_err ec_twin_db_load(const char *path, ec_twin_db_t *out, ec_sites *sites);
+void ec_twin_db_free(ec_twin_db_t *d);
+
+/* Adds a scenario's charge points to sites (new rows; a new site when it has
+ * a position) and takes its removed ones away (from the last row of the
+ * plug on). EC_EINVAL naming the entry when a site has fewer to remove. */
+ec_err ec_twin_apply_points(ec_sites *sites, const ec_scenario_t *s);
+
+/* Checks what the run would only find on its way: every node the trucks name
+ * is in the graph, every site id fits a charge point id. Errors name the
+ * file and line. */
+ec_err ec_twin_check(const ec_twin_config_t *c);
+
+/* Runs the day. EC_OK with *out filled (free with ec_twin_result_free). */
+ec_err ec_twin_run(const ec_twin_config_t *c, ec_twin_result_t *out);
+void ec_twin_result_free(ec_twin_result_t *r);
+/* Writes summary.json, sites.csv, segments.csv, segments.geojson,
+ * substations.csv and trips.csv into dir (which exists); points_for_wait
+ * (per site, may be NULL) adds that column to sites.csv. */
+ec_err ec_twin_write(const ec_twin_result_t *r, const ec_twin_config_t *c, const int *points_for_wait,
+                     double wait_min, const char *dir);
+/* The most points --size-for-wait-min tries at a site. */
+#define EC_TWIN_SIZE_MAX 64
+
+/* For each of the n sites, the fewest points (of its most powerful kind) at
+ * which its p95 wait is at most wait_min, found by bisecting every site at
+ * once over whole runs of the day (c->journal must be NULL); 0 when even
+ * EC_TWIN_SIZE_MAX points do not do. */
+ec_err ec_twin_size_for_wait(const ec_twin_config_t *c, double wait_min, int *points, size_t n);
+
+/* The summary as JSON (what summary.json holds). */
+ec_err ec_twin_summary_json(const ec_twin_result_t *r, const ec_twin_config_t *c, ec_buf *out);
 
 #endif

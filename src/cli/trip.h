@@ -20,6 +20,8 @@ const char *trip_zone_of(ec_latlon_t p);
 int trip_zone_known(const char *zone);
 /* "2026-11-24 07:00 CET": t (Unix s) in zone (NULL: UTC). */
 void trip_time_local(int64_t t, const char *zone, char *out, size_t n);
+/* Seconds zone (NULL: UTC) is ahead of UTC at t. */
+int trip_utc_offset(int64_t t, const char *zone);
 /* Reads a departure: "now", or an ISO 8601 date and time with its zone
  * ("2026-11-24T07:00+01:00", "2026-11-24 06:00Z", "20261124T0600Z").
  * 0 on success, 1 when the zone is missing, -1 when it is not such a time. */

@@ -90,6 +90,14 @@ void trip_time_local(int64_t t, const char *zone, char *out, size_t n)
     if (!localtime_r(&tt, &tm) || !strftime(out, n, "%Y-%m-%d %H:%M %Z", &tm)) snprintf(out, n, "?");
 }
 
+int trip_utc_offset(int64_t t, const char *zone)
+{
+    use_zone(zone && *zone ? zone : "UTC");
+    time_t tt = (time_t)t;
+    struct tm tm;
+    return localtime_r(&tt, &tm) ? (int)tm.tm_gmtoff : 0;
+}
+
 /* Reads exactly `digits` decimal digits at *s. */
 static int digits(const char **s, int count, int *v)
 {

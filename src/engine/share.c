@@ -80,6 +80,7 @@ typedef struct {
     ec_site_power_t p;
     ec_alloc_algo algo;
     int group;                /* -1 until a session or charge point needs it */
+    int queued;               /* trucks waiting for a connector (ARRIVE less LEAVE) */
 } gr_site;
 
 struct ec_share {
@@ -965,8 +966,24 @@ ec_err ec_share_feed(ec_share *g, const ec_share_event_t *ev)
         }
         return EC_OK;
     }
+    case EC_SE_ARRIVE:
+    case EC_SE_LEAVE: {
+        if (!ev->vehicle[0]) return EC_EINVAL;
+        int si = find_site(g, ev->site);
+        if (si < 0) return EC_OK; /* a queue at a site the engine was never told of counts nowhere */
+        gr_site *st = SITE(g, si);
+        if (ev->kind == EC_SE_ARRIVE) st->queued++;
+        else if (st->queued > 0) st->queued--;
+        return EC_OK;
+    }
     default: return EC_EINVAL;
     }
+}
+
+int ec_share_queue(const ec_share *g, const char *site)
+{
+    int si = find_site(g, site);
+    return si < 0 ? 0 : SITE(g, si)->queued;
 }
 
 ec_share_stats_t ec_share_stats(const ec_share *g)

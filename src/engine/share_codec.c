@@ -10,7 +10,7 @@
 
 static const char *const event_names[EC_SE_COUNT] = {
     NULL, "reset", "site", "substation", "cp_up", "cp_down", "tx_start", "tx_meter", "tx_stop", "plan", "result", "tick",
-    "status",
+    "status", "arrive", "leave",
 };
 
 const char *ec_share_event_name(ec_share_event_kind k)
@@ -105,6 +105,11 @@ ec_err ec_share_event_json(const ec_share_event_t *ev, ec_buf *out)
         str(&w, "error_code", ev->error_code);
         break;
     case EC_SE_RESULT: str(&w, "cp", ev->cp), integer(&w, "accepted", ev->accepted); break;
+    case EC_SE_ARRIVE:
+        str(&w, "site", ev->site), str(&w, "vehicle", ev->vehicle), str(&w, "plug", ev->plug);
+        integer(&w, "reserved", ev->reserved);
+        break;
+    case EC_SE_LEAVE: str(&w, "site", ev->site), str(&w, "vehicle", ev->vehicle), integer(&w, "served", ev->served); break;
     case EC_SE_TX_START: {
         integer(&w, "tx", ev->tx), str(&w, "cp", ev->cp), integer(&w, "connector", ev->connector);
         str(&w, "site", ev->site), integer(&w, "start_s", ev->start_s);
@@ -272,6 +277,16 @@ ec_err ec_share_event_parse(const char *kind, int64_t t_ms, const char *json, si
         if (!bad) ev->connector = (int)v, memcpy(ev->evse_uid[v], uid, sizeof uid);
         break;
     }
+    case EC_SE_ARRIVE:
+        bad = bad || get_str(j, "site", ev->site, sizeof ev->site) || get_str(j, "vehicle", ev->vehicle, sizeof ev->vehicle) ||
+              !ev->vehicle[0] || get_str(j, "plug", ev->plug, sizeof ev->plug) || get_int(j, "reserved", &v) || v < 0 || v > 1;
+        ev->reserved = (int)v;
+        break;
+    case EC_SE_LEAVE:
+        bad = bad || get_str(j, "site", ev->site, sizeof ev->site) || get_str(j, "vehicle", ev->vehicle, sizeof ev->vehicle) ||
+              !ev->vehicle[0] || get_int(j, "served", &v) || v < 0 || v > 1;
+        ev->served = (int)v;
+        break;
     case EC_SE_TX_METER: bad = bad || get_int(j, "tx", &ev->tx) || get_num(j, "delivered_wh", &ev->delivered_wh); break;
     case EC_SE_TX_STOP: bad = bad || get_int(j, "tx", &ev->tx); break;
     case EC_SE_PLAN:

@@ -361,6 +361,7 @@ static ec_err choose_connectors(ec_trip_planner *p, const ec_trip_request_t *r)
         c->usable = 1;
         c->available = gr->available;
         c->wait_s = gr->wait_s;
+        c->busy_until = (double)gr->busy_until;
         c->res_from = (double)gr->reservable_from;
         c->res_to = (double)gr->reservable_to;
         double most = fmin(curve_max, v->plug_max_w[gr->standard]);
@@ -642,13 +643,14 @@ typedef struct {
     int split; /* 1: the first part of a split break, 2: its second part */
 } departure;
 
-/* The wait for a connector on arriving at Unix time `at`: the expected wait,
- * or none inside the reservable window, or until the window opens when that
+/* The wait for a connector on arriving at Unix time `at`: the expected wait
+ * (or what is left of it then, when the site says when it ends), or none inside the reservable window, or until the window opens when that
  * is sooner. So arriving later never means leaving earlier. INFINITY when no
  * connector can be had. */
 static double site_wait(const site_choice *c, double at, int *reserved)
 {
     double w = c->available > 0 ? c->wait_s : INFINITY;
+    if (c->available > 0 && c->busy_until > 0) w = fmax(0, c->busy_until - at);
     *reserved = 0;
     if (c->res_to > c->res_from) {
         if (at >= c->res_from && at < c->res_to) w = 0, *reserved = 1;

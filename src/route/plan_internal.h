@@ -44,6 +44,7 @@ typedef struct {
     int tab;         /* charging table of the connector */
     int available;   /* connectors free now */
     double wait_s;   /* expected wait */
+    double busy_until; /* the wait ends then (Unix s); 0: wait_s holds */
     double res_from, res_to; /* reservable window, Unix s (equal: none) */
 } site_choice;
 
