@@ -280,17 +280,16 @@ ec_err ec_scenario_load(const char *path, int64_t day_start_s, ec_scenario_t *ou
 typedef struct {
     ec_map head;  /* id hash -> first item */
     size_t *next; /* item -> next item of the same hash, SIZE_MAX at the end */
-    const char *base;
-    size_t stride, n;
+    const char *items;
+    size_t stride, offset, n; /* item size, and where its id is in it */
 } scn_index;
 
-#define SCN_ID(x, i) ((x)->base + (i) * (x)->stride)
+#define SCN_ID(x, i) ((x)->items + (i) * (x)->stride + (x)->offset)
 
-/* base is the first item's id; stride the size of an item. */
-static ec_err scn__index(scn_index *x, const char *base, size_t stride, size_t n)
+static ec_err scn__index(scn_index *x, const void *items, size_t stride, size_t offset, size_t n)
 {
     memset(x, 0, sizeof *x);
-    x->base = base, x->stride = stride, x->n = n;
+    x->items = items, x->stride = stride, x->offset = offset, x->n = n;
     ec_err rc = ec_map_init(&x->head, n ? n : 1);
     if (rc) return rc;
     if (n && !(x->next = ec_malloc(n * sizeof *x->next))) {
@@ -350,8 +349,7 @@ static ec_err scn__removal(const ec_scenario_t *s, size_t k, const scn_index *si
 static ec_err scn__check_points(const ec_scenario_t *s, const scn_index *sites, const ec_sites *all)
 {
     scn_index pts;
-    ec_err rc = scn__index(&pts, (const char *)s->points + offsetof(ec_scn_points_t, site_id), sizeof *s->points,
-                           s->n_points);
+    ec_err rc = scn__index(&pts, s->points, sizeof *s->points, offsetof(ec_scn_points_t, site_id), s->n_points);
     if (rc) return rc;
     for (size_t k = 0; k < s->n_points && !rc; k++) {
         const ec_scn_points_t *p = &s->points[k];
@@ -385,8 +383,8 @@ ec_err ec_scenario_check(const ec_scenario_t *s, const ec_sites *sites, const ch
     static const ec_sites none = {0};
     if (!sites) sites = &none;
     scn_index idx;
-    ec_err rc = scn__index(&idx, (const char *)sites->groups + offsetof(ec_connector_group_t, site_id),
-                           sizeof *sites->groups, sites->n);
+    ec_err rc = scn__index(&idx, sites->groups, sizeof *sites->groups, offsetof(ec_connector_group_t, site_id),
+                           sites->n);
     if (rc) return rc;
     for (size_t k = 0; k < s->n_outages && !rc; k++)
         if (scn__find(&idx, s->outages[k].site_id, SIZE_MAX) == SIZE_MAX)
