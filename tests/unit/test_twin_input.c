@@ -100,24 +100,30 @@ static void test_traffic_row_limit(void **state)
     free(text);
 }
 
-static void test_traffic_real_corridor(void **state)
+static void test_traffic_real_corridors(void **state)
 {
     (void)state;
-    const char *path = "../shared/data/corridors/rhine_ruhr/traffic.csv";
-    char full[4096];
-    snprintf(full, sizeof full, "%s/../../%s", EC_FIXTURES, path);
-    if (access(full, R_OK) != 0) {
-        skip();
-        return;
+    /* The shared data's README: pairs and trucks per average day of each. */
+    static const struct {
+        const char *corridor;
+        size_t pairs;
+        double per_day;
+    } real[] = {{"rhine_ruhr", 812, 127400}, {"germany", 41650, 569300}};
+    for (size_t k = 0; k < 2; k++) {
+        char full[4096];
+        snprintf(full, sizeof full, "%s/../../../shared/data/corridors/%s/traffic.csv", EC_FIXTURES, real[k].corridor);
+        if (access(full, R_OK) != 0) {
+            skip();
+            return;
+        }
+        ec_traffic_t t;
+        assert_int_equal(ec_traffic_load(full, &t), EC_OK);
+        assert_int_equal(t.n, real[k].pairs);
+        double sum = 0;
+        for (size_t i = 0; i < t.n; i++) sum += t.od[i].per_year;
+        assert_true(fabs(sum / 365 - real[k].per_day) < 100);
+        ec_traffic_free(&t);
     }
-    ec_traffic_t t;
-    assert_int_equal(ec_traffic_load(full, &t), EC_OK);
-    /* data/README.md: 812 pairs, about 127,400 trucks a day. */
-    assert_int_equal(t.n, 812);
-    double sum = 0;
-    for (size_t i = 0; i < t.n; i++) sum += t.od[i].per_year;
-    assert_true(fabs(sum / 365 - 127400) < 100);
-    ec_traffic_free(&t);
 }
 
 /* ---- times ----------------------------------------------------------------------------- */
@@ -650,13 +656,38 @@ static void test_scenario_check(void **state)
     ec_sites_free(&sites);
 }
 
+/* The scenario docs/twin-inputs.md shows reads, and fits the demo region. */
+static void test_documented_scenario(void **state)
+{
+    (void)state;
+    char *doc;
+    size_t len;
+    assert_int_equal(ec_read_file(EC_FIXTURES "/../../docs/twin-inputs.md", 1 << 20, &doc, &len), EC_OK);
+    char *json = strstr(doc, "```json\n");
+    assert_non_null(json);
+    json += 8;
+    char *end = strstr(json, "```");
+    assert_non_null(end);
+    ec_scenario_t s;
+    assert_int_equal(ec_scenario_parse("twin-inputs.md", json, (size_t)(end - json), day(), &s), EC_OK);
+    assert_true(s.n_outages == 1 && s.n_derates == 1 && s.n_points == 3);
+    assert_true(s.derates[0].from_s == day() + 10 * 3600 && s.derates[0].to_s == day() + 26 * 3600);
+    ec_sites sites;
+    assert_int_equal(ec_sites_load(EC_DEMO "/rhine_alpine/sites.csv", &sites), EC_OK);
+    static const char *const subs[] = {"sub-koeln-eifeltor"};
+    assert_int_equal(ec_scenario_check(&s, &sites, subs, 1), EC_OK);
+    ec_sites_free(&sites);
+    ec_scenario_free(&s);
+    ec_free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_traffic_reads),
         cmocka_unit_test(test_traffic_errors),
         cmocka_unit_test(test_traffic_row_limit),
-        cmocka_unit_test(test_traffic_real_corridor),
+        cmocka_unit_test(test_traffic_real_corridors),
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_mix_default),
         cmocka_unit_test(test_mix_scales_shares),
@@ -670,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_scenario_limits),
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_scenario_check),
+        cmocka_unit_test(test_documented_scenario),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
