@@ -1,0 +1,569 @@
+#!/usr/bin/env python3
+"""`ecorridor simulate`, the corridor twin, checked against truth computed here.
+
+1. A hand-computed day on a four-node line (tests/fixtures/twin_line): three trucks, two sites, one
+   queue; every time, wait and kWh worked out below from the energy model's formula.
+2. Conservation on the Rhine-Ruhr corridor (shared data) with sites this test writes: energy summed
+   three ways, every trip arrived or stranded, the summary's counts against trips.csv, and the trucks
+   per day on every segment against an independent loading (Dijkstra over segments.csv here).
+3. Determinism: the same seed twice gives the same files; another seed other trips; the journal
+   replays with every command equal.
+4. Monotone: more points never raise the mean wait, an outage moves sessions elsewhere and never
+   lowers the stranded trips, a cold day needs more energy.
+5. Scenario files with an unknown site, a window ending before it starts or a factor outside 0..1
+   are refused with the field named, and nothing is written.
+6. An existing --out is refused without --force; --help works.
+
+Usage: test_twin.py ECORRIDOR SOURCE_DIR DATA_DIR (or the environment's ECORRIDOR, SRC and DATA).
+Python 3 standard library only; outputs go to a temporary directory."""
+import csv
+import datetime
+import heapq
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ECORRIDOR = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ECORRIDOR", "")
+SRC = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("SRC", "")
+DATA = sys.argv[3] if len(sys.argv) > 3 else os.environ.get("DATA", "")
+if not ECORRIDOR or not SRC:
+    sys.exit(__doc__)
+LINE = os.path.join(SRC, "tests", "fixtures", "twin_line")
+RHINE = os.path.join(DATA, "corridors", "rhine_ruhr")
+DAY = ("--date", "2026-06-16", "--tz", "UTC")
+T0 = datetime.datetime(2026, 6, 16, tzinfo=datetime.timezone.utc)
+OUT_FILES = ("summary.json", "sites.csv", "segments.csv", "segments.geojson", "substations.csv", "trips.csv",
+             "journal.db")
+SUMMARY_KEYS = ("trips", "e_trips", "e_trips_charged", "stranded", "energy_charged_kwh", "driving_energy_kwh",
+                "mean_wait_min", "p95_wait_min", "co2_avoided_t_ttw", "co2_avoided_t_wtw", "runtime_s")
+SITES_COLS = ("site_id", "points", "arrivals", "sessions", "energy_kwh", "peak_kw", "utilisation", "occupancy",
+              "congestion_pct", "mean_wait_min", "p95_wait_min", "max_queue", "stranded_nearby")
+SEGMENT_COLS = ("from", "to", "length_km", "trucks_per_day", "e_trucks_per_day", "energy_kwh")
+SUBSTATION_COLS = ("substation_id", "peak_kw", "capacity_kw", "peak_hour", "mpfi")
+TRIP_COLS = ("origin", "destination", "departure", "arrival", "stops", "wait_min", "charged_kwh", "stranded",
+             "reason")
+failed = passed = 0
+
+
+def check(ok, what):
+    global failed, passed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+    return ok
+
+
+def simulate(*args, timeout=120):
+    return subprocess.run([ECORRIDOR, "simulate", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def run_ok(what, out, *args):
+    """A run that must succeed: its outputs as {name: parsed}, or None (the failure said why)."""
+    r = simulate(*args, "--out", out, "--quiet")
+    if not check(r.returncode == 0, "%s: simulate exit %d, stderr: %s" % (what, r.returncode, r.stderr.strip()[-600:])):
+        return None
+    missing = [f for f in OUT_FILES if not os.path.isfile(os.path.join(out, f))]
+    if not check(not missing, "%s: %s missing from --out %s" % (what, ", ".join(missing), out)):
+        return None
+    res = {"dir": out}
+    try:
+        with open(os.path.join(out, "summary.json")) as f:
+            res["summary"] = json.load(f)
+        with open(os.path.join(out, "segments.geojson")) as f:
+            res["geojson"] = json.load(f)
+    except ValueError as e:
+        check(False, "%s: summary.json or segments.geojson is not JSON: %s" % (what, e))
+        return None
+    for name, cols in (("sites", SITES_COLS), ("segments", SEGMENT_COLS), ("substations", SUBSTATION_COLS),
+                       ("trips", TRIP_COLS)):
+        with open(os.path.join(out, name + ".csv"), newline="") as f:
+            rd = csv.DictReader(f)
+            rows = list(rd)
+            header = rd.fieldnames or []
+        if not check(list(header[:len(cols)]) == list(cols) or set(cols) <= set(header),
+                     "%s: %s.csv header %s lacks %s" % (what, name, header, [c for c in cols if c not in header])):
+            return None
+        res[name] = rows
+    s = res["summary"]
+    miss = [k for k in SUMMARY_KEYS if k not in s]
+    if not check(not miss, "%s: summary.json lacks %s" % (what, miss)):
+        return None
+    return res
+
+
+def with_opt(args, name, value):
+    """args with option name's value replaced."""
+    out = list(args)
+    out[out.index(name) + 1] = value
+    return out
+
+
+def num(x):
+    return float(x) if x not in (None, "") else 0.0
+
+
+def decimals(text):
+    """Half a unit of the last decimal printed: how close a printed number can be to the truth."""
+    t = str(text).strip()
+    if "e" in t.lower():
+        return 0.0
+    return 0.5 * 10 ** -(len(t.split(".")[1]) if "." in t else 0)
+
+
+def close(printed, truth, rel=1e-6, abs_extra=0.0):
+    """The printed value equals the truth to its printed precision (or 1e-6 relative)."""
+    return abs(num(printed) - truth) <= max(rel * abs(truth), decimals(printed) + 1e-12) + abs_extra
+
+
+def iso(t):
+    return datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+
+
+def p95(values):
+    """The two usual 95th percentiles: nearest rank and linear between ranks."""
+    v = sorted(values)
+    if not v:
+        return (0.0, 0.0)
+    nearest = v[max(0, math.ceil(0.95 * len(v)) - 1)]
+    k = 0.95 * (len(v) - 1)
+    lo = int(math.floor(k))
+    hi = min(lo + 1, len(v) - 1)
+    return (nearest, v[lo] + (k - lo) * (v[hi] - v[lo]))
+
+
+# ---- 1. the hand-computed day ---------------------------------------------------------------
+
+def hand_case(tmp):
+    """The line 1001 - 1002 - 1003 - 1004, every segment 80 km at 80 km/h (an hour; the truck class's
+    80 km/h cap changes nothing), both ways. Site S2 on node 1002: one MCS point of 600 kW. Site S3 on
+    node 1003: one MCS point of 400 kW. The truck (twin_line/truck.json): 40 t, 1000 kWh, a flat
+    1000 kW curve, drivetrain and charging efficiency 1, no auxiliaries, no cold losses, soc_min 0.1."""
+    with open(os.path.join(LINE, "truck.json")) as f:
+        truck = json.load(f)
+    mass = truck["empty_mass_kg"] + truck["default_payload_kg"]  # 40,000 kg
+    battery = truck["battery_kwh"]  # 1000 kWh
+    # Energy per km (docs/energy.md, with eta = 1, no aux, no cold): rolling m g Crr plus drag
+    # 1/2 rho CdA v^2, rho of dry air at 20 C and sea level (the profile format wants CdA >= 1 m2).
+    # The model's g is standard gravity, 9.80665 m/s2.
+    g, rho = 9.80665, 101325.0 / (287.05 * (20 + 273.15))
+    v = 80 / 3.6
+    kwh_per_km = (mass * g * truck["crr"] + 0.5 * rho * truck["cda_m2"] * v * v) * 1000 / 3.6e6  # 0.6274
+    seg = 80 * kwh_per_km  # one segment: 50.19 kWh
+    # Every truck leaves at SoC 0.18: 80 kWh above the floor of 0.1 reaches the first site one
+    # segment on (50.19 kWh) but not the second (100.38 kWh), so each must charge at the first site.
+    soc_in = 0.18 - seg / battery  # 0.1298 on arrival
+    # One stop suffices, so the planner charges to exactly what the destination (two segments on)
+    # needs above the 10 % floor, rounded up to the planner's 0.1 % step: ceil(200.38) / 1000 = 0.201.
+    target = math.ceil((2 * seg / battery + 0.1) * 1000 - 1e-9) / 1000
+    kwh = (target - soc_in) * battery  # 71.19 kWh
+    overhead = 5 * 60  # --stop-overhead-min 5: a second stop always costs more than it gains
+    ct600, ct400 = kwh / 600 * 3600, kwh / 400 * 3600  # 427.1 s and 640.7 s
+    h = 3600
+    # T1: 1001 -> 1004 at 08:00, at S2 09:00, point free: start 09:00, plugged 09:05, leaves
+    # 09:05 + 427.1 s = 09:12:07; two hours on: 11:12:07.
+    t1_arr_site = 9 * h
+    t1_leave = t1_arr_site + overhead + ct600
+    # T2: 1001 -> 1004 at 08:03, at S2 09:03, waits for T1 (queue of one) until 09:12:07:
+    # wait 427.1 s + 300 s - 180 s = 547.1 s = 9.12 min; leaves 09:12:07 + 300 + 427.1 = 09:24:14.
+    t2_arr_site = 9 * h + 3 * 60
+    t2_start = t1_leave
+    t2_wait = t2_start - t2_arr_site
+    t2_leave = t2_start + overhead + ct600
+    # T3: 1004 -> 1001 at 08:00, at S3 09:00, alone: leaves 09:05 + 640.7 s = 09:15:41; arrives 11:15:41.
+    t3_leave = 9 * h + overhead + ct400
+    expect = [  # origin, destination, departure, arrival (s from midnight), wait s, kWh
+        ("1001", "1004", 8 * h, t1_leave + 2 * h, 0.0, kwh),
+        ("1001", "1004", 8 * h + 180, t2_leave + 2 * h, t2_wait, kwh),
+        ("1004", "1001", 8 * h, t3_leave + 2 * h, 0.0, kwh),
+    ]
+    trips = os.path.join(tmp, "hand_trips.csv")
+    truck_path = os.path.abspath(os.path.join(LINE, "truck.json"))
+    with open(trips, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(("origin", "destination", "departure", "vehicle", "soc"))
+        w.writerow(("1001", "1004", "08:00", truck_path, "0.18"))
+        w.writerow(("1001", "1004", "08:03", truck_path, "0.18"))
+        w.writerow(("1004", "1001", "08:00", truck_path, "0.18"))
+    res = run_ok("hand case", os.path.join(tmp, "hand"), "--corridor", LINE, "--sites", os.path.join(LINE, "sites.csv"),
+                 "--trips", trips, "--day", "average", *DAY, "--rules", "none", "--temp-c", "20", "--seed", "1",
+                 "--replan-wait-min", "10000", "--stop-overhead-min", "5")
+    if not res:
+        return
+    rows = res["trips"]
+    if not check(len(rows) == 3, "hand case: trips.csv has %d rows, expected the 3 trucks" % len(rows)):
+        return
+    # Match rows to trucks by origin, destination and departure; the order of the file is free.
+    for o, d, dep, arr, wait, kwh_e in expect:
+        dep_iso = (T0 + datetime.timedelta(seconds=dep)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        got = [r for r in rows if r["origin"] == o and r["destination"] == d and r["departure"] == dep_iso]
+        if not check(len(got) == 1, "hand case: no single trips.csv row %s -> %s departing %s: %s" % (o, d, dep_iso, rows)):
+            continue
+        r = got[0]
+        who = "hand case %s -> %s at %s" % (o, d, dep_iso[11:16])
+        check(r["stranded"] == "0" and r["arrival"] != "", "%s: stranded (%s), expected arrived" % (who, r))
+        if r["arrival"]:
+            got_arr = (iso(r["arrival"]) - T0).total_seconds()
+            check(abs(got_arr - arr) <= 1.0, "%s: arrival %s, expected %s (+%.1f s by hand)" %
+                  (who, r["arrival"], (T0 + datetime.timedelta(seconds=round(arr))).strftime("%H:%M:%S"), arr))
+        check(r["stops"] == "1", "%s: %s stops, expected 1" % (who, r["stops"]))
+        check(close(r["wait_min"], wait / 60, abs_extra=1 / 60),
+              "%s: wait %s min, expected %.3f min" % (who, r["wait_min"], wait / 60))
+        check(close(r["charged_kwh"], kwh_e, abs_extra=0.01), "%s: charged %s kWh, expected %.3f kWh" %
+              (who, r["charged_kwh"], kwh_e))
+    sites = {r["site_id"]: r for r in res["sites"]}
+    if check(set(sites) == {"S2", "S3"}, "hand case: sites.csv names %s, expected S2 and S3" % sorted(sites)):
+        s2, s3 = sites["S2"], sites["S3"]
+        for site, col, want in ((s2, "points", 1), (s2, "arrivals", 2), (s2, "sessions", 2), (s2, "max_queue", 1),
+                                (s3, "points", 1), (s3, "arrivals", 1), (s3, "sessions", 1), (s3, "max_queue", 0)):
+            check(num(site[col]) == want, "hand case: %s %s = %s, expected %d" % (site["site_id"], col, site[col], want))
+        check(close(s2["energy_kwh"], 2 * kwh, abs_extra=0.01), "hand case: S2 energy %s kWh, expected %.3f (two trucks)" %
+              (s2["energy_kwh"], 2 * kwh))
+        check(close(s3["energy_kwh"], kwh, abs_extra=0.01), "hand case: S3 energy %s kWh, expected %.3f" % (s3["energy_kwh"], kwh))
+        check(close(s2["mean_wait_min"], t2_wait / 60 / 2, abs_extra=1 / 60),
+              "hand case: S2 mean wait %s min, expected (0 + %.3f) / 2 = %.3f" % (s2["mean_wait_min"], t2_wait / 60, t2_wait / 120))
+        check(close(s3["mean_wait_min"], 0.0), "hand case: S3 mean wait %s, expected 0" % s3["mean_wait_min"])
+        check(close(s2["peak_kw"], 600, abs_extra=0.5) and close(s3["peak_kw"], 400, abs_extra=0.5),
+              "hand case: peaks %s and %s kW, expected each point's power, 600 and 400" % (s2["peak_kw"], s3["peak_kw"]))
+    s = res["summary"]
+    waits = [0.0, t2_wait / 60, 0.0]
+    for key, want in (("trips", 3), ("e_trips", 3), ("e_trips_charged", 3), ("stranded", 0)):
+        check(s[key] == want, "hand case: summary %s = %s, expected %d" % (key, s[key], want))
+    check(close(s["energy_charged_kwh"], 3 * kwh, abs_extra=0.01),
+          "hand case: summary energy_charged_kwh %s, expected 3 x %.3f = %.3f" % (s["energy_charged_kwh"], kwh, 3 * kwh))
+    check(close(s["driving_energy_kwh"], 9 * seg, abs_extra=0.01),
+          "hand case: summary driving_energy_kwh %s, expected 3 trucks x 3 segments x %.4f = %.3f" %
+          (s["driving_energy_kwh"], seg, 9 * seg))
+    check(close(s["mean_wait_min"], sum(waits) / 3, abs_extra=1 / 60),
+          "hand case: summary mean_wait_min %s, expected %.3f / 3 = %.3f" % (s["mean_wait_min"], t2_wait / 60, sum(waits) / 3))
+    near, lin = p95(waits)
+    check(any(close(s["p95_wait_min"], x, abs_extra=1 / 60) for x in (near, lin)),
+          "hand case: summary p95_wait_min %s, expected %.3f (nearest rank) or %.3f (linear)" % (s["p95_wait_min"], near, lin))
+    # Segments: 1001->1002, 1002->1003 and 1003->1004 carry T1 and T2, the reverse ones T3; the
+    # traffic file's 730 and 365 trucks a year make 2 and 1 a day with --day average.
+    with open(os.path.join(LINE, "segments.csv"), newline="") as f:
+        fixture = list(csv.DictReader(f))
+    segs = res["segments"]
+    if check(len(segs) == len(fixture), "hand case: segments.csv has %d rows, the corridor %d" % (len(segs), len(fixture))):
+        for want, r in zip(fixture, segs):
+            east = int(want["source"]) < int(want["target"])
+            who = "hand case: segment %s -> %s" % (r["from"], r["to"])
+            check((r["from"], r["to"]) == (want["source"], want["target"]),
+                  "%s in place of %s -> %s (rows in the corridor's order)" % (who, want["source"], want["target"]))
+            check(close(r["length_km"], 80.0), "%s: length_km %s, expected 80" % (who, r["length_km"]))
+            check(close(r["trucks_per_day"], 2.0 if east else 1.0), "%s: trucks_per_day %s, expected %d" %
+                  (who, r["trucks_per_day"], 2 if east else 1))
+            check(num(r["e_trucks_per_day"]) == (2 if east else 1), "%s: e_trucks_per_day %s, expected %d" %
+                  (who, r["e_trucks_per_day"], 2 if east else 1))
+            check(close(r["energy_kwh"], (2 if east else 1) * seg, abs_extra=0.01), "%s: energy_kwh %s, expected %.3f" %
+                  (who, r["energy_kwh"], (2 if east else 1) * seg))
+
+
+# ---- 2. conservation on Rhine-Ruhr ----------------------------------------------------------
+
+def corridor():
+    with open(os.path.join(RHINE, "segments.csv"), newline="") as f:
+        segs = list(csv.DictReader(f))
+    with open(os.path.join(RHINE, "traffic.csv"), newline="") as f:
+        od = list(csv.DictReader(f))
+    return segs, od
+
+
+def fastest_paths(segs, origins):
+    """Dijkstra from every origin over segments.csv, weight segment_length / travel_speed (hours):
+    for each (origin, node) the list of segment indices on the fastest path. The bundled corridor
+    has no two paths within 36 ms of each other, so the fastest is unique however one rounds."""
+    adj = {}
+    for i, s in enumerate(segs):
+        adj.setdefault(s["source"], []).append((s["target"], float(s["segment_length"]) / float(s["travel_speed"]), i))
+    paths = {}
+    for o in origins:
+        dist, pred, pq, done = {o: 0.0}, {}, [(0.0, o)], set()
+        while pq:
+            d, u = heapq.heappop(pq)
+            if u in done:
+                continue
+            done.add(u)
+            for v, w, i in adj.get(u, ()):
+                if d + w < dist.get(v, math.inf):
+                    dist[v], pred[v] = d + w, i
+                    heapq.heappush(pq, (d + w, v))
+        for v in dist:
+            p, x = [], v
+            while x != o:
+                p.append(pred[x])
+                x = segs[pred[x]]["source"]
+            paths[(o, v)] = p
+    return paths
+
+
+def write_rhine_sites(path, segs, points):
+    """One MCS site of `points` 1 MW points on every third node, in the order nodes first appear as a
+    source in segments.csv, placed exactly on the node."""
+    nodes, seen = [], set()
+    for s in segs:
+        if s["source"] not in seen:
+            seen.add(s["source"])
+            nodes.append((s["source"], s["position_y"], s["position_x"]))
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(("site_id", "name", "lat", "lon", "standard", "power_kw", "count", "price_per_kwh"))
+        for k, (n, lat, lon) in enumerate(nodes[::3]):
+            w.writerow(("RR%02d" % k, "node %s" % n, lat, lon, "MCS", "1000", str(points), "0.45"))
+
+
+def conservation(res, segs, od, paths):
+    s, trips, sites = res["summary"], res["trips"], res["sites"]
+    who = "rhine_ruhr"
+    # Energy: the sites' sum, the trips' sum and the summary agree.
+    site_kwh = sum(num(r["energy_kwh"]) for r in sites)
+    slack = sum(decimals(r["energy_kwh"]) for r in sites) + decimals(s["energy_charged_kwh"]) + 1e-6 * site_kwh
+    check(abs(site_kwh - s["energy_charged_kwh"]) <= slack,
+          "%s: sites.csv energy_kwh sums to %.3f, summary energy_charged_kwh is %s" % (who, site_kwh, s["energy_charged_kwh"]))
+    trip_kwh = sum(num(r["charged_kwh"]) for r in trips)
+    slack = sum(decimals(r["charged_kwh"]) for r in trips) + decimals(s["energy_charged_kwh"]) + 1e-6 * trip_kwh
+    check(abs(trip_kwh - s["energy_charged_kwh"]) <= slack,
+          "%s: trips.csv charged_kwh sums to %.3f, summary energy_charged_kwh is %s" % (who, trip_kwh, s["energy_charged_kwh"]))
+    # Every trip arrived xor stranded, and arrived after it left.
+    bad = [r for r in trips if r["stranded"] not in ("0", "1") or (r["stranded"] == "1") == (r["arrival"] != "")]
+    check(not bad, "%s: %d trips.csv rows neither arrived nor stranded, or both; first: %s" % (who, len(bad), bad[:1]))
+    early = [r for r in trips if r["arrival"] and r["departure"] and iso(r["arrival"]) <= iso(r["departure"])]
+    check(not early, "%s: %d trips arrive before they leave; first: %s" % (who, len(early), early[:1]))
+    nostop = [r for r in trips if num(r["charged_kwh"]) > 0 and num(r["stops"]) < 1]
+    check(not nostop, "%s: %d trips charged without a stop; first: %s" % (who, len(nostop), nostop[:1]))
+    # The summary's counts are those of trips.csv.
+    n_str = sum(r["stranded"] == "1" for r in trips)
+    n_chg = sum(num(r["charged_kwh"]) > 0 for r in trips)
+    check(s["e_trips"] == len(trips), "%s: summary e_trips %s, trips.csv has %d rows" % (who, s["e_trips"], len(trips)))
+    check(s["stranded"] == n_str, "%s: summary stranded %s, trips.csv has %d" % (who, s["stranded"], n_str))
+    check(s["e_trips_charged"] == n_chg, "%s: summary e_trips_charged %s, trips.csv has %d rows with charged_kwh > 0" %
+          (who, s["e_trips_charged"], n_chg))
+    waits = [num(r["wait_min"]) for r in trips]
+    charged_waits = [num(r["wait_min"]) for r in trips if num(r["stops"]) > 0]
+    means = [sum(w) / len(w) for w in (waits, charged_waits) if w]
+    check(any(close(s["mean_wait_min"], m, abs_extra=0.01) for m in means) or (not means and s["mean_wait_min"] == 0),
+          "%s: summary mean_wait_min %s, trips.csv gives %s (over all electric trips, over those that stopped)" %
+          (who, s["mean_wait_min"], ["%.4f" % m for m in means]))
+    # All trucks of an average day: the traffic file's yearly volumes / 365 (drawn, so within 2 %),
+    # a tenth of them electric (--bev-share 0.1).
+    day = sum(float(r["volume"]) for r in od) / 365
+    check(abs(s["trips"] - day) <= 0.02 * day, "%s: summary trips %s, the traffic file gives %.0f a day" % (who, s["trips"], day))
+    if s["trips"]:
+        share = s["e_trips"] / s["trips"]
+        check(abs(share - 0.1) <= 0.01, "%s: %.4f of the trips electric, --bev-share 0.1" % (who, share))
+    # Each stop is one session at a site.
+    sessions, stops = sum(num(r["sessions"]) for r in sites), sum(num(r["stops"]) for r in trips)
+    check(sessions == stops, "%s: sites.csv sessions sum to %d, trips.csv stops to %d" % (who, sessions, stops))
+    check(all(num(r["points"]) == 4 for r in sites), "%s: sites.csv points other than the 4 given: %s" %
+          (who, sorted({r["points"] for r in sites})))
+    # Segments: one row per corridor segment in its order; trucks per day loaded independently.
+    out = res["segments"]
+    if not check(len(out) == len(segs), "%s: segments.csv has %d rows, the corridor %d" % (who, len(out), len(segs))):
+        return
+    load = [0.0] * len(segs)
+    for r in od:
+        for i in paths.get((r["origin"], r["destination"]), ()):
+            load[i] += float(r["volume"]) / 365
+    e_all, e_arrived = [0] * len(segs), [0] * len(segs)
+    for r in trips:
+        for i in paths.get((r["origin"], r["destination"]), ()):
+            e_all[i] += 1
+            e_arrived[i] += r["stranded"] == "0"
+    wrong_order = wrong_load = wrong_e = 0
+    for i, (want, r) in enumerate(zip(segs, out)):
+        where = "%s segment %d (%s -> %s)" % (who, i + 1, want["source"], want["target"])
+        if (r["from"], r["to"]) != (want["source"], want["target"]):
+            wrong_order += 1
+            if wrong_order <= 3:
+                check(False, "%s is %s -> %s in segments.csv out" % (where, r["from"], r["to"]))
+            continue
+        if not close(r["trucks_per_day"], load[i]):
+            wrong_load += 1
+            if wrong_load <= 5:
+                check(False, "%s: trucks_per_day %s, the independent loading gives %.6f" % (where, r["trucks_per_day"], load[i]))
+        e = num(r["e_trucks_per_day"])
+        if e != int(e) or not e_arrived[i] <= e <= e_all[i]:
+            wrong_e += 1
+            if wrong_e <= 5:
+                check(False, "%s: e_trucks_per_day %s, trips.csv puts %d..%d electric trucks on it (arrived..all)" %
+                      (where, r["e_trucks_per_day"], e_arrived[i], e_all[i]))
+        if not close(r["length_km"], float(want["segment_length"])):
+            check(False, "%s: length_km %s, segments.csv says %s" % (where, r["length_km"], want["segment_length"]))
+    check(wrong_order == 0, "%s: %d segments.csv rows out of the corridor's order" % (who, wrong_order))
+    check(wrong_load == 0, "%s: %d of %d segments' trucks_per_day differ from the independent loading" % (who, wrong_load, len(segs)))
+    check(wrong_e == 0, "%s: %d segments' e_trucks_per_day differ from the trips on their fastest paths" % (who, wrong_e))
+    # The GeoJSON: one LineString per segment from its source to its target, the CSV's properties.
+    gj = res["geojson"]
+    feats = gj.get("features", []) if isinstance(gj, dict) else []
+    pos = {}
+    with open(os.path.join(RHINE, "graph.graphml")) as f:
+        for nid, x, y in re.findall(r'<node id="([^"]+)">\s*<data key="d0">([^<]+)</data>\s*<data key="d1">([^<]+)</data>',
+                                    f.read()):
+            pos[nid] = (float(x), float(y))
+    check(isinstance(gj, dict) and gj.get("type") == "FeatureCollection" and len(feats) == len(out),
+          "%s: segments.geojson is not a FeatureCollection of %d features" % (who, len(out)))
+    bad_geo = 0
+    for f, r in zip(feats, out):
+        geom, props = f.get("geometry") or {}, f.get("properties") or {}
+        c = geom.get("coordinates") or []
+        ok = geom.get("type") == "LineString" and len(c) >= 2 and str(props.get("from")) == r["from"] and \
+            str(props.get("to")) == r["to"] and r["from"] in pos and r["to"] in pos and \
+            math.dist(c[0][:2], pos[r["from"]]) < 1e-5 and math.dist(c[-1][:2], pos[r["to"]]) < 1e-5 and \
+            abs(num(props.get("trucks_per_day")) - num(r["trucks_per_day"])) <= 1e-6 * max(1, num(r["trucks_per_day"])) + 1e-3
+        bad_geo += not ok
+        if not ok and bad_geo <= 2:
+            check(False, "%s: segments.geojson feature %s does not match segments.csv row %s" % (who, f, r))
+    check(bad_geo == 0, "%s: %d segments.geojson features differ from segments.csv" % (who, bad_geo))
+    # Substations: MPFI = 1 - Pmax / Pgrid.
+    for r in res["substations"]:
+        cap = num(r["capacity_kw"])
+        if cap > 0:
+            check(abs(num(r["mpfi"]) - (1 - num(r["peak_kw"]) / cap)) <= decimals(r["mpfi"]) + decimals(r["peak_kw"]) / cap + 1e-9,
+                  "%s: substation %s mpfi %s, 1 - %s / %s expected" % (who, r["substation_id"], r["mpfi"], r["peak_kw"], cap))
+
+
+# ---- 3. determinism and the journal ---------------------------------------------------------
+
+def journal_export(out):
+    r = subprocess.run([ECORRIDOR, "journal", "export", "--db", os.path.join(out, "journal.db")],
+                       capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0 and r.stdout, "journal export --db %s/journal.db: exit %d, %s" % (out, r.returncode, r.stderr.strip()))
+    return r.stdout
+
+
+def determinism(a, b, c):
+    fa, fb = sorted(os.listdir(a["dir"])), sorted(os.listdir(b["dir"]))
+    check(fa == fb, "same seed: the runs wrote different files: %s and %s" % (fa, fb))
+    for name in fa:
+        if name.startswith("journal.db") or name == "summary.json" or name not in fb:
+            continue
+        with open(os.path.join(a["dir"], name), "rb") as x, open(os.path.join(b["dir"], name), "rb") as y:
+            check(x.read() == y.read(), "same seed: %s differs between two runs" % name)
+    sa, sb = dict(a["summary"]), dict(b["summary"])
+    sa.pop("runtime_s", None), sb.pop("runtime_s", None)
+    check(sa == sb, "same seed: summary.json (without runtime_s) differs: %s vs %s" % (sa, sb))
+    ja, jb = journal_export(a["dir"]), journal_export(b["dir"])
+    check(ja == jb, "same seed: the journals differ (journal export: %d and %d bytes)" % (len(ja), len(jb)))
+    with open(os.path.join(a["dir"], "trips.csv"), "rb") as x, open(os.path.join(c["dir"], "trips.csv"), "rb") as y:
+        check(x.read() != y.read(), "--seed 1 and --seed 2 wrote the same trips.csv")
+    r = subprocess.run([ECORRIDOR, "replay", "--db", os.path.join(a["dir"], "journal.db"), "--check"],
+                       capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0 and "all equal" in r.stdout,
+          "replay --check on the twin's journal: exit %d, stdout ends %r, stderr %r" %
+          (r.returncode, r.stdout.strip()[-300:], r.stderr.strip()[-300:]))
+
+
+# ---- 4. monotone --------------------------------------------------------------------------
+
+def monotone(tmp, base, segs, base_args):
+    more = os.path.join(tmp, "rr_sites8.csv")
+    write_rhine_sites(more, segs, 8)
+    args = with_opt(base_args, "--sites", more)
+    m = run_ok("rhine_ruhr, 8 points a site", os.path.join(tmp, "rr_more"), *args)
+    if m:
+        check(m["summary"]["mean_wait_min"] <= base["summary"]["mean_wait_min"] + 1e-9,
+              "8 points a site raised the mean wait: %s min, with 4 %s min" %
+              (m["summary"]["mean_wait_min"], base["summary"]["mean_wait_min"]))
+    sessions = {r["site_id"]: num(r["sessions"]) for r in base["sites"]}
+    busy = max(sorted(sessions), key=lambda k: sessions[k]) if sessions else None
+    if check(busy and sessions[busy] > 0, "rhine_ruhr: no site had a session, so the outage check proves nothing"):
+        scn = os.path.join(tmp, "outage.json")
+        with open(scn, "w") as f:
+            json.dump({"name": "busiest site out all day", "outages": [{"site": busy, "from": "00:00", "to": "24:00"}]}, f)
+        o = run_ok("rhine_ruhr, %s out" % busy, os.path.join(tmp, "rr_outage"), *base_args, "--scenario", scn)
+        if o:
+            got = {r["site_id"]: num(r["sessions"]) for r in o["sites"]}
+            check(got.get(busy, 0) == 0, "outage: %s still had %s sessions while out all day" % (busy, got.get(busy)))
+            before = sum(v for k, v in sessions.items() if k != busy)
+            after = sum(v for k, v in got.items() if k != busy)
+            check(after > before, "outage of %s: the other sites' sessions went %d -> %d, expected more" % (busy, before, after))
+            check(o["summary"]["stranded"] >= base["summary"]["stranded"],
+                  "outage of %s lowered stranded trips: %s, before %s" % (busy, o["summary"]["stranded"], base["summary"]["stranded"]))
+    cold = run_ok("rhine_ruhr at -10 C", os.path.join(tmp, "rr_cold"), *with_opt(base_args, "--temp-c", "-10"))
+    if cold:
+        check(cold["summary"]["driving_energy_kwh"] > base["summary"]["driving_energy_kwh"],
+              "--temp-c -10 drove on %s kWh, --temp-c 20 on %s kWh: the cold should need more" %
+              (cold["summary"]["driving_energy_kwh"], base["summary"]["driving_energy_kwh"]))
+
+
+# ---- 5. scenario refusals and 6. the command line --------------------------------------------
+
+def line_args(tmp):
+    trips = os.path.join(tmp, "line_trips.csv")
+    with open(trips, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(("origin", "destination", "departure", "vehicle", "soc"))
+        w.writerow(("1001", "1004", "08:00", os.path.abspath(os.path.join(LINE, "truck.json")), "0.18"))
+    return ["--corridor", LINE, "--sites", os.path.join(LINE, "sites.csv"), "--trips", trips, *DAY, "--rules", "none"]
+
+
+def refusals(tmp):
+    base = line_args(tmp)
+    cases = (
+        ("an unknown site", {"outages": [{"site": "NOWHERE", "from": "08:00", "to": "10:00"}]}, "outages[0].site"),
+        ("a window that ends before it starts", {"outages": [{"site": "S2", "from": "10:00", "to": "08:00"}]},
+         "outages[0].to"),
+        ("a factor outside 0..1", {"derating": [{"substation": "S2", "factor": 1.5, "from": "08:00", "to": "10:00"}]},
+         "derating[0].factor"),
+    )
+    for i, (what, doc, field) in enumerate(cases):
+        scn = os.path.join(tmp, "bad%d.json" % i)
+        with open(scn, "w") as f:
+            json.dump(doc, f)
+        out = os.path.join(tmp, "refused%d" % i)
+        r = simulate(*base, "--scenario", scn, "--out", out)
+        check(r.returncode != 0, "a scenario with %s was accepted (exit 0)" % what)
+        check(field in r.stderr, "a scenario with %s: stderr does not name %s: %r" % (what, field, r.stderr.strip()))
+        check(not os.path.exists(out) or not os.listdir(out), "a scenario with %s: --out %s was written" % (what, out))
+    out = os.path.join(tmp, "twice")
+    r = simulate(*base, "--out", out, "--quiet")
+    if check(r.returncode == 0, "line run for the --out check: exit %d, %s" % (r.returncode, r.stderr.strip())):
+        with open(os.path.join(out, "trips.csv"), "rb") as f:
+            before = f.read()
+        r = simulate(*base, "--out", out, "--quiet")
+        check(r.returncode in (1, 2), "an existing non-empty --out was not refused (exit %d)" % r.returncode)
+        check("twice" in r.stderr, "the refusal of an existing --out does not name it: %r" % r.stderr.strip())
+        with open(os.path.join(out, "trips.csv"), "rb") as f:
+            check(f.read() == before, "a refused run changed %s/trips.csv" % out)
+        r = simulate(*base, "--out", out, "--quiet", "--force")
+        check(r.returncode == 0, "--force over an existing --out: exit %d, %s" % (r.returncode, r.stderr.strip()))
+    r = simulate("--help")
+    check(r.returncode == 0 and "--corridor" in r.stdout, "simulate --help: exit %d, mentions --corridor: %s" %
+          (r.returncode, "--corridor" in r.stdout))
+    r = simulate("--corridor", LINE)
+    check(r.returncode == 2, "simulate without --out or sites: exit %d, expected 2 (bad usage)" % r.returncode)
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="ecorridor-twin-") as tmp:
+        hand_case(tmp)
+        refusals(tmp)
+        if not os.path.isfile(os.path.join(RHINE, "segments.csv")):
+            print("SKIP: no %s; the Rhine-Ruhr checks did not run" % RHINE)
+        else:
+            segs, od = corridor()
+            sites = os.path.join(tmp, "rr_sites.csv")
+            write_rhine_sites(sites, segs, 4)
+            args = ["--corridor", RHINE, "--sites", sites, "--bev-share", "0.1", "--day", "average", *DAY,
+                    "--temp-c", "20", "--seed", "1"]
+            base = run_ok("rhine_ruhr", os.path.join(tmp, "rr"), *args)
+            if base:
+                conservation(base, segs, od, fastest_paths(segs, {r["origin"] for r in od} |
+                                                           {r["origin"] for r in base["trips"]}))
+                again = run_ok("rhine_ruhr again", os.path.join(tmp, "rr_again"), *args)
+                other = run_ok("rhine_ruhr, seed 2", os.path.join(tmp, "rr_seed2"),
+                               *with_opt(args, "--seed", "2"))
+                if again and other:
+                    determinism(base, again, other)
+                monotone(tmp, base, segs, args)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
