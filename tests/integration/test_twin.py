@@ -2,7 +2,8 @@
 """`ecorridor simulate`, the corridor twin, checked against truth computed here.
 
 1. A hand-computed day on a four-node line (tests/fixtures/twin_line): three trucks, two sites, one
-   queue; every time, wait and kWh worked out below from the energy model's formula.
+   queue; every time, wait and kWh worked out below from the energy model's formula; again at -10 C
+   with the points each site needs for a 5-minute p95 wait, and with a scenario adding a point.
 2. Conservation on the Rhine-Ruhr corridor (shared data) with sites this test writes: energy summed
    three ways, every trip arrived or stranded, the summary's counts against trips.csv, and the trucks
    per day on every segment against an independent loading (Dijkstra over segments.csv here).
@@ -139,49 +140,63 @@ def p95(values):
 
 # ---- 1. the hand-computed day ---------------------------------------------------------------
 
-def hand_case(tmp):
+def hand_expect(temp_c, s2_points):
     """The line 1001 - 1002 - 1003 - 1004, every segment 80 km at 80 km/h (an hour; the truck class's
-    80 km/h cap changes nothing), both ways. Site S2 on node 1002: one MCS point of 600 kW. Site S3 on
-    node 1003: one MCS point of 400 kW. The truck (twin_line/truck.json): 40 t, 1000 kWh, a flat
-    1000 kW curve, drivetrain and charging efficiency 1, no auxiliaries, no cold losses, soc_min 0.1."""
+    80 km/h cap changes nothing), both ways. Site S2 on node 1002: MCS points of 600 kW (one in the
+    sites file). Site S3 on node 1003: one MCS point of 400 kW. The truck (twin_line/truck.json):
+    40 t, 1000 kWh, a flat 1000 kW curve, drivetrain and charging efficiency 1, no auxiliaries, no
+    cold losses, soc_min 0.1. Figures in the comments are those at 20 C with one point at S2."""
     with open(os.path.join(LINE, "truck.json")) as f:
         truck = json.load(f)
     mass = truck["empty_mass_kg"] + truck["default_payload_kg"]  # 40,000 kg
     battery = truck["battery_kwh"]  # 1000 kWh
-    # Energy per km (docs/energy.md, with eta = 1, no aux, no cold): rolling m g Crr plus drag
-    # 1/2 rho CdA v^2, rho of dry air at 20 C and sea level (the profile format wants CdA >= 1 m2).
-    # The model's g is standard gravity, 9.80665 m/s2.
-    g, rho = 9.80665, 101325.0 / (287.05 * (20 + 273.15))
+    # Energy per km (docs/energy.md, with eta = 1, no aux, no cold losses): rolling m g Crr plus
+    # drag 1/2 rho CdA v^2, rho = p / (R T) of dry air at sea level (1.2041 kg/m3 at 20 C, 1.3414 at
+    # -10 C; the profile format wants CdA >= 1 m2). The model's g is standard gravity, 9.80665 m/s2.
+    g, rho = 9.80665, 101325.0 / (287.05 * (temp_c + 273.15))
     v = 80 / 3.6
     kwh_per_km = (mass * g * truck["crr"] + 0.5 * rho * truck["cda_m2"] * v * v) * 1000 / 3.6e6  # 0.6274
-    seg = 80 * kwh_per_km  # one segment: 50.19 kWh
+    seg = 80 * kwh_per_km  # one segment: 50.19 kWh (50.95 at -10 C)
     # Every truck leaves at SoC 0.18: 80 kWh above the floor of 0.1 reaches the first site one
     # segment on (50.19 kWh) but not the second (100.38 kWh), so each must charge at the first site.
     soc_in = 0.18 - seg / battery  # 0.1298 on arrival
     # One stop suffices, so the planner charges to exactly what the destination (two segments on)
-    # needs above the 10 % floor, rounded up to the planner's 0.1 % step: ceil(200.38) / 1000 = 0.201.
+    # needs above the 10 % floor, rounded up to the planner's 0.1 % step: ceil(200.38) / 1000 = 0.201
+    # (ceil(201.90) / 1000 = 0.202 at -10 C).
     target = math.ceil((2 * seg / battery + 0.1) * 1000 - 1e-9) / 1000
-    kwh = (target - soc_in) * battery  # 71.19 kWh
+    kwh = (target - soc_in) * battery  # 71.19 kWh (72.95 at -10 C)
     overhead = 5 * 60  # --stop-overhead-min 5: a second stop always costs more than it gains
     ct600, ct400 = kwh / 600 * 3600, kwh / 400 * 3600  # 427.1 s and 640.7 s
     h = 3600
     # T1: 1001 -> 1004 at 08:00, at S2 09:00, point free: start 09:00, plugged 09:05, leaves
     # 09:05 + 427.1 s = 09:12:07; two hours on: 11:12:07.
-    t1_arr_site = 9 * h
-    t1_leave = t1_arr_site + overhead + ct600
-    # T2: 1001 -> 1004 at 08:03, at S2 09:03, waits for T1 (queue of one) until 09:12:07:
-    # wait 427.1 s + 300 s - 180 s = 547.1 s = 9.12 min; leaves 09:12:07 + 300 + 427.1 = 09:24:14.
-    t2_arr_site = 9 * h + 3 * 60
-    t2_start = t1_leave
-    t2_wait = t2_start - t2_arr_site
+    t1_leave = 9 * h + overhead + ct600
+    # T2: 1001 -> 1004 at 08:03, at S2 09:03. With one point it waits for T1 (a queue of one) until
+    # 09:12:07: wait 300 s + 427.1 s - 180 s = 547.1 s = 9.12 min; leaves 09:12:07 + 300 + 427.1 s =
+    # 09:24:14, arrives 11:24:14. With a second point it starts at once and arrives 11:15:07.
+    t2_start = t1_leave if s2_points == 1 else 9 * h + 180
+    t2_wait = t2_start - (9 * h + 180)
     t2_leave = t2_start + overhead + ct600
     # T3: 1004 -> 1001 at 08:00, at S3 09:00, alone: leaves 09:05 + 640.7 s = 09:15:41; arrives 11:15:41.
     t3_leave = 9 * h + overhead + ct400
-    expect = [  # origin, destination, departure, arrival (s from midnight), wait s, kWh
-        ("1001", "1004", 8 * h, t1_leave + 2 * h, 0.0, kwh),
-        ("1001", "1004", 8 * h + 180, t2_leave + 2 * h, t2_wait, kwh),
-        ("1004", "1001", 8 * h, t3_leave + 2 * h, 0.0, kwh),
-    ]
+    waits = [0.0, t2_wait / 60, 0.0]
+    near, lin = p95(waits)
+    return {
+        "seg": seg, "kwh": kwh, "t2_wait": t2_wait, "waits": waits, "p95": (near, lin),
+        "trips": [  # origin, destination, departure, arrival (s from midnight), wait s, kWh
+            ("1001", "1004", 8 * h, t1_leave + 2 * h, 0.0, kwh),
+            ("1001", "1004", 8 * h + 180, t2_leave + 2 * h, t2_wait, kwh),
+            ("1004", "1001", 8 * h, t3_leave + 2 * h, 0.0, kwh),
+        ],
+        # site: points, arrivals, sessions, max_queue, energy, mean wait (min), peak kW
+        "sites": {"S2": (s2_points, 2, 2, 1 if s2_points == 1 else 0, 2 * kwh, t2_wait / 60 / 2, 600),
+                  "S3": (1, 1, 1, 0, kwh, 0.0, 400)},
+    }
+
+
+def hand_run(tmp, name, temp_c=20, s2_points=1, extra=()):
+    """One hand-computed day: the three trucks below on the line, checked against hand_expect."""
+    e = hand_expect(temp_c, s2_points)
     trips = os.path.join(tmp, "hand_trips.csv")
     truck_path = os.path.abspath(os.path.join(LINE, "truck.json"))
     with open(trips, "w", newline="") as f:
@@ -190,27 +205,28 @@ def hand_case(tmp):
         w.writerow(("1001", "1004", "08:00", truck_path, "0.18"))
         w.writerow(("1001", "1004", "08:03", truck_path, "0.18"))
         w.writerow(("1004", "1001", "08:00", truck_path, "0.18"))
-    res = run_ok("hand case", os.path.join(tmp, "hand"), "--corridor", LINE, "--sites", os.path.join(LINE, "sites.csv"),
-                 "--trips", trips, "--day", "average", *DAY, "--rules", "none", "--temp-c", "20", "--seed", "1",
-                 "--replan-wait-min", "10000", "--stop-overhead-min", "5")
+    res = run_ok(name, os.path.join(tmp, name.replace(" ", "_")), "--corridor", LINE,
+                 "--sites", os.path.join(LINE, "sites.csv"), "--trips", trips, "--day", "average", *DAY,
+                 "--rules", "none", "--temp-c", str(temp_c), "--seed", "1", "--replan-wait-min", "10000",
+                 "--stop-overhead-min", "5", *extra)
     if not res:
-        return
+        return None
     rows = res["trips"]
-    if not check(len(rows) == 3, "hand case: trips.csv has %d rows, expected the 3 trucks" % len(rows)):
-        return
+    if not check(len(rows) == 3, "%s: trips.csv has %d rows, expected the 3 trucks" % (name, len(rows))):
+        return None
     # Match rows to trucks by origin, destination and departure; the order of the file is free.
-    for o, d, dep, arr, wait, kwh_e in expect:
+    for o, d, dep, arr, wait, kwh_e in e["trips"]:
         dep_iso = (T0 + datetime.timedelta(seconds=dep)).strftime("%Y-%m-%dT%H:%M:%SZ")
         got = [r for r in rows if r["origin"] == o and r["destination"] == d and r["departure"] == dep_iso]
-        if not check(len(got) == 1, "hand case: no single trips.csv row %s -> %s departing %s: %s" % (o, d, dep_iso, rows)):
+        if not check(len(got) == 1, "%s: no single trips.csv row %s -> %s departing %s: %s" % (name, o, d, dep_iso, rows)):
             continue
         r = got[0]
-        who = "hand case %s -> %s at %s" % (o, d, dep_iso[11:16])
+        who = "%s, %s -> %s at %s" % (name, o, d, dep_iso[11:16])
         check(r["stranded"] == "0" and r["arrival"] != "", "%s: stranded (%s), expected arrived" % (who, r))
         if r["arrival"]:
             got_arr = (iso(r["arrival"]) - T0).total_seconds()
             # Two seconds: each charge's end may be rounded to a whole second.
-            check(abs(got_arr - arr) <= 2.0, "%s: arrival %s, expected %s (+%.1f s by hand)" %
+            check(abs(got_arr - arr) <= 2.0, "%s: arrival %s, expected %s (%.1f s after midnight by hand)" %
                   (who, r["arrival"], (T0 + datetime.timedelta(seconds=round(arr))).strftime("%H:%M:%S"), arr))
         check(r["stops"] == "1", "%s: %s stops, expected 1" % (who, r["stops"]))
         check(close(r["wait_min"], wait / 60, abs_extra=2 / 60),
@@ -218,51 +234,62 @@ def hand_case(tmp):
         check(close(r["charged_kwh"], kwh_e, abs_extra=0.01), "%s: charged %s kWh, expected %.3f kWh" %
               (who, r["charged_kwh"], kwh_e))
     sites = {r["site_id"]: r for r in res["sites"]}
-    if check(set(sites) == {"S2", "S3"}, "hand case: sites.csv names %s, expected S2 and S3" % sorted(sites)):
-        s2, s3 = sites["S2"], sites["S3"]
-        for site, col, want in ((s2, "points", 1), (s2, "arrivals", 2), (s2, "sessions", 2), (s2, "max_queue", 1),
-                                (s3, "points", 1), (s3, "arrivals", 1), (s3, "sessions", 1), (s3, "max_queue", 0)):
-            check(num(site[col]) == want, "hand case: %s %s = %s, expected %d" % (site["site_id"], col, site[col], want))
-        check(close(s2["energy_kwh"], 2 * kwh, abs_extra=0.01), "hand case: S2 energy %s kWh, expected %.3f (two trucks)" %
-              (s2["energy_kwh"], 2 * kwh))
-        check(close(s3["energy_kwh"], kwh, abs_extra=0.01), "hand case: S3 energy %s kWh, expected %.3f" % (s3["energy_kwh"], kwh))
-        check(close(s2["mean_wait_min"], t2_wait / 60 / 2, abs_extra=1 / 60),
-              "hand case: S2 mean wait %s min, expected (0 + %.3f) / 2 = %.3f" % (s2["mean_wait_min"], t2_wait / 60, t2_wait / 120))
-        check(close(s3["mean_wait_min"], 0.0), "hand case: S3 mean wait %s, expected 0" % s3["mean_wait_min"])
-        check(close(s2["peak_kw"], 600, abs_extra=0.5) and close(s3["peak_kw"], 400, abs_extra=0.5),
-              "hand case: peaks %s and %s kW, expected each point's power, 600 and 400" % (s2["peak_kw"], s3["peak_kw"]))
-    s = res["summary"]
-    waits = [0.0, t2_wait / 60, 0.0]
+    if check(set(sites) == {"S2", "S3"}, "%s: sites.csv names %s, expected S2 and S3" % (name, sorted(sites))):
+        for sid, (points, arrivals, sessions, max_queue, kwh, mean_wait, peak) in e["sites"].items():
+            site, who = sites[sid], "%s: %s" % (name, sid)
+            for col, want in (("points", points), ("arrivals", arrivals), ("sessions", sessions), ("max_queue", max_queue)):
+                check(num(site[col]) == want, "%s %s = %s, expected %d" % (who, col, site[col], want))
+            check(close(site["energy_kwh"], kwh, abs_extra=0.01), "%s energy_kwh %s, expected %.3f (%d trucks)" %
+                  (who, site["energy_kwh"], kwh, sessions))
+            check(close(site["mean_wait_min"], mean_wait, abs_extra=1 / 60),
+                  "%s mean_wait_min %s, expected %.3f (the waits of its trucks over %d)" % (who, site["mean_wait_min"], mean_wait, sessions))
+            check(close(site["peak_kw"], peak, abs_extra=0.5), "%s peak_kw %s, expected the point's %d kW" % (who, site["peak_kw"], peak))
+    s, seg, kwh = res["summary"], e["seg"], e["kwh"]
     for key, want in (("trips", 3), ("e_trips", 3), ("e_trips_charged", 3), ("stranded", 0)):
-        check(s[key] == want, "hand case: summary %s = %s, expected %d" % (key, s[key], want))
+        check(s[key] == want, "%s: summary %s = %s, expected %d" % (name, key, s[key], want))
     check(close(s["energy_charged_kwh"], 3 * kwh, abs_extra=0.01),
-          "hand case: summary energy_charged_kwh %s, expected 3 x %.3f = %.3f" % (s["energy_charged_kwh"], kwh, 3 * kwh))
+          "%s: summary energy_charged_kwh %s, expected 3 x %.3f = %.3f" % (name, s["energy_charged_kwh"], kwh, 3 * kwh))
     check(close(s["driving_energy_kwh"], 9 * seg, abs_extra=0.01),
-          "hand case: summary driving_energy_kwh %s, expected 3 trucks x 3 segments x %.4f = %.3f" %
-          (s["driving_energy_kwh"], seg, 9 * seg))
-    check(close(s["mean_wait_min"], sum(waits) / 3, abs_extra=1 / 60),
-          "hand case: summary mean_wait_min %s, expected %.3f / 3 = %.3f" % (s["mean_wait_min"], t2_wait / 60, sum(waits) / 3))
-    near, lin = p95(waits)
-    check(any(close(s["p95_wait_min"], x, abs_extra=1 / 60) for x in (near, lin)),
-          "hand case: summary p95_wait_min %s, expected %.3f (nearest rank) or %.3f (linear)" % (s["p95_wait_min"], near, lin))
+          "%s: summary driving_energy_kwh %s, expected 3 trucks x 3 segments x %.4f = %.3f" %
+          (name, s["driving_energy_kwh"], seg, 9 * seg))
+    check(close(s["mean_wait_min"], sum(e["waits"]) / 3, abs_extra=1 / 60),
+          "%s: summary mean_wait_min %s, expected %.3f / 3 = %.3f" % (name, s["mean_wait_min"], e["t2_wait"] / 60, sum(e["waits"]) / 3))
+    check(any(close(s["p95_wait_min"], x, abs_extra=1 / 60) for x in e["p95"]),
+          "%s: summary p95_wait_min %s, expected %.3f (nearest rank) or %.3f (linear)" % ((name, s["p95_wait_min"]) + e["p95"]))
     # Segments: 1001->1002, 1002->1003 and 1003->1004 carry T1 and T2, the reverse ones T3; the
     # traffic file's 730 and 365 trucks a year make 2 and 1 a day with --day average.
     with open(os.path.join(LINE, "segments.csv"), newline="") as f:
         fixture = list(csv.DictReader(f))
     segs = res["segments"]
-    if check(len(segs) == len(fixture), "hand case: segments.csv has %d rows, the corridor %d" % (len(segs), len(fixture))):
+    if check(len(segs) == len(fixture), "%s: segments.csv has %d rows, the corridor %d" % (name, len(segs), len(fixture))):
         for want, r in zip(fixture, segs):
-            east = int(want["source"]) < int(want["target"])
-            who = "hand case: segment %s -> %s" % (r["from"], r["to"])
+            n = 2 if int(want["source"]) < int(want["target"]) else 1
+            who = "%s: segment %s -> %s" % (name, r["from"], r["to"])
             check((r["from"], r["to"]) == (want["source"], want["target"]),
                   "%s in place of %s -> %s (rows in the corridor's order)" % (who, want["source"], want["target"]))
             check(close(r["length_km"], 80.0), "%s: length_km %s, expected 80" % (who, r["length_km"]))
-            check(close(r["trucks_per_day"], 2.0 if east else 1.0), "%s: trucks_per_day %s, expected %d" %
-                  (who, r["trucks_per_day"], 2 if east else 1))
-            check(num(r["e_trucks_per_day"]) == (2 if east else 1), "%s: e_trucks_per_day %s, expected %d" %
-                  (who, r["e_trucks_per_day"], 2 if east else 1))
-            check(close(r["energy_kwh"], (2 if east else 1) * seg, abs_extra=0.01), "%s: energy_kwh %s, expected %.3f" %
-                  (who, r["energy_kwh"], (2 if east else 1) * seg))
+            check(close(r["trucks_per_day"], n), "%s: trucks_per_day %s, expected %d" % (who, r["trucks_per_day"], n))
+            check(num(r["e_trucks_per_day"]) == n, "%s: e_trucks_per_day %s, expected %d" % (who, r["e_trucks_per_day"], n))
+            check(close(r["energy_kwh"], n * seg, abs_extra=0.01), "%s: energy_kwh %s, expected %d x %.3f" %
+                  (who, r["energy_kwh"], n, seg))
+    return res
+
+
+def hand_cases(tmp):
+    """The day at 20 C; at -10 C (denser air: more energy, longer charges) sized for a 5-minute p95
+    wait; and with a scenario adding a second 600 kW point at S2, where no one waits."""
+    hand_run(tmp, "hand case")
+    cold = hand_run(tmp, "hand case at -10 C", temp_c=-10, extra=("--size-for-wait-min", "5"))
+    if cold:
+        # S2's p95 wait with one point is T2's 9.3 min (or 95 % of it): over 5, and with two points
+        # no one waits, so S2 needs 2; S3 has no wait with its one point.
+        got = {r["site_id"]: r.get("points_for_wait") for r in cold["sites"]}
+        check(got == {"S2": "2", "S3": "1"}, "hand case at -10 C: points_for_wait %s, expected S2 2 and S3 1" % got)
+    scn = os.path.join(tmp, "s2_plus_one.json")
+    with open(scn, "w") as f:
+        json.dump({"name": "a second point at S2",
+                   "charge_points": [{"site": "S2", "standard": "MCS", "power_kw": 600, "count": 1}]}, f)
+    hand_run(tmp, "hand case with a point added", s2_points=2, extra=("--scenario", scn))
 
 
 # ---- 2. conservation on Rhine-Ruhr ----------------------------------------------------------
@@ -569,7 +596,7 @@ def refusals(tmp):
 
 def main():
     with tempfile.TemporaryDirectory(prefix="ecorridor-twin-") as tmp:
-        hand_case(tmp)
+        hand_cases(tmp)
         refusals(tmp)
         if not os.path.isfile(os.path.join(RHINE, "segments.csv")):
             print("SKIP: no %s; the Rhine-Ruhr checks did not run" % RHINE)
