@@ -194,8 +194,9 @@ def hand_expect(temp_c, s2_points):
     }
 
 
-def hand_run(tmp, name, temp_c=20, s2_points=1, extra=()):
-    """One hand-computed day: the three trucks below on the line, checked against hand_expect."""
+def hand_run(tmp, name, temp_c=20, s2_points=1, extra=(), flag_temp=True):
+    """One hand-computed day: the three trucks below on the line, checked against hand_expect;
+    --temp-c given unless flag_temp is false (a scenario gives it)."""
     e = hand_expect(temp_c, s2_points)
     trips = os.path.join(tmp, "hand_trips.csv")
     truck_path = os.path.abspath(os.path.join(LINE, "truck.json"))
@@ -207,8 +208,8 @@ def hand_run(tmp, name, temp_c=20, s2_points=1, extra=()):
         w.writerow(("1004", "1001", "08:00", truck_path, "0.18"))
     res = run_ok(name, os.path.join(tmp, name.replace(" ", "_")), "--corridor", LINE,
                  "--sites", os.path.join(LINE, "sites.csv"), "--trips", trips, "--day", "average", *DAY,
-                 "--rules", "none", "--temp-c", str(temp_c), "--seed", "1", "--replan-wait-min", "10000",
-                 "--stop-overhead-min", "5", *extra)
+                 "--rules", "none", *(("--temp-c", str(temp_c)) if flag_temp else ()), "--seed", "1",
+                 "--replan-wait-min", "10000", "--stop-overhead-min", "5", *extra)
     if not res:
         return None
     rows = res["trips"]
@@ -290,6 +291,10 @@ def hand_cases(tmp):
         json.dump({"name": "a second point at S2",
                    "charge_points": [{"site": "S2", "standard": "MCS", "power_kw": 600, "count": 1}]}, f)
     hand_run(tmp, "hand case with a point added", s2_points=2, extra=("--scenario", scn))
+    scn = os.path.join(tmp, "cold.json")
+    with open(scn, "w") as f:
+        json.dump({"name": "a cold day", "temp_c": -10}, f)
+    hand_run(tmp, "hand case at a scenario's -10 C", temp_c=-10, extra=("--scenario", scn), flag_temp=False)
 
 
 # ---- 2. conservation on Rhine-Ruhr ----------------------------------------------------------
@@ -512,6 +517,13 @@ def monotone(tmp, base, segs, base_args):
             check(after > before, "outage of %s: the other sites' sessions went %d -> %d, expected more" % (busy, before, after))
             check(o["summary"]["stranded"] >= base["summary"]["stranded"],
                   "outage of %s lowered stranded trips: %s, before %s" % (busy, o["summary"]["stranded"], base["summary"]["stranded"]))
+    scn = os.path.join(tmp, "bev5.json")
+    with open(scn, "w") as f:
+        json.dump({"name": "fewer electric trucks", "bev_share": 0.05}, f)
+    few = run_ok("rhine_ruhr, a scenario's 5 % electric", os.path.join(tmp, "rr_bev5"), *base_args, "--scenario", scn)
+    if few and few["summary"]["trips"]:
+        share = few["summary"]["e_trips"] / few["summary"]["trips"]
+        check(abs(share - 0.05) <= 0.005, "a scenario's bev_share 0.05 over --bev-share 0.1: %.4f of the trips electric" % share)
     cold = run_ok("rhine_ruhr at -10 C", os.path.join(tmp, "rr_cold"), *with_opt(base_args, "--temp-c", "-10"))
     if cold:
         check(cold["summary"]["driving_energy_kwh"] > base["summary"]["driving_energy_kwh"],
@@ -595,6 +607,12 @@ def refusals(tmp):
 
 
 def main():
+    # Until the binary has the command the test is skipped (ctest shows it), not failed; any other
+    # answer, a crash or a wrong exit included, runs every check.
+    r = simulate("--help", timeout=30)
+    if r.returncode == 2 and 'unknown command "simulate"' in r.stderr:
+        print("SKIP: this ecorridor has no simulate command")
+        return 77
     with tempfile.TemporaryDirectory(prefix="ecorridor-twin-") as tmp:
         hand_cases(tmp)
         refusals(tmp)
