@@ -206,12 +206,13 @@ def hand_run(tmp, name, temp_c=20, s2_points=1, extra=(), flag_temp=True):
         w.writerow(("1001", "1004", "08:00", truck_path, "0.18"))
         w.writerow(("1001", "1004", "08:03", truck_path, "0.18"))
         w.writerow(("1004", "1001", "08:00", truck_path, "0.18"))
-    res = run_ok(name, os.path.join(tmp, name.replace(" ", "_")), "--corridor", LINE,
-                 "--sites", os.path.join(LINE, "sites.csv"), "--trips", trips, "--day", "average", *DAY,
-                 "--rules", "none", *(("--temp-c", str(temp_c)) if flag_temp else ()), "--seed", "1",
-                 "--replan-wait-min", "10000", "--stop-overhead-min", "5", *extra)
+    res_args = ["--corridor", LINE, "--sites", os.path.join(LINE, "sites.csv"), "--trips", trips, "--day", "average",
+                *DAY, "--rules", "none", *(("--temp-c", str(temp_c)) if flag_temp else ()), "--seed", "1",
+                "--replan-wait-min", "10000", "--stop-overhead-min", "5", *extra]
+    res = run_ok(name, os.path.join(tmp, name.replace(" ", "_")), *res_args)
     if not res:
         return None
+    res["args"] = res_args
     rows = res["trips"]
     if not check(len(rows) == 3, "%s: trips.csv has %d rows, expected the 3 trucks" % (name, len(rows))):
         return None
@@ -276,10 +277,44 @@ def hand_run(tmp, name, temp_c=20, s2_points=1, extra=(), flag_temp=True):
     return res
 
 
+def co2(tmp, clean):
+    """The emissions avoided: diesel's 2.70 kg/L tank to wheel and 3.27 kg/L well to wheel, less
+    the grid's. On a carbon-free grid the two differ only by those factors; at 400 g/kWh well to
+    wheel loses 400 g for each kWh the trucks took (charged en route, or all they drove on), and
+    tank to wheel loses the same or nothing."""
+    s0 = clean["summary"]
+    ttw0, wtw0 = s0["co2_avoided_t_ttw"], s0["co2_avoided_t_wtw"]
+    if not check(ttw0 > 0, "hand case: co2_avoided_t_ttw %s, expected above 0 for 720 electric truck-km" % ttw0):
+        return
+    check(abs(wtw0 / ttw0 - 3.27 / 2.70) <= 1e-3 + (decimals(wtw0) / wtw0 if wtw0 else 0) + decimals(ttw0) / ttw0,
+          "hand case, --grid-g-per-kwh 0: wtw / ttw = %s / %s, expected 3.27 / 2.70" % (wtw0, ttw0))
+    out = os.path.join(tmp, "hand_grid400")
+    args = list(clean["args"])
+    args = with_opt(args, "--grid-g-per-kwh", "400")
+    r = simulate(*args, "--out", out, "--quiet", "--json")
+    if not check(r.returncode == 0, "hand case at 400 g/kWh: exit %d, %s" % (r.returncode, r.stderr.strip())):
+        return
+    try:
+        s1 = json.loads(r.stdout)
+    except ValueError:
+        check(False, "hand case at 400 g/kWh: --json printed no JSON: %r" % r.stdout[:300])
+        return
+    d_wtw, d_ttw = wtw0 - s1["co2_avoided_t_wtw"], ttw0 - s1["co2_avoided_t_ttw"]
+    grid = [400 * s0[k] / 1e6 for k in ("energy_charged_kwh", "driving_energy_kwh")]
+    tol = 1e-6 + decimals(wtw0) + decimals(s1["co2_avoided_t_wtw"])
+    check(any(abs(d_wtw - g) <= tol for g in grid),
+          "hand case: 400 g/kWh took %.6f t off co2_avoided_t_wtw, expected %.6f (charged) or %.6f (driven) t" %
+          (d_wtw, grid[0], grid[1]))
+    check(abs(d_ttw) <= tol or abs(d_ttw - d_wtw) <= tol,
+          "hand case: 400 g/kWh took %.6f t off co2_avoided_t_ttw, expected 0 or the same as well to wheel" % d_ttw)
+
+
 def hand_cases(tmp):
     """The day at 20 C; at -10 C (denser air: more energy, longer charges) sized for a 5-minute p95
     wait; and with a scenario adding a second 600 kW point at S2, where no one waits."""
-    hand_run(tmp, "hand case")
+    clean = hand_run(tmp, "hand case", extra=("--grid-g-per-kwh", "0"))
+    if clean:
+        co2(tmp, clean)
     cold = hand_run(tmp, "hand case at -10 C", temp_c=-10, extra=("--size-for-wait-min", "5"))
     if cold:
         # S2's p95 wait with one point is T2's 9.3 min (or 95 % of it): over 5, and with two points
