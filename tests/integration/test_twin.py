@@ -181,7 +181,13 @@ def hand_expect(temp_c, s2_points):
     t3_leave = 9 * h + overhead + ct400
     waits = [0.0, t2_wait / 60, 0.0]
     near, lin = p95(waits)
+    # A point is busy from the truck's start to its leaving (pulling in included); congestion is
+    # the share of the day with every point busy: S2's two trucks back to back with one point
+    # (1454.3 s, 1.683 %), their overlap 09:03 - 09:12:07 with two (547.2 s, 0.633 %); S3 940.7 s.
+    busy = {"S2": [(9 * h, t1_leave), (t2_start, t2_leave)], "S3": [(9 * h, t3_leave)]}
+    charging = {"S2": 2 * ct600, "S3": ct400}
     return {
+        "busy": busy, "charging": charging,
         "seg": seg, "kwh": kwh, "t2_wait": t2_wait, "waits": waits, "p95": (near, lin),
         "trips": [  # origin, destination, departure, arrival (s from midnight), wait s, kWh
             ("1001", "1004", 8 * h, t1_leave + 2 * h, 0.0, kwh),
@@ -194,7 +200,18 @@ def hand_expect(temp_c, s2_points):
     }
 
 
-def hand_run(tmp, name, temp_c=20, s2_points=1, extra=(), flag_temp=True):
+def all_busy_s(intervals, points):
+    """Seconds in which at least `points` of the intervals overlap."""
+    ev = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals])
+    n, last, total = 0, None, 0.0
+    for t, d in ev:
+        if n >= points and last is not None:
+            total += t - last
+        n, last = n + d, t
+    return total
+
+
+def hand_run(tmp, name, temp_c=20, s2_points=1, extra=(), flag_temp=True, sites=None):
     """One hand-computed day: the three trucks below on the line, checked against hand_expect;
     --temp-c given unless flag_temp is false (a scenario gives it)."""
     e = hand_expect(temp_c, s2_points)
@@ -206,7 +223,7 @@ def hand_run(tmp, name, temp_c=20, s2_points=1, extra=(), flag_temp=True):
         w.writerow(("1001", "1004", "08:00", truck_path, "0.18"))
         w.writerow(("1001", "1004", "08:03", truck_path, "0.18"))
         w.writerow(("1004", "1001", "08:00", truck_path, "0.18"))
-    res_args = ["--corridor", LINE, "--sites", os.path.join(LINE, "sites.csv"), "--trips", trips, "--day", "average",
+    res_args = ["--corridor", LINE, *(sites or ("--sites", os.path.join(LINE, "sites.csv"))), "--trips", trips, "--day", "average",
                 *DAY, "--rules", "none", *(("--temp-c", str(temp_c)) if flag_temp else ()), "--seed", "1",
                 "--replan-wait-min", "10000", "--stop-overhead-min", "5", *extra]
     res = run_ok(name, os.path.join(tmp, name.replace(" ", "_")), *res_args)
@@ -246,6 +263,19 @@ def hand_run(tmp, name, temp_c=20, s2_points=1, extra=(), flag_temp=True):
             check(close(site["mean_wait_min"], mean_wait, abs_extra=1 / 60),
                   "%s mean_wait_min %s, expected %.3f (the waits of its trucks over %d)" % (who, site["mean_wait_min"], mean_wait, sessions))
             check(close(site["peak_kw"], peak, abs_extra=0.5), "%s peak_kw %s, expected the point's %d kW" % (who, site["peak_kw"], peak))
+            site_waits = [0.0, e["t2_wait"] / 60] if sid == "S2" else [0.0]
+            check(any(close(site["p95_wait_min"], x, abs_extra=1 / 60) for x in p95(site_waits)),
+                  "%s p95_wait_min %s, expected %.3f (nearest rank) or %.3f (linear)" % ((who, site["p95_wait_min"]) + p95(site_waits)))
+            full = all_busy_s(e["busy"][sid], points)
+            check(close(site["congestion_pct"], 100 * full / 86400, abs_extra=0.01),
+                  "%s congestion_pct %s, expected %.1f s of the day with every point busy = %.4f %%" %
+                  (who, site["congestion_pct"], full, 100 * full / 86400))
+            in_use = sum(b - a for a, b in e["busy"][sid])
+            util = [x / (points * 86400) for x in (e["charging"][sid], in_use)]
+            # A share of the day around 0.01: printed with at least three decimals to mean anything.
+            check(any(abs(num(site["utilisation"]) - u) <= 1e-4 + min(decimals(site["utilisation"]), 5e-4) for u in util),
+                  "%s utilisation %s, expected charging time / (points x day) = %.5f (or %.5f from plugging in)" %
+                  ((who, site["utilisation"]) + tuple(util)))
     s, seg, kwh = res["summary"], e["seg"], e["kwh"]
     for key, want in (("trips", 3), ("e_trips", 3), ("e_trips_charged", 3), ("stranded", 0)):
         check(s[key] == want, "%s: summary %s = %s, expected %d" % (name, key, s[key], want))
@@ -326,6 +356,12 @@ def hand_cases(tmp):
         json.dump({"name": "a second point at S2",
                    "charge_points": [{"site": "S2", "standard": "MCS", "power_kw": 600, "count": 1}]}, f)
     hand_run(tmp, "hand case with a point added", s2_points=2, extra=("--scenario", scn))
+    # The same sites from a hub's register: imported from the same file, the same day.
+    hub = os.path.join(tmp, "hub.db")
+    r = subprocess.run([ECORRIDOR, "import", "--db", hub, os.path.join(LINE, "sites.csv"), "--format", "csv", "--quiet"],
+                       capture_output=True, text=True, timeout=60)
+    if check(r.returncode == 0, "import of twin_line/sites.csv into a hub: exit %d, %s" % (r.returncode, r.stderr.strip())):
+        hand_run(tmp, "hand case from a hub database", sites=("--db", hub))
     scn = os.path.join(tmp, "cold.json")
     with open(scn, "w") as f:
         json.dump({"name": "a cold day", "temp_c": -10}, f)
