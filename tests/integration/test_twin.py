@@ -211,18 +211,19 @@ def all_busy_s(intervals, points):
     return total
 
 
-def hand_run(tmp, name, temp_c=20, s2_points=1, extra=(), flag_temp=True, sites=None):
+def hand_run(tmp, name, temp_c=20, s2_points=1, extra=(), flag_temp=True, sites=None, trips_file=None):
     """One hand-computed day: the three trucks below on the line, checked against hand_expect;
     --temp-c given unless flag_temp is false (a scenario gives it)."""
     e = hand_expect(temp_c, s2_points)
-    trips = os.path.join(tmp, "hand_trips.csv")
+    trips = trips_file or os.path.join(tmp, "hand_trips.csv")
     truck_path = os.path.abspath(os.path.join(LINE, "truck.json"))
-    with open(trips, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(("origin", "destination", "departure", "vehicle", "soc"))
-        w.writerow(("1001", "1004", "08:00", truck_path, "0.18"))
-        w.writerow(("1001", "1004", "08:03", truck_path, "0.18"))
-        w.writerow(("1004", "1001", "08:00", truck_path, "0.18"))
+    if not trips_file:
+        with open(trips, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(("origin", "destination", "departure", "vehicle", "soc"))
+            w.writerow(("1001", "1004", "08:00", truck_path, "0.18"))
+            w.writerow(("1001", "1004", "08:03", truck_path, "0.18"))
+            w.writerow(("1004", "1001", "08:00", truck_path, "0.18"))
     res_args = ["--corridor", LINE, *(sites or ("--sites", os.path.join(LINE, "sites.csv"))), "--trips", trips, "--day", "average",
                 *DAY, "--rules", "none", *(("--temp-c", str(temp_c)) if flag_temp else ()), "--seed", "1",
                 "--replan-wait-min", "10000", "--stop-overhead-min", "5", *extra]
@@ -351,21 +352,18 @@ def hand_cases(tmp):
         # no one waits, so S2 needs 2; S3 has no wait with its one point.
         got = {r["site_id"]: r.get("points_for_wait") for r in cold["sites"]}
         check(got == {"S2": "2", "S3": "1"}, "hand case at -10 C: points_for_wait %s, expected S2 2 and S3 1" % got)
-    scn = os.path.join(tmp, "s2_plus_one.json")
-    with open(scn, "w") as f:
-        json.dump({"name": "a second point at S2",
-                   "charge_points": [{"site": "S2", "standard": "MCS", "power_kw": 600, "count": 1}]}, f)
-    hand_run(tmp, "hand case with a point added", s2_points=2, extra=("--scenario", scn))
+    hand_run(tmp, "hand case with a point added", s2_points=2, extra=("--scenario", os.path.join(LINE, "add_point.json")))
     # The same sites from a hub's register: imported from the same file, the same day.
     hub = os.path.join(tmp, "hub.db")
     r = subprocess.run([ECORRIDOR, "import", "--db", hub, os.path.join(LINE, "sites.csv"), "--format", "csv", "--quiet"],
                        capture_output=True, text=True, timeout=60)
     if check(r.returncode == 0, "import of twin_line/sites.csv into a hub: exit %d, %s" % (r.returncode, r.stderr.strip())):
         hand_run(tmp, "hand case from a hub database", sites=("--db", hub))
-    scn = os.path.join(tmp, "cold.json")
-    with open(scn, "w") as f:
-        json.dump({"name": "a cold day", "temp_c": -10}, f)
-    hand_run(tmp, "hand case at a scenario's -10 C", temp_c=-10, extra=("--scenario", scn), flag_temp=False)
+    hand_run(tmp, "hand case at a scenario's -10 C", temp_c=-10, extra=("--scenario", os.path.join(LINE, "cold.json")),
+             flag_temp=False)
+    # The fixture's own trips file names its truck relative to itself; run from elsewhere it is
+    # the same day.
+    hand_run(tmp, "hand case from twin_line/trips.csv", trips_file=os.path.join(LINE, "trips.csv"))
 
 
 # ---- 2. conservation on Rhine-Ruhr ----------------------------------------------------------
