@@ -245,6 +245,7 @@ static int run(int argc, char **argv)
         c.scenario = &in.scn;
     }
     if (rc) goto fail;
+    if (trips) c.bev_share = 1; /* every truck of a trips file is electric */
     c.g = in.g, c.traffic = trips ? NULL : &in.traffic, c.trips = trips ? &in.trips : NULL, c.sites = &in.sites;
     c.site_power = in.db.site_power, c.n_site_power = in.db.n_site_power, c.subs = in.db.subs, c.n_subs = in.db.n_subs;
     c.mix = &in.mix;
@@ -263,7 +264,12 @@ static int run(int argc, char **argv)
     snprintf(jpath + strlen(jpath), sizeof jpath - strlen(jpath), "-wal");
     remove(jpath);
     snprintf(jpath, sizeof jpath, "%s/journal.db", out);
-    if ((rc = ec_store_open(jpath, &in.journal)) || (rc = ec_store_begin(in.journal))) goto fail;
+    /* A new file's schema migrations are no news here. */
+    ec_log_level lvl = ec_log_get_level();
+    if (lvl == EC_LOG_INFO) ec_log_set_level(EC_LOG_WARN);
+    rc = ec_store_open(jpath, &in.journal);
+    ec_log_set_level(lvl);
+    if (rc || (rc = ec_store_begin(in.journal))) goto fail;
     c.journal = in.journal;
     if ((rc = ec_twin_run(&c, &res))) goto fail;
     if ((rc = ec_store_commit(in.journal)) || (rc = ec_store_journal_count(in.journal, &res.journal_rows))) goto fail;

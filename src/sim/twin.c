@@ -226,7 +226,8 @@ static void free_world(tw *w)
     ec_free(w->heap);
     ec_free(w->vehicles);
     ec_buf_free(&w->jbuf);
-    for (int k = 0; k < EC_TWIN_MAX_THREADS; k++) ec_trip_planner_free(w->planners[k]);
+    for (int k = 0; k < EC_TWIN_MAX_THREADS; k++)
+        for (int v = 0; v < EC_MIX_MAX; v++) ec_trip_planner_free(w->planners[k][v]), ec_trip_planner_free(w->direct[k][v]);
     ec_map_free(&w->site_by_id);
     ec_share_free(w->eng);
 }
@@ -251,8 +252,6 @@ ec_err ec_twin_run(const ec_twin_config_t *c, ec_twin_result_t *out)
     if (!rc) rc = ec_map_init(&w.truck_of_tx, 1024);
     if (!rc) rc = twin__sites_build(&w);
     if (!rc) rc = twin__draw_trucks(&w);
-    for (int k = 0; !rc && k < (c->threads < 1 ? 1 : c->threads) && k < EC_TWIN_MAX_THREADS; k++)
-        rc = ec_trip_planner_new(c->g, c->sites, &w.planners[k]);
     if (!rc) rc = ec_share_new(emit, &w, &w.eng);
     if (rc) goto done;
     if (w.trucks.len && TW_TRUCK(&w, 0)->depart_ms < w.now_ms) w.now_ms = TW_TRUCK(&w, 0)->depart_ms;
@@ -285,6 +284,9 @@ ec_err ec_twin_run(const ec_twin_config_t *c, ec_twin_result_t *out)
     }
     tick_if_due(&w);
     ec_progress_finish(&w.progress);
+    ec_log(EC_LOG_INFO, "twin: %zu trucks asked %llu questions, planned in %.2f s; %llu re-plans in %.2f s; %.2f s in all",
+           w.trucks.len, (unsigned long long)w.questions, w.batch_ns / 1e9, (unsigned long long)w.replans, w.replan_ns / 1e9,
+           (ec_time_mono_ns() - t0) / 1e9);
     if ((rc = w.err)) goto done;
     twin__close_day(&w);
     rc = twin__results(&w, out);

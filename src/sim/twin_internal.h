@@ -13,6 +13,7 @@
 #define TW_METER_MS 300000    /* a charger's meter values every 5 minutes */
 #define TW_BATCH_MS 900000    /* trucks leaving in the same 15 minutes are planned with the same waits */
 #define TW_DAY_MS 86400000LL
+#define TW_MAX_REPLANS 2      /* re-routings for a long wait on one trip (an outage may add more) */
 
 /* A charging stop of a plan, relative to the plan's departure. */
 typedef struct {
@@ -125,13 +126,21 @@ typedef struct tw {
     size_t heap_len, heap_cap;
     uint64_t seq;
     int64_t now_ms, tx_next, day0_ms, day1_ms;
-    ec_trip_planner *planners[EC_TWIN_MAX_THREADS]; /* one per planning thread; [0] also re-plans */
+    /* One per planning thread and vehicle (a planner keeps the legs of one
+     * vehicle and forgets them all for another); [0] also re-plans. Made when first needed. */
+    ec_trip_planner *planners[EC_TWIN_MAX_THREADS][EC_MIX_MAX];
+    /* The same over no sites: a trip the truck drives without charging is
+     * planned there first, at a fraction of the cost (no charging stop
+     * makes a trip faster, so that plan is the fastest). */
+    ec_trip_planner *direct[EC_TWIN_MAX_THREADS][EC_MIX_MAX];
+    ec_sites no_sites;
     ec_map site_by_id;           /* hash of a site id -> twin site */
     int64_t trips_total;         /* every truck of the day, diesel too */
     ec_vehicle_profile *vehicles; /* per mix entry, with the day's temperature */
     size_t next_batch;            /* trucks[] sorted by departure: the first not yet planned */
     ec_progress progress;
-    uint64_t planned, plans_made;
+    uint64_t planned, plans_made, questions, replans;
+    int64_t batch_ns, replan_ns;  /* time spent planning, for the run's log */
 } tw;
 
 #define TW_SITE(w, i) (&EC_VEC_AT(&(w)->sites, tw_site, (i)))

@@ -84,6 +84,24 @@ static int compact(tw *w, const ec_trip_plan_t *p, double soc_start)
     return (int)w->plans.len - 1;
 }
 
+/* The planner of vehicle v among a thread's, made when first needed. */
+static ec_err planner_of(const tw *w, ec_trip_planner **row, int v)
+{
+    return row[v] ? EC_OK : ec_trip_planner_new(w->c->g, w->c->sites, &row[v]);
+}
+
+/* The fastest plan: without charging when the truck can (no charging stop
+ * makes a trip faster), else over the sites. */
+static ec_err plan(const tw *w, ec_trip_planner **row, ec_trip_planner **direct, const ec_trip_request_t *r, int v,
+                   ec_latlon_t from, ec_latlon_t to, ec_trip_plan_t *out)
+{
+    ec_err rc = direct[v] ? EC_OK : ec_trip_planner_new(w->c->g, &w->no_sites, &direct[v]);
+    if (!rc) rc = ec_trip_plan(direct[v], r, from, to, out);
+    if (rc || out->feasible) return rc;
+    if ((rc = planner_of(w, row, v))) return rc;
+    return ec_trip_plan(row[v], r, from, to, out);
+}
+
 /* ---- batches -------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -92,7 +110,8 @@ typedef struct {
     size_t n;
     ec_trip_plan_t *plans;
     atomic_size_t *next;      /* one counter hands out the questions to every job */
-    ec_trip_planner *planner;
+    ec_trip_planner **planners; /* this thread's, one per vehicle */
+    ec_trip_planner **direct;   /* the same over no sites */
     ec_err rc;
 } job;
 
@@ -105,8 +124,8 @@ static void *worker(void *arg)
         const tw_truck *t = TW_TRUCK(j->w, j->ask[i]);
         ec_trip_request_t r;
         request(j->w, t, t->depart_ms / 1000, &r, NULL);
-        ec_err rc = ec_trip_plan(j->planner, &r, ec_graph_point(j->w->c->g, t->from), ec_graph_point(j->w->c->g, t->to),
-                                 &j->plans[i]);
+        ec_err rc = plan(j->w, j->planners, j->direct, &r, t->vehicle, ec_graph_point(j->w->c->g, t->from),
+                         ec_graph_point(j->w->c->g, t->to), &j->plans[i]);
         if (rc) {
             j->plans[i].feasible = 0;
             snprintf(j->plans[i].reason, sizeof j->plans[i].reason, "%.1000s", ec_errmsg());
@@ -152,6 +171,7 @@ ec_err twin__plan_batch(tw *w, size_t first, size_t n)
         const tw_truck *t = TW_TRUCK(w, first + i);
         order[i] = (question){t->from, t->to, t->vehicle, t->soc, (int)(first + i)};
     }
+    int64_t t0 = ec_time_mono_ns();
     qsort(order, n, sizeof *order, by_question);
     size_t q = 0;
     for (size_t i = 0; i < n; i++) {
@@ -172,7 +192,7 @@ ec_err twin__plan_batch(tw *w, size_t first, size_t n)
     int started = 0;
     for (int k = 0; k < nt; k++) {
         jobs[k].w = w, jobs[k].ask = ask, jobs[k].n = q, jobs[k].plans = plans, jobs[k].rc = EC_OK;
-        jobs[k].planner = w->planners[k], jobs[k].next = &next;
+        jobs[k].planners = w->planners[k], jobs[k].direct = w->direct[k], jobs[k].next = &next;
     }
     for (int k = 1; k < nt; k++) {
         if (pthread_create(&th[k], NULL, worker, &jobs[k])) break;
@@ -195,6 +215,8 @@ ec_err twin__plan_batch(tw *w, size_t first, size_t n)
         t->plan = made[t->plan];
     }
     w->planned += n;
+    w->questions += q;
+    w->batch_ns += ec_time_mono_ns() - t0;
     ec_free(made);
 done:
     ec_free(plans);
@@ -207,6 +229,8 @@ int twin__replan(tw *w, int ti, int site)
 {
     tw_truck *t = TW_TRUCK(w, ti);
     const char *avoid[1] = {TW_SITE(w, site)->id};
+    int64_t t0 = ec_time_mono_ns();
+    w->replans++;
     twin__snapshot(w);
     ec_trip_request_t r;
     request(w, t, w->now_ms / 1000, &r, avoid);
@@ -215,9 +239,10 @@ int twin__replan(tw *w, int ti, int site)
         twin__fail(w, EC_ENOMEM);
         return 0;
     }
-    ec_err rc = ec_trip_plan(w->planners[0], &r, TW_SITE(w, site)->pos, ec_graph_point(w->c->g, t->to), p);
+    ec_err rc = plan(w, w->planners[0], w->direct[0], &r, t->vehicle, TW_SITE(w, site)->pos, ec_graph_point(w->c->g, t->to), p);
     int ok = !rc && p->feasible, pi = ok ? compact(w, p, t->soc) : -1;
     ec_free(p);
+    w->replan_ns += ec_time_mono_ns() - t0;
     if (!ok || pi < 0) return 0;
     t->plan = pi, t->stop = 0, t->plan_t0_ms = w->now_ms, t->replanned++;
     t->state = TR_DRIVING;

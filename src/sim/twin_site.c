@@ -235,16 +235,17 @@ static void site_tick(tw *w, tw_site *s)
     if (w->now_ms > s->last_ms) s->last_ms = w->now_ms;
 }
 
+/* What the substation carries besides the charging at t: its base load less the renewables behind it. */
 static double base_w(const tw_sub *b, int64_t t_ms)
 {
     int64_t t = t_ms / 1000;
-    return ec_series_at(&b->power->base_w, ec_year_start_s(t), t, 0);
+    return ec_series_at(&b->power->base_w, ec_year_start_s(t), t, 0) - ec_series_at(&b->power->renew_w, ec_year_start_s(t), t, 0);
 }
 
 static void sub_peak(tw *w, tw_sub *b)
 {
     double total = b->power_w + base_w(b, w->now_ms);
-    if (b->power_w > 0 && total > b->peak_w) b->peak_w = total, b->peak_ms = w->now_ms;
+    if (b->peak_ms < 0 || total > b->peak_w) b->peak_w = total, b->peak_ms = w->now_ms;
 }
 
 static void set_power(tw *w, tw_truck *t, double p)
@@ -428,7 +429,8 @@ void twin__arrive_site(tw *w, int ti)
     }
     int free;
     int64_t wait = twin__expected_wait(w, si, (ec_plug)st->plug, &free);
-    if ((double)wait > w->c->replan_wait_s * 1000 && twin__replan(w, ti, si)) return;
+    /* A dispatcher re-routes a truck facing a long wait, twice at most on a trip. */
+    if ((double)wait > w->c->replan_wait_s * 1000 && t->replanned < TW_MAX_REPLANS && twin__replan(w, ti, si)) return;
     /* A reservation goes before every truck that has none. */
     ec_vec *q = &s->queue[st->plug];
     size_t at = q->len;
@@ -449,7 +451,25 @@ void twin__arrive_site(tw *w, int ti)
     if ((int64_t)q->len > s->max_queue) s->max_queue = (int64_t)q->len;
 }
 
-/* The charge is done: the truck stays for what is left of its planned stop. */
+/* Truck ti unplugs: its session ends and the point goes to the next in the queue. */
+static void unplug(tw *w, int ti)
+{
+    tw_truck *t = TW_TRUCK(w, ti);
+    tw_point *p = TW_POINT(w, t->point);
+    tw_site *s = TW_SITE(w, p->site);
+    feed_tx(w, EC_SE_TX_STOP, t);
+    feed_status(w, p->cp, 1, "Available", "NoError");
+    site_tick(w, s);
+    s->occupied--;
+    s->stay_sum_ms += (double)(w->now_ms - t->start_ms), s->stay_n++;
+    p->truck = -1;
+    t->point = -1;
+    t->stops++;
+    try_start(w, p->site, p->plug);
+}
+
+/* The charge is done: the truck unplugs, and takes what is left of its
+ * planned stop (a break, a rest) in the site's parking, not on the point. */
 static void charged(tw *w, int ti)
 {
     tw_truck *t = TW_TRUCK(w, ti);
@@ -459,9 +479,8 @@ static void charged(tw *w, int ti)
     t->state = TR_PARKED;
     t->version++;
     feed_tx(w, EC_SE_TX_METER, t);
-    int64_t leave = t->stay_until_ms > w->now_ms ? t->stay_until_ms : w->now_ms;
-    if (leave > w->now_ms) feed_status(w, TW_POINT(w, t->point)->cp, 1, "SuspendedEV", "NoError");
-    twin__push(w, leave, EV_LEAVE, ti, 0);
+    unplug(w, ti);
+    twin__push(w, t->stay_until_ms > w->now_ms ? t->stay_until_ms : w->now_ms, EV_LEAVE, ti, 0);
 }
 
 void twin__finish(tw *w, int ti, int version)
@@ -495,19 +514,9 @@ void twin__limit(tw *w, int ti, double limit_w)
 void twin__leave(tw *w, int ti)
 {
     tw_truck *t = TW_TRUCK(w, ti);
-    tw_point *p = TW_POINT(w, t->point);
-    tw_site *s = TW_SITE(w, p->site);
-    feed_tx(w, EC_SE_TX_STOP, t);
-    feed_status(w, p->cp, 1, "Available", "NoError");
-    site_tick(w, s);
-    s->occupied--;
-    s->stay_sum_ms += (double)(w->now_ms - t->start_ms), s->stay_n++;
-    p->truck = -1;
-    t->stops++;
+    if (t->state != TR_PARKED) return; /* its site went down meanwhile and it moved on */
     t->stop++;
-    t->state = TR_DRIVING;
     twin__start_leg(w, ti);
-    try_start(w, p->site, p->plug);
 }
 
 void twin__review(tw *w)
@@ -551,24 +560,19 @@ void twin__outage(tw *w, int si, int down)
         if (ti >= 0) {
             /* Its session ends with the site: what it had counts, and it goes on from there. */
             tw_truck *t = TW_TRUCK(w, ti);
-            if (t->state == TR_CHARGING) {
-                integrate(w, t);
-                set_power(w, t, 0);
-                charging_del(w, ti);
-                t->charged_wh += t->delivered_wh;
-            }
+            integrate(w, t);
+            set_power(w, t, 0);
+            charging_del(w, ti);
+            t->charged_wh += t->delivered_wh;
             t->version++;
             feed_tx(w, EC_SE_TX_STOP, t);
             site_tick(w, s);
             s->occupied--;
             p->truck = -1;
+            t->point = -1;
             t->stops++;
-            if (t->state == TR_PARKED) { /* charged already: it drives on as planned */
-                t->stop++, t->state = TR_DRIVING;
-                twin__start_leg(w, ti);
-            } else if (!twin__replan(w, ti, si)) {
+            if (!twin__replan(w, ti, si))
                 strand(w, ti, si, "its charging site went out of service and no other was within reach");
-            }
         }
         feed_status(w, p->cp, 0, "Faulted", "OtherError");
         feed_cp(w, pi, 0);
@@ -608,15 +612,11 @@ int64_t twin__expected_wait(tw *w, int si, ec_plug plug, int *free)
         const tw_point *p = TW_POINT(w, s->first_point + k);
         if (p->plug != plug || !p->up) continue;
         int64_t t = w->now_ms;
-        if (p->truck >= 0) {
+        if (p->truck >= 0) { /* it unplugs when its charge is done */
             const tw_truck *o = TW_TRUCK(w, p->truck);
-            t = o->stay_until_ms;
-            if (o->state == TR_CHARGING) {
-                double pw = o->power_w > 0 ? o->power_w : p->power_w;
-                int64_t done = (o->charge_start_ms > w->now_ms ? o->charge_start_ms : w->now_ms) +
-                               (int64_t)((o->target_wh - o->delivered_wh) / (pw > 1 ? pw : 1) * 3.6e6);
-                if (done > t) t = done;
-            }
+            double pw = o->power_w > 0 ? o->power_w : p->power_w;
+            t = (o->charge_start_ms > w->now_ms ? o->charge_start_ms : w->now_ms) +
+                (int64_t)((o->target_wh - o->delivered_wh) / (pw > 1 ? pw : 1) * 3.6e6);
         } else {
             (*free)++;
         }

@@ -120,6 +120,7 @@ ec_err ec_twin_size_for_wait(const ec_twin_config_t *c, double wait_min, int *po
             mid[i] = lo[i] < hi[i] ? (lo[i] + hi[i]) / 2 : hi[i];
             open += lo[i] < hi[i];
         }
+        /* A site already sized stays at its size while the others are bisected. */
         if (!open) break;
         ec_log(EC_LOG_INFO, "sizing for a p95 wait of %g min: round %d, %d sites still open", wait_min, round, open);
         if ((rc = run_at(c, mid, p95, n))) break;
