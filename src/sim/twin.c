@@ -284,7 +284,8 @@ ec_err ec_twin_run(const ec_twin_config_t *c, ec_twin_result_t *out)
     }
     tick_if_due(&w);
     ec_progress_finish(&w.progress);
-    ec_log(EC_LOG_INFO, "twin: %zu trucks asked %llu questions, planned in %.2f s; %llu re-plans in %.2f s; %.2f s in all",
+    if (c->progress)
+        ec_log(EC_LOG_INFO, "twin: %zu trucks asked %llu questions, planned in %.2f s; %llu re-plans in %.2f s; %.2f s in all",
            w.trucks.len, (unsigned long long)w.questions, w.batch_ns / 1e9, (unsigned long long)w.replans, w.replan_ns / 1e9,
            (ec_time_mono_ns() - t0) / 1e9);
     if ((rc = w.err)) goto done;

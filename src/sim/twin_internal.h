@@ -85,6 +85,7 @@ typedef struct {
     int stop;                    /* the next stop of the plan */
     int state;                   /* TR_* */
     int site, point;             /* where it waits or charges */
+    int plug;                    /* the plug it queues for */
     int64_t tx;
     double target_wh, delivered_wh, power_w, limit_w;
     int64_t arrive_ms, start_ms, charge_start_ms, last_ms, stay_until_ms, meter_ms;

@@ -380,6 +380,18 @@ static void start_session(tw *w, int ti, int pi)
     schedule_finish(w, ti);
 }
 
+/* The most power a point of plug at site si gives (0: none up). */
+static double plug_power(const tw *w, int si, ec_plug plug)
+{
+    const tw_site *s = TW_SITE(w, si);
+    double best = 0;
+    for (int k = 0; k < s->n_points; k++) {
+        const tw_point *p = TW_POINT(w, s->first_point + k);
+        if (p->plug == plug && p->up && p->power_w > best) best = p->power_w;
+    }
+    return best;
+}
+
 static int free_point(tw *w, int si, ec_plug plug)
 {
     tw_site *s = TW_SITE(w, si);
@@ -427,12 +439,25 @@ void twin__arrive_site(tw *w, int ti)
         if (!twin__replan(w, ti, si)) strand(w, ti, si, "its charging site was out of service and no other was within reach");
         return;
     }
-    int free;
-    int64_t wait = twin__expected_wait(w, si, (ec_plug)st->plug, &free);
+    /* The driver takes the plug that finishes the charge first: another the
+     * truck has an inlet for may be free while the planned one has a queue. */
+    const ec_vehicle_profile *v = &w->vehicles[t->vehicle];
+    int free, plug = st->plug;
+    int64_t wait = twin__expected_wait(w, si, (ec_plug)plug, &free), best = INT64_MAX;
+    for (int k = 0; k < EC_PLUG_COUNT; k++) {
+        if (v->plug_max_w[k] <= 0) continue;
+        int f;
+        int64_t wk = twin__expected_wait(w, si, (ec_plug)k, &f);
+        double pw = fmin(v->plug_max_w[k], plug_power(w, si, (ec_plug)k));
+        if (wk == INT64_MAX || pw <= 0) continue;
+        int64_t done = wk + (int64_t)(st->grid_wh / pw * 3.6e6);
+        if (done < best || (done == best && k == st->plug)) best = done, plug = k, wait = wk;
+    }
+    t->plug = plug;
     /* A dispatcher re-routes a truck facing a long wait, twice at most on a trip. */
     if ((double)wait > w->c->replan_wait_s * 1000 && t->replanned < TW_MAX_REPLANS && twin__replan(w, ti, si)) return;
     /* A reservation goes before every truck that has none. */
-    ec_vec *q = &s->queue[st->plug];
+    ec_vec *q = &s->queue[plug];
     size_t at = q->len;
     if (st->reserved)
         for (at = 0; at < q->len; at++) {
@@ -446,8 +471,8 @@ void twin__arrive_site(tw *w, int ti)
     memmove((int *)q->data + at + 1, (int *)q->data + at, (q->len - 1 - at) * sizeof(int));
     EC_VEC_AT(q, int, at) = ti;
     t->state = TR_QUEUED;
-    feed_queue(w, EC_SE_ARRIVE, ti, si, (ec_plug)st->plug, st->reserved);
-    try_start(w, si, (ec_plug)st->plug);
+    feed_queue(w, EC_SE_ARRIVE, ti, si, (ec_plug)plug, st->reserved);
+    try_start(w, si, (ec_plug)plug);
     if ((int64_t)q->len > s->max_queue) s->max_queue = (int64_t)q->len;
 }
 
