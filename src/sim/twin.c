@@ -275,6 +275,7 @@ ec_err ec_twin_run(const ec_twin_config_t *c, ec_twin_result_t *out)
             w.now_ms = e.t_ms;
         }
         handle(&w, &e);
+        if (e.kind == EV_BATCH) ec_progress_update(&w.progress, w.next_batch);
         if (!active_trucks(&w) && e.kind != EV_REVIEW) {
             /* Nothing left to drive: the scenario's later events still close their windows. */
             int pending = 0;

@@ -514,6 +514,65 @@ static void test_status(void **state)
     ec_share_free(e);
 }
 
+/* The twin's queue events: a site's queue grows with arrive and shrinks with
+ * leave, never below zero, a site the engine does not know counts nothing,
+ * and both read back from the journal's form. */
+static void test_queue_events(void **state)
+{
+    (void)state;
+    static world w;
+    memset(&w, 0, sizeof w);
+    ec_share *e;
+    assert_int_equal(ec_share_new(on_cmd, &w, &e), EC_OK);
+    ec_site_power_t sp;
+    memset(&sp, 0, sizeof sp);
+    snprintf(sp.id, sizeof sp.id, "Q-SITE");
+    snprintf(sp.algo, sizeof sp.algo, "uncontrolled");
+    sp.interval_s = 60, sp.dwell_min = 30;
+    ec_share_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_SITE, ev.t_ms = 1000, ev.site_power = &sp;
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    memset(&ev, 0, sizeof ev);
+    ev.kind = EC_SE_ARRIVE, ev.t_ms = 2000, ev.reserved = 1;
+    snprintf(ev.site, sizeof ev.site, "Q-SITE");
+    snprintf(ev.vehicle, sizeof ev.vehicle, "T1");
+    snprintf(ev.plug, sizeof ev.plug, "MCS");
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    snprintf(ev.vehicle, sizeof ev.vehicle, "T2");
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    assert_int_equal(ec_share_queue(e, "Q-SITE"), 2);
+    snprintf(ev.site, sizeof ev.site, "NOWHERE");
+    assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    assert_int_equal(ec_share_queue(e, "NOWHERE"), 0);
+    ec_buf b;
+    ec_buf_init(&b, 4096);
+    assert_int_equal(ec_share_event_json(&ev, &b), EC_OK);
+    ec_share_event_t back;
+    ec_substation_power_t sub;
+    ec_site_power_t site;
+    memset(&site, 0, sizeof site);
+    memset(&sub, 0, sizeof sub);
+    assert_int_equal(ec_share_event_parse("arrive", 2000, b.data, b.len, &back, &site, &sub), EC_OK);
+    assert_true(back.kind == EC_SE_ARRIVE && back.reserved == 1 && !strcmp(back.plug, "MCS") && !strcmp(back.vehicle, "T2"));
+    ev.kind = EC_SE_LEAVE, ev.served = 1;
+    snprintf(ev.site, sizeof ev.site, "Q-SITE");
+    for (int i = 0; i < 3; i++) assert_int_equal(ec_share_feed(e, &ev), EC_OK);
+    assert_int_equal(ec_share_queue(e, "Q-SITE"), 0);
+    ec_buf_reset(&b);
+    assert_int_equal(ec_share_event_json(&ev, &b), EC_OK);
+    assert_int_equal(ec_share_event_parse("leave", 2000, b.data, b.len, &back, &site, &sub), EC_OK);
+    assert_true(back.kind == EC_SE_LEAVE && back.served == 1);
+    /* A queue event without its truck is malformed. */
+    assert_int_not_equal(ec_share_event_parse("leave", 2000, "{\"site\":\"Q-SITE\",\"vehicle\":\"\",\"served\":1}", 41,
+                                              &back, &site, &sub), EC_OK);
+    ev.vehicle[0] = 0;
+    assert_int_not_equal(ec_share_feed(e, &ev), EC_OK);
+    ec_buf_free(&b);
+    ec_site_power_free(&site);
+    ec_share_free(e);
+}
+
 /* The journal's reader refuses times outside 1970..9999 and a session numbered 0. */
 static void test_codec_bounds(void **state)
 {
@@ -804,6 +863,7 @@ int main(void)
         cmocka_unit_test(test_refused_raise),
         cmocka_unit_test(test_codec_bounds),
         cmocka_unit_test(test_status),
+        cmocka_unit_test(test_queue_events),
         cmocka_unit_test(test_random_sequences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
