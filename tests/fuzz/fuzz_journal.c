@@ -8,7 +8,8 @@
 #include <string.h>
 
 static const char *const kinds[] = {"reset", "site", "substation", "cp_up", "cp_down", "tx_start", "tx_meter",
-                                    "tx_stop", "plan", "result", "tick", "limit", "price", "status"};
+                                    "tx_stop", "plan", "result", "tick", "limit", "price", "status",
+                                    "arrive", "leave"};
 
 static void drop(void *ctx, const ec_share_cmd_t *c)
 {
