@@ -193,6 +193,7 @@ typedef struct {
 
 typedef struct {
     char site_id[64];
+    char name[128];
     int points;
     int64_t arrivals, sessions, max_queue, stranded_nearby;
     double energy_kwh, peak_kw, utilisation, occupancy, congestion_pct, mean_wait_min, p95_wait_min;

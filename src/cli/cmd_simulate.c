@@ -81,6 +81,20 @@ static int day_start(const char *date, const char *zone, int64_t *start, int *of
     return 0;
 }
 
+/* 12345 as "12,345": the summary's counts are read by people. */
+static const char *thousands(double v, char *buf, size_t n)
+{
+    char raw[32];
+    snprintf(raw, sizeof raw, "%.0f", v);
+    size_t len = strlen(raw), o = 0, lead = raw[0] == '-';
+    for (size_t i = 0; i < len && o + 2 < n; i++) {
+        if (i > lead && (len - i) % 3 == 0) buf[o++] = ',';
+        buf[o++] = raw[i];
+    }
+    buf[o] = 0;
+    return buf;
+}
+
 static const char *percent(double v, char *buf, size_t n)
 {
     snprintf(buf, n, "%.0f %%", v * 100);
@@ -92,13 +106,18 @@ static void print_summary(const ec_twin_result_t *r, const ec_twin_config_t *c, 
 {
     char when[48], pct[16];
     trip_time_local(c->day_start_s, zone, when, sizeof when);
+    const char *name = strrchr(corridor, '/');
+    name = name && name[1] ? name + 1 : corridor;
+    char a[32], b[32], d[32], e[32], f[32];
     printf("%s on %s, %s of the trucks electric, seed %llu, from %s\n", c->day_factor > 1 ? "A weekday" : "An average day",
-           corridor, percent(c->bev_share, pct, sizeof pct), (unsigned long long)c->seed, when);
-    printf("  trucks            %lld, %lld of them electric: %lld charged on the way, %lld stranded, %lld re-planned\n",
-           (long long)r->trips_total, (long long)r->e_trips, (long long)r->e_trips_charged, (long long)r->stranded,
-           (long long)r->replanned);
-    printf("  energy            %.0f kWh charged in %lld sessions at %zu sites; %.0f kWh driven electric on the segments\n",
-           r->energy_charged_kwh, (long long)r->sessions, r->sites.len, r->driving_energy_kwh);
+           name, percent(c->bev_share, pct, sizeof pct), (unsigned long long)c->seed, when);
+    printf("  trucks            %s, %s of them electric: %s charged on the way, %s stranded, %s re-planned\n",
+           thousands((double)r->trips_total, a, sizeof a), thousands((double)r->e_trips, b, sizeof b),
+           thousands((double)r->e_trips_charged, d, sizeof d), thousands((double)r->stranded, e, sizeof e),
+           thousands((double)r->replanned, f, sizeof f));
+    printf("  energy            %s kWh charged in %s sessions at %zu sites; ", thousands(r->energy_charged_kwh, a, sizeof a),
+           thousands((double)r->sessions, b, sizeof b), r->sites.len);
+    printf("%s kWh driven electric on the segments\n", thousands(r->driving_energy_kwh, d, sizeof d));
     printf("  waits             mean %.1f min, p95 %.1f min\n", r->mean_wait_min, r->p95_wait_min);
     printf("  CO2 avoided       %.1f t tank-to-wheel, %.1f t well-to-wheel\n", r->co2_avoided_t_ttw, r->co2_avoided_t_wtw);
     /* The busiest sites by p95 wait, then energy. */
@@ -116,11 +135,11 @@ static void print_summary(const ec_twin_result_t *r, const ec_twin_config_t *c, 
         }
     }
     if (top[0] >= 0) {
-        printf("\n  %-24s %6s %8s %10s %8s %9s %9s%s\n", "busiest sites", "points", "sessions", "kWh", "peak kW", "p95 wait",
+        printf("\n  %-32s %6s %8s %10s %8s %9s %9s%s\n", "busiest sites", "points", "sessions", "kWh", "peak kW", "p95 wait",
                "max queue", pfw ? "  points for the wait" : "");
         for (int k = 0; k < 5 && top[k] >= 0; k++) {
             const ec_twin_site_t *s = &EC_VEC_AT(&r->sites, ec_twin_site_t, top[k]);
-            printf("  %-24.24s %6d %8lld %10.0f %8.0f %5.1f min %9lld", s->site_id, s->points, (long long)s->sessions,
+            printf("  %-32.32s %6d %8lld %10.0f %8.0f %5.1f min %9lld", s->name[0] ? s->name : s->site_id, s->points, (long long)s->sessions,
                    s->energy_kwh, s->peak_kw, s->p95_wait_min, (long long)s->max_queue);
             if (pfw && pfw[top[k]] > 0) printf("  %d", pfw[top[k]]);
             else if (pfw) printf("  more than %d", EC_TWIN_SIZE_MAX);

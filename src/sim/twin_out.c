@@ -43,6 +43,7 @@ ec_err twin__results(tw *w, ec_twin_result_t *r)
         ec_twin_site_t o;
         memset(&o, 0, sizeof o);
         snprintf(o.site_id, sizeof o.site_id, "%s", s->id);
+        snprintf(o.name, sizeof o.name, "%s", s->name);
         o.points = s->n_points, o.arrivals = s->arrivals, o.sessions = s->sessions, o.max_queue = s->max_queue;
         o.stranded_nearby = s->stranded_nearby, o.pos = s->pos;
         o.energy_kwh = s->energy_wh / 1000.0, o.peak_kw = s->peak_w / 1000.0;
