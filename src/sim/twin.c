@@ -125,6 +125,12 @@ void twin__apply_cmds(tw *w)
 
 /* ---- the run -------------------------------------------------------------------------------- */
 
+/* The start of the planning batch t_ms falls in: batches are 15 minutes from the day's start. */
+static int64_t batch_start(const tw *w, int64_t t_ms)
+{
+    return t_ms - (((t_ms - w->day0_ms) % TW_BATCH_MS) + TW_BATCH_MS) % TW_BATCH_MS;
+}
+
 static int active_trucks(const tw *w)
 {
     return w->next_batch < w->trucks.len || w->planned > 0;
@@ -142,10 +148,7 @@ static void handle(tw *w, const tw_event *e)
         if (rc) twin__fail(w, rc);
         w->next_batch = first + n;
         for (size_t i = first; i < first + n; i++) twin__push(w, TW_TRUCK(w, i)->depart_ms, EV_DEPART, (int)i, 0);
-        if (w->next_batch < w->trucks.len) {
-            int64_t next = TW_TRUCK(w, w->next_batch)->depart_ms;
-            twin__push(w, next - (next - w->day0_ms) % TW_BATCH_MS, EV_BATCH, 0, 0);
-        }
+        if (w->next_batch < w->trucks.len) twin__push(w, batch_start(w, TW_TRUCK(w, w->next_batch)->depart_ms), EV_BATCH, 0, 0);
         break;
     }
     case EV_DEPART: {
@@ -258,8 +261,7 @@ ec_err ec_twin_run(const ec_twin_config_t *c, ec_twin_result_t *out)
     w.now_ms -= w.now_ms % 1000;
     if ((rc = twin__engine_start(&w))) goto done;
     if (w.trucks.len) {
-        int64_t first = TW_TRUCK(&w, 0)->depart_ms;
-        twin__push(&w, first - (((first - w.day0_ms) % TW_BATCH_MS) + TW_BATCH_MS) % TW_BATCH_MS, EV_BATCH, 0, 0);
+        twin__push(&w, batch_start(&w, TW_TRUCK(&w, 0)->depart_ms), EV_BATCH, 0, 0);
         twin__push(&w, w.now_ms + TW_REVIEW_MS, EV_REVIEW, 0, 0);
     }
     scenario_events(&w);
