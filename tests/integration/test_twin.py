@@ -14,6 +14,10 @@
 5. Scenario files with an unknown site, a window ending before it starts or a factor outside 0..1
    are refused with the field named, and nothing is written.
 6. An existing --out is refused without --force; --help works.
+7. A reservation jumps the queue (tests/fixtures/twin_reserve): a truck whose plan reserves S2's
+   point is served before one that came earlier without a reservation; waits, arrivals and the
+   journal's arrive/leave events worked out by hand, and the same trucks first come first served
+   without the reservable window.
 
 Usage: test_twin.py ECORRIDOR SOURCE_DIR DATA_DIR (or the environment's ECORRIDOR, SRC and DATA).
 Python 3 standard library only; outputs go to a temporary directory."""
@@ -694,6 +698,108 @@ def refusals(tmp):
     check(r.returncode == 2, "simulate without --out or sites: exit %d, expected 2 (bad usage)" % r.returncode)
 
 
+# ---- 7. a reservation jumps the queue -------------------------------------------------------
+
+def journal_rows(out):
+    """The journal of a run as parsed JSON lines (journal export)."""
+    rows = []
+    for line in journal_export(out).splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            check(False, "journal export --db %s/journal.db printed a line that is not JSON: %r" % (out, line[:200]))
+    return rows
+
+
+def reservation_expect(window):
+    """The three trucks of tests/fixtures/twin_reserve at S2 (one 600 kW point): X leaves 1001 at
+    08:00 at 18 %, U at 08:03 at 18 %, R at 08:10 at 18.1 %; they reach S2 an hour later (09:00,
+    09:03, 09:10). With S2 reservable from 09:08, R's plan reserves the point (it arrives inside
+    the window) and R goes before U, who came first without a reservation; without the window they
+    are served in the order they came. Times in s after midnight; each truck: (arrival at S2,
+    start, wait, kWh, arrival at 1004)."""
+    e = hand_expect(20, 1)
+    h, overhead = 3600, 5 * 60
+    kwh = e["kwh"]  # 71.19 kWh from 12.98 % to the plan's 20.1 %
+    kwh_r = kwh - 1.0  # R arrives 0.1 % fuller, with the same target: 70.19 kWh
+    ct, ct_r = kwh / 600 * 3600, kwh_r / 600 * 3600  # 427.1 s and 421.1 s
+    x_leave = 9 * h + overhead + ct  # 09:12:07
+    if window:
+        r_start = x_leave  # R waits 127.2 s, U until R has left (09:24:08): 1268.3 s
+        u_start = r_start + overhead + ct_r
+    else:
+        u_start = x_leave  # U waits 547.2 s, R until U has left (09:24:14): 854.3 s
+        r_start = u_start + overhead + ct
+    trucks = {}
+    for name, arr, start, k, c in (("X", 9 * h, 9 * h, kwh, ct), ("U", 9 * h + 180, u_start, kwh, ct),
+                                   ("R", 9 * h + 600, r_start, kwh_r, ct_r)):
+        trucks[name] = (arr, start, start - arr, k, start + overhead + c + 2 * h)
+    return trucks
+
+
+def reservations(tmp):
+    """The reserved truck is served before the earlier unreserved one: trips.csv's waits and
+    arrivals, S2's queue, and the journal's arrive (reserved) and leave events, all against the
+    times worked out by hand; the same trucks without the window, first come first served."""
+    fix = os.path.join(SRC, "tests", "fixtures", "twin_reserve")
+    depart = {"X": "08:00", "U": "08:03", "R": "08:10"}
+    for window, sites in ((True, os.path.join(fix, "sites.csv")), (False, os.path.join(LINE, "sites.csv"))):
+        name = "reservation" if window else "reservation's trucks without the window"
+        res = run_ok(name, os.path.join(tmp, "reserve" if window else "reserve_none"), "--corridor", LINE, "--sites", sites,
+                     "--trips", os.path.join(fix, "trips.csv"), *DAY, "--rules", "none", "--seed", "1",
+                     "--replan-wait-min", "10000", "--stop-overhead-min", "5")
+        if not res:
+            continue
+        want = reservation_expect(window)
+        rows = {r["departure"][11:16]: r for r in res["trips"]}
+        for who, (arr, start, wait, kwh, done) in want.items():
+            r = rows.get(depart[who])
+            label = "%s: truck %s (leaves %s)" % (name, who, depart[who])
+            if not check(r is not None, "%s: no trips.csv row; rows %s" % (label, sorted(rows))):
+                continue
+            check(close(r["wait_min"], wait / 60, abs_extra=2 / 60), "%s: wait %s min, expected %.3f min by hand" %
+                  (label, r["wait_min"], wait / 60))
+            check(close(r["charged_kwh"], kwh, abs_extra=0.01), "%s: charged %s kWh, expected %.3f" % (label, r["charged_kwh"], kwh))
+            got = (iso(r["arrival"]) - T0).total_seconds() if r["arrival"] else -1
+            check(abs(got - done) <= 2, "%s: arrives %s, expected %.1f s after midnight (%s)" %
+                  (label, r["arrival"], done, (T0 + datetime.timedelta(seconds=round(done))).strftime("%H:%M:%S")))
+        s2 = [r for r in res["sites"] if r["site_id"] == "S2"]
+        if check(len(s2) == 1, "%s: sites.csv has no single S2 row" % name):
+            # At 09:10 U and R both wait for X's point.
+            check(num(s2[0]["max_queue"]) == 2 and num(s2[0]["sessions"]) == 3,
+                  "%s: S2 max_queue %s and sessions %s, expected 2 and 3" % (name, s2[0]["max_queue"], s2[0]["sessions"]))
+        # The journal: who arrived when with a reservation, and when each left the queue for the point.
+        arrive, leave = {}, {}
+        for e in journal_rows(res["dir"]):
+            d = e.get("data", {})
+            if e.get("kind") == "arrive" and d.get("site") == "S2":
+                arrive[d.get("vehicle")] = (e["t_ms"], d.get("reserved"))
+            elif e.get("kind") == "leave" and d.get("site") == "S2":
+                leave[d.get("vehicle")] = (e["t_ms"], d.get("served"))
+        t0_ms = T0.timestamp() * 1000
+        by_arrival = {}
+        for v, (t, _) in arrive.items():
+            for who, w in want.items():
+                if abs((t - t0_ms) / 1000 - w[0]) <= 2:
+                    by_arrival[who] = v
+        if not check(len(arrive) == 3 and sorted(by_arrival) == ["R", "U", "X"],
+                     "%s: the journal's arrive events at S2 %s, expected one at 09:00, 09:03 and 09:10" % (name, arrive)):
+            continue
+        for who, (arr, start, wait, kwh, done) in want.items():
+            v = by_arrival[who]
+            reserved = 1 if window and who == "R" else 0
+            check(arrive[v][1] == reserved, "%s: truck %s's arrive event has reserved %s, expected %d" %
+                  (name, who, arrive[v][1], reserved))
+            lv = leave.get(v)
+            if check(lv is not None and lv[1] == 1, "%s: truck %s has no leave event with served 1: %s" % (name, who, lv)):
+                check(abs((lv[0] - t0_ms) / 1000 - start) <= 2,
+                      "%s: truck %s left the queue at %.1f s after midnight, expected %.1f (a wait of %.1f s)" %
+                      (name, who, (lv[0] - t0_ms) / 1000, start, wait))
+        order = sorted(("X", "U", "R"), key=lambda who: leave.get(by_arrival[who], (math.inf,))[0])
+        check(order == (["X", "R", "U"] if window else ["X", "U", "R"]),
+              "%s: the trucks took the point in the order %s" % (name, order))
+
+
 def main():
     # Until the binary has the command the test is skipped (ctest shows it), not failed; any other
     # answer, a crash or a wrong exit included, runs every check.
@@ -704,6 +810,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="ecorridor-twin-") as tmp:
         hand_cases(tmp)
         refusals(tmp)
+        reservations(tmp)
         if not os.path.isfile(os.path.join(RHINE, "segments.csv")):
             print("SKIP: no %s; the Rhine-Ruhr checks did not run" % RHINE)
         else:
