@@ -18,6 +18,10 @@
    point is served before one that came earlier without a reservation; waits, arrivals and the
    journal's arrive/leave events worked out by hand, and the same trucks first come first served
    without the reservable window.
+8. A hub database (`serve --region data/demo/rhine_alpine`): substations.csv against the register
+   (capacities, MPFI, peaks no lower than the base load less renewables, no higher than the capacity
+   plus an hour's rise of it), the engine's limits in the journal, `replay --check`; a substation
+   derated below its base load holds its sessions at 0 for the window; an unknown one is refused.
 
 Usage: test_twin.py ECORRIDOR SOURCE_DIR DATA_DIR (or the environment's ECORRIDOR, SRC and DATA).
 Python 3 standard library only; outputs go to a temporary directory."""
@@ -28,9 +32,13 @@ import json
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+import urllib.request
 
 ECORRIDOR = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ECORRIDOR", "")
 SRC = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("SRC", "")
@@ -800,6 +808,174 @@ def reservations(tmp):
               "%s: the trucks took the point in the order %s" % (name, order))
 
 
+# ---- 8. a hub database with substations ----------------------------------------------------
+
+class Hub:
+    """`ecorridor serve` on a port the kernel picks, loading a region into a new database."""
+
+    def __init__(self, db, region):
+        self.proc = subprocess.Popen([ECORRIDOR, "serve", "--db", db, "--region", region, "--listen", "127.0.0.1:0"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.addr, said = None, []
+        # It says where it listens once the region is in (what it loads is logged first).
+        while not self.addr and len(said) < 100:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            said.append(line)
+            m = re.search(r"listening on http://(127\.0\.0\.1:\d+)/", line)
+            self.addr = m.group(1) if m else None
+        if not self.addr:
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError("the hub did not say where it listens: %r" % "".join(said))
+        # The rest of what it prints is read and dropped, so that it never waits on a full pipe.
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
+        deadline = time.time() + 20
+        while True:
+            try:
+                urllib.request.urlopen("http://%s/healthz" % self.addr, timeout=2).read()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    self.stop()
+                    raise
+                time.sleep(0.1)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return "killed after 20 s"
+
+
+def net_load_kw(reg):
+    """Each substation's load besides charging, kW, per hour of the (UTC) day: its base load less the
+    renewables behind it (capacity x profile). The register's series start at each UTC year, so 24
+    hourly values are the same every day."""
+    out = {}
+    for s in reg["substations"]:
+        assert s.get("interval_s", 3600) == 3600 and len(s["base_load_kw"]) == 24
+        out[s["id"]] = [float(x) for x in s["base_load_kw"]]
+    for r in reg.get("renewables", []):
+        if r.get("substation_id") in out:
+            assert r.get("interval_s", 3600) == 3600 and len(r["profile"]) == 24
+            out[r["substation_id"]] = [b - r["capacity_kw"] * p for b, p in zip(out[r["substation_id"]], r["profile"])]
+    return out
+
+
+def managed_sessions(rows, sub):
+    """The journal's sessions at the sites behind substation `sub`: {tx: site}."""
+    sites = {e["data"]["id"] for e in rows if e.get("kind") == "site" and e["data"].get("substation_id") == sub}
+    return {e["data"]["tx"]: e["data"]["site"] for e in rows if e.get("kind") == "tx_start" and e["data"].get("site") in sites}
+
+
+def hub_day(tmp):
+    """The demo region loaded into a hub's database by `serve --region`, then simulated from it: the
+    substations of the register with their capacities, MPFI, peaks bounded by the register's loads,
+    the engine's limits in the journal (which replays equal), and a derating of the Frankfurt
+    substation to 30 % that holds its sessions at 0 for the whole window."""
+    region = os.path.join(SRC, "data", "demo", "rhine_alpine")
+    with open(os.path.join(region, "register.json")) as f:
+        reg = json.load(f)
+    cap = {s["id"]: float(s["capacity_kw"]) for s in reg["substations"]}
+    net = net_load_kw(reg)
+    db = os.path.join(tmp, "hub_rhine_alpine.db")
+    try:
+        hub = Hub(db, region)
+    except (RuntimeError, OSError) as e:
+        check(False, "serve --region %s did not start: %s" % (region, e))
+        return
+    rc = hub.stop()
+    check(rc == 0, "the hub exited %s on SIGINT" % rc)
+    args = ["--corridor", region, "--db", db, "--bev-share", "0.3", "--day", "average", "--seed", "1"]
+    base = run_ok("demo hub", os.path.join(tmp, "hub_day"), *args)
+    if not base:
+        return
+    subs = {r["substation_id"]: r for r in base["substations"]}
+    check(sorted(subs) == sorted(cap), "demo hub: substations.csv lists %s, the register %s" % (sorted(subs), sorted(cap)))
+    for sid, r in subs.items():
+        who = "demo hub: substation %s" % sid
+        c, peak = num(r["capacity_kw"]), num(r["peak_kw"])
+        check(sid in cap and c == cap[sid], "%s: capacity_kw %s, the register %s" % (who, r["capacity_kw"], cap.get(sid)))
+        check(abs(num(r["mpfi"]) - (1 - peak / c if c else 0)) <= 1e-3,
+              "%s: mpfi %s, expected 1 - %s / %s = %.4f" % (who, r["mpfi"], r["peak_kw"], r["capacity_kw"], 1 - peak / c if c else 0))
+        check(re.fullmatch(r"\d+", r["peak_hour"]) is not None and 0 <= int(r["peak_hour"]) <= 23,
+              "%s: peak_hour %r is not an hour 0..23" % (who, r["peak_hour"]))
+        if sid in net:
+            # The load looked at every minute of a day is at least the base load less the renewables
+            # at their highest. The engine keeps the charging within the capacity less that load at
+            # each allocation (once a minute); the load may rise by one hour's step before the next.
+            floor = max(net[sid])
+            step = max(max(b - a for a, b in zip(net[sid], net[sid][1:] + net[sid][:1])), 0)
+            check(peak >= floor - 0.05, "%s: peak_kw %s below the base load less renewables at its highest, %.1f kW" %
+                  (who, r["peak_kw"], floor))
+            check(peak <= cap[sid] + step + 0.05, "%s: peak_kw %s above the capacity %s and an hour's rise of its base load, %.1f kW" %
+                  (who, r["peak_kw"], cap[sid], step))
+    rows = journal_rows(base["dir"])
+    limits = [e for e in rows if e.get("type") == "command" and e.get("kind") == "limit" and e["data"].get("tx")]
+    check(len(limits) > 0, "demo hub: the journal holds no limit command for a session (the hubs' sites are managed)")
+    replay_equal("demo hub", base["dir"])
+    # Frankfurt derated to 30 %: 1,800 kW, less than its base load at every hour, so the engine has
+    # no headroom for charging there from 00:00 to 48:00 and must hold its sessions at 0.
+    sub, factor = "sub-frankfurter-kreuz", 0.3
+    check(all(factor * cap[sub] - x < 0 for x in net[sub]),
+          "the derating check assumes %s's base load is above %.0f %% of its capacity all day" % (sub, factor * 100))
+    scn = os.path.join(tmp, "derate.json")
+    with open(scn, "w") as f:
+        json.dump({"derating": [{"substation": sub, "factor": factor, "from": "00:00", "to": "48:00"}]}, f)
+    der = run_ok("demo hub, %s at 30 %%" % sub, os.path.join(tmp, "hub_derated"), *args, "--scenario", scn)
+    if der:
+        got = {r["substation_id"]: r for r in der["substations"]}
+        if check(sub in got, "derated: substations.csv lacks %s" % sub):
+            check(num(got[sub]["peak_kw"]) < num(subs[sub]["peak_kw"]),
+                  "derated: %s's peak_kw %s, without the derating %s: expected lower" %
+                  (sub, got[sub]["peak_kw"], subs[sub]["peak_kw"]))
+            check(num(got[sub]["capacity_kw"]) == cap[sub], "derated: %s's capacity_kw %s, the register's %s" %
+                  (sub, got[sub]["capacity_kw"], cap[sub]))
+        drows = journal_rows(der["dir"])
+        caps = [e for e in drows if e.get("kind") == "substation" and e["data"].get("id") == sub]
+        want = [cap[sub] * 1000, factor * cap[sub] * 1000, cap[sub] * 1000]
+        if check([e["data"]["capacity_w"] for e in caps] == want,
+                 "derated: the journal's %s events carry capacity_w %s, expected %s" %
+                 (sub, [e["data"]["capacity_w"] for e in caps], want)):
+            (lo, lo_ms), (hi, hi_ms) = (caps[1]["seq"], caps[1]["t_ms"]), (caps[2]["seq"], caps[2]["t_ms"])
+            txs = managed_sessions(drows, sub)
+            check(txs, "derated: no session at the sites behind %s; the derating check proves nothing" % sub)
+            inside = [e for e in drows if lo < e.get("seq", -1) < hi]
+            raised = [e for e in inside if e.get("kind") == "limit" and e["data"].get("tx") in txs and e["data"]["limit_w"] != 0]
+            check(not raised, "derated: %d limits above 0 for sessions behind %s while it had no headroom; first %s" %
+                  (len(raised), sub, raised[:1]))
+            fed = [e for e in inside if e.get("kind") == "tx_meter" and e["data"].get("tx") in txs and e["data"].get("delivered_wh", 0) > 0]
+            check(not fed, "derated: %d meter readings above 0 Wh behind %s inside the window; first %s" % (len(fed), sub, fed[:1]))
+            # Without the derating the same span of the day gives those sites power: else the
+            # check above would prove nothing.
+            txs = managed_sessions(rows, sub)
+            raised = [e for e in rows if lo_ms <= e.get("t_ms", -1) < hi_ms and e.get("kind") == "limit" and
+                      e["data"].get("tx") in txs and e["data"]["limit_w"] > 0]
+            check(raised, "not derated: no session behind %s got power in the window; the derating check proves nothing" % sub)
+        replay_equal("derated", der["dir"])
+    # A derating of a substation the hub does not have is refused, naming the field; nothing written.
+    with open(scn, "w") as f:
+        json.dump({"derating": [{"substation": "sub-nowhere", "factor": 0.5}]}, f)
+    out = os.path.join(tmp, "hub_unknown_sub")
+    r = simulate(*args, "--scenario", scn, "--out", out, "--quiet")
+    check(r.returncode == 1 and "derating[0].substation" in r.stderr,
+          "a derating of an unknown substation: exit %d, stderr %r; expected 1 naming derating[0].substation" %
+          (r.returncode, r.stderr.strip()))
+    check(not os.path.exists(out), "a derating of an unknown substation: --out %s was made" % out)
+
+
+def replay_equal(what, out):
+    r = subprocess.run([ECORRIDOR, "replay", "--db", os.path.join(out, "journal.db"), "--check"],
+                       capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0 and "all equal" in r.stdout, "%s: replay --check: exit %d, stdout ends %r, stderr %r" %
+          (what, r.returncode, r.stdout.strip()[-300:], r.stderr.strip()[-300:]))
+
+
 def main():
     # Until the binary has the command the test is skipped (ctest shows it), not failed; any other
     # answer, a crash or a wrong exit included, runs every check.
@@ -811,6 +987,7 @@ def main():
         hand_cases(tmp)
         refusals(tmp)
         reservations(tmp)
+        hub_day(tmp)
         if not os.path.isfile(os.path.join(RHINE, "segments.csv")):
             print("SKIP: no %s; the Rhine-Ruhr checks did not run" % RHINE)
         else:
