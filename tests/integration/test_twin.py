@@ -22,6 +22,10 @@
    (capacities, MPFI, peaks no lower than the base load less renewables, no higher than the capacity
    plus an hour's rise of it), the engine's limits in the journal, `replay --check`; a substation
    derated below its base load holds its sessions at 0 for the window; an unknown one is refused.
+9. --vehicles: a mix naming no vehicle is refused naming its file, a mix of one drives only it;
+   --rules eu, us and none on a line of nine hours' driving: 9:45, 9:30 and 9:00 by hand.
+10. A traffic.csv with a node not in the graph or a volume that is no number: exit 1, file and line
+   named, --out not made.
 
 Usage: test_twin.py ECORRIDOR SOURCE_DIR DATA_DIR (or the environment's ECORRIDOR, SRC and DATA).
 Python 3 standard library only; outputs go to a temporary directory."""
@@ -32,6 +36,7 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -976,6 +981,93 @@ def replay_equal(what, out):
           (what, r.returncode, r.stdout.strip()[-300:], r.stderr.strip()[-300:]))
 
 
+# ---- 9. the vehicle mix and the driving rules ---------------------------------------------------
+
+def write_line(path, n):
+    """A corridor like twin_line of n nodes 1001.. on a line, 80 km at 80 km/h between neighbours."""
+    os.makedirs(path)
+    x = [round(8.0 + 1.118 * i, 3) for i in range(n)]
+    with open(os.path.join(path, "graph.graphml"), "w") as f:
+        f.write('<?xml version="1.0" encoding="utf-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+                '<key id="d3" for="edge" attr.name="id" attr.type="long"/>\n'
+                '<key id="d2" for="edge" attr.name="distance" attr.type="double"/>\n'
+                '<key id="d1" for="node" attr.name="position_y" attr.type="double"/>\n'
+                '<key id="d0" for="node" attr.name="position_x" attr.type="double"/>\n<graph edgedefault="directed">\n')
+        for i in range(n):
+            f.write('<node id="%d">\n  <data key="d0">%s</data>\n  <data key="d1">50.0</data>\n</node>\n' % (1001 + i, x[i]))
+        for i in range(n - 1):
+            for k, (a, b) in enumerate(((1001 + i, 1002 + i), (1002 + i, 1001 + i))):
+                f.write('<edge source="%d" target="%d">\n  <data key="d2">80.0</data>\n  <data key="d3">%d</data>\n</edge>\n' %
+                        (a, b, 7000000 + 2 * i + k))
+        f.write("</graph></graphml>\n")
+    with open(os.path.join(path, "segments.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(("source", "target", "position_x", "position_y", "capacity", "travel_speed", "segment_length"))
+        for i in range(n - 1):
+            w.writerow((1001 + i, 1002 + i, x[i], "50.0", "9000000.0", "80.0", "80.0"))
+            w.writerow((1002 + i, 1001 + i, x[i + 1], "50.0", "9000000.0", "80.0", "80.0"))
+    with open(os.path.join(path, "traffic.csv"), "w", newline="") as f:
+        f.write("origin,destination,volume\n%d,%d,365\n" % (1001, 1000 + n))
+
+
+def mix_and_rules(tmp):
+    """A mix naming a vehicle that does not exist is refused naming its file; a mix of one vehicle
+    drives only it. The driving rules, on a line of nine hours' driving without a charge (the
+    twin_line truck at 90 %: 9 x 50.19 kWh of its 1000): EU rules add a 45-minute break after
+    4.5 h of driving (9:45 in all), US rules a 30-minute break after 8 h (9:30), none nothing."""
+    mix = os.path.join(tmp, "bad_mix.csv")
+    with open(mix, "w") as f:
+        f.write("vehicle,share\neactros600,1\nno-such-truck,1\n")
+    base = ["--corridor", LINE, "--sites", os.path.join(LINE, "sites.csv"), "--bev-share", "1", "--day", "average", *DAY]
+    out = os.path.join(tmp, "bad_mix_out")
+    r = simulate(*base, "--vehicles", mix, "--out", out, "--quiet")
+    check(r.returncode == 1 and "bad_mix.csv" in r.stderr and "no-such-truck" in r.stderr,
+          "a mix naming no-such-truck: exit %d, stderr %r; expected 1 naming bad_mix.csv and the vehicle" %
+          (r.returncode, r.stderr.strip()))
+    check(not os.path.exists(out), "a refused mix: --out %s was made" % out)
+    with open(mix, "w") as f:
+        f.write("vehicle,share\netgx,1\n")
+    one = run_ok("a mix of etgx alone", os.path.join(tmp, "mix_etgx"), *base, "--vehicles", mix)
+    if one:
+        check(one["trips"] and all(t["vehicle"] == "etgx" for t in one["trips"]),
+              "a mix of etgx alone: trips.csv drives %s" % sorted({t["vehicle"] for t in one["trips"]}))
+    corridor10 = os.path.join(tmp, "line10")
+    write_line(corridor10, 10)
+    trips = os.path.join(tmp, "line10_trips.csv")
+    with open(trips, "w") as f:
+        f.write("origin,destination,departure,vehicle,soc\n1001,1010,08:00,%s,0.9\n" % os.path.abspath(os.path.join(LINE, "truck.json")))
+    for rules, hours in (("eu", 9.75), ("us", 9.5), ("none", 9.0)):
+        res = run_ok("--rules %s" % rules, os.path.join(tmp, "rules_" + rules), "--corridor", corridor10, "--sites",
+                     os.path.join(LINE, "sites.csv"), "--trips", trips, *DAY, "--rules", rules)
+        if not res:
+            continue
+        check(res["summary"].get("rules") == rules, "--rules %s: the summary's rules is %r" % (rules, res["summary"].get("rules")))
+        t = res["trips"]
+        if check(len(t) == 1 and t[0]["arrival"], "--rules %s: trips.csv %s, expected the one truck arrived" % (rules, t)):
+            took = (iso(t[0]["arrival"]) - iso(t[0]["departure"])).total_seconds() / 3600
+            check(abs(took - hours) <= 1 / 1800 and t[0]["stops"] == "0",
+                  "--rules %s: 720 km took %.4f h with %s stops, expected %.2f h and none" % (rules, took, t[0]["stops"], hours))
+
+
+# ---- 10. bad inputs write nothing ----------------------------------------------------------
+
+def bad_traffic(tmp):
+    """A traffic.csv naming a node the graph lacks, or a volume that is no number, stops the run
+    with exit 1 and a message naming the file and line, and --out is not made."""
+    for k, (line3, says) in enumerate((("1004,9999,365", "9999"), ("1004,1001,abc", "abc"))):
+        corridor = os.path.join(tmp, "line_bad%d" % k)
+        shutil.copytree(LINE, corridor)
+        with open(os.path.join(corridor, "traffic.csv"), "w") as f:
+            f.write("origin,destination,volume\n1001,1004,730\n%s\n" % line3)
+        out = os.path.join(tmp, "line_bad%d_out" % k)
+        r = simulate("--corridor", corridor, "--sites", os.path.join(corridor, "sites.csv"), "--bev-share", "1", *DAY,
+                     "--out", out)
+        check(r.returncode == 1 and "traffic.csv:3" in r.stderr and says in r.stderr,
+              "traffic.csv line 3 %r: exit %d, stderr %r; expected 1 naming traffic.csv:3 and %s" %
+              (line3, r.returncode, r.stderr.strip(), says))
+        check(not os.path.exists(out), "traffic.csv line 3 %r: --out %s was made" % (line3, out))
+
+
 def main():
     # Until the binary has the command the test is skipped (ctest shows it), not failed; any other
     # answer, a crash or a wrong exit included, runs every check.
@@ -988,6 +1080,8 @@ def main():
         refusals(tmp)
         reservations(tmp)
         hub_day(tmp)
+        mix_and_rules(tmp)
+        bad_traffic(tmp)
         if not os.path.isfile(os.path.join(RHINE, "segments.csv")):
             print("SKIP: no %s; the Rhine-Ruhr checks did not run" % RHINE)
         else:
