@@ -14,6 +14,22 @@
 5. Scenario files with an unknown site, a window ending before it starts or a factor outside 0..1
    are refused with the field named, and nothing is written.
 6. An existing --out is refused without --force; --help works.
+7. A reservation jumps the queue (tests/fixtures/twin_reserve): a truck whose plan reserves S2's
+   point is served before one that came earlier without a reservation; waits, arrivals and the
+   journal's arrive/leave events worked out by hand, and the same trucks first come first served
+   without the reservable window.
+8. A hub database (`serve --region data/demo/rhine_alpine`): substations.csv against the register
+   (capacities, MPFI, peaks no lower than the base load less renewables, no higher than the capacity
+   plus an hour's rise of it), the engine's limits in the journal, `replay --check`; a substation
+   derated below its base load holds its sessions at 0 for the window; an unknown one is refused.
+9. --vehicles: a mix naming no vehicle is refused naming its file, a mix of one drives only it;
+   --rules eu, us and none on a line of nine hours' driving: 9:45, 9:30 and 9:00 by hand.
+10. A traffic.csv with a node not in the graph or a volume that is no number: exit 1, file and line
+   named, --out not made.
+11. twin_line as a hub's region, S2 behind a substation derated from 08:00 to 12:00: a truck held at
+   0 kW there until 12:00 arrives when worked out by hand. Two checks print as KNOWN BUG and are
+   not counted until the twin is fixed: a factor of 0 leaves the substation unlimited, and a truck
+   arriving behind a session held at 0 kW expects it to end soon and does not re-plan.
 
 Usage: test_twin.py ECORRIDOR SOURCE_DIR DATA_DIR (or the environment's ECORRIDOR, SRC and DATA).
 Python 3 standard library only; outputs go to a temporary directory."""
@@ -24,9 +40,14 @@ import json
 import math
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+import urllib.request
 
 ECORRIDOR = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ECORRIDOR", "")
 SRC = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("SRC", "")
@@ -694,6 +715,434 @@ def refusals(tmp):
     check(r.returncode == 2, "simulate without --out or sites: exit %d, expected 2 (bad usage)" % r.returncode)
 
 
+# ---- 7. a reservation jumps the queue -------------------------------------------------------
+
+def journal_rows(out):
+    """The journal of a run as parsed JSON lines (journal export)."""
+    rows = []
+    for line in journal_export(out).splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            check(False, "journal export --db %s/journal.db printed a line that is not JSON: %r" % (out, line[:200]))
+    return rows
+
+
+def reservation_expect(window):
+    """The three trucks of tests/fixtures/twin_reserve at S2 (one 600 kW point): X leaves 1001 at
+    08:00 at 18 %, U at 08:03 at 18 %, R at 08:10 at 18.1 %; they reach S2 an hour later (09:00,
+    09:03, 09:10). With S2 reservable from 09:08, R's plan reserves the point (it arrives inside
+    the window) and R goes before U, who came first without a reservation; without the window they
+    are served in the order they came. Times in s after midnight; each truck: (arrival at S2,
+    start, wait, kWh, arrival at 1004)."""
+    e = hand_expect(20, 1)
+    h, overhead = 3600, 5 * 60
+    kwh = e["kwh"]  # 71.19 kWh from 12.98 % to the plan's 20.1 %
+    kwh_r = kwh - 1.0  # R arrives 0.1 % fuller, with the same target: 70.19 kWh
+    ct, ct_r = kwh / 600 * 3600, kwh_r / 600 * 3600  # 427.1 s and 421.1 s
+    x_leave = 9 * h + overhead + ct  # 09:12:07
+    if window:
+        r_start = x_leave  # R waits 127.2 s, U until R has left (09:24:08): 1268.3 s
+        u_start = r_start + overhead + ct_r
+    else:
+        u_start = x_leave  # U waits 547.2 s, R until U has left (09:24:14): 854.3 s
+        r_start = u_start + overhead + ct
+    trucks = {}
+    for name, arr, start, k, c in (("X", 9 * h, 9 * h, kwh, ct), ("U", 9 * h + 180, u_start, kwh, ct),
+                                   ("R", 9 * h + 600, r_start, kwh_r, ct_r)):
+        trucks[name] = (arr, start, start - arr, k, start + overhead + c + 2 * h)
+    return trucks
+
+
+def reservations(tmp):
+    """The reserved truck is served before the earlier unreserved one: trips.csv's waits and
+    arrivals, S2's queue, and the journal's arrive (reserved) and leave events, all against the
+    times worked out by hand; the same trucks without the window, first come first served."""
+    fix = os.path.join(SRC, "tests", "fixtures", "twin_reserve")
+    depart = {"X": "08:00", "U": "08:03", "R": "08:10"}
+    for window, sites in ((True, os.path.join(fix, "sites.csv")), (False, os.path.join(LINE, "sites.csv"))):
+        name = "reservation" if window else "reservation's trucks without the window"
+        res = run_ok(name, os.path.join(tmp, "reserve" if window else "reserve_none"), "--corridor", LINE, "--sites", sites,
+                     "--trips", os.path.join(fix, "trips.csv"), *DAY, "--rules", "none", "--seed", "1",
+                     "--replan-wait-min", "10000", "--stop-overhead-min", "5")
+        if not res:
+            continue
+        want = reservation_expect(window)
+        rows = {r["departure"][11:16]: r for r in res["trips"]}
+        for who, (arr, start, wait, kwh, done) in want.items():
+            r = rows.get(depart[who])
+            label = "%s: truck %s (leaves %s)" % (name, who, depart[who])
+            if not check(r is not None, "%s: no trips.csv row; rows %s" % (label, sorted(rows))):
+                continue
+            check(close(r["wait_min"], wait / 60, abs_extra=2 / 60), "%s: wait %s min, expected %.3f min by hand" %
+                  (label, r["wait_min"], wait / 60))
+            check(close(r["charged_kwh"], kwh, abs_extra=0.01), "%s: charged %s kWh, expected %.3f" % (label, r["charged_kwh"], kwh))
+            got = (iso(r["arrival"]) - T0).total_seconds() if r["arrival"] else -1
+            check(abs(got - done) <= 2, "%s: arrives %s, expected %.1f s after midnight (%s)" %
+                  (label, r["arrival"], done, (T0 + datetime.timedelta(seconds=round(done))).strftime("%H:%M:%S")))
+        s2 = [r for r in res["sites"] if r["site_id"] == "S2"]
+        if check(len(s2) == 1, "%s: sites.csv has no single S2 row" % name):
+            # At 09:10 U and R both wait for X's point.
+            check(num(s2[0]["max_queue"]) == 2 and num(s2[0]["sessions"]) == 3,
+                  "%s: S2 max_queue %s and sessions %s, expected 2 and 3" % (name, s2[0]["max_queue"], s2[0]["sessions"]))
+        # The journal: who arrived when with a reservation, and when each left the queue for the point.
+        arrive, leave = {}, {}
+        for e in journal_rows(res["dir"]):
+            d = e.get("data", {})
+            if e.get("kind") == "arrive" and d.get("site") == "S2":
+                arrive[d.get("vehicle")] = (e["t_ms"], d.get("reserved"))
+            elif e.get("kind") == "leave" and d.get("site") == "S2":
+                leave[d.get("vehicle")] = (e["t_ms"], d.get("served"))
+        t0_ms = T0.timestamp() * 1000
+        by_arrival = {}
+        for v, (t, _) in arrive.items():
+            for who, w in want.items():
+                if abs((t - t0_ms) / 1000 - w[0]) <= 2:
+                    by_arrival[who] = v
+        if not check(len(arrive) == 3 and sorted(by_arrival) == ["R", "U", "X"],
+                     "%s: the journal's arrive events at S2 %s, expected one at 09:00, 09:03 and 09:10" % (name, arrive)):
+            continue
+        for who, (arr, start, wait, kwh, done) in want.items():
+            v = by_arrival[who]
+            reserved = 1 if window and who == "R" else 0
+            check(arrive[v][1] == reserved, "%s: truck %s's arrive event has reserved %s, expected %d" %
+                  (name, who, arrive[v][1], reserved))
+            lv = leave.get(v)
+            if check(lv is not None and lv[1] == 1, "%s: truck %s has no leave event with served 1: %s" % (name, who, lv)):
+                check(abs((lv[0] - t0_ms) / 1000 - start) <= 2,
+                      "%s: truck %s left the queue at %.1f s after midnight, expected %.1f (a wait of %.1f s)" %
+                      (name, who, (lv[0] - t0_ms) / 1000, start, wait))
+        order = sorted(("X", "U", "R"), key=lambda who: leave.get(by_arrival[who], (math.inf,))[0])
+        check(order == (["X", "R", "U"] if window else ["X", "U", "R"]),
+              "%s: the trucks took the point in the order %s" % (name, order))
+
+
+# ---- 8. a hub database with substations ----------------------------------------------------
+
+class Hub:
+    """`ecorridor serve` on a port the kernel picks, loading a region into a new database."""
+
+    def __init__(self, db, region):
+        self.proc = subprocess.Popen([ECORRIDOR, "serve", "--db", db, "--region", region, "--listen", "127.0.0.1:0"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.addr, said = None, []
+        # It says where it listens once the region is in (what it loads is logged first).
+        while not self.addr and len(said) < 100:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            said.append(line)
+            m = re.search(r"listening on http://(127\.0\.0\.1:\d+)/", line)
+            self.addr = m.group(1) if m else None
+        if not self.addr:
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError("the hub did not say where it listens: %r" % "".join(said))
+        # The rest of what it prints is read and dropped, so that it never waits on a full pipe.
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
+        deadline = time.time() + 20
+        while True:
+            try:
+                urllib.request.urlopen("http://%s/healthz" % self.addr, timeout=2).read()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    self.stop()
+                    raise
+                time.sleep(0.1)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return "killed after 20 s"
+
+
+def net_load_kw(reg):
+    """Each substation's load besides charging, kW, per hour of the (UTC) day: its base load less the
+    renewables behind it (capacity x profile). The register's series start at each UTC year, so 24
+    hourly values are the same every day."""
+    out = {}
+    for s in reg["substations"]:
+        assert s.get("interval_s", 3600) == 3600 and len(s["base_load_kw"]) == 24
+        out[s["id"]] = [float(x) for x in s["base_load_kw"]]
+    for r in reg.get("renewables", []):
+        if r.get("substation_id") in out:
+            assert r.get("interval_s", 3600) == 3600 and len(r["profile"]) == 24
+            out[r["substation_id"]] = [b - r["capacity_kw"] * p for b, p in zip(out[r["substation_id"]], r["profile"])]
+    return out
+
+
+def managed_sessions(rows, sub):
+    """The journal's sessions at the sites behind substation `sub`: {tx: site}."""
+    sites = {e["data"]["id"] for e in rows if e.get("kind") == "site" and e["data"].get("substation_id") == sub}
+    return {e["data"]["tx"]: e["data"]["site"] for e in rows if e.get("kind") == "tx_start" and e["data"].get("site") in sites}
+
+
+def hub_day(tmp):
+    """The demo region loaded into a hub's database by `serve --region`, then simulated from it: the
+    substations of the register with their capacities, MPFI, peaks bounded by the register's loads,
+    the engine's limits in the journal (which replays equal), and a derating of the Frankfurt
+    substation to 30 % that holds its sessions at 0 for the whole window."""
+    region = os.path.join(SRC, "data", "demo", "rhine_alpine")
+    with open(os.path.join(region, "register.json")) as f:
+        reg = json.load(f)
+    cap = {s["id"]: float(s["capacity_kw"]) for s in reg["substations"]}
+    net = net_load_kw(reg)
+    db = os.path.join(tmp, "hub_rhine_alpine.db")
+    try:
+        hub = Hub(db, region)
+    except (RuntimeError, OSError) as e:
+        check(False, "serve --region %s did not start: %s" % (region, e))
+        return
+    rc = hub.stop()
+    check(rc == 0, "the hub exited %s on SIGINT" % rc)
+    args = ["--corridor", region, "--db", db, "--bev-share", "0.3", "--day", "average", "--seed", "1"]
+    base = run_ok("demo hub", os.path.join(tmp, "hub_day"), *args)
+    if not base:
+        return
+    subs = {r["substation_id"]: r for r in base["substations"]}
+    check(sorted(subs) == sorted(cap), "demo hub: substations.csv lists %s, the register %s" % (sorted(subs), sorted(cap)))
+    for sid, r in subs.items():
+        who = "demo hub: substation %s" % sid
+        c, peak = num(r["capacity_kw"]), num(r["peak_kw"])
+        check(sid in cap and c == cap[sid], "%s: capacity_kw %s, the register %s" % (who, r["capacity_kw"], cap.get(sid)))
+        check(abs(num(r["mpfi"]) - (1 - peak / c if c else 0)) <= 1e-3,
+              "%s: mpfi %s, expected 1 - %s / %s = %.4f" % (who, r["mpfi"], r["peak_kw"], r["capacity_kw"], 1 - peak / c if c else 0))
+        check(re.fullmatch(r"\d+", r["peak_hour"]) is not None and 0 <= int(r["peak_hour"]) <= 23,
+              "%s: peak_hour %r is not an hour 0..23" % (who, r["peak_hour"]))
+        if sid in net:
+            # The load looked at every minute of a day is at least the base load less the renewables
+            # at their highest. The engine keeps the charging within the capacity less that load at
+            # each allocation (once a minute); the load may rise by one hour's step before the next.
+            floor = max(net[sid])
+            step = max(max(b - a for a, b in zip(net[sid], net[sid][1:] + net[sid][:1])), 0)
+            check(peak >= floor - 0.05, "%s: peak_kw %s below the base load less renewables at its highest, %.1f kW" %
+                  (who, r["peak_kw"], floor))
+            check(peak <= cap[sid] + step + 0.05, "%s: peak_kw %s above the capacity %s and an hour's rise of its base load, %.1f kW" %
+                  (who, r["peak_kw"], cap[sid], step))
+    rows = journal_rows(base["dir"])
+    limits = [e for e in rows if e.get("type") == "command" and e.get("kind") == "limit" and e["data"].get("tx")]
+    check(len(limits) > 0, "demo hub: the journal holds no limit command for a session (the hubs' sites are managed)")
+    replay_equal("demo hub", base["dir"])
+    # Frankfurt derated to 30 %: 1,800 kW, less than its base load at every hour, so the engine has
+    # no headroom for charging there from 00:00 to 48:00 and must hold its sessions at 0.
+    sub, factor = "sub-frankfurter-kreuz", 0.3
+    check(all(factor * cap[sub] - x < 0 for x in net[sub]),
+          "the derating check assumes %s's base load is above %.0f %% of its capacity all day" % (sub, factor * 100))
+    scn = os.path.join(tmp, "derate.json")
+    with open(scn, "w") as f:
+        json.dump({"derating": [{"substation": sub, "factor": factor, "from": "00:00", "to": "48:00"}]}, f)
+    der = run_ok("demo hub, %s at 30 %%" % sub, os.path.join(tmp, "hub_derated"), *args, "--scenario", scn)
+    if der:
+        got = {r["substation_id"]: r for r in der["substations"]}
+        if check(sub in got, "derated: substations.csv lacks %s" % sub):
+            check(num(got[sub]["peak_kw"]) < num(subs[sub]["peak_kw"]),
+                  "derated: %s's peak_kw %s, without the derating %s: expected lower" %
+                  (sub, got[sub]["peak_kw"], subs[sub]["peak_kw"]))
+            check(num(got[sub]["capacity_kw"]) == cap[sub], "derated: %s's capacity_kw %s, the register's %s" %
+                  (sub, got[sub]["capacity_kw"], cap[sub]))
+        drows = journal_rows(der["dir"])
+        caps = [e for e in drows if e.get("kind") == "substation" and e["data"].get("id") == sub]
+        want = [cap[sub] * 1000, factor * cap[sub] * 1000, cap[sub] * 1000]
+        if check([e["data"]["capacity_w"] for e in caps] == want,
+                 "derated: the journal's %s events carry capacity_w %s, expected %s" %
+                 (sub, [e["data"]["capacity_w"] for e in caps], want)):
+            (lo, lo_ms), (hi, hi_ms) = (caps[1]["seq"], caps[1]["t_ms"]), (caps[2]["seq"], caps[2]["t_ms"])
+            txs = managed_sessions(drows, sub)
+            check(txs, "derated: no session at the sites behind %s; the derating check proves nothing" % sub)
+            inside = [e for e in drows if lo < e.get("seq", -1) < hi]
+            raised = [e for e in inside if e.get("kind") == "limit" and e["data"].get("tx") in txs and e["data"]["limit_w"] != 0]
+            check(not raised, "derated: %d limits above 0 for sessions behind %s while it had no headroom; first %s" %
+                  (len(raised), sub, raised[:1]))
+            fed = [e for e in inside if e.get("kind") == "tx_meter" and e["data"].get("tx") in txs and e["data"].get("delivered_wh", 0) > 0]
+            check(not fed, "derated: %d meter readings above 0 Wh behind %s inside the window; first %s" % (len(fed), sub, fed[:1]))
+            # Without the derating the same span of the day gives those sites power: else the
+            # check above would prove nothing.
+            txs = managed_sessions(rows, sub)
+            raised = [e for e in rows if lo_ms <= e.get("t_ms", -1) < hi_ms and e.get("kind") == "limit" and
+                      e["data"].get("tx") in txs and e["data"]["limit_w"] > 0]
+            check(raised, "not derated: no session behind %s got power in the window; the derating check proves nothing" % sub)
+        replay_equal("derated", der["dir"])
+    # A derating of a substation the hub does not have is refused, naming the field; nothing written.
+    with open(scn, "w") as f:
+        json.dump({"derating": [{"substation": "sub-nowhere", "factor": 0.5}]}, f)
+    out = os.path.join(tmp, "hub_unknown_sub")
+    r = simulate(*args, "--scenario", scn, "--out", out, "--quiet")
+    check(r.returncode == 1 and "derating[0].substation" in r.stderr,
+          "a derating of an unknown substation: exit %d, stderr %r; expected 1 naming derating[0].substation" %
+          (r.returncode, r.stderr.strip()))
+    check(not os.path.exists(out), "a derating of an unknown substation: --out %s was made" % out)
+
+
+def replay_equal(what, out):
+    r = subprocess.run([ECORRIDOR, "replay", "--db", os.path.join(out, "journal.db"), "--check"],
+                       capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0 and "all equal" in r.stdout, "%s: replay --check: exit %d, stdout ends %r, stderr %r" %
+          (what, r.returncode, r.stdout.strip()[-300:], r.stderr.strip()[-300:]))
+
+
+# ---- 9. the vehicle mix and the driving rules ---------------------------------------------------
+
+def write_line(path, n):
+    """A corridor like twin_line of n nodes 1001.. on a line, 80 km at 80 km/h between neighbours."""
+    os.makedirs(path)
+    x = [round(8.0 + 1.118 * i, 3) for i in range(n)]
+    with open(os.path.join(path, "graph.graphml"), "w") as f:
+        f.write('<?xml version="1.0" encoding="utf-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+                '<key id="d3" for="edge" attr.name="id" attr.type="long"/>\n'
+                '<key id="d2" for="edge" attr.name="distance" attr.type="double"/>\n'
+                '<key id="d1" for="node" attr.name="position_y" attr.type="double"/>\n'
+                '<key id="d0" for="node" attr.name="position_x" attr.type="double"/>\n<graph edgedefault="directed">\n')
+        for i in range(n):
+            f.write('<node id="%d">\n  <data key="d0">%s</data>\n  <data key="d1">50.0</data>\n</node>\n' % (1001 + i, x[i]))
+        for i in range(n - 1):
+            for k, (a, b) in enumerate(((1001 + i, 1002 + i), (1002 + i, 1001 + i))):
+                f.write('<edge source="%d" target="%d">\n  <data key="d2">80.0</data>\n  <data key="d3">%d</data>\n</edge>\n' %
+                        (a, b, 7000000 + 2 * i + k))
+        f.write("</graph></graphml>\n")
+    with open(os.path.join(path, "segments.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(("source", "target", "position_x", "position_y", "capacity", "travel_speed", "segment_length"))
+        for i in range(n - 1):
+            w.writerow((1001 + i, 1002 + i, x[i], "50.0", "9000000.0", "80.0", "80.0"))
+            w.writerow((1002 + i, 1001 + i, x[i + 1], "50.0", "9000000.0", "80.0", "80.0"))
+    with open(os.path.join(path, "traffic.csv"), "w", newline="") as f:
+        f.write("origin,destination,volume\n%d,%d,365\n" % (1001, 1000 + n))
+
+
+def mix_and_rules(tmp):
+    """A mix naming a vehicle that does not exist is refused naming its file; a mix of one vehicle
+    drives only it. The driving rules, on a line of nine hours' driving without a charge (the
+    twin_line truck at 90 %: 9 x 50.19 kWh of its 1000): EU rules add a 45-minute break after
+    4.5 h of driving (9:45 in all), US rules a 30-minute break after 8 h (9:30), none nothing."""
+    mix = os.path.join(tmp, "bad_mix.csv")
+    with open(mix, "w") as f:
+        f.write("vehicle,share\neactros600,1\nno-such-truck,1\n")
+    base = ["--corridor", LINE, "--sites", os.path.join(LINE, "sites.csv"), "--bev-share", "1", "--day", "average", *DAY]
+    out = os.path.join(tmp, "bad_mix_out")
+    r = simulate(*base, "--vehicles", mix, "--out", out, "--quiet")
+    check(r.returncode == 1 and "bad_mix.csv" in r.stderr and "no-such-truck" in r.stderr,
+          "a mix naming no-such-truck: exit %d, stderr %r; expected 1 naming bad_mix.csv and the vehicle" %
+          (r.returncode, r.stderr.strip()))
+    check(not os.path.exists(out), "a refused mix: --out %s was made" % out)
+    with open(mix, "w") as f:
+        f.write("vehicle,share\netgx,1\n")
+    one = run_ok("a mix of etgx alone", os.path.join(tmp, "mix_etgx"), *base, "--vehicles", mix)
+    if one:
+        check(one["trips"] and all(t["vehicle"] == "etgx" for t in one["trips"]),
+              "a mix of etgx alone: trips.csv drives %s" % sorted({t["vehicle"] for t in one["trips"]}))
+    corridor10 = os.path.join(tmp, "line10")
+    write_line(corridor10, 10)
+    trips = os.path.join(tmp, "line10_trips.csv")
+    with open(trips, "w") as f:
+        f.write("origin,destination,departure,vehicle,soc\n1001,1010,08:00,%s,0.9\n" % os.path.abspath(os.path.join(LINE, "truck.json")))
+    for rules, hours in (("eu", 9.75), ("us", 9.5), ("none", 9.0)):
+        res = run_ok("--rules %s" % rules, os.path.join(tmp, "rules_" + rules), "--corridor", corridor10, "--sites",
+                     os.path.join(LINE, "sites.csv"), "--trips", trips, *DAY, "--rules", rules)
+        if not res:
+            continue
+        check(res["summary"].get("rules") == rules, "--rules %s: the summary's rules is %r" % (rules, res["summary"].get("rules")))
+        t = res["trips"]
+        if check(len(t) == 1 and t[0]["arrival"], "--rules %s: trips.csv %s, expected the one truck arrived" % (rules, t)):
+            took = (iso(t[0]["arrival"]) - iso(t[0]["departure"])).total_seconds() / 3600
+            check(abs(took - hours) <= 1 / 1800 and t[0]["stops"] == "0",
+                  "--rules %s: 720 km took %.4f h with %s stops, expected %.2f h and none" % (rules, took, t[0]["stops"], hours))
+
+
+# ---- 10. bad inputs write nothing ----------------------------------------------------------
+
+def bad_traffic(tmp):
+    """A traffic.csv naming a node the graph lacks, or a volume that is no number, stops the run
+    with exit 1 and a message naming the file and line, and --out is not made."""
+    for k, (line3, says) in enumerate((("1004,9999,365", "9999"), ("1004,1001,abc", "abc"))):
+        corridor = os.path.join(tmp, "line_bad%d" % k)
+        shutil.copytree(LINE, corridor)
+        with open(os.path.join(corridor, "traffic.csv"), "w") as f:
+            f.write("origin,destination,volume\n1001,1004,730\n%s\n" % line3)
+        out = os.path.join(tmp, "line_bad%d_out" % k)
+        r = simulate("--corridor", corridor, "--sites", os.path.join(corridor, "sites.csv"), "--bev-share", "1", *DAY,
+                     "--out", out)
+        check(r.returncode == 1 and "traffic.csv:3" in r.stderr and says in r.stderr,
+              "traffic.csv line 3 %r: exit %d, stderr %r; expected 1 naming traffic.csv:3 and %s" %
+              (line3, r.returncode, r.stderr.strip(), says))
+        check(not os.path.exists(out), "traffic.csv line 3 %r: --out %s was made" % (line3, out))
+
+
+# ---- 11. derating on the line, from a hub database --------------------------------------------
+
+def known_bug(ok, what):
+    """A check of behaviour the twin gets wrong today: printed, not counted as a failure, so the
+    suite stays usable until the twin is fixed; once it passes it says so, to be made a check()."""
+    print(("KNOWN BUG, now passing (make it a plain check): " if ok else "KNOWN BUG (not counted): ") + what, flush=True)
+
+
+def line_hub_derating(tmp):
+    """twin_line as a hub's region: S2 behind a substation of 2,000 kW carrying 500 kW of other load,
+    its sessions shared by the engine; S3 unmanaged. The substation is derated from 08:00 to 12:00.
+    X (08:00 at 18 %) reaches S2 at 09:00; with the substation at 0.01 % of its capacity (200 W,
+    below its other load) the engine holds X at 0 kW until 12:00, when it charges its 71.19 kWh at
+    600 kW in 427.1 s: at 1004 two hours later, 14:07:07 (the engine raises it at the restore, or at
+    its next control interval, a minute at most)."""
+    region = os.path.join(tmp, "line_region")
+    shutil.copytree(LINE, region)
+    with open(os.path.join(region, "register.json"), "w") as f:
+        json.dump({"note": "twin_line with S2 behind a substation",
+                   "substations": [{"id": "sub-s2", "name": "S2 feeder", "capacity_kw": 2000, "base_load_kw": [500],
+                                    "interval_s": 3600}],
+                   "sites": [{"id": "S2", "substation_id": "sub-s2", "charging": {"algo": "edf", "interval_s": 60}}]}, f)
+    db = os.path.join(tmp, "line_hub.db")
+    try:
+        hub = Hub(db, region)
+    except (RuntimeError, OSError) as e:
+        check(False, "serve --region %s did not start: %s" % (region, e))
+        return
+    check(hub.stop() == 0, "the line hub did not stop cleanly on SIGINT")
+    truck = os.path.abspath(os.path.join(LINE, "truck.json"))
+    e = hand_expect(20, 1)
+    x_arrival = 12 * 3600 + e["kwh"] / 600 * 3600 + 2 * 3600  # 14:07:07
+    for factor, known in ((0.0001, False), (0.0, True)):
+        trips = os.path.join(tmp, "line_hub_trips.csv")
+        with open(trips, "w") as f:
+            f.write("origin,destination,departure,vehicle,soc\n1001,1004,08:00,%s,0.18\n" % truck)
+        scn = os.path.join(tmp, "line_hub_derate.json")
+        with open(scn, "w") as f:
+            json.dump({"derating": [{"substation": "sub-s2", "factor": factor, "from": "08:00", "to": "12:00"}]}, f)
+        name = "line hub, sub-s2 derated to %g from 08:00 to 12:00" % factor
+        res = run_ok(name, os.path.join(tmp, "line_hub_%g" % factor), "--corridor", region, "--db", db, "--trips", trips,
+                     *DAY, "--rules", "none", "--scenario", scn)
+        if not res or not check(len(res["trips"]) == 1 and res["trips"][0]["arrival"], "%s: trips.csv %s" % (name, res and res["trips"])):
+            continue
+        got = (iso(res["trips"][0]["arrival"]) - T0).total_seconds()
+        ok = x_arrival - 2 <= got <= x_arrival + 62
+        what = "%s: X arrives %s, expected 14:07:07 (held at 0 kW at S2 until 12:00)%s" % (
+            name, res["trips"][0]["arrival"][11:19],
+            " -- a factor of 0 gives the engine a capacity of 0, which it reads as no substation limit at all, "
+            "so X charges at 600 kW through the window" if known else "")
+        (known_bug if known else check)(ok, what)
+    # The dispatcher's view of a site whose sessions the engine holds at 0 kW. U leaves at 08:10 at
+    # 22 % and plans a stop at S2 (30.6 kWh at 600 kW beats 400 kW at S3); it reaches S2 at 09:10,
+    # where X is held at 0 kW until 12:00: a wait of 2 h 50 min it can expect, past
+    # --replan-wait-min 30, so it re-plans avoiding S2. S3 is within reach (16.98 % at S2, 11.96 %
+    # at S3): it charges there and arrives at 11:19:42 without waiting.
+    with open(trips, "w") as f:
+        f.write("origin,destination,departure,vehicle,soc\n1001,1004,08:00,%s,0.18\n1001,1004,08:10,%s,0.22\n" % (truck, truck))
+    with open(scn, "w") as f:
+        json.dump({"derating": [{"substation": "sub-s2", "factor": 0.0001, "from": "08:00", "to": "12:00"}]}, f)
+    res = run_ok("line hub, U behind a held session", os.path.join(tmp, "line_hub_u"), "--corridor", region, "--db", db,
+                 "--trips", trips, *DAY, "--rules", "none", "--scenario", scn)
+    if res:
+        u = [r for r in res["trips"] if r["departure"][11:16] == "08:10"]
+        if check(len(u) == 1, "line hub, U behind a held session: no trips.csv row for U: %s" % res["trips"]):
+            known_bug(u[0]["replanned"] == "1" and num(u[0]["wait_min"]) <= 30,
+                      "line hub: U reached S2 at 09:10 with its point held at 0 kW until 12:00 and waited %s min "
+                      "(replanned %s), expected a re-plan to S3 -- the wait a truck expects counts a session held at "
+                      "0 kW as charging at the point's power (twin__expected_wait)" % (u[0]["wait_min"], u[0]["replanned"]))
+
+
 def main():
     # Until the binary has the command the test is skipped (ctest shows it), not failed; any other
     # answer, a crash or a wrong exit included, runs every check.
@@ -704,6 +1153,11 @@ def main():
     with tempfile.TemporaryDirectory(prefix="ecorridor-twin-") as tmp:
         hand_cases(tmp)
         refusals(tmp)
+        reservations(tmp)
+        hub_day(tmp)
+        mix_and_rules(tmp)
+        bad_traffic(tmp)
+        line_hub_derating(tmp)
         if not os.path.isfile(os.path.join(RHINE, "segments.csv")):
             print("SKIP: no %s; the Rhine-Ruhr checks did not run" % RHINE)
         else:
