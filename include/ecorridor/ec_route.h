@@ -23,6 +23,8 @@ typedef struct {
     double soc_min_arrival; /* at the destination */
     ec_rules rules;
     double driven_since_break_s; /* driving already done since the last break */
+    double driven_today_s;       /* driving already done since the last daily rest */
+    double on_duty_s;            /* time since the duty window began (the last daily rest's end) */
     int64_t depart_s;            /* Unix time */
     ec_objective objective;
     const char *const *avoid; /* site ids that must not be used */

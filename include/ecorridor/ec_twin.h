@@ -217,7 +217,7 @@ typedef struct {
     int64_t origin, destination, departure_s, arrival_s; /* arrival 0 when stranded */
     int stops, stranded, vehicle, replanned;
     double wait_min, charged_kwh, soc;
-    char reason[96];
+    char reason[200];
 } ec_twin_trip_t;
 
 typedef struct {

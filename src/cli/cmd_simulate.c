@@ -41,9 +41,10 @@ static const cli_opt opts[] = {
 
 const cli_cmd cmd_simulate = {
     "simulate",
-    "simulate --corridor DIR (--sites SITES.csv | --db HUB.db) --bev-share F [--vehicles MIX.csv] [--day weekday|average] "
-    "[--rules eu|us] [--temp-c T] [--grid-g-per-kwh G] [--seed N] [--scenario FILE.json] [--size-for-wait-min W] "
-    "--out DIR [--json]",
+    "simulate --corridor DIR (--sites SITES.csv | --db HUB.db) --bev-share F [--vehicles MIX.csv] [--trips TRIPS.csv] "
+    "[--day weekday|average] [--date YYYY-MM-DD] [--tz ZONE] [--rules eu|us|none] [--temp-c T] [--grid-g-per-kwh G] "
+    "[--seed N] [--scenario FILE.json] [--size-for-wait-min W] [--replan-wait-min M] [--stop-overhead-min M] "
+    "[--threads N] --out DIR [--force] [--json] [--quiet]",
     "Simulate a day of freight on a corridor: trucks planned and driven, queues, charging through the engine, its journal.",
     opts, run, NULL};
 
@@ -68,6 +69,20 @@ static int not_empty(const char *dir)
     return any;
 }
 
+/* Makes dir and any folder above it that is missing. */
+static int make_dirs(const char *dir)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) return -1;
+    for (char *c = p + 1; *c; c++) {
+        if (*c != '/') continue;
+        *c = 0;
+        if (mkdir(p, 0755) && errno != EEXIST) return -1;
+        *c = '/';
+    }
+    return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
+}
+
 /* Local midnight of date in zone, and the zone's offset then. */
 static int day_start(const char *date, const char *zone, int64_t *start, int *offset)
 {
@@ -75,6 +90,8 @@ static int day_start(const char *date, const char *zone, int64_t *start, int *of
     char tail;
     if (sscanf(date, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1971 || y > 9998 || m < 1 || m > 12 || d < 1 || d > 31)
         return -1;
+    /* 2026-02-30 is no day: the next month's first day would not be that one later. */
+    if (ec_days_from_civil(y, m, d) >= ec_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1)) return -1;
     int64_t noon = ec_days_from_civil(y, m, d) * 86400 + 43200;
     *offset = trip_utc_offset(noon, zone);
     *start = noon - 43200 - *offset;
@@ -93,6 +110,21 @@ static const char *thousands(double v, char *buf, size_t n)
     }
     buf[o] = 0;
     return buf;
+}
+
+/* A scenario's windows must touch the simulated day and the night after it (to 48:00). */
+static ec_err scenario_in_day(const ec_scenario_t *s, int64_t day0)
+{
+    int64_t end = day0 + 2 * 86400;
+    for (size_t i = 0; i < s->n_outages; i++)
+        if (s->outages[i].to_s <= day0 || s->outages[i].from_s >= end)
+            return ec_fail(EC_EINVAL, "%s: outages[%zu]: the window lies outside the simulated day and the night after it",
+                           s->file, i);
+    for (size_t i = 0; i < s->n_derates; i++)
+        if (s->derates[i].to_s <= day0 || s->derates[i].from_s >= end)
+            return ec_fail(EC_EINVAL, "%s: derating[%zu]: the window lies outside the simulated day and the night after it",
+                           s->file, i);
+    return EC_OK;
 }
 
 static const char *percent(double v, char *buf, size_t n)
@@ -120,14 +152,14 @@ static void print_summary(const ec_twin_result_t *r, const ec_twin_config_t *c, 
     printf("%s kWh driven electric on the segments\n", thousands(r->driving_energy_kwh, d, sizeof d));
     printf("  waits             mean %.1f min, p95 %.1f min\n", r->mean_wait_min, r->p95_wait_min);
     printf("  CO2 avoided       %.1f t tank-to-wheel, %.1f t well-to-wheel\n", r->co2_avoided_t_ttw, r->co2_avoided_t_wtw);
-    /* The busiest sites by p95 wait, then energy. */
+    /* The busiest sites: the most energy charged. */
     int top[5] = {-1, -1, -1, -1, -1};
     for (size_t i = 0; i < r->sites.len; i++) {
         const ec_twin_site_t *s = &EC_VEC_AT(&r->sites, ec_twin_site_t, i);
         for (int k = 0; k < 5; k++) {
             const ec_twin_site_t *t = top[k] < 0 ? NULL : &EC_VEC_AT(&r->sites, ec_twin_site_t, top[k]);
             if (!s->sessions) break;
-            if (!t || s->p95_wait_min > t->p95_wait_min || (s->p95_wait_min == t->p95_wait_min && s->energy_kwh > t->energy_kwh)) {
+            if (!t || s->energy_kwh > t->energy_kwh) {
                 memmove(&top[k + 1], &top[k], (size_t)(4 - k) * sizeof top[0]);
                 top[k] = (int)i;
                 break;
@@ -251,9 +283,15 @@ static int run(int argc, char **argv)
     else rc = ec_vehicle_mix_default(&in.mix);
     if (!rc && trips) rc = ec_trips_in_load(trips, c.day_start_s, &in.mix, &in.trips);
     if (!rc && sites) rc = ec_sites_load(sites, &in.sites);
+    struct stat dbst;
+    if (!rc && db && stat(db, &dbst) != 0) rc = ec_fail(EC_ENOTFOUND, "--db %s: no such database", db);
     if (!rc && db) rc = ec_twin_db_load(db, &in.db, &in.sites);
     if (!rc && cli_get(&a, "scenario")) {
         rc = ec_scenario_load(cli_get(&a, "scenario"), c.day_start_s, &in.scn);
+        if (!rc && in.scn.n_derates && !db)
+            rc = ec_fail(EC_EINVAL, "%s: derating[0]: a derating needs the substations of a hub's database (--db); a sites file has none",
+                         in.scn.file);
+        if (!rc) rc = scenario_in_day(&in.scn, c.day_start_s);
         const char *subs[4096];
         size_t n = 0;
         for (size_t k = 0; k < in.db.n_subs && n < 4096; k++) subs[n++] = in.db.subs[k].id;
@@ -272,8 +310,20 @@ static int run(int argc, char **argv)
     c.segments_path = path;
     c.progress = ec_log_get_level() <= EC_LOG_INFO;
     if ((rc = ec_twin_check(&c))) goto fail;
+    if (c.day_factor > 1 && ((c.day_start_s + 43200 + c.utc_offset_s) / 86400 + 4) % 7 == 0)
+        ec_log(EC_LOG_WARN, "%s is a Sunday: --day weekday simulates a weekday's trucks on it", date ? date : "the day");
+    ec_trip_planner *probe = NULL;
+    size_t skipped = 0;
+    if (!ec_trip_planner_new(in.g, &in.sites, &probe)) ec_trip_planner_sites(probe, &skipped);
+    ec_trip_planner_free(probe);
+    if (skipped) ec_log(EC_LOG_WARN, "%zu sites lie more than 5 km from a road of the corridor: no truck will reach them", skipped);
 
-    if (mkdir(out, 0755) && errno != EEXIST) {
+    struct stat ost;
+    if (stat(out, &ost) == 0 && !S_ISDIR(ost.st_mode)) {
+        rc = ec_fail(EC_EINVAL, "--out %s is a file, not a folder", out);
+        goto fail;
+    }
+    if (make_dirs(out)) {
         rc = ec_fail(EC_EIO, "--out %s: %s", out, strerror(errno));
         goto fail;
     }

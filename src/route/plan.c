@@ -822,6 +822,8 @@ label route__start_label(const ec_trip_request_t *r)
     memset(&start, 0, sizeof start);
     start.soc = r->soc_start;
     start.since = r->rules == EC_RULES_NONE ? 0 : r->driven_since_break_s;
+    start.day = r->rules == EC_RULES_NONE ? 0 : r->driven_today_s;
+    start.duty = r->rules == EC_RULES_NONE ? 0 : r->on_duty_s;
     start.parent = -1;
     start.plug = start.group = -1;
     return start;
@@ -843,6 +845,8 @@ static ec_err check_request(const ec_trip_request_t *r)
         return ec_fail(EC_ERANGE, "stop overhead must be 0..60 min");
     if (!(r->driven_since_break_s >= 0 && r->driven_since_break_s <= 24 * 3600))
         return ec_fail(EC_ERANGE, "driving since the last break must be 0..24 h");
+    if (!(r->driven_today_s >= 0 && r->driven_today_s <= 24 * 3600) || !(r->on_duty_s >= 0 && r->on_duty_s <= 24 * 3600))
+        return ec_fail(EC_ERANGE, "driving today and time on duty must be 0..24 h");
     return EC_OK;
 }
 

@@ -72,8 +72,8 @@ static ec_err road_pauses(ec_trip_planner *p, const label *at, const label *afte
 static int obeys_rules(const ec_trip_plan_t *plan, const ec_trip_request_t *r)
 {
     rules_t ru = route__rules_of(r->rules);
-    double since = r->driven_since_break_s, day = 0, slack = 2;
-    int64_t t = plan->departure_s, duty_from = plan->departure_s;
+    double since = r->driven_since_break_s, day = r->driven_today_s, slack = 2;
+    int64_t t = plan->departure_s, duty_from = plan->departure_s - (int64_t)r->on_duty_s;
     int part = 0, si = 0, pi = 0;
     for (;;) {
         while (si < plan->n_stops && plan->stops[si].departure_s <= plan->stops[si].arrival_s) si++;

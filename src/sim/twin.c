@@ -157,7 +157,8 @@ static void handle(tw *w, const tw_event *e)
         if (!p->feasible) {
             t->state = TR_STRANDED;
             snprintf(t->reason, sizeof t->reason, "%s", p->reason);
-            if (p->near_site >= 0) TW_SITE(w, p->near_site)->stranded_nearby++;
+            int near = p->near_site >= 0 ? p->near_site : twin__nearest_site(w, ec_graph_point(w->c->g, t->from));
+            if (near >= 0) TW_SITE(w, near)->stranded_nearby++;
             w->planned--;
             break;
         }
@@ -179,7 +180,10 @@ static void handle(tw *w, const tw_event *e)
         twin__review(w);
         if (active_trucks(w)) twin__push(w, w->now_ms + TW_REVIEW_MS, EV_REVIEW, 0, 0);
         break;
-    case EV_OUTAGE: twin__outage(w, e->a, 1); break;
+    case EV_OUTAGE:
+        TW_SITE(w, e->a)->restore_ms = w->c->scenario->outages[e->b].to_s * 1000;
+        twin__outage(w, e->a, 1);
+        break;
     case EV_RESTORE: twin__outage(w, e->a, 0); break;
     case EV_DERATE: {
         const ec_scn_derate_t *d = &w->c->scenario->derates[e->a];
@@ -207,7 +211,7 @@ static void scenario_events(tw *w)
     for (size_t i = 0; i < s->n_outages; i++)
         for (size_t k = 0; k < w->sites.len; k++) {
             if (strcmp(TW_SITE(w, k)->id, s->outages[i].site_id)) continue;
-            twin__push(w, s->outages[i].from_s * 1000, EV_OUTAGE, (int)k, 0);
+            twin__push(w, s->outages[i].from_s * 1000, EV_OUTAGE, (int)k, (int)i);
             twin__push(w, s->outages[i].to_s * 1000, EV_RESTORE, (int)k, 0);
         }
     for (size_t i = 0; i < s->n_derates; i++) {

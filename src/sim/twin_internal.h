@@ -14,6 +14,7 @@
 #define TW_BATCH_MS 900000    /* trucks leaving in the same 15 minutes are planned with the same waits */
 #define TW_DAY_MS 86400000LL
 #define TW_MAX_REPLANS 2      /* re-routings for a long wait on one trip (an outage may add more) */
+#define TW_WAIT_RESTORE_MS (4 * 3600000LL) /* a driver with nowhere else to go waits this long for a site to come back */
 
 /* A charging stop of a plan, relative to the plan's departure. */
 typedef struct {
@@ -25,6 +26,8 @@ typedef struct {
     double grid_wh;    /* energy to draw */
     double overhead_s; /* pulling in and plugging in, before charging */
     double leg_soc;    /* the charge the leg to it takes */
+    int64_t leg_pause_ms, leg_after_ms; /* the leg's pauses on the road, and its driving after the last */
+    int leg_reset;     /* the leg's last pause: 0 none, 1 a break, 2 a daily rest */
 } tw_stop;
 
 typedef struct {
@@ -32,7 +35,7 @@ typedef struct {
     int first, n;       /* its stops in tw.stops */
     int64_t last_ms;    /* the last leg's driving */
     int64_t wait_ms;    /* waits the planner expected */
-    char reason[96];    /* why not feasible */
+    char reason[200];   /* why not feasible */
     int near_site;      /* the twin site nearest where it got stuck, -1 none */
 } tw_plan;
 
@@ -52,6 +55,7 @@ typedef struct {
     int first_point, n_points;
     int sub;               /* tw substation, -1 none */
     int up;
+    int64_t restore_ms;    /* while down: when it comes back */
     ec_vec queue[EC_PLUG_COUNT]; /* int: trucks waiting, in order of service */
     /* what the day showed */
     int64_t arrivals, sessions, max_queue, stranded_nearby;
@@ -91,12 +95,14 @@ typedef struct {
     int64_t arrive_ms, start_ms, charge_start_ms, last_ms, stay_until_ms, meter_ms;
     int version;                 /* finish events carry it: a stale one is dropped */
     int cidx;                    /* its place in tw.charging, -1 none */
+    double since_s, today_s, duty_s; /* the driver's clocks at its last arrival: driving since the last
+                                      * break, since the last daily rest, and time on duty */
     int replanned;
     /* what the trip showed */
     int64_t wait_ms, arrival_ms;
     int stops;
     double charged_wh;
-    char reason[96];
+    char reason[200];
 } tw_truck;
 
 enum { TR_PLANNED, TR_DRIVING, TR_QUEUED, TR_CHARGING, TR_PARKED, TR_ARRIVED, TR_STRANDED };
@@ -173,11 +179,17 @@ void twin__close_day(tw *w);
 int64_t twin__expected_wait(tw *w, int site, ec_plug plug, int *free);
 void twin__snapshot(tw *w);
 
+/* The driver's clocks run over the leg just driven to stop st, and over a stop left at now. */
+void twin__clock_leg(const tw *w, tw_truck *t, const tw_stop *st);
+void twin__clock_stop(const tw *w, tw_truck *t);
+
 /* twin_plan.c: plans at departure, shared and spread over threads; re-plans */
 ec_err twin__plan_batch(tw *w, size_t first, size_t n);
 /* Re-plans truck ti from site (its SoC now), avoiding that site: 1 when it has a new plan. */
 int twin__replan(tw *w, int ti, int site);
 void twin__start_leg(tw *w, int ti);
+/* The twin site nearest p, -1 when there is none. */
+int twin__nearest_site(const tw *w, ec_latlon_t p);
 
 /* twin_demand.c */
 ec_err twin__draw_trucks(tw *w);

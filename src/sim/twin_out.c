@@ -38,6 +38,15 @@ ec_err twin__results(tw *w, ec_twin_result_t *r)
     ec_vec_init(&all, sizeof(double));
     ec_err rc = EC_OK;
     const double day = (double)TW_DAY_MS;
+    /* A truck still on its way when the run ended is stranded where it is. */
+    for (size_t i = 0; i < w->trucks.len; i++) {
+        tw_truck *t = TW_TRUCK(w, i);
+        if (t->state == TR_ARRIVED || t->state == TR_STRANDED) continue;
+        t->state = TR_STRANDED;
+        snprintf(t->reason, sizeof t->reason, "still on its way when the run ended, three days after the day began");
+        int near = t->site >= 0 ? t->site : twin__nearest_site(w, ec_graph_point(w->c->g, t->from));
+        if (near >= 0) TW_SITE(w, near)->stranded_nearby++;
+    }
     for (size_t i = 0; i < w->sites.len && !rc; i++) {
         tw_site *s = TW_SITE(w, i);
         ec_twin_site_t o;
@@ -79,10 +88,6 @@ ec_err twin__results(tw *w, ec_twin_result_t *r)
         tw_truck *t = TW_TRUCK(w, i);
         ec_twin_trip_t o;
         memset(&o, 0, sizeof o);
-        if (t->state != TR_ARRIVED && t->state != TR_STRANDED) {
-            t->state = TR_STRANDED;
-            snprintf(t->reason, sizeof t->reason, "still on its way when the run ended, three days after the day began");
-        }
         o.origin = t->origin, o.destination = t->destination, o.departure_s = t->depart_ms / 1000;
         o.arrival_s = t->state == TR_ARRIVED ? t->arrival_ms / 1000 : 0;
         o.stops = t->stops, o.stranded = t->state == TR_STRANDED, o.vehicle = t->vehicle, o.replanned = t->replanned;
@@ -159,6 +164,9 @@ ec_err ec_twin_summary_json(const ec_twin_result_t *r, const ec_twin_config_t *c
     ec_jw_key(&w, "grid_g_per_kwh"), ec_jw_real(&w, c->grid_g_per_kwh);
     ec_jw_key(&w, "rules"), ec_jw_str(&w, c->rules == EC_RULES_EU ? "eu" : c->rules == EC_RULES_US ? "us" : "none");
     ec_jw_key(&w, "seed"), ec_jw_int(&w, (int64_t)c->seed);
+    ec_jw_key(&w, "scenario");
+    if (c->scenario) ec_jw_str(&w, c->scenario->name[0] ? c->scenario->name : c->scenario->file);
+    else ec_jw_null(&w);
     ec_jw_key(&w, "runtime_s"), ec_jw_num(&w, r->runtime_s, 3);
     ec_jw_obj_end(&w);
     return ec_jw_finish(&w);
@@ -233,7 +241,8 @@ static ec_err write_subs_trips(const ec_twin_result_t *r, const ec_twin_config_t
     ec_err rc = ec_buf_error(&b);
     if (!rc) rc = write_file(dir, "substations.csv", &b);
     ec_buf_reset(&b);
-    ec_buf_puts(&b, "origin,destination,departure,arrival,stops,wait_min,charged_kwh,stranded,reason,vehicle,soc_start,replanned\n");
+    ec_buf_puts(&b, "origin,destination,departure,arrival,stops,wait_min,charged_kwh,stranded,reason,vehicle,soc_start,replanned,"
+                    "truck\n");
     for (size_t i = 0; i < r->trips.len && !rc; i++) {
         const ec_twin_trip_t *t = &EC_VEC_AT(&r->trips, ec_twin_trip_t, i);
         char dep[32], arr[32];
@@ -243,7 +252,7 @@ static ec_err write_subs_trips(const ec_twin_result_t *r, const ec_twin_config_t
         csv_str(&b, t->reason);
         ec_buf_puts(&b, ",");
         csv_str(&b, c->mix->e[t->vehicle].profile.name);
-        ec_buf_printf(&b, ",%.2f,%d\n", t->soc, t->replanned);
+        ec_buf_printf(&b, ",%.3f,%d,T%zu\n", t->soc, t->replanned, i);
     }
     if (!rc) rc = ec_buf_error(&b);
     if (!rc) rc = write_file(dir, "trips.csv", &b);

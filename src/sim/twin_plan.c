@@ -34,7 +34,7 @@ static int site_index(const tw *w, const char *id)
     return ec_map_get(&w->site_by_id, ec_hash_bytes(id, strlen(id)), &si) ? (int)si : -1;
 }
 
-static int nearest_site(const tw *w, ec_latlon_t p)
+int twin__nearest_site(const tw *w, ec_latlon_t p)
 {
     int best = -1;
     double bd = 0;
@@ -52,8 +52,8 @@ static int compact(tw *w, const ec_trip_plan_t *p, double soc_start)
     memset(&c, 0, sizeof c);
     c.feasible = p->feasible, c.first = (int)w->stops.len, c.near_site = -1;
     if (!p->feasible) {
-        snprintf(c.reason, sizeof c.reason, "%.95s", p->reason);
-        if (p->farthest[0]) c.near_site = nearest_site(w, p->farthest_at);
+        snprintf(c.reason, sizeof c.reason, "%.199s", p->reason);
+        if (p->farthest[0]) c.near_site = twin__nearest_site(w, p->farthest_at);
     }
     int64_t prev = p->departure_s, carry = 0;
     double soc = soc_start;
@@ -72,6 +72,14 @@ static int compact(tw *w, const ec_trip_plan_t *p, double soc_start)
         if (st.stay_ms < 0) st.stay_ms = 0;
         st.grid_wh = s->energy_kwh * 1000, st.overhead_s = s->overhead_s;
         st.leg_soc = soc - s->soc_in;
+        /* The road pauses of the leg: what the driver's clocks make of it on arrival. */
+        for (int k = 0; k < p->n_pauses; k++) {
+            const ec_trip_pause_t *x = &p->pauses[k];
+            if (x->start_s < prev || x->start_s >= s->arrival_s) continue;
+            st.leg_pause_ms += (x->end_s - x->start_s) * 1000;
+            st.leg_after_ms = (s->arrival_s - x->end_s) * 1000;
+            st.leg_reset = x->kind == EC_PAUSE_REST ? 2 : x->kind == EC_PAUSE_BREAK ? 1 : st.leg_reset;
+        }
         soc = s->soc_out;
         c.wait_ms += (int64_t)llround(s->wait_s * 1000);
         prev = s->departure_s, carry = 0;
@@ -234,6 +242,10 @@ int twin__replan(tw *w, int ti, int site)
     twin__snapshot(w);
     ec_trip_request_t r;
     request(w, t, w->now_ms / 1000, &r, avoid);
+    /* The driver goes on with the clocks of the day so far (its time at this site on duty). */
+    r.driven_since_break_s = fmin(t->since_s, 24 * 3600.0);
+    r.driven_today_s = fmin(t->today_s, 24 * 3600.0);
+    r.on_duty_s = fmin(t->duty_s + (double)(w->now_ms - t->arrive_ms) / 1000.0, 24 * 3600.0);
     ec_trip_plan_t *p = ec_malloc(sizeof *p);
     if (!p) {
         twin__fail(w, EC_ENOMEM);
@@ -248,6 +260,33 @@ int twin__replan(tw *w, int ti, int site)
     t->state = TR_DRIVING;
     twin__start_leg(w, ti);
     return 1;
+}
+
+/* The rules' break and daily rest (a reduced one for the EU), for reading a stop. */
+static void rule_pauses(ec_rules rules, double *brk_s, double *rest_s)
+{
+    *brk_s = rules == EC_RULES_US ? 1800 : 2700;
+    *rest_s = rules == EC_RULES_US ? 36000 : 32400;
+}
+
+void twin__clock_leg(const tw *w, tw_truck *t, const tw_stop *st)
+{
+    if (w->c->rules == EC_RULES_NONE) return;
+    double leg = (double)st->leg_ms / 1000, drive = (double)(st->leg_ms - st->leg_pause_ms) / 1000,
+           after = (double)st->leg_after_ms / 1000;
+    if (st->leg_reset == 2) t->since_s = t->today_s = t->duty_s = after;
+    else if (st->leg_reset == 1) t->since_s = after, t->today_s += drive, t->duty_s += leg;
+    else t->since_s += drive, t->today_s += drive, t->duty_s += leg;
+}
+
+void twin__clock_stop(const tw *w, tw_truck *t)
+{
+    if (w->c->rules == EC_RULES_NONE) return;
+    double brk, rest, stood = (double)(w->now_ms - t->start_ms) / 1000;
+    rule_pauses(w->c->rules, &brk, &rest);
+    if (stood >= rest) t->since_s = t->today_s = t->duty_s = 0;
+    else if (stood >= brk) t->since_s = 0, t->duty_s += (double)(w->now_ms - t->arrive_ms) / 1000;
+    else t->duty_s += (double)(w->now_ms - t->arrive_ms) / 1000;
 }
 
 void twin__start_leg(tw *w, int ti)

@@ -190,7 +190,9 @@ static ec_err feed_sub(tw *w, int bi)
     memset(&sp, 0, sizeof sp);
     ec_err rc = ec_substation_power_copy(&sp, b->power);
     if (rc) return rc;
+    /* The engine reads a capacity of 0 as none at all: derated to nothing is 1 W. */
     sp.capacity_w = b->capacity_w * b->factor;
+    if (b->capacity_w > 0 && sp.capacity_w < 1) sp.capacity_w = 1;
     ec_share_event_t ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = EC_SE_SUBSTATION, ev.t_ms = w->now_ms, ev.substation_power = &sp;
@@ -422,9 +424,39 @@ static void strand(tw *w, int ti, int site, const char *why)
 {
     tw_truck *t = TW_TRUCK(w, ti);
     t->state = TR_STRANDED;
-    copy(t->reason, sizeof t->reason, why);
+    snprintf(t->reason, sizeof t->reason, "%s", why);
     if (site >= 0) TW_SITE(w, site)->stranded_nearby++;
     w->planned--;
+}
+
+/* Whether a truck with nowhere else to go waits for site si to come back. */
+static int waits_for_site(const tw *w, const tw_site *s)
+{
+    return s->up || s->restore_ms - w->now_ms <= TW_WAIT_RESTORE_MS;
+}
+
+#define TW_DOWN_REASON "its charging site was out of service for more than 4 hours and no other was within reach"
+
+/* Truck ti joins the queue for plug at site si (a reservation before every truck without one). */
+static void enqueue(tw *w, int ti, int si, ec_plug plug, int reserved)
+{
+    tw_site *s = TW_SITE(w, si);
+    ec_vec *q = &s->queue[plug];
+    size_t at = q->len;
+    if (reserved)
+        for (at = 0; at < q->len; at++) {
+            const tw_truck *o = TW_TRUCK(w, EC_VEC_AT(q, int, at));
+            if (!TW_STOP(w, TW_PLAN(w, o->plan)->first + o->stop)->reserved) break;
+        }
+    if (ec_vec_push(q, &ti)) {
+        twin__fail(w, EC_ENOMEM);
+        return;
+    }
+    memmove((int *)q->data + at + 1, (int *)q->data + at, (q->len - 1 - at) * sizeof(int));
+    EC_VEC_AT(q, int, at) = ti;
+    TW_TRUCK(w, ti)->state = TR_QUEUED;
+    try_start(w, si, plug);
+    if ((int64_t)q->len > s->max_queue) s->max_queue = (int64_t)q->len;
 }
 
 void twin__arrive_site(tw *w, int ti)
@@ -435,10 +467,7 @@ void twin__arrive_site(tw *w, int ti)
     tw_site *s = TW_SITE(w, si);
     s->arrivals++;
     t->site = si, t->arrive_ms = w->now_ms;
-    if (!s->up) {
-        if (!twin__replan(w, ti, si)) strand(w, ti, si, "its charging site was out of service and no other was within reach");
-        return;
-    }
+    twin__clock_leg(w, t, st);
     /* The driver takes the plug that finishes the charge first: another the
      * truck has an inlet for may be free while the planned one has a queue. */
     const ec_vehicle_profile *v = &w->vehicles[t->vehicle];
@@ -454,26 +483,20 @@ void twin__arrive_site(tw *w, int ti)
         if (done < best || (done == best && k == st->plug)) best = done, plug = k, wait = wk;
     }
     t->plug = plug;
-    /* A dispatcher re-routes a truck facing a long wait, twice at most on a trip. */
-    if ((double)wait > w->c->replan_wait_s * 1000 && t->replanned < TW_MAX_REPLANS && twin__replan(w, ti, si)) return;
-    /* A reservation goes before every truck that has none. */
-    ec_vec *q = &s->queue[plug];
-    size_t at = q->len;
-    if (st->reserved)
-        for (at = 0; at < q->len; at++) {
-            const tw_truck *o = TW_TRUCK(w, EC_VEC_AT(q, int, at));
-            if (!TW_STOP(w, TW_PLAN(w, o->plan)->first + o->stop)->reserved) break;
-        }
-    if (ec_vec_push(q, &ti)) {
-        twin__fail(w, EC_ENOMEM);
+    feed_queue(w, EC_SE_ARRIVE, ti, si, (ec_plug)plug, st->reserved);
+    /* A site out of service, or a long wait: a dispatcher re-routes the truck
+     * (for a wait, twice at most on a trip). Where nothing else is within
+     * reach, it waits here, for the site to come back if it must. */
+    if ((!s->up || ((double)wait > w->c->replan_wait_s * 1000 && t->replanned < TW_MAX_REPLANS)) && twin__replan(w, ti, si)) {
+        feed_queue(w, EC_SE_LEAVE, ti, si, (ec_plug)plug, 0);
         return;
     }
-    memmove((int *)q->data + at + 1, (int *)q->data + at, (q->len - 1 - at) * sizeof(int));
-    EC_VEC_AT(q, int, at) = ti;
-    t->state = TR_QUEUED;
-    feed_queue(w, EC_SE_ARRIVE, ti, si, (ec_plug)plug, st->reserved);
-    try_start(w, si, (ec_plug)plug);
-    if ((int64_t)q->len > s->max_queue) s->max_queue = (int64_t)q->len;
+    if (!waits_for_site(w, s)) {
+        feed_queue(w, EC_SE_LEAVE, ti, si, (ec_plug)plug, 0);
+        strand(w, ti, si, TW_DOWN_REASON);
+        return;
+    }
+    enqueue(w, ti, si, (ec_plug)plug, st->reserved);
 }
 
 /* Truck ti unplugs: its session ends and the point goes to the next in the queue. */
@@ -540,6 +563,7 @@ void twin__leave(tw *w, int ti)
 {
     tw_truck *t = TW_TRUCK(w, ti);
     if (t->state != TR_PARKED) return; /* its site went down meanwhile and it moved on */
+    twin__clock_stop(w, t);
     t->stop++;
     twin__start_leg(w, ti);
 }
@@ -590,31 +614,48 @@ void twin__outage(tw *w, int si, int down)
             charging_del(w, ti);
             t->charged_wh += t->delivered_wh;
             t->version++;
+            feed_tx(w, EC_SE_TX_METER, t);
             feed_tx(w, EC_SE_TX_STOP, t);
             site_tick(w, s);
             s->occupied--;
             p->truck = -1;
             t->point = -1;
             t->stops++;
-            if (!twin__replan(w, ti, si))
-                strand(w, ti, si, "its charging site went out of service and no other was within reach");
+            /* It drives on to another site, or waits here for this one to come back. */
+            if (!twin__replan(w, ti, si)) {
+                if (waits_for_site(w, s)) {
+                    t->arrive_ms = w->now_ms;
+                    feed_queue(w, EC_SE_ARRIVE, ti, si, p->plug, 0);
+                    enqueue(w, ti, si, p->plug, 0);
+                } else {
+                    strand(w, ti, si, TW_DOWN_REASON);
+                }
+            }
         }
         feed_status(w, p->cp, 0, "Faulted", "OtherError");
         feed_cp(w, pi, 0);
     }
-    if (!down) return;
-    for (int plug = 0; plug < EC_PLUG_COUNT; plug++) {
-        ec_vec *q = &s->queue[plug];
-        while (q->len) {
-            int ti = EC_VEC_AT(q, int, 0);
-            memmove(q->data, (int *)q->data + 1, (q->len - 1) * sizeof(int));
-            q->len--;
-            feed_queue(w, EC_SE_LEAVE, ti, si, (ec_plug)plug, 0);
-            TW_TRUCK(w, ti)->wait_ms += w->now_ms - TW_TRUCK(w, ti)->arrive_ms;
-            if (!twin__replan(w, ti, si))
-                strand(w, ti, si, "its charging site went out of service and no other was within reach");
+    if (down) {
+        /* The queue re-plans; who finds nothing else waits on. */
+        for (int plug = 0; plug < EC_PLUG_COUNT; plug++) {
+            ec_vec *q = &s->queue[plug];
+            for (size_t i = 0; i < q->len;) {
+                int ti = EC_VEC_AT(q, int, i);
+                int moved = twin__replan(w, ti, si);
+                if (!moved && waits_for_site(w, s)) {
+                    i++;
+                    continue;
+                }
+                feed_queue(w, EC_SE_LEAVE, ti, si, (ec_plug)plug, 0);
+                TW_TRUCK(w, ti)->wait_ms += w->now_ms - TW_TRUCK(w, ti)->arrive_ms;
+                if (!moved) strand(w, ti, si, TW_DOWN_REASON);
+                memmove((int *)q->data + i, (int *)q->data + i + 1, (q->len - i - 1) * sizeof(int));
+                q->len--;
+            }
         }
+        return;
     }
+    for (int plug = 0; plug < EC_PLUG_COUNT; plug++) try_start(w, si, (ec_plug)plug);
 }
 
 void twin__derate(tw *w, int bi, double factor)
@@ -639,7 +680,8 @@ int64_t twin__expected_wait(tw *w, int si, ec_plug plug, int *free)
         int64_t t = w->now_ms;
         if (p->truck >= 0) { /* it unplugs when its charge is done */
             const tw_truck *o = TW_TRUCK(w, p->truck);
-            double pw = o->power_w > 0 ? o->power_w : p->power_w;
+            /* A session held back by the engine is taken at a tenth of the point's power. */
+            double pw = o->power_w > 0 ? o->power_w : w->now_ms < o->charge_start_ms ? p->power_w : p->power_w / 10;
             t = (o->charge_start_ms > w->now_ms ? o->charge_start_ms : w->now_ms) +
                 (int64_t)((o->target_wh - o->delivered_wh) / (pw > 1 ? pw : 1) * 3.6e6);
         } else {

@@ -27,9 +27,9 @@
 10. A traffic.csv with a node not in the graph or a volume that is no number: exit 1, file and line
    named, --out not made.
 11. twin_line as a hub's region, S2 behind a substation derated from 08:00 to 12:00: a truck held at
-   0 kW there until 12:00 arrives when worked out by hand. Two checks print as KNOWN BUG and are
-   not counted until the twin is fixed: a factor of 0 leaves the substation unlimited, and a truck
-   arriving behind a session held at 0 kW expects it to end soon and does not re-plan.
+   0 kW there until 12:00 arrives when worked out by hand; a factor of 0 holds it as well (the
+   engine is never told a capacity of 0, which it reads as none), and a truck arriving behind a
+   session held at 0 kW re-plans to S3.
 
 Usage: test_twin.py ECORRIDOR SOURCE_DIR DATA_DIR (or the environment's ECORRIDOR, SRC and DATA).
 Python 3 standard library only; outputs go to a temporary directory."""
@@ -1074,12 +1074,6 @@ def bad_traffic(tmp):
 
 # ---- 11. derating on the line, from a hub database --------------------------------------------
 
-def known_bug(ok, what):
-    """A check of behaviour the twin gets wrong today: printed, not counted as a failure, so the
-    suite stays usable until the twin is fixed; once it passes it says so, to be made a check()."""
-    print(("KNOWN BUG, now passing (make it a plain check): " if ok else "KNOWN BUG (not counted): ") + what, flush=True)
-
-
 def line_hub_derating(tmp):
     """twin_line as a hub's region: S2 behind a substation of 2,000 kW carrying 500 kW of other load,
     its sessions shared by the engine; S3 unmanaged. The substation is derated from 08:00 to 12:00.
@@ -1104,7 +1098,7 @@ def line_hub_derating(tmp):
     truck = os.path.abspath(os.path.join(LINE, "truck.json"))
     e = hand_expect(20, 1)
     x_arrival = 12 * 3600 + e["kwh"] / 600 * 3600 + 2 * 3600  # 14:07:07
-    for factor, known in ((0.0001, False), (0.0, True)):
+    for factor in (0.0001, 0.0):
         trips = os.path.join(tmp, "line_hub_trips.csv")
         with open(trips, "w") as f:
             f.write("origin,destination,departure,vehicle,soc\n1001,1004,08:00,%s,0.18\n" % truck)
@@ -1118,11 +1112,7 @@ def line_hub_derating(tmp):
             continue
         got = (iso(res["trips"][0]["arrival"]) - T0).total_seconds()
         ok = x_arrival - 2 <= got <= x_arrival + 62
-        what = "%s: X arrives %s, expected 14:07:07 (held at 0 kW at S2 until 12:00)%s" % (
-            name, res["trips"][0]["arrival"][11:19],
-            " -- a factor of 0 gives the engine a capacity of 0, which it reads as no substation limit at all, "
-            "so X charges at 600 kW through the window" if known else "")
-        (known_bug if known else check)(ok, what)
+        check(ok, "%s: X arrives %s, expected 14:07:07 (held at 0 kW at S2 until 12:00)" % (name, res["trips"][0]["arrival"][11:19]))
     # The dispatcher's view of a site whose sessions the engine holds at 0 kW. U leaves at 08:10 at
     # 22 % and plans a stop at S2 (30.6 kWh at 600 kW beats 400 kW at S3); it reaches S2 at 09:10,
     # where X is held at 0 kW until 12:00: a wait of 2 h 50 min it can expect, past
@@ -1137,7 +1127,7 @@ def line_hub_derating(tmp):
     if res:
         u = [r for r in res["trips"] if r["departure"][11:16] == "08:10"]
         if check(len(u) == 1, "line hub, U behind a held session: no trips.csv row for U: %s" % res["trips"]):
-            known_bug(u[0]["replanned"] == "1" and num(u[0]["wait_min"]) <= 30,
+            check(u[0]["replanned"] == "1" and num(u[0]["wait_min"]) <= 30,
                       "line hub: U reached S2 at 09:10 with its point held at 0 kW until 12:00 and waited %s min "
                       "(replanned %s), expected a re-plan to S3 -- the wait a truck expects counts a session held at "
                       "0 kW as charging at the point's power (twin__expected_wait)" % (u[0]["wait_min"], u[0]["replanned"]))
