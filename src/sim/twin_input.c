@@ -101,7 +101,7 @@ ec_err ec_traffic_parse(const char *name, const char *text, size_t len, ec_traff
 {
     static const char *const cols[] = {"origin", "destination", "volume"};
     enum { C_O, C_D, C_VOL, N_COLS };
-    int at[N_COLS];
+    int at[N_COLS] = {0};
     const char *f[N_COLS] = {0};
     ec_csv r;
     ec_vec rows;
@@ -221,7 +221,7 @@ ec_err ec_vehicle_mix_parse(const char *name, const char *text, size_t len, ec_v
 {
     static const char *const cols[] = {"vehicle", "share"};
     enum { C_VEHICLE, C_SHARE, N_COLS };
-    int at[N_COLS];
+    int at[N_COLS] = {0};
     const char *f[N_COLS] = {0};
     double sum = 0;
     ec_csv r;
@@ -308,7 +308,7 @@ ec_err ec_trips_in_parse(const char *name, const char *text, size_t len, int64_t
 {
     static const char *const cols[] = {"origin", "destination", "departure", "vehicle", "soc"};
     enum { C_O, C_D, C_DEP, C_VEHICLE, C_SOC, N_COLS };
-    int at[N_COLS];
+    int at[N_COLS] = {0};
     const char *f[N_COLS] = {0};
     ec_csv r;
     ec_vec rows;
