@@ -92,6 +92,7 @@ typedef struct {
     int plug;                    /* the plug it queues for */
     int64_t tx;
     double target_wh, delivered_wh, power_w, limit_w;
+    double partial_wh;           /* what a session cut short by an outage gave of this stop's energy */
     int64_t arrive_ms, start_ms, charge_start_ms, last_ms, stay_until_ms, meter_ms;
     int version;                 /* finish events carry it: a stale one is dropped */
     int cidx;                    /* its place in tw.charging, -1 none */

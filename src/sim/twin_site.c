@@ -370,7 +370,9 @@ static void start_session(tw *w, int ti, int pi)
     s->occupied++, s->sessions++;
     p->truck = ti;
     t->point = pi, t->state = TR_CHARGING, t->start_ms = w->now_ms, t->tx = w->tx_next++;
-    t->target_wh = st->grid_wh, t->delivered_wh = 0, t->power_w = 0, t->limit_w = -1;
+    /* A stop resumed after an outage charges only what it still lacks. */
+    t->target_wh = st->grid_wh - t->partial_wh > 0 ? st->grid_wh - t->partial_wh : 0;
+    t->partial_wh = 0, t->delivered_wh = 0, t->power_w = 0, t->limit_w = -1;
     t->charge_start_ms = w->now_ms + (int64_t)llround(st->overhead_s * 1000);
     t->stay_until_ms = w->now_ms + st->stay_ms;
     if (t->stay_until_ms < t->charge_start_ms) t->stay_until_ms = t->charge_start_ms;
@@ -624,6 +626,7 @@ void twin__outage(tw *w, int si, int down)
             /* It drives on to another site, or waits here for this one to come back. */
             if (!twin__replan(w, ti, si)) {
                 if (waits_for_site(w, s)) {
+                    t->partial_wh += t->delivered_wh;
                     t->arrive_ms = w->now_ms;
                     feed_queue(w, EC_SE_ARRIVE, ti, si, p->plug, 0);
                     enqueue(w, ti, si, p->plug, 0);
