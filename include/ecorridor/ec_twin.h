@@ -257,7 +257,7 @@ void ec_twin_result_free(ec_twin_result_t *r);
  * substations.csv and trips.csv into dir (which exists); points_for_wait
  * (per site, may be NULL) adds that column to sites.csv. */
 ec_err ec_twin_write(const ec_twin_result_t *r, const ec_twin_config_t *c, const int *points_for_wait,
-                     double wait_min, const char *dir);
+                     const char *dir);
 /* The most points --size-for-wait-min tries at a site. */
 #define EC_TWIN_SIZE_MAX 64
 

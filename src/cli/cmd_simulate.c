@@ -350,7 +350,7 @@ static int run(int argc, char **argv)
         }
         if ((rc = ec_twin_size_for_wait(&c, wait_min, in.pfw, res.sites.len))) goto fail;
     }
-    if ((rc = ec_twin_write(&res, &c, in.pfw, wait_min, out))) goto fail;
+    if ((rc = ec_twin_write(&res, &c, in.pfw, out))) goto fail;
     if (cli_flag(&a, "json")) {
         ec_buf b;
         ec_buf_init(&b, 1u << 20);

@@ -162,7 +162,6 @@ static void handle(tw *w, const tw_event *e)
             w->planned--;
             break;
         }
-        t->plan_t0_ms = t->depart_ms;
         t->stop = 0;
         twin__start_leg(w, e->a);
         break;
@@ -229,7 +228,7 @@ static void free_world(tw *w)
     }
     ec_vec_free(&w->sites), ec_vec_free(&w->points), ec_vec_free(&w->subs), ec_vec_free(&w->trucks);
     ec_vec_free(&w->plans), ec_vec_free(&w->stops), ec_vec_free(&w->cmds), ec_vec_free(&w->charging);
-    ec_map_free(&w->site_of_row), ec_map_free(&w->point_of_cp), ec_map_free(&w->truck_of_tx);
+    ec_map_free(&w->site_of_row), ec_map_free(&w->point_of_cp);
     ec_free(w->heap);
     ec_free(w->vehicles);
     ec_buf_free(&w->jbuf);
@@ -256,7 +255,6 @@ ec_err ec_twin_run(const ec_twin_config_t *c, ec_twin_result_t *out)
     ec_err rc = ec_map_init(&w.site_of_row, 64);
     if (!rc) rc = ec_map_init(&w.site_by_id, 64);
     if (!rc) rc = ec_map_init(&w.point_of_cp, 256);
-    if (!rc) rc = ec_map_init(&w.truck_of_tx, 1024);
     if (!rc) rc = twin__sites_build(&w);
     if (!rc) rc = twin__draw_trucks(&w);
     if (!rc) rc = ec_share_new(emit, &w, &w.eng);

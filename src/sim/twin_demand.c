@@ -45,7 +45,7 @@ static int64_t draw_count(rng *r, double x)
     return (int64_t)f + (uniform(r) < x - f);
 }
 
-static ec_err node_map(const ec_graph *g, ec_map *m)
+ec_err twin__node_map(const ec_graph *g, ec_map *m)
 {
     ec_err rc = ec_map_init(m, g->n_nodes);
     for (uint32_t i = 0; !rc && i < g->n_nodes; i++) rc = ec_map_put(m, (uint64_t)g->ext_id[i], i);
@@ -88,7 +88,7 @@ ec_err twin__draw_trucks(tw *w)
     if (!w->vehicles) return EC_ENOMEM;
     for (int i = 0; i < mix->n; i++) w->vehicles[i] = mix->e[i].profile;
     ec_map nodes;
-    ec_err rc = node_map(c->g, &nodes);
+    ec_err rc = twin__node_map(c->g, &nodes);
     if (rc) {
         ec_map_free(&nodes);
         return rc;
@@ -154,10 +154,9 @@ static ec_err read_segments(tw *w, ec_twin_result_t *r, int32_t *arc_row)
     ec_csv_init(&csv, w->c->segments_path, text, len, ',');
     ec_map rows;
     if ((rc = ec_map_init(&rows, 1024))) goto done;
-    int cs = -1, ct = -1, cl = -1, cx = -1, cy = -1;
+    int cs = -1, ct = -1, cl = -1;
     if ((rc = ec_csv_next(&csv))) goto done;
     cs = ec_csv_find(&csv, "source"), ct = ec_csv_find(&csv, "target"), cl = ec_csv_find(&csv, "segment_length");
-    cx = ec_csv_find(&csv, "position_x"), cy = ec_csv_find(&csv, "position_y");
     if (cs < 0 || ct < 0) {
         rc = ec_fail(EC_EPARSE, "%s: the header has no source and target", w->c->segments_path);
         goto done;
@@ -171,7 +170,6 @@ static ec_err read_segments(tw *w, ec_twin_result_t *r, int32_t *arc_row)
             goto done;
         }
         if (cl >= 0 && (rc = ec_csv_number(&csv, cl, "segment_length", 0, 1e5, &s.length_km))) goto done;
-        (void)cx, (void)cy;
         if ((rc = ec_map_put(&rows, pair_key(s.from, s.to), r->segments.len)) || (rc = ec_vec_push(&r->segments, &s)))
             goto done;
     }
@@ -203,7 +201,9 @@ ec_err twin__load_segments(tw *w, ec_twin_result_t *r)
     int32_t *arc_row = ec_malloc(((size_t)g->n_arcs + 1) * sizeof *arc_row);
     int64_t *count = ec_calloc(n_od * (size_t)nv + 1, sizeof *count);
     ec_query *q = NULL;
-    ec_err rc = arc_row && count ? EC_OK : EC_ENOMEM;
+    ec_map nodes;
+    ec_err rc = twin__node_map(g, &nodes);
+    if (!rc && !(arc_row && count)) rc = EC_ENOMEM;
     if (!rc) rc = read_segments(w, r, arc_row);
     if (!rc) rc = ec_query_new(g, EC_ALGO_CH, &q);
     if (rc) goto done;
@@ -220,13 +220,11 @@ ec_err twin__load_segments(tw *w, ec_twin_result_t *r)
         int64_t e = 0;
         for (int v = 0; v < nv; v++) e += count[i * (size_t)nv + (size_t)v];
         if (day <= 0 && !e) continue;
-        uint32_t a = UINT32_MAX, b = UINT32_MAX;
-        for (uint32_t k = 0; k < g->n_nodes && (a == UINT32_MAX || b == UINT32_MAX); k++) {
-            if (g->ext_id[k] == o) a = k;
-            if (g->ext_id[k] == d) b = k;
-        }
+        uint64_t a, b;
         ec_path_t p;
-        if (a == UINT32_MAX || b == UINT32_MAX || ec_query_route_nodes(q, a, b, &p)) continue; /* no road: no load */
+        if (!ec_map_get(&nodes, (uint64_t)o, &a) || !ec_map_get(&nodes, (uint64_t)d, &b) ||
+            ec_query_route_nodes(q, (uint32_t)a, (uint32_t)b, &p))
+            continue; /* no road: no load */
         for (uint32_t k = 0; k < p.n_arcs; k++) {
             uint32_t arc = p.arcs[k];
             const ec_arc_t *ar = &g->arcs[arc];
@@ -256,6 +254,7 @@ ec_err twin__load_segments(tw *w, ec_twin_result_t *r)
     r->co2_avoided_t_ttw = litres * EC_TWIN_DIESEL_TTW_KG_PER_L / 1000.0;
     r->co2_avoided_t_wtw = (litres * EC_TWIN_DIESEL_WTW_KG_PER_L - grid_kwh * c->grid_g_per_kwh / 1000.0) / 1000.0;
 done:
+    ec_map_free(&nodes);
     ec_query_free(q);
     ec_free(arc_row);
     ec_free(count);

@@ -13,6 +13,7 @@
 #define TW_METER_MS 300000    /* a charger's meter values every 5 minutes */
 #define TW_BATCH_MS 900000    /* trucks leaving in the same 15 minutes are planned with the same waits */
 #define TW_DAY_MS 86400000LL
+#define TW_SITE_ID_MAX 31    /* "<site>-<n>" is a charge point id and an EVSE uid (36) */
 #define TW_MAX_REPLANS 2      /* re-routings for a long wait on one trip (an outage may add more) */
 #define TW_WAIT_RESTORE_MS (4 * 3600000LL) /* a driver with nowhere else to go waits this long for a site to come back */
 
@@ -70,7 +71,7 @@ typedef struct {
 
 typedef struct {
     char id[64];
-    double capacity_w, base_w_now;
+    double capacity_w;
     const ec_substation_power_t *power;
     double factor;          /* derating now */
     double power_w, peak_w; /* charging behind it, and the most with the base load */
@@ -85,11 +86,9 @@ typedef struct {
     int64_t depart_ms;
     int od;                      /* traffic row, -1 from --trips */
     int plan;                    /* tw.plans */
-    int64_t plan_t0_ms;          /* the plan's times count from here */
     int stop;                    /* the next stop of the plan */
     int state;                   /* TR_* */
     int site, point;             /* where it waits or charges */
-    int plug;                    /* the plug it queues for */
     int64_t tx;
     double target_wh, delivered_wh, power_w, limit_w;
     double partial_wh;           /* what a session cut short by an outage gave of this stop's energy */
@@ -129,7 +128,6 @@ typedef struct tw {
     ec_vec charging;     /* int: the trucks charging now */
     ec_map site_of_row;  /* sites->groups row -> twin site */
     ec_map point_of_cp;  /* hash of cp id -> point */
-    ec_map truck_of_tx;
     tw_event *heap;
     size_t heap_len, heap_cap;
     uint64_t seq;
@@ -147,7 +145,7 @@ typedef struct tw {
     ec_vehicle_profile *vehicles; /* per mix entry, with the day's temperature */
     size_t next_batch;            /* trucks[] sorted by departure: the first not yet planned */
     ec_progress progress;
-    uint64_t planned, plans_made, questions, replans;
+    uint64_t planned, questions, replans;
     int64_t batch_ns, replan_ns;  /* time spent planning, for the run's log */
 } tw;
 
@@ -193,6 +191,8 @@ void twin__start_leg(tw *w, int ti);
 int twin__nearest_site(const tw *w, ec_latlon_t p);
 
 /* twin_demand.c */
+/* Each node's index by its id in the corridor's files (ext_id). */
+ec_err twin__node_map(const ec_graph *g, ec_map *m);
 ec_err twin__draw_trucks(tw *w);
 ec_err twin__load_segments(tw *w, ec_twin_result_t *r);
 

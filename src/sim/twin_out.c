@@ -172,7 +172,7 @@ ec_err ec_twin_summary_json(const ec_twin_result_t *r, const ec_twin_config_t *c
     return ec_jw_finish(&w);
 }
 
-static ec_err write_sites(const ec_twin_result_t *r, const int *pfw, double wait_min, const char *dir)
+static ec_err write_sites(const ec_twin_result_t *r, const int *pfw, const char *dir)
 {
     ec_buf b;
     ec_buf_init(&b, 1u << 30);
@@ -180,7 +180,6 @@ static ec_err write_sites(const ec_twin_result_t *r, const int *pfw, double wait
                     "mean_wait_min,p95_wait_min,max_queue,stranded_nearby");
     if (pfw) ec_buf_printf(&b, ",points_for_wait");
     ec_buf_puts(&b, "\n");
-    (void)wait_min;
     for (size_t i = 0; i < r->sites.len; i++) {
         const ec_twin_site_t *s = &EC_VEC_AT(&r->sites, ec_twin_site_t, i);
         csv_str(&b, s->site_id);
@@ -260,8 +259,7 @@ static ec_err write_subs_trips(const ec_twin_result_t *r, const ec_twin_config_t
     return rc;
 }
 
-ec_err ec_twin_write(const ec_twin_result_t *r, const ec_twin_config_t *c, const int *points_for_wait, double wait_min,
-                     const char *dir)
+ec_err ec_twin_write(const ec_twin_result_t *r, const ec_twin_config_t *c, const int *points_for_wait, const char *dir)
 {
     ec_buf b;
     ec_buf_init(&b, 1u << 20);
@@ -269,7 +267,7 @@ ec_err ec_twin_write(const ec_twin_result_t *r, const ec_twin_config_t *c, const
     if (!rc) rc = ec_buf_puts(&b, "\n");
     if (!rc) rc = write_file(dir, "summary.json", &b);
     ec_buf_free(&b);
-    if (!rc) rc = write_sites(r, points_for_wait, wait_min, dir);
+    if (!rc) rc = write_sites(r, points_for_wait, dir);
     if (!rc) rc = write_segments(r, dir);
     if (!rc) rc = write_subs_trips(r, c, dir);
     return rc;

@@ -88,7 +88,6 @@ static int compact(tw *w, const ec_trip_plan_t *p, double soc_start)
     }
     c.last_ms = (p->arrival_s - prev) * 1000;
     if (ec_vec_push(&w->plans, &c)) return -1;
-    w->plans_made++;
     return (int)w->plans.len - 1;
 }
 
@@ -120,7 +119,6 @@ typedef struct {
     atomic_size_t *next;      /* one counter hands out the questions to every job */
     ec_trip_planner **planners; /* this thread's, one per vehicle */
     ec_trip_planner **direct;   /* the same over no sites */
-    ec_err rc;
 } job;
 
 static void *worker(void *arg)
@@ -199,7 +197,7 @@ ec_err twin__plan_batch(tw *w, size_t first, size_t n)
     atomic_init(&next, 0);
     int started = 0;
     for (int k = 0; k < nt; k++) {
-        jobs[k].w = w, jobs[k].ask = ask, jobs[k].n = q, jobs[k].plans = plans, jobs[k].rc = EC_OK;
+        jobs[k].w = w, jobs[k].ask = ask, jobs[k].n = q, jobs[k].plans = plans;
         jobs[k].planners = w->planners[k], jobs[k].direct = w->direct[k], jobs[k].next = &next;
     }
     for (int k = 1; k < nt; k++) {
@@ -256,7 +254,7 @@ int twin__replan(tw *w, int ti, int site)
     ec_free(p);
     w->replan_ns += ec_time_mono_ns() - t0;
     if (!ok || pi < 0) return 0;
-    t->plan = pi, t->stop = 0, t->plan_t0_ms = w->now_ms, t->replanned++;
+    t->plan = pi, t->stop = 0, t->replanned++;
     t->state = TR_DRIVING;
     twin__start_leg(w, ti);
     return 1;

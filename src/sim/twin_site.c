@@ -7,7 +7,6 @@
 #include <math.h>
 #include <string.h>
 
-#define TW_SITE_ID_MAX 31 /* "<site>-<n>" is a charge point id and an EVSE uid (36) */
 #define TW_DEFAULT_STAY_MS (30 * 60000)
 
 /* Copies src into dst of n bytes, cut to fit (ids were checked for length where they were read). */
@@ -377,7 +376,6 @@ static void start_session(tw *w, int ti, int pi)
     t->stay_until_ms = w->now_ms + st->stay_ms;
     if (t->stay_until_ms < t->charge_start_ms) t->stay_until_ms = t->charge_start_ms;
     t->last_ms = t->charge_start_ms, t->meter_ms = w->now_ms;
-    ec_map_put(&w->truck_of_tx, (uint64_t)t->tx, (uint64_t)ti);
     feed_tx(w, EC_SE_TX_START, t);
     feed_status(w, p->cp, 1, "Charging", "NoError");
     charging_add(w, ti);
@@ -484,7 +482,6 @@ void twin__arrive_site(tw *w, int ti)
         int64_t done = wk + (int64_t)(st->grid_wh / pw * 3.6e6);
         if (done < best || (done == best && k == st->plug)) best = done, plug = k, wait = wk;
     }
-    t->plug = plug;
     feed_queue(w, EC_SE_ARRIVE, ti, si, (ec_plug)plug, st->reserved);
     /* A site out of service, or a long wait: a dispatcher re-routes the truck
      * (for a wait, twice at most on a trip). Where nothing else is within

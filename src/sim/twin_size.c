@@ -1,11 +1,9 @@
 /* twin_size.c - what the twin does around a run: a scenario's charge points
  * put into the sites, the inputs checked before anything is written, and
  * the sizing of every site for a wait (--size-for-wait-min). */
-#include "ecorridor/ec_twin.h"
+#include "twin_internal.h"
 
 #include <string.h>
-
-#define SITE_ID_MAX 31 /* as twin_site.c: "<site>-<n>" names a charge point and an EVSE */
 
 static ec_err add_row(ec_sites *s, const ec_connector_group_t *row)
 {
@@ -62,8 +60,7 @@ ec_err ec_twin_apply_points(ec_sites *sites, const ec_scenario_t *scn)
 ec_err ec_twin_check(const ec_twin_config_t *c)
 {
     ec_map nodes;
-    ec_err rc = ec_map_init(&nodes, c->g->n_nodes);
-    for (uint32_t i = 0; !rc && i < c->g->n_nodes; i++) rc = ec_map_put(&nodes, (uint64_t)c->g->ext_id[i], i);
+    ec_err rc = twin__node_map(c->g, &nodes);
     if (c->trips)
         for (size_t i = 0; !rc && i < c->trips->n; i++) {
             const ec_trip_in_t *t = &c->trips->t[i];
@@ -83,9 +80,9 @@ ec_err ec_twin_check(const ec_twin_config_t *c)
                              (long long)(field[0] == 'o' ? o->origin : o->destination));
         }
     for (size_t r = 0; !rc && r < c->sites->n; r++)
-        if (strlen(c->sites->groups[r].site_id) > SITE_ID_MAX)
+        if (strlen(c->sites->groups[r].site_id) > TW_SITE_ID_MAX)
             rc = ec_fail(EC_ELIMIT, "site %s: an id longer than %d characters (its charge points' ids would be too long)",
-                         c->sites->groups[r].site_id, SITE_ID_MAX);
+                         c->sites->groups[r].site_id, TW_SITE_ID_MAX);
     ec_map_free(&nodes);
     return rc;
 }
