@@ -19,6 +19,7 @@
 
 #include "ecorridor/ec_base.h"
 #include "ecorridor/ec_register.h"
+#include "ecorridor/ec_session.h"
 
 typedef enum {
     EC_KPI_PORT,         /* a connector: "CP-1/2" */
@@ -118,7 +119,7 @@ typedef struct {
     char cp[EC_CP_ID_MAX + 1];
     int connector;
     char site[EC_REG_ID_MAX + 1];
-    char evse[EC_REG_ID_MAX + 1];
+    char evse[EC_CP_ID_MAX + 8];
     int64_t start_ms, end_ms;  /* end 0: still running at `to` */
     double energy_kwh, peak_power_kw;
     char error_code[32];       /* the connector's last error during the session, "" none */
@@ -152,12 +153,13 @@ typedef struct {
     const char *corridor;        /* a corridor directory: sites are placed on its segments; NULL: none */
     const char *only_operator, *only_jurisdiction; /* the scope (NULL: all) */
     int64_t grace_ms;            /* 0: EC_KPI_GRACE_MS */
+    ec_progress *progress;       /* advanced by journal rows (its total: the last seq); NULL: none */
 } ec_kpi_db_opts_t;
 
 /* Reads the figures of a hub's database (or a twin's journal.db): the
  * register's sites, the sessions' fleets and bills, the excluded time, then
  * the journal up to `to`. A row that does not read is EC_EINVAL with a
- * message naming its place (ec_last_error). */
+ * message naming its place (ec_fail). */
 ec_err ec_kpi_from_store(ec_store *s, const ec_kpi_db_opts_t *o, ec_kpi **out);
 
 /* The rows as the API answers them: {"data": [row...], "suppressed": N}, each

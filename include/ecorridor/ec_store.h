@@ -260,6 +260,8 @@ ec_err ec_store_journal_append(ec_store *s, int64_t t_ms, int command, const cha
  * first error and returns it. */
 ec_err ec_store_journal_each(ec_store *s, int64_t from_ms, int64_t to_ms,
                              ec_err (*fn)(void *ctx, const ec_journal_row_t *row), void *ctx);
+/* The times of the journal's first and last rows and the last row's seq (all 0 when empty). */
+ec_err ec_store_journal_ends(ec_store *s, int64_t *first_ms, int64_t *last_ms, int64_t *last_seq);
 /* Rows in the journal. */
 ec_err ec_store_journal_count(ec_store *s, int64_t *n);
 

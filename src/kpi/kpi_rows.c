@@ -261,7 +261,7 @@ static void finish_row(const ec_kpi *k, ec_kpi_group g, acc *a, ec_kpi_row_t *r)
     }
     double open_ms = (double)(a->t_ms - a->out_ms);
     r->energy_kwh = a->energy_wh / 1000.0;
-    r->avg_power_kw = a->charging_ms > 0 ? a->energy_wh / ((double)a->charging_ms / 3600.0) / 1000.0 : nan;
+    r->avg_power_kw = a->charging_ms > 0 ? a->energy_wh / ((double)a->charging_ms / 3600000.0) / 1000.0 : nan;
     r->peak_power_kw = a->sessions > 0 && a->peak_w > 0 ? a->peak_w / 1000.0 : nan;
     r->uptime_pct = a->t_ms > 0 ? ((double)a->t_ms - (double)(a->out_ms - a->excl_ms)) / (double)a->t_ms * 100.0 : nan;
     r->outage_min = (double)a->out_ms / 60000.0;

@@ -3,6 +3,7 @@
  * written with fixed decimals, so the same run writes the same bytes. */
 #include "twin_internal.h"
 
+#include "ecorridor/ec_csv.h"
 #include "ecorridor/ec_json.h"
 
 #include <errno.h>
