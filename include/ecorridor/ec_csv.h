@@ -30,5 +30,8 @@ void ec_csv_free(ec_csv *r);
 /* The number in field col of the current record, within [lo, hi]; else
  * EC_EPARSE naming the file, line and `what`. */
 ec_err ec_csv_number(const ec_csv *r, int col, const char *what, double lo, double hi, double *out);
+/* Appends s as one CSV field: as it is, or quoted (quotes doubled) when it
+ * holds a comma, a quote or a line break. */
+void ec_csv_field(ec_buf *b, const char *s);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "ecorridor/ec_base.h"
 #include "ecorridor/ec_register.h"
+#include "ecorridor/ec_session.h"
 
 typedef enum {
     EC_KPI_PORT,         /* a connector: "CP-1/2" */
@@ -74,6 +75,9 @@ typedef struct {
     size_t n_txs;
     const ec_kpi_excluded_t *excluded;
     size_t n_excluded;
+    /* Scope: only the ports of sites this operator runs / in this jurisdiction
+     * (as `sites` says); NULL: every port. */
+    const char *only_operator, *only_jurisdiction;
 } ec_kpi_config_t;
 
 /* The default grace (two of the hub's heartbeat intervals of 300 s) and the
@@ -115,7 +119,7 @@ typedef struct {
     char cp[EC_CP_ID_MAX + 1];
     int connector;
     char site[EC_REG_ID_MAX + 1];
-    char evse[EC_REG_ID_MAX + 1];
+    char evse[EC_CP_ID_MAX + 8];
     int64_t start_ms, end_ms;  /* end 0: still running at `to` */
     double energy_kwh, peak_power_kw;
     char error_code[32];       /* the connector's last error during the session, "" none */
@@ -135,7 +139,33 @@ ec_err ec_kpi_feed(ec_kpi *k, int64_t t_ms, int command, const char *kind, const
 ec_err ec_kpi_rows(ec_kpi *k, ec_kpi_group g, const ec_kpi_row_t **rows, size_t *n);
 /* The sessions that started in the period, in journal order. */
 ec_err ec_kpi_sessions(ec_kpi *k, const ec_kpi_session_t **s, size_t *n);
-/* The journal rows fed, and those of them in the period. */
+/* The journal rows fed. */
 int64_t ec_kpi_rows_read(const ec_kpi *k);
+/* What was wrong with the last row refused ("tx_meter: delivered_wh"). */
+const char *ec_kpi_error(const ec_kpi *k);
+
+/* ---- a hub's database ------------------------------------------------------------------- */
+
+typedef struct ec_store ec_store;
+
+typedef struct {
+    int64_t from_s, to_s;        /* the period [from, to) */
+    const char *corridor;        /* a corridor directory: sites are placed on its segments; NULL: none */
+    const char *only_operator, *only_jurisdiction; /* the scope (NULL: all) */
+    int64_t grace_ms;            /* 0: EC_KPI_GRACE_MS */
+    ec_progress *progress;       /* advanced by journal rows (its total: the last seq); NULL: none */
+} ec_kpi_db_opts_t;
+
+/* Reads the figures of a hub's database (or a twin's journal.db): the
+ * register's sites, the sessions' fleets and bills, the excluded time, then
+ * the journal up to `to`. A row that does not read is EC_EINVAL with a
+ * message naming its place (ec_fail). */
+ec_err ec_kpi_from_store(ec_store *s, const ec_kpi_db_opts_t *o, ec_kpi **out);
+
+/* The rows as the API answers them: {"data": [row...], "suppressed": N}, each
+ * row's keys as docs/kpi.md lists them, null where a figure is NaN. */
+ec_err ec_kpi_json(const ec_kpi_row_t *rows, size_t n, int64_t suppressed, ec_buf *out);
+/* The same columns as CSV (RFC 4180, CRLF), a null an empty field. */
+ec_err ec_kpi_csv(const ec_kpi_row_t *rows, size_t n, ec_buf *out);
 
 #endif

@@ -215,6 +215,12 @@ typedef ec_err (*ec_cdr_amount_fn)(void *ctx, const char *operator_id, const cha
                                    int64_t energy_wh, int64_t excl_vat, int64_t incl_vat);
 ec_err ec_store_cdr_amounts(ec_store *s, const ec_session_filter_t *f, ec_cdr_amount_fn fn, void *ctx);
 
+/* Calls fn with every transaction, in id order: its token's issuer (the
+ * fleet; "" none), and its CDR's currency and amount incl. VAT (in
+ * ten-thousandths) when it has one (billed 1). For the region's figures. */
+typedef ec_err (*ec_tx_bill_fn)(void *ctx, int64_t tx_id, const char *issuer_id, int billed, const char *currency,
+                                int64_t incl_vat);
+ec_err ec_store_tx_bills(ec_store *s, ec_tx_bill_fn fn, void *ctx);
 /* ---- API keys ---------------------------------------------------------- */
 
 typedef struct {
@@ -254,7 +260,52 @@ ec_err ec_store_journal_append(ec_store *s, int64_t t_ms, int command, const cha
  * first error and returns it. */
 ec_err ec_store_journal_each(ec_store *s, int64_t from_ms, int64_t to_ms,
                              ec_err (*fn)(void *ctx, const ec_journal_row_t *row), void *ctx);
+/* The times of the journal's first and last rows and the last row's seq (all 0 when empty). */
+ec_err ec_store_journal_ends(ec_store *s, int64_t *first_ms, int64_t *last_ms, int64_t *last_seq);
 /* Rows in the journal. */
 ec_err ec_store_journal_count(ec_store *s, int64_t *n);
+
+/* ---- excluded outage time (23 CFR 680.116(b)) -------------------------------------------- */
+
+/* Time an operator or agency says a port was out for a reason the NEVI
+ * uptime rule excludes; the KPIs subtract it from the outage time. */
+#define EC_OUTAGE_NOTE_MAX 256
+typedef struct {
+    int64_t id;                              /* 0 on put: a new one (set on return) */
+    char site_id[EC_REG_ID_MAX + 1];         /* always set (for a charge point: its site) */
+    char charge_point[EC_CP_ID_MAX + 1];     /* "" : every port of the site */
+    int connector;                           /* 0: every connector of the charge point */
+    int64_t from_s, to_s;                    /* Unix s; to_s 0: still open */
+    char reason[32];  /* utility_outage, vehicle_fault, scheduled_maintenance, vandalism, natural_disaster, operator_request */
+    char note[EC_OUTAGE_NOTE_MAX + 1];
+    char created_by[EC_REG_ID_MAX + 1];      /* the organisation (or "admin") */
+    int64_t created_s, updated_s;
+} ec_outage_t;
+
+/* 0 when s is one of the reasons above, -1 when not. */
+int ec_outage_reason_parse(const char *s);
+
+/* Stores o (id 0: a new one, o->id set; else replaces that one: EC_ENOTFOUND
+ * when none). created_s and updated_s are set to now (a replaced one keeps
+ * its created_s and created_by). Durable on EC_OK. */
+ec_err ec_store_outage_put(ec_store *s, ec_outage_t *o);
+/* EC_ENOTFOUND when there is no outage id. */
+ec_err ec_store_outage_get(ec_store *s, int64_t id, ec_outage_t *o);
+/* Outages overlapping [from_s, to_s) (to_s 0: open), of site_id (NULL: all),
+ * in id order; o is borrowed for the call, and a non-zero return from fn
+ * stops the walk with that error. */
+typedef ec_err (*ec_outage_fn)(void *ctx, const ec_outage_t *o);
+ec_err ec_store_outage_list(ec_store *s, const char *site_id, int64_t from_s, int64_t to_s, ec_outage_fn fn,
+                            void *ctx);
+
+/* The same with paging and the sites' owners, for the API: outages whose
+ * site (as the register has it now) has operator_id, jurisdiction_id (NULL:
+ * any), *total regardless of paging (limit < 0: all). */
+typedef struct {
+    const char *site_id, *operator_id, *jurisdiction_id; /* NULL: any */
+    int64_t from_s, to_s;                                /* overlapping [from_s, to_s); to_s 0: open */
+    int64_t offset, limit;
+} ec_outage_filter_t;
+ec_err ec_store_outage_page(ec_store *s, const ec_outage_filter_t *f, ec_outage_fn fn, void *ctx, int64_t *total);
 
 #endif

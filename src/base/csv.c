@@ -117,3 +117,17 @@ ec_err ec_csv_number(const ec_csv *r, int col, const char *what, double lo, doub
     *out = v;
     return EC_OK;
 }
+
+void ec_csv_field(ec_buf *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        ec_buf_puts(b, s);
+        return;
+    }
+    ec_buf_puts(b, "\"");
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') ec_buf_puts(b, "\"");
+        ec_buf_append(b, p, 1);
+    }
+    ec_buf_puts(b, "\"");
+}

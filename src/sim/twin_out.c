@@ -3,6 +3,7 @@
  * written with fixed decimals, so the same run writes the same bytes. */
 #include "twin_internal.h"
 
+#include "ecorridor/ec_csv.h"
 #include "ecorridor/ec_json.h"
 
 #include <errno.h>
@@ -116,20 +117,6 @@ static ec_err write_file(const char *dir, const char *name, const ec_buf *b)
     return bad ? ec_fail(EC_EIO, "%s: could not be written whole", path) : EC_OK;
 }
 
-static void csv_str(ec_buf *b, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        ec_buf_puts(b, s);
-        return;
-    }
-    ec_buf_puts(b, "\"");
-    for (const char *p = s; *p; p++) {
-        if (*p == '"') ec_buf_puts(b, "\"");
-        ec_buf_append(b, p, 1);
-    }
-    ec_buf_puts(b, "\"");
-}
-
 static void iso(int64_t t, char *out, size_t n)
 {
     if (t) ec_time_format_iso(t, out, n);
@@ -182,7 +169,7 @@ static ec_err write_sites(const ec_twin_result_t *r, const int *pfw, const char 
     ec_buf_puts(&b, "\n");
     for (size_t i = 0; i < r->sites.len; i++) {
         const ec_twin_site_t *s = &EC_VEC_AT(&r->sites, ec_twin_site_t, i);
-        csv_str(&b, s->site_id);
+        ec_csv_field(&b, s->site_id);
         ec_buf_printf(&b, ",%d,%lld,%lld,%.3f,%.1f,%.4f,%.4f,%.2f,%.2f,%.2f,%lld,%lld", s->points, (long long)s->arrivals,
                       (long long)s->sessions, s->energy_kwh, s->peak_kw, s->utilisation, s->occupancy, s->congestion_pct,
                       s->mean_wait_min, s->p95_wait_min, (long long)s->max_queue, (long long)s->stranded_nearby);
@@ -231,7 +218,7 @@ static ec_err write_subs_trips(const ec_twin_result_t *r, const ec_twin_config_t
     ec_buf_puts(&b, "substation_id,peak_kw,capacity_kw,peak_hour,mpfi\n");
     for (size_t i = 0; i < r->subs.len; i++) {
         const ec_twin_sub_t *s = &EC_VEC_AT(&r->subs, ec_twin_sub_t, i);
-        csv_str(&b, s->substation_id);
+        ec_csv_field(&b, s->substation_id);
         ec_buf_printf(&b, ",%.1f,%.1f,", s->peak_kw, s->capacity_kw);
         if (s->peak_hour >= 0) ec_buf_printf(&b, "%d", s->peak_hour);
         if (isfinite(s->mpfi)) ec_buf_printf(&b, ",%.4f\n", s->mpfi);
@@ -248,9 +235,9 @@ static ec_err write_subs_trips(const ec_twin_result_t *r, const ec_twin_config_t
         iso(t->departure_s, dep, sizeof dep), iso(t->arrival_s, arr, sizeof arr);
         ec_buf_printf(&b, "%lld,%lld,%s,%s,%d,%.2f,%.3f,%d,", (long long)t->origin, (long long)t->destination, dep, arr,
                       t->stops, t->wait_min, t->charged_kwh, t->stranded);
-        csv_str(&b, t->reason);
+        ec_csv_field(&b, t->reason);
         ec_buf_puts(&b, ",");
-        csv_str(&b, c->mix->e[t->vehicle].profile.name);
+        ec_csv_field(&b, c->mix->e[t->vehicle].profile.name);
         ec_buf_printf(&b, ",%.3f,%d,T%zu\n", t->soc, t->replanned, i);
     }
     if (!rc) rc = ec_buf_error(&b);

@@ -535,6 +535,10 @@ void twin__finish(tw *w, int ti, int version)
     tw_truck *t = TW_TRUCK(w, ti);
     if (t->state != TR_CHARGING || t->version != version) return;
     integrate(w, t);
+    /* Plugged in, the charge begins: a reading says so, so that what reads the journal
+     * tells the time plugging in took from the time charging. */
+    if (w->now_ms == t->charge_start_ms && t->charge_start_ms > t->start_ms && t->delivered_wh == 0)
+        feed_tx(w, EC_SE_TX_METER, t);
     if (t->delivered_wh >= t->target_wh - 0.01) {
         charged(w, ti);
         return;

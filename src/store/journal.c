@@ -47,3 +47,18 @@ ec_err ec_store_journal_count(ec_store *s, int64_t *n)
     store__end(q);
     return r == 1 ? EC_OK : EC_EIO;
 }
+
+ec_err ec_store_journal_ends(ec_store *s, int64_t *first_ms, int64_t *last_ms, int64_t *last_seq)
+{
+    *first_ms = *last_ms = *last_seq = 0;
+    ec_err rc = store__read(s);
+    /* By seq, the table's key: two lookups, however long the journal. */
+    store_q *q = rc ? NULL
+                    : store__q(s, "SELECT (SELECT t_ms FROM journal ORDER BY seq LIMIT 1), "
+                                  "(SELECT t_ms FROM journal ORDER BY seq DESC LIMIT 1), (SELECT max(seq) FROM journal)");
+    if (!q) return rc ? rc : EC_EIO;
+    int r = store__step(s, q);
+    if (r == 1) *first_ms = store__col_int(q, 0), *last_ms = store__col_int(q, 1), *last_seq = store__col_int(q, 2);
+    store__end(q);
+    return r == 1 ? EC_OK : EC_EIO;
+}

@@ -72,6 +72,13 @@ static const char *const migrations[] = {
     ("CREATE TABLE journal ("
      "  seq INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL, command INTEGER NOT NULL, kind TEXT NOT NULL,"
      "  data TEXT NOT NULL);"),
+    /* 5: excluded outage time with its reason (23 CFR 680.116(b)), as an operator or agency said it.
+     * charge_point NULL: every port of the site; connector 0: every connector; to_s 0: still open. */
+    ("CREATE TABLE outages ("
+     "  id INTEGER PRIMARY KEY, site_id TEXT NOT NULL, charge_point TEXT, connector INTEGER NOT NULL DEFAULT 0,"
+     "  from_s INTEGER NOT NULL, to_s INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL, note TEXT,"
+     "  created_by TEXT NOT NULL, created_s INTEGER NOT NULL, updated_s INTEGER NOT NULL);"
+     "CREATE INDEX outages_site ON outages (site_id, id);"),
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
