@@ -345,7 +345,7 @@ def excluded_case(tmp, db, T):
     for cp, conn, a, b, reason in posts:
         s, body = hub.call("POST", "/api/v1/outages", {"charge_point": cp, "connector": conn, "from": a, "to": b,
                                                        "reason": reason}, admin)
-        if s == 404 and not (isinstance(body, dict) and "outage" in json.dumps(body)):
+        if s == 404 and "no such resource" in json.dumps(body):
             notes.append("POST /api/v1/outages is not on this branch (404): excluded time not tested")
             print("SKIP: POST /api/v1/outages answers 404; the excluded-time case is not tested", flush=True)
             ok = False
@@ -395,11 +395,12 @@ def session_case(tmp):
     expect(evse.get("E1-1"), "the session's EVSE", **want)
     site, _ = report(db, "site", DAY_FROM, DAY_TO)
     expect(site.get("S-B"), "the session's site", congestion_pct=50 / 1440 * 100, **want)
-    check(near(CO2, 0.82003, 1e-5), "the CO2 factor is 0.82003 kg/kWh")
-    # The readings of 10:10 and 10:20 only: 45 kWh over 20 min, peak 150 kW.
+    # docs/kpi.md's factor: 0.326 L/km x 3.27 kg/L / 1.3 kWh/km = 0.820015 kg/kWh.
+    check(near(CO2, 0.820015, 1e-6), "the CO2 factor is 0.820015 kg/kWh")
+    # The readings of 10:10 and 10:20 only: 45 kWh; charging 10:05-10:20 (10:20-10:30 added nothing).
     part, _ = report(db, "port", "2026-10-10T10:05:00Z", "2026-10-10T10:25:00Z")
-    expect(part.get("B-1/1"), "the session's port over 10:05-10:25", sessions=0, energy_kwh=45, charging_min=20,
-           plugged_min=20)
+    expect(part.get("B-1/1"), "the session's port over 10:05-10:25", sessions=0, energy_kwh=45, charging_min=15,
+           plugged_min=20, avg_power_kw=180, peak_power_kw=None)
     csv_text, _ = report(db, "port", DAY_FROM, DAY_TO, fmt="csv")
     lines = csv_text.strip().splitlines() if isinstance(csv_text, str) else []
     check(len(lines) == 2 and lines[0].split(",")[:2] == ["group", "id"], "report --format csv: header and a row: %r"
@@ -464,15 +465,21 @@ def edges_case(tmp):
     j.status("2026-10-10T13:00:00Z", "E-2", 1, "Available")
     db = import_journal(j, tmp, "edges")
     ports, _ = report(db, "port", DAY_FROM, DAY_TO)
-    # E-1/1: energy 150 + 10 + 50 kWh; charging 00:00-01:00 and 23:00-24:00; plugged the same; one
-    # session started in the period (31), whose peak is 100 kW (30's 150 kW started before).
-    expect(ports.get("E-1/1"), "E-1/1 across from and to", sessions=1, energy_kwh=210, charging_min=120,
-           plugged_min=120, avg_power_kw=105, peak_power_kw=100, open_min=1440, capacity_factor=210 / (350 * 24))
+    # E-1/1: energy 150 + 10 + 50 kWh; charging 00:00-01:00 (the 23:30-00:30 reading clipped at
+    # `from`) and 23:00-23:30 (the reading that closes 23:30-00:30 is after `to`: rows at or after `to`
+    # are not read, so that interval is not known in the period); plugged 00:00-01:00 and
+    # 23:00-24:00; one session started in the period (31), whose peak is 100 kW (30's 150 kW is not:
+    # it started before).
+    expect(ports.get("E-1/1"), "E-1/1 across from and to", sessions=1, energy_kwh=210, charging_min=90,
+           plugged_min=120, idle_min=30, avg_power_kw=140, peak_power_kw=100, open_min=1440,
+           capacity_factor=210 / (350 * 24))
     expect(ports.get("E-2/1"), "E-2/1 first seen at 06:00", sessions=0, energy_kwh=0, uptime_pct=(64800 - 3600) / 648,
            outage_min=60, open_min=1020, charging_min=0, utilisation_pct=0, peak_power_kw=None)
+    # Congestion: a point is known at its site from the first row naming its port, as a port is; so
+    # until 06:00 E1-1 is the site's one point, busy 00:00-01:00; from 06:00 E2-1 is never busy.
     site, _ = report(db, "site", DAY_FROM, DAY_TO)
     expect(site.get("S-E"), "S-E", ports=2, uptime_pct=(86400 + 64800 - 3600) / (86400 + 64800) * 100,
-           congestion_pct=0, energy_kwh=210, open_min=2460)
+           congestion_pct=60 / 1440 * 100, energy_kwh=210, open_min=2460)
     before, _ = report(db, "port", "2026-10-10T00:00:00Z", "2026-10-10T06:00:00Z")
     check("E-2/1" not in before, "a port first seen after the period has no row: %s" % sorted(before))
 
@@ -748,27 +755,48 @@ def live_case(tmp):
     total = sum(r["sessions"] for r in rows_before["port"].values())
     energy = sum(r["energy_kwh"] for r in rows_before["port"].values())
     check(total == summary["sessions_started"], "sessions %d = the simulator's %d" % (total, summary["sessions_started"]))
-    check(near(energy, summary["energy_kwh"], 0.01 + 1e-4 * len(rows_before["port"])),
-          "energy %.4f kWh = the simulator's %s" % (energy, summary["energy_kwh"]))
+    # Every session stopped: what the chargers delivered is the CDRs' energy, and the simulator's.
+    cdr_kwh = sum(c["energy_wh"] for c in (cdrs or {}).get("data", [])) / 1000
+    check(near(cdr_kwh, summary["energy_kwh"], 0.01), "the CDRs' %.3f kWh = the simulator's %s (%d CDRs, %s stopped)"
+          % (cdr_kwh, summary["energy_kwh"], len((cdrs or {}).get("data", [])), summary.get("sessions_stopped")))
+    check(near(energy, cdr_kwh, 0.01 + 1e-4 * len(rows_before["port"])),
+          "energy %.4f kWh = the CDRs' %.3f (the readings at StopTransaction included)" % (energy, cdr_kwh))
     # The restarted hub answers the same rows.
     hub = Hub(db, "--heartbeat", "30")
     api = {}
-    for g in ("port", "site", "jurisdiction"):
+    s, ans = hub.call("GET", "/api/v1/kpis?group=site&from=%s&to=%s" % (frm, to), key=admin)
+    has_api = not (s == 404 and "no such resource" in json.dumps(ans))
+    if not has_api:
+        notes.append("GET /api/v1/kpis is not on this branch (404): the API and privacy checks are not run")
+        print("SKIP: GET /api/v1/kpis answers 404; the API and privacy checks are not run", flush=True)
+    for g in ("port", "site", "jurisdiction") if has_api else ():
         s, ans = hub.call("GET", "/api/v1/kpis?group=%s&from=%s&to=%s" % (g, frm, to), key=admin)
         check(s == 200, "GET /api/v1/kpis?group=%s as admin: %s %s" % (g, s, str(ans)[:300]))
         if s == 200:
             check_shape(ans, g, "GET /api/v1/kpis?group=%s" % g)
             api[g] = {r["id"]: r for r in ans["data"]}
-    privacy(hub, admin, fleet, operator, frm, to, api.get("jurisdiction", {}), cdrs, fleet_of, cp_site, jur_of)
+    if has_api:
+        privacy(hub, admin, fleet, operator, frm, to, api.get("jurisdiction", {}), cdrs, fleet_of, cp_site, jur_of)
     check(hub.stop() == 0, "the restarted hub stops cleanly")
     after = {g: report(db, g, frm, to)[0] for g in ("port", "site", "jurisdiction")}
     export = os.path.join(tmp, "live.jsonl")
     p = run("journal", "export", "--db", db, "--out", export)
     check(p.returncode == 0, "journal export: %s" % p.stderr)
     copy = import_journal_file(export, os.path.join(tmp, "copy.db"))
+    # The journal's own readings: every increase of each session's delivered_wh.
+    last, read_kwh = {}, 0.0
+    for line in open(export):
+        r = json.loads(line)
+        if r["kind"] in ("tx_start", "tx_meter") and ms(frm) <= r["t_ms"] < ms(to):
+            wh = r["data"]["delivered_wh"]
+            if r["kind"] == "tx_meter" and wh > last.get(r["data"]["tx"], wh):
+                read_kwh += (wh - last[r["data"]["tx"]]) / 1000
+            last[r["data"]["tx"]] = wh
+    check(near(energy, read_kwh, 1e-4 * len(rows_before["port"])),
+          "energy %.4f kWh = the journal's readings' %.4f" % (energy, read_kwh))
     copied = {g: report(copy, g, frm, to)[0] for g in ("port", "site")}
     for g in ("port", "site", "jurisdiction"):
-        check(api.get(g) == after[g], "GET /api/v1/kpis?group=%s = report --db on the same rows: %s" % (g, diff(api.get(g), after[g])))
+        check(not has_api or api.get(g) == after[g], "GET /api/v1/kpis?group=%s = report --db on the same rows: %s" % (g, diff(api.get(g), after[g])))
         check({k: figures(v) for k, v in rows_before[g].items()} == {k: figures(v) for k, v in after[g].items()},
               "the restart's own rows change no figure of group %s: %s" % (g, diff(rows_before[g], after[g])))
     for g in ("port", "site"):
