@@ -425,6 +425,8 @@ ec_err ec_kpi_new(const ec_kpi_config_t *c, ec_kpi **out)
     ec_kpi *k = ec_calloc(1, sizeof *k);
     if (!k) return EC_ENOMEM;
     k->c = *c;
+    /* Past what the journal knows nothing is known: a live hub's month ends now. */
+    if (c->until_ms > 0 && c->until_ms < c->to_ms) k->c.to_ms = c->until_ms > c->from_ms ? c->until_ms : c->from_ms + 1;
     ec_vec_init(&k->cps, sizeof(kpi_cp));
     ec_vec_init(&k->ports, sizeof(kpi_port));
     ec_vec_init(&k->evses, sizeof(kpi_evse));

@@ -123,6 +123,7 @@ ec_err ec_kpi_from_store(ec_store *s, const ec_kpi_db_opts_t *o, ec_kpi **out)
     ec_kpi_config_t c;
     memset(&c, 0, sizeof c);
     c.from_ms = o->from_s * 1000, c.to_ms = o->to_s * 1000;
+    c.until_ms = o->until_ms;
     c.grace_ms = o->grace_ms > 0 ? o->grace_ms : EC_KPI_GRACE_MS;
     c.co2_kg_per_kwh = EC_KPI_CO2_KG_PER_KWH;
     c.sites = l.sites.data, c.n_sites = l.sites.len;

@@ -288,9 +288,43 @@ static void finish_row(const ec_kpi *k, ec_kpi_group g, acc *a, ec_kpi_row_t *r)
     r->co2_avoided_kg = r->energy_kwh * k->c.co2_kg_per_kwh;
 }
 
+/* Adds b's sums to a (a group merged into another). */
+static ec_err acc_merge(acc *a, const acc *b)
+{
+    a->ports += b->ports, a->sessions += b->sessions, a->t_ms += b->t_ms, a->out_ms += b->out_ms;
+    a->excl_ms += b->excl_ms, a->charging_ms += b->charging_ms, a->plugged_ms += b->plugged_ms;
+    a->site_ms += b->site_ms, a->congested_ms += b->congested_ms;
+    a->energy_wh += b->energy_wh, a->rated_energy_wh += b->rated_energy_wh, a->rated_kwh += b->rated_kwh;
+    if (b->peak_w > a->peak_w) a->peak_w = b->peak_w;
+    a->has_site |= b->has_site, a->n_billed += b->n_billed, a->revenue += b->revenue;
+    if (!a->currency[0]) snprintf(a->currency, sizeof a->currency, "%s", b->currency);
+    else if (b->currency[0] && strcmp(a->currency, b->currency)) snprintf(a->currency, sizeof a->currency, "MIX");
+    for (size_t i = 0; i < b->waits.len; i++)
+        if (ec_vec_push(&a->waits, &EC_VEC_AT(&b->waits, double, i))) return EC_ENOMEM;
+    for (size_t i = 0; i < b->fleets.len; i++)
+        if (ec_vec_push(&a->fleets, &EC_VEC_AT(&b->fleets, uint64_t, i))) return EC_ENOMEM;
+    return EC_OK;
+}
+
+static int64_t distinct(ec_vec *v)
+{
+    int64_t n = 0;
+    if (v->len) qsort(v->data, v->len, sizeof(uint64_t), cmp_u64);
+    for (size_t i = 0; i < v->len; i++)
+        if (!i || EC_VEC_AT(v, uint64_t, i) != EC_VEC_AT(v, uint64_t, i - 1)) n++;
+    return n;
+}
+
 ec_err ec_kpi_rows(ec_kpi *k, ec_kpi_group g, const ec_kpi_row_t **rows, size_t *n)
 {
+    return ec_kpi_rows_public(k, g, 0, 0, rows, n, NULL);
+}
+
+ec_err ec_kpi_rows_public(ec_kpi *k, ec_kpi_group g, int64_t min_sessions, int64_t min_fleets,
+                          const ec_kpi_row_t **rows, size_t *n, int64_t *suppressed)
+{
     *rows = NULL, *n = 0;
+    if (suppressed) *suppressed = 0;
     if (!k || g < 0 || g >= EC_KPI_GROUP_COUNT) return EC_EINVAL;
     kpi__close(k);
     link_sites(k);
@@ -368,13 +402,37 @@ ec_err ec_kpi_rows(ec_kpi *k, ec_kpi_group g, const ec_kpi_row_t **rows, size_t 
             else if (strcmp(a->currency, b->currency)) snprintf(a->currency, sizeof a->currency, "MIX");
         }
     }
+    /* Groups under the thresholds go into "other", itself withheld when under them too. */
+    int *hide = !rc && accs.len ? ec_calloc(accs.len, sizeof *hide) : NULL;
+    acc other;
+    memset(&other, 0, sizeof other);
+    snprintf(other.id, sizeof other.id, "other"), snprintf(other.name, sizeof other.name, "other");
+    ec_vec_init(&other.waits, sizeof(double)), ec_vec_init(&other.fleets, sizeof(uint64_t));
+    int64_t n_other = 0;
+    if (!rc && accs.len && !hide) rc = EC_ENOMEM;
+    for (size_t i = 0; !rc && (min_sessions > 0 || min_fleets > 0) && i < accs.len; i++) {
+        acc *a = &EC_VEC_AT(&accs, acc, i);
+        if (a->sessions >= min_sessions && distinct(&a->fleets) >= min_fleets) continue;
+        hide[i] = 1, n_other++;
+        rc = acc_merge(&other, a);
+    }
+    int show_other = n_other > 0 && other.sessions >= min_sessions && distinct(&other.fleets) >= min_fleets;
+    if (suppressed) *suppressed = n_other;
     k->out_rows.len = 0;
-    if (!rc) rc = ec_vec_reserve(&k->out_rows, accs.len);
+    if (!rc) rc = ec_vec_reserve(&k->out_rows, accs.len + 1);
     for (size_t i = 0; !rc && i < accs.len; i++) {
+        if (hide[i]) continue;
         ec_kpi_row_t r;
         finish_row(k, g, &EC_VEC_AT(&accs, acc, i), &r);
         ec_vec_push(&k->out_rows, &r);
     }
+    if (!rc && show_other) {
+        ec_kpi_row_t r;
+        finish_row(k, g, &other, &r);
+        ec_vec_push(&k->out_rows, &r);
+    }
+    ec_vec_free(&other.waits), ec_vec_free(&other.fleets);
+    ec_free(hide);
     for (size_t i = 0; i < accs.len; i++) {
         ec_vec_free(&EC_VEC_AT(&accs, acc, i).waits);
         ec_vec_free(&EC_VEC_AT(&accs, acc, i).fleets);

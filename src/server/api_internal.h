@@ -101,6 +101,20 @@ int api__key_vouches(const api_principal *p, const char *org);
 int api__sessions(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                   ec_http_response *res);
 
+/* The value of query parameter name, or NULL. */
+const char *api__arg(const ec_http_request *req, const char *name);
+/* Only the named query parameters (allowed: NULL-terminated); 0 when so, else answers 400. */
+int api__only_args(const ec_http_request *req, ec_http_response *res, const char *const *allowed);
+
+/* policy.c: the figures p sees of group (api_kpis.c): *op / *jur the one
+ * operator's or jurisdiction's ports (NULL: all), *public_view 1 when only
+ * what everyone may see (one month, by jurisdiction, small groups merged).
+ * 0 when allowed, else answers 403 and returns -1. */
+int api__kpi_scope(const api_principal *p, int group, const char **op, const char **jur, int *public_view,
+                   ec_http_response *res);
+/* api_kpis.c: GET /api/v1/kpis; 1 when rest is "kpis" and the request was answered. */
+int api__kpis(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req, ec_http_response *res);
+
 /* routes.c: plans on the worker pool for org (the key's organisation, for
  * the pool's limits). */
 void api__route(ec_api *a, const char *org, const ec_http_request *req, ec_http_response *res);

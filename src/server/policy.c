@@ -12,6 +12,7 @@
  * the token and admins; a session's plan is said by the same three.
  */
 #include "api_internal.h"
+#include "ecorridor/ec_kpi.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -327,6 +328,25 @@ int api__session_scope(const api_principal *p, ec_session_filter_t *f, ec_http_r
     else if (p->role == EC_ROLE_FLEET) f->issuer_id = p->org;
     else if (p->role != EC_ROLE_ADMIN)
         return forbidden(res, "a %s key may not see sessions, CDRs or settlement", ec_role_name(p->role));
+    return 0;
+}
+
+int api__kpi_scope(const api_principal *p, int group, const char **op, const char **jur, int *public_view,
+                   ec_http_response *res)
+{
+    *op = *jur = NULL, *public_view = 0;
+    switch (p->role) {
+    case EC_ROLE_ADMIN: return 0;
+    case EC_ROLE_OPERATOR: *op = p->org; return 0;
+    case EC_ROLE_AGENCY: *jur = p->jurisdiction; return 0;
+    default: break;
+    }
+    /* Everyone else sees one partition only: with two (sites and jurisdictions, or two
+     * overlapping periods) one group could be worked out as the difference of others. */
+    *public_view = 1;
+    if (group != EC_KPI_JURISDICTION)
+        return forbidden(res, "without an operator's, agency's or admin's key the figures are given by jurisdiction only "
+                              "(group=jurisdiction)");
     return 0;
 }
 
