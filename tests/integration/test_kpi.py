@@ -985,6 +985,23 @@ def privacy(hub, admin, fleet, operator, frm, to, cdrs, fleet_of, cp_site, jur_o
         ids = {r["id"] for r in ans["data"]}
         hubs = {"NL-ROT-HUB", "DE-EMM-HUB", "DE-KLN-HUB", "DE-FRA-HUB", "DE-KAR-HUB", "DE-WEI-HUB"}
         check(ids and ids <= hubs, "corridor-hubs sees only its own sites: %s" % sorted(ids))
+    # An agency the sites of its jurisdiction: Frankfurt's, DE-FRA-HUB.
+    agency = key(hub.db, "agency", "frankfurt-transport")
+    s, ans = hub.call("GET", "/api/v1/kpis?group=port&from=%s&to=%s" % (today, tomorrow), key=agency)
+    ports = {r["id"] for r in (ans or {}).get("data", [])} if s == 200 else set()
+    check(s == 200 and ports and all(p.startswith("DE-FRA-HUB-") for p in ports),
+          "frankfurt-transport sees only Frankfurt's ports: %s %s" % (s, sorted(ports)[:5]))
+    # format=csv: the same rows, the contract's columns, a null an empty field.
+    c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=60)
+    c.request("GET", "/api/v1/kpis?group=site&from=%s&to=%s&format=csv" % (today, tomorrow),
+              headers={"Authorization": "Bearer " + admin})
+    r = c.getresponse()
+    text = r.read().decode()
+    c.close()
+    lines = text.strip().splitlines()
+    s, ans = hub.call("GET", "/api/v1/kpis?group=site&from=%s&to=%s" % (today, tomorrow), key=admin)
+    check(r.status == 200 and lines and lines[0].split(",") == KEYS and len(lines) == 1 + len((ans or {}).get("data", [])),
+          "format=csv: a header of the contract's columns and a line a row: %s %r" % (r.status, lines[:1]))
 
 
 def growing_month(hub, admin, frm, to, fleet_of, cp_site, jur_of, answers):
