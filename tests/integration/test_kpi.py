@@ -517,9 +517,26 @@ def edges_case(tmp):
                                                "start_s": ms("2026-10-10T14:00:00Z") // 1000, "evse_uid": "E1-1",
                                                "delivered_wh": 25000, "requested_wh": -1, "departure_s": 0})
     j.cp_up("2026-10-10T15:05:00Z", "R-1", "S-R", ["E1-1"], 2)
+    # Charge points that name no EVSE: R-2's port first named by a status at 08:00, R-3's by a session
+    # at 12:00; each EVSE is then the port itself.
+    for cp in ("R-2", "R-3"):
+        j.cp_up("2026-10-10T00:00:00Z", cp, "S-R", [])
+        j.cp_up("2026-10-10T15:05:00Z", cp, "S-R", [], 2)
+    j.status("2026-10-10T08:00:00Z", "R-2", 1, "Available")
+    j.status("2026-10-10T10:00:00Z", "R-2", 1, "Faulted")
+    j.status("2026-10-10T10:30:00Z", "R-2", 1, "Available")
+    j.session(41, "R-3", 1, "S-R", "", [("2026-10-10T12:00:00Z", 0), ("2026-10-10T12:30:00Z", 20000)],
+              "2026-10-10T12:30:00Z")
     j.tx_meter("2026-10-10T15:30:00Z", 40, 50000)
     j.tx_stop("2026-10-10T16:00:00Z", 40)
-    restart, _ = report(import_journal(j, tmp, "restart"), "port", DAY_FROM, DAY_TO)
+    rdb = import_journal(j, tmp, "restart")
+    restart, _ = report(rdb, "port", DAY_FROM, DAY_TO)
+    expect(restart.get("R-2/1"), "R-2/1 first named by a status at 08:00", uptime_pct=(57600 - 1800) / 576,
+           outage_min=30, open_min=930)
+    expect(restart.get("R-3/1"), "R-3/1 first named by a session at 12:00", sessions=1, energy_kwh=20,
+           open_min=720, uptime_pct=100, utilisation_pct=30 / 720 * 100)
+    evses, _ = report(rdb, "evse", DAY_FROM, DAY_TO)
+    check({"R-2/1", "R-3/1"} <= set(evses), "an EVSE no charger named is its port: %s" % sorted(evses))
     ports, _ = report(db, "port", DAY_FROM, DAY_TO)
     # E-1/1: energy 150 + 10 + 50 kWh; charging 00:00-01:00 (the 23:30-00:30 reading clipped at
     # `from`) and 23:00-23:30 (the reading that closes 23:30-00:30 is after `to`: rows at or after `to`
