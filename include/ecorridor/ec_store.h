@@ -85,6 +85,10 @@ int64_t ec_store_generation(ec_store *s);
  * field otherwise. */
 ec_err ec_store_check_refs(ec_store *s, const ec_reg_index_t *idx, ec_reg_error_t *err);
 
+/* Copies the register (every object) of the database at src_path into s,
+ * whose register must be empty: a simulated day's journal.db keeps the
+ * register its day ran on. Outside a transaction. */
+ec_err ec_store_copy_register(ec_store *s, const char *src_path);
 /* ---- import ------------------------------------------------------------ */
 
 typedef struct {
