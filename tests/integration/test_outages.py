@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 
-ECORRIDOR = sys.argv[1]
+ECORRIDOR, SRC = sys.argv[1], sys.argv[2]
 passed = failed = 0
 
 
@@ -145,6 +145,16 @@ def test_create_and_read(hub, keys):
     check(abs(ts(o["created"]) - time.time()) < 120 and o["last_updated"] == o["created"], "when: %s" % o)
     s, again = hub.request("GET", "/api/v1/outages/" + o["id"], None, keys["operator"])
     check(s == 200 and again == o, "read back as written: %s %s" % (s, again))
+    # The answer's fields are the ones docs/openapi.json describes, all of them.
+    schema = json.load(open(os.path.join(SRC, "docs", "openapi.json")))["components"]["schemas"]["Outage"]
+    check(set(o) == set(schema["properties"]), "the fields of docs/openapi.json's Outage: %s" % sorted(o))
+    check(schema["properties"]["reason"]["enum"] == ["utility_outage", "vehicle_fault", "scheduled_maintenance",
+                                                     "vandalism", "natural_disaster", "operator_request"],
+          "the documented reasons")
+    for reason in schema["properties"]["reason"]["enum"]:
+        s, r = hub.request("POST", "/api/v1/outages", {"site_id": "s-b", "from": "2026-11-01T00:00:00Z",
+                                                       "to": "2026-11-01T00:00:01Z", "reason": reason}, keys["admin"])
+        check(s == 201 and r["reason"] == reason, "reason %s is taken: %s %s" % (reason, s, r))
 
     # A charge point's connector: its site comes from the charge point.
     s, c = hub.request("POST", "/api/v1/outages", {"charge_point": "CP-A1", "connector": 2,
