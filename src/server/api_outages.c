@@ -16,7 +16,7 @@
 #include <string.h>
 
 #define OUTAGE_LIST_MAX 1000
-#define OUTAGE_CONNECTOR_MAX 16
+#define OUTAGE_CONNECTOR_MAX EC_CP_CONNECTORS_MAX /* a charge point's connectors the hub keeps */
 /* Times are 1970-01-01 to 9999-12-31 (UTC): what four digits of a year and
  * the Unix epoch both hold. */
 #define OUTAGE_TIME_END_S 253402300800LL /* 10000-01-01T00:00:00Z */

@@ -8,19 +8,26 @@ the public, another organisation, whose outage ids answer 404 as absent ones
 do), every malformed field named in a 400, the list's period filter against
 the overlaps computed here, and an outage whose 201 came back survives a
 kill -9 of the hub right after it (read back through the API and straight
-from the database file).
+from the database file). A charge point of the test's own on the OCPP
+WebSocket accepts ChangeAvailability: Inoperative opens an outage with reason
+operator_request for the port, Operative closes it.
 
 usage: test_outages.py ECORRIDOR SOURCE_DIR
 """
+import base64
 import calendar
+import hashlib
 import http.client
 import json
 import os
 import signal
+import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ECORRIDOR, SRC = sys.argv[1], sys.argv[2]
@@ -369,6 +376,141 @@ def test_lists(hub, keys):
               "list %s: %s %s" % (q, s, e))
 
 
+class Charger:
+    """A charge point of the test's own on the hub's OCPP 1.6J WebSocket: as much of RFC 6455 as text
+    frames need (the client masks, the server does not)."""
+
+    def __init__(self, port, cp_id):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(("GET /ocpp/%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+                           "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n" % (cp_id, port, key)).encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            c = self.sock.recv(1)
+            if not c:
+                raise RuntimeError("the hub closed the handshake: %r" % head)
+            head += c
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        if b" 101 " not in head.split(b"\r\n")[0] or accept not in head:
+            raise RuntimeError("not a WebSocket: %r" % head)
+        self.n = 0
+
+    def _read(self, n):
+        b = b""
+        while len(b) < n:
+            c = self.sock.recv(n - len(b))
+            if not c:
+                raise RuntimeError("the hub closed the connection")
+            b += c
+        return b
+
+    def send(self, msg):
+        data = json.dumps(msg).encode()
+        mask = os.urandom(4)
+        n = len(data)
+        head = struct.pack("!BB", 0x81, 0x80 | n) if n < 126 else struct.pack("!BBH", 0x81, 0x80 | 126, n)
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def recv(self):
+        while True:
+            b0, b1 = self._read(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = struct.unpack("!H", self._read(2))[0]
+            elif n == 127:
+                n = struct.unpack("!Q", self._read(8))[0]
+            payload = self._read(n)
+            if b0 & 0x0F == 1:
+                return json.loads(payload)
+
+    def call(self, action, payload):
+        self.n += 1
+        self.send([2, "c%d" % self.n, action, payload])
+        while True:
+            m = self.recv()
+            if m[0] == 3 and m[1] == "c%d" % self.n:
+                return m[2]
+
+    def answer_next(self, action, status):
+        """Waits for the hub's call of action and answers it with status; other calls get Accepted."""
+        while True:
+            m = self.recv()
+            if m[0] != 2:
+                continue
+            self.send([3, m[1], {"status": status if m[2] == action else "Accepted"}])
+            if m[2] == action:
+                return m[3]
+
+    def close(self):
+        self.sock.close()
+
+
+def command(hub, key, cp, charger, body, status):
+    """The REST command, answered by charger with status; (HTTP status, body, what the charger got)."""
+    got = {}
+    t = threading.Thread(target=lambda: got.update(payload=charger.answer_next("ChangeAvailability", status)))
+    t.start()
+    s, b = hub.request("POST", "/api/v1/chargers/%s/commands/ChangeAvailability" % cp, body, key)
+    t.join(10)
+    return s, b, got.get("payload")
+
+
+def test_change_availability(tmp):
+    """An operator's ChangeAvailability, once accepted, opens and closes an operator_request outage."""
+    db = os.path.join(tmp, "avail.db")
+    hub = Hub(db)
+    keys = setup(hub, db)
+    op = keys["operator"]
+    cp = Charger(hub.port, "CP-A1")
+    boot = cp.call("BootNotification", {"chargePointVendor": "test", "chargePointModel": "outages"})
+    check(boot.get("status") == "Accepted", "the charger is accepted: %s" % boot)
+
+    def mine(query=""):
+        s, b = hub.request("GET", "/api/v1/outages?site=s-a" + query, None, op)
+        return [o for o in b["data"] if o["reason"] == "operator_request"] if s == 200 else None
+
+    t0 = time.time()
+    s, b, sent = command(hub, op, "CP-A1", cp, {"connectorId": 1, "type": "Inoperative"}, "Accepted")
+    check(s == 200 and b.get("status") == "Accepted" and sent == {"connectorId": 1, "type": "Inoperative"},
+          "Inoperative accepted: %s %s %s" % (s, b, sent))
+    # Stored before the answer came back: a kill -9 now keeps it.
+    hub.kill()
+    hub = Hub(db)
+    out = mine()
+    check(out is not None and len(out) == 1, "one operator_request outage after the kill: %s" % out)
+    if out:
+        o = out[0]
+        check(o["charge_point"] == "CP-A1" and o["connector"] == 1 and o["to"] is None and o["site_id"] == "s-a"
+              and o["created_by"] == "op-a" and abs(ts(o["from"]) - t0) < 60, "for that port, open, now: %s" % o)
+    cp.close()
+    cp = Charger(hub.port, "CP-A1")
+    cp.call("BootNotification", {"chargePointVendor": "test", "chargePointModel": "outages"})
+    s, b, _ = command(hub, op, "CP-A1", cp, {"connectorId": 1, "type": "Inoperative"}, "Accepted")
+    check(s == 200 and len(mine()) == 1, "asked again: still one: %s %s" % (s, mine()))
+    s, b, _ = command(hub, op, "CP-A1", cp, {"connectorId": 2, "type": "Inoperative"}, "Rejected")
+    check(s == 200 and b.get("status") == "Rejected" and len(mine()) == 1, "a refused one records nothing: %s" % mine())
+    s, b, _ = command(hub, op, "CP-A1", cp, {"connectorId": 2, "type": "Inoperative"}, "Scheduled")
+    check(s == 200 and len(mine()) == 1, "nor one scheduled for after a session: %s" % mine())
+    s, b, _ = command(hub, op, "CP-A1", cp, {"connectorId": 1, "type": "Operative"}, "Accepted")
+    out = mine()
+    check(s == 200 and len(out) == 1 and out[0]["to"] is not None and ts(out[0]["to"]) > ts(out[0]["from"]),
+          "Operative accepted closes it: %s %s" % (s, out))
+    # The whole charge point: connector 0, and back.
+    s, b, _ = command(hub, op, "CP-A1", cp, {"connectorId": 0, "type": "Inoperative"}, "Accepted")
+    out = mine()
+    check(s == 200 and len(out) == 2 and out[1]["connector"] == 0 and out[1]["to"] is None,
+          "the whole charge point out: %s" % out)
+    s, b, _ = command(hub, op, "CP-A1", cp, {"connectorId": 2, "type": "Inoperative"}, "Accepted")
+    check(len(mine()) == 2, "a port of a charge point out already adds none: %s" % mine())
+    s, b, _ = command(hub, op, "CP-A1", cp, {"connectorId": 0, "type": "Operative"}, "Accepted")
+    out = mine()
+    check(s == 200 and len(out) == 2 and all(o["to"] is not None for o in out), "all closed: %s" % out)
+    cp.close()
+    check(hub.stop() == 0, "the hub stops cleanly")
+
+
 def test_kill9(tmp):
     """A 201 means stored: each outage whose answer came back is there after kill -9 right after it."""
     db = os.path.join(tmp, "kill.db")
@@ -410,6 +552,7 @@ def main():
         finally:
             check(hub.stop() == 0, "the hub stops cleanly on SIGTERM")
         test_kill9(tmp)
+        test_change_availability(tmp)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
