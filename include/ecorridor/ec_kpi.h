@@ -53,6 +53,13 @@ typedef struct {
     char currency[4];
 } ec_kpi_tx_t;
 
+/* The reasons excluded time is recorded with (23 CFR 680.116(b)): 1 for
+ * utility_outage, vehicle_fault, scheduled_maintenance, vandalism,
+ * natural_disaster (excluded from the outage); 0 for operator_request (the
+ * operator took the port out: Unavailable is then no outage at all); -1 for
+ * anything else. The one list: the API checks a record's reason with it. */
+int ec_kpi_reason(const char *s);
+
 /* Time a port was out for a reason the rule excludes (or at the operator's
  * request), recorded through the API. cp "" covers the whole site; connector
  * 0 every connector of cp. to_ms 0: still open. */

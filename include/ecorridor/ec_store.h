@@ -85,6 +85,10 @@ int64_t ec_store_generation(ec_store *s);
  * field otherwise. */
 ec_err ec_store_check_refs(ec_store *s, const ec_reg_index_t *idx, ec_reg_error_t *err);
 
+/* Copies the register (every object) of the database at src_path into s,
+ * whose register must be empty: a simulated day's journal.db keeps the
+ * register its day ran on. Outside a transaction. */
+ec_err ec_store_copy_register(ec_store *s, const char *src_path);
 /* ---- import ------------------------------------------------------------ */
 
 typedef struct {
@@ -276,14 +280,12 @@ typedef struct {
     char charge_point[EC_CP_ID_MAX + 1];     /* "" : every port of the site */
     int connector;                           /* 0: every connector of the charge point */
     int64_t from_s, to_s;                    /* Unix s; to_s 0: still open */
-    char reason[32];  /* utility_outage, vehicle_fault, scheduled_maintenance, vandalism, natural_disaster, operator_request */
+    char reason[32];  /* as ec_kpi_reason reads it (ec_kpi.h) */
     char note[EC_OUTAGE_NOTE_MAX + 1];
     char created_by[EC_REG_ID_MAX + 1];      /* the organisation (or "admin") */
     int64_t created_s, updated_s;
 } ec_outage_t;
 
-/* 0 when s is one of the reasons above, -1 when not. */
-int ec_outage_reason_parse(const char *s);
 
 /* Stores o (id 0: a new one, o->id set; else replaces that one: EC_ENOTFOUND
  * when none). created_s and updated_s are set to now (a replaced one keeps

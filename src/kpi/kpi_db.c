@@ -30,7 +30,10 @@ static ec_err site_row(void *ctx, const char *doc, size_t len)
     const char *v;
     if ((v = ec_json_str(ec_json_get(j, "id")))) snprintf(s.id, sizeof s.id, "%s", v);
     if ((v = ec_json_str(ec_json_get(j, "name")))) snprintf(s.name, sizeof s.name, "%s", v);
-    if ((v = ec_json_str(ec_json_get(j, "operator_id")))) snprintf(s.operator_id, sizeof s.operator_id, "%s", v);
+    if ((v = ec_json_str(ec_json_get(j, "operator_id"))) && *v) snprintf(s.operator_id, sizeof s.operator_id, "%s", v);
+    /* A site read from a sites file names its operator only by name. */
+    else if ((v = ec_json_str(ec_json_get(ec_json_get(j, "operator"), "name"))))
+        snprintf(s.operator_id, sizeof s.operator_id, "%s", v);
     if ((v = ec_json_str(ec_json_get(j, "jurisdiction_id"))))
         snprintf(s.jurisdiction_id, sizeof s.jurisdiction_id, "%s", v);
     const ec_json *c = ec_json_get(j, "coordinates");

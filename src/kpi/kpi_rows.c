@@ -86,13 +86,14 @@ static int64_t covered(const span2 *u, size_t n, int64_t a, int64_t b)
     return t;
 }
 
-static int excluded_reason(const char *r)
+int ec_kpi_reason(const char *s)
 {
-    static const char *const ok[] = {"utility_outage", "vehicle_fault", "scheduled_maintenance", "vandalism",
-                                     "natural_disaster"};
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-        if (!strcmp(r, ok[i])) return 1;
-    return 0;
+    static const char *const excluded[] = {"utility_outage", "vehicle_fault", "scheduled_maintenance", "vandalism",
+                                           "natural_disaster"};
+    if (!s) return -1;
+    for (size_t i = 0; i < sizeof excluded / sizeof *excluded; i++)
+        if (!strcmp(s, excluded[i])) return 1;
+    return !strcmp(s, "operator_request") ? 0 : -1;
 }
 
 /* Port p's outage and excluded time in its part of the period. */
@@ -115,8 +116,9 @@ static ec_err port_out(ec_kpi *k, const kpi_port *p, const char *site, int64_t l
                        : !strcmp(x->site, site)))
             continue;
         span2 s = {x->from_ms, x->to_ms > 0 ? x->to_ms : INT64_MAX};
-        if (!strcmp(x->reason, "operator_request")) op[no++] = s;
-        else if (excluded_reason(x->reason)) ex[ne++] = s;
+        int why = ec_kpi_reason(x->reason);
+        if (why == 0) op[no++] = s;
+        else if (why == 1) ex[ne++] = s;
     }
     ne = merge(ex, ne), no = merge(op, no);
     *out_ms = *excl_ms = 0;

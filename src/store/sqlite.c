@@ -745,3 +745,24 @@ int store__in_tx(ec_store *s)
 {
     return s->in_tx;
 }
+
+ec_err ec_store_copy_register(ec_store *s, const char *src_path)
+{
+    ec_store *src = NULL;
+    /* The source at this build's schema first, so that its objects table is this one's. */
+    ec_err rc = ec_store_open(src_path, &src);
+    ec_store_close(src);
+    if (rc) return rc;
+    store__write(s);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "ATTACH DATABASE ?1 AS copy_src", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, "attaching the register to copy");
+    sqlite3_bind_text(st, 1, src_path, -1, SQLITE_TRANSIENT);
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (r != SQLITE_DONE) return db_fail(s, "attaching the register to copy");
+    rc = exec(s, "BEGIN IMMEDIATE; INSERT INTO objects SELECT * FROM copy_src.objects; COMMIT;");
+    if (rc) exec(s, "ROLLBACK");
+    ec_err rc2 = exec(s, "DETACH DATABASE copy_src");
+    return rc ? rc : rc2;
+}
