@@ -172,9 +172,7 @@ static int run_export(int argc, char **argv)
     return EXIT_OK;
 }
 
-/* ---- import ---------------------------------------------------------------------------- */
-
-/* ---- naming the field a refused row fails on -------------------------------------------- */
+/* ---- import: naming the field a refused row fails on -------------------------------------- */
 
 /* The fields of each row as the engine reads them (src/engine/share_codec.c). The engine's
  * parser judges a row; this table only says which field it refused, so that a person can find
@@ -294,6 +292,11 @@ static void row_fault(int command, const char *kind, const char *data, size_t le
                          "(over 0 when there are values), \"v\": at most 105408 numbers}");
         found = 1;
     }
+    if (!found && !strcmp(kind, "site")) {
+        snprintf(why, n, "field \"evses\" must be at most %d pairs [uid (at most %d bytes), max W]", EC_POWER_MAX_EVSE,
+                 EC_REG_ID_MAX);
+        found = 1;
+    }
     if (!found && !strcmp(kind, "cp_up")) {
         snprintf(why, n, "field \"evse_uids\" must be at most %d strings of at most %d bytes",
                  EC_SHARE_MAX_CONNECTORS + 1, EC_REG_ID_MAX);
@@ -302,6 +305,8 @@ static void row_fault(int command, const char *kind, const char *data, size_t le
     ec_json_free(d);
     if (!found) snprintf(why, n, "the %s %s does not read: %s", kind, command ? "command" : "event", ec_errmsg());
 }
+
+/* ---- import ---------------------------------------------------------------------------- */
 
 /* Checks that a row reads as the engine's event or command, as a replay will read it. */
 static ec_err check_row(const char *where, int command, const char *kind, int64_t t_ms, const char *data, size_t len)

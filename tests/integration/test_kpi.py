@@ -756,6 +756,11 @@ def malformed_case(tmp):
         ("a connector out of range", '{"seq":3,"t_ms":1790000000002,"type":"event","kind":"status",'
          '"data":{"cp":"X-1","connector":40,"status":"Faulted","error_code":"x"}}', "connector"),
         ("t_ms a string", '{"seq":3,"t_ms":"1790000000002","type":"event","kind":"tick","data":{}}', "t_ms"),
+        ("a limit naming no session", '{"seq":3,"t_ms":1790000000002,"type":"command","kind":"limit",'
+         '"data":{"cp":"X-1","connector":1,"tx":0,"limit_w":5000,"lowers":1}}', "tx"),
+        ("a site's EVSE without a uid", '{"seq":3,"t_ms":1790000000002,"type":"event","kind":"site","data":{"id":"S",'
+         '"substation_id":"","managed":0,"algo":"opt","limit_w":0,"interval_s":60,"dwell_min":45,"default_wh":0,'
+         '"evses":[[1,350000]]}}', "evses"),
         ("an unknown type", '{"seq":3,"t_ms":1790000000002,"type":"note","kind":"tick","data":{}}', "type"),
     ]
     for i, (what, line, field) in enumerate(cases):
