@@ -25,8 +25,7 @@ static const cli_opt opts[] = {
 const cli_cmd cmd_report_afir = {
     "report afir",
     "report afir --corridor DIR (--sites SITES.csv | --db HUB.db) --year Y [--network core|comprehensive] [--json]",
-    "Check a corridor's recharging pools for trucks against AFIR Article 4(1): each segment, both directions, "
-    "and the share of the network's length that complies.",
+    "Check a corridor's pools for trucks against AFIR Article 4(1): each segment, both ways, and the share that complies.",
     opts, run, NULL};
 
 /* A node as people know it: its name when the graph has names, else its id. */

@@ -242,7 +242,7 @@ static uint32_t pools_on(const afir_net *n, uint32_t a)
     return n->pool_first[a + 1] - n->pool_first[a];
 }
 
-/* ---- distances to the nearest pool or end, behind and ahead ---------------------------------- */
+/* ---- distances to the nearest pool, behind and ahead ----------------------------------------- */
 
 /* The arcs a truck may take after arc a (forward) or may have come from
  * before it (backward): every arc from a's head, or into a's tail, but the
@@ -322,33 +322,21 @@ static afir_item heap_pop(afir_heap *q)
     return top;
 }
 
-/* For every arc a, the distance out[a] from the nearest stop behind its tail
+/* For every arc a, the distance out[a] from the nearest pool behind its tail
  * (backward = 0) or past its head (backward = 1) along arcs a truck can
- * drive without turning back. The stops are the pools (ends = 0) or the
- * network's ends (ends = 1): an arc with no arc before it (or after it) but
- * the way back starts (or ends) at an end. A gap from an end stops at the
- * first pool, so arcs with pools pass no end's distance on. A multi-source
- * Dijkstra over arcs, whose key is the distance to the far end of the arc. */
-static ec_err afir__reach(const afir_net *n, int backward, int ends, double *out)
+ * drive without turning back: a multi-source Dijkstra over arcs, from the
+ * arcs with pools, whose key is the distance to the far end of an arc. */
+static ec_err afir__reach(const afir_net *n, int backward, double *out)
 {
     double *through = ec_malloc(((size_t)n->n_arcs + 1) * sizeof *through);
     afir_heap q = {0};
     ec_err rc = through ? EC_OK : EC_ENOMEM;
-    for (uint32_t a = 0; a < n->n_arcs; a++) out[a] = through[a] = INFINITY;
     for (uint32_t a = 0; !rc && a < n->n_arcs; a++) {
-        uint32_t k = pools_on(n, a);
-        if (!ends && k) {
-            /* From its last pool to its head, or from its tail to its first pool. */
-            through[a] = backward ? n->pos_km[n->pool_first[a]] : n->len_km[a] - n->pos_km[n->pool_first[a + 1] - 1];
-            rc = heap_push(&q, through[a], a);
-        } else if (ends) {
-            afir_next it;
-            uint32_t x;
-            next_begin(&it, n, a, !backward);
-            if (next_arc(&it, &x)) continue;
-            out[a] = 0;
-            if (!k) through[a] = n->len_km[a], rc = heap_push(&q, through[a], a);
-        }
+        out[a] = through[a] = INFINITY;
+        if (!pools_on(n, a)) continue;
+        /* From its last pool to its head, or from its tail to its first pool. */
+        through[a] = backward ? n->pos_km[n->pool_first[a]] : n->len_km[a] - n->pos_km[n->pool_first[a + 1] - 1];
+        rc = heap_push(&q, through[a], a);
     }
     while (!rc && q.len) {
         afir_item top = heap_pop(&q);
@@ -359,6 +347,7 @@ static ec_err afir__reach(const afir_net *n, int backward, int ends, double *out
         while (!rc && next_arc(&it, &x)) {
             if (top.d < out[x]) out[x] = top.d;
             double d = top.d + n->len_km[x];
+            /* An arc with pools starts gaps of its own: it passes none on. */
             if (pools_on(n, x) || d >= through[x]) continue;
             through[x] = d;
             rc = heap_push(&q, d, x);
@@ -371,10 +360,8 @@ static ec_err afir__reach(const afir_net *n, int backward, int ends, double *out
 
 /* ---- one direction of travel ---------------------------------------------------------------- */
 
-enum { STOP_POOL, STOP_END };
-
 typedef struct {
-    double *back[2], *ahead[2]; /* [STOP_POOL], [STOP_END] per arc */
+    double *back, *ahead; /* per arc: the nearest pool behind its tail, past its head */
 } afir_reach_t;
 
 static const char *node_label(const ec_graph *g, uint32_t v, char *buf, size_t n)
@@ -407,41 +394,49 @@ static void pool_text(const ec_afir_rule_t *rule, char *buf, size_t n)
              count_text(rule->fast_points), rule->fast_points == 1 ? "" : "s", EC_AFIR_FAST_KW);
 }
 
-/* The longest gap on arc a and what bounds it (STOP_POOL or STOP_END each
- * side; for a gap inside the arc both are pools). */
-static double arc_gap(const afir_net *n, const afir_reach_t *rc, uint32_t a, int *from_kind, int *to_kind)
+enum { SIDE_INSIDE, SIDE_BEHIND, SIDE_AHEAD };
+
+/* 1 when the network ends at arc a's tail (behind = 1) or head: no arc but
+ * the way back leads on from there. */
+static int network_ends(const afir_net *n, uint32_t a, int behind)
 {
-    double L = n->len_km[a];
-    double bp = rc->back[STOP_POOL][a], be = rc->back[STOP_END][a];
-    double ap = rc->ahead[STOP_POOL][a], ae = rc->ahead[STOP_END][a];
+    afir_next it;
+    uint32_t x;
+    next_begin(&it, n, a, behind);
+    return !next_arc(&it, &x);
+}
+
+/* The longest gap a truck meets on arc a, and where it lies: between two
+ * pools on the arc, or reaching back behind its tail or on past its head.
+ * A gap that only touches the arc (a pool at its very end) is not met on it;
+ * where the network ends, a pool within EC_AFIR_NEAR_KM of the end closes
+ * the gap (docs/afir.md). */
+static double arc_gap(const afir_net *n, const afir_reach_t *r, uint32_t a, int *side)
+{
+    double L = n->len_km[a], back = r->back[a], ahead = r->ahead[a];
     uint32_t k = pools_on(n, a);
     if (!k) {
-        /* One gap spans the whole arc; two ends with no pool between them are no gap a rule can close. */
-        double via_pool_behind = bp + L + fmin(ap, ae), via_end_behind = be + L + ap;
-        if (via_pool_behind <= via_end_behind) {
-            *from_kind = STOP_POOL, *to_kind = ap <= ae ? STOP_POOL : STOP_END;
-            return via_pool_behind;
-        }
-        *from_kind = STOP_END, *to_kind = STOP_POOL;
-        return via_end_behind;
+        *side = isinf(back) ? SIDE_BEHIND : SIDE_AHEAD;
+        return back + L + ahead;
     }
     const double *t = n->pos_km + n->pool_first[a];
-    double worst = t[0] + fmin(bp, be);
-    *from_kind = bp <= be ? STOP_POOL : STOP_END, *to_kind = STOP_POOL;
+    double worst = 0, first = t[0], last = L - t[k - 1];
+    *side = SIDE_INSIDE;
+    if (first > AFIR_EPS_KM && !(first <= EC_AFIR_NEAR_KM && network_ends(n, a, 1))) worst = first + back, *side = SIDE_BEHIND;
     for (uint32_t i = 1; i < k; i++)
-        if (t[i] - t[i - 1] > worst) worst = t[i] - t[i - 1], *from_kind = *to_kind = STOP_POOL;
-    double out = L - t[k - 1] + fmin(ap, ae);
-    if (out > worst) worst = out, *from_kind = STOP_POOL, *to_kind = ap <= ae ? STOP_POOL : STOP_END;
+        if (t[i] - t[i - 1] > worst) worst = t[i] - t[i - 1], *side = SIDE_INSIDE;
+    if (last > AFIR_EPS_KM && !(last <= EC_AFIR_NEAR_KM && network_ends(n, a, 0)) && last + ahead > worst)
+        worst = last + ahead, *side = SIDE_AHEAD;
     return worst;
 }
 
-static void check_dir(const afir_net *n, const afir_reach_t *rc, const ec_afir_rule_t *rule, uint32_t a,
+static void check_dir(const afir_net *n, const afir_reach_t *r, const ec_afir_rule_t *rule, uint32_t a,
                       ec_afir_dir_t *d)
 {
     const ec_graph *g = n->g;
-    int from_kind, to_kind;
+    int side;
     d->present = 1;
-    d->max_gap_km = arc_gap(n, rc, a, &from_kind, &to_kind);
+    d->max_gap_km = arc_gap(n, r, a, &side);
     d->compliant = d->max_gap_km <= rule->spacing_km + AFIR_EPS_KM;
     d->reason[0] = 0;
     if (d->compliant) return;
@@ -450,19 +445,21 @@ static void check_dir(const afir_net *n, const afir_reach_t *rc, const ec_afir_r
     node_label(g, g->arcs[a].to, to, sizeof to);
     pool_text(rule, pool, sizeof pool);
     double S = rule->spacing_km;
-    int none_near = !pools_on(n, a) && rc->back[STOP_POOL][a] > S && rc->ahead[STOP_POOL][a] > S;
-    if (none_near)
+    if (!pools_on(n, a) && r->back[a] > S && r->ahead[a] > S)
         snprintf(d->reason, sizeof d->reason, "no pool of %s within %g km heading %s\xe2\x86\x92%s", pool, S, from, to);
+    else if (isinf(d->max_gap_km) && side == SIDE_BEHIND)
+        snprintf(d->reason, sizeof d->reason,
+                 network_ends(n, a, 1) ? "no pool of %s between the network's end at %s and the first one heading %s\xe2\x86\x92%s"
+                                       : "no pool of %s behind %s heading %s\xe2\x86\x92%s",
+                 pool, from, from, to);
     else if (isinf(d->max_gap_km))
-        snprintf(d->reason, sizeof d->reason, "no pool of %s %s heading %s\xe2\x86\x92%s", pool,
-                 isinf(rc->back[STOP_POOL][a]) && isinf(rc->back[STOP_END][a]) ? "behind" : "ahead", from, to);
-    else if (from_kind == STOP_POOL && to_kind == STOP_POOL)
+        snprintf(d->reason, sizeof d->reason,
+                 network_ends(n, a, 0) ? "no pool of %s between the last one and the network's end at %s heading %s\xe2\x86\x92%s"
+                                       : "no pool of %s ahead of %s heading %s\xe2\x86\x92%s",
+                 pool, to, from, to);
+    else
         snprintf(d->reason, sizeof d->reason, "pools %.1f km apart heading %s\xe2\x86\x92%s, over %g km", d->max_gap_km,
                  from, to, S);
-    else
-        snprintf(d->reason, sizeof d->reason, "%.1f km from %s to %s heading %s\xe2\x86\x92%s, over %g km",
-                 d->max_gap_km, from_kind == STOP_END ? "the network's end" : "a pool",
-                 to_kind == STOP_END ? "the network's end" : "a pool", from, to, S);
 }
 
 /* ---- segments ------------------------------------------------------------------------------- */
@@ -557,13 +554,13 @@ ec_err ec_afir_check(const ec_graph *g, const ec_afir_pool_t *pools, size_t np, 
     size_t ns = 0;
     ec_err rc = afir__net(&n, g);
     if (!rc) rc = afir__attach(&n, pools, np, rule, out);
-    for (int s = 0; !rc && s < 2; s++) {
-        reach.back[s] = ec_malloc(((size_t)n.n_arcs + 1) * sizeof(double));
-        reach.ahead[s] = ec_malloc(((size_t)n.n_arcs + 1) * sizeof(double));
-        if (!reach.back[s] || !reach.ahead[s]) rc = EC_ENOMEM;
-        if (!rc) rc = afir__reach(&n, 0, s == STOP_END, reach.back[s]);
-        if (!rc) rc = afir__reach(&n, 1, s == STOP_END, reach.ahead[s]);
+    if (!rc) {
+        reach.back = ec_malloc(((size_t)n.n_arcs + 1) * sizeof(double));
+        reach.ahead = ec_malloc(((size_t)n.n_arcs + 1) * sizeof(double));
+        if (!reach.back || !reach.ahead) rc = EC_ENOMEM;
     }
+    if (!rc) rc = afir__reach(&n, 0, reach.back);
+    if (!rc) rc = afir__reach(&n, 1, reach.ahead);
     if (!rc) rc = afir__segments(&n, &pairs, &ns);
     if (!rc && !(out->segs = ec_calloc(ns + 1, sizeof *out->segs))) rc = EC_ENOMEM;
     if (rc) goto done;
@@ -590,10 +587,8 @@ ec_err ec_afir_check(const ec_graph *g, const ec_afir_pool_t *pools, size_t np, 
     out->meets_target = out->share >= rule->required_share - 1e-12;
 done:
     if (rc) ec_afir_result_free(out);
-    for (int s = 0; s < 2; s++) {
-        ec_free(reach.back[s]);
-        ec_free(reach.ahead[s]);
-    }
+    ec_free(reach.back);
+    ec_free(reach.ahead);
     ec_free(pairs);
     afir__net_free(&n);
     return rc;
