@@ -65,37 +65,37 @@ int ec_afir_pool_qualifies(const ec_afir_pool_t *p, const ec_afir_rule_t *rule);
 
 /* One direction of travel on a segment. */
 typedef struct {
-    int present;        /* the graph has this direction */
+    int present; /* the graph has this direction */
     int compliant;
-    double max_gap_km;  /* the longest gap a truck meets driving it (INFINITY: no pool in reach) */
-    char reason[320];   /* why not, "" when compliant */
+    double max_gap_km; /* the longest gap a truck meets driving it (INFINITY: no pool in reach) */
+    char reason[320];  /* why not, "" when compliant */
 } ec_afir_dir_t;
 
 /* A segment of the corridor, both directions of travel. */
 typedef struct {
-    uint32_t from, to;  /* graph nodes, in the direction the graph gave first */
-    double length_km;   /* the mean of its directions' lengths */
-    int pools;          /* qualifying pools within EC_AFIR_NEAR_KM */
+    uint32_t from, to;      /* graph nodes, in the direction the graph gave first */
+    double length_km;       /* the mean of its directions' lengths */
+    int pools;              /* qualifying pools within EC_AFIR_NEAR_KM */
     ec_afir_dir_t fwd, rev; /* from->to, to->from */
-    int compliant;      /* every direction present complies */
-    char reason[644];   /* the failing directions' reasons, "" when compliant */
+    int compliant;          /* every direction present complies */
+    char reason[644];       /* the failing directions' reasons, "" when compliant */
 } ec_afir_segment_t;
 
 typedef struct {
     ec_afir_rule_t rule;
     double network_km, compliant_km;
-    double share;       /* compliant_km / network_km, 0..1 */
-    int meets_target;   /* share >= rule.required_share */
+    double share;                               /* compliant_km / network_km, 0..1 */
+    int meets_target;                           /* share >= rule.required_share */
     size_t pools, pools_qualifying, pools_near; /* all, big enough, and of those near a segment */
-    ec_afir_segment_t *segs; /* in the order of the graph's edges */
+    ec_afir_segment_t *segs;                    /* in the order of the graph's edges */
     size_t n_segs;
 } ec_afir_result_t;
 
 /* Checks the corridor g (loaded with ec_graph_load_corridor: each edge a
  * way of its own) against rule with the n pools. Borrows g and pools;
  * fills *out (free with ec_afir_result_free). */
-ec_err ec_afir_check(const ec_graph *g, const ec_afir_pool_t *pools, size_t n, const ec_afir_rule_t *rule,
-                     ec_afir_result_t *out);
+ec_err ec_afir_check(const ec_graph *g, const ec_afir_pool_t *pools, size_t n,
+                     const ec_afir_rule_t *rule, ec_afir_result_t *out);
 void ec_afir_result_free(ec_afir_result_t *r);
 
 #endif

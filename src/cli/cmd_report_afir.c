@@ -22,18 +22,23 @@ static const cli_opt opts[] = {
     {NULL, NULL, NULL},
 };
 
-const cli_cmd cmd_report_afir = {
-    "report afir",
-    "report afir --corridor DIR (--sites SITES.csv | --db HUB.db) --year Y [--network core|comprehensive] [--json]",
-    "Check a corridor's pools for trucks against AFIR Article 4(1): each segment, both ways, and the share that complies.",
-    opts, run, NULL};
+const cli_cmd cmd_report_afir = {"report afir",
+                                 "report afir --corridor DIR (--sites SITES.csv | --db HUB.db) "
+                                 "--year Y [--network core|comprehensive] [--json]",
+                                 "Check a corridor's pools for trucks against AFIR Article 4(1): "
+                                 "each segment, both ways, and the share that complies.",
+                                 opts,
+                                 run,
+                                 NULL};
 
 /* A node as people know it: its name when the graph has names, else its id. */
 static void node_text(const ec_graph *g, uint32_t v, char *buf, size_t n)
 {
     const char *name = ec_graph_node_name(g, v);
-    if (name) snprintf(buf, n, "%s", name);
-    else snprintf(buf, n, "%lld", (long long)g->ext_id[v]);
+    if (name)
+        snprintf(buf, n, "%s", name);
+    else
+        snprintf(buf, n, "%lld", (long long)g->ext_id[v]);
 }
 
 static void segment_text(const ec_graph *g, const ec_afir_segment_t *s, char *buf, size_t n)
@@ -49,7 +54,8 @@ static void print_padded(const char *s, size_t width)
 {
     size_t chars = ec_utf8_chars(s);
     fputs(s, stdout);
-    for (; chars < width; chars++) fputc(' ', stdout);
+    for (; chars < width; chars++)
+        fputc(' ', stdout);
 }
 
 static const char *thousands(double v, int decimals, char *buf, size_t n)
@@ -69,18 +75,23 @@ static const char *thousands(double v, int decimals, char *buf, size_t n)
 static void print_rule(const ec_afir_rule_t *r)
 {
     char kw[32];
-    printf("AFIR %s, by 31 December %d, TEN-T %s network: pools of at least %s kW with %s point%s of %.0f kW or more,\n"
+    printf("AFIR %s, by 31 December %d, TEN-T %s network: pools of at least %s kW with %s point%s "
+           "of %.0f kW or more,\n"
            "at most %g km apart in each direction of travel, on %.0f %% of the network's length\n",
-           r->article, r->year, ec_afir_network_name(r->network), thousands(r->pool_kw, 0, kw, sizeof kw),
-           r->fast_points == 1 ? "one" : r->fast_points == 2 ? "two" : "several",
+           r->article, r->year, ec_afir_network_name(r->network),
+           thousands(r->pool_kw, 0, kw, sizeof kw),
+           r->fast_points == 1   ? "one"
+           : r->fast_points == 2 ? "two"
+                                 : "several",
            r->fast_points == 1 ? "" : "s", EC_AFIR_FAST_KW, r->spacing_km, r->required_share * 100);
 }
 
 static void print_table(const ec_graph *g, const ec_afir_result_t *r)
 {
     print_rule(&r->rule);
-    printf("pools: %zu in the sites, %zu of the rule's size, %zu of them within %g km of a segment\n\n", r->pools,
-           r->pools_qualifying, r->pools_near, EC_AFIR_NEAR_KM);
+    printf("pools: %zu in the sites, %zu of the rule's size, %zu of them within %g km of a "
+           "segment\n\n",
+           r->pools, r->pools_qualifying, r->pools_near, EC_AFIR_NEAR_KM);
     size_t width = 7;
     char name[300], num[48];
     for (size_t i = 0; i < r->n_segs; i++) {
@@ -97,14 +108,16 @@ static void print_table(const ec_graph *g, const ec_afir_result_t *r)
         segment_text(g, s, name, sizeof name);
         printf("  ");
         print_padded(name, width);
-        printf(" %9s %5d  %s", thousands(s->length_km, 1, num, sizeof num), s->pools, s->compliant ? "yes" : "no ");
+        printf(" %9s %5d  %s", thousands(s->length_km, 1, num, sizeof num), s->pools,
+               s->compliant ? "yes" : "no ");
         if (s->reason[0]) printf("        %s", s->reason);
         printf("\n");
     }
     char a[48], b[48];
-    printf("\nnetwork %s km, compliant %s km: %.1f %% of the network's length (required %.0f %%): target %s\n",
-           thousands(r->network_km, 1, a, sizeof a), thousands(r->compliant_km, 1, b, sizeof b), r->share * 100,
-           r->rule.required_share * 100, r->meets_target ? "met" : "not met");
+    printf("\nnetwork %s km, compliant %s km: %.1f %% of the network's length (required %.0f %%): "
+           "target %s\n",
+           thousands(r->network_km, 1, a, sizeof a), thousands(r->compliant_km, 1, b, sizeof b),
+           r->share * 100, r->rule.required_share * 100, r->meets_target ? "met" : "not met");
 }
 
 static void json_dir(ec_jw *w, const ec_afir_dir_t *d)
@@ -116,11 +129,15 @@ static void json_dir(ec_jw *w, const ec_afir_dir_t *d)
     ec_jw_obj_begin(w);
     ec_jw_key(w, "compliant"), ec_jw_bool(w, d->compliant);
     ec_jw_key(w, "max_gap_km");
-    if (isfinite(d->max_gap_km)) ec_jw_num(w, d->max_gap_km, 3);
-    else ec_jw_null(w);
+    if (isfinite(d->max_gap_km))
+        ec_jw_num(w, d->max_gap_km, 3);
+    else
+        ec_jw_null(w);
     ec_jw_key(w, "reason");
-    if (d->compliant) ec_jw_null(w);
-    else ec_jw_str(w, d->reason);
+    if (d->compliant)
+        ec_jw_null(w);
+    else
+        ec_jw_str(w, d->reason);
     ec_jw_obj_end(w);
 }
 
@@ -169,8 +186,10 @@ static void print_json(const ec_graph *g, const ec_afir_result_t *r)
         ec_jw_key(w, "length_km"), ec_jw_real(w, s->length_km);
         ec_jw_key(w, "compliant"), ec_jw_bool(w, s->compliant);
         ec_jw_key(w, "reason");
-        if (s->compliant) ec_jw_null(w);
-        else ec_jw_str(w, s->reason);
+        if (s->compliant)
+            ec_jw_null(w);
+        else
+            ec_jw_str(w, s->reason);
         ec_jw_key(w, "pools"), ec_jw_int(w, s->pools);
         ec_jw_key(w, "forward"), json_dir(w, &s->fwd);
         ec_jw_key(w, "backward"), json_dir(w, &s->rev);
@@ -186,21 +205,27 @@ static int run(int argc, char **argv)
     cli_args a;
     int st = cli_parse(&cmd_report_afir, argc, argv, &a);
     if (st >= 0) return st == EXIT_OK + 1 ? EXIT_OK : st;
-    const char *corridor = cli_get(&a, "corridor"), *sites = cli_get(&a, "sites"), *db = cli_get(&a, "db");
+    const char *corridor = cli_get(&a, "corridor"), *sites = cli_get(&a, "sites"),
+               *db = cli_get(&a, "db");
     const char *year = cli_get(&a, "year"), *network = cli_get(&a, "network");
     if (!corridor) return cli_usage_error(&cmd_report_afir, "--corridor DIR is required");
-    if (!sites == !db) return cli_usage_error(&cmd_report_afir, "give --sites SITES.csv or --db HUB.db (one of them)");
-    if (!year) return cli_usage_error(&cmd_report_afir, "--year Y is required (%s)", ec_afir_years());
+    if (!sites == !db)
+        return cli_usage_error(&cmd_report_afir,
+                               "give --sites SITES.csv or --db HUB.db (one of them)");
+    if (!year)
+        return cli_usage_error(&cmd_report_afir, "--year Y is required (%s)", ec_afir_years());
     ec_afir_network net = EC_AFIR_CORE;
     if (network && ec_afir_network_parse(network, &net))
-        return cli_usage_error(&cmd_report_afir, "--network must be core or comprehensive, not \"%s\"", network);
+        return cli_usage_error(&cmd_report_afir,
+                               "--network must be core or comprehensive, not \"%s\"", network);
     int64_t y;
     ec_afir_rule_t rule;
     if (ec_parse_i64(year, &y) || y < 1000 || y > 9999 || ec_afir_rule((int)y, net, &rule))
-        return cli_usage_error(&cmd_report_afir,
-                               "--year %s: AFIR Article 4(1) sets no target for heavy-duty trucks with that deadline; "
-                               "the years with one are %s (31 December of each)",
-                               year, ec_afir_years());
+        return cli_usage_error(
+            &cmd_report_afir,
+            "--year %s: AFIR Article 4(1) sets no target for heavy-duty trucks with that deadline; "
+            "the years with one are %s (31 December of each)",
+            year, ec_afir_years());
 
     ec_graph *g = NULL;
     ec_sites in;
@@ -217,7 +242,8 @@ static int run(int argc, char **argv)
     ec_err rc = ec_graph_load_corridor(corridor, &lo, &g);
     struct stat dbst;
     /* Opening a database that is not there would make an empty one. */
-    if (!rc && db && stat(db, &dbst) != 0) rc = ec_fail(EC_ENOTFOUND, "--db %s: no such database", db);
+    if (!rc && db && stat(db, &dbst) != 0)
+        rc = ec_fail(EC_ENOTFOUND, "--db %s: no such database", db);
     if (!rc && db) rc = ec_twin_db_load(db, &hub, &in);
     if (!rc && sites) rc = ec_sites_load(sites, &in);
     if (!rc) rc = ec_afir_pools(&in, &pools, &n_pools);
@@ -226,8 +252,10 @@ static int run(int argc, char **argv)
         code = cli_error(rc);
         goto done;
     }
-    if (cli_flag(&a, "json")) print_json(g, &res);
-    else print_table(g, &res);
+    if (cli_flag(&a, "json"))
+        print_json(g, &res);
+    else
+        print_table(g, &res);
     code = EXIT_OK;
 done:
     ec_afir_result_free(&res);

@@ -46,9 +46,12 @@ const char *ec_afir_years(void)
 
 int ec_afir_network_parse(const char *s, ec_afir_network *out)
 {
-    if (s && !strcmp(s, "core")) *out = EC_AFIR_CORE;
-    else if (s && !strcmp(s, "comprehensive")) *out = EC_AFIR_COMPREHENSIVE;
-    else return -1;
+    if (s && !strcmp(s, "core"))
+        *out = EC_AFIR_CORE;
+    else if (s && !strcmp(s, "comprehensive"))
+        *out = EC_AFIR_COMPREHENSIVE;
+    else
+        return -1;
     return 0;
 }
 
@@ -108,8 +111,8 @@ typedef struct {
     uint32_t *tail;
     uint32_t *in_first, *in_arcs; /* CSR of the arcs into each node */
     double *len_km;
-    uint32_t *pool_first;         /* [n_arcs + 1] into pos_km */
-    double *pos_km;               /* each arc's pools, sorted */
+    uint32_t *pool_first; /* [n_arcs + 1] into pos_km */
+    double *pos_km;       /* each arc's pools, sorted */
 } afir_net;
 
 typedef struct {
@@ -140,10 +143,13 @@ static void visit_arc(void *ctx, uint32_t a)
     v->seen[a] = v->stamp;
     const ec_graph *g = v->n->g;
     double f;
-    double d_m = ec_geo_point_segment_m(v->p, ec_graph_point(g, v->n->tail[a]), ec_graph_point(g, g->arcs[a].to), &f);
+    double d_m = ec_geo_point_segment_m(v->p, ec_graph_point(g, v->n->tail[a]),
+                                        ec_graph_point(g, g->arcs[a].to), &f);
     if (d_m > EC_AFIR_NEAR_KM * 1000.0) return;
     if (v->at->len >= AFIR_MAX_ATTACH) {
-        v->rc = ec_fail(EC_ELIMIT, "more than %u pools-on-segments: too many pools near the corridor", AFIR_MAX_ATTACH);
+        v->rc =
+            ec_fail(EC_ELIMIT, "more than %u pools-on-segments: too many pools near the corridor",
+                    AFIR_MAX_ATTACH);
         return;
     }
     afir_at x = {a, f * v->n->len_km[a]};
@@ -152,19 +158,21 @@ static void visit_arc(void *ctx, uint32_t a)
 
 /* Places every qualifying pool on the arcs whose line passes within
  * EC_AFIR_NEAR_KM of it, at the fraction of the arc its projection falls at. */
-static ec_err afir__attach(afir_net *n, const ec_afir_pool_t *pools, size_t np, const ec_afir_rule_t *rule,
-                           ec_afir_result_t *r)
+static ec_err afir__attach(afir_net *n, const ec_afir_pool_t *pools, size_t np,
+                           const ec_afir_rule_t *rule, ec_afir_result_t *r)
 {
     const ec_graph *g = n->g;
     ec_grid grid;
     memset(&grid, 0, sizeof grid);
     ec_vec at;
     ec_vec_init(&at, sizeof(afir_at));
-    ec_latlon_t *a = ec_malloc(((size_t)n->n_arcs + 1) * sizeof *a), *b = ec_malloc(((size_t)n->n_arcs + 1) * sizeof *b);
+    ec_latlon_t *a = ec_malloc(((size_t)n->n_arcs + 1) * sizeof *a),
+                *b = ec_malloc(((size_t)n->n_arcs + 1) * sizeof *b);
     uint32_t *seen = ec_calloc((size_t)n->n_arcs + 1, sizeof *seen);
     uint8_t *near = ec_calloc(np + 1, 1);
     ec_err rc = a && b && seen && near ? EC_OK : EC_ENOMEM;
-    for (uint32_t e = 0; !rc && e < n->n_arcs; e++) a[e] = ec_graph_point(g, n->tail[e]), b[e] = ec_graph_point(g, g->arcs[e].to);
+    for (uint32_t e = 0; !rc && e < n->n_arcs; e++)
+        a[e] = ec_graph_point(g, n->tail[e]), b[e] = ec_graph_point(g, g->arcs[e].to);
     if (!rc) rc = ec_grid_build(&grid, a, b, n->n_arcs, AFIR_CELL_DEG);
     afir_visit v = {n, {0, 0}, 0, seen, &at, EC_OK};
     for (size_t i = 0; !rc && i < np; i++) {
@@ -176,7 +184,8 @@ static ec_err afir__attach(afir_net *n, const ec_afir_pool_t *pools, size_t np, 
         rc = v.rc;
         near[i] = at.len > before;
     }
-    for (size_t i = 0; i < np; i++) r->pools_near += near[i];
+    for (size_t i = 0; i < np; i++)
+        r->pools_near += near[i];
     if (rc) goto done;
     if (at.len > 1) qsort(at.data, at.len, sizeof(afir_at), by_arc_then_pos);
     n->pool_first = ec_calloc((size_t)n->n_arcs + 1, sizeof *n->pool_first);
@@ -190,7 +199,8 @@ static ec_err afir__attach(afir_net *n, const ec_afir_pool_t *pools, size_t np, 
         n->pool_first[x->arc + 1]++;
         n->pos_km[k] = x->t_km;
     }
-    for (uint32_t e = 0; e < n->n_arcs; e++) n->pool_first[e + 1] += n->pool_first[e];
+    for (uint32_t e = 0; e < n->n_arcs; e++)
+        n->pool_first[e + 1] += n->pool_first[e];
 done:
     ec_grid_free(&grid);
     ec_vec_free(&at);
@@ -217,11 +227,13 @@ static ec_err afir__net(afir_net *n, const ec_graph *g)
             n->len_km[e] = g->arcs[e].length_cm / 1e5;
             n->in_first[g->arcs[e].to + 1]++;
         }
-    for (uint32_t v = 0; v < g->n_nodes; v++) n->in_first[v + 1] += n->in_first[v];
+    for (uint32_t v = 0; v < g->n_nodes; v++)
+        n->in_first[v + 1] += n->in_first[v];
     uint32_t *fill = ec_malloc(((size_t)g->n_nodes + 1) * sizeof *fill);
     if (!fill) return EC_ENOMEM;
     memcpy(fill, n->in_first, (size_t)g->n_nodes * sizeof *fill);
-    for (uint32_t e = 0; e < g->n_arcs; e++) n->in_arcs[fill[g->arcs[e].to]++] = e;
+    for (uint32_t e = 0; e < g->n_arcs; e++)
+        n->in_arcs[fill[g->arcs[e].to]++] = e;
     ec_free(fill);
     return EC_OK;
 }
@@ -335,7 +347,8 @@ static ec_err afir__reach(const afir_net *n, int backward, double *out)
         out[a] = through[a] = INFINITY;
         if (!pools_on(n, a)) continue;
         /* From its last pool to its head, or from its tail to its first pool. */
-        through[a] = backward ? n->pos_km[n->pool_first[a]] : n->len_km[a] - n->pos_km[n->pool_first[a + 1] - 1];
+        through[a] = backward ? n->pos_km[n->pool_first[a]]
+                              : n->len_km[a] - n->pos_km[n->pool_first[a + 1] - 1];
         rc = heap_push(&q, through[a], a);
     }
     while (!rc && q.len) {
@@ -367,16 +380,20 @@ typedef struct {
 static const char *node_label(const ec_graph *g, uint32_t v, char *buf, size_t n)
 {
     const char *name = ec_graph_node_name(g, v);
-    if (name) snprintf(buf, n, "%.48s", name);
-    else snprintf(buf, n, "%lld", (long long)g->ext_id[v]);
+    if (name)
+        snprintf(buf, n, "%.48s", name);
+    else
+        snprintf(buf, n, "%lld", (long long)g->ext_id[v]);
     return buf;
 }
 
 static const char *kw_text(double kw, char *buf, size_t n)
 {
     long v = lround(kw);
-    if (v >= 1000) snprintf(buf, n, "%ld,%03ld", v / 1000, v % 1000);
-    else snprintf(buf, n, "%ld", v);
+    if (v >= 1000)
+        snprintf(buf, n, "%ld,%03ld", v / 1000, v % 1000);
+    else
+        snprintf(buf, n, "%ld", v);
     return buf;
 }
 
@@ -422,16 +439,18 @@ static double arc_gap(const afir_net *n, const afir_reach_t *r, uint32_t a, int 
     const double *t = n->pos_km + n->pool_first[a];
     double worst = 0, first = t[0], last = L - t[k - 1];
     *side = SIDE_INSIDE;
-    if (first > AFIR_EPS_KM && !(first <= EC_AFIR_NEAR_KM && network_ends(n, a, 1))) worst = first + back, *side = SIDE_BEHIND;
+    if (first > AFIR_EPS_KM && !(first <= EC_AFIR_NEAR_KM && network_ends(n, a, 1)))
+        worst = first + back, *side = SIDE_BEHIND;
     for (uint32_t i = 1; i < k; i++)
         if (t[i] - t[i - 1] > worst) worst = t[i] - t[i - 1], *side = SIDE_INSIDE;
-    if (last > AFIR_EPS_KM && !(last <= EC_AFIR_NEAR_KM && network_ends(n, a, 0)) && last + ahead > worst)
+    if (last > AFIR_EPS_KM && !(last <= EC_AFIR_NEAR_KM && network_ends(n, a, 0)) &&
+        last + ahead > worst)
         worst = last + ahead, *side = SIDE_AHEAD;
     return worst;
 }
 
-static void check_dir(const afir_net *n, const afir_reach_t *r, const ec_afir_rule_t *rule, uint32_t a,
-                      ec_afir_dir_t *d)
+static void check_dir(const afir_net *n, const afir_reach_t *r, const ec_afir_rule_t *rule,
+                      uint32_t a, ec_afir_dir_t *d)
 {
     const ec_graph *g = n->g;
     int side;
@@ -446,20 +465,24 @@ static void check_dir(const afir_net *n, const afir_reach_t *r, const ec_afir_ru
     pool_text(rule, pool, sizeof pool);
     double S = rule->spacing_km;
     if (!pools_on(n, a) && r->back[a] > S && r->ahead[a] > S)
-        snprintf(d->reason, sizeof d->reason, "no pool of %s within %g km heading %s\xe2\x86\x92%s", pool, S, from, to);
+        snprintf(d->reason, sizeof d->reason, "no pool of %s within %g km heading %s\xe2\x86\x92%s",
+                 pool, S, from, to);
     else if (isinf(d->max_gap_km) && side == SIDE_BEHIND)
         snprintf(d->reason, sizeof d->reason,
-                 network_ends(n, a, 1) ? "no pool of %s between the network's end at %s and the first one heading %s\xe2\x86\x92%s"
+                 network_ends(n, a, 1) ? "no pool of %s between the network's end at %s and the "
+                                         "first one heading %s\xe2\x86\x92%s"
                                        : "no pool of %s behind %s heading %s\xe2\x86\x92%s",
                  pool, from, from, to);
     else if (isinf(d->max_gap_km))
         snprintf(d->reason, sizeof d->reason,
-                 network_ends(n, a, 0) ? "no pool of %s between the last one and the network's end at %s heading %s\xe2\x86\x92%s"
+                 network_ends(n, a, 0) ? "no pool of %s between the last one and the network's end "
+                                         "at %s heading %s\xe2\x86\x92%s"
                                        : "no pool of %s ahead of %s heading %s\xe2\x86\x92%s",
                  pool, to, from, to);
     else
-        snprintf(d->reason, sizeof d->reason, "pools %.1f km apart heading %s\xe2\x86\x92%s, over %g km", d->max_gap_km,
-                 from, to, S);
+        snprintf(d->reason, sizeof d->reason,
+                 "pools %.1f km apart heading %s\xe2\x86\x92%s, over %g km", d->max_gap_km, from,
+                 to, S);
 }
 
 /* ---- segments ------------------------------------------------------------------------------- */
@@ -502,7 +525,8 @@ static ec_err afir__segments(const afir_net *n, afir_pair **pairs, size_t *np)
     if (rc) goto done;
     for (uint32_t a = 0; a < n->n_arcs; a++) {
         uint32_t u = n->tail[a], v = g->arcs[a].to;
-        k[a] = (afir_key){u < v ? u : v, u < v ? v : u, g->arcs[a].way != EC_NO_WAY ? g->arcs[a].way : a, a};
+        k[a] = (afir_key){u < v ? u : v, u < v ? v : u,
+                          g->arcs[a].way != EC_NO_WAY ? g->arcs[a].way : a, a};
     }
     qsort(k, n->n_arcs, sizeof *k, by_pair);
     size_t ns = 0;
@@ -541,8 +565,8 @@ static void join_reasons(ec_afir_segment_t *s)
     }
 }
 
-ec_err ec_afir_check(const ec_graph *g, const ec_afir_pool_t *pools, size_t np, const ec_afir_rule_t *rule,
-                     ec_afir_result_t *out)
+ec_err ec_afir_check(const ec_graph *g, const ec_afir_pool_t *pools, size_t np,
+                     const ec_afir_rule_t *rule, ec_afir_result_t *out)
 {
     memset(out, 0, sizeof *out);
     out->rule = *rule;
