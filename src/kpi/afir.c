@@ -184,9 +184,9 @@ static ec_err afir__attach(afir_net *n, const ec_afir_pool_t *pools, size_t np,
         rc = v.rc;
         near[i] = at.len > before;
     }
+    if (rc) goto done;
     for (size_t i = 0; i < np; i++)
         r->pools_near += near[i];
-    if (rc) goto done;
     if (at.len > 1) qsort(at.data, at.len, sizeof(afir_at), by_arc_then_pos);
     n->pool_first = ec_calloc((size_t)n->n_arcs + 1, sizeof *n->pool_first);
     n->pos_km = ec_malloc((at.len + 1) * sizeof *n->pos_km);
