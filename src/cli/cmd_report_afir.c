@@ -17,7 +17,7 @@ static const cli_opt opts[] = {
     {"sites", "SITES.csv", "charging sites (docs/sites.md): each site a recharging pool"},
     {"db", "HUB.db", "or a hub's database: the sites of its register"},
     {"year", "Y", "the rule whose deadline is 31 December Y: 2025, 2027 or 2030 (required)"},
-    {"network", "core|comprehensive", "the TEN-T network class of the corridor (default core)"},
+    {"network", "CLASS", "the TEN-T network class: core (default) or comprehensive"},
     {"json", NULL, "print the report as JSON"},
     {NULL, NULL, NULL},
 };
