@@ -264,6 +264,11 @@ ec_err ec_store_journal_append(ec_store *s, int64_t t_ms, int command, const cha
  * first error and returns it. */
 ec_err ec_store_journal_each(ec_store *s, int64_t from_ms, int64_t to_ms,
                              ec_err (*fn)(void *ctx, const ec_journal_row_t *row), void *ctx);
+/* The journal's events (not its commands) before to_ms (<= 0: all) in order,
+ * less those of kind skip (NULL: none), for a reader that needs only some
+ * (the KPIs). */
+ec_err ec_store_journal_events(ec_store *s, int64_t to_ms, const char *skip,
+                               ec_err (*fn)(void *ctx, const ec_journal_row_t *row), void *ctx);
 /* The times of the journal's first and last rows and the last row's seq (all 0 when empty). */
 ec_err ec_store_journal_ends(ec_store *s, int64_t *first_ms, int64_t *last_ms, int64_t *last_seq);
 /* Rows in the journal. */

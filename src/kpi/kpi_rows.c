@@ -25,29 +25,6 @@ int ec_kpi_group_parse(const char *s, ec_kpi_group *out)
     return -1;
 }
 
-ec_err kpi__parse_meter(const char *data, size_t len, int64_t *tx, double *wh)
-{
-    static const char a[] = "{\"tx\":", b[] = ",\"delivered_wh\":";
-    char num[40];
-    if (len < sizeof a + sizeof b || memcmp(data, a, sizeof a - 1)) return EC_EINVAL;
-    size_t i = sizeof a - 1, j = i;
-    int64_t v = 0;
-    while (j < len && j - i < 16 && data[j] >= '0' && data[j] <= '9') v = v * 10 + (data[j++] - '0');
-    if (j == i || j - i >= 16 || (data[i] == '0' && j - i > 1)) return EC_EINVAL;
-    if (len - j < sizeof b || memcmp(data + j, b, sizeof b - 1)) return EC_EINVAL;
-    j += sizeof b - 1;
-    size_t n = 0;
-    while (j < len && n < sizeof num - 1 && strchr("-+.0123456789eE", data[j]) && data[j]) num[n++] = data[j++];
-    if (!n || j + 1 != len || data[j] != '}') return EC_EINVAL;
-    num[n] = 0;
-    char *end;
-    double x = strtod(num, &end);
-    if (*end || !isfinite(x) || num[0] == '+' || num[0] == '.' || (num[0] == '-' && !(num[1] >= '0' && num[1] <= '9')))
-        return EC_EINVAL;
-    *tx = v, *wh = x;
-    return EC_OK;
-}
-
 /* ---- intervals ------------------------------------------------------------------------------ */
 
 typedef struct {

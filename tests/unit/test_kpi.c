@@ -9,6 +9,7 @@
 
 #include "ecorridor/ec_kpi.h"
 #include "ecorridor/ec_share.h"
+#include "kpi/kpi_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -234,6 +235,49 @@ static void test_meter_fast_path(void **state)
     ec_kpi_free(k);
 }
 
+/* Whatever the fast readers take, the journal's reader reads the same. */
+static void test_fast_readers_agree(void **state)
+{
+    (void)state;
+    ec_site_power_t sp;
+    ec_substation_power_t sub;
+    memset(&sp, 0, sizeof sp), memset(&sub, 0, sizeof sub);
+    static const char *const status[] = {
+        "{\"cp\":\"CP-1\",\"connector\":0,\"status\":\"Faulted\",\"error_code\":\"GroundFailure\"}",
+        "{\"cp\":\"CP-1\",\"connector\":16,\"status\":\"Available\",\"error_code\":\"\"}",
+        "{\"cp\":\"\",\"connector\":1,\"status\":\"Available\",\"error_code\":\"NoError\"}",
+        "{\"cp\":\"C\\u00e9\",\"connector\":1,\"status\":\"Available\",\"error_code\":\"NoError\"}",
+        "{\"cp\":\"C\",\"connector\":17,\"status\":\"Available\",\"error_code\":\"NoError\"}",
+        "{\"cp\":\"C\",\"connector\":01,\"status\":\"Available\",\"error_code\":\"NoError\"}",
+        "{\"cp\":\"C\",\"connector\":1,\"status\":\"\",\"error_code\":\"NoError\"}",
+        "{\"cp\":\"C\",\"connector\":1,\"status\":\"Available\",\"error_code\":\"NoError\"} ",
+        "{\"connector\":1,\"cp\":\"C\",\"status\":\"Available\",\"error_code\":\"NoError\"}",
+        "{\"cp\":\"C\",\"connector\":1,\"status\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"error_code\":\"\"}",
+    };
+    for (size_t i = 0; i < sizeof status / sizeof *status; i++) {
+        ec_share_event_t a, b;
+        memset(&a, 0, sizeof a), memset(&b, 0, sizeof b);
+        if (kpi__parse_status(status[i], strlen(status[i]), &a)) continue; /* left to the full reader */
+        if (ec_share_event_parse("status", 0, status[i], strlen(status[i]), &b, &sp, &sub))
+            fail_msg("%s: read fast, refused by the journal's reader", status[i]);
+        if (strcmp(a.cp, b.cp) || a.connector != b.connector || strcmp(a.status, b.status) || strcmp(a.error_code, b.error_code))
+            fail_msg("%s: the readers differ", status[i]);
+    }
+    static const char *const tx[] = {"{\"tx\":1}", "{\"tx\":0}", "{\"tx\":-3}", "{\"tx\":999999999999999}",
+                                     "{\"tx\":1.0}", "{\"tx\":12}x", "{ \"tx\":12}", "{\"tx\":1e3}"};
+    for (size_t i = 0; i < sizeof tx / sizeof *tx; i++) {
+        int64_t t = 0;
+        ec_share_event_t b;
+        memset(&b, 0, sizeof b);
+        int full = ec_share_event_parse("tx_stop", 0, tx[i], strlen(tx[i]), &b, &sp, &sub) == EC_OK;
+        if (kpi__parse_tx(tx[i], strlen(tx[i]), &t) == EC_OK && (!full || b.tx != t))
+            fail_msg("%s: read fast as %lld, the journal's reader %s %lld", tx[i], (long long)t, full ? "reads" : "refuses",
+                     (long long)b.tx);
+    }
+    ec_site_power_free(&sp);
+    ec_substation_power_free(&sub);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_congestion_waits),
         cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_meter_fast_path),
+        cmocka_unit_test(test_fast_readers_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
