@@ -443,6 +443,20 @@ def session_case(tmp):
     expect(part.get("B-1/1"), "the session's port over 10:05-10:25", sessions=0, energy_kwh=45, charging_min=15,
            plugged_min=20, avg_power_kw=180, peak_power_kw=None)
     expect(site.get("S-B"), "the site without CDRs or a register", currency=None, name="S-B")
+    # The same readings written as a writer of JSON may: 2e4, 4.5E+4, 45000.0, 55000.25.
+    path = os.path.join(tmp, "session.jsonl")
+    text = open(path).read()
+    for a, b in [('"delivered_wh":20000}', '"delivered_wh":2e4}'), ('"delivered_wh":45000}', '"delivered_wh":4.5E+4}'),
+                 ('"delivered_wh":55000}', '"delivered_wh":55000.25}')]:
+        text = text.replace(a, b, 1)
+    text = text.replace('"delivered_wh":45000}', '"delivered_wh":45000.0}', 1)
+    check(all(x in text for x in ("2e4}", "4.5E+4}", "45000.0}", "55000.25}")), "the readings rewritten")
+    with open(os.path.join(tmp, "numbers.jsonl"), "w") as f:
+        f.write(text)
+    ndb = import_journal_file(os.path.join(tmp, "numbers.jsonl"), os.path.join(tmp, "numbers.db"))
+    nums, _ = report(ndb, "port", DAY_FROM, DAY_TO)
+    expect(nums.get("B-1/1"), "the session's readings in other number forms", energy_kwh=55.00025, charging_min=30,
+           peak_power_kw=150, avg_power_kw=110.0005)
     table, _ = report(db, "port", DAY_FROM, DAY_TO, fmt="table")
     check(isinstance(table, str) and "B-1/1" in table and "uptime" in table, "report --format table: %r" % table[:300])
     csv_text, _ = report(db, "port", DAY_FROM, DAY_TO, fmt="csv")
