@@ -371,6 +371,7 @@ def excluded_case(tmp, db, T):
         ("A-1", 0, "2026-10-12T06:00:00Z", "2026-10-12T06:40:00Z", "utility_outage"),     # both: 1800 s
         ("A-1", 1, "2026-10-31T23:30:00Z", "2026-11-01T02:00:00Z", "vandalism"),          # port 1: 1800 s
         ("A-1", 2, "2026-10-22T09:30:00Z", "2026-10-22T12:00:00Z", "scheduled_maintenance"),  # port 2: 900 s
+        ("A-1", 1, "2026-10-03T09:00:00Z", "2026-10-03T13:00:00Z", "operator_request"),   # Faulted: still out
     ]
     by_api = True
     for cp, conn, a, b, reason in posts:
