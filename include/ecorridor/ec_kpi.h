@@ -150,9 +150,8 @@ ec_err ec_kpi_feed(ec_kpi *k, int64_t t_ms, int command, const char *kind, const
  * k, valid until the next call or ec_kpi_free). */
 ec_err ec_kpi_rows(ec_kpi *k, ec_kpi_group g, const ec_kpi_row_t **rows, size_t *n);
 /* The same for everyone to see: a group with fewer than min_sessions
- * sessions or min_fleets distinct fleets is merged into a row "other", which
- * is itself withheld when it too is under them; *suppressed (may be NULL)
- * counts the groups merged or withheld. */
+ * sessions or min_fleets distinct fleets is withheld; *suppressed (may be
+ * NULL) counts them. */
 ec_err ec_kpi_rows_public(ec_kpi *k, ec_kpi_group g, int64_t min_sessions, int64_t min_fleets,
                           const ec_kpi_row_t **rows, size_t *n, int64_t *suppressed);
 /* The sessions that started in the period, in journal order. */

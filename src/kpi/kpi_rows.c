@@ -73,6 +73,14 @@ int ec_kpi_reason(const char *s)
     return !strcmp(s, "operator_request") ? 0 : -1;
 }
 
+/* Whether excluded time x covers the port (cp, connector) at site: a record of a charge point
+ * covers it at the site it was recorded for only (a charge point moved takes none along). */
+static int covers(const ec_kpi_excluded_t *x, const char *cp, int connector, const char *site)
+{
+    if (strcmp(x->site, site)) return 0;
+    return !x->cp[0] || (!strcmp(x->cp, cp) && (x->connector == 0 || x->connector == connector));
+}
+
 /* Port p's outage and excluded time in its part of the period. */
 static ec_err port_out(ec_kpi *k, const kpi_port *p, const char *site, int64_t lo, int64_t hi, int64_t *out_ms,
                        int64_t *excl_ms)
@@ -81,16 +89,14 @@ static ec_err port_out(ec_kpi *k, const kpi_port *p, const char *site, int64_t l
     size_t ne = 0, no = 0, cap = 0;
     for (size_t i = 0; i < k->c.n_excluded; i++) {
         const ec_kpi_excluded_t *x = &k->c.excluded[i];
-        if (x->cp[0] ? !strcmp(x->cp, c->id) && (x->connector == 0 || x->connector == p->connector)
-                     : !strcmp(x->site, site))
+        if (covers(x, c->id, p->connector, site))
             cap++;
     }
     span2 *ex = cap ? ec_malloc(2 * cap * sizeof *ex) : NULL, *op = ex ? ex + cap : NULL;
     if (cap && !ex) return EC_ENOMEM;
     for (size_t i = 0; i < k->c.n_excluded; i++) {
         const ec_kpi_excluded_t *x = &k->c.excluded[i];
-        if (!(x->cp[0] ? !strcmp(x->cp, c->id) && (x->connector == 0 || x->connector == p->connector)
-                       : !strcmp(x->site, site)))
+        if (!covers(x, c->id, p->connector, site))
             continue;
         span2 s = {x->from_ms, x->to_ms > 0 ? x->to_ms : INT64_MAX};
         int why = ec_kpi_reason(x->reason);
@@ -271,24 +277,6 @@ static void finish_row(const ec_kpi *k, ec_kpi_group g, acc *a, ec_kpi_row_t *r)
     r->co2_avoided_kg = r->energy_kwh * k->c.co2_kg_per_kwh;
 }
 
-/* Adds b's sums to a (a group merged into another). */
-static ec_err acc_merge(acc *a, const acc *b)
-{
-    a->ports += b->ports, a->sessions += b->sessions, a->t_ms += b->t_ms, a->out_ms += b->out_ms;
-    a->excl_ms += b->excl_ms, a->charging_ms += b->charging_ms, a->plugged_ms += b->plugged_ms;
-    a->site_ms += b->site_ms, a->congested_ms += b->congested_ms;
-    a->energy_wh += b->energy_wh, a->rated_energy_wh += b->rated_energy_wh, a->rated_kwh += b->rated_kwh;
-    if (b->peak_w > a->peak_w) a->peak_w = b->peak_w;
-    a->has_site |= b->has_site, a->n_billed += b->n_billed, a->revenue += b->revenue;
-    if (!a->currency[0]) snprintf(a->currency, sizeof a->currency, "%s", b->currency);
-    else if (b->currency[0] && strcmp(a->currency, b->currency)) snprintf(a->currency, sizeof a->currency, "MIX");
-    for (size_t i = 0; i < b->waits.len; i++)
-        if (ec_vec_push(&a->waits, &EC_VEC_AT(&b->waits, double, i))) return EC_ENOMEM;
-    for (size_t i = 0; i < b->fleets.len; i++)
-        if (ec_vec_push(&a->fleets, &EC_VEC_AT(&b->fleets, uint64_t, i))) return EC_ENOMEM;
-    return EC_OK;
-}
-
 static int64_t distinct(ec_vec *v)
 {
     int64_t n = 0;
@@ -385,36 +373,24 @@ ec_err ec_kpi_rows_public(ec_kpi *k, ec_kpi_group g, int64_t min_sessions, int64
             else if (strcmp(a->currency, b->currency)) snprintf(a->currency, sizeof a->currency, "MIX");
         }
     }
-    /* Groups under the thresholds go into "other", itself withheld when under them too. */
+    /* Groups under the thresholds are withheld, not merged into an "other" row: a reader who
+     * knows some of them (an operator its own sites) could take those from it and leave the rest. */
     int *hide = !rc && accs.len ? ec_calloc(accs.len, sizeof *hide) : NULL;
-    acc other;
-    memset(&other, 0, sizeof other);
-    snprintf(other.id, sizeof other.id, "other"), snprintf(other.name, sizeof other.name, "other");
-    ec_vec_init(&other.waits, sizeof(double)), ec_vec_init(&other.fleets, sizeof(uint64_t));
-    int64_t n_other = 0;
+    int64_t n_hidden = 0;
     if (!rc && accs.len && !hide) rc = EC_ENOMEM;
     for (size_t i = 0; !rc && (min_sessions > 0 || min_fleets > 0) && i < accs.len; i++) {
         acc *a = &EC_VEC_AT(&accs, acc, i);
-        if (a->sessions >= min_sessions && distinct(&a->fleets) >= min_fleets) continue;
-        hide[i] = 1, n_other++;
-        rc = acc_merge(&other, a);
+        if (a->sessions < min_sessions || distinct(&a->fleets) < min_fleets) hide[i] = 1, n_hidden++;
     }
-    int show_other = n_other > 0 && other.sessions >= min_sessions && distinct(&other.fleets) >= min_fleets;
-    if (suppressed) *suppressed = n_other;
+    if (suppressed) *suppressed = n_hidden;
     k->out_rows.len = 0;
-    if (!rc) rc = ec_vec_reserve(&k->out_rows, accs.len + 1);
+    if (!rc) rc = ec_vec_reserve(&k->out_rows, accs.len);
     for (size_t i = 0; !rc && i < accs.len; i++) {
         if (hide[i]) continue;
         ec_kpi_row_t r;
         finish_row(k, g, &EC_VEC_AT(&accs, acc, i), &r);
         ec_vec_push(&k->out_rows, &r);
     }
-    if (!rc && show_other) {
-        ec_kpi_row_t r;
-        finish_row(k, g, &other, &r);
-        ec_vec_push(&k->out_rows, &r);
-    }
-    ec_vec_free(&other.waits), ec_vec_free(&other.fleets);
     ec_free(hide);
     for (size_t i = 0; i < accs.len; i++) {
         ec_vec_free(&EC_VEC_AT(&accs, acc, i).waits);

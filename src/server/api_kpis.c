@@ -16,6 +16,7 @@
 
 #define KPI_MIN_SESSIONS 5 /* a group the public sees has at least this many sessions */
 #define KPI_MIN_FLEETS 3   /* and this many distinct fleets */
+#define KPI_TIME_END_S 253402300800LL /* 10000-01-01T00:00:00Z: a period ends by then */
 
 typedef struct {
     work_job job;
@@ -122,6 +123,11 @@ int api__kpis(ec_api *a, const api_principal *p, const char *rest, const ec_http
                    "from and to are RFC 3339 times, e.g. from=2026-12-01T00:00:00Z&to=2027-01-01T00:00:00Z");
         return 1;
     }
+    if (x.o.from_s < 0 || x.o.to_s > KPI_TIME_END_S) {
+        api__error(res, 400, "invalid_parameter", x.o.from_s < 0 ? "from" : "to",
+                   "from and to are from 1970-01-01T00:00:00Z to 10000-01-01T00:00:00Z");
+        return 1;
+    }
     if (x.o.to_s <= x.o.from_s) {
         api__error(res, 400, "invalid_parameter", "to", "to must be after from");
         return 1;
@@ -174,6 +180,8 @@ int api__kpis(ec_api *a, const api_principal *p, const char *rest, const ec_http
     j->job.done = kpi_done;
     j->job.release = kpi_release;
     /* Keyed requests share the lane per organisation, public ones per address. */
-    work__submit(a->work, &j->job, WORK_KPI, p->role == EC_ROLE_PUBLIC ? req->peer : p->org, req, res);
+    /* The public has a lane of its own: no number of addresses keeps keyed users out. */
+    int pub = p->role == EC_ROLE_PUBLIC;
+    work__submit(a->work, &j->job, pub ? WORK_KPI_PUBLIC : WORK_KPI, pub ? req->peer : p->org, req, res);
     return 1;
 }

@@ -132,6 +132,10 @@ static int apply_body(const ec_json *in, int patch, ec_outage_t *o, int *named_s
             /* null: still open (an outage reopened by a change). */
             if (ec_json_typeof(v) == EC_JSON_NULL) o->to_s = 0;
             else if (body_time(key, v, &o->to_s, res)) return -1;
+            else if (o->to_s <= 0) { /* 0 is how the store says open: the epoch ends nothing */
+                api__error(res, 400, "invalid_field", key, "to must come after from");
+                return -1;
+            }
         } else if (!strcmp(key, "reason")) {
             if (ec_kpi_reason(s) < 0) {
                 api__error(res, 400, "invalid_field", key,
@@ -207,38 +211,27 @@ static int site_owners(ec_api *a, const char *site, char *op, char *jur, ec_http
     return 0;
 }
 
-/* A charge point's site into o->site_id, checked against the site the body
- * named (named 1). 0, else answers 400 or 500. */
-static int charger_site(ec_api *a, ec_outage_t *o, int named, ec_http_response *res)
+/* A charge point's site into site (n bytes): 0 when read; 1 when there is no
+ * such charge point, 2 when it is on no site; -1 after answering 500. What
+ * is refused is said by the caller, once it knows who asks. */
+static int charger_site(ec_api *a, const char *cp, char *site, size_t n, ec_http_response *res)
 {
     ec_buf doc;
     ec_json *j = NULL;
-    int r = -1;
+    int r = 1;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
-    ec_err rc = ec_store_charger_get(a->store, o->charge_point, &doc, NULL);
-    if (rc == EC_ENOTFOUND) {
-        api__error(res, 400, "unknown_reference", "charge_point", "no charge point %s", o->charge_point);
-        goto done;
-    }
-    if (rc || ec_json_load_buf(doc.data, doc.len, "stored charger", &j)) {
+    ec_err rc = ec_store_charger_get(a->store, cp, &doc, NULL);
+    if (rc && rc != EC_ENOTFOUND) {
         api__store_failed(res);
-        goto done;
+        r = -1;
+    } else if (!rc && ec_json_load_buf(doc.data, doc.len, "stored charger", &j)) {
+        api__store_failed(res);
+        r = -1;
+    } else if (!rc) {
+        const char *at = ec_json_str(ec_json_get(j, "site_id"));
+        r = 2;
+        if (at && at[0]) snprintf(site, n, "%s", at), r = 0;
     }
-    const char *site = ec_json_str(ec_json_get(j, "site_id"));
-    if (!site || !site[0]) {
-        api__error(res, 400, "invalid_field", "charge_point",
-                   "charge point %s is on no site: place it on one (PATCH /api/v1/chargers/%s with site_id) first",
-                   o->charge_point, o->charge_point);
-        goto done;
-    }
-    if (named && strcmp(site, o->site_id)) {
-        api__error(res, 400, "invalid_field", "charge_point", "charge point %s is at site %s, not %s", o->charge_point,
-                   site, o->site_id);
-        goto done;
-    }
-    snprintf(o->site_id, sizeof o->site_id, "%s", site);
-    r = 0;
-done:
     ec_json_free(j);
     ec_buf_free(&doc);
     return r;
@@ -258,8 +251,40 @@ static void create(ec_api *a, const api_principal *p, const ec_http_request *req
     memset(&o, 0, sizeof o);
     int named_site = 0;
     if (apply_body(in, 0, &o, &named_site, res)) goto done;
-    if (o.charge_point[0] && charger_site(a, &o, named_site, res)) goto done;
     char op[EC_REG_ID_MAX + 1], jur[EC_REG_ID_MAX + 1];
+    if (o.charge_point[0]) {
+        /* Whether a charge point exists, and where, is told only to who may record its outages:
+         * another organisation learns no more here than at GET /api/v1/chargers/{id}. */
+        char at[EC_REG_ID_MAX + 1] = "";
+        int c = charger_site(a, o.charge_point, at, sizeof at, res);
+        if (c < 0) goto done;
+        int owned = 0;
+        if (!c) {
+            int q = site_owners(a, at, op, jur, res);
+            if (q < 0) goto done;
+            owned = !q && api__may_own_outage(p, op, jur);
+        }
+        if (c && p->role == EC_ROLE_ADMIN) { /* an admin may know every charge point: told what is wrong */
+            if (c == 1) api__error(res, 400, "unknown_reference", "charge_point", "no charge point %s", o.charge_point);
+            else
+                api__error(res, 400, "invalid_field", "charge_point",
+                           "charge point %s is on no site: place it on one (PATCH /api/v1/chargers/%s with site_id) first",
+                           o.charge_point, o.charge_point);
+            goto done;
+        }
+        if (!owned) {
+            api__error(res, 403, "forbidden", "charge_point",
+                       "no charge point %s on a site whose outages this key records (the site's operator, the agency "
+                       "of its jurisdiction or an admin does)", o.charge_point);
+            goto done;
+        }
+        if (named_site && strcmp(at, o.site_id)) {
+            api__error(res, 400, "invalid_field", "charge_point", "charge point %s is at site %s, not %s", o.charge_point,
+                       at, o.site_id);
+            goto done;
+        }
+        snprintf(o.site_id, sizeof o.site_id, "%s", at);
+    }
     int r = site_owners(a, o.site_id, op, jur, res);
     if (r < 0) goto done;
     if (r) {
@@ -430,7 +455,17 @@ int api__outages(ec_api *a, const api_principal *p, const char *rest, const ec_h
     }
     ec_outage_t o;
     if (find(a, p, id, &o, res)) return 1;
-    if (get) answer(res, 200, &o);
-    else change(a, &o, req, res);
+    if (get) {
+        answer(res, 200, &o);
+        return 1;
+    }
+    /* What one organisation attested another does not rewrite under its name: the site's
+     * operator and its agency both see a record, its author (or an admin) changes it. */
+    if (p->role != EC_ROLE_ADMIN && strcmp(o.created_by, p->org)) {
+        api__error(res, 403, "forbidden", NULL, "outage %s was recorded by %s: only it or an admin changes it", id,
+                   o.created_by);
+        return 1;
+    }
+    change(a, &o, req, res);
     return 1;
 }

@@ -340,7 +340,12 @@ int api__kpi_scope(const api_principal *p, int group, const char **op, const cha
     switch (p->role) {
     case EC_ROLE_ADMIN: return 0;
     case EC_ROLE_OPERATOR: *op = p->org; return 0;
-    case EC_ROLE_AGENCY: *jur = p->jurisdiction; return 0;
+    case EC_ROLE_AGENCY:
+        /* An agency whose organisation names no jurisdiction has none to see (not the sites
+         * that name none either). */
+        if (!p->jurisdiction[0]) return forbidden(res, "this agency's organisation names no jurisdiction");
+        *jur = p->jurisdiction;
+        return 0;
     default: break;
     }
     /* Everyone else sees one partition only: with two (sites and jurisdictions, or two

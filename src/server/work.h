@@ -15,7 +15,8 @@ typedef enum {
     WORK_IMPORT, /* register files: seconds each, up to 64 MiB of body */
     WORK_ROUTE,  /* route plans, on the one route planner (not thread-safe: one user at a time) */
     WORK_READ,   /* pages of sites.geojson: public, per address */
-    WORK_KPI,    /* the region's figures: a read of the journal each, per organisation (public: per address) */
+    WORK_KPI,    /* the region's figures for keys: a read of the journal each, per organisation */
+    WORK_KPI_PUBLIC, /* the same without a key, per address */
     WORK_N_LANES
 } work_lane;
 
@@ -51,6 +52,8 @@ struct work_job {
 #define WORK_READ_PER_ORG 4
 #define WORK_KPI_MAX 8
 #define WORK_KPI_PER_ORG 2
+#define WORK_KPI_PUBLIC_MAX 4
+#define WORK_KPI_PUBLIC_PER_ADDR 1
 
 typedef struct work_pool work_pool;
 

@@ -54,7 +54,7 @@ static void test_uptime(void **state)
     int64_t to = T0 + 30 * 1440 * MIN;
     ec_kpi_excluded_t x[2];
     memset(x, 0, sizeof x);
-    snprintf(x[0].cp, sizeof x[0].cp, "CP-1"), x[0].connector = 1;
+    snprintf(x[0].site, sizeof x[0].site, "S"), snprintf(x[0].cp, sizeof x[0].cp, "CP-1"), x[0].connector = 1;
     x[0].from_ms = T0 + 1000 * MIN, x[0].to_ms = T0 + 1045 * MIN;
     snprintf(x[0].reason, sizeof x[0].reason, "utility_outage");
     snprintf(x[1].site, sizeof x[1].site, "S"), x[1].from_ms = T0 + 3000 * MIN, x[1].to_ms = T0 + 3020 * MIN;
@@ -145,7 +145,7 @@ static void test_congestion_waits(void **state)
     ec_kpi_free(k);
 }
 
-/* Public rows: a group under 5 sessions or 3 fleets goes into "other", withheld when it is under too. */
+/* Public rows: a group under 5 sessions or 3 fleets is withheld. */
 static void test_thresholds(void **state)
 {
     (void)state;
@@ -187,7 +187,7 @@ static void test_thresholds(void **state)
     size_t n;
     int64_t sup;
     assert_int_equal(ec_kpi_rows_public(k, EC_KPI_JURISDICTION, 5, 3, &r, &n, &sup), EC_OK);
-    assert_int_equal(n, 2); /* ja, jb; jc alone is under both, and "other" (jc only) is withheld */
+    assert_int_equal(n, 2); /* ja, jb; jc is under both */
     assert_int_equal(sup, 1);
     assert_string_equal(r[0].id, "ja");
     assert_string_equal(r[1].id, "jb");
