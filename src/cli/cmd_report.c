@@ -6,6 +6,7 @@
 #include "ecorridor/ec_store.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,7 +30,7 @@ const cli_cmd cmd_report = {
     "report [--db FILE] [--group port|evse|site|operator|jurisdiction|segment] [--from TIME] [--to TIME] "
     "[--format table|csv|json] [--corridor DIR] [--operator ORG] [--jurisdiction ID]",
     "The region's figures from a hub's journal or a simulated day's: sessions, energy, power, NEVI uptime, "
-    "utilisation, congestion, waits, revenue, CO2 avoided, per group.",
+    "utilisation, congestion, waits, revenue, CO2 avoided, per group (report nevi, report afir: see their help).",
     report_opts, run_report, NULL};
 
 int cli_report_period(const cli_cmd *cmd, const cli_args *a, ec_store *s, int64_t *from_s, int64_t *to_s)
@@ -65,21 +66,36 @@ static void cell(char *out, size_t n, double v, int decimals)
     else snprintf(out, n, "-");
 }
 
+static const ec_kpi_row_t *by_name_rows;
+
+static int by_name(const void *a, const void *b)
+{
+    const ec_kpi_row_t *x = &by_name_rows[*(const size_t *)a], *y = &by_name_rows[*(const size_t *)b];
+    int c = strcmp(x->name, y->name);
+    return c ? c : strcmp(x->id, y->id);
+}
+
 static void print_table(const ec_kpi_row_t *r, size_t n, ec_kpi_group g, int64_t from_s, int64_t to_s)
 {
     char f[48], t[48];
     if (n && r[0].to_ms / 1000 < to_s) to_s = r[0].to_ms / 1000; /* the period ends where the journal's knowledge does */
     local(from_s, f, sizeof f), local(to_s, t, sizeof t);
     printf("figures by %s, %s to %s\n\n", ec_kpi_group_name(g), f, t);
-    printf("%-28s %5s %8s %10s %7s %7s %8s %8s %6s %6s %6s %7s %7s %10s %8s\n", ec_kpi_group_name(g), "ports",
-           "sessions", "energy", "avg", "peak", "uptime", "out", "util", "occ", "cong", "wait", "p95", "revenue",
+    printf("%-32s %5s %8s %10s %7s %7s %8s %7s %7s %6s %6s %6s %7s %7s %12s %8s\n", ec_kpi_group_name(g), "ports",
+           "sessions", "energy", "avg", "peak", "uptime", "out", "excl", "util", "occ", "cong", "wait", "p95", "revenue",
            "CO2");
-    printf("%-28s %5s %8s %10s %7s %7s %8s %8s %6s %6s %6s %7s %7s %10s %8s\n", "", "", "", "kWh", "kW", "kW", "%",
-           "min", "%", "%", "%", "min", "min", "", "kg");
-    for (size_t i = 0; i < n; i++) {
-        char c[15][24];
+    printf("%-32s %5s %8s %10s %7s %7s %8s %7s %7s %6s %6s %6s %7s %7s %12s %8s\n", "", "", "", "kWh", "kW", "kW", "%",
+           "min", "min", "%", "%", "%", "min", "min", "", "kg");
+    /* By name, as people look for them (the machine formats keep the id order). */
+    size_t *order = n ? ec_malloc(n * sizeof *order) : NULL;
+    for (size_t i = 0; order && i < n; i++) order[i] = i;
+    by_name_rows = r;
+    if (order) qsort(order, n, sizeof *order, by_name);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order ? order[k] : k;
+        char c[13][24];
         cell(c[0], 24, r[i].energy_kwh, 1), cell(c[1], 24, r[i].avg_power_kw, 1), cell(c[2], 24, r[i].peak_power_kw, 1);
-        cell(c[3], 24, r[i].uptime_pct, 2), cell(c[4], 24, r[i].outage_min - r[i].excluded_min, 0);
+        cell(c[3], 24, r[i].uptime_pct, 2), cell(c[4], 24, r[i].outage_min, 1), cell(c[12], 24, r[i].excluded_min, 1);
         cell(c[5], 24, r[i].utilisation_pct, 1), cell(c[6], 24, r[i].occupancy_pct, 1);
         cell(c[7], 24, r[i].congestion_pct, 1), cell(c[8], 24, r[i].wait_mean_min, 1), cell(c[9], 24, r[i].wait_p95_min, 1);
         cell(c[10], 24, r[i].revenue, 2), cell(c[11], 24, r[i].co2_avoided_kg, 0);
@@ -88,12 +104,13 @@ static void print_table(const ec_kpi_row_t *r, size_t n, ec_kpi_group g, int64_t
             snprintf(c[10] + l, 24 - l, " %s", r[i].currency);
         }
         const char *name = r[i].name[0] ? r[i].name : r[i].id[0] ? r[i].id : "(none)";
-        printf("%-28.28s %5lld %8lld %10s %7s %7s %8s %8s %6s %6s %6s %7s %7s %10s %8s\n", name, (long long)r[i].ports,
-               (long long)r[i].sessions, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]);
+        printf("%-32.32s %5lld %8lld %10s %7s %7s %8s %7s %7s %6s %6s %6s %7s %7s %12s %8s\n", name, (long long)r[i].ports,
+               (long long)r[i].sessions, c[0], c[1], c[2], c[3], c[4], c[12], c[5], c[6], c[7], c[8], c[9], c[10], c[11]);
     }
+    ec_free(order);
     if (!n) printf("(no ports in the period)\n");
-    printf("\nout: outage less excluded time; util: charging / open time; occ: plugged in / open time; "
-           "cong: every point busy; - : the journal cannot say\n");
+    printf("\nout: outage; excl: the part of it excluded (NEVI: uptime counts out less excl); util: charging / open "
+           "time;\nocc: plugged in / open time; cong: every point busy; - : the journal cannot say\n");
 }
 
 static int run_report(int argc, char **argv)

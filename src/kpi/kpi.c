@@ -362,9 +362,26 @@ static ec_err on_site(ec_kpi *k, const ec_site_power_t *p)
     return EC_OK;
 }
 
-static ec_err on_reset(ec_kpi *k, int64_t t)
+/* The hub started again at t; its journal's previous row is from when it stopped (or
+ * crashed). While the hub was away the chargers were not away from it by their doing:
+ * that stretch counts a port out only for what its status said (Faulted, Unavailable), not
+ * for being offline, and after the restart the grace runs from t, as the chargers reconnect. */
+static ec_err on_reset(ec_kpi *k, int64_t prev, int64_t t)
 {
-    for (size_t i = 0; i < k->cps.len; i++) cp_down(k, (int)i, t);
+    int64_t gone = prev > INT64_MIN && prev < t ? prev : t;
+    for (size_t i = 0; i < k->ports.len; i++) {
+        kpi_port *p = KPORT(k, i);
+        advance_port(k, p, gone);
+        if (t > p->since_ms) {
+            const kpi_cp *c = KCP(k, p->cp);
+            add_out(p, p->since_ms, t, p->cause > c->cause0 ? p->cause : c->cause0);
+            p->since_ms = t;
+        }
+    }
+    for (size_t i = 0; i < k->cps.len; i++) {
+        kpi_cp *c = KCP(k, i);
+        c->online = 0, c->down_ms = t;
+    }
     return EC_OK;
 }
 
@@ -378,6 +395,7 @@ ec_err ec_kpi_feed(ec_kpi *k, int64_t t_ms, int command, const char *kind, const
     int tail = t_ms >= k->c.to_ms;
     if (tail && (t_ms >= k->c.to_ms + EC_KPI_TAIL_MS || (strcmp(kind, "tx_meter") && strcmp(kind, "tx_stop"))))
         return EC_OK;
+    int64_t prev = k->now_ms;
     k->now_ms = t_ms;
     /* The rows KPIs do not read are not parsed: a hub's journal is mostly ticks and commands. */
     if (!strcmp(kind, "tick") || !strcmp(kind, "result") || !strcmp(kind, "plan") || !strcmp(kind, "substation"))
@@ -401,7 +419,7 @@ ec_err ec_kpi_feed(ec_kpi *k, int64_t t_ms, int command, const char *kind, const
         return EC_EINVAL;
     }
     switch (ev->kind) {
-    case EC_SE_RESET: return on_reset(k, t_ms);
+    case EC_SE_RESET: return on_reset(k, prev, t_ms);
     case EC_SE_SITE: return on_site(k, &k->site_power);
     case EC_SE_CP_UP: return on_cp_up(k, ev);
     case EC_SE_CP_DOWN: {

@@ -15,9 +15,66 @@
 #define SEGMENT_MAX_M 10000.0 /* a site further than this from every segment is off the corridor */
 
 typedef struct {
+    char id[EC_REG_ID_MAX + 1], parent[EC_REG_ID_MAX + 1];
+    char name[128];
+} named;
+
+typedef struct {
     ec_vec sites, bills, excluded;
+    ec_vec orgs, jurs; /* named */
     const ec_graph *g;
 } loader;
+
+static ec_err named_row(ec_vec *v, const char *doc, size_t len)
+{
+    ec_json *j = NULL;
+    ec_err rc = ec_json_load_buf(doc, len, "register", &j);
+    if (rc) return rc;
+    named n;
+    memset(&n, 0, sizeof n);
+    const char *x;
+    if ((x = ec_json_str(ec_json_get(j, "id")))) snprintf(n.id, sizeof n.id, "%s", x);
+    if ((x = ec_json_str(ec_json_get(j, "name")))) snprintf(n.name, sizeof n.name, "%s", x);
+    if ((x = ec_json_str(ec_json_get(j, "parent_id")))) snprintf(n.parent, sizeof n.parent, "%s", x);
+    ec_json_free(j);
+    return ec_vec_push(v, &n);
+}
+
+static ec_err org_row(void *ctx, const char *doc, size_t len)
+{
+    return named_row(&((loader *)ctx)->orgs, doc, len);
+}
+
+static ec_err jur_row(void *ctx, const char *doc, size_t len)
+{
+    return named_row(&((loader *)ctx)->jurs, doc, len);
+}
+
+static const named *find_named(const ec_vec *v, const char *id)
+{
+    for (size_t i = 0; id[0] && i < v->len; i++)
+        if (!strcmp(EC_VEC_AT(v, named, i).id, id)) return &EC_VEC_AT(v, named, i);
+    return NULL;
+}
+
+/* Each site's operator's and jurisdiction's names, and the jurisdictions it lies within. */
+static void name_sites(loader *l)
+{
+    for (size_t i = 0; i < l->sites.len; i++) {
+        ec_kpi_site_t *s = &EC_VEC_AT(&l->sites, ec_kpi_site_t, i);
+        const named *o = find_named(&l->orgs, s->operator_id), *j = find_named(&l->jurs, s->jurisdiction_id);
+        if (o) snprintf(s->operator_name, sizeof s->operator_name, "%s", o->name);
+        if (j) snprintf(s->jurisdiction_name, sizeof s->jurisdiction_name, "%s", j->name);
+        size_t n = 0;
+        s->within[0] = 0;
+        /* Up the parents, a few levels at most (a loop in the register ends there). */
+        for (int depth = 0; j && depth < 8; depth++, j = find_named(&l->jurs, j->parent)) {
+            int w = snprintf(s->within + n, sizeof s->within - n, "%s%s,", n ? "" : ",", j->id);
+            if (w < 0 || (size_t)w >= sizeof s->within - n) break;
+            n += (size_t)w;
+        }
+    }
+}
 
 static ec_err site_row(void *ctx, const char *doc, size_t len)
 {
@@ -110,7 +167,13 @@ ec_err ec_kpi_from_store(ec_store *s, const ec_kpi_db_opts_t *o, ec_kpi **out)
     memset(&all, 0, sizeof all);
     all.limit = -1;
     int64_t total;
+    ec_vec_init(&l.orgs, sizeof(named));
+    ec_vec_init(&l.jurs, sizeof(named));
+    if (!rc) rc = ec_store_list(s, EC_KIND_ORGANISATION, &all, org_row, &l, &total);
+    if (!rc) rc = ec_store_list(s, EC_KIND_JURISDICTION, &all, jur_row, &l, &total);
     if (!rc) rc = ec_store_list(s, EC_KIND_SITE, &all, site_row, &l, &total);
+    if (!rc) name_sites(&l);
+    ec_vec_free(&l.orgs), ec_vec_free(&l.jurs);
     if (!rc) rc = ec_store_tx_bills(s, bill_row, &l);
     if (!rc) rc = ec_store_outage_list(s, NULL, o->from_s, o->to_s, outage_row, &l);
     ec_kpi_config_t c;

@@ -160,8 +160,14 @@ static void group_id(const ec_kpi *k, ec_kpi_group g, const kpi_port *p, const k
         snprintf(id, n, "%s", s->id);
         snprintf(name, nn, "%s", cs && cs->name[0] ? cs->name : s->id);
         return;
-    case EC_KPI_OPERATOR: v = cs ? cs->operator_id : ""; break;
-    case EC_KPI_JURISDICTION: v = cs ? cs->jurisdiction_id : ""; break;
+    case EC_KPI_OPERATOR:
+        v = cs ? cs->operator_id : "";
+        if (cs && cs->operator_name[0]) snprintf(name, nn, "%s", cs->operator_name);
+        break;
+    case EC_KPI_JURISDICTION:
+        v = cs ? cs->jurisdiction_id : "";
+        if (cs && cs->jurisdiction_name[0]) snprintf(name, nn, "%s", cs->jurisdiction_name);
+        break;
     case EC_KPI_SEGMENT: v = cs ? cs->segment : ""; break;
     default: break;
     }
@@ -172,7 +178,13 @@ static int in_scope(const ec_kpi *k, const kpi_site *s)
 {
     const ec_kpi_site_t *cs = cfg_site(k, s);
     if (k->c.only_operator && (!cs || strcmp(cs->operator_id, k->c.only_operator))) return 0;
-    if (k->c.only_jurisdiction && (!cs || strcmp(cs->jurisdiction_id, k->c.only_jurisdiction))) return 0;
+    if (k->c.only_jurisdiction) {
+        /* The jurisdiction or one within it (a state's agency sees its cities' sites). */
+        char needle[EC_REG_ID_MAX + 3];
+        snprintf(needle, sizeof needle, ",%s,", k->c.only_jurisdiction);
+        if (!cs || !k->c.only_jurisdiction[0] || (strcmp(cs->jurisdiction_id, k->c.only_jurisdiction) && !strstr(cs->within, needle)))
+            return 0;
+    }
     return 1;
 }
 
