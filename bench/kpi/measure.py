@@ -4,7 +4,9 @@
   measure.py cli RUNS NAME CMD...
       runs CMD (standard output to /dev/null) once to warm the page cache
       and then RUNS times; prints one JSON line: name, runs, best_s,
-      median_s, each run's seconds and the largest resident set (MiB)
+      median_s, each run's seconds, the median CPU time (user + system: on a
+      shared machine the wall time also holds the others' load) and the
+      largest resident set (MiB)
   measure.py http BASE_URL KEY PATH N
       N GETs of PATH on one kept-alive connection with the key as a bearer
       token, after one to warm up; prints one JSON line: status, bytes,
@@ -34,18 +36,19 @@ def run_once(cmd):
     p.stderr.close()
     if p.returncode:
         sys.exit(f"measure.py: {' '.join(cmd)} failed ({p.returncode}): {err.strip()[-400:]}")
-    return dt, ru.ru_maxrss / 1024
+    return dt, ru.ru_maxrss / 1024, ru.ru_utime + ru.ru_stime
 
 
 def cli(runs, name, cmd):
     run_once(cmd)
-    times, rss = [], 0.0
+    times, cpu, rss = [], [], 0.0
     for _ in range(runs):
-        dt, r = run_once(cmd)
+        dt, r, c = run_once(cmd)
         times.append(round(dt, 3))
+        cpu.append(round(c, 3))
         rss = max(rss, r)
     print(json.dumps({"name": name, "runs": runs, "best_s": min(times), "median_s": statistics.median(times),
-                      "times_s": times, "max_rss_mib": round(rss, 1)}))
+                      "times_s": times, "cpu_median_s": statistics.median(cpu), "max_rss_mib": round(rss, 1)}))
 
 
 def nearest_rank(xs, p):
