@@ -53,6 +53,13 @@ typedef struct {
     char currency[4];
 } ec_kpi_tx_t;
 
+/* The reasons excluded time is recorded with (23 CFR 680.116(b)): 1 for
+ * utility_outage, vehicle_fault, scheduled_maintenance, vandalism,
+ * natural_disaster (excluded from the outage); 0 for operator_request (the
+ * operator took the port out: Unavailable is then no outage at all); -1 for
+ * anything else. The one list: the API checks a record's reason with it. */
+int ec_kpi_reason(const char *s);
+
 /* Time a port was out for a reason the rule excludes (or at the operator's
  * request), recorded through the API. cp "" covers the whole site; connector
  * 0 every connector of cp. to_ms 0: still open. */
@@ -67,6 +74,8 @@ typedef struct {
 
 typedef struct {
     int64_t from_ms, to_ms;    /* the period [from, to) */
+    int64_t until_ms;          /* what the journal can tell reaches this far (a live hub: now); the period
+                                * ends here when it is earlier than `to` (0: `to`) */
     int64_t grace_ms;          /* an offline charge point's ports are out once it has been away this long */
     double co2_kg_per_kwh;     /* CO2 avoided per kWh charged (docs/kpi.md); NaN: not computed */
     const ec_kpi_site_t *sites;
@@ -92,7 +101,7 @@ typedef struct {
     ec_kpi_group group;
     char id[64];
     char name[128];            /* the site's name for sites; else the id */
-    int64_t from_ms, to_ms;
+    int64_t from_ms, to_ms;    /* to: the period's end, or the journal's (until) when earlier */
     int64_t ports;
     int64_t sessions;          /* sessions that started in the period */
     int64_t fleets;            /* distinct fleets among them (0 when unknown) */
@@ -137,6 +146,12 @@ ec_err ec_kpi_feed(ec_kpi *k, int64_t t_ms, int command, const char *kind, const
 /* Closes the period: the rows of group g, sorted by id, into *rows (owned by
  * k, valid until the next call or ec_kpi_free). */
 ec_err ec_kpi_rows(ec_kpi *k, ec_kpi_group g, const ec_kpi_row_t **rows, size_t *n);
+/* The same for everyone to see: a group with fewer than min_sessions
+ * sessions or min_fleets distinct fleets is merged into a row "other", which
+ * is itself withheld when it too is under them; *suppressed (may be NULL)
+ * counts the groups merged or withheld. */
+ec_err ec_kpi_rows_public(ec_kpi *k, ec_kpi_group g, int64_t min_sessions, int64_t min_fleets,
+                          const ec_kpi_row_t **rows, size_t *n, int64_t *suppressed);
 /* The sessions that started in the period, in journal order. */
 ec_err ec_kpi_sessions(ec_kpi *k, const ec_kpi_session_t **s, size_t *n);
 /* The journal rows fed. */
@@ -152,6 +167,7 @@ typedef struct {
     int64_t from_s, to_s;        /* the period [from, to) */
     const char *corridor;        /* a corridor directory: sites are placed on its segments; NULL: none */
     const char *only_operator, *only_jurisdiction; /* the scope (NULL: all) */
+    int64_t until_ms;            /* the journal is known up to here (a live hub: now; 0: `to`) */
     int64_t grace_ms;            /* 0: EC_KPI_GRACE_MS */
     ec_progress *progress;       /* advanced by journal rows (its total: the last seq); NULL: none */
 } ec_kpi_db_opts_t;

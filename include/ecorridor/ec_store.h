@@ -85,6 +85,10 @@ int64_t ec_store_generation(ec_store *s);
  * field otherwise. */
 ec_err ec_store_check_refs(ec_store *s, const ec_reg_index_t *idx, ec_reg_error_t *err);
 
+/* Copies the register (every object) of the database at src_path into s,
+ * whose register must be empty: a simulated day's journal.db keeps the
+ * register its day ran on. Outside a transaction. */
+ec_err ec_store_copy_register(ec_store *s, const char *src_path);
 /* ---- import ------------------------------------------------------------ */
 
 typedef struct {
@@ -260,6 +264,11 @@ ec_err ec_store_journal_append(ec_store *s, int64_t t_ms, int command, const cha
  * first error and returns it. */
 ec_err ec_store_journal_each(ec_store *s, int64_t from_ms, int64_t to_ms,
                              ec_err (*fn)(void *ctx, const ec_journal_row_t *row), void *ctx);
+/* The journal's events (not its commands) before to_ms (<= 0: all) in order,
+ * less those of kind skip (NULL: none), for a reader that needs only some
+ * (the KPIs). */
+ec_err ec_store_journal_events(ec_store *s, int64_t to_ms, const char *skip,
+                               ec_err (*fn)(void *ctx, const ec_journal_row_t *row), void *ctx);
 /* The times of the journal's first and last rows and the last row's seq (all 0 when empty). */
 ec_err ec_store_journal_ends(ec_store *s, int64_t *first_ms, int64_t *last_ms, int64_t *last_seq);
 /* Rows in the journal. */
@@ -276,14 +285,12 @@ typedef struct {
     char charge_point[EC_CP_ID_MAX + 1];     /* "" : every port of the site */
     int connector;                           /* 0: every connector of the charge point */
     int64_t from_s, to_s;                    /* Unix s; to_s 0: still open */
-    char reason[32];  /* utility_outage, vehicle_fault, scheduled_maintenance, vandalism, natural_disaster, operator_request */
+    char reason[32];  /* as ec_kpi_reason reads it (ec_kpi.h) */
     char note[EC_OUTAGE_NOTE_MAX + 1];
     char created_by[EC_REG_ID_MAX + 1];      /* the organisation (or "admin") */
     int64_t created_s, updated_s;
 } ec_outage_t;
 
-/* 0 when s is one of the reasons above, -1 when not. */
-int ec_outage_reason_parse(const char *s);
 
 /* Stores o (id 0: a new one, o->id set; else replaces that one: EC_ENOTFOUND
  * when none). created_s and updated_s are set to now (a replaced one keeps

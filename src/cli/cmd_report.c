@@ -68,20 +68,21 @@ static void cell(char *out, size_t n, double v, int decimals)
 static void print_table(const ec_kpi_row_t *r, size_t n, ec_kpi_group g, int64_t from_s, int64_t to_s)
 {
     char f[48], t[48];
+    if (n && r[0].to_ms / 1000 < to_s) to_s = r[0].to_ms / 1000; /* the period ends where the journal's knowledge does */
     local(from_s, f, sizeof f), local(to_s, t, sizeof t);
-    printf("%s by %s, %s to %s\n\n", n == 1 ? "1 group" : "figures", ec_kpi_group_name(g), f, t);
+    printf("figures by %s, %s to %s\n\n", ec_kpi_group_name(g), f, t);
     printf("%-28s %5s %8s %10s %7s %7s %8s %8s %6s %6s %6s %7s %7s %10s %8s\n", ec_kpi_group_name(g), "ports",
            "sessions", "energy", "avg", "peak", "uptime", "out", "util", "occ", "cong", "wait", "p95", "revenue",
            "CO2");
     printf("%-28s %5s %8s %10s %7s %7s %8s %8s %6s %6s %6s %7s %7s %10s %8s\n", "", "", "", "kWh", "kW", "kW", "%",
-           "min", "%", "%", "%", "min", "min", "", "t");
+           "min", "%", "%", "%", "min", "min", "", "kg");
     for (size_t i = 0; i < n; i++) {
         char c[15][24];
         cell(c[0], 24, r[i].energy_kwh, 1), cell(c[1], 24, r[i].avg_power_kw, 1), cell(c[2], 24, r[i].peak_power_kw, 1);
         cell(c[3], 24, r[i].uptime_pct, 2), cell(c[4], 24, r[i].outage_min - r[i].excluded_min, 0);
         cell(c[5], 24, r[i].utilisation_pct, 1), cell(c[6], 24, r[i].occupancy_pct, 1);
         cell(c[7], 24, r[i].congestion_pct, 1), cell(c[8], 24, r[i].wait_mean_min, 1), cell(c[9], 24, r[i].wait_p95_min, 1);
-        cell(c[10], 24, r[i].revenue, 2), cell(c[11], 24, r[i].co2_avoided_kg / 1000.0, 2);
+        cell(c[10], 24, r[i].revenue, 2), cell(c[11], 24, r[i].co2_avoided_kg, 0);
         if (isfinite(r[i].revenue) && r[i].currency[0]) {
             size_t l = strlen(c[10]);
             snprintf(c[10] + l, 24 - l, " %s", r[i].currency);
@@ -124,6 +125,9 @@ static int run_report(int argc, char **argv)
     ec_progress p;
     int64_t first, last, seq = 0;
     ec_store_journal_ends(s, &first, &last, &seq);
+    /* Nothing is known past now, nor past the end of a simulated day set in the future. */
+    o.until_ms = ec_time_now_s() * 1000 + 1000;
+    if (seq && last + 1 > o.until_ms) o.until_ms = last + 1;
     ec_progress_start(&p, "report", (uint64_t)(seq > 0 ? seq : 1));
     o.progress = &p;
     ec_kpi *k = NULL;

@@ -46,7 +46,11 @@ static ec_err read_period(ec_store *s, const char *op, int64_t from_s, int64_t t
 {
     ec_kpi_db_opts_t o;
     memset(&o, 0, sizeof o);
+    int64_t first, last, seq;
     o.from_s = from_s, o.to_s = to_s, o.only_operator = op;
+    /* Nothing is known past now, nor past the end of a simulated day set in the future. */
+    o.until_ms = ec_time_now_s() * 1000 + 1000;
+    if (!ec_store_journal_ends(s, &first, &last, &seq) && seq && last + 1 > o.until_ms) o.until_ms = last + 1;
     return ec_kpi_from_store(s, &o, k);
 }
 

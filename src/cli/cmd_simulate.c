@@ -338,6 +338,17 @@ static int run(int argc, char **argv)
     if (lvl == EC_LOG_INFO) ec_log_set_level(EC_LOG_WARN);
     rc = ec_store_open(jpath, &in.journal);
     ec_log_set_level(lvl);
+    /* The register the day ran on goes with its journal, so that `ecorridor report` names its
+     * sites and groups them by operator and jurisdiction as it does a hub's. */
+    if (!rc && db) rc = ec_store_copy_register(in.journal, db);
+    if (!rc && sites) {
+        ec_import_set set;
+        ec_import_summary_t sum;
+        memset(&set, 0, sizeof set), memset(&sum, 0, sizeof sum);
+        rc = ec_store_import_file(in.journal, sites, "csv", NULL, &set, &sum, NULL);
+        ec_import_set_free(&set);
+        if (rc) rc = ec_fail(rc, "%s: %s %s", sites, sum.where, sum.err.message);
+    }
     if (rc || (rc = ec_store_begin(in.journal))) goto fail;
     c.journal = in.journal;
     if ((rc = ec_twin_run(&c, &res))) goto fail;

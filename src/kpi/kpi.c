@@ -297,6 +297,12 @@ static void stop_sess(ec_kpi *k, kpi_sess *s, int64_t t)
     busy(k, p, -1, t);
 }
 
+static void on_tx_stop(ec_kpi *k, int64_t tx, int64_t t)
+{
+    int i = find_tx(k, tx);
+    if (i >= 0 && !KSESS(k, i)->stop_ms) stop_sess(k, KSESS(k, i), t);
+}
+
 static ec_err on_arrive(ec_kpi *k, const ec_share_event_t *ev)
 {
     int si = site_of(k, ev->site, ev->t_ms);
@@ -364,15 +370,18 @@ ec_err ec_kpi_feed(ec_kpi *k, int64_t t_ms, int command, const char *kind, const
     if (!strcmp(kind, "tick") || !strcmp(kind, "result") || !strcmp(kind, "plan") || !strcmp(kind, "substation"))
         return EC_OK;
     ec_share_event_t *ev = &k->ev;
-    ec_err rc;
-    if (!strcmp(kind, "tx_meter")) {
-        rc = kpi__parse_meter(data, len, &ev->tx, &ev->delivered_wh);
-        if (rc == EC_OK) {
-            ev->t_ms = t_ms;
-            on_tx_meter(k, ev);
-            return EC_OK;
-        }
+    ev->t_ms = t_ms;
+    /* The commonest rows, in the hub's own form, without a JSON tree (kpi_parse.c). */
+    if (!strcmp(kind, "tx_meter") && !kpi__parse_meter(data, len, &ev->tx, &ev->delivered_wh)) {
+        on_tx_meter(k, ev);
+        return EC_OK;
     }
+    if (!strcmp(kind, "status") && !kpi__parse_status(data, len, ev)) return on_status(k, ev);
+    if (!strcmp(kind, "tx_stop") && !kpi__parse_tx(data, len, &ev->tx)) {
+        on_tx_stop(k, ev->tx, t_ms);
+        return EC_OK;
+    }
+    ec_err rc;
     rc = ec_share_event_parse(kind, t_ms, data, len, ev, &k->site_power, &k->sub_power);
     if (rc) {
         set_err(k, kind, "the row does not read as this kind");
@@ -390,11 +399,7 @@ ec_err ec_kpi_feed(ec_kpi *k, int64_t t_ms, int command, const char *kind, const
     case EC_SE_STATUS: return on_status(k, ev);
     case EC_SE_TX_START: return on_tx_start(k, ev);
     case EC_SE_TX_METER: on_tx_meter(k, ev); return EC_OK;
-    case EC_SE_TX_STOP: {
-        int i = find_tx(k, ev->tx);
-        if (i >= 0 && !KSESS(k, i)->stop_ms) stop_sess(k, KSESS(k, i), t_ms);
-        return EC_OK;
-    }
+    case EC_SE_TX_STOP: on_tx_stop(k, ev->tx, t_ms); return EC_OK;
     case EC_SE_ARRIVE: return on_arrive(k, ev);
     case EC_SE_LEAVE: on_leave(k, ev); return EC_OK;
     default: return EC_OK;
@@ -425,6 +430,8 @@ ec_err ec_kpi_new(const ec_kpi_config_t *c, ec_kpi **out)
     ec_kpi *k = ec_calloc(1, sizeof *k);
     if (!k) return EC_ENOMEM;
     k->c = *c;
+    /* Past what the journal knows nothing is known: a live hub's month ends now. */
+    if (c->until_ms > 0 && c->until_ms < c->to_ms) k->c.to_ms = c->until_ms > c->from_ms ? c->until_ms : c->from_ms + 1;
     ec_vec_init(&k->cps, sizeof(kpi_cp));
     ec_vec_init(&k->ports, sizeof(kpi_port));
     ec_vec_init(&k->evses, sizeof(kpi_evse));

@@ -93,9 +93,16 @@ struct ec_kpi {
 #define KSESS(k, i) (&EC_VEC_AT(&(k)->sess, kpi_sess, (i)))
 
 int kpi__find_cp(const ec_kpi *k, const char *id);
+/* kpi_pipe.c: feeds k the journal's events of s before to_ms, less the kind
+ * skip, read on a thread of its own; prog (may be NULL) by seq. */
+struct ec_store;
+ec_err kpi__feed_store(ec_kpi *k, struct ec_store *s, int64_t to_ms, const char *skip, ec_progress *prog);
 void kpi__close(ec_kpi *k);
 /* The hub's own form of a meter row, {"tx":N,"delivered_wh":X}, read without
  * a JSON tree; EC_EINVAL for anything else (the caller reads it in full). */
 ec_err kpi__parse_meter(const char *data, size_t len, int64_t *tx, double *wh);
+/* The same for {"cp":"..","connector":N,"status":"..","error_code":".."} and {"tx":N}. */
+ec_err kpi__parse_status(const char *data, size_t len, ec_share_event_t *ev);
+ec_err kpi__parse_tx(const char *data, size_t len, int64_t *tx);
 
 #endif

@@ -25,29 +25,6 @@ int ec_kpi_group_parse(const char *s, ec_kpi_group *out)
     return -1;
 }
 
-ec_err kpi__parse_meter(const char *data, size_t len, int64_t *tx, double *wh)
-{
-    static const char a[] = "{\"tx\":", b[] = ",\"delivered_wh\":";
-    char num[40];
-    if (len < sizeof a + sizeof b || memcmp(data, a, sizeof a - 1)) return EC_EINVAL;
-    size_t i = sizeof a - 1, j = i;
-    int64_t v = 0;
-    while (j < len && j - i < 16 && data[j] >= '0' && data[j] <= '9') v = v * 10 + (data[j++] - '0');
-    if (j == i || j - i >= 16 || (data[i] == '0' && j - i > 1)) return EC_EINVAL;
-    if (len - j < sizeof b || memcmp(data + j, b, sizeof b - 1)) return EC_EINVAL;
-    j += sizeof b - 1;
-    size_t n = 0;
-    while (j < len && n < sizeof num - 1 && strchr("-+.0123456789eE", data[j]) && data[j]) num[n++] = data[j++];
-    if (!n || j + 1 != len || data[j] != '}') return EC_EINVAL;
-    num[n] = 0;
-    char *end;
-    double x = strtod(num, &end);
-    if (*end || !isfinite(x) || num[0] == '+' || num[0] == '.' || (num[0] == '-' && !(num[1] >= '0' && num[1] <= '9')))
-        return EC_EINVAL;
-    *tx = v, *wh = x;
-    return EC_OK;
-}
-
 /* ---- intervals ------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -86,13 +63,14 @@ static int64_t covered(const span2 *u, size_t n, int64_t a, int64_t b)
     return t;
 }
 
-static int excluded_reason(const char *r)
+int ec_kpi_reason(const char *s)
 {
-    static const char *const ok[] = {"utility_outage", "vehicle_fault", "scheduled_maintenance", "vandalism",
-                                     "natural_disaster"};
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-        if (!strcmp(r, ok[i])) return 1;
-    return 0;
+    static const char *const excluded[] = {"utility_outage", "vehicle_fault", "scheduled_maintenance", "vandalism",
+                                           "natural_disaster"};
+    if (!s) return -1;
+    for (size_t i = 0; i < sizeof excluded / sizeof *excluded; i++)
+        if (!strcmp(s, excluded[i])) return 1;
+    return !strcmp(s, "operator_request") ? 0 : -1;
 }
 
 /* Port p's outage and excluded time in its part of the period. */
@@ -115,8 +93,9 @@ static ec_err port_out(ec_kpi *k, const kpi_port *p, const char *site, int64_t l
                        : !strcmp(x->site, site)))
             continue;
         span2 s = {x->from_ms, x->to_ms > 0 ? x->to_ms : INT64_MAX};
-        if (!strcmp(x->reason, "operator_request")) op[no++] = s;
-        else if (excluded_reason(x->reason)) ex[ne++] = s;
+        int why = ec_kpi_reason(x->reason);
+        if (why == 0) op[no++] = s;
+        else if (why == 1) ex[ne++] = s;
     }
     ne = merge(ex, ne), no = merge(op, no);
     *out_ms = *excl_ms = 0;
@@ -288,9 +267,43 @@ static void finish_row(const ec_kpi *k, ec_kpi_group g, acc *a, ec_kpi_row_t *r)
     r->co2_avoided_kg = r->energy_kwh * k->c.co2_kg_per_kwh;
 }
 
+/* Adds b's sums to a (a group merged into another). */
+static ec_err acc_merge(acc *a, const acc *b)
+{
+    a->ports += b->ports, a->sessions += b->sessions, a->t_ms += b->t_ms, a->out_ms += b->out_ms;
+    a->excl_ms += b->excl_ms, a->charging_ms += b->charging_ms, a->plugged_ms += b->plugged_ms;
+    a->site_ms += b->site_ms, a->congested_ms += b->congested_ms;
+    a->energy_wh += b->energy_wh, a->rated_energy_wh += b->rated_energy_wh, a->rated_kwh += b->rated_kwh;
+    if (b->peak_w > a->peak_w) a->peak_w = b->peak_w;
+    a->has_site |= b->has_site, a->n_billed += b->n_billed, a->revenue += b->revenue;
+    if (!a->currency[0]) snprintf(a->currency, sizeof a->currency, "%s", b->currency);
+    else if (b->currency[0] && strcmp(a->currency, b->currency)) snprintf(a->currency, sizeof a->currency, "MIX");
+    for (size_t i = 0; i < b->waits.len; i++)
+        if (ec_vec_push(&a->waits, &EC_VEC_AT(&b->waits, double, i))) return EC_ENOMEM;
+    for (size_t i = 0; i < b->fleets.len; i++)
+        if (ec_vec_push(&a->fleets, &EC_VEC_AT(&b->fleets, uint64_t, i))) return EC_ENOMEM;
+    return EC_OK;
+}
+
+static int64_t distinct(ec_vec *v)
+{
+    int64_t n = 0;
+    if (v->len) qsort(v->data, v->len, sizeof(uint64_t), cmp_u64);
+    for (size_t i = 0; i < v->len; i++)
+        if (!i || EC_VEC_AT(v, uint64_t, i) != EC_VEC_AT(v, uint64_t, i - 1)) n++;
+    return n;
+}
+
 ec_err ec_kpi_rows(ec_kpi *k, ec_kpi_group g, const ec_kpi_row_t **rows, size_t *n)
 {
+    return ec_kpi_rows_public(k, g, 0, 0, rows, n, NULL);
+}
+
+ec_err ec_kpi_rows_public(ec_kpi *k, ec_kpi_group g, int64_t min_sessions, int64_t min_fleets,
+                          const ec_kpi_row_t **rows, size_t *n, int64_t *suppressed)
+{
     *rows = NULL, *n = 0;
+    if (suppressed) *suppressed = 0;
     if (!k || g < 0 || g >= EC_KPI_GROUP_COUNT) return EC_EINVAL;
     kpi__close(k);
     link_sites(k);
@@ -368,13 +381,37 @@ ec_err ec_kpi_rows(ec_kpi *k, ec_kpi_group g, const ec_kpi_row_t **rows, size_t 
             else if (strcmp(a->currency, b->currency)) snprintf(a->currency, sizeof a->currency, "MIX");
         }
     }
+    /* Groups under the thresholds go into "other", itself withheld when under them too. */
+    int *hide = !rc && accs.len ? ec_calloc(accs.len, sizeof *hide) : NULL;
+    acc other;
+    memset(&other, 0, sizeof other);
+    snprintf(other.id, sizeof other.id, "other"), snprintf(other.name, sizeof other.name, "other");
+    ec_vec_init(&other.waits, sizeof(double)), ec_vec_init(&other.fleets, sizeof(uint64_t));
+    int64_t n_other = 0;
+    if (!rc && accs.len && !hide) rc = EC_ENOMEM;
+    for (size_t i = 0; !rc && (min_sessions > 0 || min_fleets > 0) && i < accs.len; i++) {
+        acc *a = &EC_VEC_AT(&accs, acc, i);
+        if (a->sessions >= min_sessions && distinct(&a->fleets) >= min_fleets) continue;
+        hide[i] = 1, n_other++;
+        rc = acc_merge(&other, a);
+    }
+    int show_other = n_other > 0 && other.sessions >= min_sessions && distinct(&other.fleets) >= min_fleets;
+    if (suppressed) *suppressed = n_other;
     k->out_rows.len = 0;
-    if (!rc) rc = ec_vec_reserve(&k->out_rows, accs.len);
+    if (!rc) rc = ec_vec_reserve(&k->out_rows, accs.len + 1);
     for (size_t i = 0; !rc && i < accs.len; i++) {
+        if (hide[i]) continue;
         ec_kpi_row_t r;
         finish_row(k, g, &EC_VEC_AT(&accs, acc, i), &r);
         ec_vec_push(&k->out_rows, &r);
     }
+    if (!rc && show_other) {
+        ec_kpi_row_t r;
+        finish_row(k, g, &other, &r);
+        ec_vec_push(&k->out_rows, &r);
+    }
+    ec_vec_free(&other.waits), ec_vec_free(&other.fleets);
+    ec_free(hide);
     for (size_t i = 0; i < accs.len; i++) {
         ec_vec_free(&EC_VEC_AT(&accs, acc, i).waits);
         ec_vec_free(&EC_VEC_AT(&accs, acc, i).fleets);

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void api__error(ec_http_response *res, int status, const char *code, const char *field,
                 const char *fmt, ...)
@@ -42,4 +43,32 @@ int api__finish(ec_jw *w, ec_http_response *res)
     if (!rc) return 0;
     api__unwritten(res, rc);
     return -1;
+}
+
+const char *api__arg(const ec_http_request *req, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < req->n_args; i++)
+        if (!strncmp(req->args[i], name, n) && req->args[i][n] == '=') return req->args[i] + n + 1;
+    return NULL;
+}
+
+int api__only_args(const ec_http_request *req, ec_http_response *res, const char *const *allowed)
+{
+    for (size_t i = 0; i < req->n_args; i++) {
+        const char *eq = strchr(req->args[i], '=');
+        size_t n = eq ? (size_t)(eq - req->args[i]) : strlen(req->args[i]);
+        int ok = 0;
+        for (const char *const *a = allowed; *a && !ok; a++) ok = strlen(*a) == n && !strncmp(*a, req->args[i], n);
+        if (!ok) {
+            api__error(res, 400, "unknown_parameter", NULL, "unknown query parameter \"%.*s\"", (int)(n > 60 ? 60 : n),
+                       req->args[i]);
+            return -1;
+        }
+    }
+    if (req->args_overflow) {
+        api__error(res, 400, "invalid_parameter", NULL, "too many or too long query parameters");
+        return -1;
+    }
+    return 0;
 }

@@ -79,6 +79,16 @@ int api__may_see_allocation(const api_principal *p, ec_http_response *res);
  * admin. tx NULL: only the key is checked (before the session is looked up). */
 int api__may_plan_session(const api_principal *p, const ec_tx_t *tx, ec_http_response *res);
 
+/* policy.c, excluded outage time (api_outages.c): an operator's for the
+ * sites it operates, an agency's for its jurisdiction's sites, an admin's
+ * for all; fleets and the public see none. */
+int api__may_see_outages(const api_principal *p, ec_http_response *res);
+/* Narrows f to the outages p sees: 0, or 1 when p sees none at all. */
+int api__outage_scope(const api_principal *p, ec_outage_filter_t *f);
+/* 1 when p may see and record the outages of a site whose operator and
+ * jurisdiction are these ("" when it has none). */
+int api__may_own_outage(const api_principal *p, const char *site_operator, const char *site_jurisdiction);
+
 /* policy.c, the register's other doors (api.c). A body over
  * EC_API_BODY_OPEN bytes (import: 1 for /api/v1/import) needs a key that may
  * send it. */
@@ -100,6 +110,24 @@ int api__key_vouches(const api_principal *p, const char *org);
  * (the path after /api/v1/) is one of them and the request was answered. */
 int api__sessions(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                   ec_http_response *res);
+
+/* The value of query parameter name, or NULL. */
+const char *api__arg(const ec_http_request *req, const char *name);
+/* Only the named query parameters (allowed: NULL-terminated); 0 when so, else answers 400. */
+int api__only_args(const ec_http_request *req, ec_http_response *res, const char *const *allowed);
+
+/* policy.c: the figures p sees of group (api_kpis.c): *op / *jur the one
+ * operator's or jurisdiction's ports (NULL: all), *public_view 1 when only
+ * what everyone may see (one month, by jurisdiction, small groups merged).
+ * 0 when allowed, else answers 403 and returns -1. */
+int api__kpi_scope(const api_principal *p, int group, const char **op, const char **jur, int *public_view,
+                   ec_http_response *res);
+/* api_kpis.c: GET /api/v1/kpis; 1 when rest is "kpis" and the request was answered. */
+int api__kpis(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req, ec_http_response *res);
+/* api_outages.c: excluded outage time; 1 when rest is outages or
+ * outages/{id} and the request was answered. */
+int api__outages(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
+                 ec_http_response *res);
 
 /* routes.c: plans on the worker pool for org (the key's organisation, for
  * the pool's limits). */

@@ -18,39 +18,10 @@
 
 #define LIST_MAX 1000
 
-static const char *arg(const ec_http_request *req, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < req->n_args; i++)
-        if (!strncmp(req->args[i], name, n) && req->args[i][n] == '=') return req->args[i] + n + 1;
-    return NULL;
-}
-
-/* Only the named query parameters; 0 when so, else answers 400. */
-static int only_args(const ec_http_request *req, ec_http_response *res, const char *const *allowed)
-{
-    for (size_t i = 0; i < req->n_args; i++) {
-        const char *eq = strchr(req->args[i], '=');
-        size_t n = eq ? (size_t)(eq - req->args[i]) : strlen(req->args[i]);
-        int ok = 0;
-        for (const char *const *a = allowed; *a && !ok; a++) ok = strlen(*a) == n && !strncmp(*a, req->args[i], n);
-        if (!ok) {
-            api__error(res, 400, "unknown_parameter", NULL, "unknown query parameter \"%.*s\"", (int)(n > 60 ? 60 : n),
-                       req->args[i]);
-            return -1;
-        }
-    }
-    if (req->args_overflow) {
-        api__error(res, 400, "invalid_parameter", NULL, "too many or too long query parameters");
-        return -1;
-    }
-    return 0;
-}
-
 static int paging(const ec_http_request *req, ec_http_response *res, int64_t *offset, int64_t *limit)
 {
     *offset = 0, *limit = 100;
-    const char *o = arg(req, "offset"), *l = arg(req, "limit");
+    const char *o = api__arg(req, "offset"), *l = api__arg(req, "limit");
     if (o && (ec_parse_i64(o, offset) || *offset < 0)) {
         api__error(res, 400, "invalid_parameter", "offset", "offset must be a whole number >= 0");
         return -1;
@@ -445,14 +416,14 @@ static void price(ec_api *a, const api_principal *p, const char *id, const ec_ht
         api__error(res, 405, "method_not_allowed", NULL, "a charge point's price takes GET");
         return;
     }
-    if (only_args(req, res, allowed)) return;
+    if (api__only_args(req, res, allowed)) return;
     ec_buf doc, t;
     ec_buf_init(&doc, EC_REG_DOC_MAX);
     ec_buf_init(&t, EC_REG_DOC_MAX);
     ec_json *cj = NULL;
     ec_token_t tok;
     memset(&tok, 0, sizeof tok);
-    const char *uid = arg(req, "token");
+    const char *uid = api__arg(req, "token");
     ec_err rc = ec_store_charger_get(a->store, id, &doc, NULL);
     if (rc == EC_ENOTFOUND) api__error(res, 404, "not_found", NULL, "no charge point %.60s", id);
     else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &cj)) store_failed(res);
@@ -506,7 +477,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
         }
         static const char *const allowed[] = {"offset", "limit", NULL};
         int64_t off, lim, total = 0;
-        if (only_args(req, res, allowed) || paging(req, res, &off, &lim)) return;
+        if (api__only_args(req, res, allowed) || paging(req, res, &off, &lim)) return;
         ec_jw w;
         ec_jw_init(&w, &res->body);
         ec_jw_obj_begin(&w);
@@ -672,7 +643,7 @@ static void tokens(ec_api *a, const api_principal *p, const char *rest, const ec
         }
         static const char *const allowed[] = {"offset", "limit", NULL};
         int64_t off, lim, total = 0;
-        if (only_args(req, res, allowed) || paging(req, res, &off, &lim)) return;
+        if (api__only_args(req, res, allowed) || paging(req, res, &off, &lim)) return;
         ec_jw w;
         ec_jw_init(&w, &res->body);
         ec_jw_obj_begin(&w);
@@ -759,7 +730,7 @@ static ec_err session_row(void *ctx, const ec_tx_t *tx)
 
 static int period(const ec_http_request *req, ec_http_response *res, ec_session_filter_t *f)
 {
-    const char *from = arg(req, "from"), *to = arg(req, "to");
+    const char *from = api__arg(req, "from"), *to = api__arg(req, "to");
     if (from && ec_time_parse_iso(from, &f->from_s)) {
         api__error(res, 400, "invalid_parameter", "from", "from must be a date-time like 2026-12-01T00:00:00Z");
         return -1;
@@ -784,8 +755,8 @@ static void session_list(ec_api *a, const api_principal *p, int cdrs, const ec_h
         return;
     }
     static const char *const allowed[] = {"offset", "limit", "charge_point", "from", "to", NULL};
-    if (only_args(req, res, allowed) || paging(req, res, &f.offset, &f.limit) || period(req, res, &f)) return;
-    f.charge_point = arg(req, "charge_point");
+    if (api__only_args(req, res, allowed) || paging(req, res, &f.offset, &f.limit) || period(req, res, &f)) return;
+    f.charge_point = api__arg(req, "charge_point");
     f.live = !cdrs;
     int64_t total = 0;
     ec_jw w;
@@ -841,8 +812,8 @@ static void settlement(ec_api *a, const api_principal *p, const ec_http_request 
         return;
     }
     static const char *const allowed[] = {"from", "to", "format", NULL};
-    if (only_args(req, res, allowed) || period(req, res, &f)) return;
-    const char *format = arg(req, "format");
+    if (api__only_args(req, res, allowed) || period(req, res, &f)) return;
+    const char *format = api__arg(req, "format");
     if (format && strcmp(format, "json") && strcmp(format, "csv")) {
         api__error(res, 400, "invalid_parameter", "format", "format is json or csv");
         return;
@@ -897,7 +868,7 @@ static void allocation(ec_api *a, const api_principal *p, const char *site, cons
                        const ec_http_request *req, ec_http_response *res)
 {
     static const char *const none[] = {NULL};
-    if (only_args(req, res, none)) return;
+    if (api__only_args(req, res, none)) return;
     if (req->method != EC_HTTP_GET) {
         api__error(res, 405, "method_not_allowed", NULL, "allocation takes GET");
         return;
@@ -929,12 +900,12 @@ static void allocation(ec_api *a, const api_principal *p, const char *site, cons
 static void prices(ec_api *a, const char *site, const ec_http_request *req, ec_http_response *res)
 {
     static const char *const allowed[] = {"hours", NULL};
-    if (only_args(req, res, allowed)) return;
+    if (api__only_args(req, res, allowed)) return;
     if (req->method != EC_HTTP_GET) {
         api__error(res, 405, "method_not_allowed", NULL, "prices take GET");
         return;
     }
-    const char *hv = arg(req, "hours");
+    const char *hv = api__arg(req, "hours");
     char *end = NULL;
     long hours = hv ? strtol(hv, &end, 10) : 24;
     if (hv && (end == hv || *end || hours < 1 || hours > 168)) {

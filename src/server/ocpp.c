@@ -189,6 +189,14 @@ static void complete_call(ocpp_cs *cs, ocpp_cp *cp, int status, const char *body
             c[i] = c[--cs->callers.len];
             break;
         }
+    /* A port the operator took out of service is recorded before the answer
+     * says it was accepted, and durable by then (commit: the turn's writes). */
+    if (cp->call.availability && ocpp_status && !strcmp(ocpp_status, "Accepted")) {
+        ocpp__availability_accepted(&cs->env, cp, cp->call.availability_connector, cp->call.availability == 2,
+                                    ec_time_now_s());
+        if (cs->env.writing) commit(cs);
+    }
+    cp->call.availability = 0;
     if (cs->http && cp->call.http_serial)
         ec_http_complete(cs->http, cp->call.http_serial, status, "application/json", body, strlen(body));
     cp->call.http_serial = 0;
@@ -273,6 +281,18 @@ static ec_err start_call(ocpp_cs *cs, ocpp_cp *cp, const char *action, const ec_
     snprintf(cp->call.action, sizeof cp->call.action, "%s", action);
     cp->call.http_serial = serial;
     cp->call.done = done, cp->call.done_ctx = ctx;
+    cp->call.availability = 0;
+    if (!strcmp(action, "ChangeAvailability")) {
+        /* The schema check above made these a whole number and a type; a
+         * connector no charge point has is recorded by nobody. */
+        const char *type = ec_json_str(ec_json_get(payload, "type"));
+        double c = -1;
+        ec_json_number(ec_json_get(payload, "connectorId"), &c);
+        if (c >= 0 && c <= OCPP_MAX_CONNECTORS) {
+            cp->call.availability = type && !strcmp(type, "Operative") ? 2 : 1;
+            cp->call.availability_connector = (int)c;
+        }
+    }
     cp->call.deadline_ms = (int64_t)uv_now(cs->loop) + (int64_t)cs->opts.call_timeout_s * 1000;
     cs->stats.calls_out++;
     send_frame(cs, cp, &cs->out); /* after the turn's commit, when one is open */

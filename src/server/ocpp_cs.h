@@ -50,6 +50,8 @@ typedef struct ocpp_cp {
         /* an internal call's: the answer's status and payload (NULL for an error or a timeout) */
         void (*done)(void *ctx, const char *cp, uint64_t serial, const char *status, const ec_json *payload);
         void *done_ctx;
+        int availability;      /* a ChangeAvailability's type: 0 another call, 1 Inoperative, 2 Operative */
+        int availability_connector;
     } call;
 } ocpp_cp;
 
@@ -99,5 +101,11 @@ void ocpp__handle(ocpp_env *e, ocpp_cp *cp, const char *action, const ec_json *p
                   ocpp_reply *r);
 /* Opens the turn's write transaction (once per turn); 0 when open. */
 int ocpp__begin_write(ocpp_env *e);
+
+/* cp accepted a ChangeAvailability of connector (0: the whole charge point)
+ * at now_s (ocpp_availability.c): Inoperative opens an outage with reason
+ * operator_request for that port, Operative (operative 1) closes the open
+ * ones. Written into the turn's transaction when one is open. */
+void ocpp__availability_accepted(ocpp_env *e, const ocpp_cp *cp, int connector, int operative, int64_t now_s);
 
 #endif

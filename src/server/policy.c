@@ -9,9 +9,12 @@
  * and for operations (api_sessions.c): charge points are their operator's
  * and admins'; tokens their issuer's (a fleet) and admins'; sessions, CDRs
  * and settlement are seen by the operator of the charge point, the issuer of
- * the token and admins; a session's plan is said by the same three.
+ * the token and admins; a session's plan is said by the same three; excluded
+ * outage time (api_outages.c) is recorded and seen by the site's operator,
+ * the agency of its jurisdiction and admins.
  */
 #include "api_internal.h"
+#include "ecorridor/ec_kpi.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -330,6 +333,25 @@ int api__session_scope(const api_principal *p, ec_session_filter_t *f, ec_http_r
     return 0;
 }
 
+int api__kpi_scope(const api_principal *p, int group, const char **op, const char **jur, int *public_view,
+                   ec_http_response *res)
+{
+    *op = *jur = NULL, *public_view = 0;
+    switch (p->role) {
+    case EC_ROLE_ADMIN: return 0;
+    case EC_ROLE_OPERATOR: *op = p->org; return 0;
+    case EC_ROLE_AGENCY: *jur = p->jurisdiction; return 0;
+    default: break;
+    }
+    /* Everyone else sees one partition only: with two (sites and jurisdictions, or two
+     * overlapping periods) one group could be worked out as the difference of others. */
+    *public_view = 1;
+    if (group != EC_KPI_JURISDICTION)
+        return forbidden(res, "without an operator's, agency's or admin's key the figures are given by jurisdiction only "
+                              "(group=jurisdiction)");
+    return 0;
+}
+
 int api__may_see_allocation(const api_principal *p, ec_http_response *res)
 {
     return p->role == EC_ROLE_PUBLIC ? unauthorized(res, "the allocation needs a key") : 0;
@@ -343,6 +365,41 @@ int api__may_plan_session(const api_principal *p, const ec_tx_t *tx, ec_http_res
               (p->role == EC_ROLE_OPERATOR && !strcmp(p->org, tx->operator_id));
     if (may) return 0;
     return forbidden(res, "the token's fleet, the site's operator or an admin says what a session needs");
+}
+
+/* ---- excluded outage time (api_outages.c) ---------------------------------------- */
+
+int api__may_see_outages(const api_principal *p, ec_http_response *res)
+{
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "outages need a key");
+    if (p->role != EC_ROLE_ADMIN && p->role != EC_ROLE_OPERATOR && p->role != EC_ROLE_AGENCY)
+        return forbidden(res, "a %s key may not see or record outages", ec_role_name(p->role));
+    return 0;
+}
+
+int api__outage_scope(const api_principal *p, ec_outage_filter_t *f)
+{
+    if (p->role == EC_ROLE_ADMIN) return 0;
+    if (p->role == EC_ROLE_OPERATOR && p->org[0]) {
+        f->operator_id = p->org;
+        return 0;
+    }
+    /* An agency whose organisation names no jurisdiction has none to see. */
+    if (p->role == EC_ROLE_AGENCY && p->jurisdiction[0]) {
+        f->jurisdiction_id = p->jurisdiction;
+        return 0;
+    }
+    return 1;
+}
+
+int api__may_own_outage(const api_principal *p, const char *site_operator, const char *site_jurisdiction)
+{
+    switch (p->role) {
+    case EC_ROLE_ADMIN: return 1;
+    case EC_ROLE_OPERATOR: return p->org[0] && !strcmp(site_operator, p->org);
+    case EC_ROLE_AGENCY: return p->jurisdiction[0] && !strcmp(site_jurisdiction, p->jurisdiction);
+    default: return 0;
+    }
 }
 
 /* ---- the register's other doors (api.c) ------------------------------------------ */

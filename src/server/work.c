@@ -37,6 +37,7 @@ static const struct {
     [WORK_IMPORT] = {1, WORK_IMPORT_MAX, WORK_IMPORT_PER_ORG, "imports", "your organisation"},
     [WORK_ROUTE] = {1, WORK_ROUTE_MAX, WORK_ROUTE_PER_ORG, "route requests", "your organisation"},
     [WORK_READ] = {WORK_READ_RUNNING, WORK_READ_MAX, WORK_READ_PER_ORG, "map pages", "your address"},
+    [WORK_KPI] = {1, WORK_KPI_MAX, WORK_KPI_PER_ORG, "figures", "you"},
 };
 
 ec_err work__new(uv_loop_t *loop, ec_api *a, work_pool **out)

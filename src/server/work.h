@@ -15,6 +15,7 @@ typedef enum {
     WORK_IMPORT, /* register files: seconds each, up to 64 MiB of body */
     WORK_ROUTE,  /* route plans, on the one route planner (not thread-safe: one user at a time) */
     WORK_READ,   /* pages of sites.geojson: public, per address */
+    WORK_KPI,    /* the region's figures: a read of the journal each, per organisation (public: per address) */
     WORK_N_LANES
 } work_lane;
 
@@ -48,6 +49,8 @@ struct work_job {
 #define WORK_READ_RUNNING 2 /* the read lane runs two at once: reads do not wait for each other */
 #define WORK_READ_MAX 16
 #define WORK_READ_PER_ORG 4
+#define WORK_KPI_MAX 8
+#define WORK_KPI_PER_ORG 2
 
 typedef struct work_pool work_pool;
 

@@ -5,17 +5,6 @@
 
 #include <string.h>
 
-static const char *const reasons[] = {"utility_outage", "vehicle_fault",    "scheduled_maintenance",
-                                      "vandalism",      "natural_disaster", "operator_request",
-                                      NULL};
-
-int ec_outage_reason_parse(const char *s)
-{
-    for (const char *const *r = reasons; s && *r; r++)
-        if (!strcmp(*r, s)) return 0;
-    return -1;
-}
-
 #define OUTAGE_COLS                                                                                \
     "o.id,o.site_id,o.charge_point,o.connector,o.from_s,o.to_s,o.reason,o.note,o.created_by,"      \
     "o.created_s,o.updated_s"

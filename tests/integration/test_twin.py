@@ -1133,6 +1133,43 @@ def line_hub_derating(tmp):
                       "0 kW as charging at the point's power (twin__expected_wait)" % (u[0]["wait_min"], u[0]["replanned"]))
 
 
+def report_agrees(what, res):
+    """`ecorridor report` of the day's journal gives the twin's own sites.csv (docs/kpi.md)."""
+    db = os.path.join(res["dir"], "journal.db")
+    day0 = res["summary"]["day_start"]
+    t0 = datetime.datetime.strptime(day0, "%Y-%m-%dT%H:%M:%SZ")
+    day1 = (t0 + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = {}
+    for name, extra in (("day", ["--from", day0, "--to", day1]), ("all", [])):
+        r = subprocess.run([ECORRIDOR, "report", "--db", db, "--group", "site", "--format", "json", *extra],
+                           capture_output=True, text=True, timeout=60)
+        if not check(r.returncode == 0, "%s: report %s exit %d: %s" % (what, name, r.returncode, r.stderr[-300:])):
+            return
+        rows[name] = {x["id"]: x for x in json.loads(r.stdout)["data"]}
+    for site in res["sites"]:
+        sid = site["site_id"]
+        d, a = rows["day"].get(sid), rows["all"].get(sid)
+        if not check(d is not None and a is not None, "%s: report has no row for %s" % (what, sid)):
+            continue
+        check(a["sessions"] == int(site["sessions"]), "%s %s: report sessions %s, sites.csv %s" % (what, sid, a["sessions"], site["sessions"]))
+        # The journal's readings are whole Wh: each session's energy within 0.5 Wh.
+        check(abs(a["energy_kwh"] - float(site["energy_kwh"])) <= 0.0005 * int(site["sessions"]) + 0.001,
+              "%s %s: report energy %s kWh, sites.csv %s" % (what, sid, a["energy_kwh"], site["energy_kwh"]))
+        check(abs(d["occupancy_pct"] / 100 - float(site["occupancy"])) < 1e-4,
+              "%s %s: report occupancy %s %%, sites.csv %s" % (what, sid, d["occupancy_pct"], site["occupancy"]))
+        check(abs(d["utilisation_pct"] / 100 - float(site["utilisation"])) < 0.005,
+              "%s %s: report utilisation %s %%, sites.csv %s" % (what, sid, d["utilisation_pct"], site["utilisation"]))
+        check(abs(d["congestion_pct"] - float(site["congestion_pct"])) < 0.01,
+              "%s %s: report congestion %s %%, sites.csv %s" % (what, sid, d["congestion_pct"], site["congestion_pct"]))
+        if int(site["sessions"]) > 0:
+            for k, col in (("wait_mean_min", "mean_wait_min"), ("wait_p95_min", "p95_wait_min")):
+                check(a[k] is not None and abs(a[k] - float(site[col])) < 0.01,
+                      "%s %s: report %s %s, sites.csv %s" % (what, sid, k, a[k], site[col]))
+        check(d["uptime_pct"] == 100.0 and d["revenue"] is None,
+              "%s %s: no outage and no bills in this day, report says uptime %s, revenue %s"
+              % (what, sid, d["uptime_pct"], d["revenue"]))
+
+
 def main():
     # Until the binary has the command the test is skipped (ctest shows it), not failed; any other
     # answer, a crash or a wrong exit included, runs every check.
@@ -1161,6 +1198,7 @@ def main():
                     "--temp-c", "20", "--seed", "1"]
             base = run_ok("rhine_ruhr", os.path.join(tmp, "rr"), *args)
             if base:
+                report_agrees("rhine_ruhr", base)
                 conservation(base, segs, od, fastest_paths(segs, {r["origin"] for r in od} |
                                                            {r["origin"] for r in base["trips"]}))
                 again = run_ok("rhine_ruhr again", os.path.join(tmp, "rr_again"), *args)

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "ecorridor/ec_store.h"
+#include "ecorridor/ec_kpi.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -44,11 +45,11 @@ static void test_reasons(void **state)
     (void)state;
     const char *ok[] = {"utility_outage", "vehicle_fault", "scheduled_maintenance", "vandalism", "natural_disaster",
                         "operator_request"};
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) assert_int_equal(ec_outage_reason_parse(ok[i]), 0);
-    assert_int_equal(ec_outage_reason_parse("Vandalism"), -1);
-    assert_int_equal(ec_outage_reason_parse(""), -1);
-    assert_int_equal(ec_outage_reason_parse(NULL), -1);
-    assert_int_equal(ec_outage_reason_parse("vandalism "), -1);
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) assert_true(ec_kpi_reason(ok[i]) >= 0);
+    assert_int_equal(ec_kpi_reason("Vandalism"), -1);
+    assert_int_equal(ec_kpi_reason(""), -1);
+    assert_int_equal(ec_kpi_reason(NULL), -1);
+    assert_int_equal(ec_kpi_reason("vandalism "), -1);
     assert_int_equal(ec_store_schema_version(), 5);
 }
 

@@ -1,0 +1,172 @@
+/* api_kpis.c - GET /api/v1/kpis: the region's figures from the hub's own
+ * journal (src/kpi/, docs/kpi.md), computed on a worker with a read
+ * connection of its own, so that a month's journal read never holds the loop.
+ *
+ * Who sees what is policy.c's (api__kpi_scope): an operator its own ports, an
+ * agency its jurisdiction, an admin all; everyone else one calendar month at
+ * a time by jurisdiction, with small groups merged or withheld. */
+#include "api_internal.h"
+#include "work.h"
+
+#include "ecorridor/ec_kpi.h"
+#include "ecorridor/ec_store.h"
+
+#include <string.h>
+#include <time.h>
+
+#define KPI_MIN_SESSIONS 5 /* a group the public sees has at least this many sessions */
+#define KPI_MIN_FLEETS 3   /* and this many distinct fleets */
+
+typedef struct {
+    work_job job;
+    ec_kpi_db_opts_t o;
+    ec_kpi_group group;
+    int csv, public_view;
+    char op[EC_REG_ID_MAX + 1], jur[EC_REG_ID_MAX + 1];
+    const char *db_path;
+    ec_store *store;
+} kpi_job;
+
+/* The answer, on whichever store: the loop's or the job's. */
+static void answer(ec_store *s, kpi_job *x, ec_http_response *res)
+{
+    ec_kpi *k = NULL;
+    const ec_kpi_row_t *rows = NULL;
+    size_t n = 0;
+    int64_t suppressed = 0;
+    x->o.until_ms = ec_time_now_s() * 1000 + 1000; /* the hub's journal reaches now */
+    ec_err rc = ec_kpi_from_store(s, &x->o, &k);
+    if (!rc)
+        rc = x->public_view ? ec_kpi_rows_public(k, x->group, KPI_MIN_SESSIONS, KPI_MIN_FLEETS, &rows, &n, &suppressed)
+                            : ec_kpi_rows(k, x->group, &rows, &n);
+    if (!rc) rc = x->csv ? ec_kpi_csv(rows, n, &res->body) : ec_kpi_json(rows, n, suppressed, &res->body);
+    ec_kpi_free(k);
+    if (rc && ec_buf_error(&res->body)) {
+        api__unwritten(res, rc);
+        return;
+    }
+    if (rc) {
+        ec_log(EC_LOG_ERROR, "kpis: %s", ec_errmsg());
+        api__error(res, 500, "store_error", NULL, "the journal could not be read");
+        return;
+    }
+    res->status = 200;
+    res->content_type = x->csv ? "text/csv; charset=utf-8" : "application/json";
+}
+
+static void kpi_start(work_job *j)
+{
+    kpi_job *x = (kpi_job *)j;
+    x->store = work__reader_take(j->api->work);
+}
+
+static void kpi_run(work_job *j)
+{
+    kpi_job *x = (kpi_job *)j;
+    ec_err rc = x->store ? EC_OK : ec_store_open(x->db_path, &x->store);
+    if (rc) {
+        api__error(&j->res, 500, "store_error", NULL, "the journal could not be read");
+        return;
+    }
+    answer(x->store, x, &j->res);
+    ec_store_release(x->store);
+}
+
+static int kpi_done(work_job *j)
+{
+    kpi_job *x = (kpi_job *)j;
+    work__reader_give(j->api->work, x->store);
+    x->store = NULL;
+    return 0;
+}
+
+static void kpi_release(work_job *j)
+{
+    kpi_job *x = (kpi_job *)j;
+    ec_store_close(x->store);
+    ec_free(x);
+}
+
+/* Whether [from, to) is one calendar month in UTC. */
+static int one_month(int64_t from, int64_t to)
+{
+    time_t t = (time_t)from;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || tm.tm_mday != 1 || tm.tm_hour || tm.tm_min || tm.tm_sec) return 0;
+    int y = tm.tm_year + 1900, m = tm.tm_mon + 2;
+    if (m > 12) m = 1, y++;
+    return to == ec_days_from_civil(y, m, 1) * 86400;
+}
+
+int api__kpis(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req, ec_http_response *res)
+{
+    if (strcmp(rest, "kpis")) return 0;
+    if (req->method != EC_HTTP_GET && req->method != EC_HTTP_HEAD) {
+        api__error(res, 405, "method_not_allowed", NULL, "kpis takes GET");
+        return 1;
+    }
+    static const char *const allowed[] = {"group", "from", "to", "format", NULL};
+    if (api__only_args(req, res, allowed)) return 1;
+    kpi_job x;
+    memset(&x, 0, sizeof x);
+    const char *g = api__arg(req, "group"), *f = api__arg(req, "from"), *t = api__arg(req, "to");
+    const char *fmt = api__arg(req, "format");
+    x.group = EC_KPI_SITE;
+    if (g && ec_kpi_group_parse(g, &x.group)) {
+        api__error(res, 400, "invalid_parameter", "group",
+                   "group must be port, evse, site, operator, jurisdiction or segment");
+        return 1;
+    }
+    if (!f || !t || ec_time_parse_iso(f, &x.o.from_s) || ec_time_parse_iso(t, &x.o.to_s)) {
+        api__error(res, 400, "invalid_parameter", f && t ? (ec_time_parse_iso(f, &x.o.from_s) ? "from" : "to") : !f ? "from" : "to",
+                   "from and to are RFC 3339 times, e.g. from=2026-12-01T00:00:00Z&to=2027-01-01T00:00:00Z");
+        return 1;
+    }
+    if (x.o.to_s <= x.o.from_s) {
+        api__error(res, 400, "invalid_parameter", "to", "to must be after from");
+        return 1;
+    }
+    if (fmt && strcmp(fmt, "json") && strcmp(fmt, "csv")) {
+        api__error(res, 400, "invalid_parameter", "format", "format must be json or csv");
+        return 1;
+    }
+    x.csv = fmt && !strcmp(fmt, "csv");
+    if (x.group == EC_KPI_SEGMENT) {
+        api__error(res, 400, "invalid_parameter", "group",
+                   "the hub places no sites on corridor segments; use ecorridor report --group segment --corridor DIR");
+        return 1;
+    }
+    const char *op = NULL, *jur = NULL;
+    if (api__kpi_scope(p, x.group, &op, &jur, &x.public_view, res)) return 1;
+    if (x.public_view && !one_month(x.o.from_s, x.o.to_s)) {
+        api__error(res, 400, "invalid_parameter", "from",
+                   "without a key the figures are given for one calendar month (UTC) at a time: "
+                   "from=YYYY-MM-01T00:00:00Z and to the first of the next month");
+        return 1;
+    }
+    if (op) snprintf(x.op, sizeof x.op, "%s", op);
+    if (jur) snprintf(x.jur, sizeof x.jur, "%s", jur);
+    kpi_job *j = ec_calloc(1, sizeof *j);
+    if (!j) {
+        api__error(res, 503, "busy", NULL, "the hub cannot take this now; try again shortly");
+        return 1;
+    }
+    *j = x;
+    j->o.only_operator = op ? j->op : NULL;
+    j->o.only_jurisdiction = jur ? j->jur : NULL;
+    if (!a->work || !a->db_path || !strcmp(a->db_path, ":memory:")) {
+        /* No pool, or a database only this connection sees: here, on the loop. */
+        answer(a->store, j, res);
+        ec_free(j);
+        return 1;
+    }
+    j->db_path = a->db_path;
+    ec_buf_init(&j->job.res.body, 256u << 20);
+    j->job.start = kpi_start;
+    j->job.run = kpi_run;
+    j->job.done = kpi_done;
+    j->job.release = kpi_release;
+    /* Keyed requests share the lane per organisation, public ones per address. */
+    work__submit(a->work, &j->job, WORK_KPI, p->role == EC_ROLE_PUBLIC ? req->peer : p->org, req, res);
+    return 1;
+}
