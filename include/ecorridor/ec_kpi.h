@@ -23,7 +23,7 @@
 
 typedef enum {
     EC_KPI_PORT,         /* a connector: "CP-1/2" */
-    EC_KPI_EVSE,         /* an EVSE's uid (the port's id when the charger named none) */
+    EC_KPI_EVSE,         /* "SITE/uid" of an EVSE (the port's id when the charger named none) */
     EC_KPI_SITE,
     EC_KPI_OPERATOR,
     EC_KPI_JURISDICTION,
@@ -93,13 +93,15 @@ typedef struct {
  * CO2 factor: a diesel tractor-trailer's 32.6 L/100 km at 3.27 kg CO2e/L
  * well-to-wheel, over an electric one's 1.3 kWh/km at the plug. */
 #define EC_KPI_GRACE_MS 600000
+/* Readings this long after the period are read for the part of their interval inside it. */
+#define EC_KPI_TAIL_MS 3600000
 #define EC_KPI_KWH_PER_KM 1.3
 #define EC_KPI_CO2_KG_PER_KWH (0.326 * 3.27 / EC_KPI_KWH_PER_KM)
 
 /* One group's figures over the period; NaN where the journal cannot say. */
 typedef struct {
     ec_kpi_group group;
-    char id[64];
+    char id[96];
     char name[128];            /* the site's name for sites; else the id */
     int64_t from_ms, to_ms;    /* to: the period's end, or the journal's (until) when earlier */
     int64_t ports;
@@ -140,7 +142,8 @@ typedef struct ec_kpi ec_kpi;
 ec_err ec_kpi_new(const ec_kpi_config_t *c, ec_kpi **out);
 void ec_kpi_free(ec_kpi *k);
 /* Feeds one journal row (command 1: a command, which KPIs do not read). Rows
- * at or after `to` are ignored. EC_EINVAL for a row that does not read as
+ * at or after `to` are ignored, but for the readings of the next
+ * EC_KPI_TAIL_MS, whose intervals may begin in the period. EC_EINVAL for a row that does not read as
  * its kind (nothing changes; *err names the field). */
 ec_err ec_kpi_feed(ec_kpi *k, int64_t t_ms, int command, const char *kind, const char *data, size_t len);
 /* Closes the period: the rows of group g, sorted by id, into *rows (owned by

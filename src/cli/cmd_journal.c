@@ -172,6 +172,140 @@ static int run_export(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* ---- import: naming the field a refused row fails on -------------------------------------- */
+
+/* The fields of each row as the engine reads them (src/engine/share_codec.c). The engine's
+ * parser judges a row; this table only says which field it refused, so that a person can find
+ * it in a month of rows. A row the table finds nothing wrong with gets the parser's words. */
+typedef struct {
+    const char *key;
+    char type;      /* 's' a string of at most hi bytes (lo 1: not empty), 'i' a whole number in
+                     * [lo, hi], 'n' a number, 'o' an object, 'a' an array (may be absent) */
+    double lo, hi;
+} row_field;
+
+typedef struct {
+    const char *kind;
+    int command;
+    row_field f[9];
+} row_shape;
+
+#define F_STR(k, max) {k, 's', 0, max}
+#define F_ID(k, max) {k, 's', 1, max}
+#define F_INT(k, lo, hi) {k, 'i', lo, hi}
+#define F_NUM(k) {k, 'n', 0, 0}
+#define F_ANY_INT(k) {k, 'i', -9007199254740992.0, 9007199254740992.0}
+#define F_CONN F_INT("connector", 0, EC_SHARE_MAX_CONNECTORS)
+#define F_TX F_INT("tx", 1, 9007199254740992.0)
+
+static const row_shape row_shapes[] = {
+    {"reset", 0, {{0}}},
+    {"tick", 0, {{0}}},
+    {"site", 0, {F_ID("id", EC_REG_ID_MAX), F_STR("substation_id", EC_REG_ID_MAX), F_ANY_INT("managed"), F_STR("algo", 15),
+                 F_NUM("limit_w"), F_INT("interval_s", -1000000, 1000000), F_INT("dwell_min", -1000000, 1000000),
+                 F_NUM("default_wh"), {"evses", 'a', 0, 0}}},
+    {"substation", 0, {F_ID("id", EC_REG_ID_MAX), F_NUM("capacity_w"), F_NUM("congestion_price"),
+                       F_NUM("congestion_threshold"), {"base_w", 'o', 0, 0}, {"renewables_w", 'o', 0, 0},
+                       {"prices", 'o', 0, 0}}},
+    {"cp_up", 0, {F_STR("cp", EC_CP_ID_MAX), F_STR("site", EC_REG_ID_MAX), F_INT("serial", 0, 9007199254740992.0),
+                  {"evse_uids", 'a', 0, 0}}},
+    {"cp_down", 0, {F_STR("cp", EC_CP_ID_MAX)}},
+    {"tx_start", 0, {F_TX, F_STR("cp", EC_CP_ID_MAX), F_CONN, F_STR("site", EC_REG_ID_MAX), F_ANY_INT("start_s"),
+                     F_STR("evse_uid", EC_REG_ID_MAX), F_NUM("delivered_wh"), F_NUM("requested_wh"),
+                     F_ANY_INT("departure_s")}},
+    {"tx_meter", 0, {F_TX, F_NUM("delivered_wh")}},
+    {"tx_stop", 0, {F_TX}},
+    {"plan", 0, {F_TX, F_NUM("requested_wh"), F_ANY_INT("departure_s")}},
+    {"result", 0, {F_STR("cp", EC_CP_ID_MAX), F_INT("accepted", -1, 1)}},
+    {"status", 0, {F_STR("cp", EC_CP_ID_MAX), F_CONN, F_ID("status", 23), F_STR("error_code", 31)}},
+    {"arrive", 0, {F_STR("site", EC_REG_ID_MAX), F_ID("vehicle", 31), F_STR("plug", 11), F_INT("reserved", 0, 1)}},
+    {"leave", 0, {F_STR("site", EC_REG_ID_MAX), F_ID("vehicle", 31), F_INT("served", 0, 1)}},
+    {"limit", 1, {F_STR("cp", EC_CP_ID_MAX), F_CONN, F_INT("tx", 0, 9007199254740992.0), F_NUM("limit_w"),
+                  F_ANY_INT("lowers")}},
+    {"price", 1, {F_STR("group", EC_REG_ID_MAX + 7), F_NUM("price_per_kwh")}},
+};
+
+/* "a string", "an object", ...: a JSON value's type in a sentence. */
+static void json_kind(const ec_json *v, char *out, size_t n)
+{
+    const char *t = ec_json_type_name(ec_json_typeof(v));
+    snprintf(out, n, "%s %s", strchr("aeiou", t[0]) ? "an" : "a", t);
+}
+
+/* Writes into why what is wrong with field f of d; 0 when nothing is. */
+static int field_fault(const ec_json *d, const row_field *f, char *why, size_t n)
+{
+    ec_json *v = ec_json_get(d, f->key);
+    ec_json_type t = ec_json_typeof(v);
+    double x = 0;
+    if (!v && f->type == 'a') return 0;
+    if (!v) return snprintf(why, n, "field \"%s\" is missing", f->key), 1;
+    const char *want = f->type == 's' ? "a string" : f->type == 'o' ? "an object" : f->type == 'a' ? "an array" : "a number";
+    int ok = f->type == 's' ? t == EC_JSON_STRING
+             : f->type == 'o' ? t == EC_JSON_OBJECT
+             : f->type == 'a' ? t == EC_JSON_ARRAY
+                              : !ec_json_number(v, &x) && isfinite(x);
+    char got[24];
+    json_kind(v, got, sizeof got);
+    if (!ok) return snprintf(why, n, "field \"%s\" must be %s, not %s", f->key, want, got), 1;
+    if (f->type == 's') {
+        size_t l = strlen(ec_json_str(v));
+        if (l < (size_t)f->lo) return snprintf(why, n, "field \"%s\" must not be empty", f->key), 1;
+        if (l > (size_t)f->hi)
+            return snprintf(why, n, "field \"%s\" is %zu bytes long, over %.0f", f->key, l, f->hi), 1;
+    }
+    if (f->type == 'i' && (x != floor(x) || x < f->lo || x > f->hi))
+        return snprintf(why, n, "field \"%s\" must be a whole number from %.0f to %.0f, not %.17g", f->key, f->lo,
+                        f->hi, x),
+               1;
+    return 0;
+}
+
+/* What a row the engine refused has wrong, in a sentence that names the field. */
+static void row_fault(int command, const char *kind, const char *data, size_t len, char *why, size_t n)
+{
+    const row_shape *shape = NULL;
+    for (size_t i = 0; i < sizeof row_shapes / sizeof row_shapes[0]; i++)
+        if (!strcmp(row_shapes[i].kind, kind) && row_shapes[i].command == command) shape = &row_shapes[i];
+    if (!shape) {
+        snprintf(why, n, "field \"kind\": no %s is called \"%.60s\" (%s)", command ? "command" : "event", kind,
+                 command ? "limit or price"
+                         : "reset, site, substation, cp_up, cp_down, tx_start, tx_meter, tx_stop, plan, result, tick, "
+                           "status, arrive or leave");
+        return;
+    }
+    ec_json *d = NULL;
+    if (ec_json_load_buf(data, len, "data", &d) || !ec_json_is_object(d)) {
+        snprintf(why, n, "field \"data\" must be a JSON object");
+        ec_json_free(d);
+        return;
+    }
+    int found = 0;
+    for (size_t i = 0; !found && i < sizeof shape->f / sizeof shape->f[0] && shape->f[i].key; i++)
+        found = field_fault(d, &shape->f[i], why, n);
+    if (!found && !strcmp(kind, "limit")) { /* a session's limit names it, a charge point's maximum none */
+        snprintf(why, n, "field \"tx\" must be 0 exactly when field \"connector\" is 0");
+        found = 1;
+    }
+    if (!found && !strcmp(kind, "substation")) {
+        snprintf(why, n, "fields \"base_w\", \"renewables_w\" and \"prices\" must each be {\"interval_s\": seconds "
+                         "(over 0 when there are values), \"v\": at most 105408 numbers}");
+        found = 1;
+    }
+    if (!found && !strcmp(kind, "site")) {
+        snprintf(why, n, "field \"evses\" must be at most %d pairs [uid (at most %d bytes), max W]", EC_POWER_MAX_EVSE,
+                 EC_REG_ID_MAX);
+        found = 1;
+    }
+    if (!found && !strcmp(kind, "cp_up")) {
+        snprintf(why, n, "field \"evse_uids\" must be at most %d strings of at most %d bytes",
+                 EC_SHARE_MAX_CONNECTORS + 1, EC_REG_ID_MAX);
+        found = 1;
+    }
+    ec_json_free(d);
+    if (!found) snprintf(why, n, "the %s %s does not read: %s", kind, command ? "command" : "event", ec_errmsg());
+}
+
 /* ---- import ---------------------------------------------------------------------------- */
 
 /* Checks that a row reads as the engine's event or command, as a replay will read it. */
@@ -191,12 +325,34 @@ static ec_err check_row(const char *where, int command, const char *kind, int64_
         ec_site_power_free(&site);
         ec_substation_power_free(&sub);
     }
-    return rc ? ec_fail(rc, "%s: %s", where, ec_errmsg()) : EC_OK;
+    if (!rc) return EC_OK;
+    char why[400];
+    row_fault(command, kind, data, len, why, sizeof why);
+    return ec_fail(rc, "%s: %s", where, why);
 }
 
 static int type_of(const char *s)
 {
     return !s ? -1 : !strcmp(s, "event") ? 0 : !strcmp(s, "command") ? 1 : -1;
+}
+
+#define T_MS_RANGE "whole milliseconds from 1970 to the year 9999"
+
+/* The row's own fields (the time, event or command, the kind, the data), each named when wrong. */
+static ec_err check_head(const char *where, const ec_json *t_ms, int type, const char *kind, const ec_json *d, double *t)
+{
+    char got[24];
+    if (!t_ms) return ec_fail(EC_EPARSE, "%s: field \"t_ms\" is missing", where);
+    if (ec_json_number(t_ms, t)) {
+        json_kind(t_ms, got, sizeof got);
+        return ec_fail(EC_EPARSE, "%s: field \"t_ms\" must be a number, not %s", where, got);
+    }
+    if (*t != floor(*t) || *t < 0 || *t > (double)EC_SHARE_MAX_TIME_MS)
+        return ec_fail(EC_ERANGE, "%s: field \"t_ms\" must be " T_MS_RANGE ", not %.17g", where, *t);
+    if (type < 0) return ec_fail(EC_EPARSE, "%s: field \"type\" must be \"event\" or \"command\"", where);
+    if (!kind) return ec_fail(EC_EPARSE, "%s: field \"kind\" must be a string", where);
+    if (!ec_json_is_object(d)) return ec_fail(EC_EPARSE, "%s: field \"data\" must be an object", where);
+    return EC_OK;
 }
 
 static ec_err import_jsonl(ec_store *s, const char *name, const char *text, size_t len, int64_t *rows)
@@ -219,10 +375,7 @@ static ec_err import_jsonl(ec_store *s, const char *name, const char *text, size
             const char *kind = ec_json_str(ec_json_get(j, "kind"));
             int type = type_of(ec_json_str(ec_json_get(j, "type")));
             ec_json *d = ec_json_get(j, "data");
-            if (!rc && (ec_json_number(ec_json_get(j, "t_ms"), &t) || type < 0 || !kind || !ec_json_is_object(d)))
-                rc = ec_fail(EC_EPARSE, "%s: a row needs t_ms, type (event or command), kind and data (an object)", where);
-            if (!rc && (t != floor(t) || t < 0 || t > (double)EC_SHARE_MAX_TIME_MS))
-                rc = ec_fail(EC_ERANGE, "%s: t_ms must be whole milliseconds from 1970 to the year 9999", where);
+            if (!rc) rc = check_head(where, ec_json_get(j, "t_ms"), type, kind, d, &t);
             if (!rc) {
                 ec_buf_reset(&data);
                 ec_jw w;
@@ -248,19 +401,28 @@ static ec_err import_csv(ec_store *s, const char *name, const char *text, size_t
     ec_csv_init(&r, name, text, len, ',');
     ec_err rc = ec_csv_next(&r);
     int ct = -1, cy = -1, ck = -1, cd = -1;
+    size_t header_n = r.nfields;
     if (!rc) ct = ec_csv_find(&r, "t_ms"), cy = ec_csv_find(&r, "type"), ck = ec_csv_find(&r, "kind"), cd = ec_csv_find(&r, "data");
     if (!rc && (ct < 0 || cy < 0 || ck < 0 || cd < 0))
         rc = ec_fail(EC_EPARSE, "%s:1: the header needs t_ms, type, kind and data", name);
     while (!rc && !(rc = ec_csv_next(&r))) {
         char where[300];
         snprintf(where, sizeof where, "%s:%ld", name, r.line);
-        int64_t t;
+        int64_t t = 0;
         int type = (size_t)cy < r.nfields ? type_of(r.fields[cy]) : -1;
-        if ((size_t)ct >= r.nfields || (size_t)ck >= r.nfields || (size_t)cd >= r.nfields || ec_parse_i64(r.fields[ct], &t) ||
-            type < 0 || t < 0 || t > EC_SHARE_MAX_TIME_MS) {
-            rc = ec_fail(EC_EPARSE, "%s: a row needs t_ms (an integer), type (event or command), kind and data", where);
-            break;
-        }
+        const char *missing = (size_t)ct >= r.nfields   ? "t_ms"
+                              : (size_t)cy >= r.nfields ? "type"
+                              : (size_t)ck >= r.nfields ? "kind"
+                              : (size_t)cd >= r.nfields ? "data"
+                                                        : NULL;
+        if (missing)
+            rc = ec_fail(EC_EPARSE, "%s: field \"%s\" is missing (the row has %zu fields, the header %zu)", where, missing,
+                         r.nfields, header_n);
+        else if (ec_parse_i64(r.fields[ct], &t) || t < 0 || t > EC_SHARE_MAX_TIME_MS)
+            rc = ec_fail(EC_EPARSE, "%s: field \"t_ms\" must be " T_MS_RANGE ", not \"%.40s\"", where, r.fields[ct]);
+        else if (type < 0)
+            rc = ec_fail(EC_EPARSE, "%s: field \"type\" must be \"event\" or \"command\"", where);
+        if (rc) break;
         rc = check_row(where, type, r.fields[ck], t, r.fields[cd], strlen(r.fields[cd]));
         if (!rc) rc = ec_store_journal_append(s, t, type, r.fields[ck], r.fields[cd]);
         if (!rc) (*rows)++;
@@ -268,6 +430,16 @@ static ec_err import_csv(ec_store *s, const char *name, const char *text, size_t
     if (rc == EC_EOF) rc = EC_OK;
     ec_csv_free(&r);
     return rc;
+}
+
+/* Removes a database import made, with SQLite's files beside it. */
+static void remove_db(const char *path)
+{
+    char side[4200];
+    static const char *const ends[] = {"-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
+        if ((size_t)snprintf(side, sizeof side, "%s%s", path, ends[i]) < sizeof side) unlink(side);
+    unlink(path);
 }
 
 static int run_import(int argc, char **argv)
@@ -284,17 +456,20 @@ static int run_import(int argc, char **argv)
     ec_err rc = ec_read_file(a.pos, JOURNAL_FILE_MAX, &text, &len);
     if (rc) return cli_error(rc);
     int csv = fmt ? !strcmp(fmt, "csv") : !(len && text[0] == '{');
+    const char *db = cli_get(&a, "db") ? cli_get(&a, "db") : "ecorridor.db";
+    int made = access(db, F_OK) != 0; /* a refused file leaves no new database behind */
     ec_store *s;
     rc = open_db(&a, &s);
     if (rc) {
         ec_free(text);
+        if (made) remove_db(db);
         return cli_error(rc);
     }
     int64_t have = 0, rows = 0;
     rc = ec_store_journal_count(s, &have);
     if (!rc && have)
-        rc = ec_fail(EC_EINVAL, "%s already holds a journal of %lld rows; import into a new database",
-                     cli_get(&a, "db") ? cli_get(&a, "db") : "ecorridor.db", (long long)have);
+        rc = ec_fail(EC_EINVAL, "%s already holds a journal of %lld rows; import into a new database", db,
+                     (long long)have);
     if (!rc) rc = ec_store_begin(s);
     if (!rc) {
         rc = csv ? import_csv(s, a.pos, text, len, &rows) : import_jsonl(s, a.pos, text, len, &rows);
@@ -303,6 +478,7 @@ static int run_import(int argc, char **argv)
     }
     ec_store_close(s);
     ec_free(text);
+    if (rc && made) remove_db(db);
     if (rc) return cli_error(rc);
     printf("%lld journal rows read from %s\n", (long long)rows, a.pos);
     return EXIT_OK;
@@ -358,6 +534,14 @@ static void differ(replay_ctx *x, const char *where, const char *a, const char *
              a ? a : "nothing", b ? b : "nothing");
 }
 
+/* The parser's message after where; copied first, as ec_fail writes where ec_errmsg reads. */
+static ec_err journal__refused(ec_err rc, const char *where)
+{
+    char why[1024];
+    snprintf(why, sizeof why, "%s", ec_errmsg());
+    return ec_fail(rc, "%s: %s", where, why);
+}
+
 static ec_err replay_row(void *ctx, const ec_journal_row_t *r)
 {
     replay_ctx *x = ctx;
@@ -371,7 +555,7 @@ static ec_err replay_row(void *ctx, const ec_journal_row_t *r)
     if (!r->command) {
         ec_share_event_t ev;
         ec_err rc = ec_share_event_parse(r->kind, r->t_ms, r->data, r->len, &ev, &x->site, &x->sub);
-        if (rc) return ec_fail(rc, "%s: %s", where, ec_errmsg());
+        if (rc) return journal__refused(rc, where);
         x->events++;
         rc = ec_share_feed(x->eng, &ev);
         return rc ? ec_fail(rc, "%s: the engine refused the %s event", where, r->kind) : EC_OK;
@@ -379,7 +563,7 @@ static ec_err replay_row(void *ctx, const ec_journal_row_t *r)
     if (!x->started || !x->check) return EC_OK;
     ec_share_cmd_t hub;
     ec_err rc = ec_share_cmd_parse(r->kind, r->t_ms, r->data, r->len, &hub);
-    if (rc) return ec_fail(rc, "%s: %s", where, ec_errmsg());
+    if (rc) return journal__refused(rc, where);
     x->hub_commands++;
     char a[300], b[300];
     ec_share_cmd_describe(&hub, a, sizeof a);

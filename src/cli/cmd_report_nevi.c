@@ -108,7 +108,7 @@ static int run_nevi(int argc, char **argv)
         char month[16];
         snprintf(month, sizeof month, "%04d-%02d", y + (m0 + m - 1) / 12, (m0 + m - 1) % 12 + 1);
         for (size_t i = 0; !rc && i < nr; i++) {
-            char cp[80];
+            char cp[sizeof r[i].id];
             snprintf(cp, sizeof cp, "%s", r[i].id);
             char *slash = strrchr(cp, '/');
             if (slash) *slash = 0;

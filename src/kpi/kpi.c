@@ -276,8 +276,11 @@ static void on_tx_meter(ec_kpi *k, const ec_share_event_t *ev)
     double d = ev->delivered_wh - s->last_wh;
     int64_t dt = ev->t_ms - s->last_ms;
     if (d > 0) {
-        if (ev->t_ms >= k->c.from_ms && ev->t_ms < k->c.to_ms) s->energy_wh += d, p->energy_wh += d;
+        /* An interval across the period's edge counts the part of its energy its time has
+         * in the period, as it counts that part of its time. */
         int64_t ch = clip(s->last_ms, ev->t_ms, k->c.from_ms, k->c.to_ms);
+        double e = dt > 0 ? d * (double)ch / (double)dt : ev->t_ms >= k->c.from_ms && ev->t_ms < k->c.to_ms ? d : 0;
+        s->energy_wh += e, p->energy_wh += e;
         s->charging_ms += ch, p->charging_ms += ch;
         if (dt > 0) {
             double w = d * 3600000.0 / (double)dt;
@@ -332,14 +335,19 @@ static void on_leave(ec_kpi *k, const ec_share_event_t *ev)
     }
 }
 
+uint64_t kpi__rated_key(const char *site, const char *uid)
+{
+    return h(uid) ^ h(site) * 0x9e3779b97f4a7c15ULL;
+}
+
 static ec_err on_site(ec_kpi *k, const ec_site_power_t *p)
 {
     for (int i = 0; i < p->n_evse; i++) {
-        uint64_t key = h(p->evse[i].uid), v;
+        uint64_t key = kpi__rated_key(p->id, p->evse[i].uid), v;
         double w = p->evse[i].max_w;
         if (ec_map_get(&k->by_rated, key, &v) && v) {
             kpi_rated *r = &EC_VEC_AT(&k->rated, kpi_rated, v - 1);
-            if (!strcmp(r->uid, p->evse[i].uid)) {
+            if (!strcmp(r->uid, p->evse[i].uid) && !strcmp(r->site, p->id)) {
                 r->max_w = w;
                 continue;
             }
@@ -347,6 +355,7 @@ static ec_err on_site(ec_kpi *k, const ec_site_power_t *p)
         kpi_rated r;
         memset(&r, 0, sizeof r);
         snprintf(r.uid, sizeof r.uid, "%s", p->evse[i].uid);
+        snprintf(r.site, sizeof r.site, "%s", p->id);
         r.max_w = w;
         if (ec_vec_push(&k->rated, &r) || ec_map_put(&k->by_rated, key, k->rated.len)) return EC_ENOMEM;
     }
@@ -363,8 +372,12 @@ ec_err ec_kpi_feed(ec_kpi *k, int64_t t_ms, int command, const char *kind, const
 {
     if (!k || !kind) return EC_EINVAL;
     k->rows++;
-    if (command || t_ms >= k->c.to_ms || k->closed) return EC_OK;
+    if (command || k->closed) return EC_OK;
     if (t_ms < k->now_ms) t_ms = k->now_ms; /* the journal's clock never goes back */
+    /* Past the period only the readings that end an interval begun in it count (its part in the period). */
+    int tail = t_ms >= k->c.to_ms;
+    if (tail && (t_ms >= k->c.to_ms + EC_KPI_TAIL_MS || (strcmp(kind, "tx_meter") && strcmp(kind, "tx_stop"))))
+        return EC_OK;
     k->now_ms = t_ms;
     /* The rows KPIs do not read are not parsed: a hub's journal is mostly ticks and commands. */
     if (!strcmp(kind, "tick") || !strcmp(kind, "result") || !strcmp(kind, "plan") || !strcmp(kind, "substation"))

@@ -128,7 +128,7 @@ ec_err ec_kpi_from_store(ec_store *s, const ec_kpi_db_opts_t *o, ec_kpi **out)
         /* k keeps the arrays it borrows. */
         k->owned[0] = l.sites, k->owned[1] = l.bills, k->owned[2] = l.excluded;
         ec_vec_init(&l.sites, 1), ec_vec_init(&l.bills, 1), ec_vec_init(&l.excluded, 1);
-        rc = kpi__feed_store(k, s, o->to_s * 1000, KPI_SKIP, o->progress);
+        rc = kpi__feed_store(k, s, k->c.to_ms + EC_KPI_TAIL_MS, KPI_SKIP, o->progress);
     }
     ec_graph_free(g);
     ec_vec_free(&l.sites), ec_vec_free(&l.bills), ec_vec_free(&l.excluded);

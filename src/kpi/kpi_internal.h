@@ -68,7 +68,7 @@ typedef struct {
 } kpi_wait;
 
 typedef struct {
-    char uid[EC_REG_ID_MAX + 1];
+    char site[EC_REG_ID_MAX + 1], uid[EC_REG_ID_MAX + 1];
     double max_w;
 } kpi_rated;
 
@@ -93,6 +93,8 @@ struct ec_kpi {
 #define KSESS(k, i) (&EC_VEC_AT(&(k)->sess, kpi_sess, (i)))
 
 int kpi__find_cp(const ec_kpi *k, const char *id);
+/* The key of an EVSE's rated power: its uid is unique within its site only. */
+uint64_t kpi__rated_key(const char *site, const char *uid);
 /* kpi_pipe.c: feeds k the journal's events of s before to_ms, less the kind
  * skip, read on a thread of its own; prog (may be NULL) by seq. */
 struct ec_store;

@@ -92,8 +92,10 @@ ec_err kpi__feed_store(ec_kpi *k, ec_store *s, int64_t to_ms, const char *skip, 
     pipe_t p;
     memset(&p, 0, sizeof p);
     ec_err rc = EC_OK;
-    for (int i = 0; i < PIPE_BATCHES; i++)
+    for (int i = 0; i < PIPE_BATCHES; i++) {
         if (!(p.ring[i] = ec_malloc(sizeof(batch)))) rc = EC_ENOMEM;
+        else p.ring[i]->n = p.ring[i]->used = 0;
+    }
     pthread_t th;
     if (!rc && (pthread_mutex_init(&p.mu, NULL) || pthread_cond_init(&p.cv, NULL))) rc = EC_ENOMEM;
     p.cur = p.ring[0], p.s = s, p.to_ms = to_ms, p.skip = skip;

@@ -122,7 +122,7 @@ static ec_err port_out(ec_kpi *k, const kpi_port *p, const char *site, int64_t l
 /* ---- groups --------------------------------------------------------------------------------- */
 
 typedef struct {
-    char id[64];
+    char id[96];
     char name[128];
     int64_t ports, sessions, t_ms, out_ms, excl_ms, charging_ms, plugged_ms, site_ms, congested_ms;
     double energy_wh, peak_w, rated_energy_wh, rated_kwh; /* rated_kwh: rated kW × open h */
@@ -145,7 +145,11 @@ static void group_id(const ec_kpi *k, ec_kpi_group g, const kpi_port *p, const k
     name[0] = 0;
     switch (g) {
     case EC_KPI_PORT: snprintf(id, n, "%s/%d", KCP(k, p->cp)->id, p->connector); return;
-    case EC_KPI_EVSE: snprintf(id, n, "%s", KEVSE(k, p->evse)->uid); return;
+    case EC_KPI_EVSE:
+        /* An EVSE's uid is unique within its site only; one the charger named none is its port. */
+        if (p->evse_named) snprintf(id, n, "%s/%s", s->id, KEVSE(k, p->evse)->uid);
+        else snprintf(id, n, "%s", KEVSE(k, p->evse)->uid);
+        return;
     case EC_KPI_SITE:
         snprintf(id, n, "%s", s->id);
         snprintf(name, nn, "%s", cs && cs->name[0] ? cs->name : s->id);
@@ -313,7 +317,7 @@ ec_err ec_kpi_rows_public(ec_kpi *k, ec_kpi_group g, int64_t min_sessions, int64
     ec_err rc = ec_map_init(&m, 64);
     int *port_acc = rc ? NULL : ec_calloc(k->ports.len + 1, sizeof *port_acc);
     if (!port_acc) rc = EC_ENOMEM;
-    char id[64], name[128];
+    char id[96], name[128];
     int64_t lo_all = k->c.from_ms, hi = k->c.to_ms;
     for (size_t i = 0; !rc && i < k->ports.len; i++) {
         const kpi_port *p = KPORT(k, i);
@@ -338,9 +342,9 @@ ec_err ec_kpi_rows_public(ec_kpi *k, ec_kpi_group g, int64_t min_sessions, int64
         if (p->peak_w > a->peak_w) a->peak_w = p->peak_w;
         uint64_t v;
         const char *uid = KEVSE(k, p->evse)->uid;
-        if (p->evse_named && ec_map_get(&k->by_rated, ec_hash_bytes(uid, strlen(uid)), &v) && v) {
+        if (p->evse_named && ec_map_get(&k->by_rated, kpi__rated_key(s->id, uid), &v) && v) {
             const kpi_rated *r = &EC_VEC_AT(&k->rated, kpi_rated, v - 1);
-            if (!strcmp(r->uid, uid) && r->max_w > 0) {
+            if (!strcmp(r->uid, uid) && !strcmp(r->site, s->id) && r->max_w > 0) {
                 a->rated_kwh += r->max_w / 1000.0 * (double)(t - out) / 3600000.0;
                 a->rated_energy_wh += p->energy_wh;
             }

@@ -72,3 +72,24 @@ int api__only_args(const ec_http_request *req, ec_http_response *res, const char
     }
     return 0;
 }
+
+void api__store_failed(ec_http_response *res)
+{
+    ec_log(EC_LOG_ERROR, "store: %s", ec_errmsg());
+    api__error(res, 500, "store_error", NULL, "the store could not be read or written");
+}
+
+ec_json *api__body_object(const ec_http_request *req, ec_http_response *res)
+{
+    ec_json *j = NULL;
+    if (!req->body_len || ec_json_load_buf(req->body, req->body_len, "body", &j)) {
+        api__error(res, 400, "invalid_json", NULL, "%s", req->body_len ? ec_errmsg() : "the request needs a JSON body");
+        return NULL;
+    }
+    if (!ec_json_is_object(j)) {
+        ec_json_free(j);
+        api__error(res, 400, "invalid_json", NULL, "the body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}

@@ -111,6 +111,10 @@ int api__key_vouches(const api_principal *p, const char *org);
 int api__sessions(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                   ec_http_response *res);
 
+/* Answers 500 for a store that failed (the message logged). */
+void api__store_failed(ec_http_response *res);
+/* The request's body as a JSON object, or NULL after answering 400. */
+ec_json *api__body_object(const ec_http_request *req, ec_http_response *res);
 /* The value of query parameter name, or NULL. */
 const char *api__arg(const ec_http_request *req, const char *name);
 /* Only the named query parameters (allowed: NULL-terminated); 0 when so, else answers 400. */

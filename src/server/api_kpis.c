@@ -138,6 +138,13 @@ int api__kpis(ec_api *a, const api_principal *p, const char *rest, const ec_http
     }
     const char *op = NULL, *jur = NULL;
     if (api__kpi_scope(p, x.group, &op, &jur, &x.public_view, res)) return 1;
+    if (x.public_view && x.o.to_s > ec_time_now_s()) {
+        /* A month still running changes as sessions come: two answers a minute apart would
+         * differ by the sessions between them. */
+        api__error(res, 400, "invalid_parameter", "to",
+                   "without a key the figures are given for months that are over; this one ends at %s", t);
+        return 1;
+    }
     if (x.public_view && !one_month(x.o.from_s, x.o.to_s)) {
         api__error(res, 400, "invalid_parameter", "from",
                    "without a key the figures are given for one calendar month (UTC) at a time: "

@@ -22,12 +22,6 @@
  * the Unix epoch both hold. */
 #define OUTAGE_TIME_END_S 253402300800LL /* 10000-01-01T00:00:00Z */
 
-static void store_failed(ec_http_response *res)
-{
-    ec_log(EC_LOG_ERROR, "store: %s", ec_errmsg());
-    api__error(res, 500, "store_error", NULL, "the store could not be read or written");
-}
-
 /* ---- the answer's shape ---------------------------------------------------------- */
 
 static void time_or_null(ec_jw *w, const char *key, int64_t t_s, int is_null)
@@ -186,21 +180,6 @@ static int apply_body(const ec_json *in, int patch, ec_outage_t *o, int *named_s
     return 0;
 }
 
-static ec_json *body_object(const ec_http_request *req, ec_http_response *res)
-{
-    ec_json *j = NULL;
-    if (!req->body_len || ec_json_load_buf(req->body, req->body_len, "body", &j)) {
-        api__error(res, 400, "invalid_json", NULL, "%s", req->body_len ? ec_errmsg() : "the request needs a JSON body");
-        return NULL;
-    }
-    if (!ec_json_is_object(j)) {
-        ec_json_free(j);
-        api__error(res, 400, "invalid_json", NULL, "the body must be a JSON object");
-        return NULL;
-    }
-    return j;
-}
-
 /* ---- where it was and whose that is -------------------------------------------------- */
 
 /* The operator and jurisdiction of site ("" when it has none): 0 when read,
@@ -222,7 +201,7 @@ static int site_owners(ec_api *a, const char *site, char *op, char *jur, ec_http
     ec_buf_free(&doc);
     if (rc == EC_ENOTFOUND) return 1;
     if (rc) {
-        store_failed(res);
+        api__store_failed(res);
         return -1;
     }
     return 0;
@@ -242,7 +221,7 @@ static int charger_site(ec_api *a, ec_outage_t *o, int named, ec_http_response *
         goto done;
     }
     if (rc || ec_json_load_buf(doc.data, doc.len, "stored charger", &j)) {
-        store_failed(res);
+        api__store_failed(res);
         goto done;
     }
     const char *site = ec_json_str(ec_json_get(j, "site_id"));
@@ -273,7 +252,7 @@ static void create(ec_api *a, const api_principal *p, const ec_http_request *req
         api__error(res, 400, "unknown_parameter", NULL, "recording an outage takes no query parameters");
         return;
     }
-    ec_json *in = body_object(req, res);
+    ec_json *in = api__body_object(req, res);
     if (!in) return;
     ec_outage_t o;
     memset(&o, 0, sizeof o);
@@ -297,7 +276,7 @@ static void create(ec_api *a, const api_principal *p, const ec_http_request *req
     snprintf(o.created_by, sizeof o.created_by, "%s", p->org[0] ? p->org : "admin");
     /* Durable when it returns: the 201 below survives a crash. */
     if (ec_store_outage_put(a->store, &o)) {
-        store_failed(res);
+        api__store_failed(res);
         goto done;
     }
     a->metrics.store_writes++;
@@ -368,7 +347,7 @@ static void list(ec_api *a, const api_principal *p, const ec_http_request *req, 
     ec_jw_obj_begin(&w);
     ec_jw_key(&w, "data"), ec_jw_arr_begin(&w);
     if (!none && ec_store_outage_page(a->store, &f, row, &w, &total)) {
-        store_failed(res);
+        api__store_failed(res);
         return;
     }
     ec_jw_arr_end(&w);
@@ -394,7 +373,7 @@ static int find(ec_api *a, const api_principal *p, const char *id, ec_outage_t *
     }
     ec_err rc = ec_store_outage_get(a->store, n, o);
     if (rc && rc != EC_ENOTFOUND) {
-        store_failed(res);
+        api__store_failed(res);
         return -1;
     }
     char op[EC_REG_ID_MAX + 1] = "", jur[EC_REG_ID_MAX + 1] = "";
@@ -410,12 +389,12 @@ static int find(ec_api *a, const api_principal *p, const char *id, ec_outage_t *
 
 static void change(ec_api *a, ec_outage_t *o, const ec_http_request *req, ec_http_response *res)
 {
-    ec_json *in = body_object(req, res);
+    ec_json *in = api__body_object(req, res);
     if (!in) return;
     int named_site = 0;
     if (!apply_body(in, 1, o, &named_site, res)) {
         if (ec_store_outage_put(a->store, o)) {
-            store_failed(res);
+            api__store_failed(res);
         } else {
             a->metrics.store_writes++;
             answer(res, 200, o);

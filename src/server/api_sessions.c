@@ -46,27 +46,6 @@ static void page_end(ec_jw *w, ec_http_response *res, int64_t total, int64_t off
     api__finish(w, res);
 }
 
-static void store_failed(ec_http_response *res)
-{
-    ec_log(EC_LOG_ERROR, "store: %s", ec_errmsg());
-    api__error(res, 500, "store_error", NULL, "the store could not be read or written");
-}
-
-static ec_json *body_object(const ec_http_request *req, ec_http_response *res)
-{
-    ec_json *j = NULL;
-    if (!req->body_len || ec_json_load_buf(req->body, req->body_len, "body", &j)) {
-        api__error(res, 400, "invalid_json", NULL, "%s", req->body_len ? ec_errmsg() : "the request needs a JSON body");
-        return NULL;
-    }
-    if (!ec_json_is_object(j)) {
-        ec_json_free(j);
-        api__error(res, 400, "invalid_json", NULL, "the body must be a JSON object");
-        return NULL;
-    }
-    return j;
-}
-
 /* ---- bodies ---------------------------------------------------------------- */
 
 /* Checks a charger's or a token's body against its kind's field table in the
@@ -226,7 +205,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
                           ec_http_response *res)
 {
     if (api__may_register_chargers(p, res)) return;
-    ec_json *in = body_object(req, res), *base = NULL;
+    ec_json *in = api__body_object(req, res), *base = NULL;
     if (!in || check_kind(in, EC_KIND_CHARGER, res)) {
         ec_json_free(in);
         return;
@@ -330,7 +309,7 @@ static void charger_write(ec_api *a, const api_principal *p, const char *id, con
     }
     goto done;
 fail:
-    store_failed(res);
+    api__store_failed(res);
 done:
     ec_json_free(in);
     ec_json_free(base);
@@ -364,7 +343,7 @@ static void command(ec_api *a, const api_principal *p, const char *id, const cha
         goto done;
     }
     if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &cj)) {
-        store_failed(res);
+        api__store_failed(res);
         goto done;
     }
     if (!api__may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id")))) {
@@ -376,7 +355,7 @@ static void command(ec_api *a, const api_principal *p, const char *id, const cha
         api__error(res, 409, "not_connected", NULL, "charge point %.60s is not connected", id);
         goto done;
     }
-    if (req->body_len && !(in = body_object(req, res))) goto done;
+    if (req->body_len && !(in = api__body_object(req, res))) goto done;
     if (!in && ec_json_load_str("{}", "body", &in)) goto done;
     if (!strcmp(action, "RemoteStartTransaction")) {
         /* The hub authorizes first, so a refused token never reaches the charger. */
@@ -385,7 +364,7 @@ static void command(ec_api *a, const api_principal *p, const char *id, const cha
         ec_auth_status st;
         /* Without an idTag the payload breaks the schema: ocpp__call says so. */
         if (uid && lookup__authorize(a->store, uid, 1, ec_time_now_s(), &tok, &st)) {
-            store_failed(res);
+            api__store_failed(res);
             goto done;
         }
         if (uid && st != EC_AUTH_ACCEPTED) {
@@ -397,7 +376,7 @@ static void command(ec_api *a, const api_principal *p, const char *id, const cha
     rc = ocpp__call(a->ocpp, cp, action, in, req->serial, why, sizeof why);
     if (rc == EC_EINVAL) api__error(res, 400, "invalid_field", NULL, "%s: %s", action, why);
     else if (rc == EC_ELIMIT) api__error(res, 409, "busy", NULL, "%s", why);
-    else if (rc) store_failed(res);
+    else if (rc) api__store_failed(res);
     else res->status = 0; /* answered when the charger replies */
 done:
     ec_json_free(cj);
@@ -426,17 +405,17 @@ static void price(ec_api *a, const api_principal *p, const char *id, const ec_ht
     const char *uid = api__arg(req, "token");
     ec_err rc = ec_store_charger_get(a->store, id, &doc, NULL);
     if (rc == EC_ENOTFOUND) api__error(res, 404, "not_found", NULL, "no charge point %.60s", id);
-    else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &cj)) store_failed(res);
+    else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &cj)) api__store_failed(res);
     else if (!api__may_see_charger(p, ec_json_str(ec_json_get(cj, "operator_id"))))
         api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", id);
-    else if (uid && lookup__token(a->store, uid, &tok) < 0) store_failed(res);
+    else if (uid && lookup__token(a->store, uid, &tok) < 0) api__store_failed(res);
     else {
         const char *site = ec_json_str(ec_json_get(cj, "site_id"));
         rc = lookup__tariff(a->store, ec_json_str(ec_json_get(cj, "operator_id")), site, tok.group_id, &t);
         if (!rc && a->ocpp) rc = lookup__fix_tariff(ocpp__smart(a->ocpp), site ? site : "", ec_time_now_s(), &t);
         double dyn = 0;
         int has_dyn = site && !smart__price_now(ocpp__smart(a->ocpp), site, ec_time_now_s(), &dyn);
-        if (rc && rc != EC_ENOTFOUND) store_failed(res);
+        if (rc && rc != EC_ENOTFOUND) api__store_failed(res);
         else {
             ec_jw w;
             ec_jw_init(&w, &res->body);
@@ -484,7 +463,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
         ec_jw_key(&w, "data"), ec_jw_arr_begin(&w);
         charger_row_ctx c = {&w, a->ocpp};
         if (ec_store_charger_list(a->store, api__charger_scope(p), off, lim, charger_row, &c, &total)) {
-            store_failed(res);
+            api__store_failed(res);
             return;
         }
         page_end(&w, res, total, off, lim);
@@ -519,7 +498,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
     ec_json *j = NULL;
     ec_err rc = ec_store_charger_get(a->store, id, &doc, NULL);
     if (rc == EC_ENOTFOUND) api__error(res, 404, "not_found", NULL, "no charge point %s", id);
-    else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &j)) store_failed(res);
+    else if (rc || ec_json_load_buf(doc.data, doc.len, "charger", &j)) api__store_failed(res);
     else if (!api__may_see_charger(p, ec_json_str(ec_json_get(j, "operator_id"))))
         api__error(res, 403, "forbidden", NULL, "charge point %s belongs to another operator", id);
     else if (req->method == EC_HTTP_GET) {
@@ -529,7 +508,7 @@ static void chargers(ec_api *a, const api_principal *p, const char *rest, const 
         res->status = 200;
         api__finish(&w, res);
     } else if (req->method == EC_HTTP_DELETE) {
-        if (ec_store_charger_delete(a->store, id)) store_failed(res);
+        if (ec_store_charger_delete(a->store, id)) api__store_failed(res);
         else res->status = 204, ocpp__charger_changed(a->ocpp, id);
     } else api__error(res, 405, "method_not_allowed", NULL, "a charge point takes GET, PATCH and DELETE");
     ec_json_free(j);
@@ -543,7 +522,7 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
                         ec_http_response *res)
 {
     if (api__may_issue_tokens(p, res)) return;
-    ec_json *in = body_object(req, res), *base = NULL;
+    ec_json *in = api__body_object(req, res), *base = NULL;
     if (!in || check_kind(in, EC_KIND_TOKEN, res)) {
         ec_json_free(in);
         return;
@@ -612,7 +591,7 @@ static void token_write(ec_api *a, const api_principal *p, const char *uid, cons
     ec_buf_append(&res->body, doc.data, doc.len);
     goto done;
 fail:
-    store_failed(res);
+    api__store_failed(res);
 done:
     ec_json_free(in);
     ec_json_free(base);
@@ -649,7 +628,7 @@ static void tokens(ec_api *a, const api_principal *p, const char *rest, const ec
         ec_jw_obj_begin(&w);
         ec_jw_key(&w, "data"), ec_jw_arr_begin(&w);
         if (ec_store_token_list(a->store, own, off, lim, raw_row, &w, &total)) {
-            store_failed(res);
+            api__store_failed(res);
             return;
         }
         page_end(&w, res, total, off, lim);
@@ -672,7 +651,7 @@ static void tokens(ec_api *a, const api_principal *p, const char *rest, const ec
     ec_json *j = NULL;
     ec_err rc = ec_store_token_get(a->store, rest, &doc);
     if (rc == EC_ENOTFOUND) api__error(res, 404, "not_found", NULL, "no token %s", rest);
-    else if (rc || ec_json_load_buf(doc.data, doc.len, "token", &j)) store_failed(res);
+    else if (rc || ec_json_load_buf(doc.data, doc.len, "token", &j)) api__store_failed(res);
     else if (own && strcmp(own, ec_json_str(ec_json_get(j, "issuer_id")) ? ec_json_str(ec_json_get(j, "issuer_id")) : ""))
         api__error(res, 403, "forbidden", NULL, "token %s was issued by another organisation", rest);
     else {
@@ -766,7 +745,7 @@ static void session_list(ec_api *a, const api_principal *p, int cdrs, const ec_h
     ec_err rc = cdrs ? ec_store_cdr_list(a->store, &f, raw_row, &w, &total)
                      : ec_store_tx_list(a->store, &f, session_row, &w, &total);
     if (rc) {
-        store_failed(res);
+        api__store_failed(res);
         return;
     }
     page_end(&w, res, total, f.offset, f.limit);
@@ -822,7 +801,7 @@ static void settlement(ec_api *a, const api_principal *p, const ec_http_request 
     ec_settle_init(&st);
     if (ec_store_cdr_amounts(a->store, &f, settle_cdr, &st)) {
         ec_settle_free(&st);
-        store_failed(res);
+        api__store_failed(res);
         return;
     }
     ec_settle_sort(&st);
@@ -878,7 +857,7 @@ static void allocation(ec_api *a, const api_principal *p, const char *site, cons
     const char *id = site ? site : substation;
     int known = ec_store_exists(a->store, k, id);
     if (known < 0) {
-        store_failed(res);
+        api__store_failed(res);
         return;
     }
     if (!known) {
@@ -891,7 +870,7 @@ static void allocation(ec_api *a, const api_principal *p, const char *site, cons
         ec_buf_reset(&res->body);
         ec_buf_printf(&res->body, "{\"%s\":\"%s\",\"controlled\":false,\"sessions\":[]}", site ? "site_id" : "substation_id", id);
     } else if (rc) {
-        store_failed(res);
+        api__store_failed(res);
         return;
     }
     res->status = 200;
@@ -914,7 +893,7 @@ static void prices(ec_api *a, const char *site, const ec_http_request *req, ec_h
     }
     int known = ec_store_exists(a->store, EC_KIND_SITE, site);
     if (known < 0) {
-        store_failed(res);
+        api__store_failed(res);
         return;
     }
     if (!known) {
@@ -922,7 +901,7 @@ static void prices(ec_api *a, const char *site, const ec_http_request *req, ec_h
         return;
     }
     if (smart__prices_json(ocpp__smart(a->ocpp), site, 900, (int)hours * 4, &res->body)) {
-        store_failed(res);
+        api__store_failed(res);
         return;
     }
     res->status = 200;
@@ -952,7 +931,7 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
         return;
     }
     if (rc) {
-        store_failed(res);
+        api__store_failed(res);
         return;
     }
     if (api__may_plan_session(p, &tx, res)) return;
@@ -960,7 +939,7 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
         api__error(res, 409, "conflict", NULL, "session %lld has ended", txid);
         return;
     }
-    ec_json *in = body_object(req, res);
+    ec_json *in = api__body_object(req, res);
     if (!in || check_body(in, plan_fields, res)) {
         ec_json_free(in);
         return;
@@ -980,7 +959,7 @@ static void session_plan(ec_api *a, const api_principal *p, const char *id, cons
         return;
     }
     if (ec_store_plan_put(a->store, txid, kwh >= 0 ? kwh * 1000 : -1, dep)) {
-        store_failed(res);
+        api__store_failed(res);
         return;
     }
     a->metrics.store_writes++;

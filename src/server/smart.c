@@ -436,6 +436,15 @@ void smart__tx(smart *m, const char *evse_uid, const ec_tx_t *tx, int event)
     }
     if (!known) return;
     if (event == SMART_STOP || tx->stopped) {
+        /* The stop's own reading first, so that the journal holds a session's whole energy,
+         * as its CDR does (the KPIs read it there). */
+        double fin = tx->stopped ? (double)(tx->meter_stop_wh - tx->meter_start_wh) : had;
+        if (fin > had) {
+            ev.kind = EC_SE_TX_METER, ev.delivered_wh = fin;
+            feed(m, &ev);
+            memset(&ev, 0, sizeof ev);
+            ev.tx = tx->id;
+        }
         ev.kind = EC_SE_TX_STOP;
         feed(m, &ev);
         return;

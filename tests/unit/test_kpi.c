@@ -79,7 +79,7 @@ static void test_uptime(void **state)
     assert_int_equal(r->sessions, 0);
     assert_true(isnan(r->avg_power_kw) && isnan(r->peak_power_kw) && isnan(r->revenue) && isnan(r->wait_mean_min));
     /* The same port by EVSE and site. */
-    assert_true(fabs(one(k, EC_KPI_EVSE, "E1")->uptime_pct - r->uptime_pct) < 1e-12);
+    assert_true(fabs(one(k, EC_KPI_EVSE, "S/E1")->uptime_pct - r->uptime_pct) < 1e-12);
     assert_true(fabs(one(k, EC_KPI_SITE, "S")->outage_min - 80) < 1e-9);
     ec_kpi_free(k);
 }
