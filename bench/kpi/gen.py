@@ -343,8 +343,8 @@ def cp_rows(c, t_start, reset_s, hub_state, rng):
 
 
 # What the month holds, per jurisdiction, counted while the rows are made: sessions that start in it
-# and the energy of the readings in it (docs/kpi.md's definitions), for bench/kpi/run to compare
-# with the report.
+# and the energy of the intervals between readings, pro rata of the part of their time in it
+# (docs/kpi.md's definitions), for bench/kpi/run to compare with the report.
 MONTH = [0, 0]
 TRUTH = {}
 
@@ -380,7 +380,7 @@ def session_rows(x, managed):
     wh, need, p = 0.0, x["need_wh"], x["p_w"]
     end = x["dwell"]
     full = False
-    last = 0
+    last, prev = 0, ts
     j = x["jitter"]
     step = 60
     k = 1
@@ -400,9 +400,10 @@ def session_rows(x, managed):
                 full = True
                 out.append((tm + 1, row(tm + 1, "status", status(cp, conn, "SuspendedEV"))))
         out.append((tm, row(tm, "tx_meter", f'{{"tx":{tx},"delivered_wh":{int(wh)}}}')))
-        if in_month(tm):
-            truth["energy_wh"] += int(wh) - last
-        last = int(wh)
+        if int(wh) > last:  # the part of the interval's energy its time has in the month
+            inside = min(tm, MONTH[1]) - max(prev, MONTH[0])
+            truth["energy_wh"] += (int(wh) - last) * max(0, inside) / (tm - prev)
+        last, prev = int(wh), tm
         k += 1
         if x["fault"] and k * step > end / 2:  # the session ends in a fault
             break
@@ -474,7 +475,7 @@ def main():
     summary = {"month": opt["--month"], "seed": seed, "sites": len(sites), "charge_points": len(cps),
                "ports": sum(len(c["uids"]) for c in cps), "substations": len(subs), "sessions": len(sessions),
                "rows": n, "kinds": kinds,
-               "jurisdictions": {j: {"sessions": v["sessions"], "energy_kwh": v["energy_wh"] / 1000}
+               "jurisdictions": {j: {"sessions": v["sessions"], "energy_kwh": round(v["energy_wh"] / 1000, 4)}
                                  for j, v in sorted(TRUTH.items())}}
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
