@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A month of a 1,000-charger hub, for bench/kpi/run: seeded, deterministic.
 
-  gen.py OUT_DIR [--month 2026-11] [--seed 16] [--sites 250] [--rate 2.0]
+  gen.py OUT_DIR [--month 2026-11] [--seed 16] [--sites 250] [--rate 1.8]
 
 writes
   OUT_DIR/region/sites.csv, OUT_DIR/region/register.json
