@@ -42,6 +42,8 @@ typedef struct {
     char operator_id[EC_REG_ID_MAX + 1];     /* "" unknown */
     char jurisdiction_id[EC_REG_ID_MAX + 1]; /* "" unknown */
     char segment[48];                        /* "" off the corridor, or no corridor given */
+    char operator_name[128], jurisdiction_name[128]; /* for people; "" : the id */
+    char within[256];                        /* ",jurisdiction,its parent,...,": the scope's test */
 } ec_kpi_site_t;
 
 /* What the hub billed for a session (its CDR) and for whom. */
@@ -85,7 +87,7 @@ typedef struct {
     const ec_kpi_excluded_t *excluded;
     size_t n_excluded;
     /* Scope: only the ports of sites this operator runs / in this jurisdiction
-     * (as `sites` says); NULL: every port. */
+     * or one within it (as `sites` says); NULL: every port. */
     const char *only_operator, *only_jurisdiction;
 } ec_kpi_config_t;
 

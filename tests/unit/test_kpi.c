@@ -84,6 +84,25 @@ static void test_uptime(void **state)
     ec_kpi_free(k);
 }
 
+/* The hub stops at 100 min (its chargers journaled away), starts at 200: that stretch is no
+ * outage of theirs, but a port Faulted through it stays out; the grace runs from the restart. */
+static void test_hub_away(void **state)
+{
+    (void)state;
+    ec_kpi *k = make(T0, T0 + 1440 * MIN, NULL, 0, NULL, 0);
+    feed(k, T0, "cp_up", "{\"cp\":\"A\",\"site\":\"S\",\"serial\":1,\"evse_uids\":[\"\",\"E1\",\"E2\"]}");
+    feed(k, T0 + 50 * MIN, "status", "{\"cp\":\"A\",\"connector\":2,\"status\":\"Faulted\",\"error_code\":\"OtherError\"}");
+    feed(k, T0 + 100 * MIN, "cp_down", "{\"cp\":\"A\"}");
+    feed(k, T0 + 200 * MIN, "reset", "{}");
+    feed(k, T0 + 203 * MIN, "cp_up", "{\"cp\":\"A\",\"site\":\"S\",\"serial\":2,\"evse_uids\":[\"\",\"E1\",\"E2\"]}");
+    feed(k, T0 + 300 * MIN, "status", "{\"cp\":\"A\",\"connector\":2,\"status\":\"Available\",\"error_code\":\"NoError\"}");
+    feed(k, T0 + 400 * MIN, "reset", "{}"); /* a crash: no cp_down; back 30 min later, past the grace */
+    feed(k, T0 + 430 * MIN, "cp_up", "{\"cp\":\"A\",\"site\":\"S\",\"serial\":3,\"evse_uids\":[\"\",\"E1\",\"E2\"]}");
+    assert_true(fabs(one(k, EC_KPI_PORT, "A/1")->outage_min - 20) < 1e-9); /* 410 to 430 */
+    assert_true(fabs(one(k, EC_KPI_PORT, "A/2")->outage_min - (250 + 20)) < 1e-9); /* Faulted 50 to 300, then 410 to 430 */
+    ec_kpi_free(k);
+}
+
 /* A session: 0 → 10 kWh in 10 min, 10 min at 0 (held), 10 → 30 kWh in 20 min; plugged 45 min. */
 static void test_session(void **state)
 {
@@ -282,6 +301,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uptime),
+        cmocka_unit_test(test_hub_away),
         cmocka_unit_test(test_session),
         cmocka_unit_test(test_congestion_waits),
         cmocka_unit_test(test_thresholds),
