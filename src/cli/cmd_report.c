@@ -156,6 +156,10 @@ static int run_report(int argc, char **argv)
     if (!rc) {
         ec_buf b;
         ec_buf_init(&b, 1u << 30);
+        if (!n && (o.only_operator || o.only_jurisdiction))
+            fprintf(stderr, "ecorridor report: no ports of %s %s in the period; `--group %s` without it lists the ids\n",
+                    o.only_operator ? "operator" : "jurisdiction", o.only_operator ? o.only_operator : o.only_jurisdiction,
+                    o.only_operator ? "operator" : "jurisdiction");
         if (!strcmp(fmt, "table")) print_table(rows, n, g, o.from_s, o.to_s);
         else {
             rc = !strcmp(fmt, "csv") ? ec_kpi_csv(rows, n, &b) : ec_kpi_json(rows, n, 0, &b);

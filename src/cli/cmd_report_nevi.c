@@ -62,9 +62,12 @@ static int run_nevi(int argc, char **argv)
     const char *q = cli_get(&a, "quarter"), *op = cli_get(&a, "operator");
     int y = 0, n = 0;
     char tail = 0;
-    if (!q || sscanf(q, "%4dQ%1d%c", &y, &n, &tail) != 2 || y < 1970 || y > 9998 || n < 1 || n > 4)
-        return cli_usage_error(&cmd_report_nevi, "--quarter must be a year and quarter such as 2026Q4, not \"%s\"",
-                               q ? q : "");
+    if (!q) return cli_usage_error(&cmd_report_nevi, "--quarter is required: a year and quarter such as 2026Q4");
+    char qq[16];
+    snprintf(qq, sizeof qq, "%s", q);
+    if (strlen(qq) == 6 && qq[4] == 'q') qq[4] = 'Q';
+    if (sscanf(qq, "%4dQ%1d%c", &y, &n, &tail) != 2 || y < 1970 || y > 9998 || n < 1 || n > 4)
+        return cli_usage_error(&cmd_report_nevi, "--quarter must be a year and quarter such as 2026Q4, not \"%s\"", q);
     const char *path = cli_get(&a, "db") ? cli_get(&a, "db") : "ecorridor.db";
     if (access(path, F_OK)) return cli_error(ec_fail(EC_ENOTFOUND, "%s: no such database", path));
     ec_store *s = NULL;
