@@ -126,7 +126,9 @@ int api__only_args(const ec_http_request *req, ec_http_response *res, const char
  * 0 when allowed, else answers 403 and returns -1. */
 int api__kpi_scope(const api_principal *p, int group, const char **op, const char **jur, int *public_view,
                    ec_http_response *res);
-/* api_kpis.c: GET /api/v1/kpis; 1 when rest is "kpis" and the request was answered. */
+/* api_kpis.c: GET /api/v1/kpis; 1 when rest is "kpis" and the request was answered.
+ * api__kpis_forget drops the answers kept for the public (excluded time changed; the hub stops). */
+void api__kpis_forget(void);
 int api__kpis(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req, ec_http_response *res);
 /* api_outages.c: excluded outage time; 1 when rest is outages or
  * outages/{id} and the request was answered. */

@@ -304,7 +304,7 @@ static void create(ec_api *a, const api_principal *p, const ec_http_request *req
         api__store_failed(res);
         goto done;
     }
-    a->metrics.store_writes++;
+    a->metrics.store_writes++, api__kpis_forget();
     answer(res, 201, &o);
 done:
     ec_json_free(in);
@@ -421,7 +421,7 @@ static void change(ec_api *a, ec_outage_t *o, const ec_http_request *req, ec_htt
         if (ec_store_outage_put(a->store, o)) {
             api__store_failed(res);
         } else {
-            a->metrics.store_writes++;
+            a->metrics.store_writes++, api__kpis_forget();
             answer(res, 200, o);
         }
     }

@@ -4,6 +4,7 @@
 #include "region.h"
 
 #include "api.h"
+#include "api_internal.h"
 #include "work.h"
 
 #include <malloc.h>
@@ -193,6 +194,7 @@ fail_loop:
 fail_store:
     work__free(api->work);
     api__route_free(api);
+    api__kpis_forget();
     ocpp__free(api->ocpp);
     ec_graph_free(api->graph);
     ec_store_close(api->store);
