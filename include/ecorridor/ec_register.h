@@ -156,6 +156,11 @@ int ec_reg_standard_plug(const char *standard, ec_plug *out);
 ec_err ec_reg_sites_for_routing(const char *const *site_docs, size_t n_sites,
                                 const char *const *tariff_docs, size_t n_tariffs, ec_sites *out);
 
+/* The same with every EVSE the sites have, whatever its status now (AFIR
+ * counts installed points, not those out of service this minute). */
+ec_err ec_reg_sites_installed(const char *const *site_docs, size_t n_sites, const char *const *tariff_docs,
+                              size_t n_tariffs, ec_sites *out);
+
 /* The dynamic price per kWh at site_id now (NAN: none known). */
 typedef double (*ec_dynamic_price_fn)(void *ctx, const char *site_id);
 /* The same, with a dynamic tariff's ENERGY margin put on top of the site's

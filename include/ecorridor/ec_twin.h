@@ -229,7 +229,8 @@ typedef struct {
 
 /* What a hub's database gives the twin: its sites as connector groups (into
  * the caller's ec_sites), their power and policies, the substations with
- * their renewables. */
+ * their renewables. installed 1: every EVSE, whatever its status now (AFIR);
+ * 0: the usable ones (a day simulated as things are). */
 typedef struct {
     ec_site_power_t *site_power;
     size_t n_site_power;
@@ -237,7 +238,7 @@ typedef struct {
     size_t n_subs;
 } ec_twin_db_t;
 
-ec_err ec_twin_db_load(const char *path, ec_twin_db_t *out, ec_sites *sites);
+ec_err ec_twin_db_load(const char *path, int installed, ec_twin_db_t *out, ec_sites *sites);
 void ec_twin_db_free(ec_twin_db_t *d);
 
 /* Adds a scenario's charge points to sites (new rows; a new site when it has

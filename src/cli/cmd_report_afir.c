@@ -244,7 +244,7 @@ static int run(int argc, char **argv)
     /* Opening a database that is not there would make an empty one. */
     if (!rc && db && stat(db, &dbst) != 0)
         rc = ec_fail(EC_ENOTFOUND, "--db %s: no such database", db);
-    if (!rc && db) rc = ec_twin_db_load(db, &hub, &in);
+    if (!rc && db) rc = ec_twin_db_load(db, 1, &hub, &in);
     if (!rc && sites) rc = ec_sites_load(sites, &in);
     if (!rc) rc = ec_afir_pools(&in, &pools, &n_pools);
     if (!rc) rc = ec_afir_check(g, pools, n_pools, &rule, &res);

@@ -285,7 +285,7 @@ static int run(int argc, char **argv)
     if (!rc && sites) rc = ec_sites_load(sites, &in.sites);
     struct stat dbst;
     if (!rc && db && stat(db, &dbst) != 0) rc = ec_fail(EC_ENOTFOUND, "--db %s: no such database", db);
-    if (!rc && db) rc = ec_twin_db_load(db, &in.db, &in.sites);
+    if (!rc && db) rc = ec_twin_db_load(db, 0, &in.db, &in.sites);
     if (!rc && cli_get(&a, "scenario")) {
         rc = ec_scenario_load(cli_get(&a, "scenario"), c.day_start_s, &in.scn);
         if (!rc && in.scn.n_derates && !db)

@@ -47,6 +47,7 @@ typedef struct {
     ec_dynamic_price_fn fn;
     void *ctx;
     int used;
+    int installed; /* every EVSE, whatever its status now */
 } dyn_t;
 
 static ec_err add_site(const ec_json *site, ec_json **tariffs, size_t n_tariffs, const ec_map *by_id,
@@ -66,7 +67,7 @@ static ec_err add_site(const ec_json *site, ec_json **tariffs, size_t n_tariffs,
     for (size_t e = 0; e < ec_json_array_size(evses); e++) {
         const ec_json *ev = ec_json_array_get(evses, e);
         const char *status = ec_json_str(ec_json_get(ev, "status"));
-        if (!usable(status)) continue;
+        if (!dyn->installed && !usable(status)) continue;
         const ec_json *cs = ec_json_get(ev, "connectors");
         /* An EVSE charges one vehicle: its best connector per standard counts once. */
         for (size_t k = 0; k < ec_json_array_size(cs); k++) {
@@ -126,11 +127,27 @@ ec_err ec_reg_sites_for_routing(const char *const *site_docs, size_t n_sites,
     return ec_reg_sites_for_routing_priced(site_docs, n_sites, tariff_docs, n_tariffs, NULL, NULL, out, NULL);
 }
 
+static ec_err sites_of(const char *const *site_docs, size_t n_sites, const char *const *tariff_docs, size_t n_tariffs,
+                       dyn_t dyn, ec_sites *out, int *dynamic_used);
+
+ec_err ec_reg_sites_installed(const char *const *site_docs, size_t n_sites, const char *const *tariff_docs,
+                              size_t n_tariffs, ec_sites *out)
+{
+    dyn_t dyn = {NULL, NULL, 0, 1};
+    return sites_of(site_docs, n_sites, tariff_docs, n_tariffs, dyn, out, NULL);
+}
+
 ec_err ec_reg_sites_for_routing_priced(const char *const *site_docs, size_t n_sites, const char *const *tariff_docs,
                                        size_t n_tariffs, ec_dynamic_price_fn dynamic, void *ctx, ec_sites *out,
                                        int *dynamic_used)
 {
-    dyn_t dyn = {dynamic, ctx, 0};
+    dyn_t dyn = {dynamic, ctx, 0, 0};
+    return sites_of(site_docs, n_sites, tariff_docs, n_tariffs, dyn, out, dynamic_used);
+}
+
+static ec_err sites_of(const char *const *site_docs, size_t n_sites, const char *const *tariff_docs, size_t n_tariffs,
+                       dyn_t dyn, ec_sites *out, int *dynamic_used)
+{
     ec_vec groups;
     ec_vec_init(&groups, sizeof(ec_connector_group_t));
     ec_map by_id, by_site;

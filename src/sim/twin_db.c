@@ -36,7 +36,7 @@ static void free_docs(ec_vec *v)
     ec_vec_free(v);
 }
 
-ec_err ec_twin_db_load(const char *path, ec_twin_db_t *out, ec_sites *sites)
+ec_err ec_twin_db_load(const char *path, int installed, ec_twin_db_t *out, ec_sites *sites)
 {
     memset(out, 0, sizeof *out);
     ec_store *s = NULL;
@@ -51,8 +51,8 @@ ec_err ec_twin_db_load(const char *path, ec_twin_db_t *out, ec_sites *sites)
     for (int i = 0; i < 3 && !rc; i++) rc = ec_store_list(s, kinds[i], &all, keep_doc, &docs[i], &total);
     if (!rc && !docs[0].len) rc = ec_fail(EC_ENOTFOUND, "%s: the register has no sites", path);
     if (!rc)
-        rc = ec_reg_sites_for_routing((const char *const *)docs[0].data, docs[0].len, (const char *const *)docs[1].data,
-                                      docs[1].len, sites);
+        rc = (installed ? ec_reg_sites_installed : ec_reg_sites_for_routing)(
+            (const char *const *)docs[0].data, docs[0].len, (const char *const *)docs[1].data, docs[1].len, sites);
     if (!rc && !(out->site_power = ec_calloc(docs[0].len, sizeof *out->site_power))) rc = EC_ENOMEM;
     for (size_t k = 0; k < docs[0].len && !rc; k++) {
         ec_json *j = NULL;

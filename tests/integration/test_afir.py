@@ -25,6 +25,7 @@ import heapq
 import json
 import math
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -215,6 +216,20 @@ def hub(tmp, pools):
     if a and b:
         check(a["segments"] == b["segments"] and a["share"] == b["share"] and a["pools"] == b["pools"],
               "--db and --sites differ: %s / %s" % (b["pools"], a["pools"]))
+    # A pool is what is installed: every EVSE out of service this minute (the hub's status in the
+    # stored site, written here as a status feed would leave it) changes nothing.
+    con = sqlite3.connect(db)
+    for seq, doc in con.execute("SELECT seq, doc FROM objects WHERE doc LIKE '%\"evses\"%'").fetchall():
+        d = json.loads(doc)
+        for e in d.get("evses", []):
+            e["status"] = "INOPERATIVE"
+        con.execute("UPDATE objects SET doc = ? WHERE seq = ?", (json.dumps(d), seq))
+    con.commit()
+    con.close()
+    c = report("the line from --db, every EVSE inoperative", LINE, None, 2030, db=db)
+    if a and c:
+        check(c["segments"] == a["segments"] and c["share"] == a["share"] and c["pools"] == a["pools"],
+              "pools out of service now are still installed: %s / %s" % (c["pools"], a["pools"]))
     r = afir("--corridor", LINE, "--db", os.path.join(tmp, "no_such.db"), "--year", "2030")
     check(r.returncode == 1 and "no such database" in r.stderr, "a missing --db: exit %d %s" % (r.returncode, r.stderr))
     check(not os.path.exists(os.path.join(tmp, "no_such.db")), "a missing --db was created")
