@@ -219,12 +219,13 @@ typedef ec_err (*ec_cdr_amount_fn)(void *ctx, const char *operator_id, const cha
                                    int64_t energy_wh, int64_t excl_vat, int64_t incl_vat);
 ec_err ec_store_cdr_amounts(ec_store *s, const ec_session_filter_t *f, ec_cdr_amount_fn fn, void *ctx);
 
-/* Calls fn with every transaction, in id order: its token's issuer (the
- * fleet; "" none), and its CDR's currency and amount incl. VAT (in
- * ten-thousandths) when it has one (billed 1). For the region's figures. */
+/* Calls fn with every transaction started (by its charger's clock) in
+ * [from_s, to_s), in id order: its token's issuer (the fleet; "" none), and
+ * its CDR's currency and amount incl. VAT (in ten-thousandths) when it has
+ * one (billed 1). For the region's figures. */
 typedef ec_err (*ec_tx_bill_fn)(void *ctx, int64_t tx_id, const char *issuer_id, int billed, const char *currency,
                                 int64_t incl_vat);
-ec_err ec_store_tx_bills(ec_store *s, ec_tx_bill_fn fn, void *ctx);
+ec_err ec_store_tx_bills(ec_store *s, int64_t from_s, int64_t to_s, ec_tx_bill_fn fn, void *ctx);
 /* ---- API keys ---------------------------------------------------------- */
 
 typedef struct {

@@ -174,7 +174,9 @@ ec_err ec_kpi_from_store(ec_store *s, const ec_kpi_db_opts_t *o, ec_kpi **out)
     if (!rc) rc = ec_store_list(s, EC_KIND_SITE, &all, site_row, &l, &total);
     if (!rc) name_sites(&l);
     ec_vec_free(&l.orgs), ec_vec_free(&l.jurs);
-    if (!rc) rc = ec_store_tx_bills(s, bill_row, &l);
+    /* The bills of the period's sessions only (a hub's history grows): a charger's clock may
+     * differ from the hub's, so a day's margin either side. */
+    if (!rc) rc = ec_store_tx_bills(s, o->from_s - 86400, o->to_s + 86400, bill_row, &l);
     if (!rc) rc = ec_store_outage_list(s, NULL, o->from_s, o->to_s, outage_row, &l);
     ec_kpi_config_t c;
     memset(&c, 0, sizeof c);

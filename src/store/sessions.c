@@ -400,12 +400,15 @@ ec_err ec_store_cdr_amounts(ec_store *s, const ec_session_filter_t *f, ec_cdr_am
     return r < 0 ? EC_EIO : rc;
 }
 
-ec_err ec_store_tx_bills(ec_store *s, ec_tx_bill_fn fn, void *ctx)
+ec_err ec_store_tx_bills(ec_store *s, int64_t from_s, int64_t to_s, ec_tx_bill_fn fn, void *ctx)
 {
     ec_err rc = store__read(s);
     store_q *q = rc ? NULL : store__q(s, "SELECT t.id, t.issuer_id, c.tx_id IS NOT NULL, c.currency, c.incl_vat "
-                                         "FROM transactions t LEFT JOIN cdrs c ON c.tx_id = t.id ORDER BY t.id");
+                                         "FROM transactions t LEFT JOIN cdrs c ON c.tx_id = t.id "
+                                         "WHERE t.start_s >= ?1 AND t.start_s < ?2 ORDER BY t.id");
     if (!q) return EC_EIO;
+    store__bind_int(q, 1, from_s);
+    store__bind_int(q, 2, to_s);
     int r;
     while ((r = store__step(s, q)) == 1 && !rc)
         rc = fn(ctx, store__col_int(q, 0), store__col_text(q, 1), (int)store__col_int(q, 2), store__col_text(q, 3),

@@ -930,8 +930,8 @@ def diff(a, b, skip=("name",)):
 
 
 def past_month(tmp, db, cdrs, fleet_of, cp_site, jur_of):
-    """The live run moved into last month (its journal's times shifted, every row alike; the
-    sessions keep their bills and so their fleets), for the public answers of a month that is over."""
+    """The live run moved into last month (its journal's and sessions' times shifted, every row alike;
+    the sessions keep their bills and so their fleets), for the public answers of a month that is over."""
     now = time.time()
     frm, to = month_of(month_start_s(now) - 86400)
     past = os.path.join(tmp, "past.db")
@@ -940,6 +940,9 @@ def past_month(tmp, db, cdrs, fleet_of, cp_site, jur_of):
     first = con.execute("SELECT min(t_ms) FROM journal").fetchone()[0]
     shift = first - (ms(frm) + 10 * 86400000)
     con.execute("UPDATE journal SET t_ms = t_ms - ?", (shift,))
+    # The sessions with it, as a month that really was would have them (the figures take the bills
+    # of the period's sessions).
+    con.execute("UPDATE transactions SET start_s = start_s - ?", (shift // 1000,))
     con.commit()
     con.close()
     hub = Hub(past, "--heartbeat", "30")
