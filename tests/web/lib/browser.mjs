@@ -58,9 +58,11 @@ export class Watch {
         page.on('requestfinished', (r) => this.inflight.delete(r));
         page.on('requestfailed', (r) => {
             this.inflight.delete(r);
-            // The event stream is cut whenever the page navigates or reloads; that is not a failure.
+            // A request cut short by a navigation or reload (the event stream always is), or by the
+            // page itself when what it asked for is no longer wanted, is not a failure: the reader
+            // sees no error and the console stays clean.
             const err = (r.failure() || {}).errorText || '';
-            if (isStream(r.url()) && /ERR_ABORTED/.test(err)) return;
+            if (/ERR_ABORTED/.test(err)) return;
             this.problems.push({ phase: this.phase, what: `request failed: ${r.method()} ${r.url()} ${err}` });
         });
         page.on('response', (r) => {
