@@ -66,14 +66,14 @@ async function firstView(browser, base, expected) {
     const ms = await h.jsonValue();
     const detail = await page.evaluate(() => {
         const res = performance.getEntriesByType('resource');
-        const end = (p) => {
-            const e = res.find((x) => new URL(x.name).pathname === p);
-            return e ? e.responseEnd : null;
-        };
+        const entry = (p) => res.find((x) => new URL(x.name).pathname === p) || {};
+        const end = (p) => entry(p).responseEnd ?? null;
         const fcp = performance.getEntriesByType('paint').find((p) => p.name === 'first-contentful-paint');
         return {
             fcp_ms: fcp ? fcp.startTime : null,
+            map_sites_start_ms: entry('/api/v1/map/sites').requestStart ?? null,
             map_sites_done_ms: end('/api/v1/map/sites'),
+            whoami_done_ms: end('/api/v1/whoami'),
             network_done_ms: end('/api/v1/map/network'),
             dom_elements: document.getElementsByTagName('*').length,
             markers_drawn: document.querySelectorAll('.leaflet-marker-icon').length,
@@ -112,6 +112,8 @@ async function main() {
                     bench: 'dashboard_first_view', sites: body.count, name, runs: RUNS,
                     first_view_ms: views.map((v) => r1(v.ms)), first_view_median_ms: r1(median(views.map((v) => v.ms))),
                     map_sites_fetch_ms: fetches.map(r1), map_sites_fetch_median_ms: r1(median(fetches)), map_sites_bytes: bytes,
+                    in_page_whoami_done_median_ms: r1(median(views.map((v) => v.whoami_done_ms || 0))),
+                    in_page_map_sites_start_median_ms: r1(median(views.map((v) => v.map_sites_start_ms || 0))),
                     in_page_map_sites_done_median_ms: r1(median(views.map((v) => v.map_sites_done_ms || 0))),
                     in_page_network_done_median_ms: r1(median(views.map((v) => v.network_done_ms || 0))),
                     fcp_median_ms: r1(median(views.map((v) => v.fcp_ms || 0))),
