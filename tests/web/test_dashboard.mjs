@@ -217,6 +217,11 @@ async function watchStatus(page, id) {
 }
 
 async function recolour(page, status, ocppStatus, errorCode) {
+    const was = await page.evaluate((id) => {
+        const e = document.querySelector(`[data-testid="site-marker"][data-site-id="${id}"]`);
+        return e ? e.dataset.status : null;
+    }, TEST_SITE.id);
+    check(was !== null && was !== status, `the marker is not yet ${status} before ${ocppStatus}: ${was}`);
     const sent = Date.now();
     await cp.call('StatusNotification', { connectorId: 1, errorCode, status: ocppStatus });
     const seen = await page.waitForFunction((st) => window.__ecSeen && window.__ecSeen[st], status, { timeout: 10000, polling: 20 })
@@ -227,6 +232,33 @@ async function recolour(page, status, ocppStatus, errorCode) {
     const api = (one.sites || []).find((x) => x.id === TEST_SITE.id);
     check(api && api.status === status, `the API says ${TEST_SITE.id} is ${status}: ${api && api.status}`);
     return ms;
+}
+
+// The contract's one rule for a site's state, from its EVSEs' statuses.
+function siteState(evses) {
+    const st = new Set((evses || []).map((e) => e.status));
+    if (st.has('AVAILABLE')) return 'available';
+    if (['CHARGING', 'BLOCKED', 'RESERVED'].some((x) => st.has(x))) return 'charging';
+    if (['OUTOFORDER', 'INOPERATIVE'].some((x) => st.has(x))) return 'out_of_order';
+    return 'unknown';
+}
+
+// Every marker drawn shows its site's state as the hub gives it, and the hub's state is the rule's
+// over the register's EVSEs. The region's chargers change states meanwhile, so only sites whose
+// state was the same before and after the page was read are held to it.
+async function markersMatch(page, who) {
+    const before = await hub.api('GET', '/api/v1/map/sites');
+    const [, reg] = await hub.api('GET', '/api/v1/sites?limit=1000');
+    const drawn = await page.$$eval('[data-testid="site-marker"]', (es) => es.map((e) => [e.dataset.siteId, e.dataset.status]));
+    const after = await hub.api('GET', '/api/v1/map/sites');
+    const a = Object.fromEntries((before[1].sites || []).map((x) => [x.id, x.status]));
+    const b = Object.fromEntries((after[1].sites || []).map((x) => [x.id, x.status]));
+    const steady = drawn.filter(([id]) => a[id] && a[id] === b[id]);
+    const wrong = steady.filter(([id, st]) => st !== a[id]);
+    check(drawn.length > 0 && wrong.length === 0, `${who}: ${drawn.length} markers drawn, each in its site's state: ${JSON.stringify(wrong)}`);
+    const rule = (reg.data || []).filter((x) => a[x.id] && a[x.id] === b[x.id] && siteState(x.evses) !== a[x.id]);
+    check((reg.data || []).length > 0 && rule.length === 0,
+        `the hub's site states follow the rule over their EVSEs: ${JSON.stringify(rule.map((x) => [x.id, a[x.id], (x.evses || []).map((e) => e.status)]))}`);
 }
 
 async function shot(page, name) {
@@ -415,6 +447,7 @@ async function publicView(page, W, byJur) {
     const [fs1] = await hub.api('GET', '/favicon.ico');
     check(fs1 === 200, `the hub serves /favicon.ico: ${fs1}`);
     await W.quiet();
+    await markersMatch(page, 'public');
     await shot(page, 'map');
 
     // The live recolouring, watched at the test's own site.
