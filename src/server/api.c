@@ -714,6 +714,7 @@ static void route(ec_api *a, const api_principal *pp, const ec_http_request *req
     if (api__sessions(a, &p, rest, req, res)) return;
     if (api__kpis(a, &p, rest, req, res)) return;
     if (api__grid(a, &p, rest, req, res)) return;
+    if (api__scenarios(a, &p, rest, req, res)) return;
     if (api__outages(a, &p, rest, req, res)) return;
     if (!strcmp(rest, "routes")) {
         if (req->method != EC_HTTP_POST) {

@@ -139,6 +139,13 @@ int api__kpis(ec_api *a, const api_principal *p, const char *rest, const ec_http
 int api__outages(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                  ec_http_response *res);
 
+/* api_scenarios.c: GET /api/v1/scenarios and /api/v1/scenarios/{name}/{file} (the twin's
+ * outputs under serve --scenarios DIR); 1 when rest is one of them and the request was answered.
+ * api__scenario_name_ok: 1 when s is a scenario's name ([A-Za-z0-9._-], 1 to 64, no leading dot). */
+int api__scenarios(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
+                   ec_http_response *res);
+int api__scenario_name_ok(const char *s);
+
 /* api_grid.c: GET /api/v1/substations/{id}/history; 1 when rest is that and the request was answered. */
 int api__grid(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req, ec_http_response *res);
 
