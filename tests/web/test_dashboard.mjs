@@ -451,7 +451,7 @@ async function publicView(page, W, byJur) {
     await shot(page, 'map');
 
     // The live recolouring, watched at the test's own site.
-    const sel = await reveal(page, TEST_SITE);
+    const sel = await reveal(page, TEST_SITE, 11);
     const first = await page.$eval(sel, (e) => e.dataset.status).catch(() => null);
     const api = (ms.sites || []).find((x) => x.id === TEST_SITE.id);
     check(first === 'available' && api && api.status === 'available', `the test site shows available as the API says: ${first}, ${api && api.status}`);
