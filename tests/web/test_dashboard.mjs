@@ -552,12 +552,35 @@ async function adminView(page, W, pub) {
         }
     }
     await shot(page, 'dispatch');
+    await mapClickFills(page);
 
     stamp('admin: ' + '#/planning');
     await go(page, W, '#/planning');
     await comparePlanning(page, W);
     await shot(page, 'planning');
     check(W.problemsOf('admin').length === 0, 'admin: a clean console and no failing request: ' + JSON.stringify(W.problemsOf('admin')));
+}
+
+// A click on the map, where no site is, fills the field the reader was in with that point's
+// "lat,lon" (the map is moved to an empty spot in the Ardennes first).
+async function mapClickFills(page) {
+    const from = page.getByTestId('route-from');
+    await from.fill('');
+    await from.focus();
+    const spot = await page.evaluate(() => {
+        const m = (window.__ecTestMaps || [])[0];
+        if (!m) return null;
+        m.setView([50.2, 5.6], 10, { animate: false });
+        const c = m.getContainer().getBoundingClientRect();
+        return { x: c.left + c.width / 2, y: c.top + c.height / 2, lat: m.getCenter().lat, lon: m.getCenter().lng };
+    });
+    if (!check(spot, 'the dispatch view has a map the test can move')) return;
+    await page.mouse.click(spot.x, spot.y);
+    await sleep(200);
+    const v = await from.inputValue();
+    const m = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/.exec(v);
+    check(m && nearM({ lat: Number(m[1]), lon: Number(m[2]) }, spot) < 500,
+        `a click on the map fills route-from with its lat,lon: "${v}", the point ${spot.lat.toFixed(5)},${spot.lon.toFixed(5)}`);
 }
 
 async function siteAt(id) {
