@@ -9,10 +9,11 @@
 //
 // Checked, each against the API or against truth worked out here:
 // - public view and with an admin key: no console error, page error, failed request or answer >= 400;
-// - `site-count` = GET /api/v1/map/sites `count` = GET /api/v1/sites `total`;
+// - `site-count` = GET /api/v1/map/sites `count` = GET /api/v1/sites `total`; every marker drawn
+//   in its site's state, and the hub's states by the contract's rule over the register's EVSEs;
 // - a StatusNotification Faulted recolours the site's marker (data-status out_of_order) within 2 s;
 // - the route form (place names, then lat,lon) shows the `route-stop`s of POST /api/v1/routes with
-//   the same body, and sends the coordinates of what was typed;
+//   the same body, and sends the coordinates of what was typed; a map click fills a field;
 // - the KPI table's rows and figures = GET /api/v1/kpis for the period the page asked, per role;
 // - the public view offers no grid, dispatch or planning, asks for nothing private (not even when
 //   sent to #/grid), and its KPI rows are only jurisdictions of at least 5 sessions and 3 fleets;
