@@ -4,6 +4,7 @@
 #include "api.h"
 
 #include "api_internal.h"
+#include "api_map.h"
 #include "work.h"
 
 #include <math.h>
@@ -613,7 +614,8 @@ static void index_page(ec_http_response *res)
         "/api/v1/substations/{id}/allocation", "/api/v1/renewables", "/api/v1/tariffs", "/api/v1/chargers",
         "/api/v1/chargers/{id}/price", "/api/v1/chargers/{id}/commands/{Action}", "/api/v1/tokens",
         "/api/v1/sessions", "/api/v1/sessions/{id}", "/api/v1/cdrs", "/api/v1/settlement",
-        "/api/v1/outages", "/api/v1/outages/{id}", "/api/v1/routes", "/api/v1/kpis", "/api/v1/import", "/healthz", "/metrics", NULL};
+        "/api/v1/outages", "/api/v1/outages/{id}", "/api/v1/routes", "/api/v1/kpis",
+        "/api/v1/map/sites", "/api/v1/map/network", "/api/v1/whoami", "/api/v1/import", "/healthz", "/metrics", NULL};
     ec_jw w;
     ec_jw_init(&w, &res->body);
     ec_jw_obj_begin(&w);
@@ -713,6 +715,7 @@ static void route(ec_api *a, const api_principal *pp, const ec_http_request *req
     if (api__sessions(a, &p, rest, req, res)) return;
     if (api__kpis(a, &p, rest, req, res)) return;
     if (api__outages(a, &p, rest, req, res)) return;
+    if (api__map(a, &p, rest, req, res)) return;
     if (!strcmp(rest, "routes")) {
         if (req->method != EC_HTTP_POST) {
             api__error(res, 405, "method_not_allowed", NULL, "routes takes POST");

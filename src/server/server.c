@@ -4,6 +4,7 @@
 #include "region.h"
 
 #include "api.h"
+#include "api_map.h"
 #include "api_internal.h"
 #include "work.h"
 
@@ -126,6 +127,8 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     memset(&L, 0, sizeof L);
     L.api = api;
     api->db_path = o->db_path;
+    api->tile_url = o->tile_url;
+    api->tile_attribution = o->tile_attribution;
     ec_err rc = ec_store_open(o->db_path, &api->store);
     if (!rc) rc = load_graph(o, &api->graph);
     if (rc) goto fail_store;
@@ -169,6 +172,7 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     int port = ec_http_port(api->http);
     int64_t n_sites = 0;
     ec_store_count(api->store, EC_KIND_SITE, &n_sites);
+    api__map_warm(api, n_sites);
     const char *scheme = o->tls.cert_path ? "https" : "http";
     printf("ecorridor hub listening on %s://%s:%d/ (database %s, %lld sites%s)\n", scheme, o->host, port, o->db_path,
            (long long)n_sites, api->graph ? ", truck routes on" : ", no road graph: routes off");
@@ -195,6 +199,7 @@ fail_store:
     work__free(api->work);
     api__route_free(api);
     api__kpis_forget();
+    api__map_free(api);
     ocpp__free(api->ocpp);
     ec_graph_free(api->graph);
     ec_store_close(api->store);
