@@ -22,8 +22,9 @@
 /* The most vertices the network's lines hold in all: about 4 MB of answer,
  * which a browser draws as one layer without stutter. */
 #define NETWORK_VERTICES_MAX 200000
-/* The deepest chain of jurisdictions followed down from an agency's. */
-#define JURISDICTION_DEPTH_MAX 16
+/* How far down from an agency's jurisdiction its scope reaches: as far as
+ * the figures (src/kpi) look up from a site's, seven parents. */
+#define JURISDICTION_DEPTH_MAX 7
 
 /* ---- a site's state ---------------------------------------------------------- */
 
