@@ -26,24 +26,6 @@
  * the figures (src/kpi) look up from a site's, seven parents. */
 #define JURISDICTION_DEPTH_MAX 7
 
-/* ---- a site's state ---------------------------------------------------------- */
-
-/* The site's state by its EVSEs' OCPI statuses: available when any is;
- * else charging when any is in use (CHARGING, BLOCKED, RESERVED); else
- * out_of_order when any is broken (OUTOFORDER, INOPERATIVE); else unknown. */
-static const char *site_state(const ec_json *evses)
-{
-    int any_use = 0, any_broken = 0;
-    for (size_t i = 0; i < ec_json_array_size(evses); i++) {
-        const char *s = ec_json_str(ec_json_get(ec_json_array_get(evses, i), "status"));
-        if (!s) continue;
-        if (!strcmp(s, "AVAILABLE")) return "available";
-        any_use |= !strcmp(s, "CHARGING") || !strcmp(s, "BLOCKED") || !strcmp(s, "RESERVED");
-        any_broken |= !strcmp(s, "OUTOFORDER") || !strcmp(s, "INOPERATIVE");
-    }
-    return any_use ? "charging" : any_broken ? "out_of_order" : "unknown";
-}
-
 /* ---- the sites' snapshot -------------------------------------------------------- */
 
 typedef struct {
@@ -158,7 +140,8 @@ static ec_err site_core(const ec_json *j, map_site *out)
         if ((ec_json_str(c) && !ec_parse_double(ec_json_str(c), &d)) || ec_json_number(c, &d) == 0) ec_jw_num(&w, d, 7);
         else ec_jw_null(&w);
     }
-    ec_jw_key(&w, "status"), ec_jw_str(&w, site_state(evses));
+    /* The one rule the live events and the page use too. */
+    ec_jw_key(&w, "status"), ec_jw_str(&w, ec_reg_site_state(j));
     v = ec_json_str(ec_json_get(j, "operator_id"));
     snprintf(out->operator_id, sizeof out->operator_id, "%s", v ? v : "");
     ec_jw_key(&w, "operator_id"), v ? ec_jw_str(&w, v) : ec_jw_null(&w);
