@@ -141,6 +141,10 @@ def test_sites(hub, admin):
     check(m["count"] == len(sites) == len(m["sites"]) and len(sites) > 10,
           "every site: %d on the map, %d listed" % (m["count"], len(sites)))
     check([x["id"] for x in m["sites"]] == sorted(x["id"] for x in sites), "sorted by id, the same ids")
+    # The fields are the ones docs/openapi.json describes, all of them.
+    schemas = json.load(open(os.path.join(SRC, "docs", "openapi.json")))["components"]["schemas"]
+    check(all(set(x) == set(schemas["MapSite"]["properties"]) for x in m["sites"]),
+          "the fields of docs/openapi.json's MapSite: %s" % sorted(m["sites"][0]))
     by_id = {x["id"]: x for x in sites}
     for x in m["sites"]:
         d = by_id.get(x["id"])
@@ -253,14 +257,19 @@ def test_whoami(hub, db, admin):
         want = {"role": role, "org_id": org if key else None, "org": name, "views": views,
                 "kpi_public": role in ("public", "fleet"), "scope": scope}
         check(s == 200 and b == want, "whoami %s %s: %s %s, want %s" % (role, org, s, b, want))
+        schema = json.load(open(os.path.join(SRC, "docs", "openapi.json")))["components"]["schemas"]["Whoami"]
+        check(set(b) == set(schema["properties"]) and set(b["scope"]) == set(schema["properties"]["scope"]["properties"]),
+              "the fields of docs/openapi.json's Whoami: %s" % sorted(b))
         # kpi_public says what /api/v1/kpis answers: only the public shape.
         if role in ("fleet", "operator"):
             s, _ = hub.get("/api/v1/kpis?group=site&from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", key)
             check((s == 403) == want["kpi_public"], "kpis by site for %s: %s" % (role, s))
-    # An agency over a state: its cities too.
-    key = make_key(db, "agency", "corridor-agency")
-    s, b = hub.get("/api/v1/whoami", make_key(db, "admin", "hub"))
-    check(s == 200, "admin whoami: %s" % s)
+    # An agency over a state: its cities too, worked out here.
+    key = make_key(db, "agency", "rhein-main-netz")
+    s, b = hub.get("/api/v1/whoami", key)
+    want = sorted(descendants(jurs, "de-he"))
+    check(s == 200 and sorted(b["scope"]["jurisdiction_ids"]) == want and len(want) > 3,
+          "an agency over Hessen: %s, want %s" % (b, want))
     s, b = hub.get("/api/v1/whoami", "eck_not-a-key")
     check(s == 401 and error_is(b, "unauthorized"), "an unknown key: %s %s" % (s, b))
 
