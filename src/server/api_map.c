@@ -295,10 +295,31 @@ static ec_err snap_build(ec_store *s, const map_snap *old, int64_t generation, m
 
 /* ---- the state kept between requests -------------------------------------------- */
 
+/* A request that waits for the build under way, rather than start another:
+ * however many clients ask at once after a change, the hub reads the
+ * register once (twice: those who came after the read began wait for the
+ * next), and nobody is refused for want of a place in the read lane. */
+typedef struct map_waiter {
+    struct map_waiter *next;
+    uint64_t serial;     /* its request, answered with ec_http_complete */
+    uint64_t seq;        /* when it came, on m->seq's clock */
+    int network;         /* 1: waits for the network; 0: the sites */
+    int has_op, has_jur;
+    char op[EC_REG_ID_MAX + 1], jur[EC_REG_ID_MAX + 1];
+    char peer[48];
+} map_waiter;
+
+/* The most requests that wait at once; more are 503 busy. */
+#define WAITERS_MAX 1024
+
 struct api_map {
     map_snap *snap;      /* the newest sites' snapshot, or NULL */
     char *network;       /* the network's answer, built once, or NULL */
     size_t network_len;
+    int building_sites, building_network; /* a job is under way */
+    uint64_t seq;        /* a clock of arrivals and reads' starts */
+    map_waiter *waiters;
+    int n_waiters;
 };
 
 static struct api_map *state(ec_api *a)
@@ -312,6 +333,11 @@ void api__map_free(ec_api *a)
     if (!a->map) return;
     snap_unref(a->map->snap);
     ec_free(a->map->network);
+    while (a->map->waiters) {
+        map_waiter *w = a->map->waiters;
+        a->map->waiters = w->next;
+        ec_free(w);
+    }
     ec_free(a->map);
     a->map = NULL;
 }
@@ -333,6 +359,7 @@ typedef struct {
     char op[EC_REG_ID_MAX + 1], jur[EC_REG_ID_MAX + 1];
     int has_op, has_jur;
     int64_t generation;
+    uint64_t seq;        /* when its read began: the requests that came before it see what it read */
     const char *db_path;
     ec_store *store;
     map_snap *old, *built;
@@ -344,6 +371,7 @@ static void job_start(work_job *j)
     map_job *x = (map_job *)j;
     if (x->network) return;
     x->store = work__reader_take(j->api->work);
+    x->seq = ++j->api->map->seq;
     /* The newest snapshot at the time the job runs, for what it can reuse. */
     if ((x->old = j->api->map->snap)) x->old->refs++;
 }
@@ -374,24 +402,96 @@ static void job_run(work_job *j)
     }
 }
 
+static int sites_submit(ec_api *a, map_waiter *w, int64_t gen, const ec_http_request *req, ec_http_response *res);
+
+/* Answers the waiters for the network (network 1) or those for the sites
+ * that came before the read began (seq), from what the job wrote. */
+static void answer_waiters(ec_api *a, int network, uint64_t seq, int status, const map_snap *snap)
+{
+    struct api_map *m = a->map;
+    map_waiter **pw = &m->waiters;
+    ec_buf b;
+    ec_buf_init(&b, 256u << 20);
+    while (*pw) {
+        map_waiter *w = *pw;
+        if (w->network != network || (!network && w->seq > seq)) {
+            pw = &w->next;
+            continue;
+        }
+        *pw = w->next;
+        m->n_waiters--;
+        ec_buf_reset(&b);
+        ec_err rc = EC_OK;
+        const char *type = "application/json";
+        if (status == 200 && network) {
+            rc = ec_buf_append(&b, m->network, m->network_len), type = "application/geo+json";
+        } else if (status == 200) {
+            rc = snap_render(snap, w->has_op ? w->op : NULL, w->has_jur ? w->jur : NULL, &b);
+        } else {
+            rc = EC_EIO;
+        }
+        if (rc) {
+            ec_buf_reset(&b);
+            ec_buf_puts(&b, status == 503 ? "{\"error\":{\"code\":\"busy\",\"message\":\"the hub cannot read the map "
+                                            "now; try again shortly\",\"field\":\"\"}}"
+                                          : "{\"error\":{\"code\":\"internal\",\"message\":\"the map could not be "
+                                            "read\",\"field\":\"\"}}");
+        }
+        if (a->http)
+            ec_http_complete(a->http, w->serial, rc ? (status == 503 ? 503 : 500) : 200, type, b.data ? b.data : "", b.len);
+        ec_free(w);
+    }
+    ec_buf_free(&b);
+}
+
 static int job_done(work_job *j)
 {
     map_job *x = (map_job *)j;
-    struct api_map *m = j->api->map;
+    ec_api *a = j->api;
+    struct api_map *m = a->map;
     if (x->network) {
+        m->building_network = 0;
         if (!m->network && j->res.status == 200) {
             m->network = x->net.data, m->network_len = x->net.len;
             x->net.data = NULL;
         }
+        answer_waiters(a, 1, 0, m->network ? 200 : 500, NULL);
         return 0;
     }
-    work__reader_give(j->api->work, x->store);
+    m->building_sites = 0;
+    work__reader_give(a->work, x->store);
     x->store = NULL;
+    answer_waiters(a, 0, x->seq, x->built ? 200 : 500, x->built);
     /* The newest wins: a job that read later may finish first. */
     if (x->built && (!m->snap || m->snap->generation < x->built->generation)) {
         snap_unref(m->snap);
         m->snap = x->built;
         x->built = NULL;
+    }
+    /* Those who came after the read began: one more read, on behalf of the
+     * first of them; the others wait for it. */
+    map_waiter **pw = &m->waiters;
+    while (*pw && (*pw)->network) pw = &(*pw)->next;
+    if (*pw) {
+        map_waiter *w = *pw;
+        *pw = w->next;
+        m->n_waiters--;
+        ec_http_request req;
+        ec_http_response res;
+        memset(&req, 0, sizeof req);
+        memset(&res, 0, sizeof res);
+        ec_buf_init(&res.body, 4096);
+        req.serial = w->serial;
+        snprintf(req.peer, sizeof req.peer, "%s", w->peer);
+        if (sites_submit(a, w, ec_store_generation(a->store), &req, &res)) {
+            /* Refused (the lane is full): so are the others, rather than wait for a read no one starts. */
+            if (a->http)
+                ec_http_complete(a->http, w->serial, res.status, "application/json", res.body.data ? res.body.data : "",
+                                 res.body.len);
+            answer_waiters(a, 0, UINT64_MAX, 503, NULL);
+        }
+        ec_buf_free(&res.body);
+        ec_free(w);
     }
     return 0;
 }
@@ -420,6 +520,48 @@ static map_job *job_new(void)
 }
 
 /* ---- the handlers ------------------------------------------------------------------ */
+
+/* Parks the request w describes until the build under way is done: its
+ * answer follows (res->status 0), or 503 when too many wait. */
+static void park(struct api_map *m, const map_waiter *w, const ec_http_request *req, ec_http_response *res)
+{
+    map_waiter *x = m->n_waiters < WAITERS_MAX ? ec_malloc(sizeof *x) : NULL;
+    if (!x) {
+        api__error(res, 503, "busy", NULL, "too many requests wait for the map; try again shortly");
+        return;
+    }
+    *x = *w;
+    x->serial = req->serial;
+    x->seq = ++m->seq;
+    snprintf(x->peer, sizeof x->peer, "%s", req->peer);
+    /* In arrival order: the first after a read began starts the next. */
+    map_waiter **pw = &m->waiters;
+    while (*pw) pw = &(*pw)->next;
+    x->next = NULL;
+    *pw = x;
+    m->n_waiters++;
+    res->status = 0;
+}
+
+/* Reads the sites on a worker for the request w describes (its filter):
+ * 0 when submitted (the answer follows), -1 with a 503 in res. */
+static int sites_submit(ec_api *a, map_waiter *w, int64_t gen, const ec_http_request *req, ec_http_response *res)
+{
+    map_job *x = job_new();
+    if (!x) {
+        api__error(res, 503, "busy", NULL, "the hub cannot take this now; try again shortly");
+        return -1;
+    }
+    x->has_op = w->has_op, x->has_jur = w->has_jur;
+    memcpy(x->op, w->op, sizeof x->op);
+    memcpy(x->jur, w->jur, sizeof x->jur);
+    x->generation = gen;
+    x->db_path = a->db_path;
+    /* A public read: its share of the lane is its address's. */
+    if (work__submit(a->work, &x->job, WORK_READ, req->peer, req, res)) return -1;
+    a->map->building_sites = 1;
+    return 0;
+}
 
 static void map_sites(ec_api *a, const ec_http_request *req, ec_http_response *res)
 {
@@ -459,17 +601,15 @@ static void map_sites(ec_api *a, const ec_http_request *req, ec_http_response *r
         else res->status = 200;
         return;
     }
-    map_job *x = job_new();
-    if (!x) {
-        api__error(res, 503, "busy", NULL, "the hub cannot take this now; try again shortly");
+    map_waiter w;
+    memset(&w, 0, sizeof w);
+    if ((w.has_op = op != NULL)) snprintf(w.op, sizeof w.op, "%s", op);
+    if ((w.has_jur = jur != NULL)) snprintf(w.jur, sizeof w.jur, "%s", jur);
+    if (m->building_sites) {
+        park(m, &w, req, res);
         return;
     }
-    if ((x->has_op = op != NULL)) snprintf(x->op, sizeof x->op, "%s", op);
-    if ((x->has_jur = jur != NULL)) snprintf(x->jur, sizeof x->jur, "%s", jur);
-    x->generation = gen;
-    x->db_path = a->db_path;
-    /* A public read: its share of the lane is its address's. */
-    work__submit(a->work, &x->job, WORK_READ, req->peer, req, res);
+    sites_submit(a, &w, gen, req, res);
 }
 
 static void map_network(ec_api *a, const ec_http_request *req, ec_http_response *res)
@@ -480,6 +620,13 @@ static void map_network(ec_api *a, const ec_http_request *req, ec_http_response 
     if (m && m->network) {
         if (ec_buf_append(&res->body, m->network, m->network_len)) api__unwritten(res, ec_buf_error(&res->body));
         else res->status = 200, res->content_type = "application/geo+json";
+        return;
+    }
+    if (m && m->building_network) {
+        map_waiter w;
+        memset(&w, 0, sizeof w);
+        w.network = 1;
+        park(m, &w, req, res);
         return;
     }
     map_job *x = m ? job_new() : NULL;
@@ -499,7 +646,7 @@ static void map_network(ec_api *a, const ec_http_request *req, ec_http_response 
         job_release(&x->job);
         return;
     }
-    work__submit(a->work, &x->job, WORK_READ, req->peer, req, res);
+    if (work__submit(a->work, &x->job, WORK_READ, req->peer, req, res) == 0) m->building_network = 1;
 }
 
 /* Row callback: a jurisdiction's id and parent, into a vec of pairs. */

@@ -32,6 +32,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import xml.etree.ElementTree as ET
 
 ECORRIDOR, SRC = sys.argv[1], sys.argv[2]
@@ -428,8 +429,44 @@ def test_live(tmp):
         check(s == 200 and site("s-live").get("operator") == "Operator Renamed", "renamed: %s" % site("s-live"))
         s, b = hub.get("/api/v1/sites/s-bare", admin, "DELETE")
         check(s == 204 and map_sites(hub)["count"] == 1 and not site("s-bare"), "a deleted site leaves the map")
+        test_crowd(hub, admin, tmp)
     finally:
         check(hub.stop() == 0, "the hub stops cleanly")
+
+
+def test_crowd(hub, admin, tmp):
+    """Many clients from one address at once, right after each change, on 3,000 sites: every one is
+    answered (none refused for a full read lane), and each answer shows the change made before it
+    was asked."""
+    csv = os.path.join(tmp, "crowd.csv")
+    subprocess.run([sys.executable, os.path.join(SRC, "bench", "gen_sites.py"), "3000", csv, "5"], check=True)
+    conn = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=120)
+    conn.request("POST", "/api/v1/import?format=csv&operator=op-a", open(csv, "rb").read(),
+                 {"Authorization": "Bearer " + admin, "Content-Type": "text/csv"})
+    r = conn.getresponse()
+    r.read()
+    conn.close()
+    check(r.status == 200, "3,000 sites imported: %s" % r.status)
+    n = map_sites(hub)["count"]
+    for round_ in range(4):
+        name = "Crowd %d" % round_
+        s, b = hub.get("/api/v1/sites/s-live", admin, "PATCH", {"name": name})
+        check(s == 200, "renamed: %s %s" % (s, b))
+        got = []
+
+        def ask(q):
+            s, b = hub.get("/api/v1/map/sites" + q)
+            live = [x for x in b["sites"] if x["id"] == "s-live"] if s == 200 else []
+            got.append((s, b["count"] if s == 200 else b, live[0]["name"] if live else None, q))
+
+        threads = [threading.Thread(target=ask, args=("?operator_id=op-a" if i % 3 else "",)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        check(len(got) == 16 and all(x[0] == 200 and x[1] == n and x[2] == name for x in got),
+              "round %d: 16 at once all answered with the change: %s" % (round_, [x[:3] for x in got
+                                                                                  if x[0] != 200 or x[2] != name][:4]))
 
 
 # ---- tiles and a real road graph ---------------------------------------------------------
