@@ -47,8 +47,8 @@ static const cli_opt opts[] = {
     {"max-pending", "N", "connections still sending a request, from one address (default 256)"},
     {"header-timeout", "S", "time for a request's line and headers (default 10 s)"},
     {"idle-timeout", "S", "time a kept-alive connection may wait between requests (default 30 s)"},
-    {"tile-url", "URL", "the web page's map tiles, http(s)://.../{z}/{x}/{y}.png (default: none, the road graph is the base layer)"},
-    {"tile-attribution", "TEXT", "the tiles' attribution the page shows with them (with --tile-url)"},
+    {"tile-url", "URL", "the dashboard's map tiles, http(s)://.../{z}/{x}/{y}.png (default: none, the road graph is the base layer)"},
+    {"tile-attribution", "TEXT", "the tiles' attribution the dashboard shows with them, as text (with --tile-url)"},
     {NULL, NULL, NULL},
 };
 

@@ -16,7 +16,6 @@
 #include "map_network.h"
 #include "work.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +35,8 @@ typedef struct {
 
 typedef struct {
     char operator_id[EC_REG_ID_MAX + 1], jurisdiction_id[EC_REG_ID_MAX + 1];
-    uint64_t hash; /* of the stored document: the same hash, the same site */
+    uint64_t hash; /* of the stored document: the same hash and length, the same site */
+    size_t doc_len;
     char *core;    /* its members but the names, without braces */
     char *op_lit;  /* the document's own operator name as a JSON string, or NULL */
 } map_site;
@@ -207,9 +207,13 @@ static ec_err row_site(void *ctx, const char *doc, size_t len)
     map_site s;
     memset(&s, 0, sizeof s);
     s.hash = ec_hash_bytes(doc, len);
+    s.doc_len = len;
     uint64_t at;
     ec_err rc = EC_OK;
-    if (b->old && ec_map_get(&b->old->by_hash, s.hash, &at)) {
+    /* A document forged to collide with another's hash would at worst show
+     * that other site twice on the map (its owner's key wrote it). */
+    if (b->old && ec_map_get(&b->old->by_hash, s.hash, &at) &&
+        EC_VEC_AT(&b->old->sites, map_site, at).doc_len == len) {
         const map_site *o = &EC_VEC_AT(&b->old->sites, map_site, at);
         memcpy(s.operator_id, o->operator_id, sizeof s.operator_id);
         memcpy(s.jurisdiction_id, o->jurisdiction_id, sizeof s.jurisdiction_id);
