@@ -6,22 +6,6 @@
 
 #include "api_internal.h"
 
-/* What the page may offer a principal: the views it may open, whether
- * /api/v1/kpis answers it only the public shape, and whose sites' private
- * figures (/sites/{id}/utilisation) it may read: all of them, one
- * operator's, or those in a jurisdiction and every one within it. */
-typedef struct {
-    const char *views[8];
-    int n_views;
-    int kpi_public;
-    int all;
-    const char *operator_id;     /* NULL: not one operator's */
-    const char *jurisdiction_id; /* an agency's ("" when its organisation names none); NULL otherwise */
-} api_scope_t;
-
-/* policy.c: fills *out for p (whose strings it borrows). */
-void api__scope(const api_principal *p, api_scope_t *out);
-
 /* GET /api/v1/map/sites, /api/v1/map/network and /api/v1/whoami: 1 when
  * rest (the path after /api/v1/) is one of them and the request was
  * answered (or handed to a worker). */

@@ -14,7 +14,6 @@
  * the agency of its jurisdiction and admins.
  */
 #include "api_internal.h"
-#include "api_map.h"
 #include "ecorridor/ec_kpi.h"
 
 #include <stdarg.h>
