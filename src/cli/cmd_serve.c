@@ -49,6 +49,7 @@ static const cli_opt opts[] = {
     {"idle-timeout", "S", "time a kept-alive connection may wait between requests (default 30 s)"},
     {"tile-url", "URL", "the dashboard's map tiles, http(s)://.../{z}/{x}/{y}.png (default: none, the road graph is the base layer)"},
     {"tile-attribution", "TEXT", "the tiles' attribution the dashboard shows with them, as text (with --tile-url)"},
+    {"scenarios", "DIR", "the twin's runs to serve at /api/v1/scenarios: DIR/<name>/ as `simulate --out` writes them (default: none)"},
     {NULL, NULL, NULL},
 };
 
@@ -116,6 +117,7 @@ static int run(int argc, char **argv)
      * are published, and a hub of its own must never start with them. */
     o.region_dir = cli_get(&a, "region");
     o.graph_path = cli_get(&a, "graph");
+    o.scenarios_dir = cli_get(&a, "scenarios");
     o.program = cli_program;
     o.tls.cert_path = cli_get(&a, "tls-cert");
     o.tls.key_path = cli_get(&a, "tls-key");

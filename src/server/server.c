@@ -135,8 +135,11 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     mallopt(M_TOP_PAD, 1 << 20);
     if (o->region_dir && !is_dir(o->region_dir))
         return ec_fail(EC_ENOTFOUND, "--region %s: no such directory", o->region_dir);
+    if (o->scenarios_dir && !is_dir(o->scenarios_dir))
+        return ec_fail(EC_ENOTFOUND, "--scenarios %s: no such directory", o->scenarios_dir);
     ec_api *api = ec_calloc(1, sizeof *api);
     if (!api) return EC_ENOMEM;
+    api->scenarios_dir = o->scenarios_dir;
     uv_loop_t loop;
     serve_loop L;
     memset(&L, 0, sizeof L);

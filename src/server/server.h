@@ -19,6 +19,7 @@ typedef struct {
     ocpp_opts_t ocpp;
     const char *tile_url;         /* the web page's tile layer ({z}/{x}/{y}); NULL: the road graph alone */
     const char *tile_attribution; /* shown with it */
+    const char *scenarios_dir; /* the twin's runs served at /api/v1/scenarios; NULL: none */
 } ec_serve_opts_t;
 
 /* Runs the hub until SIGINT or SIGTERM. Prints the address it listens on to
