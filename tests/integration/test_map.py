@@ -265,6 +265,20 @@ def test_whoami(hub, db, admin):
         if role in ("fleet", "operator"):
             s, _ = hub.get("/api/v1/kpis?group=site&from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", key)
             check((s == 403) == want["kpi_public"], "kpis by site for %s: %s" % (role, s))
+    # The scope is what /sites/{id}/utilisation allows: the page asks for a site's figures only
+    # where it may, and every such request succeeds.
+    sites = all_of(hub, "sites", None)
+    for role, org in [("operator", "suedhessen-laden"), ("agency", "rhein-main-netz"), ("fleet", "rijnmond-logistics"),
+                      ("admin", "hub")]:
+        key = make_key(db, role, org)
+        s, who = hub.get("/api/v1/whoami", key)
+        sc = who["scope"]
+        for x in sites:
+            may = sc["all"] or (sc["operator_id"] is not None and x.get("operator_id") == sc["operator_id"]) or \
+                (sc["jurisdiction_ids"] is not None and x.get("jurisdiction_id") in sc["jurisdiction_ids"])
+            s, b = hub.get("/api/v1/sites/%s/utilisation?hours=1" % x["id"], key)
+            check(s == (200 if may else 403), "%s %s: utilisation of %s (%s) is %s, scope says %s" %
+                  (role, org, x["id"], x.get("jurisdiction_id"), s, may))
     # An agency over a state: its cities too, worked out here.
     key = make_key(db, "agency", "rhein-main-netz")
     s, b = hub.get("/api/v1/whoami", key)
