@@ -116,15 +116,16 @@ static ec_err net_lines_build(const ec_graph *g, net_lines *L)
             uint32_t v = g->arcs[a].to;
             if (v == u) continue;
             /* The way back on the same road is the same line: the same way
-             * (OSM), or the same reference (a corridor's two directions are
-             * two segments). */
-            const char *ref, *name, *ref_b;
+             * (OSM), the same reference (a corridor's two directions are two
+             * segments, named after their ends), or the same reference and
+             * name (a corridor's unnamed segments). */
+            const char *ref, *name, *ref_b, *name_b;
             ec_graph_arc_road(g, a, &ref, &name);
             int twin = 0;
             for (uint32_t b = g->first_out[v]; b < g->first_out[v + 1] && !twin; b++) {
                 if (g->arcs[b].to != u) continue;
-                ec_graph_arc_road(g, b, &ref_b, &name);
-                twin = g->arcs[b].way == g->arcs[a].way || (ref[0] && !strcmp(ref, ref_b));
+                ec_graph_arc_road(g, b, &ref_b, &name_b);
+                twin = g->arcs[b].way == g->arcs[a].way || (!strcmp(ref, ref_b) && (ref[0] || !strcmp(name, name_b)));
             }
             if (twin && v < u) continue;
             net_edge e = {u, v, a, road_key(g, a), 0};

@@ -15,31 +15,34 @@
 
 /* A motorway "A 1" along latitude 50 from 8.0 to 9.0 east in 101 nodes, as
  * two ways (split at node 50), both directions; an unnumbered side road from
- * node 50 north; with zigzag > 0, a one-way unnumbered road of that many
+ * node 50 north (its two directions two ways); with zigzag > 0, a one-way unnumbered road of that many
  * nodes zigzagging south. Nodes 0 and 100 are the places "West" and "East". */
 static ec_graph *corridor(int zigzag)
 {
     ec_netbuild *nb;
     assert_int_equal(ec_netbuild_new(&nb), EC_OK);
-    uint32_t idx, w[4];
+    uint32_t idx, w[5];
     for (int i = 0; i <= 100; i++) {
         ec_latlon_t p = {50.0, 8.0 + i * 0.01};
         assert_int_equal(ec_netbuild_node(nb, i, p, i == 0 ? "West" : i == 100 ? "East" : NULL, &idx), EC_OK);
     }
     ec_latlon_t north = {50.05, 8.5};
     assert_int_equal(ec_netbuild_node(nb, 101, north, NULL, &idx), EC_OK);
-    for (int k = 0; k < 4; k++) assert_int_equal(ec_netbuild_way(nb, 1000 + k, &w[k]), EC_OK);
+    for (int k = 0; k < 5; k++) assert_int_equal(ec_netbuild_way(nb, 1000 + k, &w[k]), EC_OK);
     assert_int_equal(ec_netbuild_way_road(nb, w[0], "A 1", "Corridor"), EC_OK);
     assert_int_equal(ec_netbuild_way_road(nb, w[1], "A 1", "Corridor"), EC_OK);
     assert_int_equal(ec_netbuild_way_road(nb, w[2], "", "Side street"), EC_OK);
     assert_int_equal(ec_netbuild_way_road(nb, w[3], "", "Zigzag"), EC_OK);
+    /* The side street's way back is another way of the same name, as a
+     * corridor model's two segments are. */
+    assert_int_equal(ec_netbuild_way_road(nb, w[4], "", "Side street"), EC_OK);
     for (uint32_t i = 0; i < 100; i++) {
         uint32_t way = i < 50 ? w[0] : w[1];
         assert_int_equal(ec_netbuild_arc(nb, i, i + 1, 71500, 2600, way), EC_OK);
         assert_int_equal(ec_netbuild_arc(nb, i + 1, i, 71500, 2600, way), EC_OK);
     }
     assert_int_equal(ec_netbuild_arc(nb, 50, 101, 555000, 40000, w[2]), EC_OK);
-    assert_int_equal(ec_netbuild_arc(nb, 101, 50, 555000, 40000, w[2]), EC_OK);
+    assert_int_equal(ec_netbuild_arc(nb, 101, 50, 555000, 40000, w[4]), EC_OK);
     uint32_t prev = 0;
     for (int i = 0; i < zigzag; i++) {
         ec_latlon_t p = {49.9 - (i % 2) * 0.05, 8.0 + i * 0.0001};
@@ -123,6 +126,7 @@ static void test_one_line_per_road(void **state)
     assert_int_equal(s.a1_vertices, 101);
     assert_int_equal(s.side_lines, 1);
     assert_int_equal(s.roads, 2);
+    assert_int_equal(s.vertices, 101 + 2); /* the side street there, not there and back */
     assert_int_equal(s.places, 2);
     /* From one end to the other, whichever way round. */
     double lo = fmin(s.a1_first[0], s.a1_last[0]), hi = fmax(s.a1_first[0], s.a1_last[0]);
