@@ -37,6 +37,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -47,6 +48,9 @@ import time
 ECORRIDOR, SRC = os.path.abspath(sys.argv[1]), sys.argv[2]
 passed = failed = 0
 SECRET = b"SECRET-OUTSIDE-THE-WEB-DIR-7f3a"
+TLS_CLIENT = ssl.create_default_context()
+TLS_CLIENT.check_hostname = False
+TLS_CLIENT.verify_mode = ssl.CERT_NONE  # the test's own certificate
 
 
 def check(cond, what):
@@ -78,15 +82,17 @@ class Hub:
         self.proc = subprocess.Popen([exe, "serve", "--db", db, "--listen", "127.0.0.1:0"] + list(args),
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
-        if "listening on http://" not in line:
+        m = re.search(r"listening on (https?)://[^/]*:(\d+)/", line)
+        if not m:
             raise RuntimeError("hub did not start: %r %s" % (line, open(self.log_path).read()))
-        self.port = int(line.split("listening on http://")[1].split("/")[0].rsplit(":", 1)[1])
+        self.tls, self.port = m.group(1) == "https", int(m.group(2))
         # The rest of the banner is not read: it must not block the hub on a full pipe.
         threading.Thread(target=self.proc.stdout.read, daemon=True).start()
 
     def request(self, method, path, body=None, key=None, raw=None, headers=None):
         """(status, headers, body: parsed JSON when it is JSON, else bytes)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn = (http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=TLS_CLIENT) if self.tls
+                else http.client.HTTPConnection("127.0.0.1", self.port, timeout=30))
         h = {"Content-Type": "application/json"}
         h.update(headers or {})
         if key:
@@ -168,13 +174,15 @@ class Stream:
     the hub, and the hub counts streams per address). With reader, a thread reads and parses what
     comes; without, nothing is ever read after the head (a client that does not read)."""
 
-    def __init__(self, port, src="127.0.0.1", query="", reader=True, rcvbuf=None, key=None, method="GET"):
+    def __init__(self, port, src="127.0.0.1", query="", reader=True, rcvbuf=None, key=None, method="GET", tls=False):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(5)
         self.sock.bind((src, 0))
         self.sock.connect(("127.0.0.1", port))
+        if tls:
+            self.sock = TLS_CLIENT.wrap_socket(self.sock)
         auth = "Authorization: Bearer %s\r\n" % key if key else ""
         self.sock.sendall(("%s /api/v1/events%s HTTP/1.1\r\nHost: hub\r\nAccept: text/event-stream\r\n%s\r\n"
                            % (method, query, auth)).encode())
@@ -443,7 +451,7 @@ def test_static(tmp):
         f.write(JS)
     r = subprocess.run([ECORRIDOR, "serve", "--db", os.path.join(tmp, "deep.db"), "--listen", "127.0.0.1:0",
                         "--web", web], capture_output=True, text=True, timeout=20)
-    check(r.returncode != 0 and "deeper" in r.stderr and "/g" in r.stderr,
+    check(r.returncode == 1 and "deeper" in r.stderr and "/g" in r.stderr,
           "a web directory nested too deep is refused with its name: %s %r" % (r.returncode, r.stderr))
 
     many = os.path.join(tmp, "many")
@@ -453,7 +461,7 @@ def test_static(tmp):
             f.write(JS)
     r = subprocess.run([ECORRIDOR, "serve", "--db", os.path.join(tmp, "many.db"), "--listen", "127.0.0.1:0",
                         "--web", many], capture_output=True, text=True, timeout=20)
-    check(r.returncode != 0 and "more than 1024 files" in r.stderr,
+    check(r.returncode == 1 and "more than 1024 files" in r.stderr,
           "more files than the hub keeps are refused at start: %s %r" % (r.returncode, r.stderr))
 
     for bad in [os.path.join(tmp, "no-such-dir"), os.path.join(web, "index.html")]:
@@ -831,6 +839,59 @@ def test_total(hub, already):
         st.close()
 
 
+def test_tls(tmp):
+    """The same over https: the page, a stream and its events, and a client that does not read."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"],
+                       capture_output=True, text=True)
+    if r.returncode:
+        check(False, "openssl makes a test certificate: %s" % r.stderr)
+        return
+    web = os.path.join(tmp, "tlsweb")
+    os.makedirs(web)
+    with open(os.path.join(web, "index.html"), "wb") as f:
+        f.write(INDEX)
+    db = os.path.join(tmp, "tls.db")
+    hub = Hub(db, ["--tls-cert", cert, "--tls-key", key, "--web", web])
+    try:
+        s, h, b = hub.request("GET", "/")
+        check(hub.tls and s == 200 and b == INDEX, "the page over https: %s %r" % (s, b[:60]))
+        admin = make_key(db, "admin", "hub-admin")
+        hub.request("POST", "/api/v1/organisations", {"id": "op-a", "name": "A", "kind": "operator"}, admin)
+        st = Stream(hub.port, tls=True)
+        first = st.wait(lambda i: True, 1.0)
+        check(st.status == 200 and first is not None and first["retry"] == "2000", "a stream over https: %s" % first)
+        slow = Stream(hub.port, src="127.0.0.7", reader=False, rcvbuf=4096, tls=True)
+        big = dict(SITE, id="tls-big", evses=[evse("EVSE-%030d" % i, "AVAILABLE") for i in range(256)])
+        s, _, b = hub.request("POST", "/api/v1/sites", big, admin)
+        ev = st.site_event("tls-big")
+        check(s == 201 and ev is not None and ev["status"] == "available" and len(ev["evses"]) == 256,
+              "its event over https: %s" % s)
+        dropped, t0 = False, time.time()
+        for i in range(1, 1201):
+            status = "CHARGING" if i % 2 else "AVAILABLE"
+            hub.request("PATCH", "/api/v1/sites/tls-big",
+                        {"evses": [evse("EVSE-%030d" % k, status) for k in range(256)]}, admin)
+            if i % 10 == 0:
+                # Four more from that address are taken only once the slow client is gone.
+                fill = [Stream(hub.port, src="127.0.0.7", tls=True, reader=False) for _ in range(4)]
+                dropped = all(f.status == 200 for f in fill)
+                for f in fill:
+                    f.close()
+                if dropped:
+                    break
+            if time.time() - t0 > 10:
+                break
+        check(dropped and i > 10, "a client that does not read over https is dropped too (after %d events)" % i)
+        print("over https: the slow reader dropped after %d events" % i, flush=True)
+        check(hub.request("GET", "/healthz")[0] == 200 and not st.eof, "the hub and the reading stream go on")
+        st.close()
+        slow.close()
+    finally:
+        check(hub.stop() == 0, "the https hub stops cleanly")
+
+
 def test_sigterm(tmp):
     """Streams open do not keep the hub from stopping."""
     hub = Hub(os.path.join(tmp, "term.db"))
@@ -877,6 +938,7 @@ def main():
             test_static(tmp)
             test_default_web(tmp)
             test_sigterm(tmp)
+            test_tls(tmp)
             time.sleep(max(0.0, t_open + 16.5 - time.time()))
             check(any("ping" in i["comments"] for i in st.items), "a quiet stream has a ping comment every 15 s")
             check(not st.eof and hub.alive(), "the first stream is still open")
