@@ -47,6 +47,7 @@ static const cli_opt opts[] = {
     {"max-pending", "N", "connections still sending a request, from one address (default 256)"},
     {"header-timeout", "S", "time for a request's line and headers (default 10 s)"},
     {"idle-timeout", "S", "time a kept-alive connection may wait between requests (default 30 s)"},
+    {"scenarios", "DIR", "the twin's runs to serve at /api/v1/scenarios: DIR/<name>/ as `simulate --out` writes them (default: none)"},
     {NULL, NULL, NULL},
 };
 
@@ -85,6 +86,7 @@ static int run(int argc, char **argv)
      * are published, and a hub of its own must never start with them. */
     o.region_dir = cli_get(&a, "region");
     o.graph_path = cli_get(&a, "graph");
+    o.scenarios_dir = cli_get(&a, "scenarios");
     o.program = cli_program;
     o.tls.cert_path = cli_get(&a, "tls-cert");
     o.tls.key_path = cli_get(&a, "tls-key");

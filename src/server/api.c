@@ -614,7 +614,8 @@ static void index_page(ec_http_response *res)
     static const char *const resources[] = {
         "/api/v1/jurisdictions", "/api/v1/organisations", "/api/v1/sites", "/api/v1/sites.geojson",
         "/api/v1/sites/{id}/allocation", "/api/v1/sites/{id}/prices", "/api/v1/substations",
-        "/api/v1/substations/{id}/allocation", "/api/v1/renewables", "/api/v1/tariffs", "/api/v1/chargers",
+        "/api/v1/substations/{id}/allocation", "/api/v1/substations/{id}/history",
+        "/api/v1/sites/{id}/utilisation", "/api/v1/scenarios", "/api/v1/scenarios/{name}/{file}", "/api/v1/renewables", "/api/v1/tariffs", "/api/v1/chargers",
         "/api/v1/chargers/{id}/price", "/api/v1/chargers/{id}/commands/{Action}", "/api/v1/tokens",
         "/api/v1/sessions", "/api/v1/sessions/{id}", "/api/v1/cdrs", "/api/v1/settlement",
         "/api/v1/outages", "/api/v1/outages/{id}", "/api/v1/routes", "/api/v1/kpis", "/api/v1/events", "/api/v1/import", "/healthz", "/metrics", NULL};
@@ -721,6 +722,8 @@ static void route(ec_api *a, const api_principal *pp, const ec_http_request *req
     }
     if (api__sessions(a, &p, rest, req, res)) return;
     if (api__kpis(a, &p, rest, req, res)) return;
+    if (api__grid(a, &p, rest, req, res)) return;
+    if (api__scenarios(a, &p, rest, req, res)) return;
     if (api__outages(a, &p, rest, req, res)) return;
     if (!strcmp(rest, "routes")) {
         if (req->method != EC_HTTP_POST) {

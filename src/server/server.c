@@ -134,8 +134,11 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     mallopt(M_TOP_PAD, 1 << 20);
     if (o->region_dir && !is_dir(o->region_dir))
         return ec_fail(EC_ENOTFOUND, "--region %s: no such directory", o->region_dir);
+    if (o->scenarios_dir && !is_dir(o->scenarios_dir))
+        return ec_fail(EC_ENOTFOUND, "--scenarios %s: no such directory", o->scenarios_dir);
     ec_api *api = ec_calloc(1, sizeof *api);
     if (!api) return EC_ENOMEM;
+    api->scenarios_dir = o->scenarios_dir;
     uv_loop_t loop;
     serve_loop L;
     memset(&L, 0, sizeof L);
@@ -194,7 +197,9 @@ ec_err ec_serve(const ec_serve_opts_t *o)
            (long long)n_sites, api->graph ? ", truck routes on" : ", no road graph: routes off");
     printf("  ocpp  %s://%s:%d/ocpp/<chargePointId>   (OCPP 1.6J, subprotocol ocpp1.6)\n",
            o->tls.cert_path ? "wss" : "ws", o->host, port);
-    printf("  open  http://%s:%d/api/v1/sites.geojson   (the register on a map: a browser, or QGIS > Add Vector Layer)\n"
+    if (api->web)
+        printf("  dashboard  %s://%s:%d/   (the corridor on a map, live; in a browser)\n", scheme, o->host, port);
+    printf("  open  http://%s:%d/api/v1/sites.geojson   (the register for QGIS > Add Vector Layer)\n"
            "        http://%s:%d/api/v1/sites?limit=5   http://%s:%d/healthz   http://%s:%d/metrics\n"
            "  keys  %s keys create --db %s --role admin --org hub   (then: Authorization: Bearer <key>)\n"
            "  stop  Ctrl-C\n",

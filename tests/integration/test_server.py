@@ -778,7 +778,7 @@ def test_openapi(hub, keys):
             ids[path] = first.get("id", first.get("uid", "none"))
     for path, ops in doc["paths"].items():
         for method in ops:
-            if method == "parameters":
+            if method == "parameters" or "{name}" in path:  # the twin's files need --scenarios: test_dashboard_api.py
                 continue
             url = path.replace("{id}", ids.get(path, ids.get(path.split("/{id}")[0] + "/{id}", "")))
             url = url.replace("{action}", "Reset")
