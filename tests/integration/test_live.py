@@ -137,6 +137,23 @@ def make_key(db, role, org):
     return out.strip().splitlines()[-1]
 
 
+def metric(hub, name):
+    """A counter of GET /metrics (its HTTP layer's are shown without a key), or None."""
+    s, _, b = hub.request("GET", "/metrics")
+    m = re.search(r"^%s (\d+)$" % re.escape(name), b.decode() if isinstance(b, bytes) else "", re.M)
+    return int(m.group(1)) if s == 200 and m else None
+
+
+def streams_settle(hub, want, timeout=2.0):
+    """ecorridor_http_streams_open once it is want (the hub hears of closes on its next turns), or its last value."""
+    end = time.time() + timeout
+    while True:
+        n = metric(hub, "ecorridor_http_streams_open")
+        if n == want or time.time() > end:
+            return n
+        time.sleep(0.05)
+
+
 def split_response(data):
     """(status, headers, body) of one HTTP/1.1 answer read whole; (0, {}, data) when it is not one."""
     head, sep, body = data.partition(b"\r\n\r\n")
@@ -723,6 +740,8 @@ def test_churn(hub):
     check(fifth.status == 503, "and still no fifth: %s" % fifth.status)
     for s in four:
         s.close()
+    n = streams_settle(hub, 1)
+    check(n == 1, "the HTTP layer counts one stream open again (the first): %s" % n)
 
 
 def test_slow_reader(hub, admin):
@@ -734,6 +753,7 @@ def test_slow_reader(hub, admin):
     readers = [Stream(hub.port, src="127.0.0.6") for _ in range(3)]
     slow = Stream(hub.port, src="127.0.0.6", reader=False, rcvbuf=4096)
     check(all(r.status == 200 for r in readers) and slow.status == 200, "four streams from the slow one's address")
+    dropped0 = metric(hub, "ecorridor_http_streams_dropped_total")
     lat, stop = [], threading.Event()
 
     def probe():
@@ -794,6 +814,9 @@ def test_slow_reader(hub, admin):
     except OSError:
         pass
     check(ended, "the slow client's stream was closed by the hub (%d bytes had reached it)" % n)
+    dropped1 = metric(hub, "ecorridor_http_streams_dropped_total")
+    check(dropped0 is not None and dropped1 == dropped0 + 1, "metrics count one stream dropped: %s -> %s"
+          % (dropped0, dropped1))
     slow.close()
     # The readers heard the last one.
     for r in readers:
@@ -837,6 +860,8 @@ def test_total(hub, already):
         held.append(st)
     for st in held:
         st.close()
+    n = streams_settle(hub, already)
+    check(n == already, "all of them closed, %d stream open again: %s" % (already, n))
 
 
 def test_tls(tmp):
