@@ -587,6 +587,24 @@ def test_events_ocpp(hub, admin, st):
     return cp
 
 
+def test_rest_then_charger(hub, admin, st, cp):
+    """A site written through the API (its EVSEs sent again without their live status), then a
+    charger saying what it said before: the register takes it again, and the map hears of it."""
+    s, _, b = hub.request("PATCH", "/api/v1/sites/live-1", {"evses": [evse("E1"), evse("E2")]}, admin)
+    ev = st.site_event("live-1")
+    check(s == 200, "PATCH without statuses: %s %s" % (s, b))
+    check_event(hub, admin, ev, "live-1", {"E1": "UNKNOWN", "E2": "UNKNOWN"}, "the EVSEs sent again")
+    want = {"E1": "UNKNOWN", "E2": "UNKNOWN"}
+    for conn, ocpp_status, ocpi in [(2, "Available", "AVAILABLE"), (1, "Preparing", "CHARGING")]:
+        want["E%d" % conn] = ocpi
+        t0 = time.time()
+        cp.call("StatusNotification", {"connectorId": conn, "status": ocpp_status, "errorCode": "NoError"})
+        ev = st.site_event("live-1", timeout=1.0)
+        check(ev is not None and time.time() - t0 <= 1.0,
+              "connector %d %s again after the API's write: an event" % (conn, ocpp_status))
+        check_event(hub, admin, ev, "live-1", dict(want), "connector %d %s again" % (conn, ocpp_status))
+
+
 def test_events_rest(hub, admin, st):
     """REST writes of a site, its deletion and an import reach the stream."""
     # Each status decides the site's state at least once (here or from the charger).
@@ -953,6 +971,7 @@ def main():
             check(first is not None and first["retry"] == "2000" and first["event"] is None,
                   "it begins with retry: 2000: %s" % first)
             cp = test_events_ocpp(hub, admin, st)
+            test_rest_then_charger(hub, admin, st, cp)
             test_events_rest(hub, admin, st)
             test_events_requests(hub, admin)
             test_per_address(hub, admin)
