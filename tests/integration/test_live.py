@@ -470,6 +470,7 @@ def test_static(tmp):
                         "--web", web], capture_output=True, text=True, timeout=20)
     check(r.returncode == 1 and "deeper" in r.stderr and "/g" in r.stderr,
           "a web directory nested too deep is refused with its name: %s %r" % (r.returncode, r.stderr))
+    check(not os.path.exists(os.path.join(tmp, "deep.db")), "before a database is made")
 
     many = os.path.join(tmp, "many")
     os.makedirs(many)
