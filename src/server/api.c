@@ -487,7 +487,7 @@ static void write_object(ec_api *a, const api_principal *p, ec_kind k, const cha
         goto done;
     }
     a->metrics.store_writes++;
-    if (k == EC_KIND_SITE) events__site(a->events, id);
+    if (k == EC_KIND_SITE) ocpp__sites_written(a->ocpp), events__site(a->events, id);
     ec_buf_append(&res->body, doc.data, doc.len);
     res->status = exists ? 200 : 201;
 done:

@@ -147,7 +147,10 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     api->db_path = o->db_path;
     api->tile_url = o->tile_url;
     api->tile_attribution = o->tile_attribution;
-    ec_err rc = ec_store_open(o->db_path, &api->store);
+    /* The page's files first: a directory refused (too deep, too large) is
+     * said at once, before a database is made or a road graph is loaded. */
+    ec_err rc = o->web_dir ? static__load(o->web_dir, &api->web) : EC_OK;
+    if (!rc) rc = ec_store_open(o->db_path, &api->store);
     if (!rc) rc = load_graph(o, &api->graph);
     if (rc) goto fail_store;
     if (uv_loop_init(&loop)) {
@@ -163,7 +166,6 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     if ((rc = ocpp__new(&loop, api->store, &o->ocpp, &api->ocpp))) goto fail_store;
     if ((rc = events__new(&loop, api->store, &api->events))) goto fail_loop;
     ocpp__on_site(api->ocpp, site_changed, api);
-    if (o->web_dir && (rc = static__load(o->web_dir, &api->web))) goto fail_loop;
     /* The region's register goes in through the API's handlers, which tell
      * the central system of the chargers they write. */
     if (o->region_dir && (rc = region__load(api, o->region_dir))) goto fail_loop;
