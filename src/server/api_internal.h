@@ -126,6 +126,22 @@ int api__only_args(const ec_http_request *req, ec_http_response *res, const char
  * 0 when allowed, else answers 403 and returns -1. */
 int api__kpi_scope(const api_principal *p, int group, const char **op, const char **jur, int *public_view,
                    ec_http_response *res);
+/* What the page may offer a principal: the views it may open, whether
+ * /api/v1/kpis answers it only the public shape, and whose sites' private
+ * figures (/sites/{id}/utilisation) it may read: all of them, one
+ * operator's, or those in a jurisdiction and every one within it. */
+typedef struct {
+    const char *views[8];
+    int n_views;
+    int kpi_public;
+    int all;
+    const char *operator_id;     /* NULL: not one operator's */
+    const char *jurisdiction_id; /* an agency's ("" when its organisation names none); NULL otherwise */
+} api_scope_t;
+
+/* policy.c: fills *out for p (whose strings it borrows); api_map.c answers /api/v1/whoami with it. */
+void api__scope(const api_principal *p, api_scope_t *out);
+
 /* policy.c: whether p may read site_id's own figures (its utilisation by the hour): its
  * operator, an agency over its jurisdiction or one it lies within, an admin. 0 when so, else
  * answers 401, 404 (no such site) or 403 and returns -1. */

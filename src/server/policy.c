@@ -485,3 +485,24 @@ int api__key_vouches(const api_principal *p, const char *org)
      * admin's names one the register need not hold. */
     return (p->role == EC_ROLE_OPERATOR || p->role == EC_ROLE_FLEET) && org && !strcmp(org, p->org);
 }
+
+/* ---- what the web page offers (api_map.c) ------------------------------------------ */
+
+void api__scope(const api_principal *p, api_scope_t *out)
+{
+    static const char *const public_views[] = {"map", "jurisdictions"};
+    static const char *const key_views[] = {"map", "jurisdictions", "grid", "dispatch", "planning"};
+    memset(out, 0, sizeof *out);
+    /* Without a key the map and the public figures; any key adds the views
+     * whose requests need one (grid, routes, scenarios). */
+    int keyed = p->role != EC_ROLE_PUBLIC;
+    const char *const *v = keyed ? key_views : public_views;
+    out->n_views = keyed ? 5 : 2;
+    for (int i = 0; i < out->n_views; i++) out->views[i] = v[i];
+    /* As api__kpi_scope decides: operators, agencies and admins see their
+     * own figures in full, everyone else the public shape. */
+    out->kpi_public = p->role == EC_ROLE_PUBLIC || p->role == EC_ROLE_FLEET;
+    out->all = p->role == EC_ROLE_ADMIN;
+    if (p->role == EC_ROLE_OPERATOR) out->operator_id = p->org;
+    if (p->role == EC_ROLE_AGENCY) out->jurisdiction_id = p->jurisdiction;
+}
