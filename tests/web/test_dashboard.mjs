@@ -719,7 +719,13 @@ try {
 } finally {
     await browser.close().catch(() => null);
     if (cp) await cp.close({ force: true }).catch(() => null);
-    if (sim) sim.kill('SIGINT');
+    if (sim && sim.exitCode === null) {
+        // Ctrl-C, as the demo stops it: its sessions end at the hub first.
+        const gone = new Promise((r) => sim.on('exit', r));
+        sim.kill('SIGINT');
+        await Promise.race([gone, sleep(5000)]);
+        if (sim.exitCode === null) sim.kill('SIGKILL');
+    }
     if (hub) await hub.stop();
 }
 console.log(`${passed} passed, ${failed} failed; screenshots in ${ART}` + (failed ? `; logs in ${TMP}` : ''));
