@@ -1,0 +1,196 @@
+// The one Leaflet map the map, dispatch and planning views share: the corridor's own roads as
+// the base layer (no tile server is reachable where the hub runs), and the sites as clustered
+// markers coloured by the state the hub gives them.
+
+import { getJSON } from './api.js';
+import { STATES, stateOf } from './util.js';
+
+const L = window.L;
+
+// A marker's element carries the site's id and state, so that scripts and tests can find it.
+const SiteIcon = L.DivIcon.extend({
+  createIcon(old) {
+    const div = L.DivIcon.prototype.createIcon.call(this, old);
+    const o = this.options;
+    div.dataset.testid = 'site-marker';
+    div.dataset.siteId = o.siteId;
+    div.dataset.status = o.status;
+    div.setAttribute('role', 'button');
+    div.setAttribute('aria-label', `${o.siteName}: ${STATES[o.status].label}`);
+    return div;
+  },
+});
+
+function siteIcon(site) {
+  const status = stateOf(site.status);
+  const st = STATES[status];
+  return new SiteIcon({
+    className: `site-icon shape-${st.shape} st-${status}`,
+    html: `<span aria-hidden="true">${st.letter}</span>`,
+    iconSize: [22, 22],
+    iconAnchor: [11, 11],
+    siteId: site.id,
+    siteName: site.name,
+    status,
+  });
+}
+
+function clusterIcon(cluster) {
+  const n = cluster.getChildCount();
+  const size = n < 100 ? 34 : n < 1000 ? 40 : 46;
+  return L.divIcon({
+    className: 'site-cluster',
+    html: `<span>${n}</span>`,
+    iconSize: [size, size],
+  });
+}
+
+export class CorridorMap {
+  constructor(container) {
+    // Readers who ask for less motion get a map that jumps instead of gliding.
+    const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    this.map = L.map(container, { zoomControl: true, minZoom: 3, maxZoom: 18, zoomAnimation: !still, fadeAnimation: !still, markerZoomAnimation: !still, inertia: !still });
+    this.map.setView([50.5, 7.5], 6);
+    this.map.attributionControl.setPrefix(false);
+    this.canvas = L.canvas({ padding: 0.2 });
+    this.network = null;
+    this.places = [];
+    this.placeLayer = L.layerGroup();
+    this.roadLayer = null;
+    this.sites = new Map(); // id -> site from /api/v1/map/sites
+    this.markers = new Map(); // id -> L.Marker
+    this.cluster = L.markerClusterGroup({
+      chunkedLoading: true,
+      chunkInterval: 120,
+      showCoverageOnHover: false,
+      maxClusterRadius: 50,
+      spiderfyOnMaxZoom: true,
+      iconCreateFunction: clusterIcon,
+      animate: !still,
+    });
+    this.onSiteClick = null;
+    this.onMapClick = null;
+    this.map.on('click', (e) => this.onMapClick && this.onMapClick(e.latlng));
+    this.map.on('zoomend', () => this.updatePlaceLabels());
+    this.loadedFilter = null;
+  }
+
+  loadNetwork() {
+    if (!this.networkLoad) this.networkLoad = this.readNetwork();
+    return this.networkLoad;
+  }
+
+  async readNetwork() {
+    const fc = await getJSON('/api/v1/map/network');
+    this.network = fc;
+    if (fc.tile_url) {
+      L.tileLayer(fc.tile_url, { attribution: fc.tile_attribution || '', maxZoom: 18 }).addTo(this.map);
+    }
+    const roads = { type: 'FeatureCollection', features: [] };
+    for (const f of fc.features || []) {
+      if (!f.geometry) continue;
+      if (f.geometry.type === 'Point' && f.properties && f.properties.name) {
+        const [lon, lat] = f.geometry.coordinates;
+        this.places.push({ name: f.properties.name, lat, lon });
+      } else if (f.geometry.type === 'LineString' || f.geometry.type === 'MultiLineString') {
+        roads.features.push(f);
+      }
+    }
+    this.roadLayer = L.geoJSON(roads, {
+      renderer: this.canvas,
+      interactive: false,
+      style: (f) => {
+        const ref = (f.properties && f.properties.ref) || '';
+        const major = /^[AEM]\s?\d/.test(ref);
+        return { color: major ? '#4a5a6a' : '#8895a3', weight: major ? 3 : 1.5, opacity: 0.9 };
+      },
+    }).addTo(this.map);
+    this.roadLayer.bringToBack();
+    for (const p of this.places) {
+      this.placeLayer.addLayer(
+        L.marker([p.lat, p.lon], {
+          interactive: false,
+          keyboard: false,
+          icon: L.divIcon({ className: 'place-label', html: '', iconSize: null }),
+        }).on('add', (e) => {
+          e.target.getElement().textContent = p.name;
+        }),
+      );
+    }
+    const b = this.roadLayer.getBounds();
+    if (b.isValid()) this.map.fitBounds(b, { padding: [10, 10] });
+    this.updatePlaceLabels();
+    return fc;
+  }
+
+  // Place names only where they do not crowd each other: few places, or a close zoom.
+  updatePlaceLabels() {
+    const show = this.places.length > 0 && (this.places.length <= 150 || this.map.getZoom() >= 9);
+    if (show && !this.map.hasLayer(this.placeLayer)) this.placeLayer.addTo(this.map);
+    if (!show && this.map.hasLayer(this.placeLayer)) this.map.removeLayer(this.placeLayer);
+  }
+
+  async loadSites(filter = {}) {
+    const q = new URLSearchParams();
+    if (filter.operator_id) q.set('operator_id', filter.operator_id);
+    if (filter.jurisdiction_id) q.set('jurisdiction_id', filter.jurisdiction_id);
+    const qs = q.toString();
+    const body = await getJSON(`/api/v1/map/sites${qs ? `?${qs}` : ''}`);
+    this.loadedFilter = filter;
+    this.cluster.clearLayers();
+    this.sites.clear();
+    this.markers.clear();
+    const list = [];
+    for (const s of body.sites || []) {
+      if (typeof s.lat !== 'number' || typeof s.lon !== 'number') continue;
+      this.sites.set(s.id, s);
+      const m = L.marker([s.lat, s.lon], { icon: siteIcon(s), keyboard: true, riseOnHover: true });
+      m.on('click', () => this.onSiteClick && this.onSiteClick(s.id));
+      this.markers.set(s.id, m);
+      list.push(m);
+    }
+    await new Promise((resolve) => {
+      this.cluster.options.chunkProgress = (done, total) => {
+        if (done >= total) resolve();
+      };
+      if (!this.map.hasLayer(this.cluster)) this.cluster.addTo(this.map);
+      this.cluster.addLayers(list);
+      if (list.length === 0) resolve();
+    });
+    this.cluster.options.chunkProgress = null;
+    return body.count ?? this.sites.size;
+  }
+
+  showSites(on) {
+    if (on && !this.map.hasLayer(this.cluster)) this.cluster.addTo(this.map);
+    if (!on && this.map.hasLayer(this.cluster)) this.map.removeLayer(this.cluster);
+  }
+
+  // A live change from the hub: only the marker of that site is redrawn.
+  updateSite(ev) {
+    const s = this.sites.get(ev.id);
+    if (!s) return false;
+    s.status = ev.status;
+    if (ev.evses) s.evses = ev.evses.length;
+    const m = this.markers.get(ev.id);
+    if (m) m.setIcon(siteIcon(s));
+    return true;
+  }
+
+  focusSite(id) {
+    const m = this.markers.get(id);
+    if (!m) return;
+    this.cluster.zoomToShowLayer(m, () => {
+      const e = m.getElement();
+      if (e) e.classList.add('selected');
+    });
+  }
+
+  clearSelection() {
+    for (const e of this.map.getContainer().querySelectorAll('.site-icon.selected')) e.classList.remove('selected');
+  }
+
+  invalidate() {
+    this.map.invalidateSize();
+  }
+}
