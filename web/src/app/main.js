@@ -156,6 +156,7 @@ async function start() {
 
 function init() {
   ctx.map = new CorridorMap('map');
+  ctx.map.prefetchSites();
   renderLegend();
   window.addEventListener('hashchange', route);
   document.addEventListener('keydown', (e) => {
