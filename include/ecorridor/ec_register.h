@@ -87,6 +87,14 @@ ec_err ec_reg_check(ec_kind k, const ec_json *input, ec_reg_error_t *err);
  * operator_id, evses, connectors, max_power_kw) as one JSON value. */
 ec_err ec_reg_site_feature(const ec_json *site, ec_jw *w);
 
+/* A site's state on a map, by one rule, from its EVSEs' OCPI statuses:
+ * "available" when any EVSE is AVAILABLE; else "charging" when any is
+ * CHARGING, BLOCKED or RESERVED (every usable point taken); else
+ * "out_of_order" when any is OUTOFORDER or INOPERATIVE (none usable); else
+ * "unknown" (no EVSEs, or only UNKNOWN, PLANNED, REMOVED or none given).
+ * A static string; "unknown" for anything that is not a site document. */
+const char *ec_reg_site_state(const ec_json *site);
+
 /* 1 when s is a valid object id: 1..36 of [A-Za-z0-9._-]. */
 int ec_reg_id_valid(const char *s);
 /* 1 when s is an ISO 3166-1 code as OCPI writes it: two or three capitals. */

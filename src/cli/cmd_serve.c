@@ -4,14 +4,40 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int run(int argc, char **argv);
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return p && !stat(p, &st) && S_ISDIR(st.st_mode);
+}
+
+/* The dashboard's files where the build puts them (build/web beside
+ * build/ecorridor) or where `cmake --install` does (PREFIX/bin/ecorridor and
+ * PREFIX/share/ecorridor/web); NULL when neither is there. */
+static const char *default_web_dir(char *buf, size_t n)
+{
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) return NULL;
+    exe[len] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash) return NULL;
+    *slash = 0;
+    if ((size_t)snprintf(buf, n, "%s/web", exe) < n && is_dir(buf)) return buf;
+    if ((size_t)snprintf(buf, n, "%s/../share/ecorridor/web", exe) < n && is_dir(buf)) return buf;
+    return NULL;
+}
 
 static const cli_opt opts[] = {
     {"db", "FILE", "the register's database (default ./ecorridor.db; created when absent)"},
     {"listen", "ADDR:PORT", "where to listen (default 127.0.0.1:8080; port 0 picks a free one)"},
     {"region", "DIR", "region loaded into an empty database, e.g. the demo data/demo/rhine_alpine (default: none, an empty register)"},
     {"graph", "G.ecg", "road graph for routes (default: built from the region's corridor model)"},
+    {"web", "DIR", "the dashboard's files (default: web/ beside the program, as the build makes it, or PREFIX/share/ecorridor/web)"},
     {"tls-cert", "FILE", "PEM certificate: serve https:// and wss:// (OCPP security profile 2); needs --tls-key"},
     {"tls-key", "FILE", "PEM private key of --tls-cert"},
     {"heartbeat", "S", "heartbeat interval given to charge points at boot (default 300 s)"},
@@ -24,7 +50,7 @@ static const cli_opt opts[] = {
     {NULL, NULL, NULL},
 };
 
-const cli_cmd cmd_serve = {"serve", "serve [--db FILE] [--listen ADDR:PORT] [--region DIR] [--graph G.ecg] [--tls-cert F --tls-key F]",
+const cli_cmd cmd_serve = {"serve", "serve [--db FILE] [--listen ADDR:PORT] [--region DIR] [--graph G.ecg] [--web DIR] [--tls-cert F --tls-key F]",
                            "Run the regional hub: the register's REST API and the OCPP 1.6J central system, until Ctrl-C.",
                            opts, run, NULL};
 
@@ -101,6 +127,12 @@ static int run(int argc, char **argv)
     o.ocpp.auto_register = cli_get(&a, "auto-register");
     if (o.ocpp.auto_register && !ec_reg_id_valid(o.ocpp.auto_register))
         return cli_usage_error(&cmd_serve, "--auto-register \"%s\" is not an organisation id", o.ocpp.auto_register);
+    char webbuf[4200];
+    o.web_dir = cli_get(&a, "web");
+    if (o.web_dir && !is_dir(o.web_dir)) return cli_usage_error(&cmd_serve, "--web %s: no such directory", o.web_dir);
+    if (!o.web_dir && !(o.web_dir = default_web_dir(webbuf, sizeof webbuf)))
+        fprintf(stderr, "ecorridor: the dashboard's files are not built (web/ beside the program): / lists the API "
+                        "instead; `cmake --build build` makes them (docs/dashboard.md)\n");
     ec_err rc = ec_serve(&o);
     return rc ? cli_error(rc) : EXIT_OK;
 }

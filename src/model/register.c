@@ -680,6 +680,24 @@ ec_err ec_reg_site_feature(const ec_json *site, ec_jw *w)
     return EC_OK;
 }
 
+const char *ec_reg_site_state(const ec_json *site)
+{
+    /* The best state any EVSE offers wins: one free point makes a site worth driving to. */
+    static const char *const names[] = {"unknown", "out_of_order", "charging", "available"};
+    int best = 0;
+    ec_json *evses = ec_json_is_object(site) ? ec_json_get(site, "evses") : NULL;
+    for (size_t i = 0; i < ec_json_array_size(evses); i++) {
+        const char *st = ec_json_str(ec_json_get(ec_json_array_get(evses, i), "status"));
+        int r = 0;
+        if (!st) continue;
+        if (!strcmp(st, "AVAILABLE")) r = 3;
+        else if (!strcmp(st, "CHARGING") || !strcmp(st, "BLOCKED") || !strcmp(st, "RESERVED")) r = 2;
+        else if (!strcmp(st, "OUTOFORDER") || !strcmp(st, "INOPERATIVE")) r = 1;
+        if (r > best) best = r;
+    }
+    return names[best];
+}
+
 static void index_doc(const field *fields, ec_kind k, const ec_json *v, const ec_json *base,
                       ec_reg_index_t *idx)
 {

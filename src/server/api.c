@@ -4,6 +4,8 @@
 #include "api.h"
 
 #include "api_internal.h"
+#include "events.h"
+#include "static.h"
 #include "work.h"
 
 #include <math.h>
@@ -484,6 +486,7 @@ static void write_object(ec_api *a, const api_principal *p, ec_kind k, const cha
         goto done;
     }
     a->metrics.store_writes++;
+    if (k == EC_KIND_SITE) events__site(a->events, id);
     ec_buf_append(&res->body, doc.data, doc.len);
     res->status = exists ? 200 : 201;
 done:
@@ -529,6 +532,7 @@ static void delete_object(ec_api *a, const api_principal *p, ec_kind k, const ch
         goto done;
     }
     a->metrics.store_writes++;
+    if (k == EC_KIND_SITE) events__site(a->events, id);
     res->status = 204;
 done:
     ec_json_free(base);
@@ -613,7 +617,7 @@ static void index_page(ec_http_response *res)
         "/api/v1/substations/{id}/allocation", "/api/v1/renewables", "/api/v1/tariffs", "/api/v1/chargers",
         "/api/v1/chargers/{id}/price", "/api/v1/chargers/{id}/commands/{Action}", "/api/v1/tokens",
         "/api/v1/sessions", "/api/v1/sessions/{id}", "/api/v1/cdrs", "/api/v1/settlement",
-        "/api/v1/outages", "/api/v1/outages/{id}", "/api/v1/routes", "/api/v1/kpis", "/api/v1/import", "/healthz", "/metrics", NULL};
+        "/api/v1/outages", "/api/v1/outages/{id}", "/api/v1/routes", "/api/v1/kpis", "/api/v1/events", "/api/v1/import", "/healthz", "/metrics", NULL};
     ec_jw w;
     ec_jw_init(&w, &res->body);
     ec_jw_obj_begin(&w);
@@ -659,6 +663,7 @@ static void route(ec_api *a, const api_principal *pp, const ec_http_request *req
 {
     const char *path = req->path;
     api_principal p = *pp;
+    if (a->web && static__serve(a->web, req, res)) return;
     int readonly = !strcmp(path, "/healthz") || !strcmp(path, "/metrics") || !strcmp(path, "/") ||
                    !strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/");
     if (readonly && req->method != EC_HTTP_GET && req->method != EC_HTTP_HEAD) {
@@ -710,6 +715,10 @@ static void route(ec_api *a, const api_principal *pp, const ec_http_request *req
         return;
     }
     const char *rest = path + 8;
+    if (!strcmp(rest, "events")) {
+        events__subscribe(a->events, req, res);
+        return;
+    }
     if (api__sessions(a, &p, rest, req, res)) return;
     if (api__kpis(a, &p, rest, req, res)) return;
     if (api__outages(a, &p, rest, req, res)) return;

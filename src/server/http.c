@@ -214,6 +214,11 @@ static void on_closed(uv_handle_t *h)
 static void conn_release(http_conn *c)
 {
     ec_http_server *s = c->s;
+    if (c->state == CONN_STREAM) {
+        s->stats.streams_open--;
+        c->state = CONN_CLOSING;
+        if (s->h.stream_closed) s->h.stream_closed(s->h.ctx, c->wait_serial);
+    }
     pending_remove(c);
     c->linger_until_ms = 0;
     if (c->ws) http__ws_free(c);
@@ -278,13 +283,14 @@ static void respond(http_conn *c)
     ec_http_response *res = &c->res;
     ec_http_method m = c->req && (unsigned)c->req->method < EC_HTTP_N_METHODS ? c->req->method : EC_HTTP_OTHER;
     size_t body = m == EC_HTTP_HEAD ? 0 : res->body.len;
-    char head[512];
+    char head[1024];
     int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n%s%s%s%s"
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n%s%s%s%s%s"
                      "\r\n",
                      res->status, reason_of(res->status), res->content_type ? res->content_type : "application/json",
                      res->body.len, res->www_authenticate[0] ? "WWW-Authenticate: " : "", res->www_authenticate,
-                     res->www_authenticate[0] ? "\r\n" : "", c->close_after ? "Connection: close\r\n" : "");
+                     res->www_authenticate[0] ? "\r\n" : "", res->headers ? res->headers : "",
+                     c->close_after ? "Connection: close\r\n" : "");
     if (n < 0 || (size_t)n >= sizeof head) n = 0;
     if (body && body + (size_t)n <= sizeof s->outbuf) {
         /* Small answers go out in one write. */
@@ -322,6 +328,7 @@ static void json_error(ec_http_response *res, int status, const char *code, cons
     res->status = status;
     res->content_type = "application/json";
     res->www_authenticate[0] = 0;
+    res->headers = NULL;
     ec_buf_printf(&res->body, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"field\":\"\"}}", code, message);
 }
 
@@ -349,6 +356,60 @@ ec_err ec_http_complete(ec_http_server *s, uint64_t serial, int status, const ch
     if (rc) json_error(&c->res, 500, "internal", "the answer was too large");
     respond(c);
     return rc;
+}
+
+static http_conn *stream_conn(ec_http_server *s, uint64_t serial)
+{
+    uint32_t slot = (uint32_t)(serial >> 40);
+    http_conn *c = slot < s->n_slots ? s->slots[slot] : NULL;
+    if (!c || c->closed || c->dead || c->wait_serial != serial || c->state != CONN_STREAM) return NULL;
+    return c;
+}
+
+ec_err ec_http_stream_open(ec_http_server *s, uint64_t serial, const char *content_type)
+{
+    uint32_t slot = (uint32_t)(serial >> 40);
+    http_conn *c = slot < s->n_slots ? s->slots[slot] : NULL;
+    if (!c || c->closed || c->dead || !c->busy || c->wait_serial != serial || c->state != CONN_HTTP) return EC_ENOTFOUND;
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nCache-Control: no-store\r\nConnection: close\r\n"
+                     "X-Accel-Buffering: no\r\n\r\n",
+                     content_type);
+    if (n < 0 || (size_t)n >= sizeof head) return EC_EINVAL;
+    /* No more requests on this connection: what it sends from now on is dropped,
+     * and it is read only to learn when the client leaves. */
+    c->state = CONN_STREAM;
+    c->close_after = 1;
+    s->stats.streams_open++;
+    pending_remove(c);
+    ec_buf_free(&c->held);
+    ec_buf_init(&c->held, HTTP_HELD_MAX);
+    ec_buf_free(&c->body);
+    if (conn_write(c, head, (size_t)n)) return EC_ENOTFOUND;
+    if (s->h.done) s->h.done(s->h.ctx, c->req ? c->req->method : EC_HTTP_GET, 200,
+                             (double)(ec_time_mono_ns() - c->t0_ns) / 1e9);
+    if (!c->reading && !c->eof && !c->throttled) conn_read(c);
+    return EC_OK;
+}
+
+ec_err ec_http_stream_send(ec_http_server *s, uint64_t serial, const char *data, size_t len)
+{
+    http_conn *c = stream_conn(s, serial);
+    if (!c) return EC_ENOTFOUND;
+    if (c->out_queued + len > HTTP_STREAM_QUEUE_MAX) {
+        /* It does not read what it asked for: it costs memory only, so it goes. */
+        s->stats.streams_dropped++;
+        conn_kill(c);
+        return EC_ELIMIT;
+    }
+    return conn_write(c, data, len) ? EC_ENOTFOUND : EC_OK;
+}
+
+void ec_http_stream_end(ec_http_server *s, uint64_t serial)
+{
+    http_conn *c = stream_conn(s, serial);
+    if (c) conn_kill(c);
 }
 
 /* ---- reading a request: http-parser's callbacks ---------------------------- */
@@ -728,6 +789,7 @@ static void dispatch(http_conn *c)
     c->res.status = 500;
     c->res.content_type = "application/json";
     c->res.www_authenticate[0] = 0;
+    c->res.headers = NULL;
     uint64_t serial = r->serial;
     s->h.handle(s->h.ctx, r, &c->res);
     /* A handler may have answered through ec_http_complete already. */
@@ -839,7 +901,7 @@ static void conn_input(http_conn *c, const char *data, size_t n)
 static void http_input(http_conn *c, const char *data, size_t n)
 {
     if (c->closed) return;
-    if (c->state == CONN_CLOSING) return; /* dropped */
+    if (c->state == CONN_CLOSING || c->state == CONN_STREAM) return; /* dropped */
     if (c->state == CONN_WS) {
         if (n) http__ws_input(c, data, n);
         return;
@@ -889,6 +951,10 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 {
     http_conn *c = st->data;
     if (c->closed) return;
+    if (nread < 0 && c->state == CONN_STREAM) {
+        conn_close(c); /* the client has left: nothing of the stream is worth sending */
+        return;
+    }
     if (nread == UV_EOF && c->state != CONN_WS && c->state != CONN_WS_PENDING &&
         (c->busy || c->out_queued || c->held.len || c->state == CONN_CLOSING)) {
         /* Half-closed: what it sent is answered, then the connection ends. */
@@ -936,7 +1002,7 @@ static void on_resume(uv_idle_t *h)
         c->throttled = 0;
         if (c->dead || c->eof || c->reading) continue;
         if (c->state == CONN_HTTP) conn_resume(c);
-        else if (c->state == CONN_CLOSING) conn_read(c);
+        else if (c->state == CONN_CLOSING || c->state == CONN_STREAM) conn_read(c);
         else if (c->state == CONN_WS && c->out_queued < HTTP_OUT_STOP) conn_read(c);
     }
     ec_vec_free(&v);

@@ -22,6 +22,19 @@ ec_err ec_http_start(uv_loop_t *loop, const char *host, int port, const ec_http_
 ec_err ec_http_complete(ec_http_server *s, uint64_t serial, int status, const char *content_type,
                         const char *body, size_t len);
 
+/* Turns a request its handler deferred (res->status 0) into a stream: an
+ * answer without a length (Server-Sent Events), its status line and headers
+ * sent now (200, content_type, Connection: close). ec_http_stream_send adds
+ * to its body until ec_http_stream_end, or until the client leaves or reads
+ * too slowly (more than HTTP_STREAM_QUEUE_MAX queued: it is dropped); either
+ * way stream_closed is called, from the loop, never from these functions.
+ * Whatever the client sends meanwhile is read and dropped. May be called from
+ * the handler itself. EC_ENOTFOUND when the client has gone. */
+ec_err ec_http_stream_open(ec_http_server *s, uint64_t serial, const char *content_type);
+/* EC_ENOTFOUND: no such stream (any more); EC_ELIMIT: its client reads too slowly and is dropped. */
+ec_err ec_http_stream_send(ec_http_server *s, uint64_t serial, const char *data, size_t len);
+void ec_http_stream_end(ec_http_server *s, uint64_t serial);
+
 /* Decides a handshake that ws_accept left pending: status 0 accepts it with
  * user (ws_open follows, and ws_closed once it ends), an HTTP status refuses
  * it. EC_ENOTFOUND when the client has gone meanwhile: nothing is called

@@ -18,6 +18,7 @@
 #define HTTP_HELD_STOP (64u << 10)  /* ... past which the socket is not read until it drains */
 #define HTTP_OUT_STOP (1u << 20)    /* queued output past which a peer's input waits */
 #define HTTP_WS_QUEUE_MAX (4u << 20) /* output queued for one WebSocket peer before it is dropped */
+#define HTTP_STREAM_QUEUE_MAX (256u << 10) /* a stream's output queued before its client is dropped */
 #define HTTP_LINGER_MS 2000         /* reading (and dropping) after a refusal, before closing */
 #define HTTP_EVICT_AGE_MS 1000      /* a connection still sending this long may make room */
 
@@ -25,6 +26,7 @@ typedef enum {
     CONN_HTTP,       /* reading requests */
     CONN_WS_PENDING, /* a handshake waiting for ec_http_ws_decide */
     CONN_WS,         /* an open WebSocket */
+    CONN_STREAM,     /* an answer without a length, still being sent (events): input is dropped */
     CONN_CLOSING     /* answered and shutting down: input is dropped */
 } conn_state;
 

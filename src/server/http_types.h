@@ -45,6 +45,7 @@ typedef struct {
     const char *content_type; /* static string */
     ec_buf body;              /* owned by the layer; the handler appends */
     char www_authenticate[64];
+    const char *headers;      /* more header lines, each ending in "\r\n" (static string), or NULL */
 } ec_http_response;
 
 /* A WebSocket upgrade, as ws_accept sees it (all borrowed for the call). */
@@ -90,6 +91,10 @@ typedef struct {
      * failed: ws_open was never called); ws must not be used after this. */
     void (*ws_closed)(void *ctx, void *user);
     size_t ws_max_message;
+    /* A stream (ec_http_stream_open) has ended: its client left or was
+     * dropped, or the server stops. serial is the request's; the stream must
+     * not be written to after this. NULL: nothing to tell. */
+    void (*stream_closed)(void *ctx, uint64_t serial);
     void *ctx;
 } ec_http_handler;
 
@@ -98,6 +103,7 @@ typedef struct {
     int64_t total; /* connections accepted since start */
     int64_t ws_open, ws_total, ws_refused;
     int64_t ws_in, ws_out; /* messages */
+    int64_t streams_open, streams_dropped; /* answers being streamed; streams cut for not reading */
     int64_t refused_busy;  /* 503: too many connections, in all or from one address */
     int64_t timeouts;      /* closed for sending a request (or a handshake) too slowly */
     int64_t bad_requests;  /* refused by the layer itself: 400, 405, 413, 414, 431, 501, 505 */

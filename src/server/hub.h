@@ -28,6 +28,8 @@ typedef struct {
     int64_t health_generation, health_sites, health_read_ns;
     struct work_pool *work;    /* heavy requests on the worker pool (work.h); NULL: on the loop */
     struct route_planner *route_planner; /* the newest planner the route jobs built (routes.c) */
+    struct static_files *web;  /* the dashboard's files (static.c); NULL: / lists the API */
+    struct events *events;     /* the live events' streams (events.c) */
 } ec_api;
 
 #endif

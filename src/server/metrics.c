@@ -52,9 +52,16 @@ void metrics__write(const ec_metrics *m, const ec_http_stats_t *http, ec_store *
                   "ecorridor_http_timeouts_total %lld\n"
                   "# HELP ecorridor_http_bad_requests_total Requests the HTTP layer refused itself (400, 413, 414, 431, 501, 505).\n"
                   "# TYPE ecorridor_http_bad_requests_total counter\n"
-                  "ecorridor_http_bad_requests_total %lld\n",
+                  "ecorridor_http_bad_requests_total %lld\n"
+                  "# HELP ecorridor_http_streams_open Answers being streamed now (live events).\n"
+                  "# TYPE ecorridor_http_streams_open gauge\n"
+                  "ecorridor_http_streams_open %lld\n"
+                  "# HELP ecorridor_http_streams_dropped_total Streams cut because their client did not read.\n"
+                  "# TYPE ecorridor_http_streams_dropped_total counter\n"
+                  "ecorridor_http_streams_dropped_total %lld\n",
                   (long long)http->open, (long long)http->total, (long long)http->refused_busy,
-                  (long long)http->timeouts, (long long)http->bad_requests);
+                  (long long)http->timeouts, (long long)http->bad_requests, (long long)http->streams_open,
+                  (long long)http->streams_dropped);
     /* store NULL: the caller shows no object counts (a request without a key). */
     if (store)
         ec_buf_puts(out, "# HELP ecorridor_store_objects Objects in the register, by kind.\n"

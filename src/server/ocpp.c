@@ -24,6 +24,8 @@ struct ocpp_cs {
     ocpp_opts_t opts;
     char auto_register[EC_REG_ID_MAX + 1];
     ec_http_server *http;
+    void (*on_site)(void *ctx, const char *site_id); /* a site's EVSE statuses changed, committed */
+    void *on_site_ctx;
     ec_map by_id;        /* hash of the charge point id -> ocpp_cp* (0: gone) */
     uint64_t next_serial, next_call;
     ocpp_env env;        /* what the answers (ocpp_cs.c) are given; env.writing: this turn's store transaction is open */
@@ -160,6 +162,10 @@ static int commit(ocpp_cs *cs)
     }
     /* The power sharing had events the store and the journal have not: it starts over from the store. */
     if (!ok) smart__reset(cs->smart);
+    /* What was stored is announced, what was not is not. */
+    for (size_t i = 0; ok && cs->on_site && i < cs->env.sites_written.len; i++)
+        cs->on_site(cs->on_site_ctx, (const char *)cs->env.sites_written.data + i * (EC_REG_ID_MAX + 1));
+    cs->env.sites_written.len = 0;
     return ok ? 0 : -1;
 }
 
@@ -791,6 +797,7 @@ ec_err ocpp__new(uv_loop_t *loop, ec_store *store, const ocpp_opts_t *o, ocpp_cs
     ec_buf_init(&cs->out, OCPP_MESSAGE_MAX * 2);
     ec_vec_init(&cs->callers, sizeof(ocpp_cp *));
     ec_vec_init(&cs->env.site_statuses, sizeof(ocpp_site_status));
+    ec_vec_init(&cs->env.sites_written, EC_REG_ID_MAX + 1);
     cs->env.forget_status = forget_status, cs->env.ctx = cs;
     if (ec_map_init(&cs->by_id, 1024)) {
         ec_free(cs);
@@ -817,6 +824,12 @@ ec_err ocpp__new(uv_loop_t *loop, ec_store *store, const ocpp_opts_t *o, ocpp_cs
     uv_unref((uv_handle_t *)&cs->timer);
     *out = cs;
     return EC_OK;
+}
+
+void ocpp__on_site(ocpp_cs *cs, void (*fn)(void *ctx, const char *site_id), void *ctx)
+{
+    cs->on_site = fn;
+    cs->on_site_ctx = ctx;
 }
 
 void ocpp__set_http(ocpp_cs *cs, ec_http_server *http)
@@ -849,5 +862,6 @@ void ocpp__free(ocpp_cs *cs)
     ec_buf_free(&cs->out);
     ec_vec_free(&cs->callers);
     ec_vec_free(&cs->env.site_statuses);
+    ec_vec_free(&cs->env.sites_written);
     ec_free(cs);
 }

@@ -41,6 +41,9 @@ typedef struct {
  * HTTP server is gone). */
 ec_err ocpp__new(uv_loop_t *loop, ec_store *store, const ocpp_opts_t *o, ocpp_cs **out);
 void ocpp__set_http(ocpp_cs *cs, ec_http_server *http);
+/* fn hears of every site whose EVSE statuses a charger changed, once the
+ * change is committed (the live events). */
+void ocpp__on_site(ocpp_cs *cs, void (*fn)(void *ctx, const char *site_id), void *ctx);
 /* Begins closing its handles (before the loop's last run). */
 void ocpp__stop(ocpp_cs *cs);
 void ocpp__free(ocpp_cs *cs);

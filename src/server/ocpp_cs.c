@@ -254,6 +254,13 @@ static ec_err site_write(ocpp_env *en, ocpp_site_status **e, size_t n)
         if (!rc && changed &&
             !(rc = ec_reg_normalize(EC_KIND_SITE, j, NULL, e[0]->site_id, e[n - 1]->now_s, &out, &idx, &err)))
             rc = ec_store_put(s, EC_KIND_SITE, e[0]->site_id, EC_PUT_REPLACE, out.data, &idx, NULL);
+        /* Told to those who watch (live events) once the turn has committed. */
+        if (!rc && changed) {
+            char id[EC_REG_ID_MAX + 1];
+            snprintf(id, sizeof id, "%s", e[0]->site_id);
+            if (ec_vec_push(&en->sites_written, id))
+                ec_log(EC_LOG_WARN, "ocpp: site %s: its new status cannot be announced (out of memory)", id);
+        }
     }
     ec_json_free(j);
     ec_buf_free(&doc);

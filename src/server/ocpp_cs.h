@@ -64,6 +64,7 @@ typedef struct {
     const ocpp_opts_t *opts;
     int writing;             /* this turn's store transaction is open */
     ec_vec site_statuses;    /* ocpp_site_status waiting for the turn's commit */
+    ec_vec sites_written;    /* char[EC_REG_ID_MAX + 1]: the sites whose EVSE statuses this turn changed */
     /* Charge point cp (on connection serial) reads its site's document again at its next status
      * of connector: what it sent could not be written. */
     void (*forget_status)(void *ctx, const char *cp, uint64_t serial, int connector);

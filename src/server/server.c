@@ -5,6 +5,8 @@
 
 #include "api.h"
 #include "api_internal.h"
+#include "events.h"
+#include "static.h"
 #include "work.h"
 
 #include <malloc.h>
@@ -34,7 +36,20 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_close((uv_handle_t *)&L->release, NULL);
     ocpp__stop(L->api->ocpp);
     work__stop(L->api->work);
+    events__stop(L->api->events);
     ec_http_stop(L->api->http);
+}
+
+static void stream_closed(void *ctx, uint64_t serial)
+{
+    ec_api *api = ctx;
+    events__closed(api->events, serial);
+}
+
+static void site_changed(void *ctx, const char *site_id)
+{
+    ec_api *api = ctx;
+    events__site(api->events, site_id);
 }
 
 static void on_turn_end(uv_check_t *h)
@@ -140,6 +155,9 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     setenv("UV_THREADPOOL_SIZE", "8", 0);
     if ((rc = work__new(&loop, api, &api->work))) goto fail_store;
     if ((rc = ocpp__new(&loop, api->store, &o->ocpp, &api->ocpp))) goto fail_store;
+    if ((rc = events__new(&loop, api->store, &api->events))) goto fail_loop;
+    ocpp__on_site(api->ocpp, site_changed, api);
+    if (o->web_dir && (rc = static__load(o->web_dir, &api->web))) goto fail_loop;
     /* The region's register goes in through the API's handlers, which tell
      * the central system of the chargers they write. */
     if (o->region_dir && (rc = region__load(api, o->region_dir))) goto fail_loop;
@@ -154,9 +172,11 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     h.ws_message = ws_message;
     h.ws_closed = ws_closed;
     h.ws_max_message = OCPP_MESSAGE_MAX;
+    h.stream_closed = stream_closed;
     h.ctx = api;
     if ((rc = ec_http_start(&loop, o->host, o->port, &h, &o->tls, &o->limits, &api->http))) goto fail_loop;
     ocpp__set_http(api->ocpp, api->http);
+    events__set_http(api->events, api->http);
     int sigs[2] = {SIGINT, SIGTERM};
     for (int i = 0; i < 2; i++) {
         uv_signal_init(&loop, &L.sig[i]);
@@ -174,7 +194,9 @@ ec_err ec_serve(const ec_serve_opts_t *o)
            (long long)n_sites, api->graph ? ", truck routes on" : ", no road graph: routes off");
     printf("  ocpp  %s://%s:%d/ocpp/<chargePointId>   (OCPP 1.6J, subprotocol ocpp1.6)\n",
            o->tls.cert_path ? "wss" : "ws", o->host, port);
-    printf("  open  http://%s:%d/api/v1/sites.geojson   (the register on a map: a browser, or QGIS > Add Vector Layer)\n"
+    if (api->web)
+        printf("  dashboard  %s://%s:%d/   (the corridor on a map, live; in a browser)\n", scheme, o->host, port);
+    printf("  open  http://%s:%d/api/v1/sites.geojson   (the register for QGIS > Add Vector Layer)\n"
            "        http://%s:%d/api/v1/sites?limit=5   http://%s:%d/healthz   http://%s:%d/metrics\n"
            "  keys  %s keys create --db %s --role admin --org hub   (then: Authorization: Bearer <key>)\n"
            "  stop  Ctrl-C\n",
@@ -189,6 +211,7 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     ec_log(EC_LOG_INFO, "stopped");
 fail_loop:
     ocpp__stop(api->ocpp);
+    if (rc) events__stop(api->events);
     uv_run(&loop, UV_RUN_NOWAIT);
     uv_loop_close(&loop);
 fail_store:
@@ -196,6 +219,8 @@ fail_store:
     api__route_free(api);
     api__kpis_forget();
     ocpp__free(api->ocpp);
+    events__free(api->events);
+    static__free(api->web);
     ec_graph_free(api->graph);
     ec_store_close(api->store);
     ec_free(api);

@@ -12,6 +12,7 @@ typedef struct {
     int port;
     const char *region_dir; /* loaded into an empty database; NULL: none */
     const char *graph_path; /* NULL: built from region_dir's corridor model when it has one */
+    const char *web_dir;    /* the dashboard's files (build/web); NULL: none, / lists the API */
     const char *program;    /* how ecorridor was run, for the commands the start-up prints; NULL: "ecorridor" */
     ec_http_tls_t tls;      /* certificate and key: https and wss; NULL paths: plain */
     ec_http_limits_t limits; /* what one client may hold (zeros: the defaults) */

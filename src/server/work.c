@@ -7,6 +7,7 @@
  * of libuv's threads, and the server asks for eight (ec_serve), so that what
  * else runs there (password hashes) does not wait behind a long import. */
 #include "work.h"
+#include "events.h"
 #include "api_internal.h"
 
 #include <string.h>
@@ -258,7 +259,7 @@ static void import_run(work_job *j)
 static int import_done(work_job *j)
 {
     import_job *x = (import_job *)j;
-    if (x->wrote) j->api->metrics.store_writes++;
+    if (x->wrote) j->api->metrics.store_writes++, events__register(j->api->events);
     if (x->store_fail) j->api->metrics.store_write_errors++;
     return 0;
 }
@@ -282,6 +283,7 @@ void work__import(ec_api *a, const char *org, const char *owner, const char *for
                                             owner, &set, &sum, NULL);
         int k = import_answer(res, rc, &set, &sum);
         a->metrics.store_writes += k > 0;
+        if (k > 0) events__register(a->events);
         a->metrics.store_write_errors += k < 0;
         ec_import_set_free(&set);
         return;

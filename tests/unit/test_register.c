@@ -720,13 +720,41 @@ static void test_sites_for_routing(void **state)
     ec_sites_free(&out);
 }
 
+/* The map's rule: the best state any EVSE offers, worked out by hand per case. */
+static void test_site_state(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *doc, *want;
+    } cases[] = {
+        {"{\"evses\":[{\"status\":\"OUTOFORDER\"},{\"status\":\"AVAILABLE\"}]}", "available"},
+        {"{\"evses\":[{\"status\":\"CHARGING\"},{\"status\":\"OUTOFORDER\"}]}", "charging"},
+        {"{\"evses\":[{\"status\":\"RESERVED\"},{\"status\":\"INOPERATIVE\"}]}", "charging"},
+        {"{\"evses\":[{\"status\":\"BLOCKED\"}]}", "charging"},
+        {"{\"evses\":[{\"status\":\"OUTOFORDER\"},{\"status\":\"UNKNOWN\"}]}", "out_of_order"},
+        {"{\"evses\":[{\"status\":\"INOPERATIVE\"}]}", "out_of_order"},
+        {"{\"evses\":[{\"status\":\"UNKNOWN\"},{\"status\":\"PLANNED\"},{\"status\":\"REMOVED\"},{}]}", "unknown"},
+        {"{\"evses\":[]}", "unknown"},
+        {"{\"name\":\"no evses\"}", "unknown"},
+        {"[1,2]", "unknown"},
+        {"{\"evses\":{\"status\":\"AVAILABLE\"}}", "unknown"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ec_json *j = NULL;
+        assert_int_equal(ec_json_load_buf(cases[i].doc, strlen(cases[i].doc), "case", &j), EC_OK);
+        assert_string_equal(ec_reg_site_state(j), cases[i].want);
+        ec_json_free(j);
+    }
+    assert_string_equal(ec_reg_site_state(NULL), "unknown");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_site_defaults),       cmocka_unit_test(test_site_errors),
         cmocka_unit_test(test_patch_merge),         cmocka_unit_test(test_other_kinds), cmocka_unit_test(test_charger_token_kinds),
         cmocka_unit_test(test_store_filters),       cmocka_unit_test(test_store_crud),
-        cmocka_unit_test(test_store_version_and_keys), cmocka_unit_test(test_import_formats),
+        cmocka_unit_test(test_store_version_and_keys), cmocka_unit_test(test_site_state), cmocka_unit_test(test_import_formats),
         cmocka_unit_test(test_import_idempotent),   cmocka_unit_test(test_sites_for_routing),
         cmocka_unit_test(test_field_shapes),        cmocka_unit_test(test_import_owner),
     };
