@@ -26,9 +26,23 @@ window.addEventListener('resize', () => {
   }
 });
 
+// The figures of a line chart as a table, folded under it, for readers who do not see the chart.
+function figuresTable(xs, series) {
+  const fmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
+  // A week of minutes would be 10,080 rows: past 1,500 every k-th point is listed.
+  const step = Math.ceil(xs.length / 1500);
+  const rows = xs.filter((_, i) => i % step === 0).map((x, j) => [x, j * step]).map(([x, i]) => el('tr', {}, el('th', { scope: 'row' }, fmt.format(new Date(x * 1000))), series.map((s) => el('td', { class: 'n' }, s.values[i] === null || s.values[i] === undefined ? '–' : Number(s.values[i]).toFixed(1)))));
+  return el(
+    'details',
+    { class: 'figures' },
+    el('summary', {}, 'The figures'),
+    el('div', { class: 'table-scroll' }, el('table', { class: 'compact' }, el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'time'), series.map((s) => el('th', { scope: 'col', class: 'n' }, s.label)))), el('tbody', {}, rows))),
+  );
+}
+
 export function lineChart(box, { title, xs, series, height = 220, yLabel = '' }) {
   const holder = el('div', { class: 'chart', role: 'img', 'aria-label': title });
-  box.append(holder);
+  box.append(holder, figuresTable(xs, series));
   const opts = {
     title,
     width: widthOf(box),
