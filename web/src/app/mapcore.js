@@ -35,10 +35,21 @@ function siteIcon(site) {
   });
 }
 
+// A cluster tells a screen reader how many sites it holds and what Enter does.
+const ClusterIcon = L.DivIcon.extend({
+  createIcon(old) {
+    const div = L.DivIcon.prototype.createIcon.call(this, old);
+    div.setAttribute('role', 'button');
+    div.setAttribute('aria-label', `${this.options.count} sites here: Enter zooms in`);
+    return div;
+  },
+});
+
 function clusterIcon(cluster) {
   const n = cluster.getChildCount();
   const size = n < 100 ? 34 : n < 1000 ? 40 : 46;
-  return L.divIcon({
+  return new ClusterIcon({
+    count: n,
     className: 'site-cluster',
     html: `<span>${n}</span>`,
     iconSize: [size, size],
@@ -75,6 +86,15 @@ export class CorridorMap {
     this.onMapClick = null;
     this.map.on('click', (e) => this.onMapClick && this.onMapClick(e.latlng));
     this.map.on('zoomend', () => this.updatePlaceLabels());
+    // A focused marker or cluster opens with Enter or Space, as a click would.
+    this.map.getContainer().addEventListener('keydown', (e) => {
+      const t = e.target;
+      if ((e.key === 'Enter' || e.key === ' ') && t.classList && t.classList.contains('leaflet-marker-icon')) {
+        e.preventDefault();
+        e.stopPropagation();
+        t.click();
+      }
+    });
     this.loadedFilter = null;
   }
 

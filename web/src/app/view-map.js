@@ -9,6 +9,7 @@ let loading = null;
 let panelSite = null;
 let panelSeq = 0;
 let onSite = null;
+let opener = null; // the marker the panel was opened from, which has the focus back on close
 
 const panel = () => document.getElementById('site-panel');
 
@@ -111,7 +112,9 @@ function closePanel(ctx) {
   panelSite = null;
   document.getElementById('map-hint').hidden = false;
   if (ctx && ctx.map) ctx.map.clearSelection();
-  if (wasOpen && ctx && ctx.map) ctx.map.map.getContainer().focus();
+  if (wasOpen && opener && opener.isConnected) opener.focus();
+  else if (wasOpen && ctx && ctx.map) ctx.map.map.getContainer().focus();
+  opener = null;
 }
 
 function evseRows(evses) {
@@ -146,6 +149,8 @@ async function openPanel(ctx, id) {
   const entry = ctx.map.sites.get(id);
   if (!entry) return;
   const seq = ++panelSeq;
+  const active = document.activeElement;
+  if (active && active.dataset && active.dataset.siteId === id) opener = active;
   const p = panel();
   clear(p);
   p.hidden = false;
