@@ -235,11 +235,13 @@ async function fillUtilisation(id, box, seq) {
   if (seq !== panelSeq) return;
   const pts = u.points || [];
   const xs = pts.map((p) => Date.parse(p.start) / 1000);
-  const util = pts.map((p) => (p.utilisation === null ? null : p.utilisation * 100));
-  const occ = pts.map((p) => (p.occupancy === null ? null : p.occupancy * 100));
-  const energy = pts.reduce((a, p) => a + (p.energy_kwh || 0), 0);
-  const sessions = pts.reduce((a, p) => a + (p.sessions || 0), 0);
-  box.append(el('p', {}, `${sessions} sessions, ${num(energy, 1)} kWh since ${localClock(pts.length ? pts[0].start : null)}`));
+  // The hub gives each hour's utilisation and occupancy in percent (null for an hour without open time).
+  const util = pts.map((p) => p.utilisation ?? null);
+  const occ = pts.map((p) => p.occupancy ?? null);
+  const sum = (k) => pts.reduce((a, p) => a + (p[k] || 0), 0);
+  const open = sum('open_min');
+  const dayUtil = open > 0 ? `, utilisation ${num((100 * sum('charging_min')) / open, 1)} %` : '';
+  box.append(el('p', {}, `${sum('sessions')} sessions, ${num(sum('energy_kwh'), 1)} kWh${dayUtil} since ${localClock(pts.length ? pts[0].start : null)}`));
   lineChart(box, {
     title: 'Utilisation and occupancy per hour, %',
     xs,
