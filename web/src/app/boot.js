@@ -7,8 +7,13 @@
   var key = sessionStorage.getItem('ecorridor.key');
   if (key) headers.Authorization = 'Bearer ' + key;
   window.ecorridorBoot = {
-    sites: fetch('/api/v1/map/sites', { headers: headers }).catch(function () {
-      return null;
-    }),
+    // Parsed as soon as it arrives; null when it is not a good answer.
+    sites: fetch('/api/v1/map/sites', { headers: headers })
+      .then(function (res) {
+        return res.ok ? res.json() : null;
+      })
+      .catch(function () {
+        return null;
+      }),
   };
 })();

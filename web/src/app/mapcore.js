@@ -72,7 +72,7 @@ export class CorridorMap {
     this.markers = new Map(); // id -> L.Marker
     this.cluster = L.markerClusterGroup({
       chunkedLoading: true,
-      chunkInterval: 200,
+      chunkInterval: 300,
       chunkDelay: 1,
       showCoverageOnHover: false,
       maxClusterRadius: 50,
@@ -157,10 +157,9 @@ export class CorridorMap {
   prefetchSites() {
     const boot = window.ecorridorBoot && window.ecorridorBoot.sites;
     this.prefetched = (async () => {
-      const res = boot ? await boot : null;
+      const body = boot ? await boot : null;
       // Anything but a good answer is asked again the ordinary way, which handles errors and 401.
-      if (res && res.ok) return res.json();
-      return getJSON('/api/v1/map/sites');
+      return body || getJSON('/api/v1/map/sites');
     })();
     this.prefetched.catch(() => {});
   }

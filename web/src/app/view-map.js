@@ -1,7 +1,7 @@
 // The map view: every site of the current filter, live, and a side panel for the site chosen.
 
 import { getJSON } from './api.js';
-import { el, clear, num, localClock, STATES, stateOf, standardName, errorBox } from './util.js';
+import { el, clear, num, localTime, STATES, stateOf, standardName, errorBox } from './util.js';
 import { lineChart } from './chart.js';
 
 let loaded = false;
@@ -207,6 +207,7 @@ async function fillPrice(site, seq) {
       tariffId ? getJSON(`/api/v1/tariffs/${encodeURIComponent(tariffId)}`) : null,
     ]);
     const slot = (prices.slots || [])[0];
+    const currency = tariff ? ` ${tariff.currency}` : '';
     if (tariff) {
       const energy = (tariff.elements || []).flatMap((x) => x.price_components || []).find((c) => c.type === 'ENERGY');
       if (energy) {
@@ -215,7 +216,7 @@ async function fillPrice(site, seq) {
         parts.push(`${num(price, 2)} ${tariff.currency}/kWh excl. VAT${tariff.dynamic ? ' (dynamic)' : ''}`);
       }
     }
-    if (prices.substation_id && slot) parts.push(`grid ${num(slot.price_per_kwh, 3)}/kWh, load ${num(slot.load_share * 100, 0)} %`);
+    if (prices.substation_id && slot) parts.push(`grid price${currency} ${num(slot.price_per_kwh, 3)}/kWh at a load of ${num(slot.load_share * 100, 0)} %`);
   } catch (e) {
     parts.push(`not available (${e.message})`);
   }
@@ -241,7 +242,7 @@ async function fillUtilisation(id, box, seq) {
   const sum = (k) => pts.reduce((a, p) => a + (p[k] || 0), 0);
   const open = sum('open_min');
   const dayUtil = open > 0 ? `, utilisation ${num((100 * sum('charging_min')) / open, 1)} %` : '';
-  box.append(el('p', {}, `${sum('sessions')} sessions, ${num(sum('energy_kwh'), 1)} kWh${dayUtil} since ${localClock(pts.length ? pts[0].start : null)}`));
+  box.append(el('p', {}, `${sum('sessions')} sessions, ${num(sum('energy_kwh'), 1)} kWh${dayUtil} since ${localTime(pts.length ? pts[0].start : null)}`));
   lineChart(box, {
     title: 'Utilisation and occupancy per hour, %',
     xs,
