@@ -64,6 +64,8 @@ export class CorridorMap {
     this.map.setView([50.5, 7.5], 6);
     this.map.attributionControl.setPrefix(false);
     this.canvas = L.canvas({ padding: 0.2 });
+    // Place names lie above the roads and below the sites, so that no name hides a site.
+    this.map.createPane('places').style.zIndex = 450;
     this.network = null;
     this.places = [];
     this.placeLayer = L.layerGroup();
@@ -134,6 +136,7 @@ export class CorridorMap {
         L.marker([p.lat, p.lon], {
           interactive: false,
           keyboard: false,
+          pane: 'places',
           icon: L.divIcon({ className: 'place-label', html: '', iconSize: null }),
         }).on('add', (e) => {
           e.target.getElement().textContent = p.name;
