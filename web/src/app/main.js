@@ -157,6 +157,8 @@ async function start() {
 function init() {
   ctx.map = new CorridorMap('map');
   ctx.map.prefetchSites();
+  // Every role sees the map: its sites are placed while the page still asks who the reader is.
+  mapView.ensureSites(ctx).catch(() => {});
   renderLegend();
   window.addEventListener('hashchange', route);
   document.addEventListener('keydown', (e) => {
