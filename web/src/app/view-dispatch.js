@@ -20,14 +20,15 @@ let built = false;
 let layer = null;
 let lastField = null;
 let lastBody = null;
-let routeSites = new Set();
+let routeSites = new Map(); // a stop's site id -> its state when the route was planned
 let planning = false;
+let again = null; // a reason to plan again that came while a plan was under way
 let onSite = null;
 
 export function reset() {
   built = false;
   lastBody = null;
-  routeSites = new Set();
+  routeSites = new Map();
   if (layer) layer.clearLayers();
 }
 
@@ -127,7 +128,11 @@ async function submit(ctx) {
 }
 
 async function plan(ctx, because) {
-  if (!lastBody || planning) return;
+  if (!lastBody) return;
+  if (planning) {
+    if (because) again = because;
+    return;
+  }
   planning = true;
   const out = document.getElementById('route-out');
   const btn = document.getElementById('route-submit');
@@ -144,12 +149,17 @@ async function plan(ctx, because) {
     btn.disabled = false;
   }
   draw(ctx, r, because);
+  if (again) {
+    const why = again;
+    again = null;
+    plan(ctx, why);
+  }
 }
 
 function draw(ctx, r, because) {
   const out = clear(document.getElementById('route-out'));
   layer.clearLayers();
-  routeSites = new Set((r.stops || []).map((s) => s.site_id));
+  routeSites = new Map((r.stops || []).map((s) => [s.site_id, (ctx.map.sites.get(s.site_id) || {}).status]));
   if (because) out.append(el('p', { class: 'notice' }, `Planned again at ${localTime(new Date().toISOString())}: ${because}`));
   if (r.geometry && Array.isArray(r.geometry.coordinates)) {
     const line = L.polyline(
@@ -225,8 +235,12 @@ export async function show(ctx) {
     if (s) fillFromMap(s.name || s.id);
   };
   onSite = (e) => {
-    // A stop's site changed state: the plan may no longer hold.
-    if (routeSites.has(e.detail.id)) plan(ctx, `${e.detail.id} is now ${String(e.detail.status).replace(/_/g, ' ')}`);
+    // A stop's site changed state (not merely which of its points is busy): the plan may no longer hold.
+    const id = e.detail.id;
+    if (routeSites.has(id) && routeSites.get(id) !== e.detail.status) {
+      routeSites.set(id, e.detail.status);
+      plan(ctx, `${id} is now ${String(e.detail.status).replace(/_/g, ' ')}`);
+    }
   };
   ctx.events.addEventListener('site', onSite);
   // The form works with coordinates alone when the sites or the roads cannot be read.
