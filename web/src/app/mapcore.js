@@ -56,6 +56,22 @@ function clusterIcon(cluster) {
   });
 }
 
+// The point half way along a line (in degrees, which is close enough to place a label).
+function halfway(coords) {
+  let total = 0;
+  for (let i = 1; i < coords.length; i++) total += Math.hypot(coords[i][0] - coords[i - 1][0], coords[i][1] - coords[i - 1][1]);
+  let left = total / 2;
+  for (let i = 1; i < coords.length; i++) {
+    const [x0, y0] = coords[i - 1];
+    const [x1, y1] = coords[i];
+    const d = Math.hypot(x1 - x0, y1 - y0);
+    if (d >= left && d > 0) return [y0 + ((y1 - y0) * left) / d, x0 + ((x1 - x0) * left) / d];
+    left -= d;
+  }
+  const [lon, lat] = coords[0];
+  return [lat, lon];
+}
+
 export class CorridorMap {
   constructor(container) {
     // Readers who ask for less motion get a map that jumps instead of gliding.
@@ -69,6 +85,7 @@ export class CorridorMap {
     this.network = null;
     this.places = [];
     this.placeLayer = L.layerGroup();
+    this.roadLabelLayer = L.layerGroup();
     this.roadLayer = null;
     this.sites = new Map(); // id -> site from /api/v1/map/sites
     this.markers = new Map(); // id -> L.Marker
@@ -131,17 +148,30 @@ export class CorridorMap {
       },
     }).addTo(this.map);
     this.roadLayer.bringToBack();
-    for (const p of this.places) {
-      this.placeLayer.addLayer(
-        L.marker([p.lat, p.lon], {
-          interactive: false,
-          keyboard: false,
-          pane: 'places',
-          icon: L.divIcon({ className: 'place-label', html: '', iconSize: null }),
-        }).on('add', (e) => {
-          e.target.getElement().textContent = p.name;
-        }),
-      );
+    const label = (lat, lon, text, cls) =>
+      L.marker([lat, lon], {
+        interactive: false,
+        keyboard: false,
+        pane: 'places',
+        icon: L.divIcon({ className: cls, html: '', iconSize: null }),
+      }).on('add', (e) => {
+        // Text, never markup: the names come from the road graph.
+        e.target.getElement().textContent = text;
+      });
+    for (const p of this.places) this.placeLayer.addLayer(label(p.lat, p.lon, p.name, 'place-label'));
+    // A road's number (or name) at the middle of its line, as long as there are few enough to read.
+    const named = roads.features.filter((f) => f.geometry.type === 'LineString' && f.properties && (f.properties.ref || f.properties.name));
+    if (named.length <= 400) {
+      const seen = new Set();
+      for (const f of named) {
+        const [lat, lon] = halfway(f.geometry.coordinates);
+        const text = f.properties.ref || f.properties.name;
+        // Both directions of a road are two lines: one label.
+        const key = `${text}|${lat.toFixed(2)}|${lon.toFixed(2)}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        this.roadLabelLayer.addLayer(label(lat, lon, text, 'road-label'));
+      }
     }
     const b = this.roadLayer.getBounds();
     if (b.isValid()) this.map.fitBounds(b, { padding: [10, 10] });
@@ -150,10 +180,14 @@ export class CorridorMap {
   }
 
   // Place names only where they do not crowd each other: few places, or a close zoom.
+  // Road numbers from zoom 8, where they no longer crowd the places.
   updatePlaceLabels() {
-    const show = this.places.length > 0 && (this.places.length <= 150 || this.map.getZoom() >= 9);
-    if (show && !this.map.hasLayer(this.placeLayer)) this.placeLayer.addTo(this.map);
-    if (!show && this.map.hasLayer(this.placeLayer)) this.map.removeLayer(this.placeLayer);
+    const toggle = (layer, show) => {
+      if (show && !this.map.hasLayer(layer)) layer.addTo(this.map);
+      if (!show && this.map.hasLayer(layer)) this.map.removeLayer(layer);
+    };
+    toggle(this.placeLayer, this.places.length > 0 && (this.places.length <= 150 || this.map.getZoom() >= 9));
+    toggle(this.roadLabelLayer, this.map.getZoom() >= 8);
   }
 
   // The first view's sites are asked for while the page still finds out who the reader is.
