@@ -62,9 +62,12 @@ document.getElementById('key-form').addEventListener('submit', (e) => {
   start();
 });
 
+let asking = false; // start() is asking who the reader is
 whenUnauthorized(() => {
-  // The hub refused the key: it is gone from this tab; the reader may enter another.
+  // The hub refused the key: it is gone from this tab; the reader may enter another, and meanwhile
+  // the page is the public view (start() does that itself when the refusal answered its question).
   openKeyPrompt('The hub refused that key (unknown or revoked). Enter another, or continue without one.');
+  if (!asking) start();
 });
 
 function renderNav() {
@@ -141,13 +144,19 @@ function listen() {
 }
 
 async function start() {
+  asking = true;
   try {
     ctx.who = await getJSON('/api/v1/whoami');
   } catch (e) {
     // A refused key has opened the prompt already; the public view shows meanwhile.
     ctx.who = PUBLIC;
+  } finally {
+    asking = false;
   }
   if (!getKey()) ctx.who = PUBLIC;
+  // What a refused key kept from loading is read again now (both are read once only).
+  ctx.map.loadNetwork().catch(() => {});
+  mapView.ensureSites(ctx).catch(() => {});
   for (const v of VIEWS) if (v.mod.reset) v.mod.reset(ctx);
   renderNav();
   ctx.current = null;
@@ -155,6 +164,7 @@ async function start() {
 }
 
 function init() {
+  performance.mark('page-init');
   ctx.map = new CorridorMap('map');
   ctx.map.prefetchSites();
   // Every role sees the map: its sites are placed while the page still asks who the reader is.
@@ -164,9 +174,8 @@ function init() {
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !dialog.open && ctx.current && ctx.current.mod.escape) ctx.current.mod.escape(ctx);
   });
-  ctx.map.loadNetwork().catch(() => {
-    // Without the corridor's roads the sites still show on an empty map.
-  });
+  // Without the corridor's roads the sites still show on an empty map.
+  ctx.map.loadNetwork().catch(() => {});
   listen();
   start();
 }

@@ -118,7 +118,13 @@ export class CorridorMap {
   }
 
   loadNetwork() {
-    if (!this.networkLoad) this.networkLoad = this.readNetwork();
+    if (!this.networkLoad) {
+      this.networkLoad = this.readNetwork();
+      // A failed read (a refused key, the hub away) is tried again by the next caller.
+      this.networkLoad.catch(() => {
+        this.networkLoad = null;
+      });
+    }
     return this.networkLoad;
   }
 
@@ -206,10 +212,10 @@ export class CorridorMap {
     if (filter.operator_id) q.set('operator_id', filter.operator_id);
     if (filter.jurisdiction_id) q.set('jurisdiction_id', filter.jurisdiction_id);
     const qs = q.toString();
-    let body;
-    if (!qs && this.prefetched) body = await this.prefetched;
-    else body = await getJSON(`/api/v1/map/sites${qs ? `?${qs}` : ''}`);
+    // The early answer serves once, good or bad: after a failure the sites are asked for again.
+    const early = qs ? null : this.prefetched;
     this.prefetched = null;
+    const body = await (early || getJSON(`/api/v1/map/sites${qs ? `?${qs}` : ''}`));
     performance.mark('sites-read');
     this.loadedFilter = filter;
     this.cluster.clearLayers();
