@@ -116,7 +116,10 @@ async function load(month) {
     );
   }
   out.append(el('div', { class: 'table-scroll' }, el('table', { 'data-testid': 'kpi-table', class: 'kpis' }, el('caption', {}, `Figures by jurisdiction, ${month} (UTC)`), thead, tbody)));
-  if (!rows.length) return;
+  if (!rows.length) {
+    out.append(el('p', {}, res.suppressed ? 'Every jurisdiction was withheld in that month: none had enough sessions and fleets to publish.' : 'The hub has no charger on record in that month.'));
+    return;
+  }
   const grid = el('div', { class: 'charts' });
   out.append(grid);
   const names = rows.map((r) => r.name || r.id);
