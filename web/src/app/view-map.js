@@ -69,9 +69,14 @@ function wire(ctx) {
   for (const id of ['filter-operator', 'filter-jurisdiction']) {
     document.getElementById(id).addEventListener('change', () => {
       closePanel(ctx);
-      loading = load(ctx).finally(() => {
-        loading = null;
-      });
+      const hint = document.getElementById('map-hint');
+      loading = load(ctx)
+        .catch((e) => {
+          hint.textContent = `The sites could not be read: ${e.message}`;
+        })
+        .finally(() => {
+          loading = null;
+        });
     });
   }
   onSite = (e) => {
