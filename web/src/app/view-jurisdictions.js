@@ -73,6 +73,9 @@ function build(ctx) {
     e.preventDefault();
     if (input.value) load(input.value);
   });
+  input.addEventListener('change', () => {
+    if (input.value && input.checkValidity()) load(input.value);
+  });
   document.getElementById('kpi-csv').addEventListener('click', async () => {
     const { from, to } = period(input.value);
     try {
