@@ -12,6 +12,7 @@ let onSite = null;
 let opener = null; // the marker the panel was opened from, which has the focus back on close
 
 const panel = () => document.getElementById('site-panel');
+const HINT = 'Choose a site on the map (or tab to it and press Enter) to see its chargers, price and use.';
 
 export function reset() {
   // A new key may see other figures in the panel: close it.
@@ -42,6 +43,8 @@ async function load(ctx) {
   };
   const count = await ctx.map.loadSites(filter);
   document.getElementById('site-count').textContent = String(count);
+  // A message of an earlier failure goes once the sites are read.
+  document.getElementById('map-hint').textContent = HINT;
   if (!filter.operator_id && !filter.jurisdiction_id) fillFilters(ctx.map);
 }
 
