@@ -87,9 +87,16 @@ typedef struct {
     const ec_kpi_excluded_t *excluded;
     size_t n_excluded;
     /* Scope: only the ports of sites this operator runs / in this jurisdiction
-     * or one within it (as `sites` says); NULL: every port. */
-    const char *only_operator, *only_jurisdiction;
+     * or one within it (as `sites` says) / of this one site; NULL: every port. */
+    const char *only_operator, *only_jurisdiction, *only_site;
+    /* > 0: the period is also cut in steps of this length from `from` (the last
+     * one ends with the period), whose figures ec_kpi_steps gives; at most
+     * EC_KPI_STEPS_MAX steps. Each port in scope keeps its sums per step, so
+     * give a narrow scope (only_site) for a long series. */
+    int64_t step_ms;
 } ec_kpi_config_t;
+
+#define EC_KPI_STEPS_MAX 8784 /* a leap year of hours */
 
 /* The default grace (two of the hub's heartbeat intervals of 300 s) and the
  * CO2 factor: a diesel tractor-trailer's 32.6 L/100 km at 3.27 kg CO2e/L
@@ -156,6 +163,13 @@ ec_err ec_kpi_rows(ec_kpi *k, ec_kpi_group g, const ec_kpi_row_t **rows, size_t 
  * NULL) counts them. */
 ec_err ec_kpi_rows_public(ec_kpi *k, ec_kpi_group g, int64_t min_sessions, int64_t min_fleets,
                           const ec_kpi_row_t **rows, size_t *n, int64_t *suppressed);
+/* Closes the period: one row per step (ec_kpi_config_t.step_ms) in time
+ * order, its from_ms/to_ms the step's, each the sum of the ports in scope as
+ * ec_kpi_rows sums a group (group EC_KPI_SITE, id only_site or ""). The
+ * additive figures (sessions, energy, charging, plugged, open and outage
+ * minutes) of the steps sum to the period's. Rows owned by k as above;
+ * EC_EINVAL without steps. */
+ec_err ec_kpi_steps(ec_kpi *k, const ec_kpi_row_t **rows, size_t *n);
 /* The sessions that started in the period, in journal order. */
 ec_err ec_kpi_sessions(ec_kpi *k, const ec_kpi_session_t **s, size_t *n);
 /* The journal rows fed. */
@@ -171,6 +185,8 @@ typedef struct {
     int64_t from_s, to_s;        /* the period [from, to) */
     const char *corridor;        /* a corridor directory: sites are placed on its segments; NULL: none */
     const char *only_operator, *only_jurisdiction; /* the scope (NULL: all) */
+    const char *only_site;       /* one site's ports only (NULL: all) */
+    int64_t step_s;              /* > 0: figures per step too (ec_kpi_steps) */
     int64_t until_ms;            /* the journal is known up to here (a live hub: now; 0: `to`) */
     int64_t grace_ms;            /* 0: EC_KPI_GRACE_MS */
     ec_progress *progress;       /* advanced by journal rows (its total: the last seq); NULL: none */

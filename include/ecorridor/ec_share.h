@@ -130,6 +130,14 @@ int ec_share_cp(const ec_share *g, const char *cp, int *waiting);
  * The allocation of site's group (site NULL: substation's) as JSON;
  * EC_ENOTFOUND when there is none. */
 ec_err ec_share_group_json(const ec_share *g, const char *site, const char *substation, int64_t t_ms, ec_buf *out);
+/* What substation's group draws and may draw at t_ms, in W: the figures
+ * ec_share_group_json gives (capacity, base load, renewables, headroom, the
+ * sessions' allocations and what their chargers hold). EC_ENOTFOUND while no
+ * site behind it is known. */
+typedef struct {
+    double capacity_w, base_load_w, renewables_w, headroom_w, allocated_w, held_w;
+} ec_share_sample_t;
+ec_err ec_share_group_sample(const ec_share *g, const char *substation, int64_t t_ms, ec_share_sample_t *out);
 /* The energy price at site's group at t_s: wholesale + congestion (the
  * congestion of the load now and the charging allocated now); EC_ENOTFOUND
  * for a site it does not know. */

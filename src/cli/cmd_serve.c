@@ -47,6 +47,9 @@ static const cli_opt opts[] = {
     {"max-pending", "N", "connections still sending a request, from one address (default 256)"},
     {"header-timeout", "S", "time for a request's line and headers (default 10 s)"},
     {"idle-timeout", "S", "time a kept-alive connection may wait between requests (default 30 s)"},
+    {"tile-url", "URL", "the dashboard's map tiles, http(s)://.../{z}/{x}/{y}.png (default: none, the road graph is the base layer)"},
+    {"tile-attribution", "TEXT", "the tiles' attribution the dashboard shows with them, as text (with --tile-url)"},
+    {"scenarios", "DIR", "the twin's runs to serve at /api/v1/scenarios: DIR/<name>/ as `simulate --out` writes them (default: none)"},
     {NULL, NULL, NULL},
 };
 
@@ -68,6 +71,35 @@ static int parse_listen(const char *s, char *host, size_t n, int *port)
     return 0;
 }
 
+/* The tile layer's address and attribution go to every browser that opens
+ * the page: bounded, printable, and an address a browser fetches tiles from. */
+static int check_tiles(cli_args *a, ec_serve_opts_t *o)
+{
+    o->tile_url = cli_get(a, "tile-url");
+    o->tile_attribution = cli_get(a, "tile-attribution");
+    if (o->tile_attribution && !o->tile_url) {
+        cli_usage_error(&cmd_serve, "--tile-attribution goes with --tile-url");
+        return -1;
+    }
+    const char *v[] = {o->tile_url, o->tile_attribution}, *name[] = {"--tile-url", "--tile-attribution"};
+    for (int i = 0; i < 2; i++) {
+        if (!v[i]) continue;
+        size_t n = strlen(v[i]);
+        int printable = n > 0;
+        for (size_t k = 0; k < n && printable; k++) printable = (unsigned char)v[i][k] >= 0x20 && v[i][k] != 0x7f;
+        if (n > 512 || !printable) {
+            cli_usage_error(&cmd_serve, "%s must be 1 to 512 printable characters", name[i]);
+            return -1;
+        }
+    }
+    if (o->tile_url && ((strncmp(o->tile_url, "http://", 7) && strncmp(o->tile_url, "https://", 8)) ||
+                        !strstr(o->tile_url, "{z}") || !strstr(o->tile_url, "{x}") || !strstr(o->tile_url, "{y}"))) {
+        cli_usage_error(&cmd_serve, "--tile-url \"%s\" is not an http(s) address with {z}, {x} and {y}", o->tile_url);
+        return -1;
+    }
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
     cli_args a;
@@ -85,6 +117,7 @@ static int run(int argc, char **argv)
      * are published, and a hub of its own must never start with them. */
     o.region_dir = cli_get(&a, "region");
     o.graph_path = cli_get(&a, "graph");
+    o.scenarios_dir = cli_get(&a, "scenarios");
     o.program = cli_program;
     o.tls.cert_path = cli_get(&a, "tls-cert");
     o.tls.key_path = cli_get(&a, "tls-key");
@@ -127,6 +160,7 @@ static int run(int argc, char **argv)
     o.ocpp.auto_register = cli_get(&a, "auto-register");
     if (o.ocpp.auto_register && !ec_reg_id_valid(o.ocpp.auto_register))
         return cli_usage_error(&cmd_serve, "--auto-register \"%s\" is not an organisation id", o.ocpp.auto_register);
+    if (check_tiles(&a, &o)) return EXIT_USAGE;
     char webbuf[4200];
     o.web_dir = cli_get(&a, "web");
     if (o.web_dir && !is_dir(o.web_dir)) return cli_usage_error(&cmd_serve, "--web %s: no such directory", o.web_dir);

@@ -1126,6 +1126,24 @@ ec_err ec_share_group_json(const ec_share *g, const char *site, const char *subs
     return ec_jw_finish(&w);
 }
 
+ec_err ec_share_group_sample(const ec_share *g, const char *substation, int64_t t_ms, ec_share_sample_t *out)
+{
+    memset(out, 0, sizeof *out);
+    int gi = group_for(g, NULL, substation);
+    if (gi < 0) return EC_ENOTFOUND;
+    const gr_group *gr = GROUP(g, gi);
+    int64_t now = t_ms / 1000;
+    out->capacity_w = gr->substation >= 0 ? SUB(g, gr->substation)->capacity_w : 0;
+    out->base_load_w = sub_series(g, gr, 0, now);
+    out->renewables_w = sub_series(g, gr, 1, now);
+    out->headroom_w = headroom_at(g, gr, now);
+    MEMBERS(gr, mk, i) {
+        out->allocated_w += SESS(g, i)->want_w;
+        out->held_w += eff_sess(g, SESS(g, i));
+    }
+    return EC_OK;
+}
+
 ec_err ec_share_price(const ec_share *g, const char *site, int64_t t_s, double *price_per_kwh)
 {
     int si = find_site(g, site);

@@ -23,6 +23,47 @@ static int64_t clip(int64_t a, int64_t b, int64_t lo, int64_t hi)
     return b > a ? b - a : 0;
 }
 
+static void step_range(const ec_kpi *k, int64_t a, int64_t b, size_t *i0, size_t *i1);
+static kpi_step *step_at(ec_kpi *k, const kpi_port *p, size_t i);
+
+/* Port p's plugged-in time [a, b), in the period and in its steps. */
+static void add_plugged(ec_kpi *k, kpi_port *p, int64_t a, int64_t b)
+{
+    p->plugged_ms += clip(a, b, k->c.from_ms, k->c.to_ms);
+    if (p->step0 < 0) return;
+    size_t i0, i1;
+    step_range(k, a, b, &i0, &i1);
+    for (size_t i = i0; i < i1; i++) {
+        int64_t sa, sb;
+        kpi__step_span(k, i, &sa, &sb);
+        step_at(k, p, i)->plugged_ms += clip(a, b, sa, sb);
+    }
+}
+
+/* ---- steps ------------------------------------------------------------------------------ */
+
+void kpi__step_span(const ec_kpi *k, size_t i, int64_t *a, int64_t *b)
+{
+    *a = k->c.from_ms + (int64_t)i * k->c.step_ms;
+    *b = *a + k->c.step_ms < k->c.to_ms ? *a + k->c.step_ms : k->c.to_ms;
+}
+
+static kpi_step *step_at(ec_kpi *k, const kpi_port *p, size_t i)
+{
+    return &EC_VEC_AT(&k->steps, kpi_step, (size_t)p->step0 + i);
+}
+
+/* The steps [a, b) reaches into: [*i0, *i1). */
+static void step_range(const ec_kpi *k, int64_t a, int64_t b, size_t *i0, size_t *i1)
+{
+    int64_t lo = a > k->c.from_ms ? a : k->c.from_ms, hi = b < k->c.to_ms ? b : k->c.to_ms;
+    *i0 = *i1 = 0;
+    if (hi <= lo) return;
+    *i0 = (size_t)((lo - k->c.from_ms) / k->c.step_ms);
+    *i1 = (size_t)((hi - 1 - k->c.from_ms) / k->c.step_ms) + 1;
+    if (*i1 > k->n_steps) *i1 = k->n_steps;
+}
+
 /* ---- lookups ---------------------------------------------------------------------------- */
 
 int kpi__find_cp(const ec_kpi *k, const char *id)
@@ -172,6 +213,15 @@ static int port_of(ec_kpi *k, int cp, int connector, const char *evse_uid, int64
     snprintf(own, sizeof own, "%s/%d", c->id, connector);
     p.evse_named = evse_uid && evse_uid[0];
     p.evse = evse_of(k, KSITE(k, c->site), p.evse_named ? evse_uid : own, t);
+    p.step0 = -1;
+    if (k->n_steps && (!k->c.only_site || !strcmp(KSITE(k, c->site)->id, k->c.only_site))) {
+        /* Its sums per step, kept only for the ports that may be asked for. */
+        kpi_step z;
+        memset(&z, 0, sizeof z);
+        p.step0 = (int64_t)k->steps.len;
+        if (ec_vec_reserve(&k->steps, k->steps.len + k->n_steps)) return -1;
+        for (size_t j = 0; j < k->n_steps; j++) ec_vec_push(&k->steps, &z);
+    }
     if (p.evse < 0 || ec_vec_push(&k->ports, &p)) return -1;
     KEVSE(k, p.evse)->ports++;
     c = KCP(k, cp);
@@ -262,6 +312,7 @@ static ec_err on_tx_start(ec_kpi *k, const ec_share_event_t *ev)
     if (ec_vec_push(&k->sess, &s) || ec_map_put(&k->by_tx, (uint64_t)ev->tx, k->sess.len)) return EC_ENOMEM;
     kpi_port *p = KPORT(k, port);
     if (s.in_period) p->sessions++;
+    if (s.in_period && p->step0 >= 0) step_at(k, p, (size_t)((ev->t_ms - k->c.from_ms) / k->c.step_ms))->sessions++;
     busy(k, p, 1, ev->t_ms);
     return EC_OK;
 }
@@ -282,6 +333,20 @@ static void on_tx_meter(ec_kpi *k, const ec_share_event_t *ev)
         double e = dt > 0 ? d * (double)ch / (double)dt : ev->t_ms >= k->c.from_ms && ev->t_ms < k->c.to_ms ? d : 0;
         s->energy_wh += e, p->energy_wh += e;
         s->charging_ms += ch, p->charging_ms += ch;
+        size_t i0, i1;
+        if (p->step0 >= 0) step_range(k, s->last_ms, ev->t_ms, &i0, &i1);
+        else i0 = i1 = 0;
+        if (dt <= 0 && p->step0 >= 0 && e > 0) /* a reading without time: the step it falls in */
+            i0 = (size_t)((ev->t_ms - k->c.from_ms) / k->c.step_ms), i1 = i0 + 1;
+        for (size_t si = i0; si < i1; si++) {
+            /* The same share, step by step: the steps' sums are the period's. */
+            int64_t sa, sb;
+            kpi__step_span(k, si, &sa, &sb);
+            int64_t ci = clip(s->last_ms, ev->t_ms, sa, sb);
+            kpi_step *st = step_at(k, p, si);
+            st->charging_ms += ci;
+            st->energy_wh += dt > 0 ? d * (double)ci / (double)dt : d;
+        }
         if (dt > 0) {
             double w = d * 3600000.0 / (double)dt;
             if (w > s->peak_w) s->peak_w = w;
@@ -295,7 +360,7 @@ static void stop_sess(ec_kpi *k, kpi_sess *s, int64_t t)
 {
     kpi_port *p = KPORT(k, s->port);
     s->stop_ms = t > s->start_ms ? t : s->start_ms;
-    p->plugged_ms += clip(s->start_ms, s->stop_ms, k->c.from_ms, k->c.to_ms);
+    add_plugged(k, p, s->start_ms, s->stop_ms);
     if (s->in_period && p->error[0]) snprintf(s->error, sizeof s->error, "%s", p->error);
     busy(k, p, -1, t);
 }
@@ -448,7 +513,7 @@ void kpi__close(ec_kpi *k)
     for (size_t i = 0; i < k->sess.len; i++) {
         kpi_sess *s = KSESS(k, i);
         if (!s->stop_ms) {
-            KPORT(k, s->port)->plugged_ms += clip(s->start_ms, t, k->c.from_ms, k->c.to_ms);
+            add_plugged(k, KPORT(k, s->port), s->start_ms, t);
             if (s->in_period && KPORT(k, s->port)->error[0]) snprintf(s->error, sizeof s->error, "%s", KPORT(k, s->port)->error);
         }
     }
@@ -463,6 +528,12 @@ ec_err ec_kpi_new(const ec_kpi_config_t *c, ec_kpi **out)
     k->c = *c;
     /* Past what the journal knows nothing is known: a live hub's month ends now. */
     if (c->until_ms > 0 && c->until_ms < c->to_ms) k->c.to_ms = c->until_ms > c->from_ms ? c->until_ms : c->from_ms + 1;
+    if (c->step_ms < 0 || (c->step_ms > 0 && (k->c.to_ms - k->c.from_ms - 1) / c->step_ms + 1 > EC_KPI_STEPS_MAX)) {
+        ec_free(k);
+        return EC_EINVAL;
+    }
+    k->n_steps = c->step_ms > 0 ? (size_t)((k->c.to_ms - k->c.from_ms - 1) / c->step_ms + 1) : 0;
+    ec_vec_init(&k->steps, sizeof(kpi_step));
     ec_vec_init(&k->cps, sizeof(kpi_cp));
     ec_vec_init(&k->ports, sizeof(kpi_port));
     ec_vec_init(&k->evses, sizeof(kpi_evse));
@@ -489,7 +560,7 @@ void ec_kpi_free(ec_kpi *k)
     for (size_t i = 0; i < k->sites.len; i++) ec_vec_free(&KSITE(k, i)->waits);
     ec_vec_free(&k->cps), ec_vec_free(&k->ports), ec_vec_free(&k->evses), ec_vec_free(&k->sites);
     ec_vec_free(&k->sess), ec_vec_free(&k->queue), ec_vec_free(&k->rated);
-    ec_vec_free(&k->out_rows), ec_vec_free(&k->out_sess);
+    ec_vec_free(&k->out_rows), ec_vec_free(&k->out_sess), ec_vec_free(&k->steps);
     for (int i = 0; i < 3; i++) ec_vec_free(&k->owned[i]);
     ec_map_free(&k->by_cp), ec_map_free(&k->by_site), ec_map_free(&k->by_tx);
     ec_map_free(&k->by_evse), ec_map_free(&k->by_wait), ec_map_free(&k->by_rated);

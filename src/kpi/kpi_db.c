@@ -188,6 +188,8 @@ ec_err ec_kpi_from_store(ec_store *s, const ec_kpi_db_opts_t *o, ec_kpi **out)
     c.txs = l.bills.data, c.n_txs = l.bills.len;
     c.excluded = l.excluded.data, c.n_excluded = l.excluded.len;
     c.only_operator = o->only_operator, c.only_jurisdiction = o->only_jurisdiction;
+    c.only_site = o->only_site;
+    c.step_ms = o->step_s > 0 ? o->step_s * 1000 : 0;
     if (!rc) rc = ec_kpi_new(&c, &k);
     if (!rc) {
         /* k keeps the arrays it borrows. */

@@ -34,7 +34,14 @@ typedef struct {
     int64_t sessions;
     double energy_wh, peak_w;
     int64_t charging_ms, plugged_ms;
+    int64_t step0;                            /* its first kpi_step in k->steps; -1: none kept */
 } kpi_port;
+
+/* A port's sums in one step of the period (ec_kpi_config_t.step_ms). */
+typedef struct {
+    int64_t charging_ms, plugged_ms, sessions;
+    double energy_wh;
+} kpi_step;
 
 typedef struct {
     char uid[EC_CP_ID_MAX + 8];
@@ -83,6 +90,8 @@ struct ec_kpi {
     int closed;
     char err[160];
     ec_vec out_rows, out_sess;
+    ec_vec steps;    /* kpi_step, n_steps per port that keeps them */
+    size_t n_steps;  /* 0: no steps */
     ec_vec owned[3]; /* the configuration's arrays, when ec_kpi_from_store made them */
 };
 
@@ -100,6 +109,8 @@ uint64_t kpi__rated_key(const char *site, const char *uid);
 struct ec_store;
 ec_err kpi__feed_store(ec_kpi *k, struct ec_store *s, int64_t to_ms, const char *skip, ec_progress *prog);
 void kpi__close(ec_kpi *k);
+/* Step i's span [*a, *b). */
+void kpi__step_span(const ec_kpi *k, size_t i, int64_t *a, int64_t *b);
 /* The hub's own form of a meter row, {"tx":N,"delivered_wh":X}, read without
  * a JSON tree; EC_EINVAL for anything else (the caller reads it in full). */
 ec_err kpi__parse_meter(const char *data, size_t len, int64_t *tx, double *wh);

@@ -177,6 +177,7 @@ static void group_id(const ec_kpi *k, ec_kpi_group g, const kpi_port *p, const k
 static int in_scope(const ec_kpi *k, const kpi_site *s)
 {
     const ec_kpi_site_t *cs = cfg_site(k, s);
+    if (k->c.only_site && strcmp(s->id, k->c.only_site)) return 0;
     if (k->c.only_operator && (!cs || strcmp(cs->operator_id, k->c.only_operator))) return 0;
     if (k->c.only_jurisdiction) {
         /* The jurisdiction or one within it (a state's agency sees its cities' sites). */
@@ -413,6 +414,51 @@ ec_err ec_kpi_rows_public(ec_kpi *k, ec_kpi_group g, int64_t min_sessions, int64
     ec_free(port_acc);
     if (rc) return rc;
     if (k->out_rows.len) qsort(k->out_rows.data, k->out_rows.len, sizeof(ec_kpi_row_t), cmp_row);
+    *rows = k->out_rows.data, *n = k->out_rows.len;
+    return EC_OK;
+}
+
+ec_err ec_kpi_steps(ec_kpi *k, const ec_kpi_row_t **rows, size_t *n)
+{
+    *rows = NULL, *n = 0;
+    if (!k || !k->n_steps) return EC_EINVAL;
+    kpi__close(k);
+    link_sites(k);
+    const char *id = k->c.only_site ? k->c.only_site : "", *name = id;
+    for (size_t j = 0; j < k->c.n_sites && id[0]; j++)
+        if (!strcmp(k->c.sites[j].id, id) && k->c.sites[j].name[0]) name = k->c.sites[j].name;
+    k->out_rows.len = 0;
+    ec_err rc = ec_vec_reserve(&k->out_rows, k->n_steps);
+    for (size_t i = 0; !rc && i < k->n_steps; i++) {
+        int64_t lo_all, hi;
+        kpi__step_span(k, i, &lo_all, &hi);
+        /* The step's sums as ec_kpi_rows sums a group's ports over the period. */
+        acc a;
+        memset(&a, 0, sizeof a);
+        snprintf(a.id, sizeof a.id, "%s", id);
+        snprintf(a.name, sizeof a.name, "%s", name);
+        ec_vec_init(&a.waits, sizeof(double));
+        ec_vec_init(&a.fleets, sizeof(uint64_t));
+        for (size_t j = 0; !rc && j < k->ports.len; j++) {
+            const kpi_port *p = KPORT(k, j);
+            const kpi_site *s = KSITE(k, KEVSE(k, p->evse)->site);
+            if (p->step0 < 0 || !in_scope(k, s)) continue;
+            const kpi_step *st = &EC_VEC_AT(&k->steps, kpi_step, (size_t)p->step0 + i);
+            int64_t lo = p->first_ms > lo_all ? p->first_ms : lo_all, out = 0, excl = 0;
+            if ((rc = port_out(k, p, s->id, lo, hi, &out, &excl))) break;
+            a.ports++;
+            a.t_ms += hi > lo ? hi - lo : 0, a.out_ms += out, a.excl_ms += excl;
+            a.charging_ms += st->charging_ms, a.plugged_ms += st->plugged_ms;
+            a.energy_wh += st->energy_wh, a.sessions += st->sessions;
+        }
+        ec_kpi_row_t r;
+        finish_row(k, EC_KPI_SITE, &a, &r);
+        r.from_ms = lo_all, r.to_ms = hi;
+        r.peak_power_kw = NAN; /* not kept per step */
+        r.revenue = NAN;
+        if (!rc) ec_vec_push(&k->out_rows, &r);
+    }
+    if (rc) return rc;
     *rows = k->out_rows.data, *n = k->out_rows.len;
     return EC_OK;
 }

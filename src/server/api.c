@@ -4,6 +4,7 @@
 #include "api.h"
 
 #include "api_internal.h"
+#include "api_map.h"
 #include "events.h"
 #include "static.h"
 #include "work.h"
@@ -486,7 +487,7 @@ static void write_object(ec_api *a, const api_principal *p, ec_kind k, const cha
         goto done;
     }
     a->metrics.store_writes++;
-    if (k == EC_KIND_SITE) events__site(a->events, id);
+    if (k == EC_KIND_SITE) ocpp__sites_written(a->ocpp), events__site(a->events, id);
     ec_buf_append(&res->body, doc.data, doc.len);
     res->status = exists ? 200 : 201;
 done:
@@ -614,10 +615,12 @@ static void index_page(ec_http_response *res)
     static const char *const resources[] = {
         "/api/v1/jurisdictions", "/api/v1/organisations", "/api/v1/sites", "/api/v1/sites.geojson",
         "/api/v1/sites/{id}/allocation", "/api/v1/sites/{id}/prices", "/api/v1/substations",
-        "/api/v1/substations/{id}/allocation", "/api/v1/renewables", "/api/v1/tariffs", "/api/v1/chargers",
+        "/api/v1/substations/{id}/allocation", "/api/v1/substations/{id}/history",
+        "/api/v1/sites/{id}/utilisation", "/api/v1/scenarios", "/api/v1/scenarios/{name}/{file}", "/api/v1/renewables", "/api/v1/tariffs", "/api/v1/chargers",
         "/api/v1/chargers/{id}/price", "/api/v1/chargers/{id}/commands/{Action}", "/api/v1/tokens",
         "/api/v1/sessions", "/api/v1/sessions/{id}", "/api/v1/cdrs", "/api/v1/settlement",
-        "/api/v1/outages", "/api/v1/outages/{id}", "/api/v1/routes", "/api/v1/kpis", "/api/v1/events", "/api/v1/import", "/healthz", "/metrics", NULL};
+        "/api/v1/outages", "/api/v1/outages/{id}", "/api/v1/routes", "/api/v1/kpis", "/api/v1/events",
+        "/api/v1/map/sites", "/api/v1/map/network", "/api/v1/whoami", "/api/v1/import", "/healthz", "/metrics", NULL};
     ec_jw w;
     ec_jw_init(&w, &res->body);
     ec_jw_obj_begin(&w);
@@ -721,7 +724,10 @@ static void route(ec_api *a, const api_principal *pp, const ec_http_request *req
     }
     if (api__sessions(a, &p, rest, req, res)) return;
     if (api__kpis(a, &p, rest, req, res)) return;
+    if (api__grid(a, &p, rest, req, res)) return;
+    if (api__scenarios(a, &p, rest, req, res)) return;
     if (api__outages(a, &p, rest, req, res)) return;
+    if (api__map(a, &p, rest, req, res)) return;
     if (!strcmp(rest, "routes")) {
         if (req->method != EC_HTTP_POST) {
             api__error(res, 405, "method_not_allowed", NULL, "routes takes POST");

@@ -126,7 +126,27 @@ int api__only_args(const ec_http_request *req, ec_http_response *res, const char
  * 0 when allowed, else answers 403 and returns -1. */
 int api__kpi_scope(const api_principal *p, int group, const char **op, const char **jur, int *public_view,
                    ec_http_response *res);
-/* api_kpis.c: GET /api/v1/kpis; 1 when rest is "kpis" and the request was answered.
+/* What the page may offer a principal: the views it may open, whether
+ * /api/v1/kpis answers it only the public shape, and whose sites' private
+ * figures (/sites/{id}/utilisation) it may read: all of them, one
+ * operator's, or those in a jurisdiction and every one within it. */
+typedef struct {
+    const char *views[8];
+    int n_views;
+    int kpi_public;
+    int all;
+    const char *operator_id;     /* NULL: not one operator's */
+    const char *jurisdiction_id; /* an agency's ("" when its organisation names none); NULL otherwise */
+} api_scope_t;
+
+/* policy.c: fills *out for p (whose strings it borrows); api_map.c answers /api/v1/whoami with it. */
+void api__scope(const api_principal *p, api_scope_t *out);
+
+/* policy.c: whether p may read site_id's own figures (its utilisation by the hour): its
+ * operator, an agency over its jurisdiction or one it lies within, an admin. 0 when so, else
+ * answers 401, 404 (no such site) or 403 and returns -1. */
+int api__may_see_site_figures(ec_api *a, const api_principal *p, const char *site_id, ec_http_response *res);
+/* api_kpis.c: GET /api/v1/kpis (and GET /api/v1/sites/{id}/utilisation); 1 when rest is "kpis" and the request was answered.
  * api__kpis_forget drops the answers kept for the public (excluded time changed; the hub stops). */
 void api__kpis_forget(void);
 int api__kpis(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req, ec_http_response *res);
@@ -134,6 +154,16 @@ int api__kpis(ec_api *a, const api_principal *p, const char *rest, const ec_http
  * outages/{id} and the request was answered. */
 int api__outages(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
                  ec_http_response *res);
+
+/* api_scenarios.c: GET /api/v1/scenarios and /api/v1/scenarios/{name}/{file} (the twin's
+ * outputs under serve --scenarios DIR); 1 when rest is one of them and the request was answered.
+ * api__scenario_name_ok: 1 when s is a scenario's name ([A-Za-z0-9._-], 1 to 64, no leading dot). */
+int api__scenarios(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req,
+                   ec_http_response *res);
+int api__scenario_name_ok(const char *s);
+
+/* api_grid.c: GET /api/v1/substations/{id}/history; 1 when rest is that and the request was answered. */
+int api__grid(ec_api *a, const api_principal *p, const char *rest, const ec_http_request *req, ec_http_response *res);
 
 /* routes.c: plans on the worker pool for org (the key's organisation, for
  * the pool's limits). */

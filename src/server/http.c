@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sodium.h>
 #include <string.h>
@@ -381,6 +382,12 @@ ec_err ec_http_stream_open(ec_http_server *s, uint64_t serial, const char *conte
      * and it is read only to learn when the client leaves. */
     c->state = CONN_STREAM;
     c->close_after = 1;
+    /* A client that vanishes without a word (a laptop closed) leaves what the stream sends
+     * unacknowledged: past 30 s the kernel gives up on it, and its slot is free again. */
+    uv_os_fd_t fd;
+    unsigned user_timeout_ms = HTTP_STREAM_GONE_MS;
+    if (!uv_fileno((uv_handle_t *)&c->tcp, &fd))
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
     s->stats.streams_open++;
     pending_remove(c);
     ec_buf_free(&c->held);

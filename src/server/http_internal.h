@@ -19,6 +19,7 @@
 #define HTTP_OUT_STOP (1u << 20)    /* queued output past which a peer's input waits */
 #define HTTP_WS_QUEUE_MAX (4u << 20) /* output queued for one WebSocket peer before it is dropped */
 #define HTTP_STREAM_QUEUE_MAX (256u << 10) /* a stream's output queued before its client is dropped */
+#define HTTP_STREAM_GONE_MS 30000 /* a stream's data unacknowledged this long: its client is gone */
 #define HTTP_LINGER_MS 2000         /* reading (and dropping) after a refusal, before closing */
 #define HTTP_EVICT_AGE_MS 1000      /* a connection still sending this long may make room */
 

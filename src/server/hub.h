@@ -28,6 +28,9 @@ typedef struct {
     int64_t health_generation, health_sites, health_read_ns;
     struct work_pool *work;    /* heavy requests on the worker pool (work.h); NULL: on the loop */
     struct route_planner *route_planner; /* the newest planner the route jobs built (routes.c) */
+    struct api_map *map;       /* what the map's handlers keep between requests (api_map.c) */
+    const char *tile_url, *tile_attribution; /* the page's tile layer (serve --tile-url); NULL: none */
+    const char *scenarios_dir; /* serve --scenarios: the twin's runs, one folder each; NULL: none */
     struct static_files *web;  /* the dashboard's files (static.c); NULL: / lists the API */
     struct events *events;     /* the live events' streams (events.c) */
 } ec_api;

@@ -832,6 +832,11 @@ void ocpp__on_site(ocpp_cs *cs, void (*fn)(void *ctx, const char *site_id), void
     cs->on_site_ctx = ctx;
 }
 
+void ocpp__sites_written(ocpp_cs *cs)
+{
+    if (cs) cs->env.sites_gen++;
+}
+
 void ocpp__set_http(ocpp_cs *cs, ec_http_server *http)
 {
     cs->http = http;

@@ -80,5 +80,9 @@ ec_err ocpp__password_hash(const char *password, char out[EC_CHARGER_HASH_MAX]);
  * security profile changed ("credentials changed") or its operator or site
  * changed ("operator or site changed"). cs may be NULL. */
 void ocpp__charger_changed(ocpp_cs *cs, const char *id);
+/* Sites were written through the API or an import: the chargers compare
+ * their next statuses with the documents again, not with what they last
+ * wrote (which the write may have replaced). cs may be NULL. */
+void ocpp__sites_written(ocpp_cs *cs);
 
 #endif

@@ -189,6 +189,12 @@ static ec_err site_status(ocpp_env *en, ocpp_cp *cp, int connector, const char *
 {
     const char *uid = cp->evse_uid[connector];
     if (!cp->site_id[0] || !uid[0]) return EC_OK;
+    /* Sites were written through the API since: the EVSE may hold another status now than the
+     * one this charger last put there, so what it says is read against the document again. */
+    if (cp->site_status_gen != en->sites_gen) {
+        memset(cp->site_status, 0, sizeof cp->site_status);
+        cp->site_status_gen = en->sites_gen;
+    }
     /* A charger repeats its status; the site's document is written only when it changes. */
     const char *want = ocpi_status(status);
     if (!strcmp(cp->site_status[connector], want)) return EC_OK;

@@ -38,6 +38,7 @@ typedef struct ocpp_cp {
     char evse_uid[OCPP_MAX_CONNECTORS + 1][EC_REG_ID_MAX + 1]; /* [connector]: the site EVSE it is */
     char status[OCPP_MAX_CONNECTORS + 1][16];                 /* live, [0] the charge point */
     char site_status[OCPP_MAX_CONNECTORS + 1][16];            /* the OCPI status last seen in its site EVSE */
+    uint64_t site_status_gen; /* env.sites_gen when site_status was last true */
     char error_code[OCPP_MAX_CONNECTORS + 1][24];
     char firmware_status[24], diagnostics_status[24];
     int64_t connected_s, last_seen_s;
@@ -65,6 +66,7 @@ typedef struct {
     int writing;             /* this turn's store transaction is open */
     ec_vec site_statuses;    /* ocpp_site_status waiting for the turn's commit */
     ec_vec sites_written;    /* char[EC_REG_ID_MAX + 1]: the sites whose EVSE statuses this turn changed */
+    uint64_t sites_gen;      /* counts writes of sites by others than their chargers (the API, imports) */
     /* Charge point cp (on connection serial) reads its site's document again at its next status
      * of connector: what it sent could not be written. */
     void (*forget_status)(void *ctx, const char *cp, uint64_t serial, int connector);

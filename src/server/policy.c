@@ -407,6 +407,33 @@ int api__may_own_outage(const api_principal *p, const char *site_operator, const
     }
 }
 
+/* ---- a site's own figures (api_kpis.c) -------------------------------------------- */
+
+int api__may_see_site_figures(ec_api *a, const api_principal *p, const char *site_id, ec_http_response *res)
+{
+    if (p->role == EC_ROLE_PUBLIC) return unauthorized(res, "a site's own figures need a key");
+    char op[EC_REG_ID_MAX + 1], jur[EC_REG_ID_MAX + 1];
+    int r = api__member(a, EC_KIND_SITE, site_id, "operator_id", op, sizeof op, res);
+    if (r < 0) return -1;
+    if (r > 0) {
+        api__error(res, 404, "not_found", NULL, "no site %.60s", site_id);
+        return -1;
+    }
+    if (p->role == EC_ROLE_ADMIN || (p->role == EC_ROLE_OPERATOR && p->org[0] && !strcmp(op, p->org))) return 0;
+    if (p->role == EC_ROLE_AGENCY && p->jurisdiction[0]) {
+        /* The agency's jurisdiction or one within it, as the KPIs scope an agency: up the
+         * parents a few levels at most (a loop in the register ends there). */
+        if (api__member(a, EC_KIND_SITE, site_id, "jurisdiction_id", jur, sizeof jur, res) < 0) return -1;
+        for (int depth = 0; jur[0] && depth < 8; depth++) {
+            if (!strcmp(jur, p->jurisdiction)) return 0;
+            char up[EC_REG_ID_MAX + 1];
+            if (api__member(a, EC_KIND_JURISDICTION, jur, "parent_id", up, sizeof up, res) < 0) return -1;
+            snprintf(jur, sizeof jur, "%s", up);
+        }
+    }
+    return forbidden(res, "a site's own figures are its operator's, its jurisdiction's agency's and an admin's");
+}
+
 /* ---- the register's other doors (api.c) ------------------------------------------ */
 
 int api__may_send_body(const api_principal *p, int import, ec_http_response *res)
@@ -457,4 +484,25 @@ int api__key_vouches(const api_principal *p, const char *org)
     /* An operator's or a fleet's key was made for its organisation; an
      * admin's names one the register need not hold. */
     return (p->role == EC_ROLE_OPERATOR || p->role == EC_ROLE_FLEET) && org && !strcmp(org, p->org);
+}
+
+/* ---- what the web page offers (api_map.c) ------------------------------------------ */
+
+void api__scope(const api_principal *p, api_scope_t *out)
+{
+    static const char *const public_views[] = {"map", "jurisdictions"};
+    static const char *const key_views[] = {"map", "jurisdictions", "grid", "dispatch", "planning"};
+    memset(out, 0, sizeof *out);
+    /* Without a key the map and the public figures; any key adds the views
+     * whose requests need one (grid, routes, scenarios). */
+    int keyed = p->role != EC_ROLE_PUBLIC;
+    const char *const *v = keyed ? key_views : public_views;
+    out->n_views = keyed ? 5 : 2;
+    for (int i = 0; i < out->n_views; i++) out->views[i] = v[i];
+    /* As api__kpi_scope decides: operators, agencies and admins see their
+     * own figures in full, everyone else the public shape. */
+    out->kpi_public = p->role == EC_ROLE_PUBLIC || p->role == EC_ROLE_FLEET;
+    out->all = p->role == EC_ROLE_ADMIN;
+    if (p->role == EC_ROLE_OPERATOR) out->operator_id = p->org;
+    if (p->role == EC_ROLE_AGENCY) out->jurisdiction_id = p->jurisdiction;
 }

@@ -4,6 +4,7 @@
 #include "region.h"
 
 #include "api.h"
+#include "api_map.h"
 #include "api_internal.h"
 #include "events.h"
 #include "static.h"
@@ -134,14 +135,22 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     mallopt(M_TOP_PAD, 1 << 20);
     if (o->region_dir && !is_dir(o->region_dir))
         return ec_fail(EC_ENOTFOUND, "--region %s: no such directory", o->region_dir);
+    if (o->scenarios_dir && !is_dir(o->scenarios_dir))
+        return ec_fail(EC_ENOTFOUND, "--scenarios %s: no such directory", o->scenarios_dir);
     ec_api *api = ec_calloc(1, sizeof *api);
     if (!api) return EC_ENOMEM;
+    api->scenarios_dir = o->scenarios_dir;
     uv_loop_t loop;
     serve_loop L;
     memset(&L, 0, sizeof L);
     L.api = api;
     api->db_path = o->db_path;
-    ec_err rc = ec_store_open(o->db_path, &api->store);
+    api->tile_url = o->tile_url;
+    api->tile_attribution = o->tile_attribution;
+    /* The page's files first: a directory refused (too deep, too large) is
+     * said at once, before a database is made or a road graph is loaded. */
+    ec_err rc = o->web_dir ? static__load(o->web_dir, &api->web) : EC_OK;
+    if (!rc) rc = ec_store_open(o->db_path, &api->store);
     if (!rc) rc = load_graph(o, &api->graph);
     if (rc) goto fail_store;
     if (uv_loop_init(&loop)) {
@@ -157,7 +166,6 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     if ((rc = ocpp__new(&loop, api->store, &o->ocpp, &api->ocpp))) goto fail_store;
     if ((rc = events__new(&loop, api->store, &api->events))) goto fail_loop;
     ocpp__on_site(api->ocpp, site_changed, api);
-    if (o->web_dir && (rc = static__load(o->web_dir, &api->web))) goto fail_loop;
     /* The region's register goes in through the API's handlers, which tell
      * the central system of the chargers they write. */
     if (o->region_dir && (rc = region__load(api, o->region_dir))) goto fail_loop;
@@ -189,6 +197,7 @@ ec_err ec_serve(const ec_serve_opts_t *o)
     int port = ec_http_port(api->http);
     int64_t n_sites = 0;
     ec_store_count(api->store, EC_KIND_SITE, &n_sites);
+    api__map_warm(api, n_sites);
     const char *scheme = o->tls.cert_path ? "https" : "http";
     printf("ecorridor hub listening on %s://%s:%d/ (database %s, %lld sites%s)\n", scheme, o->host, port, o->db_path,
            (long long)n_sites, api->graph ? ", truck routes on" : ", no road graph: routes off");
@@ -218,6 +227,7 @@ fail_store:
     work__free(api->work);
     api__route_free(api);
     api__kpis_forget();
+    api__map_free(api);
     ocpp__free(api->ocpp);
     events__free(api->events);
     static__free(api->web);

@@ -17,6 +17,9 @@ typedef struct {
     ec_http_tls_t tls;      /* certificate and key: https and wss; NULL paths: plain */
     ec_http_limits_t limits; /* what one client may hold (zeros: the defaults) */
     ocpp_opts_t ocpp;
+    const char *tile_url;         /* the web page's tile layer ({z}/{x}/{y}); NULL: the road graph alone */
+    const char *tile_attribution; /* shown with it */
+    const char *scenarios_dir; /* the twin's runs served at /api/v1/scenarios; NULL: none */
 } ec_serve_opts_t;
 
 /* Runs the hub until SIGINT or SIGTERM. Prints the address it listens on to

@@ -7,6 +7,7 @@
  * here is OCPP: reading the register into typed power (model/), the unit
  * a charger takes its limits in, and one call at a time per charger. */
 #include "smart.h"
+#include "grid_history.h"
 
 #include "ecorridor/ec_json.h"
 #include "ecorridor/ec_power.h"
@@ -52,6 +53,10 @@ struct smart {
     uv_timer_t timer;
     int timer_open;
     smart_stats_t stats;
+    history *hist;            /* each substation's minutes (grid_history.h) */
+    int64_t sampled_min;      /* the minute last sampled */
+    size_t subs_sampled;      /* the substations the engine knew then */
+    int hist_full_logged;
 };
 
 static uint64_t h(const char *s)
@@ -395,6 +400,34 @@ static void refresh(smart *m)
     }
 }
 
+/* ---- the grid's minutes ---------------------------------------------------------------------------- */
+
+/* Keeps what each substation the engine knows draws and may draw at t_ms, as its allocation
+ * answer says it (the engine's own figures: no second computation). */
+static void sample(smart *m, int64_t t_ms)
+{
+    const char *id;
+    size_t i;
+    for (i = 0; m->hist && (id = ec_share_substation_at(m->eng, i)); i++) {
+        ec_share_sample_t s;
+        if (ec_share_group_sample(m->eng, id, t_ms, &s)) continue; /* no site of it known yet */
+        history_point p = {t_ms / 60000 * 60, (float)(s.allocated_w / 1000), (float)(s.held_w / 1000),
+                           (float)(s.headroom_w / 1000), (float)(s.base_load_w / 1000), (float)(s.renewables_w / 1000)};
+        ec_err rc = history__add(m->hist, id, &p);
+        if (rc == EC_ELIMIT && !m->hist_full_logged) {
+            m->hist_full_logged = 1;
+            ec_log(EC_LOG_WARN, "smart: the load of more than %d substations is not kept (%s and others)",
+                   HISTORY_SUBSTATIONS_MAX, id);
+        }
+    }
+    m->subs_sampled = i;
+}
+
+const history *smart__history(const smart *m)
+{
+    return m ? m->hist : NULL;
+}
+
 /* ---- the hub's events ------------------------------------------------------------------------- */
 
 void smart__run(smart *m)
@@ -402,6 +435,13 @@ void smart__run(smart *m)
     if (!m) return;
     refresh(m);
     int64_t t = now_ms();
+    /* Once a minute, on the loop's turn that finds the minute changed (the wake timer makes one
+     * at least every second); and at once when the engine learnt a substation, so that its
+     * history starts when its first charger connects, not up to a minute later. */
+    if (t / 60000 != m->sampled_min || ec_share_substation_at(m->eng, m->subs_sampled)) {
+        m->sampled_min = t / 60000;
+        sample(m, t);
+    }
     if (ec_share_due(m->eng, t)) {
         ec_share_event_t ev;
         memset(&ev, 0, sizeof ev);
@@ -561,6 +601,7 @@ ec_err smart__new(uv_loop_t *loop, ec_store *store, const smart_io *io, smart **
     ec_buf_init(&m->jbuf, 4u << 20);
     m->gen_seen = ec_store_generation(store);
     ec_err rc = ec_map_init(&m->by_cp, 64);
+    if (!rc) rc = history__new(&m->hist);
     if (!rc) rc = ec_share_new(on_cmd, m, &m->eng);
     if (!rc) rc = start_over(m);
     if (!rc && uv_timer_init(loop, &m->timer) == 0) {
@@ -590,6 +631,7 @@ void smart__free(smart *m)
 {
     if (!m) return;
     ec_share_free(m->eng);
+    history__free(m->hist);
     ec_vec_free(&m->cps);
     ec_vec_free(&m->out);
     ec_map_free(&m->by_cp);

@@ -75,6 +75,10 @@ ec_err smart__plan(smart *m, int64_t tx_id, double requested_wh, int64_t departu
  * substation_id) as JSON; EC_ENOTFOUND when none. */
 ec_err smart__json(smart *m, const char *site_id, const char *substation_id, ec_buf *out);
 smart_stats_t smart__stats(const smart *m);
+/* Each substation's minutes since the hub started (grid_history.h), sampled at the first loop
+ * turn of every minute; NULL for a NULL m. */
+struct history;
+const struct history *smart__history(const smart *m);
 /* The energy price at site_id's substation for n_slots slots of slot_s
  * seconds from the current one: wholesale + congestion. */
 ec_err smart__prices_json(smart *m, const char *site_id, int slot_s, int n_slots, ec_buf *out);

@@ -259,7 +259,7 @@ static void import_run(work_job *j)
 static int import_done(work_job *j)
 {
     import_job *x = (import_job *)j;
-    if (x->wrote) j->api->metrics.store_writes++, events__register(j->api->events);
+    if (x->wrote) j->api->metrics.store_writes++, ocpp__sites_written(j->api->ocpp), events__register(j->api->events);
     if (x->store_fail) j->api->metrics.store_write_errors++;
     return 0;
 }
@@ -283,7 +283,7 @@ void work__import(ec_api *a, const char *org, const char *owner, const char *for
                                             owner, &set, &sum, NULL);
         int k = import_answer(res, rc, &set, &sum);
         a->metrics.store_writes += k > 0;
-        if (k > 0) events__register(a->events);
+        if (k > 0) ocpp__sites_written(a->ocpp), events__register(a->events);
         a->metrics.store_write_errors += k < 0;
         ec_import_set_free(&set);
         return;

@@ -5,7 +5,9 @@
  * sorted by id, uptime between 0 and 100 %).
  *
  * Input: byte 0 sets the period's length (and bit 7 scopes it to one
- * operator's sites), then rows, each [kind][dt][len lo][len hi][data]: kind
+ * operator's sites; bit 3 asks for steps too, 10 to 40 minutes by bits 4-5,
+ * and bit 2 then scopes it to site S1: the steps must add up to the
+ * period), then rows, each [kind][dt][len lo][len hi][data]: kind
  * picks from the journal's kinds, dt moves the clock (it may go back), len
  * is the row's JSON length, cut to what is left. */
 #include "ecorridor/ec_kpi.h"
@@ -60,6 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.txs = txs, c.n_txs = sizeof txs / sizeof txs[0];
     c.excluded = excluded, c.n_excluded = sizeof excluded / sizeof excluded[0];
     if (data[0] & 0x80) c.only_operator = "op1";
+    if (data[0] & 0x08) c.step_ms = (int64_t)(1 + (data[0] >> 4 & 3)) * 600000;
+    if ((data[0] & 0x0c) == 0x0c) c.only_site = "S1";
     ec_kpi *k;
     if (ec_kpi_new(&c, &k)) return 0;
     int64_t t = T0 - 1800000;
@@ -74,6 +78,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ec_kpi_feed(k, t, command, kind, (const char *)data + pos, len) == EC_EINVAL && !ec_kpi_error(k)[0])
             __builtin_trap(); /* a refused row says why */
         pos += len;
+    }
+    if (c.step_ms) {
+        /* The steps cover the period and add up to it (ports, sessions, energy, minutes). */
+        const ec_kpi_row_t *st, *rows;
+        size_t ns, nr;
+        if (ec_kpi_steps(k, &st, &ns)) __builtin_trap();
+        if (ns != (size_t)((c.to_ms - c.from_ms - 1) / c.step_ms + 1)) __builtin_trap();
+        double sum[4] = {0}, want[4] = {0};
+        int64_t sessions = 0, want_sessions = 0;
+        for (size_t i = 0; i < ns; i++) {
+            if (st[i].from_ms != c.from_ms + (int64_t)i * c.step_ms || st[i].to_ms <= st[i].from_ms) __builtin_trap();
+            sum[0] += st[i].energy_kwh, sum[1] += st[i].open_min, sum[2] += st[i].charging_min;
+            sum[3] += st[i].plugged_min, sessions += st[i].sessions;
+        }
+        if (ns && st[ns - 1].to_ms != c.to_ms) __builtin_trap();
+        if (ec_kpi_rows(k, EC_KPI_SITE, &rows, &nr)) __builtin_trap();
+        for (size_t i = 0; i < nr; i++) {
+            want[0] += rows[i].energy_kwh, want[1] += rows[i].open_min, want[2] += rows[i].charging_min;
+            want[3] += rows[i].plugged_min, want_sessions += rows[i].sessions;
+        }
+        for (int i = 0; i < 4; i++)
+            if (fabs(sum[i] - want[i]) > 1e-6 * (1 + fabs(want[i]))) __builtin_trap();
+        if (sessions != want_sessions) __builtin_trap();
     }
     ec_buf b;
     ec_buf_init(&b, 16u << 20);

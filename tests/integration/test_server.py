@@ -778,7 +778,7 @@ def test_openapi(hub, keys):
             ids[path] = first.get("id", first.get("uid", "none"))
     for path, ops in doc["paths"].items():
         for method in ops:
-            if method == "parameters":
+            if method == "parameters" or "{name}" in path:  # the twin's files need --scenarios: test_dashboard_api.py
                 continue
             url = path.replace("{id}", ids.get(path, ids.get(path.split("/{id}")[0] + "/{id}", "")))
             url = url.replace("{action}", "Reset")
@@ -788,6 +788,8 @@ def test_openapi(hub, keys):
                 url = path.replace("{id}", "no-such-id")
             if url.endswith("/commands/Reset"):
                 body = {"type": "Soft"}  # to a charger that is not connected: 409, not 404
+            if "text/event-stream" in json.dumps(ops[method].get("responses", {})):
+                m = "HEAD"  # a stream never ends: its head shows that it is answered
             s, b = curl(hub, m, url, body, keys["admin"])
             # 404 only as an answer about the object: deleted, or none to name (no session runs here).
             check(s not in (404, 405) or ((m == "DELETE" or url.endswith("/none")) and s == 404 and is_error(b, "not_found")),

@@ -297,6 +297,91 @@ static void test_fast_readers_agree(void **state)
     ec_substation_power_free(&sub);
 }
 
+static void tx_start(ec_kpi *k, int64_t t, int tx, const char *cp, const char *site)
+{
+    char b[256];
+    snprintf(b, sizeof b, "{\"tx\":%d,\"cp\":\"%s\",\"connector\":1,\"site\":\"%s\",\"start_s\":0,\"evse_uid\":\"E1\","
+             "\"delivered_wh\":0,\"requested_wh\":-1,\"departure_s\":0}", tx, cp, site);
+    feed(k, t, "tx_start", b);
+}
+
+static void meter(ec_kpi *k, int64_t t, int tx, int wh)
+{
+    char b[64];
+    snprintf(b, sizeof b, "{\"tx\":%d,\"delivered_wh\":%d}", tx, wh);
+    feed(k, t, "tx_meter", b);
+}
+
+/* Four hours in steps of one: a port charging 30 min in hour 1 (0:15-0:45, 10 kWh) and 90 min
+ * across hours 2-3 (1:30-3:00, 30 kWh at an even rate, so 10 in hour 2 and 20 in hour 3),
+ * plugged in 0:10-0:50 and 1:20-3:10, Faulted 3:30-4:00; another site's port charging meanwhile
+ * is out of scope. */
+static void test_steps(void **state)
+{
+    (void)state;
+    ec_kpi_config_t c;
+    memset(&c, 0, sizeof c);
+    c.from_ms = T0, c.to_ms = T0 + 240 * MIN, c.grace_ms = EC_KPI_GRACE_MS, c.co2_kg_per_kwh = EC_KPI_CO2_KG_PER_KWH;
+    c.only_site = "S", c.step_ms = 60 * MIN;
+    ec_kpi *k = NULL;
+    assert_int_equal(ec_kpi_new(&c, &k), EC_OK);
+    feed(k, T0, "cp_up", "{\"cp\":\"A\",\"site\":\"S\",\"serial\":1,\"evse_uids\":[\"\",\"E1\"]}");
+    feed(k, T0, "cp_up", "{\"cp\":\"B\",\"site\":\"T\",\"serial\":1,\"evse_uids\":[\"\",\"E1\"]}");
+    tx_start(k, T0 + 5 * MIN, 9, "B", "T");
+    tx_start(k, T0 + 10 * MIN, 1, "A", "S");
+    meter(k, T0 + 15 * MIN, 1, 0);
+    meter(k, T0 + 45 * MIN, 1, 10000);
+    meter(k, T0 + 50 * MIN, 9, 50000);
+    feed(k, T0 + 50 * MIN, "tx_stop", "{\"tx\":1}");
+    tx_start(k, T0 + 80 * MIN, 2, "A", "S");
+    meter(k, T0 + 90 * MIN, 2, 0);
+    meter(k, T0 + 180 * MIN, 2, 30000);
+    feed(k, T0 + 190 * MIN, "tx_stop", "{\"tx\":2}");
+    feed(k, T0 + 210 * MIN, "status", "{\"cp\":\"A\",\"connector\":1,\"status\":\"Faulted\",\"error_code\":\"OtherError\"}");
+    const ec_kpi_row_t *r;
+    size_t n;
+    assert_int_equal(ec_kpi_steps(k, &r, &n), EC_OK);
+    assert_int_equal(n, 4);
+    static const double energy[] = {10, 10, 20, 0}, util[] = {50, 50, 100, 0}, occ[] = {40.0 / 60 * 100, 40.0 / 60 * 100, 100, 10.0 / 30 * 100};
+    static const int64_t sessions[] = {1, 1, 0, 0};
+    double sum_energy = 0, sum_open = 0, sum_charging = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(r[i].id, "S");
+        assert_int_equal(r[i].from_ms, T0 + (int64_t)i * 60 * MIN);
+        assert_int_equal(r[i].to_ms, T0 + (int64_t)(i + 1) * 60 * MIN);
+        assert_int_equal(r[i].ports, 1);
+        assert_int_equal(r[i].sessions, sessions[i]);
+        if (fabs(r[i].energy_kwh - energy[i]) > 1e-9) fail_msg("step %zu: %g kWh", i, r[i].energy_kwh);
+        if (fabs(r[i].utilisation_pct - util[i]) > 1e-9) fail_msg("step %zu: utilisation %g", i, r[i].utilisation_pct);
+        if (fabs(r[i].occupancy_pct - occ[i]) > 1e-9) fail_msg("step %zu: occupancy %g", i, r[i].occupancy_pct);
+        sum_energy += r[i].energy_kwh, sum_open += r[i].open_min, sum_charging += r[i].charging_min;
+    }
+    assert_true(fabs(r[3].open_min - 30) < 1e-9 && fabs(r[3].outage_min - 30) < 1e-9);
+    /* The steps add up to the period, as ec_kpi_rows gives it for the site. */
+    const ec_kpi_row_t *day = one(k, EC_KPI_SITE, "S");
+    assert_true(fabs(day->energy_kwh - sum_energy) < 1e-9 && fabs(day->energy_kwh - 40) < 1e-9);
+    assert_true(fabs(day->open_min - sum_open) < 1e-9 && fabs(day->charging_min - sum_charging) < 1e-9);
+    assert_int_equal(day->sessions, 2);
+    /* The other site is out of this scope. */
+    size_t all;
+    assert_int_equal(ec_kpi_rows(k, EC_KPI_SITE, &r, &all), EC_OK);
+    assert_int_equal(all, 1);
+    ec_kpi_free(k);
+
+    /* A period the journal reaches only part of ends in a shorter step; too many steps are refused. */
+    c.until_ms = T0 + 150 * MIN;
+    assert_int_equal(ec_kpi_new(&c, &k), EC_OK);
+    assert_int_equal(ec_kpi_steps(k, &r, &n), EC_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(r[2].to_ms - r[2].from_ms, 30 * MIN);
+    ec_kpi_free(k);
+    c.until_ms = 0, c.step_ms = 1000, c.to_ms = T0 + (int64_t)(EC_KPI_STEPS_MAX + 1) * 1000;
+    assert_int_equal(ec_kpi_new(&c, &k), EC_EINVAL);
+    c.to_ms = T0 + (int64_t)EC_KPI_STEPS_MAX * 1000;
+    assert_int_equal(ec_kpi_new(&c, &k), EC_OK);
+    ec_kpi_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_meter_fast_path),
         cmocka_unit_test(test_fast_readers_agree),
+        cmocka_unit_test(test_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
