@@ -5,16 +5,18 @@
 file(REMOVE_RECURSE "${OUT}")
 file(MAKE_DIRECTORY "${OUT}/vendor")
 file(COPY "${SRC}/" DESTINATION "${OUT}")
-# package directory | files (relative to it) | where they go under vendor/
+# package directory | files (relative to it, separated by commas: a semicolon
+# would split the entry itself, as CMake lists do) | where they go under vendor/
 set(libs
-  "leaflet|dist/leaflet.js;dist/leaflet.css;dist/images;LICENSE|leaflet"
-  "leaflet.markercluster|dist/leaflet.markercluster.js;dist/MarkerCluster.css;dist/MarkerCluster.Default.css;MIT-LICENCE.txt|leaflet.markercluster"
-  "uplot|dist/uPlot.iife.min.js;dist/uPlot.min.css;LICENSE|uplot")
+  "leaflet|dist/leaflet.js,dist/leaflet.css,dist/images,LICENSE|leaflet"
+  "leaflet.markercluster|dist/leaflet.markercluster.js,dist/MarkerCluster.css,dist/MarkerCluster.Default.css,MIT-LICENCE.txt|leaflet.markercluster"
+  "uplot|dist/uPlot.iife.min.js,dist/uPlot.min.css,LICENSE|uplot")
 foreach(lib IN LISTS libs)
   string(REPLACE "|" ";" parts "${lib}")
   list(GET parts 0 pkg)
   list(GET parts 2 dest)
-  string(REGEX REPLACE "^[^|]*\\|([^|]*)\\|.*$" "\\1" files "${lib}")
+  list(GET parts 1 files)
+  string(REPLACE "," ";" files "${files}")
   foreach(f IN LISTS files)
     set(from "${MODULES}/${pkg}/${f}")
     if(NOT EXISTS "${from}")
