@@ -40,7 +40,9 @@ function figuresTable(xs, series) {
   );
 }
 
-export function lineChart(box, { title, xs, series, height = 220, yLabel = '' }) {
+// xRange [from, to] in seconds: the period asked for, so that a few points (a hub just started)
+// sit where they belong in it rather than stretched over an axis of their own.
+export function lineChart(box, { title, xs, series, height = 220, yLabel = '', xRange = null }) {
   const holder = el('div', { class: 'chart', role: 'img', 'aria-label': title });
   box.append(holder, figuresTable(xs, series));
   const opts = {
@@ -48,7 +50,7 @@ export function lineChart(box, { title, xs, series, height = 220, yLabel = '' })
     width: widthOf(box),
     height,
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true } },
+    scales: { x: xRange ? { time: true, range: () => xRange } : { time: true } },
     axes: [{ stroke: '#333' }, { stroke: '#333', label: yLabel }],
     series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, dash: s.dash, fill: s.fill, spanGaps: false }))],
   };

@@ -24,9 +24,11 @@ const SiteIcon = L.DivIcon.extend({
 function siteIcon(site) {
   const status = stateOf(site.status);
   const st = STATES[status];
+  // Leaflet places the marker's element with a transform of its own, so the shape (a diamond is
+  // a turned square) is drawn by an element inside it.
   return new SiteIcon({
-    className: `site-icon shape-${st.shape} st-${status}`,
-    html: `<span aria-hidden="true">${st.letter}</span>`,
+    className: `site-marker st-${status}`,
+    html: `<span class="site-icon shape-${st.shape} st-${status}" aria-hidden="true"><span>${st.letter}</span></span>`,
     iconSize: [22, 22],
     iconAnchor: [11, 11],
     siteId: site.id,
@@ -254,7 +256,7 @@ export class CorridorMap {
     const s = this.sites.get(ev.id);
     if (!s) return false;
     s.status = ev.status;
-    if (ev.evses) s.evses = ev.evses.length;
+    if (ev.evses) s.evses = ev.evses;
     const m = this.markers.get(ev.id);
     if (m) m.setIcon(siteIcon(s));
     return true;
@@ -270,7 +272,7 @@ export class CorridorMap {
   }
 
   clearSelection() {
-    for (const e of this.map.getContainer().querySelectorAll('.site-icon.selected')) e.classList.remove('selected');
+    for (const e of this.map.getContainer().querySelectorAll('.site-marker.selected')) e.classList.remove('selected');
   }
 
   invalidate() {

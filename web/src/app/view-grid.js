@@ -87,6 +87,7 @@ async function history(ctx, id, hours) {
   lineChart(box, {
     title: `Allocated load against headroom, kW (one point a minute since the hub started, last ${hours} h)`,
     xs: pts.map((p) => Date.parse(p.t) / 1000),
+    xRange: [Date.now() / 1000 - hours * 3600, Date.now() / 1000],
     series: [
       { label: 'allocated kW', values: pts.map((p) => p.allocated_kw), color: '#b34400' },
       { label: 'headroom kW', values: pts.map((p) => p.headroom_kw), color: '#00704f', dash: [6, 4] },
