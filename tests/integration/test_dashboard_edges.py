@@ -10,6 +10,9 @@ serve` on a free port, keys from `ecorridor keys create`, http.client):
   (a continent's municipalities, most of them under other parents) lists its
   own and those within it, worked out here from parent_id, and does not hold
   the hub's loop for long: /healthz, asked meanwhile, answers promptly.
+- /api/v1/scenarios never reads outside `serve --scenarios DIR`: a run's folder
+  that is a link (to a folder elsewhere) is neither listed nor read, and an
+  output that is a named pipe is 404 at once, not a worker held for good.
 
 usage: test_dashboard_edges.py ECORRIDOR SOURCE_DIR
 """
@@ -166,9 +169,46 @@ def test_many_jurisdictions(tmp):
         check(hub.stop() == 0, "the hub stops cleanly")
 
 
+def test_scenario_links(tmp):
+    scen, outside = os.path.join(tmp, "scen"), os.path.join(tmp, "outside")
+    os.makedirs(os.path.join(scen, "real"))
+    os.makedirs(outside)
+    for d, who in [(os.path.join(scen, "real"), "real"), (outside, "outside")]:
+        with open(os.path.join(d, "summary.json"), "w") as f:
+            json.dump({"run": who}, f)
+        with open(os.path.join(d, "sites.csv"), "w") as f:
+            f.write("site_id,who\n%s,%s\n" % (who, who))
+    os.symlink(outside, os.path.join(scen, "via-link"))
+    os.mkfifo(os.path.join(scen, "real", "trips.csv"))
+    db = os.path.join(tmp, "scen.db")
+    hub = Hub(db, "--scenarios", scen)
+    try:
+        key = make_key(db, "admin", "hub")
+        s, b = hub.get("/api/v1/scenarios", key)
+        names = [x["name"] for x in (b or {}).get("scenarios", [])] if s == 200 else None
+        check(names == ["real"], "the runs: %s %s (a linked folder is not one)" % (s, names))
+        s, b = hub.get("/api/v1/scenarios/real/sites.csv", key)
+        check(s == 200 and "real,real" in str(b), "a run's file: %s %s" % (s, b))
+        for f in ["summary.json", "sites.csv"]:
+            s, b = hub.get("/api/v1/scenarios/via-link/" + f, key)
+            check(s == 404 and "outside" not in str(b), "a linked folder's %s: %s %s" % (f, s, str(b)[:80]))
+        # A named pipe: opened without waiting for a writer, then refused as no regular file.
+        t0 = time.monotonic()
+        s, b = hub.get("/api/v1/scenarios/real/trips.csv", key)
+        check(s == 404 and time.monotonic() - t0 < 5, "a named pipe: %s in %.1f s" % (s, time.monotonic() - t0))
+    finally:
+        # A worker a pipe still held would keep the hub from stopping: let it go first.
+        try:
+            fd = os.open(os.path.join(scen, "real", "trips.csv"), os.O_WRONLY | os.O_NONBLOCK)
+            os.close(fd)
+        except OSError:
+            pass
+        check(hub.stop() == 0, "the hub stops cleanly")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        for t in [test_views_answer, test_many_jurisdictions]:
+        for t in [test_views_answer, test_many_jurisdictions, test_scenario_links]:
             try:
                 t(tmp)
             except Exception as e:  # noqa: BLE001 - a test that cannot go on is one failure
