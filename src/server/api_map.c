@@ -14,6 +14,7 @@
 
 #include "api_internal.h"
 #include "map_network.h"
+#include "ecorridor/ec_kpi.h"
 #include "work.h"
 
 #include <stdlib.h>
@@ -24,7 +25,7 @@
 #define NETWORK_VERTICES_MAX 200000
 /* How far down from an agency's jurisdiction its scope reaches: as far as
  * the figures (src/kpi) look up from a site's, seven parents. */
-#define JURISDICTION_DEPTH_MAX 7
+#define JURISDICTION_DEPTH_MAX (EC_KPI_WITHIN_DEPTH - 1)
 
 /* ---- the sites' snapshot -------------------------------------------------------- */
 

@@ -435,7 +435,7 @@ int api__may_see_site_figures(ec_api *a, const api_principal *p, const char *sit
         /* The agency's jurisdiction or one within it, as the KPIs scope an agency: up the
          * parents a few levels at most (a loop in the register ends there). */
         if (api__member(a, EC_KIND_SITE, site_id, "jurisdiction_id", jur, sizeof jur, res) < 0) return -1;
-        for (int depth = 0; jur[0] && depth < 8; depth++) {
+        for (int depth = 0; jur[0] && depth < EC_KPI_WITHIN_DEPTH; depth++) {
             if (!strcmp(jur, p->jurisdiction)) return 0;
             char up[EC_REG_ID_MAX + 1];
             if (api__member(a, EC_KIND_JURISDICTION, jur, "parent_id", up, sizeof up, res) < 0) return -1;
