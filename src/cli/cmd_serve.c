@@ -53,7 +53,7 @@ static const cli_opt opts[] = {
     {NULL, NULL, NULL},
 };
 
-const cli_cmd cmd_serve = {"serve", "serve [--db FILE] [--listen ADDR:PORT] [--region DIR] [--graph G.ecg] [--web DIR] [--tls-cert F --tls-key F]",
+const cli_cmd cmd_serve = {"serve", "serve [--db FILE] [--listen ADDR:PORT] [--region DIR] [--graph G.ecg] [--web DIR] [--scenarios DIR] [--tile-url URL] [--tls-cert F --tls-key F]",
                            "Run the regional hub: the register's REST API and the OCPP 1.6J central system, until Ctrl-C.",
                            opts, run, NULL};
 
