@@ -35,6 +35,12 @@ const char *ec_kpi_group_name(ec_kpi_group g);
 /* 0 and *out for "port", "evse", "site", "operator", "jurisdiction", "segment"; -1 otherwise. */
 int ec_kpi_group_parse(const char *s, ec_kpi_group *out);
 
+/* How far up from a site's jurisdiction its scope reaches: its own and six
+ * parents above it (a state's agency sees its cities' sites). The figures
+ * (within, below), a site's own figures (policy.c) and whoami's list of an
+ * agency's jurisdictions (api_map.c) all go this far and no further. */
+#define EC_KPI_WITHIN_DEPTH 8
+
 /* What the register says of a site. */
 typedef struct {
     char id[EC_REG_ID_MAX + 1];
@@ -43,7 +49,8 @@ typedef struct {
     char jurisdiction_id[EC_REG_ID_MAX + 1]; /* "" unknown */
     char segment[48];                        /* "" off the corridor, or no corridor given */
     char operator_name[128], jurisdiction_name[128]; /* for people; "" : the id */
-    char within[256];                        /* ",jurisdiction,its parent,...,": the scope's test */
+    /* ",jurisdiction,its parent,...,": the scope's test; room for EC_KPI_WITHIN_DEPTH ids of the longest. */
+    char within[EC_KPI_WITHIN_DEPTH * (EC_REG_ID_MAX + 1) + 2];
 } ec_kpi_site_t;
 
 /* What the hub billed for a session (its CDR) and for whom. */

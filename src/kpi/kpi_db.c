@@ -58,6 +58,9 @@ static const named *find_named(const ec_vec *v, const char *id)
 }
 
 /* Each site's operator's and jurisdiction's names, and the jurisdictions it lies within. */
+_Static_assert(sizeof(((ec_kpi_site_t *)0)->within) >= 1 + EC_KPI_WITHIN_DEPTH * (EC_REG_ID_MAX + 1) + 1,
+               "within holds every jurisdiction up the chain at the longest ids: a shorter one would cut the "
+               "figures' scope short of what policy.c and whoami grant");
 static void name_sites(loader *l)
 {
     for (size_t i = 0; i < l->sites.len; i++) {
@@ -68,7 +71,7 @@ static void name_sites(loader *l)
         size_t n = 0;
         s->within[0] = 0;
         /* Up the parents, a few levels at most (a loop in the register ends there). */
-        for (int depth = 0; j && depth < 8; depth++, j = find_named(&l->jurs, j->parent)) {
+        for (int depth = 0; j && depth < EC_KPI_WITHIN_DEPTH; depth++, j = find_named(&l->jurs, j->parent)) {
             int w = snprintf(s->within + n, sizeof s->within - n, "%s%s,", n ? "" : ",", j->id);
             if (w < 0 || (size_t)w >= sizeof s->within - n) break;
             n += (size_t)w;

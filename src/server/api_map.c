@@ -14,6 +14,7 @@
 
 #include "api_internal.h"
 #include "map_network.h"
+#include "ecorridor/ec_kpi.h"
 #include "work.h"
 
 #include <stdlib.h>
@@ -24,7 +25,7 @@
 #define NETWORK_VERTICES_MAX 200000
 /* How far down from an agency's jurisdiction its scope reaches: as far as
  * the figures (src/kpi) look up from a site's, seven parents. */
-#define JURISDICTION_DEPTH_MAX 7
+#define JURISDICTION_DEPTH_MAX (EC_KPI_WITHIN_DEPTH - 1)
 
 /* ---- the sites' snapshot -------------------------------------------------------- */
 
@@ -670,8 +671,16 @@ static ec_err row_link(void *ctx, const char *doc, size_t len)
     return ec_vec_push(ctx, &l) ? EC_ENOMEM : EC_OK;
 }
 
+static int by_parent(const void *a, const void *b)
+{
+    return strcmp(((const jur_link *)a)->parent, ((const jur_link *)b)->parent);
+}
+
 /* Writes root and every jurisdiction within it (parent_id chains, at most
- * JURISDICTION_DEPTH_MAX deep) as a JSON array. */
+ * JURISDICTION_DEPTH_MAX deep) as a JSON array. The links are sorted by
+ * parent, and each jurisdiction taken in looks up its children by bisection:
+ * a register of a continent's municipalities costs n log n here, not n
+ * squared, on the loop, for each agency's whoami. */
 static ec_err jurisdictions_within(ec_api *a, const char *root, ec_jw *w)
 {
     ec_vec links;
@@ -681,29 +690,48 @@ static ec_err jurisdictions_within(ec_api *a, const char *root, ec_jw *w)
     f.limit = -1;
     int64_t total;
     ec_err rc = ec_store_list(a->store, EC_KIND_JURISDICTION, &f, row_link, &links, &total);
+    /* in[i]: links[i] is taken in; queue: what is taken in, in the order found, with its depth. */
     uint8_t *in = rc ? NULL : ec_calloc(links.len + 1, 1);
-    if (!rc && !in) rc = EC_ENOMEM;
+    size_t *queue = rc ? NULL : ec_calloc(links.len + 1, sizeof *queue);
+    uint8_t *depth = rc ? NULL : ec_calloc(links.len + 1, 1);
+    if (!rc && (!in || !queue || !depth)) rc = EC_ENOMEM;
     ec_jw_arr_begin(w);
     if (!rc) {
         ec_jw_str(w, root);
-        /* Each round takes in the children of what is in: a chain of
-         * parents is followed as deep as the limit, a loop of them ends. */
-        for (int depth = 0, grew = 1; depth < JURISDICTION_DEPTH_MAX && grew; depth++) {
-            grew = 0;
-            for (size_t i = 0; i < links.len; i++) {
-                const jur_link *l = &EC_VEC_AT(&links, jur_link, i);
-                if (in[i] || !l->parent[0] || !strcmp(l->id, root)) continue;
-                int under = !strcmp(l->parent, root);
-                for (size_t k = 0; k < links.len && !under; k++)
-                    under = in[k] && !strcmp(EC_VEC_AT(&links, jur_link, k).id, l->parent);
-                if (under) in[i] = 2, grew = 1;
+        if (links.len) qsort(links.data, links.len, sizeof(jur_link), by_parent);
+        /* Breadth first from root: a loop of parents ends where it comes back, and root is
+         * never its own descendant. */
+        size_t head = 0, tail = 0;
+        for (size_t q = 0;; q++) {
+            const char *parent = root;
+            int d = 0;
+            if (q > 0) {
+                if (head == tail) break;
+                size_t at = queue[head++];
+                parent = EC_VEC_AT(&links, jur_link, at).id;
+                d = depth[at];
             }
-            for (size_t i = 0; i < links.len; i++)
-                if (in[i] == 2) in[i] = 1, ec_jw_str(w, EC_VEC_AT(&links, jur_link, i).id);
+            if (d >= JURISDICTION_DEPTH_MAX) continue;
+            /* The first link whose parent is this one. */
+            size_t lo = 0, hi = links.len;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(EC_VEC_AT(&links, jur_link, mid).parent, parent) < 0) lo = mid + 1;
+                else hi = mid;
+            }
+            for (size_t i = lo; i < links.len; i++) {
+                const jur_link *l = &EC_VEC_AT(&links, jur_link, i);
+                if (strcmp(l->parent, parent)) break;
+                if (in[i] || !strcmp(l->id, root)) continue;
+                in[i] = 1, depth[i] = (uint8_t)(d + 1), queue[tail++] = i;
+                ec_jw_str(w, l->id);
+            }
         }
     }
     ec_jw_arr_end(w);
     ec_free(in);
+    ec_free(queue);
+    ec_free(depth);
     ec_vec_free(&links);
     return rc;
 }

@@ -4,8 +4,9 @@
  * twin's output files (docs/twin.md "Outputs"). Any key.
  *
  * Names are checked before any path is made ([A-Za-z0-9._-], at most 64,
- * not starting with a dot), files come from a fixed list and are opened
- * without following a link, so no request reaches outside DIR. Files are
+ * not starting with a dot), files come from a fixed list and neither they
+ * nor their run's folder are followed when a link, so no request reaches
+ * outside DIR. Files are
  * read on a worker (the read lane), up to SCENARIO_FILE_MAX: the loop never
  * waits on a disk. */
 #include "api_internal.h"
@@ -59,14 +60,19 @@ typedef struct {
 } scen_job;
 
 /* Reads DIR/name/file (a regular file, not through a link) into out, refusing one over max:
- * EC_ENOTFOUND when absent, EC_ELIMIT when too large, EC_EIO. */
+ * EC_ENOTFOUND when absent, EC_ELIMIT when too large, EC_EIO. Neither the run's folder nor the
+ * file is followed if it is a link (a folder linked to elsewhere would lead out of DIR), and
+ * the file is opened without waiting (a named pipe would hold the worker until someone
+ * wrote to it). */
 static ec_err read_output(const char *dir, const char *name, const char *file, size_t max, ec_buf *out)
 {
-    char path[4096];
-    int w = snprintf(path, sizeof path, "%s/%s/%s", dir, name, file);
-    if (w < 0 || (size_t)w >= sizeof path) return EC_ENOTFOUND;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? EC_ENOTFOUND : EC_EIO;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int nfd = dfd < 0 ? -1 : openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = nfd < 0 ? -1 : openat(nfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int err = errno;
+    if (dfd >= 0) close(dfd);
+    if (nfd >= 0) close(nfd);
+    if (fd < 0) return err == ENOENT || err == ELOOP || err == ENOTDIR ? EC_ENOTFOUND : EC_EIO;
     struct stat st;
     ec_err rc = EC_OK;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode)) rc = EC_ENOTFOUND;

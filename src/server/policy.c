@@ -333,20 +333,31 @@ int api__session_scope(const api_principal *p, ec_session_filter_t *f, ec_http_r
     return 0;
 }
 
+/* How /api/v1/kpis answers p: 1 with its own figures in full, 0 with the public shape only,
+ * -1 not at all. The one rule api__kpi_scope applies and whoami tells the page (api__scope),
+ * so that the page never offers figures the hub then refuses. */
+static int kpi_access(const api_principal *p)
+{
+    switch (p->role) {
+    case EC_ROLE_ADMIN:
+    case EC_ROLE_OPERATOR: return 1;
+    /* An agency whose organisation names no jurisdiction has none to see (not the sites
+     * that name none either). */
+    case EC_ROLE_AGENCY: return p->jurisdiction[0] ? 1 : -1;
+    default: return 0;
+    }
+}
+
 int api__kpi_scope(const api_principal *p, int group, const char **op, const char **jur, int *public_view,
                    ec_http_response *res)
 {
     *op = *jur = NULL, *public_view = 0;
-    switch (p->role) {
-    case EC_ROLE_ADMIN: return 0;
-    case EC_ROLE_OPERATOR: *op = p->org; return 0;
-    case EC_ROLE_AGENCY:
-        /* An agency whose organisation names no jurisdiction has none to see (not the sites
-         * that name none either). */
-        if (!p->jurisdiction[0]) return forbidden(res, "this agency's organisation names no jurisdiction");
-        *jur = p->jurisdiction;
+    int access = kpi_access(p);
+    if (access < 0) return forbidden(res, "this agency's organisation names no jurisdiction");
+    if (access > 0) {
+        if (p->role == EC_ROLE_OPERATOR) *op = p->org;
+        if (p->role == EC_ROLE_AGENCY) *jur = p->jurisdiction;
         return 0;
-    default: break;
     }
     /* Everyone else sees one partition only: with two (sites and jurisdictions, or two
      * overlapping periods) one group could be worked out as the difference of others. */
@@ -424,7 +435,7 @@ int api__may_see_site_figures(ec_api *a, const api_principal *p, const char *sit
         /* The agency's jurisdiction or one within it, as the KPIs scope an agency: up the
          * parents a few levels at most (a loop in the register ends there). */
         if (api__member(a, EC_KIND_SITE, site_id, "jurisdiction_id", jur, sizeof jur, res) < 0) return -1;
-        for (int depth = 0; jur[0] && depth < 8; depth++) {
+        for (int depth = 0; jur[0] && depth < EC_KPI_WITHIN_DEPTH; depth++) {
             if (!strcmp(jur, p->jurisdiction)) return 0;
             char up[EC_REG_ID_MAX + 1];
             if (api__member(a, EC_KIND_JURISDICTION, jur, "parent_id", up, sizeof up, res) < 0) return -1;
@@ -490,18 +501,16 @@ int api__key_vouches(const api_principal *p, const char *org)
 
 void api__scope(const api_principal *p, api_scope_t *out)
 {
-    static const char *const public_views[] = {"map", "jurisdictions"};
-    static const char *const key_views[] = {"map", "jurisdictions", "grid", "dispatch", "planning"};
+    static const char *const key_views[] = {"grid", "dispatch", "planning"};
     memset(out, 0, sizeof *out);
     /* Without a key the map and the public figures; any key adds the views
-     * whose requests need one (grid, routes, scenarios). */
-    int keyed = p->role != EC_ROLE_PUBLIC;
-    const char *const *v = keyed ? key_views : public_views;
-    out->n_views = keyed ? 5 : 2;
-    for (int i = 0; i < out->n_views; i++) out->views[i] = v[i];
-    /* As api__kpi_scope decides: operators, agencies and admins see their
-     * own figures in full, everyone else the public shape. */
-    out->kpi_public = p->role == EC_ROLE_PUBLIC || p->role == EC_ROLE_FLEET;
+     * whose requests need one (grid, routes, scenarios). The figures' view
+     * only where /api/v1/kpis answers: not for an agency of no jurisdiction. */
+    int access = kpi_access(p);
+    out->views[out->n_views++] = "map";
+    if (access >= 0) out->views[out->n_views++] = "jurisdictions";
+    for (int i = 0; p->role != EC_ROLE_PUBLIC && i < 3; i++) out->views[out->n_views++] = key_views[i];
+    out->kpi_public = access == 0;
     out->all = p->role == EC_ROLE_ADMIN;
     if (p->role == EC_ROLE_OPERATOR) out->operator_id = p->org;
     if (p->role == EC_ROLE_AGENCY) out->jurisdiction_id = p->jurisdiction;
