@@ -314,8 +314,10 @@ typedef struct map_waiter {
     char peer[48];
 } map_waiter;
 
-/* The most requests that wait at once; more are 503 busy. */
+/* The most requests that wait at once, in all and from one address; more
+ * are 503 busy (each is answered with its own copy of the sites, some MB). */
 #define WAITERS_MAX 1024
+#define WAITERS_PER_ADDR 16
 
 struct api_map {
     map_snap *snap;      /* the newest sites' snapshot, or NULL */
@@ -530,7 +532,9 @@ static map_job *job_new(void)
  * answer follows (res->status 0), or 503 when too many wait. */
 static void park(struct api_map *m, const map_waiter *w, const ec_http_request *req, ec_http_response *res)
 {
-    map_waiter *x = m->n_waiters < WAITERS_MAX ? ec_malloc(sizeof *x) : NULL;
+    int same = 0;
+    for (const map_waiter *o = m->waiters; o; o = o->next) same += !strcmp(o->peer, req->peer);
+    map_waiter *x = m->n_waiters < WAITERS_MAX && same < WAITERS_PER_ADDR ? ec_malloc(sizeof *x) : NULL;
     if (!x) {
         api__error(res, 503, "busy", NULL, "too many requests wait for the map; try again shortly");
         return;
