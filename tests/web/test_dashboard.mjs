@@ -12,6 +12,7 @@
 // - `site-count` = GET /api/v1/map/sites `count` = GET /api/v1/sites `total`; every marker drawn
 //   in its site's state, and the hub's states by the contract's rule over the register's EVSEs;
 // - a StatusNotification Faulted recolours the site's marker (data-status out_of_order) within 2 s;
+// - a site added (then deleted) through the API while the page is open changes `site-count`;
 // - the route form (place names, then lat,lon) shows the `route-stop`s of POST /api/v1/routes with
 //   the same body, and sends the coordinates of what was typed; a map click fills a field;
 // - the KPI table's rows and figures = GET /api/v1/kpis for the period the page asked, per role;
@@ -462,6 +463,15 @@ async function publicView(page, W, byJur) {
     await watchStatus(page, TEST_SITE.id);
     const back = await recolour(page, 'available', 'Available', 'NoError');
     stamp(`recoloured in ${faulted} ms (Faulted) and ${back} ms (Available again)`);
+
+    // A site added through the API comes onto the open page, and goes when deleted: the count follows.
+    const before = await siteCount(page);
+    const added = { id: 'DASH-LIVE-ADD', name: 'Added while the page is open', coordinates: { latitude: '50.70', longitude: '7.10' } };
+    const [sa] = await hub.api('POST', '/api/v1/sites', added, keys.admin.key);
+    const countIs = (n) => page.waitForFunction((want) => document.querySelector('[data-testid="site-count"]').textContent.replace(/[^\d]/g, '') === String(want), n, { timeout: 5000 }).then(() => true, () => false);
+    check(sa === 201 && await countIs(before + 1), `a site added while the page is open shows in site-count (${before} -> ${before + 1})`);
+    const [sd] = await hub.api('DELETE', '/api/v1/sites/' + added.id, undefined, keys.admin.key);
+    check(sd === 204 && await countIs(before), `a site deleted while the page is open leaves site-count (back to ${before})`);
 
     // A click opens the site; the public is shown no private figure of it.
     await page.click(sel);

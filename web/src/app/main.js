@@ -118,6 +118,7 @@ async function route() {
 }
 
 let source = null;
+let wasDown = false;
 function listen() {
   if (source) return;
   const live = document.getElementById('live');
@@ -125,11 +126,22 @@ function listen() {
   source.addEventListener('open', () => {
     live.textContent = 'live';
     live.classList.add('on');
+    // What changed while the stream was down came as no event: the sites are read again.
+    if (wasDown) mapView.refresh(ctx);
+    wasDown = false;
   });
   source.addEventListener('error', () => {
     live.textContent = 'reconnecting';
     live.classList.remove('on');
+    wasDown = true;
+    // The browser tries again by itself after a cut, but not after a refusal (the hub's streams
+    // all taken: 503): then the page asks again itself, a little later.
+    if (source.readyState === EventSource.CLOSED) {
+      source = null;
+      setTimeout(listen, 15000);
+    }
   });
+  source.addEventListener('register', () => mapView.refresh(ctx));
   source.addEventListener('site', (e) => {
     let data;
     try {
@@ -138,7 +150,9 @@ function listen() {
       return;
     }
     if (!data || typeof data.id !== 'string') return;
-    ctx.map.updateSite(data);
+    const known = ctx.map.updateSite(data);
+    // A site added or deleted changes the count and the markers: read them again.
+    if (data.deleted ? known : !known && !ctx.map.filtered) mapView.refresh(ctx);
     ctx.events.dispatchEvent(new CustomEvent('site', { detail: data }));
   });
 }

@@ -223,6 +223,8 @@ export class CorridorMap {
     this.cluster.clearLayers();
     this.sites.clear();
     this.markers.clear();
+    // Every site of the answer, also one without a place on the map: a live event for it is no news.
+    this.known = new Set((body.sites || []).map((s) => s.id));
     const list = [];
     for (const s of body.sites || []) {
       if (typeof s.lat !== 'number' || typeof s.lon !== 'number') continue;
@@ -246,6 +248,12 @@ export class CorridorMap {
     return body.count ?? this.sites.size;
   }
 
+  // The sites held are those of an operator or a jurisdiction only.
+  get filtered() {
+    const f = this.loadedFilter || {};
+    return Boolean(f.operator_id || f.jurisdiction_id);
+  }
+
   showSites(on) {
     if (on && !this.map.hasLayer(this.cluster)) this.cluster.addTo(this.map);
     if (!on && this.map.hasLayer(this.cluster)) this.map.removeLayer(this.cluster);
@@ -254,7 +262,7 @@ export class CorridorMap {
   // A live change from the hub: only the marker of that site is redrawn.
   updateSite(ev) {
     const s = this.sites.get(ev.id);
-    if (!s) return false;
+    if (!s) return Boolean(this.known && this.known.has(ev.id));
     s.status = ev.status;
     if (ev.evses) s.evses = ev.evses;
     const m = this.markers.get(ev.id);

@@ -65,6 +65,22 @@ export async function ensureSites(ctx) {
   await loading;
 }
 
+// The register changed in a way a site event does not carry (an import, a site added or deleted,
+// events missed while the stream was down): the sites are read again, once for a burst of such news.
+let refreshTimer = null;
+export function refresh(ctx) {
+  if (refreshTimer) return;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = null;
+    if (!loaded || loading) return;
+    loading = load(ctx)
+      .catch(() => {})
+      .finally(() => {
+        loading = null;
+      });
+  }, 1000);
+}
+
 let wired = false;
 function wire(ctx) {
   if (wired) return;
