@@ -12,6 +12,7 @@ export function parseCSV(text) {
   let field = '';
   let i = 0;
   let quoted = false;
+  let touched = false; // the line so far holds anything, an empty quoted field too
   const n = text.length;
   const endField = () => {
     if (row.length >= CSV_MAX_FIELDS) throw new Error(`line ${rows.length + 1} has more than ${CSV_MAX_FIELDS} fields`);
@@ -20,11 +21,13 @@ export function parseCSV(text) {
   };
   const endRow = () => {
     endField();
-    if (!(row.length === 1 && row[0] === '')) {
+    // Only a line with nothing on it is skipped: `""` alone is a record of one empty field.
+    if (touched) {
       if (rows.length >= CSV_MAX_ROWS) throw new Error(`more than ${CSV_MAX_ROWS} rows`);
       rows.push(row);
     }
     row = [];
+    touched = false;
   };
   while (i < n) {
     const c = text[i];
@@ -40,14 +43,19 @@ export function parseCSV(text) {
       i++;
       continue;
     }
+    if (c === '\n') {
+      endRow();
+      i++;
+      continue;
+    }
+    if (c !== '\r') touched = true;
     if (c === '"' && field === '') quoted = true;
     else if (c === ',') endField();
-    else if (c === '\n') endRow();
     else if (c !== '\r') field += c;
     i++;
   }
   if (quoted) throw new Error('a quoted field is not closed');
-  if (field !== '' || row.length) endRow();
+  if (touched) endRow();
   if (!rows.length) return { header: [], records: [] };
   const header = rows[0].map((h) => h.trim());
   const records = rows.slice(1).map((r, k) => {
