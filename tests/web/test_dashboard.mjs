@@ -20,7 +20,8 @@
 //   sent to #/grid), and its KPI rows are only jurisdictions of at least 5 sessions and 3 fleets;
 //   an operator's key sees those views and its own sites' use;
 // - a key revoked while in use leads back to the key prompt, and is gone from the tab;
-// - a screenshot of every view is left in ARTIFACT_DIR.
+// - a screenshot of every view is left in ARTIFACT_DIR, and each view so shot passes axe-core's
+//   WCAG 2.1 A and AA rules (contrast, labels, names, keyboard reach).
 //
 // usage: test_dashboard.mjs ECORRIDOR SOURCE_DIR WEB_DIR ARTIFACT_DIR   (exit 77: skipped)
 
@@ -263,8 +264,21 @@ async function markersMatch(page, who) {
         `the hub's site states follow the rule over their EVSEs: ${JSON.stringify(rule.map((x) => [x.id, a[x.id], (x.evses || []).map((e) => e.status)]))}`);
 }
 
+// axe-core (tests/web's lockfile) audits each view shot for WCAG 2.1 A and AA: contrast, labels,
+// names, roles, keyboard reach of scrolling parts. It is run through the debugging protocol, which
+// the page's content security policy does not govern, so the page itself stays as it is served.
+let AXE = null;
+async function audit(page, name) {
+    AXE ??= fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/axe-core/axe.min.js'), 'utf8');
+    await page.evaluate(AXE);
+    const r = await page.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+    const bad = r.violations.map((v) => `${v.impact} ${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+    check(bad.length === 0, `${name}: no WCAG 2.1 AA violation (axe-core): ${bad.join('; ')}`);
+}
+
 async function shot(page, name) {
     await page.screenshot({ path: path.join(ART, name + '.png') });
+    if (name !== 'key-prompt') await audit(page, name);
 }
 
 async function showKeyPrompt(page) {

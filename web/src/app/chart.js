@@ -36,7 +36,7 @@ function figuresTable(xs, series) {
     'details',
     { class: 'figures' },
     el('summary', {}, 'The figures'),
-    el('div', { class: 'table-scroll' }, el('table', { class: 'compact' }, el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'time'), series.map((s) => el('th', { scope: 'col', class: 'n' }, s.label)))), el('tbody', {}, rows))),
+    el('div', { class: 'table-scroll', tabindex: '0' }, el('table', { class: 'compact' }, el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'time'), series.map((s) => el('th', { scope: 'col', class: 'n' }, s.label)))), el('tbody', {}, rows))),
   );
 }
 

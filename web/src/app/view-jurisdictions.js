@@ -118,7 +118,7 @@ async function load(month) {
       ),
     );
   }
-  out.append(el('div', { class: 'table-scroll' }, el('table', { 'data-testid': 'kpi-table', class: 'kpis' }, el('caption', {}, `Figures by jurisdiction, ${month} (UTC)`), thead, tbody)));
+  out.append(el('div', { class: 'table-scroll', tabindex: '0' }, el('table', { 'data-testid': 'kpi-table', class: 'kpis' }, el('caption', {}, `Figures by jurisdiction, ${month} (UTC)`), thead, tbody)));
   if (!rows.length) {
     out.append(el('p', {}, res.suppressed ? 'Every jurisdiction was withheld in that month: none had enough sessions and fleets to publish.' : 'The hub has no charger on record in that month.'));
     return;

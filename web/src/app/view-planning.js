@@ -196,7 +196,7 @@ function sitesTable(rows) {
   box.append(
     el('h3', {}, 'Sites'),
     el('label', {}, 'Sorted by ', sel, ' (then utilisation), the longest first'),
-    el('div', { class: 'table-scroll' }, el('table', { class: 'compact' }, el('thead', {}, el('tr', {}, SITE_COLS.map(([, label]) => el('th', { scope: 'col' }, label)))), el('tbody', {}, sorted.map((r) => el('tr', {}, SITE_COLS.map(([k, , d]) => el(k === 'site_id' ? 'th' : 'td', k === 'site_id' ? { scope: 'row' } : { class: 'n' }, cell(r, k, d)))))))),
+    el('div', { class: 'table-scroll', tabindex: '0' }, el('table', { class: 'compact' }, el('thead', {}, el('tr', {}, SITE_COLS.map(([, label]) => el('th', { scope: 'col' }, label)))), el('tbody', {}, sorted.map((r) => el('tr', {}, SITE_COLS.map(([k, , d]) => el(k === 'site_id' ? 'th' : 'td', k === 'site_id' ? { scope: 'row' } : { class: 'n' }, cell(r, k, d)))))))),
   );
 }
 
@@ -221,7 +221,7 @@ async function compare(sa, sb) {
   }
   const scen = (s) => (s.summary.scenario && s.summary.scenario.name) || s.summary.scenario || 'none';
   tbody.append(el('tr', {}, el('th', { scope: 'row' }, 'scenario'), el('td', {}, String(scen(sa))), el('td', {}, String(scen(sb))), el('td', {})));
-  const section = el('section', { 'data-testid': 'scenario-compare', class: 'compare' }, el('h3', {}, 'Side by side'), el('div', { class: 'table-scroll' }, el('table', { class: 'compact' }, el('thead', {}, head), tbody)));
+  const section = el('section', { 'data-testid': 'scenario-compare', class: 'compare' }, el('h3', {}, 'Side by side'), el('div', { class: 'table-scroll', tabindex: '0' }, el('table', { class: 'compact' }, el('thead', {}, head), tbody)));
   box.append(section);
   // The sites whose wait changed most between the two days.
   try {
@@ -249,7 +249,7 @@ async function compare(sa, sb) {
     );
     section.append(
       el('h4', {}, 'Sites whose p95 wait changed most'),
-      el('div', { class: 'table-scroll' }, el('table', { class: 'compact' }, el('thead', {}, el('tr', {}, ['site', 'p95 wait A', 'p95 wait B', 'Δ', 'sessions A', 'sessions B', 'Δ'].map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, rows))),
+      el('div', { class: 'table-scroll', tabindex: '0' }, el('table', { class: 'compact' }, el('thead', {}, el('tr', {}, ['site', 'p95 wait A', 'p95 wait B', 'Δ', 'sessions A', 'sessions B', 'Δ'].map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, rows))),
     );
   } catch (e) {
     section.append(errorBox(`The sites could not be compared: ${e.message}`));
