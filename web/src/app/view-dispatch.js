@@ -239,7 +239,9 @@ export async function show(ctx) {
     const id = e.detail.id;
     if (routeSites.has(id) && routeSites.get(id) !== e.detail.status) {
       routeSites.set(id, e.detail.status);
-      plan(ctx, `${id} is now ${String(e.detail.status).replace(/_/g, ' ')}`);
+      // A dispatcher knows the site by its name; the id is for machines.
+      const name = (ctx.map.sites.get(id) || {}).name || id;
+      plan(ctx, `${name} is now ${String(e.detail.status).replace(/_/g, ' ')}`);
     }
   };
   ctx.events.addEventListener('site', onSite);
