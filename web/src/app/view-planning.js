@@ -274,7 +274,7 @@ async function compare(sa, sb) {
     );
     section.append(
       el('h4', {}, 'Sites whose p95 wait changed most'),
-      el('div', { class: 'table-scroll' }, el('table', { class: 'compact' }, el('thead', {}, el('tr', {}, ['site', 'p95 wait A', 'p95 wait B', 'Δ', 'sessions A', 'sessions B', 'Δ'].map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, rows))),
+      el('div', { class: 'table-scroll' }, el('table', { class: 'compact' }, el('thead', {}, el('tr', {}, ['site', `p95 wait, min: ${sa.name}`, sb.name, 'Δ min', `sessions: ${sa.name}`, sb.name, 'Δ'].map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, rows))),
     );
   } catch (e) {
     section.append(errorBox(`The sites could not be compared: ${e.message}`));
