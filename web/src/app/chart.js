@@ -40,6 +40,23 @@ function figuresTable(xs, series) {
   );
 }
 
+// Times on a chart's axis in the reader's own way of writing them, as everywhere else on the page
+// (uPlot's default is American, "12/6/26" and "1am"): the hour on every tick, the date under the
+// first tick and under each tick that starts another day.
+const tickClock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const tickDay = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+const cursorFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+function timeTicks(u, splits) {
+  let day = null;
+  return splits.map((t) => {
+    const d = new Date(t * 1000);
+    const clock = tickClock.format(d);
+    if (d.toDateString() === day) return clock;
+    day = d.toDateString();
+    return `${clock}\n${tickDay.format(d)}`;
+  });
+}
+
 // xRange [from, to] in seconds: the period asked for, so that a few points (a hub just started)
 // sit where they belong in it rather than stretched over an axis of their own.
 export function lineChart(box, { title, xs, series, height = 220, yLabel = '', xRange = null }) {
@@ -51,8 +68,8 @@ export function lineChart(box, { title, xs, series, height = 220, yLabel = '', x
     height,
     cursor: { drag: { x: false, y: false } },
     scales: { x: xRange ? { time: true, range: () => xRange } : { time: true } },
-    axes: [{ stroke: '#333' }, { stroke: '#333', label: yLabel }],
-    series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, dash: s.dash, fill: s.fill, spanGaps: false }))],
+    axes: [{ stroke: '#333', values: timeTicks }, { stroke: '#333', label: yLabel }],
+    series: [{ label: 'time', value: (u, v) => (v === null || v === undefined ? '–' : cursorFmt.format(new Date(v * 1000))) }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, dash: s.dash, fill: s.fill, spanGaps: false }))],
   };
   return track(new uPlot(opts, [xs, ...series.map((s) => s.values)], holder), box);
 }

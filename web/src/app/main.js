@@ -184,7 +184,15 @@ function init() {
   // Every role sees the map: its sites are placed while the page still asks who the reader is.
   mapView.ensureSites(ctx).catch(() => {});
   renderLegend();
-  window.addEventListener('hashchange', route);
+  // A view chosen in the header takes the focus: from the keyboard, the next Tab is its first field,
+  // not the map's markers (every one of them a Tab stop) that lie between the header and the view.
+  window.addEventListener('hashchange', async () => {
+    await route();
+    const section = ctx.current && document.getElementById(`view-${ctx.current.name}`);
+    if (!section || section.contains(document.activeElement)) return;
+    section.setAttribute('tabindex', '-1');
+    section.focus({ preventScroll: true });
+  });
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !dialog.open && ctx.current && ctx.current.mod.escape) ctx.current.mod.escape(ctx);
   });

@@ -3,7 +3,7 @@
 // site on the route changes state.
 
 import { postJSON } from './api.js';
-import { el, clear, num, localTime, duration, errorBox } from './util.js';
+import { el, clear, num, localTime, localClock, duration, errorBox } from './util.js';
 import { ensureSites } from './view-map.js';
 
 const L = window.L;
@@ -156,6 +156,15 @@ async function plan(ctx, because) {
   }
 }
 
+// A span of time within one day names the day once ("7 Dec 2026, 00:57 → 01:12"): a stop's line
+// is read at a glance, and the date comes back only when the span crosses midnight.
+function span(from, to, sep) {
+  const a = new Date(from);
+  const b = new Date(to);
+  if (!Number.isNaN(a.getTime()) && a.toDateString() === b.toDateString()) return `${localTime(from)}${sep}${localClock(to)}`;
+  return `${localTime(from)}${sep}${localTime(to)}`;
+}
+
 function draw(ctx, r, because) {
   const out = clear(document.getElementById('route-out'));
   layer.clearLayers();
@@ -196,14 +205,14 @@ function draw(ctx, r, because) {
   );
   const ol = el('ol', { class: 'stops' });
   for (const s of r.stops || []) {
-    const pause = s.pause ? `; ${s.pause.kind.replace('_', ' ')} ${localTime(s.pause.start)}–${localTime(s.pause.end)}` : '';
+    const pause = s.pause ? `; ${s.pause.kind.replace('_', ' ')} ${span(s.pause.start, s.pause.end, '–')}` : '';
     ol.append(
       el(
         'li',
         { 'data-testid': 'route-stop', 'data-site-id': s.site_id },
         el('strong', {}, s.name || s.site_id),
         el('br'),
-        `${localTime(s.arrival)} → ${localTime(s.departure)}, ${num(s.soc_in * 100, 0)} → ${num(s.soc_out * 100, 0)} %, ${num(s.energy_kwh, 0)} kWh${s.wait_s ? `, wait ${duration(s.wait_s)}` : ''}${pause}`,
+        `${span(s.arrival, s.departure, ' → ')}, ${num(s.soc_in * 100, 0)} → ${num(s.soc_out * 100, 0)} %, ${num(s.energy_kwh, 0)} kWh${s.wait_s ? `, wait ${duration(s.wait_s)}` : ''}${pause}`,
       ),
     );
     if (typeof s.lat === 'number' && typeof s.lon === 'number') {
@@ -217,7 +226,7 @@ function draw(ctx, r, because) {
   if (pauses.length) {
     const ul = el('ul', { class: 'pauses' });
     for (const p of pauses) {
-      ul.append(el('li', {}, `${p.kind.replace('_', ' ')} ${localTime(p.start)}–${localTime(p.end)}${p.near ? `, ${p.near}` : ''}`));
+      ul.append(el('li', {}, `${p.kind.replace('_', ' ')} ${span(p.start, p.end, '–')}${p.near ? `, ${p.near}` : ''}`));
       L.circleMarker([p.lat, p.lon], { radius: 5, color: '#1a1a1a', weight: 1, fillColor: '#f0c000', fillOpacity: 1 }).bindTooltip(`${p.kind.replace('_', ' ')} ${localTime(p.start)}`).addTo(layer);
     }
     out.append(el('h3', {}, 'Pauses on the road'), ul);
@@ -239,7 +248,9 @@ export async function show(ctx) {
     const id = e.detail.id;
     if (routeSites.has(id) && routeSites.get(id) !== e.detail.status) {
       routeSites.set(id, e.detail.status);
-      plan(ctx, `${id} is now ${String(e.detail.status).replace(/_/g, ' ')}`);
+      // A dispatcher knows the site by its name; the id is for machines.
+      const name = (ctx.map.sites.get(id) || {}).name || id;
+      plan(ctx, `${name} is now ${String(e.detail.status).replace(/_/g, ' ')}`);
     }
   };
   ctx.events.addEventListener('site', onSite);

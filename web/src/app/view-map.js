@@ -232,6 +232,7 @@ async function fillPrice(site, seq) {
     ]);
     const slot = (prices.slots || [])[0];
     const currency = tariff ? ` ${tariff.currency}` : '';
+    // Both prices read the same way, the amount then its unit, and the load says whose it is.
     if (tariff) {
       const energy = (tariff.elements || []).flatMap((x) => x.price_components || []).find((c) => c.type === 'ENERGY');
       if (energy) {
@@ -240,7 +241,7 @@ async function fillPrice(site, seq) {
         parts.push(`${num(price, 2)} ${tariff.currency}/kWh excl. VAT${tariff.dynamic ? ' (dynamic)' : ''}`);
       }
     }
-    if (prices.substation_id && slot) parts.push(`grid price${currency} ${num(slot.price_per_kwh, 3)}/kWh at a load of ${num(slot.load_share * 100, 0)} %`);
+    if (prices.substation_id && slot) parts.push(`grid price ${num(slot.price_per_kwh, 3)}${currency}/kWh, substation at ${num(slot.load_share * 100, 0)} % load`);
   } catch (e) {
     parts.push(`not available (${e.message})`);
   }

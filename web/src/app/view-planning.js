@@ -196,11 +196,36 @@ function sitesTable(rows) {
   box.append(
     el('h3', {}, 'Sites'),
     el('label', {}, 'Sorted by ', sel, ' (then utilisation), the longest first'),
-    el('div', { class: 'table-scroll', tabindex: '0' }, el('table', { class: 'compact' }, el('thead', {}, el('tr', {}, SITE_COLS.map(([, label]) => el('th', { scope: 'col' }, label)))), el('tbody', {}, sorted.map((r) => el('tr', {}, SITE_COLS.map(([k, , d]) => el(k === 'site_id' ? 'th' : 'td', k === 'site_id' ? { scope: 'row' } : { class: 'n' }, cell(r, k, d)))))))),
+    el('div', { class: 'table-scroll', tabindex: '0' }, el('table', { class: 'compact' }, el('thead', {}, el('tr', {}, SITE_COLS.map(([, label]) => el('th', { scope: 'col' }, label)))), el('tbody', {}, sorted.map((r) => el('tr', {}, SITE_COLS.map(([k, , d]) => (k === 'site_id' ? siteCell(r.site_id) : el('td', { class: 'n' }, cell(r, k, d))))))))),
   );
 }
 
-const SUMMARY_KEYS = ['trips', 'e_trips', 'e_trips_charged', 'stranded', 'sessions', 'energy_charged_kwh', 'mean_wait_min', 'p95_wait_min', 'co2_avoided_t_ttw', 'co2_avoided_t_wtw', 'e_km', 'bev_share', 'temp_c'];
+// Each figure of summary.json (docs/twin.md, "Outputs") in words, with its unit: a planner reads
+// "energy charged, kWh", not the file's key.
+const SUMMARY_LABELS = {
+  trips: 'trucks (diesel and electric)',
+  e_trips: 'electric trucks',
+  e_trips_charged: 'electric trucks that charged',
+  stranded: 'stranded trucks',
+  sessions: 'charging sessions',
+  energy_charged_kwh: 'energy charged, kWh',
+  mean_wait_min: 'mean wait, min',
+  p95_wait_min: 'p95 wait, min',
+  co2_avoided_t_ttw: 'CO₂ avoided, t (tank to wheel)',
+  co2_avoided_t_wtw: 'CO₂ avoided, t (well to wheel)',
+  e_km: 'electric distance, km',
+  bev_share: 'electric share of trucks',
+  temp_c: 'temperature, °C',
+};
+const SUMMARY_KEYS = Object.keys(SUMMARY_LABELS);
+
+// A site of a simulated day by its name when the hub's register knows it (the day may have been run
+// on another sites file, whose ids the register lacks: those keep their id).
+let siteNames = new Map();
+function siteCell(id) {
+  const name = siteNames.get(id);
+  return el('th', { scope: 'row', title: id }, name || id);
+}
 
 function diffCell(a, b, digits) {
   if (typeof a !== 'number' || typeof b !== 'number') return el('td', { class: 'n' }, '–');
@@ -217,7 +242,7 @@ async function compare(sa, sb) {
     const y = sb.summary[k];
     if (x === undefined && y === undefined) continue;
     const d = Number.isInteger(x) && Number.isInteger(y) ? 0 : 2;
-    tbody.append(el('tr', { 'data-figure': k }, el('th', { scope: 'row' }, k.replace(/_/g, ' ')), el('td', { class: 'n' }, typeof x === 'number' ? num(x, d) : String(x ?? '–')), el('td', { class: 'n' }, typeof y === 'number' ? num(y, d) : String(y ?? '–')), diffCell(x, y, d)));
+    tbody.append(el('tr', { 'data-figure': k }, el('th', { scope: 'row' }, SUMMARY_LABELS[k]), el('td', { class: 'n' }, typeof x === 'number' ? num(x, d) : String(x ?? '–')), el('td', { class: 'n' }, typeof y === 'number' ? num(y, d) : String(y ?? '–')), diffCell(x, y, d)));
   }
   const scen = (s) => (s.summary.scenario && s.summary.scenario.name) || s.summary.scenario || 'none';
   tbody.append(el('tr', {}, el('th', { scope: 'row' }, 'scenario'), el('td', {}, String(scen(sa))), el('td', {}, String(scen(sb))), el('td', {})));
@@ -238,7 +263,7 @@ async function compare(sa, sb) {
       el(
         'tr',
         { 'data-site-id': c.id },
-        el('th', { scope: 'row' }, c.id),
+        siteCell(c.id),
         el('td', { class: 'n' }, num(numOrNull(c.a.p95_wait_min), 1)),
         el('td', { class: 'n' }, num(numOrNull(c.b.p95_wait_min), 1)),
         diffCell(numOrNull(c.a.p95_wait_min), numOrNull(c.b.p95_wait_min), 1),
@@ -249,7 +274,7 @@ async function compare(sa, sb) {
     );
     section.append(
       el('h4', {}, 'Sites whose p95 wait changed most'),
-      el('div', { class: 'table-scroll', tabindex: '0' }, el('table', { class: 'compact' }, el('thead', {}, el('tr', {}, ['site', 'p95 wait A', 'p95 wait B', 'Δ', 'sessions A', 'sessions B', 'Δ'].map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, rows))),
+      el('div', { class: 'table-scroll', tabindex: '0' }, el('table', { class: 'compact' }, el('thead', {}, el('tr', {}, ['site', `p95 wait, min: ${sa.name}`, sb.name, 'Δ min', `sessions: ${sa.name}`, sb.name, 'Δ'].map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, rows))),
     );
   } catch (e) {
     section.append(errorBox(`The sites could not be compared: ${e.message}`));
@@ -266,6 +291,7 @@ async function render(ctx) {
     layer.clearLayers();
     return;
   }
+  siteNames = new Map([...ctx.map.sites.values()].map((x) => [x.id, x.name]));
   try {
     drawSegments(ctx, await segmentsOf(sa));
     sitesTable(await sitesOf(sa));
