@@ -14,7 +14,8 @@
 // - a StatusNotification Faulted recolours the site's marker (data-status out_of_order) within 2 s;
 // - a site added (then deleted) through the API while the page is open changes `site-count`;
 // - the route form (place names, then lat,lon) shows the `route-stop`s of POST /api/v1/routes with
-//   the same body, and sends the coordinates of what was typed; a map click fills a field;
+//   the same body, and sends the coordinates of what was typed; a map click near a road fills a
+//   field with the road's nearest point (one the hub routes from), one far from every road nothing;
 // - the KPI table's rows and figures = GET /api/v1/kpis for the period the page asked, per role;
 // - the public view offers no grid, dispatch or planning, asks for nothing private (not even when
 //   sent to #/grid), and its KPI rows are only jurisdictions of at least 5 sessions and 3 fleets;
@@ -590,22 +591,58 @@ async function adminView(page, W, pub) {
 // "lat,lon" (the map is moved to an empty spot in the Ardennes first).
 async function mapClickFills(page) {
     const from = page.getByTestId('route-from');
-    await from.fill('');
-    await from.focus();
-    const spot = await page.evaluate(() => {
-        const m = (window.__ecTestMaps || [])[0];
-        if (!m) return null;
-        m.setView([50.2, 5.6], 10, { animate: false });
-        const c = m.getContainer().getBoundingClientRect();
-        return { x: c.left + c.width / 2, y: c.top + c.height / 2, lat: m.getCenter().lat, lon: m.getCenter().lng };
-    });
-    if (!check(spot, 'the dispatch view has a map the test can move')) return;
-    await page.mouse.click(spot.x, spot.y);
-    await sleep(200);
-    const v = await from.inputValue();
-    const m = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/.exec(v);
-    check(m && nearM({ lat: Number(m[1]), lon: Number(m[2]) }, spot) < 500,
-        `a click on the map fills route-from with its lat,lon: "${v}", the point ${spot.lat.toFixed(5)},${spot.lon.toFixed(5)}`);
+    // A point 1 km off a road of the network the hub serves (a vertex of its first road, moved north).
+    const [, net] = await hub.api('GET', '/api/v1/map/network');
+    const road = (net.features || []).find((f) => f.geometry && f.geometry.type === 'LineString');
+    if (!check(road, 'the network has a road to click near')) return;
+    const [lon0, lat0] = road.geometry.coordinates[0];
+    const clickAt = async (lat, lon) => {
+        await from.fill('');
+        await from.focus();
+        const spot = await page.evaluate(([la, lo]) => {
+            const m = (window.__ecTestMaps || [])[0];
+            if (!m) return null;
+            m.setView([la, lo], 12, { animate: false });
+            const c = m.getContainer().getBoundingClientRect();
+            return { x: c.left + c.width / 2, y: c.top + c.height / 2, lat: m.getCenter().lat, lon: m.getCenter().lng };
+        }, [lat, lon]);
+        if (!spot) return null;
+        await page.mouse.click(spot.x, spot.y);
+        await sleep(200);
+        return { spot, value: await from.inputValue() };
+    };
+    const near = await clickAt(lat0 + 0.009, lon0);
+    if (!check(near, 'the dispatch view has a map the test can move')) return;
+    const m = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/.exec(near.value);
+    const got = m && { lat: Number(m[1]), lon: Number(m[2]) };
+    // How far got lies from the roads: the least distance to any of their segments, by sampling each
+    // segment every few metres (the test's own arithmetic, not the page's projection).
+    const offRoad = (p) => {
+        let best = Infinity;
+        for (const f of net.features || []) {
+            if (!f.geometry || f.geometry.type !== 'LineString') continue;
+            const c = f.geometry.coordinates;
+            for (let i = 1; i < c.length; i++) {
+                const n = Math.max(1, Math.ceil(nearM({ lat: c[i - 1][1], lon: c[i - 1][0] }, { lat: c[i][1], lon: c[i][0] }) / 5));
+                for (let k = 0; k <= n; k++) {
+                    const q = { lat: c[i - 1][1] + ((c[i][1] - c[i - 1][1]) * k) / n, lon: c[i - 1][0] + ((c[i][0] - c[i - 1][0]) * k) / n };
+                    best = Math.min(best, nearM(p, q));
+                }
+            }
+        }
+        return best;
+    };
+    check(got && nearM(got, near.spot) < 1100 && offRoad(got) < 20,
+        `a click 1 km off a road fills route-from with the road's nearest point: "${near.value}" for a click at ${near.spot.lat.toFixed(5)},${near.spot.lon.toFixed(5)}`);
+    // The filled point is one the hub routes from.
+    if (got) {
+        const [st] = await hub.api('POST', '/api/v1/routes', { from: { latitude: got.lat, longitude: got.lon }, to: { latitude: 47.5596, longitude: 7.5886 }, vehicle: 'eactros600', soc: 0.9 }, keys.admin.key);
+        check(st === 200, `the hub routes from the point a click filled in: ${st}`);
+    }
+    // Far from every road (the Eifel, 40 km from the corridor) nothing is filled, and the page says why.
+    const far = await clickAt(50.2, 5.6);
+    const hint = await page.locator('#route-click-hint').textContent().catch(() => '');
+    check(far && far.value === '' && /No road within/.test(hint), `a click far from every road fills nothing and says so: "${far && far.value}", "${hint}"`);
 }
 
 async function siteAt(id) {

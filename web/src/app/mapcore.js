@@ -130,6 +130,34 @@ export class CorridorMap {
     return this.networkLoad;
   }
 
+  // The point of the roads drawn nearest to ll, and how far it is (m), by a local flat projection
+  // (good to a few metres over the few kilometres that matter); null without roads.
+  nearestRoad(ll) {
+    const fc = this.network;
+    if (!fc) return null;
+    const kx = 111320 * Math.cos((ll.lat * Math.PI) / 180);
+    const ky = 110540;
+    const px = ll.lng * kx;
+    const py = ll.lat * ky;
+    let best = null;
+    const seg = (a, b) => {
+      const ax = a[0] * kx, ay = a[1] * ky, bx = b[0] * kx, by = b[1] * ky;
+      const dx = bx - ax, dy = by - ay;
+      const len2 = dx * dx + dy * dy;
+      const t = len2 > 0 ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / len2)) : 0;
+      const qx = ax + t * dx, qy = ay + t * dy;
+      const d = Math.hypot(px - qx, py - qy);
+      if (!best || d < best.dist_m) best = { lat: qy / ky, lon: qx / kx, dist_m: d };
+    };
+    for (const f of fc.features || []) {
+      const g = f.geometry;
+      if (!g) continue;
+      const lines = g.type === 'LineString' ? [g.coordinates] : g.type === 'MultiLineString' ? g.coordinates : [];
+      for (const line of lines) for (let i = 1; i < line.length; i++) seg(line[i - 1], line[i]);
+    }
+    return best;
+  }
+
   async readNetwork() {
     const fc = await getJSON('/api/v1/map/network');
     this.network = fc;

@@ -50,7 +50,8 @@ function build(ctx) {
     el('div', { class: 'field' }, el('label', { for: 'route-vehicle' }, 'Vehicle'), el('select', { id: 'route-vehicle' }, VEHICLES.map(([v, n]) => el('option', { value: v }, `${v}, ${n}`)))),
     el('div', { class: 'field' }, el('label', { for: 'route-soc' }, 'State of charge at departure, %'), el('input', { id: 'route-soc', type: 'number', min: 5, max: 100, step: 1, value: 85, required: true })),
     el('div', { class: 'field' }, el('label', { for: 'route-depart' }, 'Departure (local time)'), el('input', { id: 'route-depart', type: 'datetime-local', value: localInputValue(new Date()), required: true })),
-    el('p', { class: 'hint' }, 'A click on the map fills the field you were in, else the next empty one; a click on a site takes its name.'),
+    el('p', { class: 'hint' }, 'A click on the map fills the field you were in, else the next empty one, with the nearest point of a road; a click on a site takes its name.'),
+    el('p', { class: 'hint', id: 'route-click-hint', 'aria-live': 'polite' }),
     el('button', { type: 'submit', id: 'route-submit', 'data-testid': 'route-submit' }, 'Plan the route'),
     dl,
   );
@@ -90,6 +91,9 @@ function resolve(ctx, text) {
   if (starts) return { lat: starts.lat, lon: starts.lon };
   return { error: `"${t}" is neither lat,lon nor a place or site the map knows` };
 }
+
+// How far from a road a click may be (the hub snaps a route's ends within 5 km).
+const CLICK_ROAD_M = 3000;
 
 function fillFromMap(text) {
   const from = document.getElementById('route-from');
@@ -238,7 +242,19 @@ export async function show(ctx) {
   if (!built) build(ctx);
   layer.addTo(ctx.map.map);
   ctx.map.showSites(true);
-  ctx.map.onMapClick = (ll) => fillFromMap(`${ll.lat.toFixed(5)},${ll.lng.toFixed(5)}`);
+  ctx.map.onMapClick = (ll) => {
+    // A route starts and ends on a road: a click is taken to the nearest road drawn, and one far
+    // from every road (the hub would refuse it) fills nothing and says so.
+    const hint = document.getElementById('route-click-hint');
+    const p = ctx.map.nearestRoad(ll);
+    if (p && p.dist_m > CLICK_ROAD_M) {
+      if (hint) hint.textContent = `No road within ${CLICK_ROAD_M / 1000} km of that point (the nearest is ${(p.dist_m / 1000).toFixed(1)} km away): click nearer to a road.`;
+      return;
+    }
+    if (hint) hint.textContent = '';
+    const q = p || { lat: ll.lat, lon: ll.lng };
+    fillFromMap(`${q.lat.toFixed(5)},${q.lon.toFixed(5)}`);
+  };
   ctx.map.onSiteClick = (id) => {
     const s = ctx.map.sites.get(id);
     if (s) fillFromMap(s.name || s.id);
