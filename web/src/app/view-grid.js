@@ -79,7 +79,7 @@ async function history(ctx, id, hours) {
       'p',
       {},
       `Capacity ${num(h.capacity_kw, 0)} kW. `,
-      last ? `Now: ${num(last.allocated_kw, 1)} kW allocated, ${num(last.headroom_kw, 1)} kW headroom, ${num(last.base_load_kw, 1)} kW base load, ${num(last.renewables_kw, 1)} kW renewables.` : 'No minute sampled yet: the hub samples once a minute from its start.',
+      last ? `Now: ${num(last.allocated_kw, 1)} kW allocated, ${num(last.headroom_kw, 1)} kW headroom (the capacity less the base load), ${num(last.base_load_kw, 1)} kW base load, ${num(last.renewables_kw, 1)} kW renewables.` : 'No minute sampled yet: the hub samples once a minute from its start.',
     ),
   );
   const box = el('div', { class: 'chart-box' });
