@@ -117,6 +117,13 @@ export class CorridorMap {
       }
     });
     this.loadedFilter = null;
+    // Whether the reader has moved or zoomed the map (by hand, not by the page).
+    this.readerMoved = false;
+    for (const ev of ['mousedown', 'wheel', 'touchstart', 'keydown']) {
+      this.map.getContainer().addEventListener(ev, () => {
+        this.readerMoved = true;
+      }, { passive: true });
+    }
   }
 
   loadNetwork() {
@@ -210,7 +217,10 @@ export class CorridorMap {
       }
     }
     const b = this.roadLayer.getBounds();
-    if (b.isValid()) this.map.fitBounds(b, { padding: [10, 10] });
+    if (b.isValid()) {
+      this.corridorBounds = b;
+      this.map.fitBounds(b, { padding: [10, 10] });
+    }
     this.updatePlaceLabels();
     return fc;
   }
@@ -311,7 +321,10 @@ export class CorridorMap {
     for (const e of this.map.getContainer().querySelectorAll('.site-marker.selected')) e.classList.remove('selected');
   }
 
+  // A view's panel changes the map's width: the corridor is fitted again to what is left, unless
+  // the reader has moved the map meanwhile.
   invalidate() {
     this.map.invalidateSize();
+    if (this.corridorBounds && !this.readerMoved) this.map.fitBounds(this.corridorBounds, { padding: [10, 10], animate: false });
   }
 }
