@@ -136,6 +136,15 @@ class Hub:
     def alive(self):
         return self.proc.poll() is None
 
+    def kill(self):
+        """SIGKILL: the hub gets no chance to finish anything (what it said it stored must be there)."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self._drain.join(5)
+        if not self._drain.is_alive():
+            self.proc.stdout.close()
+        self.log.close()
+
     def stop(self, timeout=30):
         """SIGTERM, then its exit code; one that is still running after timeout s is killed, and the
         code is a sentence saying so (never 0)."""
@@ -219,6 +228,17 @@ class Charger:
                 self.send([3, m[1], {"status": "Accepted"}])
             elif m[0] in (3, 4) and m[1] == "c%d" % self.n:
                 return m[2] if m[0] == 3 else {"error": m}
+
+    def answer_next(self, action, status):
+        """Waits for the hub's call of action and answers it with status (other calls get Accepted);
+        the call's payload."""
+        while True:
+            m = self.recv()
+            if m[0] != 2:
+                continue
+            self.send([3, m[1], {"status": status if m[2] == action else "Accepted"}])
+            if m[2] == action:
+                return m[3]
 
     def close(self):
         self.sock.close()
