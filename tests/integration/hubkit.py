@@ -78,7 +78,7 @@ class Hub:
     output is read away so that a full pipe never blocks it. timeout bounds each request (seconds)."""
 
     def __init__(self, exe, db, *args, timeout=60):
-        self.log_path = db + ".log"
+        self.db, self.log_path = db, db + ".log"
         self.log = open(self.log_path, "a")
         self.timeout = timeout
         self.proc = subprocess.Popen([exe, "serve", "--db", db, "--listen", "127.0.0.1:0", *args],
