@@ -92,6 +92,7 @@ class Hub:
             self.log.close()
             raise RuntimeError("hub did not start: %r %s" % (line, open(self.log_path).read()[-3000:]))
         self.tls, self.port = m.group(1) == "https", int(m.group(2))
+        self.url = "%s://127.0.0.1:%d" % (m.group(1), self.port)  # for clients of other makes (curl)
         self._drain = threading.Thread(target=self.proc.stdout.read, daemon=True)
         self._drain.start()
 
