@@ -26,44 +26,15 @@ import tempfile
 import threading
 import time
 
+from hubkit import Hub, check, make_key, results
+
 ECORRIDOR, SRC = sys.argv[1], sys.argv[2]
 REGION = os.path.join(SRC, "tests", "fixtures", "cpsim_region")
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
-
-
-class Hub:
-    def __init__(self, db):
-        self.db = db
-        self.log = open(db + ".log", "a")
-        self.proc = subprocess.Popen([ECORRIDOR, "serve", "--db", db, "--listen", "127.0.0.1:0",
-                                      "--region", REGION, "--heartbeat", "30"],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        if "listening on http://" not in line:
-            raise RuntimeError("hub did not start: %r %s" % (line, open(db + ".log").read()))
-        self.base = line.split("listening on ")[1].split("/ ")[0]
-        self.port = int(self.base.rsplit(":", 1)[1])
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=20)
-        self.proc.stdout.close()
-        self.log.close()
-        return rc
 
 
 def curl(hub, method, path, body=None, key=None):
-    cmd = ["curl", "-s", "-X", method, "-o", "-", "-w", "\n%{http_code}", hub.base + path]
+    cmd = ["curl", "-s", "-X", method, "-o", "-", "-w", "\n%{http_code}", hub.url + path]
     if key:
         cmd += ["-H", "Authorization: Bearer " + key]
     if body is not None:
@@ -87,9 +58,8 @@ def region_loaded(hub, admin):
 
 def test_real_hub(tmp):
     db = os.path.join(tmp, "hub.db")
-    hub = Hub(db)
-    admin = subprocess.run([ECORRIDOR, "keys", "create", "--db", db, "--role", "admin", "--org", "hub-admin"],
-                           capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    hub = Hub(ECORRIDOR, db, "--region", REGION, "--heartbeat", "30")
+    admin = make_key(ECORRIDOR, db, "admin", "hub-admin")
     reg = region_loaded(hub, admin)
     out_path = os.path.join(tmp, "sim.jsonl")
     with open(out_path, "w") as out:
@@ -368,6 +338,7 @@ def main():
         test_usage()
         test_fake_hub(tmp)
         test_real_hub(tmp)
+    passed, failed = results()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

@@ -19,30 +19,18 @@
 usage: test_dashboard_api.py ECORRIDOR SOURCE_DIR
 """
 import calendar
-import http.client
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
+from hubkit import Hub, check, make_key, results
+
 ECORRIDOR, SRC = sys.argv[1], sys.argv[2]
 DEMO = os.path.join(SRC, "data", "demo", "rhine_alpine")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
-    return cond
-
 
 def run(*args, timeout=180):
     return subprocess.run([ECORRIDOR, *args], capture_output=True, text=True, timeout=timeout)
@@ -56,47 +44,9 @@ def secs(t):
     return calendar.timegm(time.strptime(t, "%Y-%m-%dT%H:%M:%SZ"))
 
 
-class Hub:
-    def __init__(self, db, *extra):
-        self.log = open(db + ".log", "a")
-        self.proc = subprocess.Popen([ECORRIDOR, "serve", "--db", db, "--listen", "127.0.0.1:0", "--quiet", *extra],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        if "listening on http://" not in line:
-            self.proc.kill()
-            raise RuntimeError("hub did not start: %r %s" % (line, open(db + ".log").read()[-3000:]))
-        self.port = int(line.split("listening on http://")[1].split("/")[0].rsplit(":", 1)[1])
-
-    def raw(self, method, path, key=None, body=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        h = {"Authorization": "Bearer " + key} if key else {}
-        if body is not None:
-            h["Content-Type"] = "application/json"
-        c.request(method, path, json.dumps(body) if body is not None else None, h)
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, r.getheader("Content-Type"), data
-
-    def call(self, method, path, key=None, body=None):
-        s, _, data = self.raw(method, path, key, body)
-        try:
-            return s, json.loads(data) if data else None
-        except ValueError:
-            return s, data
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=30)
-        self.proc.stdout.close()
-        self.log.close()
-        return rc
-
-
 def key(db, role, org):
-    p = run("keys", "create", "--db", db, "--role", role, "--org", org)
-    check(p.returncode == 0, "keys create %s %s: %s" % (role, org, p.stderr))
-    return p.stdout.strip().splitlines()[-1]
+    """A key, its making one of the checks."""
+    return make_key(ECORRIDOR, db, role, org, counted=True)
 
 
 def near(a, b, tol=1e-3):
@@ -179,7 +129,7 @@ def utilisation_case(tmp):
     write_journal(rows, path)
     p = run("journal", "import", path, "--db", db)
     check(p.returncode == 0, "journal import: %s %s" % (p.stdout, p.stderr))
-    hub = Hub(db, "--region", DEMO)
+    hub = Hub(ECORRIDOR, db, "--quiet", "--region", DEMO)
     try:
         admin = key(db, "admin", "hub-admin")
         s, _ = hub.call("POST", "/api/v1/organisations", admin,
@@ -254,7 +204,7 @@ def utilisation_case(tmp):
 
 def history_case(tmp):
     db = os.path.join(tmp, "live.db")
-    hub = Hub(db, "--region", DEMO)
+    hub = Hub(ECORRIDOR, db, "--quiet", "--region", DEMO)
     try:
         admin, fleet = key(db, "admin", "hub-admin"), key(db, "fleet", "rijnmond-logistics")
         sim = run("chargers", "simulate", "--hub", "ws://127.0.0.1:%d/ocpp" % hub.port, "--region", DEMO, "--seed", "3",
@@ -343,7 +293,7 @@ def scenarios_case(tmp):
     check("--scenarios" in p.stdout + p.stderr, "serve --help lists --scenarios")
 
     db = os.path.join(tmp, "scen.db")
-    hub = Hub(db, "--scenarios", scen)
+    hub = Hub(ECORRIDOR, db, "--quiet", "--scenarios", scen)
     try:
         fleet = key(db, "fleet", "any-fleet")
         s, ans = hub.call("GET", "/api/v1/scenarios", fleet)
@@ -359,14 +309,15 @@ def scenarios_case(tmp):
               summaries.get("baseline", {}).get("scenario") is None, "the two days differ as their inputs")
         for name in ["baseline", "cold-koeln-hub-down"]:
             for f, ctype in FILES.items():
-                s, ct, body = hub.raw("GET", "/api/v1/scenarios/%s/%s" % (name, f), fleet)
+                s, h, body = hub.request("GET", "/api/v1/scenarios/%s/%s" % (name, f), key=fleet, parse=False)
                 with open(os.path.join(scen, name, f), "rb") as fh:
                     want = fh.read()
+                ct = h.get("content-type")
                 check(s == 200 and ct == ctype and body == want, "%s/%s: 200 %s, %d bytes as on disk (got %s %s %d)"
                       % (name, f, ctype, len(want), s, ct, len(body)))
-        s, _, body = hub.raw("GET", "/api/v1/scenarios/linked/sites.csv", fleet)
+        s, _, body = hub.request("GET", "/api/v1/scenarios/linked/sites.csv", key=fleet, parse=False)
         check(s == 404 and b"not,for,you" not in body, "a link out of DIR is not followed: %s" % s)
-        s, _, body = hub.raw("GET", "/api/v1/scenarios/linked/trips.csv", fleet)
+        s, _, body = hub.request("GET", "/api/v1/scenarios/linked/trips.csv", key=fleet, parse=False)
         check(s == 500 and b"too_large" in body, "a file over 64 MiB is refused: %s %s" % (s, body[:200]))
         for path in ["/api/v1/scenarios/baseline/journal.db", "/api/v1/scenarios/empty/sites.csv",
                      "/api/v1/scenarios/.hidden/sites.csv", "/api/v1/scenarios/has%20space/sites.csv",
@@ -374,15 +325,15 @@ def scenarios_case(tmp):
                      "/api/v1/scenarios/baseline/../baseline/sites.csv", "/api/v1/scenarios/baseline",
                      "/api/v1/scenarios/baseline/", "/api/v1/scenarios/" + "a" * 65 + "/sites.csv",
                      "/api/v1/scenarios/baseline/sites.csv/x", "/api/v1/scenarios/no-such/summary.json"]:
-            s, _, _ = hub.raw("GET", path, fleet)
+            s, _, _ = hub.request("GET", path, key=fleet, parse=False)
             check(s == 404, "%s: 404, not %s" % (path, s))
-        s, _, _ = hub.raw("GET", "/api/v1/scenarios")
+        s, _, _ = hub.request("GET", "/api/v1/scenarios", parse=False)
         check(s == 401, "no key: 401, not %s" % s)
-        s, _, _ = hub.raw("GET", "/api/v1/scenarios/baseline/sites.csv")
+        s, _, _ = hub.request("GET", "/api/v1/scenarios/baseline/sites.csv", parse=False)
         check(s == 401, "a file without a key: 401, not %s" % s)
-        s, _, _ = hub.raw("DELETE", "/api/v1/scenarios/baseline/sites.csv", fleet)
+        s, _, _ = hub.request("DELETE", "/api/v1/scenarios/baseline/sites.csv", key=fleet, parse=False)
         check(s == 405, "DELETE: 405, not %s" % s)
-        s, _, _ = hub.raw("GET", "/api/v1/scenarios?x=1", fleet)
+        s, _, _ = hub.request("GET", "/api/v1/scenarios?x=1", key=fleet, parse=False)
         check(s == 400, "an unknown parameter: 400, not %s" % s)
     finally:
         check(hub.stop() == 0, "the scenarios hub stops cleanly")
@@ -398,6 +349,7 @@ def main():
                 check(False, "%s raised %r" % (case.__name__, e))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    passed, failed = results()
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)
 

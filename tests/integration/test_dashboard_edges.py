@@ -16,69 +16,18 @@ serve` on a free port, keys from `ecorridor keys create`, http.client):
 
 usage: test_dashboard_edges.py ECORRIDOR SOURCE_DIR
 """
-import http.client
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+from hubkit import Hub, check, make_key, results
+
 ECORRIDOR, SRC = sys.argv[1], sys.argv[2]
 DEMO = os.path.join(SRC, "data", "demo", "rhine_alpine")
-passed = failed = 0
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
-
-
-class Hub:
-    """One `ecorridor serve` process on a port the kernel picked."""
-
-    def __init__(self, db, *extra):
-        self.log = open(db + ".log", "a")
-        self.proc = subprocess.Popen([ECORRIDOR, "serve", "--db", db, "--listen", "127.0.0.1:0", *extra],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        if "listening on http://" not in line:
-            raise RuntimeError("hub did not start: %r %s" % (line, open(db + ".log").read()))
-        self.port = int(line.split("listening on http://")[1].split("/")[0].rsplit(":", 1)[1])
-
-    def get(self, path, key=None):
-        """(status, parsed JSON or text)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        headers = {"Authorization": "Bearer " + key} if key else {}
-        try:
-            conn.request("GET", path, None, headers)
-            r = conn.getresponse()
-            text = r.read()
-        finally:
-            conn.close()
-        try:
-            return r.status, json.loads(text) if text else None
-        except ValueError:
-            return r.status, text
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=30)
-        self.proc.stdout.close()
-        self.log.close()
-        return rc
-
-
-def make_key(db, role, org):
-    out = subprocess.run([ECORRIDOR, "keys", "create", "--db", db, "--role", role, "--org", org],
-                         capture_output=True, text=True, check=True).stdout
-    return out.strip().splitlines()[-1]
 
 
 def last_month():
@@ -90,13 +39,13 @@ def last_month():
 
 def test_views_answer(tmp):
     db = os.path.join(tmp, "demo.db")
-    hub = Hub(db, "--region", DEMO)
+    hub = Hub(ECORRIDOR, db, "--region", DEMO, timeout=120)
     try:
         frm, to = last_month()
         # ghost-agency is an agency whose organisation the register does not hold: it names no jurisdiction.
         for role, org in [(None, None), ("fleet", "rijnmond-logistics"), ("operator", "suedhessen-laden"),
                           ("agency", "frankfurt-transport"), ("agency", "ghost-agency"), ("admin", "hub")]:
-            key = make_key(db, role, org) if role else None
+            key = make_key(ECORRIDOR, db, role, org) if role else None
             s, who = hub.get("/api/v1/whoami", key)
             check(s == 200 and isinstance(who, dict), "whoami %s %s: %s %s" % (role, org, s, who))
             if s != 200:
@@ -108,7 +57,8 @@ def test_views_answer(tmp):
                   (role, org, "offered" if offered else "not offered", group, s, str(b)[:160]))
             check(who["views"][0] == "map", "%s %s: the map is always offered: %s" % (role, org, who["views"]))
         # The figures of an agency of no jurisdiction stay refused, as docs/kpi.md says.
-        s, _ = hub.get("/api/v1/kpis?group=jurisdiction&from=%s&to=%s" % (frm, to), make_key(db, "agency", "ghost-agency"))
+        ghost = make_key(ECORRIDOR, db, "agency", "ghost-agency")
+        s, _ = hub.get("/api/v1/kpis?group=jurisdiction&from=%s&to=%s" % (frm, to), ghost)
         check(s == 403, "an agency of no jurisdiction: /api/v1/kpis %s" % s)
     finally:
         check(hub.stop() == 0, "the hub stops cleanly")
@@ -131,9 +81,9 @@ def test_many_jurisdictions(tmp):
     with open(os.path.join(region, "register.json"), "w") as f:
         json.dump({"jurisdictions": jurs, "organisations": orgs}, f)
     db = os.path.join(tmp, "many.db")
-    hub = Hub(db, "--region", region)
+    hub = Hub(ECORRIDOR, db, "--region", region, timeout=120)
     try:
-        key = make_key(db, "agency", "eu-agency")
+        key = make_key(ECORRIDOR, db, "agency", "eu-agency")
         # Worked out here: root, then each generation below it, at most seven.
         want, frontier = {"eu"}, {"eu"}
         for _ in range(7):
@@ -181,9 +131,9 @@ def test_scenario_links(tmp):
     os.symlink(outside, os.path.join(scen, "via-link"))
     os.mkfifo(os.path.join(scen, "real", "trips.csv"))
     db = os.path.join(tmp, "scen.db")
-    hub = Hub(db, "--scenarios", scen)
+    hub = Hub(ECORRIDOR, db, "--scenarios", scen, timeout=120)
     try:
-        key = make_key(db, "admin", "hub")
+        key = make_key(ECORRIDOR, db, "admin", "hub")
         s, b = hub.get("/api/v1/scenarios", key)
         names = [x["name"] for x in (b or {}).get("scenarios", [])] if s == 200 else None
         check(names == ["real"], "the runs: %s %s (a linked folder is not one)" % (s, names))
@@ -213,6 +163,7 @@ def main():
                 t(tmp)
             except Exception as e:  # noqa: BLE001 - a test that cannot go on is one failure
                 check(False, "%s: %r" % (t.__name__, e))
+    passed, failed = results()
     print("dashboard edges: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

@@ -30,18 +30,18 @@ usage: test_kpi.py ECORRIDOR SOURCE_DIR
 """
 import calendar
 import datetime
-import http.client
 import json
 import math
 import os
 import random
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+
+from hubkit import Hub, check, make_key, results
 
 ECORRIDOR, SRC = sys.argv[1], sys.argv[2]
 DEMO = os.path.join(SRC, "data", "demo", "rhine_alpine")
@@ -52,18 +52,7 @@ KEYS = ["group", "id", "name", "from", "to", "ports", "sessions", "energy_kwh", 
         "uptime_pct", "outage_min", "excluded_min", "open_min", "charging_min", "plugged_min", "idle_min",
         "utilisation_pct", "occupancy_pct", "capacity_factor", "congestion_pct", "wait_mean_min", "wait_p95_min",
         "revenue", "currency", "co2_avoided_kg"]
-passed = failed = 0
 notes = []
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
-    return cond
 
 
 def ms(t):
@@ -192,44 +181,9 @@ def expect(row, what, **want):
 # ---- a hub ---------------------------------------------------------------------------------
 
 
-class Hub:
-    def __init__(self, db, *extra):
-        self.db = db
-        self.log = open(db + ".log", "a")
-        self.proc = subprocess.Popen([ECORRIDOR, "serve", "--db", db, "--listen", "127.0.0.1:0", "--quiet", *extra],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        if "listening on http://" not in line:
-            self.proc.kill()
-            raise RuntimeError("hub did not start: %r %s" % (line, open(db + ".log").read()[-3000:]))
-        self.port = int(line.split("listening on http://")[1].split("/")[0].rsplit(":", 1)[1])
-
-    def call(self, method, path, body=None, key=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        h = {"Content-Type": "application/json"} if body is not None else {}
-        if key:
-            h["Authorization"] = "Bearer " + key
-        c.request(method, path, json.dumps(body) if body is not None else None, h)
-        r = c.getresponse()
-        text = r.read().decode()
-        c.close()
-        try:
-            return r.status, json.loads(text) if text else None
-        except ValueError:
-            return r.status, text
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=30)
-        self.proc.stdout.close()
-        self.log.close()
-        return rc
-
-
 def key(db, role, org):
-    p = run("keys", "create", "--db", db, "--role", role, "--org", org)
-    check(p.returncode == 0, "keys create %s %s: %s" % (role, org, p.stderr))
-    return p.stdout.strip().splitlines()[-1]
+    """A key, its making one of the checks."""
+    return make_key(ECORRIDOR, db, role, org, counted=True)
 
 
 def write_region(dirname, jurisdictions, operators, sites, chargers):
@@ -338,7 +292,7 @@ def excluded_case(tmp, db, T):
     region = os.path.join(tmp, "region_a")
     write_region(region, ["city-a"], ["op-a"], [("S-A", "Site A", "city-a", "op-a", 150, 2)],
                  [("A-1", "S-A", ["E1-1", "E1-2"])])
-    hub = Hub(db, "--region", region)
+    hub = Hub(ECORRIDOR, db, "--quiet", "--region", region)
     admin = key(db, "admin", "hub-admin")
     posts = [
         ("A-1", 0, "2026-10-05T00:00:00Z", "2026-10-05T01:00:00Z", "operator_request"),   # not out at all
@@ -349,8 +303,8 @@ def excluded_case(tmp, db, T):
     ]
     by_api = True
     for cp, conn, a, b, reason in posts:
-        s, body = hub.call("POST", "/api/v1/outages", {"charge_point": cp, "connector": conn, "from": a, "to": b,
-                                                       "reason": reason}, admin)
+        s, body = hub.call("POST", "/api/v1/outages", admin, {"charge_point": cp, "connector": conn, "from": a,
+                                                              "to": b, "reason": reason})
         if s == 404 and "no such resource" in json.dumps(body):
             by_api = False
             break
@@ -701,7 +655,7 @@ def month_case(tmp):
     db = import_journal(j, tmp, "month")
     region = os.path.join(tmp, "region_d")
     write_region(region, ["north", "south"], ["op-1", "op-2"], MONTH_SITES, MONTH_CPS)
-    hub = Hub(db, "--region", region)
+    hub = Hub(ECORRIDOR, db, "--quiet", "--region", region)
     check(hub.stop() == 0, "the month's register loaded")
     F, T = ms(SEP), ms(OCT1)
     fig, cong = month_truth(ports, sessions, out, site_seen, F, T)
@@ -814,7 +768,7 @@ def figures(row, skip=("name",)):
 
 def live_case(tmp):
     db = os.path.join(tmp, "live.db")
-    hub = Hub(db, "--region", DEMO, "--heartbeat", "30")
+    hub = Hub(ECORRIDOR, db, "--quiet", "--region", DEMO, "--heartbeat", "30")
     admin = key(db, "admin", "hub-admin")
     fleet = key(db, "fleet", "weber-transporte")
     operator = key(db, "operator", "corridor-hubs")
@@ -851,7 +805,7 @@ def live_case(tmp):
     check(near(energy, cdr_kwh, 0.01 + 1e-4 * len(rows_before["port"])),
           "energy %.4f kWh = the CDRs' %.3f (the readings at StopTransaction included)" % (energy, cdr_kwh))
     # The restarted hub answers the same rows.
-    hub = Hub(db, "--heartbeat", "30")
+    hub = Hub(ECORRIDOR, db, "--quiet", "--heartbeat", "30")
     api = {}
     s, ans = hub.call("GET", "/api/v1/kpis?group=site&from=%s&to=%s" % (frm, to), key=admin)
     has_api = not (s == 404 and "no such resource" in json.dumps(ans))
@@ -945,7 +899,7 @@ def past_month(tmp, db, cdrs, fleet_of, cp_site, jur_of):
     con.execute("UPDATE transactions SET start_s = start_s - ?", (shift // 1000,))
     con.commit()
     con.close()
-    hub = Hub(past, "--heartbeat", "30")
+    hub = Hub(ECORRIDOR, past, "--quiet", "--heartbeat", "30")
     admin = key(past, "admin", "hub-admin")
     privacy(hub, admin, key(past, "fleet", "weber-transporte"), frm, to, cdrs, fleet_of, cp_site, jur_of)
     check(hub.stop() == 0, "the hub on last month stops cleanly")
@@ -1053,16 +1007,12 @@ def roles(hub, admin, operator):
     s, ans = hub.call("GET", "/api/v1/kpis?group=port&from=%s&to=%s" % (today, tomorrow), key=ghost)
     check(s == 403, "an agency of no jurisdiction refused 403: %s %s" % (s, str(ans)[:200]))
     # format=csv: the same rows, the contract's columns, a null an empty field.
-    c = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=60)
-    c.request("GET", "/api/v1/kpis?group=site&from=%s&to=%s&format=csv" % (today, tomorrow),
-              headers={"Authorization": "Bearer " + admin})
-    r = c.getresponse()
-    text = r.read().decode()
-    c.close()
-    lines = text.strip().splitlines()
+    cs, _, text = hub.request("GET", "/api/v1/kpis?group=site&from=%s&to=%s&format=csv" % (today, tomorrow),
+                              key=admin, parse=False)
+    lines = (text.decode() if isinstance(text, bytes) else text).strip().splitlines()
     s, ans = hub.call("GET", "/api/v1/kpis?group=site&from=%s&to=%s" % (today, tomorrow), key=admin)
-    check(r.status == 200 and lines and lines[0].split(",") == KEYS and len(lines) == 1 + len((ans or {}).get("data", [])),
-          "format=csv: a header of the contract's columns and a line a row: %s %r" % (r.status, lines[:1]))
+    check(cs == 200 and lines and lines[0].split(",") == KEYS and len(lines) == 1 + len((ans or {}).get("data", [])),
+          "format=csv: a header of the contract's columns and a line a row: %s %r" % (cs, lines[:1]))
 
 
 def main():
@@ -1072,6 +1022,7 @@ def main():
             malformed_case(tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        passed, failed = results()
         print("kpi: %d passed, %d failed (no report command yet: the rest skipped)" % (passed, failed))
         return 1 if failed else 77
     tmp = tempfile.mkdtemp(prefix="ec_kpi_")
@@ -1092,6 +1043,7 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     for n in notes:
         print("NOTE:", n)
+    passed, failed = results()
     print("kpi: %d passed, %d failed in %.0f s" % (passed, failed, time.time() - t0))
     return 1 if failed else 0
 

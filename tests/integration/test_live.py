@@ -17,7 +17,7 @@ and with neither `/` is the API's JSON index.
 Live events (GET /api/v1/events): the stream begins with `retry: 2000`; a
 charge point of the test's own (OCPP 1.6J on a raw WebSocket) changing its
 connectors' statuses yields a `site` event within a second, whose `status` is
-the rule of ec_reg_site_state written again here and applied to the EVSE
+the rule of ec_reg_site_state written again (hubkit.py) and applied to the EVSE
 statuses of the event and of GET /api/v1/sites/{id}, also when the charger
 repeats a status after the API rewrote its site's EVSEs; REST writes yield site
 events (a DELETE a deleted one), an import a `register` event. Bounds: 4
@@ -29,17 +29,12 @@ with streams open stops the hub promptly.
 
 usage: test_live.py ECORRIDOR SOURCE_DIR
 """
-import base64
-import hashlib
-import http.client
 import json
 import os
 import re
 import select
 import shutil
-import signal
 import socket
-import ssl
 import struct
 import subprocess
 import sys
@@ -47,96 +42,10 @@ import tempfile
 import threading
 import time
 
+from hubkit import TLS_CLIENT, Charger, Hub, check, make_key, results, site_state
+
 ECORRIDOR, SRC = os.path.abspath(sys.argv[1]), sys.argv[2]
-passed = failed = 0
 SECRET = b"SECRET-OUTSIDE-THE-WEB-DIR-7f3a"
-TLS_CLIENT = ssl.create_default_context()
-TLS_CLIENT.check_hostname = False
-TLS_CLIENT.verify_mode = ssl.CERT_NONE  # the test's own certificate
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
-
-
-def site_state(evse_statuses):
-    """The map's rule, written from ec_reg_site_state's comment: the best state any EVSE offers."""
-    if "AVAILABLE" in evse_statuses:
-        return "available"
-    if any(s in ("CHARGING", "BLOCKED", "RESERVED") for s in evse_statuses):
-        return "charging"
-    if any(s in ("OUTOFORDER", "INOPERATIVE") for s in evse_statuses):
-        return "out_of_order"
-    return "unknown"
-
-
-class Hub:
-    """One `ecorridor serve` process on a port the kernel picked."""
-
-    def __init__(self, db, args=(), exe=ECORRIDOR):
-        self.log_path = db + ".log"
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([exe, "serve", "--db", db, "--listen", "127.0.0.1:0"] + list(args),
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        m = re.search(r"listening on (https?)://[^/]*:(\d+)/", line)
-        if not m:
-            raise RuntimeError("hub did not start: %r %s" % (line, open(self.log_path).read()))
-        self.tls, self.port = m.group(1) == "https", int(m.group(2))
-        # The rest of the banner is not read: it must not block the hub on a full pipe.
-        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
-
-    def request(self, method, path, body=None, key=None, raw=None, headers=None):
-        """(status, headers, body: parsed JSON when it is JSON, else bytes)."""
-        conn = (http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=TLS_CLIENT) if self.tls
-                else http.client.HTTPConnection("127.0.0.1", self.port, timeout=30))
-        h = {"Content-Type": "application/json"}
-        h.update(headers or {})
-        if key:
-            h["Authorization"] = "Bearer " + key
-        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        try:
-            conn.request(method, path, data, h)
-            r = conn.getresponse()
-            text = r.read()
-            hdrs = {k.lower(): v for k, v in r.getheaders()}
-        except (OSError, http.client.HTTPException) as e:
-            if self.proc.poll() is not None:
-                raise RuntimeError("the hub died: %s" % open(self.log_path).read()[-3000:])
-            return 0, {}, str(e)
-        finally:
-            conn.close()
-        if hdrs.get("content-type", "").startswith("application/json") and text:
-            try:
-                return r.status, hdrs, json.loads(text)
-            except ValueError:
-                pass
-        return r.status, hdrs, text
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self, timeout=20):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = "still running after %d s" % timeout
-            self.proc.wait()
-        self.log.close()
-        return rc
-
-
-def make_key(db, role, org):
-    out = subprocess.run([ECORRIDOR, "keys", "create", "--db", db, "--role", role, "--org", org],
-                         capture_output=True, text=True, check=True).stdout
-    return out.strip().splitlines()[-1]
 
 
 def metric(hub, name):
@@ -307,69 +216,6 @@ class Stream:
             pass
 
 
-class Charger:
-    """A charge point of the test's own on the hub's OCPP 1.6J WebSocket: text frames only, masked
-    from the client (RFC 6455); the hub's own calls to it are answered Accepted."""
-
-    def __init__(self, port, cp_id):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(("GET /ocpp/%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-                           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-                           "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n" % (cp_id, port, key)).encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            c = self.sock.recv(1)
-            if not c:
-                raise RuntimeError("the hub closed the handshake: %r" % head)
-            head += c
-        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
-        if b" 101 " not in head.split(b"\r\n")[0] or accept not in head:
-            raise RuntimeError("not a WebSocket: %r" % head)
-        self.n = 0
-
-    def _read(self, n):
-        b = b""
-        while len(b) < n:
-            c = self.sock.recv(n - len(b))
-            if not c:
-                raise RuntimeError("the hub closed the connection")
-            b += c
-        return b
-
-    def send(self, msg):
-        data = json.dumps(msg).encode()
-        mask = os.urandom(4)
-        n = len(data)
-        head = struct.pack("!BB", 0x81, 0x80 | n) if n < 126 else struct.pack("!BBH", 0x81, 0x80 | 126, n)
-        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
-
-    def recv(self):
-        while True:
-            b0, b1 = self._read(2)
-            n = b1 & 0x7F
-            if n == 126:
-                n = struct.unpack("!H", self._read(2))[0]
-            elif n == 127:
-                n = struct.unpack("!Q", self._read(8))[0]
-            payload = self._read(n)
-            if b0 & 0x0F == 1:
-                return json.loads(payload)
-
-    def call(self, action, payload):
-        self.n += 1
-        self.send([2, "c%d" % self.n, action, payload])
-        while True:
-            m = self.recv()
-            if m[0] == 2:
-                self.send([3, m[1], {"status": "Accepted"}])
-            elif m[0] in (3, 4) and m[1] == "c%d" % self.n:
-                return m[2] if m[0] == 3 else {"error": m}
-
-    def close(self):
-        self.sock.close()
-
-
 # ---- static files -----------------------------------------------------------
 
 INDEX = b"<!doctype html><title>dashboard</title><script type=module src=/app/x.js></script>"
@@ -405,7 +251,7 @@ def make_web(tmp):
 
 def test_static(tmp):
     web = make_web(tmp)
-    hub = Hub(os.path.join(tmp, "static.db"), ["--web", web])
+    hub = Hub(ECORRIDOR, os.path.join(tmp, "static.db"), "--web", web, timeout=30)
     try:
         s, h, b = hub.request("GET", "/")
         check(s == 200 and b == INDEX and h.get("content-type", "").startswith("text/html"),
@@ -496,7 +342,7 @@ def test_default_web(tmp):
     alone = os.path.join(tmp, "alone")
     os.makedirs(alone)
     exe = shutil.copy(ECORRIDOR, os.path.join(alone, "ecorridor"))
-    hub = Hub(os.path.join(tmp, "alone.db"), exe=exe)
+    hub = Hub(exe, os.path.join(tmp, "alone.db"), timeout=30)
     s, h, b = hub.request("GET", "/")
     check(s == 200 and isinstance(b, dict) and "/api/v1/events" in json.dumps(b),
           "no web files: / is the JSON index: %s %r" % (s, str(b)[:200]))
@@ -519,7 +365,7 @@ def test_default_web(tmp):
         f.write(b"installed")
     exe2 = shutil.copy(ECORRIDOR, os.path.join(prefix, "bin", "ecorridor"))
     for e, want in [(exe, b"beside"), (exe2, b"installed")]:
-        hub = Hub(os.path.join(tmp, "found.db"), exe=e)
+        hub = Hub(e, os.path.join(tmp, "found.db"), timeout=30)
         s, h, b = hub.request("GET", "/")
         check(s == 200 and b == want, "%s finds its web files: %s %r" % (e, s, b[:60]))
         if want == b"beside":
@@ -900,11 +746,11 @@ def test_tls(tmp):
     with open(os.path.join(web, "index.html"), "wb") as f:
         f.write(INDEX)
     db = os.path.join(tmp, "tls.db")
-    hub = Hub(db, ["--tls-cert", cert, "--tls-key", key, "--web", web])
+    hub = Hub(ECORRIDOR, db, "--tls-cert", cert, "--tls-key", key, "--web", web, timeout=30)
     try:
         s, h, b = hub.request("GET", "/")
         check(hub.tls and s == 200 and b == INDEX, "the page over https: %s %r" % (s, b[:60]))
-        admin = make_key(db, "admin", "hub-admin")
+        admin = make_key(ECORRIDOR, db, "admin", "hub-admin")
         hub.request("POST", "/api/v1/organisations", {"id": "op-a", "name": "A", "kind": "operator"}, admin)
         st = Stream(hub.port, tls=True)
         first = st.wait(lambda i: True, 1.0)
@@ -941,7 +787,7 @@ def test_tls(tmp):
 
 def test_sigterm(tmp):
     """Streams open do not keep the hub from stopping."""
-    hub = Hub(os.path.join(tmp, "term.db"))
+    hub = Hub(ECORRIDOR, os.path.join(tmp, "term.db"), timeout=30)
     streams = [Stream(hub.port, src="127.0.0.%d" % (10 + i)) for i in range(6)]
     streams.append(Stream(hub.port, src="127.0.0.20", reader=False, rcvbuf=4096))
     check(all(s.status == 200 for s in streams), "streams open: %s" % [s.status for s in streams])
@@ -957,9 +803,9 @@ def test_sigterm(tmp):
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "hub.db")
-        hub = Hub(db)
+        hub = Hub(ECORRIDOR, db, timeout=30)
         try:
-            admin = make_key(db, "admin", "hub-admin")
+            admin = make_key(ECORRIDOR, db, "admin", "hub-admin")
             s, _, b = hub.request("POST", "/api/v1/organisations", {"id": "op-a", "name": "A", "kind": "operator"}, admin)
             check(s == 201, "organisation: %s %s" % (s, b))
             s, _, b = hub.request("POST", "/api/v1/sites", dict(SITE, id="live-1", evses=[evse("E1"), evse("E2")]), admin)
@@ -994,6 +840,7 @@ def main():
             st.close()
         finally:
             check(hub.stop() == 0, "the hub stops cleanly on SIGTERM")
+    passed, failed = results()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

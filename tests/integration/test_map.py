@@ -21,96 +21,23 @@ free port, keys from `ecorridor keys create`, spoken to with http.client.
 
 usage: test_map.py ECORRIDOR SOURCE_DIR DATA_DIR
 """
-import base64
-import hashlib
-import http.client
 import json
 import os
-import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import xml.etree.ElementTree as ET
 
+from hubkit import Charger, Hub, check, make_key, results, site_state
+
 ECORRIDOR, SRC = sys.argv[1], sys.argv[2]
 DATA = sys.argv[3] if len(sys.argv) > 3 else os.path.join(SRC, "..", "shared", "data")
 DEMO = os.path.join(SRC, "data", "demo", "rhine_alpine")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
-
-
-class Hub:
-    """One `ecorridor serve` process on a port the kernel picked."""
-
-    def __init__(self, db, *extra):
-        self.log_path = db + ".log"
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([ECORRIDOR, "serve", "--db", db, "--listen", "127.0.0.1:0", *extra],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        if "listening on http://" not in line:
-            raise RuntimeError("hub did not start: %r %s" % (line, open(self.log_path).read()))
-        self.port = int(line.split("listening on http://")[1].split("/")[0].rsplit(":", 1)[1])
-
-    def raw(self, method, path, key=None, body=None):
-        """(status, headers, bytes)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        headers = {"Content-Type": "application/json"}
-        if key:
-            headers["Authorization"] = "Bearer " + key
-        try:
-            conn.request(method, path, json.dumps(body) if body is not None else None, headers)
-            r = conn.getresponse()
-            return r.status, dict(r.getheaders()), r.read()
-        finally:
-            conn.close()
-
-    def get(self, path, key=None, method="GET", body=None):
-        """(status, parsed JSON or None)."""
-        s, _, text = self.raw(method, path, key, body)
-        try:
-            return s, json.loads(text) if text else None
-        except ValueError:
-            return s, text
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=20)
-        self.proc.stdout.close()
-        self.log.close()
-        return rc
-
-
-def make_key(db, role, org):
-    out = subprocess.run([ECORRIDOR, "keys", "create", "--db", db, "--role", role, "--org", org],
-                         capture_output=True, text=True, check=True).stdout
-    return out.strip().splitlines()[-1]
 
 
 def error_is(body, code):
     return isinstance(body, dict) and isinstance(body.get("error"), dict) and body["error"].get("code") == code
-
-
-def rule(statuses):
-    """The site's state as the contract words it, from its EVSEs' OCPI statuses."""
-    if "AVAILABLE" in statuses:
-        return "available"
-    if any(s in ("CHARGING", "BLOCKED", "RESERVED") for s in statuses):
-        return "charging"
-    if any(s in ("OUTOFORDER", "INOPERATIVE") for s in statuses):
-        return "out_of_order"
-    return "unknown"
 
 
 def all_of(hub, kind, key, query=""):
@@ -159,7 +86,7 @@ def test_sites(hub, admin):
                 if c["standard"] not in stds:
                     stds.append(c["standard"])
         want = {"name": d["name"], "lat": float(d["coordinates"]["latitude"]),
-                "lon": float(d["coordinates"]["longitude"]), "status": rule(statuses),
+                "lon": float(d["coordinates"]["longitude"]), "status": site_state(statuses),
                 "operator_id": d.get("operator_id"), "operator": orgs.get(d.get("operator_id")),
                 "jurisdiction_id": d.get("jurisdiction_id"), "jurisdiction": jurs.get(d.get("jurisdiction_id")),
                 "max_power_kw": max(powers) / 1000.0 if powers else 0,
@@ -186,8 +113,8 @@ def test_sites(hub, admin):
 
 
 def test_network(hub):
-    s, h, text = hub.raw("GET", "/api/v1/map/network")
-    check(s == 200 and "geo+json" in h.get("Content-Type", ""), "network: %s %s" % (s, h.get("Content-Type")))
+    s, h, text = hub.request("GET", "/api/v1/map/network", parse=False)
+    check(s == 200 and "geo+json" in h.get("content-type", ""), "network: %s %s" % (s, h.get("content-type")))
     net = json.loads(text)
     check(net.get("type") == "FeatureCollection" and net.get("tile_url") is None and
           "tile_attribution" in net and net["tile_attribution"] is None, "a collection without tiles: %s" %
@@ -221,7 +148,7 @@ def test_network(hub):
     check(got_places == places, "places: %d, the graph names %d" % (len(got_places), len(places)))
     check(got_roads == roads, "roads: %d, the graph has %d (missing %s, extra %s)" %
           (len(got_roads), len(roads), list(roads - got_roads)[:3], list(got_roads - roads)[:3]))
-    s2, _, text2 = hub.raw("GET", "/api/v1/map/network")
+    s2, _, text2 = hub.request("GET", "/api/v1/map/network", parse=False)
     check(s2 == 200 and text2 == text, "built once: the same answer again")
 
 
@@ -244,7 +171,7 @@ def test_whoami(hub, db, admin):
              ("agency", "frankfurt-transport", "Frankfurt am Main transport department"),
              ("agency", "corridor-agency", "Rhine-Alpine Corridor Office"), ("admin", "hub", None)]
     for role, org, name in cases:
-        key = make_key(db, role, org) if role else None
+        key = make_key(ECORRIDOR, db, role, org) if role else None
         s, b = hub.get("/api/v1/whoami", key)
         role = role or "public"
         views = ["map", "jurisdictions"] + (["grid", "dispatch", "planning"] if key else [])
@@ -270,7 +197,7 @@ def test_whoami(hub, db, admin):
     sites = all_of(hub, "sites", None)
     for role, org in [("operator", "suedhessen-laden"), ("agency", "rhein-main-netz"), ("fleet", "rijnmond-logistics"),
                       ("admin", "hub")]:
-        key = make_key(db, role, org)
+        key = make_key(ECORRIDOR, db, role, org)
         s, who = hub.get("/api/v1/whoami", key)
         sc = who["scope"]
         for x in sites:
@@ -280,7 +207,7 @@ def test_whoami(hub, db, admin):
             check(s == (200 if may else 403), "%s %s: utilisation of %s (%s) is %s, scope says %s" %
                   (role, org, x["id"], x.get("jurisdiction_id"), s, may))
     # An agency over a state: its cities too, worked out here.
-    key = make_key(db, "agency", "rhein-main-netz")
+    key = make_key(ECORRIDOR, db, "agency", "rhein-main-netz")
     s, b = hub.get("/api/v1/whoami", key)
     want = sorted(descendants(jurs, "de-he"))
     check(s == 200 and sorted(b["scope"]["jurisdiction_ids"]) == want and len(want) > 3,
@@ -303,9 +230,9 @@ def test_hostile(hub, admin):
         check(s == 400 and error_is(b, "unknown_parameter"), "%s: %s %s" % (path, s, b))
     for path in ["/api/v1/map/sites", "/api/v1/map/network", "/api/v1/whoami"]:
         for m in ["POST", "PUT", "DELETE"]:
-            s, b = hub.get(path, admin, m, {})
+            s, b = hub.call(m, path, admin, {})
             check(s == 405 and error_is(b, "method_not_allowed"), "%s %s: %s %s" % (m, path, s, b))
-        s, h, text = hub.raw("HEAD", path)
+        s, h, text = hub.request("HEAD", path, parse=False)
         check(s == 200 and text == b"", "HEAD %s: %s %r" % (path, s, text[:40]))
     for path in ["/api/v1/map", "/api/v1/map/", "/api/v1/map/sites/x", "/api/v1/whoami/x"]:
         s, b = hub.get(path)
@@ -317,8 +244,8 @@ def test_hostile(hub, admin):
 
 def test_demo(tmp):
     db = os.path.join(tmp, "demo.db")
-    hub = Hub(db, "--region", DEMO)
-    admin = make_key(db, "admin", "hub")
+    hub = Hub(ECORRIDOR, db, "--region", DEMO)
+    admin = make_key(ECORRIDOR, db, "admin", "hub")
     try:
         test_sites(hub, admin)
         test_network(hub)
@@ -330,73 +257,10 @@ def test_demo(tmp):
 
 # ---- live statuses ---------------------------------------------------------------------
 
-class Charger:
-    """A charge point of the test's own on the hub's OCPP 1.6J WebSocket: as much of RFC 6455 as text
-    frames need (the client masks, the server does not)."""
-
-    def __init__(self, port, cp_id):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(("GET /ocpp/%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-                           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-                           "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n" % (cp_id, port, key)).encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            c = self.sock.recv(1)
-            if not c:
-                raise RuntimeError("the hub closed the handshake: %r" % head)
-            head += c
-        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
-        if b" 101 " not in head.split(b"\r\n")[0] or accept not in head:
-            raise RuntimeError("not a WebSocket: %r" % head)
-        self.n = 0
-
-    def _read(self, n):
-        b = b""
-        while len(b) < n:
-            c = self.sock.recv(n - len(b))
-            if not c:
-                raise RuntimeError("the hub closed the connection")
-            b += c
-        return b
-
-    def send(self, msg):
-        data = json.dumps(msg).encode()
-        mask = os.urandom(4)
-        n = len(data)
-        head = struct.pack("!BB", 0x81, 0x80 | n) if n < 126 else struct.pack("!BBH", 0x81, 0x80 | 126, n)
-        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
-
-    def recv(self):
-        while True:
-            b0, b1 = self._read(2)
-            n = b1 & 0x7F
-            if n == 126:
-                n = struct.unpack("!H", self._read(2))[0]
-            elif n == 127:
-                n = struct.unpack("!Q", self._read(8))[0]
-            payload = self._read(n)
-            if b0 & 0x0F == 1:
-                return json.loads(payload)
-
-    def call(self, action, payload):
-        self.n += 1
-        self.send([2, "c%d" % self.n, action, payload])
-        while True:
-            m = self.recv()
-            if m[0] == 3 and m[1] == "c%d" % self.n:
-                return m[2]
-            if m[0] == 2:  # the hub's own calls (configuration at boot): accepted
-                self.send([3, m[1], {"status": "Accepted"}])
-
-    def close(self):
-        self.sock.close()
-
-
 def test_live(tmp):
     db = os.path.join(tmp, "live.db")
-    hub = Hub(db)
-    admin = make_key(db, "admin", "hub")
+    hub = Hub(ECORRIDOR, db)
+    admin = make_key(ECORRIDOR, db, "admin", "hub")
     try:
         for path, body in [("jurisdictions", {"id": "town", "name": "Town", "kind": "city"}),
                            ("organisations", {"id": "op-a", "name": "Operator A", "kind": "operator"}),
@@ -409,7 +273,7 @@ def test_live(tmp):
                                       {"latitude": "50.2", "longitude": "8.7"}}),
                            ("chargers", {"id": "CP-LIVE", "site_id": "s-live", "connectors": 3,
                                          "evse_uids": ["E1", "E2", "E3"]})]:
-            s, b = hub.get("/api/v1/" + path, admin, "POST", body)
+            s, b = hub.call("POST", "/api/v1/" + path, admin, body)
             check(s == 201, "POST %s: %s %s" % (path, s, b))
 
         def site(sid):
@@ -433,15 +297,15 @@ def test_live(tmp):
                                                "OtherError" if st == "Faulted" else "NoError"})
             want = [ocpi[x] for x in states]
             got = site("s-live")
-            check(got.get("status") == rule(want) and [e["status"] for e in got.get("evses", [])] == want,
-                  "after %s: %s, want %s %s" % (states, got, rule(want), want))
+            check(got.get("status") == site_state(want) and [e["status"] for e in got.get("evses", [])] == want,
+                  "after %s: %s, want %s %s" % (states, got, site_state(want), want))
             s, lst = hub.get("/api/v1/sites/s-live")
             check([e["status"] for e in lst["evses"]] == want, "the register agrees: %s" % lst["evses"])
         cp.close()
         # A renamed operator: its sites show the new name at once.
-        s, b = hub.get("/api/v1/organisations/op-a", admin, "PATCH", {"name": "Operator Renamed"})
+        s, b = hub.call("PATCH", "/api/v1/organisations/op-a", admin, {"name": "Operator Renamed"})
         check(s == 200 and site("s-live").get("operator") == "Operator Renamed", "renamed: %s" % site("s-live"))
-        s, b = hub.get("/api/v1/sites/s-bare", admin, "DELETE")
+        s, b = hub.call("DELETE", "/api/v1/sites/s-bare", admin)
         check(s == 204 and map_sites(hub)["count"] == 1 and not site("s-bare"), "a deleted site leaves the map")
         test_crowd(hub, admin, tmp)
     finally:
@@ -454,17 +318,14 @@ def test_crowd(hub, admin, tmp):
     was asked."""
     csv = os.path.join(tmp, "crowd.csv")
     subprocess.run([sys.executable, os.path.join(SRC, "bench", "gen_sites.py"), "3000", csv, "5"], check=True)
-    conn = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=120)
-    conn.request("POST", "/api/v1/import?format=csv&operator=op-a", open(csv, "rb").read(),
-                 {"Authorization": "Bearer " + admin, "Content-Type": "text/csv"})
-    r = conn.getresponse()
-    r.read()
-    conn.close()
-    check(r.status == 200, "3,000 sites imported: %s" % r.status)
+    with open(csv, "rb") as f:
+        s, _, _ = hub.request("POST", "/api/v1/import?format=csv&operator=op-a", raw=f.read(), key=admin,
+                              headers={"Content-Type": "text/csv"}, timeout=120)
+    check(s == 200, "3,000 sites imported: %s" % s)
     n = map_sites(hub)["count"]
     for round_ in range(4):
         name = "Crowd %d" % round_
-        s, b = hub.get("/api/v1/sites/s-live", admin, "PATCH", {"name": name})
+        s, b = hub.call("PATCH", "/api/v1/sites/s-live", admin, {"name": name})
         check(s == 200, "renamed: %s %s" % (s, b))
         got = []
 
@@ -496,7 +357,7 @@ def test_tiles(tmp):
                            capture_output=True, text=True, timeout=30)
         check(p.returncode == 2 and "tile" in p.stderr, "%s refused: %s %s" % (what, p.returncode, p.stderr))
     url, attr = "https://tiles.example.org/{z}/{x}/{y}.png", "\u00a9 OpenStreetMap contributors <a href=\"x\">"
-    hub = Hub(db, "--tile-url", url, "--tile-attribution", attr)
+    hub = Hub(ECORRIDOR, db, "--tile-url", url, "--tile-attribution", attr)
     s, b = hub.get("/api/v1/map/network")
     check(s == 200 and b.get("tile_url") == url and b.get("tile_attribution") == attr and b.get("features") == [],
           "tiles and no graph: %s %s" % (s, b))
@@ -513,7 +374,7 @@ def test_osm(tmp):
     g = os.path.join(tmp, "hd.ecg")
     subprocess.run([ECORRIDOR, "graph", "build", "--osm", pbf, "--out", g, "--quiet"], check=True, timeout=300)
     db = os.path.join(tmp, "hd.db")
-    hub = Hub(db, "--graph", g)
+    hub = Hub(ECORRIDOR, db, "--graph", g)
     s, b = hub.get("/api/v1/map/network")
     lines = [f for f in b.get("features", []) if f["geometry"]["type"] == "LineString"] if s == 200 else []
     n = sum(len(f["geometry"]["coordinates"]) for f in lines)
@@ -531,6 +392,7 @@ def main():
                 t(tmp)
             except Exception as e:  # noqa: BLE001 - a test that cannot go on is one failure
                 check(False, "%s: %r" % (t.__name__, e))
+    passed, failed = results()
     print("map: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

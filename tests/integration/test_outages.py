@@ -14,88 +14,18 @@ operator_request for the port, Operative closes it.
 
 usage: test_outages.py ECORRIDOR SOURCE_DIR
 """
-import base64
 import calendar
-import hashlib
-import http.client
 import json
 import os
-import signal
-import socket
 import sqlite3
-import struct
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+from hubkit import Charger, Hub, check, make_key, results
+
 ECORRIDOR, SRC = sys.argv[1], sys.argv[2]
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
-
-
-class Hub:
-    """One `ecorridor serve` process on a port the kernel picked."""
-
-    def __init__(self, db):
-        self.log_path = db + ".log"
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([ECORRIDOR, "serve", "--db", db, "--listen", "127.0.0.1:0"],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        if "listening on http://" not in line:
-            raise RuntimeError("hub did not start: %r %s" % (line, open(self.log_path).read()))
-        self.port = int(line.split("listening on http://")[1].split("/")[0].rsplit(":", 1)[1])
-
-    def request(self, method, path, body=None, key=None, raw=None):
-        """(status, parsed JSON or None)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Content-Type": "application/json"}
-        if key:
-            headers["Authorization"] = "Bearer " + key
-        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        try:
-            conn.request(method, path, data, headers)
-            r = conn.getresponse()
-            text = r.read()
-        except (OSError, http.client.HTTPException) as e:
-            if self.proc.poll() is not None:
-                raise RuntimeError("the hub died: %s" % open(self.log_path).read()[-3000:])
-            return 0, str(e)
-        finally:
-            conn.close()
-        try:
-            return r.status, json.loads(text) if text else None
-        except ValueError:
-            return r.status, text
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        self.proc.stdout.close()
-        self.log.close()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=20)
-        self.proc.stdout.close()
-        self.log.close()
-        return rc
-
-
-def make_key(db, role, org):
-    out = subprocess.run([ECORRIDOR, "keys", "create", "--db", db, "--role", role, "--org", org],
-                         capture_output=True, text=True, check=True).stdout
-    return out.strip().splitlines()[-1]
 
 
 def error_is(body, code, field=None):
@@ -112,35 +42,35 @@ SITE = {"name": "Outage site", "coordinates": {"latitude": "50.5", "longitude": 
 
 
 def setup(hub, db):
-    admin = make_key(db, "admin", "hub-admin")
+    admin = make_key(ECORRIDOR, db, "admin", "hub-admin")
     for j in ["city-a", "city-b"]:
-        s, b = hub.request("POST", "/api/v1/jurisdictions", {"id": j, "name": j, "kind": "city"}, admin)
+        s, _, b = hub.request("POST", "/api/v1/jurisdictions", {"id": j, "name": j, "kind": "city"}, admin)
         check(s == 201, "jurisdiction %s: %s %s" % (j, s, b))
     for org in [{"id": "op-a", "name": "A", "kind": "operator"}, {"id": "op-b", "name": "B", "kind": "operator"},
                 {"id": "agency-a", "name": "Agency A", "kind": "agency", "jurisdiction_id": "city-a"},
                 {"id": "agency-x", "name": "Agency without a jurisdiction", "kind": "agency"},
                 {"id": "fleet-a", "name": "Fleet", "kind": "fleet"}]:
-        s, b = hub.request("POST", "/api/v1/organisations", org, admin)
+        s, _, b = hub.request("POST", "/api/v1/organisations", org, admin)
         check(s == 201, "organisation %s: %s %s" % (org["id"], s, b))
     # s-a: op-a in city-a; s-b: op-b in city-b; s-c: op-b in city-a (the agency's, not op-a's).
     for sid, op, jur in [("s-a", "op-a", "city-a"), ("s-b", "op-b", "city-b"), ("s-c", "op-b", "city-a")]:
-        s, b = hub.request("POST", "/api/v1/sites", dict(SITE, id=sid, operator_id=op, jurisdiction_id=jur), admin)
+        s, _, b = hub.request("POST", "/api/v1/sites", dict(SITE, id=sid, operator_id=op, jurisdiction_id=jur), admin)
         check(s == 201, "site %s: %s %s" % (sid, s, b))
     for cp in [{"id": "CP-A1", "site_id": "s-a", "connectors": 2}, {"id": "CP-B1", "site_id": "s-b"},
                {"id": "CP-LOOSE", "operator_id": "op-a"}]:
-        s, b = hub.request("POST", "/api/v1/chargers", cp, admin)
+        s, _, b = hub.request("POST", "/api/v1/chargers", cp, admin)
         check(s == 201, "charger %s: %s %s" % (cp["id"], s, b))
     keys = {"admin": admin, "public": None}
     for name, role, org in [("operator", "operator", "op-a"), ("operator_b", "operator", "op-b"),
                             ("agency", "agency", "agency-a"), ("agency_x", "agency", "agency-x"),
                             ("fleet", "fleet", "fleet-a")]:
-        keys[name] = make_key(db, role, org)
+        keys[name] = make_key(ECORRIDOR, db, role, org)
     return keys
 
 
 def test_create_and_read(hub, keys):
     """What is recorded comes back, in RFC 3339 UTC, with who recorded it."""
-    s, o = hub.request("POST", "/api/v1/outages", {"site_id": "s-a", "from": "2026-12-01T09:00:00+01:00",
+    s, _, o = hub.request("POST", "/api/v1/outages", {"site_id": "s-a", "from": "2026-12-01T09:00:00+01:00",
                                                    "reason": "utility_outage", "note": "grid fault"}, keys["operator"])
     check(s == 201, "an operator records an outage of its site: %s %s" % (s, o))
     check(isinstance(o, dict) and o.get("id", "").isdigit(), "the outage has an id: %s" % o)
@@ -150,7 +80,7 @@ def test_create_and_read(hub, keys):
     check(o.get("reason") == "utility_outage" and o.get("note") == "grid fault" and o.get("created_by") == "op-a",
           "reason, note and who: %s" % o)
     check(abs(ts(o["created"]) - time.time()) < 120 and o["last_updated"] == o["created"], "when: %s" % o)
-    s, again = hub.request("GET", "/api/v1/outages/" + o["id"], None, keys["operator"])
+    s, _, again = hub.request("GET", "/api/v1/outages/" + o["id"], None, keys["operator"])
     check(s == 200 and again == o, "read back as written: %s %s" % (s, again))
     # The answer's fields are the ones docs/openapi.json describes, all of them.
     schema = json.load(open(os.path.join(SRC, "docs", "openapi.json")))["components"]["schemas"]["Outage"]
@@ -159,32 +89,32 @@ def test_create_and_read(hub, keys):
                                                      "vandalism", "natural_disaster", "operator_request"],
           "the documented reasons")
     for reason in schema["properties"]["reason"]["enum"]:
-        s, r = hub.request("POST", "/api/v1/outages", {"site_id": "s-b", "from": "2026-11-01T00:00:00Z",
+        s, _, r = hub.request("POST", "/api/v1/outages", {"site_id": "s-b", "from": "2026-11-01T00:00:00Z",
                                                        "to": "2026-11-01T00:00:01Z", "reason": reason}, keys["admin"])
         check(s == 201 and r["reason"] == reason, "reason %s is taken: %s %s" % (reason, s, r))
 
     # The epoch as an end is not an open outage (the store's 0 for open): refused like any end before the start.
-    s, e = hub.request("POST", "/api/v1/outages", {"site_id": "s-a", "from": "2026-06-01T00:00:00Z",
+    s, _, e = hub.request("POST", "/api/v1/outages", {"site_id": "s-a", "from": "2026-06-01T00:00:00Z",
                                                    "to": "1970-01-01T00:00:00Z", "reason": "vandalism"}, keys["admin"])
     check(s == 400 and error_is(e, "invalid_field", "to"), "to at the epoch refused: %s %s" % (s, e))
 
     # A charge point's connector: its site comes from the charge point.
-    s, c = hub.request("POST", "/api/v1/outages", {"charge_point": "CP-A1", "connector": 2,
+    s, _, c = hub.request("POST", "/api/v1/outages", {"charge_point": "CP-A1", "connector": 2,
                                                    "from": "2026-12-02T00:00:00Z", "to": "2026-12-02T06:30:00Z",
                                                    "reason": "vandalism"}, keys["operator"])
     check(s == 201 and c.get("site_id") == "s-a" and c.get("charge_point") == "CP-A1" and c.get("connector") == 2
           and c.get("to") == "2026-12-02T06:30:00Z" and c.get("note") == "", "a connector's outage: %s %s" % (s, c))
-    s, c2 = hub.request("POST", "/api/v1/outages", {"site_id": "s-a", "charge_point": "CP-A1",
+    s, _, c2 = hub.request("POST", "/api/v1/outages", {"site_id": "s-a", "charge_point": "CP-A1",
                                                     "from": "2026-12-03T00:00:00Z", "to": "2026-12-03T01:00:00Z",
                                                     "reason": "scheduled_maintenance"}, keys["operator"])
     check(s == 201 and c2.get("connector") == 0, "every connector of a charge point at the site named: %s %s" % (s, c2))
 
     # The agency of a site's jurisdiction records for a site another operator runs.
-    s, g = hub.request("POST", "/api/v1/outages", {"site_id": "s-c", "from": "2026-12-04T00:00:00Z",
+    s, _, g = hub.request("POST", "/api/v1/outages", {"site_id": "s-c", "from": "2026-12-04T00:00:00Z",
                                                    "to": "2026-12-05T00:00:00Z", "reason": "natural_disaster"},
                        keys["agency"])
     check(s == 201 and g.get("created_by") == "agency-a", "an agency records for its jurisdiction: %s %s" % (s, g))
-    s, b = hub.request("POST", "/api/v1/outages", {"site_id": "s-b", "from": "2026-12-06T00:00:00Z",
+    s, _, b = hub.request("POST", "/api/v1/outages", {"site_id": "s-b", "from": "2026-12-06T00:00:00Z",
                                                    "to": "2026-12-06T12:00:00Z", "reason": "vehicle_fault"},
                        keys["admin"])
     check(s == 201 and b.get("created_by") == "hub-admin", "an admin records anywhere: %s %s" % (s, b))
@@ -197,44 +127,44 @@ def test_refusals(hub, keys, made):
     for who, status, code in [("public", 401, "unauthorized"), ("fleet", 403, "forbidden"),
                               ("operator", 403, "forbidden"), ("agency", 403, "forbidden"),
                               ("agency_x", 403, "forbidden")]:
-        s, e = hub.request("POST", "/api/v1/outages", body, keys[who])
+        s, _, e = hub.request("POST", "/api/v1/outages", body, keys[who])
         check(s == status and error_is(e, code), "%s may not record an outage of s-b: %s %s" % (who, s, e))
-    s, e = hub.request("POST", "/api/v1/outages", {"charge_point": "CP-B1", "from": "2026-12-01T00:00:00Z",
+    s, _, e = hub.request("POST", "/api/v1/outages", {"charge_point": "CP-B1", "from": "2026-12-01T00:00:00Z",
                                                    "reason": "vandalism"}, keys["operator"])
     check(s == 403 and error_is(e, "forbidden", "charge_point"), "nor of another operator's charge point: %s %s" % (s, e))
     for who, status in [("public", 401), ("fleet", 403)]:
-        s, e = hub.request("GET", "/api/v1/outages", None, keys[who])
+        s, _, e = hub.request("GET", "/api/v1/outages", None, keys[who])
         check(s == status and "data" not in (e or {}), "%s sees no list: %s %s" % (who, s, e))
-        s, e = hub.request("GET", "/api/v1/outages/" + made["a_open"]["id"], None, keys[who])
+        s, _, e = hub.request("GET", "/api/v1/outages/" + made["a_open"]["id"], None, keys[who])
         check(s == status and "site_id" not in (e or {}), "%s reads no outage: %s %s" % (who, s, e))
-        s, e = hub.request("PATCH", "/api/v1/outages/" + made["a_open"]["id"], {"note": "x"}, keys[who])
+        s, _, e = hub.request("PATCH", "/api/v1/outages/" + made["a_open"]["id"], {"note": "x"}, keys[who])
         check(s == status, "%s changes no outage: %s %s" % (who, s, e))
     # Another's outage answers as one that does not exist.
-    s_none, e_none = hub.request("GET", "/api/v1/outages/999999", None, keys["operator"])
+    s_none, _, e_none = hub.request("GET", "/api/v1/outages/999999", None, keys["operator"])
     check(s_none == 404 and error_is(e_none, "not_found"), "no such outage: %s %s" % (s_none, e_none))
     for who, oid in [("operator", made["b"]["id"]), ("operator", made["c"]["id"]), ("operator_b", made["a_open"]["id"]),
                      ("agency", made["b"]["id"]), ("agency_x", made["a_open"]["id"])]:
-        s, e = hub.request("GET", "/api/v1/outages/" + oid, None, keys[who])
+        s, _, e = hub.request("GET", "/api/v1/outages/" + oid, None, keys[who])
         check(s == 404 and error_is(e, "not_found") and e["error"]["message"] == "no outage " + oid,
               "%s: outage %s of another is not found: %s %s" % (who, oid, s, e))
-        s, e = hub.request("PATCH", "/api/v1/outages/" + oid, {"to": "2026-12-31T00:00:00Z"}, keys[who])
+        s, _, e = hub.request("PATCH", "/api/v1/outages/" + oid, {"to": "2026-12-31T00:00:00Z"}, keys[who])
         check(s == 404 and error_is(e, "not_found"), "%s: outage %s of another is not changed: %s %s" % (who, oid, s, e))
-    s, e = hub.request("GET", "/api/v1/outages/" + made["b"]["id"], None, keys["admin"])
+    s, _, e = hub.request("GET", "/api/v1/outages/" + made["b"]["id"], None, keys["admin"])
     check(s == 200 and e.get("note") == "" and e.get("to") is not None, "still as it was: %s %s" % (s, e))
-    s, e = hub.request("GET", "/api/v1/outages/" + made["c"]["id"], None, keys["agency"])
+    s, _, e = hub.request("GET", "/api/v1/outages/" + made["c"]["id"], None, keys["agency"])
     check(s == 200, "the agency reads its jurisdiction's: %s %s" % (s, e))
     for bad in ["abc", "0", "-1", "1x", "12345678901234567890"]:
-        s, e = hub.request("GET", "/api/v1/outages/" + bad, None, keys["admin"])
+        s, _, e = hub.request("GET", "/api/v1/outages/" + bad, None, keys["admin"])
         check(s == 404 and error_is(e, "not_found"), "id %s: %s %s" % (bad, s, e))
     for method, path in [("DELETE", "/api/v1/outages/1"), ("PUT", "/api/v1/outages"), ("DELETE", "/api/v1/outages")]:
-        s, e = hub.request(method, path, {}, keys["admin"])
+        s, _, e = hub.request(method, path, {}, keys["admin"])
         check(s == 405 and error_is(e, "method_not_allowed"), "%s %s: %s %s" % (method, path, s, e))
 
 
 def test_bad_fields(hub, keys):
     """Every malformed field refused with a 400 that names it; nothing stored."""
     admin = keys["admin"]
-    _, before = hub.request("GET", "/api/v1/outages?limit=1", None, admin)
+    _, _, before = hub.request("GET", "/api/v1/outages?limit=1", None, admin)
     good = {"site_id": "s-a", "from": "2026-12-01T00:00:00Z", "to": "2026-12-01T01:00:00Z", "reason": "vandalism"}
     cases = [
         (dict(good, site_id="s-nowhere"), "unknown_reference", "site_id"),
@@ -273,29 +203,29 @@ def test_bad_fields(hub, keys):
         (dict(good, created_by="op-b"), "unknown_field", "created_by"),
     ]
     for body, code, field in cases:
-        s, e = hub.request("POST", "/api/v1/outages", body, admin)
+        s, _, e = hub.request("POST", "/api/v1/outages", body, admin)
         check(s == 400 and error_is(e, code, field), "%s: expected 400 %s naming %s, got %s %s" % (
             json.dumps(body)[:120], code, field, s, e))
     for raw, what in [("", "no body"), ("[1]", "an array"), ("{\"site_id\":", "broken JSON"), ("null", "null")]:
-        s, e = hub.request("POST", "/api/v1/outages", None, admin, raw=raw)
+        s, _, e = hub.request("POST", "/api/v1/outages", None, admin, raw=raw)
         check(s == 400 and error_is(e, "invalid_json"), "%s: %s %s" % (what, s, e))
-    s, e = hub.request("POST", "/api/v1/outages?site=s-a", good, admin)
+    s, _, e = hub.request("POST", "/api/v1/outages?site=s-a", good, admin)
     check(s == 400 and error_is(e, "unknown_parameter"), "POST with a query: %s %s" % (s, e))
     # The edges that are allowed.
     for body in [dict(good, note="\u00e9" * 128), dict(good, note="n" * 256),
                  dict(good, **{"from": "1970-01-01T00:00:00Z"}), dict(good, to="9999-12-31T23:59:59Z"),
                  dict(good, charge_point="CP-A1", connector=16), dict(good, to=None, note=None)]:
-        s, o = hub.request("POST", "/api/v1/outages", body, admin)
+        s, _, o = hub.request("POST", "/api/v1/outages", body, admin)
         check(s == 201, "allowed: %s: %s %s" % (json.dumps(body)[:100], s, o))
         if s == 201 and body.get("note"):
             check(o["note"] == body["note"], "the note kept byte for byte")
     # The body's limit is that of every write: 1 MiB with a key (413), 64 KiB without one (401).
     big = json.dumps(dict(good, note="n" * (1 << 20)))
-    s, e = hub.request("POST", "/api/v1/outages", None, admin, raw=big)
+    s, _, e = hub.request("POST", "/api/v1/outages", None, admin, raw=big)
     check(s == 413, "a body over 1 MiB: %s %s" % (s, str(e)[:200]))
-    s, e = hub.request("POST", "/api/v1/outages", None, None, raw=json.dumps(dict(good, note="n" * (70 << 10))))
+    s, _, e = hub.request("POST", "/api/v1/outages", None, None, raw=json.dumps(dict(good, note="n" * (70 << 10))))
     check(s == 401, "a stranger's body over 64 KiB: %s %s" % (s, str(e)[:200]))
-    _, after = hub.request("GET", "/api/v1/outages?limit=1", None, admin)
+    _, _, after = hub.request("GET", "/api/v1/outages?limit=1", None, admin)
     check(after["total"] == before["total"] + 6, "only the allowed ones stored: %s -> %s" % (before["total"],
                                                                                             after["total"]))
 
@@ -303,18 +233,18 @@ def test_bad_fields(hub, keys):
 def test_patch(hub, keys, made):
     """Closing an open outage, changing its reason and note; what may not change."""
     oid = made["a_open"]["id"]
-    s, o = hub.request("PATCH", "/api/v1/outages/" + oid, {"to": "2026-12-01T12:15:00Z", "reason": "vandalism",
+    s, _, o = hub.request("PATCH", "/api/v1/outages/" + oid, {"to": "2026-12-01T12:15:00Z", "reason": "vandalism",
                                                           "note": "glass broken"}, keys["operator"])
     check(s == 200 and o["to"] == "2026-12-01T12:15:00Z" and o["reason"] == "vandalism" and o["note"] == "glass broken"
           and o["from"] == "2026-12-01T08:00:00Z" and o["created_by"] == "op-a" and o["id"] == oid,
           "the operator closes its open outage: %s %s" % (s, o))
     check(o["created"] == made["a_open"]["created"] and ts(o["last_updated"]) >= ts(o["created"]), "times: %s" % o)
-    s, g = hub.request("GET", "/api/v1/outages/" + oid, None, keys["agency"])
+    s, _, g = hub.request("GET", "/api/v1/outages/" + oid, None, keys["agency"])
     check(s == 200 and g == o, "the agency of s-a's city reads the change: %s %s" % (s, g))
     # What the operator attested the agency does not rewrite under the operator's name (nor the other way).
-    s, g = hub.request("PATCH", "/api/v1/outages/" + oid, {"note": "seen"}, keys["agency"])
+    s, _, g = hub.request("PATCH", "/api/v1/outages/" + oid, {"note": "seen"}, keys["agency"])
     check(s == 403 and error_is(g, "forbidden", None), "but may not change it: %s %s" % (s, g))
-    s, g = hub.request("PATCH", "/api/v1/outages/" + oid, {"note": "seen"}, keys["admin"])
+    s, _, g = hub.request("PATCH", "/api/v1/outages/" + oid, {"note": "seen"}, keys["admin"])
     check(s == 200 and g["note"] == "seen" and g["created_by"] == "op-a", "an admin may: %s %s" % (s, g))
     for body, code, field in [({"site_id": "s-c"}, "invalid_field", "site_id"),
                               ({"charge_point": "CP-A1"}, "invalid_field", "charge_point"),
@@ -323,20 +253,20 @@ def test_patch(hub, keys, made):
                               ({"from": "2026-12-01T12:15:00Z"}, "invalid_field", "from"),
                               ({"reason": "bored"}, "invalid_field", "reason"),
                               ({"created": "2026-12-01T00:00:00Z"}, "unknown_field", "created")]:
-        s, e = hub.request("PATCH", "/api/v1/outages/" + oid, body, keys["operator"])
+        s, _, e = hub.request("PATCH", "/api/v1/outages/" + oid, body, keys["operator"])
         check(s == 400 and error_is(e, code, field), "PATCH %s: %s %s" % (body, s, e))
-    s, e = hub.request("GET", "/api/v1/outages/" + oid, None, keys["operator"])
+    s, _, e = hub.request("GET", "/api/v1/outages/" + oid, None, keys["operator"])
     check(s == 200 and e["to"] == "2026-12-01T12:15:00Z" and e["note"] == "seen", "refused changes left it: %s" % e)
-    s, e = hub.request("PATCH", "/api/v1/outages/" + oid, {"to": None}, keys["operator"])
+    s, _, e = hub.request("PATCH", "/api/v1/outages/" + oid, {"to": None}, keys["operator"])
     check(s == 200 and e["to"] is None, "to null reopens it: %s %s" % (s, e))
-    s, e = hub.request("PATCH", "/api/v1/outages/" + oid, {"to": "2026-12-01T12:15:00Z"}, keys["operator"])
+    s, _, e = hub.request("PATCH", "/api/v1/outages/" + oid, {"to": "2026-12-01T12:15:00Z"}, keys["operator"])
     check(s == 200 and e["to"] == "2026-12-01T12:15:00Z", "closed again: %s %s" % (s, e))
 
 
 def test_lists(hub, keys):
     """Who sees which, and the period filter against overlaps computed here."""
     def ids(key, query=""):
-        s, b = hub.request("GET", "/api/v1/outages" + query, None, key)
+        s, _, b = hub.request("GET", "/api/v1/outages" + query, None, key)
         check(s == 200 and isinstance(b, dict) and set(b) == {"data", "total", "offset", "limit"},
               "list %s: %s %s" % (query, s, str(b)[:200]))
         return b
@@ -379,80 +309,9 @@ def test_lists(hub, keys):
     for q, field in [("?limit=0", "limit"), ("?limit=1001", "limit"), ("?offset=-1", "offset"), ("?from=yesterday", "from"),
                      ("?to=2026-12-01T00:00:00Z&from=2026-12-02T00:00:00Z", "to"), ("?site=a%20b", "site"),
                      ("?colour=red", None)]:
-        s, e = hub.request("GET", "/api/v1/outages" + q, None, keys["admin"])
+        s, _, e = hub.request("GET", "/api/v1/outages" + q, None, keys["admin"])
         check(s == 400 and (error_is(e, "invalid_parameter", field) if field else error_is(e, "unknown_parameter")),
               "list %s: %s %s" % (q, s, e))
-
-
-class Charger:
-    """A charge point of the test's own on the hub's OCPP 1.6J WebSocket: as much of RFC 6455 as text
-    frames need (the client masks, the server does not)."""
-
-    def __init__(self, port, cp_id):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(("GET /ocpp/%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-                           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-                           "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n" % (cp_id, port, key)).encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            c = self.sock.recv(1)
-            if not c:
-                raise RuntimeError("the hub closed the handshake: %r" % head)
-            head += c
-        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
-        if b" 101 " not in head.split(b"\r\n")[0] or accept not in head:
-            raise RuntimeError("not a WebSocket: %r" % head)
-        self.n = 0
-
-    def _read(self, n):
-        b = b""
-        while len(b) < n:
-            c = self.sock.recv(n - len(b))
-            if not c:
-                raise RuntimeError("the hub closed the connection")
-            b += c
-        return b
-
-    def send(self, msg):
-        data = json.dumps(msg).encode()
-        mask = os.urandom(4)
-        n = len(data)
-        head = struct.pack("!BB", 0x81, 0x80 | n) if n < 126 else struct.pack("!BBH", 0x81, 0x80 | 126, n)
-        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
-
-    def recv(self):
-        while True:
-            b0, b1 = self._read(2)
-            n = b1 & 0x7F
-            if n == 126:
-                n = struct.unpack("!H", self._read(2))[0]
-            elif n == 127:
-                n = struct.unpack("!Q", self._read(8))[0]
-            payload = self._read(n)
-            if b0 & 0x0F == 1:
-                return json.loads(payload)
-
-    def call(self, action, payload):
-        self.n += 1
-        self.send([2, "c%d" % self.n, action, payload])
-        while True:
-            m = self.recv()
-            if m[0] == 3 and m[1] == "c%d" % self.n:
-                return m[2]
-
-    def answer_next(self, action, status):
-        """Waits for the hub's call of action and answers it with status; other calls get Accepted."""
-        while True:
-            m = self.recv()
-            if m[0] != 2:
-                continue
-            self.send([3, m[1], {"status": status if m[2] == action else "Accepted"}])
-            if m[2] == action:
-                return m[3]
-
-    def close(self):
-        self.sock.close()
 
 
 def command(hub, key, cp, charger, body, status):
@@ -460,7 +319,7 @@ def command(hub, key, cp, charger, body, status):
     got = {}
     t = threading.Thread(target=lambda: got.update(payload=charger.answer_next("ChangeAvailability", status)))
     t.start()
-    s, b = hub.request("POST", "/api/v1/chargers/%s/commands/ChangeAvailability" % cp, body, key)
+    s, _, b = hub.request("POST", "/api/v1/chargers/%s/commands/ChangeAvailability" % cp, body, key)
     t.join(10)
     return s, b, got.get("payload")
 
@@ -468,7 +327,7 @@ def command(hub, key, cp, charger, body, status):
 def test_change_availability(tmp):
     """An operator's ChangeAvailability, once accepted, opens and closes an operator_request outage."""
     db = os.path.join(tmp, "avail.db")
-    hub = Hub(db)
+    hub = Hub(ECORRIDOR, db, timeout=30)
     keys = setup(hub, db)
     op = keys["operator"]
     cp = Charger(hub.port, "CP-A1")
@@ -476,7 +335,7 @@ def test_change_availability(tmp):
     check(boot.get("status") == "Accepted", "the charger is accepted: %s" % boot)
 
     def mine(query=""):
-        s, b = hub.request("GET", "/api/v1/outages?site=s-a" + query, None, op)
+        s, _, b = hub.request("GET", "/api/v1/outages?site=s-a" + query, None, op)
         return [o for o in b["data"] if o["reason"] == "operator_request"] if s == 200 else None
 
     t0 = time.time()
@@ -485,7 +344,7 @@ def test_change_availability(tmp):
           "Inoperative accepted: %s %s %s" % (s, b, sent))
     # Stored before the answer came back: a kill -9 now keeps it.
     hub.kill()
-    hub = Hub(db)
+    hub = Hub(ECORRIDOR, db, timeout=30)
     out = mine()
     check(out is not None and len(out) == 1, "one operator_request outage after the kill: %s" % out)
     if out:
@@ -522,20 +381,20 @@ def test_change_availability(tmp):
 def test_kill9(tmp):
     """A 201 means stored: each outage whose answer came back is there after kill -9 right after it."""
     db = os.path.join(tmp, "kill.db")
-    hub = Hub(db)
-    admin = make_key(db, "admin", "hub-admin")
+    hub = Hub(ECORRIDOR, db, timeout=30)
+    admin = make_key(ECORRIDOR, db, "admin", "hub-admin")
     hub.request("POST", "/api/v1/sites", dict(SITE, id="s-k"), admin)
     acked = []
     for i in range(5):
-        s, o = hub.request("POST", "/api/v1/outages", {"site_id": "s-k", "from": "2026-12-%02dT00:00:00Z" % (i + 1),
+        s, _, o = hub.request("POST", "/api/v1/outages", {"site_id": "s-k", "from": "2026-12-%02dT00:00:00Z" % (i + 1),
                                                        "reason": "utility_outage", "note": "kill %d" % i}, admin)
         check(s == 201, "recorded before the kill: %s %s" % (s, o))
         hub.kill()
         if s == 201:
             acked.append(o)
-        hub = Hub(db)
+        hub = Hub(ECORRIDOR, db, timeout=30)
     for o in acked:
-        s, back = hub.request("GET", "/api/v1/outages/" + o["id"], None, admin)
+        s, _, back = hub.request("GET", "/api/v1/outages/" + o["id"], None, admin)
         check(s == 200 and back == o, "outage %s survived kill -9: %s %s" % (o["id"], s, back))
     check(hub.stop() == 0, "the hub stops cleanly")
     # The database itself, read without the hub.
@@ -549,7 +408,7 @@ def test_kill9(tmp):
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "hub.db")
-        hub = Hub(db)
+        hub = Hub(ECORRIDOR, db, timeout=30)
         try:
             keys = setup(hub, db)
             made = test_create_and_read(hub, keys)
@@ -561,6 +420,7 @@ def main():
             check(hub.stop() == 0, "the hub stops cleanly on SIGTERM")
         test_kill9(tmp)
         test_change_availability(tmp)
+    passed, failed = results()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
