@@ -1056,6 +1056,20 @@ static int group_for(const ec_share *g, const char *site, const char *substation
     return (int)v - 1;
 }
 
+/* A group's figures at now: the allocation's answer and the grid's minutes read these, once. */
+static void group_totals(const ec_share *g, const gr_group *gr, int64_t now, ec_share_sample_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->capacity_w = gr->substation >= 0 ? SUB(g, gr->substation)->capacity_w : 0;
+    out->base_load_w = sub_series(g, gr, 0, now);
+    out->renewables_w = sub_series(g, gr, 1, now);
+    out->headroom_w = headroom_at(g, gr, now);
+    MEMBERS(gr, mk, i) {
+        out->allocated_w += SESS(g, i)->want_w;
+        out->held_w += eff_sess(g, SESS(g, i));
+    }
+}
+
 ec_err ec_share_group_json(const ec_share *g, const char *site, const char *substation, int64_t t_ms, ec_buf *out)
 {
     int gi = group_for(g, site, substation);
@@ -1070,10 +1084,11 @@ ec_err ec_share_group_json(const ec_share *g, const char *site, const char *subs
     if (!strncmp(gr->key, "sub:", 4)) ec_jw_str(&w, gr->key + 4);
     else ec_jw_null(&w);
     ec_jw_key(&w, "controlled"), ec_jw_bool(&w, gr->controlled);
-    ec_jw_key(&w, "capacity_kw"), ec_jw_num(&w, kw(gr->substation >= 0 ? SUB(g, gr->substation)->capacity_w : 0), 3);
-    ec_jw_key(&w, "base_load_kw"), ec_jw_num(&w, kw(sub_series(g, gr, 0, now)), 3);
-    ec_jw_key(&w, "renewables_kw"), ec_jw_num(&w, kw(sub_series(g, gr, 1, now)), 3);
-    double head = headroom_at(g, gr, now), alloc = 0, held = 0;
+    ec_share_sample_t tot;
+    group_totals(g, gr, now, &tot);
+    ec_jw_key(&w, "capacity_kw"), ec_jw_num(&w, kw(tot.capacity_w), 3);
+    ec_jw_key(&w, "base_load_kw"), ec_jw_num(&w, kw(tot.base_load_w), 3);
+    ec_jw_key(&w, "renewables_kw"), ec_jw_num(&w, kw(tot.renewables_w), 3);
     ec_jw_key(&w, "sites"), ec_jw_arr_begin(&w);
     for (int k = 0; k < gr->n_sites; k++) {
         const gr_site *st = SITE(g, gr->sites[k]);
@@ -1092,8 +1107,6 @@ ec_err ec_share_group_json(const ec_share *g, const char *site, const char *subs
     ec_jw_key(&w, "sessions"), ec_jw_arr_begin(&w);
     MEMBERS(gr, mk, i) {
         const gr_sess *s = SESS(g, i);
-        alloc += s->want_w;
-        held += eff_sess(g, s);
         ec_jw_obj_begin(&w);
         ec_jw_key(&w, "transaction_id"), ec_jw_int(&w, s->tx_id);
         ec_jw_key(&w, "charge_point_id"), ec_jw_str(&w, CP(g, s->cp)->id);
@@ -1112,10 +1125,10 @@ ec_err ec_share_group_json(const ec_share *g, const char *site, const char *subs
         ec_jw_obj_end(&w);
     }
     ec_jw_arr_end(&w);
-    ec_jw_key(&w, "headroom_kw"), ec_jw_num(&w, kw(head), 3);
-    ec_jw_key(&w, "allocated_kw"), ec_jw_num(&w, kw(alloc), 3);
-    ec_jw_key(&w, "held_kw"), ec_jw_num(&w, kw(held), 3);
-    ec_jw_key(&w, "spare_kw"), ec_jw_num(&w, kw(head - alloc), 3);
+    ec_jw_key(&w, "headroom_kw"), ec_jw_num(&w, kw(tot.headroom_w), 3);
+    ec_jw_key(&w, "allocated_kw"), ec_jw_num(&w, kw(tot.allocated_w), 3);
+    ec_jw_key(&w, "held_kw"), ec_jw_num(&w, kw(tot.held_w), 3);
+    ec_jw_key(&w, "spare_kw"), ec_jw_num(&w, kw(tot.headroom_w - tot.allocated_w), 3);
     ec_jw_key(&w, "lowerings_outstanding"), ec_jw_int(&w, gr->inflight_dec);
     char t[32];
     ec_time_format_iso(gr->run_s, t, sizeof t);
@@ -1131,16 +1144,7 @@ ec_err ec_share_group_sample(const ec_share *g, const char *substation, int64_t 
     memset(out, 0, sizeof *out);
     int gi = group_for(g, NULL, substation);
     if (gi < 0) return EC_ENOTFOUND;
-    const gr_group *gr = GROUP(g, gi);
-    int64_t now = t_ms / 1000;
-    out->capacity_w = gr->substation >= 0 ? SUB(g, gr->substation)->capacity_w : 0;
-    out->base_load_w = sub_series(g, gr, 0, now);
-    out->renewables_w = sub_series(g, gr, 1, now);
-    out->headroom_w = headroom_at(g, gr, now);
-    MEMBERS(gr, mk, i) {
-        out->allocated_w += SESS(g, i)->want_w;
-        out->held_w += eff_sess(g, SESS(g, i));
-    }
+    group_totals(g, GROUP(g, gi), t_ms / 1000, out);
     return EC_OK;
 }
 
