@@ -694,9 +694,18 @@ async function operatorView(page, W) {
     // Its own site's use is shown; another operator's is not asked for.
     for (const [id, mine] of [['DE-FRA-HUB', true], ['NL-GOR-01', false]]) {
         const at = { id, ...(await siteAt(id)) };
+        const want = `/sites/${id}/utilisation`;
+        // Started before the click: on a loaded machine the browser may tell of the request later
+        // than a quiet spell of the network would wait.
+        const seen = page.waitForRequest((r) => r.url().includes(want), { timeout: mine ? 15000 : 1500 }).then(() => true).catch(() => false);
         await page.click(await reveal(page, at, 13));
+        // The panel has read the site once its EVSE table is there; the page decides on the chart
+        // in the same step.
+        const opened = await page.locator('#site-panel table.evses')
+            .waitFor({ timeout: 15000 }).then(() => true).catch(() => false);
+        check(opened, `operator: the panel of ${id} opened and read the site`);
+        const asked = (await seen) || W.requestsOf('operator').some((r) => r.url.includes(want));
         await W.quiet();
-        const asked = W.requestsOf('operator').some((r) => r.url.includes(`/sites/${id}/utilisation`));
         check(asked === mine, `operator: the use of ${id} (${at.operator_id}) ${mine ? 'is' : 'is not'} asked for`);
     }
     await go(page, W, '#/jurisdictions');
