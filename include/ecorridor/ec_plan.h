@@ -237,4 +237,93 @@ typedef struct {
 ec_err ec_plan_tco(const ec_plan_costs_t *c, const ec_vehicle_profile *v, int years, double temp_c,
                    double charging_price_per_kwh, double grid_g_per_kwh, ec_plan_tco_t *out);
 
+/* ---- the run (plan_run.c, plan_out.c): the command's work, measured by the twin --------- */
+
+typedef struct {
+    ec_twin_config_t twin;           /* the day (graph, traffic, existing sites, mix, options, seed);
+                                        its journal must be NULL and its scenario's points applied */
+    const ec_plan_areas_t *areas;    /* NULL: one jurisdiction, "ALL" */
+    const ec_plan_cands_t *cands;    /* NULL: none */
+    const ec_plan_costs_t *costs;
+    double budget;                   /* capex; < 0: no limit */
+    int years;
+    double mip_gap, time_limit_s;
+    size_t resilience_max;           /* sites taken down in turn, the busiest first; 0: all */
+    size_t shapley_samples;          /* random orders above EC_PLAN_SHAPLEY_EXACT_MAX jurisdictions */
+    int progress;
+} ec_plan_config_t;
+
+/* One action of the plan, in rank order, with the day measured with it and every action ranked before it. */
+typedef struct {
+    int rank;                        /* 1.. */
+    char action[16];                 /* "new_site", "add_points", "grid_upgrade" */
+    char site_id[64];
+    char name[128];
+    int64_t node;
+    ec_latlon_t pos;
+    ec_plug plug;
+    int points;                      /* points added */
+    double kw;                       /* power of each */
+    double grid_kw;                  /* grid added */
+    double capex, annual_cost;
+    int jurisdiction;                /* -1 none */
+    double model_kwh_per_day;        /* what the model charges there */
+    /* measured, cumulative to this rank */
+    double wait_h_saved_per_day, stranded_avoided_per_day, energy_served_kwh_per_day, cost_per_kwh;
+} ec_plan_action_t;
+
+typedef struct {
+    char id[64];                     /* a jurisdiction, or "ALL" */
+    double trucks_per_day;           /* electric trucks starting there */
+    double energy_kwh;               /* charged by its trucks in the shared network's day */
+    double shared_cost, duplicated_cost;     /* per year */
+    double shared_p95_wait_min, duplicated_p95_wait_min;
+    int64_t shared_stranded, duplicated_stranded;
+    int shared_points, duplicated_points;
+    double share_by_use, shapley, shapley_err, standalone;
+    int pays_more_than_alone;
+} ec_plan_jrow_t;
+
+typedef struct {
+    char site_id[80];                /* a site, or "substation:<id>" for a substation at half capacity */
+    int64_t stranded_when_down;
+    double extra_wait_h;
+    int rank;
+} ec_plan_resil_t;
+
+typedef struct {
+    double budget, spent, objective, bound, gap;
+    double served_truck_km, model_annual_cost;
+    ec_plan_model_stats_t stats;
+    size_t n_places;
+    ec_vec actions;                  /* ec_plan_action_t */
+    ec_twin_result_t base, planned;  /* the day as things are, and with every action */
+    ec_vec jrows;                    /* ec_plan_jrow_t, the jurisdictions then ALL */
+    int shapley_exact;
+    size_t shapley_samples;
+    ec_vec resilience;               /* ec_plan_resil_t, by rank */
+    ec_vec tco;                      /* ec_plan_tco_t */
+    double co2_t_per_year;           /* the region's electric trucks, tank-to-wheel avoided */
+    double charging_price_per_kwh;   /* the mean the TCO used */
+    double runtime_s;
+} ec_plan_result_t;
+
+/* The places the plan may build at: the existing sites, every corridor node
+ * and the candidates. EC_EINVAL naming the candidate's line when it lies
+ * more than 5 km from a road of the corridor. */
+ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places);
+/* The cheapest single action among places (capex), for checking a budget. */
+double ec_plan_cheapest_action(const ec_plan_config_t *c, const ec_plan_place_t *places, size_t n, char *what, size_t what_n);
+
+ec_err ec_plan_run(const ec_plan_config_t *c, ec_plan_result_t *out);
+void ec_plan_result_free(ec_plan_result_t *r);
+/* Writes plan.json, upgrades.csv, shared_vs_duplicated.csv, cost_shares.csv,
+ * resilience.csv, tco.csv, the planned day's twin files (summary.json,
+ * sites.csv, segments.csv, segments.geojson, substations.csv, trips.csv) and
+ * upgrades/rank-NNN.json (the scenario of the actions up to each rank, which
+ * `ecorridor simulate --scenario` reads) into dir (which exists). */
+ec_err ec_plan_write(const ec_plan_result_t *r, const ec_plan_config_t *c, const char *dir);
+/* plan.json's text. */
+ec_err ec_plan_json(const ec_plan_result_t *r, const ec_plan_config_t *c, ec_buf *out);
+
 #endif
