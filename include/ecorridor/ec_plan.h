@@ -237,6 +237,12 @@ typedef struct {
 ec_err ec_plan_tco(const ec_plan_costs_t *c, const ec_vehicle_profile *v, int years, double temp_c,
                    double charging_price_per_kwh, double grid_g_per_kwh, ec_plan_tco_t *out);
 
+/* Pools placed along the corridor's roads so that no stretch between two is longer than
+ * spacing_km in either direction (today's sites count), the budget spread over the new ones
+ * (plan_even.c). out: today's sites and the pools ("even-NNN"); *pools: the pools added. */
+ec_err ec_plan_even_pools(const ec_graph *g, double spacing_km, const ec_plan_costs_t *k, double budget, const ec_sites *today,
+                          ec_sites *out, size_t *pools);
+
 /* ---- the run (plan_run.c, plan_out.c): the command's work, measured by the twin --------- */
 
 typedef struct {
@@ -250,6 +256,8 @@ typedef struct {
     double mip_gap, time_limit_s;
     size_t resilience_max;           /* sites taken down in turn, the busiest first; 0: all */
     size_t shapley_samples;          /* random orders above EC_PLAN_SHAPLEY_EXACT_MAX jurisdictions */
+    ec_buf *export_model;            /* not NULL: the model's JSON (ec_plan_model_json) goes here */
+    double compare_spacing_km;       /* > 0: also simulate pools every this many km at the plan's budget */
     int progress;
 } ec_plan_config_t;
 
@@ -305,6 +313,12 @@ typedef struct {
     ec_vec tco;                      /* ec_plan_tco_t */
     double co2_t_per_year;           /* the region's electric trucks, tank-to-wheel avoided */
     double charging_price_per_kwh;   /* the mean the TCO used */
+    /* --compare-spacing: the evenly spaced pools at the same budget, and their day */
+    int compared;
+    size_t even_pools;
+    double even_capex;
+    ec_sites even_sites;             /* today's sites and the pools */
+    ec_twin_result_t even;
     double runtime_s;
 } ec_plan_result_t;
 

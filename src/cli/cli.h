@@ -25,7 +25,7 @@ typedef struct {
     const char *positional; /* name of the one positional argument, or NULL for none */
 } cli_cmd;
 
-#define CLI_MAX_OPTS 24
+#define CLI_MAX_OPTS 32
 
 typedef struct {
     const cli_opt *spec;
@@ -69,7 +69,7 @@ ec_err cli_read_pairs(const char *path, ec_vec *pairs);
 extern const cli_cmd cmd_graph_build, cmd_graph_export, cmd_graph_info, cmd_route,
     cmd_vehicle_list, cmd_vehicle_show, cmd_serve, cmd_import, cmd_keys_create, cmd_keys_list,
     cmd_keys_revoke, cmd_charge_schedule, cmd_journal_export, cmd_journal_import, cmd_replay,
-    cmd_chargers_simulate, cmd_simulate, cmd_report, cmd_report_nevi, cmd_report_afir;
+    cmd_chargers_simulate, cmd_simulate, cmd_plan, cmd_report, cmd_report_nevi, cmd_report_afir;
 
 /* report's --from/--to, the journal's ends when absent: -1 when set, else the exit code. */
 struct ec_store;

@@ -3,6 +3,7 @@
  * is read and checked before --out is touched. */
 #include "cli.h"
 #include "trip.h"
+#include "twin_setup.h"
 #include "ecorridor/ec_twin.h"
 
 #include <dirent.h>
@@ -57,46 +58,8 @@ static int number(const cli_args *a, const char *name, double lo, double hi, dou
     return -1;
 }
 
-/* 1 when dir exists and holds anything. */
-static int not_empty(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    struct dirent *e;
-    int any = 0;
-    while (!any && (e = readdir(d))) any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return any;
-}
 
-/* Makes dir and any folder above it that is missing. */
-static int make_dirs(const char *dir)
-{
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) return -1;
-    for (char *c = p + 1; *c; c++) {
-        if (*c != '/') continue;
-        *c = 0;
-        if (mkdir(p, 0755) && errno != EEXIST) return -1;
-        *c = '/';
-    }
-    return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
-}
 
-/* Local midnight of date in zone, and the zone's offset then. */
-static int day_start(const char *date, const char *zone, int64_t *start, int *offset)
-{
-    int y, m, d;
-    char tail;
-    if (sscanf(date, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1971 || y > 9998 || m < 1 || m > 12 || d < 1 || d > 31)
-        return -1;
-    /* 2026-02-30 is no day: the next month's first day would not be that one later. */
-    if (ec_days_from_civil(y, m, d) >= ec_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1)) return -1;
-    int64_t noon = ec_days_from_civil(y, m, d) * 86400 + 43200;
-    *offset = trip_utc_offset(noon, zone);
-    *start = noon - 43200 - *offset;
-    return 0;
-}
 
 /* 12345 as "12,345": the summary's counts are read by people. */
 static const char *thousands(double v, char *buf, size_t n)
@@ -112,20 +75,6 @@ static const char *thousands(double v, char *buf, size_t n)
     return buf;
 }
 
-/* A scenario's windows must touch the simulated day and the night after it (to 48:00). */
-static ec_err scenario_in_day(const ec_scenario_t *s, int64_t day0)
-{
-    int64_t end = day0 + 2 * 86400;
-    for (size_t i = 0; i < s->n_outages; i++)
-        if (s->outages[i].to_s <= day0 || s->outages[i].from_s >= end)
-            return ec_fail(EC_EINVAL, "%s: outages[%zu]: the window lies outside the simulated day and the night after it",
-                           s->file, i);
-    for (size_t i = 0; i < s->n_derates; i++)
-        if (s->derates[i].to_s <= day0 || s->derates[i].from_s >= end)
-            return ec_fail(EC_EINVAL, "%s: derating[%zu]: the window lies outside the simulated day and the night after it",
-                           s->file, i);
-    return EC_OK;
-}
 
 static const char *percent(double v, char *buf, size_t n)
 {
@@ -208,21 +157,6 @@ static void inputs_free(inputs *in)
     ec_free(in->pfw);
 }
 
-static ec_err load_corridor(const char *dir, inputs *in, int need_traffic)
-{
-    ec_load_opts_t lo;
-    memset(&lo, 0, sizeof lo);
-    ec_ch_opts_t co;
-    memset(&co, 0, sizeof co);
-    ec_err rc = ec_vehicle_class_builtin("truck-40t", &lo.vehicle);
-    if (!rc) rc = ec_graph_load_corridor(dir, &lo, &in->g);
-    if (!rc) rc = ec_ch_build(in->g, &co);
-    if (!rc) rc = ec_graph_snap_prepare(in->g);
-    if (rc || !need_traffic) return rc;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/traffic.csv", dir);
-    return ec_traffic_load(path, &in->traffic);
-}
 
 static int run(int argc, char **argv)
 {
@@ -259,7 +193,7 @@ static int run(int argc, char **argv)
     c.replan_wait_s *= 60, c.stop_overhead_s *= 60;
     if (tz && !trip_zone_known(tz))
         return cli_usage_error(&cmd_simulate, "--tz \"%s\" is not a zone of the tz database, like Europe/Berlin or UTC", tz);
-    if (!cli_flag(&a, "force") && not_empty(out))
+    if (!cli_flag(&a, "force") && cli_dir_not_empty(out))
         return cli_error(ec_fail(EC_EINVAL, "--out %s is not empty: give another folder, or --force to write into it", out));
 
     inputs in;
@@ -268,14 +202,14 @@ static int run(int argc, char **argv)
     memset(&res, 0, sizeof res);
     int code = EXIT_FAIL;
     char path[4096], zone[64];
-    ec_err rc = load_corridor(corridor, &in, !trips);
+    ec_err rc = cli_load_corridor(corridor, &in.g, trips ? NULL : &in.traffic);
     if (rc) goto fail;
     if (!tz) {
         const char *z = in.g->n_nodes ? trip_zone_of(ec_graph_point(in.g, 0)) : NULL;
         tz = z ? z : "UTC";
     }
     snprintf(zone, sizeof zone, "%s", tz);
-    if (day_start(date ? date : "2026-06-16", zone, &c.day_start_s, &c.utc_offset_s)) {
+    if (cli_day_start(date ? date : "2026-06-16", zone, &c.day_start_s, &c.utc_offset_s)) {
         code = cli_usage_error(&cmd_simulate, "--date \"%s\" is not a date like 2026-06-16", date);
         goto done;
     }
@@ -291,7 +225,7 @@ static int run(int argc, char **argv)
         if (!rc && in.scn.n_derates && !db)
             rc = ec_fail(EC_EINVAL, "%s: derating[0]: a derating needs the substations of a hub's database (--db); a sites file has none",
                          in.scn.file);
-        if (!rc) rc = scenario_in_day(&in.scn, c.day_start_s);
+        if (!rc) rc = cli_scenario_in_day(&in.scn, c.day_start_s);
         const char *subs[4096];
         size_t n = 0;
         for (size_t k = 0; k < in.db.n_subs && n < 4096; k++) subs[n++] = in.db.subs[k].id;
@@ -323,7 +257,7 @@ static int run(int argc, char **argv)
         rc = ec_fail(EC_EINVAL, "--out %s is a file, not a folder", out);
         goto fail;
     }
-    if (make_dirs(out)) {
+    if (cli_make_dirs(out)) {
         rc = ec_fail(EC_EIO, "--out %s: %s", out, strerror(errno));
         goto fail;
     }

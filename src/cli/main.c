@@ -11,7 +11,7 @@ static const cli_cmd *const commands[] = {
     &cmd_serve,       &cmd_import,       &cmd_keys_create,  &cmd_keys_list,
     &cmd_keys_revoke, &cmd_graph_build,  &cmd_graph_export, &cmd_graph_info,
     &cmd_route,       &cmd_vehicle_list, &cmd_vehicle_show, &cmd_charge_schedule,
-    &cmd_journal_export, &cmd_journal_import, &cmd_replay, &cmd_chargers_simulate, &cmd_simulate,
+    &cmd_journal_export, &cmd_journal_import, &cmd_replay, &cmd_chargers_simulate, &cmd_simulate, &cmd_plan,
     /* Two-word commands before a one-word one of the same first word: the first match wins. */
     &cmd_report_afir, &cmd_report_nevi, &cmd_report, NULL};
 

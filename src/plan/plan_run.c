@@ -1,0 +1,794 @@
+/* plan_run.c - the planning run: places, the budgeted plan and its ranked
+ * actions each measured by a day of the twin, shared against duplicated
+ * networks, who pays, resilience and the cost of ownership (docs/plan.md).
+ *
+ * Every figure of a day comes from ec_twin_run on the same options and seed,
+ * so `ecorridor simulate` with the scenario a rank writes gives the same. */
+#include "ecorridor/ec_alloc.h"
+#include "ecorridor/ec_plan.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PLAN_SOC_START 0.70    /* the lowest charge the twin's trucks leave the depot with */
+#define PLAN_SOC_MIN 0.10      /* the twin's minimum charge everywhere */
+#define PLAN_SOC_CHARGE_TO 0.80
+#define PLAN_SNAP_MAX_M 5000.0 /* a candidate farther than this from a road is off the network */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- places --------------------------------------------------------------------------------- */
+
+static uint32_t nearest_node(const ec_graph *g, ec_latlon_t p, double *dist_m)
+{
+    uint32_t best = 0;
+    double bd = INFINITY;
+    for (uint32_t i = 0; i < g->n_nodes; i++) {
+        double d = ec_geo_haversine_m(p, ec_graph_point(g, i));
+        if (d < bd) bd = d, best = i;
+    }
+    if (dist_m) *dist_m = bd;
+    return best;
+}
+
+static double closeness(double km, double prox)
+{
+    if (km < 0 || prox <= 0) return 0;
+    return km >= prox ? 0 : 1 - km / prox;
+}
+
+static int place_jurisdiction(const ec_plan_config_t *c, uint32_t node)
+{
+    if (!c->areas) return -1;
+    const ec_graph *g = c->twin.g;
+    return ec_plan_areas_of(c->areas, g->ext_id[node], ec_graph_point(g, node));
+}
+
+ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places)
+{
+    const ec_graph *g = c->twin.g;
+    const ec_plan_costs_t *k = c->costs;
+    ec_vec_init(places, sizeof(ec_plan_place_t));
+    ec_err rc = EC_OK;
+    /* The sites of today, one place each (rows of one site grouped). */
+    const ec_sites *s = c->twin.sites;
+    for (size_t r = 0; s && r < s->n && !rc; r++) {
+        const ec_connector_group_t *row = &s->groups[r];
+        ec_plan_place_t *pl = NULL;
+        for (size_t i = 0; i < places->len; i++) {
+            ec_plan_place_t *q = &EC_VEC_AT(places, ec_plan_place_t, i);
+            if (!strcmp(q->site_id, row->site_id)) pl = q;
+        }
+        if (pl) {
+            pl->points0 += row->count;
+            if (row->power_w / 1000 > pl->kw) {
+                pl->kw = row->power_w / 1000, pl->plug = row->standard;
+                pl->point_capex = row->standard == EC_PLUG_MCS ? k->mcs_point_capex : k->ccs_point_capex;
+            }
+            if (pl->max_points < pl->points0) pl->max_points = pl->points0;
+            continue;
+        }
+        ec_plan_place_t p;
+        memset(&p, 0, sizeof p);
+        snprintf(p.site_id, sizeof p.site_id, "%s", row->site_id);
+        snprintf(p.name, sizeof p.name, "%s", row->name[0] ? row->name : row->site_id);
+        p.pos = row->pos;
+        uint32_t n = nearest_node(g, row->pos, NULL);
+        p.node = g->ext_id[n];
+        p.existing = 1, p.points0 = row->count, p.kw = row->power_w / 1000, p.plug = row->standard;
+        p.point_capex = row->standard == EC_PLUG_MCS ? k->mcs_point_capex : k->ccs_point_capex;
+        p.headroom_kw = INFINITY, p.grid_max_kw = 0;
+        p.max_points = k->max_points_per_site > p.points0 ? k->max_points_per_site : p.points0;
+        p.jurisdiction = place_jurisdiction(c, n);
+        rc = ec_vec_push(places, &p);
+    }
+    /* Every node of the corridor. */
+    for (uint32_t n = 0; n < g->n_nodes && !rc; n++) {
+        ec_plan_place_t p;
+        memset(&p, 0, sizeof p);
+        snprintf(p.site_id, sizeof p.site_id, "node-%lld", (long long)g->ext_id[n]);
+        const char *nm = g->name_off && g->names && g->name_off[n + 1] > g->name_off[n] ? g->names + g->name_off[n] : NULL;
+        if (nm) snprintf(p.name, sizeof p.name, "%.*s", (int)(g->name_off[n + 1] - g->name_off[n]), nm);
+        else snprintf(p.name, sizeof p.name, "corridor node %lld", (long long)g->ext_id[n]);
+        p.pos = ec_graph_point(g, n);
+        p.node = g->ext_id[n];
+        p.kw = k->mcs_point_kw, p.plug = EC_PLUG_MCS, p.point_capex = k->mcs_point_capex;
+        p.headroom_kw = INFINITY, p.grid_max_kw = 0;
+        p.max_points = k->max_points_per_site;
+        p.jurisdiction = place_jurisdiction(c, n);
+        rc = ec_vec_push(places, &p);
+    }
+    /* The candidates, each checked against the network. */
+    for (size_t i = 0; c->cands && i < c->cands->n && !rc; i++) {
+        const ec_plan_cand_t *cd = &c->cands->c[i];
+        ec_snap_t snap;
+        if (ec_graph_snap(g, cd->pos, PLAN_SNAP_MAX_M, &snap) != EC_OK) {
+            double d;
+            nearest_node(g, cd->pos, &d);
+            rc = ec_fail(EC_EINVAL, "candidates line %ld: lat,lon: %s (%.5f, %.5f) lies more than %.0f km from every road of the corridor"
+                         " (its nearest node is %.1f km away)", cd->line, cd->id, cd->pos.lat, cd->pos.lon, PLAN_SNAP_MAX_M / 1000, d / 1000);
+            break;
+        }
+        for (size_t j = 0; j < places->len; j++)
+            if (!strcmp(EC_VEC_AT(places, ec_plan_place_t, j).site_id, cd->id)) {
+                rc = ec_fail(EC_EINVAL, "candidates line %ld: id: %s is already a site of the register", cd->line, cd->id);
+                break;
+            }
+        if (rc) break;
+        ec_plan_place_t p;
+        memset(&p, 0, sizeof p);
+        snprintf(p.site_id, sizeof p.site_id, "%s", cd->id);
+        snprintf(p.name, sizeof p.name, "%s", cd->name[0] ? cd->name : cd->id);
+        p.pos = cd->pos;
+        uint32_t n = nearest_node(g, cd->pos, NULL);
+        p.node = g->ext_id[n];
+        p.kw = k->mcs_point_kw, p.plug = EC_PLUG_MCS, p.point_capex = k->mcs_point_capex;
+        p.headroom_kw = cd->headroom_kw, p.grid_max_kw = isinf(cd->headroom_kw) ? 0 : INFINITY;
+        p.max_points = cd->max_points > 0 ? cd->max_points : k->max_points_per_site;
+        p.bonus = k->weight_rail * closeness(cd->rail_interchange_km, k->proximity_km) +
+                  k->weight_logistics * closeness(cd->logistics_hub_km, k->proximity_km) +
+                  k->weight_renewable * closeness(cd->renewable_km, k->proximity_km);
+        p.jurisdiction = place_jurisdiction(c, n);
+        rc = ec_vec_push(places, &p);
+    }
+    if (rc) ec_vec_free(places);
+    return rc;
+}
+
+double ec_plan_cheapest_action(const ec_plan_config_t *c, const ec_plan_place_t *pl, size_t n, char *what, size_t what_n)
+{
+    double best = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (pl[i].max_points <= pl[i].points0) continue;
+        double cost = pl[i].point_capex + (pl[i].existing ? 0 : c->costs->site_fixed_capex);
+        if (!isinf(pl[i].headroom_kw) && pl[i].kw > pl[i].headroom_kw) cost += (pl[i].kw - pl[i].headroom_kw) * c->costs->grid_capex_per_kw;
+        if (cost < best) {
+            best = cost;
+            if (what)
+                snprintf(what, what_n, "%s %s", pl[i].existing ? "one point added at" : "a new site of one point at", pl[i].name);
+        }
+    }
+    return best;
+}
+
+/* ---- days of the twin ----------------------------------------------------------------------------- */
+
+static ec_err sites_copy(const ec_sites *src, ec_sites *dst)
+{
+    memset(dst, 0, sizeof *dst);
+    memcpy(dst->currency, src->currency, sizeof dst->currency);
+    if (!src->n) return EC_OK;
+    if (!(dst->groups = ec_malloc(src->n * sizeof *dst->groups))) return EC_ENOMEM;
+    memcpy(dst->groups, src->groups, src->n * sizeof *dst->groups);
+    dst->n = src->n;
+    return EC_OK;
+}
+
+/* One day on sites (copied, since a run writes into them) with the trucks of traffic. */
+static ec_err day(const ec_plan_config_t *c, const ec_sites *sites, const ec_traffic_t *traffic, const ec_scenario_t *scn,
+                  int with_power, ec_twin_result_t *out)
+{
+    ec_sites s;
+    ec_err rc = sites_copy(sites, &s);
+    if (rc) return rc;
+    ec_twin_config_t t = c->twin;
+    t.sites = &s, t.journal = NULL, t.progress = 0, t.points = NULL;
+    if (traffic) t.traffic = traffic;
+    if (scn) t.scenario = scn;
+    if (!with_power) t.site_power = NULL, t.n_site_power = 0, t.subs = NULL, t.n_subs = 0, t.scenario = scn;
+    memset(out, 0, sizeof *out);
+    rc = ec_twin_run(&t, out);
+    ec_sites_free(&s);
+    return rc;
+}
+
+static double total_wait_h(const ec_twin_result_t *r)
+{
+    double w = 0;
+    for (size_t i = 0; i < r->trips.len; i++) w += EC_VEC_AT(&r->trips, ec_twin_trip_t, i).wait_min;
+    return w / 60;
+}
+
+/* The scenario of the actions up to rank n, on top of the run's own scenario (its outages, derating and points). */
+static ec_err actions_scenario(const ec_plan_config_t *c, const ec_vec *actions, size_t n, ec_scenario_t *out)
+{
+    memset(out, 0, sizeof *out);
+    const ec_scenario_t *base = c->twin.scenario;
+    if (base) {
+        *out = *base;
+        out->outages = NULL, out->derates = NULL, out->points = NULL;
+        out->n_outages = out->n_derates = out->n_points = 0;
+        if (base->n_outages) {
+            if (!(out->outages = ec_malloc(base->n_outages * sizeof *out->outages))) return EC_ENOMEM;
+            memcpy(out->outages, base->outages, base->n_outages * sizeof *out->outages);
+            out->n_outages = base->n_outages;
+        }
+        if (base->n_derates) {
+            if (!(out->derates = ec_malloc(base->n_derates * sizeof *out->derates))) return EC_ENOMEM;
+            memcpy(out->derates, base->derates, base->n_derates * sizeof *out->derates);
+            out->n_derates = base->n_derates;
+        }
+    }
+    snprintf(out->name, sizeof out->name, "plan, ranks 1 to %zu", n);
+    if (!n) return EC_OK;
+    if (!(out->points = ec_calloc(n, sizeof *out->points))) return EC_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const ec_plan_action_t *a = &EC_VEC_AT(actions, ec_plan_action_t, i);
+        if (a->points <= 0) continue;
+        ec_scn_points_t *p = &out->points[out->n_points++];
+        snprintf(p->site_id, sizeof p->site_id, "%s", a->site_id);
+        snprintf(p->name, sizeof p->name, "%s", a->name);
+        p->plug = a->plug, p->power_w = a->kw * 1000, p->count = a->points;
+        p->has_pos = !strcmp(a->action, "new_site"), p->pos = a->pos;
+    }
+    return EC_OK;
+}
+
+/* The sites of today with the actions up to rank n, as simulate --scenario makes them. */
+static ec_err sites_with(const ec_plan_config_t *c, const ec_scenario_t *scn, ec_sites *out)
+{
+    ec_err rc = sites_copy(c->twin.sites, out);
+    if (!rc) rc = ec_twin_apply_points(out, scn);
+    return rc;
+}
+
+static void scenario_release(ec_scenario_t *s)
+{
+    ec_free(s->outages), ec_free(s->derates), ec_free(s->points);
+    memset(s, 0, sizeof *s);
+}
+
+/* A network of its own (greenfield): the places a solution gives points. */
+static ec_err network_sites(const ec_plan_place_t *pl, size_t n, const ec_plan_solution_t *sol, const char *currency,
+                            ec_sites *out, int *points)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->currency, sizeof out->currency, "%s", currency);
+    *points = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) m += sol->points[i] > 0;
+    if (!m) return EC_OK;
+    if (!(out->groups = ec_calloc(m, sizeof *out->groups))) return EC_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (sol->points[i] <= 0) continue;
+        ec_connector_group_t *g = &out->groups[out->n++];
+        snprintf(g->site_id, sizeof g->site_id, "%s", pl[i].site_id);
+        snprintf(g->name, sizeof g->name, "%s", pl[i].name);
+        g->pos = pl[i].pos, g->standard = pl[i].plug, g->power_w = pl[i].kw * 1000;
+        g->count = g->available = sol->points[i];
+        *points += sol->points[i];
+    }
+    return EC_OK;
+}
+
+/* ---- jurisdictions of trucks ---------------------------------------------------------------------- */
+
+typedef struct {
+    const ec_plan_config_t *c;
+    ec_map node_j; /* ext node id -> jurisdiction + 1 */
+} jmap;
+
+static ec_err jmap_init(jmap *m, const ec_plan_config_t *c)
+{
+    m->c = c;
+    const ec_graph *g = c->twin.g;
+    ec_err rc = ec_map_init(&m->node_j, g->n_nodes);
+    for (uint32_t i = 0; !rc && i < g->n_nodes; i++)
+        rc = ec_map_put(&m->node_j, (uint64_t)g->ext_id[i], (uint64_t)(place_jurisdiction(c, i) + 1));
+    return rc;
+}
+
+static int jmap_of(const jmap *m, int64_t node)
+{
+    uint64_t v;
+    if (!ec_map_get(&m->node_j, (uint64_t)node, &v)) return -1;
+    return (int)v - 1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* p95 by nearest rank of the waits of the trips that charged, of jurisdiction j (-2: all). */
+static void trips_of(const jmap *m, const ec_twin_result_t *r, int j, double *p95, int64_t *stranded, double *energy)
+{
+    double *w = ec_malloc((r->trips.len + 1) * sizeof *w);
+    size_t n = 0;
+    *stranded = 0, *energy = 0;
+    for (size_t i = 0; i < r->trips.len; i++) {
+        const ec_twin_trip_t *t = &EC_VEC_AT(&r->trips, ec_twin_trip_t, i);
+        if (j != -2 && jmap_of(m, t->origin) != j) continue;
+        *stranded += t->stranded;
+        *energy += t->charged_kwh;
+        if (t->stops > 0 && w) w[n++] = t->wait_min;
+    }
+    *p95 = 0;
+    if (n && w) {
+        qsort(w, n, sizeof *w, cmp_double);
+        size_t k = (size_t)ceil(0.95 * (double)n);
+        *p95 = w[(k ? k : 1) - 1];
+    }
+    ec_free(w);
+}
+
+static ec_err traffic_of(const jmap *m, const ec_traffic_t *all, int j, ec_traffic_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!(out->od = ec_malloc((all->n + 1) * sizeof *out->od))) return EC_ENOMEM;
+    for (size_t i = 0; i < all->n; i++)
+        if (jmap_of(m, all->od[i].origin) == j) out->od[out->n++] = all->od[i];
+    return EC_OK;
+}
+
+/* ---- the cost game ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    const ec_plan_model *m;
+    const ec_plan_config_t *c;
+    int n;
+    ec_map cache; /* mask -> index into costs */
+    ec_vec costs; /* double */
+    size_t solves;
+    ec_progress *bar;
+} game;
+
+static ec_err game_cost(void *ctx, uint64_t mask, double *cost)
+{
+    game *g = ctx;
+    uint64_t v;
+    if (ec_map_get(&g->cache, mask + 1, &v)) {
+        *cost = EC_VEC_AT(&g->costs, double, v);
+        return EC_OK;
+    }
+    unsigned char members[64];
+    for (int j = 0; j < g->n; j++) members[j] = (mask >> j) & 1;
+    ec_plan_solution_t s;
+    memset(&s, 0, sizeof s);
+    ec_err rc = mask ? ec_plan_solve_min_cost(g->m, members, g->c->mip_gap, g->c->time_limit_s, &s) : EC_OK;
+    double x = mask ? s.annual_cost : 0;
+    ec_plan_solution_free(&s);
+    if (rc) return rc;
+    if ((rc = ec_vec_push(&g->costs, &x)) || (rc = ec_map_put(&g->cache, mask + 1, g->costs.len - 1))) return rc;
+    g->solves++;
+    *cost = x;
+    return EC_OK;
+}
+
+/* ---- the run ------------------------------------------------------------------------------------------ */
+
+static int by_value(const void *a, const void *b)
+{
+    const ec_plan_action_t *x = a, *y = b;
+    double vx = x->capex > 0 ? x->model_kwh_per_day / x->capex : 0, vy = y->capex > 0 ? y->model_kwh_per_day / y->capex : 0;
+    if (vx != vy) return vx > vy ? -1 : 1;
+    return strcmp(x->site_id, y->site_id);
+}
+
+static double action_annual(const ec_plan_costs_t *k, int years, int is_new, int points, double kw, double capex)
+{
+    return ec_plan_annuity(capex, k->discount_rate, years) + points * k->point_opex_per_year + (is_new ? k->site_opex_per_year : 0) +
+           12 * k->demand_charge_per_kw_month * points * kw;
+}
+
+static ec_err measure_ranks(const ec_plan_config_t *c, ec_plan_result_t *r, ec_progress *bar, uint64_t *done)
+{
+    double base_wait = total_wait_h(&r->base);
+    double cum_annual = 0;
+    ec_err rc = EC_OK;
+    size_t n = r->actions.len;
+    for (size_t i = 0; i < n && !rc; i++) {
+        ec_plan_action_t *a = &EC_VEC_AT(&r->actions, ec_plan_action_t, i);
+        cum_annual += a->annual_cost;
+        ec_scenario_t scn;
+        ec_sites s;
+        memset(&s, 0, sizeof s);
+        ec_twin_result_t d;
+        memset(&d, 0, sizeof d);
+        rc = actions_scenario(c, &r->actions, i + 1, &scn);
+        if (!rc) rc = sites_with(c, &scn, &s);
+        if (!rc) rc = day(c, &s, NULL, &scn, 1, &d);
+        if (!rc) {
+            a->wait_h_saved_per_day = base_wait - total_wait_h(&d);
+            a->stranded_avoided_per_day = (double)(r->base.stranded - d.stranded);
+            double e = 0;
+            for (size_t k = 0; k < d.sites.len; k++) {
+                const ec_twin_site_t *ts = &EC_VEC_AT(&d.sites, ec_twin_site_t, k);
+                for (size_t q = 0; q <= i; q++)
+                    if (!strcmp(ts->site_id, EC_VEC_AT(&r->actions, ec_plan_action_t, q).site_id)) {
+                        e += ts->energy_kwh;
+                        break;
+                    }
+            }
+            a->energy_served_kwh_per_day = e;
+            a->cost_per_kwh = e > 0 ? cum_annual / (e * 365) : 0;
+            if (i + 1 == n) {
+                ec_twin_result_free(&r->planned);
+                r->planned = d;
+                memset(&d, 0, sizeof d);
+            }
+        }
+        ec_twin_result_free(&d);
+        ec_sites_free(&s);
+        scenario_release(&scn);
+        ec_progress_update(bar, ++*done);
+    }
+    return rc;
+}
+
+static ec_err build_actions(const ec_plan_config_t *c, const ec_plan_place_t *pl, size_t np, const ec_plan_solution_t *sol,
+                            ec_plan_result_t *r)
+{
+    const ec_plan_costs_t *k = c->costs;
+    for (size_t i = 0; i < np; i++) {
+        int added = sol->points[i] - (pl[i].existing ? 0 : 0);
+        double grid = sol->grid_kw ? sol->grid_kw[i] : 0;
+        if (added <= 0 && grid <= 0) continue;
+        ec_plan_action_t a;
+        memset(&a, 0, sizeof a);
+        int is_new = !pl[i].existing;
+        snprintf(a.action, sizeof a.action, "%s", is_new ? "new_site" : added > 0 ? "add_points" : "grid_upgrade");
+        snprintf(a.site_id, sizeof a.site_id, "%s", pl[i].site_id);
+        snprintf(a.name, sizeof a.name, "%s", pl[i].name);
+        a.node = pl[i].node, a.pos = pl[i].pos, a.plug = pl[i].plug, a.points = added > 0 ? added : 0, a.kw = pl[i].kw;
+        a.grid_kw = grid, a.jurisdiction = pl[i].jurisdiction;
+        a.capex = (is_new ? k->site_fixed_capex : 0) + a.points * pl[i].point_capex + grid * k->grid_capex_per_kw;
+        a.annual_cost = action_annual(k, c->years, is_new, a.points, a.kw, a.capex);
+        a.model_kwh_per_day = sol->kwh_per_day ? sol->kwh_per_day[i] : 0;
+        ec_err rc = ec_vec_push(&r->actions, &a);
+        if (rc) return rc;
+    }
+    if (r->actions.len) qsort(r->actions.data, r->actions.len, sizeof(ec_plan_action_t), by_value);
+    for (size_t i = 0; i < r->actions.len; i++) EC_VEC_AT(&r->actions, ec_plan_action_t, i).rank = (int)i + 1;
+    return EC_OK;
+}
+
+static int by_dependence(const void *a, const void *b)
+{
+    const ec_plan_resil_t *x = a, *y = b;
+    if (x->stranded_when_down != y->stranded_when_down) return x->stranded_when_down > y->stranded_when_down ? -1 : 1;
+    if (x->extra_wait_h != y->extra_wait_h) return x->extra_wait_h > y->extra_wait_h ? -1 : 1;
+    return strcmp(x->site_id, y->site_id);
+}
+
+static int by_energy(const void *a, const void *b)
+{
+    const ec_twin_site_t *x = a, *y = b;
+    if (x->energy_kwh != y->energy_kwh) return x->energy_kwh > y->energy_kwh ? -1 : 1;
+    return strcmp(x->site_id, y->site_id);
+}
+
+static ec_err resilience(const ec_plan_config_t *c, ec_plan_result_t *r, ec_progress *bar, uint64_t *done)
+{
+    ec_scenario_t all;
+    ec_sites s;
+    memset(&s, 0, sizeof s);
+    ec_err rc = actions_scenario(c, &r->actions, r->actions.len, &all);
+    if (!rc) rc = sites_with(c, &all, &s);
+    ec_vec busy;
+    ec_vec_init(&busy, sizeof(ec_twin_site_t));
+    for (size_t i = 0; !rc && i < r->planned.sites.len; i++) {
+        const ec_twin_site_t *ts = &EC_VEC_AT(&r->planned.sites, ec_twin_site_t, i);
+        if (ts->sessions > 0) rc = ec_vec_push(&busy, ts);
+    }
+    if (busy.len) qsort(busy.data, busy.len, sizeof(ec_twin_site_t), by_energy);
+    size_t n = c->resilience_max && busy.len > c->resilience_max ? c->resilience_max : busy.len;
+    double planned_wait = total_wait_h(&r->planned);
+    int64_t day0 = c->twin.day_start_s;
+    size_t subs = c->twin.n_subs;
+    for (size_t i = 0; !rc && i < n + subs; i++) {
+        ec_scenario_t scn = all;
+        ec_scn_outage_t *o = NULL;
+        ec_scn_derate_t *d = NULL;
+        ec_plan_resil_t row;
+        memset(&row, 0, sizeof row);
+        if (i < n) {
+            const ec_twin_site_t *ts = &EC_VEC_AT(&busy, ec_twin_site_t, i);
+            if (!(o = ec_malloc((all.n_outages + 1) * sizeof *o))) rc = EC_ENOMEM;
+            else {
+                if (all.n_outages) memcpy(o, all.outages, all.n_outages * sizeof *o);
+                memset(&o[all.n_outages], 0, sizeof *o);
+                snprintf(o[all.n_outages].site_id, sizeof o->site_id, "%s", ts->site_id);
+                o[all.n_outages].from_s = day0, o[all.n_outages].to_s = day0 + 2 * 86400;
+                scn.outages = o, scn.n_outages = all.n_outages + 1;
+            }
+            snprintf(row.site_id, sizeof row.site_id, "%s", ts->site_id);
+        } else {
+            const ec_substation_power_t *sp = &c->twin.subs[i - n];
+            if (!(d = ec_malloc((all.n_derates + 1) * sizeof *d))) rc = EC_ENOMEM;
+            else {
+                if (all.n_derates) memcpy(d, all.derates, all.n_derates * sizeof *d);
+                memset(&d[all.n_derates], 0, sizeof *d);
+                snprintf(d[all.n_derates].substation_id, sizeof d->substation_id, "%s", sp->id);
+                d[all.n_derates].factor = 0.5;
+                d[all.n_derates].from_s = day0, d[all.n_derates].to_s = day0 + 2 * 86400;
+                scn.derates = d, scn.n_derates = all.n_derates + 1;
+            }
+            snprintf(row.site_id, sizeof row.site_id, "substation:%s", sp->id);
+        }
+        ec_twin_result_t dr;
+        memset(&dr, 0, sizeof dr);
+        if (!rc) rc = day(c, &s, NULL, &scn, 1, &dr);
+        if (!rc) {
+            row.stranded_when_down = dr.stranded;
+            row.extra_wait_h = total_wait_h(&dr) - planned_wait;
+            rc = ec_vec_push(&r->resilience, &row);
+        }
+        ec_twin_result_free(&dr);
+        ec_free(o), ec_free(d);
+        ec_progress_update(bar, ++*done);
+    }
+    if (r->resilience.len) qsort(r->resilience.data, r->resilience.len, sizeof(ec_plan_resil_t), by_dependence);
+    for (size_t i = 0; i < r->resilience.len; i++) EC_VEC_AT(&r->resilience, ec_plan_resil_t, i).rank = (int)i + 1;
+    ec_vec_free(&busy);
+    ec_sites_free(&s);
+    scenario_release(&all);
+    return rc;
+}
+
+/* Shared against duplicated, and who pays. */
+static ec_err shares(const ec_plan_config_t *c, const ec_plan_model *m, const ec_plan_place_t *pl, size_t np,
+                     ec_plan_result_t *r, ec_progress *bar, uint64_t *done)
+{
+    int J = c->areas ? (int)c->areas->n_ids : 0;
+    jmap jm;
+    memset(&jm, 0, sizeof jm);
+    ec_err rc = jmap_init(&jm, c);
+    game gm;
+    memset(&gm, 0, sizeof gm);
+    gm.m = m, gm.c = c, gm.n = J, gm.bar = bar;
+    ec_vec_init(&gm.costs, sizeof(double));
+    if (!rc) rc = ec_map_init(&gm.cache, 64);
+    ec_plan_jrow_t *rows = ec_calloc((size_t)J + 1, sizeof *rows);
+    if (!rows && !rc) rc = EC_ENOMEM;
+    const char *cur = c->costs->currency;
+    /* The shared network and its day. */
+    ec_plan_solution_t shared;
+    memset(&shared, 0, sizeof shared);
+    ec_sites net;
+    memset(&net, 0, sizeof net);
+    int shared_points = 0;
+    ec_twin_result_t sd;
+    memset(&sd, 0, sizeof sd);
+    if (!rc) rc = ec_plan_solve_min_cost(m, NULL, c->mip_gap, c->time_limit_s, &shared);
+    if (!rc) rc = network_sites(pl, np, &shared, cur, &net, &shared_points);
+    if (!rc) rc = day(c, &net, NULL, NULL, 0, &sd);
+    ec_progress_update(bar, ++*done);
+    ec_plan_jrow_t *all = rows ? &rows[J] : NULL;
+    if (!rc) {
+        snprintf(all->id, sizeof all->id, "ALL");
+        all->shared_cost = shared.annual_cost;
+        all->shared_points = shared_points;
+        trips_of(&jm, &sd, -2, &all->shared_p95_wait_min, &all->shared_stranded, &all->energy_kwh);
+    }
+    /* Each jurisdiction alone: its cheapest network, and its trucks' day on it. */
+    ec_vec dup_waits;
+    ec_vec_init(&dup_waits, sizeof(double));
+    for (int j = 0; j < J && !rc; j++) {
+        ec_plan_jrow_t *row = &rows[j];
+        snprintf(row->id, sizeof row->id, "%s", c->areas->ids[j]);
+        trips_of(&jm, &sd, j, &row->shared_p95_wait_min, &row->shared_stranded, &row->energy_kwh);
+        for (size_t i = 0; i < np; i++)
+            if (pl[i].jurisdiction == j && shared.points[i] > 0) row->shared_points += shared.points[i];
+        for (size_t i = 0; i < c->twin.traffic->n; i++)
+            if (jmap_of(&jm, c->twin.traffic->od[i].origin) == j)
+                row->trucks_per_day += c->twin.traffic->od[i].per_year / 365 * c->twin.day_factor * c->twin.bev_share;
+        ec_plan_solution_t alone;
+        memset(&alone, 0, sizeof alone);
+        unsigned char members[EC_PLAN_MAX_JURISDICTIONS];
+        memset(members, 0, sizeof members);
+        members[j] = 1;
+        ec_sites own;
+        memset(&own, 0, sizeof own);
+        ec_traffic_t tr;
+        memset(&tr, 0, sizeof tr);
+        ec_twin_result_t dd;
+        memset(&dd, 0, sizeof dd);
+        rc = ec_plan_solve_min_cost(m, members, c->mip_gap, c->time_limit_s, &alone);
+        if (!rc) rc = network_sites(pl, np, &alone, cur, &own, &row->duplicated_points);
+        if (!rc) rc = traffic_of(&jm, c->twin.traffic, j, &tr);
+        if (!rc && tr.n) rc = day(c, &own, &tr, NULL, 0, &dd);
+        if (!rc) {
+            double e;
+            row->standalone = row->duplicated_cost = alone.annual_cost;
+            trips_of(&jm, &dd, -2, &row->duplicated_p95_wait_min, &row->duplicated_stranded, &e);
+            for (size_t i = 0; i < dd.trips.len && !rc; i++) {
+                const ec_twin_trip_t *t = &EC_VEC_AT(&dd.trips, ec_twin_trip_t, i);
+                if (t->stops > 0) rc = ec_vec_push(&dup_waits, &t->wait_min);
+            }
+            all->duplicated_cost += row->duplicated_cost;
+            all->duplicated_points += row->duplicated_points;
+            all->duplicated_stranded += row->duplicated_stranded;
+            all->trucks_per_day += row->trucks_per_day;
+            all->standalone += row->standalone;
+            /* The cost game asks for this coalition too: the same solve, kept. */
+            uint64_t mask = (uint64_t)1 << j;
+            if (J <= 64 && !ec_map_get(&gm.cache, mask + 1, NULL)) {
+                rc = ec_vec_push(&gm.costs, &alone.annual_cost);
+                if (!rc) rc = ec_map_put(&gm.cache, mask + 1, gm.costs.len - 1);
+            }
+        }
+        ec_plan_solution_free(&alone);
+        ec_sites_free(&own);
+        ec_traffic_free(&tr);
+        ec_twin_result_free(&dd);
+        ec_progress_update(bar, ++*done);
+    }
+    if (!rc && dup_waits.len) {
+        qsort(dup_waits.data, dup_waits.len, sizeof(double), cmp_double);
+        size_t k = (size_t)ceil(0.95 * (double)dup_waits.len);
+        all->duplicated_p95_wait_min = EC_VEC_AT(&dup_waits, double, (k ? k : 1) - 1);
+    }
+    ec_vec_free(&dup_waits);
+    /* The whole coalition is the shared network. */
+    if (!rc && J > 0 && J <= 64) {
+        uint64_t full = J == 64 ? ~(uint64_t)0 : (((uint64_t)1 << J) - 1);
+        if (!ec_map_get(&gm.cache, full + 1, NULL)) {
+            rc = ec_vec_push(&gm.costs, &shared.annual_cost);
+            if (!rc) rc = ec_map_put(&gm.cache, full + 1, gm.costs.len - 1);
+        }
+    }
+    /* Who pays: by use, and the Shapley value of the cost game. */
+    double energy = 0;
+    for (int j = 0; j < J; j++) energy += rows[j].energy_kwh;
+    for (int j = 0; j < J && !rc; j++) {
+        rows[j].share_by_use = energy > 0 ? shared.annual_cost * rows[j].energy_kwh / energy : 0;
+        rows[j].shared_cost = rows[j].share_by_use;
+    }
+    if (!rc && J > 0 && J <= 64) {
+        ec_plan_shapley_t sh;
+        memset(&sh, 0, sizeof sh);
+        rc = ec_plan_shapley(J, game_cost, &gm, c->shapley_samples ? c->shapley_samples : 200, c->twin.seed, &sh);
+        if (!rc) {
+            r->shapley_exact = sh.exact, r->shapley_samples = sh.samples;
+            for (int j = 0; j < J; j++) {
+                rows[j].shapley = sh.value[j], rows[j].shapley_err = sh.stderr_[j];
+                all->shapley += sh.value[j];
+                all->share_by_use += rows[j].share_by_use;
+            }
+        }
+        ec_plan_shapley_free(&sh);
+    }
+    for (int j = 0; j <= J && !rc; j++) {
+        double tol = 1e-6 * (rows[j].standalone > 1 ? rows[j].standalone : 1);
+        rows[j].pays_more_than_alone = j < J && (rows[j].shapley > rows[j].standalone + tol || rows[j].share_by_use > rows[j].standalone + tol);
+    }
+    for (int j = 0; j <= J && !rc && rows; j++) rc = ec_vec_push(&r->jrows, &rows[j]);
+    ec_free(rows);
+    ec_plan_solution_free(&shared);
+    ec_sites_free(&net);
+    ec_twin_result_free(&sd);
+    ec_map_free(&gm.cache);
+    ec_vec_free(&gm.costs);
+    ec_map_free(&jm.node_j);
+    return rc;
+}
+
+static ec_err tco(const ec_plan_config_t *c, ec_plan_result_t *r)
+{
+    /* The simulated charging price: the energy-weighted mean of the sites' prices on the planned day. */
+    double e = 0, money = 0, plain = 0;
+    size_t priced = 0;
+    const ec_sites *s = c->twin.sites;
+    for (size_t i = 0; i < r->planned.sites.len; i++) {
+        const ec_twin_site_t *ts = &EC_VEC_AT(&r->planned.sites, ec_twin_site_t, i);
+        for (size_t g = 0; s && g < s->n; g++)
+            if (!strcmp(s->groups[g].site_id, ts->site_id) && s->groups[g].price_per_kwh > 0) {
+                double p = (double)s->groups[g].price_per_kwh / 1e4;
+                money += p * ts->energy_kwh, e += ts->energy_kwh, plain += p, priced++;
+                break;
+            }
+    }
+    double price = e > 0 ? money / e : priced ? plain / (double)priced : c->costs->energy_price_per_kwh;
+    r->charging_price_per_kwh = c->costs->charging_price_per_kwh >= 0 ? c->costs->charging_price_per_kwh : price;
+    for (int i = 0; i < c->twin.mix->n; i++) {
+        if (c->twin.mix->e[i].share <= 0) continue;
+        ec_plan_tco_t row;
+        memset(&row, 0, sizeof row);
+        ec_err rc = ec_plan_tco(c->costs, &c->twin.mix->e[i].profile, c->years, c->twin.temp_c, price, c->twin.grid_g_per_kwh, &row);
+        if (!rc) {
+            snprintf(row.vehicle, sizeof row.vehicle, "%s", c->twin.mix->e[i].name);
+            rc = ec_vec_push(&r->tco, &row);
+        }
+        if (rc) return rc;
+    }
+    r->co2_t_per_year = r->planned.co2_avoided_t_ttw * 365 / (c->twin.day_factor > 0 ? c->twin.day_factor : 1);
+    return EC_OK;
+}
+
+/* The same budget spent on pools every compare_spacing_km along the roads (the AFIR 2030 rule's
+ * spacing), and that network's day. */
+static ec_err compare_even(const ec_plan_config_t *c, ec_plan_result_t *r)
+{
+    double budget = c->budget >= 0 ? c->budget : r->spent;
+    ec_err rc = ec_plan_even_pools(c->twin.g, c->compare_spacing_km, c->costs, budget, c->twin.sites, &r->even_sites, &r->even_pools);
+    if (rc) return rc;
+    const ec_plan_costs_t *k = c->costs;
+    r->even_capex = 0;
+    for (size_t i = 0; i < r->even_sites.n; i++) {
+        const ec_connector_group_t *g = &r->even_sites.groups[i];
+        if (strncmp(g->site_id, "even-", 5)) continue;
+        r->even_capex += k->site_fixed_capex + g->count * (g->standard == EC_PLUG_MCS ? k->mcs_point_capex : k->ccs_point_capex);
+    }
+    rc = day(c, &r->even_sites, NULL, NULL, 1, &r->even);
+    if (!rc) r->compared = 1;
+    return rc;
+}
+
+ec_err ec_plan_run(const ec_plan_config_t *c, ec_plan_result_t *r)
+{
+    double t0 = now_s();
+    memset(r, 0, sizeof *r);
+    ec_vec_init(&r->actions, sizeof(ec_plan_action_t));
+    ec_vec_init(&r->jrows, sizeof(ec_plan_jrow_t));
+    ec_vec_init(&r->resilience, sizeof(ec_plan_resil_t));
+    ec_vec_init(&r->tco, sizeof(ec_plan_tco_t));
+    ec_vec places;
+    ec_err rc = ec_plan_places(c, &places);
+    if (rc) return rc;
+    const ec_plan_place_t *pl = places.data;
+    size_t np = places.len;
+    r->n_places = np;
+    ec_plan_model_config_t mc;
+    memset(&mc, 0, sizeof mc);
+    mc.g = c->twin.g, mc.traffic = c->twin.traffic, mc.mix = c->twin.mix, mc.areas = c->areas;
+    mc.bev_share = c->twin.bev_share, mc.day_factor = c->twin.day_factor, mc.temp_c = c->twin.temp_c;
+    mc.soc_start = PLAN_SOC_START, mc.soc_min = c->twin.soc_min > 0 ? c->twin.soc_min : PLAN_SOC_MIN, mc.soc_charge_to = PLAN_SOC_CHARGE_TO;
+    mc.places = pl, mc.n_places = np, mc.costs = c->costs, mc.years = c->years, mc.progress = c->progress;
+    ec_plan_model *m = NULL;
+    ec_plan_solution_t sol;
+    memset(&sol, 0, sizeof sol);
+    if ((rc = ec_plan_model_build(&mc, &m))) goto done;
+    ec_plan_model_stats(m, &r->stats);
+    if (c->export_model && (rc = ec_plan_model_json(m, c->export_model))) goto done;
+    if ((rc = ec_plan_solve_budget(m, c->budget, c->mip_gap, c->time_limit_s, &sol))) goto done;
+    r->budget = c->budget, r->spent = sol.capex, r->objective = sol.objective, r->bound = sol.bound, r->gap = sol.gap;
+    r->served_truck_km = sol.served_truck_km, r->model_annual_cost = sol.annual_cost;
+    if ((rc = build_actions(c, pl, np, &sol, r))) goto done;
+    /* The days: today, each rank, the shared network and each jurisdiction's own, each site down. */
+    int J = c->areas ? (int)c->areas->n_ids : 0;
+    size_t busy_guess = r->actions.len + (c->twin.sites ? c->twin.sites->n : 0);
+    if (c->resilience_max && busy_guess > c->resilience_max) busy_guess = c->resilience_max;
+    ec_progress bar;
+    ec_progress_start(&bar, "days simulated", 1 + r->actions.len + 1 + (uint64_t)J + busy_guess + c->twin.n_subs);
+    uint64_t done_days = 0;
+    if (!c->progress) bar.enabled = 0;
+    rc = day(c, c->twin.sites, NULL, NULL, 1, &r->base);
+    ec_progress_update(&bar, ++done_days);
+    if (!rc && r->actions.len) rc = measure_ranks(c, r, &bar, &done_days);
+    else if (!rc) rc = day(c, c->twin.sites, NULL, NULL, 1, &r->planned);
+    if (!rc) rc = shares(c, m, pl, np, r, &bar, &done_days);
+    if (!rc) rc = resilience(c, r, &bar, &done_days);
+    ec_progress_finish(&bar);
+    if (!rc) rc = tco(c, r);
+    if (!rc && c->compare_spacing_km > 0) rc = compare_even(c, r);
+done:
+    ec_plan_solution_free(&sol);
+    ec_plan_model_free(m);
+    ec_vec_free(&places);
+    r->runtime_s = now_s() - t0;
+    if (rc) ec_plan_result_free(r);
+    return rc;
+}
+
+void ec_plan_result_free(ec_plan_result_t *r)
+{
+    if (!r) return;
+    ec_vec_free(&r->actions);
+    ec_vec_free(&r->jrows);
+    ec_vec_free(&r->resilience);
+    ec_vec_free(&r->tco);
+    ec_twin_result_free(&r->base);
+    ec_twin_result_free(&r->planned);
+    ec_twin_result_free(&r->even);
+    ec_sites_free(&r->even_sites);
+}
