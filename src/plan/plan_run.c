@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
 
 #define PLAN_SOC_START 0.70    /* the lowest charge the twin's trucks leave the depot with */
 #define PLAN_SOC_MIN 0.10      /* the twin's minimum charge everywhere */
@@ -174,13 +175,14 @@ static ec_err sites_copy(const ec_sites *src, ec_sites *dst)
 
 /* One day on sites (copied, since a run writes into them) with the trucks of traffic. */
 static ec_err day(const ec_plan_config_t *c, const ec_sites *sites, const ec_traffic_t *traffic, const ec_scenario_t *scn,
-                  int with_power, ec_twin_result_t *out)
+                  int with_power, int threads, ec_twin_result_t *out)
 {
     ec_sites s;
     ec_err rc = sites_copy(sites, &s);
     if (rc) return rc;
     ec_twin_config_t t = c->twin;
     t.sites = &s, t.journal = NULL, t.progress = 0, t.points = NULL;
+    if (threads > 0) t.threads = threads;
     if (traffic) t.traffic = traffic;
     if (scn) t.scenario = scn;
     if (!with_power) t.site_power = NULL, t.n_site_power = 0, t.subs = NULL, t.n_subs = 0, t.scenario = scn;
@@ -188,6 +190,95 @@ static ec_err day(const ec_plan_config_t *c, const ec_sites *sites, const ec_tra
     rc = ec_twin_run(&t, out);
     ec_sites_free(&s);
     return rc;
+}
+
+/* ---- a pool of days ----------------------------------------------------------------------------- */
+
+/* Days are independent: with --threads N, N of them run at once, each planning its trucks on one
+ * thread (the twin's figures do not depend on its threads). A job's done() reads what it needs
+ * from the day under the pool's lock; the day is freed after. */
+typedef struct pool_job pool_job;
+struct pool_job {
+    ec_sites sites;              /* owned */
+    const ec_traffic_t *traffic; /* NULL: the run's */
+    ec_traffic_t own_traffic;    /* owned, when traffic points at it */
+    ec_scenario_t scn;           /* owned */
+    int has_scn, with_power;
+    void (*done)(pool_job *j, ec_twin_result_t *r);
+    void *ctx;
+    size_t index;
+    ec_err rc;
+    char msg[512];
+};
+
+typedef struct {
+    const ec_plan_config_t *c;
+    pool_job *jobs;
+    size_t n, next;
+    pthread_mutex_t mu;
+    ec_progress *bar;
+    uint64_t *done;
+    int failed, threads;
+} pool;
+
+static void scenario_release(ec_scenario_t *s);
+
+static void pool_one(pool *p, pool_job *j)
+{
+    ec_twin_result_t res;
+    memset(&res, 0, sizeof res);
+    j->rc = day(p->c, &j->sites, j->traffic, j->has_scn ? &j->scn : NULL, j->with_power, p->threads, &res);
+    if (j->rc) snprintf(j->msg, sizeof j->msg, "%s", ec_errmsg_of(j->rc));
+    pthread_mutex_lock(&p->mu);
+    if (!j->rc && j->done) j->done(j, &res);
+    if (j->rc) p->failed = 1;
+    ec_progress_update(p->bar, ++*p->done);
+    pthread_mutex_unlock(&p->mu);
+    ec_twin_result_free(&res);
+    ec_sites_free(&j->sites);
+    ec_traffic_free(&j->own_traffic);
+    scenario_release(&j->scn);
+}
+
+static void *pool_worker(void *arg)
+{
+    pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t i = p->failed ? p->n : p->next++;
+        pthread_mutex_unlock(&p->mu);
+        if (i >= p->n) return NULL;
+        pool_one(p, &p->jobs[i]);
+    }
+}
+
+static ec_err pool_run(const ec_plan_config_t *c, pool_job *jobs, size_t n, ec_progress *bar, uint64_t *done)
+{
+    pool p;
+    memset(&p, 0, sizeof p);
+    p.c = c, p.jobs = jobs, p.n = n, p.bar = bar, p.done = done;
+    int workers = c->twin.threads > 1 ? c->twin.threads : 1;
+    if ((size_t)workers > n) workers = n ? (int)n : 1;
+    p.threads = workers > 1 ? 1 : c->twin.threads;
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_t th[EC_TWIN_MAX_THREADS];
+    int started = 0;
+    for (int k = 1; k < workers; k++) {
+        if (pthread_create(&th[started], NULL, pool_worker, &p)) break;
+        started++;
+    }
+    pool_worker(&p);
+    for (int k = 0; k < started; k++) pthread_join(th[k], NULL);
+    pthread_mutex_destroy(&p.mu);
+    /* Jobs never started (after a failure) still own their inputs. */
+    for (size_t i = 0; i < n; i++) {
+        ec_sites_free(&jobs[i].sites);
+        ec_traffic_free(&jobs[i].own_traffic);
+        scenario_release(&jobs[i].scn);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].rc) return ec_fail(jobs[i].rc, "%s", jobs[i].msg);
+    return EC_OK;
 }
 
 static double total_wait_h(const ec_twin_result_t *r)
@@ -380,51 +471,6 @@ static double action_annual(const ec_plan_costs_t *k, int years, int is_new, int
            12 * k->demand_charge_per_kw_month * points * kw;
 }
 
-static ec_err measure_ranks(const ec_plan_config_t *c, ec_plan_result_t *r, ec_progress *bar, uint64_t *done)
-{
-    double base_wait = total_wait_h(&r->base);
-    double cum_annual = 0;
-    ec_err rc = EC_OK;
-    size_t n = r->actions.len;
-    for (size_t i = 0; i < n && !rc; i++) {
-        ec_plan_action_t *a = &EC_VEC_AT(&r->actions, ec_plan_action_t, i);
-        cum_annual += a->annual_cost;
-        ec_scenario_t scn;
-        ec_sites s;
-        memset(&s, 0, sizeof s);
-        ec_twin_result_t d;
-        memset(&d, 0, sizeof d);
-        rc = actions_scenario(c, &r->actions, i + 1, &scn);
-        if (!rc) rc = sites_with(c, &scn, &s);
-        if (!rc) rc = day(c, &s, NULL, &scn, 1, &d);
-        if (!rc) {
-            a->wait_h_saved_per_day = base_wait - total_wait_h(&d);
-            a->stranded_avoided_per_day = (double)(r->base.stranded - d.stranded);
-            double e = 0;
-            for (size_t k = 0; k < d.sites.len; k++) {
-                const ec_twin_site_t *ts = &EC_VEC_AT(&d.sites, ec_twin_site_t, k);
-                for (size_t q = 0; q <= i; q++)
-                    if (!strcmp(ts->site_id, EC_VEC_AT(&r->actions, ec_plan_action_t, q).site_id)) {
-                        e += ts->energy_kwh;
-                        break;
-                    }
-            }
-            a->energy_served_kwh_per_day = e;
-            a->cost_per_kwh = e > 0 ? cum_annual / (e * 365) : 0;
-            if (i + 1 == n) {
-                ec_twin_result_free(&r->planned);
-                r->planned = d;
-                memset(&d, 0, sizeof d);
-            }
-        }
-        ec_twin_result_free(&d);
-        ec_sites_free(&s);
-        scenario_release(&scn);
-        ec_progress_update(bar, ++*done);
-    }
-    return rc;
-}
-
 static ec_err build_actions(const ec_plan_config_t *c, const ec_plan_place_t *pl, size_t np, const ec_plan_solution_t *sol,
                             ec_plan_result_t *r)
 {
@@ -459,218 +505,11 @@ static int by_dependence(const void *a, const void *b)
     if (x->extra_wait_h != y->extra_wait_h) return x->extra_wait_h > y->extra_wait_h ? -1 : 1;
     return strcmp(x->site_id, y->site_id);
 }
-
 static int by_energy(const void *a, const void *b)
 {
     const ec_twin_site_t *x = a, *y = b;
     if (x->energy_kwh != y->energy_kwh) return x->energy_kwh > y->energy_kwh ? -1 : 1;
     return strcmp(x->site_id, y->site_id);
-}
-
-static ec_err resilience(const ec_plan_config_t *c, ec_plan_result_t *r, ec_progress *bar, uint64_t *done)
-{
-    ec_scenario_t all;
-    ec_sites s;
-    memset(&s, 0, sizeof s);
-    ec_err rc = actions_scenario(c, &r->actions, r->actions.len, &all);
-    if (!rc) rc = sites_with(c, &all, &s);
-    ec_vec busy;
-    ec_vec_init(&busy, sizeof(ec_twin_site_t));
-    for (size_t i = 0; !rc && i < r->planned.sites.len; i++) {
-        const ec_twin_site_t *ts = &EC_VEC_AT(&r->planned.sites, ec_twin_site_t, i);
-        if (ts->sessions > 0) rc = ec_vec_push(&busy, ts);
-    }
-    if (busy.len) qsort(busy.data, busy.len, sizeof(ec_twin_site_t), by_energy);
-    size_t n = c->resilience_max && busy.len > c->resilience_max ? c->resilience_max : busy.len;
-    double planned_wait = total_wait_h(&r->planned);
-    int64_t day0 = c->twin.day_start_s;
-    size_t subs = c->twin.n_subs;
-    for (size_t i = 0; !rc && i < n + subs; i++) {
-        ec_scenario_t scn = all;
-        ec_scn_outage_t *o = NULL;
-        ec_scn_derate_t *d = NULL;
-        ec_plan_resil_t row;
-        memset(&row, 0, sizeof row);
-        if (i < n) {
-            const ec_twin_site_t *ts = &EC_VEC_AT(&busy, ec_twin_site_t, i);
-            if (!(o = ec_malloc((all.n_outages + 1) * sizeof *o))) rc = EC_ENOMEM;
-            else {
-                if (all.n_outages) memcpy(o, all.outages, all.n_outages * sizeof *o);
-                memset(&o[all.n_outages], 0, sizeof *o);
-                snprintf(o[all.n_outages].site_id, sizeof o->site_id, "%s", ts->site_id);
-                o[all.n_outages].from_s = day0, o[all.n_outages].to_s = day0 + 2 * 86400;
-                scn.outages = o, scn.n_outages = all.n_outages + 1;
-            }
-            snprintf(row.site_id, sizeof row.site_id, "%s", ts->site_id);
-        } else {
-            const ec_substation_power_t *sp = &c->twin.subs[i - n];
-            if (!(d = ec_malloc((all.n_derates + 1) * sizeof *d))) rc = EC_ENOMEM;
-            else {
-                if (all.n_derates) memcpy(d, all.derates, all.n_derates * sizeof *d);
-                memset(&d[all.n_derates], 0, sizeof *d);
-                snprintf(d[all.n_derates].substation_id, sizeof d->substation_id, "%s", sp->id);
-                d[all.n_derates].factor = 0.5;
-                d[all.n_derates].from_s = day0, d[all.n_derates].to_s = day0 + 2 * 86400;
-                scn.derates = d, scn.n_derates = all.n_derates + 1;
-            }
-            snprintf(row.site_id, sizeof row.site_id, "substation:%s", sp->id);
-        }
-        ec_twin_result_t dr;
-        memset(&dr, 0, sizeof dr);
-        if (!rc) rc = day(c, &s, NULL, &scn, 1, &dr);
-        if (!rc) {
-            row.stranded_when_down = dr.stranded;
-            row.extra_wait_h = total_wait_h(&dr) - planned_wait;
-            rc = ec_vec_push(&r->resilience, &row);
-        }
-        ec_twin_result_free(&dr);
-        ec_free(o), ec_free(d);
-        ec_progress_update(bar, ++*done);
-    }
-    if (r->resilience.len) qsort(r->resilience.data, r->resilience.len, sizeof(ec_plan_resil_t), by_dependence);
-    for (size_t i = 0; i < r->resilience.len; i++) EC_VEC_AT(&r->resilience, ec_plan_resil_t, i).rank = (int)i + 1;
-    ec_vec_free(&busy);
-    ec_sites_free(&s);
-    scenario_release(&all);
-    return rc;
-}
-
-/* Shared against duplicated, and who pays. */
-static ec_err shares(const ec_plan_config_t *c, const ec_plan_model *m, const ec_plan_place_t *pl, size_t np,
-                     ec_plan_result_t *r, ec_progress *bar, uint64_t *done)
-{
-    int J = c->areas ? (int)c->areas->n_ids : 0;
-    jmap jm;
-    memset(&jm, 0, sizeof jm);
-    ec_err rc = jmap_init(&jm, c);
-    game gm;
-    memset(&gm, 0, sizeof gm);
-    gm.m = m, gm.c = c, gm.n = J, gm.bar = bar;
-    ec_vec_init(&gm.costs, sizeof(double));
-    if (!rc) rc = ec_map_init(&gm.cache, 64);
-    ec_plan_jrow_t *rows = ec_calloc((size_t)J + 1, sizeof *rows);
-    if (!rows && !rc) rc = EC_ENOMEM;
-    const char *cur = c->costs->currency;
-    /* The shared network and its day. */
-    ec_plan_solution_t shared;
-    memset(&shared, 0, sizeof shared);
-    ec_sites net;
-    memset(&net, 0, sizeof net);
-    int shared_points = 0;
-    ec_twin_result_t sd;
-    memset(&sd, 0, sizeof sd);
-    if (!rc) rc = ec_plan_solve_min_cost(m, NULL, c->mip_gap, c->time_limit_s, &shared);
-    if (!rc) rc = network_sites(pl, np, &shared, cur, &net, &shared_points);
-    if (!rc) rc = day(c, &net, NULL, NULL, 0, &sd);
-    ec_progress_update(bar, ++*done);
-    ec_plan_jrow_t *all = rows ? &rows[J] : NULL;
-    if (!rc) {
-        snprintf(all->id, sizeof all->id, "ALL");
-        all->shared_cost = shared.annual_cost;
-        all->shared_points = shared_points;
-        trips_of(&jm, &sd, -2, &all->shared_p95_wait_min, &all->shared_stranded, &all->energy_kwh);
-    }
-    /* Each jurisdiction alone: its cheapest network, and its trucks' day on it. */
-    ec_vec dup_waits;
-    ec_vec_init(&dup_waits, sizeof(double));
-    for (int j = 0; j < J && !rc; j++) {
-        ec_plan_jrow_t *row = &rows[j];
-        snprintf(row->id, sizeof row->id, "%s", c->areas->ids[j]);
-        trips_of(&jm, &sd, j, &row->shared_p95_wait_min, &row->shared_stranded, &row->energy_kwh);
-        for (size_t i = 0; i < np; i++)
-            if (pl[i].jurisdiction == j && shared.points[i] > 0) row->shared_points += shared.points[i];
-        for (size_t i = 0; i < c->twin.traffic->n; i++)
-            if (jmap_of(&jm, c->twin.traffic->od[i].origin) == j)
-                row->trucks_per_day += c->twin.traffic->od[i].per_year / 365 * c->twin.day_factor * c->twin.bev_share;
-        ec_plan_solution_t alone;
-        memset(&alone, 0, sizeof alone);
-        unsigned char members[EC_PLAN_MAX_JURISDICTIONS];
-        memset(members, 0, sizeof members);
-        members[j] = 1;
-        ec_sites own;
-        memset(&own, 0, sizeof own);
-        ec_traffic_t tr;
-        memset(&tr, 0, sizeof tr);
-        ec_twin_result_t dd;
-        memset(&dd, 0, sizeof dd);
-        rc = ec_plan_solve_min_cost(m, members, c->mip_gap, c->time_limit_s, &alone);
-        if (!rc) rc = network_sites(pl, np, &alone, cur, &own, &row->duplicated_points);
-        if (!rc) rc = traffic_of(&jm, c->twin.traffic, j, &tr);
-        if (!rc && tr.n) rc = day(c, &own, &tr, NULL, 0, &dd);
-        if (!rc) {
-            double e;
-            row->standalone = row->duplicated_cost = alone.annual_cost;
-            trips_of(&jm, &dd, -2, &row->duplicated_p95_wait_min, &row->duplicated_stranded, &e);
-            for (size_t i = 0; i < dd.trips.len && !rc; i++) {
-                const ec_twin_trip_t *t = &EC_VEC_AT(&dd.trips, ec_twin_trip_t, i);
-                if (t->stops > 0) rc = ec_vec_push(&dup_waits, &t->wait_min);
-            }
-            all->duplicated_cost += row->duplicated_cost;
-            all->duplicated_points += row->duplicated_points;
-            all->duplicated_stranded += row->duplicated_stranded;
-            all->trucks_per_day += row->trucks_per_day;
-            all->standalone += row->standalone;
-            /* The cost game asks for this coalition too: the same solve, kept. */
-            uint64_t mask = (uint64_t)1 << j;
-            if (J <= 64 && !ec_map_get(&gm.cache, mask + 1, NULL)) {
-                rc = ec_vec_push(&gm.costs, &alone.annual_cost);
-                if (!rc) rc = ec_map_put(&gm.cache, mask + 1, gm.costs.len - 1);
-            }
-        }
-        ec_plan_solution_free(&alone);
-        ec_sites_free(&own);
-        ec_traffic_free(&tr);
-        ec_twin_result_free(&dd);
-        ec_progress_update(bar, ++*done);
-    }
-    if (!rc && dup_waits.len) {
-        qsort(dup_waits.data, dup_waits.len, sizeof(double), cmp_double);
-        size_t k = (size_t)ceil(0.95 * (double)dup_waits.len);
-        all->duplicated_p95_wait_min = EC_VEC_AT(&dup_waits, double, (k ? k : 1) - 1);
-    }
-    ec_vec_free(&dup_waits);
-    /* The whole coalition is the shared network. */
-    if (!rc && J > 0 && J <= 64) {
-        uint64_t full = J == 64 ? ~(uint64_t)0 : (((uint64_t)1 << J) - 1);
-        if (!ec_map_get(&gm.cache, full + 1, NULL)) {
-            rc = ec_vec_push(&gm.costs, &shared.annual_cost);
-            if (!rc) rc = ec_map_put(&gm.cache, full + 1, gm.costs.len - 1);
-        }
-    }
-    /* Who pays: by use, and the Shapley value of the cost game. */
-    double energy = 0;
-    for (int j = 0; j < J; j++) energy += rows[j].energy_kwh;
-    for (int j = 0; j < J && !rc; j++) {
-        rows[j].share_by_use = energy > 0 ? shared.annual_cost * rows[j].energy_kwh / energy : 0;
-        rows[j].shared_cost = rows[j].share_by_use;
-    }
-    if (!rc && J > 0 && J <= 64) {
-        ec_plan_shapley_t sh;
-        memset(&sh, 0, sizeof sh);
-        rc = ec_plan_shapley(J, game_cost, &gm, c->shapley_samples ? c->shapley_samples : 200, c->twin.seed, &sh);
-        if (!rc) {
-            r->shapley_exact = sh.exact, r->shapley_samples = sh.samples;
-            for (int j = 0; j < J; j++) {
-                rows[j].shapley = sh.value[j], rows[j].shapley_err = sh.stderr_[j];
-                all->shapley += sh.value[j];
-                all->share_by_use += rows[j].share_by_use;
-            }
-        }
-        ec_plan_shapley_free(&sh);
-    }
-    for (int j = 0; j <= J && !rc; j++) {
-        double tol = 1e-6 * (rows[j].standalone > 1 ? rows[j].standalone : 1);
-        rows[j].pays_more_than_alone = j < J && (rows[j].shapley > rows[j].standalone + tol || rows[j].share_by_use > rows[j].standalone + tol);
-    }
-    for (int j = 0; j <= J && !rc && rows; j++) rc = ec_vec_push(&r->jrows, &rows[j]);
-    ec_free(rows);
-    ec_plan_solution_free(&shared);
-    ec_sites_free(&net);
-    ec_twin_result_free(&sd);
-    ec_map_free(&gm.cache);
-    ec_vec_free(&gm.costs);
-    ec_map_free(&jm.node_j);
-    return rc;
 }
 
 static ec_err tco(const ec_plan_config_t *c, ec_plan_result_t *r)
@@ -705,9 +544,55 @@ static ec_err tco(const ec_plan_config_t *c, ec_plan_result_t *r)
     return EC_OK;
 }
 
+/* ---- the days of the plan ---------------------------------------------------------------------- */
+
+typedef struct {
+    ec_plan_result_t *r;
+    double *wait_h, *energy; /* per rank */
+    int64_t *stranded;
+} rank_ctx;
+
+static void base_done(pool_job *j, ec_twin_result_t *d)
+{
+    ec_plan_result_t *r = j->ctx;
+    r->base = *d;
+    memset(d, 0, sizeof *d);
+}
+
+static void even_done(pool_job *j, ec_twin_result_t *d)
+{
+    ec_plan_result_t *r = j->ctx;
+    r->even = *d;
+    r->compared = 1;
+    memset(d, 0, sizeof *d);
+}
+
+static void rank_done(pool_job *j, ec_twin_result_t *d)
+{
+    rank_ctx *x = j->ctx;
+    ec_plan_result_t *r = x->r;
+    size_t i = j->index;
+    x->wait_h[i] = total_wait_h(d);
+    x->stranded[i] = d->stranded;
+    double e = 0;
+    for (size_t k = 0; k < d->sites.len; k++) {
+        const ec_twin_site_t *ts = &EC_VEC_AT(&d->sites, ec_twin_site_t, k);
+        for (size_t q = 0; q <= i; q++)
+            if (!strcmp(ts->site_id, EC_VEC_AT(&r->actions, ec_plan_action_t, q).site_id)) {
+                e += ts->energy_kwh;
+                break;
+            }
+    }
+    x->energy[i] = e;
+    if (i + 1 == r->actions.len) {
+        r->planned = *d;
+        memset(d, 0, sizeof *d);
+    }
+}
+
 /* The same budget spent on pools every compare_spacing_km along the roads (the AFIR 2030 rule's
- * spacing), and that network's day. */
-static ec_err compare_even(const ec_plan_config_t *c, ec_plan_result_t *r)
+ * spacing): the sites of that network, for a day in the pool. */
+static ec_err even_sites(const ec_plan_config_t *c, ec_plan_result_t *r)
 {
     double budget = c->budget >= 0 ? c->budget : r->spent;
     ec_err rc = ec_plan_even_pools(c->twin.g, c->compare_spacing_km, c->costs, budget, c->twin.sites, &r->even_sites, &r->even_pools);
@@ -719,8 +604,275 @@ static ec_err compare_even(const ec_plan_config_t *c, ec_plan_result_t *r)
         if (strncmp(g->site_id, "even-", 5)) continue;
         r->even_capex += k->site_fixed_capex + g->count * (g->standard == EC_PLUG_MCS ? k->mcs_point_capex : k->ccs_point_capex);
     }
-    rc = day(c, &r->even_sites, NULL, NULL, 1, &r->even);
-    if (!rc) r->compared = 1;
+    return EC_OK;
+}
+
+/* Today, every rank of the actions, and (compare_spacing_km) the evenly spaced pools. */
+static ec_err first_days(const ec_plan_config_t *c, ec_plan_result_t *r, ec_progress *bar, uint64_t *done)
+{
+    size_t n = r->actions.len, jobs_n = 1 + (n ? n : 1) + (c->compare_spacing_km > 0);
+    pool_job *jobs = ec_calloc(jobs_n, sizeof *jobs);
+    rank_ctx x;
+    memset(&x, 0, sizeof x);
+    x.r = r;
+    x.wait_h = ec_calloc(n + 1, sizeof *x.wait_h), x.energy = ec_calloc(n + 1, sizeof *x.energy);
+    x.stranded = ec_calloc(n + 1, sizeof *x.stranded);
+    ec_err rc = jobs && x.wait_h && x.energy && x.stranded ? EC_OK : EC_ENOMEM;
+    size_t k = 0;
+    if (!rc) {
+        rc = sites_copy(c->twin.sites, &jobs[k].sites);
+        jobs[k].with_power = 1, jobs[k].done = base_done, jobs[k].ctx = r, k++;
+    }
+    for (size_t i = 0; i < n && !rc; i++, k++) {
+        rc = actions_scenario(c, &r->actions, i + 1, &jobs[k].scn);
+        jobs[k].has_scn = 1;
+        if (!rc) rc = sites_with(c, &jobs[k].scn, &jobs[k].sites);
+        jobs[k].with_power = 1, jobs[k].done = rank_done, jobs[k].ctx = &x, jobs[k].index = i;
+    }
+    if (!rc && !n) {
+        /* Nothing to build: the planned day is today's. */
+        rc = sites_copy(c->twin.sites, &jobs[k].sites);
+        jobs[k].with_power = 1, jobs[k].done = rank_done, jobs[k].ctx = &x, jobs[k].index = 0, k++;
+    }
+    if (!rc && c->compare_spacing_km > 0) {
+        rc = even_sites(c, r);
+        if (!rc) rc = sites_copy(&r->even_sites, &jobs[k].sites);
+        jobs[k].with_power = 1, jobs[k].done = even_done, jobs[k].ctx = r, k++;
+    }
+    if (!rc) rc = pool_run(c, jobs, k, bar, done);
+    else pool_run(c, jobs, 0, bar, done);
+    double cum_annual = 0, base_wait = rc ? 0 : total_wait_h(&r->base);
+    for (size_t i = 0; i < n && !rc; i++) {
+        ec_plan_action_t *a = &EC_VEC_AT(&r->actions, ec_plan_action_t, i);
+        cum_annual += a->annual_cost;
+        a->wait_h_saved_per_day = base_wait - x.wait_h[i];
+        a->stranded_avoided_per_day = (double)(r->base.stranded - x.stranded[i]);
+        a->energy_served_kwh_per_day = x.energy[i];
+        a->cost_per_kwh = x.energy[i] > 0 ? cum_annual / (x.energy[i] * 365) : 0;
+    }
+    for (size_t i = 0; jobs && i < jobs_n; i++) {
+        ec_sites_free(&jobs[i].sites);
+        scenario_release(&jobs[i].scn);
+    }
+    ec_free(jobs), ec_free(x.wait_h), ec_free(x.energy), ec_free(x.stranded);
+    return rc;
+}
+
+/* ---- shared against duplicated, resilience: the second batch of days ------------------------------------ */
+
+typedef struct {
+    const jmap *jm;
+    ec_plan_jrow_t *rows; /* J rows then ALL */
+    int J;
+    ec_vec *dup_waits;    /* double: the waits of every duplicated network's trucks that charged */
+    ec_plan_resil_t *resil;
+    double planned_wait;
+    ec_err rc;
+} second_ctx;
+
+static void shared_done(pool_job *j, ec_twin_result_t *d)
+{
+    second_ctx *x = j->ctx;
+    ec_plan_jrow_t *all = &x->rows[x->J];
+    trips_of(x->jm, d, -2, &all->shared_p95_wait_min, &all->shared_stranded, &all->energy_kwh);
+    for (int k = 0; k < x->J; k++)
+        trips_of(x->jm, d, k, &x->rows[k].shared_p95_wait_min, &x->rows[k].shared_stranded, &x->rows[k].energy_kwh);
+}
+
+static void dup_done(pool_job *j, ec_twin_result_t *d)
+{
+    second_ctx *x = j->ctx;
+    ec_plan_jrow_t *row = &x->rows[j->index];
+    double e;
+    trips_of(x->jm, d, -2, &row->duplicated_p95_wait_min, &row->duplicated_stranded, &e);
+    for (size_t i = 0; i < d->trips.len && !x->rc; i++) {
+        const ec_twin_trip_t *t = &EC_VEC_AT(&d->trips, ec_twin_trip_t, i);
+        if (t->stops > 0) x->rc = ec_vec_push(x->dup_waits, &t->wait_min);
+    }
+}
+
+static void resil_done(pool_job *j, ec_twin_result_t *d)
+{
+    second_ctx *x = j->ctx;
+    ec_plan_resil_t *row = &x->resil[j->index];
+    row->stranded_when_down = d->stranded;
+    row->extra_wait_h = total_wait_h(d) - x->planned_wait;
+}
+
+/* The scenario of the planned network with one more outage (site) or derating (substation). */
+static ec_err down_scenario(const ec_plan_config_t *c, const ec_plan_result_t *r, const char *site, const char *sub,
+                            ec_scenario_t *out)
+{
+    ec_err rc = actions_scenario(c, &r->actions, r->actions.len, out);
+    int64_t day0 = c->twin.day_start_s;
+    if (!rc && site) {
+        ec_scn_outage_t *o = ec_realloc(out->outages, (out->n_outages + 1) * sizeof *o);
+        if (!o) return EC_ENOMEM;
+        out->outages = o;
+        memset(&o[out->n_outages], 0, sizeof *o);
+        snprintf(o[out->n_outages].site_id, sizeof o->site_id, "%s", site);
+        o[out->n_outages].from_s = day0, o[out->n_outages].to_s = day0 + 2 * 86400;
+        out->n_outages++;
+    }
+    if (!rc && sub) {
+        ec_scn_derate_t *d = ec_realloc(out->derates, (out->n_derates + 1) * sizeof *d);
+        if (!d) return EC_ENOMEM;
+        out->derates = d;
+        memset(&d[out->n_derates], 0, sizeof *d);
+        snprintf(d[out->n_derates].substation_id, sizeof d->substation_id, "%s", sub);
+        d[out->n_derates].factor = 0.5;
+        d[out->n_derates].from_s = day0, d[out->n_derates].to_s = day0 + 2 * 86400;
+        out->n_derates++;
+    }
+    return rc;
+}
+
+static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, const ec_plan_place_t *pl, size_t np,
+                          ec_plan_result_t *r, ec_progress *bar, uint64_t *done)
+{
+    int J = c->areas ? (int)c->areas->n_ids : 0;
+    jmap jm;
+    memset(&jm, 0, sizeof jm);
+    ec_err rc = jmap_init(&jm, c);
+    game gm;
+    memset(&gm, 0, sizeof gm);
+    gm.m = m, gm.c = c, gm.n = J, gm.bar = bar;
+    ec_vec_init(&gm.costs, sizeof(double));
+    if (!rc) rc = ec_map_init(&gm.cache, 64);
+    ec_vec dup_waits, busy;
+    ec_vec_init(&dup_waits, sizeof(double));
+    ec_vec_init(&busy, sizeof(ec_twin_site_t));
+    ec_plan_jrow_t *rows = ec_calloc((size_t)J + 1, sizeof *rows);
+    /* Resilience: the sites that charged on the planned day, the busiest first. */
+    for (size_t i = 0; !rc && i < r->planned.sites.len; i++) {
+        const ec_twin_site_t *ts = &EC_VEC_AT(&r->planned.sites, ec_twin_site_t, i);
+        if (ts->sessions > 0) rc = ec_vec_push(&busy, ts);
+    }
+    if (busy.len) qsort(busy.data, busy.len, sizeof(ec_twin_site_t), by_energy);
+    size_t nres = c->resilience_max && busy.len > c->resilience_max ? c->resilience_max : busy.len;
+    size_t nsub = c->twin.n_subs;
+    ec_plan_resil_t *resil = ec_calloc(nres + nsub + 1, sizeof *resil);
+    size_t jobs_n = 1 + (size_t)J + nres + nsub;
+    pool_job *jobs = ec_calloc(jobs_n, sizeof *jobs);
+    if (!rc && (!rows || !resil || !jobs)) rc = EC_ENOMEM;
+    second_ctx x;
+    memset(&x, 0, sizeof x);
+    x.jm = &jm, x.rows = rows, x.J = J, x.dup_waits = &dup_waits, x.resil = resil;
+    x.planned_wait = total_wait_h(&r->planned);
+    const char *cur = c->costs->currency;
+    ec_plan_jrow_t *all = rows ? &rows[J] : NULL;
+    ec_plan_solution_t shared;
+    memset(&shared, 0, sizeof shared);
+    size_t k = 0;
+    /* The shared network: the cheapest that serves every jurisdiction's trucks. */
+    if (!rc) rc = ec_plan_solve_min_cost(m, NULL, c->mip_gap, c->time_limit_s, &shared);
+    if (!rc) {
+        snprintf(all->id, sizeof all->id, "ALL");
+        all->shared_cost = shared.annual_cost;
+        rc = network_sites(pl, np, &shared, cur, &jobs[k].sites, &all->shared_points);
+        jobs[k].done = shared_done, jobs[k].ctx = &x, k++;
+    }
+    /* Each jurisdiction alone: its cheapest network, and its trucks' day on it. */
+    for (int j = 0; j < J && !rc; j++, k++) {
+        ec_plan_jrow_t *row = &rows[j];
+        snprintf(row->id, sizeof row->id, "%s", c->areas->ids[j]);
+        for (size_t i = 0; i < np; i++)
+            if (pl[i].jurisdiction == j && shared.points[i] > 0) row->shared_points += shared.points[i];
+        for (size_t i = 0; i < c->twin.traffic->n; i++)
+            if (jmap_of(&jm, c->twin.traffic->od[i].origin) == j)
+                row->trucks_per_day += c->twin.traffic->od[i].per_year / 365 * c->twin.day_factor * c->twin.bev_share;
+        ec_plan_solution_t alone;
+        memset(&alone, 0, sizeof alone);
+        unsigned char members[EC_PLAN_MAX_JURISDICTIONS];
+        memset(members, 0, sizeof members);
+        members[j] = 1;
+        rc = ec_plan_solve_min_cost(m, members, c->mip_gap, c->time_limit_s, &alone);
+        if (!rc) rc = network_sites(pl, np, &alone, cur, &jobs[k].sites, &row->duplicated_points);
+        if (!rc) rc = traffic_of(&jm, c->twin.traffic, j, &jobs[k].own_traffic);
+        jobs[k].traffic = &jobs[k].own_traffic, jobs[k].done = dup_done, jobs[k].ctx = &x, jobs[k].index = (size_t)j;
+        if (!rc) {
+            row->standalone = row->duplicated_cost = alone.annual_cost;
+            all->duplicated_cost += row->duplicated_cost;
+            all->duplicated_points += row->duplicated_points;
+            all->trucks_per_day += row->trucks_per_day;
+            all->standalone += row->standalone;
+            /* The cost game asks for this coalition too: the same solve, kept. */
+            if (J <= 64) {
+                uint64_t mask = (uint64_t)1 << j;
+                rc = ec_vec_push(&gm.costs, &alone.annual_cost);
+                if (!rc) rc = ec_map_put(&gm.cache, mask + 1, gm.costs.len - 1);
+            }
+        }
+        ec_plan_solution_free(&alone);
+    }
+    for (size_t i = 0; i < nres + nsub && !rc; i++, k++) {
+        const char *site = i < nres ? EC_VEC_AT(&busy, ec_twin_site_t, i).site_id : NULL;
+        const char *sub = i < nres ? NULL : c->twin.subs[i - nres].id;
+        if (site) snprintf(resil[i].site_id, sizeof resil[i].site_id, "%s", site);
+        else snprintf(resil[i].site_id, sizeof resil[i].site_id, "substation:%s", sub);
+        rc = down_scenario(c, r, site, sub, &jobs[k].scn);
+        jobs[k].has_scn = 1;
+        if (!rc) rc = sites_with(c, &jobs[k].scn, &jobs[k].sites);
+        jobs[k].with_power = 1, jobs[k].done = resil_done, jobs[k].ctx = &x, jobs[k].index = i;
+    }
+    if (!rc) rc = pool_run(c, jobs, k, bar, done);
+    else pool_run(c, jobs, 0, bar, done);
+    if (!rc) rc = x.rc;
+    /* The trucks of every duplicated network together. */
+    if (!rc && dup_waits.len) {
+        qsort(dup_waits.data, dup_waits.len, sizeof(double), cmp_double);
+        size_t q = (size_t)ceil(0.95 * (double)dup_waits.len);
+        all->duplicated_p95_wait_min = EC_VEC_AT(&dup_waits, double, (q ? q : 1) - 1);
+    }
+    for (int j = 0; j < J && !rc; j++) all->duplicated_stranded += rows[j].duplicated_stranded;
+    /* The whole coalition is the shared network. */
+    if (!rc && J > 0 && J <= 64) {
+        uint64_t full = J == 64 ? ~(uint64_t)0 : (((uint64_t)1 << J) - 1);
+        if (!ec_map_get(&gm.cache, full + 1, NULL)) {
+            rc = ec_vec_push(&gm.costs, &shared.annual_cost);
+            if (!rc) rc = ec_map_put(&gm.cache, full + 1, gm.costs.len - 1);
+        }
+    }
+    /* Who pays: by use, and the Shapley value of the cost game. */
+    double energy = 0;
+    for (int j = 0; j < J && !rc; j++) energy += rows[j].energy_kwh;
+    for (int j = 0; j < J && !rc; j++) {
+        rows[j].share_by_use = energy > 0 ? shared.annual_cost * rows[j].energy_kwh / energy : 0;
+        rows[j].shared_cost = rows[j].share_by_use;
+        all->share_by_use += rows[j].share_by_use;
+    }
+    if (!rc && J > 0 && J <= 64) {
+        ec_plan_shapley_t sh;
+        memset(&sh, 0, sizeof sh);
+        rc = ec_plan_shapley(J, game_cost, &gm, c->shapley_samples ? c->shapley_samples : 200, c->twin.seed, &sh);
+        if (!rc) {
+            r->shapley_exact = sh.exact, r->shapley_samples = sh.samples;
+            for (int j = 0; j < J; j++) {
+                rows[j].shapley = sh.value[j], rows[j].shapley_err = sh.stderr_[j];
+                all->shapley += sh.value[j];
+            }
+        }
+        ec_plan_shapley_free(&sh);
+    }
+    for (int j = 0; j < J && !rc; j++) {
+        double tol = 1e-6 * (rows[j].standalone > 1 ? rows[j].standalone : 1);
+        rows[j].pays_more_than_alone = rows[j].shapley > rows[j].standalone + tol || rows[j].share_by_use > rows[j].standalone + tol;
+    }
+    for (int j = 0; j <= J && !rc; j++) rc = ec_vec_push(&r->jrows, &rows[j]);
+    for (size_t i = 0; i < nres + nsub && !rc; i++) rc = ec_vec_push(&r->resilience, &resil[i]);
+    if (!rc && r->resilience.len) qsort(r->resilience.data, r->resilience.len, sizeof(ec_plan_resil_t), by_dependence);
+    for (size_t i = 0; i < r->resilience.len; i++) EC_VEC_AT(&r->resilience, ec_plan_resil_t, i).rank = (int)i + 1;
+    for (size_t i = 0; jobs && i < jobs_n; i++) {
+        ec_sites_free(&jobs[i].sites);
+        ec_traffic_free(&jobs[i].own_traffic);
+        scenario_release(&jobs[i].scn);
+    }
+    ec_free(jobs), ec_free(rows), ec_free(resil);
+    ec_vec_free(&dup_waits), ec_vec_free(&busy);
+    ec_plan_solution_free(&shared);
+    ec_map_free(&gm.cache);
+    ec_vec_free(&gm.costs);
+    ec_map_free(&jm.node_j);
     return rc;
 }
 
@@ -754,23 +906,18 @@ ec_err ec_plan_run(const ec_plan_config_t *c, ec_plan_result_t *r)
     r->budget = c->budget, r->spent = sol.capex, r->objective = sol.objective, r->bound = sol.bound, r->gap = sol.gap;
     r->served_truck_km = sol.served_truck_km, r->model_annual_cost = sol.annual_cost;
     if ((rc = build_actions(c, pl, np, &sol, r))) goto done;
-    /* The days: today, each rank, the shared network and each jurisdiction's own, each site down. */
+    /* The days: today, each rank, the pools to compare; the shared network and each jurisdiction's own, each site down. */
     int J = c->areas ? (int)c->areas->n_ids : 0;
     size_t busy_guess = r->actions.len + (c->twin.sites ? c->twin.sites->n : 0);
     if (c->resilience_max && busy_guess > c->resilience_max) busy_guess = c->resilience_max;
     ec_progress bar;
-    ec_progress_start(&bar, "days simulated", 1 + r->actions.len + 1 + (uint64_t)J + busy_guess + c->twin.n_subs);
-    uint64_t done_days = 0;
+    ec_progress_start(&bar, "days simulated", 2 + r->actions.len + (c->compare_spacing_km > 0) + (uint64_t)J + busy_guess + c->twin.n_subs);
     if (!c->progress) bar.enabled = 0;
-    rc = day(c, c->twin.sites, NULL, NULL, 1, &r->base);
-    ec_progress_update(&bar, ++done_days);
-    if (!rc && r->actions.len) rc = measure_ranks(c, r, &bar, &done_days);
-    else if (!rc) rc = day(c, c->twin.sites, NULL, NULL, 1, &r->planned);
-    if (!rc) rc = shares(c, m, pl, np, r, &bar, &done_days);
-    if (!rc) rc = resilience(c, r, &bar, &done_days);
+    uint64_t done_days = 0;
+    rc = first_days(c, r, &bar, &done_days);
+    if (!rc) rc = second_days(c, m, pl, np, r, &bar, &done_days);
     ec_progress_finish(&bar);
     if (!rc) rc = tco(c, r);
-    if (!rc && c->compare_spacing_km > 0) rc = compare_even(c, r);
 done:
     ec_plan_solution_free(&sol);
     ec_plan_model_free(m);
