@@ -430,6 +430,7 @@ typedef struct {
     ec_map cache; /* mask -> index into costs */
     ec_vec costs; /* double */
     size_t solves;
+    uint64_t live;  /* jurisdictions some truck starts in: the others add nothing to a coalition */
     ec_progress *bar;
 } game;
 
@@ -437,6 +438,8 @@ static ec_err game_cost(void *ctx, uint64_t mask, double *cost)
 {
     game *g = ctx;
     uint64_t v;
+    /* A jurisdiction without trucks changes nothing the coalition must serve: the same cost, exactly. */
+    mask &= g->live;
     if (ec_map_get(&g->cache, mask + 1, &v)) {
         *cost = EC_VEC_AT(&g->costs, double, v);
         return EC_OK;
@@ -737,6 +740,10 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
     game gm;
     memset(&gm, 0, sizeof gm);
     gm.m = m, gm.c = c, gm.n = J, gm.bar = bar;
+    for (size_t i = 0; !rc && i < c->twin.traffic->n; i++) {
+        int j = jmap_of(&jm, c->twin.traffic->od[i].origin);
+        if (j >= 0 && j < 64 && c->twin.traffic->od[i].per_year > 0) gm.live |= (uint64_t)1 << j;
+    }
     ec_vec_init(&gm.costs, sizeof(double));
     if (!rc) rc = ec_map_init(&gm.cache, 64);
     ec_vec dup_waits, busy;
@@ -797,7 +804,7 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
             all->trucks_per_day += row->trucks_per_day;
             all->standalone += row->standalone;
             /* The cost game asks for this coalition too: the same solve, kept. */
-            if (J <= 64) {
+            if (J <= 64 && (gm.live >> j & 1)) {
                 uint64_t mask = (uint64_t)1 << j;
                 rc = ec_vec_push(&gm.costs, &alone.annual_cost);
                 if (!rc) rc = ec_map_put(&gm.cache, mask + 1, gm.costs.len - 1);
@@ -827,7 +834,7 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
     for (int j = 0; j < J && !rc; j++) all->duplicated_stranded += rows[j].duplicated_stranded;
     /* The whole coalition is the shared network. */
     if (!rc && J > 0 && J <= 64) {
-        uint64_t full = J == 64 ? ~(uint64_t)0 : (((uint64_t)1 << J) - 1);
+        uint64_t full = (J == 64 ? ~(uint64_t)0 : (((uint64_t)1 << J) - 1)) & gm.live;
         if (!ec_map_get(&gm.cache, full + 1, NULL)) {
             rc = ec_vec_push(&gm.costs, &shared.annual_cost);
             if (!rc) rc = ec_map_put(&gm.cache, full + 1, gm.costs.len - 1);
