@@ -31,7 +31,8 @@ static uint64_t next64(uint64_t *s)
 static unsigned below(uint64_t *s, unsigned n)
 {
     uint64_t lim = UINT64_MAX - UINT64_MAX % n, x;
-    do x = next64(s);
+    do
+        x = next64(s);
     while (x >= lim);
     return (unsigned)(x % n);
 }
@@ -65,8 +66,10 @@ static ec_err shapley_exact(int n, ec_plan_cost_fn cost, void *ctx, double *valu
     }
     /* w[s] = s! (n-1-s)! / n!, from w[0] = 1/n by w[s+1] / w[s] = (s+1) / (n-1-s). */
     w[0] = 1.0 / n;
-    for (int s = 0; s + 1 < n; s++) w[s + 1] = w[s] * (s + 1) / (n - 1 - s);
-    for (int i = 0; i < n; i++) value[i] = 0;
+    for (int s = 0; s + 1 < n; s++)
+        w[s + 1] = w[s] * (s + 1) / (n - 1 - s);
+    for (int i = 0; i < n; i++)
+        value[i] = 0;
     for (size_t s = 0; s < m; s++) {
         int size = __builtin_popcountll(s);
         for (int i = 0; i < n; i++)
@@ -137,25 +140,28 @@ static ec_err shapley_sampled(int n, ec_plan_cost_fn cost, void *ctx, size_t sam
             before = after;
         }
     }
-    for (int i = 0; i < n; i++) err[i] = sqrt(m2[i] / (double)(samples - 1) / (double)samples);
+    for (int i = 0; i < n; i++)
+        err[i] = sqrt(m2[i] / (double)(samples - 1) / (double)samples);
 done:
     ec_map_free(&k.seen);
     return rc;
 }
 
-ec_err ec_plan_shapley(int n, ec_plan_cost_fn cost, void *ctx, size_t samples, uint64_t seed, ec_plan_shapley_t *out)
+ec_err ec_plan_shapley(int n, ec_plan_cost_fn cost, void *ctx, size_t samples, uint64_t seed,
+                       ec_plan_shapley_t *out)
 {
     if (n < 1 || n > PLAYERS_MAX)
         return ec_fail(EC_EINVAL, "shapley: %d players: must be 1..%d", n, PLAYERS_MAX);
     if (!cost || !out) return ec_fail(EC_EINVAL, "shapley: no cost function or no output");
     int exact = n <= EC_PLAN_SHAPLEY_EXACT_MAX;
     if (!exact && (samples < 2 || samples > SAMPLES_MAX))
-        return ec_fail(EC_EINVAL, "shapley: %d players are sampled: samples %zu: must be 2..%d", n, samples,
-                       SAMPLES_MAX);
+        return ec_fail(EC_EINVAL, "shapley: %d players are sampled: samples %zu: must be 2..%d", n,
+                       samples, SAMPLES_MAX);
     double *value = ec_calloc((size_t)n, sizeof *value), *err = ec_calloc((size_t)n, sizeof *err);
     ec_err rc = EC_ENOMEM;
     if (!value || !err) goto fail;
-    rc = exact ? shapley_exact(n, cost, ctx, value) : shapley_sampled(n, cost, ctx, samples, seed, value, err);
+    rc = exact ? shapley_exact(n, cost, ctx, value)
+               : shapley_sampled(n, cost, ctx, samples, seed, value, err);
     if (rc) goto fail;
     out->value = value;
     out->stderr_ = err;

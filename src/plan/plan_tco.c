@@ -22,7 +22,8 @@ static double grid_kwh_per_km(const ec_vehicle_profile *v, double temp_c)
 static ec_err check(const ec_plan_costs_t *c, const ec_vehicle_profile *v, int years, double temp_c,
                     double price, double grid_g_per_kwh)
 {
-    if (years < 1 || years > YEARS_MAX) return ec_fail(EC_EINVAL, "tco: years %d: must be 1..%d", years, YEARS_MAX);
+    if (years < 1 || years > YEARS_MAX)
+        return ec_fail(EC_EINVAL, "tco: years %d: must be 1..%d", years, YEARS_MAX);
     if (!(c->truck_km_per_year > 0))
         return ec_fail(EC_EINVAL, "tco: costs: truck_km_per_year: must be > 0");
     if (!(c->discount_rate >= 0 && c->discount_rate < 1))
@@ -33,8 +34,9 @@ static ec_err check(const ec_plan_costs_t *c, const ec_vehicle_profile *v, int y
     if (!isfinite(temp_c) || temp_c < -60 || temp_c > 60)
         return ec_fail(EC_EINVAL, "tco: temperature %g C: must be -60..60", temp_c);
     if (!(price >= 0) || !isfinite(price))
-        return ec_fail(EC_EINVAL, "tco: no charging price: costs: charging_price_per_kwh is unset (< 0) "
-                                  "and no simulated price was given");
+        return ec_fail(EC_EINVAL,
+                       "tco: no charging price: costs: charging_price_per_kwh is unset (< 0) "
+                       "and no simulated price was given");
     if (!(grid_g_per_kwh >= 0) || !isfinite(grid_g_per_kwh))
         return ec_fail(EC_EINVAL, "tco: grid_g_per_kwh %g: must be >= 0", grid_g_per_kwh);
     return EC_OK;
@@ -44,7 +46,8 @@ ec_err ec_plan_tco(const ec_plan_costs_t *c, const ec_vehicle_profile *v, int ye
                    double charging_price_per_kwh, double grid_g_per_kwh, ec_plan_tco_t *out)
 {
     if (!c || !v || !out) return ec_fail(EC_EINVAL, "tco: no costs, vehicle or output");
-    double price = c->charging_price_per_kwh >= 0 ? c->charging_price_per_kwh : charging_price_per_kwh;
+    double price =
+        c->charging_price_per_kwh >= 0 ? c->charging_price_per_kwh : charging_price_per_kwh;
     ec_err rc = check(c, v, years, temp_c, price, grid_g_per_kwh);
     if (rc) return rc;
 
@@ -54,11 +57,12 @@ ec_err ec_plan_tco(const ec_plan_costs_t *c, const ec_vehicle_profile *v, int ye
     double km = c->truck_km_per_year, kwh_per_km = grid_kwh_per_km(v, temp_c);
     double bev_capex = c->bev_glider_capex + c->battery_capex_per_kwh * (v->battery_wh / 1000.0) +
                        c->motor_capex_per_kw * c->bev_motor_kw;
-    double bev_year = ec_plan_annuity(bev_capex, c->discount_rate, years) +
-                      km * (kwh_per_km * price + c->bev_maintenance_per_km + c->bev_insurance_per_km);
+    double bev_year =
+        ec_plan_annuity(bev_capex, c->discount_rate, years) +
+        km * (kwh_per_km * price + c->bev_maintenance_per_km + c->bev_insurance_per_km);
     double diesel_year = ec_plan_annuity(c->diesel_truck_capex, c->discount_rate, years) +
-                         km * (c->diesel_l_per_km * c->diesel_price_per_l + c->diesel_maintenance_per_km +
-                               c->diesel_insurance_per_km);
+                         km * (c->diesel_l_per_km * c->diesel_price_per_l +
+                               c->diesel_maintenance_per_km + c->diesel_insurance_per_km);
     double diesel_t = km * c->diesel_l_per_km * EC_TWIN_DIESEL_TTW_KG_PER_L / 1000.0;
     double grid_t = km * kwh_per_km * grid_g_per_kwh / 1e6;
 

@@ -36,7 +36,8 @@ static ec_err game_cost(void *ctx, uint64_t mask, double *cost)
         if (g->asked[mask]) g->repeats++;
         g->asked[mask] = 1;
     }
-    if (g->fail_mask && mask == g->fail_mask) return ec_fail(EC_EIO, "test: coalition 0x%llx", (unsigned long long)mask);
+    if (g->fail_mask && mask == g->fail_mask)
+        return ec_fail(EC_EIO, "test: coalition 0x%llx", (unsigned long long)mask);
     double c = 0;
     for (int i = 0; i < g->n; i++)
         if (mask & ((uint64_t)1 << i)) c = g->concave ? c + g->need[i] : fmax(c, g->need[i]);
@@ -100,20 +101,23 @@ static void brute_force(game_t *g, double *phi)
         count++;
         /* Heap's algorithm, iterative. */
         int i = 1;
-        while (i < n && c[i] >= i) c[i++] = 0;
+        while (i < n && c[i] >= i)
+            c[i++] = 0;
         if (i >= n) break;
         int j = i % 2 ? c[i] : 0, x = perm[j];
         perm[j] = perm[i];
         perm[i] = x;
         c[i]++;
     }
-    for (int i = 0; i < n; i++) phi[i] /= (double)count;
+    for (int i = 0; i < n; i++)
+        phi[i] /= (double)count;
 }
 
 static double total(const ec_plan_shapley_t *s, int n)
 {
     double t = 0;
-    for (int i = 0; i < n; i++) t += s->value[i];
+    for (int i = 0; i < n; i++)
+        t += s->value[i];
     return t;
 }
 
@@ -158,7 +162,7 @@ static void concave_against_brute_force(void **state)
         game_t g;
         double truth[N_MAX];
         game_init(&g, n, 1, (uint64_t)n * 104729);
-        g.need[1] = 0;         /* a null player */
+        g.need[1] = 0;             /* a null player */
         g.need[n - 1] = g.need[0]; /* two symmetric players */
         brute_force(&g, truth);
         ec_plan_shapley_t s;
@@ -235,7 +239,8 @@ static void sampled_64_players(void **state)
     ec_plan_shapley_t s;
     assert_int_equal(ec_plan_shapley(64, game_cost, &g, 400, 5, &s), EC_OK);
     double all = 0;
-    for (int i = 0; i < 64; i++) all += g.need[i];
+    for (int i = 0; i < 64; i++)
+        all += g.need[i];
     assert_float_equal(total(&s, 64), sqrt(all), 1e-9);
     /* the symmetric pair agrees within its errors */
     double d = fabs(s.value[10] - s.value[20]);
@@ -277,10 +282,8 @@ static void errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(airport_exact),
-        cmocka_unit_test(concave_against_brute_force),
-        cmocka_unit_test(airport_sampled),
-        cmocka_unit_test(sampled_64_players),
+        cmocka_unit_test(airport_exact),   cmocka_unit_test(concave_against_brute_force),
+        cmocka_unit_test(airport_sampled), cmocka_unit_test(sampled_64_players),
         cmocka_unit_test(errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,11 +38,12 @@ static ec_plan_costs_t test_costs(void)
 /* By hand, for the eactros600 (19 t empty, 21 t default payload, 621 kWh,
  * CdA 5.2 m2, crr 0.0045, drivetrain 0.92, charging 0.95, 2.5 kW
  * auxiliaries, 0.97 % more energy per degree below 20 C) at 5 C. */
-static void hand(double price, double grid_g, double *bev_per_km, double *diesel_per_km, double *co2_t)
+static void hand(double price, double grid_g, double *bev_per_km, double *diesel_per_km,
+                 double *co2_t)
 {
     double speed = 80 / 3.6, mass = 19000 + 21000;
-    double rho = 101325 / (287.05 * (5 + 273.15));   /* air at 5 C */
-    double roll_j = mass * 9.80665 * 0.0045 * 1000;    /* a level km */
+    double rho = 101325 / (287.05 * (5 + 273.15));  /* air at 5 C */
+    double roll_j = mass * 9.80665 * 0.0045 * 1000; /* a level km */
     double aero_j = 0.5 * rho * 5.2 * 1000 * speed * speed;
     double cold = 0.0097 * (20 - 5);
     double aux_j = 2500 * (1000 / speed);
@@ -84,12 +85,14 @@ static void eactros600_by_hand(void **state)
     assert_int_equal(ec_plan_tco(&c, &v, 5, 5.0, 0.30, 0, &t), EC_OK);
     hand(0.20, 0, &bev, &diesel, &co2);
     assert_float_equal(t.bev_cost_per_km, bev, 1e-9);
-    assert_float_equal(t.co2_t_per_year, 0.326 * 2.70 * 100, 1e-9); /* a clean grid: all the tailpipe */
+    /* a clean grid: all the tailpipe */
+    assert_float_equal(t.co2_t_per_year, 0.326 * 2.70 * 100, 1e-9);
 
     /* no discounting: capex over the years, straight */
     c.discount_rate = 0;
     assert_int_equal(ec_plan_tco(&c, &v, 10, 5.0, 0.30, 0, &t), EC_OK);
-    assert_float_equal(t.diesel_cost_per_km, 120000.0 / 10 / 100000 + 0.326 * 1.6 + 0.12 + 0.04, 1e-12);
+    assert_float_equal(t.diesel_cost_per_km, 120000.0 / 10 / 100000 + 0.326 * 1.6 + 0.12 + 0.04,
+                       1e-12);
 }
 
 /* Warmer is cheaper to drive, a longer life cheaper per km. */
