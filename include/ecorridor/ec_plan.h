@@ -76,6 +76,7 @@ typedef struct {
     double diesel_price_per_l;
     double diesel_l_per_km;
     double diesel_truck_capex, bev_glider_capex, battery_capex_per_kwh, motor_capex_per_kw;
+    double bev_motor_kw;          /* the BEV's motor power, which profiles do not give; > 0 */
     double diesel_maintenance_per_km, bev_maintenance_per_km;
     double diesel_insurance_per_km, bev_insurance_per_km;
     double charging_price_per_kwh; /* < 0: the simulated day's mean price at the sites */
