@@ -57,6 +57,7 @@ static const cost_field cost_fields[] = {
     F(bev_glider_capex, BOUND_ZERO_UP, USD(95000.0)),
     F(battery_capex_per_kwh, BOUND_ZERO_UP, USD(100.0)), /* LFP */
     F(motor_capex_per_kw, BOUND_ZERO_UP, USD(77.0)),     /* motor and inverter */
+    F(bev_motor_kw, BOUND_POSITIVE, 425.0),              /* tco_mit truck params: max motor power */
     F(diesel_maintenance_per_km, BOUND_ZERO_UP, USD_PER_MILE(0.14)),
     F(bev_maintenance_per_km, BOUND_ZERO_UP, USD_PER_MILE(0.14)),
     F(diesel_insurance_per_km, BOUND_ZERO_UP, USD_PER_MILE(0.07)),
