@@ -238,11 +238,24 @@ typedef struct {
 ec_err ec_plan_tco(const ec_plan_costs_t *c, const ec_vehicle_profile *v, int years, double temp_c,
                    double charging_price_per_kwh, double grid_g_per_kwh, ec_plan_tco_t *out);
 
-/* Pools placed along the corridor's roads so that no stretch between two is longer than
- * spacing_km in either direction (today's sites count), the budget spread over the new ones
- * (plan_even.c). out: today's sites and the pools ("even-NNN"); *pools: the pools added. */
-ec_err ec_plan_even_pools(const ec_graph *g, double spacing_km, const ec_plan_costs_t *k, double budget, const ec_sites *today,
-                          ec_sites *out, size_t *pools);
+/* The network to compare a plan against (plan_even.c): MCS pools along the
+ * corridor's roads so that, read as `ecorridor report afir` reads gaps
+ * (docs/afir.md: each direction, no U-turns, nearest pool behind and ahead,
+ * a pool within 3 km of a network's end closes it), no stretch between pools
+ * is longer than spacing_km (1..10000). Today's sites count as pools where
+ * they stand (within 3 km of a road), whatever their size; new ones go by a
+ * greedy walk, on a node or along an edge's straight line. Each new pool
+ * (site id "even-001", ...) gets k->mcs_point_kw MCS points, the budget
+ * (capex: site_fixed_capex + points x mcs_point_capex) spread evenly, every
+ * pool the same and a point more for the first ones with what is left, at
+ * most max_points_per_site; when it cannot give every pool a point, only the
+ * first pools the walk found that it pays for (a warning in the log says how
+ * many of how many). budget < 0: no limit, every pool the size AFIR
+ * Article 4(1)(c) asks (3,600 kW, two points of 350 kW). *out: today's rows
+ * (today may be NULL), then the new pools, one row each; returns new (free
+ * with ec_sites_free); *pools: the new pools placed. Untouched on error. */
+ec_err ec_plan_even_pools(const ec_graph *g, double spacing_km, const ec_plan_costs_t *k, double budget,
+                          const ec_sites *today, ec_sites *out, size_t *pools);
 
 /* ---- the run (plan_run.c, plan_out.c): the command's work, measured by the twin --------- */
 
