@@ -15,7 +15,8 @@
 //   page rounds them), and says in words which jurisdictions pay more than alone; `plan-shares` has
 //   its bar chart;
 // - no console error, page error, failed request or answer >= 400; axe-core's WCAG 2.1 A and AA rules
-//   pass on the view with the plan and a popup open; a screenshot is left in ARTIFACT_DIR.
+//   pass on the view with the plan and a popup open; a screenshot is left in ARTIFACT_DIR;
+// - the same folder opened from disk (the folder picker) shows the same plan, asking nothing of the hub.
 //
 // usage: test_plan_view.mjs ECORRIDOR SOURCE_DIR WEB_DIR ARTIFACT_DIR [PLAN_DIR]   (exit 77: skipped)
 
@@ -228,6 +229,18 @@ async function view(page, W, key) {
     await sleep(300);
     await W.quiet();
     check(await markers(page).count() === 0, 'the plan leaves the map with its folder');
+
+    // The same plan opened from the reader's disk: read in the browser, nothing asked of the hub.
+    const before = W.requests.length;
+    await page.locator('#plan-folder').setInputFiles(path.join(SCEN, PLAN_NAME));
+    const fromDisk = await page.waitForFunction((want) => document.querySelectorAll('[data-testid="plan-map"] [data-testid="plan-marker"]').length === want, n, { timeout: 15000 })
+        .then(() => true).catch(() => false);
+    check(fromDisk && (await page.locator('#plan-a').inputValue()) === `${PLAN_NAME} (disk)`,
+        `the plan opened from disk shows its ${n} markers: ${await markers(page).count()}, on the map "${await page.locator('#plan-a').inputValue()}"`);
+    const disk = await page.getByTestId('plan-shares-table').locator('tbody tr').count();
+    check(disk === shares.length, `the plan from disk has its ${shares.length} jurisdictions: ${disk}`);
+    const sent = W.requests.slice(before).filter((r) => r.url.includes('/api/v1/scenarios'));
+    check(sent.length === 0, 'a folder from disk asks nothing of the hub: ' + sent.map((r) => r.url));
     check(W.problems.length === 0, 'a clean console and no failing request: ' + JSON.stringify(W.problems.map((p) => p.what)));
 }
 
