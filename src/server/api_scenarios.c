@@ -116,7 +116,8 @@ static void write_files(ec_jw *w, const char *dir, const char *name)
     ec_jw_arr_begin(w);
     for (size_t f = 0; nfd >= 0 && f < N_FILES; f++) {
         struct stat st;
-        if (!fstatat(nfd, files[f].name, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode)) ec_jw_str(w, files[f].name);
+        if (!fstatat(nfd, files[f].name, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode))
+            ec_jw_str(w, files[f].name);
     }
     ec_jw_arr_end(w);
     if (dfd >= 0) close(dfd);
