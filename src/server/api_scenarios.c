@@ -1,7 +1,9 @@
 /* api_scenarios.c - the corridor twin's runs over HTTP (serve --scenarios
  * DIR): GET /api/v1/scenarios lists DIR/<name>/ with each one's
- * summary.json, GET /api/v1/scenarios/{name}/{file} gives one of the
- * twin's output files (docs/twin.md "Outputs"). Any key.
+ * summary.json and which of the files below it holds, GET
+ * /api/v1/scenarios/{name}/{file} gives one of the twin's output files
+ * (docs/twin.md "Outputs") or of a plan's (ecorridor plan --out, whose
+ * folder also holds the planned network's day). Any key.
  *
  * Names are checked before any path is made ([A-Za-z0-9._-], at most 64,
  * not starting with a dot), files come from a fixed list and neither they
@@ -36,6 +38,13 @@ static const struct {
     {"segments.geojson", "application/geo+json"},
     {"substations.csv", "text/csv; charset=utf-8"},
     {"trips.csv", "text/csv; charset=utf-8"},
+    /* a plan's (docs/plan.md) */
+    {"plan.json", "application/json"},
+    {"upgrades.csv", "text/csv; charset=utf-8"},
+    {"shared_vs_duplicated.csv", "text/csv; charset=utf-8"},
+    {"cost_shares.csv", "text/csv; charset=utf-8"},
+    {"resilience.csv", "text/csv; charset=utf-8"},
+    {"tco.csv", "text/csv; charset=utf-8"},
 };
 #define N_FILES (sizeof files / sizeof *files)
 
@@ -98,7 +107,25 @@ static int cmp_name(const void *a, const void *b)
     return strcmp((const char *)a, (const char *)b);
 }
 
-/* {"scenarios":[{"name","summary"}]}: each DIR/<name>/ with a summary.json that is a JSON object. */
+/* The files of the list that DIR/name/ holds as regular files, not links (as read_output would
+ * open them), into the writer as an array: the page then asks for no file that is absent. */
+static void write_files(ec_jw *w, const char *dir, const char *name)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int nfd = dfd < 0 ? -1 : openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    ec_jw_arr_begin(w);
+    for (size_t f = 0; nfd >= 0 && f < N_FILES; f++) {
+        struct stat st;
+        if (!fstatat(nfd, files[f].name, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode))
+            ec_jw_str(w, files[f].name);
+    }
+    ec_jw_arr_end(w);
+    if (dfd >= 0) close(dfd);
+    if (nfd >= 0) close(nfd);
+}
+
+/* {"scenarios":[{"name","summary","files"}]}: each DIR/<name>/ with a summary.json that is a JSON
+ * object, and the files of the list it holds. */
 static void list(const scen_job *x, ec_http_response *res)
 {
     char (*names)[SCENARIO_NAME_MAX + 1] = NULL;
@@ -145,6 +172,7 @@ static void list(const scen_job *x, ec_http_response *res)
         ec_jw_obj_begin(&w);
         ec_jw_key(&w, "name"), ec_jw_str(&w, names[i]);
         ec_jw_key(&w, "summary"), ec_jw_value(&w, j);
+        ec_jw_key(&w, "files"), write_files(&w, x->dir, names[i]);
         ec_jw_obj_end(&w);
         ec_json_free(j);
     }
@@ -228,7 +256,8 @@ int api__scenarios(ec_api *a, const api_principal *p, const char *rest, const ec
         if (!ok || x.file < 0 || !x.dir) {
             api__error(res, 404, "not_found", NULL,
                        "no such scenario file: scenarios/{name}/{file} where file is summary.json, sites.csv, "
-                       "segments.csv, segments.geojson, substations.csv or trips.csv");
+                       "segments.csv, segments.geojson, substations.csv, trips.csv, plan.json, upgrades.csv, "
+                       "shared_vs_duplicated.csv, cost_shares.csv, resilience.csv or tco.csv");
             return 1;
         }
     }

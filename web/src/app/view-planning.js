@@ -1,17 +1,19 @@
 // A simulated day (the twin's output folder, docs/twin.md "Outputs"): segment demand on the map,
-// the sites by wait and use, and two scenarios side by side. The folders come from the hub
+// the sites by wait and use, and two scenarios side by side; when the folder is a plan's
+// (plan --out, with a plan.json), the plan too (plan-view.js). The folders come from the hub
 // (serve --scenarios DIR) or from the reader's disk, read in the browser and sent nowhere.
 
 import { getJSON, getText } from './api.js';
 import { el, clear, num, errorBox } from './util.js';
 import { parseCSV, numOrNull, CSV_MAX_BYTES } from './csv.js';
+import { attach, detach, clearPlan, renderPlan } from './plan-view.js';
 
 const L = window.L;
 const MAX_SCENARIOS = 64;
 // Demand classes from light to heavy: a sequential palette readable by colour-blind readers.
 const RAMP = ['#c6dbef', '#6baed6', '#2171b5', '#08519c', '#08306b'];
 
-let scenarios = []; // {name, origin, summary, file(name) -> Promise<string>}
+let scenarios = []; // {name, origin, summary, has(name) -> bool, file(name) -> Promise<string>}
 let served = false;
 let built = false;
 let layer = null;
@@ -28,16 +30,38 @@ function byName(name) {
   return scenarios.find((s) => s.name === name);
 }
 
+// The hub reads these files in a lane that takes at most 4 requests of one reader at once and
+// answers more with 503 (docs/api.md, "Heavy work"); a plan's folder asks for six: the page sends
+// two at a time, and the next as one returns.
+const LANE_MAX = 2;
+let inLane = 0;
+const waiting = [];
+async function inTurn(fn) {
+  if (inLane < LANE_MAX) inLane++;
+  else await new Promise((r) => waiting.push(r));
+  try {
+    return await fn();
+  } finally {
+    // The place passes to the next in line, or is given back.
+    const next = waiting.shift();
+    if (next) next();
+    else inLane--;
+  }
+}
+
 async function loadServed() {
   if (served) return;
   served = true;
   const res = await getJSON('/api/v1/scenarios');
   for (const s of (res.scenarios || []).slice(0, MAX_SCENARIOS)) {
+    // The hub names the files each folder holds: a file it lacks is never asked for.
+    const files = new Set(Array.isArray(s.files) ? s.files : []);
     scenarios.push({
       name: s.name,
       origin: 'hub',
       summary: s.summary || {},
-      file: (f) => getText(`/api/v1/scenarios/${encodeURIComponent(s.name)}/${f}`, '*/*'),
+      has: (f) => files.has(f),
+      file: (f) => inTurn(() => getText(`/api/v1/scenarios/${encodeURIComponent(s.name)}/${f}`, '*/*')),
     });
   }
 }
@@ -65,6 +89,7 @@ async function loadFolder(files) {
       name,
       origin: 'disk',
       summary,
+      has: (f) => m.has(f),
       file: async (f) => {
         const file = m.get(f);
         if (!file) throw new Error(`${dir}/${f} is not in the folder`);
@@ -108,11 +133,12 @@ function build(ctx) {
     el(
       'form',
       { class: 'filters', onsubmit: (e) => e.preventDefault() },
-      el('div', { class: 'field' }, el('label', { for: 'plan-folder' }, 'Open a simulated day (the folder simulate --out wrote)'), pick),
+      el('div', { class: 'field' }, el('label', { for: 'plan-folder' }, 'Open a simulated day or a plan (the folder simulate --out or plan --out wrote)'), pick),
       el('div', { class: 'field' }, el('label', { for: 'plan-a' }, 'Scenario on the map'), a),
       el('div', { class: 'field' }, el('label', { for: 'plan-b' }, 'Compare with'), b),
     ),
     el('div', { id: 'plan-msg', 'aria-live': 'polite' }),
+    el('div', { id: 'plan-plan' }),
     el('div', { id: 'plan-compare' }),
     el('div', { id: 'plan-sites' }),
   );
@@ -286,12 +312,15 @@ async function render(ctx) {
   const sb = byName(document.getElementById('plan-b').value);
   const msg = document.getElementById('plan-msg');
   if (!sa) {
+    clearPlan(document.getElementById('plan-plan'));
     clear(document.getElementById('plan-compare'));
     clear(document.getElementById('plan-sites'));
     layer.clearLayers();
     return;
   }
   siteNames = new Map([...ctx.map.sites.values()].map((x) => [x.id, x.name]));
+  // The plan is drawn beside the day's figures; its own errors stay in its own box.
+  const planned = sa.has('plan.json') ? renderPlan(ctx, sa, document.getElementById('plan-plan')) : clearPlan(document.getElementById('plan-plan'));
   try {
     drawSegments(ctx, await segmentsOf(sa));
     sitesTable(await sitesOf(sa));
@@ -299,6 +328,7 @@ async function render(ctx) {
   } catch (e) {
     msg.append(errorBox(`${sa.name} could not be read: ${e.message}`));
   }
+  await planned;
 }
 
 export async function show(ctx) {
@@ -308,6 +338,7 @@ export async function show(ctx) {
   legend.hidden = false;
   document.getElementById('legend').hidden = true;
   layer.addTo(ctx.map.map);
+  attach(ctx);
   ctx.map.showSites(false);
   if (!built) build(ctx);
   try {
@@ -330,6 +361,7 @@ export async function show(ctx) {
 
 export function hide(ctx) {
   if (layer) ctx.map.map.removeLayer(layer);
+  detach(ctx);
   if (legend) legend.hidden = true;
   document.getElementById('legend').hidden = false;
   ctx.map.showSites(true);
