@@ -58,6 +58,21 @@ typedef struct {
     int u, a, g;
 } place_cols;
 
+/* A set of places (a range of one path's on-list) met before gets the same id: paths that may
+ * charge at the same places share their energy's columns, and paths that need the same cover
+ * share its row. */
+typedef struct {
+    ec_map ids;   /* hash of the places -> id */
+    ec_vec reps;  /* per id: set_rep */
+} set_index;
+
+typedef struct {
+    uint32_t path, lo, hi;
+    int first;  /* budget: its first z column (alloc sets) or its w column (cover sets) */
+    int row;    /* its balance row (alloc sets) or its cover row (cover sets) */
+    double energy_kwh; /* min cost: the energy of the paths in it */
+} set_rep;
+
 typedef enum { MODE_BUDGET, MODE_MIN_COST } solve_mode;
 
 typedef struct {
@@ -68,7 +83,7 @@ typedef struct {
     place_cols *pc;
     int *cap_row;  /* per place: its capacity row */
     int *y;        /* per path: its column (budget), 0 when left out */
-    int *z_first;  /* per path: its first z column (its alloc range in order) */
+    set_index alloc, cover;
     int *in;       /* per path: in the model */
     double bound;  /* the best bound the search reported */
     int have_bound;
@@ -125,32 +140,72 @@ static void place_part(milp *p, size_t k)
     }
 }
 
-/* A path's served variable (budget), its energy split over the places, its cover rows. */
-static void path_part(milp *p, size_t i)
+static int same_places(const struct ec_plan_model *m, const set_rep *r, const plan_path *q, uint32_t lo, uint32_t hi)
+{
+    const plan_path *p = &m->paths[r->path];
+    return r->hi - r->lo == hi - lo &&
+           !memcmp(m->on_place + p->on_off + r->lo, m->on_place + q->on_off + lo, (hi - lo) * sizeof *m->on_place);
+}
+
+/* The id of the places [lo, hi) of q's on-list; *is_new when first met. -1 on failure. */
+static long set_of(set_index *x, const struct ec_plan_model *m, size_t qi, uint32_t lo, uint32_t hi, int *is_new)
+{
+    const plan_path *q = &m->paths[qi];
+    uint64_t h = ec_hash_bytes(m->on_place + q->on_off + lo, (hi - lo) * sizeof *m->on_place), id;
+    *is_new = 0;
+    for (uint64_t probe = h;; probe = probe * 0x9e3779b97f4a7c15ULL + 1) {
+        if (!ec_map_get(&x->ids, probe, &id)) {
+            set_rep r = {(uint32_t)qi, lo, hi, 0, 0, 0};
+            if (ec_map_put(&x->ids, probe, x->reps.len) || ec_vec_push(&x->reps, &r)) return -1;
+            *is_new = 1;
+            return (long)(x->reps.len - 1);
+        }
+        if (same_places(m, &EC_VEC_AT(&x->reps, set_rep, id), q, lo, hi)) return (long)id;
+    }
+}
+
+/* A path's served variable (budget), its energy on the columns of its places, its cover rows. */
+static ec_err path_part(milp *p, size_t i)
 {
     const struct ec_plan_model *m = p->m;
     const plan_path *q = &m->paths[i];
+    int budget = p->mode == MODE_BUDGET, is_new;
     uint32_t lo, hi;
     plan__alloc_range(m, q, &lo, &hi);
-    int budget = p->mode == MODE_BUDGET;
     if (budget) p->y[i] = add_col(p->lp, GLP_BV, GLP_DB, 0, 1, q->flow * q->km);
-    /* sum_k z_qk = E_q y_q (min cost: = E_q) */
-    int bal = add_row(p->lp, GLP_FX, budget ? 0 : q->energy_kwh, budget ? 0 : q->energy_kwh);
-    if (budget) put(&p->t, bal, p->y[i], -q->energy_kwh);
-    p->z_first[i] = (int)glp_get_num_cols(p->lp) + 1;
-    for (uint32_t s = lo; s < hi; s++) {
-        uint32_t k = m->on_place[q->on_off + s];
-        int z = add_col(p->lp, GLP_CV, GLP_LO, 0, 0, 0);
-        put(&p->t, bal, z, 1);
-        put(&p->t, p->cap_row[k], z, 1);
+    long g = set_of(&p->alloc, m, i, lo, hi, &is_new);
+    if (g < 0) return EC_ENOMEM;
+    set_rep *r = &EC_VEC_AT(&p->alloc.reps, set_rep, g);
+    if (is_new) {
+        /* sum_k z_k = the energy of its paths served */
+        r->row = add_row(p->lp, GLP_FX, 0, 0);
+        r->first = (int)glp_get_num_cols(p->lp) + 1;
+        for (uint32_t s = lo; s < hi; s++) {
+            int z = add_col(p->lp, GLP_CV, GLP_LO, 0, 0, 0);
+            put(&p->t, r->row, z, 1);
+            put(&p->t, p->cap_row[m->on_place[q->on_off + s]], z, 1);
+        }
     }
+    if (budget) put(&p->t, r->row, p->y[i], -q->energy_kwh);
+    else r->energy_kwh += q->energy_kwh;
     /* every arc beyond the start's range: an open place covers it */
     for (uint32_t s = 0; s < q->n_cover; s++) {
-        int r = budget ? add_row(p->lp, GLP_UP, 0, 0) : add_row(p->lp, GLP_LO, 1, 0);
-        if (budget) put(&p->t, r, p->y[i], 1);
-        for (uint32_t j = m->cover_lo[q->cover_off + s]; j < m->cover_hi[q->cover_off + s]; j++)
-            put(&p->t, r, p->pc[m->on_place[q->on_off + j]].u, budget ? -1 : 1);
+        uint32_t clo = m->cover_lo[q->cover_off + s], chi = m->cover_hi[q->cover_off + s];
+        long c = set_of(&p->cover, m, i, clo, chi, &is_new);
+        if (c < 0) return EC_ENOMEM;
+        r = &EC_VEC_AT(&p->cover.reps, set_rep, c);
+        if (is_new) {
+            /* budget: w <= sum u (w > 0 only when a place of the set is open); min cost: sum u >= 1 */
+            r->row = budget ? add_row(p->lp, GLP_UP, 0, 0) : add_row(p->lp, GLP_LO, 1, 0);
+            if (budget) r->first = add_col(p->lp, GLP_CV, GLP_DB, 0, 1, 0), put(&p->t, r->row, r->first, 1);
+            for (uint32_t j = clo; j < chi; j++) put(&p->t, r->row, p->pc[m->on_place[q->on_off + j]].u, budget ? -1 : 1);
+        }
+        if (budget) {
+            int row = add_row(p->lp, GLP_UP, 0, 0); /* y <= w */
+            put(&p->t, row, p->y[i], 1), put(&p->t, row, r->first, -1);
+        }
     }
+    return p->t.err;
 }
 
 static void budget_row(milp *p, double budget)
@@ -181,7 +236,9 @@ static void milp_free(milp *p)
 {
     if (p->lp) glp_delete_prob(p->lp);
     ec_free(p->t.ia), ec_free(p->t.ja), ec_free(p->t.ar);
-    ec_free(p->pc), ec_free(p->cap_row), ec_free(p->y), ec_free(p->z_first), ec_free(p->in);
+    ec_free(p->pc), ec_free(p->cap_row), ec_free(p->y), ec_free(p->in);
+    ec_map_free(&p->alloc.ids), ec_map_free(&p->cover.ids);
+    ec_vec_free(&p->alloc.reps), ec_vec_free(&p->cover.reps);
 }
 
 static ec_err milp_build(milp *p, const struct ec_plan_model *m, solve_mode mode, double budget,
@@ -193,9 +250,12 @@ static ec_err milp_build(milp *p, const struct ec_plan_model *m, solve_mode mode
     p->pc = ec_calloc(np, sizeof *p->pc);
     p->cap_row = ec_calloc(np, sizeof *p->cap_row);
     p->y = ec_calloc(nq, sizeof *p->y);
-    p->z_first = ec_calloc(nq, sizeof *p->z_first);
     p->in = ec_calloc(nq, sizeof *p->in);
-    if (!(p->pc && p->cap_row && p->y && p->z_first && p->in)) return EC_ENOMEM;
+    ec_vec_init(&p->alloc.reps, sizeof(set_rep)), ec_vec_init(&p->cover.reps, sizeof(set_rep));
+    if (!(p->pc && p->cap_row && p->y && p->in)) return EC_ENOMEM;
+    ec_err rc = ec_map_init(&p->alloc.ids, 1024);
+    if (!rc) rc = ec_map_init(&p->cover.ids, 1024);
+    if (rc) return rc;
     p->lp = glp_create_prob();
     glp_set_obj_dir(p->lp, mode == MODE_BUDGET ? GLP_MAX : GLP_MIN);
     for (size_t k = 0; k < m->c.n_places; k++) place_part(p, k);
@@ -204,7 +264,11 @@ static ec_err milp_build(milp *p, const struct ec_plan_model *m, solve_mode mode
         if (!q->servable) continue;
         if (mode == MODE_MIN_COST && members && (q->jurisdiction < 0 || !members[q->jurisdiction])) continue;
         p->in[i] = 1;
-        path_part(p, i);
+        if ((rc = path_part(p, i))) return rc;
+    }
+    for (size_t g = 0; mode == MODE_MIN_COST && g < p->alloc.reps.len; g++) {
+        const set_rep *r = &EC_VEC_AT(&p->alloc.reps, set_rep, g);
+        glp_set_row_bnds(p->lp, r->row, GLP_FX, r->energy_kwh, r->energy_kwh);
     }
     if (mode == MODE_BUDGET && budget >= 0) budget_row(p, budget);
     if (p->t.err) return p->t.err;
@@ -279,10 +343,12 @@ static void read_solution(milp *p, double mip_gap, ec_plan_solution_t *s)
         double y = green ? 1.0 : (glp_mip_col_val(p->lp, p->y[i]) > 0.5);
         s->served_truck_km += y * q->flow * q->km;
         s->served_trucks += y * q->flow;
-        uint32_t lo, hi;
-        plan__alloc_range(m, q, &lo, &hi);
-        for (uint32_t j = lo; j < hi; j++) {
-            double z = glp_mip_col_val(p->lp, p->z_first[i] + (int)(j - lo));
+    }
+    for (size_t g = 0; g < p->alloc.reps.len; g++) {
+        const set_rep *r = &EC_VEC_AT(&p->alloc.reps, set_rep, g);
+        const plan_path *q = &m->paths[r->path];
+        for (uint32_t j = r->lo; j < r->hi; j++) {
+            double z = glp_mip_col_val(p->lp, r->first + (int)(j - r->lo));
             if (z > 0) s->kwh_per_day[m->on_place[q->on_off + j]] += z;
         }
     }
