@@ -290,6 +290,8 @@ static ec_err milp_solve(milp *p, double mip_gap, double time_limit_s)
     parm.cb_func = callback, parm.cb_info = p;
     parm.mir_cuts = GLP_ON;
     parm.fp_heur = GLP_ON;
+    /* For diagnosis: EC_PLAN_WRITE_LP=FILE writes the MILP in CPLEX LP form, EC_PLAN_GLPK_MSG=1 lets
+     * GLPK report its search on stdout. */
     if (getenv("EC_PLAN_WRITE_LP")) glp_write_lp(p->lp, NULL, getenv("EC_PLAN_WRITE_LP"));
     int ret = glp_intopt(p->lp, &parm);
     int st = glp_mip_status(p->lp);
