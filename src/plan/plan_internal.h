@@ -1,0 +1,48 @@
+/* plan_internal.h - the planning model's paths and cover sets, shared by
+ * plan_model.c (which builds them) and plan_solve.c (which solves over them). */
+#ifndef EC_PLAN_INTERNAL_H
+#define EC_PLAN_INTERNAL_H
+
+#include "ecorridor/ec_plan.h"
+
+/* One (pair, vehicle) fastest path that needs a charge; identical ones merged. */
+typedef struct {
+    int64_t origin, destination; /* node ids */
+    int vehicle;                 /* index into the mix (the first, when merged) */
+    int jurisdiction;            /* the origin's: index into the areas' ids, -1 none (0 without areas) */
+    double flow;                 /* electric trucks per day */
+    double km;                   /* the path's length */
+    double e_kwh;                /* grid energy per truck: what it lacks, over its charge efficiency */
+    double energy_kwh;           /* flow x e_kwh */
+    double r_start_km, r_full_km;
+    uint32_t node_off, n_nodes;  /* into the model's nodes and pos_km */
+    uint32_t on_off, n_on;       /* places on it, by position: into on_place and on_pos_km */
+    uint32_t cover_off, n_cover; /* its cover sets, each a range of its on-list: into cover_lo/hi */
+    int servable;                /* every arc needing cover has a place that covers it */
+} plan_path;
+
+struct ec_plan_model {
+    ec_plan_model_config_t c;
+    plan_path *paths;
+    size_t n_paths, cap_paths;
+    uint32_t *nodes; /* graph node indices */
+    double *pos_km;
+    size_t n_nodes, cap_nodes;
+    uint32_t *on_place;
+    double *on_pos_km;
+    size_t n_on, cap_on;
+    uint32_t *cover_lo, *cover_hi; /* [lo, hi) within the path's on-list; the minimal sets only */
+    size_t n_cover, cap_cover;
+    double eps;      /* the objective's weight on capex, truck-km per currency unit */
+    double capex_max; /* the most the places could cost in all */
+    ec_plan_model_stats_t stats;
+};
+
+/* The places a path's trucks may charge at: the union of its cover sets, as
+ * a range [*lo, *hi) of its on-list. */
+void plan__alloc_range(const struct ec_plan_model *m, const plan_path *p, uint32_t *lo, uint32_t *hi);
+
+/* kWh a point at place k may deliver in a day. */
+double plan__point_kwh_per_day(const struct ec_plan_model *m, size_t k);
+
+#endif

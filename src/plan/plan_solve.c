@@ -1,0 +1,416 @@
+/* plan_solve.c - the planning model as a MILP, solved with GLPK: the most
+ * truck-km within a budget, and the cheapest network that serves a set of
+ * jurisdictions' trucks. This file alone knows GLPK. docs/plan.md has the
+ * formulation; plan_model.c builds the paths and cover sets it reads. */
+#include "plan_internal.h"
+
+#include <glpk.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The matrix in GLPK's triplets (1-based; index 0 unused). */
+typedef struct {
+    int *ia, *ja;
+    double *ar;
+    size_t n, cap;
+    ec_err err;
+} triplets;
+
+static void put(triplets *t, int row, int col, double v)
+{
+    if (t->err || v == 0) return;
+    if (t->n + 2 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        int *ia = ec_realloc(t->ia, cap * sizeof *ia);
+        if (ia) t->ia = ia;
+        int *ja = ia ? ec_realloc(t->ja, cap * sizeof *ja) : NULL;
+        if (ja) t->ja = ja;
+        double *ar = ja ? ec_realloc(t->ar, cap * sizeof *ar) : NULL;
+        if (!ar) {
+            t->err = EC_ENOMEM;
+            return;
+        }
+        t->ar = ar, t->cap = cap;
+    }
+    t->n++;
+    t->ia[t->n] = row, t->ja[t->n] = col, t->ar[t->n] = v;
+}
+
+static int add_row(glp_prob *lp, int type, double lb, double ub)
+{
+    int r = glp_add_rows(lp, 1);
+    glp_set_row_bnds(lp, r, type, lb, ub);
+    return r;
+}
+
+static int add_col(glp_prob *lp, int kind, int type, double lb, double ub, double obj)
+{
+    int c = glp_add_cols(lp, 1);
+    glp_set_col_kind(lp, c, kind);
+    glp_set_col_bnds(lp, c, type == GLP_DB && lb == ub ? GLP_FX : type, lb, ub);
+    glp_set_obj_coef(lp, c, obj);
+    return c;
+}
+
+/* Columns of one place. */
+typedef struct {
+    int u, a, g;
+} place_cols;
+
+/* A set of places (a range of one path's on-list) met before gets the same id: paths that may
+ * charge at the same places share their energy's columns, and paths that need the same cover
+ * share its row. */
+typedef struct {
+    ec_map ids;   /* hash of the places -> id */
+    ec_vec reps;  /* per id: set_rep */
+} set_index;
+
+typedef struct {
+    uint32_t path, lo, hi;
+    int first;  /* budget: its first z column (alloc sets) or its w column (cover sets) */
+    int row;    /* its balance row (alloc sets) or its cover row (cover sets) */
+    double energy_kwh; /* min cost: the energy of the paths in it */
+} set_rep;
+
+typedef enum { MODE_BUDGET, MODE_MIN_COST } solve_mode;
+
+typedef struct {
+    const struct ec_plan_model *m;
+    solve_mode mode;
+    glp_prob *lp;
+    triplets t;
+    place_cols *pc;
+    int *cap_row;  /* per place: its capacity row */
+    int *y;        /* per path: its column (budget), 0 when left out */
+    set_index alloc, cover;
+    int *in;       /* per path: in the model */
+    double bound;  /* the best bound the search reported */
+    int have_bound;
+} milp;
+
+static double annuity_factor(const struct ec_plan_model *m)
+{
+    return ec_plan_annuity(1.0, m->c.costs->discount_rate, m->c.years);
+}
+
+/* A place's points, use and grid, its capacity, power and grid rows. Greenfield for the min cost: every
+ * place new, its points paid, an existing site's present power counted as headroom. */
+static void place_part(milp *p, size_t k)
+{
+    const struct ec_plan_model *m = p->m;
+    const ec_plan_place_t *pl = &m->c.places[k];
+    const ec_plan_costs_t *c = m->c.costs;
+    int green = p->mode == MODE_MIN_COST;
+    int p0 = green ? 0 : pl->points0;
+    int fixed_use = !green && pl->existing && pl->points0 > 0;
+    double site_capex = green || !pl->existing ? c->site_fixed_capex : 0.0;
+    double headroom = pl->headroom_kw;
+    if (green && pl->existing && isfinite(headroom)) headroom += pl->points0 * pl->kw;
+    double grid_ub = isfinite(headroom) ? pl->grid_max_kw : 0.0;
+    double ucoef, acoef, gcoef;
+    if (green) {
+        double af = annuity_factor(m);
+        ucoef = af * site_capex + c->site_opex_per_year;
+        acoef = af * pl->point_capex + c->point_opex_per_year + c->demand_charge_per_kw_month * 12.0 * pl->kw;
+        gcoef = af * c->grid_capex_per_kw;
+    } else {
+        ucoef = pl->bonus - m->eps * site_capex;
+        acoef = -m->eps * pl->point_capex;
+        gcoef = -m->eps * c->grid_capex_per_kw;
+    }
+    place_cols *pc = &p->pc[k];
+    pc->u = add_col(p->lp, GLP_BV, GLP_DB, fixed_use ? 1 : 0, 1, ucoef);
+    pc->a = add_col(p->lp, GLP_IV, GLP_DB, 0, pl->max_points - p0, acoef);
+    pc->g = add_col(p->lp, GLP_CV, GLP_DB, 0, grid_ub, gcoef);
+    double cap = plan__point_kwh_per_day(m, k);
+    /* sum_q z_qk <= cap (p0 + a) */
+    p->cap_row[k] = add_row(p->lp, GLP_UP, 0, cap * p0);
+    put(&p->t, p->cap_row[k], pc->a, -cap);
+    if (!fixed_use) {
+        /* u <= p0 + a; p0 + a <= max u */
+        int r = add_row(p->lp, GLP_UP, 0, p0);
+        put(&p->t, r, pc->u, 1), put(&p->t, r, pc->a, -1);
+        r = add_row(p->lp, GLP_UP, 0, -p0);
+        put(&p->t, r, pc->a, 1), put(&p->t, r, pc->u, -pl->max_points);
+    }
+    if (isfinite(headroom)) {
+        int r = add_row(p->lp, GLP_UP, 0, headroom);
+        put(&p->t, r, pc->a, pl->kw), put(&p->t, r, pc->g, -1);
+    }
+}
+
+static int same_places(const struct ec_plan_model *m, const set_rep *r, const plan_path *q, uint32_t lo, uint32_t hi)
+{
+    const plan_path *p = &m->paths[r->path];
+    return r->hi - r->lo == hi - lo &&
+           !memcmp(m->on_place + p->on_off + r->lo, m->on_place + q->on_off + lo, (hi - lo) * sizeof *m->on_place);
+}
+
+/* The id of the places [lo, hi) of q's on-list; *is_new when first met. -1 on failure. */
+static long set_of(set_index *x, const struct ec_plan_model *m, size_t qi, uint32_t lo, uint32_t hi, int *is_new)
+{
+    const plan_path *q = &m->paths[qi];
+    uint64_t h = ec_hash_bytes(m->on_place + q->on_off + lo, (hi - lo) * sizeof *m->on_place), id;
+    *is_new = 0;
+    for (uint64_t probe = h;; probe = probe * 0x9e3779b97f4a7c15ULL + 1) {
+        if (!ec_map_get(&x->ids, probe, &id)) {
+            set_rep r = {(uint32_t)qi, lo, hi, 0, 0, 0};
+            if (ec_map_put(&x->ids, probe, x->reps.len) || ec_vec_push(&x->reps, &r)) return -1;
+            *is_new = 1;
+            return (long)(x->reps.len - 1);
+        }
+        if (same_places(m, &EC_VEC_AT(&x->reps, set_rep, id), q, lo, hi)) return (long)id;
+    }
+}
+
+/* A path's served variable (budget), its energy on the columns of its places, its cover rows. */
+static ec_err path_part(milp *p, size_t i)
+{
+    const struct ec_plan_model *m = p->m;
+    const plan_path *q = &m->paths[i];
+    int budget = p->mode == MODE_BUDGET, is_new;
+    uint32_t lo, hi;
+    plan__alloc_range(m, q, &lo, &hi);
+    if (budget) p->y[i] = add_col(p->lp, GLP_BV, GLP_DB, 0, 1, q->flow * q->km);
+    long g = set_of(&p->alloc, m, i, lo, hi, &is_new);
+    if (g < 0) return EC_ENOMEM;
+    set_rep *r = &EC_VEC_AT(&p->alloc.reps, set_rep, g);
+    if (is_new) {
+        /* sum_k z_k = the energy of its paths served */
+        r->row = add_row(p->lp, GLP_FX, 0, 0);
+        r->first = (int)glp_get_num_cols(p->lp) + 1;
+        for (uint32_t s = lo; s < hi; s++) {
+            int z = add_col(p->lp, GLP_CV, GLP_LO, 0, 0, 0);
+            put(&p->t, r->row, z, 1);
+            put(&p->t, p->cap_row[m->on_place[q->on_off + s]], z, 1);
+        }
+    }
+    if (budget) put(&p->t, r->row, p->y[i], -q->energy_kwh);
+    else r->energy_kwh += q->energy_kwh;
+    /* every arc beyond the start's range: an open place covers it */
+    for (uint32_t s = 0; s < q->n_cover; s++) {
+        uint32_t clo = m->cover_lo[q->cover_off + s], chi = m->cover_hi[q->cover_off + s];
+        long c = set_of(&p->cover, m, i, clo, chi, &is_new);
+        if (c < 0) return EC_ENOMEM;
+        r = &EC_VEC_AT(&p->cover.reps, set_rep, c);
+        if (is_new) {
+            /* budget: w <= sum u (w > 0 only when a place of the set is open); min cost: sum u >= 1 */
+            r->row = budget ? add_row(p->lp, GLP_UP, 0, 0) : add_row(p->lp, GLP_LO, 1, 0);
+            if (budget) r->first = add_col(p->lp, GLP_CV, GLP_DB, 0, 1, 0), put(&p->t, r->row, r->first, 1);
+            for (uint32_t j = clo; j < chi; j++) put(&p->t, r->row, p->pc[m->on_place[q->on_off + j]].u, budget ? -1 : 1);
+        }
+        if (budget) {
+            int row = add_row(p->lp, GLP_UP, 0, 0); /* y <= w */
+            put(&p->t, row, p->y[i], 1), put(&p->t, row, r->first, -1);
+        }
+    }
+    return p->t.err;
+}
+
+static void budget_row(milp *p, double budget)
+{
+    const struct ec_plan_model *m = p->m;
+    int r = add_row(p->lp, GLP_UP, 0, budget);
+    for (size_t k = 0; k < m->c.n_places; k++) {
+        const ec_plan_place_t *pl = &m->c.places[k];
+        if (!pl->existing) put(&p->t, r, p->pc[k].u, m->c.costs->site_fixed_capex);
+        put(&p->t, r, p->pc[k].a, pl->point_capex);
+        put(&p->t, r, p->pc[k].g, m->c.costs->grid_capex_per_kw);
+    }
+}
+
+/* The search's best bound, as the tree reports it. */
+static void callback(glp_tree *tree, void *info)
+{
+    milp *p = info;
+    int r = glp_ios_reason(tree);
+    if (r != GLP_ISELECT && r != GLP_IBINGO && r != GLP_IHEUR) return;
+    int best = glp_ios_best_node(tree);
+    if (!best) return;
+    p->bound = glp_ios_node_bound(tree, best);
+    p->have_bound = 1;
+}
+
+static void milp_free(milp *p)
+{
+    if (p->lp) glp_delete_prob(p->lp);
+    ec_free(p->t.ia), ec_free(p->t.ja), ec_free(p->t.ar);
+    ec_free(p->pc), ec_free(p->cap_row), ec_free(p->y), ec_free(p->in);
+    ec_map_free(&p->alloc.ids), ec_map_free(&p->cover.ids);
+    ec_vec_free(&p->alloc.reps), ec_vec_free(&p->cover.reps);
+}
+
+static ec_err milp_build(milp *p, const struct ec_plan_model *m, solve_mode mode, double budget,
+                         const unsigned char *members)
+{
+    memset(p, 0, sizeof *p);
+    p->m = m, p->mode = mode;
+    size_t np = m->c.n_places + 1, nq = m->n_paths + 1;
+    p->pc = ec_calloc(np, sizeof *p->pc);
+    p->cap_row = ec_calloc(np, sizeof *p->cap_row);
+    p->y = ec_calloc(nq, sizeof *p->y);
+    p->in = ec_calloc(nq, sizeof *p->in);
+    ec_vec_init(&p->alloc.reps, sizeof(set_rep)), ec_vec_init(&p->cover.reps, sizeof(set_rep));
+    if (!(p->pc && p->cap_row && p->y && p->in)) return EC_ENOMEM;
+    ec_err rc = ec_map_init(&p->alloc.ids, 1024);
+    if (!rc) rc = ec_map_init(&p->cover.ids, 1024);
+    if (rc) return rc;
+    p->lp = glp_create_prob();
+    glp_set_obj_dir(p->lp, mode == MODE_BUDGET ? GLP_MAX : GLP_MIN);
+    for (size_t k = 0; k < m->c.n_places; k++) place_part(p, k);
+    for (size_t i = 0; i < m->n_paths; i++) {
+        const plan_path *q = &m->paths[i];
+        if (!q->servable) continue;
+        if (mode == MODE_MIN_COST && members && (q->jurisdiction < 0 || !members[q->jurisdiction])) continue;
+        p->in[i] = 1;
+        if ((rc = path_part(p, i))) return rc;
+    }
+    for (size_t g = 0; mode == MODE_MIN_COST && g < p->alloc.reps.len; g++) {
+        const set_rep *r = &EC_VEC_AT(&p->alloc.reps, set_rep, g);
+        glp_set_row_bnds(p->lp, r->row, GLP_FX, r->energy_kwh, r->energy_kwh);
+    }
+    if (mode == MODE_BUDGET && budget >= 0) budget_row(p, budget);
+    if (p->t.err) return p->t.err;
+    if (p->t.n > (size_t)INT32_MAX - 2) return ec_fail(EC_ELIMIT, "plan: the MILP has too many nonzeros");
+    glp_load_matrix(p->lp, (int)p->t.n, p->t.ia, p->t.ja, p->t.ar);
+    return EC_OK;
+}
+
+static ec_err milp_solve(milp *p, double mip_gap, double time_limit_s)
+{
+    glp_iocp parm;
+    glp_init_iocp(&parm);
+    parm.msg_lev = getenv("EC_PLAN_GLPK_MSG") ? GLP_MSG_ON : GLP_MSG_OFF;
+    parm.presolve = GLP_ON;
+    parm.mip_gap = mip_gap > 0 ? mip_gap : 0.0;
+    /* the tie-break on capex is far below the km: GLPK must see it to break ties */
+    parm.tol_obj = 1e-10;
+    if (time_limit_s > 0) parm.tm_lim = time_limit_s * 1000 > INT32_MAX ? INT32_MAX : (int)(time_limit_s * 1000);
+    parm.cb_func = callback, parm.cb_info = p;
+    parm.mir_cuts = GLP_ON;
+    parm.fp_heur = GLP_ON;
+    /* For diagnosis: EC_PLAN_WRITE_LP=FILE writes the MILP in CPLEX LP form, EC_PLAN_GLPK_MSG=1 lets
+     * GLPK report its search on stdout. */
+    if (getenv("EC_PLAN_WRITE_LP")) glp_write_lp(p->lp, NULL, getenv("EC_PLAN_WRITE_LP"));
+    int ret = glp_intopt(p->lp, &parm);
+    int st = glp_mip_status(p->lp);
+    if (st == GLP_NOFEAS || ret == GLP_ENOPFS)
+        return ec_fail(EC_EINVAL, "plan: no network of these places serves every path asked for (their points, "
+                                  "power or grid are too few)");
+    if (ret == GLP_ETMLIM || ret == GLP_EMIPGAP || ret == GLP_ESTOP || ret == 0) {
+        if (st == GLP_OPT || st == GLP_FEAS) return EC_OK;
+        return ec_fail(EC_ELIMIT, "plan: the solver found no plan within the time limit");
+    }
+    return ec_fail(EC_EINVAL, "plan: the solver failed (GLPK code %d)", ret);
+}
+
+static ec_err solution_alloc(const struct ec_plan_model *m, ec_plan_solution_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->n = m->c.n_places;
+    s->points = ec_calloc(s->n + 1, sizeof *s->points);
+    s->grid_kw = ec_calloc(s->n + 1, sizeof *s->grid_kw);
+    s->kwh_per_day = ec_calloc(s->n + 1, sizeof *s->kwh_per_day);
+    if (!(s->points && s->grid_kw && s->kwh_per_day)) {
+        ec_plan_solution_free(s);
+        return EC_ENOMEM;
+    }
+    return EC_OK;
+}
+
+/* Reads the plan off the solved MILP. */
+static void read_solution(milp *p, double mip_gap, ec_plan_solution_t *s)
+{
+    const struct ec_plan_model *m = p->m;
+    const ec_plan_costs_t *c = m->c.costs;
+    int green = p->mode == MODE_MIN_COST;
+    double af = annuity_factor(m), annual = 0;
+    for (size_t k = 0; k < m->c.n_places; k++) {
+        const ec_plan_place_t *pl = &m->c.places[k];
+        int u = glp_mip_col_val(p->lp, p->pc[k].u) > 0.5;
+        int a = (int)lround(glp_mip_col_val(p->lp, p->pc[k].a));
+        double g = glp_mip_col_val(p->lp, p->pc[k].g);
+        if (g < 1e-9) g = 0;
+        s->points[k] = a, s->grid_kw[k] = g;
+        int new_site = u && (green || !pl->existing);
+        double capex = (new_site ? c->site_fixed_capex : 0) + a * pl->point_capex + g * c->grid_capex_per_kw;
+        s->capex += capex;
+        annual += (new_site ? c->site_opex_per_year : 0) + a * (c->point_opex_per_year + c->demand_charge_per_kw_month * 12.0 * pl->kw);
+    }
+    s->annual_cost = af * s->capex + annual;
+    for (size_t i = 0; i < m->n_paths; i++) {
+        if (!p->in[i]) continue;
+        const plan_path *q = &m->paths[i];
+        double y = green ? 1.0 : (glp_mip_col_val(p->lp, p->y[i]) > 0.5);
+        s->served_truck_km += y * q->flow * q->km;
+        s->served_trucks += y * q->flow;
+    }
+    for (size_t g = 0; g < p->alloc.reps.len; g++) {
+        const set_rep *r = &EC_VEC_AT(&p->alloc.reps, set_rep, g);
+        const plan_path *q = &m->paths[r->path];
+        for (uint32_t j = r->lo; j < r->hi; j++) {
+            double z = glp_mip_col_val(p->lp, r->first + (int)(j - r->lo));
+            if (z > 0) s->kwh_per_day[m->on_place[q->on_off + j]] += z;
+        }
+    }
+    s->objective = glp_mip_obj_val(p->lp);
+    /* The bound: the search's best node when it stopped at the gap or the time limit; the objective itself
+     * when it ran out of nodes (then its last reported bound may be stale). */
+    double bound = s->objective;
+    if (p->have_bound) {
+        double gap = fabs(p->bound - s->objective) / fmax(1e-9, fabs(s->objective));
+        int sane = green ? p->bound <= s->objective + 1e-9 * fmax(1, fabs(s->objective))
+                         : p->bound >= s->objective - 1e-9 * fmax(1, fabs(s->objective));
+        if (sane && (gap <= mip_gap || glp_mip_status(p->lp) != GLP_OPT)) bound = p->bound;
+    }
+    s->bound = bound;
+    s->gap = fabs(bound - s->objective) / fmax(1e-9, fabs(s->objective));
+}
+
+ec_err ec_plan_solve_budget(const ec_plan_model *m, double budget, double mip_gap, double time_limit_s,
+                            ec_plan_solution_t *out)
+{
+    ec_plan_solution_t s;
+    ec_err rc = solution_alloc(m, &s);
+    if (rc) return rc;
+    milp p;
+    rc = milp_build(&p, m, MODE_BUDGET, budget, NULL);
+    if (!rc) rc = milp_solve(&p, mip_gap, time_limit_s);
+    if (!rc) read_solution(&p, mip_gap, &s);
+    milp_free(&p);
+    if (rc) {
+        ec_plan_solution_free(&s);
+        return rc;
+    }
+    *out = s;
+    return EC_OK;
+}
+
+ec_err ec_plan_solve_min_cost(const ec_plan_model *m, const unsigned char *members, double mip_gap,
+                              double time_limit_s, ec_plan_solution_t *out)
+{
+    ec_plan_solution_t s;
+    ec_err rc = solution_alloc(m, &s);
+    if (rc) return rc;
+    int any = 0;
+    for (size_t i = 0; i < m->n_paths && !any; i++) {
+        const plan_path *q = &m->paths[i];
+        any = q->servable && (!members || (q->jurisdiction >= 0 && members[q->jurisdiction]));
+    }
+    if (!any) { /* nothing to serve: nothing to build */
+        *out = s;
+        return EC_OK;
+    }
+    milp p;
+    rc = milp_build(&p, m, MODE_MIN_COST, -1, members);
+    if (!rc) rc = milp_solve(&p, mip_gap, time_limit_s);
+    if (!rc) read_solution(&p, mip_gap, &s);
+    milp_free(&p);
+    if (rc) {
+        ec_plan_solution_free(&s);
+        return rc;
+    }
+    *out = s;
+    return EC_OK;
+}

@@ -1,0 +1,214 @@
+/* test_plan_model.c - the planning model on tests/fixtures/plan_small, a line
+ * of five nodes whose paths, energies and cover sets are worked out by hand
+ * in its README. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "ecorridor/ec_plan.h"
+#include "plan/plan_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define DIR EC_FIXTURES "/plan_small"
+
+typedef struct {
+    ec_graph *g;
+    ec_traffic_t traffic;
+    ec_vehicle_mix_t mix;
+    ec_plan_costs_t costs;
+    ec_plan_place_t places[8];
+    size_t n_places;
+    ec_plan_model_config_t c;
+} world;
+
+static void place_at(world *w, int64_t node)
+{
+    ec_plan_place_t *p = &w->places[w->n_places++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->site_id, sizeof p->site_id, "node-%lld", (long long)node);
+    p->node = node, p->kw = 100, p->plug = EC_PLUG_MCS, p->point_capex = 400000;
+    p->headroom_kw = INFINITY, p->max_points = 2, p->jurisdiction = -1;
+}
+
+static void load(world *w)
+{
+    memset(w, 0, sizeof *w);
+    ec_load_opts_t lo;
+    memset(&lo, 0, sizeof lo);
+    ec_ch_opts_t co;
+    memset(&co, 0, sizeof co);
+    assert_int_equal(ec_vehicle_class_builtin("truck-40t", &lo.vehicle), EC_OK);
+    assert_int_equal(ec_graph_load_corridor(DIR, &lo, &w->g), EC_OK);
+    assert_int_equal(ec_ch_build(w->g, &co), EC_OK);
+    assert_int_equal(ec_traffic_load(DIR "/traffic.csv", &w->traffic), EC_OK);
+    assert_int_equal(ec_vehicle_mix_load(DIR "/mix.csv", &w->mix), EC_OK);
+    w->costs.site_fixed_capex = 1000000, w->costs.grid_capex_per_kw = 200;
+    w->costs.point_opex_per_year = 15000, w->costs.site_opex_per_year = 30000;
+    w->costs.demand_charge_per_kw_month = 12, w->costs.discount_rate = 0.06;
+    w->costs.point_max_utilisation = 0.25, w->costs.max_points_per_site = 2;
+    ec_plan_model_config_t *c = &w->c;
+    c->g = w->g, c->traffic = &w->traffic, c->mix = &w->mix;
+    c->bev_share = 1, c->day_factor = 1, c->temp_c = 20;
+    c->soc_start = 0.70, c->soc_min = 0.10, c->soc_charge_to = 0.80;
+    c->places = w->places, c->costs = &w->costs, c->years = 10;
+}
+
+static void unload(world *w)
+{
+    ec_graph_free(w->g);
+    ec_traffic_free(&w->traffic);
+}
+
+/* kWh per km of the fixture's truck at 80 km/h and 20 C, from the physics by hand. */
+static double per_km(void)
+{
+    double v = 80 / 3.6, rho = 101325.0 / (287.05 * 293.15);
+    double newton = 40000 * 9.80665 * 0.005 + 0.5 * rho * 1.0 * v * v;
+    return newton * 1000 / 3.6e6;
+}
+
+static const plan_path *find(const ec_plan_model *m, int64_t o, int64_t d)
+{
+    for (size_t i = 0; i < m->n_paths; i++)
+        if (m->paths[i].origin == o && m->paths[i].destination == d) return &m->paths[i];
+    return NULL;
+}
+
+/* The cover set s of path p as node ids of its places (places here are one per node). */
+static void cover_nodes(const world *w, const ec_plan_model *m, const plan_path *p, uint32_t s, int64_t *out, int *n)
+{
+    *n = 0;
+    for (uint32_t i = m->cover_lo[p->cover_off + s]; i < m->cover_hi[p->cover_off + s]; i++)
+        out[(*n)++] = w->places[m->on_place[p->on_off + i]].node;
+}
+
+static void test_paths_and_covers(void **state)
+{
+    (void)state;
+    world w;
+    load(&w);
+    for (int64_t n = 2001; n <= 2005; n++) place_at(&w, n);
+    w.c.n_places = w.n_places;
+    ec_plan_model *m = NULL;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+    double k = per_km();
+    assert_true(fabs(k - 0.6274) < 1e-4);
+    assert_int_equal(m->n_paths, 4); /* 2001 -> 2003 (140 km) needs no charge */
+    assert_null(find(m, 2001, 2003));
+    const plan_path *p = find(m, 2001, 2005);
+    assert_non_null(p);
+    assert_true(fabs(p->km - 260) < 1e-9);
+    assert_true(fabs(p->flow - 10) < 1e-9);
+    assert_true(fabs(p->e_kwh - (260 * k - 90)) < 1e-6);
+    assert_true(fabs(p->energy_kwh - 10 * (260 * k - 90)) < 1e-5);
+    assert_true(fabs(p->r_start_km - 90 / k) < 1e-6);
+    assert_true(fabs(p->r_full_km - 105 / k) < 1e-6);
+    assert_true(p->servable);
+    int64_t nodes[8];
+    int n;
+    assert_int_equal(p->n_cover, 2);
+    cover_nodes(&w, m, p, 0, nodes, &n);
+    assert_int_equal(n, 2), assert_int_equal(nodes[0], 2002), assert_int_equal(nodes[1], 2003);
+    cover_nodes(&w, m, p, 1, nodes, &n);
+    assert_int_equal(n, 2), assert_int_equal(nodes[0], 2003), assert_int_equal(nodes[1], 2004);
+    p = find(m, 2005, 2001);
+    assert_non_null(p);
+    assert_int_equal(p->n_cover, 2);
+    cover_nodes(&w, m, p, 0, nodes, &n);
+    assert_int_equal(n, 2), assert_int_equal(nodes[0], 2004), assert_int_equal(nodes[1], 2003);
+    cover_nodes(&w, m, p, 1, nodes, &n);
+    assert_int_equal(n, 2), assert_int_equal(nodes[0], 2003), assert_int_equal(nodes[1], 2002);
+    p = find(m, 2001, 2004);
+    assert_non_null(p);
+    assert_true(fabs(p->e_kwh - (190 * k - 90)) < 1e-6);
+    assert_int_equal(p->n_cover, 1);
+    cover_nodes(&w, m, p, 0, nodes, &n);
+    assert_int_equal(n, 2), assert_int_equal(nodes[0], 2002), assert_int_equal(nodes[1], 2003);
+    p = find(m, 2002, 2005);
+    assert_non_null(p);
+    assert_true(fabs(p->e_kwh - (200 * k - 90)) < 1e-6);
+    assert_int_equal(p->n_cover, 1);
+    cover_nodes(&w, m, p, 0, nodes, &n);
+    assert_int_equal(n, 2), assert_int_equal(nodes[0], 2003), assert_int_equal(nodes[1], 2004);
+
+    ec_plan_model_stats_t st;
+    ec_plan_model_stats(m, &st);
+    assert_int_equal(st.paths, 4);
+    assert_int_equal(st.unservable, 0);
+    assert_true(fabs(st.trucks_per_day - 20) < 1e-9);
+    assert_true(fabs(st.truck_km_per_day - (10 * 260 + 5 * 260 + 2 * 190 + 3 * 200)) < 1e-6);
+
+    /* without a budget every path is served; with none, none is */
+    ec_plan_solution_t s;
+    assert_int_equal(ec_plan_solve_budget(m, -1, 0, 0, &s), EC_OK);
+    assert_true(fabs(s.served_truck_km - st.servable_truck_km) < 1e-6);
+    double kwh = 0;
+    for (size_t i = 0; i < s.n; i++) kwh += s.kwh_per_day[i];
+    assert_true(fabs(kwh - st.kwh_per_day) < 1e-6);
+    ec_plan_solution_free(&s);
+    assert_int_equal(ec_plan_solve_budget(m, 0, 0, 0, &s), EC_OK);
+    assert_true(s.served_truck_km == 0 && s.capex == 0);
+    ec_plan_solution_free(&s);
+
+    /* a coalition without trucks costs nothing */
+    unsigned char none[EC_PLAN_MAX_JURISDICTIONS] = {0};
+    assert_int_equal(ec_plan_solve_min_cost(m, none, 0, 0, &s), EC_OK);
+    assert_true(s.annual_cost == 0 && s.capex == 0);
+    ec_plan_solution_free(&s);
+    ec_plan_model_free(m);
+    unload(&w);
+}
+
+static void test_unservable(void **state)
+{
+    (void)state;
+    world w;
+    load(&w);
+    place_at(&w, 2001), place_at(&w, 2005);
+    w.c.n_places = w.n_places;
+    ec_plan_model *m = NULL;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+    ec_plan_model_stats_t st;
+    ec_plan_model_stats(m, &st);
+    /* 2001 -> 2005: 2001 is 190 km before the end of 2003-2004, past R_full (167 km) */
+    assert_int_equal(st.paths, 4);
+    assert_int_equal(st.unservable, 4);
+    assert_true(st.servable_truck_km == 0);
+    ec_plan_solution_t s;
+    assert_int_equal(ec_plan_solve_budget(m, -1, 0, 0, &s), EC_OK);
+    assert_true(s.served_truck_km == 0);
+    ec_plan_solution_free(&s);
+    ec_plan_model_free(m);
+    unload(&w);
+}
+
+static void test_bad_place(void **state)
+{
+    (void)state;
+    world w;
+    load(&w);
+    place_at(&w, 2001), place_at(&w, 9999);
+    w.c.n_places = w.n_places;
+    ec_plan_model *m = NULL;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_ENOTFOUND);
+    assert_null(m);
+    assert_non_null(strstr(ec_errmsg(), "node-9999"));
+    w.places[1].node = 2002, w.places[1].points0 = 3; /* more than max_points */
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_ERANGE);
+    unload(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_paths_and_covers),
+        cmocka_unit_test(test_unservable),
+        cmocka_unit_test(test_bad_place),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
