@@ -88,11 +88,11 @@ static void print_plan(const ec_plan_result_t *r, const ec_plan_config_t *c, con
            (long long)r->base.stranded, r->base.p95_wait_min, (long long)r->planned.stranded, r->planned.p95_wait_min);
     if (r->actions.len) {
         printf("\n  %4s  %-12s %-32s %6s %7s %14s %12s %9s\n", "rank", "action", "site", "points", "kW", "capex", "wait h saved",
-               "stranded");
+               "stranded avoided");
         for (size_t i = 0; i < r->actions.len && i < 15; i++) {
             const ec_plan_action_t *x = &EC_VEC_AT(&r->actions, ec_plan_action_t, i);
             printf("  %4d  %-12s %-32.32s %6d %7.0f %14s %12.1f %9.0f\n", x->rank, x->action, x->name, x->points, x->kw,
-                   money(x->capex, a, sizeof a), x->wait_h_saved_per_day, -x->stranded_avoided_per_day);
+                   money(x->capex, a, sizeof a), x->wait_h_saved_per_day, x->stranded_avoided_per_day);
         }
         if (r->actions.len > 15) printf("  ... %zu more in upgrades.csv\n", r->actions.len - 15);
         printf("  (wait h saved and stranded: the day with every action up to that rank, against today)\n");
@@ -115,6 +115,19 @@ static void print_plan(const ec_plan_result_t *r, const ec_plan_config_t *c, con
     printf("\nwrote %s/: plan.json, upgrades.csv, upgrades/rank-*.json, shared_vs_duplicated.csv, cost_shares.csv, resilience.csv,"
            " tco.csv and the planned day's summary.json, sites.csv, segments.csv, segments.geojson, substations.csv, trips.csv"
            " in %.1f s\n", out, r->runtime_s);
+}
+
+/* 1 when a sites file holds its header and no row: a region that starts from nothing. */
+static int sites_file_empty(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char line[4096];
+    int rows = 0;
+    while (rows < 2 && fgets(line, sizeof line, f))
+        if (strspn(line, " \t\r\n") < strlen(line)) rows++;
+    fclose(f);
+    return rows == 1;
 }
 
 typedef struct {
@@ -200,7 +213,12 @@ static int run(int argc, char **argv)
     }
     if (cli_get(&a, "vehicles")) rc = ec_vehicle_mix_load(cli_get(&a, "vehicles"), &in.mix);
     else rc = ec_vehicle_mix_default(&in.mix);
-    if (!rc && sites) rc = ec_sites_load(sites, &in.sites);
+    if (!rc && sites && sites_file_empty(sites)) {
+        snprintf(in.sites.currency, sizeof in.sites.currency, "EUR");
+        ec_log(EC_LOG_INFO, "%s holds no site: the plan starts from nothing", sites);
+    } else if (!rc && sites) {
+        rc = ec_sites_load(sites, &in.sites);
+    }
     struct stat dbst;
     if (!rc && db && stat(db, &dbst) != 0) rc = ec_fail(EC_ENOTFOUND, "--db %s: no such database", db);
     if (!rc && db) rc = ec_twin_db_load(db, 0, &in.db, &in.sites);

@@ -575,6 +575,12 @@ static void rank_done(pool_job *j, ec_twin_result_t *d)
     rank_ctx *x = j->ctx;
     ec_plan_result_t *r = x->r;
     size_t i = j->index;
+    if (!r->actions.len) {
+        /* Nothing to build: the planned day is today's. */
+        r->planned = *d;
+        memset(d, 0, sizeof *d);
+        return;
+    }
     x->wait_h[i] = total_wait_h(d);
     x->stranded[i] = d->stranded;
     double e = 0;
