@@ -193,6 +193,39 @@ def rhine(tmp):
               "rank %d: energy served %.3f kWh re-simulated, %s stated" % (n, energy, u["energy_served_kwh_per_day"]))
     print("rhine-ruhr: %d actions, ranks %s re-simulated" % (len(ups), picks))
 
+    # The site the corridor depends on most, taken down for the day on the planned network, here.
+    res = rows(os.path.join(out, "resilience.csv"))
+    if check(len(res) > 0, "resilience.csv has rows"):
+        check([int(x["rank"]) for x in res] == list(range(1, len(res) + 1)), "resilience.csv is ranked 1..n")
+        top = res[0]
+        with open(os.path.join(out, "upgrades", "rank-%03d.json" % len(ups))) as f:
+            scn = json.load(f)
+        with open(os.path.join(out, "summary.json")) as f:
+            day0 = f.read()
+        start = json.loads(day0)["day_start"]
+        scn["outages"] = scn.get("outages", []) + [{"site": top["site_id"], "from": "00:00", "to": "48:00"}]
+        scn["name"] = "the planned network, %s down" % top["site_id"]
+        path = os.path.join(tmp, "down.json")
+        with open(path, "w") as f:
+            json.dump(scn, f)
+        planned = rows(os.path.join(out, "trips.csv"))
+        d = os.path.join(tmp, "down")
+        s = run("simulate", *common, "--scenario", path, "--out", d, "--quiet")
+        if check(s.returncode == 0, "simulate with %s down: %s" % (top["site_id"], s.stderr)):
+            trips = rows(os.path.join(d, "trips.csv"))
+            stranded = sum(int(t["stranded"]) for t in trips)
+            extra = total_wait_h(trips) - total_wait_h(planned)
+            check(stranded == int(top["stranded_when_down"]), "%s down: %d stranded re-simulated, %s stated" %
+                  (top["site_id"], stranded, top["stranded_when_down"]))
+            check(abs(extra - float(top["extra_wait_h"])) <= 0.001 * len(trips) / 60 + 0.002,
+                  "%s down: %.3f h more waiting re-simulated, %s stated" % (top["site_id"], extra, top["extra_wait_h"]))
+        print("resilience: %s down strands %s (day from %s)" % (top["site_id"], top["stranded_when_down"], start))
+
+    # The cost of ownership: a row per vehicle of the mix, figures that are numbers.
+    tco = rows(os.path.join(out, "tco.csv"))
+    check(len(tco) == 1 and all(float(x["bev_cost_per_km"]) > 0 and float(x["diesel_cost_per_km"]) > 0 for x in tco),
+          "tco.csv has the mix's one vehicle with costs per km: %s" % tco)
+
     # Refusals, each writing nothing.
     bad_cand = os.path.join(tmp, "far.csv")
     with open(bad_cand, "w") as f:
