@@ -203,12 +203,45 @@ static void test_bad_place(void **state)
     unload(&w);
 }
 
+/* A point's kWh a day: 24 h x utilisation x the energy of a charge from 10 % to 80 % over its
+ * time plus the 5 min overhead, by hand for the fixture's truck (150 kWh, a flat 1000 kW curve,
+ * charge efficiency 1): 105 kWh at the least of the point's kW, the inlet's and the curve's. */
+static void test_point_capacity(void **state)
+{
+    (void)state;
+    world w;
+    load(&w);
+    for (int64_t n = 2001; n <= 2005; n++) place_at(&w, n);
+    w.places[0].kw = 1000;            /* the truck's 1000 kW curve and inlet: 105 kWh in 378 s */
+    w.places[1].kw = 100;             /* the point's 100 kW: 3780 s */
+    w.places[2].kw = 350, w.places[2].plug = EC_PLUG_CCS2; /* no CCS2 inlet: the point's own kW */
+    w.c.n_places = w.n_places;
+    ec_plan_model *m = NULL;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+    double u24 = 24 * 0.25;
+    assert_true(fabs(plan__point_kwh_per_day(m, 0) - u24 * 105 / ((378.0 + 300) / 3600)) < 1e-6);
+    assert_true(fabs(plan__point_kwh_per_day(m, 1) - u24 * 105 / ((3780.0 + 300) / 3600)) < 1e-6);
+    assert_true(fabs(plan__point_kwh_per_day(m, 2) - u24 * 350) < 1e-9);
+    ec_plan_model_free(m);
+
+    /* the inlet limits a 1000 kW point to 400 kW; a 10 min overhead */
+    w.mix.e[0].profile.plug_max_w[EC_PLUG_MCS] = 400e3;
+    w.c.stop_overhead_s = 600;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+    assert_true(fabs(plan__point_kwh_per_day(m, 0) - u24 * 105 / ((945.0 + 600) / 3600)) < 1e-6);
+    ec_plan_model_free(m);
+    w.c.stop_overhead_s = -1;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_ERANGE);
+    unload(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths_and_covers),
         cmocka_unit_test(test_unservable),
         cmocka_unit_test(test_bad_place),
+        cmocka_unit_test(test_point_capacity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
