@@ -141,6 +141,9 @@ typedef struct {
     double soc_start;                /* the lowest charge a truck leaves with (the twin's: 0.70) */
     double soc_min;                  /* never below (the twin's: 0.10) */
     double soc_charge_to;            /* a stop charges to this (0.80) */
+    double stop_overhead_s;          /* each session also holds its point this long (the twin's); 0: 300 s */
+    int node_limit;                  /* branch-and-bound nodes a solve may open before it stops with its
+                                        incumbent (deterministic, unlike the time limit); 0: 2000 */
     const ec_plan_place_t *places;
     size_t n_places;
     const ec_plan_costs_t *costs;
@@ -170,7 +173,9 @@ ec_err ec_plan_model_json(const ec_plan_model *m, ec_buf *out);
 
 typedef struct {
     size_t n;                 /* places */
-    int *points;              /* per place: points added (a new place: all its points) */
+    int *points;              /* per place: points added (a new place: all its points); the min cost's
+                                 fractions rounded up, what a network built from it has */
+    double *points_exact;     /* per place: the optimum's points (the min cost: fractions of a point) */
     double *grid_kw;          /* per place: grid added, kW */
     double *kwh_per_day;      /* per place: energy the model charges there */
     double served_truck_km;   /* per day, of paths that need a charge */
@@ -180,6 +185,8 @@ typedef struct {
     double gap;               /* |bound - objective| / max(1e-9, |objective|) */
     double capex;             /* of what is added */
     double annual_cost;       /* of the network it describes (see ec_plan_solve_min_cost) */
+    int nodes;                /* branch-and-bound nodes the search opened */
+    int timed_out;            /* 1: the time limit stopped it (then a rerun may differ) */
 } ec_plan_solution_t;
 
 void ec_plan_solution_free(ec_plan_solution_t *s);

@@ -33,6 +33,7 @@ struct ec_plan_model {
     size_t n_on, cap_on;
     uint32_t *cover_lo, *cover_hi; /* [lo, hi) within the path's on-list; the minimal sets only */
     size_t n_cover, cap_cover;
+    double *kwh_per_point; /* per place: what one of its points delivers a day (plan__point_kwh_per_day) */
     double eps;      /* the objective's weight on capex, truck-km per currency unit */
     double capex_max; /* the most the places could cost in all */
     ec_plan_model_stats_t stats;
@@ -42,7 +43,9 @@ struct ec_plan_model {
  * a range [*lo, *hi) of its on-list. */
 void plan__alloc_range(const struct ec_plan_model *m, const plan_path *p, uint32_t *lo, uint32_t *hi);
 
-/* kWh a point at place k may deliver in a day. */
+/* kWh a point at place k may deliver in a day: 24 h x point_max_utilisation x
+ * its effective power, the flow-weighted energy of a charge from soc_min to
+ * soc_charge_to on its plug and kW over the charge's time plus the stop overhead. */
 double plan__point_kwh_per_day(const struct ec_plan_model *m, size_t k);
 
 #endif

@@ -52,8 +52,53 @@ void plan__alloc_range(const struct ec_plan_model *m, const plan_path *p, uint32
 
 double plan__point_kwh_per_day(const struct ec_plan_model *m, size_t k)
 {
-    double kw = m->c.places[k].kw;
-    return kw > 0 ? kw * 24.0 * m->c.costs->point_max_utilisation : 0.0;
+    return m->kwh_per_point ? m->kwh_per_point[k] : 0.0;
+}
+
+/* The effective kW of a point of this plug and kW for the model's trucks: a session charges from
+ * soc_min to soc_charge_to and holds the point for its charge time plus the stop overhead; over the
+ * sessions (one per truck of the paths, each vehicle weighted by its flow), the energy they take
+ * over the time they hold it. Vehicles without an inlet for the plug do not charge there; with
+ * none that can (or no paths), the point's own kW. */
+static double effective_kw(const struct ec_plan_model *m, const double *flow_of, ec_plug plug, double kw)
+{
+    const ec_plan_model_config_t *c = &m->c;
+    double overhead = c->stop_overhead_s > 0 ? c->stop_overhead_s : 300.0;
+    double wh = 0, s = 0;
+    for (int v = 0; v < c->mix->n; v++) {
+        const ec_vehicle_profile *vp = &c->mix->e[v].profile;
+        double secs, grid_wh;
+        if (!(flow_of[v] > 0) || ec_charge_time_s(vp, plug, kw * 1000.0, c->soc_min, c->soc_charge_to, &secs, &grid_wh))
+            continue;
+        wh += flow_of[v] * grid_wh, s += flow_of[v] * (secs + overhead);
+    }
+    ec_errclear();
+    return s > 0 ? wh / s * 3.6 : kw;
+}
+
+/* Each place's kWh per point a day, once the paths are known. */
+static ec_err point_capacities(struct ec_plan_model *m)
+{
+    const ec_plan_model_config_t *c = &m->c;
+    double *flow_of = ec_calloc((size_t)c->mix->n + 1, sizeof *flow_of);
+    m->kwh_per_point = ec_calloc(c->n_places + 1, sizeof *m->kwh_per_point);
+    if (!flow_of || !m->kwh_per_point) {
+        ec_free(flow_of);
+        return EC_ENOMEM;
+    }
+    for (size_t i = 0; i < m->n_paths; i++) flow_of[m->paths[i].vehicle] += m->paths[i].flow;
+    /* places mostly share a few plugs and powers: remember the last one */
+    ec_plug last_plug = EC_PLUG_COUNT;
+    double last_kw = -1, last = 0;
+    for (size_t k = 0; k < c->n_places; k++) {
+        const ec_plan_place_t *p = &c->places[k];
+        if (!(p->kw > 0)) continue;
+        if (p->plug != last_plug || p->kw != last_kw)
+            last = effective_kw(m, flow_of, p->plug, p->kw), last_plug = p->plug, last_kw = p->kw;
+        m->kwh_per_point[k] = last * 24.0 * c->costs->point_max_utilisation;
+    }
+    ec_free(flow_of);
+    return EC_OK;
 }
 
 /* ---- one path ---------------------------------------------------------------------------------- */
@@ -142,6 +187,8 @@ static ec_err check_config(const ec_plan_model_config_t *c)
     if (!(c->soc_min >= 0 && c->soc_min < c->soc_start && c->soc_start <= 1 && c->soc_charge_to > c->soc_min &&
           c->soc_charge_to <= 1))
         return ec_fail(EC_ERANGE, "plan model: need 0 <= soc_min < soc_start <= 1 and soc_min < soc_charge_to <= 1");
+    if (!(c->stop_overhead_s >= 0 && c->stop_overhead_s <= 3600))
+        return ec_fail(EC_ERANGE, "plan model: stop_overhead_s must be in 0..3600");
     if (!(c->costs->point_max_utilisation > 0 && c->costs->point_max_utilisation <= 1))
         return ec_fail(EC_ERANGE, "plan model: point_max_utilisation must be in (0, 1]");
     if (c->n_places > EC_PLAN_MAX_CANDIDATES + 100000)
@@ -329,6 +376,7 @@ ec_err ec_plan_model_build(const ec_plan_model_config_t *c, ec_plan_model **out)
         ec_progress_finish(&bar);
     }
     if (!rc) finish_stats(m);
+    if (!rc) rc = point_capacities(m);
 done:
     ec_query_free(q);
     ec_map_free(&nodes), ec_map_free(&seen);
@@ -345,7 +393,7 @@ void ec_plan_model_free(ec_plan_model *m)
 {
     if (!m) return;
     ec_free(m->paths), ec_free(m->nodes), ec_free(m->pos_km), ec_free(m->on_place), ec_free(m->on_pos_km);
-    ec_free(m->cover_lo), ec_free(m->cover_hi);
+    ec_free(m->cover_lo), ec_free(m->cover_hi), ec_free(m->kwh_per_point);
     ec_free(m);
 }
 

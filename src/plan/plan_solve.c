@@ -87,6 +87,7 @@ typedef struct {
     int *in;       /* per path: in the model */
     double bound;  /* the best bound the search reported */
     int have_bound;
+    int node_limit, nodes, stopped, timed_out; /* stopped: by the node limit */
 } milp;
 
 static double annuity_factor(const struct ec_plan_model *m)
@@ -121,7 +122,9 @@ static void place_part(milp *p, size_t k)
     }
     place_cols *pc = &p->pc[k];
     pc->u = add_col(p->lp, GLP_BV, GLP_DB, fixed_use ? 1 : 0, 1, ucoef);
-    pc->a = add_col(p->lp, GLP_IV, GLP_DB, 0, pl->max_points - p0, acoef);
+    /* the min cost prices capacity in fractions of a point (the cost game's coalitions do not jump
+     * with the rounding at each site); the budget buys whole points */
+    pc->a = add_col(p->lp, green ? GLP_CV : GLP_IV, GLP_DB, 0, pl->max_points - p0, acoef);
     pc->g = add_col(p->lp, GLP_CV, GLP_DB, 0, grid_ub, gcoef);
     double cap = plan__point_kwh_per_day(m, k);
     /* sum_q z_qk <= cap (p0 + a) */
@@ -172,7 +175,8 @@ static ec_err path_part(milp *p, size_t i)
     int budget = p->mode == MODE_BUDGET, is_new;
     uint32_t lo, hi;
     plan__alloc_range(m, q, &lo, &hi);
-    if (budget) p->y[i] = add_col(p->lp, GLP_BV, GLP_DB, 0, 1, q->flow * q->km);
+    /* the share of the path's flow served (capacitated flow refuelling serves partial flows) */
+    if (budget) p->y[i] = add_col(p->lp, GLP_CV, GLP_DB, 0, 1, q->flow * q->km);
     long g = set_of(&p->alloc, m, i, lo, hi, &is_new);
     if (g < 0) return EC_ENOMEM;
     set_rep *r = &EC_VEC_AT(&p->alloc.reps, set_rep, g);
@@ -220,16 +224,28 @@ static void budget_row(milp *p, double budget)
     }
 }
 
-/* The search's best bound, as the tree reports it. */
+/* The search's best bound, as the tree reports it; the stop at the node limit once there is an
+ * incumbent (or at ten times the limit without one): the same search stops at the same node
+ * every run, so the same model gives the same plan. */
 static void callback(glp_tree *tree, void *info)
 {
     milp *p = info;
     int r = glp_ios_reason(tree);
     if (r != GLP_ISELECT && r != GLP_IBINGO && r != GLP_IHEUR) return;
     int best = glp_ios_best_node(tree);
-    if (!best) return;
-    p->bound = glp_ios_node_bound(tree, best);
-    p->have_bound = 1;
+    if (best) {
+        p->bound = glp_ios_node_bound(tree, best);
+        p->have_bound = 1;
+    }
+    if (r != GLP_ISELECT) return;
+    int active, live, total;
+    glp_ios_tree_size(tree, &active, &live, &total);
+    p->nodes = total;
+    int have = glp_ios_mip_gap(tree) < 1e300;
+    if (p->node_limit > 0 && (total >= p->node_limit * (have ? 1 : 10))) {
+        p->stopped = 1;
+        glp_ios_terminate(tree);
+    }
 }
 
 static void milp_free(milp *p)
@@ -246,6 +262,7 @@ static ec_err milp_build(milp *p, const struct ec_plan_model *m, solve_mode mode
 {
     memset(p, 0, sizeof *p);
     p->m = m, p->mode = mode;
+    p->node_limit = m->c.node_limit > 0 ? m->c.node_limit : 2000;
     size_t np = m->c.n_places + 1, nq = m->n_paths + 1;
     p->pc = ec_calloc(np, sizeof *p->pc);
     p->cap_row = ec_calloc(np, sizeof *p->cap_row);
@@ -299,8 +316,10 @@ static ec_err milp_solve(milp *p, double mip_gap, double time_limit_s)
         return ec_fail(EC_EINVAL, "plan: no network of these places serves every path asked for (their points, "
                                   "power or grid are too few)");
     if (ret == GLP_ETMLIM || ret == GLP_EMIPGAP || ret == GLP_ESTOP || ret == 0) {
+        p->timed_out = ret == GLP_ETMLIM;
         if (st == GLP_OPT || st == GLP_FEAS) return EC_OK;
-        return ec_fail(EC_ELIMIT, "plan: the solver found no plan within the time limit");
+        return ec_fail(EC_ELIMIT, "plan: the solver found no plan within the %s",
+                       ret == GLP_ESTOP ? "node limit" : "time limit");
     }
     return ec_fail(EC_EINVAL, "plan: the solver failed (GLPK code %d)", ret);
 }
@@ -310,9 +329,10 @@ static ec_err solution_alloc(const struct ec_plan_model *m, ec_plan_solution_t *
     memset(s, 0, sizeof *s);
     s->n = m->c.n_places;
     s->points = ec_calloc(s->n + 1, sizeof *s->points);
+    s->points_exact = ec_calloc(s->n + 1, sizeof *s->points_exact);
     s->grid_kw = ec_calloc(s->n + 1, sizeof *s->grid_kw);
     s->kwh_per_day = ec_calloc(s->n + 1, sizeof *s->kwh_per_day);
-    if (!(s->points && s->grid_kw && s->kwh_per_day)) {
+    if (!(s->points && s->points_exact && s->grid_kw && s->kwh_per_day)) {
         ec_plan_solution_free(s);
         return EC_ENOMEM;
     }
@@ -329,10 +349,15 @@ static void read_solution(milp *p, double mip_gap, ec_plan_solution_t *s)
     for (size_t k = 0; k < m->c.n_places; k++) {
         const ec_plan_place_t *pl = &m->c.places[k];
         int u = glp_mip_col_val(p->lp, p->pc[k].u) > 0.5;
-        int a = (int)lround(glp_mip_col_val(p->lp, p->pc[k].a));
+        double a = glp_mip_col_val(p->lp, p->pc[k].a);
         double g = glp_mip_col_val(p->lp, p->pc[k].g);
         if (g < 1e-9) g = 0;
-        s->points[k] = a, s->grid_kw[k] = g;
+        if (!green) a = (double)lround(a);
+        else if (a < 1e-9) a = 0;
+        /* a network built from the min cost's fractions has them rounded up (a simplex's 1 + 1e-12 is 1) */
+        int whole = (int)ceil(a - 1e-6);
+        s->points[k] = whole < 0 ? 0 : whole > pl->max_points ? pl->max_points : whole;
+        s->points_exact[k] = a, s->grid_kw[k] = g;
         int new_site = u && (green || !pl->existing);
         double capex = (new_site ? c->site_fixed_capex : 0) + a * pl->point_capex + g * c->grid_capex_per_kw;
         s->capex += capex;
@@ -342,7 +367,7 @@ static void read_solution(milp *p, double mip_gap, ec_plan_solution_t *s)
     for (size_t i = 0; i < m->n_paths; i++) {
         if (!p->in[i]) continue;
         const plan_path *q = &m->paths[i];
-        double y = green ? 1.0 : (glp_mip_col_val(p->lp, p->y[i]) > 0.5);
+        double y = green ? 1.0 : fmin(1.0, fmax(0.0, glp_mip_col_val(p->lp, p->y[i])));
         s->served_truck_km += y * q->flow * q->km;
         s->served_trucks += y * q->flow;
     }
@@ -366,6 +391,7 @@ static void read_solution(milp *p, double mip_gap, ec_plan_solution_t *s)
     }
     s->bound = bound;
     s->gap = fabs(bound - s->objective) / fmax(1e-9, fabs(s->objective));
+    s->nodes = p->nodes, s->timed_out = p->timed_out;
 }
 
 ec_err ec_plan_solve_budget(const ec_plan_model *m, double budget, double mip_gap, double time_limit_s,

@@ -16,6 +16,7 @@ void ec_plan_solution_free(ec_plan_solution_t *s)
 {
     if (!s) return;
     ec_free(s->points);
+    ec_free(s->points_exact);
     ec_free(s->grid_kw);
     ec_free(s->kwh_per_day);
     memset(s, 0, sizeof *s);

@@ -6,7 +6,8 @@
  * plan_dump --corridor DIR [--vehicles MIX.csv] [--bev-share F] [--day-factor F] [--temp-c T]
  *     [--max-points N] [--kw KW] [--point-capex X] [--site-capex X] [--grid-capex X]
  *     [--headroom KW|inf] [--grid-max KW] [--util U] [--existing NODE:POINTS]... [--jur NODE:J]...
- *     [--members J,J..] [--budget B] [--gap G] [--time-limit S] [--no-model] [--no-budget]
+ *     [--members J,J..] [--budget B] [--gap G] [--time-limit S] [--overhead-s S] [--node-limit N]
+ *     [--no-model] [--no-budget]
  *     [--no-min-cost] [--progress]
  *
  * The costs are plausible figures of this tool's own (a site 1 M, an MCS
@@ -25,8 +26,8 @@
 typedef struct {
     const char *corridor, *vehicles;
     double bev_share, day_factor, temp_c, kw, point_capex, site_capex, grid_capex, headroom, grid_max, util;
-    double budget, gap, time_limit;
-    int max_points, no_model, no_budget, no_min_cost, progress;
+    double budget, gap, time_limit, overhead_s;
+    int node_limit, max_points, no_model, no_budget, no_min_cost, progress;
     int64_t existing_node[MAX_LIST];
     int existing_points[MAX_LIST], n_existing;
     int64_t jur_node[MAX_LIST];
@@ -66,6 +67,8 @@ static int parse_args(int argc, char **argv, opts *o)
             else if (!strcmp(k, "--budget")) o->budget = strtod(v, &end);
             else if (!strcmp(k, "--gap")) o->gap = strtod(v, &end);
             else if (!strcmp(k, "--time-limit")) o->time_limit = strtod(v, &end);
+            else if (!strcmp(k, "--overhead-s")) o->overhead_s = strtod(v, &end);
+            else if (!strcmp(k, "--node-limit")) o->node_limit = (int)strtol(v, &end, 10);
             else if (!strcmp(k, "--max-points")) o->max_points = (int)strtol(v, &end, 10);
             else if (!strcmp(k, "--existing") && o->n_existing < MAX_LIST) {
                 long long n;
@@ -112,6 +115,9 @@ static void solution_json(ec_jw *w, const ec_plan_solution_t *s, double seconds)
     ec_jw_key(w, "points"), ec_jw_arr_begin(w);
     for (size_t k = 0; k < s->n; k++) ec_jw_int(w, s->points[k]);
     ec_jw_arr_end(w);
+    ec_jw_key(w, "points_exact"), ec_jw_arr_begin(w);
+    for (size_t k = 0; k < s->n; k++) ec_jw_real(w, s->points_exact[k]);
+    ec_jw_arr_end(w);
     ec_jw_key(w, "grid_kw"), ec_jw_arr_begin(w);
     for (size_t k = 0; k < s->n; k++) ec_jw_real(w, s->grid_kw[k]);
     ec_jw_arr_end(w);
@@ -125,6 +131,8 @@ static void solution_json(ec_jw *w, const ec_plan_solution_t *s, double seconds)
     ec_jw_key(w, "gap"), ec_jw_real(w, s->gap);
     ec_jw_key(w, "capex"), ec_jw_real(w, s->capex);
     ec_jw_key(w, "annual_cost"), ec_jw_real(w, s->annual_cost);
+    ec_jw_key(w, "nodes"), ec_jw_int(w, s->nodes);
+    ec_jw_key(w, "timed_out"), ec_jw_bool(w, s->timed_out);
     ec_jw_key(w, "seconds"), ec_jw_real(w, seconds);
     ec_jw_obj_end(w);
 }
@@ -191,6 +199,7 @@ int main(int argc, char **argv)
     c.g = g, c.traffic = &traffic, c.mix = &mix, c.areas = o.n_jur ? &areas : NULL;
     c.bev_share = o.bev_share, c.day_factor = o.day_factor, c.temp_c = o.temp_c;
     c.soc_start = 0.70, c.soc_min = 0.10, c.soc_charge_to = 0.80;
+    c.stop_overhead_s = o.overhead_s, c.node_limit = o.node_limit;
     c.places = places, c.n_places = g->n_nodes, c.costs = &costs, c.years = 10, c.progress = o.progress;
     ec_plan_model *m = NULL;
     t0 = now_s();

@@ -6,10 +6,13 @@ tests/fixtures/plan_small with a place at every node and prints the model and
 the optimum of both solves (budget, min cost). This script does not share the
 model's code: it finds each pair's fastest path over segments.csv itself,
 works out each truck's energy from the profile's physics, recomputes the
-cover sets from the positions, then enumerates every choice of points at
-every place and, for each, the paths served, checking whether their energy
-fits the points with an exact max-flow over fractions. The best of them must
-equal the MILP's optimum.
+cover sets from the positions and a point's kWh a day by hand. Budget: it
+enumerates every choice of points at every place and, for each, serves the
+most truck-km a share of each covered path's flow may give (an exact
+min-cost flow over fractions). Min cost: it enumerates every set of places
+to use and, for each, the cheapest fractional points that carry the
+energy (the same exact flow, each place's capacity in pieces of rising
+cost). The best of them must equal the MILP's optimum.
 
 Usage: test_plan_brute.py PLAN_DUMP FIXTURE_DIR
 """
@@ -123,7 +126,23 @@ def own_paths(fix, model, bev_share, day_factor, soc_start=0.70, soc_min=0.10, s
     return out
 
 
-def compare_model(mine, model):
+def point_kwh_per_day(truck, p, util, soc_min=0.10, soc_to=0.80, overhead_s=300.0):
+    """A point's kWh a day: 24 h x utilisation x a charge's energy over its time plus the overhead,
+    for a truck whose curve is flat (the fixture's): the power is the least of the point's kW, the
+    inlet's and the curve's, constant over the charge."""
+    levels = {kw for _, kw in truck["curve"]}
+    check(len(levels) == 1, "the fixture's curve is flat")
+    kw = min(p["kw"], truck["plugs"]["MCS"], levels.pop())
+    grid_kwh = (soc_to - soc_min) * truck["battery_kwh"] / truck["charge_eff"]
+    hours = grid_kwh / kw + overhead_s / 3600.0
+    return 24.0 * util * grid_kwh / hours
+
+
+def compare_model(mine, model, truck):
+    for p in model["places"]:
+        want = point_kwh_per_day(truck, p, model["costs"]["point_max_utilisation"])
+        check(close(p["kwh_per_point_day"], want, 1e-9), "%s: a point's kWh a day %r, by hand %r"
+              % (p["site_id"], p["kwh_per_point_day"], want))
     theirs = model["paths"]
     check(len(mine) == len(theirs), "paths needing a charge: %d here, %d in the model" % (len(mine), len(theirs)))
     by = {(p["origin"], p["destination"]): p for p in theirs}
@@ -141,72 +160,100 @@ def compare_model(mine, model):
         check(bool(t["servable"]) == p["servable"], "servable %s -> %s" % (p["origin"], p["destination"]))
 
 
-# ---- exact feasibility of the energy: max-flow over fractions ------------------------------------
+# ---- exact allocation of the energy: min-cost flow over fractions ---------------------------------
 
-def fits(paths, cap):
-    """Whether every path's energy can go to its open places within their capacities."""
-    need = sum((F(p["energy"]) for p in paths), F(0))
-    if need == 0:
-        return True
+class Flow:
+    """Successive shortest paths (Bellman-Ford, so costs may be negative) over Fractions: exact."""
+
+    def __init__(self, n):
+        self.n, self.g = n, [[] for _ in range(n)]
+
+    def add(self, a, b, cap, cost):
+        cap, cost = F(cap), F(cost)
+        if cap <= 0:
+            return
+        self.g[a].append([b, cap, cost, len(self.g[b])])
+        self.g[b].append([a, F(0), -cost, len(self.g[a]) - 1])
+
+    def run(self, s, t, profitable_only):
+        """Pushes flow from s to t along cheapest paths; with profitable_only, only while a path costs
+        less than nothing (the most profit), else as much as can go (the least cost of the most flow)."""
+        flow = cost = F(0)
+        while True:
+            dist, prev = [None] * self.n, [None] * self.n
+            dist[s] = F(0)
+            for _ in range(self.n):
+                changed = False
+                for v in range(self.n):
+                    if dist[v] is None:
+                        continue
+                    for i, e in enumerate(self.g[v]):
+                        if e[1] > 0 and (dist[e[0]] is None or dist[v] + e[2] < dist[e[0]]):
+                            dist[e[0]], prev[e[0]], changed = dist[v] + e[2], (v, i), True
+                if not changed:
+                    break
+            if dist[t] is None or (profitable_only and dist[t] >= 0):
+                return flow, cost
+            push, v = None, t
+            while v != s:
+                u, i = prev[v]
+                c = self.g[u][i][1]
+                push = c if push is None or c < push else push
+                v = u
+            v = t
+            while v != s:
+                u, i = prev[v]
+                e = self.g[u][i]
+                e[1] -= push
+                self.g[v][e[3]][1] += push
+                v = u
+            flow += push
+            cost += push * dist[t]
+
+
+def best_share(paths, cap):
+    """The most truck-km a day the open places' capacities serve when each path's flow may be served
+    in part (y in [0, 1], its energy y x E to places on it): a min-cost flow whose cost per kWh is
+    minus the path's truck-km per kWh."""
+    if not paths:
+        return F(0)
     places = sorted({k for p in paths for k in p["alloc"] if cap.get(k, 0) > 0})
-    n = 2 + len(paths) + len(places)
-    src, snk = 0, n - 1
-    res = {}
-
-    def add(a, b, c):
-        res[(a, b)] = res.get((a, b), F(0)) + c
-        res.setdefault((b, a), F(0))
-
+    big = sum((F(p["energy"]) for p in paths), F(1))
     idx = {k: 1 + len(paths) + i for i, k in enumerate(places)}
+    n = 2 + len(paths) + len(places)
+    net = Flow(n)
     for i, p in enumerate(paths):
-        add(src, 1 + i, F(p["energy"]))
+        net.add(0, 1 + i, F(p["energy"]), -F(p["flow"]) * F(p["km"]) / F(p["energy"]))
         for k in p["alloc"]:
             if k in idx:
-                add(1 + i, idx[k], need)
+                net.add(1 + i, idx[k], big, 0)
     for k in places:
-        add(idx[k], snk, cap[k])
-    adj = {}
-    for (a, b) in res:
-        adj.setdefault(a, []).append(b)
-    flow = F(0)
-    while True:
-        prev, queue = {src: None}, [src]
-        for v in queue:
-            for w in adj.get(v, []):
-                if w not in prev and res[(v, w)] > 0:
-                    prev[w] = v
-                    queue.append(w)
-        if snk not in prev:
-            break
-        push, v = None, snk
-        while prev[v] is not None:
-            c = res[(prev[v], v)]
-            push = c if push is None or c < push else push
-            v = prev[v]
-        v = snk
-        while prev[v] is not None:
-            res[(prev[v], v)] -= push
-            res[(v, prev[v])] += push
-            v = prev[v]
-        flow += push
-    return flow == need
+        net.add(idx[k], n - 1, cap[k], 0)
+    _, cost = net.run(0, n - 1, True)
+    return -cost
 
 
 # ---- brute force --------------------------------------------------------------------------------
 
+def headroom(p, green):
+    head = p["headroom_kw"]
+    if head is not None and green and p["existing"]:
+        head += p["points0"] * p["kw"]
+    return head
+
+
 def place_grid(p, points, green):
     """The grid kW a place needs for the points added, or None when it may not have them."""
     added = points - (0 if green else p["points0"])
-    head = p["headroom_kw"]
+    head = headroom(p, green)
     if head is None:
         return 0.0
-    if green and p["existing"]:
-        head += p["points0"] * p["kw"]
     g = max(0.0, added * p["kw"] - head)
     return g if g <= p["grid_max_kw"] + 1e-9 else None
 
 
 def brute_budget(model, paths, budget):
+    """Every integer choice of points at every place; for each, the best partial service exactly."""
     places, costs, eps = model["places"], model["costs"], model["eps"]
     ranges = [range(p["points0"], p["max_points"] + 1) for p in places]
     best = None
@@ -226,43 +273,72 @@ def brute_budget(model, paths, budget):
             continue
         open_ = {k for k, c in cap.items() if c > 0}
         covered = [q for q in paths if q["servable"] and all(c & open_ for c in q["covers"])]
-        for n in range(len(covered), -1, -1):
-            for sub in itertools.combinations(covered, n):
-                km = sum(q["flow"] * q["km"] for q in sub)
-                obj = km + bonus - eps * capex
-                if best is not None and obj <= best[0] + 1e-12:
-                    continue
-                if fits(list(sub), cap):
-                    best = (obj, km, capex, xs)
+        most = sum(q["flow"] * q["km"] for q in covered)
+        if best is not None and most + bonus - eps * capex <= best[0] + 1e-12:
+            continue
+        km = float(best_share(covered, cap))
+        obj = km + bonus - eps * capex
+        if best is None or obj > best[0] + 1e-12:
+            best = (obj, km, capex, xs)
     return best
 
 
 def brute_min_cost(model, paths, members):
+    """Every choice of places to use; for each, the cheapest fractional points that carry the energy,
+    exactly: a min-cost flow whose arcs into the sink are each place's capacity in pieces of rising
+    cost a year (the first point, which a used place has, is paid with its use; then points within
+    the grid's headroom; then points with the grid they need)."""
     places, costs = model["places"], model["costs"]
-    af = model["annuity_factor"]
+    af = F(model["annuity_factor"])
     want = [q for q in paths if q["servable"] and (members is None or q["jurisdiction"] in members)]
     if not want:
         return (0.0, 0.0, None)
-    best = None
-    for xs in itertools.product(*[range(0, p["max_points"] + 1) for p in places]):
-        capex, annual, cap, ok = 0.0, 0.0, {}, True
-        for p, x in zip(places, xs):
-            g = place_grid(p, x, True)
-            if g is None:
-                ok = False
-                break
-            used = x > 0
-            c = (costs["site_fixed_capex"] if used else 0.0) + x * p["point_capex"] + g * costs["grid_capex_per_kw"]
-            capex += c
-            annual += af * c + (costs["site_opex_per_year"] if used else 0.0)
-            annual += x * (costs["point_opex_per_year"] + costs["demand_charge_per_kw_month"] * 12 * p["kw"])
-            cap[p["index"]] = F(x) * F(p["kwh_per_point_day"])
-        if not ok or (best is not None and annual >= best[0] - 1e-9):
+    gc = af * F(costs["grid_capex_per_kw"])
+    usable = []
+    for p in places:
+        if p["max_points"] < 1 or place_grid(p, 1, True) is None:
             continue
-        open_ = {k for k, c in cap.items() if c > 0}
-        if all(all(c & open_ for c in q["covers"]) for q in want) and fits(want, cap):
-            best = (annual, capex, xs)
-    return best
+        kw, head, per = F(p["kw"]), headroom(p, True), F(p["kwh_per_point_day"])
+        pt = af * F(p["point_capex"]) + F(costs["point_opex_per_year"]) + F(costs["demand_charge_per_kw_month"]) * 12 * kw
+        most = F(p["max_points"])
+        if head is not None:
+            head = F(head)
+            most = min(most, (head + F(p["grid_max_kw"])) / kw)
+            knee = min(max(head / kw, F(1)), most)
+        else:
+            knee = most
+        first = af * F(costs["site_fixed_capex"]) + F(costs["site_opex_per_year"]) + pt
+        if head is not None and kw > head:
+            first += gc * (kw - head)
+        pieces = [(per, F(0)), ((knee - 1) * per, pt / per), ((most - knee) * per, (pt + gc * kw) / per)]
+        usable.append((p["index"], first, pieces))
+    need = sum((F(q["energy"]) for q in want), F(0))
+    best = None
+    for n_use in range(1, len(usable) + 1):
+        for use in itertools.combinations(usable, n_use):
+            open_ = {u[0] for u in use}
+            if not all(all(c & open_ for c in q["covers"]) for q in want):
+                continue
+            fixed = sum((u[1] for u in use), F(0))
+            if best is not None and fixed >= best[0]:
+                continue
+            idx = {u[0]: 1 + len(want) + i for i, u in enumerate(use)}
+            n = 2 + len(want) + len(use)
+            net = Flow(n)
+            for i, q in enumerate(want):
+                net.add(0, 1 + i, F(q["energy"]), 0)
+                for k in q["alloc"]:
+                    if k in idx:
+                        net.add(1 + i, idx[k], need + 1, 0)
+            for k, _, pieces in use:
+                for c, price in pieces:
+                    net.add(idx[k], n - 1, c, price)
+            flow, cost = net.run(0, n - 1, False)
+            if flow == need and (best is None or fixed + cost < best[0]):
+                best = (fixed + cost, sorted(open_))
+    if best is None:
+        return None
+    return (float(best[0]), best[1])
 
 
 # ---- the cases ----------------------------------------------------------------------------------
@@ -285,7 +361,7 @@ def case(tool, fixture, fix, name, args, budgets, members_list):
         jur = {p["node"]: p["jurisdiction"] for p in model["places"]}
         for p in mine:
             p["jurisdiction"] = jur[p["origin"]]
-        compare_model(mine, model)
+        compare_model(mine, model, fix[2])
         b = brute_budget(model, mine, budget)
         s = d["budget"]
         check(b is not None, "%s budget %s: brute force finds a plan" % (name, budget))
@@ -320,17 +396,33 @@ def case(tool, fixture, fix, name, args, budgets, members_list):
 
 def check_min_cost(name, members, d, c):
     s = d["min_cost"]
+    model = d["model"]
     if c is None:
         check(s is None, "%s members %s: no network serves them, yet the MILP found one" % (name, members))
         print("ok  %-22s min cost members %s: none serves them (%s)" % (name, members, d.get("min_cost_error")))
         return
     check(s is not None, "%s members %s: the MILP found no network (%s)" % (name, members, d.get("min_cost_error")))
-    check(close(s["annual_cost"], c[0], 1e-7), "%s members %s: annual cost %r, brute force %r (points %s)"
-          % (name, members, s["annual_cost"], c[0], c[2]))
+    check(close(s["annual_cost"], c[0], 1e-7), "%s members %s: annual cost %r, brute force %r (places %s)"
+          % (name, members, s["annual_cost"], c[0], c[1]))
+    # the cost is the fractional points' own; a built network has them rounded up
+    costs, af, annual = model["costs"], model["annuity_factor"], 0.0
+    for p, a, whole, g in zip(model["places"], s["points_exact"], s["points"], s["grid_kw"]):
+        check(whole == (math.ceil(a - 1e-6) if a > 1e-9 else 0), "%s members %s: %s's points %r rounded up are %r"
+              % (name, members, p["site_id"], a, whole))
+        if a > 1e-9:
+            check(a >= 1 - 1e-9, "%s members %s: a used place has a point at least" % (name, members))
+            head = headroom(p, True)
+            check(head is None or g >= a * p["kw"] - head - 1e-6, "%s members %s: %s's grid" % (name, members, p["site_id"]))
+            annual += af * (costs["site_fixed_capex"] + a * p["point_capex"] + g * costs["grid_capex_per_kw"])
+            annual += costs["site_opex_per_year"] + a * (costs["point_opex_per_year"] +
+                                                         costs["demand_charge_per_kw_month"] * 12 * p["kw"])
+    check(close(annual, s["annual_cost"], 1e-9), "%s members %s: the annual cost %r is the points' %r"
+          % (name, members, s["annual_cost"], annual))
     check(close(s["objective"], c[0], 1e-7), "%s members %s: objective %r is the annual cost %r"
           % (name, members, s["objective"], c[0]))
     check(s["gap"] <= 1e-6, "%s members %s: solved to optimality" % (name, members))
-    print("ok  %-22s min cost members %-6s %12.2f a year, points %s" % (name, members, s["annual_cost"], s["points"]))
+    print("ok  %-22s min cost members %-6s %12.2f a year, points %s" % (name, members, s["annual_cost"],
+                                                                          [round(a, 3) for a in s["points_exact"]]))
 
 
 def main():

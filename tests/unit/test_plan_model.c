@@ -203,12 +203,89 @@ static void test_bad_place(void **state)
     unload(&w);
 }
 
+/* A point's kWh a day: 24 h x utilisation x the energy of a charge from 10 % to 80 % over its
+ * time plus the 5 min overhead, by hand for the fixture's truck (150 kWh, a flat 1000 kW curve,
+ * charge efficiency 1): 105 kWh at the least of the point's kW, the inlet's and the curve's. */
+static void test_point_capacity(void **state)
+{
+    (void)state;
+    world w;
+    load(&w);
+    for (int64_t n = 2001; n <= 2005; n++) place_at(&w, n);
+    w.places[0].kw = 1000;            /* the truck's 1000 kW curve and inlet: 105 kWh in 378 s */
+    w.places[1].kw = 100;             /* the point's 100 kW: 3780 s */
+    w.places[2].kw = 350, w.places[2].plug = EC_PLUG_CCS2; /* no CCS2 inlet: the point's own kW */
+    w.c.n_places = w.n_places;
+    ec_plan_model *m = NULL;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+    double u24 = 24 * 0.25;
+    assert_true(fabs(plan__point_kwh_per_day(m, 0) - u24 * 105 / ((378.0 + 300) / 3600)) < 1e-6);
+    assert_true(fabs(plan__point_kwh_per_day(m, 1) - u24 * 105 / ((3780.0 + 300) / 3600)) < 1e-6);
+    assert_true(fabs(plan__point_kwh_per_day(m, 2) - u24 * 350) < 1e-9);
+    ec_plan_model_free(m);
+
+    /* the inlet limits a 1000 kW point to 400 kW; a 10 min overhead */
+    w.mix.e[0].profile.plug_max_w[EC_PLUG_MCS] = 400e3;
+    w.c.stop_overhead_s = 600;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+    assert_true(fabs(plan__point_kwh_per_day(m, 0) - u24 * 105 / ((945.0 + 600) / 3600)) < 1e-6);
+    ec_plan_model_free(m);
+    w.c.stop_overhead_s = -1;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_ERANGE);
+    unload(&w);
+}
+
+/* The cost game asks the same coalition many times and compares coalitions that differ by a
+ * jurisdiction without trucks: each must cost exactly the same every time, even when the search
+ * stops at its node limit (a deterministic stop), and the min cost is never below the LP's. */
+static void test_same_cost(void **state)
+{
+    (void)state;
+    world w;
+    load(&w);
+    for (int64_t n = 2001; n <= 2005; n++) place_at(&w, n);
+    w.c.n_places = w.n_places;
+    int64_t nodes[] = {2001, 2002, 2003, 2004, 2005};
+    int js[] = {0, 1, 2, 1, 3}; /* 2003 (J2) starts no truck that needs a charge */
+    ec_plan_areas_t areas;
+    memset(&areas, 0, sizeof areas);
+    areas.nodes = nodes, areas.node_j = js, areas.n_nodes = 5;
+    w.c.areas = &areas;
+    for (int limit = 0; limit <= 1; limit++) {
+        w.c.node_limit = limit;
+        ec_plan_model *m = NULL;
+        assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+        for (unsigned mask = 1; mask < 16; mask++) {
+            unsigned char mem[EC_PLAN_MAX_JURISDICTIONS] = {0}, with[EC_PLAN_MAX_JURISDICTIONS] = {0};
+            for (int j = 0; j < 4; j++) mem[j] = with[j] = (mask >> j) & 1;
+            with[2] = 1;
+            ec_plan_solution_t a, b, c;
+            assert_int_equal(ec_plan_solve_min_cost(m, mem, 0.01, 0, &a), EC_OK);
+            assert_int_equal(ec_plan_solve_min_cost(m, mem, 0.01, 0, &b), EC_OK);
+            assert_int_equal(ec_plan_solve_min_cost(m, with, 0.01, 0, &c), EC_OK);
+            assert_true(a.annual_cost == b.annual_cost && a.annual_cost == c.annual_cost);
+            assert_memory_equal(a.points_exact, c.points_exact, a.n * sizeof *a.points_exact);
+            assert_true(!a.timed_out);
+            if (mask == 4) assert_true(a.annual_cost == 0); /* J2 alone: nothing to serve */
+            for (size_t k = 0; k < a.n; k++) {
+                assert_true(a.points[k] >= a.points_exact[k] - 1e-9 && a.points[k] < a.points_exact[k] + 1);
+                assert_true(a.points_exact[k] == 0 || a.points_exact[k] >= 1 - 1e-9);
+            }
+            ec_plan_solution_free(&a), ec_plan_solution_free(&b), ec_plan_solution_free(&c);
+        }
+        ec_plan_model_free(m);
+    }
+    unload(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths_and_covers),
         cmocka_unit_test(test_unservable),
         cmocka_unit_test(test_bad_place),
+        cmocka_unit_test(test_point_capacity),
+        cmocka_unit_test(test_same_cost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
