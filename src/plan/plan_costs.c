@@ -43,7 +43,7 @@ static const cost_field cost_fields[] = {
     F(energy_price_per_kwh, BOUND_ZERO_UP, USD((0.10 + 0.15) / 2)), /* tco_mit energy charge, mid */
     F(demand_charge_per_kw_month, BOUND_ZERO_UP, USD((6.0 + 20.0) / 2)), /* tco_mit demand charge, mid */
     F(discount_rate, BOUND_UNIT, 0.07),                            /* tco_mit economy params */
-    F(point_max_utilisation, BOUND_SHARE, 0.5),                    /* assumption */
+    F(point_max_utilisation, BOUND_SHARE, 0.25),                   /* measured on the twin: docs/plan-inputs.md */
     F(weight_rail, BOUND_ZERO_UP, 1000.0),                         /* assumption: a tie-breaker */
     F(weight_logistics, BOUND_ZERO_UP, 1000.0),
     F(weight_renewable, BOUND_ZERO_UP, 500.0),

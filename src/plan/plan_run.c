@@ -909,6 +909,7 @@ ec_err ec_plan_run(const ec_plan_config_t *c, ec_plan_result_t *r)
     mc.bev_share = c->twin.bev_share, mc.day_factor = c->twin.day_factor, mc.temp_c = c->twin.temp_c;
     mc.soc_start = PLAN_SOC_START, mc.soc_min = c->twin.soc_min > 0 ? c->twin.soc_min : PLAN_SOC_MIN, mc.soc_charge_to = PLAN_SOC_CHARGE_TO;
     mc.places = pl, mc.n_places = np, mc.costs = c->costs, mc.years = c->years, mc.progress = c->progress;
+    mc.stop_overhead_s = c->twin.stop_overhead_s;
     ec_plan_model *m = NULL;
     ec_plan_solution_t sol;
     memset(&sol, 0, sizeof sol);

@@ -75,6 +75,8 @@ typedef struct {
 
 typedef enum { MODE_BUDGET, MODE_MIN_COST } solve_mode;
 
+#define PLAN_GREEN_SITES 8 /* sites the min cost may put at one place */
+
 typedef struct {
     const struct ec_plan_model *m;
     solve_mode mode;
@@ -121,10 +123,14 @@ static void place_part(milp *p, size_t k)
         gcoef = -m->eps * c->grid_capex_per_kw;
     }
     place_cols *pc = &p->pc[k];
-    pc->u = add_col(p->lp, GLP_BV, GLP_DB, fixed_use ? 1 : 0, 1, ucoef);
+    /* The min cost may put several sites at one place (u counts them, each up to max_points): two
+     * coalitions' networks side by side at a junction are then a network of their union, so the
+     * cost game is subadditive as the places' limits would not let it be otherwise. */
+    pc->u = add_col(p->lp, green ? GLP_IV : GLP_BV, GLP_DB, fixed_use ? 1 : 0, green ? PLAN_GREEN_SITES : 1, ucoef);
     /* the min cost prices capacity in fractions of a point (the cost game's coalitions do not jump
      * with the rounding at each site); the budget buys whole points */
-    pc->a = add_col(p->lp, green ? GLP_CV : GLP_IV, GLP_DB, 0, pl->max_points - p0, acoef);
+    pc->a = add_col(p->lp, green ? GLP_CV : GLP_IV, GLP_DB, 0, green ? pl->max_points * PLAN_GREEN_SITES : pl->max_points - p0,
+                    acoef);
     pc->g = add_col(p->lp, GLP_CV, GLP_DB, 0, grid_ub, gcoef);
     double cap = plan__point_kwh_per_day(m, k);
     /* sum_q z_qk <= cap (p0 + a) */
@@ -348,7 +354,7 @@ static void read_solution(milp *p, double mip_gap, ec_plan_solution_t *s)
     double af = annuity_factor(m), annual = 0;
     for (size_t k = 0; k < m->c.n_places; k++) {
         const ec_plan_place_t *pl = &m->c.places[k];
-        int u = glp_mip_col_val(p->lp, p->pc[k].u) > 0.5;
+        int u = (int)lround(glp_mip_col_val(p->lp, p->pc[k].u));
         double a = glp_mip_col_val(p->lp, p->pc[k].a);
         double g = glp_mip_col_val(p->lp, p->pc[k].g);
         if (g < 1e-9) g = 0;
@@ -356,9 +362,10 @@ static void read_solution(milp *p, double mip_gap, ec_plan_solution_t *s)
         else if (a < 1e-9) a = 0;
         /* a network built from the min cost's fractions has them rounded up (a simplex's 1 + 1e-12 is 1) */
         int whole = (int)ceil(a - 1e-6);
-        s->points[k] = whole < 0 ? 0 : whole > pl->max_points ? pl->max_points : whole;
+        int most = green ? pl->max_points * PLAN_GREEN_SITES : pl->max_points;
+        s->points[k] = whole < 0 ? 0 : whole > most ? most : whole;
         s->points_exact[k] = a, s->grid_kw[k] = g;
-        int new_site = u && (green || !pl->existing);
+        int new_site = green ? u : u && !pl->existing;
         double capex = (new_site ? c->site_fixed_capex : 0) + a * pl->point_capex + g * c->grid_capex_per_kw;
         s->capex += capex;
         annual += (new_site ? c->site_opex_per_year : 0) + a * (c->point_opex_per_year + c->demand_charge_per_kw_month * 12.0 * pl->kw);
