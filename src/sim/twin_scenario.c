@@ -386,10 +386,16 @@ ec_err ec_scenario_check(const ec_scenario_t *s, const ec_sites *sites, const ch
     ec_err rc = scn__index(&idx, sites->groups, sizeof *sites->groups, offsetof(ec_connector_group_t, site_id),
                            sites->n);
     if (rc) return rc;
-    for (size_t k = 0; k < s->n_outages && !rc; k++)
-        if (scn__find(&idx, s->outages[k].site_id, SIZE_MAX) == SIZE_MAX)
-            rc = ec_fail(EC_ENOTFOUND, "%s: outages[%zu].site: no site \"%s\" in the sites", s->file, k,
+    for (size_t k = 0; k < s->n_outages && !rc; k++) {
+        if (scn__find(&idx, s->outages[k].site_id, SIZE_MAX) != SIZE_MAX) continue;
+        /* A site the same scenario builds (charge_points with its position) may go down too. */
+        size_t j = 0;
+        while (j < s->n_points && !(s->points[j].has_pos && s->points[j].count > 0 && !strcmp(s->points[j].site_id, s->outages[k].site_id)))
+            j++;
+        if (j == s->n_points)
+            rc = ec_fail(EC_ENOTFOUND, "%s: outages[%zu].site: no site \"%s\" in the sites nor built by charge_points", s->file, k,
                          s->outages[k].site_id);
+    }
     for (size_t k = 0; k < s->n_derates && !rc; k++) {
         size_t j = 0;
         while (j < n_subs && strcmp(subs[j], s->derates[k].substation_id) != 0) j++;
