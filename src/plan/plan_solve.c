@@ -114,6 +114,9 @@ typedef struct {
     double bound;  /* the best bound the search reported */
     int have_bound;
     int node_limit, nodes, stopped, timed_out; /* stopped: by the node limit */
+    double budget;
+    double *heur;  /* budget: a plan rounded from the relaxation, 1-based by column; NULL: none */
+    int heur_given;
 } milp;
 
 static double annuity_factor(const struct ec_plan_model *m)
@@ -328,6 +331,10 @@ static void callback(glp_tree *tree, void *info)
     milp *p = info;
     int r = glp_ios_reason(tree);
     if (r != GLP_ISELECT && r != GLP_IBINGO && r != GLP_IHEUR) return;
+    if (r == GLP_IHEUR && p->heur && !p->heur_given) {
+        p->heur_given = 1;
+        glp_ios_heur_sol(tree, p->heur);
+    }
     int best = glp_ios_best_node(tree);
     if (best) {
         p->bound = glp_ios_node_bound(tree, best);
@@ -348,7 +355,7 @@ static void milp_free(milp *p)
 {
     if (p->lp) glp_delete_prob(p->lp);
     ec_free(p->t.ia), ec_free(p->t.ja), ec_free(p->t.ar);
-    ec_free(p->pc), ec_free(p->cap_row), ec_free(p->y), ec_free(p->in);
+    ec_free(p->pc), ec_free(p->cap_row), ec_free(p->y), ec_free(p->in), ec_free(p->heur);
     ec_map_free(&p->alloc.ids), ec_vec_free(&p->alloc.reps);
     ec_map_free(&p->covers.ids), ec_vec_free(&p->covers.off), ec_vec_free(&p->covers.data);
     ec_map_free(&p->families.ids), ec_vec_free(&p->families.off), ec_vec_free(&p->families.data);
@@ -359,7 +366,7 @@ static ec_err milp_build(milp *p, const struct ec_plan_model *m, solve_mode mode
                          const unsigned char *members)
 {
     memset(p, 0, sizeof *p);
-    p->m = m, p->mode = mode;
+    p->m = m, p->mode = mode, p->budget = budget;
     p->node_limit = m->c.node_limit > 0 ? m->c.node_limit : 2000;
     size_t np = m->c.n_places + 1, nq = m->n_paths + 1;
     p->pc = ec_calloc(np, sizeof *p->pc);
@@ -402,19 +409,133 @@ static ec_err milp_build(milp *p, const struct ec_plan_model *m, solve_mode mode
     return EC_OK;
 }
 
+/* A MILP with more rows than this is large: no cuts or feasibility pump, and fewer nodes. */
+#define PLAN_LARGE_ROWS 20000
+
+typedef struct {
+    size_t k;
+    double a;
+} ranked;
+
+static int by_points(const void *x, const void *y)
+{
+    const ranked *a = x, *b = y;
+    if (a->a != b->a) return a->a > b->a ? -1 : 1;
+    return (a->k > b->k) - (a->k < b->k);
+}
+
+/* The relaxation's plan made whole (budget): the places it builds most at, in turn, each with its
+ * points rounded (at least one) while the budget lasts; the shares, energy and grid then solved with
+ * those fixed. p->heur gets every column's value, for the search to start from. Leaves the
+ * columns' bounds as they were. */
+static ec_err budget_incumbent(milp *p, const glp_smcp *sp)
+{
+    const struct ec_plan_model *m = p->m;
+    const ec_plan_costs_t *c = m->c.costs;
+    size_t n = m->c.n_places;
+    int cols = glp_get_num_cols(p->lp), rows = glp_get_num_rows(p->lp);
+    ranked *r = ec_malloc((n + 1) * sizeof *r);
+    int *take = ec_calloc(n + 1, sizeof *take);
+    double *save = ec_malloc(4 * (n + 1) * sizeof *save);
+    unsigned char *stat = ec_malloc((size_t)rows + (size_t)cols + 2);
+    if (!r || !take || !save || !stat) {
+        ec_free(r), ec_free(take), ec_free(save), ec_free(stat);
+        return EC_ENOMEM;
+    }
+    /* the relaxation's basis, to go back to */
+    for (int i = 1; i <= rows; i++) stat[i] = (unsigned char)glp_get_row_stat(p->lp, i);
+    for (int j = 1; j <= cols; j++) stat[rows + j] = (unsigned char)glp_get_col_stat(p->lp, j);
+    for (size_t k = 0; k < n; k++) r[k].k = k, r[k].a = glp_get_col_prim(p->lp, p->pc[k].a);
+    qsort(r, n, sizeof *r, by_points);
+    double left = p->budget >= 0 ? p->budget : INFINITY;
+    for (size_t i = 0; i < n && r[i].a > 1e-6; i++) {
+        size_t k = r[i].k;
+        const ec_plan_place_t *pl = &m->c.places[k];
+        int most = pl->max_points - pl->points0;
+        for (int pts = (int)fmin(most, fmax(1.0, floor(r[i].a + 0.5))); pts >= 1; pts--) {
+            double grid = isfinite(pl->headroom_kw) ? fmax(0, pts * pl->kw - pl->headroom_kw) : 0;
+            if (isfinite(pl->headroom_kw) && grid > pl->grid_max_kw) continue;
+            double cost = (pl->existing ? 0 : c->site_fixed_capex) + pts * pl->point_capex + grid * c->grid_capex_per_kw;
+            if (cost <= left) {
+                take[k] = pts, left -= cost;
+                break;
+            }
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        const ec_plan_place_t *pl = &m->c.places[k];
+        int u = take[k] > 0 || (pl->existing && pl->points0 > 0);
+        save[4 * k] = glp_get_col_lb(p->lp, p->pc[k].u), save[4 * k + 1] = glp_get_col_ub(p->lp, p->pc[k].u);
+        save[4 * k + 2] = glp_get_col_lb(p->lp, p->pc[k].a), save[4 * k + 3] = glp_get_col_ub(p->lp, p->pc[k].a);
+        glp_set_col_bnds(p->lp, p->pc[k].u, GLP_FX, u, u);
+        glp_set_col_bnds(p->lp, p->pc[k].a, GLP_FX, take[k], take[k]);
+    }
+    /* fixing columns keeps the relaxation's basis dual feasible: the dual simplex starts from it */
+    glp_smcp dual = *sp;
+    dual.meth = GLP_DUALP;
+    int ret = glp_simplex(p->lp, &dual);
+    if (!ret && glp_get_status(p->lp) == GLP_OPT && (p->heur = ec_malloc(((size_t)cols + 1) * sizeof *p->heur))) {
+        p->heur[0] = 0;
+        for (int j = 1; j <= cols; j++) {
+            double v = glp_get_col_prim(p->lp, j);
+            p->heur[j] = glp_get_col_kind(p->lp, j) == GLP_CV ? v : floor(v + 0.5);
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        glp_set_col_bnds(p->lp, p->pc[k].u, save[4 * k] == save[4 * k + 1] ? GLP_FX : GLP_DB, save[4 * k], save[4 * k + 1]);
+        glp_set_col_bnds(p->lp, p->pc[k].a, save[4 * k + 2] == save[4 * k + 3] ? GLP_FX : GLP_DB, save[4 * k + 2],
+                         save[4 * k + 3]);
+    }
+    for (int i = 1; i <= rows; i++) glp_set_row_stat(p->lp, i, stat[i]);
+    for (int j = 1; j <= cols; j++) glp_set_col_stat(p->lp, j, stat[rows + j]);
+    ec_free(r), ec_free(take), ec_free(save), ec_free(stat);
+    return EC_OK;
+}
+
 static ec_err milp_solve(milp *p, double mip_gap, double time_limit_s)
 {
     glp_iocp parm;
     glp_init_iocp(&parm);
     parm.msg_lev = getenv("EC_PLAN_GLPK_MSG") ? GLP_MSG_ON : GLP_MSG_OFF;
     parm.presolve = GLP_ON;
+    if (p->mode == MODE_BUDGET) {
+        /* The relaxation solved here (scaled: Germany's takes a minute, against minutes unscaled), a
+         * whole plan rounded from it for the search to start from (GLPK's own heuristics seldom find
+         * one on a large corridor), then the search without presolve. (The min cost's relaxation goes
+         * as fast through GLPK's presolve, and the dual simplex is no faster there.) */
+        glp_smcp sp;
+        glp_init_smcp(&sp);
+        sp.msg_lev = parm.msg_lev == GLP_MSG_ON ? GLP_MSG_ON : GLP_MSG_OFF;
+        if (time_limit_s > 0) sp.tm_lim = time_limit_s * 1000 > INT32_MAX ? INT32_MAX : (int)(time_limit_s * 1000);
+        int was = glp_term_out(sp.msg_lev == GLP_MSG_ON ? GLP_ON : GLP_OFF); /* scaling speaks otherwise */
+        glp_scale_prob(p->lp, GLP_SF_AUTO);
+        glp_term_out(was);
+        int ret = glp_simplex(p->lp, &sp);
+        if (ret == 0 && glp_get_status(p->lp) == GLP_NOFEAS)
+            return ec_fail(EC_EINVAL, "plan: no network of these places serves every path asked for (their "
+                                      "points, power or grid are too few)");
+        if (ret || glp_get_status(p->lp) != GLP_OPT)
+            return ec_fail(EC_ELIMIT, "plan: the relaxation was not solved (GLPK code %d, status %d)", ret,
+                           glp_get_status(p->lp));
+        ec_err rc = budget_incumbent(p, &sp);
+        if (rc) return rc;
+        ret = glp_simplex(p->lp, &sp);
+        if (ret || glp_get_status(p->lp) != GLP_OPT)
+            return ec_fail(EC_ELIMIT, "plan: the relaxation was not solved (GLPK code %d)", ret);
+        parm.presolve = GLP_OFF;
+    }
     parm.mip_gap = mip_gap > 0 ? mip_gap : 0.0;
     /* the tie-break on capex is far below the km: GLPK must see it to break ties */
     parm.tol_obj = 1e-10;
     if (time_limit_s > 0) parm.tm_lim = time_limit_s * 1000 > INT32_MAX ? INT32_MAX : (int)(time_limit_s * 1000);
     parm.cb_func = callback, parm.cb_info = p;
-    parm.mir_cuts = GLP_ON;
-    parm.fp_heur = GLP_ON;
+    /* cuts and the feasibility pump help a small MILP; on a large one (Germany's budget: 70k rows) each
+     * pass at the root takes minutes, and the rounded relaxation is the incumbent */
+    int large = glp_get_num_rows(p->lp) > PLAN_LARGE_ROWS;
+    parm.mir_cuts = large ? GLP_OFF : GLP_ON;
+    parm.fp_heur = large ? GLP_OFF : GLP_ON;
+    if (large && p->node_limit > 64 * 8) p->node_limit /= 64; /* a node there takes a second or more */
+    else if (large && p->node_limit > 8) p->node_limit = 8;
     /* For diagnosis: EC_PLAN_WRITE_LP=FILE writes the MILP in CPLEX LP form, EC_PLAN_GLPK_MSG=1 lets
      * GLPK report its search on stdout. */
     if (getenv("EC_PLAN_WRITE_LP")) glp_write_lp(p->lp, NULL, getenv("EC_PLAN_WRITE_LP"));
