@@ -5,10 +5,11 @@
 
 #include "ecorridor/ec_plan.h"
 
-/* One (pair, vehicle) fastest path that needs a charge; identical ones merged. */
+/* One pair's fastest path, for the trucks of the mix on it that need a charge (the planning
+ * vehicle: the shortest ranges among them, their flow and energy); identical ones merged. */
 typedef struct {
     int64_t origin, destination; /* node ids */
-    int vehicle;                 /* index into the mix (the first, when merged) */
+    int vehicle;                 /* index into the mix: the shortest full-charge range (the first, when merged) */
     int jurisdiction;            /* the origin's: index into the areas' ids, -1 none (0 without areas) */
     double flow;                 /* electric trucks per day */
     double km;                   /* the path's length */
@@ -33,6 +34,7 @@ struct ec_plan_model {
     size_t n_on, cap_on;
     uint32_t *cover_lo, *cover_hi; /* [lo, hi) within the path's on-list; the minimal sets only */
     size_t n_cover, cap_cover;
+    double *flow_of;       /* per vehicle of the mix: its trucks a day on the paths */
     double *kwh_per_point; /* per place: what one of its points delivers a day (plan__point_kwh_per_day) */
     double eps;      /* the objective's weight on capex, truck-km per currency unit */
     double capex_max; /* the most the places could cost in all */

@@ -80,13 +80,9 @@ static double effective_kw(const struct ec_plan_model *m, const double *flow_of,
 static ec_err point_capacities(struct ec_plan_model *m)
 {
     const ec_plan_model_config_t *c = &m->c;
-    double *flow_of = ec_calloc((size_t)c->mix->n + 1, sizeof *flow_of);
+    const double *flow_of = m->flow_of;
     m->kwh_per_point = ec_calloc(c->n_places + 1, sizeof *m->kwh_per_point);
-    if (!flow_of || !m->kwh_per_point) {
-        ec_free(flow_of);
-        return EC_ENOMEM;
-    }
-    for (size_t i = 0; i < m->n_paths; i++) flow_of[m->paths[i].vehicle] += m->paths[i].flow;
+    if (!m->kwh_per_point) return EC_ENOMEM;
     /* places mostly share a few plugs and powers: remember the last one */
     ec_plug last_plug = EC_PLUG_COUNT;
     double last_kw = -1, last = 0;
@@ -97,7 +93,6 @@ static ec_err point_capacities(struct ec_plan_model *m)
             last = effective_kw(m, flow_of, p->plug, p->kw), last_plug = p->plug, last_kw = p->kw;
         m->kwh_per_point[k] = last * 24.0 * c->costs->point_max_utilisation;
     }
-    ec_free(flow_of);
     return EC_OK;
 }
 
@@ -285,6 +280,13 @@ static ec_err pair_paths(struct ec_plan_model *m, const ec_od_t *od, uint32_t a,
     if (!(len_m > 0)) return EC_OK;
     int jur = 0;
     if (c->areas) jur = ec_plan_areas_of(c->areas, od->origin, ec_graph_point(c->g, a));
+    /* One path for the pair's trucks that need a charge, planned for the planning vehicle: covered
+     * by the shortest ranges among them, with all their energy and flow. */
+    plan_path p;
+    memset(&p, 0, sizeof p);
+    p.origin = od->origin, p.destination = od->destination, p.vehicle = -1, p.jurisdiction = jur;
+    p.km = len_m / 1000.0;
+    double rs = INFINITY, rf = INFINITY;
     for (int v = 0; v < c->mix->n; v++) {
         const ec_vehicle_profile *vp = &c->mix->e[v].profile;
         double f = day * c->mix->e[v].share;
@@ -295,21 +297,21 @@ static ec_err pair_paths(struct ec_plan_model *m, const ec_od_t *od, uint32_t a,
         double start_wh = (c->soc_start - c->soc_min) * vp->battery_wh;
         if (!(wh > start_wh)) continue;
         double wh_per_km = wh / (len_m / 1000.0);
-        plan_path p;
-        memset(&p, 0, sizeof p);
-        p.origin = od->origin, p.destination = od->destination, p.vehicle = v, p.jurisdiction = jur;
-        p.flow = f, p.km = len_m / 1000.0;
-        p.e_kwh = (wh - start_wh) / 1000.0 / (vp->charge_eff > 0 ? vp->charge_eff : 1.0);
-        p.energy_kwh = f * p.e_kwh;
-        p.r_start_km = start_wh / wh_per_km;
-        p.r_full_km = (c->soc_charge_to - c->soc_min) * vp->battery_wh / wh_per_km;
-        p.node_off = (uint32_t)m->n_nodes;
-        ec_err rc = path_nodes(m, a, &r);
-        if (rc) return rc;
-        p.n_nodes = (uint32_t)(m->n_nodes - p.node_off);
-        if ((rc = add_path(m, seen, &p, place_first, place_at))) return rc;
+        double r_start = start_wh / wh_per_km, r_full = (c->soc_charge_to - c->soc_min) * vp->battery_wh / wh_per_km;
+        p.flow += f;
+        p.energy_kwh += f * (wh - start_wh) / 1000.0 / (vp->charge_eff > 0 ? vp->charge_eff : 1.0);
+        if (p.vehicle < 0 || r_full < rf) p.vehicle = v, rf = r_full;
+        if (r_start < rs) rs = r_start;
+        m->flow_of[v] += f;
     }
-    return EC_OK;
+    if (p.vehicle < 0) return EC_OK;
+    p.r_start_km = rs, p.r_full_km = rf;
+    p.e_kwh = p.energy_kwh / p.flow;
+    p.node_off = (uint32_t)m->n_nodes;
+    ec_err rc = path_nodes(m, a, &r);
+    if (rc) return rc;
+    p.n_nodes = (uint32_t)(m->n_nodes - p.node_off);
+    return add_path(m, seen, &p, place_first, place_at);
 }
 
 static void finish_stats(struct ec_plan_model *m)
@@ -350,6 +352,10 @@ ec_err ec_plan_model_build(const ec_plan_model_config_t *c, ec_plan_model **out)
     struct ec_plan_model *m = ec_calloc(1, sizeof *m);
     if (!m) return EC_ENOMEM;
     m->c = *c;
+    if (!(m->flow_of = ec_calloc((size_t)c->mix->n + 1, sizeof *m->flow_of))) {
+        ec_free(m);
+        return EC_ENOMEM;
+    }
     ec_map nodes, seen;
     memset(&nodes, 0, sizeof nodes), memset(&seen, 0, sizeof seen);
     uint32_t *place_first = NULL, *place_at = NULL;
@@ -393,7 +399,7 @@ void ec_plan_model_free(ec_plan_model *m)
 {
     if (!m) return;
     ec_free(m->paths), ec_free(m->nodes), ec_free(m->pos_km), ec_free(m->on_place), ec_free(m->on_pos_km);
-    ec_free(m->cover_lo), ec_free(m->cover_hi), ec_free(m->kwh_per_point);
+    ec_free(m->cover_lo), ec_free(m->cover_hi), ec_free(m->kwh_per_point), ec_free(m->flow_of);
     ec_free(m);
 }
 

@@ -6,6 +6,7 @@
 
 #include <glpk.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +74,26 @@ typedef struct {
     double energy_kwh; /* min cost: the energy of the paths in it */
 } set_rep;
 
+/* Sorted arrays of ids met before get the same id: a cover set is its places whatever the
+ * direction of the path, a family the cover sets of a path. */
+typedef struct {
+    ec_map ids;  /* hash -> id */
+    ec_vec off;  /* size_t: id k is data[off[k] .. off[k+1]) */
+    ec_vec data; /* uint32_t */
+} seq_index;
+
+/* Per cover set: its row and (budget) its w column. */
+typedef struct {
+    int row, w;
+} cover_cols;
+
+/* Per family (budget): paths with the same cover sets, and so the same places, served in one share. */
+typedef struct {
+    int y;
+    long alloc;        /* the energy set of its first path: the same places as every other's */
+    double km, energy; /* its paths' truck-km and kWh a day */
+} family;
+
 typedef enum { MODE_BUDGET, MODE_MIN_COST } solve_mode;
 
 #define PLAN_GREEN_SITES 8 /* sites the min cost may put at one place */
@@ -85,11 +106,19 @@ typedef struct {
     place_cols *pc;
     int *cap_row;  /* per place: its capacity row */
     int *y;        /* per path: its column (budget), 0 when left out */
-    set_index alloc, cover;
+    set_index alloc;
+    seq_index covers, families;
+    ec_vec cover_cols; /* cover_cols, by cover id */
+    ec_vec fams;       /* family, by family id */
+    uint32_t *buf;     /* a path's places or cover ids, sorted */
+    size_t cap_buf;
     int *in;       /* per path: in the model */
     double bound;  /* the best bound the search reported */
     int have_bound;
     int node_limit, nodes, stopped, timed_out; /* stopped: by the node limit */
+    double budget;
+    double *heur;  /* budget: a plan rounded from the relaxation, 1-based by column; NULL: none */
+    int heur_given;
 } milp;
 
 static double annuity_factor(const struct ec_plan_model *m)
@@ -173,7 +202,42 @@ static long set_of(set_index *x, const struct ec_plan_model *m, size_t qi, uint3
     }
 }
 
-/* A path's served variable (budget), its energy on the columns of its places, its cover rows. */
+static int by_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The id of the sorted array a[0..n); *is_new when first met. -1 on failure. */
+static long seq_id(seq_index *x, const uint32_t *a, uint32_t n, int *is_new)
+{
+    uint64_t h = ec_hash_bytes(a, n * sizeof *a) ^ n, id;
+    *is_new = 0;
+    if (!x->off.len) {
+        size_t zero = 0;
+        if (ec_vec_push(&x->off, &zero)) return -1;
+    }
+    for (uint64_t probe = h;; probe = probe * 0x9e3779b97f4a7c15ULL + 1) {
+        if (!ec_map_get(&x->ids, probe, &id)) {
+            for (uint32_t k = 0; k < n; k++)
+                if (ec_vec_push(&x->data, &a[k])) return -1;
+            size_t end = x->data.len;
+            id = x->off.len - 1;
+            if (ec_vec_push(&x->off, &end) || ec_map_put(&x->ids, probe, id)) return -1;
+            *is_new = 1;
+            return (long)id;
+        }
+        size_t b = EC_VEC_AT(&x->off, size_t, id), e = EC_VEC_AT(&x->off, size_t, id + 1);
+        if (e - b == n && !memcmp((const uint32_t *)x->data.data + b, a, n * sizeof *a)) return (long)id;
+    }
+}
+
+static ec_err sorted_buf(milp *p, size_t n)
+{
+    return ec_grow((void **)&p->buf, &p->cap_buf, n + 1, sizeof *p->buf);
+}
+
+/* A path's energy on the columns of its places, its cover rows, and (budget) its family's served share. */
 static ec_err path_part(milp *p, size_t i)
 {
     const struct ec_plan_model *m = p->m;
@@ -181,8 +245,6 @@ static ec_err path_part(milp *p, size_t i)
     int budget = p->mode == MODE_BUDGET, is_new;
     uint32_t lo, hi;
     plan__alloc_range(m, q, &lo, &hi);
-    /* the share of the path's flow served (capacitated flow refuelling serves partial flows) */
-    if (budget) p->y[i] = add_col(p->lp, GLP_CV, GLP_DB, 0, 1, q->flow * q->km);
     long g = set_of(&p->alloc, m, i, lo, hi, &is_new);
     if (g < 0) return EC_ENOMEM;
     set_rep *r = &EC_VEC_AT(&p->alloc.reps, set_rep, g);
@@ -196,26 +258,63 @@ static ec_err path_part(milp *p, size_t i)
             put(&p->t, p->cap_row[m->on_place[q->on_off + s]], z, 1);
         }
     }
-    if (budget) put(&p->t, r->row, p->y[i], -q->energy_kwh);
-    else r->energy_kwh += q->energy_kwh;
+    if (!budget) r->energy_kwh += q->energy_kwh;
     /* every arc beyond the start's range: an open place covers it */
-    for (uint32_t s = 0; s < q->n_cover; s++) {
+    uint32_t *ids = ec_malloc(((size_t)q->n_cover + 1) * sizeof *ids);
+    if (!ids) return EC_ENOMEM;
+    ec_err rc = EC_OK;
+    for (uint32_t s = 0; s < q->n_cover && !rc; s++) {
         uint32_t clo = m->cover_lo[q->cover_off + s], chi = m->cover_hi[q->cover_off + s];
-        long c = set_of(&p->cover, m, i, clo, chi, &is_new);
-        if (c < 0) return EC_ENOMEM;
-        r = &EC_VEC_AT(&p->cover.reps, set_rep, c);
+        if ((rc = sorted_buf(p, chi - clo))) break;
+        for (uint32_t j = clo; j < chi; j++) p->buf[j - clo] = m->on_place[q->on_off + j];
+        qsort(p->buf, chi - clo, sizeof *p->buf, by_u32);
+        long c = seq_id(&p->covers, p->buf, chi - clo, &is_new);
+        if (c < 0 || (is_new && ec_vec_push(&p->cover_cols, &(cover_cols){0, 0}))) {
+            rc = EC_ENOMEM;
+            break;
+        }
+        cover_cols *cc = &EC_VEC_AT(&p->cover_cols, cover_cols, c);
         if (is_new) {
             /* budget: w <= sum u (w > 0 only when a place of the set is open); min cost: sum u >= 1 */
-            r->row = budget ? add_row(p->lp, GLP_UP, 0, 0) : add_row(p->lp, GLP_LO, 1, 0);
-            if (budget) r->first = add_col(p->lp, GLP_CV, GLP_DB, 0, 1, 0), put(&p->t, r->row, r->first, 1);
-            for (uint32_t j = clo; j < chi; j++) put(&p->t, r->row, p->pc[m->on_place[q->on_off + j]].u, budget ? -1 : 1);
+            cc->row = budget ? add_row(p->lp, GLP_UP, 0, 0) : add_row(p->lp, GLP_LO, 1, 0);
+            if (budget) cc->w = add_col(p->lp, GLP_CV, GLP_DB, 0, 1, 0), put(&p->t, cc->row, cc->w, 1);
+            for (uint32_t j = 0; j < chi - clo; j++) put(&p->t, cc->row, p->pc[p->buf[j]].u, budget ? -1 : 1);
         }
-        if (budget) {
-            int row = add_row(p->lp, GLP_UP, 0, 0); /* y <= w */
-            put(&p->t, row, p->y[i], 1), put(&p->t, row, r->first, -1);
+        ids[s] = (uint32_t)c;
+    }
+    if (!rc && budget) {
+        /* its family: the share served of every path with the same cover sets (so the same places) */
+        qsort(ids, q->n_cover, sizeof *ids, by_u32);
+        uint32_t n = 0;
+        for (uint32_t s = 0; s < q->n_cover; s++)
+            if (!n || ids[n - 1] != ids[s]) ids[n++] = ids[s];
+        long f = seq_id(&p->families, ids, n, &is_new);
+        if (f < 0 || (is_new && ec_vec_push(&p->fams, &(family){0, g, 0, 0}))) rc = EC_ENOMEM;
+        else {
+            family *fa = &EC_VEC_AT(&p->fams, family, f);
+            if (is_new) {
+                fa->y = add_col(p->lp, GLP_CV, GLP_DB, 0, 1, 0);
+                for (uint32_t s = 0; s < n; s++) { /* y <= w */
+                    int row = add_row(p->lp, GLP_UP, 0, 0);
+                    put(&p->t, row, fa->y, 1), put(&p->t, row, EC_VEC_AT(&p->cover_cols, cover_cols, ids[s]).w, -1);
+                }
+            }
+            fa->km += q->flow * q->km, fa->energy += q->energy_kwh;
+            p->y[i] = fa->y;
         }
     }
-    return p->t.err;
+    ec_free(ids);
+    return rc ? rc : p->t.err;
+}
+
+/* The families' shares: truck-km in the objective, energy on their places. */
+static void family_part(milp *p)
+{
+    for (size_t f = 0; f < p->fams.len; f++) {
+        const family *fa = &EC_VEC_AT(&p->fams, family, f);
+        glp_set_obj_coef(p->lp, fa->y, fa->km);
+        put(&p->t, EC_VEC_AT(&p->alloc.reps, set_rep, fa->alloc).row, fa->y, -fa->energy);
+    }
 }
 
 static void budget_row(milp *p, double budget)
@@ -238,6 +337,10 @@ static void callback(glp_tree *tree, void *info)
     milp *p = info;
     int r = glp_ios_reason(tree);
     if (r != GLP_ISELECT && r != GLP_IBINGO && r != GLP_IHEUR) return;
+    if (r == GLP_IHEUR && p->heur && !p->heur_given) {
+        p->heur_given = 1;
+        glp_ios_heur_sol(tree, p->heur);
+    }
     int best = glp_ios_best_node(tree);
     if (best) {
         p->bound = glp_ios_node_bound(tree, best);
@@ -258,26 +361,32 @@ static void milp_free(milp *p)
 {
     if (p->lp) glp_delete_prob(p->lp);
     ec_free(p->t.ia), ec_free(p->t.ja), ec_free(p->t.ar);
-    ec_free(p->pc), ec_free(p->cap_row), ec_free(p->y), ec_free(p->in);
-    ec_map_free(&p->alloc.ids), ec_map_free(&p->cover.ids);
-    ec_vec_free(&p->alloc.reps), ec_vec_free(&p->cover.reps);
+    ec_free(p->pc), ec_free(p->cap_row), ec_free(p->y), ec_free(p->in), ec_free(p->heur);
+    ec_map_free(&p->alloc.ids), ec_vec_free(&p->alloc.reps);
+    ec_map_free(&p->covers.ids), ec_vec_free(&p->covers.off), ec_vec_free(&p->covers.data);
+    ec_map_free(&p->families.ids), ec_vec_free(&p->families.off), ec_vec_free(&p->families.data);
+    ec_vec_free(&p->cover_cols), ec_vec_free(&p->fams), ec_free(p->buf);
 }
 
 static ec_err milp_build(milp *p, const struct ec_plan_model *m, solve_mode mode, double budget,
                          const unsigned char *members)
 {
     memset(p, 0, sizeof *p);
-    p->m = m, p->mode = mode;
+    p->m = m, p->mode = mode, p->budget = budget;
     p->node_limit = m->c.node_limit > 0 ? m->c.node_limit : 2000;
     size_t np = m->c.n_places + 1, nq = m->n_paths + 1;
     p->pc = ec_calloc(np, sizeof *p->pc);
     p->cap_row = ec_calloc(np, sizeof *p->cap_row);
     p->y = ec_calloc(nq, sizeof *p->y);
     p->in = ec_calloc(nq, sizeof *p->in);
-    ec_vec_init(&p->alloc.reps, sizeof(set_rep)), ec_vec_init(&p->cover.reps, sizeof(set_rep));
+    ec_vec_init(&p->alloc.reps, sizeof(set_rep));
+    ec_vec_init(&p->covers.off, sizeof(size_t)), ec_vec_init(&p->covers.data, sizeof(uint32_t));
+    ec_vec_init(&p->families.off, sizeof(size_t)), ec_vec_init(&p->families.data, sizeof(uint32_t));
+    ec_vec_init(&p->cover_cols, sizeof(cover_cols)), ec_vec_init(&p->fams, sizeof(family));
     if (!(p->pc && p->cap_row && p->y && p->in)) return EC_ENOMEM;
     ec_err rc = ec_map_init(&p->alloc.ids, 1024);
-    if (!rc) rc = ec_map_init(&p->cover.ids, 1024);
+    if (!rc) rc = ec_map_init(&p->covers.ids, 1024);
+    if (!rc) rc = ec_map_init(&p->families.ids, 1024);
     if (rc) return rc;
     p->lp = glp_create_prob();
     glp_set_obj_dir(p->lp, mode == MODE_BUDGET ? GLP_MAX : GLP_MIN);
@@ -293,10 +402,99 @@ static ec_err milp_build(milp *p, const struct ec_plan_model *m, solve_mode mode
         const set_rep *r = &EC_VEC_AT(&p->alloc.reps, set_rep, g);
         glp_set_row_bnds(p->lp, r->row, GLP_FX, r->energy_kwh, r->energy_kwh);
     }
+    if (mode == MODE_BUDGET) family_part(p);
     if (mode == MODE_BUDGET && budget >= 0) budget_row(p, budget);
     if (p->t.err) return p->t.err;
     if (p->t.n > (size_t)INT32_MAX - 2) return ec_fail(EC_ELIMIT, "plan: the MILP has too many nonzeros");
     glp_load_matrix(p->lp, (int)p->t.n, p->t.ia, p->t.ja, p->t.ar);
+    if (getenv("EC_PLAN_GLPK_MSG"))
+        fprintf(stderr, "plan: %s MILP: %d rows, %d columns (%d integer), %zu nonzeros; %zu energy sets, %zu cover "
+                "sets, %zu families\n", mode == MODE_BUDGET ? "budget" : "min-cost", glp_get_num_rows(p->lp),
+                glp_get_num_cols(p->lp), glp_get_num_int(p->lp), p->t.n, p->alloc.reps.len, p->covers.off.len ? p->covers.off.len - 1 : 0,
+                p->fams.len);
+    return EC_OK;
+}
+
+/* A MILP with more rows than this is large: no cuts or feasibility pump, and fewer nodes. */
+#define PLAN_LARGE_ROWS 20000
+
+typedef struct {
+    size_t k;
+    double a;
+} ranked;
+
+static int by_points(const void *x, const void *y)
+{
+    const ranked *a = x, *b = y;
+    if (a->a != b->a) return a->a > b->a ? -1 : 1;
+    return (a->k > b->k) - (a->k < b->k);
+}
+
+/* The relaxation's plan made whole (budget): the places it builds most at, in turn, each with its
+ * points rounded (at least one) while the budget lasts; the shares, energy and grid then solved with
+ * those fixed. p->heur gets every column's value, for the search to start from. Leaves the
+ * columns' bounds as they were. */
+static ec_err budget_incumbent(milp *p, const glp_smcp *sp)
+{
+    const struct ec_plan_model *m = p->m;
+    const ec_plan_costs_t *c = m->c.costs;
+    size_t n = m->c.n_places;
+    int cols = glp_get_num_cols(p->lp), rows = glp_get_num_rows(p->lp);
+    ranked *r = ec_malloc((n + 1) * sizeof *r);
+    int *take = ec_calloc(n + 1, sizeof *take);
+    double *save = ec_malloc(4 * (n + 1) * sizeof *save);
+    unsigned char *stat = ec_malloc((size_t)rows + (size_t)cols + 2);
+    if (!r || !take || !save || !stat) {
+        ec_free(r), ec_free(take), ec_free(save), ec_free(stat);
+        return EC_ENOMEM;
+    }
+    /* the relaxation's basis, to go back to */
+    for (int i = 1; i <= rows; i++) stat[i] = (unsigned char)glp_get_row_stat(p->lp, i);
+    for (int j = 1; j <= cols; j++) stat[rows + j] = (unsigned char)glp_get_col_stat(p->lp, j);
+    for (size_t k = 0; k < n; k++) r[k].k = k, r[k].a = glp_get_col_prim(p->lp, p->pc[k].a);
+    qsort(r, n, sizeof *r, by_points);
+    double left = p->budget >= 0 ? p->budget : INFINITY;
+    for (size_t i = 0; i < n && r[i].a > 1e-6; i++) {
+        size_t k = r[i].k;
+        const ec_plan_place_t *pl = &m->c.places[k];
+        int most = pl->max_points - pl->points0;
+        for (int pts = (int)fmin(most, fmax(1.0, floor(r[i].a + 0.5))); pts >= 1; pts--) {
+            double grid = isfinite(pl->headroom_kw) ? fmax(0, pts * pl->kw - pl->headroom_kw) : 0;
+            if (isfinite(pl->headroom_kw) && grid > pl->grid_max_kw) continue;
+            double cost = (pl->existing ? 0 : c->site_fixed_capex) + pts * pl->point_capex + grid * c->grid_capex_per_kw;
+            if (cost <= left) {
+                take[k] = pts, left -= cost;
+                break;
+            }
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        const ec_plan_place_t *pl = &m->c.places[k];
+        int u = take[k] > 0 || (pl->existing && pl->points0 > 0);
+        save[4 * k] = glp_get_col_lb(p->lp, p->pc[k].u), save[4 * k + 1] = glp_get_col_ub(p->lp, p->pc[k].u);
+        save[4 * k + 2] = glp_get_col_lb(p->lp, p->pc[k].a), save[4 * k + 3] = glp_get_col_ub(p->lp, p->pc[k].a);
+        glp_set_col_bnds(p->lp, p->pc[k].u, GLP_FX, u, u);
+        glp_set_col_bnds(p->lp, p->pc[k].a, GLP_FX, take[k], take[k]);
+    }
+    /* fixing columns keeps the relaxation's basis dual feasible: the dual simplex starts from it */
+    glp_smcp dual = *sp;
+    dual.meth = GLP_DUALP;
+    int ret = glp_simplex(p->lp, &dual);
+    if (!ret && glp_get_status(p->lp) == GLP_OPT && (p->heur = ec_malloc(((size_t)cols + 1) * sizeof *p->heur))) {
+        p->heur[0] = 0;
+        for (int j = 1; j <= cols; j++) {
+            double v = glp_get_col_prim(p->lp, j);
+            p->heur[j] = glp_get_col_kind(p->lp, j) == GLP_CV ? v : floor(v + 0.5);
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        glp_set_col_bnds(p->lp, p->pc[k].u, save[4 * k] == save[4 * k + 1] ? GLP_FX : GLP_DB, save[4 * k], save[4 * k + 1]);
+        glp_set_col_bnds(p->lp, p->pc[k].a, save[4 * k + 2] == save[4 * k + 3] ? GLP_FX : GLP_DB, save[4 * k + 2],
+                         save[4 * k + 3]);
+    }
+    for (int i = 1; i <= rows; i++) glp_set_row_stat(p->lp, i, stat[i]);
+    for (int j = 1; j <= cols; j++) glp_set_col_stat(p->lp, j, stat[rows + j]);
+    ec_free(r), ec_free(take), ec_free(save), ec_free(stat);
     return EC_OK;
 }
 
@@ -306,13 +504,44 @@ static ec_err milp_solve(milp *p, double mip_gap, double time_limit_s)
     glp_init_iocp(&parm);
     parm.msg_lev = getenv("EC_PLAN_GLPK_MSG") ? GLP_MSG_ON : GLP_MSG_OFF;
     parm.presolve = GLP_ON;
+    if (p->mode == MODE_BUDGET) {
+        /* The relaxation solved here (scaled: Germany's takes a minute, against minutes unscaled), a
+         * whole plan rounded from it for the search to start from (GLPK's own heuristics seldom find
+         * one on a large corridor), then the search without presolve. (The min cost's relaxation goes
+         * as fast through GLPK's presolve, and the dual simplex is no faster there.) */
+        glp_smcp sp;
+        glp_init_smcp(&sp);
+        sp.msg_lev = parm.msg_lev == GLP_MSG_ON ? GLP_MSG_ON : GLP_MSG_OFF;
+        if (time_limit_s > 0) sp.tm_lim = time_limit_s * 1000 > INT32_MAX ? INT32_MAX : (int)(time_limit_s * 1000);
+        int was = glp_term_out(sp.msg_lev == GLP_MSG_ON ? GLP_ON : GLP_OFF); /* scaling speaks otherwise */
+        glp_scale_prob(p->lp, GLP_SF_AUTO);
+        glp_term_out(was);
+        int ret = glp_simplex(p->lp, &sp);
+        if (ret == 0 && glp_get_status(p->lp) == GLP_NOFEAS)
+            return ec_fail(EC_EINVAL, "plan: no network of these places serves every path asked for (their "
+                                      "points, power or grid are too few)");
+        if (ret || glp_get_status(p->lp) != GLP_OPT)
+            return ec_fail(EC_ELIMIT, "plan: the relaxation was not solved (GLPK code %d, status %d)", ret,
+                           glp_get_status(p->lp));
+        ec_err rc = budget_incumbent(p, &sp);
+        if (rc) return rc;
+        ret = glp_simplex(p->lp, &sp);
+        if (ret || glp_get_status(p->lp) != GLP_OPT)
+            return ec_fail(EC_ELIMIT, "plan: the relaxation was not solved (GLPK code %d)", ret);
+        parm.presolve = GLP_OFF;
+    }
     parm.mip_gap = mip_gap > 0 ? mip_gap : 0.0;
     /* the tie-break on capex is far below the km: GLPK must see it to break ties */
     parm.tol_obj = 1e-10;
     if (time_limit_s > 0) parm.tm_lim = time_limit_s * 1000 > INT32_MAX ? INT32_MAX : (int)(time_limit_s * 1000);
     parm.cb_func = callback, parm.cb_info = p;
-    parm.mir_cuts = GLP_ON;
-    parm.fp_heur = GLP_ON;
+    /* cuts and the feasibility pump help a small MILP; on a large one (Germany's budget: 70k rows) each
+     * pass at the root takes minutes, and the rounded relaxation is the incumbent */
+    int large = glp_get_num_rows(p->lp) > PLAN_LARGE_ROWS;
+    parm.mir_cuts = large ? GLP_OFF : GLP_ON;
+    parm.fp_heur = large ? GLP_OFF : GLP_ON;
+    if (large && p->node_limit > 64 * 8) p->node_limit /= 64; /* a node there takes a second or more */
+    else if (large && p->node_limit > 8) p->node_limit = 8;
     /* For diagnosis: EC_PLAN_WRITE_LP=FILE writes the MILP in CPLEX LP form, EC_PLAN_GLPK_MSG=1 lets
      * GLPK report its search on stdout. */
     if (getenv("EC_PLAN_WRITE_LP")) glp_write_lp(p->lp, NULL, getenv("EC_PLAN_WRITE_LP"));

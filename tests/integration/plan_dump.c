@@ -7,11 +7,13 @@
  *     [--max-points N] [--kw KW] [--point-capex X] [--site-capex X] [--grid-capex X]
  *     [--headroom KW|inf] [--grid-max KW] [--util U] [--existing NODE:POINTS]... [--jur NODE:J]...
  *     [--members J,J..] [--budget B] [--gap G] [--time-limit S] [--overhead-s S] [--node-limit N]
- *     [--no-model] [--no-budget]
+ *     [--default-costs] [--areas FILE] [--no-model] [--no-budget]
  *     [--no-min-cost] [--progress]
  *
  * The costs are plausible figures of this tool's own (a site 1 M, an MCS
- * point 400 k, grid 200 per kW), not the documented defaults. */
+ * point 400 k, grid 200 per kW), not the documented defaults, unless
+ * --default-costs (then every place is a node place as the plan makes it).
+ * --areas: jurisdictions as ec_plan_areas_load reads them (--members by index). */
 #include "ecorridor/ec_alloc.h"
 #include "ecorridor/ec_json.h"
 #include "ecorridor/ec_plan.h"
@@ -24,10 +26,10 @@
 #define MAX_LIST 64
 
 typedef struct {
-    const char *corridor, *vehicles;
+    const char *corridor, *vehicles, *areas;
     double bev_share, day_factor, temp_c, kw, point_capex, site_capex, grid_capex, headroom, grid_max, util;
     double budget, gap, time_limit, overhead_s;
-    int node_limit, max_points, no_model, no_budget, no_min_cost, progress;
+    int default_costs, node_limit, max_points, no_model, no_budget, no_min_cost, progress;
     int64_t existing_node[MAX_LIST];
     int existing_points[MAX_LIST], n_existing;
     int64_t jur_node[MAX_LIST];
@@ -48,12 +50,14 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(k, "--no-budget")) o->no_budget = 1;
         else if (!strcmp(k, "--no-min-cost")) o->no_min_cost = 1;
         else if (!strcmp(k, "--progress")) o->progress = 1;
+        else if (!strcmp(k, "--default-costs")) o->default_costs = 1;
         else if (!v) return fprintf(stderr, "plan_dump: %s needs a value\n", k), -1;
         else {
             i++;
             char *end = NULL;
             if (!strcmp(k, "--corridor")) o->corridor = v;
             else if (!strcmp(k, "--vehicles")) o->vehicles = v;
+            else if (!strcmp(k, "--areas")) o->areas = v;
             else if (!strcmp(k, "--bev-share")) o->bev_share = strtod(v, &end);
             else if (!strcmp(k, "--day-factor")) o->day_factor = strtod(v, &end);
             else if (!strcmp(k, "--temp-c")) o->temp_c = strtod(v, &end);
@@ -100,6 +104,10 @@ static int parse_args(int argc, char **argv, opts *o)
 
 static void costs_of(const opts *o, ec_plan_costs_t *c)
 {
+    if (o->default_costs) {
+        ec_plan_costs_default(c);
+        return;
+    }
     memset(c, 0, sizeof *c);
     snprintf(c->currency, sizeof c->currency, "EUR");
     c->mcs_point_capex = o->point_capex, c->mcs_point_kw = o->kw;
@@ -184,6 +192,9 @@ int main(int argc, char **argv)
         p->pos = ec_graph_point(g, v), p->node = g->ext_id[v];
         p->kw = o.kw, p->plug = EC_PLUG_MCS, p->point_capex = o.point_capex;
         p->headroom_kw = o.headroom, p->grid_max_kw = o.grid_max, p->max_points = o.max_points;
+        if (o.default_costs) /* a node place as the plan makes one */
+            p->kw = costs.mcs_point_kw, p->point_capex = costs.mcs_point_capex, p->headroom_kw = INFINITY,
+            p->grid_max_kw = 0, p->max_points = costs.max_points_per_site;
         p->jurisdiction = -1;
         for (int i = 0; i < o.n_existing; i++)
             if (o.existing_node[i] == p->node) p->existing = 1, p->points0 = o.existing_points[i];
@@ -193,6 +204,11 @@ int main(int argc, char **argv)
     ec_plan_areas_t areas;
     memset(&areas, 0, sizeof areas);
     areas.nodes = o.jur_node, areas.node_j = o.jur_j, areas.n_nodes = (size_t)o.n_jur;
+    if (o.areas) {
+        if ((rc = ec_plan_areas_load(o.areas, &areas))) return fail("areas", rc);
+        o.n_jur = (int)areas.n_ids;
+        for (uint32_t v = 0; v < g->n_nodes; v++) places[v].jurisdiction = ec_plan_areas_of(&areas, places[v].node, places[v].pos);
+    }
 
     ec_plan_model_config_t c;
     memset(&c, 0, sizeof c);
@@ -256,6 +272,7 @@ int main(int argc, char **argv)
     ec_plan_model_free(m);
     ec_free(places);
     ec_traffic_free(&traffic);
+    if (o.areas) ec_plan_areas_free(&areas);
     ec_graph_free(g);
     return 0;
 }

@@ -8,8 +8,9 @@ model's code: it finds each pair's fastest path over segments.csv itself,
 works out each truck's energy from the profile's physics, recomputes the
 cover sets from the positions and a point's kWh a day by hand. Budget: it
 enumerates every choice of points at every place and, for each, serves the
-most truck-km a share of each covered path's flow may give (an exact
-min-cost flow over fractions). Min cost: it enumerates every set of places
+most truck-km a share of each covered family's flow may give (paths with
+the same cover sets served in one share; an exact min-cost flow over
+fractions). Min cost: it enumerates every set of places
 to use and, for each, the cheapest fractional points that carry the
 energy (the same exact flow, each place's capacity in pieces of rising
 cost). The best of them must equal the MILP's optimum.
@@ -252,9 +253,21 @@ def place_grid(p, points, green):
     return g if g <= p["grid_max_kw"] + 1e-9 else None
 
 
+def families(paths):
+    """Paths with the same cover sets (and so the same places) are served in one share: one path
+    with their truck-km and energy."""
+    by = {}
+    for q in paths:
+        if q["servable"]:
+            by.setdefault(frozenset(q["minimal"]), []).append(q)
+    return [{"flow": 1.0, "km": sum(q["flow"] * q["km"] for q in qs), "energy": sum(q["energy"] for q in qs),
+             "covers": qs[0]["covers"], "alloc": qs[0]["alloc"], "servable": True} for qs in by.values()]
+
+
 def brute_budget(model, paths, budget):
     """Every integer choice of points at every place; for each, the best partial service exactly."""
     places, costs, eps = model["places"], model["costs"], model["eps"]
+    paths = families(paths)
     ranges = [range(p["points0"], p["max_points"] + 1) for p in places]
     best = None
     for xs in itertools.product(*ranges):

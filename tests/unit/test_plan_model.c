@@ -203,6 +203,39 @@ static void test_bad_place(void **state)
     unload(&w);
 }
 
+/* A mix of two trucks: each pair has one path for those of its trucks that need a charge, with
+ * their flow and energy, covered by the shorter ranges among them. The second truck has 200 kWh:
+ * it leaves with 120 kWh, enough for 2001 -> 2004 (190 km, 119.2 kWh) but not for 260 km. */
+static void test_planning_vehicle(void **state)
+{
+    (void)state;
+    world w;
+    load(&w);
+    for (int64_t n = 2001; n <= 2005; n++) place_at(&w, n);
+    w.c.n_places = w.n_places;
+    w.mix.n = 2;
+    w.mix.e[1] = w.mix.e[0];
+    w.mix.e[1].profile.battery_wh = 200e3;
+    w.mix.e[0].share = w.mix.e[1].share = 0.5;
+    ec_plan_model *m = NULL;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+    double k = per_km();
+    assert_int_equal(m->n_paths, 4);
+    const plan_path *p = find(m, 2001, 2005);
+    assert_non_null(p);
+    assert_true(fabs(p->flow - 10) < 1e-9);
+    assert_true(fabs(p->energy_kwh - (5 * (260 * k - 90) + 5 * (260 * k - 120))) < 1e-6);
+    assert_true(fabs(p->r_start_km - 90 / k) < 1e-6);
+    assert_true(fabs(p->r_full_km - 105 / k) < 1e-6);
+    assert_int_equal(p->vehicle, 0);
+    p = find(m, 2001, 2004);
+    assert_non_null(p);
+    assert_true(fabs(p->flow - 1) < 1e-9); /* the 200 kWh trucks need no charge */
+    assert_true(fabs(p->energy_kwh - (190 * k - 90)) < 1e-6);
+    ec_plan_model_free(m);
+    unload(&w);
+}
+
 /* A point's kWh a day: 24 h x utilisation x the energy of a charge from 10 % to 80 % over its
  * time plus the 5 min overhead, by hand for the fixture's truck (150 kWh, a flat 1000 kW curve,
  * charge efficiency 1): 105 kWh at the least of the point's kW, the inlet's and the curve's. */
@@ -285,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_unservable),
         cmocka_unit_test(test_bad_place),
         cmocka_unit_test(test_point_capacity),
+        cmocka_unit_test(test_planning_vehicle),
         cmocka_unit_test(test_same_cost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
