@@ -271,6 +271,7 @@ typedef struct {
                                         its journal must be NULL and its scenario's points applied */
     const ec_plan_areas_t *areas;    /* NULL: one jurisdiction, "ALL" */
     const ec_plan_cands_t *cands;    /* NULL: none */
+    const char *cands_name;          /* its file, for messages */
     const ec_plan_costs_t *costs;
     double budget;                   /* capex; < 0: no limit */
     int years;
@@ -315,6 +316,7 @@ typedef struct {
 
 typedef struct {
     char site_id[80];                /* a site, or "substation:<id>" for a substation at half capacity */
+    char name[128];
     int64_t stranded_when_down;
     double extra_wait_h;
     int rank;

@@ -10,7 +10,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int run(int argc, char **argv);
 
@@ -36,7 +40,7 @@ static const cli_opt opts[] = {
     {"gap", "F", "the MILP's relative optimality gap to stop at (default 0.01)"},
     {"time-limit-s", "S", "the most each MILP solve may take (default 600)"},
     {"resilience-max", "N", "sites taken down in turn, the busiest first (default: all)"},
-    {"shapley-samples", "N", "random orders when there are more than 12 jurisdictions (default 200)"},
+    {"shapley-samples", "N", "random orders when there are more than 12 jurisdictions (default 50)"},
     {"compare-spacing", "KM", "also simulate the budget spent on pools every KM along the roads (AFIR: 60)"},
     {"export-model", "FILE.json", "also write the model (places, paths, cover sets) for checking"},
     {"out", "DIR", "where the plan's files go, created when missing (required)"},
@@ -82,7 +86,9 @@ static void print_plan(const ec_plan_result_t *r, const ec_plan_config_t *c, con
            r->n_places, r->stats.paths, r->stats.trucks_per_day, r->stats.unservable);
     if (r->budget >= 0) printf("  budget            %s %s, spent %s %s", money(r->budget, a, sizeof a), cur, money(r->spent, b, sizeof b), cur);
     else printf("  no budget limit   spent %s %s", money(r->spent, b, sizeof b), cur);
-    printf("; optimality gap %.2f %%\n", r->gap * 100);
+    printf("; optimality gap %.2f %%", r->gap * 100);
+    if (r->gap > c->mip_gap + 1e-12) printf(" (the search stopped at its limit before the %.2f %% asked)", c->mip_gap * 100);
+    printf("\n");
     printf("  served            %.0f of %.0f truck-km a day that need a charge\n", r->served_truck_km, r->stats.truck_km_per_day);
     printf("  the day           before: %lld stranded, p95 wait %.1f min; with the plan: %lld stranded, p95 wait %.1f min\n",
            (long long)r->base.stranded, r->base.p95_wait_min, (long long)r->planned.stranded, r->planned.p95_wait_min);
@@ -117,17 +123,27 @@ static void print_plan(const ec_plan_result_t *r, const ec_plan_config_t *c, con
            " in %.1f s\n", out, r->runtime_s);
 }
 
-/* 1 when a sites file holds its header and no row: a region that starts from nothing. */
+/* 1 when a sites file holds a sites header (docs/sites.md's required columns) and no row: a region
+ * that starts from nothing. Anything else goes to the sites reader, which says what is wrong. */
 static int sites_file_empty(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
-    char line[4096];
+    char line[4096], head[4096] = "";
     int rows = 0;
     while (rows < 2 && fgets(line, sizeof line, f))
-        if (strspn(line, " \t\r\n") < strlen(line)) rows++;
+        if (strspn(line, " \t\r\n") < strlen(line) && rows++ == 0) snprintf(head, sizeof head, "%s", line);
     fclose(f);
-    return rows == 1;
+    if (rows != 1) return 0;
+    static const char *const need[] = {"site_id", "name", "lat", "lon", "standard", "power_kw", "count"};
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+        char cols[4096];
+        snprintf(cols, sizeof cols, "%s", head);
+        int found = 0;
+        for (char *t = strtok(cols, ",\r\n"); t && !found; t = strtok(NULL, ",\r\n")) found = !strcmp(t, need[i]);
+        if (!found) return 0;
+    }
+    return 1;
 }
 
 typedef struct {
@@ -155,6 +171,58 @@ static void inputs_free(inputs *in)
     ec_vec_free(&in->places);
 }
 
+/* Every truck belongs to the jurisdiction of its origin: every origin of traffic.csv must lie in
+ * one, and a node list must name nodes of the corridor. */
+static ec_err areas_cover(const inputs *in, const char *juris)
+{
+    ec_map nodes;
+    ec_err rc = ec_map_init(&nodes, in->g->n_nodes);
+    for (uint32_t i = 0; !rc && i < in->g->n_nodes; i++) rc = ec_map_put(&nodes, (uint64_t)in->g->ext_id[i], i);
+    for (size_t i = 0; !rc && i < in->areas.n_nodes; i++)
+        if (!ec_map_get(&nodes, (uint64_t)in->areas.nodes[i], NULL))
+            rc = ec_fail(EC_EINVAL, "%s: node %lld is not a node of the corridor", juris, (long long)in->areas.nodes[i]);
+    size_t lost = 0;
+    int64_t first = 0;
+    for (size_t i = 0; !rc && i < in->traffic.n; i++) {
+        uint64_t v;
+        int64_t o = in->traffic.od[i].origin;
+        if (!ec_map_get(&nodes, (uint64_t)o, &v)) continue; /* the twin's check names it */
+        if (ec_plan_areas_of(&in->areas, o, ec_graph_point(in->g, (uint32_t)v)) >= 0) continue;
+        if (!lost++) first = o;
+    }
+    if (!rc && lost)
+        rc = ec_fail(EC_EINVAL, "%s: node %lld, where trucks of traffic.csv start, lies in no jurisdiction (%zu such pairs): a "
+                     "truck belongs to the jurisdiction of its origin", juris, (long long)first, lost);
+    ec_map_free(&nodes);
+    return rc;
+}
+
+/* --out must be a folder we can make or write, and not the corridor's own. */
+static ec_err out_usable(const char *out, const char *corridor)
+{
+    struct stat st;
+    if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode)) return ec_fail(EC_EINVAL, "--out %s is a file, not a folder", out);
+    char a[PATH_MAX], b[PATH_MAX];
+    if (realpath(out, a) && realpath(corridor, b) && !strcmp(a, b))
+        return ec_fail(EC_EINVAL, "--out %s is the corridor's folder: its files would be overwritten", out);
+    /* The nearest folder that exists must be a folder we may write in. */
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s", out);
+    while (stat(p, &st) != 0) {
+        char *slash = strrchr(p, '/');
+        if (!slash) {
+            snprintf(p, sizeof p, ".");
+            break;
+        }
+        if (slash == p) slash[1] = 0;
+        else *slash = 0;
+    }
+    if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+        return ec_fail(EC_EINVAL, "--out %s: %s is not a folder", out, p);
+    if (access(p, W_OK | X_OK)) return ec_fail(EC_EINVAL, "--out %s: %s: %s", out, p, strerror(errno));
+    return EC_OK;
+}
+
 static int run(int argc, char **argv)
 {
     cli_args a;
@@ -164,7 +232,7 @@ static int run(int argc, char **argv)
     const char *db = cli_get(&a, "db"), *day = cli_get(&a, "day"), *date = cli_get(&a, "date"), *tz = cli_get(&a, "tz");
     const char *juris = cli_get(&a, "jurisdictions");
     if (!corridor) return cli_usage_error(&cmd_plan, "--corridor DIR is required");
-    if (!out) return cli_usage_error(&cmd_plan, "--out DIR is required");
+    if (!out || !*out) return cli_usage_error(&cmd_plan, "--out DIR is required");
     if (!sites == !db) return cli_usage_error(&cmd_plan, "give --sites SITES.csv or --db HUB.db (one of them)");
     if (!cli_get(&a, "bev-share")) return cli_usage_error(&cmd_plan, "--bev-share F is required");
     if (!juris) return cli_usage_error(&cmd_plan, "--jurisdictions AREAS.geojson or NODES.csv is required");
@@ -173,7 +241,7 @@ static int run(int argc, char **argv)
     ec_twin_config_t *c = &pc.twin;
     c->day_factor = EC_TWIN_WEEKDAY_FACTOR, c->temp_c = 20, c->rules = EC_RULES_EU, c->seed = 1;
     c->replan_wait_s = 30 * 60, c->stop_overhead_s = 5 * 60, c->soc_min = 0.1, c->threads = 2;
-    double spacing = 0, seed = 1, threads = 2, budget = -1, years = 10, gap = 0.01, limit = 600, rmax = 0, samples = 200;
+    double spacing = 0, seed = 1, threads = 2, budget = -1, years = 10, gap = 0.01, limit = 600, rmax = 0, samples = 50;
     if (day && !strcmp(day, "average")) c->day_factor = 1;
     else if (day && strcmp(day, "weekday")) return cli_usage_error(&cmd_plan, "--day must be weekday or average");
     if ((st = number(&a, "bev-share", 0, 1, &c->bev_share)) >= 0 || (st = number(&a, "temp-c", -50, 60, &c->temp_c)) >= 0 ||
@@ -181,10 +249,12 @@ static int run(int argc, char **argv)
         (st = number(&a, "threads", 1, EC_TWIN_MAX_THREADS, &threads)) >= 0 || (st = number(&a, "budget", 0, 1e15, &budget)) >= 0 ||
         (st = number(&a, "years", 1, 100, &years)) >= 0 || (st = number(&a, "gap", 0, 1, &gap)) >= 0 ||
         (st = number(&a, "time-limit-s", 1, 86400, &limit)) >= 0 || (st = number(&a, "resilience-max", 0, 1e6, &rmax)) >= 0 ||
-        (st = number(&a, "shapley-samples", 1, 1e6, &samples)) >= 0 || (st = number(&a, "compare-spacing", 1, 1000, &spacing)) >= 0)
+        (st = number(&a, "shapley-samples", 2, 1e6, &samples)) >= 0 || (st = number(&a, "compare-spacing", 1, 1000, &spacing)) >= 0)
         return st;
-    if (seed != floor(seed) || threads != floor(threads) || years != floor(years) || rmax != floor(rmax) || samples != floor(samples))
-        return cli_usage_error(&cmd_plan, "--seed, --threads, --years, --resilience-max and --shapley-samples must be whole numbers");
+    static const char *const whole[] = {"seed", "threads", "years", "resilience-max", "shapley-samples"};
+    const double wv[] = {seed, threads, years, rmax, samples};
+    for (size_t i = 0; i < 5; i++)
+        if (wv[i] != floor(wv[i])) return cli_usage_error(&cmd_plan, "--%s \"%s\" must be a whole number", whole[i], cli_get(&a, whole[i]));
     c->seed = (uint64_t)seed, c->threads = (int)threads;
     pc.budget = budget, pc.years = (int)years, pc.mip_gap = gap, pc.time_limit_s = limit;
     pc.resilience_max = (size_t)rmax, pc.shapley_samples = (size_t)samples, pc.compare_spacing_km = spacing;
@@ -248,6 +318,7 @@ static int run(int argc, char **argv)
     snprintf(path, sizeof path, "%s/segments.csv", corridor);
     c->segments_path = path;
     pc.areas = &in.areas, pc.cands = cli_get(&a, "candidates") ? &in.cands : NULL, pc.costs = &in.costs;
+    pc.cands_name = cli_get(&a, "candidates");
     pc.progress = ec_log_get_level() <= EC_LOG_INFO;
     if ((rc = ec_twin_check(c))) goto fail;
     /* Every place is checked (a candidate off the network) and the budget against the cheapest action, before anything is written. */
@@ -266,11 +337,8 @@ static int run(int argc, char **argv)
             goto fail;
         }
     }
-    struct stat ost;
-    if (stat(out, &ost) == 0 && !S_ISDIR(ost.st_mode)) {
-        rc = ec_fail(EC_EINVAL, "--out %s is a file, not a folder", out);
-        goto fail;
-    }
+    if ((rc = areas_cover(&in, juris))) goto fail;
+    if ((rc = out_usable(out, corridor))) goto fail;
     ec_buf model;
     ec_buf_init(&model, (size_t)1 << 31);
     pc.export_model = cli_get(&a, "export-model") ? &model : NULL;

@@ -99,7 +99,7 @@ static ec_err costs__number(const char *name, const cost_field *f, const ec_json
         break;
     case BOUND_UNIT:
         if (x < 0) return ec_fail(EC_ERANGE, "%s: %s: %g is negative", name, f->key, x);
-        if (x > 1) return ec_fail(EC_ERANGE, "%s: %s: %g is outside 0..1 (a fraction: 0.07 for 7 %%)", name, f->key, x);
+        if (x >= 1) return ec_fail(EC_ERANGE, "%s: %s: %g is outside [0, 1) (a fraction: 0.07 for 7 %%)", name, f->key, x);
         break;
     case BOUND_SHARE:
         if (x < 0) return ec_fail(EC_ERANGE, "%s: %s: %g is negative", name, f->key, x);

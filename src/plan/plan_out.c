@@ -5,6 +5,7 @@
 #include "ecorridor/ec_json.h"
 #include "ecorridor/ec_plan.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -184,11 +185,11 @@ static ec_err write_resilience_tco(const ec_plan_result_t *r, const char *dir)
 {
     ec_buf a, t;
     ec_buf_init(&a, 1u << 24), ec_buf_init(&t, 1u << 20);
-    put(&a, "site_id,stranded_when_down,extra_wait_h,rank\n");
+    put(&a, "site_id,stranded_when_down,extra_wait_h,rank,name\n");
     for (size_t i = 0; i < r->resilience.len; i++) {
         const ec_plan_resil_t *x = &EC_VEC_AT(&r->resilience, ec_plan_resil_t, i);
         cell(&a, x->site_id), put(&a, ",%lld,", (long long)x->stranded_when_down), num(&a, x->extra_wait_h, 3);
-        put(&a, ",%d\n", x->rank);
+        put(&a, ",%d,", x->rank), cell(&a, x->name), put(&a, "\n");
     }
     put(&t, "vehicle,years,bev_cost_per_km,diesel_cost_per_km,co2_t_per_year\n");
     for (size_t i = 0; i < r->tco.len; i++) {
@@ -343,6 +344,19 @@ ec_err ec_plan_write(const ec_plan_result_t *r, const ec_plan_config_t *c, const
     char sub[4096];
     if (!rc && snprintf(sub, sizeof sub, "%s/upgrades", dir) >= (int)sizeof sub) rc = ec_fail(EC_EINVAL, "%s: path too long", dir);
     if (!rc && mkdir(sub, 0755) && errno != EEXIST) rc = ec_fail(EC_EIO, "%s: %s", sub, strerror(errno));
+    /* A folder written before (--force) may hold more ranks than this plan has: they go. */
+    DIR *d = rc ? NULL : opendir(sub);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        unsigned n;
+        char tail[8];
+        if (sscanf(e->d_name, "rank-%u.jso%1[n]%1s", &n, tail, tail + 2) == 2 && n > r->actions.len) {
+            char old[4400];
+            snprintf(old, sizeof old, "%s/%s", sub, e->d_name);
+            remove(old);
+        }
+    }
+    if (d) closedir(d);
     for (size_t n = 1; !rc && n <= r->actions.len; n++) rc = write_rank(r, c, sub, n);
     if (!rc && r->compared) rc = write_compare(r, c, dir);
     /* The planned day as the twin writes a day, so `serve --scenarios` lists the folder. */

@@ -59,11 +59,20 @@ ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places)
     const ec_plan_costs_t *k = c->costs;
     ec_vec_init(places, sizeof(ec_plan_place_t));
     ec_err rc = EC_OK;
-    /* The sites of today, one place each (rows of one site grouped). */
+    /* The sites of today, one place each (rows of one site grouped); a site more than 5 km from a
+     * road is left out, as the twin's trucks cannot reach it either. */
     const ec_sites *s = c->twin.sites;
+    size_t far = 0;
     for (size_t r = 0; s && r < s->n && !rc; r++) {
         const ec_connector_group_t *row = &s->groups[r];
         ec_plan_place_t *pl = NULL;
+        ec_snap_t near;
+        if (ec_graph_snap(g, row->pos, PLAN_SNAP_MAX_M, &near) != EC_OK) {
+            int seen = 0;
+            for (size_t q = 0; q < r; q++) seen |= !strcmp(s->groups[q].site_id, row->site_id);
+            far += !seen;
+            continue;
+        }
         for (size_t i = 0; i < places->len; i++) {
             ec_plan_place_t *q = &EC_VEC_AT(places, ec_plan_place_t, i);
             if (!strcmp(q->site_id, row->site_id)) pl = q;
@@ -91,6 +100,9 @@ ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places)
         p.jurisdiction = place_jurisdiction(c, n);
         rc = ec_vec_push(places, &p);
     }
+    if (far)
+        ec_log(EC_LOG_WARN, "%zu sites lie more than %.0f km from a road of the corridor: the plan leaves them out, as no truck "
+               "will reach them", far, PLAN_SNAP_MAX_M / 1000);
     /* Every node of the corridor. */
     for (uint32_t n = 0; n < g->n_nodes && !rc; n++) {
         ec_plan_place_t p;
@@ -114,13 +126,15 @@ ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places)
         if (ec_graph_snap(g, cd->pos, PLAN_SNAP_MAX_M, &snap) != EC_OK) {
             double d;
             nearest_node(g, cd->pos, &d);
-            rc = ec_fail(EC_EINVAL, "candidates line %ld: lat,lon: %s (%.5f, %.5f) lies more than %.0f km from every road of the corridor"
-                         " (its nearest node is %.1f km away)", cd->line, cd->id, cd->pos.lat, cd->pos.lon, PLAN_SNAP_MAX_M / 1000, d / 1000);
+            rc = ec_fail(EC_EINVAL, "%s: line %ld: lat,lon: %s (%.5f, %.5f) lies more than %.0f km from every road of the corridor"
+                         " (its nearest node is %.1f km away)", c->cands_name ? c->cands_name : "candidates", cd->line, cd->id,
+                         cd->pos.lat, cd->pos.lon, PLAN_SNAP_MAX_M / 1000, d / 1000);
             break;
         }
         for (size_t j = 0; j < places->len; j++)
             if (!strcmp(EC_VEC_AT(places, ec_plan_place_t, j).site_id, cd->id)) {
-                rc = ec_fail(EC_EINVAL, "candidates line %ld: id: %s is already a site of the register", cd->line, cd->id);
+                rc = ec_fail(EC_EINVAL, "%s: line %ld: id: %s is already the id of a site of today or of a corridor node's place",
+                             c->cands_name ? c->cands_name : "candidates", cd->line, cd->id);
                 break;
             }
         if (rc) break;
@@ -538,7 +552,7 @@ static ec_err tco(const ec_plan_config_t *c, ec_plan_result_t *r)
         memset(&row, 0, sizeof row);
         ec_err rc = ec_plan_tco(c->costs, &c->twin.mix->e[i].profile, c->years, c->twin.temp_c, price, c->twin.grid_g_per_kwh, &row);
         if (!rc) {
-            snprintf(row.vehicle, sizeof row.vehicle, "%s", c->twin.mix->e[i].name);
+            snprintf(row.vehicle, sizeof row.vehicle, "%s", c->twin.mix->e[i].profile.name[0] ? c->twin.mix->e[i].profile.name : c->twin.mix->e[i].name);
             rc = ec_vec_push(&r->tco, &row);
         }
         if (rc) return rc;
@@ -821,8 +835,14 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
     for (size_t i = 0; i < nres + nsub && !rc; i++, k++) {
         const char *site = i < nres ? EC_VEC_AT(&busy, ec_twin_site_t, i).site_id : NULL;
         const char *sub = i < nres ? NULL : c->twin.subs[i - nres].id;
-        if (site) snprintf(resil[i].site_id, sizeof resil[i].site_id, "%s", site);
-        else snprintf(resil[i].site_id, sizeof resil[i].site_id, "substation:%s", sub);
+        if (site) {
+            const ec_twin_site_t *ts = &EC_VEC_AT(&busy, ec_twin_site_t, i);
+            snprintf(resil[i].site_id, sizeof resil[i].site_id, "%s", site);
+            snprintf(resil[i].name, sizeof resil[i].name, "%s", ts->name[0] ? ts->name : site);
+        } else {
+            snprintf(resil[i].site_id, sizeof resil[i].site_id, "substation:%s", sub);
+            snprintf(resil[i].name, sizeof resil[i].name, "substation %s at half its capacity", sub);
+        }
         rc = down_scenario(c, r, site, sub, &jobs[k].scn);
         jobs[k].has_scn = 1;
         if (!rc) rc = sites_with(c, &jobs[k].scn, &jobs[k].sites);
@@ -857,7 +877,7 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
     if (!rc && J > 0 && J <= 64) {
         ec_plan_shapley_t sh;
         memset(&sh, 0, sizeof sh);
-        rc = ec_plan_shapley(J, game_cost, &gm, c->shapley_samples ? c->shapley_samples : 200, c->twin.seed, &sh);
+        rc = ec_plan_shapley(J, game_cost, &gm, c->shapley_samples ? c->shapley_samples : 50, c->twin.seed, &sh);
         if (!rc) {
             r->shapley_exact = sh.exact, r->shapley_samples = sh.samples;
             for (int j = 0; j < J; j++) {

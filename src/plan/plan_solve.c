@@ -105,6 +105,7 @@ typedef struct {
     triplets t;
     place_cols *pc;
     int *cap_row;  /* per place: its capacity row */
+    int *use_row;  /* budget, per place with a bonus: its energy >= its use (0: none) */
     int *y;        /* per path: its column (budget), 0 when left out */
     set_index alloc;
     seq_index covers, families;
@@ -165,6 +166,11 @@ static void place_part(milp *p, size_t k)
     /* sum_q z_qk <= cap (p0 + a) */
     p->cap_row[k] = add_row(p->lp, GLP_UP, 0, cap * p0);
     put(&p->t, p->cap_row[k], pc->a, -cap);
+    /* A place earns its proximity bonus only where it charges: sum_q z_qk >= 1 kWh a day x u. */
+    if (!green && !fixed_use && pl->bonus > 0) {
+        p->use_row[k] = add_row(p->lp, GLP_LO, 0, 0);
+        put(&p->t, p->use_row[k], pc->u, -1.0);
+    }
     if (!fixed_use) {
         /* u <= p0 + a; p0 + a <= max u */
         int r = add_row(p->lp, GLP_UP, 0, p0);
@@ -256,6 +262,7 @@ static ec_err path_part(milp *p, size_t i)
             int z = add_col(p->lp, GLP_CV, GLP_LO, 0, 0, 0);
             put(&p->t, r->row, z, 1);
             put(&p->t, p->cap_row[m->on_place[q->on_off + s]], z, 1);
+            if (p->use_row[m->on_place[q->on_off + s]]) put(&p->t, p->use_row[m->on_place[q->on_off + s]], z, 1);
         }
     }
     if (!budget) r->energy_kwh += q->energy_kwh;
@@ -361,7 +368,7 @@ static void milp_free(milp *p)
 {
     if (p->lp) glp_delete_prob(p->lp);
     ec_free(p->t.ia), ec_free(p->t.ja), ec_free(p->t.ar);
-    ec_free(p->pc), ec_free(p->cap_row), ec_free(p->y), ec_free(p->in), ec_free(p->heur);
+    ec_free(p->pc), ec_free(p->cap_row), ec_free(p->use_row), ec_free(p->y), ec_free(p->in), ec_free(p->heur);
     ec_map_free(&p->alloc.ids), ec_vec_free(&p->alloc.reps);
     ec_map_free(&p->covers.ids), ec_vec_free(&p->covers.off), ec_vec_free(&p->covers.data);
     ec_map_free(&p->families.ids), ec_vec_free(&p->families.off), ec_vec_free(&p->families.data);
@@ -377,13 +384,14 @@ static ec_err milp_build(milp *p, const struct ec_plan_model *m, solve_mode mode
     size_t np = m->c.n_places + 1, nq = m->n_paths + 1;
     p->pc = ec_calloc(np, sizeof *p->pc);
     p->cap_row = ec_calloc(np, sizeof *p->cap_row);
+    p->use_row = ec_calloc(np, sizeof *p->use_row);
     p->y = ec_calloc(nq, sizeof *p->y);
     p->in = ec_calloc(nq, sizeof *p->in);
     ec_vec_init(&p->alloc.reps, sizeof(set_rep));
     ec_vec_init(&p->covers.off, sizeof(size_t)), ec_vec_init(&p->covers.data, sizeof(uint32_t));
     ec_vec_init(&p->families.off, sizeof(size_t)), ec_vec_init(&p->families.data, sizeof(uint32_t));
     ec_vec_init(&p->cover_cols, sizeof(cover_cols)), ec_vec_init(&p->fams, sizeof(family));
-    if (!(p->pc && p->cap_row && p->y && p->in)) return EC_ENOMEM;
+    if (!(p->pc && p->cap_row && p->use_row && p->y && p->in)) return EC_ENOMEM;
     ec_err rc = ec_map_init(&p->alloc.ids, 1024);
     if (!rc) rc = ec_map_init(&p->covers.ids, 1024);
     if (!rc) rc = ec_map_init(&p->families.ids, 1024);
