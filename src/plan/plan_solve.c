@@ -60,8 +60,7 @@ typedef struct {
 } place_cols;
 
 /* A set of places (a range of one path's on-list) met before gets the same id: paths that may
- * charge at the same places share their energy's columns, and paths that need the same cover
- * share its row. */
+ * charge at the same places share their energy's columns. */
 typedef struct {
     ec_map ids;   /* hash of the places -> id */
     ec_vec reps;  /* per id: set_rep */
@@ -69,8 +68,8 @@ typedef struct {
 
 typedef struct {
     uint32_t path, lo, hi;
-    int first;  /* budget: its first z column (alloc sets) or its w column (cover sets) */
-    int row;    /* its balance row (alloc sets) or its cover row (cover sets) */
+    int first;  /* its first z column */
+    int row;    /* its balance row */
     double energy_kwh; /* min cost: the energy of the paths in it */
 } set_rep;
 
