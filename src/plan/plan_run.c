@@ -848,9 +848,11 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
         if (!rc) rc = sites_with(c, &jobs[k].scn, &jobs[k].sites);
         jobs[k].with_power = 1, jobs[k].done = resil_done, jobs[k].ctx = &x, jobs[k].index = i;
     }
+    ec_log(EC_LOG_INFO, "plan: the shared and %d duplicated networks solved", J);
     if (!rc) rc = pool_run(c, jobs, k, bar, done);
     else pool_run(c, jobs, 0, bar, done);
     if (!rc) rc = x.rc;
+    ec_log(EC_LOG_INFO, "plan: their days and %zu sites down simulated", nres + nsub);
     /* The trucks of every duplicated network together. */
     if (!rc && dup_waits.len) {
         qsort(dup_waits.data, dup_waits.len, sizeof(double), cmp_double);
@@ -878,6 +880,7 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
         ec_plan_shapley_t sh;
         memset(&sh, 0, sizeof sh);
         rc = ec_plan_shapley(J, game_cost, &gm, c->shapley_samples ? c->shapley_samples : 50, c->twin.seed, &sh);
+        ec_log(EC_LOG_INFO, "plan: the Shapley value from %zu coalitions' cheapest networks", gm.costs.len);
         if (!rc) {
             r->shapley_exact = sh.exact, r->shapley_samples = sh.samples;
             for (int j = 0; j < J; j++) {
@@ -934,9 +937,11 @@ ec_err ec_plan_run(const ec_plan_config_t *c, ec_plan_result_t *r)
     ec_plan_solution_t sol;
     memset(&sol, 0, sizeof sol);
     if ((rc = ec_plan_model_build(&mc, &m))) goto done;
+    ec_log(EC_LOG_INFO, "plan: the model in %.1f s", now_s() - t0);
     ec_plan_model_stats(m, &r->stats);
     if (c->export_model && (rc = ec_plan_model_json(m, c->export_model))) goto done;
     if ((rc = ec_plan_solve_budget(m, c->budget, c->mip_gap, c->time_limit_s, &sol))) goto done;
+    ec_log(EC_LOG_INFO, "plan: the budgeted plan at %.1f s (gap %.4f)", now_s() - t0, sol.gap);
     r->budget = c->budget, r->spent = sol.capex, r->objective = sol.objective, r->bound = sol.bound, r->gap = sol.gap;
     r->served_truck_km = sol.served_truck_km, r->model_annual_cost = sol.annual_cost;
     if ((rc = build_actions(c, pl, np, &sol, r))) goto done;
@@ -949,7 +954,9 @@ ec_err ec_plan_run(const ec_plan_config_t *c, ec_plan_result_t *r)
     if (!c->progress) bar.enabled = 0;
     uint64_t done_days = 0;
     rc = first_days(c, r, &bar, &done_days);
+    ec_log(EC_LOG_INFO, "plan: today and %zu ranks simulated at %.1f s", r->actions.len, now_s() - t0);
     if (!rc) rc = second_days(c, m, pl, np, r, &bar, &done_days);
+    ec_log(EC_LOG_INFO, "plan: shared and duplicated, who pays and resilience at %.1f s", now_s() - t0);
     ec_progress_finish(&bar);
     if (!rc) rc = tco(c, r);
 done:
