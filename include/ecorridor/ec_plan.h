@@ -108,6 +108,9 @@ ec_err ec_plan_areas_load(const char *path, ec_plan_areas_t *out);
  * by its position in a GeoJSON (inside an outer ring and no hole of the same
  * polygon; the first polygon in file order wins). -1: none. */
 int ec_plan_areas_of(const ec_plan_areas_t *a, int64_t node, ec_latlon_t pos);
+/* Looks every node of g up once and keeps only the answer (the polygons become a node list), so
+ * that the many lookups of a plan cost a bisection each, whatever the polygons. */
+ec_err ec_plan_areas_resolve(ec_plan_areas_t *a, const ec_graph *g);
 void ec_plan_areas_free(ec_plan_areas_t *a);
 
 /* ---- the model -------------------------------------------------------------------------------- */

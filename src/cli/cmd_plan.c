@@ -137,10 +137,13 @@ static int sites_file_empty(const char *path)
     if (rows != 1) return 0;
     static const char *const need[] = {"site_id", "name", "lat", "lon", "standard", "power_kw", "count"};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
-        char cols[4096];
-        snprintf(cols, sizeof cols, "%s", head);
+        size_t len = strlen(need[i]);
         int found = 0;
-        for (char *t = strtok(cols, ",\r\n"); t && !found; t = strtok(NULL, ",\r\n")) found = !strcmp(t, need[i]);
+        for (const char *t = head; *t && !found; t += strcspn(t, ",") + (t[strcspn(t, ",")] == ',')) {
+            size_t cell = strcspn(t, ",\r\n");
+            found = cell == len && !strncmp(t, need[i], len);
+            if (!t[cell] || t[cell] != ',') break;
+        }
         if (!found) return 0;
     }
     return 1;
@@ -293,6 +296,9 @@ static int run(int argc, char **argv)
     if (!rc && db && stat(db, &dbst) != 0) rc = ec_fail(EC_ENOTFOUND, "--db %s: no such database", db);
     if (!rc && db) rc = ec_twin_db_load(db, 0, &in.db, &in.sites);
     if (!rc) rc = ec_plan_areas_load(juris, &in.areas);
+    if (!rc && in.areas.n_ids > 64)
+        rc = ec_fail(EC_EINVAL, "%s: %zu jurisdictions: the cost game takes at most 64", juris, in.areas.n_ids);
+    if (!rc) rc = ec_plan_areas_resolve(&in.areas, in.g);
     if (!rc && cli_get(&a, "candidates")) rc = ec_plan_cands_load(cli_get(&a, "candidates"), &in.cands);
     if (!rc && cli_get(&a, "costs")) rc = ec_plan_costs_load(cli_get(&a, "costs"), &in.costs);
     else if (!rc) ec_plan_costs_default(&in.costs);

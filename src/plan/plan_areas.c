@@ -348,6 +348,34 @@ int ec_plan_areas_of(const ec_plan_areas_t *a, int64_t node, ec_latlon_t pos)
     return -1;
 }
 
+
+ec_err ec_plan_areas_resolve(ec_plan_areas_t *a, const ec_graph *g)
+{
+    if (!a->n_rings) return EC_OK;
+    /* (node, jurisdiction) pairs sorted by node, as a node list keeps them */
+    node_j_t *pairs = ec_malloc(((size_t)g->n_nodes + 1) * sizeof *pairs);
+    if (!pairs) return EC_ENOMEM;
+    size_t n = 0;
+    for (uint32_t i = 0; i < g->n_nodes; i++) {
+        int j = ec_plan_areas_of(a, g->ext_id[i], ec_graph_point(g, i));
+        if (j >= 0) pairs[n].node = g->ext_id[i], pairs[n].j = j, n++;
+    }
+    qsort(pairs, n, sizeof *pairs, by_node);
+    int64_t *nodes = ec_malloc((n + 1) * sizeof *nodes);
+    int *node_j = ec_malloc((n + 1) * sizeof *node_j);
+    if (!nodes || !node_j) {
+        ec_free(pairs), ec_free(nodes), ec_free(node_j);
+        return EC_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) nodes[i] = pairs[i].node, node_j[i] = pairs[i].j;
+    ec_free(pairs);
+    for (size_t i = 0; i < a->n_rings; i++) ec_free(a->rings[i].v);
+    ec_free(a->rings), ec_free(a->nodes), ec_free(a->node_j);
+    a->rings = NULL, a->n_rings = 0;
+    a->nodes = nodes, a->node_j = node_j, a->n_nodes = n;
+    return EC_OK;
+}
+
 void ec_plan_areas_free(ec_plan_areas_t *a)
 {
     if (!a) return;

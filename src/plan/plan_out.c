@@ -359,6 +359,12 @@ ec_err ec_plan_write(const ec_plan_result_t *r, const ec_plan_config_t *c, const
     if (d) closedir(d);
     for (size_t n = 1; !rc && n <= r->actions.len; n++) rc = write_rank(r, c, sub, n);
     if (!rc && r->compared) rc = write_compare(r, c, dir);
+    if (!rc && !r->compared) {
+        /* an earlier plan's comparison (--force) is not this one's */
+        char old[4200];
+        snprintf(old, sizeof old, "%s/comparison.csv", dir), remove(old);
+        snprintf(old, sizeof old, "%s/even_sites.csv", dir), remove(old);
+    }
     /* The planned day as the twin writes a day, so `serve --scenarios` lists the folder. */
     if (!rc) rc = ec_twin_write(&r->planned, &c->twin, NULL, dir);
     return rc;

@@ -18,6 +18,7 @@
 #define PLAN_SOC_MIN 0.10      /* the twin's minimum charge everywhere */
 #define PLAN_SOC_CHARGE_TO 0.80
 #define PLAN_SNAP_MAX_M 5000.0 /* a candidate farther than this from a road is off the network */
+#define PLAN_SITE_ID_MAX 31    /* the twin's charge point ids are "<site>-<n>" (twin_internal.h) */
 
 static double now_s(void)
 {
@@ -104,10 +105,16 @@ ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places)
         ec_log(EC_LOG_WARN, "%zu sites lie more than %.0f km from a road of the corridor: the plan leaves them out, as no truck "
                "will reach them", far, PLAN_SNAP_MAX_M / 1000);
     /* Every node of the corridor. */
+    size_t today = places->len;
     for (uint32_t n = 0; n < g->n_nodes && !rc; n++) {
         ec_plan_place_t p;
         memset(&p, 0, sizeof p);
         snprintf(p.site_id, sizeof p.site_id, "node-%lld", (long long)g->ext_id[n]);
+        for (size_t j = 0; j < today && !rc; j++)
+            if (!strcmp(EC_VEC_AT(places, ec_plan_place_t, j).site_id, p.site_id))
+                rc = ec_fail(EC_EINVAL, "sites: the site id %s is the one the plan gives corridor node %lld: rename the site",
+                             p.site_id, (long long)g->ext_id[n]);
+        if (rc) break;
         const char *nm = g->name_off && g->names && g->name_off[n + 1] > g->name_off[n] ? g->names + g->name_off[n] : NULL;
         if (nm) snprintf(p.name, sizeof p.name, "%.*s", (int)(g->name_off[n + 1] - g->name_off[n]), nm);
         else snprintf(p.name, sizeof p.name, "corridor node %lld", (long long)g->ext_id[n]);
@@ -131,6 +138,11 @@ ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places)
                          cd->pos.lat, cd->pos.lon, PLAN_SNAP_MAX_M / 1000, d / 1000);
             break;
         }
+        if (strlen(cd->id) > PLAN_SITE_ID_MAX) {
+            rc = ec_fail(EC_EINVAL, "%s: line %ld: id: \"%s\" is longer than %d characters (a site's id names its charge points)",
+                         c->cands_name ? c->cands_name : "candidates", cd->line, cd->id, PLAN_SITE_ID_MAX);
+            break;
+        }
         for (size_t j = 0; j < places->len; j++)
             if (!strcmp(EC_VEC_AT(places, ec_plan_place_t, j).site_id, cd->id)) {
                 rc = ec_fail(EC_EINVAL, "%s: line %ld: id: %s is already the id of a site of today or of a corridor node's place",
@@ -146,8 +158,11 @@ ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places)
         uint32_t n = nearest_node(g, cd->pos, NULL);
         p.node = g->ext_id[n];
         p.kw = k->mcs_point_kw, p.plug = EC_PLUG_MCS, p.point_capex = k->mcs_point_capex;
-        p.headroom_kw = cd->headroom_kw, p.grid_max_kw = isinf(cd->headroom_kw) ? 0 : INFINITY;
+        p.headroom_kw = cd->headroom_kw;
         p.max_points = cd->max_points > 0 ? cd->max_points : k->max_points_per_site;
+        /* Headroom is the limit without works; a grid upgrade may raise it, at its price per kW, as far
+         * as the place's points could draw. */
+        p.grid_max_kw = isinf(cd->headroom_kw) ? 0 : fmax(0, p.max_points * p.kw - cd->headroom_kw);
         p.bonus = k->weight_rail * closeness(cd->rail_interchange_km, k->proximity_km) +
                   k->weight_logistics * closeness(cd->logistics_hub_km, k->proximity_km) +
                   k->weight_renewable * closeness(cd->renewable_km, k->proximity_km);
@@ -493,7 +508,7 @@ static ec_err build_actions(const ec_plan_config_t *c, const ec_plan_place_t *pl
 {
     const ec_plan_costs_t *k = c->costs;
     for (size_t i = 0; i < np; i++) {
-        int added = sol->points[i] - (pl[i].existing ? 0 : 0);
+        int added = sol->points[i];
         double grid = sol->grid_kw ? sol->grid_kw[i] : 0;
         if (added <= 0 && grid <= 0) continue;
         ec_plan_action_t a;
@@ -671,7 +686,9 @@ static ec_err first_days(const ec_plan_config_t *c, ec_plan_result_t *r, ec_prog
         a->wait_h_saved_per_day = base_wait - x.wait_h[i];
         a->stranded_avoided_per_day = (double)(r->base.stranded - x.stranded[i]);
         a->energy_served_kwh_per_day = x.energy[i];
-        a->cost_per_kwh = x.energy[i] > 0 ? cum_annual / (x.energy[i] * 365) : 0;
+        /* a year is 365 average days: a weekday's energy over the day factor */
+        double per_year = x.energy[i] * 365 / (c->twin.day_factor > 0 ? c->twin.day_factor : 1);
+        a->cost_per_kwh = per_year > 0 ? cum_annual / per_year : 0;
     }
     for (size_t i = 0; jobs && i < jobs_n; i++) {
         ec_sites_free(&jobs[i].sites);

@@ -601,10 +601,11 @@ static void read_solution(milp *p, double mip_gap, ec_plan_solution_t *s)
         int most = green ? pl->max_points * PLAN_GREEN_SITES : pl->max_points;
         s->points[k] = whole < 0 ? 0 : whole > most ? most : whole;
         s->points_exact[k] = a, s->grid_kw[k] = g;
-        int new_site = green ? u : u && !pl->existing;
-        double capex = (new_site ? c->site_fixed_capex : 0) + a * pl->point_capex + g * c->grid_capex_per_kw;
+        /* sites paid for here: the min cost counts them (several may share a place), the budget one new one */
+        int sites = green ? u : u && !pl->existing;
+        double capex = sites * c->site_fixed_capex + a * pl->point_capex + g * c->grid_capex_per_kw;
         s->capex += capex;
-        annual += (new_site ? c->site_opex_per_year : 0) + a * (c->point_opex_per_year + c->demand_charge_per_kw_month * 12.0 * pl->kw);
+        annual += sites * c->site_opex_per_year + a * (c->point_opex_per_year + c->demand_charge_per_kw_month * 12.0 * pl->kw);
     }
     s->annual_cost = af * s->capex + annual;
     for (size_t i = 0; i < m->n_paths; i++) {

@@ -296,59 +296,75 @@ def brute_budget(model, paths, budget):
     return best
 
 
+SITES_PER_PLACE = 8  # the most sites the min cost may put at one place (PLAN_GREEN_SITES in plan_solve.c)
+
+
 def brute_min_cost(model, paths, members):
-    """Every choice of places to use; for each, the cheapest fractional points that carry the energy,
-    exactly: a min-cost flow whose arcs into the sink are each place's capacity in pieces of rising
-    cost a year (the first point, which a used place has, is paid with its use; then points within
-    the grid's headroom; then points with the grid they need)."""
+    """Every choice of places to use and of how many sites at each (each site up to max_points, at
+    least one point, its own fixed cost); for each, the cheapest fractional points that carry the
+    energy, exactly: a min-cost flow whose arcs into the sink are each place's capacity in pieces of
+    rising cost a year (a site's first point is paid with the site; then points within the grid's
+    headroom; then points with the grid they need)."""
     places, costs = model["places"], model["costs"]
     af = F(model["annuity_factor"])
     want = [q for q in paths if q["servable"] and (members is None or q["jurisdiction"] in members)]
     if not want:
         return (0.0, 0.0, None)
     gc = af * F(costs["grid_capex_per_kw"])
-    usable = []
-    for p in places:
-        if p["max_points"] < 1 or place_grid(p, 1, True) is None:
-            continue
+    need = sum((F(q["energy"]) for q in want), F(0))
+    site = af * F(costs["site_fixed_capex"]) + F(costs["site_opex_per_year"])
+
+    def option(p, n):
+        """A place with n sites: (fixed cost a year, pieces), or None when it cannot hold them."""
         kw, head, per = F(p["kw"]), headroom(p, True), F(p["kwh_per_point_day"])
         pt = af * F(p["point_capex"]) + F(costs["point_opex_per_year"]) + F(costs["demand_charge_per_kw_month"]) * 12 * kw
-        most = F(p["max_points"])
+        most = F(p["max_points"] * n)
         if head is not None:
             head = F(head)
             most = min(most, (head + F(p["grid_max_kw"])) / kw)
-            knee = min(max(head / kw, F(1)), most)
-        else:
-            knee = most
-        first = af * F(costs["site_fixed_capex"]) + F(costs["site_opex_per_year"]) + pt
-        if head is not None and kw > head:
-            first += gc * (kw - head)
-        pieces = [(per, F(0)), ((knee - 1) * per, pt / per), ((most - knee) * per, (pt + gc * kw) / per)]
-        usable.append((p["index"], first, pieces))
-    need = sum((F(q["energy"]) for q in want), F(0))
+        if most < n:
+            return None
+        knee = min(max(head / kw, F(n)), most) if head is not None else most
+        first = n * (site + pt)
+        if head is not None and n * kw > head:
+            first += gc * (n * kw - head)
+        return first, [(n * per, F(0)), ((knee - n) * per, pt / per), ((most - knee) * per, (pt + gc * kw) / per)]
+
+    usable = []
+    for p in places:
+        if p["max_points"] < 1:
+            continue
+        per = F(p["kwh_per_point_day"])
+        # more sites than would hold all the energy with a point to spare never help
+        top = min(SITES_PER_PLACE, int(need / (per * p["max_points"])) + 2) if per > 0 else 1
+        opts = [o for o in (option(p, n) for n in range(1, top + 1)) if o is not None]
+        if opts:
+            usable.append((p["index"], opts))
     best = None
     for n_use in range(1, len(usable) + 1):
         for use in itertools.combinations(usable, n_use):
             open_ = {u[0] for u in use}
             if not all(all(c & open_ for c in q["covers"]) for q in want):
                 continue
-            fixed = sum((u[1] for u in use), F(0))
-            if best is not None and fixed >= best[0]:
-                continue
-            idx = {u[0]: 1 + len(want) + i for i, u in enumerate(use)}
-            n = 2 + len(want) + len(use)
-            net = Flow(n)
-            for i, q in enumerate(want):
-                net.add(0, 1 + i, F(q["energy"]), 0)
-                for k in q["alloc"]:
-                    if k in idx:
-                        net.add(1 + i, idx[k], need + 1, 0)
-            for k, _, pieces in use:
-                for c, price in pieces:
-                    net.add(idx[k], n - 1, c, price)
-            flow, cost = net.run(0, n - 1, False)
-            if flow == need and (best is None or fixed + cost < best[0]):
-                best = (fixed + cost, sorted(open_))
+            for pick in itertools.product(*(u[1] for u in use)):
+                fixed = sum((o[0] for o in pick), F(0))
+                if best is not None and fixed >= best[0]:
+                    continue
+                idx = {u[0]: 1 + len(want) + i for i, u in enumerate(use)}
+                n = 2 + len(want) + len(use)
+                net = Flow(n)
+                for i, q in enumerate(want):
+                    net.add(0, 1 + i, F(q["energy"]), 0)
+                    for k in q["alloc"]:
+                        if k in idx:
+                            net.add(1 + i, idx[k], need + 1, 0)
+                for (k, _), (_, pieces) in zip(use, pick):
+                    for c, price in pieces:
+                        if c > 0:
+                            net.add(idx[k], n - 1, c, price)
+                flow, cost = net.run(0, n - 1, False)
+                if flow == need and (best is None or fixed + cost < best[0]):
+                    best = (fixed + cost, sorted(open_))
     if best is None:
         return None
     return (float(best[0]), best[1])
@@ -426,9 +442,11 @@ def check_min_cost(name, members, d, c):
             check(a >= 1 - 1e-9, "%s members %s: a used place has a point at least" % (name, members))
             head = headroom(p, True)
             check(head is None or g >= a * p["kw"] - head - 1e-6, "%s members %s: %s's grid" % (name, members, p["site_id"]))
-            annual += af * (costs["site_fixed_capex"] + a * p["point_capex"] + g * costs["grid_capex_per_kw"])
-            annual += costs["site_opex_per_year"] + a * (costs["point_opex_per_year"] +
-                                                         costs["demand_charge_per_kw_month"] * 12 * p["kw"])
+            # the fewest sites that hold the points: each up to max_points
+            n = max(1, math.ceil(a / p["max_points"] - 1e-9))
+            annual += af * (n * costs["site_fixed_capex"] + a * p["point_capex"] + g * costs["grid_capex_per_kw"])
+            annual += n * costs["site_opex_per_year"] + a * (costs["point_opex_per_year"] +
+                                                             costs["demand_charge_per_kw_month"] * 12 * p["kw"])
     check(close(annual, s["annual_cost"], 1e-9), "%s members %s: the annual cost %r is the points' %r"
           % (name, members, s["annual_cost"], annual))
     check(close(s["objective"], c[0], 1e-7), "%s members %s: objective %r is the annual cost %r"
