@@ -335,6 +335,8 @@ typedef struct {
     ec_vec jrows;                    /* ec_plan_jrow_t, the jurisdictions then ALL */
     int shapley_exact;
     size_t shapley_samples;
+    size_t cost_game_solves;         /* coalitions whose cheapest network was solved */
+    double cost_game_gap;            /* the widest optimality gap among those solves */
     ec_vec resilience;               /* ec_plan_resil_t, by rank */
     ec_vec tco;                      /* ec_plan_tco_t */
     double co2_t_per_year;           /* the region's electric trucks, tank-to-wheel avoided */

@@ -120,6 +120,8 @@ ec_err ec_plan_json(const ec_plan_result_t *r, const ec_plan_config_t *c, ec_buf
     ec_jw_obj_begin(&w);
     ec_jw_key(&w, "exact"), ec_jw_bool(&w, r->shapley_exact);
     ec_jw_key(&w, "samples"), ec_jw_int(&w, (int64_t)r->shapley_samples);
+    ec_jw_key(&w, "coalitions_solved"), ec_jw_int(&w, (int64_t)r->cost_game_solves);
+    ec_jw_key(&w, "widest_gap"), ec_jw_num(&w, r->cost_game_gap, 6);
     ec_jw_obj_end(&w);
     ec_jw_key(&w, "charging_price_per_kwh"), ec_jw_num(&w, r->charging_price_per_kwh, 4);
     ec_jw_key(&w, "co2_t_per_year"), ec_jw_num(&w, r->co2_t_per_year, 1);

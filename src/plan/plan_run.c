@@ -460,6 +460,7 @@ typedef struct {
     ec_vec costs; /* double */
     size_t solves;
     uint64_t live;  /* jurisdictions some truck starts in: the others add nothing to a coalition */
+    double max_gap; /* the widest optimality gap of its solves */
     ec_progress *bar;
 } game;
 
@@ -479,6 +480,7 @@ static ec_err game_cost(void *ctx, uint64_t mask, double *cost)
     memset(&s, 0, sizeof s);
     ec_err rc = mask ? ec_plan_solve_min_cost(g->m, members, g->c->mip_gap, g->c->time_limit_s, &s) : EC_OK;
     double x = mask ? s.annual_cost : 0;
+    if (mask && s.gap > g->max_gap) g->max_gap = s.gap;
     ec_plan_solution_free(&s);
     if (rc) return rc;
     if ((rc = ec_vec_push(&g->costs, &x)) || (rc = ec_map_put(&g->cache, mask + 1, g->costs.len - 1))) return rc;
@@ -811,6 +813,7 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
     /* The shared network: the cheapest that serves every jurisdiction's trucks. */
     if (!rc) rc = ec_plan_solve_min_cost(m, NULL, c->mip_gap, c->time_limit_s, &shared);
     if (!rc) {
+        gm.max_gap = shared.gap;
         snprintf(all->id, sizeof all->id, "ALL");
         all->shared_cost = shared.annual_cost;
         rc = network_sites(pl, np, &shared, cur, &jobs[k].sites, &all->shared_points);
@@ -835,6 +838,7 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
         if (!rc) rc = traffic_of(&jm, c->twin.traffic, j, &jobs[k].own_traffic);
         jobs[k].traffic = &jobs[k].own_traffic, jobs[k].done = dup_done, jobs[k].ctx = &x, jobs[k].index = (size_t)j;
         if (!rc) {
+            if (alone.gap > gm.max_gap) gm.max_gap = alone.gap;
             row->standalone = row->duplicated_cost = alone.annual_cost;
             all->duplicated_cost += row->duplicated_cost;
             all->duplicated_points += row->duplicated_points;
@@ -899,7 +903,7 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
         rc = ec_plan_shapley(J, game_cost, &gm, c->shapley_samples ? c->shapley_samples : 50, c->twin.seed, &sh);
         ec_log(EC_LOG_INFO, "plan: the Shapley value from %zu coalitions' cheapest networks", gm.costs.len);
         if (!rc) {
-            r->shapley_exact = sh.exact, r->shapley_samples = sh.samples;
+            r->shapley_exact = sh.exact, r->shapley_samples = sh.samples, r->cost_game_solves = gm.costs.len;
             for (int j = 0; j < J; j++) {
                 rows[j].shapley = sh.value[j], rows[j].shapley_err = sh.stderr_[j];
                 all->shapley += sh.value[j];
@@ -911,6 +915,7 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
         double tol = 1e-6 * (rows[j].standalone > 1 ? rows[j].standalone : 1);
         rows[j].pays_more_than_alone = rows[j].shapley > rows[j].standalone + tol || rows[j].share_by_use > rows[j].standalone + tol;
     }
+    r->cost_game_gap = gm.max_gap;
     for (int j = 0; j <= J && !rc; j++) rc = ec_vec_push(&r->jrows, &rows[j]);
     for (size_t i = 0; i < nres + nsub && !rc; i++) rc = ec_vec_push(&r->resilience, &resil[i]);
     if (!rc && r->resilience.len) qsort(r->resilience.data, r->resilience.len, sizeof(ec_plan_resil_t), by_dependence);
