@@ -569,7 +569,7 @@ static ec_err tco(const ec_plan_config_t *c, ec_plan_result_t *r)
         memset(&row, 0, sizeof row);
         ec_err rc = ec_plan_tco(c->costs, &c->twin.mix->e[i].profile, c->years, c->twin.temp_c, price, c->twin.grid_g_per_kwh, &row);
         if (!rc) {
-            snprintf(row.vehicle, sizeof row.vehicle, "%s", c->twin.mix->e[i].profile.name[0] ? c->twin.mix->e[i].profile.name : c->twin.mix->e[i].name);
+            snprintf(row.vehicle, sizeof row.vehicle, "%.63s", c->twin.mix->e[i].profile.name[0] ? c->twin.mix->e[i].profile.name : c->twin.mix->e[i].name);
             rc = ec_vec_push(&r->tco, &row);
         }
         if (rc) return rc;
