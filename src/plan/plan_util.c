@@ -8,8 +8,11 @@
 double ec_plan_annuity(double capex, double rate, int years)
 {
     if (years <= 0) return capex;
-    if (rate <= 0) return capex / years;
-    return capex * rate / (1 - pow(1 + rate, -years));
+    /* 1 - (1 + r)^-n without the cancellation a tiny rate suffers; a rate too small to tell from
+     * none is none */
+    double d = rate > 0 ? -expm1(-years * log1p(rate)) : 0;
+    if (!(d > 0)) return capex / years;
+    return capex * rate / d;
 }
 
 void ec_plan_solution_free(ec_plan_solution_t *s)
