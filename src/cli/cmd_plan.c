@@ -58,25 +58,9 @@ const cli_cmd cmd_plan = {
 
 static int number(const cli_args *a, const char *name, double lo, double hi, double *out)
 {
-    const char *v = cli_get(a, name);
-    if (!v) return -1;
-    if (ec_parse_double(v, out) || !isfinite(*out) || *out < lo || *out > hi)
-        return cli_usage_error(&cmd_plan, "--%s \"%s\" must be a number from %g to %g", name, v, lo, hi);
-    return -1;
+    return cli_number(&cmd_plan, a, name, lo, hi, out);
 }
 
-static const char *money(double v, char *buf, size_t n)
-{
-    char raw[48];
-    snprintf(raw, sizeof raw, "%.0f", v);
-    size_t len = strlen(raw), o = 0, lead = raw[0] == '-';
-    for (size_t i = 0; i < len && o + 2 < n; i++) {
-        if (i > lead && (len - i) % 3 == 0) buf[o++] = ',';
-        buf[o++] = raw[i];
-    }
-    buf[o] = 0;
-    return buf;
-}
 
 static void print_plan(const ec_plan_result_t *r, const ec_plan_config_t *c, const char *out)
 {
@@ -84,8 +68,8 @@ static void print_plan(const ec_plan_result_t *r, const ec_plan_config_t *c, con
     const char *cur = c->costs->currency;
     printf("Plan on %zu places: %zu paths need a charge (%.0f electric trucks a day), %zu of them no network could serve\n",
            r->n_places, r->stats.paths, r->stats.trucks_per_day, r->stats.unservable);
-    if (r->budget >= 0) printf("  budget            %s %s, spent %s %s", money(r->budget, a, sizeof a), cur, money(r->spent, b, sizeof b), cur);
-    else printf("  no budget limit   spent %s %s", money(r->spent, b, sizeof b), cur);
+    if (r->budget >= 0) printf("  budget            %s %s, spent %s %s", cli_thousands(r->budget, a, sizeof a), cur, cli_thousands(r->spent, b, sizeof b), cur);
+    else printf("  no budget limit   spent %s %s", cli_thousands(r->spent, b, sizeof b), cur);
     printf("; optimality gap %.2f %%", r->gap * 100);
     if (r->gap > c->mip_gap + 1e-12) printf(" (the search stopped at its limit before the %.2f %% asked)", c->mip_gap * 100);
     printf("\n");
@@ -98,22 +82,22 @@ static void print_plan(const ec_plan_result_t *r, const ec_plan_config_t *c, con
         for (size_t i = 0; i < r->actions.len && i < 15; i++) {
             const ec_plan_action_t *x = &EC_VEC_AT(&r->actions, ec_plan_action_t, i);
             printf("  %4d  %-12s %-32.32s %6d %7.0f %14s %12.1f %9.0f\n", x->rank, x->action, x->name, x->points, x->kw,
-                   money(x->capex, a, sizeof a), x->wait_h_saved_per_day, x->stranded_avoided_per_day);
+                   cli_thousands(x->capex, a, sizeof a), x->wait_h_saved_per_day, x->stranded_avoided_per_day);
         }
         if (r->actions.len > 15) printf("  ... %zu more in upgrades.csv\n", r->actions.len - 15);
         printf("  (wait h saved and stranded: the day with every action up to that rank, against today)\n");
     }
     if (r->compared)
         printf("\n  against %zu pools every %g km at the same budget (%s %s): %lld stranded and %.0f kWh charged,"
-               " the plan %lld and %.0f kWh\n", r->even_pools, c->compare_spacing_km, money(r->even_capex, a, sizeof a), cur,
+               " the plan %lld and %.0f kWh\n", r->even_pools, c->compare_spacing_km, cli_thousands(r->even_capex, a, sizeof a), cur,
                (long long)r->even.stranded, r->even.energy_charged_kwh, (long long)r->planned.stranded, r->planned.energy_charged_kwh);
     if (r->jrows.len) {
         printf("\n  %-20s %14s %14s %14s %14s\n", "who pays, a year", "by use", "Shapley", "alone", "duplicated");
         for (size_t i = 0; i < r->jrows.len; i++) {
             const ec_plan_jrow_t *j = &EC_VEC_AT(&r->jrows, ec_plan_jrow_t, i);
             char s1[48], s2[48], s3[48], s4[48];
-            printf("  %-20.20s %14s %14s %14s %14s%s\n", j->id, money(j->share_by_use, s1, sizeof s1), money(j->shapley, s2, sizeof s2),
-                   money(j->standalone, s3, sizeof s3), money(j->duplicated_cost, s4, sizeof s4),
+            printf("  %-20.20s %14s %14s %14s %14s%s\n", j->id, cli_thousands(j->share_by_use, s1, sizeof s1), cli_thousands(j->shapley, s2, sizeof s2),
+                   cli_thousands(j->standalone, s3, sizeof s3), cli_thousands(j->duplicated_cost, s4, sizeof s4),
                    j->pays_more_than_alone ? "  pays more than alone" : "");
         }
         printf("  (%s; Shapley %s)\n", cur, r->shapley_exact ? "exact" : "sampled, see shapley_stderr in cost_shares.csv");
@@ -338,8 +322,8 @@ static int run(int argc, char **argv)
             goto fail;
         }
         if (budget < least) {
-            rc = ec_fail(EC_EINVAL, "--budget: %s %s is below the cheapest single action, %s %s (%s)", money(budget, m1, sizeof m1),
-                         in.costs.currency, money(least, m2, sizeof m2), in.costs.currency, what);
+            rc = ec_fail(EC_EINVAL, "--budget: %s %s is below the cheapest single action, %s %s (%s)", cli_thousands(budget, m1, sizeof m1),
+                         in.costs.currency, cli_thousands(least, m2, sizeof m2), in.costs.currency, what);
             goto fail;
         }
     }

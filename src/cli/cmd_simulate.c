@@ -51,29 +51,12 @@ const cli_cmd cmd_simulate = {
 
 static int number(const cli_args *a, const char *name, double lo, double hi, double *out)
 {
-    const char *v = cli_get(a, name);
-    if (!v) return -1;
-    if (ec_parse_double(v, out) || !isfinite(*out) || *out < lo || *out > hi)
-        return cli_usage_error(&cmd_simulate, "--%s \"%s\" must be a number from %g to %g", name, v, lo, hi);
-    return -1;
+    return cli_number(&cmd_simulate, a, name, lo, hi, out);
 }
 
 
 
 
-/* 12345 as "12,345": the summary's counts are read by people. */
-static const char *thousands(double v, char *buf, size_t n)
-{
-    char raw[32];
-    snprintf(raw, sizeof raw, "%.0f", v);
-    size_t len = strlen(raw), o = 0, lead = raw[0] == '-';
-    for (size_t i = 0; i < len && o + 2 < n; i++) {
-        if (i > lead && (len - i) % 3 == 0) buf[o++] = ',';
-        buf[o++] = raw[i];
-    }
-    buf[o] = 0;
-    return buf;
-}
 
 
 static const char *percent(double v, char *buf, size_t n)
@@ -93,12 +76,12 @@ static void print_summary(const ec_twin_result_t *r, const ec_twin_config_t *c, 
     printf("%s on %s, %s of the trucks electric, seed %llu, from %s\n", c->day_factor > 1 ? "A weekday" : "An average day",
            name, percent(c->bev_share, pct, sizeof pct), (unsigned long long)c->seed, when);
     printf("  trucks            %s, %s of them electric: %s charged on the way, %s stranded, %s re-planned\n",
-           thousands((double)r->trips_total, a, sizeof a), thousands((double)r->e_trips, b, sizeof b),
-           thousands((double)r->e_trips_charged, d, sizeof d), thousands((double)r->stranded, e, sizeof e),
-           thousands((double)r->replanned, f, sizeof f));
-    printf("  energy            %s kWh charged in %s sessions at %zu sites; ", thousands(r->energy_charged_kwh, a, sizeof a),
-           thousands((double)r->sessions, b, sizeof b), r->sites.len);
-    printf("%s kWh driven electric on the segments\n", thousands(r->driving_energy_kwh, d, sizeof d));
+           cli_thousands((double)r->trips_total, a, sizeof a), cli_thousands((double)r->e_trips, b, sizeof b),
+           cli_thousands((double)r->e_trips_charged, d, sizeof d), cli_thousands((double)r->stranded, e, sizeof e),
+           cli_thousands((double)r->replanned, f, sizeof f));
+    printf("  energy            %s kWh charged in %s sessions at %zu sites; ", cli_thousands(r->energy_charged_kwh, a, sizeof a),
+           cli_thousands((double)r->sessions, b, sizeof b), r->sites.len);
+    printf("%s kWh driven electric on the segments\n", cli_thousands(r->driving_energy_kwh, d, sizeof d));
     printf("  waits             mean %.1f min, p95 %.1f min\n", r->mean_wait_min, r->p95_wait_min);
     printf("  CO2 avoided       %.1f t tank-to-wheel, %.1f t well-to-wheel\n", r->co2_avoided_t_ttw, r->co2_avoided_t_wtw);
     /* The busiest sites: the most energy charged. */

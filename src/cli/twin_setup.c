@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,4 +79,26 @@ ec_err cli_load_corridor(const char *dir, ec_graph **g, ec_traffic_t *traffic)
     char path[4096];
     snprintf(path, sizeof path, "%s/traffic.csv", dir);
     return ec_traffic_load(path, traffic);
+}
+
+int cli_number(const cli_cmd *cmd, const cli_args *a, const char *name, double lo, double hi, double *out)
+{
+    const char *v = cli_get(a, name);
+    if (!v) return -1;
+    if (ec_parse_double(v, out) || !isfinite(*out) || *out < lo || *out > hi)
+        return cli_usage_error(cmd, "--%s \"%s\" must be a number from %g to %g", name, v, lo, hi);
+    return -1;
+}
+
+const char *cli_thousands(double v, char *buf, size_t n)
+{
+    char raw[48];
+    snprintf(raw, sizeof raw, "%.0f", v);
+    size_t len = strlen(raw), o = 0, lead = raw[0] == '-';
+    for (size_t i = 0; i < len && o + 2 < n; i++) {
+        if (i > lead && (len - i) % 3 == 0) buf[o++] = ',';
+        buf[o++] = raw[i];
+    }
+    buf[o] = 0;
+    return buf;
 }
