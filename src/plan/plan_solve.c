@@ -57,6 +57,7 @@ static int add_col(glp_prob *lp, int kind, int type, double lb, double ub, doubl
 /* Columns of one place. */
 typedef struct {
     int u, a, g;
+    int most_u; /* min cost: the sites its grid lets it hold (each has a point at least) */
 } place_cols;
 
 /* A set of places (a range of one path's on-list) met before gets the same id: paths that may
@@ -161,6 +162,8 @@ static void place_part(milp *p, size_t k)
     pc->a = add_col(p->lp, green ? GLP_CV : GLP_IV, GLP_DB, 0, green ? pl->max_points * PLAN_GREEN_SITES : pl->max_points - p0,
                     acoef);
     pc->g = add_col(p->lp, GLP_CV, GLP_DB, 0, grid_ub, gcoef);
+    double most_a = isfinite(headroom) && pl->kw > 0 ? (headroom + grid_ub) / pl->kw : INFINITY;
+    pc->most_u = most_a >= PLAN_GREEN_SITES ? PLAN_GREEN_SITES : most_a < 0 ? 0 : (int)floor(most_a + 1e-9);
     double cap = plan__point_kwh_per_day(m, k);
     /* sum_q z_qk <= cap (p0 + a) */
     p->cap_row[k] = add_row(p->lp, GLP_UP, 0, cap * p0);
@@ -422,7 +425,9 @@ static ec_err milp_build(milp *p, const struct ec_plan_model *m, solve_mode mode
     return EC_OK;
 }
 
-/* A MILP with more rows than this is large: no cuts or feasibility pump, and fewer nodes. */
+/* A MILP with more rows than this, or columns than five times this, is large (unless the model's
+ * config says otherwise): the rounded relaxation to start from, no cuts or feasibility pump, and
+ * fewer nodes. */
 #define PLAN_LARGE_ROWS 20000
 
 typedef struct {
@@ -437,27 +442,15 @@ static int by_points(const void *x, const void *y)
     return (a->k > b->k) - (a->k < b->k);
 }
 
-/* The relaxation's plan made whole (budget): the places it builds most at, in turn, each with its
- * points rounded (at least one) while the budget lasts; the shares, energy and grid then solved with
- * those fixed. p->heur gets every column's value, for the search to start from. Leaves the
- * columns' bounds as they were. */
-static ec_err budget_incumbent(milp *p, const glp_smcp *sp)
+/* Budget: the places the relaxation builds most at, in turn, each with its points rounded (at least
+ * one) while the budget lasts. Fills u[k], a[k] (whole). */
+static ec_err budget_take(milp *p, int *u, int *a)
 {
     const struct ec_plan_model *m = p->m;
     const ec_plan_costs_t *c = m->c.costs;
     size_t n = m->c.n_places;
-    int cols = glp_get_num_cols(p->lp), rows = glp_get_num_rows(p->lp);
     ranked *r = ec_malloc((n + 1) * sizeof *r);
-    int *take = ec_calloc(n + 1, sizeof *take);
-    double *save = ec_malloc(4 * (n + 1) * sizeof *save);
-    unsigned char *stat = ec_malloc((size_t)rows + (size_t)cols + 2);
-    if (!r || !take || !save || !stat) {
-        ec_free(r), ec_free(take), ec_free(save), ec_free(stat);
-        return EC_ENOMEM;
-    }
-    /* the relaxation's basis, to go back to */
-    for (int i = 1; i <= rows; i++) stat[i] = (unsigned char)glp_get_row_stat(p->lp, i);
-    for (int j = 1; j <= cols; j++) stat[rows + j] = (unsigned char)glp_get_col_stat(p->lp, j);
+    if (!r) return EC_ENOMEM;
     for (size_t k = 0; k < n; k++) r[k].k = k, r[k].a = glp_get_col_prim(p->lp, p->pc[k].a);
     qsort(r, n, sizeof *r, by_points);
     double left = p->budget >= 0 ? p->budget : INFINITY;
@@ -470,39 +463,153 @@ static ec_err budget_incumbent(milp *p, const glp_smcp *sp)
             if (isfinite(pl->headroom_kw) && grid > pl->grid_max_kw) continue;
             double cost = (pl->existing ? 0 : c->site_fixed_capex) + pts * pl->point_capex + grid * c->grid_capex_per_kw;
             if (cost <= left) {
-                take[k] = pts, left -= cost;
+                a[k] = pts, left -= cost;
                 break;
             }
         }
     }
-    for (size_t k = 0; k < n; k++) {
-        const ec_plan_place_t *pl = &m->c.places[k];
-        int u = take[k] > 0 || (pl->existing && pl->points0 > 0);
-        save[4 * k] = glp_get_col_lb(p->lp, p->pc[k].u), save[4 * k + 1] = glp_get_col_ub(p->lp, p->pc[k].u);
-        save[4 * k + 2] = glp_get_col_lb(p->lp, p->pc[k].a), save[4 * k + 3] = glp_get_col_ub(p->lp, p->pc[k].a);
-        glp_set_col_bnds(p->lp, p->pc[k].u, GLP_FX, u, u);
-        glp_set_col_bnds(p->lp, p->pc[k].a, GLP_FX, take[k], take[k]);
+    for (size_t k = 0; k < n; k++) u[k] = a[k] > 0 || (m->c.places[k].existing && m->c.places[k].points0 > 0);
+    ec_free(r);
+    return EC_OK;
+}
+
+static int by_use(const void *x, const void *y)
+{
+    const ranked *a = x, *b = y;
+    if (a->a != b->a) return a->a < b->a ? -1 : 1;
+    return (a->k > b->k) - (a->k < b->k);
+}
+
+/* Min cost: open[k] for the places the relaxation builds at (and whose grid holds a point), then,
+ * the least used first, each closed whose every cover set keeps another open place. */
+static ec_err green_open(milp *p, unsigned char *open, int thin)
+{
+    size_t n = p->m->c.n_places, nc = p->covers.off.len ? p->covers.off.len - 1 : 0;
+    const size_t *off = p->covers.off.data;
+    const uint32_t *data = p->covers.data.data;
+    ranked *r = ec_malloc((n + 1) * sizeof *r);
+    size_t *first = ec_calloc(n + 2, sizeof *first), *pos = ec_calloc(n + 2, sizeof *pos);
+    uint32_t *left = ec_calloc(nc + 1, sizeof *left), *of = ec_malloc(((nc ? off[nc] : 0) + 1) * sizeof *of);
+    ec_err rc = r && first && pos && left && of ? EC_OK : EC_ENOMEM;
+    size_t nr = 0;
+    for (size_t k = 0; !rc && k < n; k++) {
+        double u = glp_get_col_prim(p->lp, p->pc[k].u);
+        open[k] = u > 1e-6 && p->pc[k].most_u > 0;
+        if (open[k]) r[nr].k = k, r[nr++].a = u;
     }
-    /* fixing columns keeps the relaxation's basis dual feasible: the dual simplex starts from it */
-    glp_smcp dual = *sp;
-    dual.meth = GLP_DUALP;
-    int ret = glp_simplex(p->lp, &dual);
-    if (!ret && glp_get_status(p->lp) == GLP_OPT && (p->heur = ec_malloc(((size_t)cols + 1) * sizeof *p->heur))) {
-        p->heur[0] = 0;
-        for (int j = 1; j <= cols; j++) {
-            double v = glp_get_col_prim(p->lp, j);
-            p->heur[j] = glp_get_col_kind(p->lp, j) == GLP_CV ? v : floor(v + 0.5);
+    if (!rc && thin && nc) {
+        /* the cover sets of each place, and how many of each set's places are open */
+        size_t total = off[nc];
+        for (size_t i = 0; i < total; i++) first[data[i] + 1]++;
+        for (size_t k = 0; k < n; k++) first[k + 1] += first[k];
+        memcpy(pos, first, (n + 1) * sizeof *pos);
+        for (size_t c = 0; c < nc; c++)
+            for (size_t i = off[c]; i < off[c + 1]; i++) {
+                of[pos[data[i]]++] = (uint32_t)c;
+                left[c] += open[data[i]];
+            }
+        qsort(r, nr, sizeof *r, by_use);
+        for (size_t i = 0; i < nr; i++) {
+            size_t k = r[i].k, j;
+            for (j = first[k]; j < first[k + 1] && left[of[j]] > 1; j++) {}
+            if (j < first[k + 1]) continue;
+            open[k] = 0;
+            for (j = first[k]; j < first[k + 1]; j++) left[of[j]]--;
         }
     }
-    for (size_t k = 0; k < n; k++) {
-        glp_set_col_bnds(p->lp, p->pc[k].u, save[4 * k] == save[4 * k + 1] ? GLP_FX : GLP_DB, save[4 * k], save[4 * k + 1]);
-        glp_set_col_bnds(p->lp, p->pc[k].a, save[4 * k + 2] == save[4 * k + 3] ? GLP_FX : GLP_DB, save[4 * k + 2],
-                         save[4 * k + 3]);
+    ec_free(r), ec_free(first), ec_free(pos), ec_free(left), ec_free(of);
+    return rc;
+}
+
+static void set_bounds(glp_prob *lp, int col, double lb, double ub)
+{
+    glp_set_col_bnds(lp, col, lb == ub ? GLP_FX : GLP_DB, lb, ub);
+}
+
+static int resolve(milp *p, const glp_smcp *sp)
+{
+    /* changing bounds keeps the relaxation's basis dual feasible: the dual simplex starts from it */
+    glp_smcp dual = *sp;
+    dual.meth = GLP_DUALP;
+    return !glp_simplex(p->lp, &dual) && glp_get_status(p->lp) == GLP_OPT;
+}
+
+/* Min cost, from the relaxation: the sites at the places green_open keeps (all it opens when
+ * the rest cannot carry the energy), solved again, then at each place the fewest whole sites that
+ * hold its points, for the points, energy and grid to be solved with those fixed. 1 when u[]
+ * holds a whole plan. */
+static int green_take(milp *p, const glp_smcp *sp, int *u, unsigned char *open)
+{
+    size_t n = p->m->c.n_places;
+    for (int thin = 1; thin >= 0; thin--) {
+        if (green_open(p, open, thin)) return 0;
+        for (size_t k = 0; k < n; k++) set_bounds(p->lp, p->pc[k].u, 0, open[k] ? p->pc[k].most_u : 0);
+        if (!resolve(p, sp)) continue;
+        /* the fewest sites that hold the points (each a point at least), as the optimum has them */
+        for (size_t k = 0; k < n; k++) {
+            double x = glp_get_col_prim(p->lp, p->pc[k].u), a = glp_get_col_prim(p->lp, p->pc[k].a);
+            int most = p->m->c.places[k].max_points;
+            double need = fmax(1, ceil(a / (most > 0 ? most : 1) - 1e-9));
+            u[k] = open[k] && x > 1e-7 ? (int)fmin(p->pc[k].most_u, need) : 0;
+        }
+        return 1;
     }
-    for (int i = 1; i <= rows; i++) glp_set_row_stat(p->lp, i, stat[i]);
-    for (int j = 1; j <= cols; j++) glp_set_col_stat(p->lp, j, stat[rows + j]);
-    ec_free(r), ec_free(take), ec_free(save), ec_free(stat);
-    return EC_OK;
+    return 0;
+}
+
+/* The relaxation's plan made whole, for the search to start from (GLPK's own heuristics seldom
+ * find one on a large corridor): p->heur gets every column's value. Leaves the columns' bounds
+ * and the basis as they were. */
+static ec_err round_incumbent(milp *p, const glp_smcp *sp)
+{
+    const struct ec_plan_model *m = p->m;
+    size_t n = m->c.n_places;
+    int cols = glp_get_num_cols(p->lp), rows = glp_get_num_rows(p->lp);
+    int *u = ec_calloc(n + 1, sizeof *u), *a = ec_calloc(n + 1, sizeof *a);
+    double *save = ec_malloc(4 * (n + 1) * sizeof *save);
+    unsigned char *stat = ec_malloc((size_t)rows + (size_t)cols + 2), *open = ec_calloc(n + 1, 1);
+    ec_err rc = u && a && save && stat && open ? EC_OK : EC_ENOMEM;
+    if (!rc) {
+        /* the relaxation's basis and bounds, to go back to */
+        for (int i = 1; i <= rows; i++) stat[i] = (unsigned char)glp_get_row_stat(p->lp, i);
+        for (int j = 1; j <= cols; j++) stat[rows + j] = (unsigned char)glp_get_col_stat(p->lp, j);
+        for (size_t k = 0; k < n; k++) {
+            save[4 * k] = glp_get_col_lb(p->lp, p->pc[k].u), save[4 * k + 1] = glp_get_col_ub(p->lp, p->pc[k].u);
+            save[4 * k + 2] = glp_get_col_lb(p->lp, p->pc[k].a), save[4 * k + 3] = glp_get_col_ub(p->lp, p->pc[k].a);
+        }
+        int whole = 0;
+        if (p->mode == MODE_BUDGET) {
+            if (!(rc = budget_take(p, u, a))) {
+                for (size_t k = 0; k < n; k++) set_bounds(p->lp, p->pc[k].a, a[k], a[k]);
+                whole = 1;
+            }
+        } else {
+            whole = green_take(p, sp, u, open);
+        }
+        if (whole) {
+            for (size_t k = 0; k < n; k++) set_bounds(p->lp, p->pc[k].u, u[k], u[k]);
+            int found = resolve(p, sp);
+            if (getenv("EC_PLAN_GLPK_MSG") && found)
+                fprintf(stderr, "plan: the rounded relaxation, to start from: %.6g\n", glp_get_obj_val(p->lp));
+            else if (getenv("EC_PLAN_GLPK_MSG"))
+                fprintf(stderr, "plan: the rounded relaxation is not a plan\n");
+            if (found && (p->heur = ec_malloc(((size_t)cols + 1) * sizeof *p->heur))) {
+                p->heur[0] = 0;
+                for (int j = 1; j <= cols; j++) {
+                    double v = glp_get_col_prim(p->lp, j);
+                    p->heur[j] = glp_get_col_kind(p->lp, j) == GLP_CV ? v : floor(v + 0.5);
+                }
+            }
+        }
+        for (size_t k = 0; k < n; k++) {
+            set_bounds(p->lp, p->pc[k].u, save[4 * k], save[4 * k + 1]);
+            set_bounds(p->lp, p->pc[k].a, save[4 * k + 2], save[4 * k + 3]);
+        }
+        for (int i = 1; i <= rows; i++) glp_set_row_stat(p->lp, i, stat[i]);
+        for (int j = 1; j <= cols; j++) glp_set_col_stat(p->lp, j, stat[rows + j]);
+    }
+    ec_free(u), ec_free(a), ec_free(save), ec_free(stat), ec_free(open);
+    return rc;
 }
 
 static ec_err milp_solve(milp *p, double mip_gap, double time_limit_s)
@@ -511,11 +618,15 @@ static ec_err milp_solve(milp *p, double mip_gap, double time_limit_s)
     glp_init_iocp(&parm);
     parm.msg_lev = getenv("EC_PLAN_GLPK_MSG") ? GLP_MSG_ON : GLP_MSG_OFF;
     parm.presolve = GLP_ON;
-    if (p->mode == MODE_BUDGET) {
+    /* cuts and the feasibility pump help a small MILP; on a large one (Germany's budget: 70k rows;
+     * its cheapest network: 240k columns) each pass at the root takes minutes */
+    int rows = p->m->c.large_rows > 0 ? p->m->c.large_rows : PLAN_LARGE_ROWS;
+    int large = glp_get_num_rows(p->lp) > rows || glp_get_num_cols(p->lp) / 5 > rows;
+    if (p->mode == MODE_BUDGET || large) {
         /* The relaxation solved here (scaled: Germany's takes a minute, against minutes unscaled), a
          * whole plan rounded from it for the search to start from (GLPK's own heuristics seldom find
-         * one on a large corridor), then the search without presolve. (The min cost's relaxation goes
-         * as fast through GLPK's presolve, and the dual simplex is no faster there.) */
+         * one on a large corridor: Germany's cheapest network had none after ten minutes), then the
+         * search without presolve. (A small min cost's search goes as fast through GLPK's presolve.) */
         glp_smcp sp;
         glp_init_smcp(&sp);
         sp.msg_lev = parm.msg_lev == GLP_MSG_ON ? GLP_MSG_ON : GLP_MSG_OFF;
@@ -530,7 +641,7 @@ static ec_err milp_solve(milp *p, double mip_gap, double time_limit_s)
         if (ret || glp_get_status(p->lp) != GLP_OPT)
             return ec_fail(EC_ELIMIT, "plan: the relaxation was not solved (GLPK code %d, status %d)", ret,
                            glp_get_status(p->lp));
-        ec_err rc = budget_incumbent(p, &sp);
+        ec_err rc = round_incumbent(p, &sp);
         if (rc) return rc;
         ret = glp_simplex(p->lp, &sp);
         if (ret || glp_get_status(p->lp) != GLP_OPT)
@@ -542,9 +653,6 @@ static ec_err milp_solve(milp *p, double mip_gap, double time_limit_s)
     parm.tol_obj = 1e-10;
     if (time_limit_s > 0) parm.tm_lim = time_limit_s * 1000 > INT32_MAX ? INT32_MAX : (int)(time_limit_s * 1000);
     parm.cb_func = callback, parm.cb_info = p;
-    /* cuts and the feasibility pump help a small MILP; on a large one (Germany's budget: 70k rows) each
-     * pass at the root takes minutes, and the rounded relaxation is the incumbent */
-    int large = glp_get_num_rows(p->lp) > PLAN_LARGE_ROWS;
     parm.mir_cuts = large ? GLP_OFF : GLP_ON;
     parm.fp_heur = large ? GLP_OFF : GLP_ON;
     if (large && p->node_limit > 64 * 8) p->node_limit /= 64; /* a node there takes a second or more */

@@ -7,6 +7,7 @@
  *     [--max-points N] [--kw KW] [--point-capex X] [--site-capex X] [--grid-capex X]
  *     [--headroom KW|inf] [--grid-max KW] [--util U] [--existing NODE:POINTS]... [--jur NODE:J]...
  *     [--members J,J..] [--budget B] [--gap G] [--time-limit S] [--overhead-s S] [--node-limit N]
+ *     [--large-rows N]
  *     [--default-costs] [--areas FILE] [--no-model] [--no-budget]
  *     [--no-min-cost] [--progress]
  *
@@ -29,7 +30,7 @@ typedef struct {
     const char *corridor, *vehicles, *areas;
     double bev_share, day_factor, temp_c, kw, point_capex, site_capex, grid_capex, headroom, grid_max, util;
     double budget, gap, time_limit, overhead_s;
-    int default_costs, node_limit, max_points, no_model, no_budget, no_min_cost, progress;
+    int default_costs, node_limit, large_rows, max_points, no_model, no_budget, no_min_cost, progress;
     int64_t existing_node[MAX_LIST];
     int existing_points[MAX_LIST], n_existing;
     int64_t jur_node[MAX_LIST];
@@ -73,6 +74,7 @@ static int parse_args(int argc, char **argv, opts *o)
             else if (!strcmp(k, "--time-limit")) o->time_limit = strtod(v, &end);
             else if (!strcmp(k, "--overhead-s")) o->overhead_s = strtod(v, &end);
             else if (!strcmp(k, "--node-limit")) o->node_limit = (int)strtol(v, &end, 10);
+            else if (!strcmp(k, "--large-rows")) o->large_rows = (int)strtol(v, &end, 10);
             else if (!strcmp(k, "--max-points")) o->max_points = (int)strtol(v, &end, 10);
             else if (!strcmp(k, "--existing") && o->n_existing < MAX_LIST) {
                 long long n;
@@ -215,7 +217,7 @@ int main(int argc, char **argv)
     c.g = g, c.traffic = &traffic, c.mix = &mix, c.areas = o.n_jur ? &areas : NULL;
     c.bev_share = o.bev_share, c.day_factor = o.day_factor, c.temp_c = o.temp_c;
     c.soc_start = 0.70, c.soc_min = 0.10, c.soc_charge_to = 0.80;
-    c.stop_overhead_s = o.overhead_s, c.node_limit = o.node_limit;
+    c.stop_overhead_s = o.overhead_s, c.node_limit = o.node_limit, c.large_rows = o.large_rows;
     c.places = places, c.n_places = g->n_nodes, c.costs = &costs, c.years = 10, c.progress = o.progress;
     ec_plan_model *m = NULL;
     t0 = now_s();

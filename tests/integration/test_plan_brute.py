@@ -407,6 +407,7 @@ def case(tool, fixture, fix, name, args, budgets, members_list):
         if not members_list:
             c = brute_min_cost(model, mine, None)
             check_min_cost(name, "all", d, c)
+            check_large(name, "all", run(tool, fixture, args + ["--no-budget", "--large-rows", "1"]), c)
     for members in members_list:
         a = args + ["--no-budget", "--members", ",".join(map(str, sorted(members)))]
         d = run(tool, fixture, a)
@@ -417,6 +418,7 @@ def case(tool, fixture, fix, name, args, budgets, members_list):
             p["jurisdiction"] = jur[p["origin"]]
         c = brute_min_cost(model, mine, set(members))
         check_min_cost(name, members, d, c)
+        check_large(name, members, run(tool, fixture, a + ["--large-rows", "1"]), c)
         again = run(tool, fixture, a)
         check(again["min_cost"] == d["min_cost"] or
               (again["min_cost"] and close(again["min_cost"]["annual_cost"], d["min_cost"]["annual_cost"], 1e-12)),
@@ -454,6 +456,32 @@ def check_min_cost(name, members, d, c):
     check(s["gap"] <= 1e-6, "%s members %s: solved to optimality" % (name, members))
     print("ok  %-22s min cost members %-6s %12.2f a year, points %s" % (name, members, s["annual_cost"],
                                                                           [round(a, 3) for a in s["points_exact"]]))
+
+
+def check_large(name, members, d, c):
+    """The same min cost solved as a large MILP (Germany's: the relaxation rounded to start from, a
+    few nodes): a network no cheaper than the optimum, a bound no dearer, and the gap between them."""
+    s = d["min_cost"]
+    if c is None:
+        check(s is None, "%s members %s (large): no network serves them, yet the MILP found one" % (name, members))
+        return
+    check(s is not None, "%s members %s (large): no network found (%s)" % (name, members, d.get("min_cost_error")))
+    if s is None:
+        return
+    opt = c[0]
+    check(s["annual_cost"] >= opt - 1e-7 * max(1.0, opt), "%s members %s (large): %r is below the optimum %r"
+          % (name, members, s["annual_cost"], opt))
+    check(s["bound"] <= opt + 1e-7 * max(1.0, opt), "%s members %s (large): bound %r above the optimum %r"
+          % (name, members, s["bound"], opt))
+    gap = abs(s["objective"] - s["bound"]) / max(1e-9, abs(s["objective"]))
+    check(abs(s["gap"] - gap) <= 1e-9, "%s members %s (large): gap %r, objective and bound say %r"
+          % (name, members, s["gap"], gap))
+    for a, whole in zip(s["points_exact"], s["points"]):
+        check(whole == (math.ceil(a - 1e-6) if a > 1e-9 else 0), "%s members %s (large): points %r rounded up are %r"
+              % (name, members, a, whole))
+        check(a <= 1e-9 or a >= 1 - 1e-9, "%s members %s (large): a used place has a point at least" % (name, members))
+    print("ok  %-22s min cost members %-6s %12.2f a year as a large MILP (optimum %.2f, gap %.4f)"
+          % (name, members, s["annual_cost"], opt, s["gap"]))
 
 
 def main():
