@@ -131,7 +131,16 @@ typedef struct {
     double bonus;          /* proximity bonus, truck-km per day, when the place is used */
     int max_points;        /* points it may have in all */
     int jurisdiction;      /* index into the areas' ids, -1 none */
+    int substation;        /* 1 + index into the model's substations; 0: none named */
 } ec_plan_place_t;
+
+/* A substation places hang on: the power added at all of them together, less the grid added at
+ * them, stays within its headroom (the min cost, building from nothing, also counts the power of
+ * today's sites behind it as headroom). */
+typedef struct {
+    char id[64];
+    double headroom_kw;    /* >= 0 */
+} ec_plan_sub_t;
 
 typedef struct ec_plan_model ec_plan_model; /* the flows, their paths and cover sets */
 
@@ -152,6 +161,8 @@ typedef struct {
                                         64th of the nodes (tests set it low); 0: 20000 */
     const ec_plan_place_t *places;
     size_t n_places;
+    const ec_plan_sub_t *subs;       /* the substations the places name */
+    size_t n_subs;
     const ec_plan_costs_t *costs;
     int years;                       /* the annuity's years */
     int progress;
@@ -354,9 +365,13 @@ typedef struct {
 } ec_plan_result_t;
 
 /* The places the plan may build at: the existing sites, every corridor node
- * and the candidates. EC_EINVAL naming the candidate's line when it lies
- * more than 5 km from a road of the corridor. */
-ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places);
+ * and the candidates; and the substations they hang on (ec_plan_sub_t): a
+ * hub's with a capacity (less the peak of its base load on the day and the
+ * power of its sites today), and each other substation_id candidates name
+ * (the least headroom_kw they give it; none given: no limit, not listed).
+ * EC_EINVAL naming the candidate's line when it lies more than 5 km from a
+ * road of the corridor. */
+ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places, ec_vec *subs);
 /* The cheapest single action among places (capex), for checking a budget. */
 double ec_plan_cheapest_action(const ec_plan_config_t *c, const ec_plan_place_t *places, size_t n, char *what, size_t what_n);
 

@@ -143,7 +143,7 @@ typedef struct {
     ec_plan_areas_t areas;
     ec_plan_cands_t cands;
     ec_plan_costs_t costs;
-    ec_vec places;
+    ec_vec places, subs;
 } inputs;
 
 static void inputs_free(inputs *in)
@@ -155,7 +155,7 @@ static void inputs_free(inputs *in)
     ec_scenario_free(&in->scn);
     ec_plan_areas_free(&in->areas);
     ec_plan_cands_free(&in->cands);
-    ec_vec_free(&in->places);
+    ec_vec_free(&in->places), ec_vec_free(&in->subs);
 }
 
 /* Every truck belongs to the jurisdiction of its origin: every origin of traffic.csv must lie in
@@ -252,7 +252,7 @@ static int run(int argc, char **argv)
 
     inputs in;
     memset(&in, 0, sizeof in);
-    ec_vec_init(&in.places, sizeof(ec_plan_place_t));
+    ec_vec_init(&in.places, sizeof(ec_plan_place_t)), ec_vec_init(&in.subs, sizeof(ec_plan_sub_t));
     ec_plan_result_t res;
     memset(&res, 0, sizeof res);
     int code = EXIT_FAIL;
@@ -312,7 +312,7 @@ static int run(int argc, char **argv)
     pc.progress = ec_log_get_level() <= EC_LOG_INFO;
     if ((rc = ec_twin_check(c))) goto fail;
     /* Every place is checked (a candidate off the network) and the budget against the cheapest action, before anything is written. */
-    if ((rc = ec_plan_places(&pc, &in.places))) goto fail;
+    if ((rc = ec_plan_places(&pc, &in.places, &in.subs))) goto fail;
     if (budget >= 0) {
         char what[256] = "";
         double least = ec_plan_cheapest_action(&pc, in.places.data, in.places.len, what, sizeof what);

@@ -196,7 +196,12 @@ static ec_err check_config(const ec_plan_model_config_t *c)
                            "place %s: need 0 <= points0 <= max_points, and kw, point_capex, headroom_kw, "
                            "grid_max_kw, bonus >= 0",
                            p->site_id);
+        if (p->substation < 0 || (size_t)p->substation > c->n_subs)
+            return ec_fail(EC_ERANGE, "place %s: substation %d is not one of the %zu given", p->site_id, p->substation, c->n_subs);
     }
+    for (size_t i = 0; i < c->n_subs; i++)
+        if (!(c->subs[i].headroom_kw >= 0))
+            return ec_fail(EC_ERANGE, "substation %s: headroom_kw must be >= 0", c->subs[i].id);
     return EC_OK;
 }
 
@@ -431,6 +436,9 @@ static void json_place(const struct ec_plan_model *m, size_t k, ec_jw *w)
     ec_jw_key(w, "grid_max_kw"), ec_jw_real(w, p->grid_max_kw);
     ec_jw_key(w, "bonus"), ec_jw_real(w, p->bonus);
     ec_jw_key(w, "jurisdiction"), ec_jw_int(w, p->jurisdiction);
+    ec_jw_key(w, "substation");
+    if (p->substation > 0) ec_jw_str(w, m->c.subs[p->substation - 1].id);
+    else ec_jw_null(w);
     ec_jw_obj_end(w);
 }
 
@@ -507,6 +515,16 @@ ec_err ec_plan_model_json(const ec_plan_model *m, ec_buf *out)
     ec_jw_obj_end(&w);
     ec_jw_key(&w, "places"), ec_jw_arr_begin(&w);
     for (size_t k = 0; k < m->c.n_places; k++) json_place(m, k, &w);
+    ec_jw_arr_end(&w);
+    ec_jw_key(&w, "substations"), ec_jw_arr_begin(&w);
+    for (size_t i = 0; i < m->c.n_subs; i++) {
+        ec_jw_obj_begin(&w);
+        ec_jw_key(&w, "id"), ec_jw_str(&w, m->c.subs[i].id);
+        ec_jw_key(&w, "headroom_kw");
+        if (isfinite(m->c.subs[i].headroom_kw)) ec_jw_real(&w, m->c.subs[i].headroom_kw);
+        else ec_jw_null(&w);
+        ec_jw_obj_end(&w);
+    }
     ec_jw_arr_end(&w);
     ec_jw_key(&w, "paths"), ec_jw_arr_begin(&w);
     for (size_t i = 0; i < m->n_paths; i++) json_path(m, &m->paths[i], &w);

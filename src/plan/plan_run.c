@@ -54,11 +54,56 @@ static int place_jurisdiction(const ec_plan_config_t *c, uint32_t node)
     return ec_plan_areas_of(c->areas, g->ext_id[node], ec_graph_point(g, node));
 }
 
-ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places)
+/* The substation id names in subs, as a place's 1-based index; 0: none. */
+static int sub_index(const ec_vec *subs, const char *id)
+{
+    for (size_t i = 0; id[0] && i < subs->len; i++)
+        if (!strcmp(EC_VEC_AT(subs, ec_plan_sub_t, i).id, id)) return (int)i + 1;
+    return 0;
+}
+
+/* A hub's substations with a capacity: its headroom on the planned day is the capacity less the
+ * peak of the others' load behind it and the power of its sites today (their points at full power). */
+static ec_err hub_subs(const ec_plan_config_t *c, ec_vec *places, ec_vec *subs)
+{
+    const ec_twin_config_t *t = &c->twin;
+    for (size_t i = 0; i < t->n_subs; i++) {
+        const ec_substation_power_t *sp = &t->subs[i];
+        if (!(sp->capacity_w > 0)) continue;
+        double base = 0;
+        int64_t step = sp->base_w.interval_s > 0 ? sp->base_w.interval_s : 3600;
+        for (int64_t at = t->day_start_s; at < t->day_start_s + 86400; at += step)
+            base = fmax(base, ec_series_at(&sp->base_w, ec_year_start_s(at), at, 0));
+        ec_plan_sub_t s;
+        memset(&s, 0, sizeof s);
+        snprintf(s.id, sizeof s.id, "%s", sp->id);
+        s.headroom_kw = (sp->capacity_w - base) / 1000;
+        ec_err rc = ec_vec_push(subs, &s);
+        if (rc) return rc;
+    }
+    for (size_t i = 0; i < t->n_site_power; i++) {
+        const ec_site_power_t *sp = &t->site_power[i];
+        int k = sub_index(subs, sp->substation_id);
+        for (size_t j = 0; k && j < places->len; j++) {
+            ec_plan_place_t *pl = &EC_VEC_AT(places, ec_plan_place_t, j);
+            if (!pl->existing || strcmp(pl->site_id, sp->id)) continue;
+            pl->substation = k;
+            EC_VEC_AT(subs, ec_plan_sub_t, k - 1).headroom_kw -= pl->points0 * pl->kw;
+        }
+    }
+    for (size_t i = 0; i < subs->len; i++) {
+        ec_plan_sub_t *s = &EC_VEC_AT(subs, ec_plan_sub_t, i);
+        if (s->headroom_kw < 0) s->headroom_kw = 0;
+    }
+    return EC_OK;
+}
+
+ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places, ec_vec *subs)
 {
     const ec_graph *g = c->twin.g;
     const ec_plan_costs_t *k = c->costs;
     ec_vec_init(places, sizeof(ec_plan_place_t));
+    ec_vec_init(subs, sizeof(ec_plan_sub_t));
     ec_err rc = EC_OK;
     /* The sites of today, one place each (rows of one site grouped); a site more than 5 km from a
      * road is left out, as the twin's trucks cannot reach it either. */
@@ -104,6 +149,7 @@ ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places)
     if (far)
         ec_log(EC_LOG_WARN, "%zu sites lie more than %.0f km from a road of the corridor: the plan leaves them out, as no truck "
                "will reach them", far, PLAN_SNAP_MAX_M / 1000);
+    if (!rc) rc = hub_subs(c, places, subs);
     /* Every node of the corridor. */
     size_t today = places->len;
     for (uint32_t n = 0; n < g->n_nodes && !rc; n++) {
@@ -127,6 +173,7 @@ ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places)
         rc = ec_vec_push(places, &p);
     }
     /* The candidates, each checked against the network. */
+    size_t first_cand = places->len;
     for (size_t i = 0; c->cands && i < c->cands->n && !rc; i++) {
         const ec_plan_cand_t *cd = &c->cands->c[i];
         ec_snap_t snap;
@@ -169,7 +216,26 @@ ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places)
         p.jurisdiction = place_jurisdiction(c, n);
         rc = ec_vec_push(places, &p);
     }
-    if (rc) ec_vec_free(places);
+    /* The candidates' substations: a hub's, or one they name, whose headroom is the least they give it. */
+    size_t hub = subs->len;
+    for (size_t i = 0; c->cands && i < c->cands->n && !rc; i++) {
+        const ec_plan_cand_t *cd = &c->cands->c[i];
+        if (!cd->substation_id[0]) continue;
+        int at = sub_index(subs, cd->substation_id);
+        if (!at && isfinite(cd->headroom_kw)) {
+            ec_plan_sub_t sb;
+            memset(&sb, 0, sizeof sb);
+            snprintf(sb.id, sizeof sb.id, "%s", cd->substation_id);
+            sb.headroom_kw = INFINITY;
+            if ((rc = ec_vec_push(subs, &sb))) break;
+            at = (int)subs->len;
+        }
+        if (!at) continue;
+        ec_plan_sub_t *sb = &EC_VEC_AT(subs, ec_plan_sub_t, at - 1);
+        if ((size_t)at > hub) sb->headroom_kw = fmin(sb->headroom_kw, cd->headroom_kw);
+        EC_VEC_AT(places, ec_plan_place_t, first_cand + i).substation = at;
+    }
+    if (rc) ec_vec_free(places), ec_vec_free(subs);
     return rc;
 }
 
@@ -942,8 +1008,8 @@ ec_err ec_plan_run(const ec_plan_config_t *c, ec_plan_result_t *r)
     ec_vec_init(&r->jrows, sizeof(ec_plan_jrow_t));
     ec_vec_init(&r->resilience, sizeof(ec_plan_resil_t));
     ec_vec_init(&r->tco, sizeof(ec_plan_tco_t));
-    ec_vec places;
-    ec_err rc = ec_plan_places(c, &places);
+    ec_vec places, subs;
+    ec_err rc = ec_plan_places(c, &places, &subs);
     if (rc) return rc;
     const ec_plan_place_t *pl = places.data;
     size_t np = places.len;
@@ -953,7 +1019,7 @@ ec_err ec_plan_run(const ec_plan_config_t *c, ec_plan_result_t *r)
     mc.g = c->twin.g, mc.traffic = c->twin.traffic, mc.mix = c->twin.mix, mc.areas = c->areas;
     mc.bev_share = c->twin.bev_share, mc.day_factor = c->twin.day_factor, mc.temp_c = c->twin.temp_c;
     mc.soc_start = PLAN_SOC_START, mc.soc_min = c->twin.soc_min > 0 ? c->twin.soc_min : PLAN_SOC_MIN, mc.soc_charge_to = PLAN_SOC_CHARGE_TO;
-    mc.places = pl, mc.n_places = np, mc.costs = c->costs, mc.years = c->years, mc.progress = c->progress;
+    mc.places = pl, mc.n_places = np, mc.subs = subs.data, mc.n_subs = subs.len, mc.costs = c->costs, mc.years = c->years, mc.progress = c->progress;
     mc.stop_overhead_s = c->twin.stop_overhead_s;
     ec_plan_model *m = NULL;
     ec_plan_solution_t sol;
@@ -984,7 +1050,7 @@ ec_err ec_plan_run(const ec_plan_config_t *c, ec_plan_result_t *r)
 done:
     ec_plan_solution_free(&sol);
     ec_plan_model_free(m);
-    ec_vec_free(&places);
+    ec_vec_free(&places), ec_vec_free(&subs);
     r->runtime_s = now_s() - t0;
     if (rc) ec_plan_result_free(r);
     return rc;

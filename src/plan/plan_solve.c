@@ -140,7 +140,7 @@ static void place_part(milp *p, size_t k)
     double site_capex = green || !pl->existing ? c->site_fixed_capex : 0.0;
     double headroom = pl->headroom_kw;
     if (green && pl->existing && isfinite(headroom)) headroom += pl->points0 * pl->kw;
-    double grid_ub = isfinite(headroom) ? pl->grid_max_kw : 0.0;
+    double grid_ub = isfinite(headroom) || pl->substation ? pl->grid_max_kw : 0.0;
     double ucoef, acoef, gcoef;
     if (green) {
         double af = annuity_factor(m);
@@ -326,6 +326,28 @@ static void family_part(milp *p)
     }
 }
 
+/* Each substation: the power its places add, less the grid added at them, within its headroom
+ * (the min cost builds from nothing: today's points behind it count as headroom). */
+static ec_err sub_part(milp *p)
+{
+    const struct ec_plan_model *m = p->m;
+    int green = p->mode == MODE_MIN_COST;
+    for (size_t s = 0; s < m->c.n_subs; s++) {
+        double head = m->c.subs[s].headroom_kw;
+        if (!isfinite(head)) continue;
+        int r = 0;
+        for (size_t k = 0; k < m->c.n_places; k++) {
+            const ec_plan_place_t *pl = &m->c.places[k];
+            if (pl->substation != (int)s + 1) continue;
+            if (!r) r = add_row(p->lp, GLP_UP, 0, 0);
+            if (green && pl->existing) head += pl->points0 * pl->kw;
+            put(&p->t, r, p->pc[k].a, pl->kw), put(&p->t, r, p->pc[k].g, -1);
+        }
+        if (r) glp_set_row_bnds(p->lp, r, GLP_UP, 0, head);
+    }
+    return p->t.err;
+}
+
 static void budget_row(milp *p, double budget)
 {
     const struct ec_plan_model *m = p->m;
@@ -412,6 +434,7 @@ static ec_err milp_build(milp *p, const struct ec_plan_model *m, solve_mode mode
         const set_rep *r = &EC_VEC_AT(&p->alloc.reps, set_rep, g);
         glp_set_row_bnds(p->lp, r->row, GLP_FX, r->energy_kwh, r->energy_kwh);
     }
+    if ((rc = sub_part(p))) return rc;
     if (mode == MODE_BUDGET) family_part(p);
     if (mode == MODE_BUDGET && budget >= 0) budget_row(p, budget);
     if (p->t.err) return p->t.err;

@@ -286,6 +286,33 @@ def symmetric(tmp):
     check(abs(w - e) <= 1e-6 * total + 0.02, "two jurisdictions with the same demand pay the same: %s and %s" % (w, e))
     check(abs(m) <= 0.01, "the middle, where no truck starts, pays nothing: %s" % m)
     print("symmetric line: WEST %.2f, EAST %.2f, MIDDLE %.2f a year" % (w, e, m))
+    substation(tmp, d, sites, areas, nodes)
+
+
+def substation(tmp, d, sites, areas, nodes):
+    """Three candidates by the line's middle nodes, each next to a rail terminal (so each is worth
+    using) with 1000 kW of headroom: behind one substation the power they add, less the grid bought,
+    stays within its 1000 kW; behind three, each has its own."""
+    used = {}
+    for how, subs in (("shared", ["sub-mid"] * 3), ("apart", ["sub-2", "sub-3", "sub-4"])):
+        cands = os.path.join(tmp, "line_cands_%s.csv" % how)
+        with open(cands, "w") as f:
+            f.write("id,lat,lon,substation_id,headroom_kw,rail_interchange_km\n")
+            for n, sub in zip((2, 3, 4), subs):
+                f.write("rail-%d,%s,%s,%s,1000,0\n" % (n, nodes[n][0], nodes[n][1], sub))
+        out = os.path.join(tmp, "line_plan_" + how)
+        r = run("plan", "--corridor", d, "--sites", sites, "--bev-share", "1", "--vehicles", MIX, "--day", "average",
+                "--jurisdictions", areas, "--candidates", cands, "--budget", "20000000", "--resilience-max", "1",
+                "--out", out)
+        if not check(r.returncode == 0, "plan on the line, candidates %s: exit %d: %s" % (how, r.returncode, r.stderr[-2000:])):
+            return
+        with open(os.path.join(out, "plan.json")) as f:
+            chosen = [c for c in json.load(f)["chosen"] if c["site_id"].startswith("rail-")]
+        used[how] = sum(c["points"] * c["kw"] - c["grid_kw"] for c in chosen)
+        print("candidates %s: %d used, %.0f kW added beyond the grid bought" % (how, len(chosen), used[how]))
+    if len(used) == 2:
+        check(used["shared"] <= 1000 + 1e-6, "behind one substation the candidates add at most its 1000 kW: %.1f" % used["shared"])
+        check(used["apart"] > 1000 + 1e-6, "behind three they add more than one's headroom: %.1f" % used["apart"])
 
 
 def main():

@@ -29,7 +29,8 @@
 11. twin_line as a hub's region, S2 behind a substation derated from 08:00 to 12:00: a truck held at
    0 kW there until 12:00 arrives when worked out by hand; a factor of 0 holds it as well (the
    engine is never told a capacity of 0, which it reads as none), and a truck arriving behind a
-   session held at 0 kW re-plans to S3.
+   session held at 0 kW re-plans to S3. `plan --db` on that hub takes sub-s2 as a limit: 900 kW of
+   headroom (2,000 less 500 of other load and S2's 600 kW point), S2 behind it.
 
 Usage: test_twin.py ECORRIDOR SOURCE_DIR DATA_DIR (or the environment's ECORRIDOR, SRC and DATA).
 Python 3 standard library only; outputs go to a temporary directory."""
@@ -1074,6 +1075,26 @@ def bad_traffic(tmp):
 
 # ---- 11. derating on the line, from a hub database --------------------------------------------
 
+def plan_substation(tmp, region, db):
+    """`plan --db` takes the hub's substations as limits: sub-s2's headroom on the planned day is its
+    2,000 kW less its 500 kW of other load and S2's 600 kW point, 900 kW, and S2 hangs on it."""
+    areas = os.path.join(tmp, "line_hub_areas.csv")
+    with open(areas, "w") as f:
+        f.write("node,jurisdiction_id\n1001,LINE\n1002,LINE\n1003,LINE\n1004,LINE\n")
+    model = os.path.join(tmp, "line_hub_model.json")
+    r = subprocess.run([ECORRIDOR, "plan", "--corridor", region, "--db", db, "--bev-share", "1", "--jurisdictions", areas,
+                        "--day", "average", *DAY, "--export-model", model, "--out", os.path.join(tmp, "line_hub_plan"),
+                        "--quiet"], capture_output=True, text=True, timeout=300)
+    if not check(r.returncode == 0, "plan --db on the line hub: exit %d: %s" % (r.returncode, r.stderr[-2000:])):
+        return
+    with open(model) as f:
+        m = json.load(f)
+    check(m["substations"] == [{"id": "sub-s2", "headroom_kw": 900}],
+          "plan --db: sub-s2's headroom is 2000 - 500 - 600 kW: %s" % m["substations"])
+    hang = {p["site_id"]: p["substation"] for p in m["places"] if p["existing"]}
+    check(hang == {"S2": "sub-s2", "S3": None}, "plan --db: S2 hangs on sub-s2, S3 on none: %s" % hang)
+
+
 def line_hub_derating(tmp):
     """twin_line as a hub's region: S2 behind a substation of 2,000 kW carrying 500 kW of other load,
     its sessions shared by the engine; S3 unmanaged. The substation is derated from 08:00 to 12:00.
@@ -1095,6 +1116,7 @@ def line_hub_derating(tmp):
         check(False, "serve --region %s did not start: %s" % (region, e))
         return
     check(hub.stop() == 0, "the line hub did not stop cleanly on SIGINT")
+    plan_substation(tmp, region, db)
     truck = os.path.abspath(os.path.join(LINE, "truck.json"))
     e = hand_expect(20, 1)
     x_arrival = 12 * 3600 + e["kwh"] / 600 * 3600 + 2 * 3600  # 14:07:07

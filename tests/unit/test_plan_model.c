@@ -164,6 +164,65 @@ static void test_paths_and_covers(void **state)
     unload(&w);
 }
 
+/* Places behind one substation share its headroom: the points added at all of them draw no more
+ * than it gives. Every path of the fixture charges at 2002, 2003 or 2004, and serving them all
+ * takes about 2.3 points of 100 kW (1261 kWh a day, 556 a point). */
+static void test_substation(void **state)
+{
+    (void)state;
+    world w;
+    load(&w);
+    for (int64_t n = 2002; n <= 2004; n++) place_at(&w, n);
+    ec_plan_sub_t sub = {"sub-a", 150};
+    for (size_t k = 0; k < w.n_places; k++) w.places[k].substation = 1;
+    w.c.n_places = w.n_places, w.c.subs = &sub, w.c.n_subs = 1;
+    ec_plan_model *m = NULL;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+    ec_plan_model_stats_t st;
+    ec_plan_model_stats(m, &st);
+    assert_true(st.kwh_per_day > 1.5 * plan__point_kwh_per_day(m, 0) && st.kwh_per_day < 3 * plan__point_kwh_per_day(m, 0));
+    /* 150 kW for the three: 1.5 points, too few to serve every path */
+    ec_plan_solution_t s;
+    assert_int_equal(ec_plan_solve_min_cost(m, NULL, 0, 0, &s), EC_EINVAL);
+    /* the budget buys one point of 100 kW, whatever it could pay */
+    assert_int_equal(ec_plan_solve_budget(m, -1, 0, 0, &s), EC_OK);
+    int points = 0;
+    for (size_t k = 0; k < s.n; k++) points += s.points[k];
+    assert_int_equal(points, 1);
+    assert_true(s.served_truck_km > 0 && s.served_truck_km < st.servable_truck_km - 1);
+    ec_plan_solution_free(&s);
+    ec_plan_model_free(m);
+    /* 300 kW: served, the points within it; the same solved as a large MILP (from its relaxation) */
+    sub.headroom_kw = 300;
+    for (int large = 0; large <= 1; large++) {
+        w.c.large_rows = large;
+        assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+        assert_int_equal(ec_plan_solve_min_cost(m, NULL, 0, 0, &s), EC_OK);
+        double kw = 0;
+        for (size_t k = 0; k < s.n; k++) kw += s.points_exact[k] * w.places[k].kw - s.grid_kw[k];
+        assert_true(kw <= 300 + 1e-6 && kw >= 100 * st.kwh_per_day / plan__point_kwh_per_day(m, 0) - 1e-6);
+        ec_plan_solution_free(&s);
+        ec_plan_model_free(m);
+        sub.headroom_kw = 150;
+        assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+        assert_int_equal(ec_plan_solve_min_cost(m, NULL, 0, 0, &s), EC_EINVAL);
+        ec_plan_model_free(m);
+        sub.headroom_kw = 300;
+    }
+    w.c.large_rows = 0;
+    /* the same 150 kW at each place, not shared: served */
+    for (size_t k = 0; k < w.n_places; k++) w.places[k].substation = 0, w.places[k].headroom_kw = 150;
+    w.c.n_subs = 0;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+    assert_int_equal(ec_plan_solve_min_cost(m, NULL, 0, 0, &s), EC_OK);
+    ec_plan_solution_free(&s);
+    ec_plan_model_free(m);
+    /* a place naming a substation not given is refused */
+    w.places[0].substation = 2, w.c.n_subs = 1;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_ERANGE);
+    unload(&w);
+}
+
 static void test_unservable(void **state)
 {
     (void)state;
@@ -320,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_point_capacity),
         cmocka_unit_test(test_planning_vehicle),
         cmocka_unit_test(test_same_cost),
+        cmocka_unit_test(test_substation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
