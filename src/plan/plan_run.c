@@ -81,12 +81,19 @@ static ec_err hub_subs(const ec_plan_config_t *c, ec_vec *places, ec_vec *subs)
         ec_err rc = ec_vec_push(subs, &s);
         if (rc) return rc;
     }
+    /* Each site: its substation, and its own grid connection, if it has one, as its headroom (the
+     * plan may buy more, as far as its points could draw). */
     for (size_t i = 0; i < t->n_site_power; i++) {
         const ec_site_power_t *sp = &t->site_power[i];
         int k = sub_index(subs, sp->substation_id);
-        for (size_t j = 0; k && j < places->len; j++) {
+        for (size_t j = 0; j < places->len; j++) {
             ec_plan_place_t *pl = &EC_VEC_AT(places, ec_plan_place_t, j);
             if (!pl->existing || strcmp(pl->site_id, sp->id)) continue;
+            if (sp->limit_w > 0) {
+                pl->headroom_kw = fmax(0, sp->limit_w / 1000 - pl->points0 * pl->kw);
+                pl->grid_max_kw = pl->max_points * pl->kw;
+            }
+            if (!k) continue;
             pl->substation = k;
             EC_VEC_AT(subs, ec_plan_sub_t, k - 1).headroom_kw -= pl->points0 * pl->kw;
         }

@@ -30,7 +30,8 @@
    0 kW there until 12:00 arrives when worked out by hand; a factor of 0 holds it as well (the
    engine is never told a capacity of 0, which it reads as none), and a truck arriving behind a
    session held at 0 kW re-plans to S3. `plan --db` on that hub takes sub-s2 as a limit: 900 kW of
-   headroom (2,000 less 500 of other load and S2's 600 kW point), S2 behind it.
+   headroom (2,000 less 500 of other load and S2's 600 kW point), S2 behind it with 200 kW of its own
+   (its 800 kW connection less that point).
 
 Usage: test_twin.py ECORRIDOR SOURCE_DIR DATA_DIR (or the environment's ECORRIDOR, SRC and DATA).
 Python 3 standard library only; outputs go to a temporary directory."""
@@ -1076,8 +1077,9 @@ def bad_traffic(tmp):
 # ---- 11. derating on the line, from a hub database --------------------------------------------
 
 def plan_substation(tmp, region, db):
-    """`plan --db` takes the hub's substations as limits: sub-s2's headroom on the planned day is its
-    2,000 kW less its 500 kW of other load and S2's 600 kW point, 900 kW, and S2 hangs on it."""
+    """`plan --db` takes the hub's substations and sites' connections as limits: sub-s2's headroom on
+    the planned day is its 2,000 kW less its 500 kW of other load and S2's 600 kW point, 900 kW, and
+    S2 hangs on it; S2's own, its 800 kW connection less that point, 200 kW."""
     areas = os.path.join(tmp, "line_hub_areas.csv")
     with open(areas, "w") as f:
         f.write("node,jurisdiction_id\n1001,LINE\n1002,LINE\n1003,LINE\n1004,LINE\n")
@@ -1093,6 +1095,9 @@ def plan_substation(tmp, region, db):
           "plan --db: sub-s2's headroom is 2000 - 500 - 600 kW: %s" % m["substations"])
     hang = {p["site_id"]: p["substation"] for p in m["places"] if p["existing"]}
     check(hang == {"S2": "sub-s2", "S3": None}, "plan --db: S2 hangs on sub-s2, S3 on none: %s" % hang)
+    head = {p["site_id"]: p["headroom_kw"] for p in m["places"] if p["existing"]}
+    check(head == {"S2": 200, "S3": None}, "plan --db: S2's own headroom is its 800 kW connection less its 600 kW point, "
+          "S3 has no limit: %s" % head)
 
 
 def line_hub_derating(tmp):
@@ -1108,7 +1113,8 @@ def line_hub_derating(tmp):
         json.dump({"note": "twin_line with S2 behind a substation",
                    "substations": [{"id": "sub-s2", "name": "S2 feeder", "capacity_kw": 2000, "base_load_kw": [500],
                                     "interval_s": 3600}],
-                   "sites": [{"id": "S2", "substation_id": "sub-s2", "charging": {"algo": "edf", "interval_s": 60}}]}, f)
+                   "sites": [{"id": "S2", "substation_id": "sub-s2", "grid_limit_kw": 800,
+                              "charging": {"algo": "edf", "interval_s": 60}}]}, f)
     db = os.path.join(tmp, "line_hub.db")
     try:
         hub = Hub(db, region)
