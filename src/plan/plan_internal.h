@@ -50,4 +50,12 @@ void plan__alloc_range(const struct ec_plan_model *m, const plan_path *p, uint32
  * soc_charge_to on its plug and kW over the charge's time plus the stop overhead. */
 double plan__point_kwh_per_day(const struct ec_plan_model *m, size_t k);
 
+/* ec_plan_solve_min_cost for each members[i] into out[i] (members[i] NULL: all), up to `workers`
+ * at once, each in a child process (plan_fork.c; in turn here when workers < 2); done(ctx, i), if
+ * given, as each answer comes. The same answers as in turn. On failure none is kept. Call it only
+ * while no other thread runs. */
+ec_err plan__min_cost_many(const ec_plan_model *m, const unsigned char *const *members, size_t n_jobs, double mip_gap,
+                           double time_limit_s, int workers, ec_plan_solution_t *out,
+                           void (*done)(void *ctx, size_t job), void *ctx);
+
 #endif

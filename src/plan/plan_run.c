@@ -6,6 +6,7 @@
  * so `ecorridor simulate` with the scenario a rank writes gives the same. */
 #include "ecorridor/ec_alloc.h"
 #include "ecorridor/ec_plan.h"
+#include "plan_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -562,6 +563,67 @@ static ec_err game_cost(void *ctx, uint64_t mask, double *cost)
     return EC_OK;
 }
 
+/* The coalitions the Shapley value will ask for beyond the whole and each jurisdiction alone (those
+ * are solved anyway): it asks the same ones whatever their costs (every coalition, or the prefixes of
+ * orders drawn from the seed), so they are known before any is solved, and solved together. */
+typedef struct {
+    uint64_t live, full;
+    ec_map seen;
+    ec_vec masks; /* uint64_t */
+} game_plan;
+
+static ec_err record_mask(void *ctx, uint64_t mask, double *cost)
+{
+    game_plan *g = ctx;
+    *cost = 0;
+    mask &= g->live;
+    if (!mask || mask == g->full || !(mask & (mask - 1)) || ec_map_get(&g->seen, mask + 1, NULL)) return EC_OK;
+    ec_err rc = ec_map_put(&g->seen, mask + 1, 1);
+    return rc ? rc : ec_vec_push(&g->masks, &mask);
+}
+
+/* The jurisdictions some truck starts in (as a mask), and the coalitions the cost game will ask beyond those. */
+static ec_err cost_game_plan(const ec_plan_config_t *c, uint64_t *live, ec_vec *masks)
+{
+    int J = c->areas ? (int)c->areas->n_ids : 0;
+    ec_vec_init(masks, sizeof(uint64_t));
+    *live = 0;
+    if (J <= 0 || J > 64) return EC_OK;
+    jmap jm;
+    memset(&jm, 0, sizeof jm);
+    ec_err rc = jmap_init(&jm, c);
+    for (size_t i = 0; !rc && i < c->twin.traffic->n; i++) {
+        int j = jmap_of(&jm, c->twin.traffic->od[i].origin);
+        if (j >= 0 && j < 64 && c->twin.traffic->od[i].per_year > 0) *live |= (uint64_t)1 << j;
+    }
+    ec_map_free(&jm.node_j);
+    game_plan g;
+    memset(&g, 0, sizeof g);
+    g.live = *live, g.full = (J == 64 ? ~(uint64_t)0 : (((uint64_t)1 << J) - 1)) & *live;
+    ec_vec_init(&g.masks, sizeof(uint64_t));
+    if (!rc) rc = ec_map_init(&g.seen, 64);
+    ec_plan_shapley_t sh;
+    memset(&sh, 0, sizeof sh);
+    if (!rc) rc = ec_plan_shapley(J, record_mask, &g, c->shapley_samples ? c->shapley_samples : 50, c->twin.seed, &sh);
+    ec_plan_shapley_free(&sh);
+    ec_map_free(&g.seen);
+    if (rc) ec_vec_free(&g.masks);
+    else *masks = g.masks;
+    return rc;
+}
+
+typedef struct {
+    ec_progress *bar;
+    uint64_t *done;
+} bar_ctx;
+
+static void net_solved(void *ctx, size_t job)
+{
+    (void)job;
+    bar_ctx *b = ctx;
+    ec_progress_update(b->bar, ++*b->done);
+}
+
 /* ---- the run ------------------------------------------------------------------------------------------ */
 
 static int by_value(const void *a, const void *b)
@@ -843,7 +905,7 @@ static ec_err down_scenario(const ec_plan_config_t *c, const ec_plan_result_t *r
 }
 
 static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, const ec_plan_place_t *pl, size_t np,
-                          ec_plan_result_t *r, ec_progress *bar, uint64_t *done)
+                          uint64_t live, const ec_vec *extra, ec_plan_result_t *r, ec_progress *bar, uint64_t *done)
 {
     int J = c->areas ? (int)c->areas->n_ids : 0;
     jmap jm;
@@ -851,11 +913,7 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
     ec_err rc = jmap_init(&jm, c);
     game gm;
     memset(&gm, 0, sizeof gm);
-    gm.m = m, gm.c = c, gm.n = J, gm.bar = bar;
-    for (size_t i = 0; !rc && i < c->twin.traffic->n; i++) {
-        int j = jmap_of(&jm, c->twin.traffic->od[i].origin);
-        if (j >= 0 && j < 64 && c->twin.traffic->od[i].per_year > 0) gm.live |= (uint64_t)1 << j;
-    }
+    gm.m = m, gm.c = c, gm.n = J, gm.bar = bar, gm.live = live;
     ec_vec_init(&gm.costs, sizeof(double));
     if (!rc) rc = ec_map_init(&gm.cache, 64);
     ec_vec dup_waits, busy;
@@ -883,8 +941,31 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
     ec_plan_solution_t shared;
     memset(&shared, 0, sizeof shared);
     size_t k = 0;
-    /* The shared network: the cheapest that serves every jurisdiction's trucks. */
-    if (!rc) rc = ec_plan_solve_min_cost(m, NULL, c->mip_gap, c->time_limit_s, &shared);
+    /* Every cheapest network the run needs, --threads at once: the shared one (every jurisdiction's
+     * trucks), each jurisdiction's alone, and the other coalitions of the cost game. */
+    size_t n_nets = 1 + (size_t)J + extra->len;
+    const unsigned char **mem = ec_calloc(n_nets, sizeof *mem);
+    unsigned char *bits = ec_calloc(n_nets, EC_PLAN_MAX_JURISDICTIONS);
+    ec_plan_solution_t *nets = ec_calloc(n_nets, sizeof *nets);
+    if (!rc && (!mem || !bits || !nets)) rc = EC_ENOMEM;
+    for (size_t i = 1; !rc && i < n_nets; i++) {
+        unsigned char *b = bits + i * EC_PLAN_MAX_JURISDICTIONS;
+        if (i <= (size_t)J) b[i - 1] = 1;
+        else
+            for (int j = 0; j < J; j++) b[j] = EC_VEC_AT(extra, uint64_t, i - 1 - J) >> j & 1;
+        mem[i] = b;
+    }
+    bar_ctx bc = {bar, done};
+    if (!rc) rc = plan__min_cost_many(m, mem, n_nets, c->mip_gap, c->time_limit_s, c->twin.threads, nets, net_solved, &bc);
+    for (size_t e = 0; !rc && e < extra->len; e++) {
+        const ec_plan_solution_t *s = &nets[1 + J + e];
+        uint64_t mask = EC_VEC_AT(extra, uint64_t, e);
+        if (s->gap > gm.max_gap) gm.max_gap = s->gap;
+        rc = ec_vec_push(&gm.costs, &s->annual_cost);
+        if (!rc) rc = ec_map_put(&gm.cache, mask + 1, gm.costs.len - 1);
+    }
+    if (!rc) shared = nets[0], memset(&nets[0], 0, sizeof nets[0]);
+    ec_log(EC_LOG_INFO, "plan: the shared, %d duplicated and %zu more coalitions' cheapest networks solved", J, extra->len);
     if (!rc) {
         gm.max_gap = shared.gap;
         snprintf(all->id, sizeof all->id, "ALL");
@@ -901,13 +982,9 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
         for (size_t i = 0; i < c->twin.traffic->n; i++)
             if (jmap_of(&jm, c->twin.traffic->od[i].origin) == j)
                 row->trucks_per_day += c->twin.traffic->od[i].per_year / 365 * c->twin.day_factor * c->twin.bev_share;
-        ec_plan_solution_t alone;
-        memset(&alone, 0, sizeof alone);
-        unsigned char members[EC_PLAN_MAX_JURISDICTIONS];
-        memset(members, 0, sizeof members);
-        members[j] = 1;
-        rc = ec_plan_solve_min_cost(m, members, c->mip_gap, c->time_limit_s, &alone);
-        if (!rc) rc = network_sites(pl, np, &alone, cur, &jobs[k].sites, &row->duplicated_points);
+        ec_plan_solution_t alone = nets[1 + j];
+        memset(&nets[1 + j], 0, sizeof nets[1 + j]);
+        rc = network_sites(pl, np, &alone, cur, &jobs[k].sites, &row->duplicated_points);
         if (!rc) rc = traffic_of(&jm, c->twin.traffic, j, &jobs[k].own_traffic);
         jobs[k].traffic = &jobs[k].own_traffic, jobs[k].done = dup_done, jobs[k].ctx = &x, jobs[k].index = (size_t)j;
         if (!rc) {
@@ -942,7 +1019,8 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
         if (!rc) rc = sites_with(c, &jobs[k].scn, &jobs[k].sites);
         jobs[k].with_power = 1, jobs[k].done = resil_done, jobs[k].ctx = &x, jobs[k].index = i;
     }
-    ec_log(EC_LOG_INFO, "plan: the shared and %d duplicated networks solved", J);
+    for (size_t i = 0; nets && i < n_nets; i++) ec_plan_solution_free(&nets[i]);
+    ec_free(nets), ec_free(mem), ec_free(bits);
     if (!rc) rc = pool_run(c, jobs, k, bar, done);
     else pool_run(c, jobs, 0, bar, done);
     if (!rc) rc = x.rc;
@@ -1044,13 +1122,18 @@ ec_err ec_plan_run(const ec_plan_config_t *c, ec_plan_result_t *r)
     int J = c->areas ? (int)c->areas->n_ids : 0;
     size_t busy_guess = r->actions.len + (c->twin.sites ? c->twin.sites->n : 0);
     if (c->resilience_max && busy_guess > c->resilience_max) busy_guess = c->resilience_max;
+    uint64_t live = 0;
+    ec_vec extra;
+    if ((rc = cost_game_plan(c, &live, &extra))) goto done;
     ec_progress bar;
-    ec_progress_start(&bar, "days simulated", 2 + r->actions.len + (c->compare_spacing_km > 0) + (uint64_t)J + busy_guess + c->twin.n_subs);
+    ec_progress_start(&bar, "days and networks", 2 + r->actions.len + (c->compare_spacing_km > 0) + (uint64_t)J + busy_guess +
+                                                      c->twin.n_subs + 1 + (uint64_t)J + extra.len);
     if (!c->progress) bar.enabled = 0;
     uint64_t done_days = 0;
     rc = first_days(c, r, &bar, &done_days);
     ec_log(EC_LOG_INFO, "plan: today and %zu ranks simulated at %.1f s", r->actions.len, now_s() - t0);
-    if (!rc) rc = second_days(c, m, pl, np, r, &bar, &done_days);
+    if (!rc) rc = second_days(c, m, pl, np, live, &extra, r, &bar, &done_days);
+    ec_vec_free(&extra);
     ec_log(EC_LOG_INFO, "plan: shared and duplicated, who pays and resilience at %.1f s", now_s() - t0);
     ec_progress_finish(&bar);
     if (!rc) rc = tco(c, r);

@@ -223,6 +223,44 @@ static void test_substation(void **state)
     unload(&w);
 }
 
+/* Many cheapest networks at once, each in a child process: the same answers as in turn, and a
+ * child's failure comes back with its message. */
+static void test_min_cost_many(void **state)
+{
+    (void)state;
+    world w;
+    load(&w);
+    for (int64_t n = 2001; n <= 2005; n++) place_at(&w, n);
+    w.places[2].headroom_kw = 150, w.places[2].grid_max_kw = 100; /* 2003 dearer: grid to buy */
+    w.c.n_places = w.n_places;
+    ec_plan_model *m = NULL;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+    const unsigned char *jobs[5] = {NULL, NULL, NULL, NULL, NULL};
+    ec_plan_solution_t one[5], many[5];
+    assert_int_equal(plan__min_cost_many(m, jobs, 5, 0, 0, 1, one, NULL, NULL), EC_OK);
+    assert_int_equal(plan__min_cost_many(m, jobs, 5, 0, 0, 3, many, NULL, NULL), EC_OK);
+    for (int i = 0; i < 5; i++) {
+        assert_true(one[i].annual_cost > 0 && one[i].annual_cost == many[i].annual_cost);
+        assert_true(one[i].gap == many[i].gap && one[i].nodes == many[i].nodes);
+        assert_memory_equal(one[i].points, many[i].points, m->c.n_places * sizeof(int));
+        assert_memory_equal(one[i].points_exact, many[i].points_exact, m->c.n_places * sizeof(double));
+        assert_memory_equal(one[i].grid_kw, many[i].grid_kw, m->c.n_places * sizeof(double));
+        assert_memory_equal(one[i].kwh_per_day, many[i].kwh_per_day, m->c.n_places * sizeof(double));
+        ec_plan_solution_free(&one[i]), ec_plan_solution_free(&many[i]);
+    }
+    ec_plan_model_free(m);
+    /* no network serves them: each child says so, and so does the call */
+    ec_plan_sub_t sub = {"sub-all", 150};
+    for (size_t k = 0; k < w.n_places; k++) w.places[k].substation = 1, w.places[k].grid_max_kw = 0;
+    w.c.subs = &sub, w.c.n_subs = 1;
+    assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
+    ec_errclear();
+    assert_int_equal(plan__min_cost_many(m, jobs, 5, 0, 0, 2, many, NULL, NULL), EC_EINVAL);
+    assert_non_null(strstr(ec_errmsg_of(EC_EINVAL), "no network of these places"));
+    ec_plan_model_free(m);
+    unload(&w);
+}
+
 static void test_unservable(void **state)
 {
     (void)state;
@@ -380,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_planning_vehicle),
         cmocka_unit_test(test_same_cost),
         cmocka_unit_test(test_substation),
+        cmocka_unit_test(test_min_cost_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,183 @@
+/* plan_fork.c - many coalitions' cheapest networks solved at once, each in a
+ * child process.
+ *
+ * The cost game asks for dozens of cheapest networks, each a MILP that GLPK
+ * solves on one core; on Germany one takes from seconds to a minute and a
+ * half. A child forked from the planner has the model already built (its
+ * pages shared until written) and its own copy of GLPK's state, so nothing
+ * need be thread-safe: it solves one coalition, writes the solution down a
+ * pipe and exits. The parent keeps at most `workers` children (up to 64) at
+ * a time and reads each answer whole, as it comes, before it reaps the child. The answers are the
+ * same as solving in turn: every solve is deterministic (docs/plan.md).
+ *
+ * Only for a process whose other threads are idle: fork copies the calling
+ * thread alone. */
+#include "plan_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* What a child writes first; the arrays of n places follow. */
+typedef struct {
+    int32_t rc;
+    char msg[256];
+    double served_truck_km, served_trucks, objective, bound, gap, capex, annual_cost;
+    int32_t nodes, timed_out;
+} answer_head;
+
+typedef struct {
+    pid_t pid;
+    int fd;
+    size_t job;
+} child;
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        c += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *p, size_t n)
+{
+    char *c = p;
+    while (n) {
+        ssize_t r = read(fd, c, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        c += r, n -= (size_t)r;
+    }
+    return 0;
+}
+
+static void child_solve(const ec_plan_model *m, const unsigned char *members, double gap, double limit, int fd)
+{
+    ec_plan_solution_t s;
+    memset(&s, 0, sizeof s);
+    answer_head h;
+    memset(&h, 0, sizeof h);
+    ec_err rc = ec_plan_solve_min_cost(m, members, gap, limit, &s);
+    h.rc = rc;
+    if (rc) snprintf(h.msg, sizeof h.msg, "%s", ec_errmsg_of(rc));
+    h.served_truck_km = s.served_truck_km, h.served_trucks = s.served_trucks, h.objective = s.objective;
+    h.bound = s.bound, h.gap = s.gap, h.capex = s.capex, h.annual_cost = s.annual_cost;
+    h.nodes = s.nodes, h.timed_out = s.timed_out;
+    size_t n = m->c.n_places;
+    int bad = write_all(fd, &h, sizeof h);
+    if (!rc && !bad)
+        bad = write_all(fd, s.points, n * sizeof *s.points) || write_all(fd, s.points_exact, n * sizeof(double)) ||
+              write_all(fd, s.grid_kw, n * sizeof(double)) || write_all(fd, s.kwh_per_day, n * sizeof(double));
+    _exit(bad ? 2 : 0);
+}
+
+/* The answer of c into out; the child reaped. */
+static ec_err collect(const ec_plan_model *m, child *c, ec_plan_solution_t *out)
+{
+    size_t n = m->c.n_places;
+    answer_head h;
+    ec_err rc = EC_OK;
+    memset(out, 0, sizeof *out);
+    if (read_all(c->fd, &h, sizeof h)) {
+        rc = ec_fail(EC_EIO, "plan: a solver process ended without an answer");
+    } else if (h.rc) {
+        h.msg[sizeof h.msg - 1] = 0;
+        rc = ec_fail((ec_err)h.rc, "%s", h.msg);
+    } else {
+        out->n = n;
+        out->points = ec_calloc(n + 1, sizeof *out->points);
+        out->points_exact = ec_calloc(n + 1, sizeof(double));
+        out->grid_kw = ec_calloc(n + 1, sizeof(double));
+        out->kwh_per_day = ec_calloc(n + 1, sizeof(double));
+        if (!(out->points && out->points_exact && out->grid_kw && out->kwh_per_day)) rc = EC_ENOMEM;
+        else if (read_all(c->fd, out->points, n * sizeof *out->points) || read_all(c->fd, out->points_exact, n * sizeof(double)) ||
+                 read_all(c->fd, out->grid_kw, n * sizeof(double)) || read_all(c->fd, out->kwh_per_day, n * sizeof(double)))
+            rc = ec_fail(EC_EIO, "plan: a solver process's answer was cut short");
+        out->served_truck_km = h.served_truck_km, out->served_trucks = h.served_trucks, out->objective = h.objective;
+        out->bound = h.bound, out->gap = h.gap, out->capex = h.capex, out->annual_cost = h.annual_cost;
+        out->nodes = h.nodes, out->timed_out = h.timed_out;
+    }
+    close(c->fd);
+    int st;
+    while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR) {}
+    if (rc) ec_plan_solution_free(out);
+    return rc;
+}
+
+ec_err plan__min_cost_many(const ec_plan_model *m, const unsigned char *const *members, size_t n_jobs, double mip_gap,
+                           double time_limit_s, int workers, ec_plan_solution_t *out,
+                           void (*done)(void *ctx, size_t job), void *ctx)
+{
+    for (size_t i = 0; i < n_jobs; i++) memset(&out[i], 0, sizeof out[i]);
+    if (workers < 2 || n_jobs < 2) { /* in turn, here */
+        for (size_t i = 0; i < n_jobs; i++) {
+            ec_err rc = ec_plan_solve_min_cost(m, members[i], mip_gap, time_limit_s, &out[i]);
+            if (rc) {
+                for (size_t j = 0; j < i; j++) ec_plan_solution_free(&out[j]);
+                return rc;
+            }
+            if (done) done(ctx, i);
+        }
+        return EC_OK;
+    }
+    if (workers > 64) workers = 64;
+    child *kids = ec_calloc((size_t)workers, sizeof *kids);
+    if (!kids) return EC_ENOMEM;
+    size_t next = 0, got = 0;
+    int alive = 0;
+    ec_err rc = EC_OK;
+    fflush(NULL); /* a child must not write the parent's buffered output again */
+    while (got < n_jobs) {
+        while (!rc && alive < workers && next < n_jobs) {
+            int fd[2];
+            if (pipe(fd)) {
+                rc = ec_fail(EC_EIO, "plan: pipe: %s", strerror(errno));
+                break;
+            }
+            pid_t pid = fork();
+            if (pid < 0) {
+                close(fd[0]), close(fd[1]);
+                rc = ec_fail(EC_EIO, "plan: fork: %s", strerror(errno));
+                break;
+            }
+            if (pid == 0) {
+                close(fd[0]);
+                for (int k = 0; k < alive; k++) close(kids[k].fd);
+                child_solve(m, members[next], mip_gap, time_limit_s, fd[1]);
+            }
+            close(fd[1]);
+            kids[alive++] = (child){pid, fd[0], next++};
+        }
+        if (!alive) break; /* a fork failed before any started */
+        /* the first child with something to say; it writes its whole answer, then exits */
+        struct pollfd pf[64];
+        int np = alive < 64 ? alive : 64, ready = 0;
+        for (int i = 0; i < np; i++) pf[i] = (struct pollfd){kids[i].fd, POLLIN, 0};
+        while (poll(pf, (nfds_t)np, -1) < 0 && errno == EINTR) {}
+        while (ready < np - 1 && !pf[ready].revents) ready++;
+        child c = kids[ready];
+        memmove(kids + ready, kids + ready + 1, (size_t)(alive - ready - 1) * sizeof *kids);
+        alive--;
+        ec_err r = collect(m, &c, &out[c.job]);
+        if (r && !rc) rc = r;
+        got++;
+        if (!r && done) done(ctx, c.job);
+        if (rc) { /* stop the others: their answers would not be used */
+            for (int k = 0; k < alive; k++) kill(kids[k].pid, SIGKILL);
+        }
+        if (rc && !alive) break;
+    }
+    ec_free(kids);
+    if (rc)
+        for (size_t i = 0; i < n_jobs; i++) ec_plan_solution_free(&out[i]);
+    return rc;
+}
