@@ -126,7 +126,8 @@ typedef struct {
     double kw;             /* power of each point added (an existing site: of its largest plug) */
     ec_plug plug;          /* the plug of points added */
     double point_capex;    /* capex of one point added */
-    double headroom_kw;    /* grid headroom for power added; INFINITY: not a limit */
+    double headroom_kw;    /* grid headroom for power added; INFINITY: not a limit; a site of today
+                              whose points draw more than its connection: below 0 (down to -their kW) */
     double grid_max_kw;    /* the most grid the plan may add here; 0: none (headroom is hard) */
     double bonus;          /* proximity bonus, truck-km per day, when the place is used */
     int max_points;        /* points it may have in all */
@@ -139,7 +140,7 @@ typedef struct {
  * today's sites behind it as headroom). */
 typedef struct {
     char id[64];
-    double headroom_kw;    /* >= 0 */
+    double headroom_kw;    /* below 0 when today's points behind it draw more than it has */
 } ec_plan_sub_t;
 
 typedef struct ec_plan_model ec_plan_model; /* the flows, their paths and cover sets */
@@ -204,6 +205,8 @@ typedef struct {
     double annual_cost;       /* of the network it describes (see ec_plan_solve_min_cost) */
     int nodes;                /* branch-and-bound nodes the search opened */
     int timed_out;            /* 1: the time limit stopped it (then a rerun may differ) */
+    int rounded;              /* 1: its relaxation was made whole for the search to start from (the
+                                 search takes it unless it has as good a plan already) */
 } ec_plan_solution_t;
 
 void ec_plan_solution_free(ec_plan_solution_t *s);

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,7 +28,7 @@ typedef struct {
     int32_t rc;
     char msg[256];
     double served_truck_km, served_trucks, objective, bound, gap, capex, annual_cost;
-    int32_t nodes, timed_out;
+    int32_t nodes, timed_out, rounded;
 } answer_head;
 
 typedef struct {
@@ -71,13 +72,21 @@ static void child_solve(const ec_plan_model *m, const unsigned char *members, do
     if (rc) snprintf(h.msg, sizeof h.msg, "%s", ec_errmsg_of(rc));
     h.served_truck_km = s.served_truck_km, h.served_trucks = s.served_trucks, h.objective = s.objective;
     h.bound = s.bound, h.gap = s.gap, h.capex = s.capex, h.annual_cost = s.annual_cost;
-    h.nodes = s.nodes, h.timed_out = s.timed_out;
+    h.nodes = s.nodes, h.timed_out = s.timed_out, h.rounded = s.rounded;
     size_t n = m->c.n_places;
     int bad = write_all(fd, &h, sizeof h);
     if (!rc && !bad)
         bad = write_all(fd, s.points, n * sizeof *s.points) || write_all(fd, s.points_exact, n * sizeof(double)) ||
               write_all(fd, s.grid_kw, n * sizeof(double)) || write_all(fd, s.kwh_per_day, n * sizeof(double));
     _exit(bad ? 2 : 0);
+}
+
+/* The child reaped, its answer not read (it was killed: the call has already failed). */
+static void discard(child *c)
+{
+    close(c->fd);
+    int st;
+    while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR) {}
 }
 
 /* The answer of c into out; the child reaped. */
@@ -104,11 +113,9 @@ static ec_err collect(const ec_plan_model *m, child *c, ec_plan_solution_t *out)
             rc = ec_fail(EC_EIO, "plan: a solver process's answer was cut short");
         out->served_truck_km = h.served_truck_km, out->served_trucks = h.served_trucks, out->objective = h.objective;
         out->bound = h.bound, out->gap = h.gap, out->capex = h.capex, out->annual_cost = h.annual_cost;
-        out->nodes = h.nodes, out->timed_out = h.timed_out;
+        out->nodes = h.nodes, out->timed_out = h.timed_out, out->rounded = h.rounded;
     }
-    close(c->fd);
-    int st;
-    while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR) {}
+    discard(c);
     if (rc) ec_plan_solution_free(out);
     return rc;
 }
@@ -143,13 +150,19 @@ ec_err plan__min_cost_many(const ec_plan_model *m, const unsigned char *const *m
                 rc = ec_fail(EC_EIO, "plan: pipe: %s", strerror(errno));
                 break;
             }
-            pid_t pid = fork();
-            if (pid < 0) {
+            pid_t parent = getpid(), pid = fork();
+            if (pid < 0) { /* no process to spare (memory, limits): this one solves it, here */
                 close(fd[0]), close(fd[1]);
-                rc = ec_fail(EC_EIO, "plan: fork: %s", strerror(errno));
-                break;
+                ec_log(EC_LOG_WARN, "plan: fork: %s: solving a network in this process", strerror(errno));
+                rc = ec_plan_solve_min_cost(m, members[next], mip_gap, time_limit_s, &out[next]);
+                got++;
+                if (!rc && done) done(ctx, next);
+                next++;
+                continue;
             }
             if (pid == 0) {
+                /* ends with the planner, should it be killed */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent) _exit(3);
                 close(fd[0]);
                 for (int k = 0; k < alive; k++) close(kids[k].fd);
                 child_solve(m, members[next], mip_gap, time_limit_s, fd[1]);
@@ -157,7 +170,10 @@ ec_err plan__min_cost_many(const ec_plan_model *m, const unsigned char *const *m
             close(fd[1]);
             kids[alive++] = (child){pid, fd[0], next++};
         }
-        if (!alive) break; /* a fork failed before any started */
+        if (!alive) {
+            if (rc || next >= n_jobs) break;
+            continue;
+        }
         /* the first child with something to say; it writes its whole answer, then exits */
         struct pollfd pf[64];
         int np = alive < 64 ? alive : 64, ready = 0;
@@ -167,15 +183,18 @@ ec_err plan__min_cost_many(const ec_plan_model *m, const unsigned char *const *m
         child c = kids[ready];
         memmove(kids + ready, kids + ready + 1, (size_t)(alive - ready - 1) * sizeof *kids);
         alive--;
-        ec_err r = collect(m, &c, &out[c.job]);
-        if (r && !rc) rc = r;
         got++;
-        if (!r && done) done(ctx, c.job);
-        if (rc) { /* stop the others: their answers would not be used */
-            for (int k = 0; k < alive; k++) kill(kids[k].pid, SIGKILL);
+        if (rc) { /* killed: its answer is not wanted, and reading it must not replace the message */
+            discard(&c);
+            continue;
         }
-        if (rc && !alive) break;
+        rc = collect(m, &c, &out[c.job]);
+        if (!rc && done) done(ctx, c.job);
+        if (rc) /* stop the others: their answers would not be used */
+            for (int k = 0; k < alive; k++) kill(kids[k].pid, SIGKILL);
     }
+    /* the children still running after a failure */
+    for (int k = 0; k < alive; k++) kill(kids[k].pid, SIGKILL), discard(&kids[k]);
     ec_free(kids);
     if (rc)
         for (size_t i = 0; i < n_jobs; i++) ec_plan_solution_free(&out[i]);

@@ -190,18 +190,19 @@ static ec_err check_config(const ec_plan_model_config_t *c)
         return ec_fail(EC_ELIMIT, "plan model: %zu places, more than we accept", c->n_places);
     for (size_t k = 0; k < c->n_places; k++) {
         const ec_plan_place_t *p = &c->places[k];
+        double least_head = p->existing ? -p->points0 * p->kw : 0;
         if (p->max_points < 0 || p->points0 < 0 || p->points0 > p->max_points || !(p->kw >= 0) ||
-            !(p->point_capex >= 0) || !(p->headroom_kw >= 0) || !(p->grid_max_kw >= 0) || !(p->bonus >= 0))
+            !(p->point_capex >= 0) || !(p->headroom_kw >= least_head) || !(p->grid_max_kw >= 0) || !(p->bonus >= 0))
             return ec_fail(EC_ERANGE,
-                           "place %s: need 0 <= points0 <= max_points, and kw, point_capex, headroom_kw, "
-                           "grid_max_kw, bonus >= 0",
+                           "place %s: need 0 <= points0 <= max_points, headroom_kw >= 0 (a site of today: >= -its "
+                           "points' kW), and kw, point_capex, grid_max_kw, bonus >= 0",
                            p->site_id);
         if (p->substation < 0 || (size_t)p->substation > c->n_subs)
             return ec_fail(EC_ERANGE, "place %s: substation %d is not one of the %zu given", p->site_id, p->substation, c->n_subs);
     }
     for (size_t i = 0; i < c->n_subs; i++)
-        if (!(c->subs[i].headroom_kw >= 0))
-            return ec_fail(EC_ERANGE, "substation %s: headroom_kw must be >= 0", c->subs[i].id);
+        if (isnan(c->subs[i].headroom_kw))
+            return ec_fail(EC_ERANGE, "substation %s: headroom_kw is not a number", c->subs[i].id);
     return EC_OK;
 }
 

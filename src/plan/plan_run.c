@@ -91,17 +91,13 @@ static ec_err hub_subs(const ec_plan_config_t *c, ec_vec *places, ec_vec *subs)
             ec_plan_place_t *pl = &EC_VEC_AT(places, ec_plan_place_t, j);
             if (!pl->existing || strcmp(pl->site_id, sp->id)) continue;
             if (sp->limit_w > 0) {
-                pl->headroom_kw = fmax(0, sp->limit_w / 1000 - pl->points0 * pl->kw);
+                pl->headroom_kw = sp->limit_w / 1000 - pl->points0 * pl->kw;
                 pl->grid_max_kw = pl->max_points * pl->kw;
             }
             if (!k) continue;
             pl->substation = k;
             EC_VEC_AT(subs, ec_plan_sub_t, k - 1).headroom_kw -= pl->points0 * pl->kw;
         }
-    }
-    for (size_t i = 0; i < subs->len; i++) {
-        ec_plan_sub_t *s = &EC_VEC_AT(subs, ec_plan_sub_t, i);
-        if (s->headroom_kw < 0) s->headroom_kw = 0;
     }
     return EC_OK;
 }
@@ -224,13 +220,14 @@ ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places, ec_vec *subs)
         p.jurisdiction = place_jurisdiction(c, n);
         rc = ec_vec_push(places, &p);
     }
-    /* The candidates' substations: a hub's, or one they name, whose headroom is the least they give it. */
+    /* The candidates' substations: a hub's, or one they name, whose headroom is the least they give
+     * it (one they give none has no limit, and is not listed); then each candidate behind its own. */
     size_t hub = subs->len;
     for (size_t i = 0; c->cands && i < c->cands->n && !rc; i++) {
         const ec_plan_cand_t *cd = &c->cands->c[i];
-        if (!cd->substation_id[0]) continue;
+        if (!cd->substation_id[0] || !isfinite(cd->headroom_kw)) continue;
         int at = sub_index(subs, cd->substation_id);
-        if (!at && isfinite(cd->headroom_kw)) {
+        if (!at) {
             ec_plan_sub_t sb;
             memset(&sb, 0, sizeof sb);
             snprintf(sb.id, sizeof sb.id, "%s", cd->substation_id);
@@ -238,11 +235,11 @@ ec_err ec_plan_places(const ec_plan_config_t *c, ec_vec *places, ec_vec *subs)
             if ((rc = ec_vec_push(subs, &sb))) break;
             at = (int)subs->len;
         }
-        if (!at) continue;
         ec_plan_sub_t *sb = &EC_VEC_AT(subs, ec_plan_sub_t, at - 1);
         if ((size_t)at > hub) sb->headroom_kw = fmin(sb->headroom_kw, cd->headroom_kw);
-        EC_VEC_AT(places, ec_plan_place_t, first_cand + i).substation = at;
     }
+    for (size_t i = 0; c->cands && i < c->cands->n && !rc; i++)
+        EC_VEC_AT(places, ec_plan_place_t, first_cand + i).substation = sub_index(subs, c->cands->c[i].substation_id);
     if (rc) ec_vec_free(places), ec_vec_free(subs);
     return rc;
 }
@@ -253,7 +250,8 @@ double ec_plan_cheapest_action(const ec_plan_config_t *c, const ec_plan_place_t 
     for (size_t i = 0; i < n; i++) {
         if (pl[i].max_points <= pl[i].points0) continue;
         double cost = pl[i].point_capex + (pl[i].existing ? 0 : c->costs->site_fixed_capex);
-        if (!isinf(pl[i].headroom_kw) && pl[i].kw > pl[i].headroom_kw) cost += (pl[i].kw - pl[i].headroom_kw) * c->costs->grid_capex_per_kw;
+        double head = fmax(0, pl[i].headroom_kw);
+        if (!isinf(head) && pl[i].kw > head) cost += (pl[i].kw - head) * c->costs->grid_capex_per_kw;
         if (cost < best) {
             best = cost;
             if (what)
@@ -615,13 +613,21 @@ static ec_err cost_game_plan(const ec_plan_config_t *c, uint64_t *live, ec_vec *
 typedef struct {
     ec_progress *bar;
     uint64_t *done;
+    ec_plan_solution_t *nets;
+    size_t J;
 } bar_ctx;
 
+/* A network solved: counted; of a coalition beyond the shared one and each jurisdiction alone, only
+ * its cost and gap are kept (there may be thousands of them). */
 static void net_solved(void *ctx, size_t job)
 {
-    (void)job;
     bar_ctx *b = ctx;
     ec_progress_update(b->bar, ++*b->done);
+    if (job > b->J) {
+        ec_plan_solution_t *s = &b->nets[job];
+        ec_free(s->points), ec_free(s->points_exact), ec_free(s->grid_kw), ec_free(s->kwh_per_day);
+        s->points = NULL, s->points_exact = s->grid_kw = s->kwh_per_day = NULL;
+    }
 }
 
 /* ---- the run ------------------------------------------------------------------------------------------ */
@@ -955,7 +961,7 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
             for (int j = 0; j < J; j++) b[j] = EC_VEC_AT(extra, uint64_t, i - 1 - J) >> j & 1;
         mem[i] = b;
     }
-    bar_ctx bc = {bar, done};
+    bar_ctx bc = {bar, done, nets, (size_t)J};
     if (!rc) rc = plan__min_cost_many(m, mem, n_nets, c->mip_gap, c->time_limit_s, c->twin.threads, nets, net_solved, &bc);
     for (size_t e = 0; !rc && e < extra->len; e++) {
         const ec_plan_solution_t *s = &nets[1 + J + e];
@@ -964,10 +970,12 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
         rc = ec_vec_push(&gm.costs, &s->annual_cost);
         if (!rc) rc = ec_map_put(&gm.cache, mask + 1, gm.costs.len - 1);
     }
-    if (!rc) shared = nets[0], memset(&nets[0], 0, sizeof nets[0]);
-    ec_log(EC_LOG_INFO, "plan: the shared, %d duplicated and %zu more coalitions' cheapest networks solved", J, extra->len);
     if (!rc) {
-        gm.max_gap = shared.gap;
+        shared = nets[0], memset(&nets[0], 0, sizeof nets[0]);
+        ec_log(EC_LOG_INFO, "plan: the shared, %d duplicated and %zu more coalitions' cheapest networks solved", J, extra->len);
+    }
+    if (!rc) {
+        if (shared.gap > gm.max_gap) gm.max_gap = shared.gap;
         snprintf(all->id, sizeof all->id, "ALL");
         all->shared_cost = shared.annual_cost;
         rc = network_sites(pl, np, &shared, cur, &jobs[k].sites, &all->shared_points);

@@ -138,8 +138,10 @@ static void place_part(milp *p, size_t k)
     int p0 = green ? 0 : pl->points0;
     int fixed_use = !green && pl->existing && pl->points0 > 0;
     double site_capex = green || !pl->existing ? c->site_fixed_capex : 0.0;
+    /* (an existing site's may be below 0: its points today draw more than its connection) */
     double headroom = pl->headroom_kw;
     if (green && pl->existing && isfinite(headroom)) headroom += pl->points0 * pl->kw;
+    if (headroom < 0) headroom = 0;
     double grid_ub = isfinite(headroom) || pl->substation ? pl->grid_max_kw : 0.0;
     double ucoef, acoef, gcoef;
     if (green) {
@@ -333,7 +335,7 @@ static ec_err sub_part(milp *p)
     const struct ec_plan_model *m = p->m;
     int green = p->mode == MODE_MIN_COST;
     for (size_t s = 0; s < m->c.n_subs; s++) {
-        double head = m->c.subs[s].headroom_kw;
+        double head = m->c.subs[s].headroom_kw; /* below 0 when today's points draw more */
         if (!isfinite(head)) continue;
         int r = 0;
         for (size_t k = 0; k < m->c.n_places; k++) {
@@ -343,7 +345,7 @@ static ec_err sub_part(milp *p)
             if (green && pl->existing) head += pl->points0 * pl->kw;
             put(&p->t, r, p->pc[k].a, pl->kw), put(&p->t, r, p->pc[k].g, -1);
         }
-        if (r) glp_set_row_bnds(p->lp, r, GLP_UP, 0, head);
+        if (r) glp_set_row_bnds(p->lp, r, GLP_UP, 0, fmax(0, head));
     }
     return p->t.err;
 }
@@ -473,7 +475,12 @@ static ec_err budget_take(milp *p, int *u, int *a)
     const ec_plan_costs_t *c = m->c.costs;
     size_t n = m->c.n_places;
     ranked *r = ec_malloc((n + 1) * sizeof *r);
-    if (!r) return EC_ENOMEM;
+    double *sub_left = ec_malloc((m->c.n_subs + 1) * sizeof *sub_left);
+    if (!r || !sub_left) {
+        ec_free(r), ec_free(sub_left);
+        return EC_ENOMEM;
+    }
+    for (size_t s = 0; s < m->c.n_subs; s++) sub_left[s] = fmax(0, m->c.subs[s].headroom_kw);
     for (size_t k = 0; k < n; k++) r[k].k = k, r[k].a = glp_get_col_prim(p->lp, p->pc[k].a);
     qsort(r, n, sizeof *r, by_points);
     double left = p->budget >= 0 ? p->budget : INFINITY;
@@ -481,18 +488,24 @@ static ec_err budget_take(milp *p, int *u, int *a)
         size_t k = r[i].k;
         const ec_plan_place_t *pl = &m->c.places[k];
         int most = pl->max_points - pl->points0;
+        double *sub = pl->substation ? &sub_left[pl->substation - 1] : NULL;
+        int limited = isfinite(pl->headroom_kw) || sub;
         for (int pts = (int)fmin(most, fmax(1.0, floor(r[i].a + 0.5))); pts >= 1; pts--) {
-            double grid = isfinite(pl->headroom_kw) ? fmax(0, pts * pl->kw - pl->headroom_kw) : 0;
-            if (isfinite(pl->headroom_kw) && grid > pl->grid_max_kw) continue;
+            /* the grid to buy: what the place's headroom or its substation's lacks, the more of the two */
+            double kw = pts * pl->kw, grid = 0;
+            if (isfinite(pl->headroom_kw)) grid = fmax(grid, kw - fmax(0, pl->headroom_kw));
+            if (sub && isfinite(*sub)) grid = fmax(grid, kw - *sub);
+            if (limited && grid > pl->grid_max_kw) continue;
             double cost = (pl->existing ? 0 : c->site_fixed_capex) + pts * pl->point_capex + grid * c->grid_capex_per_kw;
             if (cost <= left) {
                 a[k] = pts, left -= cost;
+                if (sub) *sub -= kw - grid;
                 break;
             }
         }
     }
     for (size_t k = 0; k < n; k++) u[k] = a[k] > 0 || (m->c.places[k].existing && m->c.places[k].points0 > 0);
-    ec_free(r);
+    ec_free(r), ec_free(sub_left);
     return EC_OK;
 }
 
@@ -505,7 +518,7 @@ static int by_use(const void *x, const void *y)
 
 /* Min cost: open[k] for the places the relaxation builds at (and whose grid holds a point), then,
  * the least used first, each closed whose every cover set keeps another open place. */
-static ec_err green_open(milp *p, unsigned char *open, int thin)
+static ec_err green_open(milp *p, const double *relax_u, unsigned char *open, int thin)
 {
     size_t n = p->m->c.n_places, nc = p->covers.off.len ? p->covers.off.len - 1 : 0;
     const size_t *off = p->covers.off.data;
@@ -516,7 +529,7 @@ static ec_err green_open(milp *p, unsigned char *open, int thin)
     ec_err rc = r && first && pos && left && of ? EC_OK : EC_ENOMEM;
     size_t nr = 0;
     for (size_t k = 0; !rc && k < n; k++) {
-        double u = glp_get_col_prim(p->lp, p->pc[k].u);
+        double u = relax_u[k];
         open[k] = u > 1e-6 && p->pc[k].most_u > 0;
         if (open[k]) r[nr].k = k, r[nr++].a = u;
     }
@@ -564,8 +577,11 @@ static int resolve(milp *p, const glp_smcp *sp)
 static int green_take(milp *p, const glp_smcp *sp, int *u, unsigned char *open)
 {
     size_t n = p->m->c.n_places;
+    double *relax_u = ec_malloc((n + 1) * sizeof *relax_u);
+    if (!relax_u) return 0;
+    for (size_t k = 0; k < n; k++) relax_u[k] = glp_get_col_prim(p->lp, p->pc[k].u);
     for (int thin = 1; thin >= 0; thin--) {
-        if (green_open(p, open, thin)) return 0;
+        if (green_open(p, relax_u, open, thin)) break;
         for (size_t k = 0; k < n; k++) set_bounds(p->lp, p->pc[k].u, 0, open[k] ? p->pc[k].most_u : 0);
         if (!resolve(p, sp)) continue;
         /* the fewest sites that hold the points (each a point at least), as the optimum has them */
@@ -575,8 +591,10 @@ static int green_take(milp *p, const glp_smcp *sp, int *u, unsigned char *open)
             double need = fmax(1, ceil(a / (most > 0 ? most : 1) - 1e-9));
             u[k] = open[k] && x > 1e-7 ? (int)fmin(p->pc[k].most_u, need) : 0;
         }
+        ec_free(relax_u);
         return 1;
     }
+    ec_free(relax_u);
     return 0;
 }
 
@@ -644,7 +662,7 @@ static ec_err milp_solve(milp *p, double mip_gap, double time_limit_s)
     /* cuts and the feasibility pump help a small MILP; on a large one (Germany's budget: 70k rows;
      * its cheapest network: 240k columns) each pass at the root takes minutes */
     int rows = p->m->c.large_rows > 0 ? p->m->c.large_rows : PLAN_LARGE_ROWS;
-    int large = glp_get_num_rows(p->lp) > rows || glp_get_num_cols(p->lp) / 5 > rows;
+    int large = glp_get_num_rows(p->lp) > rows || glp_get_num_cols(p->lp) > 5.0 * rows;
     if (p->mode == MODE_BUDGET || large) {
         /* The relaxation solved here (scaled: Germany's takes a minute, against minutes unscaled), a
          * whole plan rounded from it for the search to start from (GLPK's own heuristics seldom find
@@ -766,7 +784,7 @@ static void read_solution(milp *p, double mip_gap, ec_plan_solution_t *s)
     }
     s->bound = bound;
     s->gap = fabs(bound - s->objective) / fmax(1e-9, fabs(s->objective));
-    s->nodes = p->nodes, s->timed_out = p->timed_out;
+    s->nodes = p->nodes, s->timed_out = p->timed_out, s->rounded = p->heur != NULL;
 }
 
 ec_err ec_plan_solve_budget(const ec_plan_model *m, double budget, double mip_gap, double time_limit_s,

@@ -142,6 +142,7 @@ static void solution_json(ec_jw *w, const ec_plan_solution_t *s, double seconds)
     ec_jw_key(w, "capex"), ec_jw_real(w, s->capex);
     ec_jw_key(w, "annual_cost"), ec_jw_real(w, s->annual_cost);
     ec_jw_key(w, "nodes"), ec_jw_int(w, s->nodes);
+    ec_jw_key(w, "rounded"), ec_jw_bool(w, s->rounded);
     ec_jw_key(w, "timed_out"), ec_jw_bool(w, s->timed_out);
     ec_jw_key(w, "seconds"), ec_jw_real(w, seconds);
     ec_jw_obj_end(w);

@@ -291,15 +291,17 @@ def symmetric(tmp):
 
 def substation(tmp, d, sites, areas, nodes):
     """Three candidates by the line's middle nodes, each next to a rail terminal (so each is worth
-    using) with 1000 kW of headroom: behind one substation the power they add, less the grid bought,
-    stays within its 1000 kW; behind three, each has its own."""
+    using): behind one substation, to which the first gives no headroom and the others 1000 and 1500
+    kW, the power they add, less the grid bought, stays within the least, 1000 kW, whatever the
+    order of the rows; behind three, 1000 kW each, they add more."""
     used = {}
-    for how, subs in (("shared", ["sub-mid"] * 3), ("apart", ["sub-2", "sub-3", "sub-4"])):
+    for how, subs, heads in (("shared", ["sub-mid"] * 3, ["", "1500", "1000"]),
+                             ("apart", ["sub-2", "sub-3", "sub-4"], ["1000"] * 3)):
         cands = os.path.join(tmp, "line_cands_%s.csv" % how)
         with open(cands, "w") as f:
             f.write("id,lat,lon,substation_id,headroom_kw,rail_interchange_km\n")
-            for n, sub in zip((2, 3, 4), subs):
-                f.write("rail-%d,%s,%s,%s,1000,0\n" % (n, nodes[n][0], nodes[n][1], sub))
+            for n, sub, head in zip((2, 3, 4), subs, heads):
+                f.write("rail-%d,%s,%s,%s,%s,0\n" % (n, nodes[n][0], nodes[n][1], sub, head))
         out = os.path.join(tmp, "line_plan_" + how)
         r = run("plan", "--corridor", d, "--sites", sites, "--bev-share", "1", "--vehicles", MIX, "--day", "average",
                 "--jurisdictions", areas, "--candidates", cands, "--budget", "20000000", "--resilience-max", "1",
@@ -311,7 +313,8 @@ def substation(tmp, d, sites, areas, nodes):
         used[how] = sum(c["points"] * c["kw"] - c["grid_kw"] for c in chosen)
         print("candidates %s: %d used, %.0f kW added beyond the grid bought" % (how, len(chosen), used[how]))
     if len(used) == 2:
-        check(used["shared"] <= 1000 + 1e-6, "behind one substation the candidates add at most its 1000 kW: %.1f" % used["shared"])
+        check(0 < used["shared"] <= 1000 + 1e-6, "behind one substation the candidates add at most its 1000 kW: %.1f"
+              % used["shared"])
         check(used["apart"] > 1000 + 1e-6, "behind three they add more than one's headroom: %.1f" % used["apart"])
 
 

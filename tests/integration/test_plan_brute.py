@@ -469,6 +469,8 @@ def check_large(name, members, d, c):
     if s is None:
         return
     opt = c[0]
+    check(s["rounded"] or opt == 0, "%s members %s (large): no relaxation made whole to start from"
+          % (name, members))
     check(s["annual_cost"] >= opt - 1e-7 * max(1.0, opt), "%s members %s (large): %r is below the optimum %r"
           % (name, members, s["annual_cost"], opt))
     check(s["bound"] <= opt + 1e-7 * max(1.0, opt), "%s members %s (large): bound %r above the optimum %r"

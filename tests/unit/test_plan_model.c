@@ -198,6 +198,7 @@ static void test_substation(void **state)
         w.c.large_rows = large;
         assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
         assert_int_equal(ec_plan_solve_min_cost(m, NULL, 0, 0, &s), EC_OK);
+        assert_int_equal(s.rounded, large); /* a large one starts from its relaxation made whole */
         double kw = 0;
         for (size_t k = 0; k < s.n; k++) kw += s.points_exact[k] * w.places[k].kw - s.grid_kw[k];
         assert_true(kw <= 300 + 1e-6 && kw >= 100 * st.kwh_per_day / plan__point_kwh_per_day(m, 0) - 1e-6);
@@ -223,8 +224,9 @@ static void test_substation(void **state)
     unload(&w);
 }
 
-/* Many cheapest networks at once, each in a child process: the same answers as in turn, and a
- * child's failure comes back with its message. */
+/* Many cheapest networks at once, each in a child process: the same answers as in turn, each in
+ * its job's slot (every coalition of four jurisdictions, with a large answer or two), and a child's
+ * failure comes back with its message. */
 static void test_min_cost_many(void **state)
 {
     (void)state;
@@ -233,21 +235,40 @@ static void test_min_cost_many(void **state)
     for (int64_t n = 2001; n <= 2005; n++) place_at(&w, n);
     w.places[2].headroom_kw = 150, w.places[2].grid_max_kw = 100; /* 2003 dearer: grid to buy */
     w.c.n_places = w.n_places;
+    int64_t nodes[] = {2001, 2002, 2003, 2004, 2005};
+    int js[] = {0, 1, 2, 1, 3};
+    ec_plan_areas_t areas;
+    memset(&areas, 0, sizeof areas);
+    areas.nodes = nodes, areas.node_j = js, areas.n_nodes = 5;
+    w.c.areas = &areas;
     ec_plan_model *m = NULL;
     assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
-    const unsigned char *jobs[5] = {NULL, NULL, NULL, NULL, NULL};
-    ec_plan_solution_t one[5], many[5];
-    assert_int_equal(plan__min_cost_many(m, jobs, 5, 0, 0, 1, one, NULL, NULL), EC_OK);
-    assert_int_equal(plan__min_cost_many(m, jobs, 5, 0, 0, 3, many, NULL, NULL), EC_OK);
-    for (int i = 0; i < 5; i++) {
-        assert_true(one[i].annual_cost > 0 && one[i].annual_cost == many[i].annual_cost);
-        assert_true(one[i].gap == many[i].gap && one[i].nodes == many[i].nodes);
+    enum { JOBS = 16 };
+    unsigned char bits[JOBS][EC_PLAN_MAX_JURISDICTIONS];
+    const unsigned char *jobs[JOBS];
+    memset(bits, 0, sizeof bits);
+    jobs[0] = NULL;
+    for (unsigned mask = 1; mask < JOBS; mask++) {
+        for (int j = 0; j < 4; j++) bits[mask][j] = (mask >> j) & 1;
+        jobs[mask] = bits[mask];
+    }
+    ec_plan_solution_t one[JOBS], many[JOBS];
+    int differ = 0;
+    assert_int_equal(plan__min_cost_many(m, jobs, JOBS, 0, 0, 1, one, NULL, NULL), EC_OK);
+    assert_int_equal(plan__min_cost_many(m, jobs, JOBS, 0, 0, 3, many, NULL, NULL), EC_OK);
+    for (int i = 0; i < JOBS; i++) {
+        ec_plan_solution_t alone;
+        assert_int_equal(ec_plan_solve_min_cost(m, jobs[i], 0, 0, &alone), EC_OK);
+        assert_true(one[i].annual_cost == alone.annual_cost && many[i].annual_cost == alone.annual_cost);
+        assert_true(one[i].gap == many[i].gap && one[i].nodes == many[i].nodes && one[i].n == many[i].n);
         assert_memory_equal(one[i].points, many[i].points, m->c.n_places * sizeof(int));
         assert_memory_equal(one[i].points_exact, many[i].points_exact, m->c.n_places * sizeof(double));
         assert_memory_equal(one[i].grid_kw, many[i].grid_kw, m->c.n_places * sizeof(double));
         assert_memory_equal(one[i].kwh_per_day, many[i].kwh_per_day, m->c.n_places * sizeof(double));
-        ec_plan_solution_free(&one[i]), ec_plan_solution_free(&many[i]);
+        differ += i > 0 && many[i].annual_cost != many[i - 1].annual_cost;
+        ec_plan_solution_free(&alone), ec_plan_solution_free(&one[i]), ec_plan_solution_free(&many[i]);
     }
+    assert_true(differ >= 4); /* the coalitions' costs are not all alike: a slot mix-up would show */
     ec_plan_model_free(m);
     /* no network serves them: each child says so, and so does the call */
     ec_plan_sub_t sub = {"sub-all", 150};
@@ -255,7 +276,7 @@ static void test_min_cost_many(void **state)
     w.c.subs = &sub, w.c.n_subs = 1;
     assert_int_equal(ec_plan_model_build(&w.c, &m), EC_OK);
     ec_errclear();
-    assert_int_equal(plan__min_cost_many(m, jobs, 5, 0, 0, 2, many, NULL, NULL), EC_EINVAL);
+    assert_int_equal(plan__min_cost_many(m, jobs, JOBS, 0, 0, 2, many, NULL, NULL), EC_EINVAL);
     assert_non_null(strstr(ec_errmsg_of(EC_EINVAL), "no network of these places"));
     ec_plan_model_free(m);
     unload(&w);
