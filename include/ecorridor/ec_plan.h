@@ -158,8 +158,8 @@ typedef struct {
     int node_limit;                  /* branch-and-bound nodes a solve may open before it stops with its
                                         incumbent (deterministic, unlike the time limit); 0: 2000 */
     int large_rows;                  /* a MILP with more rows than this, or more columns than five times
-                                        this, is large: its relaxation rounded to start from, no cuts, a
-                                        64th of the nodes (tests set it low); 0: 20000 */
+                                        this, is large: no cuts, a 64th of the nodes (tests set it low);
+                                        0: 5000 */
     const ec_plan_place_t *places;
     size_t n_places;
     const ec_plan_sub_t *subs;       /* the substations the places name */

@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -35,6 +36,7 @@ typedef struct {
     pid_t pid;
     int fd;
     size_t job;
+    int plain; /* a retry: without the relaxation made whole */
 } child;
 
 static int write_all(int fd, const void *p, size_t n)
@@ -61,8 +63,12 @@ static int read_all(int fd, void *p, size_t n)
     return 0;
 }
 
-static void child_solve(const ec_plan_model *m, const unsigned char *members, double gap, double limit, int fd)
+static void child_solve(const ec_plan_model *m, const unsigned char *members, double gap, double limit, int fd, int plain)
 {
+    /* should GLPK stop the process on an internal error, its message is not lost in a buffer */
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (plain) plan__min_cost_plain();
+    else if (getenv("EC_PLAN_TEST_SOLVER_ABORT")) abort(); /* the tests' process that dies */
     ec_plan_solution_t s;
     memset(&s, 0, sizeof s);
     answer_head h;
@@ -89,15 +95,23 @@ static void discard(child *c)
     while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR) {}
 }
 
-/* The answer of c into out; the child reaped. */
-static ec_err collect(const ec_plan_model *m, child *c, ec_plan_solution_t *out)
+/* The answer of c into out; the child reaped. *died when it ended without one (then *how says why). */
+static ec_err collect(const ec_plan_model *m, child *c, ec_plan_solution_t *out, int *died, char *how, size_t how_n)
 {
     size_t n = m->c.n_places;
     answer_head h;
     ec_err rc = EC_OK;
     memset(out, 0, sizeof *out);
+    *died = 0;
     if (read_all(c->fd, &h, sizeof h)) {
-        rc = ec_fail(EC_EIO, "plan: a solver process ended without an answer");
+        close(c->fd);
+        int st = 0;
+        while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR) {}
+        *died = 1;
+        if (WIFSIGNALED(st)) snprintf(how, how_n, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+        else snprintf(how, how_n, "exit code %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        return ec_fail(EC_EIO, "plan: the solver process of network %zu%s ended without an answer: %s", c->job,
+                       c->plain ? " (a retry without the relaxation made whole)" : "", how);
     } else if (h.rc) {
         h.msg[sizeof h.msg - 1] = 0;
         rc = ec_fail((ec_err)h.rc, "%s", h.msg);
@@ -138,26 +152,32 @@ ec_err plan__min_cost_many(const ec_plan_model *m, const unsigned char *const *m
     }
     if (workers > 64) workers = 64;
     child *kids = ec_calloc((size_t)workers, sizeof *kids);
-    if (!kids) return EC_ENOMEM;
-    size_t next = 0, got = 0;
+    size_t *again = ec_calloc(n_jobs + 1, sizeof *again); /* jobs whose process died, to retry plain */
+    if (!kids || !again) {
+        ec_free(kids), ec_free(again);
+        return EC_ENOMEM;
+    }
+    size_t next = 0, got = 0, n_again = 0;
     int alive = 0;
     ec_err rc = EC_OK;
     fflush(NULL); /* a child must not write the parent's buffered output again */
     while (got < n_jobs) {
-        while (!rc && alive < workers && next < n_jobs) {
+        while (!rc && alive < workers && (next < n_jobs || n_again)) {
+            int plain = n_again > 0;
+            size_t job = plain ? again[--n_again] : next;
             int fd[2];
             if (pipe(fd)) {
                 rc = ec_fail(EC_EIO, "plan: pipe: %s", strerror(errno));
                 break;
             }
             pid_t parent = getpid(), pid = fork();
+            if (!plain) next++;
             if (pid < 0) { /* no process to spare (memory, limits): this one solves it, here */
                 close(fd[0]), close(fd[1]);
                 ec_log(EC_LOG_WARN, "plan: fork: %s: solving a network in this process", strerror(errno));
-                rc = ec_plan_solve_min_cost(m, members[next], mip_gap, time_limit_s, &out[next]);
+                rc = ec_plan_solve_min_cost(m, members[job], mip_gap, time_limit_s, &out[job]);
                 got++;
-                if (!rc && done) done(ctx, next);
-                next++;
+                if (!rc && done) done(ctx, job);
                 continue;
             }
             if (pid == 0) {
@@ -165,13 +185,13 @@ ec_err plan__min_cost_many(const ec_plan_model *m, const unsigned char *const *m
                 if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent) _exit(3);
                 close(fd[0]);
                 for (int k = 0; k < alive; k++) close(kids[k].fd);
-                child_solve(m, members[next], mip_gap, time_limit_s, fd[1]);
+                child_solve(m, members[job], mip_gap, time_limit_s, fd[1], plain);
             }
             close(fd[1]);
-            kids[alive++] = (child){pid, fd[0], next++};
+            kids[alive++] = (child){pid, fd[0], job, plain};
         }
         if (!alive) {
-            if (rc || next >= n_jobs) break;
+            if (rc || (next >= n_jobs && !n_again)) break;
             continue;
         }
         /* the first child with something to say; it writes its whole answer, then exits */
@@ -183,19 +203,29 @@ ec_err plan__min_cost_many(const ec_plan_model *m, const unsigned char *const *m
         child c = kids[ready];
         memmove(kids + ready, kids + ready + 1, (size_t)(alive - ready - 1) * sizeof *kids);
         alive--;
-        got++;
         if (rc) { /* killed: its answer is not wanted, and reading it must not replace the message */
+            got++;
             discard(&c);
             continue;
         }
-        rc = collect(m, &c, &out[c.job]);
+        int died;
+        char how[96];
+        rc = collect(m, &c, &out[c.job], &died, how, sizeof how);
+        if (died && !c.plain) { /* once more, on GLPK's own search alone */
+            ec_log(EC_LOG_WARN, "plan: the solver process of network %zu ended without an answer (%s): solving it again "
+                   "without its relaxation made whole", c.job, how);
+            again[n_again++] = c.job;
+            rc = EC_OK;
+            continue;
+        }
+        got++;
         if (!rc && done) done(ctx, c.job);
         if (rc) /* stop the others: their answers would not be used */
             for (int k = 0; k < alive; k++) kill(kids[k].pid, SIGKILL);
     }
     /* the children still running after a failure */
     for (int k = 0; k < alive; k++) kill(kids[k].pid, SIGKILL), discard(&kids[k]);
-    ec_free(kids);
+    ec_free(kids), ec_free(again);
     if (rc)
         for (size_t i = 0; i < n_jobs; i++) ec_plan_solution_free(&out[i]);
     return rc;

@@ -54,6 +54,10 @@ double plan__point_kwh_per_day(const struct ec_plan_model *m, size_t k);
  * at once, each in a child process (plan_fork.c; in turn here when workers < 2); done(ctx, i), if
  * given, as each answer comes. The same answers as in turn. On failure none is kept. Call it only
  * while no other thread runs. */
+/* From now on, in this process, a large min cost is searched without its relaxation made whole
+ * (for a solver process retrying a coalition whose first process died). */
+void plan__min_cost_plain(void);
+
 ec_err plan__min_cost_many(const ec_plan_model *m, const unsigned char *const *members, size_t n_jobs, double mip_gap,
                            double time_limit_s, int workers, ec_plan_solution_t *out,
                            void (*done)(void *ctx, size_t job), void *ctx);

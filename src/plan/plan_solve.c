@@ -451,9 +451,8 @@ static ec_err milp_build(milp *p, const struct ec_plan_model *m, solve_mode mode
 }
 
 /* A MILP with more rows than this, or columns than five times this, is large (unless the model's
- * config says otherwise): the rounded relaxation to start from, no cuts or feasibility pump, and
- * fewer nodes. */
-#define PLAN_LARGE_ROWS 20000
+ * config says otherwise): no cuts or feasibility pump, and fewer nodes. */
+#define PLAN_LARGE_ROWS 5000
 
 typedef struct {
     size_t k;
@@ -653,6 +652,15 @@ static ec_err round_incumbent(milp *p, const glp_smcp *sp)
     return rc;
 }
 
+/* Set in a solver process retrying a coalition whose first process died: the min cost without its
+ * relaxation made whole (plan_fork.c). */
+static int no_rounding;
+
+void plan__min_cost_plain(void)
+{
+    no_rounding = 1;
+}
+
 static ec_err milp_solve(milp *p, double mip_gap, double time_limit_s)
 {
     glp_iocp parm;
@@ -663,11 +671,11 @@ static ec_err milp_solve(milp *p, double mip_gap, double time_limit_s)
      * its cheapest network: 240k columns) each pass at the root takes minutes */
     int rows = p->m->c.large_rows > 0 ? p->m->c.large_rows : PLAN_LARGE_ROWS;
     int large = glp_get_num_rows(p->lp) > rows || glp_get_num_cols(p->lp) > 5.0 * rows;
-    if (p->mode == MODE_BUDGET || large) {
+    if (!no_rounding) {
         /* The relaxation solved here (scaled: Germany's takes a minute, against minutes unscaled), a
          * whole plan rounded from it for the search to start from (GLPK's own heuristics seldom find
-         * one on a large corridor: Germany's cheapest network had none after ten minutes), then the
-         * search without presolve. (A small min cost's search goes as fast through GLPK's presolve.) */
+         * one on a corridor: Germany's cheapest network had none after ten minutes, nor, in another
+         * run, one of its coalitions' smaller ones), then the search without presolve. */
         glp_smcp sp;
         glp_init_smcp(&sp);
         sp.msg_lev = parm.msg_lev == GLP_MSG_ON ? GLP_MSG_ON : GLP_MSG_OFF;
