@@ -160,6 +160,9 @@ typedef struct {
     int large_rows;                  /* a MILP with more rows than this, or more columns than five times
                                         this, is large: no cuts, a 64th of the nodes (tests set it low);
                                         0: 5000 */
+    size_t fork_min_paths;           /* many coalitions are solved in child processes (--threads at
+                                        once) when the model has this many paths; fewer: in turn, as
+                                        a process costs more than their MILPs; 0: 2000 */
     const ec_plan_place_t *places;
     size_t n_places;
     const ec_plan_sub_t *subs;       /* the substations the places name */

@@ -32,6 +32,10 @@ typedef struct {
     int32_t nodes, timed_out, rounded;
 } answer_head;
 
+/* A model with fewer paths has MILPs that take less than a process (a fork of a large process,
+ * under a sanitizer most of all): Rhine-Ruhr's 600 take a fraction of a second each. */
+#define PLAN_FORK_MIN_PATHS 2000
+
 typedef struct {
     pid_t pid;
     int fd;
@@ -139,7 +143,8 @@ ec_err plan__min_cost_many(const ec_plan_model *m, const unsigned char *const *m
                            void (*done)(void *ctx, size_t job), void *ctx)
 {
     for (size_t i = 0; i < n_jobs; i++) memset(&out[i], 0, sizeof out[i]);
-    if (workers < 2 || n_jobs < 2) { /* in turn, here */
+    size_t least = m->c.fork_min_paths ? m->c.fork_min_paths : PLAN_FORK_MIN_PATHS;
+    if (workers < 2 || n_jobs < 2 || m->n_paths < least) { /* in turn, here */
         for (size_t i = 0; i < n_jobs; i++) {
             ec_err rc = ec_plan_solve_min_cost(m, members[i], mip_gap, time_limit_s, &out[i]);
             if (rc) {

@@ -51,7 +51,8 @@ void plan__alloc_range(const struct ec_plan_model *m, const plan_path *p, uint32
 double plan__point_kwh_per_day(const struct ec_plan_model *m, size_t k);
 
 /* ec_plan_solve_min_cost for each members[i] into out[i] (members[i] NULL: all), up to `workers`
- * at once, each in a child process (plan_fork.c; in turn here when workers < 2); done(ctx, i), if
+ * at once, each in a child process (plan_fork.c; in turn here when workers < 2 or the model has fewer paths than
+ * its fork_min_paths); done(ctx, i), if
  * given, as each answer comes. The same answers as in turn. On failure none is kept. Call it only
  * while no other thread runs. */
 /* From now on, in this process, a large min cost is searched without its relaxation made whole

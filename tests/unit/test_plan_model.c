@@ -236,6 +236,7 @@ static void test_min_cost_many(void **state)
     for (int64_t n = 2001; n <= 2005; n++) place_at(&w, n);
     w.places[2].headroom_kw = 150, w.places[2].grid_max_kw = 100; /* 2003 dearer: grid to buy */
     w.c.n_places = w.n_places;
+    w.c.fork_min_paths = 1; /* processes even for these few paths */
     int64_t nodes[] = {2001, 2002, 2003, 2004, 2005};
     int js[] = {0, 1, 2, 1, 3};
     ec_plan_areas_t areas;
