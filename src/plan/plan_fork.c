@@ -199,6 +199,8 @@ ec_err plan__min_cost_many(const ec_plan_model *m, const unsigned char *const *m
             if (rc || (next >= n_jobs && !n_again)) break;
             continue;
         }
+        if (rc) /* the call has failed: the others' answers are not wanted */
+            for (int k = 0; k < alive; k++) kill(kids[k].pid, SIGKILL);
         /* the first child with something to say; it writes its whole answer, then exits */
         struct pollfd pf[64];
         int np = alive < 64 ? alive : 64, ready = 0;
@@ -208,7 +210,7 @@ ec_err plan__min_cost_many(const ec_plan_model *m, const unsigned char *const *m
         child c = kids[ready];
         memmove(kids + ready, kids + ready + 1, (size_t)(alive - ready - 1) * sizeof *kids);
         alive--;
-        if (rc) { /* killed: its answer is not wanted, and reading it must not replace the message */
+        if (rc) { /* killed: reading its answer must not replace the message */
             got++;
             discard(&c);
             continue;
