@@ -226,9 +226,7 @@ ec_err plan__min_cost_many(const ec_plan_model *m, const unsigned char *const *m
             continue;
         }
         got++;
-        if (!rc && done) done(ctx, c.job);
-        if (rc) /* stop the others: their answers would not be used */
-            for (int k = 0; k < alive; k++) kill(kids[k].pid, SIGKILL);
+        if (!rc && done) done(ctx, c.job); /* on failure the others are stopped at the loop's top */
     }
     /* the children still running after a failure */
     for (int k = 0; k < alive; k++) kill(kids[k].pid, SIGKILL), discard(&kids[k]);

@@ -533,7 +533,6 @@ typedef struct {
     size_t solves;
     uint64_t live;  /* jurisdictions some truck starts in: the others add nothing to a coalition */
     double max_gap; /* the widest optimality gap of its solves */
-    ec_progress *bar;
 } game;
 
 static ec_err game_cost(void *ctx, uint64_t mask, double *cost)
@@ -919,7 +918,7 @@ static ec_err second_days(const ec_plan_config_t *c, const ec_plan_model *m, con
     ec_err rc = jmap_init(&jm, c);
     game gm;
     memset(&gm, 0, sizeof gm);
-    gm.m = m, gm.c = c, gm.n = J, gm.bar = bar, gm.live = live;
+    gm.m = m, gm.c = c, gm.n = J, gm.live = live;
     ec_vec_init(&gm.costs, sizeof(double));
     if (!rc) rc = ec_map_init(&gm.cache, 64);
     ec_vec dup_waits, busy;
